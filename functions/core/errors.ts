@@ -1,0 +1,55 @@
+// Typed errors, checked by kind (`err instanceof ArchiveCorruptError`) rather than by message.
+// Every error meant for a person says what is wrong and where, and never carries a secret.
+
+/** Base class: all errors the product raises on purpose. `permanent` errors must not be retried. */
+export class BackupError extends Error {
+  readonly permanent: boolean;
+  constructor(message: string, options: { cause?: unknown; permanent?: boolean } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.permanent = options.permanent ?? false;
+  }
+}
+
+/** Bad input from a person: config, CLI arguments, request bodies, messages. Never retried. */
+export class UserInputError extends BackupError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, permanent: true });
+  }
+}
+
+/** The archive bytes are not what was written: tampered, truncated, reordered or damaged. */
+export class ArchiveCorruptError extends BackupError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, permanent: true });
+  }
+}
+
+/** A data key could not be wrapped or unwrapped: wrong key, missing key, key service refused. */
+export class KeyError extends BackupError {}
+
+/** A blob or index record that was asked for does not exist. */
+export class NotFoundError extends BackupError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, permanent: true });
+  }
+}
+
+/** A write was refused because its precondition failed (object exists, lease held by someone else). */
+export class ConflictError extends BackupError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, permanent: true });
+  }
+}
+
+/** A source repository could not be read (unreachable host, auth refused, protocol error). */
+export class SourceError extends BackupError {}
+
+/** A git command or the git protocol failed. */
+export class GitError extends BackupError {}
+
+/** Turns anything thrown into a one-line message fit for a log or a person. */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,56 @@
+// The domain's nouns: what a snapshot is, what a verification says, what a repository is.
+
+/** Full ref name ("refs/heads/main") -> object id (hex). HEAD is kept apart, in `head`. */
+export type RefMap = Record<string, string>;
+
+export type SnapshotKind = "full" | "incremental";
+
+export type VerifyLevel = "quick" | "deep";
+
+export interface Verification {
+  verdict: "ok" | "failed";
+  level: VerifyLevel;
+  /** ISO-8601 UTC. */
+  at: string;
+  /** For a failure: what failed, e.g. "segment 3 failed authentication". */
+  detail?: string;
+}
+
+/** One committed snapshot of one repository, as the SnapshotIndex holds it. */
+export interface Snapshot {
+  /** Time-sortable id, unique within the repo: "20261127T104455123Z-1a2b3c4d". */
+  id: string;
+  /** "owner/name". */
+  repo: string;
+  /** ISO-8601 UTC of the moment the refs were listed. */
+  takenAt: string;
+  kind: SnapshotKind;
+  /** For an incremental snapshot: the snapshot whose objects it builds on. */
+  parentId?: string;
+  refs: RefMap;
+  /** What HEAD pointed to ("refs/heads/main"), if the source said. */
+  head?: string;
+  /** Key of the archive in the BlobStore. */
+  objectKey: string;
+  /** Size of the archive object in bytes (ciphertext, header included). */
+  size: number;
+  /** SHA-256 (hex) of the whole archive object. */
+  sha256: string;
+  /** Bytes of git data (the bundle) inside the archive. */
+  bundleBytes: number;
+  /** Which key wrapped the data key, e.g. a KMS key version name or "local:3f2a…". */
+  keyRef: string;
+  /** Last time the source was seen with exactly these refs (ISO-8601 UTC); starts at takenAt. */
+  confirmedAt: string;
+  verification?: Verification;
+  /** Legal hold: never pruned while set. */
+  hold?: boolean;
+}
+
+/** A repository to back up, as a SourceHost lists it. */
+export interface SourceRepo {
+  /** "owner/name": the key everything else is filed under. */
+  name: string;
+  /** Where to read it: file path, file://, http(s)://. Never contains a credential. */
+  url: string;
+}

@@ -1,0 +1,166 @@
+// The ports: every piece of the outside world the use cases talk to. Each method's contract is
+// written here, and test/contract/ holds one suite per port that every adapter must pass.
+import type { Readable } from "node:stream";
+import type { Snapshot, SourceRepo, Verification } from "./model.js";
+
+export interface BlobInfo {
+  key: string;
+  size: number;
+  /** ISO-8601 UTC of when the object was written. */
+  createdAt: string;
+  /** Storage class where the store has them ("STANDARD", "COLDLINE"); "LOCAL" for a folder. */
+  storageClass?: string;
+  /** The earliest time the store's own lifecycle may delete it (GCS customTime). */
+  expiresAt?: string;
+  /** Caller-supplied string metadata, returned as given. */
+  metadata: Record<string, string>;
+}
+
+export interface PutOptions {
+  /** Stored with the object and returned by stat/list. Keys and values are plain strings. */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * Where archives live. Keys are "/"-separated paths with no leading "/" and no "." or ".."
+ * segments; an invalid key is rejected with UserInputError.
+ */
+export interface BlobStore {
+  /**
+   * Writes `body` under `key`, consuming it as a stream (never buffered whole).
+   * Atomic: until put resolves, no reader sees the object under `key`; if `body` errors or the
+   * process dies, nothing is left under `key` (a partial upload may linger elsewhere and is
+   * cleaned by the store). Never overwrites: if `key` exists, rejects with ConflictError and
+   * leaves the existing object untouched. Resolves with the stored object's info.
+   */
+  put(key: string, body: Readable, options?: PutOptions): Promise<BlobInfo>;
+  /**
+   * Opens the object for streaming reads. Rejects with NotFoundError if `key` does not exist.
+   * Read errors after opening surface as errors on the returned stream.
+   */
+  get(key: string): Promise<Readable>;
+  /** The object's info, or undefined if it does not exist. */
+  stat(key: string): Promise<BlobInfo | undefined>;
+  /** Every object whose key starts with `prefix`, in key order. Pages internally. */
+  list(prefix: string): AsyncIterable<BlobInfo>;
+  /** Deletes the object. Deleting a missing key is not an error (idempotent under retries). */
+  delete(key: string): Promise<void>;
+  /**
+   * Sets lifecycle attributes. `expiresAt` only ever moves forward: an earlier value than the
+   * current one is ignored (kept as is). Rejects with NotFoundError for a missing key.
+   */
+  setLifecycle(key: string, change: { expiresAt?: string; storageClass?: string }): Promise<BlobInfo>;
+}
+
+/** A lease on one repo, so that two snapshots of the same repo never run at once. */
+export interface Lease {
+  repo: string;
+  holder: string;
+  /** ISO-8601 UTC; after this the lease may be taken by another holder. */
+  expiresAt: string;
+}
+
+/**
+ * The index of committed snapshots. A snapshot exists once `commit` resolves; nothing else
+ * (not an object in the BlobStore) makes it exist.
+ */
+export interface SnapshotIndex {
+  /**
+   * Makes a snapshot visible, atomically. Rejects with ConflictError if a snapshot with the same
+   * repo and id is already committed with different content; committing the identical record
+   * again resolves (idempotent under retries).
+   */
+  commit(snapshot: Snapshot): Promise<void>;
+  /** The snapshot, or undefined. */
+  get(repo: string, id: string): Promise<Snapshot | undefined>;
+  /** The newest snapshot of the repo by takenAt (then id), or undefined if it has none. */
+  latest(repo: string): Promise<Snapshot | undefined>;
+  /** The newest snapshot with takenAt <= `at` (ISO-8601), or undefined. */
+  atOrBefore(repo: string, at: string): Promise<Snapshot | undefined>;
+  /** All snapshots of the repo, newest first. */
+  list(repo: string): Promise<Snapshot[]>;
+  /** Every repo that has at least one snapshot, sorted. */
+  repos(): Promise<string[]>;
+  /**
+   * Records that the source was seen unchanged at `at`: confirmedAt moves forward, never back.
+   * Rejects with NotFoundError for an unknown snapshot.
+   */
+  confirm(repo: string, id: string, at: string): Promise<void>;
+  /** Records a verification verdict on the snapshot. NotFoundError for an unknown snapshot. */
+  recordVerification(repo: string, id: string, verification: Verification): Promise<void>;
+  /** Sets or clears the legal hold. NotFoundError for an unknown snapshot. */
+  setHold(repo: string, id: string, hold: boolean): Promise<void>;
+  /**
+   * Removes the record. Removing a missing record is not an error. A held snapshot is refused
+   * with ConflictError.
+   */
+  remove(repo: string, id: string): Promise<void>;
+  /**
+   * Takes the repo's lease for `ttlMs` if it is free, expired, or already held by `holder`
+   * (which renews it). Resolves undefined, taking nothing, when another holder has it.
+   */
+  acquireLease(repo: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
+  /** Gives the lease back if `holder` has it; otherwise does nothing. */
+  releaseLease(repo: string, holder: string): Promise<void>;
+}
+
+/** A data key wrapped by a key-encryption key, as stored in an archive's header. */
+export interface WrappedKey {
+  /** Which key wrapped it: a KMS crypto key version name, or "local:<id>". */
+  keyRef: string;
+  /** The wrapped bytes. */
+  wrapped: Buffer;
+}
+
+/**
+ * Wraps and unwraps per-archive data keys (envelope encryption). The key-encryption key never
+ * leaves the wrapper.
+ */
+export interface KeyWrapper {
+  /** Wraps a 32-byte data key under the current primary key. Rejects with KeyError. */
+  wrap(dataKey: Buffer): Promise<WrappedKey>;
+  /**
+   * Unwraps a data key wrapped by this or an earlier (rotated) key. Rejects with KeyError that
+   * names the keyRef when the key is unknown, wrong, or the bytes were tampered with.
+   */
+  unwrap(key: WrappedKey): Promise<Buffer>;
+}
+
+/** How to reach a repository's git data: a URL plus headers (credentials live only here). */
+export interface GitRemote {
+  url: string;
+  /** HTTP headers for smart HTTP, e.g. Authorization. Never logged, never written to disk. */
+  headers?: Record<string, string>;
+}
+
+/** Where the repositories come from: a config list, or a GitHub App installation. */
+export interface SourceHost {
+  /** Every repository to back up. Rejects with SourceError if the host cannot be listed. */
+  listRepos(): Promise<SourceRepo[]>;
+  /** Read access to one repository's git data. Rejects with SourceError. */
+  gitRemote(repo: SourceRepo): Promise<GitRemote>;
+}
+
+export interface AuditEvent {
+  /** "snapshot.created", "snapshot.unchanged", "verify.failed", "restore.completed", ... */
+  action: string;
+  repo?: string;
+  snapshotId?: string;
+  /** Who asked: "cli:<user>", "scheduler", "webhook:<delivery>", a service account. */
+  actor: string;
+  outcome: "success" | "failure";
+  /** Plain facts; never a secret. */
+  details?: Record<string, unknown>;
+}
+
+/** The append-only record of every backup, verification, prune and restore. */
+export interface AuditLog {
+  /** Appends the event, stamped with the time. Must not throw for a well-formed event. */
+  record(event: AuditEvent): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
