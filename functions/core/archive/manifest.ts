@@ -1,0 +1,28 @@
+// manifest.json, the last entry of every archive: what the archive holds and how to check it.
+import { z } from "zod";
+
+export const manifestEntrySchema = z.strictObject({
+  /** Logical path, e.g. "git/repo.bundle". */
+  path: z.string().min(1),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Tar entries that hold the file, in order; concatenated they are the file. */
+  parts: z.array(z.string().min(1)),
+});
+
+export const manifestSchema = z.strictObject({
+  format: z.literal(1),
+  snapshotId: z.string().min(1),
+  repo: z.string().min(1),
+  takenAt: z.iso.datetime(),
+  kind: z.enum(["full", "incremental"]),
+  refs: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
+  head: z.string().optional(),
+  /** Objects the bundle assumes present (incremental snapshots). */
+  prerequisites: z.array(z.string()),
+  entries: z.array(manifestEntrySchema),
+});
+
+export type ManifestEntry = z.infer<typeof manifestEntrySchema>;
+export type Manifest = z.infer<typeof manifestSchema>;
+export const MANIFEST_PATH = "manifest.json";

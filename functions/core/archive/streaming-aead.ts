@@ -1,0 +1,188 @@
+// Streaming AEAD with the wire format of Google Tink's AES256_GCM_HKDF_1MB: the body of every
+// archive. See docs/FORMAT.md for the byte layout; the comments here say why, not what.
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import { Transform, type TransformCallback } from "node:stream";
+import { ArchiveCorruptError } from "../errors.js";
+import { ByteQueue } from "./byte-queue.js";
+
+export const KEY_SIZE = 32;
+export const SEGMENT_SIZE = 1 << 20;
+export const TAG_SIZE = 16;
+const NONCE_PREFIX_SIZE = 7;
+const SALT_SIZE = KEY_SIZE;
+/** 1 length byte + salt + nonce prefix. */
+export const STREAM_HEADER_SIZE = 1 + SALT_SIZE + NONCE_PREFIX_SIZE;
+/** The first segment shares its ciphertext budget with the stream header. */
+export const FIRST_SEGMENT_PLAINTEXT = SEGMENT_SIZE - STREAM_HEADER_SIZE - TAG_SIZE;
+export const SEGMENT_PLAINTEXT = SEGMENT_SIZE - TAG_SIZE;
+
+/** HKDF-SHA256 for one 32-byte output block. Written out because node's hkdf caps `info` at 1 KiB. */
+export function hkdfSha256(ikm: Buffer, salt: Buffer, info: Buffer): Buffer {
+  const prk = createHmac("sha256", salt).update(ikm).digest();
+  return createHmac("sha256", prk)
+    .update(info)
+    .update(Buffer.from([1]))
+    .digest();
+}
+
+function segmentNonce(prefix: Buffer, index: number, last: boolean): Buffer {
+  const nonce = Buffer.alloc(12);
+  prefix.copy(nonce, 0);
+  nonce.writeUInt32BE(index, NONCE_PREFIX_SIZE);
+  nonce[11] = last ? 1 : 0;
+  return nonce;
+}
+
+function checkKey(key: Buffer): void {
+  if (key.length !== KEY_SIZE) throw new RangeError(`data key must be ${KEY_SIZE} bytes, got ${key.length}`);
+}
+
+/** Encrypts a plaintext stream; `associatedData` is authenticated with every segment (via HKDF). */
+export class EncryptStream extends Transform {
+  private readonly queue = new ByteQueue();
+  private readonly key: Buffer;
+  private readonly prefix: Buffer;
+  private index = 0;
+
+  constructor(dataKey: Buffer, associatedData: Buffer) {
+    super();
+    checkKey(dataKey);
+    const salt = randomBytes(SALT_SIZE);
+    this.prefix = randomBytes(NONCE_PREFIX_SIZE);
+    this.key = hkdfSha256(dataKey, salt, associatedData);
+    this.push(Buffer.concat([Buffer.from([STREAM_HEADER_SIZE]), salt, this.prefix]));
+  }
+
+  private plaintextBudget(): number {
+    return this.index === 0 ? FIRST_SEGMENT_PLAINTEXT : SEGMENT_PLAINTEXT;
+  }
+
+  private seal(plaintext: Buffer, last: boolean): void {
+    if (this.index > 0xffffffff) throw new RangeError("archive exceeds 2^32 segments");
+    const cipher = createCipheriv("aes-256-gcm", this.key, segmentNonce(this.prefix, this.index, last));
+    this.push(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+    this.index++;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.queue.push(chunk);
+    // A segment is sealed as "not last" only once a byte beyond it exists.
+    while (this.queue.length > this.plaintextBudget()) this.seal(this.queue.take(this.plaintextBudget()), false);
+    done();
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      this.seal(this.queue.takeAll(), true);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+}
+
+/** Decrypts what EncryptStream wrote, naming the segment at fault when anything is off. */
+export class DecryptStream extends Transform {
+  private readonly queue = new ByteQueue();
+  private readonly dataKey: Buffer;
+  private readonly associatedData: Buffer;
+  private key: Buffer | undefined;
+  private prefix = Buffer.alloc(0);
+  private index = 0;
+  /** Plaintext bytes released so far. */
+  plaintextBytes = 0;
+
+  constructor(dataKey: Buffer, associatedData: Buffer) {
+    super();
+    checkKey(dataKey);
+    this.dataKey = dataKey;
+    this.associatedData = associatedData;
+  }
+
+  private segmentCiphertextSize(): number {
+    return (this.index === 0 ? FIRST_SEGMENT_PLAINTEXT : SEGMENT_PLAINTEXT) + TAG_SIZE;
+  }
+
+  private open(segment: Buffer, last: boolean): Buffer | undefined {
+    const body = segment.subarray(0, segment.length - TAG_SIZE);
+    const decipher = createDecipheriv("aes-256-gcm", this.key!, segmentNonce(this.prefix, this.index, last));
+    decipher.setAuthTag(segment.subarray(segment.length - TAG_SIZE));
+    try {
+      return Buffer.concat([decipher.update(body), decipher.final()]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private readStreamHeader(): boolean {
+    if (this.key) return true;
+    if (this.queue.length < STREAM_HEADER_SIZE) return false;
+    const header = this.queue.take(STREAM_HEADER_SIZE);
+    if (header[0] !== STREAM_HEADER_SIZE) {
+      throw new ArchiveCorruptError(`stream header length byte is ${header[0]}, expected ${STREAM_HEADER_SIZE}`);
+    }
+    const salt = header.subarray(1, 1 + SALT_SIZE);
+    this.prefix = Buffer.from(header.subarray(1 + SALT_SIZE));
+    this.key = hkdfSha256(this.dataKey, salt, this.associatedData);
+    return true;
+  }
+
+  private release(plaintext: Buffer): void {
+    this.index++;
+    this.plaintextBytes += plaintext.length;
+    if (plaintext.length > 0) this.push(plaintext);
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    try {
+      this.queue.push(chunk);
+      if (!this.readStreamHeader()) return done();
+      // Hold back a full segment until a byte beyond it proves it is not the last one.
+      while (this.queue.length > this.segmentCiphertextSize()) {
+        const segment = this.queue.take(this.segmentCiphertextSize());
+        const plaintext = this.open(segment, false);
+        if (!plaintext) {
+          const detail = this.open(segment, true)
+            ? "is marked final but more data follows it"
+            : this.index === 0
+              ? "failed authentication (wrong key, or a header that does not belong to this body)"
+              : "failed authentication";
+          throw new ArchiveCorruptError(`segment ${this.index} ${detail}`);
+        }
+        this.release(plaintext);
+      }
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+
+  override _flush(done: TransformCallback): void {
+    try {
+      if (!this.key) throw new ArchiveCorruptError("archive truncated inside the stream header");
+      if (this.queue.length < TAG_SIZE) {
+        throw new ArchiveCorruptError(
+          this.queue.length === 0 && this.index > 0
+            ? `archive truncated after segment ${this.index - 1}`
+            : `archive truncated inside segment ${this.index}`,
+        );
+      }
+      const segment = this.queue.takeAll();
+      const plaintext = this.open(segment, true);
+      if (!plaintext) {
+        if (this.open(segment, false)) {
+          throw new ArchiveCorruptError(`archive truncated after segment ${this.index}`);
+        }
+        throw new ArchiveCorruptError(
+          segment.length < this.segmentCiphertextSize()
+            ? `segment ${this.index} failed authentication (damaged, or the archive was truncated inside it)`
+            : `segment ${this.index} failed authentication`,
+        );
+      }
+      this.release(plaintext);
+      done();
+    } catch (err) {
+      done(err as Error);
+    }
+  }
+}

@@ -1,0 +1,54 @@
+// Writes an archive: header, then tar(files..., manifest.json) through the streaming AEAD.
+// One stream with back-pressure from the first git byte to the store; nothing is held whole.
+import { PassThrough, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import tar from "tar-stream";
+import { encodeHeader, type ArchiveHeader } from "./header.js";
+import { MANIFEST_PATH, manifestSchema, type Manifest, type ManifestEntry } from "./manifest.js";
+import { EncryptStream } from "./streaming-aead.js";
+import { addEntry, addFile } from "./tar-parts.js";
+
+export interface ArchiveFile {
+  path: string;
+  /** Opened lazily, when the archive reaches this file. */
+  open(): Readable | Promise<Readable>;
+}
+
+export interface ArchiveInput {
+  header: ArchiveHeader;
+  dataKey: Buffer;
+  manifest: Omit<Manifest, "entries">;
+  files: Iterable<ArchiveFile> | AsyncIterable<ArchiveFile>;
+  /** Called with the count of plaintext file bytes as they pass (for progress). */
+  onBytes?: (n: number) => void;
+}
+
+export interface WrittenArchive {
+  /** The archive bytes, to hand to BlobStore.put. Errors in any file surface here. */
+  stream: Readable;
+  /** Resolves with the manifest once every file has been written into the archive. */
+  manifest: Promise<Manifest>;
+}
+
+export function writeArchive(input: ArchiveInput): WrittenArchive {
+  const headerBytes = encodeHeader(input.header);
+  const pack = tar.pack();
+  const out = new PassThrough();
+  out.write(headerBytes);
+  pipeline(pack, new EncryptStream(input.dataKey, headerBytes), out).catch((err) => out.destroy(err));
+
+  const mtime = new Date(input.manifest.takenAt);
+  const manifest = (async () => {
+    const entries: ManifestEntry[] = [];
+    for await (const file of input.files) {
+      const body = await file.open();
+      entries.push(await addFile(pack, file.path, body, mtime, input.onBytes));
+    }
+    const full = manifestSchema.parse({ ...input.manifest, entries });
+    await addEntry(pack, MANIFEST_PATH, Buffer.from(JSON.stringify(full, null, 2) + "\n"), mtime);
+    pack.finalize();
+    return full;
+  })();
+  manifest.catch((err) => pack.destroy(err));
+  return { stream: out, manifest };
+}

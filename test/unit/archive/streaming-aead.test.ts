@@ -1,0 +1,130 @@
+// Vectors for the streaming AEAD: sizes at every boundary, and every way the bytes can be damaged.
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import {
+  DecryptStream,
+  EncryptStream,
+  FIRST_SEGMENT_PLAINTEXT,
+  SEGMENT_PLAINTEXT,
+  SEGMENT_SIZE,
+  STREAM_HEADER_SIZE,
+  TAG_SIZE,
+} from "../../../functions/core/archive/streaming-aead.js";
+import { ArchiveCorruptError } from "../../../functions/core/errors.js";
+
+const key = randomBytes(32);
+const ad = Buffer.from("associated data");
+
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Feeds `bytes` in uneven chunks so segment framing never lines up with writes. */
+function chunked(bytes: Buffer, size = 100_003): Readable {
+  return Readable.from(
+    (function* () {
+      for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+    })(),
+  );
+}
+
+const encrypt = (plain: Buffer, k = key, a = ad) => collect(chunked(plain).pipe(new EncryptStream(k, a)));
+const decrypt = (cipher: Buffer, k = key, a = ad) => collect(chunked(cipher).pipe(new DecryptStream(k, a)));
+
+/** Offset of segment `i` in the ciphertext. */
+const segmentOffset = (i: number) => (i === 0 ? STREAM_HEADER_SIZE : SEGMENT_SIZE + (i - 1) * SEGMENT_SIZE);
+
+describe("streaming AEAD round trip", () => {
+  it.each([
+    ["empty", 0, 1],
+    ["one byte", 1, 1],
+    ["exactly one segment", FIRST_SEGMENT_PLAINTEXT, 1],
+    ["one segment plus one byte", FIRST_SEGMENT_PLAINTEXT + 1, 2],
+    ["exactly two segments", FIRST_SEGMENT_PLAINTEXT + SEGMENT_PLAINTEXT, 2],
+    ["several segments", FIRST_SEGMENT_PLAINTEXT + 3 * SEGMENT_PLAINTEXT + 12_345, 5],
+  ])("%s", async (_name, size, segments) => {
+    const plain = randomBytes(size);
+    const cipher = await encrypt(plain);
+    const lastSegmentPlain =
+      size <= FIRST_SEGMENT_PLAINTEXT ? size : (size - FIRST_SEGMENT_PLAINTEXT) - (segments - 2) * SEGMENT_PLAINTEXT;
+    expect(cipher.length).toBe(STREAM_HEADER_SIZE + size + segments * TAG_SIZE);
+    expect(lastSegmentPlain).toBeGreaterThanOrEqual(0);
+    expect((await decrypt(cipher)).equals(plain)).toBe(true);
+  });
+
+  it("uses a fresh salt and nonce prefix each time", async () => {
+    const plain = Buffer.from("same plaintext");
+    const [a, b] = await Promise.all([encrypt(plain), encrypt(plain)]);
+    expect(a.equals(b)).toBe(false);
+  });
+});
+
+describe("streaming AEAD detects damage", () => {
+  const plain = randomBytes(FIRST_SEGMENT_PLAINTEXT + 8 * SEGMENT_PLAINTEXT + 777); // 10 segments
+  const cipherPromise = encrypt(plain);
+
+  const expectCorrupt = async (cipher: Buffer, message: string | RegExp, k = key, a = ad) => {
+    const error = await decrypt(cipher, k, a).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(ArchiveCorruptError);
+    expect((error as Error).message).toMatch(message);
+  };
+
+  it.each([0, 3, 9])("a flipped bit in segment %i names that segment", async (segment) => {
+    const cipher = Buffer.from(await cipherPromise);
+    cipher[segmentOffset(segment) + 500]! ^= 0x01;
+    await expectCorrupt(cipher, new RegExp(`^segment ${segment} failed authentication`));
+  });
+
+  it("a flipped bit in the salt fails segment 0", async () => {
+    const cipher = Buffer.from(await cipherPromise);
+    cipher[5]! ^= 0x80;
+    await expectCorrupt(cipher, /^segment 0 failed authentication/);
+  });
+
+  it("a damaged stream-header length byte is named", async () => {
+    const cipher = Buffer.from(await cipherPromise);
+    cipher[0] = 41;
+    await expectCorrupt(cipher, /stream header length byte is 41/);
+  });
+
+  it("truncation at a segment boundary names the last whole segment", async () => {
+    const cipher = await cipherPromise;
+    await expectCorrupt(cipher.subarray(0, segmentOffset(8)), /^archive truncated after segment 7$/);
+  });
+
+  it("truncation inside a segment is detected", async () => {
+    const cipher = await cipherPromise;
+    await expectCorrupt(cipher.subarray(0, segmentOffset(4) + 1000), /^segment 4 failed authentication/);
+    await expectCorrupt(cipher.subarray(0, segmentOffset(4) + 3), /^archive truncated inside segment 4$/);
+    await expectCorrupt(cipher.subarray(0, 20), /truncated inside the stream header/);
+  });
+
+  it("two swapped segments are detected at the first of them", async () => {
+    const cipher = Buffer.from(await cipherPromise);
+    const a = Buffer.from(cipher.subarray(segmentOffset(2), segmentOffset(3)));
+    const b = Buffer.from(cipher.subarray(segmentOffset(3), segmentOffset(4)));
+    a.copy(cipher, segmentOffset(3));
+    b.copy(cipher, segmentOffset(2));
+    await expectCorrupt(cipher, /^segment 2 failed authentication$/);
+  });
+
+  it("bytes appended after the final segment are detected", async () => {
+    const small = await encrypt(randomBytes(10));
+    const other = await encrypt(randomBytes(10));
+    await expectCorrupt(Buffer.concat([small, other.subarray(STREAM_HEADER_SIZE)]), /^segment 0 failed/);
+    const full = await cipherPromise;
+    await expectCorrupt(Buffer.concat([full, Buffer.from([1, 2, 3, 4, 5])]), /^segment 9 failed/);
+  });
+
+  it("a wrong key or other associated data fails segment 0", async () => {
+    const cipher = await cipherPromise;
+    await expectCorrupt(cipher, /^segment 0 failed authentication \(wrong key/, randomBytes(32));
+    await expectCorrupt(cipher, /^segment 0 failed authentication \(wrong key/, key, Buffer.from("other header"));
+  });
+});
