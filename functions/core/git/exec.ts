@@ -1,0 +1,59 @@
+// Runs git as a child process: arguments as an array (never a shell), stderr kept for the error,
+// and a clean environment so a user's git config cannot change what a backup contains.
+import { spawn, type ChildProcess } from "node:child_process";
+import { GitError } from "../errors.js";
+
+export interface GitRun {
+  child: ChildProcess;
+  /** Resolves when git exits 0; rejects with GitError carrying the tail of stderr otherwise. */
+  done: Promise<void>;
+}
+
+/** Environment for every git we start: no user/system config, no prompts, no pager. */
+export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TMPDIR: process.env.TMPDIR,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_CONFIG_GLOBAL: "/dev/null",
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_ASKPASS: "true",
+    LC_ALL: "C",
+    ...extra,
+  };
+}
+
+export function startGit(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; stdin?: "pipe" | "ignore" } = {},
+): GitRun {
+  const child = spawn("git", args, {
+    cwd: options.cwd,
+    env: gitEnv(options.env),
+    stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString("utf8")).slice(-4000);
+  });
+  const done = new Promise<void>((resolve, reject) => {
+    child.once("error", (err) => reject(new GitError(`could not run git: ${err.message}`, { cause: err })));
+    child.once("close", (code, signal) => {
+      if (code === 0) return resolve();
+      const why = stderr.trim().split("\n").slice(-3).join(" / ") || (signal ? `killed by ${signal}` : "no message");
+      reject(new GitError(`git ${args[0]} failed (exit ${code ?? signal}): ${why}`));
+    });
+  });
+  return { child, done };
+}
+
+/** Runs git to completion and returns its stdout as text. */
+export async function git(args: string[], options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): Promise<string> {
+  const run = startGit(args, { ...options, stdin: options.input === undefined ? "ignore" : "pipe" });
+  let stdout = "";
+  run.child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  if (options.input !== undefined) run.child.stdin!.end(options.input);
+  await run.done;
+  return stdout;
+}

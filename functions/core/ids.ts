@@ -1,0 +1,25 @@
+// Snapshot ids and archive object names. Ids sort by time, so listing a prefix is chronological.
+import { randomBytes } from "node:crypto";
+import { UserInputError } from "./errors.js";
+
+/** "20261127T104455123Z-1a2b3c4d": UTC time to the millisecond plus 32 random bits. */
+export function newSnapshotId(at: Date): string {
+  const stamp = at.toISOString().replace(/[-:]/g, "").replace(".", "");
+  return `${stamp}-${randomBytes(4).toString("hex")}`;
+}
+
+const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+/** Checks an "owner/name" repository name, the key of everything stored for it. */
+export function assertRepoName(repo: string): string {
+  if (!REPO_NAME.test(repo) || repo.split("/").some((part) => part === "." || part === "..")) {
+    throw new UserInputError(`repository name ${JSON.stringify(repo)} must look like "owner/name" (letters, digits, . _ -)`);
+  }
+  return repo;
+}
+
+/** `repos/<owner>/<repo>/<yyyy>/<mm>/<dd>/<snapshotId>.ibk` */
+export function archiveKey(repo: string, takenAt: Date, id: string): string {
+  const iso = takenAt.toISOString();
+  return `repos/${assertRepoName(repo)}/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${id}.ibk`;
+}

@@ -1,0 +1,44 @@
+// Reads a committed snapshot's archive back from the store, checking on the way that it is the
+// archive the index describes: same snapshot, same repo, same bytes (SHA-256 and size).
+import type { Readable } from "node:stream";
+import { HashStream } from "./archive/hash-stream.js";
+import type { Manifest } from "./archive/manifest.js";
+import { readArchive } from "./archive/reader.js";
+import type { Deps } from "./deps.js";
+import { ArchiveCorruptError } from "./errors.js";
+import type { Snapshot } from "./model.js";
+
+export async function readSnapshotArchive(
+  deps: Pick<Deps, "store" | "keys">,
+  snapshot: Snapshot,
+  onFile: (path: string, body: Readable) => Promise<void>,
+  onBytes?: (n: number) => void,
+): Promise<{ manifest: Manifest; bytes: number }> {
+  const source = await deps.store.get(snapshot.objectKey);
+  const hashed = new HashStream(onBytes);
+  source.on("error", (err) => hashed.destroy(err));
+  const { header, manifest } = await readArchive(source.pipe(hashed), {
+    async dataKey(header) {
+      if (header.snapshotId !== snapshot.id || header.repo !== snapshot.repo) {
+        throw new ArchiveCorruptError(
+          `archive header belongs to ${header.repo} snapshot ${header.snapshotId}, not ${snapshot.repo} snapshot ${snapshot.id}`,
+        );
+      }
+      return deps.keys.unwrap({ keyRef: header.keyRef, wrapped: Buffer.from(header.wrappedKey, "base64") });
+    },
+    onFile,
+  });
+  const sha256 = hashed.digest();
+  if (hashed.bytes !== snapshot.size || sha256 !== snapshot.sha256) {
+    throw new ArchiveCorruptError(
+      `archive bytes differ from the index record (size ${hashed.bytes} vs ${snapshot.size}, sha256 ${sha256.slice(0, 12)} vs ${snapshot.sha256.slice(0, 12)})`,
+    );
+  }
+  if (header.keyRef !== snapshot.keyRef) {
+    throw new ArchiveCorruptError(`archive was wrapped by ${header.keyRef}, the index says ${snapshot.keyRef}`);
+  }
+  if (manifest.takenAt !== snapshot.takenAt) {
+    throw new ArchiveCorruptError(`manifest takenAt ${manifest.takenAt} differs from the index (${snapshot.takenAt})`);
+  }
+  return { manifest, bytes: hashed.bytes };
+}

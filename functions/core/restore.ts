@@ -1,0 +1,136 @@
+// Restore use case: choose the snapshot (latest, by id, or newest at or before a time), decrypt
+// and unbundle into a fresh bare repository with exactly its refs, then leave it at a path, push
+// it to a git remote, or write the plain bundle out. Nothing half-made is left on failure.
+import { createWriteStream } from "node:fs";
+import { mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
+import type { Deps, ProgressListener } from "./deps.js";
+import { ArchiveCorruptError, ConflictError, NotFoundError } from "./errors.js";
+import { pushableRefs, pushRefs } from "./git/local-repo.js";
+import { initBare } from "./git/local-repo.js";
+import type { Snapshot } from "./model.js";
+import type { GitRemote } from "./ports.js";
+import { readSnapshotArchive } from "./read-snapshot.js";
+import { displayUrl } from "./git/transport.js";
+import { BUNDLE_PATH, finishRepository, unpackBundle } from "./unpack.js";
+
+export type RestoreTarget =
+  | { kind: "path"; path: string }
+  | { kind: "push"; remote: GitRemote }
+  | { kind: "bundle-file"; path: string };
+
+export interface RestoreRequest {
+  repo: string;
+  /** A snapshot id; or `at` (ISO time: newest snapshot at or before it); or neither (latest). */
+  snapshotId?: string;
+  at?: string;
+  target: RestoreTarget;
+}
+
+export interface RestoreOutcome {
+  snapshot: Snapshot;
+  target: string;
+  refs: number;
+  bytes: number;
+  seconds: number;
+}
+
+export async function chooseSnapshot(deps: Pick<Deps, "index">, request: Pick<RestoreRequest, "repo" | "snapshotId" | "at">): Promise<Snapshot> {
+  const { repo, snapshotId, at } = request;
+  const snapshot = snapshotId
+    ? await deps.index.get(repo, snapshotId)
+    : at
+      ? await deps.index.atOrBefore(repo, at)
+      : await deps.index.latest(repo);
+  if (snapshot) return snapshot;
+  if (snapshotId) throw new NotFoundError(`no snapshot ${snapshotId} of ${repo}`);
+  const oldest = (await deps.index.list(repo)).at(-1);
+  if (!oldest) throw new NotFoundError(`no snapshots of ${repo} (is the name right? see \`infinity-backup list\`)`);
+  throw new NotFoundError(`no snapshot of ${repo} at or before ${at}; the oldest is ${oldest.id} taken ${oldest.takenAt}`);
+}
+
+async function assertFree(path: string): Promise<void> {
+  const existing = await stat(path).catch(() => undefined);
+  if (existing) throw new ConflictError(`restore target ${path} already exists; choose a new path (restore never overwrites)`);
+}
+
+/** Decrypts the snapshot into a new bare repository at `dir` (which must not exist). */
+async function restoreInto(deps: Deps, snapshot: Snapshot, dir: string, onBytes: (n: number) => void): Promise<number> {
+  let sawBundle = false;
+  const { bytes } = await readSnapshotArchive(
+    deps,
+    snapshot,
+    async (path, body) => {
+      if (path !== BUNDLE_PATH) return void body.resume();
+      sawBundle = true;
+      await unpackBundle(dir, body, snapshot);
+    },
+    onBytes,
+  );
+  if (!sawBundle) {
+    if (Object.keys(snapshot.refs).length) throw new ArchiveCorruptError(`archive has no ${BUNDLE_PATH}`);
+    await initBare(dir);
+  }
+  await finishRepository(dir, snapshot, "connectivity");
+  return bytes;
+}
+
+async function writeBundleFile(deps: Deps, snapshot: Snapshot, path: string, onBytes: (n: number) => void): Promise<number> {
+  const partial = `${path}.partial`;
+  try {
+    const { bytes } = await readSnapshotArchive(
+      deps,
+      snapshot,
+      async (name, body) => (name === BUNDLE_PATH ? pipeline(body, createWriteStream(partial, { flags: "wx" })) : void body.resume()),
+      onBytes,
+    );
+    await rename(partial, path);
+    return bytes;
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+}
+
+export async function restoreRepo(
+  deps: Deps,
+  request: RestoreRequest,
+  options: { actor: string; onProgress?: ProgressListener },
+): Promise<RestoreOutcome> {
+  const started = deps.clock.now();
+  const snapshot = await chooseSnapshot(deps, request);
+  let progressBytes = 0;
+  const onBytes = (n: number) =>
+    options.onProgress?.({ repo: snapshot.repo, phase: "restoring", bytes: (progressBytes += n), totalBytes: snapshot.size });
+  const target = request.target;
+  let where: string;
+  let bytes: number;
+  try {
+    if (target.kind === "bundle-file") {
+      where = resolve(target.path);
+      await assertFree(where);
+      bytes = await writeBundleFile(deps, snapshot, where, onBytes);
+    } else {
+      const finalPath = target.kind === "path" ? resolve(target.path) : undefined;
+      if (finalPath) await assertFree(finalPath);
+      const scratch = await mkdtemp(finalPath ? join(dirname(finalPath), ".restore-") : join(tmpdir(), "infinity-restore-"));
+      try {
+        bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes);
+        if (target.kind === "push") await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
+        if (finalPath) await rename(join(scratch, "repo.git"), finalPath);
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+      where = finalPath ?? displayUrl((target as { remote: GitRemote }).remote.url);
+    }
+  } catch (err) {
+    await deps.audit.record({ action: "restore.failed", repo: snapshot.repo, snapshotId: snapshot.id, actor: options.actor, outcome: "failure", details: { error: (err as Error).message } });
+    throw err;
+  }
+  const seconds = (deps.clock.now().getTime() - started.getTime()) / 1000;
+  const refs = Object.keys(snapshot.refs).length;
+  await deps.audit.record({ action: "restore.completed", repo: snapshot.repo, snapshotId: snapshot.id, actor: options.actor, outcome: "success", details: { target: where, refs, bytes, seconds } });
+  return { snapshot, target: where, refs, bytes, seconds };
+}

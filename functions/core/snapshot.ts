@@ -1,0 +1,160 @@
+// Snapshot use case: list refs; if they equal the latest snapshot's, record a confirmation;
+// else stream git pack -> bundle -> tar -> AEAD -> store, then commit the index record.
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { writeArchive } from "./archive/writer.js";
+import { HashStream } from "./archive/hash-stream.js";
+import type { Deps, ProgressListener } from "./deps.js";
+import { ConflictError } from "./errors.js";
+import { bundleHeader, BundleCheck } from "./git/bundle.js";
+import { fetchPack, type RemoteRefs } from "./git/upload-pack.js";
+import { archiveKey, assertRepoName, newSnapshotId } from "./ids.js";
+import type { RefMap, Snapshot } from "./model.js";
+import type { GitRemote } from "./ports.js";
+
+export interface SnapshotOutcome {
+  repo: string;
+  /** "created": a new archive; "unchanged": the refs equal the latest snapshot's. */
+  outcome: "created" | "unchanged";
+  snapshot: Snapshot;
+  seconds: number;
+}
+
+export interface SnapshotOptions {
+  actor: string;
+  onProgress?: ProgressListener;
+  /** How long the repo's lease lasts; a crashed run frees it after this. */
+  leaseMs?: number;
+}
+
+export function sameRefs(a: RefMap, b: RefMap): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+export async function snapshotRepo(deps: Deps, repo: string, remote: GitRemote, options: SnapshotOptions): Promise<SnapshotOutcome> {
+  assertRepoName(repo);
+  const started = deps.clock.now();
+  const id = newSnapshotId(started);
+  const lease = await deps.index.acquireLease(repo, id, options.leaseMs ?? 60 * 60 * 1000);
+  if (!lease) throw new ConflictError(`another snapshot of ${repo} is running; try again when it ends`);
+  try {
+    const latest = await deps.index.latest(repo);
+    const isUnchanged = (refs: RemoteRefs) => latest !== undefined && sameRefs(latest.refs, refs.refs) && latest.head === refs.head;
+    options.onProgress?.({ repo, phase: "listing", bytes: 0 });
+    const fetched = await fetchPack(remote, { skip: isUnchanged });
+    if (latest && isUnchanged(fetched.refs)) {
+      fetched.pack?.destroy();
+      await deps.index.confirm(repo, latest.id, started.toISOString());
+      await deps.audit.record({ action: "snapshot.unchanged", repo, snapshotId: latest.id, actor: options.actor, outcome: "success" });
+      const confirmed = (await deps.index.get(repo, latest.id)) ?? latest;
+      return { repo, outcome: "unchanged", snapshot: confirmed, seconds: elapsed(deps, started) };
+    }
+    const snapshot = await writeSnapshot(deps, { repo, id, takenAt: started, fetched: fetched.refs, pack: fetched.pack }, options);
+    await deps.audit.record({
+      action: "snapshot.created",
+      repo,
+      snapshotId: id,
+      actor: options.actor,
+      outcome: "success",
+      details: { bytes: snapshot.size, refs: Object.keys(snapshot.refs).length, objectKey: snapshot.objectKey },
+    });
+    return { repo, outcome: "created", snapshot, seconds: elapsed(deps, started) };
+  } catch (err) {
+    await deps.audit.record({
+      action: "snapshot.failed",
+      repo,
+      actor: options.actor,
+      outcome: "failure",
+      details: { error: (err as Error).message },
+    });
+    throw err;
+  } finally {
+    await deps.index.releaseLease(repo, id);
+  }
+}
+
+interface SnapshotInput {
+  repo: string;
+  id: string;
+  takenAt: Date;
+  fetched: RemoteRefs;
+  pack?: Readable;
+}
+
+async function writeSnapshot(deps: Deps, input: SnapshotInput, options: SnapshotOptions): Promise<Snapshot> {
+  const { repo, id, takenAt, fetched } = input;
+  const dataKey = randomBytes(32);
+  try {
+    const wrapped = await deps.keys.wrap(dataKey);
+    const objectKey = archiveKey(repo, takenAt, id);
+    let bundleBytes = 0;
+    const files = input.pack
+      ? [{ path: "git/repo.bundle", open: () => asBundle(fetched, input.pack!) }]
+      : []; // a repository with no refs has no bundle
+    const archive = writeArchive({
+      header: {
+        aead: "AES256_GCM_HKDF_1MB",
+        keyRef: wrapped.keyRef,
+        wrappedKey: wrapped.wrapped.toString("base64"),
+        snapshotId: id,
+        repo,
+        createdAt: takenAt.toISOString(),
+      },
+      dataKey,
+      manifest: { format: 1, snapshotId: id, repo, takenAt: takenAt.toISOString(), kind: "full", refs: fetched.refs, head: fetched.head, prerequisites: [] },
+      files,
+      onBytes: (n) => {
+        bundleBytes += n;
+        options.onProgress?.({ repo, phase: "fetching", bytes: bundleBytes });
+      },
+    });
+    const hashed = new HashStream();
+    archive.stream.on("error", (err) => hashed.destroy(err));
+    const [, stored] = await Promise.all([
+      archive.manifest,
+      deps.store.put(objectKey, archive.stream.pipe(hashed), { metadata: { repo, snapshotId: id, keyRef: wrapped.keyRef } }),
+    ]);
+    const snapshot: Snapshot = {
+      id,
+      repo,
+      takenAt: takenAt.toISOString(),
+      kind: "full",
+      refs: fetched.refs,
+      ...(fetched.head ? { head: fetched.head } : {}),
+      objectKey,
+      size: stored.size,
+      sha256: hashed.digest(),
+      bundleBytes,
+      keyRef: wrapped.keyRef,
+      confirmedAt: takenAt.toISOString(),
+    };
+    try {
+      await deps.index.commit(snapshot);
+    } catch (err) {
+      // Not committed means not a backup: remove the object now rather than leave an orphan.
+      await deps.store.delete(objectKey).catch(() => undefined);
+      throw err;
+    }
+    return snapshot;
+  } finally {
+    dataKey.fill(0);
+  }
+}
+
+/** The bundle: its header, then the pack as it arrives, checked (header, trailer) on the way. */
+function asBundle(refs: RemoteRefs, pack: Readable): Readable {
+  const check = new BundleCheck("git/repo.bundle", true);
+  const source = Readable.from(
+    (async function* () {
+      yield bundleHeader(refs.refs, refs.head);
+      yield* pack;
+    })(),
+  );
+  source.on("error", (err) => check.destroy(err));
+  return source.pipe(check);
+}
+
+function elapsed(deps: Deps, started: Date): number {
+  return (deps.clock.now().getTime() - started.getTime()) / 1000;
+}

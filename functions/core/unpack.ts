@@ -1,0 +1,27 @@
+// Turns a snapshot's bundle stream into a bare repository with exactly the snapshot's refs.
+// Shared by deep verification (into a scratch folder) and restore (into the target).
+import type { Readable } from "node:stream";
+import { ArchiveCorruptError } from "./errors.js";
+import { BundleCheck } from "./git/bundle.js";
+import { diffRefs, fsck, indexPack, initBare, readRefs, setRefs } from "./git/local-repo.js";
+import type { Snapshot } from "./model.js";
+
+export const BUNDLE_PATH = "git/repo.bundle";
+
+/** Unbundles into `repo` (created here), sets the snapshot's refs and HEAD, and checks them. */
+export async function unpackBundle(repo: string, bundle: Readable, snapshot: Snapshot): Promise<void> {
+  await initBare(repo);
+  const check = new BundleCheck(BUNDLE_PATH);
+  bundle.on("error", (err) => check.destroy(err));
+  await indexPack(repo, bundle.pipe(check));
+  const headerDiff = diffRefs(snapshot.refs, check.info.refs);
+  if (headerDiff) throw new ArchiveCorruptError(`bundle refs differ from the snapshot's: ${headerDiff}`);
+}
+
+/** After unpacking: set refs and prove they are whole. */
+export async function finishRepository(repo: string, snapshot: Snapshot, level: "full" | "connectivity"): Promise<void> {
+  await setRefs(repo, snapshot.refs, snapshot.head);
+  await fsck(repo, level);
+  const restored = diffRefs(snapshot.refs, await readRefs(repo));
+  if (restored) throw new ArchiveCorruptError(`restored refs differ from the snapshot's: ${restored}`);
+}
