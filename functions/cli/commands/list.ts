@@ -1,0 +1,35 @@
+// `infinity-backup list`: the snapshots of one repository, or of all, newest first.
+import type { Snapshot } from "../../core/model.js";
+import { age, bytes, table } from "../format.js";
+import { EXIT, type Context } from "../context.js";
+
+export async function listCommand(ctx: Context): Promise<number> {
+  const { app, options } = ctx;
+  const repos = options.repo.length ? options.repo : await app.index.repos();
+  const snapshots: Snapshot[] = [];
+  for (const repo of repos) snapshots.push(...(await app.index.list(repo)));
+  if (options.json) {
+    ctx.print(JSON.stringify(snapshots, null, 2));
+    return EXIT.ok;
+  }
+  if (!snapshots.length) {
+    ctx.print(options.repo.length ? `No snapshots of ${options.repo.join(", ")}.` : "No snapshots yet. Run `infinity-backup backup`.");
+    return options.repo.length ? EXIT.failed : EXIT.ok;
+  }
+  const now = app.clock.now();
+  ctx.print(
+    table(
+      ["repository", "snapshot", "taken", "last seen unchanged", ">refs", ">size", "verified"],
+      snapshots.map((s) => [
+        s.repo,
+        s.id,
+        s.takenAt,
+        s.confirmedAt === s.takenAt ? "-" : age(s.confirmedAt, now),
+        String(Object.keys(s.refs).length),
+        bytes(s.size),
+        s.verification ? `${s.verification.verdict} ${s.verification.level} ${age(s.verification.at, now)}` : "NOT VERIFIED",
+      ]),
+    ),
+  );
+  return EXIT.ok;
+}

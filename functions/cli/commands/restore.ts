@@ -1,0 +1,33 @@
+// `infinity-backup restore`: one repository, any point in time, to a path, a remote or a bundle.
+import { UserInputError } from "../../core/errors.js";
+import { restoreRepo, type RestoreTarget } from "../../core/restore.js";
+import { bytes, duration } from "../format.js";
+import { EXIT, type Context } from "../context.js";
+
+function target(ctx: Context): RestoreTarget {
+  const { to, push, bundle } = ctx.options;
+  const given = [to && "--to", push && "--push", bundle && "--bundle"].filter(Boolean);
+  if (given.length !== 1) throw new UserInputError(`restore needs exactly one of --to PATH, --push URL, --bundle FILE${given.length ? ` (got ${given.join(", ")})` : ""}`);
+  if (to) return { kind: "path", path: to };
+  if (bundle) return { kind: "bundle-file", path: bundle };
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(push!)) throw new UserInputError("--push URL must not contain credentials");
+  return { kind: "push", remote: { url: push! } };
+}
+
+export async function restoreCommand(ctx: Context): Promise<number> {
+  const { app, options, progress } = ctx;
+  if (options.repo.length !== 1) throw new UserInputError("restore needs exactly one --repo NAME");
+  if (options.snapshot && options.at) throw new UserInputError("give --snapshot or --at, not both");
+  const outcome = await restoreRepo(
+    app,
+    { repo: options.repo[0]!, snapshotId: options.snapshot, at: options.at, target: target(ctx) },
+    { actor: ctx.actor, onProgress: (p) => progress.update(p) },
+  );
+  progress.clear();
+  if (options.json) ctx.print(JSON.stringify({ ok: true, ...outcome }, null, 2));
+  else {
+    ctx.print(`Restored ${outcome.snapshot.repo} snapshot ${outcome.snapshot.id} (taken ${outcome.snapshot.takenAt})`);
+    ctx.print(`  to ${outcome.target}: ${outcome.refs} refs, ${bytes(outcome.bytes)} read, in ${duration(outcome.seconds)}`);
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,31 @@
+// What every command gets: the opened app, its parsed options, and where to print.
+import type { App } from "../wiring.js";
+import { ProgressLine } from "./progress.js";
+
+export interface CommandOptions {
+  config: string;
+  json: boolean;
+  quiet: boolean;
+  repo: string[];
+  snapshot?: string;
+  at?: string;
+  level?: "quick" | "deep";
+  verify: boolean;
+  to?: string;
+  push?: string;
+  bundle?: string;
+  all: boolean;
+}
+
+export interface Context {
+  app: App;
+  options: CommandOptions;
+  progress: ProgressLine;
+  /** Prints to stdout (the command's result). */
+  print(text: string): void;
+  /** The actor recorded in the audit log. */
+  actor: string;
+}
+
+/** Exit codes: 0 all good, 1 some work failed, 2 the command line or config is wrong. */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;

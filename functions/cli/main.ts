@@ -1,0 +1,143 @@
+// The `infinity-backup` command line: parses arguments, opens the app, runs one command, and
+// turns every error into a message and an exit code (never a stack trace for a user's mistake).
+import { userInfo } from "node:os";
+import { parseArgs } from "node:util";
+import { BackupError, describeError, UserInputError } from "../core/errors.js";
+import { DEFAULT_CONFIG, openApp } from "../wiring.js";
+import { backupCommand } from "./commands/backup.js";
+import { demoCommand } from "./commands/demo.js";
+import { listCommand } from "./commands/list.js";
+import { restoreCommand } from "./commands/restore.js";
+import { statusCommand } from "./commands/status.js";
+import { verifyCommand } from "./commands/verify.js";
+import { EXIT, type CommandOptions, type Context } from "./context.js";
+import { ProgressLine } from "./progress.js";
+
+const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
+  backup: backupCommand,
+  list: listCommand,
+  verify: verifyCommand,
+  restore: restoreCommand,
+  status: statusCommand,
+  demo: demoCommand,
+};
+
+export const USAGE = `Usage: infinity-backup <command> [options]
+
+Commands:
+  backup    Snapshot the configured repositories (all, or --repo NAME ...), then verify them
+  list      List snapshots (of --repo NAME, or of every repository)
+  verify    Verify snapshots: the latest of each repo, or --repo NAME [--snapshot ID | --all]
+  restore   Restore --repo NAME [--snapshot ID | --at TIME] to --to PATH, --push URL or --bundle FILE
+  status    Freshness, verification and storage of every repository
+  demo      Back up a demo repository, verify, restore and compare (what \`npm start\` runs)
+
+Options:
+  --config FILE     Config file (default ${DEFAULT_CONFIG})
+  --repo NAME       A repository, "owner/name"; repeatable
+  --snapshot ID     A snapshot id (see \`list\`)
+  --at TIME         Point in time, ISO-8601 (e.g. 2026-11-27T10:00:00Z): newest snapshot at or before it
+  --level LEVEL     Verification: quick (archive + pack checksum) or deep (also unbundle + git fsck)
+  --no-verify       backup: skip verification after the snapshot
+  --all             verify: every snapshot, not only the latest
+  --to PATH         restore: a new bare repository at PATH (must not exist)
+  --push URL        restore: push the snapshot's refs to this git URL (an empty repository)
+  --bundle FILE     restore: write a plain git bundle to FILE
+  --json            Machine-readable output on stdout
+  --quiet           No progress output
+  -h, --help        This text
+
+Exit status: 0 success, 1 a repository failed or a check failed, 2 bad arguments or config.`;
+
+function parseOptions(argv: string[]): { command?: string; options: CommandOptions; help: boolean } {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: "string", default: process.env.INFINITY_BACKUP_CONFIG ?? DEFAULT_CONFIG },
+      json: { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+      repo: { type: "string", multiple: true, default: [] },
+      snapshot: { type: "string" },
+      at: { type: "string" },
+      level: { type: "string" },
+      "no-verify": { type: "boolean", default: false },
+      all: { type: "boolean", default: false },
+      to: { type: "string" },
+      push: { type: "string" },
+      bundle: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (positionals.length > 1) throw new UserInputError(`unexpected argument "${positionals[1]}"`);
+  if (values.level !== undefined && values.level !== "quick" && values.level !== "deep") {
+    throw new UserInputError(`--level must be quick or deep, not "${values.level}"`);
+  }
+  if (values.at !== undefined && Number.isNaN(Date.parse(values.at))) {
+    throw new UserInputError(`--at "${values.at}" is not a time; use ISO-8601 such as 2026-11-27T10:00:00Z`);
+  }
+  return {
+    command: positionals[0],
+    help: values.help,
+    options: {
+      config: values.config,
+      json: values.json,
+      quiet: values.quiet,
+      repo: values.repo,
+      snapshot: values.snapshot,
+      at: values.at === undefined ? undefined : new Date(values.at).toISOString(),
+      level: values.level as CommandOptions["level"],
+      verify: !values["no-verify"],
+      to: values.to,
+      push: values.push,
+      bundle: values.bundle,
+      all: values.all,
+    },
+  };
+}
+
+export async function main(argv: string[], io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (err) {
+    io.stderr.write(`infinity-backup: ${describeError(err).replace(/^Unknown option/, "unknown option")}\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  const { command, options, help } = parsed;
+  if (help || !command) {
+    (help ? io.stdout : io.stderr).write(USAGE + "\n");
+    return help ? EXIT.ok : EXIT.usage;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    io.stderr.write(`infinity-backup: unknown command "${command}"\n\n${USAGE}\n`);
+    return EXIT.usage;
+  }
+  const progress = new ProgressLine(io.stderr, !options.quiet && (!options.json || Boolean(io.stderr.isTTY)));
+  let app;
+  try {
+    app = await openApp(options.config);
+  } catch (err) {
+    io.stderr.write(`infinity-backup: ${describeError(err)}\n`);
+    return err instanceof UserInputError ? EXIT.usage : EXIT.failed;
+  }
+  try {
+    return await run({ app, options, progress, actor: `cli:${safeUser()}`, print: (text) => io.stdout.write(text + "\n") });
+  } catch (err) {
+    progress.clear();
+    io.stderr.write(`infinity-backup ${command}: ${describeError(err)}\n`);
+    if (!(err instanceof BackupError) && process.env.INFINITY_BACKUP_DEBUG) io.stderr.write(`${(err as Error).stack}\n`);
+    return err instanceof UserInputError ? EXIT.usage : EXIT.failed;
+  } finally {
+    await app.close();
+  }
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
+  }
+}
