@@ -1,0 +1,139 @@
+// The `infinity-backup` command line, in-process: every command, its output, and its exit code,
+// including the failures a user will meet (bad arguments, bad config, a damaged archive).
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { main } from "../../functions/cli/main.js";
+import { refsOf, richRepo } from "../helpers/git-repos.js";
+import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+
+class Capture {
+  text = "";
+  isTTY = false;
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await main(argv, { stdout: stdout as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+let ws: TestWorkspace;
+let scratch: string;
+let source: string;
+let config: string[];
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "infinity-cli-"));
+  source = await richRepo(scratch);
+  ws = await workspace({ "acme/app": source, "acme/missing": join(scratch, "nowhere.git") });
+  config = ["--config", ws.configFile];
+});
+
+afterAll(async () => {
+  await ws?.cleanup();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe("infinity-backup CLI", () => {
+  it("backup: backs up what it can, names the failure, exits 1", async () => {
+    const { code, stdout, stderr } = await cli("backup", ...config);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/acme\/app\s+created/);
+    expect(stdout).toMatch(/acme\/missing\s+FAILED/);
+    expect(stdout).toMatch(/1 of 2 repositories backed up; 1 FAILED/);
+    expect(stderr).toMatch(/\[1\/2\] acme\/app: created/);
+  });
+
+  it("backup --repo: only that one; a second run is unchanged; --json parses", async () => {
+    const { code, stdout } = await cli("backup", ...config, "--repo", "acme/app", "--json");
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report.ok).toBe(true);
+    expect(report.results).toHaveLength(1);
+    expect(report.results[0].snapshot.outcome).toBe("unchanged");
+  });
+
+  it("backup --repo with an unknown name is a usage error", async () => {
+    const { code, stderr } = await cli("backup", ...config, "--repo", "acme/nope");
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/not a configured source: acme\/nope/);
+  });
+
+  it("list and status show the snapshot and its verification", async () => {
+    const list = await cli("list", ...config);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/acme\/app\s+\d{8}T\d{9}Z-[0-9a-f]{8}.*ok deep/);
+    const status = await cli("status", ...config, "--json");
+    const report = JSON.parse(status.stdout);
+    const app = report.repos.find((r: { repo: string }) => r.repo === "acme/app");
+    expect(app.verified).toBe(true);
+    expect(report.repos.find((r: { repo: string }) => r.repo === "acme/missing").problems).toContain("no snapshot");
+    expect(status.code).toBe(1);
+  });
+
+  it("verify and restore --to: restored refs equal the source", async () => {
+    expect((await cli("verify", ...config, "--level", "quick")).code).toBe(0);
+    const target = join(scratch, "restored.git");
+    const { code, stdout } = await cli("restore", ...config, "--repo", "acme/app", "--to", target);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Restored acme\/app snapshot/);
+    expect(await refsOf(target)).toBe(await refsOf(source));
+  });
+
+  it("restore without a target, or to an existing path, says so", async () => {
+    const none = await cli("restore", ...config, "--repo", "acme/app");
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/exactly one of --to PATH, --push URL, --bundle FILE/);
+    const existing = await cli("restore", ...config, "--repo", "acme/app", "--to", source);
+    expect(existing.code).toBe(1);
+    expect(existing.stderr).toMatch(/already exists; choose a new path/);
+    const early = await cli("restore", ...config, "--repo", "acme/app", "--at", "2001-01-01T00:00:00Z", "--to", join(scratch, "x.git"));
+    expect(early.stderr).toMatch(/no snapshot of acme\/app at or before 2001-01-01/);
+  });
+
+  it("rejects bad arguments with exit 2", async () => {
+    expect((await cli("bogus", ...config)).stderr).toMatch(/unknown command "bogus"/);
+    expect((await cli("verify", ...config, "--level", "medium")).stderr).toMatch(/--level must be quick or deep/);
+    expect((await cli("restore", ...config, "--repo", "acme/app", "--at", "yesterday")).stderr).toMatch(/--at "yesterday" is not a time/);
+    expect((await cli("backup", ...config, "--frobnicate")).code).toBe(2);
+    expect((await cli()).code).toBe(2);
+    expect((await cli("--help")).code).toBe(0);
+  });
+
+  it("a config with a mistyped key names the file and the key", async () => {
+    const bad = join(scratch, "bad.yaml");
+    await writeFile(bad, "version: 1\nsources:\n  - name: acme/app\n    urll: /tmp/x\n");
+    const { code, stderr } = await cli("status", "--config", bad);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${bad}: sources[0]: unknown key "urll"`);
+    await writeFile(bad, "version: 1\nsources:\n  - name: acme/app\n    url: https://user:secret@example.com/x.git\n");
+    const creds = await cli("status", "--config", bad);
+    expect(creds.stderr).toMatch(/sources\[0\]\.url: credentials must not be written in a URL/);
+    expect(creds.stderr).not.toContain("secret@");
+  });
+
+  it("verify of a damaged archive exits 1 and names the damage", async () => {
+    const list = JSON.parse((await cli("list", ...config, "--repo", "acme/app", "--json")).stdout);
+    const file = join(ws.dir, "data", "archives", list[0].objectKey);
+    const bytes = await readFile(file);
+    bytes[bytes.length - 5]! ^= 0xff;
+    await writeFile(file, bytes);
+    const { code, stdout } = await cli("verify", ...config, "--repo", "acme/app");
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/FAILED: segment 0 failed authentication/);
+  });
+
+  it("refuses to start with a missing key file when snapshots exist", async () => {
+    await rm(join(ws.dir, "data", "keys.json"));
+    const { code, stderr } = await cli("list", ...config);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/keys\.json/);
+  });
+});
