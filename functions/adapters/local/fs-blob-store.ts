@@ -1,0 +1,297 @@
+// BlobStore over a folder, for local mode: one file per key under `root`, its info in a JSON
+// sidecar at the same path under `.meta/`, writes in progress under `.tmp/`.
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import type { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { z } from "zod";
+import { assertValidBlobKey } from "../../core/blob-key.js";
+import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
+import { systemClock, type BlobInfo, type BlobStore, type Clock, type PutOptions } from "../../core/ports.js";
+
+const TMP_DIR = ".tmp";
+const META_DIR = ".meta";
+/** A .tmp file this old belongs to a put that died; younger ones may be another process's. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+/** NAME_MAX of common file systems: a longer key segment cannot be a file name. */
+const MAX_SEGMENT_BYTES = 255;
+const PRIVATE_DIR = { recursive: true, mode: 0o700 } as const;
+
+const sidecarSchema = z.object({
+  createdAt: z.string(),
+  storageClass: z.string(),
+  expiresAt: z.string().optional(),
+  metadata: z.record(z.string(), z.string()),
+});
+type Sidecar = z.infer<typeof sidecarSchema>;
+
+export class FsBlobStore implements BlobStore {
+  readonly root: string;
+  private readonly clock: Clock;
+  private ready: Promise<void> | undefined;
+  /**
+   * Changes to the tree (publish, delete, lifecycle) run one at a time in this process: a put that
+   * loses a race never touches the winner's sidecar, and a delete never prunes the folder a put
+   * is about to link into. They are short; the streaming of bodies runs in parallel.
+   */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(options: { root: string; clock?: Clock }) {
+    this.root = path.resolve(options.root);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  async put(key: string, body: Readable, options: PutOptions = {}): Promise<BlobInfo> {
+    this.checkKey(key);
+    const metadata = { ...options.metadata };
+    if (Object.values(metadata).some((v) => typeof v !== "string")) {
+      throw new UserInputError(`metadata of blob ${key} must map strings to strings`);
+    }
+    await this.open();
+    const tmp = this.tmpPath();
+    try {
+      return await translate(`could not store blob ${key}`, async () => {
+        // flush: fsync before close, so that a resolved put survives a power cut.
+        await pipeline(body, createWriteStream(tmp, { flags: "wx", mode: 0o600, flush: true }));
+        return this.serialized(() => this.publish(key, tmp, metadata));
+      });
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  async get(key: string): Promise<Readable> {
+    this.checkKey(key);
+    const handle = await translate(`could not open blob ${key}`, () =>
+      unlessMissing(fs.open(this.objectPath(key), "r")),
+    );
+    // Linux lets a folder be opened for reading; a folder is not an object.
+    if (handle === undefined || !(await handle.stat()).isFile()) {
+      await handle?.close();
+      throw new NotFoundError(`blob ${key} does not exist in ${this.root}`);
+    }
+    return handle.createReadStream();
+  }
+
+  async stat(key: string): Promise<BlobInfo | undefined> {
+    this.checkKey(key);
+    return translate(`could not stat blob ${key}`, () => this.info(key));
+  }
+
+  async *list(prefix: string): AsyncIterable<BlobInfo> {
+    if (typeof prefix !== "string") throw new UserInputError("list prefix must be a string");
+    await this.open();
+    try {
+      yield* this.walk("", prefix);
+    } catch (err) {
+      throw translated(err, `could not list blobs under ${JSON.stringify(prefix)} in ${this.root}`);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    this.checkKey(key);
+    await translate(`could not delete blob ${key}`, () =>
+      this.serialized(async () => {
+        // The object first: once it is gone nobody sees it, and a leftover sidecar is harmless.
+        await fs.rm(this.objectPath(key), { force: true });
+        await fs.rm(this.sidecarPath(key), { force: true });
+        // Empty folders left behind would block a later put of a key named like the folder.
+        await pruneEmptyFolders(path.dirname(this.objectPath(key)), this.root);
+        await pruneEmptyFolders(path.dirname(this.sidecarPath(key)), path.join(this.root, META_DIR));
+      }),
+    );
+  }
+
+  async setLifecycle(key: string, change: { expiresAt?: string; storageClass?: string }): Promise<BlobInfo> {
+    this.checkKey(key);
+    const expiresAt = change.expiresAt === undefined ? undefined : Date.parse(change.expiresAt);
+    if (expiresAt !== undefined && Number.isNaN(expiresAt)) {
+      throw new UserInputError(`expiresAt ${JSON.stringify(change.expiresAt)} is not an ISO-8601 time`);
+    }
+    if (change.storageClass !== undefined && !change.storageClass) {
+      throw new UserInputError(`storageClass for blob ${key} must be a non-empty string`);
+    }
+    await this.open();
+    return translate(`could not set the lifecycle of blob ${key}`, () =>
+      this.serialized(async () => {
+        const current = await this.info(key);
+        if (current === undefined) throw new NotFoundError(`blob ${key} does not exist in ${this.root}`);
+        const { key: _key, size, ...sidecar } = { storageClass: "LOCAL", ...current };
+        if (change.storageClass !== undefined) sidecar.storageClass = change.storageClass;
+        // Expiry only moves forward: an earlier value (a stale or replayed prune) is ignored.
+        const kept = sidecar.expiresAt === undefined ? -Infinity : Date.parse(sidecar.expiresAt);
+        if (expiresAt !== undefined && expiresAt > kept)
+          sidecar.expiresAt = new Date(expiresAt).toISOString();
+        await this.writeSidecar(key, sidecar);
+        return { key, size, ...sidecar };
+      }),
+    );
+  }
+
+  /** Makes the fully written `tmp` visible under `key`, or throws ConflictError. */
+  private async publish(key: string, tmp: string, metadata: Record<string, string>): Promise<BlobInfo> {
+    const target = this.objectPath(key);
+    const size = (await fs.stat(tmp)).size;
+    await makeParent(key, target);
+    if ((await unlessMissing(fs.lstat(target))) !== undefined) throw conflict(key);
+    const sidecar: Sidecar = { createdAt: this.clock.now().toISOString(), storageClass: "LOCAL", metadata };
+    // The sidecar goes first so that the object is never visible without its info. A sidecar
+    // left by a put that died before the link is simply replaced by the next put of the key.
+    await this.writeSidecar(key, sidecar);
+    // link, unlike rename, refuses to replace: the file system has the last word on conflicts.
+    await fs.link(tmp, target).catch((err) => Promise.reject(code(err) === "EEXIST" ? conflict(key) : err));
+    return { key, size, ...sidecar };
+  }
+
+  private async writeSidecar(key: string, sidecar: Sidecar): Promise<void> {
+    const tmp = this.tmpPath();
+    try {
+      const handle = await fs.open(tmp, "wx", 0o600);
+      try {
+        await handle.writeFile(JSON.stringify(sidecar));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await makeParent(key, this.sidecarPath(key));
+      await fs.rename(tmp, this.sidecarPath(key));
+    } finally {
+      await fs.rm(tmp, { force: true });
+    }
+  }
+
+  private async info(key: string): Promise<BlobInfo | undefined> {
+    const stats = await unlessMissing(fs.lstat(this.objectPath(key)));
+    if (stats === undefined || !stats.isFile()) return undefined;
+    const file = this.sidecarPath(key);
+    const text = await unlessMissing(fs.readFile(file, "utf8"));
+    // A file copied into the folder by hand has no sidecar: it is still an object.
+    const stamp = { createdAt: stats.mtime.toISOString(), storageClass: "LOCAL", metadata: {} };
+    try {
+      return {
+        key,
+        size: stats.size,
+        ...(text === undefined ? stamp : sidecarSchema.parse(JSON.parse(text))),
+      };
+    } catch (err) {
+      throw new BackupError(`metadata of blob ${key} in ${file} is damaged`, { cause: err });
+    }
+  }
+
+  /** Yields the objects under folder `dirKey` ("" or "a/b/") whose keys start with `prefix`. */
+  private async *walk(dirKey: string, prefix: string): AsyncGenerator<BlobInfo> {
+    const entries = await unlessMissing(fs.readdir(path.join(this.root, dirKey), { withFileTypes: true }));
+    // A folder sorts as "name/", so that "a-b" < "a/x" < "a0", exactly as the keys compare.
+    const items = (entries ?? [])
+      .filter((e) => (e.isFile() || e.isDirectory()) && !(dirKey === "" && isReserved(e.name)))
+      .map((e) => ({ key: dirKey + e.name + (e.isDirectory() ? "/" : ""), isDir: e.isDirectory() }))
+      .map((item) => ({ ...item, order: Buffer.from(item.key, "utf8") }))
+      .sort((a, b) => Buffer.compare(a.order, b.order));
+    for (const item of items) {
+      if (item.isDir) {
+        if (item.key.startsWith(prefix) || prefix.startsWith(item.key)) yield* this.walk(item.key, prefix);
+      } else if (item.key.startsWith(prefix)) {
+        const info = await this.info(item.key);
+        if (info !== undefined) yield info; // else deleted while we walked
+      }
+    }
+  }
+
+  private open(): Promise<void> {
+    this.ready ??= translate(`could not open the blob folder ${this.root}`, async () => {
+      await fs.mkdir(path.join(this.root, TMP_DIR), PRIVATE_DIR);
+      await fs.mkdir(path.join(this.root, META_DIR), PRIVATE_DIR);
+      // File times come from the OS clock, so staleness is judged by it, not the injected clock.
+      const cutoff = Date.now() - STALE_TMP_MS;
+      for (const name of await fs.readdir(path.join(this.root, TMP_DIR))) {
+        const file = path.join(this.root, TMP_DIR, name);
+        const stats = await unlessMissing(fs.lstat(file));
+        if ((stats?.mtimeMs ?? Infinity) < cutoff) await fs.rm(file, { force: true, recursive: true });
+      }
+    }).catch((err: unknown) => {
+      this.ready = undefined; // the next call tries again
+      throw err;
+    });
+    return this.ready;
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private checkKey(key: string): void {
+    assertValidBlobKey(key);
+    const segments = key.split("/");
+    const invalid = (problem: string) =>
+      new UserInputError(`invalid blob key ${JSON.stringify(key)}: ${problem}`);
+    if (isReserved(segments[0] ?? "")) throw invalid(`"${segments[0]}" is reserved by the folder store`);
+    if (segments.some((s) => Buffer.byteLength(s, "utf8") > MAX_SEGMENT_BYTES)) {
+      throw invalid(`a segment is over ${MAX_SEGMENT_BYTES} bytes, too long for a file name`);
+    }
+  }
+
+  private objectPath(key: string): string {
+    return path.join(this.root, ...key.split("/"));
+  }
+
+  /** Same shape as the object tree, so any set of keys that fits as objects fits as sidecars. */
+  private sidecarPath(key: string): string {
+    return path.join(this.root, META_DIR, ...key.split("/"));
+  }
+
+  private tmpPath(): string {
+    return path.join(this.root, TMP_DIR, randomBytes(12).toString("hex"));
+  }
+}
+
+async function makeParent(key: string, file: string): Promise<void> {
+  await fs.mkdir(path.dirname(file), PRIVATE_DIR).catch((err) => {
+    // A folder cannot hold both "a" and "a/b" (Cloud Storage can): the first one wins.
+    if (code(err) !== "EEXIST" && code(err) !== "ENOTDIR") throw err;
+    throw new ConflictError(`blob ${key} cannot be stored here: a key above it is itself an object`);
+  });
+}
+
+async function pruneEmptyFolders(folder: string, stopAt: string): Promise<void> {
+  for (let dir = folder; dir.startsWith(stopAt + path.sep); dir = path.dirname(dir)) {
+    try {
+      await fs.rmdir(dir);
+    } catch {
+      return; // not empty (or already gone): then the folders above are not empty either
+    }
+  }
+}
+
+function conflict(key: string): ConflictError {
+  return new ConflictError(`blob ${key} already exists; objects are never overwritten`);
+}
+
+function isReserved(name: string): boolean {
+  return name === TMP_DIR || name === META_DIR;
+}
+
+function code(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && "code" in err ? String(err.code) : undefined;
+}
+
+function unlessMissing<T>(promise: Promise<T>): Promise<T | undefined> {
+  return promise.catch((err: unknown) => {
+    if (code(err) === "ENOENT" || code(err) === "ENOTDIR") return undefined;
+    throw err;
+  });
+}
+
+async function translate<T>(what: string, work: () => Promise<T>): Promise<T> {
+  return work().catch((err: unknown) => Promise.reject(translated(err, what)));
+}
+
+/** Our own errors and the body's own errors pass through; file system errors get our type. */
+function translated(err: unknown, what: string): unknown {
+  if (err instanceof BackupError || typeof err !== "object" || err === null || !("syscall" in err))
+    return err;
+  return new BackupError(`${what}: ${code(err) ?? "I/O error"}`, { cause: err });
+}

@@ -1,0 +1,263 @@
+// SnapshotIndex in one SQLite file, for local mode: the snapshot records and the repo leases.
+// better-sqlite3 is synchronous; each call is short, so it sits behind the async port as is.
+import { mkdirSync } from "node:fs";
+import * as path from "node:path";
+import Database from "better-sqlite3";
+import {
+  BackupError,
+  ConflictError,
+  NotFoundError,
+  UserInputError,
+  describeError,
+} from "../../core/errors.js";
+import type { Snapshot, Verification } from "../../core/model.js";
+import { systemClock, type Clock, type Lease, type SnapshotIndex } from "../../core/ports.js";
+
+/** Schema steps; step i takes the file from user_version i to i + 1. Only ever append. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE snapshots (
+     repo TEXT NOT NULL,
+     id TEXT NOT NULL,
+     taken_at TEXT NOT NULL, -- takenAt normalized (toISOString), so text order is time order
+     record TEXT NOT NULL,   -- the Snapshot as JSON, exactly as committed and then updated
+     PRIMARY KEY (repo, id)
+   ) WITHOUT ROWID;
+   CREATE INDEX snapshots_by_time ON snapshots (repo, taken_at, id);
+   CREATE TABLE leases (
+     repo TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     expires_at_ms INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
+];
+
+/** Brings the file up to the newest schema; refuses a file written by a newer version. */
+export function migrate(db: Database.Database, file = db.name): void {
+  db.transaction(() => {
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version > MIGRATIONS.length) {
+      throw new BackupError(
+        `snapshot index ${file} has schema version ${version}, newer than this program knows ` +
+          `(${MIGRATIONS.length}); upgrade infinity-backup`,
+        { permanent: true },
+      );
+    }
+    for (const [step, sql] of MIGRATIONS.entries()) if (step >= version) db.exec(sql);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate(); // immediate: two processes opening a new file at once migrate one after the other
+}
+
+/** Fields the index itself changes after commit; a commit retry is compared without them. */
+const INDEX_OWNED = new Set(["confirmedAt", "verification", "hold"]);
+
+export class SqliteSnapshotIndex implements SnapshotIndex {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly clock: Clock;
+
+  constructor(options: { path: string; clock?: Clock }) {
+    this.path = options.path;
+    this.clock = options.clock ?? systemClock;
+    try {
+      if (this.path !== ":memory:") mkdirSync(path.dirname(path.resolve(this.path)), { recursive: true });
+      this.db = new Database(this.path);
+    } catch (err) {
+      throw new BackupError(`could not open the snapshot index ${this.path}: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+    try {
+      this.db.pragma("journal_mode = WAL"); // readers (the CLI) never block the writer
+      this.db.pragma("synchronous = FULL"); // a snapshot exists once commit resolves, power cut or not
+      migrate(this.db, this.path);
+    } catch (err) {
+      this.db.close();
+      if (err instanceof BackupError) throw err;
+      throw new BackupError(`could not open the snapshot index ${this.path}: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  async commit(snapshot: Snapshot): Promise<void> {
+    if (!snapshot.repo || !snapshot.id) throw new UserInputError("a snapshot needs a repo and an id");
+    const takenAt = instant(snapshot.takenAt, "takenAt");
+    this.run("commit", () => {
+      const existing = this.find(snapshot.repo, snapshot.id);
+      if (existing === undefined) {
+        this.db
+          .prepare("INSERT INTO snapshots (repo, id, taken_at, record) VALUES (?, ?, ?, ?)")
+          .run(snapshot.repo, snapshot.id, takenAt, JSON.stringify(snapshot));
+      } else if (identity(existing) !== identity(snapshot)) {
+        throw new ConflictError(
+          `snapshot ${snapshot.id} of ${snapshot.repo} is already committed with different content`,
+        );
+      }
+    });
+  }
+
+  async get(repo: string, id: string): Promise<Snapshot | undefined> {
+    return this.translate("get", () => this.find(repo, id));
+  }
+
+  async latest(repo: string): Promise<Snapshot | undefined> {
+    return this.translate("latest", () =>
+      this.one("SELECT record FROM snapshots WHERE repo = ? ORDER BY taken_at DESC, id DESC LIMIT 1", repo),
+    );
+  }
+
+  async atOrBefore(repo: string, at: string): Promise<Snapshot | undefined> {
+    const limit = instant(at, "at");
+    return this.translate("atOrBefore", () =>
+      this.one(
+        "SELECT record FROM snapshots WHERE repo = ? AND taken_at <= ? ORDER BY taken_at DESC, id DESC LIMIT 1",
+        repo,
+        limit,
+      ),
+    );
+  }
+
+  async list(repo: string): Promise<Snapshot[]> {
+    return this.translate("list", () =>
+      this.db
+        .prepare<[string], { record: string }>(
+          "SELECT record FROM snapshots WHERE repo = ? ORDER BY taken_at DESC, id DESC",
+        )
+        .all(repo)
+        .map((row) => JSON.parse(row.record) as Snapshot),
+    );
+  }
+
+  async repos(): Promise<string[]> {
+    return this.translate("repos", () =>
+      this.db
+        .prepare<[], { repo: string }>("SELECT DISTINCT repo FROM snapshots ORDER BY repo")
+        .all()
+        .map((row) => row.repo),
+    );
+  }
+
+  async confirm(repo: string, id: string, at: string): Promise<void> {
+    const seen = Date.parse(instant(at, "at"));
+    this.update("confirm", repo, id, (s) => {
+      // Forward only: a late, replayed confirmation must not make the snapshot look staler.
+      if (seen > Date.parse(s.confirmedAt)) s.confirmedAt = at;
+    });
+  }
+
+  async recordVerification(repo: string, id: string, verification: Verification): Promise<void> {
+    this.update("recordVerification", repo, id, (s) => {
+      s.verification = { ...verification };
+    });
+  }
+
+  async setHold(repo: string, id: string, hold: boolean): Promise<void> {
+    this.update("setHold", repo, id, (s) => {
+      if (hold) s.hold = true;
+      else delete s.hold;
+    });
+  }
+
+  async remove(repo: string, id: string): Promise<void> {
+    this.run("remove", () => {
+      const existing = this.find(repo, id);
+      if (existing?.hold === true) {
+        throw new ConflictError(`snapshot ${id} of ${repo} is under legal hold and cannot be removed`);
+      }
+      this.db.prepare("DELETE FROM snapshots WHERE repo = ? AND id = ?").run(repo, id);
+    });
+  }
+
+  async acquireLease(repo: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    if (!Number.isFinite(ttlMs) || ttlMs <= 0)
+      throw new UserInputError(`lease ttl must be positive, got ${ttlMs}`);
+    return this.run("acquireLease", () => {
+      const now = this.clock.now().getTime();
+      const current = this.db
+        .prepare<[string], { holder: string; expires_at_ms: number }>(
+          "SELECT holder, expires_at_ms FROM leases WHERE repo = ?",
+        )
+        .get(repo);
+      // A lease is held up to, not including, its expiresAt.
+      if (current !== undefined && current.holder !== holder && current.expires_at_ms > now) return undefined;
+      const expiresAt = now + Math.ceil(ttlMs);
+      this.db
+        .prepare(
+          `INSERT INTO leases (repo, holder, expires_at_ms) VALUES (?, ?, ?)
+           ON CONFLICT (repo) DO UPDATE SET holder = excluded.holder, expires_at_ms = excluded.expires_at_ms`,
+        )
+        .run(repo, holder, expiresAt);
+      return { repo, holder, expiresAt: new Date(expiresAt).toISOString() };
+    });
+  }
+
+  async releaseLease(repo: string, holder: string): Promise<void> {
+    this.run("releaseLease", () => {
+      this.db.prepare("DELETE FROM leases WHERE repo = ? AND holder = ?").run(repo, holder);
+    });
+  }
+
+  private find(repo: string, id: string): Snapshot | undefined {
+    return this.one("SELECT record FROM snapshots WHERE repo = ? AND id = ?", repo, id);
+  }
+
+  private one(sql: string, ...params: string[]): Snapshot | undefined {
+    const row = this.db.prepare<string[], { record: string }>(sql).get(...params);
+    return row === undefined ? undefined : (JSON.parse(row.record) as Snapshot);
+  }
+
+  /** Read-modify-write of one record, in one transaction; NotFoundError if there is none. */
+  private update(what: string, repo: string, id: string, change: (snapshot: Snapshot) => void): void {
+    this.run(what, () => {
+      const snapshot = this.find(repo, id);
+      if (snapshot === undefined) throw new NotFoundError(`snapshot ${id} of ${repo} is not in the index`);
+      change(snapshot);
+      this.db
+        .prepare("UPDATE snapshots SET record = ? WHERE repo = ? AND id = ?")
+        .run(JSON.stringify(snapshot), repo, id);
+    });
+  }
+
+  /** One write transaction: immediate, so that check-then-write is safe across processes too. */
+  private run<T>(what: string, work: () => T): T {
+    return this.translate(what, () => this.db.transaction(work).immediate());
+  }
+
+  /** Translates SQLite's errors at the boundary; ours pass through. */
+  private translate<T>(what: string, work: () => T): T {
+    try {
+      return work();
+    } catch (err) {
+      if (err instanceof BackupError) throw err;
+      throw new BackupError(`snapshot index ${this.path}: ${what} failed: ${describeError(err)}`, {
+        cause: err,
+      });
+    }
+  }
+}
+
+/** A commit is "the same" when everything but the index-owned fields matches, keys in any order. */
+function identity(snapshot: Snapshot): string {
+  const fields = Object.entries(snapshot).filter(
+    ([name, value]) => !INDEX_OWNED.has(name) && value !== undefined,
+  );
+  return JSON.stringify(
+    fields.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    (_key, value: unknown) =>
+      value !== null && typeof value === "object" && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : value,
+  );
+}
+
+/** ISO-8601 in, canonical toISOString out, so that SQLite's text order is time order. */
+function instant(value: string, field: string): string {
+  const ms = Date.parse(value);
+  if (typeof value !== "string" || Number.isNaN(ms)) {
+    throw new UserInputError(`${field} ${JSON.stringify(value)} is not an ISO-8601 time`);
+  }
+  return new Date(ms).toISOString();
+}

@@ -1,0 +1,205 @@
+// Runs the port contracts against the local (laptop) adapters, each in a fresh temp folder, plus
+// the few behaviours only a folder or a SQLite file has.
+import { mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FsBlobStore } from "../../functions/adapters/local/fs-blob-store.js";
+import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
+import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
+import { BackupError, ConflictError, UserInputError } from "../../functions/core/errors.js";
+import { blobStoreContract } from "./blob-store.js";
+import { keyWrapperContract } from "./key-wrapper.js";
+import { ManualClock, snapshot, snapshotIndexContract } from "./snapshot-index.js";
+
+async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(tmpdir(), "infinity-backup-local-"));
+  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+blobStoreContract("FsBlobStore", async () => {
+  const { dir, cleanup } = await tempDir();
+  const clock = new ManualClock();
+  return { store: new FsBlobStore({ root: path.join(dir, "blobs"), clock }), clock, cleanup };
+});
+
+snapshotIndexContract("SqliteSnapshotIndex", async (clock) => {
+  const { dir, cleanup } = await tempDir();
+  const index = new SqliteSnapshotIndex({ path: path.join(dir, "state", "index.sqlite"), clock });
+  return {
+    index,
+    cleanup: async () => {
+      index.close();
+      await cleanup();
+    },
+  };
+});
+
+keyWrapperContract("KeyFileWrapper", async () => {
+  const { dir, cleanup } = await tempDir();
+  const wrapper = await KeyFileWrapper.open(path.join(dir, "keys", "backup.key"), {
+    create: true,
+    clock: new ManualClock(),
+  });
+  return {
+    wrapper,
+    rotate: async () => {
+      await wrapper.rotate();
+    },
+    cleanup,
+  };
+});
+
+const text = (value: string) => Readable.from([Buffer.from(value)]);
+
+describe("FsBlobStore, folder specifics", () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  let store: FsBlobStore;
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+    store = new FsBlobStore({ root: dir, clock: new ManualClock() });
+  });
+  afterEach(async () => cleanup());
+
+  it("stores the object as a plain file at its key, and leaves no temp file behind", async () => {
+    await store.put("repos/acme/w/x.ibk", text("archive"));
+    expect((await stat(path.join(dir, "repos", "acme", "w", "x.ibk"))).size).toBe(7);
+    expect(await readdir(path.join(dir, ".tmp"))).toEqual([]);
+  });
+
+  it("leaves no temp file after a failed body", async () => {
+    const failing = Readable.from(
+      (async function* () {
+        yield Buffer.alloc(1000);
+        throw new Error("boom");
+      })(),
+    );
+    await expect(store.put("a/b", failing)).rejects.toThrow("boom");
+    expect(await readdir(path.join(dir, ".tmp"))).toEqual([]);
+  });
+
+  it("cleans temp files older than an hour on open, and keeps younger ones", async () => {
+    await store.put("warm", text("up"));
+    const old = path.join(dir, ".tmp", "dead-put");
+    const young = path.join(dir, ".tmp", "live-put");
+    await writeFile(old, "partial");
+    await writeFile(young, "partial");
+    const twoHoursAgo = new Date(Date.now() - 2 * 60 * 60 * 1000);
+    await utimes(old, twoHoursAgo, twoHoursAgo);
+    const reopened = new FsBlobStore({ root: dir });
+    expect(await reopened.stat("warm")).toBeDefined(); // stat does not open; put does
+    await reopened.put("other", text("x"));
+    expect(await readdir(path.join(dir, ".tmp"))).toEqual(["live-put"]);
+  });
+
+  it("keeps .tmp and .meta out of listings and refuses them as keys", async () => {
+    await store.put("a", text("x"), { metadata: { m: "1" } });
+    const keys: string[] = [];
+    for await (const info of store.list("")) keys.push(info.key);
+    expect(keys).toEqual(["a"]);
+    await expect(store.put(".meta/a", text("x"))).rejects.toBeInstanceOf(UserInputError);
+    await expect(store.stat(".tmp/x")).rejects.toBeInstanceOf(UserInputError);
+  });
+
+  it("refuses a key segment too long for a file name", async () => {
+    await expect(store.put(`a/${"x".repeat(256)}`, text("x"))).rejects.toBeInstanceOf(UserInputError);
+  });
+
+  it("cannot hold both a key and a key below it, but frees the name after delete", async () => {
+    await store.put("a/b", text("x"));
+    await expect(store.put("a", text("y"))).rejects.toBeInstanceOf(ConflictError);
+    await expect(store.put("a/b/c", text("y"))).rejects.toBeInstanceOf(ConflictError);
+    await store.delete("a/b");
+    await store.put("a", text("y")); // the emptied folder was pruned
+    expect((await store.stat("a"))?.size).toBe(1);
+  });
+
+  it("treats a file copied in by hand as an object with no metadata", async () => {
+    await store.put("warm", text("up"));
+    await writeFile(path.join(dir, "dropped"), "hand");
+    expect(await store.stat("dropped")).toMatchObject({
+      key: "dropped",
+      size: 4,
+      storageClass: "LOCAL",
+      metadata: {},
+    });
+  });
+
+  it("reports a damaged sidecar as an error naming the key", async () => {
+    await store.put("k", text("x"));
+    await writeFile(path.join(dir, ".meta", "k"), "{not json");
+    await expect(store.stat("k")).rejects.toThrow(/blob k .* damaged/);
+  });
+
+  it("serializes concurrent puts of one key: one wins, the other conflicts, metadata matches", async () => {
+    const results = await Promise.allSettled(
+      ["1", "2", "3"].map((n) => store.put("race", text(n), { metadata: { n } })),
+    );
+    const won = results.filter((r) => r.status === "fulfilled");
+    expect(won).toHaveLength(1);
+    const winner = (won[0] as PromiseFulfilledResult<{ metadata: Record<string, string> }>).value;
+    const body = Buffer.concat(await (await store.get("race")).toArray()).toString("utf8");
+    expect((await store.stat("race"))?.metadata).toEqual(winner.metadata);
+    expect(body).toBe(winner.metadata.n);
+  });
+});
+
+describe("SqliteSnapshotIndex, file specifics", () => {
+  let dir: string;
+  let cleanup: () => Promise<void>;
+  beforeEach(async () => {
+    ({ dir, cleanup } = await tempDir());
+  });
+  afterEach(async () => cleanup());
+
+  it("persists across reopen, in WAL mode with a schema version", async () => {
+    const file = path.join(dir, "index.sqlite");
+    const first = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
+    const s = snapshot({ id: "20261127T000000000Z-00000001" });
+    await first.commit(s);
+    first.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    db.close();
+    const second = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
+    expect(await second.get(s.repo, s.id)).toEqual(s);
+    second.close();
+  });
+
+  it("refuses a file from a newer schema, naming it", async () => {
+    const file = path.join(dir, "index.sqlite");
+    const db = new Database(file);
+    db.pragma("user_version = 99");
+    db.close();
+    expect(() => new SqliteSnapshotIndex({ path: file })).toThrow(/index\.sqlite has schema version 99/);
+  });
+
+  it("refuses a file that is not a database, with the path and the cause", async () => {
+    const file = path.join(dir, "index.sqlite");
+    await writeFile(file, "this is not sqlite, but it is long enough to have a header".repeat(20));
+    let error: unknown;
+    try {
+      new SqliteSnapshotIndex({ path: file });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(BackupError);
+    expect((error as Error).message).toContain(file);
+    expect((error as Error).cause).toBeDefined();
+  });
+
+  it("shares leases between two handles on one file", async () => {
+    const file = path.join(dir, "index.sqlite");
+    const clock = new ManualClock();
+    const a = new SqliteSnapshotIndex({ path: file, clock });
+    const b = new SqliteSnapshotIndex({ path: file, clock });
+    expect(await a.acquireLease("acme/w", "a", 60_000)).toBeDefined();
+    expect(await b.acquireLease("acme/w", "b", 60_000)).toBeUndefined();
+    a.close();
+    b.close();
+  });
+});

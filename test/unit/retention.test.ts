@@ -1,0 +1,235 @@
+// The retention planner over one fixed history and a table of policies, compared to golden JSON
+// (UPDATE_GOLDEN=1 rewrites the files; review the diff by hand), plus invariants and edge cases.
+
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { UserInputError } from "../../functions/core/errors.js";
+import {
+  planRetention,
+  type RetentionCandidate,
+  type RetentionPlan,
+} from "../../functions/core/retention.js";
+import { periodKey } from "../../functions/core/retention-periods.js";
+import {
+  DEFAULT_RETENTION_POLICY,
+  parseRetentionPolicy,
+  type RetentionPolicy,
+  type RetentionPolicyInput,
+} from "../../functions/core/retention-policy.js";
+import { FIXTURE_NOW, FIXTURE_SNAPSHOTS, snapshotId } from "../helpers/retention-fixture.js";
+
+const GOLDEN_DIR = new URL("../golden/retention/", import.meta.url);
+const UPDATE = process.env.UPDATE_GOLDEN === "1";
+
+const POLICIES: Record<string, RetentionPolicyInput> = {
+  default: { within: "48h", daily: "30d", weekly: "90d", monthly: "1y", yearly: "7y" },
+  "daily-30d": { daily: "30d" },
+  "weekly-90d": { weekly: "90d" },
+  "monthly-1y": { monthly: "1y" },
+  "yearly-7y": { yearly: "7y" },
+  "yearly-3y": { yearly: "3y" },
+  "within-7d": { within: "7d" },
+  "last-4": { last: 4 },
+  "last-3-daily-7d": { last: 3, daily: "7d" },
+  "daily-10d-weekly-3w": { daily: "10d", weekly: "3w" },
+  "daily-2y-monthly-3y": { daily: "2y", monthly: "3y" },
+  "within-15m-weekly-5w-monthly-6mo": { within: "15m", weekly: "5w", monthly: "6mo" },
+};
+
+function golden(policy: RetentionPolicyInput, plan: RetentionPlan<RetentionCandidate>): unknown {
+  return {
+    policy,
+    now: FIXTURE_NOW.toISOString(),
+    reference: plan.reference,
+    keep: plan.keep.map(({ snapshot, reasons, keepUntil, tier }) => ({
+      id: snapshot.id,
+      reasons,
+      keepUntil,
+      tier,
+    })),
+    remove: plan.remove.map((snapshot) => snapshot.id),
+  };
+}
+
+/** Written the way `npm run lint` (prettier --check test) wants it, so a rewrite leaves lint clean. */
+async function formatJson(file: URL, value: unknown): Promise<string> {
+  const prettier = await import("prettier");
+  const options = await prettier.resolveConfig(file);
+  return prettier.format(JSON.stringify(value), { ...options, filepath: file.pathname });
+}
+
+describe("retention golden tables", () => {
+  if (UPDATE) mkdirSync(GOLDEN_DIR, { recursive: true });
+  for (const [name, input] of Object.entries(POLICIES)) {
+    it(`${name} keeps what the golden file says`, async () => {
+      const plan = planRetention(FIXTURE_SNAPSHOTS, parseRetentionPolicy(input), FIXTURE_NOW);
+      const file = new URL(`${name}.json`, GOLDEN_DIR);
+      const actual = golden(input, plan);
+      if (UPDATE) writeFileSync(file, await formatJson(file, actual));
+      expect(actual).toEqual(JSON.parse(readFileSync(file, "utf8")));
+    });
+  }
+
+  it("the default table is the shipped default policy", () => {
+    expect(parseRetentionPolicy(POLICIES.default)).toEqual(DEFAULT_RETENTION_POLICY);
+  });
+});
+
+describe("retention invariants, for every policy in the table", () => {
+  const byId = new Map(FIXTURE_SNAPSHOTS.map((snapshot) => [snapshot.id, snapshot]));
+  for (const [name, input] of Object.entries(POLICIES)) {
+    const plan = planRetention(FIXTURE_SNAPSHOTS, parseRetentionPolicy(input), FIXTURE_NOW);
+    const keptIds = plan.keep.map((kept) => kept.snapshot.id);
+
+    it(`${name}: keep + remove is every snapshot, once`, () => {
+      const all = [...keptIds, ...plan.remove.map((snapshot) => snapshot.id)];
+      expect(new Set(all).size).toBe(all.length);
+      expect([...all].sort()).toEqual(FIXTURE_SNAPSHOTS.map((snapshot) => snapshot.id).sort());
+    });
+
+    it(`${name}: every kept snapshot has a reason, a tier, and a keepUntil after now`, () => {
+      for (const kept of plan.keep) {
+        expect(kept.reasons.length).toBeGreaterThan(0);
+        expect(kept.tier).toBeTruthy();
+        if (kept.keepUntil !== null)
+          expect(Date.parse(kept.keepUntil)).toBeGreaterThan(FIXTURE_NOW.getTime());
+      }
+    });
+
+    it(`${name}: no kept snapshot builds on a removed one`, () => {
+      const kept = new Set(keptIds);
+      for (const id of keptIds) {
+        const parentId = byId.get(id)?.parentId;
+        if (parentId !== undefined && byId.has(parentId)) expect(kept.has(parentId)).toBe(true);
+      }
+    });
+
+    it(`${name}: the newest, the held and the future-dated snapshots are kept`, () => {
+      expect(keptIds).toContain(snapshotId("2026-01-10T09:00:00Z", "p"));
+      expect(keptIds).toContain(snapshotId("2025-10-15T10:00:00Z", "held"));
+      expect(keptIds).toContain(snapshotId("2026-01-10T18:00:00Z", "future"));
+    });
+
+    it(`${name}: the plan does not depend on the input's order`, () => {
+      const reversed = planRetention(
+        [...FIXTURE_SNAPSHOTS].reverse(),
+        parseRetentionPolicy(input),
+        FIXTURE_NOW,
+      );
+      expect(reversed).toEqual(plan);
+    });
+  }
+
+  it("an empty policy is refused, never read as delete-everything", () => {
+    expect(() => planRetention(FIXTURE_SNAPSHOTS, {} as RetentionPolicy, FIXTURE_NOW)).toThrow(
+      UserInputError,
+    );
+    expect(() => planRetention(FIXTURE_SNAPSHOTS, {} as RetentionPolicy, FIXTURE_NOW)).toThrow(
+      /an empty policy would delete every snapshot/,
+    );
+  });
+});
+
+describe("retention semantics", () => {
+  const daily = parseRetentionPolicy({ daily: "30d" });
+  const at = (iso: string, tag = "s", extra: Partial<RetentionCandidate> = {}): RetentionCandidate => ({
+    id: snapshotId(iso, tag),
+    takenAt: iso,
+    ...extra,
+  });
+  const reasonsOf = (plan: RetentionPlan<RetentionCandidate>): Record<string, string[]> =>
+    Object.fromEntries(plan.keep.map((kept) => [kept.snapshot.id, kept.reasons]));
+
+  it("period keys carry their type, so a month and an ISO week with the same digits differ", () => {
+    const jan2026 = Date.parse("2026-01-08T00:00:00Z");
+    expect(periodKey("monthly", jan2026)).toBe("month:2026-01");
+    expect(periodKey("weekly", Date.parse("2026-01-05T00:00:00Z"))).toBe("week:2026-W02");
+    expect(periodKey("weekly", Date.parse("2025-12-29T00:00:00Z"))).toBe("week:2026-W01");
+    expect(periodKey("weekly", Date.parse("2026-01-04T23:59:59Z"))).toBe("week:2026-W01");
+    expect(periodKey("weekly", Date.parse("2024-12-30T10:00:00Z"))).toBe("week:2025-W01");
+    expect(periodKey("weekly", Date.parse("2021-01-03T00:00:00Z"))).toBe("week:2020-W53");
+    expect(periodKey("weekly", Date.parse("2026-12-31T00:00:00Z"))).toBe("week:2026-W53");
+    expect(periodKey("daily", Date.parse("2024-02-29T23:59:59.999Z"))).toBe("day:2024-02-29");
+    expect(periodKey("yearly", Date.parse("2025-12-29T00:00:00Z"))).toBe("year:2025");
+  });
+
+  it("windows are measured from the newest snapshot, so nothing ages out when backups stop", () => {
+    const history = [at("2026-01-01T00:00:00Z"), at("2026-01-02T00:00:00Z"), at("2026-01-03T00:00:00Z")];
+    const soon = planRetention(history, daily, new Date("2026-01-03T01:00:00Z"));
+    const muchLater = planRetention(history, daily, new Date("2027-06-01T00:00:00Z"));
+    expect(muchLater.keep.map((kept) => kept.reasons)).toEqual(soon.keep.map((kept) => kept.reasons));
+    expect(muchLater.reference).toBe("2026-01-03T00:00:00.000Z");
+    // keepUntil moves forward with the clock while the reference stands still.
+    expect(soon.keep[1]?.keepUntil).toBe("2026-02-01T01:00:00.000Z");
+    expect(muchLater.keep[1]?.keepUntil).toBe("2027-06-30T00:00:00.000Z");
+  });
+
+  it("keeps the oldest snapshot while a window reaches past it, and not once history fills it", () => {
+    const history = [at("2026-01-01T08:00:00Z", "a"), at("2026-01-01T20:00:00Z", "b")];
+    const young = planRetention(history, daily, new Date("2026-01-02T00:00:00Z"));
+    expect(reasonsOf(young)).toEqual({
+      [snapshotId("2026-01-01T20:00:00Z", "b")]: ["newest", "daily 2026-01-01"],
+      [snapshotId("2026-01-01T08:00:00Z", "a")]: ["oldest daily 2026-01-01"],
+    });
+    const filled = planRetention(
+      [at("2025-11-01T00:00:00Z"), ...history],
+      daily,
+      new Date("2026-01-02T00:00:00Z"),
+    );
+    expect(filled.remove.map((snapshot) => snapshot.id)).toEqual([
+      snapshotId("2026-01-01T08:00:00Z", "a"),
+      snapshotId("2025-11-01T00:00:00Z", "s"),
+    ]);
+  });
+
+  it("a future-dated snapshot is kept but takes neither the reference nor a period's slot", () => {
+    const history = [at("2026-01-01T10:00:00Z"), at("2026-01-01T23:00:00Z", "future")];
+    const plan = planRetention(history, daily, new Date("2026-01-01T12:00:00Z"));
+    expect(plan.reference).toBe("2026-01-01T10:00:00.000Z");
+    expect(reasonsOf(plan)).toEqual({
+      [snapshotId("2026-01-01T23:00:00Z", "future")]: ["future-dated"],
+      [snapshotId("2026-01-01T10:00:00Z", "s")]: ["newest", "daily 2026-01-01"],
+    });
+    expect(plan.keep[0]?.tier).toBe("future");
+    expect(plan.keep[0]?.keepUntil).toBeNull();
+  });
+
+  it("only future-dated snapshots: all kept, windows measured from now", () => {
+    const plan = planRetention([at("2030-01-01T00:00:00Z")], daily, new Date("2026-01-01T00:00:00Z"));
+    expect(plan.reference).toBe("2026-01-01T00:00:00.000Z");
+    expect(plan.keep.map((kept) => kept.reasons)).toEqual([["future-dated"]]);
+  });
+
+  it("keeps parents transitively, and a parent takes its dependant's keepUntil and tier", () => {
+    const full = at("2020-01-01T00:00:00Z", "full");
+    const inc1 = at("2020-06-01T00:00:00Z", "inc1", { parentId: full.id });
+    const inc2 = at("2020-12-31T00:00:00Z", "inc2", { parentId: inc1.id });
+    const later = at("2021-03-01T00:00:00Z", "s");
+    const policy = parseRetentionPolicy({ yearly: "7y", daily: "1d" });
+    const plan = planRetention([full, inc1, inc2, later], policy, new Date("2021-03-01T00:00:00Z"));
+    const byId = new Map(plan.keep.map((kept) => [kept.snapshot.id, kept]));
+    expect(byId.get(inc2.id)?.reasons).toEqual(["yearly 2020"]);
+    expect(byId.get(inc1.id)?.reasons).toEqual([`parent of ${inc2.id}`]);
+    expect(byId.get(full.id)?.reasons).toEqual([`oldest yearly 2020`, `parent of ${inc1.id}`]);
+    expect(byId.get(inc1.id)?.keepUntil).toBe("2027-12-31T00:00:00.000Z");
+    expect(byId.get(inc1.id)?.tier).toBe("yearly");
+    expect(plan.remove).toEqual([]);
+  });
+
+  it("refuses a parentId loop rather than guess", () => {
+    const a = at("2026-01-01T00:00:00Z", "a", { parentId: snapshotId("2026-01-02T00:00:00Z", "b") });
+    const b = at("2026-01-02T00:00:00Z", "b", { parentId: a.id });
+    expect(() => planRetention([a, b], daily, new Date("2026-01-03T00:00:00Z"))).toThrow(/loops back/);
+  });
+
+  it("refuses a snapshot listed twice, and an unreadable takenAt", () => {
+    const one = at("2026-01-01T00:00:00Z");
+    expect(() => planRetention([one, one], daily, new Date("2026-01-03T00:00:00Z"))).toThrow(/listed twice/);
+    expect(() => planRetention([{ id: "x", takenAt: "yesterday" }], daily, new Date())).toThrow(/takenAt/);
+  });
+
+  it("an empty history gives an empty plan", () => {
+    const plan = planRetention([], daily, new Date("2026-01-01T00:00:00Z"));
+    expect(plan).toEqual({ reference: "2026-01-01T00:00:00.000Z", keep: [], remove: [] });
+  });
+});
