@@ -164,3 +164,15 @@ export interface Clock {
 }
 
 export const systemClock: Clock = { now: () => new Date() };
+
+/** Where work is handed on: Pub/Sub topics in the cloud, an in-process queue locally. */
+export interface Publisher {
+  /**
+   * Publishes each message to `topic` after validating it against the topic's schema (see
+   * messages.ts); an invalid message is a UserInputError and nothing of the batch is sent.
+   * Resolves with the message ids once every message is accepted. Batches internally.
+   */
+  publish(topic: Topic, messages: readonly unknown[]): Promise<string[]>;
+}
+
+export type Topic = "snapshot-requests" | "verify-requests" | "prune-requests" | "snapshot-large";

@@ -1,0 +1,76 @@
+// The schema of every message and request body that crosses a process boundary. Messages carry
+// references (repo, snapshot id), never payloads, and each has a version so formats can evolve.
+import { z } from "zod";
+import { UserInputError } from "./errors.js";
+import type { Topic } from "./ports.js";
+
+const repo = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"');
+const isoTime = z.iso.datetime({ offset: true });
+
+export const snapshotRequestSchema = z.strictObject({
+  v: z.literal(1),
+  repo,
+  /** Why: the daily sweep, a push webhook, the RPO sweep, or a person. */
+  reason: z.enum(["schedule", "push", "rpo-sweep", "manual"]),
+  /** When the request was made; a snapshot taken after it satisfies it. */
+  requestedAt: isoTime,
+  /** For reason=push: the webhook delivery id, for tracing. */
+  deliveryId: z.string().max(200).optional(),
+});
+
+export const verifyRequestSchema = z.strictObject({
+  v: z.literal(1),
+  repo,
+  snapshotId: z.string().min(1).max(200),
+  level: z.enum(["quick", "deep"]).default("deep"),
+});
+
+export const pruneRequestSchema = z.strictObject({
+  v: z.literal(1),
+  /** One repo, or every repo when absent. */
+  repo: repo.optional(),
+  dryRun: z.boolean().default(false),
+});
+
+export const sweepRequestSchema = z.strictObject({
+  v: z.literal(1),
+  reason: z.enum(["schedule", "rpo-sweep", "verify-sweep"]).default("schedule"),
+});
+
+const restoreTarget = z.discriminatedUnion("kind", [
+  /** A new GitHub repository in the org (created empty, then pushed). */
+  z.strictObject({ kind: z.literal("github"), name: repo, private: z.boolean().default(true) }),
+  /** A plain git bundle written to the restore bucket. */
+  z.strictObject({ kind: z.literal("bucket"), key: z.string().min(1).max(1024).optional() }),
+]);
+
+export const restoreRequestSchema = z
+  .strictObject({
+    v: z.literal(1).default(1),
+    repo,
+    snapshotId: z.string().min(1).max(200).optional(),
+    at: isoTime.optional(),
+    target: restoreTarget,
+  })
+  .refine((r) => !(r.snapshotId && r.at), { message: "give snapshotId or at, not both" });
+
+export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
+export type VerifyRequest = z.infer<typeof verifyRequestSchema>;
+export type PruneRequest = z.infer<typeof pruneRequestSchema>;
+export type SweepRequest = z.infer<typeof sweepRequestSchema>;
+export type RestoreRequestBody = z.infer<typeof restoreRequestSchema>;
+
+export const topicSchemas: Record<Topic, z.ZodType> = {
+  "snapshot-requests": snapshotRequestSchema,
+  "snapshot-large": snapshotRequestSchema,
+  "verify-requests": verifyRequestSchema,
+  "prune-requests": pruneRequestSchema,
+};
+
+/** Parses `data` with `schema`, or throws a UserInputError naming `what` and every bad field. */
+export function parseMessage<S extends z.ZodType>(schema: S, data: unknown, what: string): z.infer<S> {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`);
+  throw new UserInputError(`invalid ${what}: ${problems.join("; ")}`);
+}
