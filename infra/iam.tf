@@ -1,0 +1,384 @@
+# Identities and every grant they hold. One service account per workload,
+# each with the least it needs; every grant is on the one resource it concerns
+# (a key, a bucket, a topic, a secret), except Firestore, whose roles are
+# project-level and therefore conditioned to our database.
+#
+# The separations that matter:
+#   - snapshot writes new archives (objectCreator) and wraps keys (encrypt):
+#     it can neither delete an archive nor read one back in plaintext;
+#   - prune deletes and rewrites archives (objectUser) but cannot decrypt;
+#   - verify and restore decrypt and read, and cannot delete;
+#   - nobody holds Owner, Editor or storage.admin.
+# test/infra/terraform.test.ts holds the exact table of these grants.
+
+locals {
+  pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+  # Firestore IAM is project-wide; this condition narrows it to our database.
+  firestore_condition = {
+    title       = "infinity-backup-index-only"
+    description = "Only the infinity-backup Firestore database."
+    expression  = "resource.name == \"projects/${var.project_id}/databases/${google_firestore_database.index.name}\""
+  }
+}
+
+# --- Service accounts -----------------------------------------------------
+
+resource "google_service_account" "sweep" {
+  account_id   = "ib-sweep"
+  display_name = "infinity-backup sweep"
+}
+
+resource "google_service_account" "snapshot" {
+  account_id   = "ib-snapshot"
+  display_name = "infinity-backup snapshotRepo"
+}
+
+resource "google_service_account" "snapshot_job" {
+  account_id   = "ib-snapshot-job"
+  display_name = "infinity-backup snapshot-job (Cloud Run job)"
+}
+
+resource "google_service_account" "verify" {
+  account_id   = "ib-verify"
+  display_name = "infinity-backup verifySnapshot"
+}
+
+resource "google_service_account" "prune" {
+  account_id   = "ib-prune"
+  display_name = "infinity-backup pruneSnapshots"
+}
+
+resource "google_service_account" "restore" {
+  account_id   = "ib-restore"
+  display_name = "infinity-backup restoreRepo"
+}
+
+resource "google_service_account" "health" {
+  account_id   = "ib-health"
+  display_name = "infinity-backup backupHealth"
+}
+
+resource "google_service_account" "webhook" {
+  account_id   = "ib-webhook"
+  display_name = "infinity-backup githubWebhook"
+}
+
+# Signs the OIDC tokens of Pub/Sub push deliveries to the functions.
+resource "google_service_account" "pubsub_push" {
+  account_id   = "ib-pubsub-push"
+  display_name = "infinity-backup Pub/Sub push identity"
+}
+
+# Calls backupHealth and starts snapshot-job on a clock.
+resource "google_service_account" "scheduler" {
+  account_id   = "ib-scheduler"
+  display_name = "infinity-backup Cloud Scheduler identity"
+}
+
+# Builds the functions (instead of the default compute account, which may
+# hold Editor).
+resource "google_service_account" "builder" {
+  account_id   = "ib-builder"
+  display_name = "infinity-backup function builder"
+}
+
+# --- KMS: wrap with one key, unwrap with another role ---------------------
+
+resource "google_kms_crypto_key_iam_member" "snapshot_encrypts" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyEncrypter"
+  member        = "serviceAccount:${google_service_account.snapshot.email}"
+}
+
+resource "google_kms_crypto_key_iam_member" "snapshot_job_encrypts" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyEncrypter"
+  member        = "serviceAccount:${google_service_account.snapshot_job.email}"
+}
+
+resource "google_kms_crypto_key_iam_member" "verify_decrypts" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyDecrypter"
+  member        = "serviceAccount:${google_service_account.verify.email}"
+}
+
+resource "google_kms_crypto_key_iam_member" "restore_decrypts" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyDecrypter"
+  member        = "serviceAccount:${google_service_account.restore.email}"
+}
+
+# --- Cloud Storage ----------------------------------------------------------
+
+# objectCreator: create only. No get, no delete, no overwrite.
+resource "google_storage_bucket_iam_member" "snapshot_creates_archives" {
+  bucket = google_storage_bucket.archive.name
+  role   = "roles/storage.objectCreator"
+  member = "serviceAccount:${google_service_account.snapshot.email}"
+}
+
+resource "google_storage_bucket_iam_member" "snapshot_job_creates_archives" {
+  bucket = google_storage_bucket.archive.name
+  role   = "roles/storage.objectCreator"
+  member = "serviceAccount:${google_service_account.snapshot_job.email}"
+}
+
+resource "google_storage_bucket_iam_member" "verify_reads_archives" {
+  bucket = google_storage_bucket.archive.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.verify.email}"
+}
+
+# objectUser: list, read, delete, update metadata (customTime) and rewrite
+# (storage class). The retention floor still protects young archives.
+resource "google_storage_bucket_iam_member" "prune_manages_archives" {
+  bucket = google_storage_bucket.archive.name
+  role   = "roles/storage.objectUser"
+  member = "serviceAccount:${google_service_account.prune.email}"
+}
+
+resource "google_storage_bucket_iam_member" "restore_reads_archives" {
+  bucket = google_storage_bucket.archive.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.restore.email}"
+}
+
+resource "google_storage_bucket_iam_member" "restore_writes_bundles" {
+  bucket = google_storage_bucket.restore.name
+  role   = "roles/storage.objectUser"
+  member = "serviceAccount:${google_service_account.restore.email}"
+}
+
+resource "google_storage_bucket_iam_member" "builder_reads_source" {
+  bucket = google_storage_bucket.source.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.builder.email}"
+}
+
+# --- Firestore (the index) --------------------------------------------------
+
+resource "google_project_iam_member" "firestore_user" {
+  for_each = {
+    snapshot     = google_service_account.snapshot.email
+    snapshot_job = google_service_account.snapshot_job.email
+    verify       = google_service_account.verify.email
+    prune        = google_service_account.prune.email
+    restore      = google_service_account.restore.email
+  }
+
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = "serviceAccount:${each.value}"
+
+  condition {
+    title       = local.firestore_condition.title
+    description = local.firestore_condition.description
+    expression  = local.firestore_condition.expression
+  }
+}
+
+# sweep reads the index to pick the snapshots a verification sweep re-checks;
+# backupHealth reports from it.
+resource "google_project_iam_member" "firestore_viewer" {
+  for_each = {
+    sweep  = google_service_account.sweep.email
+    health = google_service_account.health.email
+  }
+
+  project = var.project_id
+  role    = "roles/datastore.viewer"
+  member  = "serviceAccount:${each.value}"
+
+  condition {
+    title       = local.firestore_condition.title
+    description = local.firestore_condition.description
+    expression  = local.firestore_condition.expression
+  }
+}
+
+# --- Pub/Sub: who may publish where ----------------------------------------
+
+resource "google_pubsub_topic_iam_member" "sweep_publishes_snapshot_requests" {
+  topic  = google_pubsub_topic.topic["snapshot-requests"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.sweep.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "sweep_publishes_verify_requests" {
+  topic  = google_pubsub_topic.topic["verify-requests"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.sweep.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "webhook_publishes_snapshot_requests" {
+  topic  = google_pubsub_topic.topic["snapshot-requests"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.webhook.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "snapshot_publishes_verify_requests" {
+  topic  = google_pubsub_topic.topic["verify-requests"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.snapshot.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "snapshot_publishes_large" {
+  topic  = google_pubsub_topic.topic["snapshot-large"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.snapshot.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "snapshot_job_publishes_verify_requests" {
+  topic  = google_pubsub_topic.topic["verify-requests"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.snapshot_job.email}"
+}
+
+resource "google_pubsub_subscription_iam_member" "snapshot_job_pulls_large" {
+  subscription = google_pubsub_subscription.delivery["snapshot-large"].name
+  role         = "roles/pubsub.subscriber"
+  member       = "serviceAccount:${google_service_account.snapshot_job.email}"
+}
+
+# Dead-lettering is done by the Pub/Sub service agent: it must publish to the
+# dead-letter topic and acknowledge on the source subscription.
+resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {
+  for_each = local.topics
+
+  topic  = google_pubsub_topic.dead_letter[each.key].name
+  role   = "roles/pubsub.publisher"
+  member = local.pubsub_service_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "dead_letter_forwarder" {
+  for_each = local.topics
+
+  subscription = google_pubsub_subscription.delivery[each.key].name
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_service_agent
+}
+
+# Projects created before April 2021 need the service agent to be able to
+# mint the push identity's OIDC tokens; granted on that one account only.
+resource "google_service_account_iam_member" "pubsub_signs_push_tokens" {
+  service_account_id = google_service_account.pubsub_push.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_service_agent
+}
+
+# --- Secrets: each secret to the workloads that use it ---------------------
+
+resource "google_secret_manager_secret_iam_member" "github_app_private_key" {
+  for_each = {
+    sweep        = google_service_account.sweep.email
+    snapshot     = google_service_account.snapshot.email
+    snapshot_job = google_service_account.snapshot_job.email
+    restore      = google_service_account.restore.email
+  }
+
+  secret_id = google_secret_manager_secret.github_app_private_key.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${each.value}"
+}
+
+resource "google_secret_manager_secret_iam_member" "github_webhook_secret" {
+  for_each = {
+    webhook = google_service_account.webhook.email
+  }
+
+  secret_id = google_secret_manager_secret.github_webhook_secret.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${each.value}"
+}
+
+# --- Who may call what -------------------------------------------------------
+# A 2nd-gen function is served by a Cloud Run service; invoking it takes
+# roles/run.invoker on that service.
+
+resource "google_cloud_run_v2_service_iam_member" "pubsub_push_invokes" {
+  for_each = {
+    sweep          = google_cloudfunctions2_function.fn["sweep"].service_config[0].service
+    snapshotRepo   = google_cloudfunctions2_function.fn["snapshotRepo"].service_config[0].service
+    verifySnapshot = google_cloudfunctions2_function.fn["verifySnapshot"].service_config[0].service
+    pruneSnapshots = google_cloudfunctions2_function.fn["pruneSnapshots"].service_config[0].service
+  }
+
+  location = var.region
+  name     = each.value
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.pubsub_push.email}"
+}
+
+resource "google_cloud_run_v2_service_iam_member" "operators_invoke_restore" {
+  for_each = toset(var.operator_members)
+
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["restoreRepo"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+resource "google_cloud_run_v2_service_iam_member" "operators_invoke_health" {
+  for_each = toset(var.operator_members)
+
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["backupHealth"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_health" {
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["backupHealth"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.scheduler.email}"
+}
+
+# The only public endpoint: GitHub cannot authenticate to Google. The function
+# rejects any request whose X-Hub-Signature-256 does not verify.
+resource "google_cloud_run_v2_service_iam_member" "github_webhook_is_public" {
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["githubWebhook"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "allUsers"
+}
+
+resource "google_cloud_run_v2_job_iam_member" "scheduler_runs_snapshot_job" {
+  location = var.region
+  name     = google_cloud_run_v2_job.snapshot_job.name
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.scheduler.email}"
+}
+
+# --- Build ------------------------------------------------------------------
+
+resource "google_project_iam_member" "builder_log_writer" {
+  project = var.project_id
+  role    = "roles/logging.logWriter"
+  member  = "serviceAccount:${google_service_account.builder.email}"
+}
+
+resource "google_artifact_registry_repository_iam_member" "builder_writes_images" {
+  location   = google_artifact_registry_repository.images.location
+  repository = google_artifact_registry_repository.images.name
+  role       = "roles/artifactregistry.writer"
+  member     = "serviceAccount:${google_service_account.builder.email}"
+}
+
+# --- Audit: every read of an archive, every unwrap of a key ----------------
+# (Authoritative for these two services' audit settings in the project.)
+
+resource "google_project_iam_audit_config" "data_access" {
+  for_each = var.enable_data_access_audit_logs ? toset(["storage.googleapis.com", "cloudkms.googleapis.com"]) : toset([])
+
+  project = var.project_id
+  service = each.value
+
+  audit_log_config {
+    log_type = "DATA_READ"
+  }
+  audit_log_config {
+    log_type = "DATA_WRITE"
+  }
+}

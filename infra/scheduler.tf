@@ -1,0 +1,131 @@
+# Cloud Scheduler: every clock of the product. All schedules are UTC.
+#
+# The message bodies must match the sweep and prune request schemas in
+# functions/core/messages.ts (a versioned zod schema per message).
+
+locals {
+  scheduled_messages = {
+    # Every repository: a snapshot if its refs changed, a confirmation if not.
+    daily_sweep = { v = 1, reason = "schedule" }
+    # Only repositories whose refs changed since their last snapshot (cheap:
+    # one ls-remote-like call per repository). Bounds the RPO when a push
+    # webhook is lost.
+    rpo_sweep = { v = 1, reason = "rpo-sweep" }
+    # One verify request per repository for the snapshots due a re-check.
+    verify_sweep = { v = 1, reason = "verify-sweep" }
+    prune        = { v = 1 }
+  }
+}
+
+resource "google_cloud_scheduler_job" "daily_sweep" {
+  name        = "infinity-backup-daily-sweep"
+  description = "Daily backup of every repository (the 00:00 UTC promise)."
+  region      = var.region
+  schedule    = var.backup_schedule
+  time_zone   = "Etc/UTC"
+
+  retry_config {
+    retry_count          = 3
+    min_backoff_duration = "30s"
+  }
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
+    data       = base64encode(jsonencode(local.scheduled_messages.daily_sweep))
+  }
+}
+
+resource "google_cloud_scheduler_job" "rpo_sweep" {
+  name        = "infinity-backup-rpo-sweep"
+  description = "Frequent sweep that snapshots only repositories whose refs changed (RPO)."
+  region      = var.region
+  schedule    = var.rpo_sweep_schedule
+  time_zone   = "Etc/UTC"
+
+  retry_config {
+    retry_count          = 1
+    min_backoff_duration = "30s"
+  }
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
+    data       = base64encode(jsonencode(local.scheduled_messages.rpo_sweep))
+  }
+}
+
+resource "google_cloud_scheduler_job" "verify_sweep" {
+  name        = "infinity-backup-verify-sweep"
+  description = "Daily re-verification of stored snapshots."
+  region      = var.region
+  schedule    = var.verify_schedule
+  time_zone   = "Etc/UTC"
+
+  retry_config {
+    retry_count          = 3
+    min_backoff_duration = "30s"
+  }
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
+    data       = base64encode(jsonencode(local.scheduled_messages.verify_sweep))
+  }
+}
+
+resource "google_cloud_scheduler_job" "prune" {
+  name        = "infinity-backup-prune"
+  description = "Daily prune: retention policy, expiries, orphans."
+  region      = var.region
+  schedule    = var.prune_schedule
+  time_zone   = "Etc/UTC"
+
+  retry_config {
+    retry_count          = 3
+    min_backoff_duration = "30s"
+  }
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["prune-requests"].id
+    data       = base64encode(jsonencode(local.scheduled_messages.prune))
+  }
+}
+
+# backupHealth logs one stale_repo entry per repository older than the RPO;
+# calling it on a clock is what turns staleness into an alert.
+resource "google_cloud_scheduler_job" "health_check" {
+  name             = "infinity-backup-health-check"
+  description      = "Calls backupHealth so that stale repositories are logged and alerted on."
+  region           = var.region
+  schedule         = var.health_check_schedule
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "320s"
+
+  http_target {
+    uri         = google_cloudfunctions2_function.fn["backupHealth"].service_config[0].uri
+    http_method = "GET"
+
+    oidc_token {
+      service_account_email = google_service_account.scheduler.email
+      audience              = google_cloudfunctions2_function.fn["backupHealth"].service_config[0].uri
+    }
+  }
+}
+
+# Starts snapshot-job, which drains snapshot-large (run_job.tf).
+resource "google_cloud_scheduler_job" "snapshot_job" {
+  name             = "infinity-backup-snapshot-job"
+  description      = "Starts the Cloud Run job that snapshots large repositories handed over by snapshotRepo."
+  region           = var.region
+  schedule         = var.snapshot_job_schedule
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "30s"
+
+  http_target {
+    uri         = "https://run.googleapis.com/v2/${google_cloud_run_v2_job.snapshot_job.id}:run"
+    http_method = "POST"
+
+    oauth_token {
+      service_account_email = google_service_account.scheduler.email
+      scope                 = "https://www.googleapis.com/auth/cloud-platform"
+    }
+  }
+}

@@ -1,0 +1,24 @@
+# The GitHub App's private key and webhook secret. Terraform creates the
+# secrets but never their values: versions are added with
+# `gcloud secrets versions add` (docs/DEPLOY.md), so no credential ever lands
+# in Terraform state. Who may read each secret is in iam.tf.
+
+resource "google_secret_manager_secret" "github_app_private_key" {
+  secret_id = "github-app-private-key"
+
+  replication {
+    auto {}
+  }
+
+  labels = var.labels
+}
+
+resource "google_secret_manager_secret" "github_webhook_secret" {
+  secret_id = "github-webhook-secret"
+
+  replication {
+    auto {}
+  }
+
+  labels = var.labels
+}

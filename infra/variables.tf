@@ -1,0 +1,368 @@
+# Inputs of the deployment. Only the first block (project, GitHub, artifacts,
+# alerting) has no default; everything else encodes the product's promises
+# (daily 00:00 UTC, RPO 15 minutes, 30-day dailies, a 7-day retention floor).
+
+# --- Where ---------------------------------------------------------------
+
+variable "project_id" {
+  description = "ID of the GCP project that hosts the deployment (it should hold nothing else)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{4,28}[a-z0-9]$", var.project_id))
+    error_message = "project_id must be a GCP project ID (6-30 lowercase letters, digits, hyphens)."
+  }
+}
+
+variable "region" {
+  description = "Region of the functions, the Cloud Run job, Scheduler, the restore and source buckets."
+  type        = string
+  default     = "us-central1"
+}
+
+variable "archive_location" {
+  description = "Location of the archive bucket. A multi-region (US, EU, ASIA) or dual-region keeps backups through a regional outage."
+  type        = string
+  default     = "US"
+}
+
+variable "kms_location" {
+  description = "Location of the KMS key ring. Null means the region. The archives are envelope-encrypted, so the key need not sit with the bucket."
+  type        = string
+  default     = null
+}
+
+variable "firestore_location" {
+  description = "Location of the Firestore database holding the snapshot index (e.g. nam5, eur3, or a region). Cannot change after creation."
+  type        = string
+  default     = "nam5"
+}
+
+variable "labels" {
+  description = "Labels added to every resource that takes labels."
+  type        = map(string)
+  default     = { app = "infinity-backup" }
+}
+
+# --- What to back up ------------------------------------------------------
+
+variable "github_org" {
+  description = "GitHub organization whose repositories are backed up (the org the GitHub App is installed on)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}$", var.github_org))
+    error_message = "github_org must be a GitHub organization login."
+  }
+}
+
+variable "github_app_id" {
+  description = "Numeric ID of the GitHub App (App settings > About > App ID). Its private key and webhook secret go to Secret Manager, never here."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9]+$", var.github_app_id))
+    error_message = "github_app_id is the App's numeric ID."
+  }
+}
+
+# --- Artifacts ------------------------------------------------------------
+
+variable "function_source_zip" {
+  description = "Path to the zip of the function source built from the repository (docs/DEPLOY.md, 'Build the function source'). Every function is deployed from it."
+  type        = string
+  default     = "../build/function-source.zip"
+}
+
+variable "function_runtime" {
+  description = "Cloud Functions runtime. nodejs20 was decommissioned on 2026-10-30; nodejs22 is the nearest supported runtime to the Node 20 the project develops on (nodejs24 also works once tested)."
+  type        = string
+  default     = "nodejs22"
+
+  validation {
+    condition     = can(regex("^nodejs[0-9]+$", var.function_runtime)) && try(tonumber(trimprefix(var.function_runtime, "nodejs")) >= 22, false)
+    error_message = "function_runtime must be nodejs22 or later."
+  }
+}
+
+variable "snapshot_job_image" {
+  description = "Container image of the same code for the Cloud Run job snapshot-job (large repositories), e.g. REGION-docker.pkg.dev/PROJECT/infinity-backup/infinity-backup:TAG."
+  type        = string
+}
+
+# --- Storage --------------------------------------------------------------
+
+variable "archive_bucket_name" {
+  description = "Name of the archive bucket. Null means \"<project_id>-ib-archive\"."
+  type        = string
+  default     = null
+}
+
+variable "restore_bucket_name" {
+  description = "Name of the bucket restoreRepo writes restored bundles to. Null means \"<project_id>-ib-restore\"."
+  type        = string
+  default     = null
+}
+
+variable "source_bucket_name" {
+  description = "Name of the bucket holding the function source zip. Null means \"<project_id>-ib-source\"."
+  type        = string
+  default     = null
+}
+
+variable "retention_floor_days" {
+  description = "Bucket retention policy on the archive bucket: no credential, not even prune's or an owner's, can delete or replace an archive younger than this."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.retention_floor_days >= 1 && var.retention_floor_days <= 3650
+    error_message = "retention_floor_days must be between 1 and 3650."
+  }
+}
+
+variable "lock_retention_policy" {
+  description = "Lock the archive bucket's retention policy. IRREVERSIBLE: once locked, the floor can only grow and the bucket cannot be deleted while it holds objects. Turn on after a first successful drill."
+  type        = bool
+  default     = false
+}
+
+variable "soft_delete_days" {
+  description = "Days a deleted archive stays restorable through Cloud Storage soft delete (0 disables; 7 to 90 otherwise)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.soft_delete_days == 0 || (var.soft_delete_days >= 7 && var.soft_delete_days <= 90)
+    error_message = "soft_delete_days must be 0 or between 7 and 90."
+  }
+}
+
+variable "nearline_after_days" {
+  description = "Age in days at which an archive moves to NEARLINE (30 matches Nearline's minimum storage duration)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.nearline_after_days >= 1
+    error_message = "nearline_after_days must be at least 1."
+  }
+}
+
+variable "coldline_after_days" {
+  description = "Age in days at which an archive moves to COLDLINE (90 matches Coldline's minimum storage duration)."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.coldline_after_days >= 1
+    error_message = "coldline_after_days must be at least 1."
+  }
+}
+
+variable "archive_after_days" {
+  description = "Age in days at which an archive moves to ARCHIVE (365 matches Archive's minimum storage duration)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.archive_after_days >= 1
+    error_message = "archive_after_days must be at least 1."
+  }
+}
+
+variable "delete_after_expiry_days" {
+  description = "Days after an archive's customTime (the expiry prune computed) before the bucket lifecycle deletes it. A safety net behind prune, never ahead of it."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.delete_after_expiry_days >= 1
+    error_message = "delete_after_expiry_days must be at least 1, so that lifecycle never races prune."
+  }
+}
+
+variable "restore_bundle_days" {
+  description = "Days a restored bundle stays in the restore bucket. Restored bundles are plaintext copies of a repository, so they do not linger."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.restore_bundle_days >= 1
+    error_message = "restore_bundle_days must be at least 1."
+  }
+}
+
+# --- Keys and index -------------------------------------------------------
+
+variable "kms_rotation_period" {
+  description = "Rotation period of the key that wraps every archive's data key, in seconds with an 's' suffix. Old versions stay enabled, so old archives stay readable."
+  type        = string
+  default     = "7776000s" # 90 days
+
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.kms_rotation_period)) && try(tonumber(trimsuffix(var.kms_rotation_period, "s")) >= 86400, false)
+    error_message = "kms_rotation_period must look like \"7776000s\" and be at least one day."
+  }
+}
+
+variable "kms_protection_level" {
+  description = "Protection level of the wrapping key: SOFTWARE or HSM."
+  type        = string
+  default     = "SOFTWARE"
+
+  validation {
+    condition     = contains(["SOFTWARE", "HSM"], var.kms_protection_level)
+    error_message = "kms_protection_level must be SOFTWARE or HSM."
+  }
+}
+
+variable "firestore_database" {
+  description = "ID of the Firestore database holding the snapshot index (passed to the code as FIRESTORE_DATABASE)."
+  type        = string
+  default     = "infinity-backup"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{2,61}[a-z0-9]$", var.firestore_database))
+    error_message = "firestore_database must be 4-63 lowercase letters, digits or hyphens, starting with a letter."
+  }
+}
+
+# --- Schedules and policy -------------------------------------------------
+
+variable "backup_schedule" {
+  description = "Cron (UTC) of the full daily sweep: every repository gets a snapshot or a confirmation. Also passed to the code as BACKUP_SCHEDULE."
+  type        = string
+  default     = "0 0 * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.backup_schedule))) == 5
+    error_message = "backup_schedule must be a five-field cron expression."
+  }
+}
+
+variable "rpo_sweep_schedule" {
+  description = "Cron (UTC) of the frequent sweep that snapshots only repositories whose refs changed; it bounds the RPO when a push webhook is lost."
+  type        = string
+  default     = "*/15 * * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.rpo_sweep_schedule))) == 5
+    error_message = "rpo_sweep_schedule must be a five-field cron expression."
+  }
+}
+
+variable "prune_schedule" {
+  description = "Cron (UTC) of the daily prune (retention policy, expiry, orphan collection)."
+  type        = string
+  default     = "0 3 * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.prune_schedule))) == 5
+    error_message = "prune_schedule must be a five-field cron expression."
+  }
+}
+
+variable "verify_schedule" {
+  description = "Cron (UTC) of the daily verification sweep (re-verifies stored snapshots, not only fresh ones)."
+  type        = string
+  default     = "0 5 * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.verify_schedule))) == 5
+    error_message = "verify_schedule must be a five-field cron expression."
+  }
+}
+
+variable "health_check_schedule" {
+  description = "Cron (UTC) at which Scheduler calls backupHealth, which logs one stale_repo entry per repository older than the RPO (that log feeds the stale-repo alert)."
+  type        = string
+  default     = "*/30 * * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.health_check_schedule))) == 5
+    error_message = "health_check_schedule must be a five-field cron expression."
+  }
+}
+
+variable "snapshot_job_schedule" {
+  description = "Cron (UTC) at which the Cloud Run job snapshot-job starts to drain the snapshot-large subscription (it exits at once when nothing waits)."
+  type        = string
+  default     = "*/15 * * * *"
+
+  validation {
+    condition     = length(split(" ", trimspace(var.snapshot_job_schedule))) == 5
+    error_message = "snapshot_job_schedule must be a five-field cron expression."
+  }
+}
+
+variable "retention_days" {
+  description = "Days daily snapshots are kept (RETENTION_DAYS). Weekly, monthly and yearly windows come from config/retention-policy.yaml."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.retention_days >= 1
+    error_message = "retention_days must be at least 1."
+  }
+}
+
+variable "verify_backups" {
+  description = "Verify every snapshot after it is written (VERIFY_BACKUPS). Turning it off breaks the product's promise; it exists for cost experiments."
+  type        = bool
+  default     = true
+}
+
+variable "max_delivery_attempts" {
+  description = "Deliveries of a Pub/Sub message before it is moved to its dead-letter topic (Pub/Sub allows 5 to 100)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.max_delivery_attempts >= 5 && var.max_delivery_attempts <= 100
+    error_message = "max_delivery_attempts must be between 5 and 100."
+  }
+}
+
+variable "snapshot_max_instances" {
+  description = "Most snapshotRepo instances at once; bounds the load on GitHub (and its rate limits) during the daily fan-out."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.snapshot_max_instances >= 1
+    error_message = "snapshot_max_instances must be at least 1."
+  }
+}
+
+# --- People ---------------------------------------------------------------
+
+variable "operator_members" {
+  description = "IAM members allowed to call restoreRepo and backupHealth, e.g. [\"group:backup-operators@example.com\"]. Never allUsers."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for m in var.operator_members :
+      !contains(["allUsers", "allAuthenticatedUsers"], m) && can(regex("^(user|group|serviceAccount|domain):", m))
+    ])
+    error_message = "operator_members must be user:, group:, serviceAccount: or domain: members; allUsers and allAuthenticatedUsers are refused."
+  }
+}
+
+variable "alert_email" {
+  description = "Email address that receives alerts (failed snapshots, failed verifications, stale repositories, dead letters)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be an email address."
+  }
+}
+
+variable "enable_data_access_audit_logs" {
+  description = "Turn on Data Access audit logs for Cloud Storage and Cloud KMS, so every read of an archive and every unwrap of a key is logged. Costs log volume; the brief promises it."
+  type        = bool
+  default     = true
+}
