@@ -11,6 +11,12 @@ import { loadConfigFile } from "./config/load.js";
 import type { Deps } from "./core/deps.js";
 import { UserInputError } from "./core/errors.js";
 import { systemClock, type Clock, type SourceHost } from "./core/ports.js";
+import { DEFAULT_RETENTION_POLICY } from "./core/retention-policy.js";
+import type { CloudApp } from "./handlers/cloud-app.js";
+import { cloudEnvSchema } from "./config/cloud-env.js";
+import { parseMessage } from "./core/messages.js";
+
+export type { CloudApp };
 
 export interface App extends Deps {
   config: BackupConfig;
@@ -63,4 +69,88 @@ export async function openApp(configFile: string, options: { clock?: Clock; env?
     index.close();
     throw err;
   }
+}
+
+/** SDK clients a test (or another runtime) may supply instead of the ones built from the env. */
+export interface CloudOverrides {
+  storage?: import("@google-cloud/storage").Storage;
+  firestore?: import("@google-cloud/firestore").Firestore;
+  kms?: import("@google-cloud/kms").KeyManagementServiceClient;
+  pubsub?: import("@google-cloud/pubsub").PubSub;
+  sources?: SourceHost;
+  clock?: Clock;
+}
+
+/**
+ * The cloud deployment's app, from its environment (set by infra/functions.tf). SDKs are loaded
+ * here, lazily, so the CLI does not pay for them. Errors name the variable, never its value.
+ */
+export async function cloudAppFromEnv(env: NodeJS.ProcessEnv, overrides: CloudOverrides = {}): Promise<CloudApp> {
+  const e = parseMessage(cloudEnvSchema, env, "environment");
+  const [{ Storage }, { Firestore }, { KeyManagementServiceClient }, { PubSub }] = await Promise.all([
+    import("@google-cloud/storage"),
+    import("@google-cloud/firestore"),
+    import("@google-cloud/kms"),
+    import("@google-cloud/pubsub"),
+  ]);
+  const [{ GcsBlobStore }, { FirestoreSnapshotIndex }, { KmsKeyWrapper }, { PubSubPublisher }, { LogAuditLog }] = await Promise.all([
+    import("./adapters/gcp/gcs-blob-store.js"),
+    import("./adapters/gcp/firestore-index.js"),
+    import("./adapters/gcp/kms-key-wrapper.js"),
+    import("./adapters/gcp/pubsub-publisher.js"),
+    import("./adapters/gcp/log-audit.js"),
+  ]);
+  const clock = overrides.clock ?? systemClock;
+  const storage = overrides.storage ?? new Storage({ projectId: e.GOOGLE_CLOUD_PROJECT });
+  const firestore = overrides.firestore ?? new Firestore({ projectId: e.GOOGLE_CLOUD_PROJECT, databaseId: e.FIRESTORE_DATABASE });
+  const github = overrides.sources ? undefined : await githubSource(e, clock);
+  const sources = overrides.sources ?? github!;
+  const { applyRetentionEnv } = await import("./config/retention-env.js");
+  return {
+    clock,
+    store: new GcsBlobStore({ storage, bucket: e.BACKUP_LOCATION.slice("gs://".length).replace(/\/.*$/, ""), clock }),
+    restoreStore: new GcsBlobStore({ storage, bucket: e.RESTORE_BUCKET, clock }),
+    index: new FirestoreSnapshotIndex({ firestore, clock }),
+    keys: new KmsKeyWrapper({ client: overrides.kms ?? new KeyManagementServiceClient(), keyName: e.KMS_KEY_NAME }),
+    publisher: new PubSubPublisher({
+      pubsub: overrides.pubsub ?? new PubSub({ projectId: e.GOOGLE_CLOUD_PROJECT }),
+      topicNames: {
+        "snapshot-requests": e.SNAPSHOT_TOPIC,
+        "verify-requests": e.VERIFY_TOPIC,
+        "snapshot-large": e.LARGE_SNAPSHOT_TOPIC,
+        "prune-requests": e.PRUNE_TOPIC,
+      },
+    }),
+    audit: new LogAuditLog(),
+    sources,
+    settings: {
+      verify: e.VERIFY_BACKUPS ? e.VERIFY_LEVEL : false,
+      largeRepoBytes: e.LARGE_REPO_BYTES,
+      snapshotDeadlineMs: e.SNAPSHOT_DEADLINE_SECONDS * 1000,
+      policy: applyRetentionEnv(DEFAULT_RETENTION_POLICY, env),
+    },
+    ...(github
+      ? {
+          createRepository: async (name: string, isPrivate: boolean) =>
+            github.gitRemote(await github.createRepo(name, { private: isPrivate })),
+        }
+      : {}),
+  };
+}
+
+async function githubSource(e: ReturnType<typeof cloudEnvSchema.parse>, clock: Clock) {
+  const [{ App }, { Octokit }, { GitHubAppSource }] = await Promise.all([
+    import("@octokit/app"),
+    import("@octokit/core"),
+    import("./adapters/github/app-source.js"),
+  ]);
+  if (!e.GITHUB_APP_ID || !e.GITHUB_APP_PRIVATE_KEY || !e.GITHUB_ORG) {
+    throw new UserInputError("GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_ORG must all be set to back up a GitHub organization");
+  }
+  const app = new App({
+    appId: e.GITHUB_APP_ID,
+    privateKey: e.GITHUB_APP_PRIVATE_KEY,
+    ...(e.GITHUB_API_URL ? { Octokit: Octokit.defaults({ baseUrl: e.GITHUB_API_URL }) } : {}),
+  });
+  return new GitHubAppSource({ app, org: e.GITHUB_ORG, clock, ...(e.GITHUB_GIT_URL ? { gitBaseUrl: e.GITHUB_GIT_URL } : {}) });
 }

@@ -48,6 +48,9 @@ export class SourceError extends BackupError {}
 /** A git command or the git protocol failed. */
 export class GitError extends BackupError {}
 
+/** Work stopped because its time ran out; nothing half-made was committed. Retried elsewhere. */
+export class DeadlineError extends BackupError {}
+
 /** Turns anything thrown into a one-line message fit for a log or a person. */
 export function describeError(err: unknown): string {
   if (err instanceof Error) return err.message;

@@ -16,6 +16,10 @@ export const snapshotRequestSchema = z.strictObject({
   requestedAt: isoTime,
   /** For reason=push: the webhook delivery id, for tracing. */
   deliveryId: z.string().max(200).optional(),
+  /** Where to read the repository (no credentials), when the sender knows it. */
+  url: z.string().max(2000).optional(),
+  /** Approximate size, to route repositories too big for a function to the snapshot job. */
+  sizeBytes: z.number().int().nonnegative().optional(),
 });
 
 export const verifyRequestSchema = z.strictObject({

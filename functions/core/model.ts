@@ -53,4 +53,6 @@ export interface SourceRepo {
   name: string;
   /** Where to read it: file path, file://, http(s)://. Never contains a credential. */
   url: string;
+  /** Approximate size when the host knows it (GitHub reports it), to route big repos to a job. */
+  sizeBytes?: number;
 }

@@ -11,7 +11,7 @@ import { ArchiveCorruptError, ConflictError, NotFoundError } from "./errors.js";
 import { pushableRefs, pushRefs } from "./git/local-repo.js";
 import { initBare } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
-import type { GitRemote } from "./ports.js";
+import type { BlobStore, GitRemote } from "./ports.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
 import { displayUrl } from "./git/transport.js";
 import { BUNDLE_PATH, finishRepository, unpackBundle } from "./unpack.js";
@@ -19,7 +19,9 @@ import { BUNDLE_PATH, finishRepository, unpackBundle } from "./unpack.js";
 export type RestoreTarget =
   | { kind: "path"; path: string }
   | { kind: "push"; remote: GitRemote }
-  | { kind: "bundle-file"; path: string };
+  | { kind: "bundle-file"; path: string }
+  /** A plain git bundle written to a BlobStore (the restore bucket) under `key`. */
+  | { kind: "bundle-store"; store: BlobStore; key: string };
 
 export interface RestoreRequest {
   repo: string;
@@ -94,6 +96,24 @@ async function writeBundleFile(deps: Deps, snapshot: Snapshot, path: string, onB
   }
 }
 
+/** Streams the decrypted bundle into `store` (put is atomic: a failed read leaves no object). */
+async function writeBundleToStore(deps: Deps, snapshot: Snapshot, store: BlobStore, key: string, onBytes: (n: number) => void): Promise<number> {
+  if (await store.stat(key)) throw new ConflictError(`restore target ${key} already exists (restore never overwrites)`);
+  let upload: Promise<unknown> | undefined;
+  const { bytes } = await readSnapshotArchive(
+    deps,
+    snapshot,
+    async (name, body) => {
+      if (name !== BUNDLE_PATH) return void body.resume();
+      upload = store.put(key, body, { metadata: { repo: snapshot.repo, snapshotId: snapshot.id } });
+      await upload;
+    },
+    onBytes,
+  );
+  if (!upload) throw new ArchiveCorruptError(`archive has no ${BUNDLE_PATH} (the repository had no refs)`);
+  return bytes;
+}
+
 export async function restoreRepo(
   deps: Deps,
   request: RestoreRequest,
@@ -108,7 +128,10 @@ export async function restoreRepo(
   let where: string;
   let bytes: number;
   try {
-    if (target.kind === "bundle-file") {
+    if (target.kind === "bundle-store") {
+      where = target.key;
+      bytes = await writeBundleToStore(deps, snapshot, target.store, target.key, onBytes);
+    } else if (target.kind === "bundle-file") {
       where = resolve(target.path);
       await assertFree(where);
       bytes = await writeBundleFile(deps, snapshot, where, onBytes);
@@ -123,7 +146,7 @@ export async function restoreRepo(
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
-      where = finalPath ?? displayUrl((target as { remote: GitRemote }).remote.url);
+      where = target.kind === "push" ? displayUrl(target.remote.url) : finalPath!;
     }
   } catch (err) {
     await deps.audit.record({ action: "restore.failed", repo: snapshot.repo, snapshotId: snapshot.id, actor: options.actor, outcome: "failure", details: { error: (err as Error).message } });

@@ -5,7 +5,7 @@ import { Readable } from "node:stream";
 import { writeArchive } from "./archive/writer.js";
 import { HashStream } from "./archive/hash-stream.js";
 import type { Deps, ProgressListener } from "./deps.js";
-import { ConflictError } from "./errors.js";
+import { ConflictError, DeadlineError } from "./errors.js";
 import { bundleHeader, BundleCheck } from "./git/bundle.js";
 import { fetchPack, type RemoteRefs } from "./git/upload-pack.js";
 import { archiveKey, assertRepoName, newSnapshotId } from "./ids.js";
@@ -25,6 +25,8 @@ export interface SnapshotOptions {
   onProgress?: ProgressListener;
   /** How long the repo's lease lasts; a crashed run frees it after this. */
   leaseMs?: number;
+  /** Aborting stops the snapshot and commits nothing (a function about to hit its time limit). */
+  signal?: AbortSignal;
 }
 
 export function sameRefs(a: RefMap, b: RefMap): boolean {
@@ -111,6 +113,9 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     });
     const hashed = new HashStream();
     archive.stream.on("error", (err) => hashed.destroy(err));
+    const abort = () => archive.stream.destroy(new DeadlineError(`snapshot of ${repo} stopped: ${String(options.signal?.reason ?? "aborted")}; nothing was committed`));
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener("abort", abort, { once: true });
     const [, stored] = await Promise.all([
       archive.manifest,
       deps.store.put(objectKey, archive.stream.pipe(hashed), { metadata: { repo, snapshotId: id, keyRef: wrapped.keyRef } }),

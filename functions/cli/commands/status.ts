@@ -1,43 +1,8 @@
 // `infinity-backup status`: per repository, how fresh the newest backup is against the RPO,
 // whether it was verified, and what is stored — with a bar for freshness and a size trend.
-import type { Snapshot } from "../../core/model.js";
+import { repoHealth, type RepoHealth } from "../../core/health.js";
 import { age, bar, bytes, sparkline, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
-
-const RPO_SECONDS = 15 * 60;
-const DAY_SECONDS = 24 * 3600;
-
-export interface RepoHealth {
-  repo: string;
-  snapshots: number;
-  storedBytes: number;
-  latest?: Snapshot;
-  /** Seconds since the source was last seen backed up (taken or confirmed unchanged). */
-  freshnessSeconds?: number;
-  verified: boolean;
-  problems: string[];
-}
-
-export function repoHealth(repo: string, snapshots: Snapshot[], now: Date): RepoHealth {
-  const latest = snapshots[0];
-  const problems: string[] = [];
-  const freshnessSeconds = latest ? (now.getTime() - Date.parse(latest.confirmedAt)) / 1000 : undefined;
-  if (!latest) problems.push("no snapshot");
-  else {
-    if (freshnessSeconds! > DAY_SECONDS + RPO_SECONDS) problems.push(`stale: last backup ${age(latest.confirmedAt, now)}`);
-    if (!latest.verification) problems.push("latest snapshot not verified");
-    else if (latest.verification.verdict !== "ok") problems.push(`latest verification FAILED: ${latest.verification.detail}`);
-  }
-  return {
-    repo,
-    snapshots: snapshots.length,
-    storedBytes: snapshots.reduce((sum, s) => sum + s.size, 0),
-    latest,
-    freshnessSeconds,
-    verified: latest?.verification?.verdict === "ok",
-    problems,
-  };
-}
 
 export async function statusCommand(ctx: Context): Promise<number> {
   const { app, options } = ctx;
@@ -62,7 +27,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
       health.map((h) => [
         h.repo,
         h.latest ? age(h.latest.confirmedAt, now) : "never",
-        h.freshnessSeconds === undefined ? "" : bar(1 - h.freshnessSeconds / DAY_SECONDS, 12),
+        h.freshnessSeconds === undefined ? "" : bar(1 - h.freshnessSeconds / (24 * 3600), 12),
         h.latest?.verification ? h.latest.verification.verdict.toUpperCase() : "NO",
         String(h.snapshots),
         bytes(h.storedBytes),
