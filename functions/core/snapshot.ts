@@ -119,7 +119,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     const [, stored] = await Promise.all([
       archive.manifest,
       deps.store.put(objectKey, archive.stream.pipe(hashed), { metadata: { repo, snapshotId: id, keyRef: wrapped.keyRef } }),
-    ]);
+    ]).finally(() => options.signal?.removeEventListener("abort", abort));
     const snapshot: Snapshot = {
       id,
       repo,

@@ -36,6 +36,7 @@ export async function demoCommand(ctx: Context): Promise<number> {
   const first = results.find((r) => !r.error && r.snapshot);
   if (!first) return EXIT.failed;
 
+  progress.prefix = "";
   const scratch = await mkdtemp(join(tmpdir(), "infinity-demo-restore-"));
   try {
     const target = join(scratch, "restored.git");

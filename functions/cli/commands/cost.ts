@@ -1,0 +1,92 @@
+// `infinity-backup cost`: what is stored per storage class and retention tier, what it costs a month at
+// the price table's list prices, and how storage and cost develop over a year under the policy.
+import { loadPricing } from "../../config/pricing.js";
+import { loadPrunePolicy } from "../../config/retention-env.js";
+import { projectYear, summarizeStorage, type ProjectedSnapshot, type StoredObject } from "../../core/cost.js";
+import { planPrune } from "../../core/prune-plan.js";
+import { DEFAULT_ORPHAN_GRACE_MS, knownRepos, repoPrefix } from "../../core/prune.js";
+import { bar, bytes, sparkline, table } from "../format.js";
+import { EXIT, type Context } from "../context.js";
+
+/** Small amounts keep four decimals: a test repository's cost is a fraction of a cent. */
+export function money(amount: number, currency: string): string {
+  return `${amount.toFixed(amount !== 0 && Math.abs(amount) < 1 ? 4 : 2)} ${currency}`;
+}
+
+export async function costCommand(ctx: Context): Promise<number> {
+  const { app, options } = ctx;
+  const now = app.clock.now();
+  const { policy, source: policySource } = await loadPrunePolicy(options.config, process.env);
+  const { pricing, source: priceSource } = await loadPricing(options.config);
+  const stored: StoredObject[] = [];
+  const histories: ProjectedSnapshot[][] = [];
+  for (const repo of options.repo.length ? options.repo : await knownRepos(app)) {
+    const snapshots = await app.index.list(repo);
+    const objects = [];
+    for await (const object of app.store.list(repoPrefix(repo))) objects.push(object);
+    const byKey = new Map(objects.map((object) => [object.key, object]));
+    // The dry plan says which tier each archive is kept for, and which the next prune removes.
+    const plan = planPrune({ repo, snapshots, objects, policy, now, orphanGraceMs: DEFAULT_ORPHAN_GRACE_MS });
+    const tierOf = new Map<string, string>(plan.keep.map((k) => [k.snapshot.objectKey, k.tier]));
+    for (const r of plan.remove) tierOf.set(r.snapshot.objectKey, "expired");
+    for (const o of plan.youngOrphans) tierOf.set(o.key, "not yet indexed");
+    for (const object of objects) {
+      stored.push({ bytes: object.size, storageClass: object.storageClass, tier: tierOf.get(object.key) ?? "orphan" });
+    }
+    histories.push(
+      snapshots.map((s) => {
+        const object = byKey.get(s.objectKey);
+        const history: ProjectedSnapshot = {
+          id: s.id,
+          takenAt: s.takenAt,
+          bytes: object?.size ?? s.size,
+          storageClass: object?.storageClass,
+          createdAt: object?.createdAt ?? s.takenAt,
+        };
+        if (s.parentId !== undefined) history.parentId = s.parentId;
+        if (s.hold === true) history.hold = true;
+        return history;
+      }),
+    );
+  }
+  const summary = summarizeStorage(stored, pricing);
+  const newObjectClass = app.config.backend === "local" ? "LOCAL" : "STANDARD";
+  const projection = projectYear({ repos: histories, policy, prices: pricing, now, newObjectClass });
+
+  if (options.json) {
+    ctx.print(JSON.stringify({ at: now.toISOString(), policy: policySource, pricing: { source: priceSource, ...pricing }, summary, projection }, null, 2));
+    return EXIT.ok;
+  }
+  const cur = pricing.currency;
+  ctx.print(`Prices: ${priceSource} (${pricing.location}, list prices as of ${pricing.asOf}; check them)`);
+  ctx.print(`Policy: ${policySource}\n`);
+  const largest = Math.max(...summary.byClass.map((c) => c.bytes), 1);
+  ctx.print(
+    table(
+      ["class", ">objects", ">stored", "", ">per GiB-month", ">per month"],
+      summary.byClass.map((c) => [
+        c.storageClass,
+        String(c.objects),
+        bytes(c.bytes),
+        bar(c.bytes / largest, 24),
+        money(pricing.storage[c.storageClass], cur),
+        money(c.monthlyCost, cur),
+      ]),
+    ),
+  );
+  ctx.print("");
+  ctx.print(table(["kept for", ">objects", ">stored"], summary.byTier.map((t) => [t.tier, String(t.objects), bytes(t.bytes)])));
+  ctx.print(`\n${summary.objects} archives, ${bytes(summary.bytes)}: about ${money(summary.monthlyCost, cur)} a month`);
+  ctx.print(`Reading everything back once (a full restore) would add ${money(summary.retrievalCost, cur)} in retrieval fees.`);
+
+  ctx.print(`\nThe year ahead, assuming ${projection.assumption}:`);
+  ctx.print(
+    table(
+      ["month", "date", ">archives", ">stored", ">per month"],
+      projection.points.map((p, i) => [String(i + 1), p.at.slice(0, 10), String(p.snapshots), bytes(p.bytes), money(p.monthlyCost, cur)]),
+    ),
+  );
+  ctx.print(`stored  ${sparkline(projection.points.map((p) => p.bytes))}`);
+  ctx.print(`Storage over the year: about ${money(projection.yearCost, cur)}.`);
+  return EXIT.ok;
+}

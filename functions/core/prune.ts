@@ -1,0 +1,237 @@
+// Prune use case: carries out each repository's prune plan (prune-plan.ts): kept archives get their
+// expiry moved forward and the storage class that fits, expired snapshots are deleted, orphans are
+// collected; every deletion is audited. A dry run returns the plan and changes nothing.
+import type { Deps } from "./deps.js";
+import { ConflictError, describeError } from "./errors.js";
+import { assertRepoName } from "./ids.js";
+import type { AuditEvent } from "./ports.js";
+import { planPrune, type KeepDecision, type RemoveDecision, type RepoPrunePlan } from "./prune-plan.js";
+import type { RetentionPolicy } from "./retention-policy.js";
+
+export type { KeepDecision, Orphan, RemoveDecision, RepoPrunePlan } from "./prune-plan.js";
+
+/** An object younger than this may belong to a snapshot still being written: never an orphan. */
+export const DEFAULT_ORPHAN_GRACE_MS = 24 * 60 * 60 * 1000;
+
+export interface PruneOptions {
+  /** Work out and return the plan; change nothing (no lifecycle, no delete, no index write, no audit). */
+  dryRun: boolean;
+  actor: string;
+  /** The instant to plan at; the clock's now by default. */
+  now?: Date;
+  orphanGraceMs?: number;
+}
+
+export interface PruneReport extends RepoPrunePlan {
+  dryRun: boolean;
+  /** Bytes of removed snapshots and orphans: freed, or freed by the real run for a dry run. */
+  bytesFreed: number;
+  /** Class changes by "FROM -> TO", e.g. { "STANDARD -> NEARLINE": 3 }. */
+  moves: Record<string, number>;
+  /** Kept objects whose expiry moves forward. */
+  expiriesExtended: number;
+  /** Removals given up because the snapshot was put on hold while the prune ran. */
+  skipped: { snapshotId: string; reason: string }[];
+}
+
+export interface PruneRepoResult {
+  repo: string;
+  report?: PruneReport;
+  /** Set when the repository's prune failed; other repositories still ran. */
+  error?: string;
+}
+
+export interface PruneAllOptions extends PruneOptions {
+  /** Only these repositories; otherwise every one the index or the store knows. */
+  only?: readonly string[];
+  onRepoDone?: (result: PruneRepoResult, index: number, total: number) => void;
+}
+
+/** Where a repository's archives live in the store (see ids.ts archiveKey). */
+export function repoPrefix(repo: string): string {
+  return `repos/${assertRepoName(repo)}/`;
+}
+
+export async function pruneRepo(
+  deps: Deps,
+  repo: string,
+  policy: RetentionPolicy,
+  options: PruneOptions,
+): Promise<PruneReport> {
+  const prefix = repoPrefix(repo);
+  const now = options.now ?? deps.clock.now();
+  const snapshots = await deps.index.list(repo);
+  const objects = [];
+  for await (const object of deps.store.list(prefix)) objects.push(object);
+  const plan = planPrune({
+    repo,
+    snapshots,
+    objects,
+    policy,
+    now,
+    orphanGraceMs: options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
+  });
+  const report = summarize(plan, options.dryRun);
+  if (options.dryRun) return report;
+
+  const audit = (event: Omit<AuditEvent, "repo" | "actor">) =>
+    deps.audit.record({ ...event, repo, actor: options.actor });
+  try {
+    // Expiries first: moving them forward is always safe, and it is what the bucket's own lifecycle
+    // rule goes by should this run stop halfway.
+    for (const kept of plan.keep) await applyLifecycle(deps, kept);
+    for (const removal of plan.remove) {
+      const skipped = await removeSnapshot(deps, repo, removal, audit);
+      if (skipped !== undefined) report.skipped.push({ snapshotId: removal.snapshot.id, reason: skipped });
+    }
+    report.orphans = await collectOrphans(deps, repo, plan, audit);
+    report.bytesFreed = freedBytes(report);
+    await audit({
+      action: "prune.completed",
+      outcome: "success",
+      details: {
+        kept: plan.keep.length,
+        removed: plan.remove.length - report.skipped.length,
+        orphans: report.orphans.length,
+        bytesFreed: report.bytesFreed,
+        moves: report.moves,
+      },
+    });
+    return report;
+  } catch (err) {
+    await audit({ action: "prune.failed", outcome: "failure", details: { error: describeError(err) } });
+    throw err;
+  }
+}
+
+/** Prunes one repository after another; a repository that fails is reported and the others still run. */
+export async function pruneAll(
+  deps: Deps,
+  policy: RetentionPolicy,
+  options: PruneAllOptions,
+): Promise<PruneRepoResult[]> {
+  const repos = options.only?.length ? [...options.only] : await knownRepos(deps);
+  // One instant for the whole run, so every repository is judged by the same clock reading.
+  const now = options.now ?? deps.clock.now();
+  const results: PruneRepoResult[] = [];
+  for (const [i, repo] of repos.entries()) {
+    let result: PruneRepoResult;
+    try {
+      result = { repo, report: await pruneRepo(deps, repo, policy, { ...options, now }) };
+    } catch (err) {
+      result = { repo, error: describeError(err) };
+    }
+    results.push(result);
+    options.onRepoDone?.(result, i, repos.length);
+  }
+  return results;
+}
+
+/**
+ * Every repository with an index record or an object in the store: a repository whose records are all
+ * gone may still hold orphans.
+ */
+export async function knownRepos(deps: Pick<Deps, "index" | "store">): Promise<string[]> {
+  const names = new Set(await deps.index.repos());
+  for await (const object of deps.store.list("repos/")) {
+    const [, owner, name, ...rest] = object.key.split("/");
+    const repo = `${owner}/${name}`;
+    if (rest.length > 0 && !names.has(repo) && isRepoName(repo)) names.add(repo);
+  }
+  return [...names].sort();
+}
+
+function isRepoName(repo: string): boolean {
+  try {
+    assertRepoName(repo);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function summarize(plan: RepoPrunePlan, dryRun: boolean): PruneReport {
+  const moves: Record<string, number> = {};
+  for (const kept of plan.keep) {
+    if (kept.movedFrom === undefined) continue;
+    const move = `${kept.movedFrom} -> ${kept.storageClass}`;
+    moves[move] = (moves[move] ?? 0) + 1;
+  }
+  const report: PruneReport = {
+    ...plan,
+    dryRun,
+    bytesFreed: 0,
+    moves,
+    expiriesExtended: plan.keep.filter((kept) => kept.setExpiresAt !== undefined).length,
+    skipped: [],
+  };
+  report.bytesFreed = freedBytes(report);
+  return report;
+}
+
+function freedBytes(report: PruneReport): number {
+  const skipped = new Set(report.skipped.map((entry) => entry.snapshotId));
+  const removed = report.remove.filter((removal) => !skipped.has(removal.snapshot.id));
+  return [...removed, ...report.orphans].reduce((sum, item) => sum + ("bytes" in item ? item.bytes : item.size), 0);
+}
+
+async function applyLifecycle(deps: Deps, kept: KeepDecision): Promise<void> {
+  if (kept.missingObject) return;
+  const change: { expiresAt?: string; storageClass?: string } = {};
+  if (kept.setExpiresAt !== undefined) change.expiresAt = kept.setExpiresAt;
+  if (kept.movedFrom !== undefined && kept.storageClass !== undefined) change.storageClass = kept.storageClass;
+  if (change.expiresAt === undefined && change.storageClass === undefined) return;
+  await deps.store.setLifecycle(kept.snapshot.objectKey, change);
+}
+
+/**
+ * The index record goes first, the object second: an interrupted prune can leave an object without a
+ * record (an orphan, collected later), never a record naming a deleted object. Resolves with why the
+ * removal was given up, if it was.
+ */
+async function removeSnapshot(
+  deps: Deps,
+  repo: string,
+  removal: RemoveDecision,
+  audit: (event: Omit<AuditEvent, "repo" | "actor">) => Promise<void>,
+): Promise<string | undefined> {
+  const { snapshot, reasons, bytes } = removal;
+  try {
+    await deps.index.remove(repo, snapshot.id);
+  } catch (err) {
+    // Put on hold after the plan was made: the hold wins, and the object stays.
+    if (err instanceof ConflictError) return describeError(err);
+    throw err;
+  }
+  const details = { objectKey: snapshot.objectKey, bytes, takenAt: snapshot.takenAt, reasons };
+  try {
+    await deps.store.delete(snapshot.objectKey);
+  } catch (err) {
+    const error = describeError(err);
+    await audit({ action: "prune.deleted", snapshotId: snapshot.id, outcome: "failure", details: { ...details, error } });
+    throw err;
+  }
+  await audit({ action: "prune.deleted", snapshotId: snapshot.id, outcome: "success", details });
+  return undefined;
+}
+
+/** Deletes the plan's orphans, after checking once more that no record committed since names them. */
+async function collectOrphans(
+  deps: Deps,
+  repo: string,
+  plan: RepoPrunePlan,
+  audit: (event: Omit<AuditEvent, "repo" | "actor">) => Promise<void>,
+): Promise<RepoPrunePlan["orphans"]> {
+  if (plan.orphans.length === 0) return [];
+  const named = new Set((await deps.index.list(repo)).map((snapshot) => snapshot.objectKey));
+  const collected = plan.orphans.filter((orphan) => !named.has(orphan.key));
+  for (const orphan of collected) {
+    await deps.store.delete(orphan.key);
+    await audit({
+      action: "prune.orphan",
+      outcome: "success",
+      details: { objectKey: orphan.key, bytes: orphan.size, createdAt: orphan.createdAt },
+    });
+  }
+  return collected;
+}

@@ -1,0 +1,114 @@
+// Which storage class a kept archive belongs in: the coldest class whose minimum storage duration the
+// archive is sure to outlive, never warmer than where it is, and never left before that class's minimum.
+//
+// Cloud Storage bills an object moved, replaced or deleted before its class's minimum (Nearline 30 d,
+// Coldline 90 d, Archive 365 d) as if it had stayed the whole minimum. A class change made by prune is
+// a rewrite, which starts the new class's minimum afresh, so the test is "kept at least that much
+// longer from now". "Sure to be kept" is not the plan's keepUntil: the newest snapshot of a period still
+// open (today, this week, this year) loses that reason to the next snapshot, so a yearly-looking
+// snapshot taken this morning may be gone in 30 days. settledKeepUntil() takes that into account.
+import { planRetention, type RetentionCandidate } from "./retention.js";
+import type { RetentionPolicy } from "./retention-policy.js";
+
+/** Cloud Storage's classes, warmest first. */
+export const STORAGE_CLASSES = ["STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"] as const;
+export type StorageClass = (typeof STORAGE_CLASSES)[number];
+
+/** Days an object must stay in the class before a move or delete costs nothing extra. */
+export const MINIMUM_STORAGE_DAYS: Readonly<Record<StorageClass, number>> = {
+  STANDARD: 0,
+  NEARLINE: 30,
+  COLDLINE: 90,
+  ARCHIVE: 365,
+};
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Position on the warm-to-cold ladder. A class the ladder does not know ("LOCAL" of the folder store,
+ * legacy "REGIONAL", none reported) is where new objects start: the warmest.
+ */
+export function classRank(storageClass: string | undefined): number {
+  const rank = STORAGE_CLASSES.indexOf(storageClass as StorageClass);
+  return rank < 0 ? 0 : rank;
+}
+
+export interface ClassChoiceInput {
+  /** The class the store reports now. */
+  current: string | undefined;
+  /** When the object was written (a rewrite into another class writes it anew). ISO-8601. */
+  createdAt: string;
+  /** Until when the object is sure to be kept (see settledKeepUntil); null: no end is known. */
+  settledUntil: string | null;
+  now: Date;
+}
+
+export interface ClassChoice {
+  /** The class to be in: the current one when nothing moves (undefined if the store reported none). */
+  storageClass: string | undefined;
+  /** True when prune should change the class. */
+  move: boolean;
+  /** Why, for the plan's printout: "kept 95 more days", "open-ended", "NEARLINE minimum not served". */
+  why: string;
+}
+
+/** The minimum of a class on the ladder; 0 for any other (nothing is charged for leaving it). */
+export function minimumDays(storageClass: string | undefined): number {
+  const known = STORAGE_CLASSES.find((candidate) => candidate === storageClass);
+  return known === undefined ? 0 : MINIMUM_STORAGE_DAYS[known];
+}
+
+/** The coldest class whose minimum fits into `days`. STANDARD (no minimum) always fits. */
+export function coldestClassFor(days: number): StorageClass {
+  let chosen: StorageClass = "STANDARD";
+  for (const candidate of STORAGE_CLASSES) {
+    if (MINIMUM_STORAGE_DAYS[candidate] <= days) chosen = candidate;
+  }
+  return chosen;
+}
+
+export function chooseStorageClass(input: ClassChoiceInput): ClassChoice {
+  const { current } = input;
+  const stay = (why: string): ClassChoice => ({ storageClass: current, move: false, why });
+  // Open-ended (held, newest, last N, future-dated): no end means no minimum can be promised, and a
+  // hold may be lifted tomorrow; the object waits where it is until its end is known.
+  if (input.settledUntil === null) return stay("open-ended");
+  const days = (Date.parse(input.settledUntil) - input.now.getTime()) / DAY_MS;
+  const target = coldestClassFor(days);
+  const remaining = `kept ${Math.max(0, Math.floor(days))} more days`;
+  // Never warmer: moving back would pay the colder class's early-deletion charge for nothing gained.
+  if (STORAGE_CLASSES.indexOf(target) <= classRank(current)) return stay(remaining);
+  // Leaving a class early is billed like deleting from it. The store reports when the object was
+  // written, not when it entered its class, so the age since createdAt is at least the time served:
+  // exact for Cloud Storage, where a class change rewrites the object and resets its creation time,
+  // and harmless for the folder store, which charges nothing.
+  const minimum = minimumDays(current);
+  const served = (input.now.getTime() - Date.parse(input.createdAt)) / DAY_MS;
+  if (served < minimum) return stay(`${current} minimum of ${minimum} days not served`);
+  return { storageClass: target, move: true, why: remaining };
+}
+
+/** Sorts after every real id, so at an equal takenAt the stand-in counts as the newer snapshot. */
+const STAND_IN_ID = "\uffff next snapshot";
+
+/**
+ * For each snapshot id the plan keeps for sure, the keepUntil it can count on; null when open-ended.
+ * An id missing from the map may go as soon as a newer snapshot lands.
+ *
+ * It plans again with a stand-in snapshot taken at `now`: that one takes over every period still open
+ * and measures the windows from `now`, which is what the next real snapshot will do. Reasons that
+ * survive it belong to periods that are over, whose newest snapshot can no longer change.
+ */
+export function settledKeepUntil<S extends RetentionCandidate>(
+  snapshots: readonly S[],
+  policy: RetentionPolicy,
+  now: Date,
+): Map<string, string | null> {
+  const standIn: RetentionCandidate = { id: STAND_IN_ID, takenAt: now.toISOString() };
+  const plan = planRetention<RetentionCandidate>([...snapshots, standIn], policy, now);
+  const settled = new Map<string, string | null>();
+  for (const kept of plan.keep) {
+    if (kept.snapshot.id !== STAND_IN_ID) settled.set(kept.snapshot.id, kept.keepUntil);
+  }
+  return settled;
+}

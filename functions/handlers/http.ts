@@ -1,0 +1,29 @@
+// Shared by the HTTP functions: JSON answers, and errors mapped to HTTP statuses with messages
+// that are safe to show (never a stack trace, never a secret).
+import type { Request, Response } from "@google-cloud/functions-framework";
+import { BackupError, ConflictError, describeError, NotFoundError, UserInputError } from "../core/errors.js";
+import { log, redact } from "../log.js";
+
+export function statusFor(err: unknown): number {
+  if (err instanceof UserInputError) return 400;
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof ConflictError) return 409;
+  if (typeof (err as { status?: unknown }).status === "number") return (err as { status: number }).status;
+  return err instanceof BackupError && err.permanent ? 422 : 500;
+}
+
+export async function answer(name: string, res: Response, work: () => Promise<{ status?: number; body: unknown }>): Promise<void> {
+  try {
+    const { status = 200, body } = await work();
+    res.status(status).json(body);
+  } catch (err) {
+    const status = statusFor(err);
+    const message = redact(describeError(err));
+    log(status >= 500 ? "ERROR" : "WARNING", `${name}: ${message}`, { event: `${name}_error`, status });
+    res.status(status).json({ error: message });
+  }
+}
+
+export function requirePost(req: Request): void {
+  if (req.method !== "POST") throw Object.assign(new UserInputError(`use POST, not ${req.method}`), { status: 405 });
+}

@@ -1,0 +1,55 @@
+// restoreRepo (HTTP, IAM-protected; `gcloud functions call restoreRepo --data '{...}'`):
+// validates the body, restores into a new GitHub repository or a bundle in the restore bucket,
+// and answers with a report: snapshot used, refs restored, bytes, seconds.
+import type { Request, Response } from "@google-cloud/functions-framework";
+import { UserInputError } from "../core/errors.js";
+import { parseMessage, restoreRequestSchema } from "../core/messages.js";
+import { restoreRepo, type RestoreTarget } from "../core/restore.js";
+import { log } from "../log.js";
+import type { AppProvider, CloudApp } from "./cloud-app.js";
+import { answer, requirePost } from "./http.js";
+
+/** `gcloud functions call` wraps the body as {"data": ...}; plain POSTs send it bare. */
+function unwrap(body: unknown): unknown {
+  return body && typeof body === "object" && "data" in body && Object.keys(body).length === 1 ? (body as { data: unknown }).data : body;
+}
+
+async function targetFor(app: CloudApp, request: ReturnType<typeof parseRestore>, snapshotHint: string): Promise<RestoreTarget> {
+  if (request.target.kind === "bucket") {
+    const key = request.target.key ?? `restores/${request.repo}/${snapshotHint}.bundle`;
+    return { kind: "bundle-store", store: app.restoreStore, key };
+  }
+  if (!app.createRepository) throw new UserInputError("restoring to GitHub needs the GitHub App to be configured");
+  return { kind: "push", remote: await app.createRepository(request.target.name, request.target.private) };
+}
+
+function parseRestore(body: unknown) {
+  return parseMessage(restoreRequestSchema, unwrap(body), "restore request");
+}
+
+export function restoreHandler(getApp: AppProvider) {
+  return (req: Request, res: Response) =>
+    answer("restoreRepo", res, async () => {
+      requirePost(req);
+      const request = parseRestore(req.body);
+      const app = await getApp();
+      const stamp = app.clock.now().toISOString().replace(/[-:.]/g, "");
+      const outcome = await restoreRepo(
+        app,
+        { repo: request.repo, snapshotId: request.snapshotId, at: request.at, target: await targetFor(app, request, stamp) },
+        { actor: `http:${req.get("x-goog-authenticated-user-email") ?? req.get("user-agent") ?? "unknown"}` },
+      );
+      log("NOTICE", `restored ${request.repo} snapshot ${outcome.snapshot.id} to ${outcome.target}`, { event: "restore_completed", repo: request.repo, snapshotId: outcome.snapshot.id });
+      return {
+        body: {
+          ok: true,
+          repo: request.repo,
+          snapshot: { id: outcome.snapshot.id, takenAt: outcome.snapshot.takenAt, confirmedAt: outcome.snapshot.confirmedAt },
+          target: outcome.target,
+          refs: outcome.refs,
+          bytes: outcome.bytes,
+          seconds: outcome.seconds,
+        },
+      };
+    });
+}

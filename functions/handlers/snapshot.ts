@@ -1,0 +1,52 @@
+// snapshotRepo (Pub/Sub): one repository. Idempotent under redelivery: the second delivery sees
+// the same refs as the snapshot the first made and only confirms it. Big repositories are handed
+// to the snapshot job; a snapshot that would outrun the function's time limit stops cleanly.
+import type { CloudEvent } from "@google-cloud/functions-framework";
+import { NotFoundError } from "../core/errors.js";
+import { parseMessage, snapshotRequestSchema, type SnapshotRequest } from "../core/messages.js";
+import { snapshotRepo } from "../core/snapshot.js";
+import { log } from "../log.js";
+import type { AppProvider, CloudApp } from "./cloud-app.js";
+import { consume } from "./pubsub.js";
+
+export async function runSnapshotRequest(app: CloudApp, request: SnapshotRequest, actor: string, deadlineMs: number): Promise<void> {
+  const repo = { name: request.repo, url: request.url ?? "" };
+  if (!repo.url) {
+    const listed = (await app.sources.listRepos()).find((r) => r.name === request.repo);
+    if (!listed) throw new NotFoundError(`${request.repo} is not a repository of this installation`);
+    repo.url = listed.url;
+  }
+  const signal = AbortSignal.timeout(deadlineMs);
+  const outcome = await snapshotRepo(app, request.repo, await app.sources.gitRemote(repo), { actor, signal });
+  const s = outcome.snapshot;
+  log("INFO", `snapshot ${outcome.outcome}: ${s.repo} ${s.id}`, {
+    event: `snapshot_${outcome.outcome}`,
+    repo: s.repo,
+    snapshotId: s.id,
+    bytes: s.size,
+    seconds: outcome.seconds,
+    reason: request.reason,
+  });
+  if (app.settings.verify && (outcome.outcome === "created" || !s.verification)) {
+    await app.publisher.publish("verify-requests", [{ v: 1, repo: s.repo, snapshotId: s.id, level: app.settings.verify }]);
+  }
+}
+
+export function snapshotHandler(getApp: AppProvider) {
+  return (event: CloudEvent<unknown>) =>
+    consume("snapshotRepo", event as CloudEvent<never>, async ({ data, messageId }) => {
+      const request = parseMessage(snapshotRequestSchema, data, "snapshot request");
+      const app = await getApp();
+      if ((request.sizeBytes ?? 0) >= app.settings.largeRepoBytes) {
+        await app.publisher.publish("snapshot-large", [request]);
+        log("INFO", `snapshot of ${request.repo} handed to the snapshot job (${request.sizeBytes} bytes)`, { event: "snapshot_handed_over", repo: request.repo });
+        return;
+      }
+      try {
+        await runSnapshotRequest(app, request, `pubsub:${messageId}`, app.settings.snapshotDeadlineMs);
+      } catch (err) {
+        log("ERROR", `snapshot of ${request.repo} failed: ${(err as Error).message}`, { event: "snapshot_failed", repo: request.repo });
+        throw err;
+      }
+    });
+}
