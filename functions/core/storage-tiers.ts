@@ -4,9 +4,10 @@
 // Cloud Storage bills an object moved, replaced or deleted before its class's minimum (Nearline 30 d,
 // Coldline 90 d, Archive 365 d) as if it had stayed the whole minimum. A class change made by prune is
 // a rewrite, which starts the new class's minimum afresh, so the test is "kept at least that much
-// longer from now". "Sure to be kept" is not the plan's keepUntil: the newest snapshot of a period still
-// open (today, this week, this year) loses that reason to the next snapshot, so a yearly-looking
-// snapshot taken this morning may be gone in 30 days. settledKeepUntil() takes that into account.
+// longer from now". "Sure to be kept" is not the plan's keepUntil: windows are measured from the
+// newest snapshot, so while backups pause every keepUntil stretches by the pause and shrinks back the
+// moment they resume, and the newest snapshot holds its periods only until the next one lands.
+// settledKeepUntil() answers as if the next snapshot were taken now.
 import { planRetention, type RetentionCandidate } from "./retention.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 
@@ -96,8 +97,8 @@ const STAND_IN_ID = "\uffff next snapshot";
  * An id missing from the map may go as soon as a newer snapshot lands.
  *
  * It plans again with a stand-in snapshot taken at `now`: that one takes over every period still open
- * and measures the windows from `now`, which is what the next real snapshot will do. Reasons that
- * survive it belong to periods that are over, whose newest snapshot can no longer change.
+ * and measures the windows from `now`, which is what the next real snapshot will do. What survives
+ * it holds periods that are over, by windows no resumed backup can shorten.
  */
 export function settledKeepUntil<S extends RetentionCandidate>(
   snapshots: readonly S[],
