@@ -85,14 +85,18 @@ export function summarizeStorage(objects: readonly StoredObject[], prices: Price
   }
   const classes = PRICED_CLASSES.flatMap((name) => {
     const usage = byClass.get(name);
-    return usage === undefined ? [] : [{ ...usage, monthlyCost: roundMoney(monthlyCostOf(usage.bytes, name, prices)) }];
+    return usage === undefined
+      ? []
+      : [{ ...usage, monthlyCost: roundMoney(monthlyCostOf(usage.bytes, name, prices)) }];
   });
   return {
     objects: objects.length,
     bytes: classes.reduce((sum, usage) => sum + usage.bytes, 0),
     byClass: classes,
     byTier: [...byTier.values()].sort((a, b) => b.bytes - a.bytes || (a.tier < b.tier ? -1 : 1)),
-    monthlyCost: roundMoney(classes.reduce((sum, usage) => sum + monthlyCostOf(usage.bytes, usage.storageClass, prices), 0)),
+    monthlyCost: roundMoney(
+      classes.reduce((sum, usage) => sum + monthlyCostOf(usage.bytes, usage.storageClass, prices), 0),
+    ),
     retrievalCost: roundMoney(retrieval),
   };
 }
@@ -148,7 +152,17 @@ export function projectYear(input: ProjectionInput): YearProjection {
   const first = Math.floor(input.now.getTime() / DAY_MS) * DAY_MS;
   const pointDays = Array.from({ length: 12 }, (_, k) => Math.round((days * (k + 1)) / 12));
   const points = new Map(
-    pointDays.map((day) => [day, { day, at: new Date(first + day * DAY_MS).toISOString(), snapshots: 0, bytes: 0, byClass: {}, monthlyCost: 0 }]),
+    pointDays.map((day) => [
+      day,
+      {
+        day,
+        at: new Date(first + day * DAY_MS).toISOString(),
+        snapshots: 0,
+        bytes: 0,
+        byClass: {},
+        monthlyCost: 0,
+      },
+    ]),
   );
   let yearCost = 0;
   for (const start of input.repos) {
@@ -157,10 +171,19 @@ export function projectYear(input: ProjectionInput): YearProjection {
     for (let day = 1; day <= days; day++) {
       const takenAt = new Date(first + day * DAY_MS).toISOString();
       if (template !== undefined) {
-        stored.push({ id: `projected-${day}`, takenAt, bytes: template.bytes, storageClass: input.newObjectClass, createdAt: takenAt });
+        stored.push({
+          id: `projected-${day}`,
+          takenAt,
+          bytes: template.bytes,
+          storageClass: input.newObjectClass,
+          createdAt: takenAt,
+        });
       }
       stored = pruneInMemory(stored, input.policy, new Date(first + day * DAY_MS + HOUR_MS));
-      const dayCost = stored.reduce((sum, s) => sum + monthlyCostOf(s.bytes, s.storageClass, input.prices), 0);
+      const dayCost = stored.reduce(
+        (sum, s) => sum + monthlyCostOf(s.bytes, s.storageClass, input.prices),
+        0,
+      );
       yearCost += (dayCost * 12) / days;
       const point: ProjectionPoint | undefined = points.get(day);
       if (point === undefined) continue;
@@ -200,6 +223,8 @@ function pruneInMemory(stored: ProjectedSnapshot[], policy: RetentionPolicy, at:
       settledUntil: sure === undefined ? at.toISOString() : sure,
       now: at,
     });
-    return choice.move ? { ...snapshot, storageClass: choice.storageClass, createdAt: at.toISOString() } : snapshot;
+    return choice.move
+      ? { ...snapshot, storageClass: choice.storageClass, createdAt: at.toISOString() }
+      : snapshot;
   });
 }

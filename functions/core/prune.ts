@@ -172,14 +172,18 @@ function summarize(plan: RepoPrunePlan, dryRun: boolean): PruneReport {
 function freedBytes(report: PruneReport): number {
   const skipped = new Set(report.skipped.map((entry) => entry.snapshotId));
   const removed = report.remove.filter((removal) => !skipped.has(removal.snapshot.id));
-  return [...removed, ...report.orphans].reduce((sum, item) => sum + ("bytes" in item ? item.bytes : item.size), 0);
+  return [...removed, ...report.orphans].reduce(
+    (sum, item) => sum + ("bytes" in item ? item.bytes : item.size),
+    0,
+  );
 }
 
 async function applyLifecycle(deps: Deps, kept: KeepDecision): Promise<void> {
   if (kept.missingObject) return;
   const change: { expiresAt?: string; storageClass?: string } = {};
   if (kept.setExpiresAt !== undefined) change.expiresAt = kept.setExpiresAt;
-  if (kept.movedFrom !== undefined && kept.storageClass !== undefined) change.storageClass = kept.storageClass;
+  if (kept.movedFrom !== undefined && kept.storageClass !== undefined)
+    change.storageClass = kept.storageClass;
   if (change.expiresAt === undefined && change.storageClass === undefined) return;
   await deps.store.setLifecycle(kept.snapshot.objectKey, change);
 }
@@ -208,7 +212,12 @@ async function removeSnapshot(
     await deps.store.delete(snapshot.objectKey);
   } catch (err) {
     const error = describeError(err);
-    await audit({ action: "prune.deleted", snapshotId: snapshot.id, outcome: "failure", details: { ...details, error } });
+    await audit({
+      action: "prune.deleted",
+      snapshotId: snapshot.id,
+      outcome: "failure",
+      details: { ...details, error },
+    });
     throw err;
   }
   await audit({ action: "prune.deleted", snapshotId: snapshot.id, outcome: "success", details });

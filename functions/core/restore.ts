@@ -2,7 +2,7 @@
 // and unbundle into a fresh bare repository with exactly its refs, then leave it at a path, push
 // it to a git remote, or write the plain bundle out. Nothing half-made is left on failure.
 import { createWriteStream } from "node:fs";
-import { mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -137,7 +137,10 @@ export async function restoreRepo(
       bytes = await writeBundleFile(deps, snapshot, where, onBytes);
     } else {
       const finalPath = target.kind === "path" ? resolve(target.path) : undefined;
-      if (finalPath) await assertFree(finalPath);
+      if (finalPath) {
+        await assertFree(finalPath);
+        await mkdir(dirname(finalPath), { recursive: true });
+      }
       const scratch = await mkdtemp(finalPath ? join(dirname(finalPath), ".restore-") : join(tmpdir(), "infinity-restore-"));
       try {
         bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes);

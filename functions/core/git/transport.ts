@@ -94,7 +94,18 @@ async function httpCall(remote: GitRemote, path: string, init: RequestInit): Pro
           : `HTTP ${response.status}`;
     throw new SourceError(`${displayUrl(base)}: ${why}`, { permanent: response.status === 404 });
   }
-  return Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
+  const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
+  return Readable.from(namedFailures(body, displayUrl(base)), { objectMode: false });
+}
+
+/** fetch reports a connection lost mid-body as a bare "TypeError: terminated": say which source. */
+async function* namedFailures(body: Readable, where: string): AsyncGenerator<Buffer> {
+  try {
+    yield* body;
+  } catch (err) {
+    const detail = ((err as Error).cause as Error | undefined)?.message ?? (err as Error).message;
+    throw new SourceError(`${where}: the connection broke mid-response (${detail})`, { cause: err });
+  }
 }
 
 async function connectHttp(remote: GitRemote): Promise<UploadPackConnection> {

@@ -1,0 +1,99 @@
+// A GitHub webhook delivery in, a decision out: verify the signature over the raw bytes, then turn a
+// push into a SnapshotRequest. Pure of its inputs; the Cloud Function handler does the I/O.
+import { Webhooks } from "@octokit/webhooks";
+import { z } from "zod";
+import { snapshotRequestSchema, type SnapshotRequest } from "../../core/messages.js";
+import { WebhookError } from "./errors.js";
+
+export interface PushDelivery {
+  /** Request headers as Node gives them; names are matched case-insensitively. */
+  headers: Record<string, string | string[] | undefined>;
+  /** The body exactly as received: the signature covers these bytes, not a re-serialisation. */
+  rawBody: Buffer | string;
+  secret: string;
+  now: Date;
+}
+
+export type PushDeliveryResult =
+  | { kind: "snapshot"; status: 202; message: string; request: SnapshotRequest }
+  | { kind: "ping"; status: 200; message: "pong" }
+  | { kind: "ignored"; status: 202; message: string };
+
+// The payload fields we use, and only those: GitHub adds fields freely.
+const pushPayloadSchema = z.object({
+  repository: z.object({
+    full_name: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"'),
+  }),
+});
+
+function header(headers: PushDelivery["headers"], name: string): string | undefined {
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() === name) return Array.isArray(value) ? value[0] : value;
+  }
+  return undefined;
+}
+
+/**
+ * Verifies and reads one delivery. Rejects with WebhookError: 401 for a missing or wrong signature
+ * (checked before the body is parsed), 400 for a body or header that is not a usable push, 500
+ * when no secret is configured. A push that deletes a branch is still a snapshot: refs changed.
+ */
+export async function parsePushDelivery(delivery: PushDelivery): Promise<PushDeliveryResult> {
+  const { headers, secret, now } = delivery;
+  if (!secret) throw new WebhookError(500, "the webhook secret is not configured");
+  const signature = header(headers, "x-hub-signature-256");
+  if (!signature)
+    throw new WebhookError(
+      401,
+      "missing x-hub-signature-256 header (is a webhook secret set on the GitHub App?)",
+    );
+  const body = typeof delivery.rawBody === "string" ? delivery.rawBody : delivery.rawBody.toString("utf8");
+  if (body.length === 0) throw new WebhookError(400, "empty request body");
+
+  let verified: boolean;
+  try {
+    verified = await new Webhooks({ secret }).verify(body, signature);
+  } catch {
+    verified = false; // the library throws on malformed input; to the sender that is a bad signature
+  }
+  if (!verified)
+    throw new WebhookError(
+      401,
+      "x-hub-signature-256 does not match the body (wrong secret, or the body was altered)",
+    );
+
+  const event = header(headers, "x-github-event");
+  if (!event) throw new WebhookError(400, "missing x-github-event header");
+  if (event === "ping") return { kind: "ping", status: 200, message: "pong" };
+  if (event !== "push") return { kind: "ignored", status: 202, message: `ignored: ${event}` };
+
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    throw new WebhookError(400, "push payload is not valid JSON");
+  }
+  const payload = pushPayloadSchema.safeParse(json);
+  if (!payload.success) {
+    const problems = payload.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`);
+    throw new WebhookError(400, `invalid push payload: ${problems.join("; ")}`);
+  }
+
+  const deliveryId = header(headers, "x-github-delivery");
+  const request = snapshotRequestSchema.safeParse({
+    v: 1,
+    repo: payload.data.repository.full_name,
+    reason: "push",
+    requestedAt: now.toISOString(),
+    ...(deliveryId ? { deliveryId } : {}),
+  });
+  if (!request.success) {
+    const problems = request.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new WebhookError(
+      400,
+      `push delivery does not make a valid snapshot request: ${problems.join("; ")}`,
+    );
+  }
+  const repo = request.data.repo;
+  return { kind: "snapshot", status: 202, message: `snapshot requested for ${repo}`, request: request.data };
+}

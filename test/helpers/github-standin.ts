@@ -1,0 +1,260 @@
+// A stand-in for the few GitHub REST endpoints our GitHub App source calls, for the real @octokit/app
+// to talk to: app JWTs checked (RS256) against the app's public key, installation tokens issued
+// with an expiry and required on installation routes, repositories paginated with Link headers.
+import { createPublicKey, randomBytes, verify, type KeyObject } from "node:crypto";
+import { once } from "node:events";
+import { mkdir } from "node:fs/promises";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { text } from "node:stream/consumers";
+import { initBare } from "../../functions/core/git/local-repo.js";
+
+export interface GitHubStandinOptions {
+  appId: number;
+  /** The app's public key (PEM or KeyObject): what GitHub keeps to check the app's JWTs. */
+  publicKey: string | KeyObject;
+  /** Where clone_url points ("http://127.0.0.1:<port>" of the git server); "<gitUrl>/<owner>/<name>.git". */
+  gitUrl: string;
+  /** The git server's folder: POST /orgs/:org/repos creates "<gitRoot>/<org>/<name>.git" there. */
+  gitRoot: string;
+}
+
+type Repo = { id: number; owner: string; name: string; fork: boolean; archived: boolean; private: boolean };
+type IssuedToken = { installationId: number; expiresAt: number };
+
+export class HttpFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class GitHubStandin {
+  url = "";
+  /** Lifetime of the installation tokens it issues; GitHub's is one hour. */
+  tokenLifetimeMs = 60 * 60_000;
+  /** Every request, for assertions: method, path with query, and the Authorization scheme used. */
+  readonly requests: { method: string; url: string; auth: string }[] = [];
+  tokensIssued = 0;
+  private readonly publicKey: KeyObject;
+  private readonly installations = new Map<string, number>();
+  private readonly repos: Repo[] = [];
+  private readonly tokens = new Map<string, IssuedToken>();
+  private readonly server = createServer((req, res) => void this.handle(req, res));
+  private nextId = 1000;
+
+  constructor(private readonly options: GitHubStandinOptions) {
+    this.publicKey =
+      typeof options.publicKey === "string" ? createPublicKey(options.publicKey) : options.publicKey;
+  }
+
+  async start(): Promise<this> {
+    this.server.listen(0, "127.0.0.1");
+    await once(this.server, "listening");
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Installs the app on `org`; returns the installation id. */
+  install(org: string): number {
+    const id = this.nextId++;
+    this.installations.set(org.toLowerCase(), id);
+    return id;
+  }
+
+  /** Lists a repository (metadata only: the test makes its git data, if it reads any). */
+  addRepo(fullName: string, flags: { fork?: boolean; archived?: boolean; private?: boolean } = {}): void {
+    const [owner, name] = fullName.split("/") as [string, string];
+    this.repos.push({
+      id: this.nextId++,
+      owner,
+      name,
+      fork: false,
+      archived: false,
+      private: true,
+      ...flags,
+    });
+  }
+
+  /** Whether `token` is a live installation token of the installation on `repo`'s owner: the git server's check. */
+  canRead(token: string, repo: string): boolean {
+    const issued = this.tokens.get(token);
+    const owner = repo.split("/")[0]?.toLowerCase() ?? "";
+    return (
+      !!issued && issued.expiresAt > Date.now() && this.installations.get(owner) === issued.installationId
+    );
+  }
+
+  /** Forgets every token issued so far, as when GitHub revokes them. */
+  revokeTokens(): void {
+    this.tokens.clear();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.url);
+    const authorization = req.headers.authorization ?? "";
+    const auth = authorization.split(" ")[0] ?? "";
+    this.requests.push({ method: req.method ?? "", url: url.pathname + url.search, auth });
+    try {
+      const body = req.method === "POST" ? await readJson(req) : {};
+      const [status, data, headers] = await this.route(req.method ?? "GET", url, authorization, body);
+      res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", ...headers });
+      res.end(JSON.stringify(data));
+    } catch (err) {
+      const status = err instanceof HttpFailure ? err.status : 500;
+      res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
+      res.end(JSON.stringify({ message: (err as Error).message }));
+    }
+  }
+
+  private async route(
+    method: string,
+    url: URL,
+    authorization: string,
+    body: Record<string, unknown>,
+  ): Promise<[number, unknown, Record<string, string>?]> {
+    const path = url.pathname;
+    let m: RegExpExecArray | null;
+    if (method === "GET" && path === "/app") {
+      checkAppJwt(authorization, this.publicKey, this.options.appId);
+      return [200, { id: this.options.appId, slug: "infinity-backup", name: "infinity-backup" }];
+    }
+    if (method === "GET" && (m = /^\/orgs\/([^/]+)\/installation$/.exec(path))) {
+      checkAppJwt(authorization, this.publicKey, this.options.appId);
+      const id = this.installations.get(m[1]!.toLowerCase());
+      if (id === undefined) throw new HttpFailure(404, "Not Found");
+      return [200, { id, app_id: this.options.appId, account: { login: m[1], type: "Organization" } }];
+    }
+    if (method === "POST" && (m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
+      checkAppJwt(authorization, this.publicKey, this.options.appId);
+      const installationId = Number(m[1]);
+      if (![...this.installations.values()].includes(installationId)) throw new HttpFailure(404, "Not Found");
+      const token = `ghs_${randomBytes(18).toString("base64url")}`;
+      const expiresAt = Date.now() + this.tokenLifetimeMs;
+      this.tokens.set(token, { installationId, expiresAt });
+      this.tokensIssued++;
+      const expires_at = new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"); // GitHub's form
+      return [201, { token, expires_at, permissions: { contents: "write", administration: "write" } }];
+    }
+    if (method === "GET" && path === "/installation/repositories") {
+      const org = this.orgOf(this.checkToken(authorization));
+      const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
+      const page = Math.max(1, Number(url.searchParams.get("page") ?? 1));
+      const all = this.repos.filter((r) => r.owner.toLowerCase() === org);
+      const pages = Math.max(1, Math.ceil(all.length / perPage));
+      const link = (p: number, rel: string) =>
+        `<${this.url}${path}?per_page=${perPage}&page=${p}>; rel="${rel}"`;
+      const links = [
+        ...(page < pages ? [link(page + 1, "next"), link(pages, "last")] : []),
+        ...(page > 1 ? [link(page - 1, "prev"), link(1, "first")] : []),
+      ];
+      const repositories = all.slice((page - 1) * perPage, page * perPage).map((r) => this.repoJson(r));
+      const headers = links.length ? { Link: links.join(", ") } : undefined;
+      return [200, { total_count: all.length, repositories }, headers];
+    }
+    if (method === "POST" && (m = /^\/orgs\/([^/]+)\/repos$/.exec(path))) {
+      const org = m[1]!;
+      if (this.orgOf(this.checkToken(authorization)) !== org.toLowerCase())
+        throw new HttpFailure(403, "Resource not accessible by integration");
+      const name = String(body.name ?? "");
+      if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new HttpFailure(422, "Validation Failed");
+      if (this.find(org, name))
+        throw new HttpFailure(422, "Repository creation failed: name already exists on this account");
+      await mkdir(join(this.options.gitRoot, org), { recursive: true });
+      await initBare(join(this.options.gitRoot, org, `${name}.git`));
+      this.addRepo(`${org}/${name}`, { private: body.private !== false });
+      return [201, this.repoJson(this.find(org, name)!)];
+    }
+    if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)$/.exec(path))) {
+      const org = this.orgOf(this.checkToken(authorization));
+      const repo = this.find(m[1]!, m[2]!);
+      if (!repo || repo.owner.toLowerCase() !== org) throw new HttpFailure(404, "Not Found");
+      return [200, this.repoJson(repo)];
+    }
+    throw new HttpFailure(404, "Not Found");
+  }
+
+  /** Checks "token <installation token>"; returns the installation id. */
+  private checkToken(authorization: string): number {
+    const [scheme, token = ""] = authorization.split(" ");
+    const issued = scheme?.toLowerCase() === "token" ? this.tokens.get(token) : undefined;
+    if (!issued || issued.expiresAt <= Date.now()) throw new HttpFailure(401, "Bad credentials");
+    return issued.installationId;
+  }
+
+  private orgOf(installationId: number): string {
+    return [...this.installations].find(([, id]) => id === installationId)?.[0] ?? "";
+  }
+
+  private find(owner: string, name: string): Repo | undefined {
+    return this.repos.find(
+      (r) => r.owner.toLowerCase() === owner.toLowerCase() && r.name.toLowerCase() === name.toLowerCase(),
+    );
+  }
+
+  private repoJson(r: Repo) {
+    const full_name = `${r.owner}/${r.name}`;
+    return {
+      id: r.id,
+      name: r.name,
+      full_name,
+      owner: { login: r.owner, type: "Organization" },
+      private: r.private,
+      fork: r.fork,
+      archived: r.archived,
+      clone_url: `${this.options.gitUrl}/${full_name}.git`,
+    };
+  }
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const body = await text(req);
+  try {
+    return body ? (JSON.parse(body) as Record<string, unknown>) : {};
+  } catch {
+    throw new HttpFailure(400, "Problems parsing JSON");
+  }
+}
+
+/** Starts a stand-in on a random port of 127.0.0.1. */
+export function startGitHubStandin(options: GitHubStandinOptions): Promise<GitHubStandin> {
+  return new GitHubStandin(options).start();
+}
+
+const BAD_JWT = "A JSON web token could not be decoded";
+
+/** Checks "Bearer <JWT>" as GitHub does: RS256 by the app's key, iss = app id, alive, at most 10 minutes long. */
+function checkAppJwt(authorization: string, publicKey: KeyObject, appId: number): void {
+  const [scheme, jwt = ""] = authorization.split(" ");
+  const [head = "", payload = "", signature = ""] = jwt.split(".");
+  const decode = (part: string) =>
+    JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
+  let header: Record<string, unknown>, claims: Record<string, unknown>;
+  try {
+    [header, claims] = [decode(head), decode(payload)];
+  } catch {
+    throw new HttpFailure(401, BAD_JWT);
+  }
+  const signed = verify(
+    "RSA-SHA256",
+    Buffer.from(`${head}.${payload}`),
+    publicKey,
+    Buffer.from(signature, "base64url"),
+  );
+  if (scheme?.toLowerCase() !== "bearer" || header.alg !== "RS256" || !signed)
+    throw new HttpFailure(401, BAD_JWT);
+  const now = Math.floor(Date.now() / 1000);
+  const [iat, exp] = [Number(claims.iat), Number(claims.exp)];
+  if (String(claims.iss) !== String(appId))
+    throw new HttpFailure(401, "'Issuer' claim ('iss') must be the app id");
+  if (!(exp > now) || exp - iat > 600 || iat > now + 60)
+    throw new HttpFailure(401, "'Expiration time' claim ('exp') is invalid");
+}
