@@ -15,6 +15,8 @@ export interface CommandOptions {
   push?: string;
   bundle?: string;
   all: boolean;
+  /** prune: plan only, change nothing. */
+  dryRun: boolean;
 }
 
 export interface Context {

@@ -5,6 +5,8 @@ import { parseArgs } from "node:util";
 import { BackupError, describeError, UserInputError } from "../core/errors.js";
 import { DEFAULT_CONFIG, openApp } from "../wiring.js";
 import { backupCommand } from "./commands/backup.js";
+import { costCommand } from "./commands/cost.js";
+import { pruneCommand } from "./commands/prune.js";
 import { demoCommand } from "./commands/demo.js";
 import { listCommand } from "./commands/list.js";
 import { restoreCommand } from "./commands/restore.js";
@@ -19,6 +21,8 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   verify: verifyCommand,
   restore: restoreCommand,
   status: statusCommand,
+  prune: pruneCommand,
+  cost: costCommand,
   demo: demoCommand,
 };
 
@@ -30,6 +34,8 @@ Commands:
   verify    Verify snapshots: the latest of each repo, or --repo NAME [--snapshot ID | --all]
   restore   Restore --repo NAME [--snapshot ID | --at TIME] to --to PATH, --push URL or --bundle FILE
   status    Freshness, verification and storage of every repository
+  prune     Apply the retention policy: expire, re-tier, delete, collect orphans (--dry-run: plan only)
+  cost      Stored bytes per storage class, estimated monthly cost, and the year ahead
   demo      Back up a demo repository, verify, restore and compare (what \`npm start\` runs)
 
 Options:
@@ -40,6 +46,7 @@ Options:
   --level LEVEL     Verification: quick (archive + pack checksum) or deep (also unbundle + git fsck)
   --no-verify       backup: skip verification after the snapshot
   --all             verify: every snapshot, not only the latest
+  --dry-run         prune: print the plan with its reasons; change nothing
   --to PATH         restore: a new bare repository at PATH (must not exist)
   --push URL        restore: push the snapshot's refs to this git URL (an empty repository)
   --bundle FILE     restore: write a plain git bundle to FILE
@@ -63,6 +70,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       level: { type: "string" },
       "no-verify": { type: "boolean", default: false },
       all: { type: "boolean", default: false },
+      "dry-run": { type: "boolean", default: false },
       to: { type: "string" },
       push: { type: "string" },
       bundle: { type: "string" },
@@ -92,6 +100,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       push: values.push,
       bundle: values.bundle,
       all: values.all,
+      dryRun: values["dry-run"],
     },
   };
 }

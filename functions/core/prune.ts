@@ -47,6 +47,9 @@ export interface PruneAllOptions extends PruneOptions {
   onRepoDone?: (result: PruneRepoResult, index: number, total: number) => void;
 }
 
+/** Records an event of this repository's prune, by this run's actor. */
+type Audit = (event: Omit<AuditEvent, "repo" | "actor">) => Promise<void>;
+
 /** Where a repository's archives live in the store (see ids.ts archiveKey). */
 export function repoPrefix(repo: string): string {
   return `repos/${assertRepoName(repo)}/`;
@@ -74,8 +77,7 @@ export async function pruneRepo(
   const report = summarize(plan, options.dryRun);
   if (options.dryRun) return report;
 
-  const audit = (event: Omit<AuditEvent, "repo" | "actor">) =>
-    deps.audit.record({ ...event, repo, actor: options.actor });
+  const audit: Audit = (event) => deps.audit.record({ ...event, repo, actor: options.actor });
   try {
     // Expiries first: moving them forward is always safe, and it is what the bucket's own lifecycle
     // rule goes by should this run stop halfway.
@@ -197,7 +199,7 @@ async function removeSnapshot(
   deps: Deps,
   repo: string,
   removal: RemoveDecision,
-  audit: (event: Omit<AuditEvent, "repo" | "actor">) => Promise<void>,
+  audit: Audit,
 ): Promise<string | undefined> {
   const { snapshot, reasons, bytes } = removal;
   try {
@@ -229,7 +231,7 @@ async function collectOrphans(
   deps: Deps,
   repo: string,
   plan: RepoPrunePlan,
-  audit: (event: Omit<AuditEvent, "repo" | "actor">) => Promise<void>,
+  audit: Audit,
 ): Promise<RepoPrunePlan["orphans"]> {
   if (plan.orphans.length === 0) return [];
   const named = new Set((await deps.index.list(repo)).map((snapshot) => snapshot.objectKey));

@@ -8,9 +8,11 @@ import { DEFAULT_ORPHAN_GRACE_MS, knownRepos, repoPrefix } from "../../core/prun
 import { bar, bytes, sparkline, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
 
-/** Small amounts keep four decimals: a test repository's cost is a fraction of a cent. */
+/** Cents, or two significant digits below a cent: a small repository costs a fraction of one. */
 export function money(amount: number, currency: string): string {
-  return `${amount.toFixed(amount !== 0 && Math.abs(amount) < 1 ? 4 : 2)} ${currency}`;
+  const text =
+    amount === 0 || Math.abs(amount) >= 0.01 ? amount.toFixed(2) : String(Number(amount.toPrecision(2)));
+  return `${text} ${currency}`;
 }
 
 export async function costCommand(ctx: Context): Promise<number> {
@@ -31,7 +33,11 @@ export async function costCommand(ctx: Context): Promise<number> {
     for (const r of plan.remove) tierOf.set(r.snapshot.objectKey, "expired");
     for (const o of plan.youngOrphans) tierOf.set(o.key, "not yet indexed");
     for (const object of objects) {
-      stored.push({ bytes: object.size, storageClass: object.storageClass, tier: tierOf.get(object.key) ?? "orphan" });
+      stored.push({
+        bytes: object.size,
+        storageClass: object.storageClass,
+        tier: tierOf.get(object.key) ?? "orphan",
+      });
     }
     histories.push(
       snapshots.map((s) => {
@@ -54,7 +60,19 @@ export async function costCommand(ctx: Context): Promise<number> {
   const projection = projectYear({ repos: histories, policy, prices: pricing, now, newObjectClass });
 
   if (options.json) {
-    ctx.print(JSON.stringify({ at: now.toISOString(), policy: policySource, pricing: { source: priceSource, ...pricing }, summary, projection }, null, 2));
+    ctx.print(
+      JSON.stringify(
+        {
+          at: now.toISOString(),
+          policy: policySource,
+          pricing: { source: priceSource, ...pricing },
+          summary,
+          projection,
+        },
+        null,
+        2,
+      ),
+    );
     return EXIT.ok;
   }
   const cur = pricing.currency;
@@ -75,15 +93,30 @@ export async function costCommand(ctx: Context): Promise<number> {
     ),
   );
   ctx.print("");
-  ctx.print(table(["kept for", ">objects", ">stored"], summary.byTier.map((t) => [t.tier, String(t.objects), bytes(t.bytes)])));
-  ctx.print(`\n${summary.objects} archives, ${bytes(summary.bytes)}: about ${money(summary.monthlyCost, cur)} a month`);
-  ctx.print(`Reading everything back once (a full restore) would add ${money(summary.retrievalCost, cur)} in retrieval fees.`);
+  ctx.print(
+    table(
+      ["kept for", ">objects", ">stored"],
+      summary.byTier.map((t) => [t.tier, String(t.objects), bytes(t.bytes)]),
+    ),
+  );
+  ctx.print(
+    `\n${summary.objects} archives, ${bytes(summary.bytes)}: about ${money(summary.monthlyCost, cur)} a month`,
+  );
+  ctx.print(
+    `Reading everything back once (a full restore) would add ${money(summary.retrievalCost, cur)} in retrieval fees.`,
+  );
 
   ctx.print(`\nThe year ahead, assuming ${projection.assumption}:`);
   ctx.print(
     table(
       ["month", "date", ">archives", ">stored", ">per month"],
-      projection.points.map((p, i) => [String(i + 1), p.at.slice(0, 10), String(p.snapshots), bytes(p.bytes), money(p.monthlyCost, cur)]),
+      projection.points.map((p, i) => [
+        String(i + 1),
+        p.at.slice(0, 10),
+        String(p.snapshots),
+        bytes(p.bytes),
+        money(p.monthlyCost, cur),
+      ]),
     ),
   );
   ctx.print(`stored  ${sparkline(projection.points.map((p) => p.bytes))}`);

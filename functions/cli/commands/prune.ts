@@ -16,15 +16,29 @@ function rows(report: PruneReport): string[][] {
       "keep",
       k.reasons.join(", "),
       day(k.keepUntil),
-      k.missingObject ? "OBJECT MISSING" : k.movedFrom !== undefined ? `${k.movedFrom} -> ${k.storageClass}` : (k.storageClass ?? "-"),
+      k.missingObject
+        ? "OBJECT MISSING"
+        : k.movedFrom !== undefined
+          ? `${k.movedFrom} -> ${k.storageClass}`
+          : (k.storageClass ?? "-"),
     ],
   }));
   const removed = report.remove.map((r) => ({
     takenAt: r.snapshot.takenAt,
-    row: [r.snapshot.id, r.snapshot.takenAt, "REMOVE", r.reasons.join(", "), "-", "-"],
+    // The holder's id is in --json and the audit log; the table only says a newer one holds the period.
+    row: [
+      r.snapshot.id,
+      r.snapshot.takenAt,
+      "REMOVE",
+      r.reasons.map((x) => x.replace(/ kept by newer \S+$/, ": newer kept")).join(", "),
+      "-",
+      "-",
+    ],
   }));
   // Newest first, as `list` prints them, so keep and remove interleave in time.
-  return [...kept, ...removed].sort((a, b) => (a.takenAt < b.takenAt ? 1 : a.takenAt > b.takenAt ? -1 : 0)).map((entry) => entry.row);
+  return [...kept, ...removed]
+    .sort((a, b) => (a.takenAt < b.takenAt ? 1 : a.takenAt > b.takenAt ? -1 : 0))
+    .map((entry) => entry.row);
 }
 
 /** The report without the full index records, for --json. */
@@ -45,7 +59,13 @@ export function pruneReportJson(report: PruneReport) {
       expiresAtSet: k.setExpiresAt ?? null,
       missingObject: k.missingObject,
     })),
-    removed: report.remove.map((r) => ({ snapshotId: r.snapshot.id, takenAt: r.snapshot.takenAt, objectKey: r.snapshot.objectKey, bytes: r.bytes, reasons: r.reasons })),
+    removed: report.remove.map((r) => ({
+      snapshotId: r.snapshot.id,
+      takenAt: r.snapshot.takenAt,
+      objectKey: r.snapshot.objectKey,
+      bytes: r.bytes,
+      reasons: r.reasons,
+    })),
     orphans: report.orphans,
     youngOrphans: report.youngOrphans,
     skipped: report.skipped,
@@ -58,17 +78,20 @@ export function pruneReportJson(report: PruneReport) {
 export async function pruneCommand(ctx: Context): Promise<number> {
   const { app, options, progress } = ctx;
   // `in` rather than a field of CommandOptions, so this reads --dry-run whether or not main.ts has it yet.
-  const dryRun = "dryRun" in options && options.dryRun === true;
+  const dryRun = options.dryRun;
   const { policy, source } = await loadPrunePolicy(options.config, process.env);
   const results = await pruneAll(app, policy, {
     dryRun,
     actor: ctx.actor,
     only: options.repo,
-    onRepoDone: (r, i, total) => progress.log(`[${i + 1}/${total}] ${r.repo}: ${r.error ? `FAILED: ${r.error}` : "done"}`),
+    onRepoDone: (r, i, total) =>
+      progress.log(`[${i + 1}/${total}] ${r.repo}: ${r.error ? `FAILED: ${r.error}` : "done"}`),
   });
   const failed = results.filter((r) => r.error !== undefined);
   if (options.json) {
-    const repos = results.map((r) => (r.report ? pruneReportJson(r.report) : { repo: r.repo, error: r.error }));
+    const repos = results.map((r) =>
+      r.report ? pruneReportJson(r.report) : { repo: r.repo, error: r.error },
+    );
     ctx.print(JSON.stringify({ ok: failed.length === 0, dryRun, policy: source, repos }, null, 2));
     return failed.length ? EXIT.failed : EXIT.ok;
   }
@@ -91,10 +114,14 @@ function printRepo(ctx: Context, result: PruneRepoResult): void {
     ctx.print("  no snapshots");
   }
   for (const orphan of report.orphans) {
-    ctx.print(`  orphan ${orphan.key} (${bytes(orphan.size)}, written ${orphan.createdAt}): no index record; ${report.dryRun ? "would be deleted" : "deleted"}`);
+    ctx.print(
+      `  orphan ${orphan.key} (${bytes(orphan.size)}, written ${orphan.createdAt}): no index record; ${report.dryRun ? "would be deleted" : "deleted"}`,
+    );
   }
   if (report.youngOrphans.length) {
-    ctx.print(`  ${report.youngOrphans.length} object(s) with no index record yet, inside the grace period: left alone`);
+    ctx.print(
+      `  ${report.youngOrphans.length} object(s) with no index record yet, inside the grace period: left alone`,
+    );
   }
   for (const skip of report.skipped) ctx.print(`  ${skip.snapshotId} not removed: ${skip.reason}`);
 }
@@ -109,11 +136,13 @@ function printTotals(ctx: Context, results: PruneRepoResult[], dryRun: boolean):
   const would = dryRun ? " would be" : "";
   const removed = sum((r) => r.remove.length - r.skipped.length);
   ctx.print(
-    `\n${results.length} repositories: ${sum((r) => r.keep.length)} kept, ${removed}${would} removed, ` +
+    `\n${results.length} ${results.length === 1 ? "repository" : "repositories"}: ${sum((r) => r.keep.length)} kept, ${removed}${would} removed, ` +
       `${sum((r) => r.orphans.length)} orphans${would} collected, ${bytes(sum((r) => r.bytesFreed))}${would} freed`,
   );
   const classMoves = [...moves].map(([move, count]) => `${move}: ${count}`).join(", ");
-  ctx.print(`Storage class moves: ${classMoves || "none"}; expiries moved forward: ${sum((r) => r.expiriesExtended)}`);
+  ctx.print(
+    `Storage class moves: ${classMoves || "none"}; expiries moved forward: ${sum((r) => r.expiriesExtended)}`,
+  );
   const failed = results.filter((r) => r.error !== undefined).length;
   if (failed) ctx.print(`${failed} repositories FAILED.`);
 }
