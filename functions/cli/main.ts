@@ -36,6 +36,7 @@ Commands:
   status    Freshness, verification and storage of every repository
   prune     Apply the retention policy: expire, re-tier, delete, collect orphans (--dry-run: plan only)
   cost      Stored bytes per storage class, estimated monthly cost, and the year ahead
+  job snapshot   (Cloud Run) drain the large-repository snapshot queue; configured by environment
   demo      Back up a demo repository, verify, restore and compare (what \`npm start\` runs)
 
 Options:
@@ -119,6 +120,7 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     return EXIT.usage;
   }
   const { command, options, help } = parsed;
+  if (command === "job") return runJob(argv, io);
   if (help || !command) {
     (help ? io.stdout : io.stderr).write(USAGE + "\n");
     return help ? EXIT.ok : EXIT.usage;
@@ -153,5 +155,21 @@ function safeUser(): string {
     return userInfo().username;
   } catch {
     return "unknown";
+  }
+}
+
+/** `infinity-backup job snapshot`: the Cloud Run job's entry; configured by its environment. */
+async function runJob(argv: string[], io: Io): Promise<number> {
+  const kind = argv.filter((a) => !a.startsWith("-"))[1];
+  if (kind !== "snapshot") {
+    io.stderr.write(`infinity-backup job: unknown job "${kind ?? ""}" (known: snapshot)\n`);
+    return EXIT.usage;
+  }
+  try {
+    const { runSnapshotJob } = await import("../jobs/snapshot-job.js");
+    return await runSnapshotJob(process.env);
+  } catch (err) {
+    io.stderr.write(`infinity-backup job snapshot: ${describeError(err)}\n`);
+    return err instanceof UserInputError ? EXIT.usage : EXIT.failed;
   }
 }

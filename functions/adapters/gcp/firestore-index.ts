@@ -1,0 +1,234 @@
+// SnapshotIndex on Firestore: a document per snapshot under its repo, commits and updates in
+// transactions, newest-first queries on a Timestamp; leases live in firestore-lease.ts.
+import {
+  FieldPath,
+  FieldValue,
+  Timestamp,
+  type DocumentData,
+  type Firestore,
+  type Query,
+} from "@google-cloud/firestore";
+import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
+import type { Snapshot, Verification } from "../../core/model.js";
+import { systemClock, type Clock, type Lease, type SnapshotIndex } from "../../core/ports.js";
+import { fromGrpc, grpcCode } from "./errors.js";
+import { acquireLease, releaseLease } from "./firestore-lease.js";
+import { FirestorePaths } from "./firestore-paths.js";
+
+/** Fields the index itself changes after commit; a commit retry is compared without them. */
+const INDEX_OWNED = new Set(["confirmedAt", "verification", "hold"]);
+/** Firestore refuses documents over 1 MiB; refuse a little earlier, with a message that says why. */
+const MAX_DOC_BYTES = 1_000_000;
+
+/**
+ * A snapshot as stored: its own fields, plus `takenAtTime` (a Timestamp, so queries compare
+ * instants, not spellings of them). `refs` is one JSON string, not a map: a repo can have tens of
+ * thousands of refs, and a map would give each its own index entry (at most 40,000 per document).
+ */
+type SnapshotDoc = Omit<Snapshot, "refs"> & { refs: string; takenAtTime: Timestamp };
+
+export class FirestoreSnapshotIndex implements SnapshotIndex {
+  private readonly db: Firestore;
+  private readonly paths: FirestorePaths;
+  private readonly clock: Clock;
+
+  /** `root`: a document path to keep every collection under (tests, or two deployments in one database). */
+  constructor(options: { firestore: Firestore; clock?: Clock; root?: string }) {
+    this.db = options.firestore;
+    this.clock = options.clock ?? systemClock;
+    this.paths = new FirestorePaths(this.db, options.root);
+  }
+
+  async commit(snapshot: Snapshot): Promise<void> {
+    if (!snapshot.repo || !snapshot.id) throw new UserInputError("a snapshot needs a repo and an id");
+    const doc = toDoc(snapshot);
+    const ref = this.paths.snapshot(snapshot.repo, snapshot.id);
+    const repoRef = this.paths.repo(snapshot.repo);
+    await this.run(`commit snapshot ${snapshot.id} of ${snapshot.repo}`, (tx) =>
+      // The repo document is read too, so a concurrent remove of the repo's last snapshot (which
+      // deletes it) and this commit (which needs it) are serialized by Firestore.
+      tx.getAll(ref, repoRef).then(([existing, repoDoc]) => {
+        if (existing?.exists) {
+          if (identity(fromDoc(existing.data()!)) !== identity(fromDoc(doc))) {
+            throw new ConflictError(
+              `snapshot ${snapshot.id} of ${snapshot.repo} is already committed with different content`,
+            );
+          }
+          return; // the same record again: a retry, nothing to do
+        }
+        tx.create(ref, doc);
+        if (!repoDoc?.exists) tx.set(repoRef, { repo: snapshot.repo });
+      }),
+    );
+  }
+
+  async get(repo: string, id: string): Promise<Snapshot | undefined> {
+    const ref = this.paths.snapshot(repo, id);
+    const found = await this.read(`get snapshot ${id} of ${repo}`, () => ref.get());
+    return found.exists ? fromDoc(found.data()!) : undefined;
+  }
+
+  async latest(repo: string): Promise<Snapshot | undefined> {
+    return (await this.query(`find the latest snapshot of ${repo}`, this.newestFirst(repo).limit(1)))[0];
+  }
+
+  async atOrBefore(repo: string, at: string): Promise<Snapshot | undefined> {
+    const limit = instant(at, "at");
+    const query = this.newestFirst(repo).where("takenAtTime", "<=", Timestamp.fromMillis(limit)).limit(1);
+    return (await this.query(`find the snapshot of ${repo} at ${at}`, query))[0];
+  }
+
+  async list(repo: string): Promise<Snapshot[]> {
+    return this.query(`list the snapshots of ${repo}`, this.newestFirst(repo));
+  }
+
+  async repos(): Promise<string[]> {
+    const found = await this.read("list the repos in the index", () =>
+      this.paths.repos().select("repo").get(),
+    );
+    return found.docs.map((d) => String(d.get("repo"))).sort();
+  }
+
+  async confirm(repo: string, id: string, at: string): Promise<void> {
+    const seen = instant(at, "at");
+    const ref = this.paths.snapshot(repo, id);
+    await this.run(`confirm snapshot ${id} of ${repo}`, async (tx) => {
+      const found = await tx.get(ref);
+      if (!found.exists) throw missing(repo, id);
+      // Forward only: a late, replayed confirmation must not make the snapshot look staler.
+      if (seen > Date.parse(String(found.get("confirmedAt")))) tx.update(ref, { confirmedAt: at });
+    });
+  }
+
+  async recordVerification(repo: string, id: string, verification: Verification): Promise<void> {
+    await this.update(repo, id, "record the verification of", { verification: plain(verification) });
+  }
+
+  async setHold(repo: string, id: string, hold: boolean): Promise<void> {
+    await this.update(repo, id, "set the hold on", { hold: hold ? true : FieldValue.delete() });
+  }
+
+  async remove(repo: string, id: string): Promise<void> {
+    const ref = this.paths.snapshot(repo, id);
+    const repoRef = this.paths.repo(repo);
+    await this.run(`remove snapshot ${id} of ${repo}`, async (tx) => {
+      // Every read comes before any write, as Firestore transactions require.
+      const [found, repoDoc] = await tx.getAll(ref, repoRef);
+      if (!found?.exists) return;
+      if (found.get("hold") === true) {
+        throw new ConflictError(`snapshot ${id} of ${repo} is under legal hold and cannot be removed`);
+      }
+      const others = await tx.get(this.paths.snapshots(repo).select().limit(2));
+      tx.delete(ref);
+      // The repo document lists the repo in repos(); it goes with the repo's last snapshot.
+      if (repoDoc?.exists && others.docs.every((d) => d.id === id)) tx.delete(repoRef);
+    });
+  }
+
+  async acquireLease(repo: string, holder: string, ttlMs: number): Promise<Lease | undefined> {
+    return acquireLease(this.db, this.paths, this.clock, { repo, holder, ttlMs });
+  }
+
+  async releaseLease(repo: string, holder: string): Promise<void> {
+    return releaseLease(this.db, this.paths, { repo, holder });
+  }
+
+  /**
+   * Newest first: takenAt, then id (the document id), both descending. A single-field ordering
+   * plus the document id in the same direction is served by Firestore's automatic index.
+   */
+  private newestFirst(repo: string): Query {
+    return this.paths.snapshots(repo).orderBy("takenAtTime", "desc").orderBy(FieldPath.documentId(), "desc");
+  }
+
+  /** Updates fields of an existing snapshot; NotFoundError when there is none. */
+  private async update(repo: string, id: string, what: string, fields: DocumentData): Promise<void> {
+    const ref = this.paths.snapshot(repo, id);
+    try {
+      await ref.update(fields); // update() fails with NOT_FOUND rather than creating
+    } catch (err) {
+      if (grpcCode(err) === "NOT_FOUND") throw missing(repo, id, err);
+      throw fromGrpc(err, `could not ${what} snapshot ${id} of ${repo}`);
+    }
+  }
+
+  private async query(what: string, query: Query): Promise<Snapshot[]> {
+    const found = await this.read(what, () => query.get());
+    return found.docs.map((d) => fromDoc(d.data()));
+  }
+
+  private async read<T>(what: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      throw fromGrpc(err, `could not ${what}`);
+    }
+  }
+
+  /** One transaction; our own errors thrown inside end it unretried and come out as they are. */
+  private async run(what: string, work: Parameters<Firestore["runTransaction"]>[0]): Promise<void> {
+    try {
+      await this.db.runTransaction(work);
+    } catch (err) {
+      throw fromGrpc(err, `could not ${what}`);
+    }
+  }
+}
+
+function toDoc(snapshot: Snapshot): SnapshotDoc {
+  const takenAt = instant(snapshot.takenAt, "takenAt");
+  const { refs, ...fields } = plain(snapshot);
+  const doc: SnapshotDoc = {
+    ...fields,
+    refs: JSON.stringify(refs ?? {}),
+    takenAtTime: Timestamp.fromMillis(takenAt),
+  };
+  const bytes = Buffer.byteLength(JSON.stringify(doc), "utf8");
+  if (bytes > MAX_DOC_BYTES) {
+    throw new BackupError(
+      `snapshot ${snapshot.id} of ${snapshot.repo} does not fit in one index document: ` +
+        `${Object.keys(refs ?? {}).length} refs make it ${bytes} bytes (Firestore's limit is 1 MiB)`,
+      { permanent: true },
+    );
+  }
+  return doc;
+}
+
+function fromDoc(data: DocumentData): Snapshot {
+  const { takenAtTime: _takenAtTime, refs, ...fields } = data as SnapshotDoc;
+  return { ...fields, refs: JSON.parse(refs) as Snapshot["refs"] } as Snapshot;
+}
+
+/** A plain-JSON copy: Firestore refuses `undefined` fields unless the client was told to drop them. */
+function plain<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}
+
+/** A commit is "the same" when everything but the index-owned fields matches, keys in any order. */
+function identity(snapshot: Snapshot): string {
+  const sorted = (value: unknown): unknown =>
+    value !== null && typeof value === "object" && !Array.isArray(value)
+      ? Object.fromEntries(
+          Object.entries(value)
+            .filter(([, v]) => v !== undefined)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([k, v]) => [k, sorted(v)]),
+        )
+      : value;
+  return JSON.stringify(
+    sorted(Object.fromEntries(Object.entries(snapshot).filter(([k]) => !INDEX_OWNED.has(k)))),
+  );
+}
+
+function instant(value: string, field: string): number {
+  const ms = typeof value === "string" ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) throw new UserInputError(`${field} ${JSON.stringify(value)} is not an ISO-8601 time`);
+  return ms;
+}
+
+function missing(repo: string, id: string, cause?: unknown): NotFoundError {
+  return new NotFoundError(
+    `snapshot ${id} of ${repo} is not in the index`,
+    cause === undefined ? {} : { cause },
+  );
+}

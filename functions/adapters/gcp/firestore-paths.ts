@@ -1,0 +1,82 @@
+// Where the Firestore index keeps things: repos/{repoKey}, repos/{repoKey}/snapshots/{snapshotId}
+// and leases/{repoKey}, optionally under a root document, with names made safe as document ids.
+import type { CollectionReference, DocumentReference, Firestore } from "@google-cloud/firestore";
+import { UserInputError } from "../../core/errors.js";
+
+/** Firestore's limit for a document id, in UTF-8 bytes. */
+const MAX_ID_BYTES = 1500;
+
+export class FirestorePaths {
+  private readonly base: Firestore | DocumentReference;
+
+  /** `root`: a document path ("test-runs/abc") to keep the collections under; default: top level. */
+  constructor(db: Firestore, root?: string) {
+    if (root !== undefined && root !== "") {
+      const segments = root.split("/");
+      if (segments.length % 2 !== 0 || segments.some((s) => !isValidId(s))) {
+        throw new UserInputError(
+          `Firestore root ${JSON.stringify(root)} must be a document path ("collection/doc")`,
+        );
+      }
+      this.base = db.doc(root);
+    } else {
+      this.base = db;
+    }
+  }
+
+  /** One document per repo with at least one snapshot; it holds the repo's name for repos(). */
+  repos(): CollectionReference {
+    return this.base.collection("repos");
+  }
+
+  repo(repo: string): DocumentReference {
+    return this.repos().doc(repoKey(repo));
+  }
+
+  snapshots(repo: string): CollectionReference {
+    return this.repo(repo).collection("snapshots");
+  }
+
+  snapshot(repo: string, id: string): DocumentReference {
+    if (!isValidId(id)) {
+      throw new UserInputError(
+        `snapshot id ${JSON.stringify(id.slice(0, 120))} cannot be a Firestore document id`,
+      );
+    }
+    return this.snapshots(repo).doc(id);
+  }
+
+  lease(repo: string): DocumentReference {
+    return this.base.collection("leases").doc(repoKey(repo));
+  }
+}
+
+/**
+ * "owner/name" as a document id: percent-encoded, so "/" (a path separator for Firestore) becomes
+ * "%2F" and distinct names stay distinct. A leading "." or "_" is encoded too: "." and ".." and
+ * ids of the form __x__ are reserved by Firestore.
+ */
+export function repoKey(repo: string): string {
+  if (typeof repo !== "string" || repo === "")
+    throw new UserInputError("a repo name must be a non-empty string");
+  const key = encodeURIComponent(repo).replace(
+    /^[._]/,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  if (Buffer.byteLength(key, "utf8") > MAX_ID_BYTES) {
+    throw new UserInputError(`repo name ${JSON.stringify(repo.slice(0, 120))}… is too long for the index`);
+  }
+  return key;
+}
+
+function isValidId(id: string): boolean {
+  return (
+    typeof id === "string" &&
+    id !== "" &&
+    id !== "." &&
+    id !== ".." &&
+    !id.includes("/") &&
+    !/^__.*__$/.test(id) &&
+    Buffer.byteLength(id, "utf8") <= MAX_ID_BYTES
+  );
+}
