@@ -1,0 +1,189 @@
+// The deployment end to end, on local stand-ins: a scheduled sweep over three repositories of a
+// GitHub org produces three verified, KMS-encrypted snapshots indexed in Firestore; restoreRepo
+// restores one exactly; a push webhook, redelivery, a malformed message, a KMS outage and a big
+// repository handed to the snapshot job each behave as promised.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as grpc from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDemoRepo } from "../../functions/cli/demo-repo.js";
+import { git } from "../../functions/core/git/exec.js";
+import { runSnapshotJob } from "../../functions/jobs/snapshot-job.js";
+import { setLogWriter } from "../../functions/log.js";
+import { objectsOf, pushCommit, refsOf } from "../helpers/git-repos.js";
+import { startCloudStack, type CloudStack } from "../helpers/cloud-stack.js";
+
+const REPOS = ["acme/api", "acme/web", "acme/docs"];
+let stack: CloudStack;
+const logs: string[] = [];
+const previousWriter = setLogWriter((line) => logs.push(line));
+let scratch: string;
+const repoPath = (name: string) => join(stack.root, `${name}.git`);
+
+beforeAll(async () => {
+  stack = await startCloudStack();
+  scratch = await mkdtemp(join(tmpdir(), "infinity-e2e-"));
+  for (const [i, name] of REPOS.entries()) {
+    stack.github.addRepo(name);
+    await createDemoRepo(repoPath(name));
+    await pushCommit(repoPath(name), "main", `only-${i}.txt`, `${name}\n`);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  setLogWriter(previousWriter);
+  await stack?.close();
+  if (scratch) await rm(scratch, { recursive: true, force: true });
+});
+
+describe("scheduled sweep -> snapshot -> verify -> restore", () => {
+  it("sweeps the org into one snapshot request per repository", async () => {
+    const res = await stack.push("sweep", { v: 1, reason: "schedule" });
+    expect(res.status).toBe(204);
+    const statuses = await stack.pump("snapshot-requests", "snapshotRepo");
+    expect(statuses).toEqual([204, 204, 204]);
+    expect((await stack.pump("verify-requests", "verifySnapshot")).length).toBe(3);
+  });
+
+  it("indexes three verified snapshots in Firestore, encrypted under the KMS key", async () => {
+    const app = await stack.app();
+    expect(await app.index.repos()).toEqual([...REPOS].sort());
+    for (const name of REPOS) {
+      const latest = (await app.index.latest(name))!;
+      expect(latest.verification).toMatchObject({ verdict: "ok", level: "deep" });
+      expect(latest.keyRef).toMatch(/^projects\/.+\/cryptoKeys\/.+\/cryptoKeyVersions\/\d+$/);
+      expect(latest.refs["refs/heads/main"]).toBe((await git(["rev-parse", "main"], { env: { GIT_DIR: repoPath(name) } })).trim());
+      const stored = await app.store.stat(latest.objectKey);
+      expect(stored?.size).toBe(latest.size);
+    }
+    expect(stack.kms.calls.filter((c) => c.method === "Encrypt" && c.code === grpc.status.OK).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("restoreRepo writes a bundle to the restore bucket equal to the source", async () => {
+    const res = await fetch(stack.url("restoreRepo"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ data: { repo: "acme/web", target: { kind: "bucket" } } }),
+    });
+    const report = await res.json();
+    expect(res.status, JSON.stringify(report)).toBe(200);
+    expect(report).toMatchObject({ ok: true, repo: "acme/web", refs: 4 });
+    const app = await stack.app();
+    const bundle = join(scratch, "web.bundle");
+    const { createWriteStream } = await import("node:fs");
+    const { pipeline } = await import("node:stream/promises");
+    await pipeline(await app.restoreStore.get(report.target), createWriteStream(bundle));
+    const cloned = join(scratch, "web-from-bundle.git");
+    await git(["clone", "--quiet", "--mirror", bundle, cloned]);
+    expect(await refsOf(cloned)).toBe(await refsOf(repoPath("acme/web")));
+    expect(await objectsOf(cloned)).toBe(await objectsOf(repoPath("acme/web")));
+  });
+
+  it("restoreRepo creates a new GitHub repository and pushes exactly the snapshot's refs", async () => {
+    const res = await fetch(stack.url("restoreRepo"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ repo: "acme/api", target: { kind: "github", name: "acme/api-restored" } }),
+    });
+    expect(res.status, await res.clone().text()).toBe(200);
+    expect(await refsOf(repoPath("acme/api-restored"))).toBe(await refsOf(repoPath("acme/api")));
+  });
+
+  it("restoreRepo refuses a bad body with 400 and names the field", async () => {
+    const res = await fetch(stack.url("restoreRepo"), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ repo: "acme/api", target: { kind: "tape" } }),
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error).toMatch(/target/);
+  });
+
+  it("backupHealth reports the swept repositories verified, and the new one not yet backed up", async () => {
+    const res = await fetch(stack.url("backupHealth"));
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(503);
+    const byRepo = Object.fromEntries(body.repos.map((r: { repo: string }) => [r.repo, r]));
+    for (const name of REPOS) expect(byRepo[name]).toMatchObject({ verified: true, problems: [] });
+    expect(byRepo["acme/api-restored"].problems).toEqual(["no snapshot"]);
+    expect(logs.some((line) => line.includes('"event":"stale_repo"') && line.includes("acme/api-restored"))).toBe(true);
+  });
+});
+
+describe("at-least-once delivery and failures", () => {
+  it("a redelivered snapshot request makes one snapshot", async () => {
+    const app = await stack.app();
+    await pushCommit(repoPath("acme/docs"), "main", "twice.txt", "twice\n");
+    const request = { v: 1, repo: "acme/docs", reason: "manual", requestedAt: new Date().toISOString() };
+    const before = (await app.index.list("acme/docs")).length;
+    expect((await stack.push("snapshotRepo", request, "m-1")).status).toBe(204);
+    expect((await stack.push("snapshotRepo", request, "m-1")).status).toBe(204);
+    expect((await app.index.list("acme/docs")).length).toBe(before + 1);
+    await stack.pump("verify-requests", "verifySnapshot");
+  });
+
+  it("a malformed message is acknowledged, logged and changes nothing", async () => {
+    const app = await stack.app();
+    const before = await app.index.list("acme/docs");
+    const res = await stack.push("snapshotRepo", { v: 1, repo: "not a repo", reason: "push" });
+    expect(res.status).toBe(204);
+    expect(await app.index.list("acme/docs")).toEqual(before);
+  });
+
+  it("a KMS refusal fails the snapshot with nothing half-made; the next request succeeds", async () => {
+    const app = await stack.app();
+    await pushCommit(repoPath("acme/api"), "main", "kms.txt", "kms\n");
+    const before = (await app.index.list("acme/api")).length;
+    stack.kms.failNext(1, grpc.status.PERMISSION_DENIED, "Encrypt");
+    const request = { v: 1, repo: "acme/api", reason: "push", requestedAt: new Date().toISOString() };
+    const denied = await stack.push("snapshotRepo", request);
+    expect(denied.status).toBe(204); // permanent: acknowledged, logged, alerted on
+    expect(logs.some((line) => line.includes('"event":"snapshot_failed"') && line.includes("PERMISSION_DENIED"))).toBe(true);
+    expect((await app.index.list("acme/api")).length).toBe(before);
+    expect((await stack.push("snapshotRepo", request)).status).toBe(204);
+    expect((await app.index.list("acme/api")).length).toBe(before + 1);
+    const keys: string[] = [];
+    for await (const blob of app.store.list("repos/acme/api/")) keys.push(blob.key);
+    expect(keys.length).toBe(before + 1);
+  });
+
+  it("a signed push webhook leads to a new snapshot; a bad signature is refused", async () => {
+    const app = await stack.app();
+    const head = await pushCommit(repoPath("acme/web"), "feature/search", "hook.txt", "hook\n");
+    const res = await stack.signedPush("acme/web");
+    expect(res.status).toBe(202);
+    expect(await stack.pump("snapshot-requests", "snapshotRepo")).toEqual([204]);
+    expect((await app.index.latest("acme/web"))!.refs["refs/heads/feature/search"]).toBe(head);
+    const forged = await fetch(stack.url("githubWebhook"), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": "sha256=00" },
+      body: JSON.stringify({ repository: { full_name: "acme/web" } }),
+    });
+    expect(forged.status).toBe(401);
+  });
+
+  it("a repository too big for a function is handed to the snapshot job, which snapshots it", async () => {
+    const app = await stack.app();
+    await pushCommit(repoPath("acme/docs"), "main", "big.txt", "big\n");
+    const before = (await app.index.list("acme/docs")).length;
+    const request = { v: 1, repo: "acme/docs", reason: "schedule", requestedAt: new Date().toISOString(), sizeBytes: 5 * 1024 ** 3 };
+    expect((await stack.push("snapshotRepo", request)).status).toBe(204);
+    expect((await app.index.list("acme/docs")).length).toBe(before);
+    expect(await runSnapshotJob(stack.env, stack.overrides, 1500)).toBe(0);
+    expect((await app.index.list("acme/docs")).length).toBe(before + 1);
+  });
+});
+
+describe("secrets", () => {
+  it("no log line carries the App key, the webhook secret or an installation token", async () => {
+    const { WEBHOOK_SECRET } = await import("../helpers/cloud-stack.js");
+    const privateKeyBody = stack.env.GITHUB_APP_PRIVATE_KEY!.split("\n")[1]!;
+    expect(logs.length).toBeGreaterThan(10);
+    for (const line of logs) {
+      expect(line).not.toContain(privateKeyBody);
+      expect(line).not.toContain(WEBHOOK_SECRET);
+      expect(line).not.toMatch(/ghs_[A-Za-z0-9]{8,}/);
+    }
+  });
+});

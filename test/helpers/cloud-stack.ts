@@ -1,0 +1,188 @@
+// The whole cloud deployment, locally: GitHub stand-in + git smart-HTTP server, Pub/Sub and
+// Firestore emulators, fake-gcs-server, the KMS stand-in, and our functions served by the
+// Functions Framework. Pub/Sub push is played by `pump`, which pulls from the emulator and
+// POSTs the push envelope to the function, acking on 2xx and nacking otherwise.
+import { createHmac, generateKeyPairSync, randomBytes } from "node:crypto";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as functions from "@google-cloud/functions-framework";
+import { getTestServer } from "@google-cloud/functions-framework/testing";
+import { Firestore } from "@google-cloud/firestore";
+import { v1, type PubSub } from "@google-cloud/pubsub";
+import * as grpc from "@grpc/grpc-js";
+import { healthHandler } from "../../functions/handlers/health.js";
+import { pruneHandler } from "../../functions/handlers/prune.js";
+import { restoreHandler } from "../../functions/handlers/restore.js";
+import { snapshotHandler } from "../../functions/handlers/snapshot.js";
+import { sweepHandler } from "../../functions/handlers/sweep.js";
+import { verifyHandler } from "../../functions/handlers/verify.js";
+import { webhookHandler } from "../../functions/handlers/webhook.js";
+import { cloudAppFromEnv, type CloudApp, type CloudOverrides } from "../../functions/wiring.js";
+import { emulators, pubsubClient, startKmsStandin, storageClient, uniqueName, KMS_TEST_KEY, type KmsStandin } from "./emulators.js";
+import { startGitHttpServer, type GitHttpServer } from "./git-http-server.js";
+import { startGitHubStandin, type GitHubStandin } from "./github-standin.js";
+
+export const TOPICS = ["snapshot-requests", "verify-requests", "snapshot-large", "prune-requests"] as const;
+export type TopicKey = (typeof TOPICS)[number];
+export const WEBHOOK_SECRET = `whsec-${randomBytes(8).toString("hex")}`;
+
+export interface CloudStack {
+  root: string;
+  git: GitHttpServer;
+  github: GitHubStandin;
+  kms: KmsStandin;
+  pubsub: PubSub;
+  env: NodeJS.ProcessEnv;
+  overrides: CloudOverrides;
+  app(): Promise<CloudApp>;
+  topic: Record<TopicKey, string>;
+  subscription: Record<TopicKey, string>;
+  /** Base URL of each registered function. */
+  url(fn: string): string;
+  /** Delivers what is waiting on a topic's subscription to the function; returns the HTTP statuses. */
+  pump(topic: TopicKey, fn: string): Promise<number[]>;
+  /** Sends one message straight to a function as a Pub/Sub push would. */
+  push(fn: string, data: unknown, messageId?: string): Promise<Response>;
+  signedPush(repo: string): Promise<Response>;
+  close(): Promise<void>;
+}
+
+const FUNCTIONS = ["sweep", "snapshotRepo", "verifySnapshot", "pruneSnapshots", "restoreRepo", "backupHealth", "githubWebhook"];
+
+export async function startCloudStack(options: { largeRepoBytes?: number } = {}): Promise<CloudStack> {
+  const { projectId, pubsubHost } = emulators();
+  const root = await mkdtemp(join(tmpdir(), "infinity-cloud-"));
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs1", format: "pem" },
+  });
+  const appId = 777;
+  let github!: GitHubStandin;
+  const git = await startGitHttpServer({ root, checkPassword: (password, repo) => github.canRead(password, repo) });
+  github = await startGitHubStandin({ appId, publicKey, gitUrl: git.url, gitRoot: root });
+  github.install("acme");
+  const kms = await startKmsStandin();
+  const pubsub = pubsubClient();
+  const topic = Object.fromEntries(TOPICS.map((t) => [t, uniqueName(t)])) as Record<TopicKey, string>;
+  const subscription = Object.fromEntries(TOPICS.map((t) => [t, `${topic[t]}-sub`])) as Record<TopicKey, string>;
+  for (const t of TOPICS) {
+    const [created] = await pubsub.createTopic(topic[t]);
+    await created.createSubscription(subscription[t], { ackDeadlineSeconds: 60 });
+  }
+  const storage = storageClient();
+  const archives = uniqueName("archives");
+  const restores = uniqueName("restores");
+  await storage.createBucket(archives);
+  await storage.createBucket(restores);
+  const env: NodeJS.ProcessEnv = {
+    GOOGLE_CLOUD_PROJECT: projectId,
+    BACKUP_LOCATION: `gs://${archives}`,
+    RESTORE_BUCKET: restores,
+    KMS_KEY_NAME: KMS_TEST_KEY,
+    SNAPSHOT_TOPIC: topic["snapshot-requests"],
+    VERIFY_TOPIC: topic["verify-requests"],
+    LARGE_SNAPSHOT_TOPIC: topic["snapshot-large"],
+    PRUNE_TOPIC: topic["prune-requests"],
+    LARGE_SNAPSHOT_SUBSCRIPTION: subscription["snapshot-large"],
+    VERIFY_BACKUPS: "true",
+    LARGE_REPO_BYTES: String(options.largeRepoBytes ?? 1024 ** 3),
+    GITHUB_ORG: "acme",
+    GITHUB_APP_ID: String(appId),
+    GITHUB_APP_PRIVATE_KEY: privateKey,
+    GITHUB_API_URL: github.url,
+  };
+  const overrides: CloudOverrides = {
+    storage,
+    // Its own emulator project: nothing another test file writes is seen here.
+    firestore: new Firestore({ projectId: uniqueName("e2e") }),
+    kms: kms.client(),
+    pubsub,
+  };
+  let app: Promise<CloudApp> | undefined;
+  const getApp = () => (app ??= cloudAppFromEnv(env, overrides));
+  functions.cloudEvent("sweep", sweepHandler(getApp));
+  functions.cloudEvent("snapshotRepo", snapshotHandler(getApp));
+  functions.cloudEvent("verifySnapshot", verifyHandler(getApp));
+  functions.cloudEvent("pruneSnapshots", pruneHandler(getApp));
+  functions.http("restoreRepo", restoreHandler(getApp));
+  functions.http("backupHealth", healthHandler(getApp));
+  functions.http("githubWebhook", webhookHandler(getApp, () => WEBHOOK_SECRET));
+  const servers = new Map<string, Server>();
+  for (const fn of FUNCTIONS) {
+    const server = getTestServer(fn);
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.set(fn, server);
+  }
+  const url = (fn: string) => `http://127.0.0.1:${(servers.get(fn)!.address() as AddressInfo).port}/`;
+  const [host, port] = pubsubHost.split(":");
+  const subscriber = new v1.SubscriberClient({ servicePath: host, port: Number(port), sslCreds: grpc.credentials.createInsecure() });
+  const subPath = (t: TopicKey) => `projects/${projectId}/subscriptions/${subscription[t]}`;
+
+  const push = (fn: string, data: unknown, messageId = randomBytes(6).toString("hex")) =>
+    fetch(url(fn), {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        message: { data: Buffer.from(JSON.stringify(data)).toString("base64"), messageId, attributes: {} },
+        subscription: `projects/${projectId}/subscriptions/test`,
+      }),
+    });
+
+  return {
+    root,
+    git,
+    github,
+    kms,
+    pubsub,
+    env,
+    overrides,
+    app: getApp,
+    topic,
+    subscription,
+    url,
+    push,
+    async pump(t, fn) {
+      const statuses: number[] = [];
+      for (;;) {
+        const [response] = await subscriber.pull({ subscription: subPath(t), maxMessages: 50, returnImmediately: true });
+        const received = response.receivedMessages ?? [];
+        if (!received.length) return statuses;
+        for (const r of received) {
+          const data = JSON.parse(Buffer.from(r.message!.data as Uint8Array).toString("utf8"));
+          const res = await push(fn, data, r.message!.messageId!);
+          statuses.push(res.status);
+          await res.arrayBuffer();
+          if (res.ok) await subscriber.acknowledge({ subscription: subPath(t), ackIds: [r.ackId!] });
+          else await subscriber.modifyAckDeadline({ subscription: subPath(t), ackIds: [r.ackId!], ackDeadlineSeconds: 0 });
+        }
+        if (statuses.some((s) => s >= 300)) return statuses; // let the caller decide on retries
+      }
+    },
+    async signedPush(repo) {
+      const body = JSON.stringify({ ref: "refs/heads/main", repository: { full_name: repo } });
+      const signature = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`;
+      return fetch(url("githubWebhook"), {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-github-event": "push",
+          "x-github-delivery": randomBytes(8).toString("hex"),
+          "x-hub-signature-256": signature,
+        },
+        body,
+      });
+    },
+    async close() {
+      for (const server of servers.values()) server.close();
+      await subscriber.close();
+      await kms.close();
+      await github.close();
+      await git.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
