@@ -25,4 +25,7 @@ functions.cloudEvent("verifySnapshot", verifyHandler(getApp));
 functions.cloudEvent("pruneSnapshots", pruneHandler(getApp));
 functions.http("restoreRepo", restoreHandler(getApp));
 functions.http("backupHealth", healthHandler(getApp));
-functions.http("githubWebhook", webhookHandler(getApp, () => process.env.GITHUB_WEBHOOK_SECRET ?? ""));
+functions.http(
+  "githubWebhook",
+  webhookHandler(getApp, () => process.env.GITHUB_WEBHOOK_SECRET ?? ""),
+);

@@ -12,7 +12,11 @@ const SECRET_PATTERNS: RegExp[] = [
 ];
 
 export function redact(text: string): string {
-  return SECRET_PATTERNS.reduce((out, pattern) => out.replace(pattern, (_m, lead?: string) => `${typeof lead === "string" ? lead : ""}[REDACTED]`), text);
+  return SECRET_PATTERNS.reduce(
+    (out, pattern) =>
+      out.replace(pattern, (_m, lead?: string) => `${typeof lead === "string" ? lead : ""}[REDACTED]`),
+    text,
+  );
 }
 
 export interface LogFields {
@@ -40,7 +44,10 @@ export function log(severity: Severity, message: string, fields: LogFields = {})
     message,
     ...fields,
     time: new Date().toISOString(),
-    "logging.googleapis.com/labels": { component: "infinity-backup", ...(fields.repo ? { repo: String(fields.repo) } : {}) },
+    "logging.googleapis.com/labels": {
+      component: "infinity-backup",
+      ...(fields.repo ? { repo: String(fields.repo) } : {}),
+    },
   };
   writer(redact(JSON.stringify(entry)));
 }

@@ -28,7 +28,10 @@ export interface App extends Deps {
 
 export const DEFAULT_CONFIG = "config/backup-config.yaml";
 
-export async function loadBackupConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<BackupConfig> {
+export async function loadBackupConfig(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<BackupConfig> {
   return applyEnvironment(await loadConfigFile(backupConfigSchema, file), env);
 }
 
@@ -38,12 +41,17 @@ export function projectDir(configFile: string): string {
   return dir.endsWith("/config") ? dirname(dir) : dir;
 }
 
-export async function openApp(configFile: string, options: { clock?: Clock; env?: NodeJS.ProcessEnv } = {}): Promise<App> {
+export async function openApp(
+  configFile: string,
+  options: { clock?: Clock; env?: NodeJS.ProcessEnv } = {},
+): Promise<App> {
   const config = await loadBackupConfig(configFile, options.env);
   const clock = options.clock ?? systemClock;
   const base = projectDir(configFile);
   if (config.backend !== "local") {
-    throw new UserInputError(`${configFile}: backend "${config.backend}" runs as Cloud Functions (see docs/DEPLOY.md); the CLI works on the local backend`);
+    throw new UserInputError(
+      `${configFile}: backend "${config.backend}" runs as Cloud Functions (see docs/DEPLOY.md); the CLI works on the local backend`,
+    );
   }
   const dataDir = resolve(base, config.local.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -85,7 +93,10 @@ export interface CloudOverrides {
  * The cloud deployment's app, from its environment (set by infra/functions.tf). SDKs are loaded
  * here, lazily, so the CLI does not pay for them. Errors name the variable, never its value.
  */
-export async function cloudAppFromEnv(env: NodeJS.ProcessEnv, overrides: CloudOverrides = {}): Promise<CloudApp> {
+export async function cloudAppFromEnv(
+  env: NodeJS.ProcessEnv,
+  overrides: CloudOverrides = {},
+): Promise<CloudApp> {
   const e = parseMessage(cloudEnvSchema, env, "environment");
   const [{ Storage }, { Firestore }, { KeyManagementServiceClient }, { PubSub }] = await Promise.all([
     import("@google-cloud/storage"),
@@ -93,7 +104,13 @@ export async function cloudAppFromEnv(env: NodeJS.ProcessEnv, overrides: CloudOv
     import("@google-cloud/kms"),
     import("@google-cloud/pubsub"),
   ]);
-  const [{ GcsBlobStore }, { FirestoreSnapshotIndex }, { KmsKeyWrapper }, { PubSubPublisher }, { LogAuditLog }] = await Promise.all([
+  const [
+    { GcsBlobStore },
+    { FirestoreSnapshotIndex },
+    { KmsKeyWrapper },
+    { PubSubPublisher },
+    { LogAuditLog },
+  ] = await Promise.all([
     import("./adapters/gcp/gcs-blob-store.js"),
     import("./adapters/gcp/firestore-index.js"),
     import("./adapters/gcp/kms-key-wrapper.js"),
@@ -102,16 +119,25 @@ export async function cloudAppFromEnv(env: NodeJS.ProcessEnv, overrides: CloudOv
   ]);
   const clock = overrides.clock ?? systemClock;
   const storage = overrides.storage ?? new Storage({ projectId: e.GOOGLE_CLOUD_PROJECT });
-  const firestore = overrides.firestore ?? new Firestore({ projectId: e.GOOGLE_CLOUD_PROJECT, databaseId: e.FIRESTORE_DATABASE });
+  const firestore =
+    overrides.firestore ??
+    new Firestore({ projectId: e.GOOGLE_CLOUD_PROJECT, databaseId: e.FIRESTORE_DATABASE });
   const github = overrides.sources ? undefined : await githubSource(e, clock);
   const sources = overrides.sources ?? github!;
   const { applyRetentionEnv } = await import("./config/retention-env.js");
   return {
     clock,
-    store: new GcsBlobStore({ storage, bucket: e.BACKUP_LOCATION.slice("gs://".length).replace(/\/.*$/, ""), clock }),
+    store: new GcsBlobStore({
+      storage,
+      bucket: e.BACKUP_LOCATION.slice("gs://".length).replace(/\/.*$/, ""),
+      clock,
+    }),
     restoreStore: new GcsBlobStore({ storage, bucket: e.RESTORE_BUCKET, clock }),
     index: new FirestoreSnapshotIndex({ firestore, clock }),
-    keys: new KmsKeyWrapper({ client: overrides.kms ?? new KeyManagementServiceClient(), keyName: e.KMS_KEY_NAME }),
+    keys: new KmsKeyWrapper({
+      client: overrides.kms ?? new KeyManagementServiceClient(),
+      keyName: e.KMS_KEY_NAME,
+    }),
     publisher: new PubSubPublisher({
       pubsub: overrides.pubsub ?? new PubSub({ projectId: e.GOOGLE_CLOUD_PROJECT }),
       topicNames: {
@@ -145,12 +171,19 @@ async function githubSource(e: ReturnType<typeof cloudEnvSchema.parse>, clock: C
     import("./adapters/github/app-source.js"),
   ]);
   if (!e.GITHUB_APP_ID || !e.GITHUB_APP_PRIVATE_KEY || !e.GITHUB_ORG) {
-    throw new UserInputError("GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_ORG must all be set to back up a GitHub organization");
+    throw new UserInputError(
+      "GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_ORG must all be set to back up a GitHub organization",
+    );
   }
   const app = new App({
     appId: e.GITHUB_APP_ID,
     privateKey: e.GITHUB_APP_PRIVATE_KEY,
     ...(e.GITHUB_API_URL ? { Octokit: Octokit.defaults({ baseUrl: e.GITHUB_API_URL }) } : {}),
   });
-  return new GitHubAppSource({ app, org: e.GITHUB_ORG, clock, ...(e.GITHUB_GIT_URL ? { gitBaseUrl: e.GITHUB_GIT_URL } : {}) });
+  return new GitHubAppSource({
+    app,
+    org: e.GITHUB_ORG,
+    clock,
+    ...(e.GITHUB_GIT_URL ? { gitBaseUrl: e.GITHUB_GIT_URL } : {}),
+  });
 }

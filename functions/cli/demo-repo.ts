@@ -28,7 +28,8 @@ export async function createDemoRepo(path: string): Promise<void> {
       await run("commit", "--quiet", "-m", message);
     };
     await commit("README.md", "# Demo\n\nBacked up by infinity-backup.\n", "Initial commit");
-    for (let i = 1; i <= 5; i++) await commit(`src-${i}.txt`, `module ${i}\n`.repeat(200 * i), `Add module ${i}`);
+    for (let i = 1; i <= 5; i++)
+      await commit(`src-${i}.txt`, `module ${i}\n`.repeat(200 * i), `Add module ${i}`);
     await run("tag", "v0.1.0");
     await run("checkout", "--quiet", "-b", "feature/search");
     await commit("search.txt", "search\n", "Add search");

@@ -39,7 +39,9 @@ export function bar(fraction: number, width = 20): string {
 export function sparkline(values: number[]): string {
   const max = Math.max(...values, 0);
   const ticks = "▁▂▃▄▅▆▇█";
-  return values.map((v) => (max === 0 ? ticks[0] : ticks[Math.min(7, Math.floor((v / max) * 7.999))])).join("");
+  return values
+    .map((v) => (max === 0 ? ticks[0] : ticks[Math.min(7, Math.floor((v / max) * 7.999))]))
+    .join("");
 }
 
 /** Left-aligned columns; numbers right-aligned when a column header starts with ">". */
@@ -48,6 +50,9 @@ export function table(header: string[], rows: string[][]): string {
   const names = header.map((h) => h.replace(/^>/, ""));
   const widths = names.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+    cells
+      .map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
   return [line(names), line(widths.map((w) => "─".repeat(w))), ...rows.map(line)].join("\n");
 }

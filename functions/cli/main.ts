@@ -111,12 +111,17 @@ export interface Io {
   stderr: NodeJS.WriteStream;
 }
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   let parsed: ReturnType<typeof parseOptions>;
   try {
     parsed = parseOptions(argv);
   } catch (err) {
-    io.stderr.write(`infinity-backup: ${describeError(err).replace(/^Unknown option/, "unknown option")}\n\n${USAGE}\n`);
+    io.stderr.write(
+      `infinity-backup: ${describeError(err).replace(/^Unknown option/, "unknown option")}\n\n${USAGE}\n`,
+    );
     return EXIT.usage;
   }
   const { command, options, help } = parsed;
@@ -139,11 +144,18 @@ export async function main(argv: string[], io: Io = { stdout: process.stdout, st
     return err instanceof UserInputError ? EXIT.usage : EXIT.failed;
   }
   try {
-    return await run({ app, options, progress, actor: `cli:${safeUser()}`, print: (text) => io.stdout.write(text + "\n") });
+    return await run({
+      app,
+      options,
+      progress,
+      actor: `cli:${safeUser()}`,
+      print: (text) => io.stdout.write(text + "\n"),
+    });
   } catch (err) {
     progress.clear();
     io.stderr.write(`infinity-backup ${command}: ${describeError(err)}\n`);
-    if (!(err instanceof BackupError) && process.env.INFINITY_BACKUP_DEBUG) io.stderr.write(`${(err as Error).stack}\n`);
+    if (!(err instanceof BackupError) && process.env.INFINITY_BACKUP_DEBUG)
+      io.stderr.write(`${(err as Error).stack}\n`);
     return err instanceof UserInputError ? EXIT.usage : EXIT.failed;
   } finally {
     await app.close();

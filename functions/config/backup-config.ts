@@ -15,8 +15,14 @@ const repoName = z.string().refine((name) => {
 const gitUrl = z
   .string()
   .min(1)
-  .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(url), "credentials must not be written in a URL; use a GitHub App or a credential header")
-  .refine((url) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^(file|https?):\/\//i.test(url), "expected a path, file://, http:// or https:// URL");
+  .refine(
+    (url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(url),
+    "credentials must not be written in a URL; use a GitHub App or a credential header",
+  )
+  .refine(
+    (url) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^(file|https?):\/\//i.test(url),
+    "expected a path, file://, http:// or https:// URL",
+  );
 
 export const sourceSchema = z.strictObject({
   name: repoName,

@@ -9,9 +9,16 @@ const positiveInt = z.coerce.number().int().positive();
 
 export const cloudEnvSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().min(1, "required"),
-  BACKUP_LOCATION: z.string().regex(/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}\/?$/, "expected gs://<archive bucket>"),
+  BACKUP_LOCATION: z
+    .string()
+    .regex(/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}\/?$/, "expected gs://<archive bucket>"),
   RESTORE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}$/, "expected a bucket name"),
-  KMS_KEY_NAME: z.string().regex(/^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/, "expected projects/…/locations/…/keyRings/…/cryptoKeys/…"),
+  KMS_KEY_NAME: z
+    .string()
+    .regex(
+      /^projects\/[^/]+\/locations\/[^/]+\/keyRings\/[^/]+\/cryptoKeys\/[^/]+$/,
+      "expected projects/…/locations/…/keyRings/…/cryptoKeys/…",
+    ),
   FIRESTORE_DATABASE: z.string().min(1).default("(default)"),
   SNAPSHOT_TOPIC: z.string().min(1).default("snapshot-requests"),
   VERIFY_TOPIC: z.string().min(1).default("verify-requests"),

@@ -6,7 +6,11 @@ import type { z } from "zod";
 import { UserInputError } from "../core/errors.js";
 
 function keyPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((out, part) => (typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), "");
+  return path.reduce<string>(
+    (out, part) =>
+      typeof part === "number" ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part),
+    "",
+  );
 }
 
 /** One line per problem: "<file>: <key>: <what was expected>". */
@@ -41,7 +45,10 @@ export async function loadConfigFile<S extends z.ZodType>(schema: S, file: strin
     text = await readFile(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UserInputError(code === "ENOENT" ? `${file}: file not found` : `${file}: cannot read (${code})`, { cause: err });
+    throw new UserInputError(
+      code === "ENOENT" ? `${file}: file not found` : `${file}: cannot read (${code})`,
+      { cause: err },
+    );
   }
   return parseConfig(schema, text, file);
 }

@@ -31,12 +31,18 @@ export async function selectRepos(sources: SourceHost, only?: string[]): Promise
   const known = new Set(repos.map((r) => r.name));
   const unknown = only.filter((name) => !known.has(name));
   if (unknown.length) {
-    throw new UserInputError(`not a configured source: ${unknown.join(", ")} (configured: ${[...known].join(", ") || "none"})`);
+    throw new UserInputError(
+      `not a configured source: ${unknown.join(", ")} (configured: ${[...known].join(", ") || "none"})`,
+    );
   }
   return repos.filter((r) => only.includes(r.name));
 }
 
-export async function backupAll(deps: Deps, sources: SourceHost, options: BackupAllOptions): Promise<RepoResult[]> {
+export async function backupAll(
+  deps: Deps,
+  sources: SourceHost,
+  options: BackupAllOptions,
+): Promise<RepoResult[]> {
   const repos = await selectRepos(sources, options.only);
   const results: RepoResult[] = [];
   for (const [i, repo] of repos.entries()) {
@@ -54,7 +60,8 @@ export async function backupAll(deps: Deps, sources: SourceHost, options: Backup
           actor: options.actor,
           onProgress: options.onProgress,
         });
-        if (result.verify.verification.verdict === "failed") result.error = `verification failed: ${result.verify.verification.detail}`;
+        if (result.verify.verification.verdict === "failed")
+          result.error = `verification failed: ${result.verify.verification.detail}`;
       }
     } catch (err) {
       result.error = describeError(err);

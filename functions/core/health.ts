@@ -23,9 +23,11 @@ export function repoHealth(repo: string, snapshots: Snapshot[], now: Date): Repo
   const freshnessSeconds = latest ? (now.getTime() - Date.parse(latest.confirmedAt)) / 1000 : undefined;
   if (!latest) problems.push("no snapshot");
   else {
-    if (freshnessSeconds! > STALE_SECONDS) problems.push(`stale: last backed up ${Math.round(freshnessSeconds! / 3600)} h ago`);
+    if (freshnessSeconds! > STALE_SECONDS)
+      problems.push(`stale: last backed up ${Math.round(freshnessSeconds! / 3600)} h ago`);
     if (!latest.verification) problems.push("latest snapshot not verified");
-    else if (latest.verification.verdict !== "ok") problems.push(`latest verification failed: ${latest.verification.detail}`);
+    else if (latest.verification.verdict !== "ok")
+      problems.push(`latest verification failed: ${latest.verification.detail}`);
   }
   return {
     repo,

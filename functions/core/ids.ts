@@ -13,7 +13,9 @@ const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 /** Checks an "owner/name" repository name, the key of everything stored for it. */
 export function assertRepoName(repo: string): string {
   if (!REPO_NAME.test(repo) || repo.split("/").some((part) => part === "." || part === "..")) {
-    throw new UserInputError(`repository name ${JSON.stringify(repo)} must look like "owner/name" (letters, digits, . _ -)`);
+    throw new UserInputError(
+      `repository name ${JSON.stringify(repo)} must look like "owner/name" (letters, digits, . _ -)`,
+    );
   }
   return repo;
 }

@@ -35,10 +35,14 @@ export async function readSnapshotArchive(
     );
   }
   if (header.keyRef !== snapshot.keyRef) {
-    throw new ArchiveCorruptError(`archive was wrapped by ${header.keyRef}, the index says ${snapshot.keyRef}`);
+    throw new ArchiveCorruptError(
+      `archive was wrapped by ${header.keyRef}, the index says ${snapshot.keyRef}`,
+    );
   }
   if (manifest.takenAt !== snapshot.takenAt) {
-    throw new ArchiveCorruptError(`manifest takenAt ${manifest.takenAt} differs from the index (${snapshot.takenAt})`);
+    throw new ArchiveCorruptError(
+      `manifest takenAt ${manifest.takenAt} differs from the index (${snapshot.takenAt})`,
+    );
   }
   return { manifest, bytes: hashed.bytes };
 }

@@ -39,7 +39,10 @@ export interface RestoreOutcome {
   seconds: number;
 }
 
-export async function chooseSnapshot(deps: Pick<Deps, "index">, request: Pick<RestoreRequest, "repo" | "snapshotId" | "at">): Promise<Snapshot> {
+export async function chooseSnapshot(
+  deps: Pick<Deps, "index">,
+  request: Pick<RestoreRequest, "repo" | "snapshotId" | "at">,
+): Promise<Snapshot> {
   const { repo, snapshotId, at } = request;
   const snapshot = snapshotId
     ? await deps.index.get(repo, snapshotId)
@@ -49,17 +52,28 @@ export async function chooseSnapshot(deps: Pick<Deps, "index">, request: Pick<Re
   if (snapshot) return snapshot;
   if (snapshotId) throw new NotFoundError(`no snapshot ${snapshotId} of ${repo}`);
   const oldest = (await deps.index.list(repo)).at(-1);
-  if (!oldest) throw new NotFoundError(`no snapshots of ${repo} (is the name right? see \`infinity-backup list\`)`);
-  throw new NotFoundError(`no snapshot of ${repo} at or before ${at}; the oldest is ${oldest.id} taken ${oldest.takenAt}`);
+  if (!oldest)
+    throw new NotFoundError(`no snapshots of ${repo} (is the name right? see \`infinity-backup list\`)`);
+  throw new NotFoundError(
+    `no snapshot of ${repo} at or before ${at}; the oldest is ${oldest.id} taken ${oldest.takenAt}`,
+  );
 }
 
 async function assertFree(path: string): Promise<void> {
   const existing = await stat(path).catch(() => undefined);
-  if (existing) throw new ConflictError(`restore target ${path} already exists; choose a new path (restore never overwrites)`);
+  if (existing)
+    throw new ConflictError(
+      `restore target ${path} already exists; choose a new path (restore never overwrites)`,
+    );
 }
 
 /** Decrypts the snapshot into a new bare repository at `dir` (which must not exist). */
-async function restoreInto(deps: Deps, snapshot: Snapshot, dir: string, onBytes: (n: number) => void): Promise<number> {
+async function restoreInto(
+  deps: Deps,
+  snapshot: Snapshot,
+  dir: string,
+  onBytes: (n: number) => void,
+): Promise<number> {
   let sawBundle = false;
   const { bytes } = await readSnapshotArchive(
     deps,
@@ -79,13 +93,21 @@ async function restoreInto(deps: Deps, snapshot: Snapshot, dir: string, onBytes:
   return bytes;
 }
 
-async function writeBundleFile(deps: Deps, snapshot: Snapshot, path: string, onBytes: (n: number) => void): Promise<number> {
+async function writeBundleFile(
+  deps: Deps,
+  snapshot: Snapshot,
+  path: string,
+  onBytes: (n: number) => void,
+): Promise<number> {
   const partial = `${path}.partial`;
   try {
     const { bytes } = await readSnapshotArchive(
       deps,
       snapshot,
-      async (name, body) => (name === BUNDLE_PATH ? pipeline(body, createWriteStream(partial, { flags: "wx" })) : void body.resume()),
+      async (name, body) =>
+        name === BUNDLE_PATH
+          ? pipeline(body, createWriteStream(partial, { flags: "wx" }))
+          : void body.resume(),
       onBytes,
     );
     await rename(partial, path);
@@ -97,8 +119,15 @@ async function writeBundleFile(deps: Deps, snapshot: Snapshot, path: string, onB
 }
 
 /** Streams the decrypted bundle into `store` (put is atomic: a failed read leaves no object). */
-async function writeBundleToStore(deps: Deps, snapshot: Snapshot, store: BlobStore, key: string, onBytes: (n: number) => void): Promise<number> {
-  if (await store.stat(key)) throw new ConflictError(`restore target ${key} already exists (restore never overwrites)`);
+async function writeBundleToStore(
+  deps: Deps,
+  snapshot: Snapshot,
+  store: BlobStore,
+  key: string,
+  onBytes: (n: number) => void,
+): Promise<number> {
+  if (await store.stat(key))
+    throw new ConflictError(`restore target ${key} already exists (restore never overwrites)`);
   let upload: Promise<unknown> | undefined;
   const { bytes } = await readSnapshotArchive(
     deps,
@@ -123,7 +152,12 @@ export async function restoreRepo(
   const snapshot = await chooseSnapshot(deps, request);
   let progressBytes = 0;
   const onBytes = (n: number) =>
-    options.onProgress?.({ repo: snapshot.repo, phase: "restoring", bytes: (progressBytes += n), totalBytes: snapshot.size });
+    options.onProgress?.({
+      repo: snapshot.repo,
+      phase: "restoring",
+      bytes: (progressBytes += n),
+      totalBytes: snapshot.size,
+    });
   const target = request.target;
   let where: string;
   let bytes: number;
@@ -141,10 +175,13 @@ export async function restoreRepo(
         await assertFree(finalPath);
         await mkdir(dirname(finalPath), { recursive: true });
       }
-      const scratch = await mkdtemp(finalPath ? join(dirname(finalPath), ".restore-") : join(tmpdir(), "infinity-restore-"));
+      const scratch = await mkdtemp(
+        finalPath ? join(dirname(finalPath), ".restore-") : join(tmpdir(), "infinity-restore-"),
+      );
       try {
         bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes);
-        if (target.kind === "push") await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
+        if (target.kind === "push")
+          await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
         if (finalPath) await rename(join(scratch, "repo.git"), finalPath);
       } finally {
         await rm(scratch, { recursive: true, force: true });
@@ -152,11 +189,25 @@ export async function restoreRepo(
       where = target.kind === "push" ? displayUrl(target.remote.url) : finalPath!;
     }
   } catch (err) {
-    await deps.audit.record({ action: "restore.failed", repo: snapshot.repo, snapshotId: snapshot.id, actor: options.actor, outcome: "failure", details: { error: (err as Error).message } });
+    await deps.audit.record({
+      action: "restore.failed",
+      repo: snapshot.repo,
+      snapshotId: snapshot.id,
+      actor: options.actor,
+      outcome: "failure",
+      details: { error: (err as Error).message },
+    });
     throw err;
   }
   const seconds = (deps.clock.now().getTime() - started.getTime()) / 1000;
   const refs = Object.keys(snapshot.refs).length;
-  await deps.audit.record({ action: "restore.completed", repo: snapshot.repo, snapshotId: snapshot.id, actor: options.actor, outcome: "success", details: { target: where, refs, bytes, seconds } });
+  await deps.audit.record({
+    action: "restore.completed",
+    repo: snapshot.repo,
+    snapshotId: snapshot.id,
+    actor: options.actor,
+    outcome: "success",
+    details: { target: where, refs, bytes, seconds },
+  });
   return { snapshot, target: where, refs, bytes, seconds };
 }

@@ -34,7 +34,12 @@ export function sameRefs(a: RefMap, b: RefMap): boolean {
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
-export async function snapshotRepo(deps: Deps, repo: string, remote: GitRemote, options: SnapshotOptions): Promise<SnapshotOutcome> {
+export async function snapshotRepo(
+  deps: Deps,
+  repo: string,
+  remote: GitRemote,
+  options: SnapshotOptions,
+): Promise<SnapshotOutcome> {
   assertRepoName(repo);
   const started = deps.clock.now();
   const id = newSnapshotId(started);
@@ -42,24 +47,39 @@ export async function snapshotRepo(deps: Deps, repo: string, remote: GitRemote, 
   if (!lease) throw new ConflictError(`another snapshot of ${repo} is running; try again when it ends`);
   try {
     const latest = await deps.index.latest(repo);
-    const isUnchanged = (refs: RemoteRefs) => latest !== undefined && sameRefs(latest.refs, refs.refs) && latest.head === refs.head;
+    const isUnchanged = (refs: RemoteRefs) =>
+      latest !== undefined && sameRefs(latest.refs, refs.refs) && latest.head === refs.head;
     options.onProgress?.({ repo, phase: "listing", bytes: 0 });
     const fetched = await fetchPack(remote, { skip: isUnchanged });
     if (latest && isUnchanged(fetched.refs)) {
       fetched.pack?.destroy();
       await deps.index.confirm(repo, latest.id, started.toISOString());
-      await deps.audit.record({ action: "snapshot.unchanged", repo, snapshotId: latest.id, actor: options.actor, outcome: "success" });
+      await deps.audit.record({
+        action: "snapshot.unchanged",
+        repo,
+        snapshotId: latest.id,
+        actor: options.actor,
+        outcome: "success",
+      });
       const confirmed = (await deps.index.get(repo, latest.id)) ?? latest;
       return { repo, outcome: "unchanged", snapshot: confirmed, seconds: elapsed(deps, started) };
     }
-    const snapshot = await writeSnapshot(deps, { repo, id, takenAt: started, fetched: fetched.refs, pack: fetched.pack }, options);
+    const snapshot = await writeSnapshot(
+      deps,
+      { repo, id, takenAt: started, fetched: fetched.refs, pack: fetched.pack },
+      options,
+    );
     await deps.audit.record({
       action: "snapshot.created",
       repo,
       snapshotId: id,
       actor: options.actor,
       outcome: "success",
-      details: { bytes: snapshot.size, refs: Object.keys(snapshot.refs).length, objectKey: snapshot.objectKey },
+      details: {
+        bytes: snapshot.size,
+        refs: Object.keys(snapshot.refs).length,
+        objectKey: snapshot.objectKey,
+      },
     });
     return { repo, outcome: "created", snapshot, seconds: elapsed(deps, started) };
   } catch (err) {
@@ -91,9 +111,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     const wrapped = await deps.keys.wrap(dataKey);
     const objectKey = archiveKey(repo, takenAt, id);
     let bundleBytes = 0;
-    const files = input.pack
-      ? [{ path: "git/repo.bundle", open: () => asBundle(fetched, input.pack!) }]
-      : []; // a repository with no refs has no bundle
+    const files = input.pack ? [{ path: "git/repo.bundle", open: () => asBundle(fetched, input.pack!) }] : []; // a repository with no refs has no bundle
     const archive = writeArchive({
       header: {
         aead: "AES256_GCM_HKDF_1MB",
@@ -104,7 +122,16 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
         createdAt: takenAt.toISOString(),
       },
       dataKey,
-      manifest: { format: 1, snapshotId: id, repo, takenAt: takenAt.toISOString(), kind: "full", refs: fetched.refs, head: fetched.head, prerequisites: [] },
+      manifest: {
+        format: 1,
+        snapshotId: id,
+        repo,
+        takenAt: takenAt.toISOString(),
+        kind: "full",
+        refs: fetched.refs,
+        head: fetched.head,
+        prerequisites: [],
+      },
       files,
       onBytes: (n) => {
         bundleBytes += n;
@@ -113,12 +140,19 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     });
     const hashed = new HashStream();
     archive.stream.on("error", (err) => hashed.destroy(err));
-    const abort = () => archive.stream.destroy(new DeadlineError(`snapshot of ${repo} stopped: ${String(options.signal?.reason ?? "aborted")}; nothing was committed`));
+    const abort = () =>
+      archive.stream.destroy(
+        new DeadlineError(
+          `snapshot of ${repo} stopped: ${String(options.signal?.reason ?? "aborted")}; nothing was committed`,
+        ),
+      );
     if (options.signal?.aborted) abort();
     options.signal?.addEventListener("abort", abort, { once: true });
     const [, stored] = await Promise.all([
       archive.manifest,
-      deps.store.put(objectKey, archive.stream.pipe(hashed), { metadata: { repo, snapshotId: id, keyRef: wrapped.keyRef } }),
+      deps.store.put(objectKey, archive.stream.pipe(hashed), {
+        metadata: { repo, snapshotId: id, keyRef: wrapped.keyRef },
+      }),
     ]).finally(() => options.signal?.removeEventListener("abort", abort));
     const snapshot: Snapshot = {
       id,

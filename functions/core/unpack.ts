@@ -19,7 +19,11 @@ export async function unpackBundle(repo: string, bundle: Readable, snapshot: Sna
 }
 
 /** After unpacking: set refs and prove they are whole. */
-export async function finishRepository(repo: string, snapshot: Snapshot, level: "full" | "connectivity"): Promise<void> {
+export async function finishRepository(
+  repo: string,
+  snapshot: Snapshot,
+  level: "full" | "connectivity",
+): Promise<void> {
   await setRefs(repo, snapshot.refs, snapshot.head);
   await fsck(repo, level);
   const restored = diffRefs(snapshot.refs, await readRefs(repo));

@@ -23,7 +23,11 @@ export interface VerifyOutcome {
 
 /** Errors that mean "this backup is bad", as opposed to "could not check it right now". */
 function isVerdict(err: unknown): boolean {
-  return err instanceof ArchiveCorruptError || err instanceof NotFoundError || (err instanceof KeyError && err.permanent);
+  return (
+    err instanceof ArchiveCorruptError ||
+    err instanceof NotFoundError ||
+    (err instanceof KeyError && err.permanent)
+  );
 }
 
 async function checkQuick(bundle: Readable, snapshot: Snapshot): Promise<void> {
@@ -35,7 +39,12 @@ async function checkQuick(bundle: Readable, snapshot: Snapshot): Promise<void> {
   if (diff) throw new ArchiveCorruptError(`bundle refs differ from the snapshot's: ${diff}`);
 }
 
-async function checkArchive(deps: Deps, snapshot: Snapshot, level: VerifyLevel, onProgress?: ProgressListener): Promise<number> {
+async function checkArchive(
+  deps: Deps,
+  snapshot: Snapshot,
+  level: VerifyLevel,
+  onProgress?: ProgressListener,
+): Promise<number> {
   const scratch = level === "deep" ? await mkdtemp(join(tmpdir(), "infinity-verify-")) : undefined;
   const repoDir = scratch && join(scratch, "repo.git");
   let sawBundle = false;
@@ -49,12 +58,19 @@ async function checkArchive(deps: Deps, snapshot: Snapshot, level: VerifyLevel, 
         sawBundle = true;
         await (repoDir ? unpackBundle(repoDir, body, snapshot) : checkQuick(body, snapshot));
       },
-      (n) => onProgress?.({ repo: snapshot.repo, phase: "verifying", bytes: (bytes += n), totalBytes: snapshot.size }),
+      (n) =>
+        onProgress?.({
+          repo: snapshot.repo,
+          phase: "verifying",
+          bytes: (bytes += n),
+          totalBytes: snapshot.size,
+        }),
     );
     const diff = diffRefs(snapshot.refs, manifest.refs);
     if (diff) throw new ArchiveCorruptError(`manifest refs differ from the index: ${diff}`);
     const hasRefs = Object.keys(snapshot.refs).length > 0;
-    if (hasRefs !== sawBundle) throw new ArchiveCorruptError(hasRefs ? `archive has no ${BUNDLE_PATH}` : `unexpected ${BUNDLE_PATH}`);
+    if (hasRefs !== sawBundle)
+      throw new ArchiveCorruptError(hasRefs ? `archive has no ${BUNDLE_PATH}` : `unexpected ${BUNDLE_PATH}`);
     if (repoDir && hasRefs) await finishRepository(repoDir, snapshot, "full");
     return bytes;
   } finally {
@@ -78,7 +94,12 @@ export async function verifySnapshot(
     verification = { verdict: "ok", level: options.level, at: deps.clock.now().toISOString() };
   } catch (err) {
     if (!isVerdict(err)) throw err; // transient: no verdict, the caller retries
-    verification = { verdict: "failed", level: options.level, at: deps.clock.now().toISOString(), detail: (err as Error).message };
+    verification = {
+      verdict: "failed",
+      level: options.level,
+      at: deps.clock.now().toISOString(),
+      detail: (err as Error).message,
+    };
   }
   await deps.index.recordVerification(repo, id, verification);
   await deps.audit.record({

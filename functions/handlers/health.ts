@@ -13,9 +13,16 @@ export function healthHandler(getApp: AppProvider) {
       const now = app.clock.now();
       const listed = (await app.sources.listRepos()).map((r) => r.name);
       const repos = [...new Set([...listed, ...(await app.index.repos())])].sort();
-      const health = await Promise.all(repos.map(async (repo) => repoHealth(repo, await app.index.list(repo), now)));
-      for (const h of health.filter((h) => h.problems.some((p) => p.startsWith("stale") || p === "no snapshot"))) {
-        log("WARNING", `stale repository ${h.repo}: ${h.problems.join("; ")}`, { event: "stale_repo", repo: h.repo });
+      const health = await Promise.all(
+        repos.map(async (repo) => repoHealth(repo, await app.index.list(repo), now)),
+      );
+      for (const h of health.filter((h) =>
+        h.problems.some((p) => p.startsWith("stale") || p === "no snapshot"),
+      )) {
+        log("WARNING", `stale repository ${h.repo}: ${h.problems.join("; ")}`, {
+          event: "stale_repo",
+          repo: h.repo,
+        });
       }
       const unhealthy = health.filter((h) => h.problems.length);
       return {
@@ -25,7 +32,12 @@ export function healthHandler(getApp: AppProvider) {
           at: now.toISOString(),
           repos: health.map(({ latest, ...rest }) => ({
             ...rest,
-            latest: latest && { id: latest.id, takenAt: latest.takenAt, confirmedAt: latest.confirmedAt, verification: latest.verification },
+            latest: latest && {
+              id: latest.id,
+              takenAt: latest.takenAt,
+              confirmedAt: latest.confirmedAt,
+              verification: latest.verification,
+            },
           })),
         },
       };

@@ -12,7 +12,11 @@ export function statusFor(err: unknown): number {
   return err instanceof BackupError && err.permanent ? 422 : 500;
 }
 
-export async function answer(name: string, res: Response, work: () => Promise<{ status?: number; body: unknown }>): Promise<void> {
+export async function answer(
+  name: string,
+  res: Response,
+  work: () => Promise<{ status?: number; body: unknown }>,
+): Promise<void> {
   try {
     const { status = 200, body } = await work();
     res.status(status).json(body);
@@ -25,5 +29,6 @@ export async function answer(name: string, res: Response, work: () => Promise<{ 
 }
 
 export function requirePost(req: Request): void {
-  if (req.method !== "POST") throw Object.assign(new UserInputError(`use POST, not ${req.method}`), { status: 405 });
+  if (req.method !== "POST")
+    throw Object.assign(new UserInputError(`use POST, not ${req.method}`), { status: 405 });
 }

@@ -18,14 +18,20 @@ export function pruneHandler(getApp: AppProvider) {
         ...(request.repo ? { only: [request.repo] } : {}),
       });
       for (const r of results) {
-        if (r.error) log("ERROR", `prune of ${r.repo} failed: ${r.error}`, { event: "prune_failed", repo: r.repo });
+        if (r.error)
+          log("ERROR", `prune of ${r.repo} failed: ${r.error}`, { event: "prune_failed", repo: r.repo });
         else
-          log("INFO", `prune of ${r.repo}: kept ${r.report!.keep.length}, removed ${r.report!.remove.length}, ${r.report!.bytesFreed} bytes freed`, {
-            event: "prune_done",
-            repo: r.repo,
-            dryRun: request.dryRun,
-          });
+          log(
+            "INFO",
+            `prune of ${r.repo}: kept ${r.report!.keep.length}, removed ${r.report!.remove.length}, ${r.report!.bytesFreed} bytes freed`,
+            {
+              event: "prune_done",
+              repo: r.repo,
+              dryRun: request.dryRun,
+            },
+          );
       }
-      if (results.some((r) => r.error)) throw new Error(`prune failed for ${results.filter((r) => r.error).length} repositories`);
+      if (results.some((r) => r.error))
+        throw new Error(`prune failed for ${results.filter((r) => r.error).length} repositories`);
     });
 }

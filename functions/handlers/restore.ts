@@ -11,15 +11,22 @@ import { answer, requirePost } from "./http.js";
 
 /** `gcloud functions call` wraps the body as {"data": ...}; plain POSTs send it bare. */
 function unwrap(body: unknown): unknown {
-  return body && typeof body === "object" && "data" in body && Object.keys(body).length === 1 ? (body as { data: unknown }).data : body;
+  return body && typeof body === "object" && "data" in body && Object.keys(body).length === 1
+    ? (body as { data: unknown }).data
+    : body;
 }
 
-async function targetFor(app: CloudApp, request: ReturnType<typeof parseRestore>, snapshotHint: string): Promise<RestoreTarget> {
+async function targetFor(
+  app: CloudApp,
+  request: ReturnType<typeof parseRestore>,
+  snapshotHint: string,
+): Promise<RestoreTarget> {
   if (request.target.kind === "bucket") {
     const key = request.target.key ?? `restores/${request.repo}/${snapshotHint}.bundle`;
     return { kind: "bundle-store", store: app.restoreStore, key };
   }
-  if (!app.createRepository) throw new UserInputError("restoring to GitHub needs the GitHub App to be configured");
+  if (!app.createRepository)
+    throw new UserInputError("restoring to GitHub needs the GitHub App to be configured");
   return { kind: "push", remote: await app.createRepository(request.target.name, request.target.private) };
 }
 
@@ -36,15 +43,28 @@ export function restoreHandler(getApp: AppProvider) {
       const stamp = app.clock.now().toISOString().replace(/[-:.]/g, "");
       const outcome = await restoreRepo(
         app,
-        { repo: request.repo, snapshotId: request.snapshotId, at: request.at, target: await targetFor(app, request, stamp) },
+        {
+          repo: request.repo,
+          snapshotId: request.snapshotId,
+          at: request.at,
+          target: await targetFor(app, request, stamp),
+        },
         { actor: `http:${req.get("x-goog-authenticated-user-email") ?? req.get("user-agent") ?? "unknown"}` },
       );
-      log("NOTICE", `restored ${request.repo} snapshot ${outcome.snapshot.id} to ${outcome.target}`, { event: "restore_completed", repo: request.repo, snapshotId: outcome.snapshot.id });
+      log("NOTICE", `restored ${request.repo} snapshot ${outcome.snapshot.id} to ${outcome.target}`, {
+        event: "restore_completed",
+        repo: request.repo,
+        snapshotId: outcome.snapshot.id,
+      });
       return {
         body: {
           ok: true,
           repo: request.repo,
-          snapshot: { id: outcome.snapshot.id, takenAt: outcome.snapshot.takenAt, confirmedAt: outcome.snapshot.confirmedAt },
+          snapshot: {
+            id: outcome.snapshot.id,
+            takenAt: outcome.snapshot.takenAt,
+            confirmedAt: outcome.snapshot.confirmedAt,
+          },
           target: outcome.target,
           refs: outcome.refs,
           bytes: outcome.bytes,

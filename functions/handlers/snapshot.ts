@@ -9,7 +9,12 @@ import { log } from "../log.js";
 import type { AppProvider, CloudApp } from "./cloud-app.js";
 import { consume } from "./pubsub.js";
 
-export async function runSnapshotRequest(app: CloudApp, request: SnapshotRequest, actor: string, deadlineMs: number): Promise<void> {
+export async function runSnapshotRequest(
+  app: CloudApp,
+  request: SnapshotRequest,
+  actor: string,
+  deadlineMs: number,
+): Promise<void> {
   const repo = { name: request.repo, url: request.url ?? "" };
   if (!repo.url) {
     const listed = (await app.sources.listRepos()).find((r) => r.name === request.repo);
@@ -28,7 +33,9 @@ export async function runSnapshotRequest(app: CloudApp, request: SnapshotRequest
     reason: request.reason,
   });
   if (app.settings.verify && (outcome.outcome === "created" || !s.verification)) {
-    await app.publisher.publish("verify-requests", [{ v: 1, repo: s.repo, snapshotId: s.id, level: app.settings.verify }]);
+    await app.publisher.publish("verify-requests", [
+      { v: 1, repo: s.repo, snapshotId: s.id, level: app.settings.verify },
+    ]);
   }
 }
 
@@ -39,13 +46,19 @@ export function snapshotHandler(getApp: AppProvider) {
       const app = await getApp();
       if ((request.sizeBytes ?? 0) >= app.settings.largeRepoBytes) {
         await app.publisher.publish("snapshot-large", [request]);
-        log("INFO", `snapshot of ${request.repo} handed to the snapshot job (${request.sizeBytes} bytes)`, { event: "snapshot_handed_over", repo: request.repo });
+        log("INFO", `snapshot of ${request.repo} handed to the snapshot job (${request.sizeBytes} bytes)`, {
+          event: "snapshot_handed_over",
+          repo: request.repo,
+        });
         return;
       }
       try {
         await runSnapshotRequest(app, request, `pubsub:${messageId}`, app.settings.snapshotDeadlineMs);
       } catch (err) {
-        log("ERROR", `snapshot of ${request.repo} failed: ${(err as Error).message}`, { event: "snapshot_failed", repo: request.repo });
+        log("ERROR", `snapshot of ${request.repo} failed: ${(err as Error).message}`, {
+          event: "snapshot_failed",
+          repo: request.repo,
+        });
         throw err;
       }
     });

@@ -14,7 +14,9 @@ export function sweepHandler(getApp: AppProvider) {
       const requestedAt = app.clock.now().toISOString();
       if (request.reason === "verify-sweep") {
         const repos = await app.index.repos();
-        const latest = (await Promise.all(repos.map((repo) => app.index.latest(repo)))).filter((s) => s !== undefined);
+        const latest = (await Promise.all(repos.map((repo) => app.index.latest(repo)))).filter(
+          (s) => s !== undefined,
+        );
         await app.publisher.publish(
           "verify-requests",
           latest.map((s) => ({ v: 1, repo: s.repo, snapshotId: s.id, level: "deep" })),
@@ -32,6 +34,9 @@ export function sweepHandler(getApp: AppProvider) {
         ...(repo.sizeBytes === undefined ? {} : { sizeBytes: repo.sizeBytes }),
       }));
       await app.publisher.publish("snapshot-requests", requests);
-      log("INFO", `sweep: ${requests.length} snapshot requests`, { event: "sweep_done", count: requests.length });
+      log("INFO", `sweep: ${requests.length} snapshot requests`, {
+        event: "sweep_done",
+        count: requests.length,
+      });
     });
 }

@@ -12,14 +12,21 @@ export function verifyHandler(getApp: AppProvider) {
     consume("verifySnapshot", event as CloudEvent<never>, async ({ data, messageId }) => {
       const request = parseMessage(verifyRequestSchema, data, "verify request");
       const app = await getApp();
-      const outcome = await verifySnapshot(app, request.repo, request.snapshotId, { level: request.level, actor: `pubsub:${messageId}` });
-      const v = outcome.verification;
-      log(v.verdict === "ok" ? "INFO" : "ERROR", `verification ${v.verdict}: ${request.repo} ${request.snapshotId}${v.detail ? `: ${v.detail}` : ""}`, {
-        event: v.verdict === "ok" ? "verification_passed" : "verification_failed",
-        repo: request.repo,
-        snapshotId: request.snapshotId,
-        level: v.level,
-        seconds: outcome.seconds,
+      const outcome = await verifySnapshot(app, request.repo, request.snapshotId, {
+        level: request.level,
+        actor: `pubsub:${messageId}`,
       });
+      const v = outcome.verification;
+      log(
+        v.verdict === "ok" ? "INFO" : "ERROR",
+        `verification ${v.verdict}: ${request.repo} ${request.snapshotId}${v.detail ? `: ${v.detail}` : ""}`,
+        {
+          event: v.verdict === "ok" ? "verification_passed" : "verification_failed",
+          repo: request.repo,
+          snapshotId: request.snapshotId,
+          level: v.level,
+          seconds: outcome.seconds,
+        },
+      );
     });
 }

@@ -19,7 +19,11 @@ export function webhookHandler(getApp: AppProvider, getSecret: () => string) {
       if (result.kind === "snapshot") {
         const app = await getApp();
         await app.publisher.publish("snapshot-requests", [result.request]);
-        log("INFO", `push to ${result.request.repo}: snapshot requested`, { event: "push_received", repo: result.request.repo, deliveryId: result.request.deliveryId });
+        log("INFO", `push to ${result.request.repo}: snapshot requested`, {
+          event: "push_received",
+          repo: result.request.repo,
+          deliveryId: result.request.deliveryId,
+        });
       }
       return { status: result.status, body: { ok: true, result: result.kind, message: result.message } };
     });

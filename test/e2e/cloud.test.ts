@@ -53,11 +53,15 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
       const latest = (await app.index.latest(name))!;
       expect(latest.verification).toMatchObject({ verdict: "ok", level: "deep" });
       expect(latest.keyRef).toMatch(/^projects\/.+\/cryptoKeys\/.+\/cryptoKeyVersions\/\d+$/);
-      expect(latest.refs["refs/heads/main"]).toBe((await git(["rev-parse", "main"], { env: { GIT_DIR: repoPath(name) } })).trim());
+      expect(latest.refs["refs/heads/main"]).toBe(
+        (await git(["rev-parse", "main"], { env: { GIT_DIR: repoPath(name) } })).trim(),
+      );
       const stored = await app.store.stat(latest.objectKey);
       expect(stored?.size).toBe(latest.size);
     }
-    expect(stack.kms.calls.filter((c) => c.method === "Encrypt" && c.code === grpc.status.OK).length).toBeGreaterThanOrEqual(3);
+    expect(
+      stack.kms.calls.filter((c) => c.method === "Encrypt" && c.code === grpc.status.OK).length,
+    ).toBeGreaterThanOrEqual(3);
   });
 
   it("restoreRepo writes a bundle to the restore bucket equal to the source", async () => {
@@ -107,7 +111,9 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
     const byRepo = Object.fromEntries(body.repos.map((r: { repo: string }) => [r.repo, r]));
     for (const name of REPOS) expect(byRepo[name]).toMatchObject({ verified: true, problems: [] });
     expect(byRepo["acme/api-restored"].problems).toEqual(["no snapshot"]);
-    expect(logs.some((line) => line.includes('"event":"stale_repo"') && line.includes("acme/api-restored"))).toBe(true);
+    expect(
+      logs.some((line) => line.includes('"event":"stale_repo"') && line.includes("acme/api-restored")),
+    ).toBe(true);
   });
 });
 
@@ -139,7 +145,9 @@ describe("at-least-once delivery and failures", () => {
     const request = { v: 1, repo: "acme/api", reason: "push", requestedAt: new Date().toISOString() };
     const denied = await stack.push("snapshotRepo", request);
     expect(denied.status).toBe(204); // permanent: acknowledged, logged, alerted on
-    expect(logs.some((line) => line.includes('"event":"snapshot_failed"') && line.includes("PERMISSION_DENIED"))).toBe(true);
+    expect(
+      logs.some((line) => line.includes('"event":"snapshot_failed"') && line.includes("PERMISSION_DENIED")),
+    ).toBe(true);
     expect((await app.index.list("acme/api")).length).toBe(before);
     expect((await stack.push("snapshotRepo", request)).status).toBe(204);
     expect((await app.index.list("acme/api")).length).toBe(before + 1);
@@ -157,7 +165,11 @@ describe("at-least-once delivery and failures", () => {
     expect((await app.index.latest("acme/web"))!.refs["refs/heads/feature/search"]).toBe(head);
     const forged = await fetch(stack.url("githubWebhook"), {
       method: "POST",
-      headers: { "content-type": "application/json", "x-github-event": "push", "x-hub-signature-256": "sha256=00" },
+      headers: {
+        "content-type": "application/json",
+        "x-github-event": "push",
+        "x-hub-signature-256": "sha256=00",
+      },
       body: JSON.stringify({ repository: { full_name: "acme/web" } }),
     });
     expect(forged.status).toBe(401);
@@ -167,7 +179,13 @@ describe("at-least-once delivery and failures", () => {
     const app = await stack.app();
     await pushCommit(repoPath("acme/docs"), "main", "big.txt", "big\n");
     const before = (await app.index.list("acme/docs")).length;
-    const request = { v: 1, repo: "acme/docs", reason: "schedule", requestedAt: new Date().toISOString(), sizeBytes: 5 * 1024 ** 3 };
+    const request = {
+      v: 1,
+      repo: "acme/docs",
+      reason: "schedule",
+      requestedAt: new Date().toISOString(),
+      sizeBytes: 5 * 1024 ** 3,
+    };
     expect((await stack.push("snapshotRepo", request)).status).toBe(204);
     expect((await app.index.list("acme/docs")).length).toBe(before);
     expect(await runSnapshotJob(stack.env, stack.overrides, 1500)).toBe(0);

@@ -21,7 +21,15 @@ import { sweepHandler } from "../../functions/handlers/sweep.js";
 import { verifyHandler } from "../../functions/handlers/verify.js";
 import { webhookHandler } from "../../functions/handlers/webhook.js";
 import { cloudAppFromEnv, type CloudApp, type CloudOverrides } from "../../functions/wiring.js";
-import { emulators, pubsubClient, startKmsStandin, storageClient, uniqueName, KMS_TEST_KEY, type KmsStandin } from "./emulators.js";
+import {
+  emulators,
+  pubsubClient,
+  startKmsStandin,
+  storageClient,
+  uniqueName,
+  KMS_TEST_KEY,
+  type KmsStandin,
+} from "./emulators.js";
 import { startGitHttpServer, type GitHttpServer } from "./git-http-server.js";
 import { startGitHubStandin, type GitHubStandin } from "./github-standin.js";
 
@@ -50,7 +58,15 @@ export interface CloudStack {
   close(): Promise<void>;
 }
 
-const FUNCTIONS = ["sweep", "snapshotRepo", "verifySnapshot", "pruneSnapshots", "restoreRepo", "backupHealth", "githubWebhook"];
+const FUNCTIONS = [
+  "sweep",
+  "snapshotRepo",
+  "verifySnapshot",
+  "pruneSnapshots",
+  "restoreRepo",
+  "backupHealth",
+  "githubWebhook",
+];
 
 export async function startCloudStack(options: { largeRepoBytes?: number } = {}): Promise<CloudStack> {
   const { projectId, pubsubHost } = emulators();
@@ -61,14 +77,26 @@ export async function startCloudStack(options: { largeRepoBytes?: number } = {})
     privateKeyEncoding: { type: "pkcs1", format: "pem" },
   });
   const appId = 777;
-  let github!: GitHubStandin;
-  const git = await startGitHttpServer({ root, checkPassword: (password, repo) => github.canRead(password, repo) });
-  github = await startGitHubStandin({ appId, publicKey, gitUrl: git.url, gitRoot: root });
+  // The git server asks the GitHub stand-in (started next, with the git server's URL) about tokens.
+  const standin: { github?: GitHubStandin } = {};
+  const git = await startGitHttpServer({
+    root,
+    checkPassword: (password, repo) => standin.github?.canRead(password, repo) ?? false,
+  });
+  const github = (standin.github = await startGitHubStandin({
+    appId,
+    publicKey,
+    gitUrl: git.url,
+    gitRoot: root,
+  }));
   github.install("acme");
   const kms = await startKmsStandin();
   const pubsub = pubsubClient();
   const topic = Object.fromEntries(TOPICS.map((t) => [t, uniqueName(t)])) as Record<TopicKey, string>;
-  const subscription = Object.fromEntries(TOPICS.map((t) => [t, `${topic[t]}-sub`])) as Record<TopicKey, string>;
+  const subscription = Object.fromEntries(TOPICS.map((t) => [t, `${topic[t]}-sub`])) as Record<
+    TopicKey,
+    string
+  >;
   for (const t of TOPICS) {
     const [created] = await pubsub.createTopic(topic[t]);
     await created.createSubscription(subscription[t], { ackDeadlineSeconds: 60 });
@@ -110,7 +138,10 @@ export async function startCloudStack(options: { largeRepoBytes?: number } = {})
   functions.cloudEvent("pruneSnapshots", pruneHandler(getApp));
   functions.http("restoreRepo", restoreHandler(getApp));
   functions.http("backupHealth", healthHandler(getApp));
-  functions.http("githubWebhook", webhookHandler(getApp, () => WEBHOOK_SECRET));
+  functions.http(
+    "githubWebhook",
+    webhookHandler(getApp, () => WEBHOOK_SECRET),
+  );
   const servers = new Map<string, Server>();
   for (const fn of FUNCTIONS) {
     const server = getTestServer(fn);
@@ -119,7 +150,11 @@ export async function startCloudStack(options: { largeRepoBytes?: number } = {})
   }
   const url = (fn: string) => `http://127.0.0.1:${(servers.get(fn)!.address() as AddressInfo).port}/`;
   const [host, port] = pubsubHost.split(":");
-  const subscriber = new v1.SubscriberClient({ servicePath: host, port: Number(port), sslCreds: grpc.credentials.createInsecure() });
+  const subscriber = new v1.SubscriberClient({
+    servicePath: host,
+    port: Number(port),
+    sslCreds: grpc.credentials.createInsecure(),
+  });
   const subPath = (t: TopicKey) => `projects/${projectId}/subscriptions/${subscription[t]}`;
 
   const push = (fn: string, data: unknown, messageId = randomBytes(6).toString("hex")) =>
@@ -148,7 +183,11 @@ export async function startCloudStack(options: { largeRepoBytes?: number } = {})
     async pump(t, fn) {
       const statuses: number[] = [];
       for (;;) {
-        const [response] = await subscriber.pull({ subscription: subPath(t), maxMessages: 50, returnImmediately: true });
+        const [response] = await subscriber.pull({
+          subscription: subPath(t),
+          maxMessages: 50,
+          returnImmediately: true,
+        });
         const received = response.receivedMessages ?? [];
         if (!received.length) return statuses;
         for (const r of received) {
@@ -157,7 +196,12 @@ export async function startCloudStack(options: { largeRepoBytes?: number } = {})
           statuses.push(res.status);
           await res.arrayBuffer();
           if (res.ok) await subscriber.acknowledge({ subscription: subPath(t), ackIds: [r.ackId!] });
-          else await subscriber.modifyAckDeadline({ subscription: subPath(t), ackIds: [r.ackId!], ackDeadlineSeconds: 0 });
+          else
+            await subscriber.modifyAckDeadline({
+              subscription: subPath(t),
+              ackIds: [r.ackId!],
+              ackDeadlineSeconds: 0,
+            });
         }
         if (statuses.some((s) => s >= 300)) return statuses; // let the caller decide on retries
       }

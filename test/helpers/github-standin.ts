@@ -20,7 +20,15 @@ export interface GitHubStandinOptions {
   gitRoot: string;
 }
 
-type Repo = { id: number; owner: string; name: string; fork: boolean; archived: boolean; private: boolean; /** KiB, as GitHub reports it. */ size?: number };
+type Repo = {
+  id: number;
+  owner: string;
+  name: string;
+  fork: boolean;
+  archived: boolean;
+  private: boolean;
+  /** KiB, as GitHub reports it. */ size?: number;
+};
 type IssuedToken = { installationId: number; expiresAt: number };
 
 export class HttpFailure extends Error {
@@ -71,7 +79,10 @@ export class GitHubStandin {
   }
 
   /** Lists a repository (metadata only: the test makes its git data, if it reads any). */
-  addRepo(fullName: string, flags: { fork?: boolean; archived?: boolean; private?: boolean; size?: number } = {}): void {
+  addRepo(
+    fullName: string,
+    flags: { fork?: boolean; archived?: boolean; private?: boolean; size?: number } = {},
+  ): void {
     const [owner, name] = fullName.split("/") as [string, string];
     this.repos.push({
       id: this.nextId++,

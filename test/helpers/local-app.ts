@@ -20,7 +20,10 @@ export async function workspace(sources: Record<string, string>, extra = ""): Pr
   const list = Object.entries(sources)
     .map(([name, url]) => `  - name: ${name}\n    url: ${JSON.stringify(url)}\n`)
     .join("");
-  await writeFile(configFile, `version: 1\nbackend: local\nlocal:\n  dataDir: data\nsources:\n${list || "  []\n"}${extra}`);
+  await writeFile(
+    configFile,
+    `version: 1\nbackend: local\nlocal:\n  dataDir: data\nsources:\n${list || "  []\n"}${extra}`,
+  );
   return {
     dir,
     configFile,
@@ -30,7 +33,9 @@ export async function workspace(sources: Record<string, string>, extra = ""): Pr
 }
 
 /** A clock tests move by hand. */
-export function manualClock(start = "2026-11-27T00:00:00.000Z"): Clock & { set(iso: string): void; advance(ms: number): void } {
+export function manualClock(
+  start = "2026-11-27T00:00:00.000Z",
+): Clock & { set(iso: string): void; advance(ms: number): void } {
   let now = new Date(start);
   return {
     now: () => new Date(now),

@@ -20,7 +20,10 @@ class Capture {
 async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await main(argv, { stdout: stdout as unknown as NodeJS.WriteStream, stderr: stderr as unknown as NodeJS.WriteStream });
+  const code = await main(argv, {
+    stdout: stdout as unknown as NodeJS.WriteStream,
+    stderr: stderr as unknown as NodeJS.WriteStream,
+  });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -74,7 +77,9 @@ describe("infinity-backup CLI", () => {
     const report = JSON.parse(status.stdout);
     const app = report.repos.find((r: { repo: string }) => r.repo === "acme/app");
     expect(app.verified).toBe(true);
-    expect(report.repos.find((r: { repo: string }) => r.repo === "acme/missing").problems).toContain("no snapshot");
+    expect(report.repos.find((r: { repo: string }) => r.repo === "acme/missing").problems).toContain(
+      "no snapshot",
+    );
     expect(status.code).toBe(1);
   });
 
@@ -94,14 +99,27 @@ describe("infinity-backup CLI", () => {
     const existing = await cli("restore", ...config, "--repo", "acme/app", "--to", source);
     expect(existing.code).toBe(1);
     expect(existing.stderr).toMatch(/already exists; choose a new path/);
-    const early = await cli("restore", ...config, "--repo", "acme/app", "--at", "2001-01-01T00:00:00Z", "--to", join(scratch, "x.git"));
+    const early = await cli(
+      "restore",
+      ...config,
+      "--repo",
+      "acme/app",
+      "--at",
+      "2001-01-01T00:00:00Z",
+      "--to",
+      join(scratch, "x.git"),
+    );
     expect(early.stderr).toMatch(/no snapshot of acme\/app at or before 2001-01-01/);
   });
 
   it("rejects bad arguments with exit 2", async () => {
     expect((await cli("bogus", ...config)).stderr).toMatch(/unknown command "bogus"/);
-    expect((await cli("verify", ...config, "--level", "medium")).stderr).toMatch(/--level must be quick or deep/);
-    expect((await cli("restore", ...config, "--repo", "acme/app", "--at", "yesterday")).stderr).toMatch(/--at "yesterday" is not a time/);
+    expect((await cli("verify", ...config, "--level", "medium")).stderr).toMatch(
+      /--level must be quick or deep/,
+    );
+    expect((await cli("restore", ...config, "--repo", "acme/app", "--at", "yesterday")).stderr).toMatch(
+      /--at "yesterday" is not a time/,
+    );
     expect((await cli("backup", ...config, "--frobnicate")).code).toBe(2);
     expect((await cli()).code).toBe(2);
     expect((await cli("--help")).code).toBe(0);
@@ -113,7 +131,10 @@ describe("infinity-backup CLI", () => {
     const { code, stderr } = await cli("status", "--config", bad);
     expect(code).toBe(2);
     expect(stderr).toContain(`${bad}: sources[0]: unknown key "urll"`);
-    await writeFile(bad, "version: 1\nsources:\n  - name: acme/app\n    url: https://user:secret@example.com/x.git\n");
+    await writeFile(
+      bad,
+      "version: 1\nsources:\n  - name: acme/app\n    url: https://user:secret@example.com/x.git\n",
+    );
     const creds = await cli("status", "--config", bad);
     expect(creds.stderr).toMatch(/sources\[0\]\.url: credentials must not be written in a URL/);
     expect(creds.stderr).not.toContain("secret@");

@@ -36,7 +36,11 @@ afterAll(async () => {
 
 async function restoreTo(request: { snapshotId?: string; at?: string }) {
   const path = join(scratch, `restored-${Math.random().toString(16).slice(2)}.git`);
-  const outcome = await restoreRepo(app, { repo: "acme/app", ...request, target: { kind: "path", path } }, { actor });
+  const outcome = await restoreRepo(
+    app,
+    { repo: "acme/app", ...request, target: { kind: "path", path } },
+    { actor },
+  );
   return { path, outcome };
 }
 
@@ -52,7 +56,12 @@ describe("round trip", () => {
     expect(ok.verify!.verification.verdict).toBe("ok");
     expect(gone.error).toMatch(/does-not-exist\.git/);
     expect(await app.index.latest("acme/gone")).toBeUndefined();
-    states.push({ at: clock.now().toISOString(), refs: await refsOf(source), objects: await objectsOf(source), id: ok.snapshot!.snapshot.id });
+    states.push({
+      at: clock.now().toISOString(),
+      refs: await refsOf(source),
+      objects: await objectsOf(source),
+      id: ok.snapshot!.snapshot.id,
+    });
   });
 
   it("restores refs, HEAD and every reachable object exactly; the deleted branch stays deleted", async () => {
@@ -84,7 +93,12 @@ describe("round trip", () => {
       await pushCommit(source, branch, `push-${i}.txt`, `push ${i}\n`);
       const outcome = await snapshotRepo(app, "acme/app", { url: source }, { actor });
       expect(outcome.outcome).toBe("created");
-      states.push({ at: clock.now().toISOString(), refs: await refsOf(source), objects: await objectsOf(source), id: outcome.snapshot.id });
+      states.push({
+        at: clock.now().toISOString(),
+        refs: await refsOf(source),
+        objects: await objectsOf(source),
+        id: outcome.snapshot.id,
+      });
     }
     for (const [i, state] of states.entries()) {
       const halfwayToNext = new Date(Date.parse(state.at) + 30 * 60_000).toISOString();
@@ -98,7 +112,9 @@ describe("round trip", () => {
   });
 
   it("names what is missing: a time before the first snapshot, an unknown id, an existing target", async () => {
-    await expect(restoreTo({ at: "2020-01-01T00:00:00Z" })).rejects.toThrow(/no snapshot of acme\/app at or before 2020-01-01.*oldest is/);
+    await expect(restoreTo({ at: "2020-01-01T00:00:00Z" })).rejects.toThrow(
+      /no snapshot of acme\/app at or before 2020-01-01.*oldest is/,
+    );
     await expect(restoreTo({ snapshotId: "nope" })).rejects.toBeInstanceOf(NotFoundError);
     await expect(
       restoreRepo(app, { repo: "acme/app", target: { kind: "path", path: source } }, { actor }),
@@ -108,7 +124,11 @@ describe("round trip", () => {
   it("restores by pushing to an empty repository, and as a plain git bundle", async () => {
     const target = join(scratch, "pushed.git");
     await git(["init", "--bare", "--quiet", target]);
-    await restoreRepo(app, { repo: "acme/app", target: { kind: "push", remote: { url: target } } }, { actor });
+    await restoreRepo(
+      app,
+      { repo: "acme/app", target: { kind: "push", remote: { url: target } } },
+      { actor },
+    );
     expect(await refsOf(target)).toBe(states.at(-1)!.refs);
     const bundle = join(scratch, "out.bundle");
     await restoreRepo(app, { repo: "acme/app", target: { kind: "bundle-file", path: bundle } }, { actor });

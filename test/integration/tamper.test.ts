@@ -60,8 +60,16 @@ async function expectDetected(damaged: Buffer, message: RegExp): Promise<void> {
   expect(outcome.verification.detail).toMatch(message);
   expect((await app.index.get("acme/app", snapshot.id))!.verification!.verdict).toBe("failed");
   const target = join(scratch, `restore-${Math.random().toString(16).slice(2)}.git`);
-  await expect(restoreRepo(app, { repo: "acme/app", snapshotId: snapshot.id, target: { kind: "path", path: target } }, { actor })).rejects.toThrow(message);
-  const leftovers = (await readdir(scratch)).filter((name) => name.startsWith("restore-") || name.startsWith(".restore-"));
+  await expect(
+    restoreRepo(
+      app,
+      { repo: "acme/app", snapshotId: snapshot.id, target: { kind: "path", path: target } },
+      { actor },
+    ),
+  ).rejects.toThrow(message);
+  const leftovers = (await readdir(scratch)).filter(
+    (name) => name.startsWith("restore-") || name.startsWith(".restore-"),
+  );
   expect(leftovers).toEqual([]);
 }
 
@@ -84,7 +92,10 @@ describe("a damaged archive is detected and named", () => {
   });
 
   it("truncated after a segment", async () => {
-    await expectDetected(original.subarray(0, segmentOffset(original, 2)), /archive truncated after segment 1/);
+    await expectDetected(
+      original.subarray(0, segmentOffset(original, 2)),
+      /archive truncated after segment 1/,
+    );
   });
 
   it("truncated inside the header", async () => {
@@ -116,7 +127,10 @@ describe("a damaged archive is detected and named", () => {
   });
 
   it("not an archive at all", async () => {
-    await expectDetected(Buffer.from("hello, this is not an archive at all, just text"), /not an infinity-backup archive/);
+    await expectDetected(
+      Buffer.from("hello, this is not an archive at all, just text"),
+      /not an infinity-backup archive/,
+    );
   });
 
   it("an empty archive object", async () => {
@@ -143,8 +157,15 @@ describe("a snapshot that fails midway leaves nothing committed", () => {
       return app.store.put(key, Readable.from([]));
     };
     const before = await app.index.list("acme/app");
-    await pushCommit(join(scratch, "source.git"), "main", "more.txt", randomBytes(2 * 1024 * 1024).toString("base64"));
-    await expect(snapshotRepo({ ...app, store: failing }, "acme/app", { url: join(scratch, "source.git") }, { actor })).rejects.toThrow(/mid-upload/);
+    await pushCommit(
+      join(scratch, "source.git"),
+      "main",
+      "more.txt",
+      randomBytes(2 * 1024 * 1024).toString("base64"),
+    );
+    await expect(
+      snapshotRepo({ ...app, store: failing }, "acme/app", { url: join(scratch, "source.git") }, { actor }),
+    ).rejects.toThrow(/mid-upload/);
     expect(await app.index.list("acme/app")).toEqual(before);
     const keys: string[] = [];
     for await (const blob of app.store.list("repos/acme/app/")) keys.push(blob.key);

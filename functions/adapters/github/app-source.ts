@@ -60,7 +60,11 @@ export class GitHubAppSource implements SourceHost {
           if (this.options.excludeForks && repo.fork) continue;
           if (!this.wanted(repo.full_name)) continue;
           // GitHub reports size in KiB; it routes big repositories to the snapshot job.
-          repos.push({ name: repo.full_name, url: this.cloneUrl(repo.full_name, repo.clone_url), ...(typeof repo.size === "number" ? { sizeBytes: repo.size * 1024 } : {}) });
+          repos.push({
+            name: repo.full_name,
+            url: this.cloneUrl(repo.full_name, repo.clone_url),
+            ...(typeof repo.size === "number" ? { sizeBytes: repo.size * 1024 } : {}),
+          });
         }
         // Stop when the Link header offers no next page, not by total_count: the list may change while paging.
         if (!/rel="next"/.test(response.headers.link ?? "") || response.data.repositories.length === 0) break;

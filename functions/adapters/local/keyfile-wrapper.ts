@@ -113,7 +113,10 @@ export class KeyFileWrapper implements KeyWrapper {
     if (!this.#keys.has(keyRef)) await this.#reload(); // another process may have rotated
     const key = this.#keyFor(keyRef);
     const refused = (cause?: unknown) =>
-      new KeyError(`data key could not be unwrapped with ${keyRef} (wrong key or damaged header)`, { cause, permanent: true });
+      new KeyError(`data key could not be unwrapped with ${keyRef} (wrong key or damaged header)`, {
+        cause,
+        permanent: true,
+      });
     if (!Buffer.isBuffer(wrapped) || wrapped.length !== WRAPPED_BYTES || wrapped[0] !== FORMAT)
       throw refused();
     const nonce = wrapped.subarray(1, 1 + NONCE_BYTES);

@@ -7,8 +7,17 @@ import { EXIT, type Context } from "../context.js";
 export function describeResult(r: RepoResult): string[] {
   const s = r.snapshot;
   const status = r.error ? "FAILED" : s?.outcome === "unchanged" ? "unchanged" : "created";
-  const verdict = r.verify ? `${r.verify.verification.verdict} (${r.verify.verification.level})` : s?.snapshot.verification?.verdict ?? "-";
-  return [r.repo, status, s?.snapshot.id ?? "-", s ? bytes(s.snapshot.size) : "-", verdict, s ? duration(s.seconds) : "-"];
+  const verdict = r.verify
+    ? `${r.verify.verification.verdict} (${r.verify.verification.level})`
+    : (s?.snapshot.verification?.verdict ?? "-");
+  return [
+    r.repo,
+    status,
+    s?.snapshot.id ?? "-",
+    s ? bytes(s.snapshot.size) : "-",
+    verdict,
+    s ? duration(s.seconds) : "-",
+  ];
 }
 
 export async function backupCommand(ctx: Context): Promise<number> {
@@ -23,15 +32,21 @@ export async function backupCommand(ctx: Context): Promise<number> {
     onRepoStart: (_repo, i, total) => (progress.prefix = `[${i + 1}/${total}] `),
     onRepoDone: (r, i, total) => {
       const line = describeResult(r);
-      progress.log(`[${i + 1}/${total}] ${r.repo}: ${r.error ? `FAILED: ${r.error}` : `${line[1]}, ${line[3]}, verify ${line[4]}`}`);
+      progress.log(
+        `[${i + 1}/${total}] ${r.repo}: ${r.error ? `FAILED: ${r.error}` : `${line[1]}, ${line[3]}, verify ${line[4]}`}`,
+      );
     },
   });
   const failed = results.filter((r) => r.error);
   if (options.json) {
     ctx.print(JSON.stringify({ ok: failed.length === 0, results }, null, 2));
   } else {
-    ctx.print(table(["repository", "result", "snapshot", ">size", "verified", ">time"], results.map(describeResult)));
-    ctx.print(`\n${results.length - failed.length} of ${results.length} repositories backed up${failed.length ? `; ${failed.length} FAILED` : ""} in ${duration(progress.elapsedSeconds())}.`);
+    ctx.print(
+      table(["repository", "result", "snapshot", ">size", "verified", ">time"], results.map(describeResult)),
+    );
+    ctx.print(
+      `\n${results.length - failed.length} of ${results.length} repositories backed up${failed.length ? `; ${failed.length} FAILED` : ""} in ${duration(progress.elapsedSeconds())}.`,
+    );
     for (const f of failed) ctx.print(`  ${f.repo}: ${f.error}`);
   }
   if (results.length === 0 && !options.json) ctx.print(`No sources configured in ${options.config}.`);

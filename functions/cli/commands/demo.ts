@@ -22,7 +22,9 @@ export async function demoCommand(ctx: Context): Promise<number> {
       await createDemoRepo(url);
     }
   }
-  ctx.print(`infinity-backup demo: ${sources.length} source(s) from ${ctx.options.config}, data in ${app.dataDir}\n`);
+  ctx.print(
+    `infinity-backup demo: ${sources.length} source(s) from ${ctx.options.config}, data in ${app.dataDir}\n`,
+  );
   const results = await backupAll(app, app.sources, {
     actor: ctx.actor,
     verify: app.config.verify.level,
@@ -30,7 +32,9 @@ export async function demoCommand(ctx: Context): Promise<number> {
     onRepoStart: (_r, i, total) => (progress.prefix = `[${i + 1}/${total}] `),
   });
   progress.clear();
-  ctx.print(table(["repository", "result", "snapshot", ">size", "verified", ">time"], results.map(describeResult)));
+  ctx.print(
+    table(["repository", "result", "snapshot", ">size", "verified", ">time"], results.map(describeResult)),
+  );
   const failed = results.filter((r) => r.error);
   for (const f of failed) ctx.print(`  ${f.repo}: ${f.error}`);
   const first = results.find((r) => !r.error && r.snapshot);
@@ -40,19 +44,27 @@ export async function demoCommand(ctx: Context): Promise<number> {
   const scratch = await mkdtemp(join(tmpdir(), "infinity-demo-restore-"));
   try {
     const target = join(scratch, "restored.git");
-    const restored = await restoreRepo(app, { repo: first.repo, target: { kind: "path", path: target } }, { actor: ctx.actor, onProgress: (p) => progress.update(p) });
+    const restored = await restoreRepo(
+      app,
+      { repo: first.repo, target: { kind: "path", path: target } },
+      { actor: ctx.actor, onProgress: (p) => progress.update(p) },
+    );
     progress.clear();
     const source = sources.find((s) => s.name === first.repo)!;
     const [sourceRefs, restoredRefs] = await Promise.all([readRefs(source.url), readRefs(target)]);
     const diff = diffRefs(sourceRefs, restoredRefs);
     await fsck(target, "full");
     ctx.print(`\nRestore drill: ${first.repo} snapshot ${restored.snapshot.id}`);
-    ctx.print(`  restored ${restored.refs} refs (${bytes(restored.bytes)} archive) in ${duration(restored.seconds)} to a temp folder`);
+    ctx.print(
+      `  restored ${restored.refs} refs (${bytes(restored.bytes)} archive) in ${duration(restored.seconds)} to a temp folder`,
+    );
     ctx.print(`  refs equal to the source: ${diff ? `NO: ${diff}` : "yes"}; git fsck --full: clean`);
     if (diff) return EXIT.failed;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-  ctx.print(`\nAll good: ${results.length - failed.length} of ${results.length} backed up and verified. Try \`node bin/infinity-backup.mjs status\`.`);
+  ctx.print(
+    `\nAll good: ${results.length - failed.length} of ${results.length} backed up and verified. Try \`node bin/infinity-backup.mjs status\`.`,
+  );
   return failed.length ? EXIT.failed : EXIT.ok;
 }

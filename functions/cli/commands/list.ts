@@ -13,7 +13,11 @@ export async function listCommand(ctx: Context): Promise<number> {
     return EXIT.ok;
   }
   if (!snapshots.length) {
-    ctx.print(options.repo.length ? `No snapshots of ${options.repo.join(", ")}.` : "No snapshots yet. Run `infinity-backup backup`.");
+    ctx.print(
+      options.repo.length
+        ? `No snapshots of ${options.repo.join(", ")}.`
+        : "No snapshots yet. Run `infinity-backup backup`.",
+    );
     return options.repo.length ? EXIT.failed : EXIT.ok;
   }
   const now = app.clock.now();
@@ -27,7 +31,9 @@ export async function listCommand(ctx: Context): Promise<number> {
         s.confirmedAt === s.takenAt ? "-" : age(s.confirmedAt, now),
         String(Object.keys(s.refs).length),
         bytes(s.size),
-        s.verification ? `${s.verification.verdict} ${s.verification.level} ${age(s.verification.at, now)}` : "NOT VERIFIED",
+        s.verification
+          ? `${s.verification.verdict} ${s.verification.level} ${age(s.verification.at, now)}`
+          : "NOT VERIFIED",
       ]),
     ),
   );

@@ -7,10 +7,14 @@ import { EXIT, type Context } from "../context.js";
 function target(ctx: Context): RestoreTarget {
   const { to, push, bundle } = ctx.options;
   const given = [to && "--to", push && "--push", bundle && "--bundle"].filter(Boolean);
-  if (given.length !== 1) throw new UserInputError(`restore needs exactly one of --to PATH, --push URL, --bundle FILE${given.length ? ` (got ${given.join(", ")})` : ""}`);
+  if (given.length !== 1)
+    throw new UserInputError(
+      `restore needs exactly one of --to PATH, --push URL, --bundle FILE${given.length ? ` (got ${given.join(", ")})` : ""}`,
+    );
   if (to) return { kind: "path", path: to };
   if (bundle) return { kind: "bundle-file", path: bundle };
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(push!)) throw new UserInputError("--push URL must not contain credentials");
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(push!))
+    throw new UserInputError("--push URL must not contain credentials");
   return { kind: "push", remote: { url: push! } };
 }
 
@@ -26,8 +30,12 @@ export async function restoreCommand(ctx: Context): Promise<number> {
   progress.clear();
   if (options.json) ctx.print(JSON.stringify({ ok: true, ...outcome }, null, 2));
   else {
-    ctx.print(`Restored ${outcome.snapshot.repo} snapshot ${outcome.snapshot.id} (taken ${outcome.snapshot.takenAt})`);
-    ctx.print(`  to ${outcome.target}: ${outcome.refs} refs, ${bytes(outcome.bytes)} read, in ${duration(outcome.seconds)}`);
+    ctx.print(
+      `Restored ${outcome.snapshot.repo} snapshot ${outcome.snapshot.id} (taken ${outcome.snapshot.takenAt})`,
+    );
+    ctx.print(
+      `  to ${outcome.target}: ${outcome.refs} refs, ${bytes(outcome.bytes)} read, in ${duration(outcome.seconds)}`,
+    );
   }
   return EXIT.ok;
 }

@@ -14,7 +14,15 @@ export async function statusCommand(ctx: Context): Promise<number> {
   for (const repo of repos) {
     const snapshots = await app.index.list(repo);
     health.push(repoHealth(repo, snapshots, now));
-    trends.set(repo, sparkline(snapshots.slice(0, 30).reverse().map((s) => s.size)));
+    trends.set(
+      repo,
+      sparkline(
+        snapshots
+          .slice(0, 30)
+          .reverse()
+          .map((s) => s.size),
+      ),
+    );
   }
   const unhealthy = health.filter((h) => h.problems.length);
   if (options.json) {

@@ -32,10 +32,16 @@ export async function verifyCommand(ctx: Context): Promise<number> {
   const outcomes: VerifyOutcome[] = [];
   for (const [i, snapshot] of targets.entries()) {
     progress.prefix = `[${i + 1}/${targets.length}] `;
-    const outcome = await verifySnapshot(app, snapshot.repo, snapshot.id, { level, actor: ctx.actor, onProgress: (p) => progress.update(p) });
+    const outcome = await verifySnapshot(app, snapshot.repo, snapshot.id, {
+      level,
+      actor: ctx.actor,
+      onProgress: (p) => progress.update(p),
+    });
     outcomes.push(outcome);
     const v = outcome.verification;
-    progress.log(`[${i + 1}/${targets.length}] ${snapshot.repo} ${snapshot.id}: ${v.verdict === "ok" ? "ok" : `FAILED: ${v.detail}`}`);
+    progress.log(
+      `[${i + 1}/${targets.length}] ${snapshot.repo} ${snapshot.id}: ${v.verdict === "ok" ? "ok" : `FAILED: ${v.detail}`}`,
+    );
   }
   const failed = outcomes.filter((o) => o.verification.verdict !== "ok");
   if (options.json) {
@@ -44,10 +50,19 @@ export async function verifyCommand(ctx: Context): Promise<number> {
     ctx.print(
       table(
         ["repository", "snapshot", "level", "verdict", ">bytes", ">time"],
-        outcomes.map((o) => [o.snapshot.repo, o.snapshot.id, o.verification.level, o.verification.verdict === "ok" ? "ok" : `FAILED: ${o.verification.detail}`, bytes(o.bytes), duration(o.seconds)]),
+        outcomes.map((o) => [
+          o.snapshot.repo,
+          o.snapshot.id,
+          o.verification.level,
+          o.verification.verdict === "ok" ? "ok" : `FAILED: ${o.verification.detail}`,
+          bytes(o.bytes),
+          duration(o.seconds),
+        ]),
       ),
     );
-    ctx.print(`\n${outcomes.length - failed.length} of ${outcomes.length} snapshots verified${failed.length ? `; ${failed.length} FAILED` : ""}.`);
+    ctx.print(
+      `\n${outcomes.length - failed.length} of ${outcomes.length} snapshots verified${failed.length ? `; ${failed.length} FAILED` : ""}.`,
+    );
   }
   return failed.length ? EXIT.failed : EXIT.ok;
 }

@@ -40,10 +40,15 @@ export function decodeHeader(bytes: Buffer): { header: ArchiveHeader; raw: Buffe
   if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw notAnArchive();
   const version = bytes.readUInt16BE(MAGIC.length);
   if (version !== FORMAT_VERSION) {
-    throw new ArchiveCorruptError(`archive format version ${version} is not supported (this build reads ${FORMAT_VERSION})`);
+    throw new ArchiveCorruptError(
+      `archive format version ${version} is not supported (this build reads ${FORMAT_VERSION})`,
+    );
   }
   const length = bytes.readUInt32BE(MAGIC.length + 2);
-  if (length > MAX_HEADER_JSON) throw new ArchiveCorruptError(`archive header claims ${length} bytes; at most ${MAX_HEADER_JSON} allowed`);
+  if (length > MAX_HEADER_JSON)
+    throw new ArchiveCorruptError(
+      `archive header claims ${length} bytes; at most ${MAX_HEADER_JSON} allowed`,
+    );
   if (bytes.length < PREAMBLE_SIZE + length) return undefined;
   const raw = bytes.subarray(0, PREAMBLE_SIZE + length);
   let parsed: unknown;

@@ -88,9 +88,12 @@ export async function readArchive(source: Readable, options: ReadArchiveOptions)
   };
   try {
     // Each entry is a readable of its bytes; typed loosely by @types/tar-stream.
-    for await (const entry of extract as AsyncIterable<{ header: { name: string } } & AsyncIterable<Buffer>>) {
+    for await (const entry of extract as AsyncIterable<
+      { header: { name: string } } & AsyncIterable<Buffer>
+    >) {
       const name = entry.header.name;
-      if (manifest) throw new ArchiveCorruptError(`entry "${name}" follows ${MANIFEST_PATH}, which must be last`);
+      if (manifest)
+        throw new ArchiveCorruptError(`entry "${name}" follows ${MANIFEST_PATH}, which must be last`);
       if (name === MANIFEST_PATH) {
         closeCurrent();
         manifest = await readManifest(entry);
@@ -175,5 +178,6 @@ function checkManifest(manifest: Manifest, header: ArchiveHeader, files: OpenFil
     listed.delete(file.path);
   }
   const missing = [...listed.keys()];
-  if (missing.length) throw new ArchiveCorruptError(`manifest lists files missing from the archive: ${missing.join(", ")}`);
+  if (missing.length)
+    throw new ArchiveCorruptError(`manifest lists files missing from the archive: ${missing.join(", ")}`);
 }

@@ -67,7 +67,8 @@ export class EncryptStream extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.queue.push(chunk);
     // A segment is sealed as "not last" only once a byte beyond it exists.
-    while (this.queue.length > this.plaintextBudget()) this.seal(this.queue.take(this.plaintextBudget()), false);
+    while (this.queue.length > this.plaintextBudget())
+      this.seal(this.queue.take(this.plaintextBudget()), false);
     done();
   }
 
@@ -119,7 +120,9 @@ export class DecryptStream extends Transform {
     if (this.queue.length < STREAM_HEADER_SIZE) return false;
     const header = this.queue.take(STREAM_HEADER_SIZE);
     if (header[0] !== STREAM_HEADER_SIZE) {
-      throw new ArchiveCorruptError(`stream header length byte is ${header[0]}, expected ${STREAM_HEADER_SIZE}`);
+      throw new ArchiveCorruptError(
+        `stream header length byte is ${header[0]}, expected ${STREAM_HEADER_SIZE}`,
+      );
     }
     const salt = header.subarray(1, 1 + SALT_SIZE);
     this.prefix = Buffer.from(header.subarray(1 + SALT_SIZE));

@@ -21,7 +21,9 @@ export function parsePartName(name: string): { path: string; index: number } | u
 
 export function addEntry(pack: Pack, name: string, bytes: Buffer, mtime: Date): Promise<void> {
   return new Promise((resolve, reject) => {
-    pack.entry({ name, size: bytes.length, mode: 0o644, mtime }, bytes, (err) => (err ? reject(err) : resolve()));
+    pack.entry({ name, size: bytes.length, mode: 0o644, mtime }, bytes, (err) =>
+      err ? reject(err) : resolve(),
+    );
   });
 }
 

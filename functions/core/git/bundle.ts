@@ -72,7 +72,8 @@ export class BundleCheck extends Transform {
 
   private parseHeader(text: string): void {
     const lines = text.split("\n").filter((l) => l.length);
-    if (lines[0] !== SIGNATURE.trimEnd()) throw this.corrupt(`not a v2 git bundle (starts ${JSON.stringify(lines[0])})`);
+    if (lines[0] !== SIGNATURE.trimEnd())
+      throw this.corrupt(`not a v2 git bundle (starts ${JSON.stringify(lines[0])})`);
     for (const line of lines.slice(1)) {
       const match = /^(-?)([0-9a-f]{40})(?: (.*))?$/.exec(line);
       if (!match) throw this.corrupt(`bad bundle header line ${JSON.stringify(line)}`);
@@ -86,7 +87,10 @@ export class BundleCheck extends Transform {
       this.packHeader = Buffer.concat([this.packHeader, chunk.subarray(0, 12 - this.packHeader.length)]);
       if (this.packHeader.length === 12) {
         const version = this.packHeader.readUInt32BE(4);
-        if (this.packHeader.subarray(0, 4).toString("latin1") !== "PACK" || (version !== 2 && version !== 3)) {
+        if (
+          this.packHeader.subarray(0, 4).toString("latin1") !== "PACK" ||
+          (version !== 2 && version !== 3)
+        ) {
           throw this.corrupt("pack header is not PACK v2/v3");
         }
         this.info.objects = this.packHeader.readUInt32BE(8);

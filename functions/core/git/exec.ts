@@ -41,7 +41,8 @@ export function startGit(
     child.once("error", (err) => reject(new GitError(`could not run git: ${err.message}`, { cause: err })));
     child.once("close", (code, signal) => {
       if (code === 0) return resolve();
-      const why = stderr.trim().split("\n").slice(-3).join(" / ") || (signal ? `killed by ${signal}` : "no message");
+      const why =
+        stderr.trim().split("\n").slice(-3).join(" / ") || (signal ? `killed by ${signal}` : "no message");
       reject(new GitError(`git ${args[0]} failed (exit ${code ?? signal}): ${why}`));
     });
   });
@@ -49,7 +50,10 @@ export function startGit(
 }
 
 /** Runs git to completion and returns its stdout as text. */
-export async function git(args: string[], options: { cwd?: string; env?: Record<string, string>; input?: string } = {}): Promise<string> {
+export async function git(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+): Promise<string> {
   const run = startGit(args, { ...options, stdin: options.input === undefined ? "ignore" : "pipe" });
   let stdout = "";
   run.child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));

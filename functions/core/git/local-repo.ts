@@ -42,7 +42,10 @@ export async function readRefs(repo: string): Promise<RefMap> {
 
 /** `git fsck`: full checks every object; connectivity-only checks every ref reaches whole history. */
 export async function fsck(repo: string, level: "full" | "connectivity"): Promise<void> {
-  const args = level === "full" ? ["fsck", "--full", "--strict", "--no-dangling"] : ["fsck", "--connectivity-only", "--no-dangling"];
+  const args =
+    level === "full"
+      ? ["fsck", "--full", "--strict", "--no-dangling"]
+      : ["fsck", "--connectivity-only", "--no-dangling"];
   await git(args, { env: { GIT_DIR: repo } });
 }
 
@@ -51,10 +54,14 @@ export function diffRefs(expected: RefMap, actual: RefMap): string | undefined {
   const problems: string[] = [];
   for (const [name, oid] of Object.entries(expected)) {
     if (actual[name] === undefined) problems.push(`${name} missing`);
-    else if (actual[name] !== oid) problems.push(`${name} is ${actual[name]!.slice(0, 12)}, expected ${oid.slice(0, 12)}`);
+    else if (actual[name] !== oid)
+      problems.push(`${name} is ${actual[name]!.slice(0, 12)}, expected ${oid.slice(0, 12)}`);
   }
-  for (const name of Object.keys(actual)) if (expected[name] === undefined) problems.push(`${name} unexpected`);
-  return problems.length ? problems.slice(0, 5).join("; ") + (problems.length > 5 ? ` (+${problems.length - 5} more)` : "") : undefined;
+  for (const name of Object.keys(actual))
+    if (expected[name] === undefined) problems.push(`${name} unexpected`);
+  return problems.length
+    ? problems.slice(0, 5).join("; ") + (problems.length > 5 ? ` (+${problems.length - 5} more)` : "")
+    : undefined;
 }
 
 /** Refs a push may write: GitHub refuses refs/pull/* (read-only) and hidden refs. */

@@ -10,7 +10,8 @@ const MAX_PKT = 65520;
 
 export function pktLine(text: string | Buffer): Buffer {
   const payload = typeof text === "string" ? Buffer.from(text, "utf8") : text;
-  if (payload.length + 4 > MAX_PKT) throw new RangeError(`pkt-line payload of ${payload.length} bytes is too long`);
+  if (payload.length + 4 > MAX_PKT)
+    throw new RangeError(`pkt-line payload of ${payload.length} bytes is too long`);
   return Buffer.concat([Buffer.from((payload.length + 4).toString(16).padStart(4, "0"), "ascii"), payload]);
 }
 
@@ -23,7 +24,10 @@ export class PktReader {
   private readonly source: AsyncIterator<Buffer>;
   private ended = false;
 
-  constructor(stream: Readable, private readonly describe: () => string = () => "") {
+  constructor(
+    stream: Readable,
+    private readonly describe: () => string = () => "",
+  ) {
     this.source = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
 
@@ -48,7 +52,9 @@ export class PktReader {
     const head = this.queue.take(4).toString("ascii");
     const length = Number.parseInt(head, 16);
     if (!/^[0-9a-f]{4}$/i.test(head) || Number.isNaN(length)) {
-      throw new GitError(`git server sent an invalid pkt-line header ${JSON.stringify(head)}${this.describe()}`);
+      throw new GitError(
+        `git server sent an invalid pkt-line header ${JSON.stringify(head)}${this.describe()}`,
+      );
     }
     if (length === 0) return { kind: "flush" };
     if (length === 1) return { kind: "delim" };

@@ -29,9 +29,12 @@ export function displayUrl(url: string): string {
 export async function connect(remote: GitRemote): Promise<UploadPackConnection> {
   if (/^https?:\/\//i.test(remote.url)) return connectHttp(remote);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(remote.url) && !remote.url.startsWith("file://")) {
-    throw new SourceError(`unsupported git URL scheme in ${displayUrl(remote.url)} (use a path, file:// or http(s)://)`, {
-      permanent: true,
-    });
+    throw new SourceError(
+      `unsupported git URL scheme in ${displayUrl(remote.url)} (use a path, file:// or http(s)://)`,
+      {
+        permanent: true,
+      },
+    );
   }
   return connectLocal(remote.url.startsWith("file://") ? fileURLToPath(remote.url) : remote.url);
 }
@@ -40,7 +43,9 @@ async function readAdvertisement(reader: PktReader, where: string): Promise<stri
   let lines = await reader.lines();
   if (lines[0]?.startsWith("# service=")) lines = await reader.lines();
   if (lines[0] !== "version 2") {
-    throw new SourceError(`${where} did not answer with git protocol v2 (got ${JSON.stringify(lines[0] ?? "")})`);
+    throw new SourceError(
+      `${where} did not answer with git protocol v2 (got ${JSON.stringify(lines[0] ?? "")})`,
+    );
   }
   return lines.slice(1);
 }
@@ -79,7 +84,12 @@ async function httpCall(remote: GitRemote, path: string, init: RequestInit): Pro
   try {
     response = await fetch(url, {
       ...init,
-      headers: { "Git-Protocol": "version=2", "User-Agent": "git/infinity-backup", ...remote.headers, ...init.headers },
+      headers: {
+        "Git-Protocol": "version=2",
+        "User-Agent": "git/infinity-backup",
+        ...remote.headers,
+        ...init.headers,
+      },
     });
   } catch (err) {
     throw new SourceError(`cannot reach ${displayUrl(base)}: ${(err as Error).message}`, { cause: err });

@@ -27,9 +27,12 @@ function commandRequest(conn: UploadPackConnection, command: string, args: strin
 function checkObjectFormat(conn: UploadPackConnection, where: string): void {
   const format = conn.capabilities.find((c) => c.startsWith("object-format="));
   if (format && format !== "object-format=sha1") {
-    throw new SourceError(`${where} uses ${format.slice(14)} object ids, which this version cannot back up yet`, {
-      permanent: true,
-    });
+    throw new SourceError(
+      `${where} uses ${format.slice(14)} object ids, which this version cannot back up yet`,
+      {
+        permanent: true,
+      },
+    );
   }
 }
 
@@ -38,7 +41,8 @@ async function listRefs(conn: UploadPackConnection): Promise<RemoteRefs> {
   const result: RemoteRefs = { refs: {} };
   for (const line of await reader.lines()) {
     const [oid, name, ...attributes] = line.split(" ");
-    if (!oid || !name || !/^[0-9a-f]{40}$/.test(oid)) throw new GitError(`unexpected ls-refs line ${JSON.stringify(line)}`);
+    if (!oid || !name || !/^[0-9a-f]{40}$/.test(oid))
+      throw new GitError(`unexpected ls-refs line ${JSON.stringify(line)}`);
     if (name === "HEAD") {
       const target = attributes.find((a) => a.startsWith("symref-target:"));
       if (target) result.head = target.slice("symref-target:".length);
@@ -76,7 +80,8 @@ async function* packData(reader: PktReader, onProgress?: (line: string) => void)
     const band = pkt.payload[0];
     if (band === 1) yield pkt.payload.subarray(1);
     else if (band === 2) onProgress?.(pkt.payload.subarray(1).toString("utf8").trim());
-    else if (band === 3) throw new GitError(`git server error: ${pkt.payload.subarray(1).toString("utf8").trim()}`);
+    else if (band === 3)
+      throw new GitError(`git server error: ${pkt.payload.subarray(1).toString("utf8").trim()}`);
     else throw new GitError(`git server sent unknown sideband ${band}`);
   }
 }
@@ -94,7 +99,11 @@ export interface FetchedPack {
  */
 export async function fetchPack(
   remote: GitRemote,
-  options: { skip?: (refs: RemoteRefs) => boolean; have?: string[]; onProgress?: (line: string) => void } = {},
+  options: {
+    skip?: (refs: RemoteRefs) => boolean;
+    have?: string[];
+    onProgress?: (line: string) => void;
+  } = {},
 ): Promise<FetchedPack> {
   const conn = await connect(remote);
   let handedOver = false;
@@ -103,7 +112,12 @@ export async function fetchPack(
     const refs = await listRefs(conn);
     const wants = [...new Set(Object.values(refs.refs))].sort();
     if (wants.length === 0 || options.skip?.(refs)) return { refs };
-    const args = ["ofs-delta", ...wants.map((w) => `want ${w}`), ...(options.have ?? []).map((h) => `have ${h}`), "done"];
+    const args = [
+      "ofs-delta",
+      ...wants.map((w) => `want ${w}`),
+      ...(options.have ?? []).map((h) => `have ${h}`),
+      "done",
+    ];
     const reader = await conn.request(commandRequest(conn, "fetch", args));
     const stream = Readable.from(packData(reader, options.onProgress), { objectMode: false });
     stream.once("close", () => void conn.close());

@@ -49,7 +49,9 @@ describe("streaming AEAD round trip", () => {
     const plain = randomBytes(size);
     const cipher = await encrypt(plain);
     const lastSegmentPlain =
-      size <= FIRST_SEGMENT_PLAINTEXT ? size : (size - FIRST_SEGMENT_PLAINTEXT) - (segments - 2) * SEGMENT_PLAINTEXT;
+      size <= FIRST_SEGMENT_PLAINTEXT
+        ? size
+        : size - FIRST_SEGMENT_PLAINTEXT - (segments - 2) * SEGMENT_PLAINTEXT;
     expect(cipher.length).toBe(STREAM_HEADER_SIZE + size + segments * TAG_SIZE);
     expect(lastSegmentPlain).toBeGreaterThanOrEqual(0);
     expect((await decrypt(cipher)).equals(plain)).toBe(true);
@@ -125,6 +127,11 @@ describe("streaming AEAD detects damage", () => {
   it("a wrong key or other associated data fails segment 0", async () => {
     const cipher = await cipherPromise;
     await expectCorrupt(cipher, /^segment 0 failed authentication \(wrong key/, randomBytes(32));
-    await expectCorrupt(cipher, /^segment 0 failed authentication \(wrong key/, key, Buffer.from("other header"));
+    await expectCorrupt(
+      cipher,
+      /^segment 0 failed authentication \(wrong key/,
+      key,
+      Buffer.from("other header"),
+    );
   });
 });
