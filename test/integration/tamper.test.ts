@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SEGMENT_SIZE, STREAM_HEADER_SIZE } from "../../functions/core/archive/streaming-aead.js";
+import { DeadlineError } from "../../functions/core/errors.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import type { BlobStore } from "../../functions/core/ports.js";
 import { restoreRepo } from "../../functions/core/restore.js";
@@ -172,5 +173,26 @@ describe("a snapshot that fails midway leaves nothing committed", () => {
     expect(keys).toEqual([snapshot.objectKey]);
     const audit = await readFile(join(ws.dir, "data", "audit.jsonl"), "utf8");
     expect(audit).toMatch(/"action":"snapshot.failed".*mid-upload/);
+  });
+
+  it("a snapshot stopped by its deadline commits nothing and says why", async () => {
+    const source = join(scratch, "source.git");
+    await pushCommit(source, "main", "late.txt", randomBytes(1024 * 1024).toString("base64"));
+    const before = await app.index.list("acme/app");
+    const error = await snapshotRepo(
+      app,
+      "acme/app",
+      { url: source },
+      { actor, signal: AbortSignal.abort("time limit") },
+    ).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(error).toBeInstanceOf(DeadlineError);
+    expect((error as Error).message).toMatch(/stopped: time limit; nothing was committed/);
+    expect(await app.index.list("acme/app")).toEqual(before);
+    const keys: string[] = [];
+    for await (const blob of app.store.list("repos/acme/app/")) keys.push(blob.key);
+    expect(keys).toEqual(before.map((s) => s.objectKey).sort());
   });
 });
