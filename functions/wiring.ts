@@ -154,6 +154,7 @@ export async function cloudAppFromEnv(
       largeRepoBytes: e.LARGE_REPO_BYTES,
       snapshotDeadlineMs: e.SNAPSHOT_DEADLINE_SECONDS * 1000,
       policy: applyRetentionEnv(DEFAULT_RETENTION_POLICY, env),
+      incremental: e.INCREMENTAL_SNAPSHOTS ? { maxChain: e.MAX_CHAIN, fullEveryMs: 20 * 3600 * 1000 } : false, // the daily sweep is always a full one
     },
     ...(github
       ? {

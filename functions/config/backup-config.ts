@@ -41,6 +41,20 @@ export const backupConfigSchema = z.strictObject({
     })
     .default({ dataDir: ".infinity-backup" }),
   sources: z.array(sourceSchema).default([]),
+  snapshots: z
+    .strictObject({
+      /** After the first full snapshot, store only what changed (a chain), within the limits below. */
+      incremental: z.boolean().default(true),
+      /** At most this many incrementals after a full snapshot. */
+      maxChain: z.number().int().min(1).max(500).default(48),
+      /** A full snapshot at least this often (20 h: each daily backup starts a new chain). */
+      fullEveryHours: z
+        .number()
+        .positive()
+        .max(24 * 31)
+        .default(20),
+    })
+    .default({ incremental: true, maxChain: 48, fullEveryHours: 20 }),
   verify: z
     .strictObject({
       afterBackup: z.boolean().default(true),
@@ -73,4 +87,10 @@ export function applyEnvironment(config: BackupConfig, env: NodeJS.ProcessEnv): 
     names.add(source.name);
   }
   return out;
+}
+
+/** The incremental policy the config asks for, in the shape the use cases take. */
+export function incrementalPolicy(config: BackupConfig): { maxChain: number; fullEveryMs: number } | false {
+  const s = config.snapshots;
+  return s.incremental ? { maxChain: s.maxChain, fullEveryMs: s.fullEveryHours * 3600 * 1000 } : false;
 }

@@ -26,6 +26,9 @@ export const cloudEnvSchema = z.object({
   PRUNE_TOPIC: z.string().min(1).default("prune-requests"),
   VERIFY_BACKUPS: bool.default(true),
   VERIFY_LEVEL: z.enum(["quick", "deep"]).default("deep"),
+  /** Pushes make incremental snapshots on top of the day's full one. */
+  INCREMENTAL_SNAPSHOTS: bool.default(true),
+  MAX_CHAIN: positiveInt.default(96),
   /** 2 GiB: a function's /tmp is memory, and a bigger pack takes longer than the time limit allows. */
   LARGE_REPO_BYTES: positiveInt.default(2 * 1024 ** 3),
   /** 540 s is the event-driven function limit; stop a minute earlier so nothing is cut mid-commit. */

@@ -4,6 +4,7 @@ import type { Deps, ProgressListener } from "./deps.js";
 import { describeError, UserInputError } from "./errors.js";
 import type { SourceRepo, VerifyLevel } from "./model.js";
 import type { SourceHost } from "./ports.js";
+import type { IncrementalPolicy } from "./chain.js";
 import { snapshotRepo, type SnapshotOutcome } from "./snapshot.js";
 import { verifySnapshot, type VerifyOutcome } from "./verify.js";
 
@@ -20,6 +21,8 @@ export interface BackupAllOptions {
   /** Only these repos (by name); all when absent. Unknown names are an error before any work. */
   only?: string[];
   verify?: VerifyLevel | false;
+  /** Build on the latest snapshot where allowed (see chain.ts); absent: always full. */
+  incremental?: IncrementalPolicy | false;
   onProgress?: ProgressListener;
   onRepoStart?: (repo: SourceRepo, index: number, total: number) => void;
   onRepoDone?: (result: RepoResult, index: number, total: number) => void;
@@ -52,6 +55,7 @@ export async function backupAll(
       result.snapshot = await snapshotRepo(deps, repo.name, await sources.gitRemote(repo), {
         actor: options.actor,
         onProgress: options.onProgress,
+        incremental: options.incremental ?? false,
       });
       const unverified = result.snapshot.outcome === "created" || !result.snapshot.snapshot.verification;
       if (options.verify && unverified) {

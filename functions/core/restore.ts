@@ -5,16 +5,17 @@ import { createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Deps, ProgressListener } from "./deps.js";
 import { ArchiveCorruptError, ConflictError, NotFoundError } from "./errors.js";
-import { pushableRefs, pushRefs } from "./git/local-repo.js";
-import { initBare } from "./git/local-repo.js";
+import { bundleOf, pushableRefs, pushRefs } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
 import type { BlobStore, GitRemote } from "./ports.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
+import { snapshotChain, unpackChain } from "./chain.js";
 import { displayUrl } from "./git/transport.js";
-import { BUNDLE_PATH, finishRepository, unpackBundle } from "./unpack.js";
+import { BUNDLE_PATH, finishRepository } from "./unpack.js";
 
 export type RestoreTarget =
   | { kind: "path"; path: string }
@@ -67,30 +68,53 @@ async function assertFree(path: string): Promise<void> {
     );
 }
 
-/** Decrypts the snapshot into a new bare repository at `dir` (which must not exist). */
+/** Decrypts the snapshot (and, for an incremental, its chain) into a new bare repository at `dir`. */
 async function restoreInto(
   deps: Deps,
   snapshot: Snapshot,
   dir: string,
   onBytes: (n: number) => void,
 ): Promise<number> {
-  let sawBundle = false;
-  const { bytes } = await readSnapshotArchive(
-    deps,
-    snapshot,
-    async (path, body) => {
-      if (path !== BUNDLE_PATH) return void body.resume();
-      sawBundle = true;
-      await unpackBundle(dir, body, snapshot);
-    },
-    onBytes,
-  );
-  if (!sawBundle) {
-    if (Object.keys(snapshot.refs).length) throw new ArchiveCorruptError(`archive has no ${BUNDLE_PATH}`);
-    await initBare(dir);
-  }
+  const bytes = await unpackChain(deps, await snapshotChain(deps.index, snapshot), dir, onBytes);
   await finishRepository(dir, snapshot, "connectivity");
   return bytes;
+}
+
+/**
+ * Hands the snapshot's plain git bundle to `consume`. A full snapshot's bundle streams straight
+ * out of the archive; an incremental one is rebuilt whole (chain into a scratch repository, then
+ * `git bundle create --all`), so the result never needs another bundle to be usable.
+ */
+async function withBundle(
+  deps: Deps,
+  snapshot: Snapshot,
+  onBytes: (n: number) => void,
+  consume: (bundle: Readable) => Promise<unknown>,
+): Promise<number> {
+  if (snapshot.kind === "full") {
+    let consumed = false;
+    const { bytes } = await readSnapshotArchive(
+      deps,
+      snapshot,
+      async (name, body) => {
+        if (name !== BUNDLE_PATH) return void body.resume();
+        consumed = true;
+        await consume(body);
+      },
+      onBytes,
+    );
+    if (!consumed)
+      throw new ArchiveCorruptError(`archive has no ${BUNDLE_PATH} (the repository had no refs)`);
+    return bytes;
+  }
+  const scratch = await mkdtemp(join(tmpdir(), "infinity-bundle-"));
+  try {
+    const bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes);
+    await consume(bundleOf(join(scratch, "repo.git")));
+    return bytes;
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 async function writeBundleFile(
@@ -101,14 +125,8 @@ async function writeBundleFile(
 ): Promise<number> {
   const partial = `${path}.partial`;
   try {
-    const { bytes } = await readSnapshotArchive(
-      deps,
-      snapshot,
-      async (name, body) =>
-        name === BUNDLE_PATH
-          ? pipeline(body, createWriteStream(partial, { flags: "wx" }))
-          : void body.resume(),
-      onBytes,
+    const bytes = await withBundle(deps, snapshot, onBytes, (body) =>
+      pipeline(body, createWriteStream(partial, { flags: "wx" })),
     );
     await rename(partial, path);
     return bytes;
@@ -118,7 +136,7 @@ async function writeBundleFile(
   }
 }
 
-/** Streams the decrypted bundle into `store` (put is atomic: a failed read leaves no object). */
+/** Streams the bundle into `store` (put is atomic: a failed read leaves no object). */
 async function writeBundleToStore(
   deps: Deps,
   snapshot: Snapshot,
@@ -128,19 +146,9 @@ async function writeBundleToStore(
 ): Promise<number> {
   if (await store.stat(key))
     throw new ConflictError(`restore target ${key} already exists (restore never overwrites)`);
-  let upload: Promise<unknown> | undefined;
-  const { bytes } = await readSnapshotArchive(
-    deps,
-    snapshot,
-    async (name, body) => {
-      if (name !== BUNDLE_PATH) return void body.resume();
-      upload = store.put(key, body, { metadata: { repo: snapshot.repo, snapshotId: snapshot.id } });
-      await upload;
-    },
-    onBytes,
+  return withBundle(deps, snapshot, onBytes, (body) =>
+    store.put(key, body, { metadata: { repo: snapshot.repo, snapshotId: snapshot.id } }),
   );
-  if (!upload) throw new ArchiveCorruptError(`archive has no ${BUNDLE_PATH} (the repository had no refs)`);
-  return bytes;
 }
 
 export async function restoreRepo(

@@ -11,6 +11,7 @@ import { fetchPack, type RemoteRefs } from "./git/upload-pack.js";
 import { archiveKey, assertRepoName, newSnapshotId } from "./ids.js";
 import type { RefMap, Snapshot } from "./model.js";
 import type { GitRemote } from "./ports.js";
+import { chooseParent, type IncrementalPolicy } from "./chain.js";
 
 export interface SnapshotOutcome {
   repo: string;
@@ -25,6 +26,8 @@ export interface SnapshotOptions {
   onProgress?: ProgressListener;
   /** How long the repo's lease lasts; a crashed run frees it after this. */
   leaseMs?: number;
+  /** Build on the latest snapshot when this policy allows; false or absent: always full. */
+  incremental?: IncrementalPolicy | false;
   /** Aborting stops the snapshot and commits nothing (a function about to hit its time limit). */
   signal?: AbortSignal;
 }
@@ -50,7 +53,9 @@ export async function snapshotRepo(
     const isUnchanged = (refs: RemoteRefs) =>
       latest !== undefined && sameRefs(latest.refs, refs.refs) && latest.head === refs.head;
     options.onProgress?.({ repo, phase: "listing", bytes: 0 });
-    const fetched = await fetchPack(remote, { skip: isUnchanged });
+    const parent = await chooseParent(deps.index, latest, started, options.incremental ?? false);
+    const have = parent ? [...new Set(Object.values(parent.refs))].sort() : undefined;
+    const fetched = await fetchPack(remote, { skip: isUnchanged, ...(have ? { have } : {}) });
     if (latest && isUnchanged(fetched.refs)) {
       fetched.pack?.destroy();
       await deps.index.confirm(repo, latest.id, started.toISOString());
@@ -66,7 +71,14 @@ export async function snapshotRepo(
     }
     const snapshot = await writeSnapshot(
       deps,
-      { repo, id, takenAt: started, fetched: fetched.refs, pack: fetched.pack },
+      {
+        repo,
+        id,
+        takenAt: started,
+        fetched: fetched.refs,
+        pack: fetched.pack,
+        parent: Object.keys(fetched.refs.refs).length ? parent : undefined,
+      },
       options,
     );
     await deps.audit.record({
@@ -102,16 +114,23 @@ interface SnapshotInput {
   takenAt: Date;
   fetched: RemoteRefs;
   pack?: Readable;
+  /** Set for an incremental snapshot: the pack holds only what this one lacks. */
+  parent?: Snapshot;
 }
 
 async function writeSnapshot(deps: Deps, input: SnapshotInput, options: SnapshotOptions): Promise<Snapshot> {
-  const { repo, id, takenAt, fetched } = input;
+  const { repo, id, takenAt, fetched, parent } = input;
+  const kind = parent ? "incremental" : "full";
+  // An incremental bundle names its parent's ref tips as prerequisites (gitformat-bundle).
+  const prerequisites = parent ? [...new Set(Object.values(parent.refs))].sort() : [];
   const dataKey = randomBytes(32);
   try {
     const wrapped = await deps.keys.wrap(dataKey);
     const objectKey = archiveKey(repo, takenAt, id);
     let bundleBytes = 0;
-    const files = input.pack ? [{ path: "git/repo.bundle", open: () => asBundle(fetched, input.pack!) }] : []; // a repository with no refs has no bundle
+    const files = input.pack
+      ? [{ path: "git/repo.bundle", open: () => asBundle(fetched, input.pack!, prerequisites) }]
+      : []; // a repository with no refs has no bundle
     const archive = writeArchive({
       header: {
         aead: "AES256_GCM_HKDF_1MB",
@@ -127,10 +146,10 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
         snapshotId: id,
         repo,
         takenAt: takenAt.toISOString(),
-        kind: "full",
+        kind,
         refs: fetched.refs,
         head: fetched.head,
-        prerequisites: [],
+        prerequisites,
       },
       files,
       onBytes: (n) => {
@@ -158,7 +177,8 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       id,
       repo,
       takenAt: takenAt.toISOString(),
-      kind: "full",
+      kind,
+      ...(parent ? { parentId: parent.id } : {}),
       refs: fetched.refs,
       ...(fetched.head ? { head: fetched.head } : {}),
       objectKey,
@@ -182,11 +202,11 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
 }
 
 /** The bundle: its header, then the pack as it arrives, checked (header, trailer) on the way. */
-function asBundle(refs: RemoteRefs, pack: Readable): Readable {
+function asBundle(refs: RemoteRefs, pack: Readable, prerequisites: string[]): Readable {
   const check = new BundleCheck("git/repo.bundle", true);
   const source = Readable.from(
     (async function* () {
-      yield bundleHeader(refs.refs, refs.head);
+      yield bundleHeader(refs.refs, refs.head, prerequisites);
       yield* pack;
     })(),
   );

@@ -3,14 +3,13 @@
 import type { Readable } from "node:stream";
 import { ArchiveCorruptError } from "./errors.js";
 import { BundleCheck } from "./git/bundle.js";
-import { diffRefs, fsck, indexPack, initBare, readRefs, setRefs } from "./git/local-repo.js";
+import { diffRefs, fsck, indexPack, readRefs, setRefs } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
 
 export const BUNDLE_PATH = "git/repo.bundle";
 
-/** Unbundles into `repo` (created here), sets the snapshot's refs and HEAD, and checks them. */
+/** Adds a bundle's objects to the bare repository `repo`, checking the bundle's refs on the way. */
 export async function unpackBundle(repo: string, bundle: Readable, snapshot: Snapshot): Promise<void> {
-  await initBare(repo);
   const check = new BundleCheck(BUNDLE_PATH);
   bundle.on("error", (err) => check.destroy(err));
   await indexPack(repo, bundle.pipe(check));

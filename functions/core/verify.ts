@@ -12,6 +12,7 @@ import { BundleCheck } from "./git/bundle.js";
 import { diffRefs } from "./git/local-repo.js";
 import type { Snapshot, Verification, VerifyLevel } from "./model.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
+import { snapshotChain, unpackChain } from "./chain.js";
 import { BUNDLE_PATH, finishRepository, unpackBundle } from "./unpack.js";
 
 export interface VerifyOutcome {
@@ -50,6 +51,8 @@ async function checkArchive(
   let sawBundle = false;
   let bytes = 0;
   try {
+    // Deep checks an incremental snapshot on top of its parents, as a restore would read it.
+    if (repoDir) await unpackChain(deps, (await snapshotChain(deps.index, snapshot)).slice(0, -1), repoDir);
     const { manifest } = await readSnapshotArchive(
       deps,
       snapshot,

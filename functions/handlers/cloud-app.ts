@@ -4,6 +4,7 @@ import type { Deps } from "../core/deps.js";
 import type { VerifyLevel } from "../core/model.js";
 import type { BlobStore, GitRemote, Publisher, SourceHost } from "../core/ports.js";
 import type { RetentionPolicy } from "../core/retention-policy.js";
+import type { IncrementalPolicy } from "../core/chain.js";
 
 export interface CloudSettings {
   /** Verify each new snapshot (VERIFY_BACKUPS), and how deeply. */
@@ -13,6 +14,8 @@ export interface CloudSettings {
   /** Stop a snapshot this long after the function started (before the platform kills it). */
   snapshotDeadlineMs: number;
   policy: RetentionPolicy;
+  /** Incremental snapshots after a full one (INCREMENTAL_SNAPSHOTS), or always full. */
+  incremental: IncrementalPolicy | false;
 }
 
 export interface CloudApp extends Deps {

@@ -1,9 +1,14 @@
 // backupHealth (HTTP, IAM-protected): per repository freshness, last verification verdict and
-// problems. Each stale repository is also logged as event "stale_repo" for the alert policy.
+// problems, and what the archives take up and cost (`storage`, from the index alone: this function
+// may not read the bucket). Each stale repository is also logged as event "stale_repo" for the alert.
 import type { Request, Response } from "@google-cloud/functions-framework";
+import { DEFAULT_PRICING } from "../config/pricing.js";
+import { describeError } from "../core/errors.js";
 import { repoHealth } from "../core/health.js";
+import type { Snapshot } from "../core/model.js";
+import { storageReport } from "../core/storage-report.js";
 import { log } from "../log.js";
-import type { AppProvider } from "./cloud-app.js";
+import type { AppProvider, CloudApp } from "./cloud-app.js";
 import { answer } from "./http.js";
 
 export function healthHandler(getApp: AppProvider) {
@@ -13,9 +18,8 @@ export function healthHandler(getApp: AppProvider) {
       const now = app.clock.now();
       const listed = (await app.sources.listRepos()).map((r) => r.name);
       const repos = [...new Set([...listed, ...(await app.index.repos())])].sort();
-      const health = await Promise.all(
-        repos.map(async (repo) => repoHealth(repo, await app.index.list(repo), now)),
-      );
+      const snapshots = await Promise.all(repos.map((repo) => app.index.list(repo)));
+      const health = repos.map((repo, i) => repoHealth(repo, snapshots[i]!, now));
       for (const h of health.filter((h) =>
         h.problems.some((p) => p.startsWith("stale") || p === "no snapshot"),
       )) {
@@ -39,7 +43,32 @@ export function healthHandler(getApp: AppProvider) {
               verification: latest.verification,
             },
           })),
+          storage: storage(app, snapshots, now),
         },
       };
     });
+}
+
+/**
+ * Bytes per retention tier and expected storage class, the monthly estimate and the year ahead, at
+ * the built-in list prices (config/pricing.yaml is not deployed with the functions). A failure here
+ * is reported in the field and logged: it must not hide the freshness answer.
+ */
+export function storage(app: Pick<CloudApp, "settings">, snapshots: Snapshot[][], now: Date) {
+  const { currency, location, asOf } = DEFAULT_PRICING;
+  try {
+    const report = storageReport({
+      repos: snapshots,
+      policy: app.settings.policy,
+      prices: DEFAULT_PRICING,
+      now,
+      newObjectClass: "STANDARD",
+    });
+    return { ...report, pricing: { source: "built-in list prices", currency, location, asOf } };
+  } catch (err) {
+    log("ERROR", `backupHealth storage report failed: ${describeError(err)}`, {
+      event: "storage_report_failed",
+    });
+    return { error: describeError(err) };
+  }
 }

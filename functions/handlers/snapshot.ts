@@ -22,7 +22,11 @@ export async function runSnapshotRequest(
     repo.url = listed.url;
   }
   const signal = AbortSignal.timeout(deadlineMs);
-  const outcome = await snapshotRepo(app, request.repo, await app.sources.gitRemote(repo), { actor, signal });
+  const outcome = await snapshotRepo(app, request.repo, await app.sources.gitRemote(repo), {
+    actor,
+    signal,
+    incremental: app.settings.incremental,
+  });
   const s = outcome.snapshot;
   log("INFO", `snapshot ${outcome.outcome}: ${s.repo} ${s.id}`, {
     event: `snapshot_${outcome.outcome}`,

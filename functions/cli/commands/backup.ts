@@ -1,5 +1,6 @@
 // `infinity-backup backup`: snapshot every configured repository (or --repo ones), verify each
 // new snapshot, print a summary; exit 1 if any repository failed.
+import { incrementalPolicy } from "../../config/backup-config.js";
 import { backupAll, type RepoResult } from "../../core/backup-all.js";
 import { bytes, duration, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -26,6 +27,7 @@ export async function backupCommand(ctx: Context): Promise<number> {
   const verify = options.verify && app.config.verify.afterBackup ? level : false;
   const results = await backupAll(app, app.sources, {
     actor: ctx.actor,
+    incremental: incrementalPolicy(app.config),
     only: options.repo,
     verify,
     onProgress: (p) => progress.update(p),

@@ -4,6 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { incrementalPolicy } from "../../config/backup-config.js";
 import { backupAll } from "../../core/backup-all.js";
 import { fsck, readRefs, diffRefs } from "../../core/git/local-repo.js";
 import { restoreRepo } from "../../core/restore.js";
@@ -27,6 +28,7 @@ export async function demoCommand(ctx: Context): Promise<number> {
   );
   const results = await backupAll(app, app.sources, {
     actor: ctx.actor,
+    incremental: incrementalPolicy(app.config),
     verify: app.config.verify.level,
     onProgress: (p) => progress.update(p),
     onRepoStart: (_r, i, total) => (progress.prefix = `[${i + 1}/${total}] `),

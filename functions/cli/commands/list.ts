@@ -23,10 +23,11 @@ export async function listCommand(ctx: Context): Promise<number> {
   const now = app.clock.now();
   ctx.print(
     table(
-      ["repository", "snapshot", "taken", "last seen unchanged", ">refs", ">size", "verified"],
+      ["repository", "snapshot", "kind", "taken", "last seen unchanged", ">refs", ">size", "verified"],
       snapshots.map((s) => [
         s.repo,
         s.id,
+        s.kind === "full" ? "full" : `incr. of …${s.parentId?.slice(-8)}`,
         s.takenAt,
         s.confirmedAt === s.takenAt ? "-" : age(s.confirmedAt, now),
         String(Object.keys(s.refs).length),

@@ -1,7 +1,7 @@
 // Operations on a bare repository on local disk: filling it from a pack, setting exact refs,
 // and checking it. Used by deep verification and by restore.
 import { pipeline } from "node:stream/promises";
-import type { Readable } from "node:stream";
+import { PassThrough, type Readable } from "node:stream";
 import { GitError } from "../errors.js";
 import type { RefMap } from "../model.js";
 import type { GitRemote } from "../ports.js";
@@ -62,6 +62,20 @@ export function diffRefs(expected: RefMap, actual: RefMap): string | undefined {
   return problems.length
     ? problems.slice(0, 5).join("; ") + (problems.length > 5 ? ` (+${problems.length - 5} more)` : "")
     : undefined;
+}
+
+/** The repository as one plain bundle (every ref and HEAD), streamed from `git bundle create`. */
+export function bundleOf(repo: string): Readable {
+  const run = startGit(["bundle", "create", "--quiet", "-", "--all"], { env: { GIT_DIR: repo } });
+  // The stream ends only once git has exited 0: a failed git never passes for a short, whole bundle.
+  const out = new PassThrough();
+  pipeline(run.child.stdout!, out, { end: false })
+    .then(() => run.done)
+    .then(
+      () => out.end(),
+      (err: Error) => out.destroy(err),
+    );
+  return out;
 }
 
 /** Refs a push may write: GitHub refuses refs/pull/* (read-only) and hidden refs. */

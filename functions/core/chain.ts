@@ -1,0 +1,101 @@
+// Incremental snapshots form chains: a full snapshot, then incrementals that each hold only the
+// objects their parent lacked. Reading one means reading its chain, oldest first, into one repo.
+import type { Deps } from "./deps.js";
+import { ArchiveCorruptError } from "./errors.js";
+import { initBare } from "./git/local-repo.js";
+import type { Snapshot } from "./model.js";
+import type { SnapshotIndex } from "./ports.js";
+import { readSnapshotArchive } from "./read-snapshot.js";
+import { BUNDLE_PATH, unpackBundle } from "./unpack.js";
+
+/** Longest chain ever followed: a guard against a cycle in damaged index records. */
+const MAX_CHAIN = 1000;
+
+/** The snapshot's chain, full snapshot first, the snapshot itself last. */
+export async function snapshotChain(
+  index: Pick<SnapshotIndex, "get">,
+  snapshot: Snapshot,
+): Promise<Snapshot[]> {
+  const chain = [snapshot];
+  for (let s = snapshot; s.kind === "incremental";) {
+    if (!s.parentId)
+      throw new ArchiveCorruptError(`incremental snapshot ${s.id} of ${s.repo} names no parent`);
+    const parent = await index.get(s.repo, s.parentId);
+    if (!parent) {
+      throw new ArchiveCorruptError(
+        `snapshot ${s.id} of ${s.repo} builds on ${s.parentId}, which is not in the index`,
+      );
+    }
+    if (chain.length >= MAX_CHAIN)
+      throw new ArchiveCorruptError(`snapshot chain of ${snapshot.id} is longer than ${MAX_CHAIN}`);
+    chain.unshift(parent);
+    s = parent;
+  }
+  return chain;
+}
+
+/**
+ * Decrypts every archive of the chain into a new bare repository at `dir` (refs not yet set).
+ * Each archive is checked on the way (segments, manifest, bundle refs). Returns bytes read.
+ */
+export async function unpackChain(
+  deps: Pick<Deps, "store" | "keys">,
+  chain: Snapshot[],
+  dir: string,
+  onBytes?: (n: number) => void,
+): Promise<number> {
+  let total = 0;
+  await initBare(dir);
+  for (const snapshot of chain) {
+    let sawBundle = false;
+    const { bytes } = await readSnapshotArchive(
+      deps,
+      snapshot,
+      async (path, body) => {
+        if (path !== BUNDLE_PATH) return void body.resume();
+        sawBundle = true;
+        await unpackBundle(dir, body, snapshot);
+      },
+      onBytes,
+    );
+    if (!sawBundle && Object.keys(snapshot.refs).length && snapshot.kind === "full") {
+      throw new ArchiveCorruptError(`archive of ${snapshot.id} has no ${BUNDLE_PATH}`);
+    }
+    total += bytes;
+  }
+  return total;
+}
+
+/** When a snapshot may build on the latest one instead of storing everything again. */
+export interface IncrementalPolicy {
+  /** At most this many incrementals after a full snapshot (bounds restore work). */
+  maxChain: number;
+  /** A full snapshot at least this often (bounds how much one damaged archive can affect). */
+  fullEveryMs: number;
+}
+
+export const DEFAULT_INCREMENTAL: IncrementalPolicy = { maxChain: 48, fullEveryMs: 24 * 3600 * 1000 };
+
+/**
+ * The snapshot a new one may build on: the latest, unless incrementals are off, it failed
+ * verification, its chain is full or old, or any link is missing from the index.
+ */
+export async function chooseParent(
+  index: Pick<SnapshotIndex, "get">,
+  latest: Snapshot | undefined,
+  now: Date,
+  policy: IncrementalPolicy | false,
+): Promise<Snapshot | undefined> {
+  if (!policy || !latest || latest.verification?.verdict === "failed") return undefined;
+  if (Object.keys(latest.refs).length === 0) return undefined;
+  let chain: Snapshot[];
+  try {
+    chain = await snapshotChain(index, latest);
+  } catch {
+    return undefined; // a broken chain is never extended: start a new full snapshot
+  }
+  if (chain.length > policy.maxChain) return undefined;
+  if (chain.some((s) => s.verification?.verdict === "failed")) return undefined;
+  if (now.getTime() - Date.parse(chain[0]!.takenAt) >= policy.fullEveryMs) return undefined;
+  return latest;
+}
