@@ -111,6 +111,8 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
     const byRepo = Object.fromEntries(body.repos.map((r: { repo: string }) => [r.repo, r]));
     for (const name of REPOS) expect(byRepo[name]).toMatchObject({ verified: true, problems: [] });
     expect(byRepo["acme/api-restored"].problems).toEqual(["no snapshot"]);
+    expect(body.storage).toBeDefined();
+    expect(JSON.stringify(body.storage)).toMatch(/STANDARD|expectedClass/);
     expect(
       logs.some((line) => line.includes('"event":"stale_repo"') && line.includes("acme/api-restored")),
     ).toBe(true);

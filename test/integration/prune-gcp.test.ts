@@ -34,13 +34,7 @@ import type {
   PutOptions,
 } from "../../functions/core/ports.js";
 import { firestoreClient, storageClient, uniqueName } from "../helpers/emulators.js";
-import {
-  listAll,
-  type AuditRecord,
-  type ManualClock,
-  type PruneBackend,
-  type PruneFixture,
-} from "./prune-scenario.js";
+import { listAll, type ManualClock, type PruneBackend, type PruneFixture } from "./prune-scenario.js";
 import { pruneSuite } from "./prune-suite.js";
 
 /** GcsBlobStore with the two stand-ins the header describes: class by metadata patch, createdAt on the clock. */
