@@ -1,13 +1,6 @@
-// Registers every Cloud Function with the Functions Framework. Handlers are thin; the app (the
-// adapters for this deployment) is built once per instance, on first use, by wiring.ts.
-import * as functions from "@google-cloud/functions-framework";
-import { healthHandler } from "./handlers/health.js";
-import { pruneHandler } from "./handlers/prune.js";
-import { restoreHandler } from "./handlers/restore.js";
-import { snapshotHandler } from "./handlers/snapshot.js";
-import { sweepHandler } from "./handlers/sweep.js";
-import { verifyHandler } from "./handlers/verify.js";
-import { webhookHandler } from "./handlers/webhook.js";
+// Entry of the Cloud Functions deployment: registers every function. The app (the adapters for
+// this deployment) is built once per instance, on first use, from the environment.
+import { registerFunctions } from "./register.js";
 import { cloudAppFromEnv, type CloudApp } from "./wiring.js";
 
 let app: Promise<CloudApp> | undefined;
@@ -19,13 +12,4 @@ const getApp = (): Promise<CloudApp> => {
   return app;
 };
 
-functions.cloudEvent("sweep", sweepHandler(getApp));
-functions.cloudEvent("snapshotRepo", snapshotHandler(getApp));
-functions.cloudEvent("verifySnapshot", verifyHandler(getApp));
-functions.cloudEvent("pruneSnapshots", pruneHandler(getApp));
-functions.http("restoreRepo", restoreHandler(getApp));
-functions.http("backupHealth", healthHandler(getApp));
-functions.http(
-  "githubWebhook",
-  webhookHandler(getApp, () => process.env.GITHUB_WEBHOOK_SECRET ?? ""),
-);
+registerFunctions(getApp, () => process.env.GITHUB_WEBHOOK_SECRET ?? "");

@@ -8,18 +8,11 @@ import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import * as functions from "@google-cloud/functions-framework";
 import { getTestServer } from "@google-cloud/functions-framework/testing";
 import { Firestore } from "@google-cloud/firestore";
 import { v1, type PubSub } from "@google-cloud/pubsub";
 import * as grpc from "@grpc/grpc-js";
-import { healthHandler } from "../../functions/handlers/health.js";
-import { pruneHandler } from "../../functions/handlers/prune.js";
-import { restoreHandler } from "../../functions/handlers/restore.js";
-import { snapshotHandler } from "../../functions/handlers/snapshot.js";
-import { sweepHandler } from "../../functions/handlers/sweep.js";
-import { verifyHandler } from "../../functions/handlers/verify.js";
-import { webhookHandler } from "../../functions/handlers/webhook.js";
+import { FUNCTION_NAMES, registerFunctions } from "../../functions/register.js";
 import { cloudAppFromEnv, type CloudApp, type CloudOverrides } from "../../functions/wiring.js";
 import {
   emulators,
@@ -57,16 +50,6 @@ export interface CloudStack {
   signedPush(repo: string): Promise<Response>;
   close(): Promise<void>;
 }
-
-const FUNCTIONS = [
-  "sweep",
-  "snapshotRepo",
-  "verifySnapshot",
-  "pruneSnapshots",
-  "restoreRepo",
-  "backupHealth",
-  "githubWebhook",
-];
 
 export async function startCloudStack(options: { largeRepoBytes?: number } = {}): Promise<CloudStack> {
   const { projectId, pubsubHost } = emulators();
@@ -132,18 +115,9 @@ export async function startCloudStack(options: { largeRepoBytes?: number } = {})
   };
   let app: Promise<CloudApp> | undefined;
   const getApp = () => (app ??= cloudAppFromEnv(env, overrides));
-  functions.cloudEvent("sweep", sweepHandler(getApp));
-  functions.cloudEvent("snapshotRepo", snapshotHandler(getApp));
-  functions.cloudEvent("verifySnapshot", verifyHandler(getApp));
-  functions.cloudEvent("pruneSnapshots", pruneHandler(getApp));
-  functions.http("restoreRepo", restoreHandler(getApp));
-  functions.http("backupHealth", healthHandler(getApp));
-  functions.http(
-    "githubWebhook",
-    webhookHandler(getApp, () => WEBHOOK_SECRET),
-  );
+  registerFunctions(getApp, () => WEBHOOK_SECRET);
   const servers = new Map<string, Server>();
-  for (const fn of FUNCTIONS) {
+  for (const fn of FUNCTION_NAMES) {
     const server = getTestServer(fn);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     servers.set(fn, server);
