@@ -188,13 +188,9 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       keyRef: wrapped.keyRef,
       confirmedAt: takenAt.toISOString(),
     };
-    try {
-      await deps.index.commit(snapshot);
-    } catch (err) {
-      // Not committed means not a backup: remove the object now rather than leave an orphan.
-      await deps.store.delete(objectKey).catch(() => undefined);
-      throw err;
-    }
+    // If this fails the object stays: the commit may have landed anyway (a lost reply), and an
+    // object with no record is an orphan that prune collects only after re-reading the index.
+    await deps.index.commit(snapshot);
     return snapshot;
   } finally {
     dataKey.fill(0);
