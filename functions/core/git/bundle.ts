@@ -96,11 +96,17 @@ export class BundleCheck extends Transform {
         this.info.objects = this.packHeader.readUInt32BE(8);
       }
     }
-    // Hold back the last 20 bytes: they are the trailer, not hashed.
-    const joined = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
-    const hashable = Math.max(0, joined.length - 20);
-    this.sha.update(joined.subarray(0, hashable));
-    this.tail = Buffer.from(joined.subarray(hashable));
+    // Hold back the last 20 bytes seen: they may be the trailer, which is not hashed.
+    if (chunk.length >= 20) {
+      this.sha.update(this.tail);
+      this.sha.update(chunk.subarray(0, chunk.length - 20));
+      this.tail = Buffer.from(chunk.subarray(chunk.length - 20));
+    } else {
+      const joined = Buffer.concat([this.tail, chunk]);
+      const hashable = Math.max(0, joined.length - 20);
+      this.sha.update(joined.subarray(0, hashable));
+      this.tail = joined.subarray(hashable);
+    }
     this.info.packBytes += chunk.length;
     this.push(chunk);
   }

@@ -1,0 +1,159 @@
+// One use case (snapshot, verify, restore) in its own process, so its peak RSS is its own:
+// prints one JSON line with the time, maxRSS (KiB) and an RSS timeline sampled while it ran.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Progress } from "../functions/core/deps.js";
+import { restoreRepo } from "../functions/core/restore.js";
+import { snapshotRepo } from "../functions/core/snapshot.js";
+import { verifySnapshot } from "../functions/core/verify.js";
+import { openApp } from "../functions/wiring.js";
+
+export type WorkerRequest =
+  | { op: "snapshot"; dataDir: string; repo: string; source: string }
+  | { op: "verify"; dataDir: string; repo: string; snapshotId: string; level: "quick" | "deep" }
+  | { op: "restore"; dataDir: string; repo: string; snapshotId: string; target: string };
+
+export interface RssSample {
+  /** Seconds since the use case started. */
+  t: number;
+  rssKiB: number;
+  /** Bytes the use case had reported through onProgress at that moment. */
+  bytes: number;
+}
+
+export interface WorkerResult {
+  op: WorkerRequest["op"];
+  seconds: number;
+  /** process.resourceUsage().maxRSS at the end: the peak RSS of this node process, in KiB. */
+  maxRssKiB: number;
+  /** RSS once modules are loaded and the app is open, before the use case runs. */
+  bootRssKiB: number;
+  /** CPU seconds (user + system) this process had used by then: start-up, not the use case. */
+  bootCpuSeconds: number;
+  /** CPU seconds of this node process during the use case (git children not included). */
+  cpuSeconds: number;
+  /** What the heap and buffers held at the highest sampled RSS. */
+  atPeak: {
+    rssKiB: number;
+    heapTotalKiB: number;
+    heapUsedKiB: number;
+    externalKiB: number;
+    arrayBuffersKiB: number;
+    t: number;
+    bytes: number;
+  };
+  timeline: RssSample[];
+  snapshotId?: string;
+  archiveBytes?: number;
+  bundleBytes?: number;
+  verdict?: string;
+  detail?: string;
+}
+
+const KiB = 1024;
+const SAMPLE_MS = 100;
+const TIMELINE_POINTS = 40;
+
+async function main(): Promise<void> {
+  const request = JSON.parse(process.argv[2] ?? "") as WorkerRequest;
+  const config = join(request.dataDir, "backup-config.yaml");
+  await writeFile(config, "version: 1\nbackend: local\nlocal:\n  dataDir: data\nsources: []\n");
+  const app = await openApp(config, { env: {} });
+  const bootRssKiB = Math.round(process.memoryUsage.rss() / KiB);
+  const cpu = process.cpuUsage();
+  const bootCpuSeconds = (cpu.user + cpu.system) / 1e6;
+  let bytes = 0;
+  const onProgress = (p: Progress) => (bytes = p.bytes);
+  const started = performance.now();
+  const samples: RssSample[] = [];
+  let atPeak: WorkerResult["atPeak"] = {
+    rssKiB: 0,
+    heapTotalKiB: 0,
+    heapUsedKiB: 0,
+    externalKiB: 0,
+    arrayBuffersKiB: 0,
+    t: 0,
+    bytes: 0,
+  };
+  const sample = () => {
+    const t = (performance.now() - started) / 1000;
+    const rssKiB = Math.round(process.memoryUsage.rss() / KiB);
+    samples.push({ t: Number(t.toFixed(2)), rssKiB, bytes });
+    if (rssKiB > atPeak.rssKiB) {
+      const m = process.memoryUsage();
+      const k = (n: number) => Math.round(n / KiB);
+      atPeak = {
+        rssKiB,
+        heapTotalKiB: k(m.heapTotal),
+        heapUsedKiB: k(m.heapUsed),
+        externalKiB: k(m.external),
+        arrayBuffersKiB: k(m.arrayBuffers),
+        t: Number(t.toFixed(2)),
+        bytes,
+      };
+    }
+  };
+  const timer = setInterval(sample, SAMPLE_MS);
+  const out: Partial<WorkerResult> = {};
+  try {
+    if (request.op === "snapshot") {
+      const r = await snapshotRepo(
+        app,
+        request.repo,
+        { url: request.source },
+        { actor: "bench", onProgress },
+      );
+      Object.assign(out, {
+        snapshotId: r.snapshot.id,
+        archiveBytes: r.snapshot.size,
+        bundleBytes: r.snapshot.bundleBytes,
+      });
+    } else if (request.op === "verify") {
+      const r = await verifySnapshot(app, request.repo, request.snapshotId, {
+        level: request.level,
+        actor: "bench",
+        onProgress,
+      });
+      Object.assign(out, {
+        verdict: r.verification.verdict,
+        detail: r.verification.detail,
+        archiveBytes: r.bytes,
+      });
+    } else {
+      const r = await restoreRepo(
+        app,
+        {
+          repo: request.repo,
+          snapshotId: request.snapshotId,
+          target: { kind: "path", path: request.target },
+        },
+        { actor: "bench", onProgress },
+      );
+      Object.assign(out, { archiveBytes: r.bytes });
+    }
+  } finally {
+    clearInterval(timer);
+    await app.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const spent = process.cpuUsage(cpu);
+  sample();
+  const step = Math.max(1, Math.ceil(samples.length / TIMELINE_POINTS));
+  const result: WorkerResult = {
+    op: request.op,
+    seconds,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    bootRssKiB,
+    bootCpuSeconds,
+    cpuSeconds: (spent.user + spent.system) / 1e6,
+    atPeak,
+    timeline: samples.filter((_, i) => i % step === 0 || i === samples.length - 1),
+    ...out,
+  };
+  process.stdout.write(JSON.stringify(result) + "\n");
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench worker failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
