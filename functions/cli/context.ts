@@ -17,6 +17,8 @@ export interface CommandOptions {
   all: boolean;
   /** prune: plan only, change nothing. */
   dryRun: boolean;
+  /** hold: lift the hold. */
+  release: boolean;
 }
 
 export interface Context {

@@ -6,6 +6,7 @@ import { BackupError, describeError, UserInputError } from "../core/errors.js";
 import { DEFAULT_CONFIG, openApp } from "../wiring.js";
 import { backupCommand } from "./commands/backup.js";
 import { costCommand } from "./commands/cost.js";
+import { holdCommand } from "./commands/hold.js";
 import { pruneCommand } from "./commands/prune.js";
 import { demoCommand } from "./commands/demo.js";
 import { listCommand } from "./commands/list.js";
@@ -23,6 +24,7 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   status: statusCommand,
   prune: pruneCommand,
   cost: costCommand,
+  hold: holdCommand,
   demo: demoCommand,
 };
 
@@ -36,6 +38,7 @@ Commands:
   status    Freshness, verification and storage of every repository
   prune     Apply the retention policy: expire, re-tier, delete, collect orphans (--dry-run: plan only)
   cost      Stored bytes per storage class, estimated monthly cost, and the year ahead
+  hold      Legal hold on --repo NAME's snapshots (or one --snapshot ID); --release lifts it
   job snapshot   (Cloud Run) drain the large-repository snapshot queue; configured by environment
   demo      Back up a demo repository, verify, restore and compare (what \`npm start\` runs)
 
@@ -48,6 +51,7 @@ Options:
   --no-verify       backup: skip verification after the snapshot
   --all             verify: every snapshot, not only the latest
   --dry-run         prune: print the plan with its reasons; change nothing
+  --release         hold: lift the hold instead of setting it
   --to PATH         restore: a new bare repository at PATH (must not exist)
   --push URL        restore: push the snapshot's refs to this git URL (an empty repository)
   --bundle FILE     restore: write a plain git bundle to FILE
@@ -72,6 +76,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       "no-verify": { type: "boolean", default: false },
       all: { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
+      release: { type: "boolean", default: false },
       to: { type: "string" },
       push: { type: "string" },
       bundle: { type: "string" },
@@ -102,6 +107,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       bundle: values.bundle,
       all: values.all,
       dryRun: values["dry-run"],
+      release: values.release,
     },
   };
 }

@@ -17,6 +17,22 @@ export const RETENTION_POLICY_FILE = "retention-policy.yaml";
  * days"). An empty value counts as unset; anything but a whole number of 1 or more is refused by name.
  */
 export function applyRetentionEnv(policy: RetentionPolicy, env: NodeJS.ProcessEnv): RetentionPolicy {
+  return applyRetentionDays(applyLegalHolds(policy, env), env);
+}
+
+/** LEGAL_HOLD_REPOS: comma-separated "owner/name"s added to the policy's holdRepos. */
+function applyLegalHolds(policy: RetentionPolicy, env: NodeJS.ProcessEnv): RetentionPolicy {
+  const names = (env.LEGAL_HOLD_REPOS ?? "")
+    .split(",")
+    .map((n) => n.trim())
+    .filter(Boolean);
+  if (!names.length) return policy;
+  const bad = names.find((n) => !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(n));
+  if (bad) throw new UserInputError(`LEGAL_HOLD_REPOS: ${JSON.stringify(bad)} is not "owner/name"`);
+  return { ...policy, holdRepos: [...new Set([...(policy.holdRepos ?? []), ...names])] };
+}
+
+function applyRetentionDays(policy: RetentionPolicy, env: NodeJS.ProcessEnv): RetentionPolicy {
   const raw = env.RETENTION_DAYS;
   if (raw === undefined || raw.trim() === "") return policy;
   const problem = (cause?: unknown) =>

@@ -63,7 +63,9 @@ export async function pruneRepo(
 ): Promise<PruneReport> {
   const prefix = repoPrefix(repo);
   const now = options.now ?? deps.clock.now();
-  const snapshots = await deps.index.list(repo);
+  const onHold = policy.holdRepos?.includes(repo) ?? false;
+  // A repository on legal hold: every snapshot counts as held, so nothing of it is removed.
+  const snapshots = (await deps.index.list(repo)).map((s) => (onHold ? { ...s, hold: true } : s));
   const objects = [];
   for await (const object of deps.store.list(prefix)) objects.push(object);
   const plan = planPrune({

@@ -64,6 +64,10 @@ export const retentionPolicySchema = z
       monthly: durationField("1y"),
       /** Keep the newest snapshot of each year inside this window. */
       yearly: durationField("7y"),
+      /** Legal hold: repositories ("owner/name") of which prune keeps every snapshot. */
+      holdRepos: z
+        .array(z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"'))
+        .optional(),
     },
     {
       error: (issue) =>

@@ -112,6 +112,26 @@ describe("infinity-backup CLI", () => {
     expect(early.stderr).toMatch(/no snapshot of acme\/app at or before 2001-01-01/);
   });
 
+  it("hold puts a repository's snapshots on legal hold, --release lifts it; both audited", async () => {
+    const held = await cli("hold", ...config, "--repo", "acme/app", "--json");
+    expect(held.code).toBe(0);
+    const ids: string[] = JSON.parse(held.stdout).snapshots;
+    expect(ids.length).toBeGreaterThan(0);
+    const list = JSON.parse((await cli("list", ...config, "--repo", "acme/app", "--json")).stdout);
+    expect(list.every((s: { hold?: boolean }) => s.hold === true)).toBe(true);
+    expect((await cli("hold", ...config, "--repo", "acme/app", "--release")).stdout).toMatch(
+      /Released \d+ snapshot/,
+    );
+    const after = JSON.parse((await cli("list", ...config, "--repo", "acme/app", "--json")).stdout);
+    expect(after.every((s: { hold?: boolean }) => !s.hold)).toBe(true);
+    const audit = await readFile(join(ws.dir, "data", "audit.jsonl"), "utf8");
+    expect(audit).toMatch(/"action":"hold.set"/);
+    expect(audit).toMatch(/"action":"hold.released"/);
+    expect((await cli("hold", ...config, "--repo", "acme/app", "--snapshot", "nope")).stderr).toMatch(
+      /no snapshot nope/,
+    );
+  });
+
   it("rejects bad arguments with exit 2", async () => {
     expect((await cli("bogus", ...config)).stderr).toMatch(/unknown command "bogus"/);
     expect((await cli("verify", ...config, "--level", "medium")).stderr).toMatch(

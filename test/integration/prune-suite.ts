@@ -71,6 +71,22 @@ export function pruneSuite<F extends PruneFixture>(name: string, backend: PruneB
       expect(dec2?.details?.reasons).toContain("outside daily 30d");
     });
 
+    it("keeps every snapshot of a repository on legal hold (holdRepos), whatever the rules say", async () => {
+      const { deps } = await fresh();
+      const before = await deps.index.list(REPO);
+      const report = await pruneRepo(deps, REPO, { last: 1, holdRepos: [REPO] }, run);
+      expect(report.remove).toEqual([]);
+      expect((await deps.index.list(REPO)).map((x) => x.id)).toEqual(before.map((x) => x.id));
+      for (const x of before) expect(await deps.store.stat(x.objectKey)).toBeDefined();
+      const other = await pruneRepo(
+        deps,
+        REPO,
+        { last: 1, holdRepos: ["acme/other"] },
+        { ...run, dryRun: true },
+      );
+      expect(other.remove.length).toBe(before.length - 1);
+    });
+
     it("moves each kept archive's expiry forward and into the class that fits, checked with stat", async () => {
       const { deps } = await fresh();
       const report = await pruneRepo(deps, REPO, policy, run);

@@ -72,8 +72,7 @@ const { idAt, fresh } = pruneSuite("the local adapters", localBackend());
 
 function context(app: App, configFile: string, options: Partial<CommandOptions> & { dryRun?: boolean } = {}) {
   const printed: string[] = [];
-  // A variable, not a literal, so that dryRun type-checks whether or not CommandOptions has it yet.
-  const all = {
+  const all: CommandOptions = {
     config: configFile,
     json: false,
     quiet: true,
@@ -81,6 +80,7 @@ function context(app: App, configFile: string, options: Partial<CommandOptions> 
     verify: true,
     all: false,
     dryRun: false,
+    release: false,
     ...options,
   };
   const ctx: Context = {
