@@ -1,20 +1,26 @@
 // Runs the port contracts against the GCP adapters: Cloud Storage on fake-gcs-server (a fresh bucket
-// per test), Firestore on its emulator (a fresh root per test), Cloud KMS on the gRPC stand-in.
+// per test), Firestore on its emulator (a fresh root per test), Cloud KMS on the gRPC stand-in,
+// Pub/Sub on its emulator (fresh topics and subscriptions per test).
+import type { Message, Subscription } from "@google-cloud/pubsub";
 import type { FileMetadata } from "@google-cloud/storage";
 import { afterAll, beforeAll } from "vitest";
 import { FirestoreSnapshotIndex } from "../../functions/adapters/gcp/firestore-index.js";
 import { GcsBlobStore } from "../../functions/adapters/gcp/gcs-blob-store.js";
 import { KmsKeyWrapper } from "../../functions/adapters/gcp/kms-key-wrapper.js";
+import { PubSubPublisher } from "../../functions/adapters/gcp/pubsub-publisher.js";
+import type { Topic } from "../../functions/core/ports.js";
 import {
   KMS_TEST_KEY,
   type KmsStandin,
   firestoreClient,
+  pubsubClient,
   startKmsStandin,
   storageClient,
   uniqueName,
 } from "../helpers/emulators.js";
 import { blobStoreContract } from "./blob-store.js";
 import { keyWrapperContract } from "./key-wrapper.js";
+import { type Delivered, publisherContract } from "./publisher.js";
 import { snapshotIndexContract } from "./snapshot-index.js";
 
 /**
@@ -77,5 +83,50 @@ keyWrapperContract("KmsKeyWrapper (KMS stand-in)", async () => {
       kms.rotate(keyName);
     },
     cleanup: async () => {},
+  };
+});
+
+const pubsub = pubsubClient();
+afterAll(() => pubsub.close());
+
+/** How long `received` waits for the expected count, and then for stragglers that should not come. */
+const RECEIVE_TIMEOUT_MS = 30_000;
+const STRAGGLER_MS = 300;
+
+publisherContract("PubSubPublisher (emulator)", async () => {
+  const topics: Topic[] = ["snapshot-requests", "snapshot-large", "verify-requests", "prune-requests"];
+  const topicNames: Partial<Record<Topic, string>> = {};
+  const seen = new Map<Topic, Map<string, Delivered>>();
+  const subscriptions: Subscription[] = [];
+  // A subscription per topic before anything is published, so that it keeps every message.
+  for (const topic of topics) {
+    const name = uniqueName(topic);
+    topicNames[topic] = name;
+    const [created] = await pubsub.createTopic(name);
+    const [subscription] = await created.createSubscription(uniqueName(`${topic}-contract`));
+    const got = new Map<string, Delivered>();
+    seen.set(topic, got);
+    // Keyed by message id: a redelivery is the same message, not a second one.
+    subscription.on("message", (m: Message) => {
+      m.ack();
+      got.set(m.id, { id: m.id, data: JSON.parse(m.data.toString("utf8")) as unknown });
+    });
+    subscription.on("error", (err: unknown) => console.error(`subscription for ${topic}:`, err));
+    subscriptions.push(subscription);
+  }
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  return {
+    publisher: new PubSubPublisher({ pubsub, topicNames }),
+    received: async (topic, expected) => {
+      const got = seen.get(topic)!;
+      const deadline = Date.now() + RECEIVE_TIMEOUT_MS;
+      while (got.size < expected && Date.now() < deadline) await sleep(50);
+      await sleep(STRAGGLER_MS);
+      return [...got.values()];
+    },
+    cleanup: async () => {
+      await Promise.all(subscriptions.map(async (s) => (await s.close(), await s.delete())));
+      await Promise.all(Object.values(topicNames).map((name) => pubsub.topic(name).delete()));
+    },
   };
 });

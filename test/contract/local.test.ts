@@ -7,11 +7,16 @@ import { Readable } from "node:stream";
 import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FsBlobStore } from "../../functions/adapters/local/fs-blob-store.js";
+import {
+  type InProcessMessage,
+  InProcessPublisher,
+} from "../../functions/adapters/local/in-process-publisher.js";
 import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
 import { BackupError, ConflictError, UserInputError } from "../../functions/core/errors.js";
 import { blobStoreContract } from "./blob-store.js";
 import { keyWrapperContract } from "./key-wrapper.js";
+import { type Delivered, publisherContract } from "./publisher.js";
 import { ManualClock, snapshot, snapshotIndexContract } from "./snapshot-index.js";
 
 async function tempDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
@@ -49,6 +54,23 @@ keyWrapperContract("KeyFileWrapper", async () => {
       await wrapper.rotate();
     },
     cleanup,
+  };
+});
+
+publisherContract("InProcessPublisher", async () => {
+  const publisher = new InProcessPublisher();
+  const seen = new Map<string, Delivered[]>();
+  const topics = ["snapshot-requests", "snapshot-large", "verify-requests", "prune-requests"] as const;
+  const unsubscribe = topics.map((topic) =>
+    publisher.subscribe(topic, ({ id, data }) => {
+      seen.set(topic, [...(seen.get(topic) ?? []), { id, data }]);
+    }),
+  );
+  return {
+    publisher,
+    // Delivery is in-process: once the publisher is idle, everything published has arrived.
+    received: async (topic) => (await publisher.idle(), [...(seen.get(topic) ?? [])]),
+    cleanup: async () => unsubscribe.forEach((stop) => stop()),
   };
 });
 
@@ -201,5 +223,76 @@ describe("SqliteSnapshotIndex, file specifics", () => {
     expect(await b.acquireLease("acme/w", "b", 60_000)).toBeUndefined();
     a.close();
     b.close();
+  });
+});
+
+describe("InProcessPublisher, in-process specifics", () => {
+  const request = (i: number) => ({
+    v: 1,
+    repo: `acme/r${i}`,
+    reason: "push",
+    requestedAt: "2026-11-27T00:00:00Z",
+  });
+
+  it("queues until drained, and drain empties the queue", async () => {
+    const publisher = new InProcessPublisher();
+    const ids = await publisher.publish("snapshot-requests", [request(1), request(2)]);
+    expect(publisher.drain("verify-requests")).toEqual([]);
+    expect(publisher.drain("snapshot-requests")).toEqual([
+      { id: ids[0], topic: "snapshot-requests", data: request(1) },
+      { id: ids[1], topic: "snapshot-requests", data: request(2) },
+    ]);
+    expect(publisher.drain("snapshot-requests")).toEqual([]);
+  });
+
+  it("delivers what was queued before subscribing, in order, and none of it again", async () => {
+    const publisher = new InProcessPublisher();
+    await publisher.publish("snapshot-requests", [request(1), request(2)]);
+    const got: unknown[] = [];
+    publisher.subscribe("snapshot-requests", (m) => void got.push(m.data));
+    await publisher.publish("snapshot-requests", [request(3)]);
+    await publisher.idle();
+    expect(got).toEqual([request(1), request(2), request(3)]);
+    expect(publisher.drain("snapshot-requests")).toEqual([]);
+  });
+
+  it("keeps a message whose handler threw, with the error, and goes on with the next", async () => {
+    const publisher = new InProcessPublisher();
+    const got: unknown[] = [];
+    publisher.subscribe("snapshot-requests", async (m) => {
+      if ((m.data as { repo: string }).repo === "acme/r2") throw new Error("handler failed");
+      got.push(m.data);
+    });
+    const ids = await publisher.publish("snapshot-requests", [request(1), request(2), request(3)]);
+    await publisher.idle();
+    expect(got).toEqual([request(1), request(3)]);
+    const left: InProcessMessage[] = publisher.drain("snapshot-requests");
+    expect(left).toMatchObject([{ id: ids[1], data: request(2), error: new Error("handler failed") }]);
+    expect(publisher.drain("snapshot-requests")).toEqual([]);
+  });
+
+  it("calls handlers after publish returns, so a handler can publish onwards", async () => {
+    const publisher = new InProcessPublisher();
+    const verified: unknown[] = [];
+    publisher.subscribe("snapshot-requests", async (m) => {
+      const { repo } = m.data as { repo: string };
+      await publisher.publish("verify-requests", [{ v: 1, repo, snapshotId: "s1" }]);
+    });
+    publisher.subscribe("verify-requests", (m) => void verified.push(m.data));
+    const publishing = publisher.publish("snapshot-requests", [request(1)]);
+    expect(verified).toEqual([]); // not called from inside publish
+    await publishing;
+    await publisher.idle();
+    expect(verified).toEqual([{ v: 1, repo: "acme/r1", snapshotId: "s1", level: "deep" }]);
+  });
+
+  it("takes one subscriber per topic, and queues again after it unsubscribes", async () => {
+    const publisher = new InProcessPublisher();
+    const stop = publisher.subscribe("prune-requests", () => {});
+    expect(() => publisher.subscribe("prune-requests", () => {})).toThrow(/already has a subscriber/);
+    stop();
+    await publisher.publish("prune-requests", [{ v: 1 }]);
+    await publisher.idle();
+    expect(publisher.drain("prune-requests").map((m) => m.data)).toEqual([{ v: 1, dryRun: false }]);
   });
 });
