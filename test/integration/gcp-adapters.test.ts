@@ -1,5 +1,5 @@
 // What the GCP adapters do beyond the port contracts, against the emulators, fake-gcs-server and the
-// KMS stand-in: failures of the key service, uploads that die, races, fan-out. Where a service here
+// KMS stand-in: failures of the key service, uploads that die, races, a missing topic. Where a service here
 // cannot show a production behaviour, the test name says so.
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
