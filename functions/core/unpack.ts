@@ -10,7 +10,7 @@ export const BUNDLE_PATH = "git/repo.bundle";
 
 /** Adds a bundle's objects to the bare repository `repo`, checking the bundle's refs on the way. */
 export async function unpackBundle(repo: string, bundle: Readable, snapshot: Snapshot): Promise<void> {
-  const check = new BundleCheck(BUNDLE_PATH);
+  const check = new BundleCheck(BUNDLE_PATH, false, false); // index-pack checks the pack trailer
   bundle.on("error", (err) => check.destroy(err));
   await indexPack(repo, bundle.pipe(check));
   const headerDiff = diffRefs(snapshot.refs, check.info.refs);

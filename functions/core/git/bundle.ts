@@ -1,6 +1,6 @@
 // Git bundle v2 framing around a packfile (gitformat-bundle), and the pack's own integrity check:
 // a packfile ends with the SHA-1 of everything before it.
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { ArchiveCorruptError } from "../errors.js";
 import type { RefMap } from "../model.js";
@@ -31,17 +31,23 @@ export interface BundleInfo {
 export class BundleCheck extends Transform {
   private headerBytes = Buffer.alloc(0);
   private inPack = false;
-  private readonly sha = createHash("sha1");
+  private readonly sha: Hash | undefined;
   private tail = Buffer.alloc(0);
   private packHeader = Buffer.alloc(0);
   readonly info: BundleInfo = { refs: {}, prerequisites: [], packBytes: 0, objects: 0 };
 
-  /** `passHeader` keeps the bundle header in the output (a checked copy of the bundle). */
+  /**
+   * `passHeader` keeps the bundle header in the output (a checked copy of the bundle).
+   * `checksum: false` skips the pack's SHA-1 when `git index-pack` reads the output anyway,
+   * since it checks the same trailer (restore and deep verification).
+   */
   constructor(
     private readonly label = "git/repo.bundle",
     private readonly passHeader = false,
+    checksum = true,
   ) {
     super();
+    this.sha = checksum ? createHash("sha1") : undefined;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -97,7 +103,9 @@ export class BundleCheck extends Transform {
       }
     }
     // Hold back the last 20 bytes seen: they may be the trailer, which is not hashed.
-    if (chunk.length >= 20) {
+    if (!this.sha) {
+      this.tail = Buffer.from((chunk.length >= 20 ? chunk : Buffer.concat([this.tail, chunk])).subarray(-20));
+    } else if (chunk.length >= 20) {
       this.sha.update(this.tail);
       this.sha.update(chunk.subarray(0, chunk.length - 20));
       this.tail = Buffer.from(chunk.subarray(chunk.length - 20));
@@ -114,8 +122,8 @@ export class BundleCheck extends Transform {
   override _flush(done: TransformCallback): void {
     if (!this.inPack) return done(this.corrupt("bundle ended inside its header"));
     if (this.info.packBytes < 32) return done(this.corrupt(`pack is only ${this.info.packBytes} bytes`));
-    const expected = this.sha.digest();
-    if (!expected.equals(this.tail)) return done(this.corrupt("pack checksum does not match its content"));
+    if (this.sha && !this.sha.digest().equals(this.tail))
+      return done(this.corrupt("pack checksum does not match its content"));
     done();
   }
 

@@ -64,3 +64,18 @@ describe("BundleCheck", () => {
     );
   });
 });
+
+describe("BundleCheck without its own checksum (index-pack checks it)", () => {
+  it.each([1, 19, 4096])("passes the same bytes through (%i-byte chunks)", async (chunk) => {
+    const parts: Buffer[] = [];
+    for (let i = 0; i < bundle.length; i += chunk) parts.push(bundle.subarray(i, i + chunk));
+    const check = new BundleCheck("test.bundle", false, false);
+    const out: Buffer[] = [];
+    await pipeline(Readable.from(parts), check, async (packs: AsyncIterable<Buffer>) => {
+      for await (const p of packs) out.push(p);
+    });
+    const pack = Buffer.concat(out);
+    expect(bundle.subarray(bundle.length - pack.length).equals(pack)).toBe(true);
+    expect(Object.keys(check.info.refs)).toHaveLength(4);
+  });
+});
