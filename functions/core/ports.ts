@@ -137,6 +137,11 @@ export interface GitRemote {
 export interface SourceHost {
   /** Every repository to back up. Rejects with SourceError if the host cannot be listed. */
   listRepos(): Promise<SourceRepo[]>;
+  /**
+   * One repository by "owner/name", as listRepos would give it, without listing them all (a push
+   * webhook names one repository). Undefined when the host has no such repository to back up.
+   */
+  getRepo(name: string): Promise<SourceRepo | undefined>;
   /** Read access to one repository's git data. Rejects with SourceError. */
   gitRemote(repo: SourceRepo): Promise<GitRemote>;
 }

@@ -15,12 +15,11 @@ export async function runSnapshotRequest(
   actor: string,
   deadlineMs: number,
 ): Promise<void> {
-  const repo = { name: request.repo, url: request.url ?? "" };
-  if (!repo.url) {
-    const listed = (await app.sources.listRepos()).find((r) => r.name === request.repo);
-    if (!listed) throw new NotFoundError(`${request.repo} is not a repository of this installation`);
-    repo.url = listed.url;
-  }
+  // A sweep's request carries the URL; a webhook's names the repository only: one lookup.
+  const repo = request.url
+    ? { name: request.repo, url: request.url }
+    : await app.sources.getRepo(request.repo);
+  if (!repo) throw new NotFoundError(`${request.repo} is not a repository this installation backs up`);
   const signal = AbortSignal.timeout(deadlineMs);
   const outcome = await snapshotRepo(app, request.repo, await app.sources.gitRemote(repo), {
     actor,

@@ -110,6 +110,17 @@ describe("GitHubAppSource", () => {
     expect(pages.every((r) => r.auth === "token")).toBe(true);
   });
 
+  it("finds one repository with one API call, and nothing outside the org or its filters", async () => {
+    const before = github.requests.length;
+    const app = await source().getRepo("acme/app");
+    expect(app).toEqual({ name: "acme/app", url: `${git.url}/acme/app.git`, sizeBytes: 0 });
+    expect(github.requests.slice(before).filter((r) => r.url.startsWith("/repos/"))).toHaveLength(1);
+    expect(await source().getRepo("acme/nope")).toBeUndefined();
+    expect(await source().getRepo("other/secret-plans")).toBeUndefined();
+    expect(await source({ exclude: ["app"] }).getRepo("acme/app")).toBeUndefined();
+    expect(await source({ excludeForks: true }).getRepo("acme/upstream-fork")).toBeUndefined();
+  });
+
   it("filters by name globs, and drops forks only when told to", async () => {
     const names = async (options: Partial<GitHubAppSourceOptions>) =>
       (await source(options).listRepos()).map((r) => r.name);

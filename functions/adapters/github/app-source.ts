@@ -75,6 +75,25 @@ export class GitHubAppSource implements SourceHost {
     return repos.sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** One repository (one API call), or undefined if it is not in the org or the filters skip it. */
+  async getRepo(fullName: string): Promise<SourceRepo | undefined> {
+    const [owner, name] = fullName.split("/");
+    if (!owner || !name || owner.toLowerCase() !== this.org.toLowerCase()) return undefined;
+    const octokit = await this.installationOctokit();
+    try {
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo: name });
+      if ((this.options.excludeForks && data.fork) || !this.wanted(data.full_name)) return undefined;
+      return {
+        name: data.full_name,
+        url: this.cloneUrl(data.full_name, data.clone_url),
+        ...(typeof data.size === "number" ? { sizeBytes: data.size * 1024 } : {}),
+      };
+    } catch (err) {
+      if (httpStatusOf(err) === 404) return undefined;
+      throw sourceErrorFrom(err, `reading ${fullName}`);
+    }
+  }
+
   /** The repo's smart-HTTP URL with a fresh-enough installation token as Basic auth; `repo.url` may be "". */
   async gitRemote(repo: SourceRepo): Promise<GitRemote> {
     this.assertInOrg(repo.name);

@@ -15,6 +15,10 @@ export class ConfigSourceHost implements SourceHost {
     return this.sources.map(({ name, url }) => ({ name, url: this.resolveUrl(url) }));
   }
 
+  async getRepo(name: string): Promise<SourceRepo | undefined> {
+    return (await this.listRepos()).find((repo) => repo.name === name);
+  }
+
   async gitRemote(repo: SourceRepo): Promise<GitRemote> {
     return { url: this.resolveUrl(repo.url) };
   }
