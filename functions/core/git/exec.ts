@@ -9,14 +9,17 @@ export interface GitRun {
   done: Promise<void>;
 }
 
-/** Environment for every git we start: no user/system config, no prompts, no pager. */
-export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/**
+ * Environment for every git we start: no user/system config, no prompts, no pager. `userConfig`
+ * keeps the person's own git config (credential helpers, insteadOf), for a push they asked for.
+ */
+export function gitEnv(extra: Record<string, string> = {}, userConfig = false): NodeJS.ProcessEnv {
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     TMPDIR: process.env.TMPDIR,
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
+    ...(userConfig ? {} : { GIT_CONFIG_NOSYSTEM: "1", GIT_CONFIG_GLOBAL: "/dev/null" }),
+    ...(userConfig && process.env.SSH_AUTH_SOCK ? { SSH_AUTH_SOCK: process.env.SSH_AUTH_SOCK } : {}),
     GIT_TERMINAL_PROMPT: "0",
     GIT_ASKPASS: "true",
     LC_ALL: "C",
@@ -26,11 +29,16 @@ export function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 export function startGit(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string>; stdin?: "pipe" | "ignore" } = {},
+  options: {
+    cwd?: string;
+    env?: Record<string, string>;
+    stdin?: "pipe" | "ignore";
+    userConfig?: boolean;
+  } = {},
 ): GitRun {
   const child = spawn("git", args, {
     cwd: options.cwd,
-    env: gitEnv(options.env),
+    env: gitEnv(options.env, options.userConfig),
     stdio: [options.stdin ?? "ignore", "pipe", "pipe"],
   });
   let stderr = "";
@@ -52,7 +60,7 @@ export function startGit(
 /** Runs git to completion and returns its stdout as text. */
 export async function git(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string>; input?: string } = {},
+  options: { cwd?: string; env?: Record<string, string>; input?: string; userConfig?: boolean } = {},
 ): Promise<string> {
   const run = startGit(args, { ...options, stdin: options.input === undefined ? "ignore" : "pipe" });
   let stdout = "";

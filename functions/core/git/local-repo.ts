@@ -98,7 +98,12 @@ export async function pushRefs(repo: string, remote: GitRemote, refs: RefMap): P
   const refspecs = Object.keys(refs).map((name) => `${name}:${name}`);
   if (refspecs.length === 0) return;
   try {
-    await git(["push", "--porcelain", "--atomic", remote.url, ...refspecs], { env });
+    // With no headers given (a person's `restore --push`), their own git config supplies the
+    // credentials (credential helper, SSH); with headers, nothing of the machine's config is used.
+    await git(["push", "--porcelain", "--atomic", remote.url, ...refspecs], {
+      env,
+      userConfig: headers.length === 0,
+    });
   } catch (err) {
     throw new GitError(`push of ${refspecs.length} refs failed: ${(err as Error).message}`, { cause: err });
   }
