@@ -27,6 +27,8 @@ const gitUrl = z
 export const sourceSchema = z.strictObject({
   name: repoName,
   url: gitUrl,
+  /** The repository's wiki, when it has one (backed up whole in every snapshot). */
+  wiki: gitUrl.optional(),
   /** A demo repository that `infinity-backup demo` creates when it is missing. */
   demo: z.boolean().default(false),
 });

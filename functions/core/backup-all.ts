@@ -52,7 +52,9 @@ export async function backupAll(
     options.onRepoStart?.(repo, i, repos.length);
     const result: RepoResult = { repo: repo.name };
     try {
-      result.snapshot = await snapshotRepo(deps, repo.name, await sources.gitRemote(repo), {
+      const remote = await sources.gitRemote(repo);
+      result.snapshot = await snapshotRepo(deps, repo.name, remote, {
+        ...(repo.wikiUrl ? { wiki: { ...remote, url: repo.wikiUrl } } : {}),
         actor: options.actor,
         onProgress: options.onProgress,
         incremental: options.incremental ?? false,

@@ -6,7 +6,8 @@ import { initBare } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
 import type { SnapshotIndex } from "./ports.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
-import { BUNDLE_PATH, unpackBundle } from "./unpack.js";
+import type { Readable } from "node:stream";
+import { BUNDLE_PATH, unpackBundle, WIKI_PATH } from "./unpack.js";
 
 /** Longest chain ever followed: a guard against a cycle in damaged index records. */
 const MAX_CHAIN = 1000;
@@ -43,15 +44,19 @@ export async function unpackChain(
   chain: Snapshot[],
   dir: string,
   onBytes?: (n: number) => void,
+  /** Receives the wiki bundle of the chain's last snapshot (the one being read), if it has one. */
+  onWiki?: (body: Readable) => Promise<void>,
 ): Promise<number> {
   let total = 0;
   await initBare(dir);
   for (const snapshot of chain) {
+    const last = snapshot === chain.at(-1);
     let sawBundle = false;
     const { bytes } = await readSnapshotArchive(
       deps,
       snapshot,
       async (path, body) => {
+        if (path === WIKI_PATH && last && onWiki) return onWiki(body);
         if (path !== BUNDLE_PATH) return void body.resume();
         sawBundle = true;
         await unpackBundle(dir, body, snapshot);

@@ -45,6 +45,13 @@ export class ConflictError extends BackupError {
 /** A source repository could not be read (unreachable host, auth refused, protocol error). */
 export class SourceError extends BackupError {}
 
+/** The git host says there is no repository at that address (HTTP 404). */
+export class RepositoryNotFoundError extends SourceError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, permanent: true });
+  }
+}
+
 /** A git command or the git protocol failed. */
 export class GitError extends BackupError {}
 

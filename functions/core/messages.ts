@@ -18,6 +18,8 @@ export const snapshotRequestSchema = z.strictObject({
   deliveryId: z.string().max(200).optional(),
   /** Where to read the repository (no credentials), when the sender knows it. */
   url: z.string().max(2000).optional(),
+  /** The wiki's git URL (no credentials), when the repository has a wiki. */
+  wikiUrl: z.string().max(2000).optional(),
   /** Approximate size, to route repositories too big for a function to the snapshot job. */
   sizeBytes: z.number().int().nonnegative().optional(),
 });

@@ -42,6 +42,9 @@ export interface Snapshot {
   keyRef: string;
   /** Last time the source was seen with exactly these refs (ISO-8601 UTC); starts at takenAt. */
   confirmedAt: string;
+  /** The wiki's refs when the repository has a wiki (stored whole in every archive). */
+  wikiRefs?: RefMap;
+  wikiHead?: string;
   verification?: Verification;
   /** Legal hold: never pruned while set. */
   hold?: boolean;
@@ -53,6 +56,8 @@ export interface SourceRepo {
   name: string;
   /** Where to read it: file path, file://, http(s)://. Never contains a credential. */
   url: string;
+  /** The wiki's git URL when the repository has one (GitHub: "<repo>.wiki.git"). */
+  wikiUrl?: string;
   /** Approximate size when the host knows it (GitHub reports it), to route big repos to a job. */
   sizeBytes?: number;
 }

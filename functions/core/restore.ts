@@ -15,7 +15,7 @@ import type { BlobStore, GitRemote } from "./ports.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
 import { snapshotChain, unpackChain } from "./chain.js";
 import { displayUrl } from "./git/transport.js";
-import { BUNDLE_PATH, finishRepository } from "./unpack.js";
+import { BUNDLE_PATH, finishRepository, unpackWiki, WIKI_PATH, wikiLocation } from "./unpack.js";
 
 export type RestoreTarget =
   | { kind: "path"; path: string }
@@ -38,6 +38,8 @@ export interface RestoreOutcome {
   refs: number;
   bytes: number;
   seconds: number;
+  /** The wiki, when the snapshot has one: where it went, or why it could not go there. */
+  wiki?: { refs: number; target?: string; error?: string };
 }
 
 export async function chooseSnapshot(
@@ -74,8 +76,9 @@ async function restoreInto(
   snapshot: Snapshot,
   dir: string,
   onBytes: (n: number) => void,
+  onWiki?: (body: Readable) => Promise<void>,
 ): Promise<number> {
-  const bytes = await unpackChain(deps, await snapshotChain(deps.index, snapshot), dir, onBytes);
+  const bytes = await unpackChain(deps, await snapshotChain(deps.index, snapshot), dir, onBytes, onWiki);
   await finishRepository(dir, snapshot, "connectivity");
   return bytes;
 }
@@ -90,6 +93,7 @@ async function withBundle(
   snapshot: Snapshot,
   onBytes: (n: number) => void,
   consume: (bundle: Readable) => Promise<unknown>,
+  consumeWiki: (bundle: Readable) => Promise<unknown>,
 ): Promise<number> {
   if (snapshot.kind === "full") {
     let consumed = false;
@@ -97,6 +101,7 @@ async function withBundle(
       deps,
       snapshot,
       async (name, body) => {
+        if (name === WIKI_PATH) return void (await consumeWiki(body));
         if (name !== BUNDLE_PATH) return void body.resume();
         consumed = true;
         await consume(body);
@@ -109,7 +114,9 @@ async function withBundle(
   }
   const scratch = await mkdtemp(join(tmpdir(), "infinity-bundle-"));
   try {
-    const bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes);
+    const bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes, async (wiki) => {
+      await consumeWiki(wiki);
+    });
     await consume(bundleOf(join(scratch, "repo.git")));
     return bytes;
   } finally {
@@ -124,16 +131,30 @@ async function writeBundleFile(
   onBytes: (n: number) => void,
 ): Promise<number> {
   const partial = `${path}.partial`;
+  const wikiPath = wikiBundleName(path);
+  const wikiPartial = `${wikiPath}.partial`;
+  let wrote = false;
   try {
-    const bytes = await withBundle(deps, snapshot, onBytes, (body) =>
-      pipeline(body, createWriteStream(partial, { flags: "wx" })),
+    if (snapshot.wikiRefs) await assertFree(wikiPath);
+    const bytes = await withBundle(
+      deps,
+      snapshot,
+      onBytes,
+      (body) => pipeline(body, createWriteStream(partial, { flags: "wx" })),
+      (wiki) => ((wrote = true), pipeline(wiki, createWriteStream(wikiPartial, { flags: "wx" }))),
     );
+    if (wrote) await rename(wikiPartial, wikiPath);
     await rename(partial, path);
     return bytes;
   } catch (err) {
-    await rm(partial, { force: true });
+    await Promise.all([rm(partial, { force: true }), rm(wikiPartial, { force: true })]);
     throw err;
   }
+}
+
+/** "x.bundle" -> "x.wiki.bundle": where a bundle target's wiki goes. */
+export function wikiBundleName(target: string): string {
+  return target.replace(/(\.bundle)?$/, ".wiki.bundle");
 }
 
 /** Streams the bundle into `store` (put is atomic: a failed read leaves no object). */
@@ -146,8 +167,13 @@ async function writeBundleToStore(
 ): Promise<number> {
   if (await store.stat(key))
     throw new ConflictError(`restore target ${key} already exists (restore never overwrites)`);
-  return withBundle(deps, snapshot, onBytes, (body) =>
-    store.put(key, body, { metadata: { repo: snapshot.repo, snapshotId: snapshot.id } }),
+  const metadata = { repo: snapshot.repo, snapshotId: snapshot.id };
+  return withBundle(
+    deps,
+    snapshot,
+    onBytes,
+    (body) => store.put(key, body, { metadata }),
+    (wiki) => store.put(wikiBundleName(key), wiki, { metadata }),
   );
 }
 
@@ -169,6 +195,7 @@ export async function restoreRepo(
   const target = request.target;
   let where: string;
   let bytes: number;
+  let wiki: RestoreOutcome["wiki"];
   try {
     if (target.kind === "bundle-store") {
       where = target.key;
@@ -179,18 +206,31 @@ export async function restoreRepo(
       bytes = await writeBundleFile(deps, snapshot, where, onBytes);
     } else {
       const finalPath = target.kind === "path" ? resolve(target.path) : undefined;
+      const hasWiki = Object.keys(snapshot.wikiRefs ?? {}).length > 0;
       if (finalPath) {
         await assertFree(finalPath);
+        if (hasWiki) await assertFree(wikiLocation(finalPath));
         await mkdir(dirname(finalPath), { recursive: true });
       }
       const scratch = await mkdtemp(
         finalPath ? join(dirname(finalPath), ".restore-") : join(tmpdir(), "infinity-restore-"),
       );
       try {
-        bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes);
-        if (target.kind === "push")
+        const wikiDir = join(scratch, "wiki.git");
+        bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes, (body) =>
+          unpackWiki(wikiDir, body, snapshot, "connectivity"),
+        );
+        if (target.kind === "push") {
           await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
-        if (finalPath) await rename(join(scratch, "repo.git"), finalPath);
+          if (hasWiki) wiki = await pushWiki(wikiDir, target.remote, snapshot);
+        }
+        if (finalPath) {
+          if (hasWiki) {
+            await rename(wikiDir, wikiLocation(finalPath));
+            wiki = { refs: Object.keys(snapshot.wikiRefs!).length, target: wikiLocation(finalPath) };
+          }
+          await rename(join(scratch, "repo.git"), finalPath);
+        }
       } finally {
         await rm(scratch, { recursive: true, force: true });
       }
@@ -215,7 +255,28 @@ export async function restoreRepo(
     snapshotId: snapshot.id,
     actor: options.actor,
     outcome: "success",
-    details: { target: where, refs, bytes, seconds },
+    details: { target: where, refs, bytes, seconds, ...(wiki ? { wiki } : {}) },
   });
-  return { snapshot, target: where, refs, bytes, seconds };
+  return { snapshot, target: where, refs, bytes, seconds, ...(wiki ? { wiki } : {}) };
+}
+
+/**
+ * Pushes the restored wiki beside the repository ("<repo>.wiki.git"). A wiki that cannot take the
+ * push (GitHub creates a wiki's repository only once its first page exists) is reported, not
+ * fatal: the code is restored either way.
+ */
+async function pushWiki(
+  wikiDir: string,
+  remote: GitRemote,
+  snapshot: Snapshot,
+): Promise<RestoreOutcome["wiki"]> {
+  const wikiRemote = { ...remote, url: wikiLocation(remote.url) };
+  const refs = Object.keys(snapshot.wikiRefs ?? {}).length;
+  try {
+    await pushRefs(wikiDir, wikiRemote, snapshot.wikiRefs ?? {});
+    return { refs, target: displayUrl(wikiRemote.url) };
+  } catch (err) {
+    const where = displayUrl(wikiRemote.url);
+    return { refs, target: where, error: `wiki not pushed to ${where}: ${(err as Error).message}` };
+  }
 }

@@ -5,9 +5,10 @@ import { Readable } from "node:stream";
 import { writeArchive } from "./archive/writer.js";
 import { HashStream } from "./archive/hash-stream.js";
 import type { Deps, ProgressListener } from "./deps.js";
-import { ConflictError, DeadlineError } from "./errors.js";
+import { ConflictError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
 import { bundleHeader, BundleCheck } from "./git/bundle.js";
-import { fetchPack, type RemoteRefs } from "./git/upload-pack.js";
+import { fetchPack, lsRefs, type FetchedPack, type RemoteRefs } from "./git/upload-pack.js";
+import { BUNDLE_PATH, WIKI_PATH } from "./unpack.js";
 import { archiveKey, assertRepoName, newSnapshotId } from "./ids.js";
 import type { RefMap, Snapshot } from "./model.js";
 import type { GitRemote } from "./ports.js";
@@ -26,6 +27,8 @@ export interface SnapshotOptions {
   onProgress?: ProgressListener;
   /** How long the repo's lease lasts; a crashed run frees it after this. */
   leaseMs?: number;
+  /** The repository's wiki, when it has one; a wiki the host does not have (404) is no wiki. */
+  wiki?: GitRemote;
   /** Build on the latest snapshot when this policy allows; false or absent: always full. */
   incremental?: IncrementalPolicy | false;
   /** Aborting stops the snapshot and commits nothing (a function about to hit its time limit). */
@@ -50,8 +53,13 @@ export async function snapshotRepo(
   if (!lease) throw new ConflictError(`another snapshot of ${repo} is running; try again when it ends`);
   try {
     const latest = await deps.index.latest(repo);
+    const wikiListed = options.wiki ? await listWiki(options.wiki) : undefined;
     const isUnchanged = (refs: RemoteRefs) =>
-      latest !== undefined && sameRefs(latest.refs, refs.refs) && latest.head === refs.head;
+      latest !== undefined &&
+      sameRefs(latest.refs, refs.refs) &&
+      latest.head === refs.head &&
+      sameRefs(latest.wikiRefs ?? {}, wikiListed?.refs ?? {}) &&
+      latest.wikiHead === wikiListed?.head;
     options.onProgress?.({ repo, phase: "listing", bytes: 0 });
     const parent = await chooseParent(deps.index, latest, started, options.incremental ?? false);
     const have = parent ? [...new Set(Object.values(parent.refs))].sort() : undefined;
@@ -69,6 +77,8 @@ export async function snapshotRepo(
       const confirmed = (await deps.index.get(repo, latest.id)) ?? latest;
       return { repo, outcome: "unchanged", snapshot: confirmed, seconds: elapsed(deps, started) };
     }
+    // The wiki is small and stored whole in every archive; fetched only once a new archive is due.
+    const wiki = options.wiki && wikiListed ? await fetchPack(options.wiki) : undefined;
     const snapshot = await writeSnapshot(
       deps,
       {
@@ -78,6 +88,7 @@ export async function snapshotRepo(
         fetched: fetched.refs,
         pack: fetched.pack,
         parent: Object.keys(fetched.refs.refs).length ? parent : undefined,
+        ...(wiki?.pack ? { wiki } : {}),
       },
       options,
     );
@@ -116,10 +127,12 @@ interface SnapshotInput {
   pack?: Readable;
   /** Set for an incremental snapshot: the pack holds only what this one lacks. */
   parent?: Snapshot;
+  /** The wiki's refs and whole pack, when the repository has a wiki. */
+  wiki?: FetchedPack;
 }
 
 async function writeSnapshot(deps: Deps, input: SnapshotInput, options: SnapshotOptions): Promise<Snapshot> {
-  const { repo, id, takenAt, fetched, parent } = input;
+  const { repo, id, takenAt, fetched, parent, wiki } = input;
   const kind = parent ? "incremental" : "full";
   // An incremental bundle names its parent's ref tips as prerequisites (gitformat-bundle).
   const prerequisites = parent ? [...new Set(Object.values(parent.refs))].sort() : [];
@@ -128,9 +141,14 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     const wrapped = await deps.keys.wrap(dataKey);
     const objectKey = archiveKey(repo, takenAt, id);
     let bundleBytes = 0;
-    const files = input.pack
-      ? [{ path: "git/repo.bundle", open: () => asBundle(fetched, input.pack!, prerequisites) }]
-      : []; // a repository with no refs has no bundle
+    // The wiki goes first: its fetch is answered already, and it is small; the repository's pack
+    // (its request also sent) follows. A repository with no refs has no bundle.
+    const files = [
+      ...(wiki ? [{ path: WIKI_PATH, open: () => asBundle(wiki.refs, wiki.pack!, [], WIKI_PATH) }] : []),
+      ...(input.pack
+        ? [{ path: BUNDLE_PATH, open: () => asBundle(fetched, input.pack!, prerequisites) }]
+        : []),
+    ];
     const archive = writeArchive({
       header: {
         aead: "AES256_GCM_HKDF_1MB",
@@ -150,6 +168,9 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
         refs: fetched.refs,
         head: fetched.head,
         prerequisites,
+        ...(wiki
+          ? { wikiRefs: wiki.refs.refs, ...(wiki.refs.head ? { wikiHead: wiki.refs.head } : {}) }
+          : {}),
       },
       files,
       onBytes: (n) => {
@@ -187,6 +208,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       bundleBytes,
       keyRef: wrapped.keyRef,
       confirmedAt: takenAt.toISOString(),
+      ...(wiki ? { wikiRefs: wiki.refs.refs, ...(wiki.refs.head ? { wikiHead: wiki.refs.head } : {}) } : {}),
     };
     // If this fails the object stays: the commit may have landed anyway (a lost reply), and an
     // object with no record is an orphan that prune collects only after re-reading the index.
@@ -198,8 +220,8 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
 }
 
 /** The bundle: its header, then the pack as it arrives, checked (header, trailer) on the way. */
-function asBundle(refs: RemoteRefs, pack: Readable, prerequisites: string[]): Readable {
-  const check = new BundleCheck("git/repo.bundle", true);
+function asBundle(refs: RemoteRefs, pack: Readable, prerequisites: string[], label = BUNDLE_PATH): Readable {
+  const check = new BundleCheck(label, true);
   const source = Readable.from(
     (async function* () {
       yield bundleHeader(refs.refs, refs.head, prerequisites);
@@ -212,4 +234,15 @@ function asBundle(refs: RemoteRefs, pack: Readable, prerequisites: string[]): Re
 
 function elapsed(deps: Deps, started: Date): number {
   return (deps.clock.now().getTime() - started.getTime()) / 1000;
+}
+
+/** The wiki's refs, or undefined when there is no wiki (404) or it has no refs yet. */
+async function listWiki(remote: GitRemote): Promise<RemoteRefs | undefined> {
+  try {
+    const refs = await lsRefs(remote);
+    return Object.keys(refs.refs).length ? refs : undefined;
+  } catch (err) {
+    if (err instanceof RepositoryNotFoundError) return undefined;
+    throw err;
+  }
 }

@@ -3,7 +3,7 @@
 import type { Readable } from "node:stream";
 import { ArchiveCorruptError } from "./errors.js";
 import { BundleCheck } from "./git/bundle.js";
-import { diffRefs, fsck, indexPack, readRefs, setRefs } from "./git/local-repo.js";
+import { diffRefs, fsck, indexPack, initBare, readRefs, setRefs } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
 
 export const BUNDLE_PATH = "git/repo.bundle";
@@ -27,4 +27,31 @@ export async function finishRepository(
   await fsck(repo, level);
   const restored = diffRefs(snapshot.refs, await readRefs(repo));
   if (restored) throw new ArchiveCorruptError(`restored refs differ from the snapshot's: ${restored}`);
+}
+
+export const WIKI_PATH = "git/wiki.bundle";
+
+/** Unbundles a snapshot's wiki into a new bare repository at `repo`, with exactly its refs, checked. */
+export async function unpackWiki(
+  repo: string,
+  bundle: Readable,
+  snapshot: Snapshot,
+  level: "full" | "connectivity",
+): Promise<void> {
+  const expected = snapshot.wikiRefs ?? {};
+  await initBare(repo);
+  const check = new BundleCheck(WIKI_PATH, false, false);
+  bundle.on("error", (err) => check.destroy(err));
+  await indexPack(repo, bundle.pipe(check));
+  const headerDiff = diffRefs(expected, check.info.refs);
+  if (headerDiff) throw new ArchiveCorruptError(`wiki bundle refs differ from the snapshot's: ${headerDiff}`);
+  await setRefs(repo, expected, snapshot.wikiHead);
+  await fsck(repo, level);
+  const restored = diffRefs(expected, await readRefs(repo));
+  if (restored) throw new ArchiveCorruptError(`restored wiki refs differ from the snapshot's: ${restored}`);
+}
+
+/** Where a restored repository's wiki goes: beside it, "<name>.wiki.git" (GitHub's naming). */
+export function wikiLocation(target: string): string {
+  return target.replace(/(\.git)?\/?$/, ".wiki.git");
 }

@@ -10,10 +10,10 @@ import type { Deps, ProgressListener } from "./deps.js";
 import { ArchiveCorruptError, KeyError, NotFoundError } from "./errors.js";
 import { BundleCheck } from "./git/bundle.js";
 import { diffRefs } from "./git/local-repo.js";
-import type { Snapshot, Verification, VerifyLevel } from "./model.js";
+import type { RefMap, Snapshot, Verification, VerifyLevel } from "./model.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
 import { snapshotChain, unpackChain } from "./chain.js";
-import { BUNDLE_PATH, finishRepository, unpackBundle } from "./unpack.js";
+import { BUNDLE_PATH, finishRepository, unpackBundle, unpackWiki, WIKI_PATH } from "./unpack.js";
 
 export interface VerifyOutcome {
   snapshot: Snapshot;
@@ -31,13 +31,13 @@ function isVerdict(err: unknown): boolean {
   );
 }
 
-async function checkQuick(bundle: Readable, snapshot: Snapshot): Promise<void> {
-  const check = new BundleCheck(BUNDLE_PATH);
+async function checkQuick(bundle: Readable, expected: RefMap, label: string): Promise<void> {
+  const check = new BundleCheck(label);
   await pipeline(bundle, check, async (packs: AsyncIterable<Buffer>) => {
     for await (const _ of packs); // the check hashes as bytes pass
   });
-  const diff = diffRefs(snapshot.refs, check.info.refs);
-  if (diff) throw new ArchiveCorruptError(`bundle refs differ from the snapshot's: ${diff}`);
+  const diff = diffRefs(expected, check.info.refs);
+  if (diff) throw new ArchiveCorruptError(`${label} refs differ from the snapshot's: ${diff}`);
 }
 
 async function checkArchive(
@@ -49,6 +49,7 @@ async function checkArchive(
   const scratch = level === "deep" ? await mkdtemp(join(tmpdir(), "infinity-verify-")) : undefined;
   const repoDir = scratch && join(scratch, "repo.git");
   let sawBundle = false;
+  let sawWiki = false;
   let bytes = 0;
   try {
     // Deep checks an incremental snapshot on top of its parents, as a restore would read it.
@@ -57,9 +58,19 @@ async function checkArchive(
       deps,
       snapshot,
       async (path, body) => {
+        if (path === WIKI_PATH) {
+          sawWiki = true;
+          const wikiDir = scratch && join(scratch, "wiki.git");
+          await (wikiDir
+            ? unpackWiki(wikiDir, body, snapshot, "full")
+            : checkQuick(body, snapshot.wikiRefs ?? {}, WIKI_PATH));
+          return;
+        }
         if (path !== BUNDLE_PATH) return void body.resume();
         sawBundle = true;
-        await (repoDir ? unpackBundle(repoDir, body, snapshot) : checkQuick(body, snapshot));
+        await (repoDir
+          ? unpackBundle(repoDir, body, snapshot)
+          : checkQuick(body, snapshot.refs, BUNDLE_PATH));
       },
       (n) =>
         onProgress?.({
@@ -71,6 +82,11 @@ async function checkArchive(
     );
     const diff = diffRefs(snapshot.refs, manifest.refs);
     if (diff) throw new ArchiveCorruptError(`manifest refs differ from the index: ${diff}`);
+    const wikiDiff = diffRefs(snapshot.wikiRefs ?? {}, manifest.wikiRefs ?? {});
+    if (wikiDiff) throw new ArchiveCorruptError(`manifest wiki refs differ from the index: ${wikiDiff}`);
+    const hasWiki = Object.keys(snapshot.wikiRefs ?? {}).length > 0;
+    if (hasWiki !== sawWiki)
+      throw new ArchiveCorruptError(hasWiki ? `archive has no ${WIKI_PATH}` : `unexpected ${WIKI_PATH}`);
     const hasRefs = Object.keys(snapshot.refs).length > 0;
     if (hasRefs !== sawBundle)
       throw new ArchiveCorruptError(hasRefs ? `archive has no ${BUNDLE_PATH}` : `unexpected ${BUNDLE_PATH}`);

@@ -69,6 +69,7 @@ export function restoreHandler(getApp: AppProvider) {
           refs: outcome.refs,
           bytes: outcome.bytes,
           seconds: outcome.seconds,
+          ...(outcome.wiki ? { wiki: outcome.wiki } : {}),
         },
       };
     });

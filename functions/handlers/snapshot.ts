@@ -21,7 +21,9 @@ export async function runSnapshotRequest(
     : await app.sources.getRepo(request.repo);
   if (!repo) throw new NotFoundError(`${request.repo} is not a repository this installation backs up`);
   const signal = AbortSignal.timeout(deadlineMs);
-  const outcome = await snapshotRepo(app, request.repo, await app.sources.gitRemote(repo), {
+  const remote = await app.sources.gitRemote(repo);
+  const outcome = await snapshotRepo(app, request.repo, remote, {
+    ...(repo.wikiUrl ? { wiki: { ...remote, url: repo.wikiUrl } } : {}),
     actor,
     signal,
     incremental: app.settings.incremental,

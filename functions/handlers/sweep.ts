@@ -31,6 +31,7 @@ export function sweepHandler(getApp: AppProvider) {
         reason: request.reason === "rpo-sweep" ? "rpo-sweep" : "schedule",
         requestedAt,
         url: repo.url,
+        ...(repo.wikiUrl ? { wikiUrl: repo.wikiUrl } : {}),
         ...(repo.sizeBytes === undefined ? {} : { sizeBytes: repo.sizeBytes }),
       }));
       await app.publisher.publish("snapshot-requests", requests);

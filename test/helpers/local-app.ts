@@ -12,13 +12,19 @@ export interface TestWorkspace {
   cleanup(): Promise<void>;
 }
 
-/** `sources` maps "owner/name" to a path or URL. */
-export async function workspace(sources: Record<string, string>, extra = ""): Promise<TestWorkspace> {
+/** `sources` maps "owner/name" to a path or URL (or to both a repository's and its wiki's). */
+export async function workspace(
+  sources: Record<string, string | { url: string; wiki: string }>,
+  extra = "",
+): Promise<TestWorkspace> {
   const dir = await mkdtemp(join(tmpdir(), "infinity-test-"));
   await mkdir(join(dir, "config"));
   const configFile = join(dir, "config", "backup-config.yaml");
   const list = Object.entries(sources)
-    .map(([name, url]) => `  - name: ${name}\n    url: ${JSON.stringify(url)}\n`)
+    .map(([name, where]) => {
+      const { url, wiki } = typeof where === "string" ? { url: where, wiki: undefined } : where;
+      return `  - name: ${name}\n    url: ${JSON.stringify(url)}\n${wiki ? `    wiki: ${JSON.stringify(wiki)}\n` : ""}`;
+    })
     .join("");
   await writeFile(
     configFile,

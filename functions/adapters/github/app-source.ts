@@ -63,6 +63,7 @@ export class GitHubAppSource implements SourceHost {
           repos.push({
             name: repo.full_name,
             url: this.cloneUrl(repo.full_name, repo.clone_url),
+            ...(repo.has_wiki ? { wikiUrl: wikiUrlOf(this.cloneUrl(repo.full_name, repo.clone_url)) } : {}),
             ...(typeof repo.size === "number" ? { sizeBytes: repo.size * 1024 } : {}),
           });
         }
@@ -86,6 +87,7 @@ export class GitHubAppSource implements SourceHost {
       return {
         name: data.full_name,
         url: this.cloneUrl(data.full_name, data.clone_url),
+        ...(data.has_wiki ? { wikiUrl: wikiUrlOf(this.cloneUrl(data.full_name, data.clone_url)) } : {}),
         ...(typeof data.size === "number" ? { sizeBytes: data.size * 1024 } : {}),
       };
     } catch (err) {
@@ -212,4 +214,9 @@ export function globPattern(glob: string): RegExp {
     .map((c) => (c === "*" ? "[^/]*" : c === "?" ? "[^/]" : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
     .join("");
   return new RegExp(`^${body}$`, "i");
+}
+
+/** GitHub keeps a wiki beside its repository: "<repo>.git" -> "<repo>.wiki.git". */
+function wikiUrlOf(cloneUrl: string): string {
+  return cloneUrl.replace(/(\.git)?$/, ".wiki.git");
 }

@@ -7,12 +7,16 @@ import type { GitRemote, SourceHost } from "../../core/ports.js";
 export class ConfigSourceHost implements SourceHost {
   /** `baseDir` anchors relative paths (the folder the config file belongs to). */
   constructor(
-    private readonly sources: readonly SourceRepo[],
+    private readonly sources: readonly (SourceRepo & { wiki?: string })[],
     private readonly baseDir: string,
   ) {}
 
   async listRepos(): Promise<SourceRepo[]> {
-    return this.sources.map(({ name, url }) => ({ name, url: this.resolveUrl(url) }));
+    return this.sources.map(({ name, url, wiki }) => ({
+      name,
+      url: this.resolveUrl(url),
+      ...(wiki ? { wikiUrl: this.resolveUrl(wiki) } : {}),
+    }));
   }
 
   async getRepo(name: string): Promise<SourceRepo | undefined> {

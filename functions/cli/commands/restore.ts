@@ -36,6 +36,13 @@ export async function restoreCommand(ctx: Context): Promise<number> {
     ctx.print(
       `  to ${outcome.target}: ${outcome.refs} refs, ${bytes(outcome.bytes)} read, in ${duration(outcome.seconds)}`,
     );
+    if (outcome.wiki) {
+      ctx.print(
+        outcome.wiki.error
+          ? `  wiki (${outcome.wiki.refs} refs) NOT restored: ${outcome.wiki.error}`
+          : `  wiki: ${outcome.wiki.refs} refs to ${outcome.wiki.target}`,
+      );
+    }
   }
   return EXIT.ok;
 }

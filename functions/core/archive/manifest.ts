@@ -18,6 +18,9 @@ export const manifestSchema = z.strictObject({
   kind: z.enum(["full", "incremental"]),
   refs: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
   head: z.string().optional(),
+  /** The wiki's refs, when the archive holds git/wiki.bundle. */
+  wikiRefs: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)).optional(),
+  wikiHead: z.string().optional(),
   /** Objects the bundle assumes present (incremental snapshots). */
   prerequisites: z.array(z.string()),
   entries: z.array(manifestEntrySchema),

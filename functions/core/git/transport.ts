@@ -2,7 +2,7 @@
 // smart HTTP for http(s)://. Both speak protocol v2; credentials travel only in headers.
 import { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { SourceError } from "../errors.js";
+import { RepositoryNotFoundError, SourceError } from "../errors.js";
 import type { GitRemote } from "../ports.js";
 import { startGit, type GitRun } from "./exec.js";
 import { FLUSH, PktReader } from "./pkt-line.js";
@@ -102,7 +102,8 @@ async function httpCall(remote: GitRemote, path: string, init: RequestInit): Pro
         : response.status === 404
           ? "repository not found"
           : `HTTP ${response.status}`;
-    throw new SourceError(`${displayUrl(base)}: ${why}`, { permanent: response.status === 404 });
+    if (response.status === 404) throw new RepositoryNotFoundError(`${displayUrl(base)}: ${why}`);
+    throw new SourceError(`${displayUrl(base)}: ${why}`);
   }
   const body = Readable.fromWeb(response.body as import("node:stream/web").ReadableStream<Uint8Array>);
   return Readable.from(namedFailures(body, displayUrl(base)), { objectMode: false });
