@@ -2,15 +2,9 @@
 // with the environment overrides the product brief promises (BACKUP_LOCATION, VERIFY_BACKUPS).
 import { z } from "zod";
 import { UserInputError } from "../core/errors.js";
-import { assertRepoName } from "../core/ids.js";
+import { repoNameSchema } from "../core/ids.js";
 
-const repoName = z.string().refine((name) => {
-  try {
-    return Boolean(assertRepoName(name));
-  } catch {
-    return false;
-  }
-}, 'expected "owner/name" (letters, digits, . _ -)');
+const repoName = repoNameSchema;
 
 const gitUrl = z
   .string()

@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { UserInputError } from "../core/errors.js";
+import { isRepoName } from "../core/ids.js";
 import {
   DEFAULT_RETENTION_POLICY,
   loadRetentionPolicy,
@@ -27,7 +28,7 @@ function applyLegalHolds(policy: RetentionPolicy, env: NodeJS.ProcessEnv): Reten
     .map((n) => n.trim())
     .filter(Boolean);
   if (!names.length) return policy;
-  const bad = names.find((n) => !/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(n));
+  const bad = names.find((n) => !isRepoName(n));
   if (bad) throw new UserInputError(`LEGAL_HOLD_REPOS: ${JSON.stringify(bad)} is not "owner/name"`);
   return { ...policy, holdRepos: [...new Set([...(policy.holdRepos ?? []), ...names])] };
 }

@@ -1,5 +1,6 @@
 // Snapshot ids and archive object names. Ids sort by time, so listing a prefix is chronological.
 import { randomBytes } from "node:crypto";
+import { z } from "zod";
 import { UserInputError } from "./errors.js";
 
 /** "20261127T104455123Z-1a2b3c4d": UTC time to the millisecond plus 32 random bits. */
@@ -10,9 +11,17 @@ export function newSnapshotId(at: Date): string {
 
 const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 
+/** Whether `repo` is an "owner/name" repository name (no "." or ".." part). */
+export function isRepoName(repo: string): boolean {
+  return REPO_NAME.test(repo) && !repo.split("/").some((part) => part === "." || part === "..");
+}
+
+/** A zod string for a repository name, for every schema that carries one. */
+export const repoNameSchema = z.string().refine(isRepoName, 'expected "owner/name" (letters, digits, . _ -)');
+
 /** Checks an "owner/name" repository name, the key of everything stored for it. */
 export function assertRepoName(repo: string): string {
-  if (!REPO_NAME.test(repo) || repo.split("/").some((part) => part === "." || part === "..")) {
+  if (!isRepoName(repo)) {
     throw new UserInputError(
       `repository name ${JSON.stringify(repo)} must look like "owner/name" (letters, digits, . _ -)`,
     );

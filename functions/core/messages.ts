@@ -2,9 +2,10 @@
 // references (repo, snapshot id), never payloads, and each has a version so formats can evolve.
 import { z } from "zod";
 import { UserInputError } from "./errors.js";
+import { repoNameSchema } from "./ids.js";
 import type { Topic } from "./ports.js";
 
-const repo = z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"');
+const repo = repoNameSchema;
 const isoTime = z.iso.datetime({ offset: true });
 
 export const snapshotRequestSchema = z.strictObject({

@@ -3,7 +3,7 @@
 // collected; every deletion is audited. A dry run returns the plan and changes nothing.
 import type { Deps } from "./deps.js";
 import { ConflictError, describeError } from "./errors.js";
-import { assertRepoName } from "./ids.js";
+import { assertRepoName, isRepoName } from "./ids.js";
 import type { AuditEvent } from "./ports.js";
 import { planPrune, type KeepDecision, type RemoveDecision, type RepoPrunePlan } from "./prune-plan.js";
 import type { RetentionPolicy } from "./retention-policy.js";
@@ -143,15 +143,6 @@ export async function knownRepos(deps: Pick<Deps, "index" | "store">): Promise<s
     if (rest.length > 0 && !names.has(repo) && isRepoName(repo)) names.add(repo);
   }
   return [...names].sort();
-}
-
-function isRepoName(repo: string): boolean {
-  try {
-    assertRepoName(repo);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function summarize(plan: RepoPrunePlan, dryRun: boolean): PruneReport {

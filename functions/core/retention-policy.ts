@@ -4,6 +4,7 @@
 import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { UserInputError } from "./errors.js";
+import { repoNameSchema } from "./ids.js";
 import { parseDuration, type Duration } from "./retention-duration.js";
 
 export { addDuration, parseDuration, type Duration } from "./retention-duration.js";
@@ -65,9 +66,7 @@ export const retentionPolicySchema = z
       /** Keep the newest snapshot of each year inside this window. */
       yearly: durationField("7y"),
       /** Legal hold: repositories ("owner/name") of which prune keeps every snapshot. */
-      holdRepos: z
-        .array(z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"'))
-        .optional(),
+      holdRepos: z.array(repoNameSchema).optional(),
     },
     {
       error: (issue) =>

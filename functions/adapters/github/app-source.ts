@@ -4,6 +4,7 @@ import type { App } from "@octokit/app";
 import { z } from "zod";
 import { ConflictError, SourceError, UserInputError } from "../../core/errors.js";
 import type { SourceRepo } from "../../core/model.js";
+import { wikiLocation } from "../../core/unpack.js";
 import { systemClock, type Clock, type GitRemote, type SourceHost } from "../../core/ports.js";
 import { httpStatusOf, sourceErrorFrom } from "./errors.js";
 
@@ -59,13 +60,7 @@ export class GitHubAppSource implements SourceHost {
           if (repo.owner.login.toLowerCase() !== this.org.toLowerCase()) continue; // an installation is per org; be sure
           if (this.options.excludeForks && repo.fork) continue;
           if (!this.wanted(repo.full_name)) continue;
-          // GitHub reports size in KiB; it routes big repositories to the snapshot job.
-          repos.push({
-            name: repo.full_name,
-            url: this.cloneUrl(repo.full_name, repo.clone_url),
-            ...(repo.has_wiki ? { wikiUrl: wikiUrlOf(this.cloneUrl(repo.full_name, repo.clone_url)) } : {}),
-            ...(typeof repo.size === "number" ? { sizeBytes: repo.size * 1024 } : {}),
-          });
+          repos.push(this.toSourceRepo(repo));
         }
         // Stop when the Link header offers no next page, not by total_count: the list may change while paging.
         if (!/rel="next"/.test(response.headers.link ?? "") || response.data.repositories.length === 0) break;
@@ -76,6 +71,24 @@ export class GitHubAppSource implements SourceHost {
     return repos.sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** A repository as the REST API describes it, as we back it up (no credentials in it). */
+  private toSourceRepo(repo: {
+    full_name: string;
+    clone_url: string;
+    has_wiki?: boolean;
+    size?: number;
+  }): SourceRepo {
+    const url = this.cloneUrl(repo.full_name, repo.clone_url);
+    return {
+      name: repo.full_name,
+      url,
+      // GitHub keeps a wiki beside its repository ("<repo>.wiki.git").
+      ...(repo.has_wiki ? { wikiUrl: wikiLocation(url) } : {}),
+      // GitHub reports size in KiB; it routes big repositories to the snapshot job.
+      ...(typeof repo.size === "number" ? { sizeBytes: repo.size * 1024 } : {}),
+    };
+  }
+
   /** One repository (one API call), or undefined if it is not in the org or the filters skip it. */
   async getRepo(fullName: string): Promise<SourceRepo | undefined> {
     const [owner, name] = fullName.split("/");
@@ -84,12 +97,7 @@ export class GitHubAppSource implements SourceHost {
     try {
       const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo: name });
       if ((this.options.excludeForks && data.fork) || !this.wanted(data.full_name)) return undefined;
-      return {
-        name: data.full_name,
-        url: this.cloneUrl(data.full_name, data.clone_url),
-        ...(data.has_wiki ? { wikiUrl: wikiUrlOf(this.cloneUrl(data.full_name, data.clone_url)) } : {}),
-        ...(typeof data.size === "number" ? { sizeBytes: data.size * 1024 } : {}),
-      };
+      return this.toSourceRepo(data);
     } catch (err) {
       if (httpStatusOf(err) === 404) return undefined;
       throw sourceErrorFrom(err, `reading ${fullName}`);
@@ -214,9 +222,4 @@ export function globPattern(glob: string): RegExp {
     .map((c) => (c === "*" ? "[^/]*" : c === "?" ? "[^/]" : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")))
     .join("");
   return new RegExp(`^${body}$`, "i");
-}
-
-/** GitHub keeps a wiki beside its repository: "<repo>.git" -> "<repo>.wiki.git". */
-function wikiUrlOf(cloneUrl: string): string {
-  return cloneUrl.replace(/(\.git)?$/, ".wiki.git");
 }

@@ -2,6 +2,7 @@
 // push into a SnapshotRequest. Pure of its inputs; the Cloud Function handler does the I/O.
 import { Webhooks } from "@octokit/webhooks";
 import { z } from "zod";
+import { repoNameSchema } from "../../core/ids.js";
 import { snapshotRequestSchema, type SnapshotRequest } from "../../core/messages.js";
 import { WebhookError } from "./errors.js";
 
@@ -22,7 +23,7 @@ export type PushDeliveryResult =
 // The payload fields we use, and only those: GitHub adds fields freely.
 const pushPayloadSchema = z.object({
   repository: z.object({
-    full_name: z.string().regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, 'expected "owner/name"'),
+    full_name: repoNameSchema,
   }),
 });
 
