@@ -1,18 +1,23 @@
-// The cloud deployment's environment (set by infra/functions.tf), validated at start so a
-// missing or malformed variable is named at once. Secret values are never echoed in errors.
+// The cloud deployment's environment (set per workload by infra/functions.tf and infra/run_job.tf),
+// validated at start so a missing or malformed variable is named at once. Each workload reads only
+// the variables of the parts it wires (WORKLOAD_ENV): a function that never touches GitHub starts
+// without the App's key. Secret values are never echoed in errors.
 import { z } from "zod";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
   .transform((v) => ["true", "1", "yes"].includes(v));
 const positiveInt = z.coerce.number().int().positive();
+const bucket = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}$/, "expected a bucket name");
 
+/** Every variable any workload reads, with its rule and default. */
 export const cloudEnvSchema = z.object({
   GOOGLE_CLOUD_PROJECT: z.string().min(1, "required"),
+  /** The archive bucket, as the product brief names it: gs://<bucket>. */
   BACKUP_LOCATION: z
     .string()
     .regex(/^gs:\/\/[a-z0-9][a-z0-9._-]{1,220}\/?$/, "expected gs://<archive bucket>"),
-  RESTORE_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}$/, "expected a bucket name"),
+  RESTORE_BUCKET: bucket,
   KMS_KEY_NAME: z
     .string()
     .regex(
@@ -23,21 +28,79 @@ export const cloudEnvSchema = z.object({
   SNAPSHOT_TOPIC: z.string().min(1).default("snapshot-requests"),
   VERIFY_TOPIC: z.string().min(1).default("verify-requests"),
   LARGE_SNAPSHOT_TOPIC: z.string().min(1).default("snapshot-large"),
-  PRUNE_TOPIC: z.string().min(1).default("prune-requests"),
-  VERIFY_BACKUPS: bool.default(true),
-  VERIFY_LEVEL: z.enum(["quick", "deep"]).default("deep"),
-  /** Pushes make incremental snapshots on top of the day's full one. */
-  INCREMENTAL_SNAPSHOTS: bool.default(true),
-  MAX_CHAIN: positiveInt.default(96),
-  /** 2 GiB: a function's /tmp is memory, and a bigger pack takes longer than the time limit allows. */
-  LARGE_REPO_BYTES: positiveInt.default(2 * 1024 ** 3),
-  /** 540 s is the event-driven function limit; stop a minute earlier so nothing is cut mid-commit. */
-  SNAPSHOT_DEADLINE_SECONDS: positiveInt.default(480),
-  GITHUB_ORG: z.string().optional(),
-  GITHUB_APP_ID: z.string().optional(),
-  GITHUB_APP_PRIVATE_KEY: z.string().optional(),
+  /** The subscription the Cloud Run snapshot job drains. */
+  LARGE_SNAPSHOT_SUBSCRIPTION: z.string().min(1, "required"),
+  /** Overrides verify.afterBackup of backup-config.yaml (product brief). */
+  VERIFY_BACKUPS: bool.optional(),
+  /** Overrides the daily window of retention-policy.yaml (product brief); parsed by the config loader. */
+  RETENTION_DAYS: z.string().optional(),
+  /** Comma-separated "owner/name"s added to the policy's holdRepos; parsed by the config loader. */
+  LEGAL_HOLD_REPOS: z.string().optional(),
+  GITHUB_APP_ID: z.string().min(1, "required"),
+  GITHUB_APP_PRIVATE_KEY: z.string().min(1, "required"),
+  GITHUB_WEBHOOK_SECRET: z.string().min(1, "required"),
+  /** GitHub Enterprise Server: the REST API root and the git host root. Absent: github.com. */
   GITHUB_API_URL: z.url().optional(),
   GITHUB_GIT_URL: z.url().optional(),
 });
 
 export type CloudEnv = z.infer<typeof cloudEnvSchema>;
+export type CloudEnvName = keyof CloudEnv;
+
+/** The parts a workload may wire, and the variables each part reads. */
+export const PART_ENV = {
+  project: ["GOOGLE_CLOUD_PROJECT"],
+  archives: ["BACKUP_LOCATION"],
+  restoreBucket: ["RESTORE_BUCKET"],
+  keys: ["KMS_KEY_NAME"],
+  index: ["FIRESTORE_DATABASE"],
+  publishSnapshots: ["SNAPSHOT_TOPIC"],
+  publishVerify: ["VERIFY_TOPIC"],
+  publishLarge: ["LARGE_SNAPSHOT_TOPIC"],
+  drainLarge: ["LARGE_SNAPSHOT_SUBSCRIPTION"],
+  github: ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_API_URL", "GITHUB_GIT_URL"],
+  webhookSecret: ["GITHUB_WEBHOOK_SECRET"],
+  verifySetting: ["VERIFY_BACKUPS"],
+  retentionSetting: ["RETENTION_DAYS", "LEGAL_HOLD_REPOS"],
+} as const satisfies Record<string, readonly CloudEnvName[]>;
+
+export type Part = keyof typeof PART_ENV;
+
+/** The seven functions and the Cloud Run job: what each one wires. */
+export const WORKLOAD_PARTS = {
+  sweep: ["project", "index", "publishSnapshots", "publishVerify", "github"],
+  snapshotRepo: [
+    "project",
+    "archives",
+    "keys",
+    "index",
+    "publishVerify",
+    "publishLarge",
+    "github",
+    "verifySetting",
+  ],
+  verifySnapshot: ["project", "archives", "keys", "index"],
+  pruneSnapshots: ["project", "archives", "index", "retentionSetting"],
+  restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github"],
+  backupHealth: ["project", "index", "retentionSetting"],
+  githubWebhook: ["project", "publishSnapshots", "webhookSecret"],
+  snapshotJob: ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting"],
+} as const satisfies Record<string, readonly Part[]>;
+
+export type Workload = keyof typeof WORKLOAD_PARTS;
+
+/** Variables that are secrets: mounted from Secret Manager, never plain environment. */
+export const SECRET_ENV: readonly CloudEnvName[] = ["GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET"];
+
+/** Every variable a workload reads (secrets included). */
+export function workloadEnv(workload: Workload): CloudEnvName[] {
+  return [...new Set(WORKLOAD_PARTS[workload].flatMap((part) => PART_ENV[part]))];
+}
+
+/**
+ * Variables a workload must be given: read, with no default and not optional. The deployment may
+ * still set an optional one (VERIFY_BACKUPS), never one the workload does not read.
+ */
+export function requiredEnv(workload: Workload): CloudEnvName[] {
+  return workloadEnv(workload).filter((name) => !cloudEnvSchema.shape[name].safeParse(undefined).success);
+}
