@@ -144,6 +144,21 @@ export class GitHubStandin {
       if (id === undefined) throw new HttpFailure(404, "Not Found");
       return [200, { id, app_id: this.options.appId, account: { login: m[1], type: "Organization" } }];
     }
+    if (method === "GET" && path === "/app/installations") {
+      checkAppJwt(authorization, this.publicKey, this.options.appId);
+      const all = [...this.installations].map(([login, id]) => ({
+        id,
+        app_id: this.options.appId,
+        account: { login, type: "Organization" },
+      }));
+      return [200, all];
+    }
+    if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/installation$/.exec(path))) {
+      checkAppJwt(authorization, this.publicKey, this.options.appId);
+      const id = this.installations.get(m[1]!.toLowerCase());
+      if (id === undefined || !this.find(m[1]!, m[2]!)) throw new HttpFailure(404, "Not Found");
+      return [200, { id, app_id: this.options.appId, account: { login: m[1], type: "Organization" } }];
+    }
     if (method === "POST" && (m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
       checkAppJwt(authorization, this.publicKey, this.options.appId);
       const installationId = Number(m[1]);
