@@ -28,6 +28,8 @@ type Repo = {
   archived: boolean;
   private: boolean;
   /** KiB, as GitHub reports it. */ size?: number;
+  /** GitHub's has_wiki: the repository has a wiki at "<name>.wiki.git". */
+  hasWiki?: boolean;
 };
 type IssuedToken = { installationId: number; expiresAt: number };
 
@@ -81,7 +83,7 @@ export class GitHubStandin {
   /** Lists a repository (metadata only: the test makes its git data, if it reads any). */
   addRepo(
     fullName: string,
-    flags: { fork?: boolean; archived?: boolean; private?: boolean; size?: number } = {},
+    flags: { fork?: boolean; archived?: boolean; private?: boolean; size?: number; hasWiki?: boolean } = {},
   ): void {
     const [owner, name] = fullName.split("/") as [string, string];
     this.repos.push({
@@ -238,6 +240,7 @@ export class GitHubStandin {
       archived: r.archived,
       clone_url: `${this.options.gitUrl}/${full_name}.git`,
       size: r.size ?? 0,
+      has_wiki: r.hasWiki ?? false,
     };
   }
 }
