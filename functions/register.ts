@@ -1,7 +1,8 @@
 // The seven Cloud Functions and their names, registered with the Functions Framework. The
-// deployment (index.ts) and the end-to-end tests register through this one list.
+// deployment (index.ts) and the end-to-end tests register through this one list; each function gets
+// the app of its own workload (only the parts it uses, see config/cloud-env.ts).
 import * as functions from "@google-cloud/functions-framework";
-import type { AppProvider } from "./handlers/cloud-app.js";
+import type { AppProvider } from "./app.js";
 import { healthHandler } from "./handlers/health.js";
 import { pruneHandler } from "./handlers/prune.js";
 import { restoreHandler } from "./handlers/restore.js";
@@ -20,12 +21,32 @@ export const FUNCTION_NAMES = [
   "githubWebhook",
 ] as const;
 
-export function registerFunctions(getApp: AppProvider, webhookSecret: () => string): void {
-  functions.cloudEvent("sweep", sweepHandler(getApp));
-  functions.cloudEvent("snapshotRepo", snapshotHandler(getApp));
-  functions.cloudEvent("verifySnapshot", verifyHandler(getApp));
-  functions.cloudEvent("pruneSnapshots", pruneHandler(getApp));
-  functions.http("restoreRepo", restoreHandler(getApp));
-  functions.http("backupHealth", healthHandler(getApp));
-  functions.http("githubWebhook", webhookHandler(getApp, webhookSecret));
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+export function registerFunctions(appFor: (fn: FunctionName) => AppProvider): void {
+  functions.cloudEvent("sweep", sweepHandler(appFor("sweep")));
+  functions.cloudEvent("snapshotRepo", snapshotHandler(appFor("snapshotRepo")));
+  functions.cloudEvent("verifySnapshot", verifyHandler(appFor("verifySnapshot")));
+  functions.cloudEvent("pruneSnapshots", pruneHandler(appFor("pruneSnapshots")));
+  functions.http("restoreRepo", restoreHandler(appFor("restoreRepo")));
+  functions.http("backupHealth", healthHandler(appFor("backupHealth")));
+  functions.http("githubWebhook", webhookHandler(appFor("githubWebhook")));
+}
+
+/** One app per function, built on its first call; a failed start is retried on the next call. */
+export function memoizedApps(
+  build: (fn: FunctionName) => ReturnType<AppProvider>,
+): (fn: FunctionName) => AppProvider {
+  const apps = new Map<FunctionName, ReturnType<AppProvider>>();
+  return (fn) => () => {
+    let app = apps.get(fn);
+    if (!app) {
+      app = build(fn).catch((err: unknown) => {
+        apps.delete(fn); // e.g. a secret not yet readable: the next call tries again
+        throw err;
+      });
+      apps.set(fn, app);
+    }
+    return app;
+  };
 }

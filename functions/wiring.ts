@@ -1,59 +1,55 @@
-// The one place that chooses adapters: from the config and the environment to a set of ports.
+// The one place that chooses adapters and builds SDK clients: from the settings and the environment
+// to the ports an entry point is handed. Imported only by entry points (functions/index.ts, the CLI,
+// the job, tests and benchmarks); nothing below it imports an adapter.
 import { mkdir } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConfigSourceHost } from "./adapters/local/config-sources.js";
 import { FsBlobStore } from "./adapters/local/fs-blob-store.js";
 import { JsonlAuditLog } from "./adapters/local/jsonl-audit-log.js";
 import { KeyFileWrapper } from "./adapters/local/keyfile-wrapper.js";
 import { SqliteSnapshotIndex } from "./adapters/local/sqlite-index.js";
-import { applyEnvironment, backupConfigSchema, type BackupConfig } from "./config/backup-config.js";
-import { loadConfigFile } from "./config/load.js";
-import type { Deps } from "./core/deps.js";
+import type { CloudApp, LocalApp } from "./app.js";
+import {
+  cloudEnvSchema,
+  PART_ENV,
+  WORKLOAD_PARTS,
+  workloadEnv,
+  type CloudEnv,
+  type Part,
+  type Workload,
+} from "./config/cloud-env.js";
+import { loadSettings, type Settings } from "./config/settings.js";
 import { UserInputError } from "./core/errors.js";
-import { systemClock, type Clock, type SourceHost } from "./core/ports.js";
-import { DEFAULT_RETENTION_POLICY } from "./core/retention-policy.js";
-import type { CloudApp } from "./handlers/cloud-app.js";
-import { cloudEnvSchema } from "./config/cloud-env.js";
 import { parseMessage } from "./core/messages.js";
+import type { SourceRepo } from "./core/model.js";
+import { systemClock, type Clock, type GitRemote, type SourceHost } from "./core/ports.js";
 
-export type { CloudApp };
-
-export interface App extends Deps {
-  config: BackupConfig;
-  sources: SourceHost;
-  /** Where local data lives (archives, index, key, audit log). */
-  dataDir: string;
-  close(): Promise<void>;
-}
+export type { CloudApp, LocalApp, Workload };
 
 export const DEFAULT_CONFIG = "config/backup-config.yaml";
 
-export async function loadBackupConfig(
-  file: string,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<BackupConfig> {
-  return applyEnvironment(await loadConfigFile(backupConfigSchema, file), env);
+/** The installed package's root (config/ ships beside functions/, also in a deployment). */
+export function packageRoot(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // functions/wiring.ts runs from functions/ (sources) or dist/functions/ (compiled).
+  return here.endsWith(`${"dist"}/functions`) ? resolve(here, "../..") : resolve(here, "..");
 }
 
-/** Paths in the config are relative to the project folder: the parent of config/. */
-export function projectDir(configFile: string): string {
-  const dir = dirname(resolve(configFile));
-  return dir.endsWith("/config") ? dirname(dir) : dir;
-}
-
+/** The local mode (the CLI, `npm start`): archives in a folder, SQLite, a key file. */
 export async function openApp(
   configFile: string,
   options: { clock?: Clock; env?: NodeJS.ProcessEnv } = {},
-): Promise<App> {
-  const config = await loadBackupConfig(configFile, options.env);
+): Promise<LocalApp> {
+  const settings = await loadSettings(configFile, options.env ?? process.env);
+  const config = settings.backup;
   const clock = options.clock ?? systemClock;
-  const base = projectDir(configFile);
   if (config.backend !== "local") {
     throw new UserInputError(
       `${configFile}: backend "${config.backend}" runs as Cloud Functions (see docs/DEPLOY.md); the CLI works on the local backend`,
     );
   }
-  const dataDir = resolve(base, config.local.dataDir);
+  const dataDir = resolve(settings.baseDir, config.local.dataDir);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const index = new SqliteSnapshotIndex({ path: join(dataDir, "index.sqlite"), clock });
   try {
@@ -61,14 +57,14 @@ export async function openApp(
     const hasSnapshots = (await index.repos()).length > 0;
     const keys = await KeyFileWrapper.open(join(dataDir, "keys.json"), { create: !hasSnapshots, clock });
     return {
-      config,
+      settings,
       dataDir,
       clock,
       index,
       keys,
       store: new FsBlobStore({ root: join(dataDir, "archives"), clock }),
       audit: new JsonlAuditLog({ path: join(dataDir, "audit.jsonl"), clock }),
-      sources: new ConfigSourceHost(config.sources, base),
+      sources: new ConfigSourceHost(config.sources, settings.baseDir),
       async close() {
         index.close();
       },
@@ -85,106 +81,180 @@ export interface CloudOverrides {
   firestore?: import("@google-cloud/firestore").Firestore;
   kms?: import("@google-cloud/kms").KeyManagementServiceClient;
   pubsub?: import("@google-cloud/pubsub").PubSub;
-  sources?: SourceHost;
   clock?: Clock;
+  /** The config file to read instead of the packaged config/backup-config.yaml. */
+  configFile?: string;
 }
 
 /**
- * The cloud deployment's app, from its environment (set by infra/functions.tf). SDKs are loaded
- * here, lazily, so the CLI does not pay for them. Errors name the variable, never its value.
+ * One cloud workload's app, from its environment (set by infra/ per workload). Only the parts the
+ * workload uses are wired, and only their variables are read: a missing one is named at start, a
+ * variable of another part is never looked at. SDKs load lazily, so the CLI does not pay for them.
  */
-export async function cloudAppFromEnv(
+export async function cloudApp(
+  workload: Workload,
   env: NodeJS.ProcessEnv,
   overrides: CloudOverrides = {},
 ): Promise<CloudApp> {
-  const e = parseMessage(cloudEnvSchema, env, "environment");
-  const [{ Storage }, { Firestore }, { KeyManagementServiceClient }, { PubSub }] = await Promise.all([
-    import("@google-cloud/storage"),
-    import("@google-cloud/firestore"),
-    import("@google-cloud/kms"),
-    import("@google-cloud/pubsub"),
-  ]);
-  const [
-    { GcsBlobStore },
-    { FirestoreSnapshotIndex },
-    { KmsKeyWrapper },
-    { PubSubPublisher },
-    { LogAuditLog },
-  ] = await Promise.all([
-    import("./adapters/gcp/gcs-blob-store.js"),
-    import("./adapters/gcp/firestore-index.js"),
-    import("./adapters/gcp/kms-key-wrapper.js"),
-    import("./adapters/gcp/pubsub-publisher.js"),
-    import("./adapters/gcp/log-audit.js"),
-  ]);
+  const names = workloadEnv(workload);
+  const picked = Object.fromEntries(names.filter((n) => env[n] !== undefined).map((n) => [n, env[n]]));
+  const schema = cloudEnvSchema.pick(Object.fromEntries(names.map((n) => [n, true])) as never);
+  const e = parseMessage(schema, picked, `environment of ${workload}`) as Partial<CloudEnv>;
+  const parts = new Set<Part>(WORKLOAD_PARTS[workload]);
+  const settings = await loadSettings(
+    overrides.configFile ?? join(packageRoot(), DEFAULT_CONFIG),
+    picked as NodeJS.ProcessEnv,
+  );
   const clock = overrides.clock ?? systemClock;
-  const storage = overrides.storage ?? new Storage({ projectId: e.GOOGLE_CLOUD_PROJECT });
-  const firestore =
-    overrides.firestore ??
-    new Firestore({ projectId: e.GOOGLE_CLOUD_PROJECT, databaseId: e.FIRESTORE_DATABASE });
-  const github = overrides.sources ? undefined : await githubSource(e, clock);
-  const sources = overrides.sources ?? github!;
-  const { applyRetentionEnv } = await import("./config/retention-env.js");
-  return {
-    clock,
-    store: new GcsBlobStore({
-      storage,
-      bucket: e.BACKUP_LOCATION.slice("gs://".length).replace(/\/.*$/, ""),
-      clock,
-    }),
-    restoreStore: new GcsBlobStore({ storage, bucket: e.RESTORE_BUCKET, clock }),
-    index: new FirestoreSnapshotIndex({ firestore, clock }),
-    keys: new KmsKeyWrapper({
-      client: overrides.kms ?? new KeyManagementServiceClient(),
-      keyName: e.KMS_KEY_NAME,
-    }),
-    publisher: new PubSubPublisher({
-      pubsub: overrides.pubsub ?? new PubSub({ projectId: e.GOOGLE_CLOUD_PROJECT }),
-      topicNames: {
-        "snapshot-requests": e.SNAPSHOT_TOPIC,
-        "verify-requests": e.VERIFY_TOPIC,
-        "snapshot-large": e.LARGE_SNAPSHOT_TOPIC,
-        "prune-requests": e.PRUNE_TOPIC,
-      },
-    }),
-    audit: new LogAuditLog(),
-    sources,
-    settings: {
-      verify: e.VERIFY_BACKUPS ? e.VERIFY_LEVEL : false,
-      largeRepoBytes: e.LARGE_REPO_BYTES,
-      snapshotDeadlineMs: e.SNAPSHOT_DEADLINE_SECONDS * 1000,
-      policy: applyRetentionEnv(DEFAULT_RETENTION_POLICY, env),
-      incremental: e.INCREMENTAL_SNAPSHOTS ? { maxChain: e.MAX_CHAIN, fullEveryMs: 20 * 3600 * 1000 } : false, // the daily sweep is always a full one
-    },
-    ...(github
-      ? {
-          createRepository: async (name: string, isPrivate: boolean) =>
-            github.gitRemote(await github.createRepo(name, { private: isPrivate })),
-        }
-      : {}),
+  const wired: Partial<CloudApp> = { settings, clock };
+
+  const project = e.GOOGLE_CLOUD_PROJECT!;
+  const pubsub = async () => {
+    const { PubSub } = await import("@google-cloud/pubsub");
+    return overrides.pubsub ?? new PubSub({ projectId: project });
   };
+  if (parts.has("archives") || parts.has("restoreBucket")) {
+    const [{ Storage }, { GcsBlobStore }] = await Promise.all([
+      import("@google-cloud/storage"),
+      import("./adapters/gcp/gcs-blob-store.js"),
+    ]);
+    const storage = overrides.storage ?? new Storage({ projectId: project });
+    if (parts.has("archives")) {
+      const bucket = e.BACKUP_LOCATION!.slice("gs://".length).replace(/\/.*$/, "");
+      wired.store = new GcsBlobStore({ storage, bucket, clock });
+    }
+    if (parts.has("restoreBucket"))
+      wired.restoreStore = new GcsBlobStore({ storage, bucket: e.RESTORE_BUCKET!, clock });
+  }
+  if (parts.has("index")) {
+    const [{ Firestore }, { FirestoreSnapshotIndex }] = await Promise.all([
+      import("@google-cloud/firestore"),
+      import("./adapters/gcp/firestore-index.js"),
+    ]);
+    const firestore =
+      overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
+    wired.index = new FirestoreSnapshotIndex({ firestore, clock });
+  }
+  if (parts.has("keys")) {
+    const [{ KeyManagementServiceClient }, { KmsKeyWrapper }] = await Promise.all([
+      import("@google-cloud/kms"),
+      import("./adapters/gcp/kms-key-wrapper.js"),
+    ]);
+    wired.keys = new KmsKeyWrapper({
+      client: overrides.kms ?? new KeyManagementServiceClient(),
+      keyName: e.KMS_KEY_NAME!,
+    });
+  }
+  const topics = {
+    "snapshot-requests": parts.has("publishSnapshots") ? e.SNAPSHOT_TOPIC : undefined,
+    "verify-requests": parts.has("publishVerify") ? e.VERIFY_TOPIC : undefined,
+    "snapshot-large": parts.has("publishLarge") ? e.LARGE_SNAPSHOT_TOPIC : undefined,
+  };
+  if (Object.values(topics).some(Boolean)) {
+    const { PubSubPublisher } = await import("./adapters/gcp/pubsub-publisher.js");
+    wired.publisher = new PubSubPublisher({ pubsub: await pubsub(), topicNames: topics });
+  }
+  if (parts.has("drainLarge")) {
+    const { PubSubQueueDrain } = await import("./adapters/gcp/pubsub-drain.js");
+    wired.drainLarge = new PubSubQueueDrain(await pubsub(), e.LARGE_SNAPSHOT_SUBSCRIPTION!);
+  }
+  if (parts.has("github")) {
+    const github = await githubSource(e, settings, clock);
+    wired.sources = github.sources;
+    wired.createRepository = github.createRepository;
+  }
+  if (parts.has("webhookSecret")) {
+    const { GitHubWebhookReceiver } = await import("./adapters/github/webhook.js");
+    wired.webhooks = new GitHubWebhookReceiver(e.GITHUB_WEBHOOK_SECRET!);
+  }
+  const { LogAuditLog } = await import("./adapters/gcp/log-audit.js");
+  wired.audit = new LogAuditLog();
+  return guardUnwired(workload, wired);
 }
 
-async function githubSource(e: ReturnType<typeof cloudEnvSchema.parse>, clock: Clock) {
+/** Reading a port the workload did not wire names the mistake instead of failing on undefined. */
+function guardUnwired(workload: Workload, wired: Partial<CloudApp>): CloudApp {
+  return new Proxy(wired, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (value === undefined && typeof key === "string" && PORT_PART[key]) {
+        throw new Error(
+          `${workload} uses ${key}, which it does not wire: add "${PORT_PART[key]}" to WORKLOAD_PARTS.${workload} ` +
+            `(functions/config/cloud-env.ts) and give it ${PART_ENV[PORT_PART[key]].join(", ")} in infra/`,
+        );
+      }
+      return value;
+    },
+  }) as CloudApp;
+}
+
+/** Which part wires each port of CloudApp. */
+const PORT_PART: Record<string, Part> = {
+  store: "archives",
+  restoreStore: "restoreBucket",
+  index: "index",
+  keys: "keys",
+  publisher: "publishVerify",
+  drainLarge: "drainLarge",
+  sources: "github",
+  createRepository: "github",
+  webhooks: "webhookSecret",
+};
+
+/**
+ * Every installation of the GitHub App, plus the repositories backup-config.yaml lists by URL
+ * (outside the installations: public mirrors, other hosts).
+ */
+async function githubSource(e: Partial<CloudEnv>, settings: Settings, clock: Clock) {
   const [{ App }, { Octokit }, { GitHubAppSource }] = await Promise.all([
     import("@octokit/app"),
     import("@octokit/core"),
     import("./adapters/github/app-source.js"),
   ]);
-  if (!e.GITHUB_APP_ID || !e.GITHUB_APP_PRIVATE_KEY || !e.GITHUB_ORG) {
-    throw new UserInputError(
-      "GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_ORG must all be set to back up a GitHub organization",
-    );
-  }
   const app = new App({
-    appId: e.GITHUB_APP_ID,
-    privateKey: e.GITHUB_APP_PRIVATE_KEY,
+    appId: e.GITHUB_APP_ID!,
+    privateKey: e.GITHUB_APP_PRIVATE_KEY!,
     ...(e.GITHUB_API_URL ? { Octokit: Octokit.defaults({ baseUrl: e.GITHUB_API_URL }) } : {}),
   });
-  return new GitHubAppSource({
+  const github = new GitHubAppSource({
     app,
-    org: e.GITHUB_ORG,
     clock,
     ...(e.GITHUB_GIT_URL ? { gitBaseUrl: e.GITHUB_GIT_URL } : {}),
   });
+  const listed = settings.backup.sources.filter((s) => !s.demo);
+  const sources = listed.length
+    ? new CombinedSourceHost(github, new ConfigSourceHost(listed, settings.baseDir))
+    : github;
+  return {
+    sources,
+    createRepository: async (name: string, isPrivate: boolean) =>
+      github.gitRemote(await github.createRepo(name, { private: isPrivate })),
+  };
+}
+
+/** The App's repositories first; a configured repository of the same name is the App's. */
+class CombinedSourceHost implements SourceHost {
+  constructor(
+    private readonly primary: SourceHost,
+    private readonly extra: SourceHost,
+  ) {}
+
+  async listRepos(): Promise<SourceRepo[]> {
+    const repos = await this.primary.listRepos();
+    const known = new Set(repos.map((r) => r.name.toLowerCase()));
+    const extra = (await this.extra.listRepos()).filter((r) => !known.has(r.name.toLowerCase()));
+    return [...repos, ...extra].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async getRepo(name: string): Promise<SourceRepo | undefined> {
+    return (await this.primary.getRepo(name)) ?? this.extra.getRepo(name);
+  }
+
+  /** A configured repository is read as configured (no App token sent to another host). */
+  async gitRemote(repo: SourceRepo): Promise<GitRemote> {
+    const configured = await this.extra.getRepo(repo.name);
+    return configured && configured.url === repo.url
+      ? this.extra.gitRemote(repo)
+      : this.primary.gitRemote(repo);
+  }
 }

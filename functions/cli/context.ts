@@ -1,5 +1,5 @@
 // What every command gets: the opened app, its parsed options, and where to print.
-import type { App } from "../wiring.js";
+import type { LocalApp } from "../app.js";
 import { ProgressLine } from "./progress.js";
 
 export interface CommandOptions {
@@ -22,7 +22,7 @@ export interface CommandOptions {
 }
 
 export interface Context {
-  app: App;
+  app: LocalApp;
   options: CommandOptions;
   progress: ProgressLine;
   /** Prints to stdout (the command's result). */

@@ -184,8 +184,11 @@ async function runJob(argv: string[], io: Io): Promise<number> {
     return EXIT.usage;
   }
   try {
-    const { runSnapshotJob } = await import("../jobs/snapshot-job.js");
-    return await runSnapshotJob(process.env);
+    const [{ runSnapshotJob }, { cloudApp }] = await Promise.all([
+      import("../jobs/snapshot-job.js"),
+      import("../wiring.js"),
+    ]);
+    return await runSnapshotJob(await cloudApp("snapshotJob", process.env));
   } catch (err) {
     io.stderr.write(`infinity-backup job snapshot: ${describeError(err)}\n`);
     return err instanceof UserInputError ? EXIT.usage : EXIT.failed;

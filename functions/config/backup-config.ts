@@ -1,7 +1,6 @@
-// Schema of config/backup-config.yaml: what to back up, where archives go, and verification,
-// with the environment overrides the product brief promises (BACKUP_LOCATION, VERIFY_BACKUPS).
+// Schema of config/backup-config.yaml: what to back up, where archives go, snapshots, verification
+// and the cloud's limits. Each default is written here once; settings.ts applies the environment.
 import { z } from "zod";
-import { UserInputError } from "../core/errors.js";
 import { repoNameSchema } from "../core/ids.js";
 
 const repoName = repoNameSchema;
@@ -35,7 +34,7 @@ export const backupConfigSchema = z.strictObject({
       /** Archives, index, key file and audit log live under this folder (relative to the config's project). */
       dataDir: z.string().min(1).default(".infinity-backup"),
     })
-    .default({ dataDir: ".infinity-backup" }),
+    .prefault({}),
   sources: z.array(sourceSchema).default([]),
   snapshots: z
     .strictObject({
@@ -50,40 +49,29 @@ export const backupConfigSchema = z.strictObject({
         .max(24 * 31)
         .default(20),
     })
-    .default({ incremental: true, maxChain: 48, fullEveryHours: 20 }),
+    .prefault({}),
   verify: z
     .strictObject({
       afterBackup: z.boolean().default(true),
       level: z.enum(["quick", "deep"]).default("deep"),
     })
-    .default({ afterBackup: true, level: "deep" }),
+    .prefault({}),
+  cloud: z
+    .strictObject({
+      /** 2 GiB: a function's /tmp is memory, and a bigger pack takes longer than its time limit. */
+      largeRepoBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(2 * 1024 ** 3),
+      /** 540 s is the event-driven function limit; stop a minute early so nothing is cut mid-commit. */
+      snapshotDeadlineSeconds: z.number().int().positive().max(3600).default(480),
+    })
+    .prefault({}),
 });
 
 export type BackupConfig = z.infer<typeof backupConfigSchema>;
 export type SourceConfig = z.infer<typeof sourceSchema>;
-
-/** Applies BACKUP_LOCATION and VERIFY_BACKUPS from the environment, rejecting bad values by name. */
-export function applyEnvironment(config: BackupConfig, env: NodeJS.ProcessEnv): BackupConfig {
-  const out = structuredClone(config);
-  const location = env.BACKUP_LOCATION?.trim();
-  if (location) {
-    if (location.startsWith("gs://")) out.backend = "gcp";
-    else out.local.dataDir = location;
-  }
-  const verify = env.VERIFY_BACKUPS?.trim().toLowerCase();
-  if (verify) {
-    if (!["true", "false", "1", "0", "yes", "no"].includes(verify)) {
-      throw new UserInputError(`VERIFY_BACKUPS=${env.VERIFY_BACKUPS}: expected true or false`);
-    }
-    out.verify.afterBackup = ["true", "1", "yes"].includes(verify);
-  }
-  const names = new Set<string>();
-  for (const source of out.sources) {
-    if (names.has(source.name)) throw new UserInputError(`sources: "${source.name}" is listed twice`);
-    names.add(source.name);
-  }
-  return out;
-}
 
 /** The incremental policy the config asks for, in the shape the use cases take. */
 export function incrementalPolicy(config: BackupConfig): { maxChain: number; fullEveryMs: number } | false {

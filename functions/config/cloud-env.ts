@@ -7,7 +7,6 @@ import { z } from "zod";
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"], { message: "expected true or false" })
   .transform((v) => ["true", "1", "yes"].includes(v));
-const positiveInt = z.coerce.number().int().positive();
 const bucket = z.string().regex(/^[a-z0-9][a-z0-9._-]{1,220}$/, "expected a bucket name");
 
 /** Every variable any workload reads, with its rule and default. */
@@ -84,7 +83,16 @@ export const WORKLOAD_PARTS = {
   restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github"],
   backupHealth: ["project", "index", "retentionSetting"],
   githubWebhook: ["project", "publishSnapshots", "webhookSecret"],
-  snapshotJob: ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting"],
+  snapshotJob: [
+    "project",
+    "archives",
+    "keys",
+    "index",
+    "publishVerify",
+    "drainLarge",
+    "github",
+    "verifySetting",
+  ],
 } as const satisfies Record<string, readonly Part[]>;
 
 export type Workload = keyof typeof WORKLOAD_PARTS;

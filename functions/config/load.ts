@@ -1,6 +1,5 @@
 // Reads a YAML config file and validates it with a zod schema. Errors name the file, the key
 // and what was expected, so a typo is found in one read.
-import { readFile } from "node:fs/promises";
 import { parseDocument } from "yaml";
 import type { z } from "zod";
 import { UserInputError } from "../core/errors.js";
@@ -28,27 +27,23 @@ export function describeIssues(file: string, error: z.ZodError): string {
     .join("\n");
 }
 
-/** Parses YAML text against `schema`; throws UserInputError naming `file` on any problem. */
-export function parseConfig<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {
+/** Parses YAML text; throws UserInputError naming `file` and the line. An empty file is `{}`. */
+export function readYaml(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: true });
-  if (doc.errors.length) {
-    throw new UserInputError(`${file}: not valid YAML: ${doc.errors[0]!.message.split("\n")[0]}`);
-  }
-  const result = schema.safeParse(doc.toJS() ?? {});
-  if (!result.success) throw new UserInputError(describeIssues(file, result.error));
-  return result.data;
-}
-
-export async function loadConfigFile<S extends z.ZodType>(schema: S, file: string): Promise<z.infer<S>> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
+  const error = doc.errors[0];
+  if (error) {
+    const line = error.linePos?.[0].line;
+    const problem = (error.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "");
     throw new UserInputError(
-      code === "ENOENT" ? `${file}: file not found` : `${file}: cannot read (${code})`,
-      { cause: err },
+      `${file}: ${line === undefined ? "" : `line ${line}: `}not valid YAML: ${problem}`,
     );
   }
-  return parseConfig(schema, text, file);
+  return doc.toJS() ?? {};
+}
+
+/** Parses YAML text against `schema`; throws UserInputError naming `file` on any problem. */
+export function parseConfig<S extends z.ZodType>(schema: S, text: string, file: string): z.infer<S> {
+  const result = schema.safeParse(readYaml(text, file));
+  if (!result.success) throw new UserInputError(describeIssues(file, result.error));
+  return result.data;
 }

@@ -79,8 +79,6 @@ export interface IncrementalPolicy {
   fullEveryMs: number;
 }
 
-export const DEFAULT_INCREMENTAL: IncrementalPolicy = { maxChain: 48, fullEveryMs: 24 * 3600 * 1000 };
-
 /**
  * The snapshot a new one may build on: the latest, unless incrementals are off, it failed
  * verification, its chain is full or old, or any link is missing from the index.

@@ -1,10 +1,41 @@
-// Backup health per repository: freshness against the RPO, the latest verification verdict,
-// and stored bytes. Used by `infinity-backup status` and the backupHealth function.
+// Backup health, one report for `infinity-backup status` and the backupHealth function: per
+// repository freshness against the RPO, the latest verification verdict and stored bytes, and the
+// storage summary (expected classes and cost, from the index alone). Problems are typed values;
+// the edges render them.
+import type { Deps } from "./deps.js";
+import { describeError } from "./errors.js";
+import type { PriceTable } from "./cost.js";
 import type { Snapshot } from "./model.js";
+import type { RetentionPolicy } from "./retention-policy.js";
+import { storageReport, type StorageReport } from "./storage-report.js";
 
 export const RPO_SECONDS = 15 * 60;
 /** A repo is stale when nothing confirmed it for a day plus the RPO (a missed daily sweep). */
 export const STALE_SECONDS = 24 * 3600 + RPO_SECONDS;
+
+export type HealthProblem =
+  | { kind: "no-snapshot" }
+  | { kind: "stale"; secondsSince: number }
+  | { kind: "unverified" }
+  | { kind: "verification-failed"; detail: string };
+
+/** Problems that mean the repository is not backed up within its promise (the stale-repo alert). */
+export function isStale(problem: HealthProblem): boolean {
+  return problem.kind === "no-snapshot" || problem.kind === "stale";
+}
+
+export function describeProblem(problem: HealthProblem): string {
+  switch (problem.kind) {
+    case "no-snapshot":
+      return "no snapshot";
+    case "stale":
+      return `stale: last backed up ${Math.round(problem.secondsSince / 3600)} h ago`;
+    case "unverified":
+      return "latest snapshot not verified";
+    case "verification-failed":
+      return `latest verification failed: ${problem.detail}`;
+  }
+}
 
 export interface RepoHealth {
   repo: string;
@@ -14,20 +45,19 @@ export interface RepoHealth {
   /** Seconds since the source was last seen backed up (taken or confirmed unchanged). */
   freshnessSeconds?: number;
   verified: boolean;
-  problems: string[];
+  problems: HealthProblem[];
 }
 
 export function repoHealth(repo: string, snapshots: Snapshot[], now: Date): RepoHealth {
   const latest = snapshots[0];
-  const problems: string[] = [];
+  const problems: HealthProblem[] = [];
   const freshnessSeconds = latest ? (now.getTime() - Date.parse(latest.confirmedAt)) / 1000 : undefined;
-  if (!latest) problems.push("no snapshot");
+  if (!latest) problems.push({ kind: "no-snapshot" });
   else {
-    if (freshnessSeconds! > STALE_SECONDS)
-      problems.push(`stale: last backed up ${Math.round(freshnessSeconds! / 3600)} h ago`);
-    if (!latest.verification) problems.push("latest snapshot not verified");
+    if (freshnessSeconds! > STALE_SECONDS) problems.push({ kind: "stale", secondsSince: freshnessSeconds! });
+    if (!latest.verification) problems.push({ kind: "unverified" });
     else if (latest.verification.verdict !== "ok")
-      problems.push(`latest verification failed: ${latest.verification.detail}`);
+      problems.push({ kind: "verification-failed", detail: latest.verification.detail ?? "no detail" });
   }
   return {
     repo,
@@ -37,5 +67,81 @@ export function repoHealth(repo: string, snapshots: Snapshot[], now: Date): Repo
     ...(freshnessSeconds === undefined ? {} : { freshnessSeconds }),
     verified: latest?.verification?.verdict === "ok",
     problems,
+  };
+}
+
+export interface HealthOptions {
+  /** Repositories that should be backed up (the sources' list); the index adds the ones it holds. */
+  expected: readonly string[];
+  policy: RetentionPolicy;
+  prices: PriceTable & { currency: string };
+  /** Where the prices came from, for the reader. */
+  pricingSource: string;
+  /** The class new archives are written in ("STANDARD" in a bucket, "LOCAL" in a folder). */
+  newObjectClass: string;
+  /** Replay the year for at most this many repositories (status keeps it small to stay quick). */
+  projectedRepos?: number;
+}
+
+export interface HealthReport {
+  ok: boolean;
+  at: string;
+  repos: RepoHealth[];
+  /** The storage summary, or why it could not be made (it never hides the freshness answer). */
+  storage: (StorageReport & { pricingSource: string }) | { error: string };
+  /** Each repository's snapshots, newest first, in the order of `repos`. */
+  snapshots: Snapshot[][];
+}
+
+export async function healthReport(
+  deps: Pick<Deps, "index" | "clock">,
+  options: HealthOptions,
+): Promise<HealthReport> {
+  const now = deps.clock.now();
+  const repos = [...new Set([...options.expected, ...(await deps.index.repos())])].sort();
+  const snapshots = await Promise.all(repos.map((repo) => deps.index.list(repo)));
+  const health = repos.map((repo, i) => repoHealth(repo, snapshots[i]!, now));
+  let storage: HealthReport["storage"];
+  try {
+    const report = storageReport({
+      repos: snapshots,
+      policy: options.policy,
+      prices: options.prices,
+      now,
+      newObjectClass: options.newObjectClass,
+      ...(options.projectedRepos === undefined ? {} : { projectedRepos: options.projectedRepos }),
+    });
+    storage = { ...report, pricingSource: options.pricingSource };
+  } catch (err) {
+    storage = { error: describeError(err) };
+  }
+  return {
+    ok: health.every((h) => h.problems.length === 0),
+    at: now.toISOString(),
+    repos: health,
+    storage,
+    snapshots,
+  };
+}
+
+/** The report as JSON for scripts and backupHealth alike: problems as text and as kinds. */
+export function healthJson(report: HealthReport) {
+  return {
+    ok: report.ok,
+    at: report.at,
+    repos: report.repos.map(({ latest, problems, ...rest }) => ({
+      ...rest,
+      problems: problems.map(describeProblem),
+      problemKinds: problems.map((p) => p.kind),
+      latest: latest && {
+        id: latest.id,
+        takenAt: latest.takenAt,
+        confirmedAt: latest.confirmedAt,
+        kind: latest.kind,
+        size: latest.size,
+        verification: latest.verification,
+      },
+    })),
+    storage: report.storage,
   };
 }

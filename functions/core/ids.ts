@@ -1,4 +1,4 @@
-// Snapshot ids and archive object names. Ids sort by time, so listing a prefix is chronological.
+// Snapshot ids and repository names. Ids sort by time, so listing a prefix is chronological.
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { UserInputError } from "./errors.js";
@@ -27,10 +27,4 @@ export function assertRepoName(repo: string): string {
     );
   }
   return repo;
-}
-
-/** `repos/<owner>/<repo>/<yyyy>/<mm>/<dd>/<snapshotId>.ibk` */
-export function archiveKey(repo: string, takenAt: Date, id: string): string {
-  const iso = takenAt.toISOString();
-  return `repos/${assertRepoName(repo)}/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${id}.ibk`;
 }

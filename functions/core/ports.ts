@@ -181,3 +181,36 @@ export interface Publisher {
 }
 
 export type Topic = "snapshot-requests" | "verify-requests" | "prune-requests" | "snapshot-large";
+
+/** What a webhook delivery asks of us, once its signature is verified. */
+export type WebhookOutcome =
+  | { kind: "snapshot"; status: 202; message: string; request: import("./messages.js").SnapshotRequest }
+  | { kind: "ping"; status: 200; message: string }
+  | { kind: "ignored"; status: 202; message: string };
+
+/** A source host's webhooks (GitHub's, signed with the App's webhook secret). */
+export interface WebhookReceiver {
+  /**
+   * Verifies the delivery's signature over the raw bytes before reading anything of it, then says
+   * what it asks for. Rejects with an error carrying an HTTP `status`: 401 for a missing or wrong
+   * signature, 400 for a body or header that is not usable. Pure: it publishes nothing.
+   */
+  receive(delivery: {
+    headers: Record<string, string | string[] | undefined>;
+    rawBody: Buffer | string;
+    now: Date;
+  }): Promise<WebhookOutcome>;
+}
+
+/** A work queue one process drains to the end (the snapshot job's subscription). */
+export interface QueueDrain {
+  /**
+   * Hands each message to `handle`, one at a time, acknowledging on "ack" and redelivering on
+   * "nack", until the queue has stayed empty for `idleMs` with nothing in progress. A message may
+   * be held up to `maxHoldMs` (its lease is extended meanwhile). Resolves with how many were handled.
+   */
+  drain(
+    handle: (data: Buffer, messageId: string) => Promise<"ack" | "nack">,
+    options: { idleMs: number; maxHoldMs: number },
+  ): Promise<{ handled: number }>;
+}

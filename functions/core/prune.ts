@@ -3,7 +3,8 @@
 // collected; every deletion is audited. A dry run returns the plan and changes nothing.
 import type { Deps } from "./deps.js";
 import { ConflictError, describeError } from "./errors.js";
-import { assertRepoName, isRepoName } from "./ids.js";
+import { isRepoName } from "./ids.js";
+import { ARCHIVES_PREFIX, repoPrefix } from "./object-keys.js";
 import type { AuditEvent } from "./ports.js";
 import { planPrune, type KeepDecision, type RemoveDecision, type RepoPrunePlan } from "./prune-plan.js";
 import type { RetentionPolicy } from "./retention-policy.js";
@@ -49,11 +50,6 @@ export interface PruneAllOptions extends PruneOptions {
 
 /** Records an event of this repository's prune, by this run's actor. */
 type Audit = (event: Omit<AuditEvent, "repo" | "actor">) => Promise<void>;
-
-/** Where a repository's archives live in the store (see ids.ts archiveKey). */
-export function repoPrefix(repo: string): string {
-  return `repos/${assertRepoName(repo)}/`;
-}
 
 export async function pruneRepo(
   deps: Deps,
@@ -137,7 +133,7 @@ export async function pruneAll(
  */
 export async function knownRepos(deps: Pick<Deps, "index" | "store">): Promise<string[]> {
   const names = new Set(await deps.index.repos());
-  for await (const object of deps.store.list("repos/")) {
+  for await (const object of deps.store.list(ARCHIVES_PREFIX)) {
     const [, owner, name, ...rest] = object.key.split("/");
     const repo = `${owner}/${name}`;
     if (rest.length > 0 && !names.has(repo) && isRepoName(repo)) names.add(repo);

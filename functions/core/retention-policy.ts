@@ -1,7 +1,6 @@
 // The retention policy: which snapshots of a repository to keep, as config/retention-policy.yaml states it.
 // Parsed once at the edge (zod); a policy that would keep nothing is refused, never read as "delete all".
 
-import { parse as parseYaml, YAMLParseError } from "yaml";
 import { z } from "zod";
 import { UserInputError } from "./errors.js";
 import { repoNameSchema } from "./ids.js";
@@ -113,27 +112,6 @@ export function parseRetentionPolicy(input: unknown, source = "retention policy"
     throw new UserInputError(result.error.issues.flatMap((issue) => formatIssue(source, issue)).join("\n"));
   }
   return result.data;
-}
-
-/** Reads config/retention-policy.yaml's text. Errors read `<file>: <key path>: <problem>`. */
-export function loadRetentionPolicy(yamlText: string, fileName: string): RetentionPolicy {
-  let document: unknown;
-  try {
-    // Warnings (e.g. an unknown tag) are not failures; errors, duplicate keys included, throw.
-    document = parseYaml(yamlText, { logLevel: "error" });
-  } catch (err) {
-    if (err instanceof YAMLParseError) {
-      const line = err.linePos?.[0].line;
-      const firstLine = err.message.split("\n")[0] ?? err.message;
-      const problem = firstLine.replace(/ at line \d+, column \d+:?$/, "");
-      throw new UserInputError(`${fileName}: ${line === undefined ? "" : `line ${line}: `}${problem}`, {
-        cause: err,
-      });
-    }
-    throw err;
-  }
-  // A file that is empty or only comments is an empty policy, refused like any other.
-  return parseRetentionPolicy(document ?? {}, fileName);
 }
 
 /** The promise: daily for 30 days, weekly for 90, monthly for a year, yearly for 7, all within 48h. */

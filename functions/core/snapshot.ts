@@ -9,7 +9,8 @@ import { ConflictError, DeadlineError, RepositoryNotFoundError } from "./errors.
 import { bundleHeader, BundleCheck } from "./git/bundle.js";
 import { fetchPack, lsRefs, type FetchedPack, type RemoteRefs } from "./git/upload-pack.js";
 import { BUNDLE_PATH, WIKI_PATH } from "./unpack.js";
-import { archiveKey, assertRepoName, newSnapshotId } from "./ids.js";
+import { assertRepoName, newSnapshotId } from "./ids.js";
+import { archiveKey } from "./object-keys.js";
 import type { RefMap, Snapshot } from "./model.js";
 import type { GitRemote } from "./ports.js";
 import { chooseParent, type IncrementalPolicy } from "./chain.js";

@@ -4,7 +4,7 @@ import type { CloudEvent } from "@google-cloud/functions-framework";
 import { parseMessage, pruneRequestSchema } from "../core/messages.js";
 import { pruneAll } from "../core/prune.js";
 import { log } from "../log.js";
-import type { AppProvider } from "./cloud-app.js";
+import type { AppProvider } from "../app.js";
 import { consume } from "./pubsub.js";
 
 export function pruneHandler(getApp: AppProvider) {
@@ -12,7 +12,7 @@ export function pruneHandler(getApp: AppProvider) {
     consume("pruneSnapshots", event as CloudEvent<never>, async ({ data, messageId }) => {
       const request = parseMessage(pruneRequestSchema, data, "prune request");
       const app = await getApp();
-      const results = await pruneAll(app, app.settings.policy, {
+      const results = await pruneAll(app, app.settings.retention, {
         dryRun: request.dryRun,
         actor: `pubsub:${messageId}`,
         ...(request.repo ? { only: [request.repo] } : {}),

@@ -2,11 +2,11 @@
 // validates the body, restores into a new GitHub repository or a bundle in the restore bucket,
 // and answers with a report: snapshot used, refs restored, bytes, seconds.
 import type { Request, Response } from "@google-cloud/functions-framework";
-import { UserInputError } from "../core/errors.js";
+import { restoreBundleKey } from "../core/object-keys.js";
 import { parseMessage, restoreRequestSchema } from "../core/messages.js";
 import { restoreRepo, type RestoreTarget } from "../core/restore.js";
 import { log } from "../log.js";
-import type { AppProvider, CloudApp } from "./cloud-app.js";
+import type { AppProvider, CloudApp } from "../app.js";
 import { answer, requirePost } from "./http.js";
 
 /** `gcloud functions call` wraps the body as {"data": ...}; plain POSTs send it bare. */
@@ -22,11 +22,9 @@ async function targetFor(
   snapshotHint: string,
 ): Promise<RestoreTarget> {
   if (request.target.kind === "bucket") {
-    const key = request.target.key ?? `restores/${request.repo}/${snapshotHint}.bundle`;
+    const key = request.target.key ?? restoreBundleKey(request.repo, snapshotHint);
     return { kind: "bundle-store", store: app.restoreStore, key };
   }
-  if (!app.createRepository)
-    throw new UserInputError("restoring to GitHub needs the GitHub App to be configured");
   return { kind: "push", remote: await app.createRepository(request.target.name, request.target.private) };
 }
 

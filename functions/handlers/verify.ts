@@ -4,7 +4,7 @@ import type { CloudEvent } from "@google-cloud/functions-framework";
 import { parseMessage, verifyRequestSchema } from "../core/messages.js";
 import { verifySnapshot } from "../core/verify.js";
 import { log } from "../log.js";
-import type { AppProvider } from "./cloud-app.js";
+import type { AppProvider } from "../app.js";
 import { consume } from "./pubsub.js";
 
 export function verifyHandler(getApp: AppProvider) {

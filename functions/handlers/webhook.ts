@@ -1,23 +1,21 @@
 // githubWebhook (HTTP, public; GitHub's signature is the gate): a verified push becomes one
 // snapshot request, so the RPO is the time to snapshot after a push, not the next sweep.
 import type { Request, Response } from "@google-cloud/functions-framework";
-import { parsePushDelivery } from "../adapters/github/webhook.js";
+import type { AppProvider } from "../app.js";
 import { log } from "../log.js";
-import type { AppProvider } from "./cloud-app.js";
 import { answer, requirePost } from "./http.js";
 
-export function webhookHandler(getApp: AppProvider, getSecret: () => string) {
+export function webhookHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>
     answer("githubWebhook", res, async () => {
       requirePost(req);
-      const result = await parsePushDelivery({
+      const app = await getApp();
+      const result = await app.webhooks.receive({
         headers: req.headers,
         rawBody: (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0),
-        secret: getSecret(),
-        now: new Date(),
+        now: app.clock.now(),
       });
       if (result.kind === "snapshot") {
-        const app = await getApp();
         await app.publisher.publish("snapshot-requests", [result.request]);
         log("INFO", `push to ${result.request.repo}: snapshot requested`, {
           event: "push_received",

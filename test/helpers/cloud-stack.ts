@@ -12,8 +12,9 @@ import { getTestServer } from "@google-cloud/functions-framework/testing";
 import { Firestore } from "@google-cloud/firestore";
 import { v1, type PubSub } from "@google-cloud/pubsub";
 import * as grpc from "@grpc/grpc-js";
-import { FUNCTION_NAMES, registerFunctions } from "../../functions/register.js";
-import { cloudAppFromEnv, type CloudApp, type CloudOverrides } from "../../functions/wiring.js";
+import { FUNCTION_NAMES, memoizedApps, registerFunctions } from "../../functions/register.js";
+import { workloadEnv, type Workload } from "../../functions/config/cloud-env.js";
+import { cloudApp, type CloudApp, type CloudOverrides } from "../../functions/wiring.js";
 import {
   emulators,
   pubsubClient,
@@ -38,7 +39,10 @@ export interface CloudStack {
   pubsub: PubSub;
   env: NodeJS.ProcessEnv;
   overrides: CloudOverrides;
-  app(): Promise<CloudApp>;
+  /** The app a workload is started with (restoreRepo's by default: index, store, keys, GitHub). */
+  app(workload?: Workload): Promise<CloudApp>;
+  /** Exactly the environment a workload is started with. */
+  envOf(workload: Workload): NodeJS.ProcessEnv;
   topic: Record<TopicKey, string>;
   subscription: Record<TopicKey, string>;
   /** Base URL of each registered function. */
@@ -51,7 +55,7 @@ export interface CloudStack {
   close(): Promise<void>;
 }
 
-export async function startCloudStack(options: { largeRepoBytes?: number } = {}): Promise<CloudStack> {
+export async function startCloudStack(): Promise<CloudStack> {
   const { projectId, pubsubHost } = emulators();
   const root = await mkdtemp(join(tmpdir(), "infinity-cloud-"));
   const { publicKey, privateKey } = generateKeyPairSync("rsa", {
@@ -100,12 +104,19 @@ export async function startCloudStack(options: { largeRepoBytes?: number } = {})
     PRUNE_TOPIC: topic["prune-requests"],
     LARGE_SNAPSHOT_SUBSCRIPTION: subscription["snapshot-large"],
     VERIFY_BACKUPS: "true",
-    LARGE_REPO_BYTES: String(options.largeRepoBytes ?? 1024 ** 3),
     GITHUB_ORG: "acme",
     GITHUB_APP_ID: String(appId),
     GITHUB_APP_PRIVATE_KEY: privateKey,
+    GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
     GITHUB_API_URL: github.url,
   };
+  // Each workload sees only the variables it reads, as in the deployment.
+  const envOf = (workload: Workload): NodeJS.ProcessEnv =>
+    Object.fromEntries(
+      workloadEnv(workload)
+        .filter((n) => env[n] !== undefined)
+        .map((n) => [n, env[n]]),
+    );
   const overrides: CloudOverrides = {
     storage,
     // Its own emulator project: nothing another test file writes is seen here.
@@ -113,9 +124,13 @@ export async function startCloudStack(options: { largeRepoBytes?: number } = {})
     kms: kms.client(),
     pubsub,
   };
-  let app: Promise<CloudApp> | undefined;
-  const getApp = () => (app ??= cloudAppFromEnv(env, overrides));
-  registerFunctions(getApp, () => WEBHOOK_SECRET);
+  const appFor = memoizedApps((fn) => cloudApp(fn, envOf(fn), overrides));
+  registerFunctions(appFor);
+  const apps = new Map<Workload, Promise<CloudApp>>();
+  const getApp = (workload: Workload = "restoreRepo") => {
+    if (!apps.has(workload)) apps.set(workload, cloudApp(workload, envOf(workload), overrides));
+    return apps.get(workload)!;
+  };
   const servers = new Map<string, Server>();
   for (const fn of FUNCTION_NAMES) {
     const server = getTestServer(fn);
@@ -148,6 +163,7 @@ export async function startCloudStack(options: { largeRepoBytes?: number } = {})
     kms,
     pubsub,
     env,
+    envOf,
     overrides,
     app: getApp,
     topic,

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Clock } from "../../functions/core/ports.js";
-import { openApp, type App } from "../../functions/wiring.js";
+import { openApp, type LocalApp as App } from "../../functions/wiring.js";
 
 export interface TestWorkspace {
   dir: string;

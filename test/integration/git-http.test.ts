@@ -12,7 +12,7 @@ import { fetchPack, lsRefs } from "../../functions/core/git/upload-pack.js";
 import type { GitRemote } from "../../functions/core/ports.js";
 import { restoreRepo } from "../../functions/core/restore.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
-import type { App } from "../../functions/wiring.js";
+import type { LocalApp as App } from "../../functions/wiring.js";
 import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
 import { headOf, objectsOf, pushCommit, refsOf } from "../helpers/git-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";

@@ -46,7 +46,7 @@ function appWith(key = privateKey): App {
 }
 
 function source(options: Partial<GitHubAppSourceOptions> = {}): GitHubAppSource {
-  return new GitHubAppSource({ app: appWith(), org: "acme", ...options });
+  return new GitHubAppSource({ app: appWith(), owners: ["acme"], ...options });
 }
 
 /** The installation token inside a remote's Basic header. */
@@ -210,7 +210,7 @@ describe("GitHubAppSource", () => {
 
   it("names the org when the app is not installed there, or its key is wrong, and leaks no secret", async () => {
     const missing = await rejection<SourceError>(
-      new GitHubAppSource({ app: appWith(), org: "nobody" }).listRepos(),
+      new GitHubAppSource({ app: appWith(), owners: ["nobody"] }).listRepos(),
     );
     expect(missing).toBeInstanceOf(SourceError);
     expect(missing.message).toMatch(/not installed on nobody/);
@@ -218,13 +218,27 @@ describe("GitHubAppSource", () => {
 
     const otherKey = keyPair().privateKey;
     const badKey = await rejection<SourceError>(
-      new GitHubAppSource({ app: appWith(otherKey), org: "acme" }).listRepos(),
+      new GitHubAppSource({ app: appWith(otherKey), owners: ["acme"] }).listRepos(),
     );
     expect(badKey).toBeInstanceOf(SourceError);
-    expect(badKey.message).toMatch(/acme.*refused the app's credentials/);
+    expect(badKey.message).toMatch(/installations.*refused the app's credentials/);
     const printed = inspect(badKey, { depth: 8 });
     expect(printed).not.toContain("PRIVATE KEY");
     expect(printed).not.toMatch(/eyJ[\w-]+\.eyJ/); // no JWT
+  });
+
+  it("backs up every installation of the App when no owners are named, each with its own token", async () => {
+    const all = new GitHubAppSource({ app: appWith() });
+    const names = (await all.listRepos()).map((r) => r.name);
+    expect(names.some((n) => n.startsWith("acme/"))).toBe(true);
+    expect(names).toContain("other/secret-plans");
+    const other = await all.getRepo("other/secret-plans");
+    expect(other?.name).toBe("other/secret-plans");
+    const remote = await all.gitRemote(other!);
+    expect(
+      Object.keys((await lsRefs({ ...remote, url: git.remoteUrl("other/secret-plans") })).refs).length,
+    ).toBeGreaterThan(0);
+    expect(await all.getRepo("nobody/nothing")).toBeUndefined();
   });
 
   it("creates an empty repository for a restore, and never one that exists", async () => {

@@ -11,7 +11,7 @@ import type { Snapshot } from "../../functions/core/model.js";
 import { restoreRepo } from "../../functions/core/restore.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
 import { verifySnapshot } from "../../functions/core/verify.js";
-import type { App } from "../../functions/wiring.js";
+import type { LocalApp as App } from "../../functions/wiring.js";
 import { objectsOf, pushCommit, refsOf, richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
 

@@ -9,18 +9,10 @@ import { costCommand } from "../../functions/cli/commands/cost.js";
 import { pruneCommand } from "../../functions/cli/commands/prune.js";
 import type { CommandOptions, Context } from "../../functions/cli/context.js";
 import { ProgressLine } from "../../functions/cli/progress.js";
-import { applyRetentionEnv, loadPrunePolicy } from "../../functions/config/retention-env.js";
-import { DEFAULT_RETENTION_POLICY } from "../../functions/core/retention-policy.js";
-import { openApp, type App } from "../../functions/wiring.js";
+import { loadSettings, retentionSource } from "../../functions/config/settings.js";
+import { openApp, type LocalApp as App } from "../../functions/wiring.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
-import {
-  HOUR,
-  REPO,
-  state,
-  type AuditRecord,
-  type PruneBackend,
-  type PruneFixture,
-} from "./prune-scenario.js";
+import { REPO, state, type AuditRecord, type PruneBackend, type PruneFixture } from "./prune-scenario.js";
 import { pruneSuite } from "./prune-suite.js";
 
 interface LocalFixture extends PruneFixture {
@@ -153,30 +145,13 @@ describe("prune and cost commands", () => {
   it("reads config/retention-policy.yaml beside the config file, then RETENTION_DAYS", async () => {
     const { configFile, dir } = await fresh();
     await writeFile(join(dir, "config", "retention-policy.yaml"), "daily: 7d\nweekly: 4w\n");
-    const { policy, source } = await loadPrunePolicy(configFile, { RETENTION_DAYS: "14" });
-    expect(source).toMatch(/retention-policy\.yaml, daily 14d from RETENTION_DAYS$/);
+    const settings = await loadSettings(configFile, { RETENTION_DAYS: "14" });
+    const [policy, source] = [settings.retention, retentionSource(settings)];
+    expect(source).toMatch(/retention-policy\.yaml, daily from RETENTION_DAYS$/);
     expect([policy.daily?.text, policy.weekly?.text, policy.within]).toEqual(["14d", "4w", undefined]);
     await writeFile(join(dir, "config", "retention-policy.yaml"), "daily: 7\n");
-    await expect(loadPrunePolicy(configFile, {})).rejects.toThrow(
+    await expect(loadSettings(configFile, {})).rejects.toThrow(
       /retention-policy\.yaml: daily: expected a duration with a unit/,
-    );
-  });
-});
-
-describe("RETENTION_DAYS", () => {
-  it("replaces the daily window and nothing else", () => {
-    const policy = applyRetentionEnv(DEFAULT_RETENTION_POLICY, { RETENTION_DAYS: " 45 " });
-    expect(policy.daily).toEqual({ text: "45d", months: 0, ms: 45 * 24 * HOUR });
-    expect(policy.weekly).toBe(DEFAULT_RETENTION_POLICY.weekly);
-    expect(applyRetentionEnv(DEFAULT_RETENTION_POLICY, {})).toBe(DEFAULT_RETENTION_POLICY);
-    expect(applyRetentionEnv(DEFAULT_RETENTION_POLICY, { RETENTION_DAYS: "" })).toBe(
-      DEFAULT_RETENTION_POLICY,
-    );
-  });
-
-  it.each(["0", "-3", "1.5", "thirty", "30d", "99999999"])("refuses %j, naming the variable", (value) => {
-    expect(() => applyRetentionEnv(DEFAULT_RETENTION_POLICY, { RETENTION_DAYS: value })).toThrow(
-      `RETENTION_DAYS=${JSON.stringify(value)}: expected a whole number of days, 1 or more`,
     );
   });
 });

@@ -4,13 +4,13 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backupAll } from "../../functions/core/backup-all.js";
+import { backupAll } from "../../functions/core/backup.js";
 import { NotFoundError, ConflictError } from "../../functions/core/errors.js";
 import { git } from "../../functions/core/git/exec.js";
 import { restoreRepo } from "../../functions/core/restore.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
 import { verifySnapshot } from "../../functions/core/verify.js";
-import type { App } from "../../functions/wiring.js";
+import type { LocalApp as App } from "../../functions/wiring.js";
 import { headOf, objectsOf, pushCommit, refsOf, richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
 
@@ -48,7 +48,7 @@ describe("round trip", () => {
   const states: { at: string; refs: string; objects: string; id: string }[] = [];
 
   it("backs up every source, fails the unreachable one by name, and verifies deeply", async () => {
-    const results = await backupAll(app, app.sources, { actor, verify: "deep" });
+    const results = await backupAll(app, { incremental: false, verify: { level: "deep", where: "inline" } }, { actor });
     const ok = results.find((r) => r.repo === "acme/app")!;
     const gone = results.find((r) => r.repo === "acme/gone")!;
     expect(ok.error).toBeUndefined();

@@ -13,7 +13,7 @@ import type { BlobStore } from "../../functions/core/ports.js";
 import { restoreRepo } from "../../functions/core/restore.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
 import { verifySnapshot } from "../../functions/core/verify.js";
-import type { App } from "../../functions/wiring.js";
+import type { LocalApp as App } from "../../functions/wiring.js";
 import { pushCommit, richRepo } from "../helpers/git-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 

@@ -4,12 +4,12 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backupAll } from "../../functions/core/backup-all.js";
+import { backupAll } from "../../functions/core/backup.js";
 import { git } from "../../functions/core/git/exec.js";
 import { restoreRepo } from "../../functions/core/restore.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
 import { verifySnapshot } from "../../functions/core/verify.js";
-import type { App } from "../../functions/wiring.js";
+import type { LocalApp as App } from "../../functions/wiring.js";
 import { startGitHttpServer } from "../helpers/git-http-server.js";
 import { objectsOf, pushCommit, refsOf, richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
@@ -22,7 +22,7 @@ let scratch: string;
 let source: string;
 let wiki: string;
 
-const backup = async () => (await backupAll(app, app.sources, { actor, verify: "deep" }))[0]!;
+const backup = async () => (await backupAll(app, { incremental: false, verify: { level: "deep", where: "inline" } }, { actor }))[0]!;
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "infinity-wiki-"));

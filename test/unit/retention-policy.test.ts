@@ -2,11 +2,11 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { readYaml } from "../../functions/config/load.js";
 import { UserInputError } from "../../functions/core/errors.js";
 import {
   addDuration,
   DEFAULT_RETENTION_POLICY,
-  loadRetentionPolicy,
   parseDuration,
   parseRetentionPolicy,
 } from "../../functions/core/retention-policy.js";
@@ -118,7 +118,9 @@ describe("the retention policy schema", () => {
   });
 });
 
-describe("loadRetentionPolicy", () => {
+const loadRetentionPolicy = (text: string, file: string) => parseRetentionPolicy(readYaml(text, file), file);
+
+describe("retention-policy.yaml", () => {
   it("the shipped config/retention-policy.yaml is the default policy", () => {
     const text = readFileSync(new URL("../../config/retention-policy.yaml", import.meta.url), "utf8");
     expect(loadRetentionPolicy(text, "config/retention-policy.yaml")).toEqual(DEFAULT_RETENTION_POLICY);
@@ -132,7 +134,7 @@ describe("loadRetentionPolicy", () => {
 
   it("reports YAML syntax errors and duplicate keys with their line", () => {
     expect(() => loadRetentionPolicy("daily: 30d\ndaily: 7d\n", "r.yaml")).toThrow(
-      /^r\.yaml: line 2: Map keys must be unique$/,
+      /^r\.yaml: line 2: not valid YAML: Map keys must be unique$/,
     );
     expect(() => loadRetentionPolicy("daily: [30d\n", "r.yaml")).toThrow(/^r\.yaml: line \d+: /);
   });

@@ -1,16 +1,17 @@
 // The storage report of backupHealth (core/storage-report.ts), from the index alone: its expected
 // classes and tiers agree with what a real prune does to the archives of the prune scenario, prices
 // add up, the year ahead scales for large fleets; and the `storage` field of the handler's answer.
+import { fileURLToPath } from "node:url";
 import type { Request, Response } from "@google-cloud/functions-framework";
 import { afterEach, describe, expect, it } from "vitest";
-import { ConfigSourceHost } from "../../functions/adapters/local/config-sources.js";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
 import { DEFAULT_PRICING } from "../../functions/config/pricing.js";
 import { GIB, type PriceTable } from "../../functions/core/cost.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import { DEFAULT_RETENTION_POLICY, type RetentionPolicy } from "../../functions/core/retention-policy.js";
 import { expectedClasses, periodEnds, storageReport } from "../../functions/core/storage-report.js";
-import type { CloudApp } from "../../functions/handlers/cloud-app.js";
+import type { CloudApp } from "../../functions/app.js";
+import { loadSettings } from "../../functions/config/settings.js";
 import { healthHandler } from "../../functions/handlers/health.js";
 import { setLogWriter } from "../../functions/log.js";
 import { ManualClock, snapshot } from "../contract/snapshot-index.js";
@@ -22,6 +23,7 @@ const PRICES: PriceTable = {
   retrieval: { STANDARD: 0, NEARLINE: 0.01, COLDLINE: 0.02, ARCHIVE: 0.05, LOCAL: 0 },
 };
 const policy = DEFAULT_RETENTION_POLICY;
+const CONFIG = fileURLToPath(new URL("../../config/backup-config.yaml", import.meta.url));
 const now = new Date(PRUNE_AT);
 
 /** The prune scenario's snapshots as index records; the i-th archive is i + 1 GiB (times `scale`). */
@@ -169,24 +171,18 @@ describe("backupHealth's storage field", () => {
     for (const index of open.splice(0)) index.close();
   });
 
-  /** A CloudApp with what backupHealth reads: a local index and source list; the rest is never touched. */
+  /** A CloudApp with what backupHealth reads: a local index and the settings; the rest is never touched. */
   async function app(settingsPolicy: RetentionPolicy): Promise<CloudApp> {
     const clock = new ManualClock(PRUNE_AT);
     const index = new SqliteSnapshotIndex({ path: ":memory:", clock });
     open.push(index);
     for (const record of records()) await index.commit(record);
-    const sources = new ConfigSourceHost([{ name: "acme/new", url: "/nowhere" }], "/");
-    const partial: Pick<CloudApp, "clock" | "index" | "sources" | "settings"> = {
+    await index.commit({ ...records("acme/new")[0]!, verification: undefined });
+    const settings = await loadSettings(CONFIG, { BACKUP_LOCATION: "gs://archives" });
+    const partial: Pick<CloudApp, "clock" | "index" | "settings"> = {
       clock,
       index,
-      sources,
-      settings: {
-        verify: false,
-        largeRepoBytes: GIB,
-        snapshotDeadlineMs: 1000,
-        policy: settingsPolicy,
-        incremental: false,
-      },
+      settings: { ...settings, retention: settingsPolicy },
     };
     return partial as CloudApp;
   }
@@ -208,24 +204,16 @@ describe("backupHealth's storage field", () => {
 
   it("reports the stored bytes, expected classes, monthly cost and year ahead at the list prices", async () => {
     const { code, body } = await call(await app(policy));
-    expect(code).toBe(503); // acme/new has no snapshot; acme/app's newest is not verified
+    expect(code).toBe(503); // the newest snapshots are not verified
     expect(body.repos.map((r: { repo: string }) => r.repo)).toEqual(["acme/app", "acme/new"]);
     const expected = storageReport({
-      repos: [records(), []],
+      repos: [records(), [records("acme/new")[0]!]],
       policy,
       prices: DEFAULT_PRICING,
       now,
       newObjectClass: "STANDARD",
     });
-    expect(body.storage).toEqual({
-      ...expected,
-      pricing: {
-        source: "built-in list prices",
-        currency: "USD",
-        location: "us-central1",
-        asOf: "2025-06-01",
-      },
-    });
+    expect(body.storage).toEqual({ ...expected, pricingSource: CONFIG.replace("backup-config", "pricing") });
     expect(body.storage.byExpectedClass.map((c: { expectedClass: string }) => c.expectedClass)).toEqual([
       "STANDARD",
       "NEARLINE",

@@ -2,6 +2,19 @@
 // client keeps extending the ack deadline while a long snapshot runs; the drain ends once the
 // subscription has been quiet for `idleMs`.
 import { Duration, type Message, type PubSub } from "@google-cloud/pubsub";
+import type { QueueDrain } from "../../core/ports.js";
+
+/** The QueueDrain of one Pub/Sub subscription. */
+export class PubSubQueueDrain implements QueueDrain {
+  constructor(
+    private readonly pubsub: PubSub,
+    private readonly subscription: string,
+  ) {}
+
+  drain(handle: (data: Buffer, messageId: string) => Promise<MessageOutcome>, options: DrainOptions) {
+    return drainSubscription(this.pubsub, this.subscription, handle, options);
+  }
+}
 
 export interface DrainOptions {
   /** Stop after this long without a message (and with none in progress). */

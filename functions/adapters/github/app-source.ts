@@ -1,5 +1,5 @@
-// SourceHost over a GitHub App installation on one org: lists its repositories through the REST API
-// and hands out installation-token credentials for git smart HTTP, in a header and never in a URL.
+// SourceHost over a GitHub App's installations: repositories listed through the REST API,
+// installation tokens for git smart HTTP (in a header, never in a URL).
 import type { App } from "@octokit/app";
 import { z } from "zod";
 import { ConflictError, SourceError, UserInputError } from "../../core/errors.js";
@@ -11,8 +11,8 @@ import { httpStatusOf, sourceErrorFrom } from "./errors.js";
 export interface GitHubAppSourceOptions {
   /** Constructed by the caller (appId, privateKey, and an Octokit with the API's baseUrl). */
   app: App;
-  /** The organization whose repositories are backed up. */
-  org: string;
+  /** Only these accounts (orgs or users) of the App's installations; absent: every installation. */
+  owners?: string[];
   /** Git host root ("https://github.com"); when set, remotes are built from it, not from clone_url. */
   gitBaseUrl?: string;
   /** Name globs (`*`, `?`); a glob with "/" matches "owner/name", one without matches the name. */
@@ -29,46 +29,94 @@ type InstallationOctokit = Awaited<ReturnType<App["getInstallationOctokit"]>>;
 
 // The fields of app.octokit.auth({ type: "installation" }) we use; the SDK types it as unknown.
 const installationAuthSchema = z.object({ token: z.string().min(1), expiresAt: z.string() });
+const installationSchema = z.object({
+  id: z.number().int(),
+  account: z.object({ login: z.string() }).nullable(),
+});
 
 const PER_PAGE = 100; // the API's maximum: fewest requests against the rate limit
 
+/**
+ * SourceHost over every installation of a GitHub App (an App can be installed on several orgs and
+ * users): lists their repositories through the REST API and hands out installation-token
+ * credentials for git smart HTTP, in a header and never in a URL.
+ */
 export class GitHubAppSource implements SourceHost {
   private readonly app: App;
-  private readonly org: string;
   private readonly clock: Clock;
   private readonly marginMs: number;
-  private installationId?: Promise<number>;
+  /** Account login (lowercase) -> its installation id, as found; a failed lookup is not kept. */
+  private readonly installations = new Map<string, Promise<number>>();
 
   constructor(private readonly options: GitHubAppSourceOptions) {
     this.app = options.app;
-    this.org = options.org;
     this.clock = options.clock ?? systemClock;
     this.marginMs = options.tokenMarginMs ?? 5 * 60_000;
   }
 
-  /** Every repository the installation can see, filtered by the configured globs and fork rule. */
+  /** Every repository the installations can see, filtered by owners, globs and the fork rule. */
   async listRepos(): Promise<SourceRepo[]> {
-    const octokit = await this.installationOctokit();
     const repos: SourceRepo[] = [];
+    for (const installation of await this.listInstallations()) {
+      const octokit = await this.app.getInstallationOctokit(installation.id);
+      try {
+        for (let page = 1; ; page++) {
+          const response = await octokit.request("GET /installation/repositories", {
+            per_page: PER_PAGE,
+            page,
+          });
+          for (const repo of response.data.repositories) {
+            if (!this.ownerWanted(repo.owner.login)) continue;
+            if (this.options.excludeForks && repo.fork) continue;
+            if (!this.wanted(repo.full_name)) continue;
+            repos.push(this.toSourceRepo(repo));
+          }
+          // Stop when the Link header offers no next page, not by total_count: the list may change while paging.
+          if (!/rel="next"/.test(response.headers.link ?? "") || response.data.repositories.length === 0)
+            break;
+        }
+      } catch (err) {
+        throw sourceErrorFrom(err, `listing repositories of ${installation.login}`);
+      }
+    }
+    return repos.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** The App's installations (paged), those of the configured owners only. */
+  private async listInstallations(): Promise<{ id: number; login: string }[]> {
+    const found: { id: number; login: string }[] = [];
     try {
       for (let page = 1; ; page++) {
-        const response = await octokit.request("GET /installation/repositories", {
+        const response = await this.app.octokit.request("GET /app/installations", {
           per_page: PER_PAGE,
           page,
         });
-        for (const repo of response.data.repositories) {
-          if (repo.owner.login.toLowerCase() !== this.org.toLowerCase()) continue; // an installation is per org; be sure
-          if (this.options.excludeForks && repo.fork) continue;
-          if (!this.wanted(repo.full_name)) continue;
-          repos.push(this.toSourceRepo(repo));
+        for (const raw of response.data) {
+          const installation = installationSchema.parse(raw);
+          const login = installation.account?.login ?? "";
+          if (!login || !this.ownerWanted(login)) continue;
+          found.push({ id: installation.id, login });
+          this.installations.set(login.toLowerCase(), Promise.resolve(installation.id));
         }
-        // Stop when the Link header offers no next page, not by total_count: the list may change while paging.
-        if (!/rel="next"/.test(response.headers.link ?? "") || response.data.repositories.length === 0) break;
+        if (!/rel="next"/.test(response.headers.link ?? "") || response.data.length === 0) break;
       }
     } catch (err) {
-      throw sourceErrorFrom(err, `listing repositories of ${this.org}`);
+      if (err instanceof z.ZodError)
+        throw new SourceError("GitHub listed an installation in an unexpected shape");
+      throw sourceErrorFrom(err, "listing the GitHub App's installations");
     }
-    return repos.sort((a, b) => a.name.localeCompare(b.name));
+    const missing = (this.options.owners ?? []).filter(
+      (owner) => !found.some((i) => i.login.toLowerCase() === owner.toLowerCase()),
+    );
+    if (missing.length) {
+      throw new SourceError(
+        `the GitHub App is not installed on ${missing.join(", ")} (install it, then retry)`,
+        {
+          permanent: true,
+        },
+      );
+    }
+    return found;
   }
 
   /** A repository as the REST API describes it, as we back it up (no credentials in it). */
@@ -89,11 +137,17 @@ export class GitHubAppSource implements SourceHost {
     };
   }
 
-  /** One repository (one API call), or undefined if it is not in the org or the filters skip it. */
+  /** One repository (two API calls at most), or undefined if no installation has it or the filters skip it. */
   async getRepo(fullName: string): Promise<SourceRepo | undefined> {
-    const [owner, name] = fullName.split("/");
-    if (!owner || !name || owner.toLowerCase() !== this.org.toLowerCase()) return undefined;
-    const octokit = await this.installationOctokit();
+    const [owner, name] = splitName(fullName);
+    if (!this.ownerWanted(owner)) return undefined;
+    let octokit: InstallationOctokit;
+    try {
+      octokit = await this.installationOctokit(owner, name);
+    } catch (err) {
+      if (err instanceof SourceError && err.permanent) return undefined; // not installed there
+      throw err;
+    }
     try {
       const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo: name });
       if ((this.options.excludeForks && data.fork) || !this.wanted(data.full_name)) return undefined;
@@ -106,23 +160,31 @@ export class GitHubAppSource implements SourceHost {
 
   /** The repo's smart-HTTP URL with a fresh-enough installation token as Basic auth; `repo.url` may be "". */
   async gitRemote(repo: SourceRepo): Promise<GitRemote> {
-    this.assertInOrg(repo.name);
-    const token = await this.installationToken(repo.name);
+    const [owner, name] = splitName(repo.name);
+    if (!this.ownerWanted(owner))
+      throw new SourceError(
+        `${repo.name} is not in ${this.options.owners!.join(", ")}, the accounts this source serves`,
+        {
+          permanent: true,
+        },
+      );
+    const token = await this.installationToken(repo.name, await this.findInstallation(owner, name));
     // GitHub's documented form for installation tokens over HTTPS: user "x-access-token".
     const basic = Buffer.from(`x-access-token:${token}`, "utf8").toString("base64");
     return { url: this.cloneUrl(repo.name, repo.url), headers: { Authorization: `Basic ${basic}` } };
   }
 
   /**
-   * Creates an empty repository in the org for a restore to push into. Restore never overwrites:
-   * an existing name is a ConflictError. The app needs the Administration: write permission.
+   * Creates an empty repository in an org the App is installed on, for a restore to push into.
+   * Restore never overwrites: an existing name is a ConflictError. The App needs the
+   * Administration: write permission on that org.
    */
   async createRepo(fullName: string, options: { private: boolean }): Promise<SourceRepo> {
-    const name = this.assertInOrg(fullName);
-    const octokit = await this.installationOctokit();
+    const [org, name] = splitName(fullName);
+    const octokit = await this.app.getInstallationOctokit(await this.findInstallation(org));
     try {
       const { data } = await octokit.request("POST /orgs/{org}/repos", {
-        org: this.org,
+        org,
         name,
         private: options.private,
       });
@@ -138,37 +200,47 @@ export class GitHubAppSource implements SourceHost {
     }
   }
 
-  private installationOctokit(): Promise<InstallationOctokit> {
-    return this.findInstallation().then((id) => this.app.getInstallationOctokit(id));
+  private async installationOctokit(owner: string, repo?: string): Promise<InstallationOctokit> {
+    return this.app.getInstallationOctokit(await this.findInstallation(owner, repo));
   }
 
-  /** The org's installation id, looked up once; a failed lookup is retried on the next call. */
-  private findInstallation(): Promise<number> {
-    this.installationId ??= this.app.octokit.request("GET /orgs/{org}/installation", { org: this.org }).then(
-      ({ data }) => data.id,
-      (err: unknown) => {
-        this.installationId = undefined;
-        if (httpStatusOf(err) === 404) {
-          throw new SourceError(
-            `the GitHub App is not installed on ${this.org} (install it on the org, then retry)`,
-            {
-              cause: err,
-              permanent: true,
-            },
-          );
-        }
-        throw sourceErrorFrom(err, `finding the GitHub App installation on ${this.org}`);
-      },
-    );
-    return this.installationId;
+  /**
+   * The installation on `owner`, looked up once (through one of its repositories when named, which
+   * works for orgs and users alike); a failed lookup is retried on the next call.
+   */
+  private findInstallation(owner: string, repo?: string): Promise<number> {
+    const key = owner.toLowerCase();
+    let found = this.installations.get(key);
+    if (!found) {
+      const lookup = repo
+        ? this.app.octokit.request("GET /repos/{owner}/{repo}/installation", { owner, repo })
+        : this.app.octokit.request("GET /orgs/{org}/installation", { org: owner });
+      found = lookup.then(
+        ({ data }) => data.id,
+        (err: unknown) => {
+          this.installations.delete(key);
+          if (httpStatusOf(err) === 404) {
+            throw new SourceError(
+              `the GitHub App is not installed on ${owner} (install it there, then retry)`,
+              {
+                cause: err,
+                permanent: true,
+              },
+            );
+          }
+          throw sourceErrorFrom(err, `finding the GitHub App installation on ${owner}`);
+        },
+      );
+      this.installations.set(key, found);
+    }
+    return found;
   }
 
   /**
    * The installation token. Octokit's auth caches it for 59 minutes whatever its expiry says; we
    * ask for a new one when less than the margin is left, so a long fetch never starts near expiry.
    */
-  private async installationToken(repo: string): Promise<string> {
-    const installationId = await this.findInstallation();
+  private async installationToken(repo: string, installationId: number): Promise<string> {
     try {
       let auth = installationAuthSchema.parse(
         await this.app.octokit.auth({ type: "installation", installationId }),
@@ -194,17 +266,9 @@ export class GitHubAppSource implements SourceHost {
     return cloneUrl || `https://github.com/${fullName}.git`;
   }
 
-  /** Checks "org/name" names a repo of this org and returns the name part. */
-  private assertInOrg(fullName: string): string {
-    const [owner, name, ...rest] = fullName.split("/");
-    if (!owner || !name || rest.length > 0)
-      throw new UserInputError(`expected "owner/name", got ${JSON.stringify(fullName)}`);
-    if (owner.toLowerCase() !== this.org.toLowerCase()) {
-      throw new SourceError(`${fullName} is not in ${this.org}, the org this GitHub App source serves`, {
-        permanent: true,
-      });
-    }
-    return name;
+  private ownerWanted(login: string): boolean {
+    const owners = this.options.owners;
+    return !owners?.length || owners.some((o) => o.toLowerCase() === login.toLowerCase());
   }
 
   private wanted(fullName: string): boolean {
@@ -213,6 +277,14 @@ export class GitHubAppSource implements SourceHost {
     const { include = [], exclude = [] } = this.options;
     return (include.length === 0 || include.some(matches)) && !exclude.some(matches);
   }
+}
+
+/** "owner/name" split in two; anything else is a UserInputError. */
+function splitName(fullName: string): [string, string] {
+  const [owner, name, ...rest] = fullName.split("/");
+  if (!owner || !name || rest.length > 0)
+    throw new UserInputError(`expected "owner/name", got ${JSON.stringify(fullName)}`);
+  return [owner, name];
 }
 
 /** A glob as a case-insensitive RegExp (GitHub names are case-insensitive): `*` and `?` stop at "/". */

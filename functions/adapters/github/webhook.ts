@@ -3,7 +3,8 @@
 import { Webhooks } from "@octokit/webhooks";
 import { z } from "zod";
 import { repoNameSchema } from "../../core/ids.js";
-import { snapshotRequestSchema, type SnapshotRequest } from "../../core/messages.js";
+import { snapshotRequestSchema } from "../../core/messages.js";
+import type { WebhookOutcome, WebhookReceiver } from "../../core/ports.js";
 import { WebhookError } from "./errors.js";
 
 export interface PushDelivery {
@@ -15,10 +16,16 @@ export interface PushDelivery {
   now: Date;
 }
 
-export type PushDeliveryResult =
-  | { kind: "snapshot"; status: 202; message: string; request: SnapshotRequest }
-  | { kind: "ping"; status: 200; message: "pong" }
-  | { kind: "ignored"; status: 202; message: string };
+export type PushDeliveryResult = WebhookOutcome;
+
+/** The WebhookReceiver of a GitHub App: its webhook secret, checked on every delivery. */
+export class GitHubWebhookReceiver implements WebhookReceiver {
+  constructor(private readonly secret: string) {}
+
+  receive(delivery: Omit<PushDelivery, "secret">): Promise<WebhookOutcome> {
+    return parsePushDelivery({ ...delivery, secret: this.secret });
+  }
+}
 
 // The payload fields we use, and only those: GitHub adds fields freely.
 const pushPayloadSchema = z.object({

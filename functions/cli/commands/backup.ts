@@ -1,11 +1,11 @@
 // `infinity-backup backup`: snapshot every configured repository (or --repo ones), verify each
 // new snapshot, print a summary; exit 1 if any repository failed.
-import { incrementalPolicy } from "../../config/backup-config.js";
-import { backupAll, type RepoResult } from "../../core/backup-all.js";
+import { backupPolicy } from "../../app.js";
+import { backupAll, type BackupResult } from "../../core/backup.js";
 import { bytes, duration, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
 
-export function describeResult(r: RepoResult): string[] {
+export function describeResult(r: BackupResult): string[] {
   const s = r.snapshot;
   const status = r.error ? "FAILED" : s?.outcome === "unchanged" ? "unchanged" : "created";
   const verdict = r.verify
@@ -23,13 +23,12 @@ export function describeResult(r: RepoResult): string[] {
 
 export async function backupCommand(ctx: Context): Promise<number> {
   const { app, options, progress } = ctx;
-  const level = options.level ?? app.config.verify.level;
-  const verify = options.verify && app.config.verify.afterBackup ? level : false;
-  const results = await backupAll(app, app.sources, {
+  const policy = backupPolicy(app.settings, "inline");
+  if (!options.verify) policy.verify = false;
+  else if (policy.verify && options.level) policy.verify.level = options.level;
+  const results = await backupAll(app, policy, {
     actor: ctx.actor,
-    incremental: incrementalPolicy(app.config),
     only: options.repo,
-    verify,
     onProgress: (p) => progress.update(p),
     onRepoStart: (_repo, i, total) => (progress.prefix = `[${i + 1}/${total}] `),
     onRepoDone: (r, i, total) => {

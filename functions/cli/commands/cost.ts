@@ -1,10 +1,10 @@
 // `infinity-backup cost`: what is stored per storage class and retention tier, what it costs a month at
 // the price table's list prices, and how storage and cost develop over a year under the policy.
-import { loadPricing } from "../../config/pricing.js";
-import { loadPrunePolicy } from "../../config/retention-env.js";
+import { retentionSource } from "../../config/settings.js";
 import { projectYear, summarizeStorage, type ProjectedSnapshot, type StoredObject } from "../../core/cost.js";
 import { planPrune } from "../../core/prune-plan.js";
-import { DEFAULT_ORPHAN_GRACE_MS, knownRepos, repoPrefix } from "../../core/prune.js";
+import { DEFAULT_ORPHAN_GRACE_MS, knownRepos } from "../../core/prune.js";
+import { repoPrefix } from "../../core/object-keys.js";
 import { bar, bytes, sparkline, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
 
@@ -18,8 +18,9 @@ export function money(amount: number, currency: string): string {
 export async function costCommand(ctx: Context): Promise<number> {
   const { app, options } = ctx;
   const now = app.clock.now();
-  const { policy, source: policySource } = await loadPrunePolicy(options.config, process.env);
-  const { pricing, source: priceSource } = await loadPricing(options.config);
+  const policy = app.settings.retention;
+  const policySource = retentionSource(app.settings);
+  const { pricing, pricingSource: priceSource } = app.settings;
   const stored: StoredObject[] = [];
   const histories: ProjectedSnapshot[][] = [];
   for (const repo of options.repo.length ? options.repo : await knownRepos(app)) {
@@ -56,7 +57,7 @@ export async function costCommand(ctx: Context): Promise<number> {
     );
   }
   const summary = summarizeStorage(stored, pricing);
-  const newObjectClass = app.config.backend === "local" ? "LOCAL" : "STANDARD";
+  const newObjectClass = app.settings.backup.backend === "local" ? "LOCAL" : "STANDARD";
   const projection = projectYear({ repos: histories, policy, prices: pricing, now, newObjectClass });
 
   if (options.json) {

@@ -4,8 +4,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { incrementalPolicy } from "../../config/backup-config.js";
-import { backupAll } from "../../core/backup-all.js";
+import { backupPolicy } from "../../app.js";
+import { backupAll } from "../../core/backup.js";
 import { fsck, readRefs, diffRefs } from "../../core/git/local-repo.js";
 import { restoreRepo } from "../../core/restore.js";
 import { bytes, duration, table } from "../format.js";
@@ -16,7 +16,7 @@ import { describeResult } from "./backup.js";
 export async function demoCommand(ctx: Context): Promise<number> {
   const { app, progress } = ctx;
   const sources = await app.sources.listRepos();
-  for (const source of app.config.sources.filter((s) => s.demo)) {
+  for (const source of app.settings.backup.sources.filter((s) => s.demo)) {
     const url = sources.find((s) => s.name === source.name)!.url;
     if (!(await exists(url))) {
       progress.log(`Creating demo repository ${source.name} at ${url}`);
@@ -26,13 +26,18 @@ export async function demoCommand(ctx: Context): Promise<number> {
   ctx.print(
     `infinity-backup demo: ${sources.length} source(s) from ${ctx.options.config}, data in ${app.dataDir}\n`,
   );
-  const results = await backupAll(app, app.sources, {
-    actor: ctx.actor,
-    incremental: incrementalPolicy(app.config),
-    verify: app.config.verify.level,
-    onProgress: (p) => progress.update(p),
-    onRepoStart: (_r, i, total) => (progress.prefix = `[${i + 1}/${total}] `),
-  });
+  // The demo always verifies: proving the backup is the point of it.
+  const policy = backupPolicy(app.settings, "inline");
+  const verify = { level: app.settings.backup.verify.level, where: "inline" as const };
+  const results = await backupAll(
+    app,
+    { ...policy, verify },
+    {
+      actor: ctx.actor,
+      onProgress: (p) => progress.update(p),
+      onRepoStart: (_r, i, total) => (progress.prefix = `[${i + 1}/${total}] `),
+    },
+  );
   progress.clear();
   ctx.print(
     table(["repository", "result", "snapshot", ">size", "verified", ">time"], results.map(describeResult)),

@@ -1,6 +1,6 @@
 // `infinity-backup prune`: apply the retention policy to every repository (or --repo ones): a table per
 // repository of what is kept and why, what is removed and why; --dry-run prints it and changes nothing.
-import { loadPrunePolicy } from "../../config/retention-env.js";
+import { retentionSource } from "../../config/settings.js";
 import { pruneAll, type PruneReport, type PruneRepoResult } from "../../core/prune.js";
 import { bytes, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -79,8 +79,8 @@ export async function pruneCommand(ctx: Context): Promise<number> {
   const { app, options, progress } = ctx;
   // `in` rather than a field of CommandOptions, so this reads --dry-run whether or not main.ts has it yet.
   const dryRun = options.dryRun;
-  const { policy, source } = await loadPrunePolicy(options.config, process.env);
-  const results = await pruneAll(app, policy, {
+  const source = retentionSource(app.settings);
+  const results = await pruneAll(app, app.settings.retention, {
     dryRun,
     actor: ctx.actor,
     only: options.repo,

@@ -28,7 +28,7 @@ async function chooseTargets(ctx: Context): Promise<Snapshot[]> {
 export async function verifyCommand(ctx: Context): Promise<number> {
   const { app, options, progress } = ctx;
   const targets = await chooseTargets(ctx);
-  const level = options.level ?? app.config.verify.level;
+  const level = options.level ?? app.settings.backup.verify.level;
   const outcomes: VerifyOutcome[] = [];
   for (const [i, snapshot] of targets.entries()) {
     progress.prefix = `[${i + 1}/${targets.length}] `;

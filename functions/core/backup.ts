@@ -1,0 +1,123 @@
+// Backing up a repository, the one path every entry point takes (the CLI's `backup`, the
+// snapshotRepo function, the Cloud Run job): snapshot it, or confirm its unchanged refs, then see
+// that the snapshot gets verified, here or through a verify request.
+import type { IncrementalPolicy } from "./chain.js";
+import type { Deps, ProgressListener } from "./deps.js";
+import { describeError, UserInputError } from "./errors.js";
+import type { SourceRepo, VerifyLevel } from "./model.js";
+import type { Publisher, SourceHost } from "./ports.js";
+import { snapshotRepo, type SnapshotOutcome } from "./snapshot.js";
+import { verifySnapshot, type VerifyOutcome } from "./verify.js";
+
+/** What a backup does beyond the snapshot; read from the settings by each entry point alike. */
+export interface BackupPolicy {
+  /** Build on the latest snapshot where allowed (see chain.ts); false: always full. */
+  incremental: IncrementalPolicy | false;
+  /**
+   * Verify every new snapshot, and any still unverified: "inline" waits for the verdict (the CLI),
+   * "queue" publishes a verify request (the cloud, where verifySnapshot runs apart). false: never.
+   */
+  verify: { level: VerifyLevel; where: "inline" | "queue" } | false;
+}
+
+export interface BackupDeps extends Deps {
+  sources: SourceHost;
+  /** Needed when the policy queues verification. */
+  publisher?: Publisher;
+}
+
+export interface BackupOptions {
+  actor: string;
+  onProgress?: ProgressListener;
+  /** Aborting stops the snapshot and commits nothing (a function about to hit its time limit). */
+  signal?: AbortSignal;
+}
+
+export interface BackupResult {
+  repo: string;
+  snapshot?: SnapshotOutcome;
+  /** The verdict, when verification ran inline. */
+  verify?: VerifyOutcome;
+  /** A verify request was published for the snapshot. */
+  verifyQueued?: boolean;
+  /** Set when the repository could not be backed up or its new snapshot failed verification. */
+  error?: string;
+}
+
+/** Snapshots one repository (its wiki too) and verifies it per policy. Throws what the snapshot throws. */
+export async function backupRepository(
+  deps: BackupDeps,
+  repo: SourceRepo,
+  policy: BackupPolicy,
+  options: BackupOptions,
+): Promise<BackupResult> {
+  const remote = await deps.sources.gitRemote(repo);
+  const snapshot = await snapshotRepo(deps, repo.name, remote, {
+    ...(repo.wikiUrl ? { wiki: { ...remote, url: repo.wikiUrl } } : {}),
+    actor: options.actor,
+    incremental: policy.incremental,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  const result: BackupResult = { repo: repo.name, snapshot };
+  const due = snapshot.outcome === "created" || !snapshot.snapshot.verification;
+  if (!policy.verify || !due) return result;
+  const { id } = snapshot.snapshot;
+  if (policy.verify.where === "queue") {
+    if (!deps.publisher) throw new Error("verification is queued but no publisher is wired");
+    await deps.publisher.publish("verify-requests", [
+      { v: 1, repo: repo.name, snapshotId: id, level: policy.verify.level },
+    ]);
+    return { ...result, verifyQueued: true };
+  }
+  result.verify = await verifySnapshot(deps, repo.name, id, {
+    level: policy.verify.level,
+    actor: options.actor,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const verdict = result.verify.verification;
+  if (verdict.verdict === "failed") result.error = `verification failed: ${verdict.detail}`;
+  return result;
+}
+
+export interface BackupAllOptions extends BackupOptions {
+  /** Only these repos (by name); all when absent. Unknown names are an error before any work. */
+  only?: string[];
+  onRepoStart?: (repo: SourceRepo, index: number, total: number) => void;
+  onRepoDone?: (result: BackupResult, index: number, total: number) => void;
+}
+
+export async function selectRepos(sources: SourceHost, only?: string[]): Promise<SourceRepo[]> {
+  const repos = await sources.listRepos();
+  if (!only?.length) return repos;
+  const known = new Set(repos.map((r) => r.name));
+  const unknown = only.filter((name) => !known.has(name));
+  if (unknown.length) {
+    throw new UserInputError(
+      `not a configured source: ${unknown.join(", ")} (configured: ${[...known].join(", ") || "none"})`,
+    );
+  }
+  return repos.filter((r) => only.includes(r.name));
+}
+
+/** Backs up every repository the source lists, one after another; one failing never stops the rest. */
+export async function backupAll(
+  deps: BackupDeps,
+  policy: BackupPolicy,
+  options: BackupAllOptions,
+): Promise<BackupResult[]> {
+  const repos = await selectRepos(deps.sources, options.only);
+  const results: BackupResult[] = [];
+  for (const [i, repo] of repos.entries()) {
+    options.onRepoStart?.(repo, i, repos.length);
+    let result: BackupResult;
+    try {
+      result = await backupRepository(deps, repo, policy, options);
+    } catch (err) {
+      result = { repo: repo.name, error: describeError(err) };
+    }
+    results.push(result);
+    options.onRepoDone?.(result, i, repos.length);
+  }
+  return results;
+}

@@ -1,0 +1,22 @@
+// Where things live in a BlobStore, in one module: archives under repos/<owner>/<repo>/<date>/,
+// restore bundles under restores/. Prune lists by these prefixes; nothing else builds a key.
+import { assertRepoName } from "./ids.js";
+
+/** Everything stored for every repository. */
+export const ARCHIVES_PREFIX = "repos/";
+
+/** `repos/<owner>/<repo>/<yyyy>/<mm>/<dd>/<snapshotId>.ibk` */
+export function archiveKey(repo: string, takenAt: Date, id: string): string {
+  const iso = takenAt.toISOString();
+  return `${repoPrefix(repo)}${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/${id}.ibk`;
+}
+
+/** Every archive of one repository: `repos/<owner>/<repo>/`. */
+export function repoPrefix(repo: string): string {
+  return `${ARCHIVES_PREFIX}${assertRepoName(repo)}/`;
+}
+
+/** A restore's bundle in the restore bucket, when the request names no key. */
+export function restoreBundleKey(repo: string, stamp: string): string {
+  return `restores/${assertRepoName(repo)}/${stamp}.bundle`;
+}

@@ -1,0 +1,51 @@
+// A snapshot request (from the sweep, a push webhook or a person) carried out: find the repository,
+// hand it to the snapshot job when it is too big for a function, else back it up. The snapshotRepo
+// function and the Cloud Run job both come here.
+import { backupRepository, type BackupDeps, type BackupPolicy, type BackupResult } from "./backup.js";
+import { NotFoundError } from "./errors.js";
+import type { SnapshotRequest } from "./messages.js";
+import type { SourceRepo } from "./model.js";
+import type { Publisher } from "./ports.js";
+
+export interface SnapshotRequestOptions {
+  actor: string;
+  /** Stop (and commit nothing) after this long. */
+  deadlineMs: number;
+  /** Hand repositories at least this big to the snapshot job; absent: never hand over (the job). */
+  handOverBytes?: number;
+}
+
+export type SnapshotRequestOutcome = { handedOver: true } | ({ handedOver: false } & BackupResult);
+
+export async function runSnapshotRequest(
+  deps: BackupDeps & { publisher: Publisher },
+  request: SnapshotRequest,
+  policy: BackupPolicy,
+  options: SnapshotRequestOptions,
+): Promise<SnapshotRequestOutcome> {
+  if (options.handOverBytes !== undefined && (request.sizeBytes ?? 0) >= options.handOverBytes) {
+    await deps.publisher.publish("snapshot-large", [request]);
+    return { handedOver: true };
+  }
+  const repo = await requestedRepo(deps, request);
+  const result = await backupRepository(deps, repo, policy, {
+    actor: options.actor,
+    signal: AbortSignal.timeout(options.deadlineMs),
+  });
+  return { handedOver: false, ...result };
+}
+
+/** A sweep's request says where the repository and its wiki are; a webhook's names it only. */
+async function requestedRepo(deps: BackupDeps, request: SnapshotRequest): Promise<SourceRepo> {
+  if (request.url) {
+    return {
+      name: request.repo,
+      url: request.url,
+      ...(request.wikiUrl ? { wikiUrl: request.wikiUrl } : {}),
+      ...(request.sizeBytes === undefined ? {} : { sizeBytes: request.sizeBytes }),
+    };
+  }
+  const repo = await deps.sources.getRepo(request.repo);
+  if (!repo) throw new NotFoundError(`${request.repo} is not a repository this deployment backs up`);
+  return repo;
+}

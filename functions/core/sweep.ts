@@ -1,0 +1,42 @@
+// The sweep: one snapshot request per repository the sources list (daily and RPO sweeps), or one
+// verify request per repository's latest snapshot (the verification sweep).
+import type { Deps } from "./deps.js";
+import type { SnapshotRequest, SweepRequest, VerifyRequest } from "./messages.js";
+import type { Publisher, SourceHost } from "./ports.js";
+
+export interface SweepOutcome {
+  topic: "snapshot-requests" | "verify-requests";
+  published: number;
+}
+
+export async function sweep(
+  deps: Pick<Deps, "index" | "clock"> & { sources: SourceHost; publisher: Publisher },
+  request: SweepRequest,
+): Promise<SweepOutcome> {
+  if (request.reason === "verify-sweep") {
+    const repos = await deps.index.repos();
+    const latest = (await Promise.all(repos.map((repo) => deps.index.latest(repo)))).filter(
+      (s) => s !== undefined,
+    );
+    const requests: VerifyRequest[] = latest.map((s) => ({
+      v: 1,
+      repo: s.repo,
+      snapshotId: s.id,
+      level: "deep",
+    }));
+    await deps.publisher.publish("verify-requests", requests);
+    return { topic: "verify-requests", published: requests.length };
+  }
+  const requestedAt = deps.clock.now().toISOString();
+  const requests: SnapshotRequest[] = (await deps.sources.listRepos()).map((repo) => ({
+    v: 1,
+    repo: repo.name,
+    reason: request.reason === "rpo-sweep" ? "rpo-sweep" : "schedule",
+    requestedAt,
+    url: repo.url,
+    ...(repo.wikiUrl ? { wikiUrl: repo.wikiUrl } : {}),
+    ...(repo.sizeBytes === undefined ? {} : { sizeBytes: repo.sizeBytes }),
+  }));
+  await deps.publisher.publish("snapshot-requests", requests);
+  return { topic: "snapshot-requests", published: requests.length };
+}
