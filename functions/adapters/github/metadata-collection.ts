@@ -1,0 +1,276 @@
+// One collection of one repository's metadata: walks the kinds in order, decides for each whether
+// it is unchanged, unavailable, read whole or read as a delta, and yields its archive files lazily.
+import type { Readable } from "node:stream";
+import type { ArchiveFile } from "../../core/archive/writer.js";
+import { RepositoryNotFoundError, SourceError } from "../../core/errors.js";
+import type { MetadataCheckpoint } from "../../core/metadata/checkpoint.js";
+import { jsonlStream } from "../../core/metadata/jsonl.js";
+import { KIND_SHAPE, METADATA_KINDS, PARENT_KIND, type MetadataKind } from "../../core/metadata/kinds.js";
+import { sortedUnique } from "../../core/metadata/order.js";
+import type { KindOutcome } from "../../core/metadata/outcome.js";
+import { kindPath } from "../../core/metadata/paths.js";
+import type { MetadataSummary, StoredAsset } from "../../core/metadata/source.js";
+import { verifiedAsset } from "./metadata-assets.js";
+import {
+  DELTA_LISTS,
+  newestUpdate,
+  readAll,
+  readAllChildren,
+  readChildren,
+  readSince,
+  type DeltaKind,
+  type Line,
+  type PerParentKind,
+} from "./metadata-delta.js";
+import { Recorder, Unavailable, type RepoApi } from "./metadata-http.js";
+import { repositoryLine, type ReleaseLine } from "./metadata-lines-repo.js";
+import { parseList, parseOne } from "./metadata-parse.js";
+import { readWhole } from "./metadata-whole.js";
+
+async function* concat<T>(first: readonly T[], rest: AsyncIterable<T>): AsyncGenerator<T> {
+  yield* first;
+  yield* rest;
+}
+
+async function* tap<T>(items: AsyncIterable<T>, each: (item: T) => void): AsyncGenerator<T> {
+  for await (const item of items) {
+    each(item);
+    yield item;
+  }
+}
+
+export class Collection {
+  /** The caller's checkpoint once it is known to be this repository's (same GitHub id). */
+  private checkpoint?: MetadataCheckpoint;
+  private readonly outcomes = {} as Record<MetadataKind, KindOutcome>;
+  private readonly next: MetadataCheckpoint = { v: 1, repoId: 0, kinds: {}, assets: {} };
+  private readonly assets: StoredAsset[] = [];
+  /** Numbers of the issues and pull requests in this collection's files: the per-parent kinds' parents. */
+  private readonly parents: { issues?: number[]; pulls?: number[] } = {};
+  private current?: { path: string; ended: boolean };
+  private unopened?: Readable;
+
+  constructor(
+    private readonly api: RepoApi,
+    private readonly repoPath: string,
+    private readonly given: MetadataCheckpoint | undefined,
+    private readonly window: number,
+  ) {}
+
+  /** Every archive file, in order; the summary is complete once this ends. */
+  async *files(): AsyncGenerator<ArchiveFile> {
+    try {
+      yield* this.repository();
+      for (const kind of METADATA_KINDS) {
+        const shape = KIND_SHAPE[kind];
+        if (kind === "repository") continue;
+        if (kind === "releases") yield* this.releases();
+        else if (shape === "whole") yield* this.whole(kind);
+        else if (shape === "delta") yield* this.delta(kind as DeltaKind);
+        else yield* this.perParent(kind as PerParentKind);
+      }
+      this.assertPreviousRead();
+    } finally {
+      this.unopened?.destroy();
+    }
+  }
+
+  summary(): MetadataSummary {
+    const kinds = Object.fromEntries(
+      METADATA_KINDS.map((k) => [k, this.outcomes[k]]),
+    ) as MetadataSummary["kinds"];
+    return { kinds, assets: this.assets, requests: { ...this.api.counts }, checkpoint: this.next };
+  }
+
+  private what(kind: MetadataKind): string {
+    return `reading ${kind} of ${this.api.repo}`;
+  }
+
+  /** The repository itself: unreadable means nothing else is, so it fails the collection. */
+  private async *repository(): AsyncGenerator<ArchiveFile> {
+    const entry = this.given?.kinds.repository;
+    const etag = entry?.requests[0]?.path === this.repoPath ? entry.requests[0].etag : undefined;
+    let answer;
+    try {
+      answer = await this.api.get(this.repoPath, {
+        ...(etag ? { etag } : {}),
+        what: this.what("repository"),
+      });
+    } catch (err) {
+      throw err instanceof Unavailable ? this.refused(err) : err;
+    }
+    if (!answer) {
+      // 304 to the checkpoint's ETag: the same repository, unchanged.
+      this.checkpoint = this.given;
+      this.next.repoId = this.given!.repoId;
+      this.next.kinds.repository = entry!;
+      this.outcomes.repository = { state: "unchanged" };
+      return;
+    }
+    const line = parseOne(answer, repositoryLine, this.what("repository"));
+    this.next.repoId = line.id;
+    // A checkpoint of another repository that had this name is ignored: everything is read whole.
+    if (this.given?.repoId === line.id) this.checkpoint = this.given;
+    if (answer.etag) this.next.kinds.repository = { requests: [{ path: this.repoPath, etag: answer.etag }] };
+    this.outcomes.repository = { state: "full", items: 1 };
+    yield this.file(kindPath("repository"), () => jsonlStream([line]));
+  }
+
+  private refused(err: Unavailable): Error {
+    if (err.status === 404)
+      return new RepositoryNotFoundError(
+        `${this.api.repo}: no such repository on GitHub, or the App cannot see it`,
+      );
+    return new SourceError(`${this.api.repo}: the GitHub App cannot read the repository (${err.reason})`, {
+      permanent: true,
+    });
+  }
+
+  /** A whole kind's lines, sorted; undefined when it is unchanged or unavailable (outcome set). */
+  private async wholeLines(kind: MetadataKind): Promise<Line[] | undefined> {
+    const entry = this.checkpoint?.kinds[kind];
+    if (entry && entry.requests.length > 0 && (await this.api.unchanged(entry.requests, this.what(kind)))) {
+      this.outcomes[kind] = { state: "unchanged" };
+      this.next.kinds[kind] = entry;
+      return undefined;
+    }
+    const record = new Recorder();
+    let lines: Line[];
+    try {
+      lines = await readWhole(this.api, kind, this.repoPath, record);
+    } catch (err) {
+      if (err instanceof Unavailable) return this.unavailable(kind, err);
+      throw err;
+    }
+    if (record.complete && record.requests.length > 0) this.next.kinds[kind] = { requests: record.requests };
+    const sorted = sortedUnique(kind, lines);
+    this.outcomes[kind] = { state: "full", items: sorted.length };
+    return sorted;
+  }
+
+  private async *whole(kind: MetadataKind): AsyncGenerator<ArchiveFile> {
+    const lines = await this.wholeLines(kind);
+    if (lines) yield this.file(kindPath(kind), () => jsonlStream(lines));
+  }
+
+  /** Releases, then each asset not yet in the chain, streamed from GitHub into the archive. */
+  private async *releases(): AsyncGenerator<ArchiveFile> {
+    const known = this.checkpoint?.assets ?? {};
+    const releases = (await this.wholeLines("releases")) as ReleaseLine[] | undefined;
+    if (this.outcomes.releases.state === "unchanged") Object.assign(this.next.assets, known);
+    if (!releases) return;
+    yield this.file(kindPath("releases"), () => jsonlStream(releases));
+    for (const release of releases) {
+      for (const asset of release.assets) {
+        if (!asset.path) continue;
+        const id = String(asset.id);
+        if (known[id]) {
+          this.next.assets[id] = known[id];
+          continue;
+        }
+        const what = `release asset ${asset.id} of ${release.tag_name} in ${this.api.repo}`;
+        this.assertPreviousRead();
+        const body = await this.api.openAsset(`${this.repoPath}/releases/assets/${asset.id}`, what);
+        if (!body) continue; // deleted since the release was listed
+        this.unopened = body;
+        const path = asset.path;
+        yield this.file(path, () => {
+          this.unopened = undefined;
+          return verifiedAsset(body, asset, what, (sha256, size) => {
+            this.next.assets[id] = sha256;
+            this.assets.push({
+              releaseId: release.id,
+              assetId: asset.id,
+              name: asset.name,
+              path,
+              size,
+              sha256,
+            });
+          });
+        });
+      }
+    }
+  }
+
+  private async *delta(kind: DeltaKind): AsyncGenerator<ArchiveFile> {
+    const spec = DELTA_LISTS[kind](this.repoPath);
+    const entry = this.checkpoint?.kinds[kind];
+    const etag = entry?.requests[0]?.path === spec.newest ? entry.requests[0].etag : undefined;
+    const what = this.what(kind);
+    let probe;
+    try {
+      probe = await this.api.get(spec.newest, { ...(etag ? { etag } : {}), what });
+    } catch (err) {
+      if (err instanceof Unavailable) return void this.unavailable(kind, err);
+      throw err;
+    }
+    if (!probe) {
+      this.outcomes[kind] = { state: "unchanged" };
+      this.next.kinds[kind] = entry!;
+      return;
+    }
+    // The mark is taken before reading: whatever changes while we read is at or after it.
+    const mark = newestUpdate(parseList(probe, spec.line, what) as Line[]) ?? entry?.mark;
+    if (probe.etag)
+      this.next.kinds[kind] = {
+        requests: [{ path: spec.newest, etag: probe.etag }],
+        ...(mark ? { mark } : {}),
+      };
+    const parentOf = kind === "issues" || kind === "pulls" ? kind : undefined;
+    if (entry?.mark) {
+      const lines = sortedUnique(kind, await readSince(this.api, probe, spec, entry.mark, what));
+      if (parentOf) this.parents[parentOf] = lines.map((line) => Number(line.number));
+      this.outcomes[kind] = { state: "delta", items: lines.length };
+      yield this.file(kindPath(kind), () => jsonlStream(lines));
+      return;
+    }
+    const outcome = { state: "full" as const, items: 0 };
+    this.outcomes[kind] = outcome;
+    const numbers: number[] = [];
+    if (parentOf) this.parents[parentOf] = numbers;
+    const lines = tap(readAll(this.api, spec, what), (line) => parentOf && numbers.push(Number(line.number)));
+    yield this.file(kindPath(kind), () => jsonlStream(lines, () => outcome.items++));
+  }
+
+  private async *perParent(kind: PerParentKind): AsyncGenerator<ArchiveFile> {
+    const parent = this.outcomes[PARENT_KIND[kind] as "issues" | "pulls"];
+    if (parent.state === "unavailable" || parent.state === "unchanged") {
+      this.outcomes[kind] = { ...parent };
+      return;
+    }
+    this.assertPreviousRead(); // the parents' numbers are complete once their file was read
+    const numbers = this.parents[PARENT_KIND[kind] as "issues" | "pulls"] ?? [];
+    let first: Line[] = [];
+    try {
+      if (numbers.length > 0) first = await readChildren(this.api, kind, this.repoPath, numbers[0]!);
+    } catch (err) {
+      if (err instanceof Unavailable) return void this.unavailable(kind, err);
+      throw err;
+    }
+    const outcome = { state: parent.state, items: 0 };
+    this.outcomes[kind] = outcome;
+    const rest = readAllChildren(this.api, kind, this.repoPath, numbers.slice(1), this.window);
+    yield this.file(kindPath(kind), () => jsonlStream(concat(first, rest), () => outcome.items++));
+  }
+
+  private unavailable(kind: MetadataKind, err: Unavailable): undefined {
+    this.outcomes[kind] = { state: "unavailable", reason: err.reason, status: err.status };
+    return undefined;
+  }
+
+  /** An archive file whose stream is watched: the next file may only be asked for once it ended. */
+  private file(path: string, open: () => Readable): ArchiveFile {
+    this.assertPreviousRead();
+    const current = { path, ended: false };
+    this.current = current;
+    return {
+      path,
+      open: () => open().once("end", () => (current.ended = true)),
+    };
+  }
+
+  private assertPreviousRead(): void {
+    if (this.current && !this.current.ended)
+      throw new Error(`read ${this.current.path} to its end before asking for the next metadata file`);
+  }
+}

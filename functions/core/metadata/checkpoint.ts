@@ -1,0 +1,41 @@
+// What a metadata collection hands to the next one of the same repository: conditional-request
+// validators (ETags) and high-water marks. Plain JSON, meant to be kept with the committed snapshot.
+import { z } from "zod";
+import { METADATA_KINDS } from "./kinds.js";
+
+/** A GET that answered 200 with this ETag; asked again with If-None-Match it answers 304 if unchanged. */
+export const conditionalRequestSchema = z.strictObject({
+  /** Path and query below the API root ("/repos/acme/app/labels?per_page=100"); never a credential. */
+  path: z.string().startsWith("/"),
+  etag: z.string().min(1),
+});
+
+export const kindCheckpointSchema = z.strictObject({
+  /**
+   * Every request whose answer made the kind's file (whole kinds), or the one newest-first page
+   * that shows any change (delta kinds). All of them answering 304 means the kind is unchanged.
+   */
+  requests: z.array(conditionalRequestSchema),
+  /**
+   * Delta kinds: the newest `updated_at` (ISO-8601) seen when the kind was read, taken before
+   * reading it; the next collection reads items updated at or after it.
+   */
+  mark: z.string().optional(),
+});
+
+export const metadataCheckpointSchema = z.strictObject({
+  v: z.literal(1),
+  /** GitHub's id of the repository: a checkpoint of another repository (deleted, recreated) is ignored. */
+  repoId: z.number().int(),
+  /** Kinds collected (full or delta) or unchanged; an unavailable kind has no entry. */
+  kinds: z.partialRecord(z.enum(METADATA_KINDS), kindCheckpointSchema),
+  /**
+   * Release assets stored in the chain: asset id -> hex SHA-256 of its bytes. GitHub never changes
+   * an asset's bytes under the same id (a re-upload is a new asset), so a listed id is not fetched again.
+   */
+  assets: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
+});
+
+export type ConditionalRequest = z.infer<typeof conditionalRequestSchema>;
+export type KindCheckpoint = z.infer<typeof kindCheckpointSchema>;
+export type MetadataCheckpoint = z.infer<typeof metadataCheckpointSchema>;

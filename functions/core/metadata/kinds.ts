@@ -1,0 +1,93 @@
+// The kinds of GitHub metadata a snapshot holds, in the order they are collected and archived, and
+// how each kind's file relates to the files of the same kind earlier in a snapshot chain.
+
+export const METADATA_KINDS = [
+  "repository",
+  "branch-protections",
+  "rulesets",
+  "autolinks",
+  "labels",
+  "milestones",
+  "issues",
+  "issue-comments",
+  "issue-events",
+  "pulls",
+  "pull-reviews",
+  "pull-review-comments",
+  "releases",
+  "collaborators",
+  "teams",
+  "hooks",
+  "deploy-keys",
+  "actions-variables",
+  "actions-secrets",
+  "environments",
+] as const;
+
+export type MetadataKind = (typeof METADATA_KINDS)[number];
+
+/**
+ * - whole: every collected file holds every item of the kind (small kinds: settings, labels…).
+ * - delta: in an incremental collection the file holds only the items created or updated since the
+ *   checkpoint; a reader overlays the files of a chain oldest first, by key.
+ * - per-parent: items hung under an issue or pull request (timeline events, reviews), collected
+ *   for every parent the parent kind's file holds (all of them, or the changed ones); overlaid by key.
+ */
+export type KindShape = "whole" | "delta" | "per-parent";
+
+export const KIND_SHAPE: Readonly<Record<MetadataKind, KindShape>> = {
+  repository: "whole",
+  "branch-protections": "whole",
+  rulesets: "whole",
+  autolinks: "whole",
+  labels: "whole",
+  milestones: "whole",
+  issues: "delta",
+  "issue-comments": "delta",
+  "issue-events": "per-parent",
+  pulls: "delta",
+  "pull-reviews": "per-parent",
+  "pull-review-comments": "delta",
+  releases: "whole",
+  collaborators: "whole",
+  teams: "whole",
+  hooks: "whole",
+  "deploy-keys": "whole",
+  "actions-variables": "whole",
+  "actions-secrets": "whole",
+  environments: "whole",
+};
+
+/**
+ * The fields that identify one line of a kind's file. Lines are sorted by them, ascending (numbers
+ * numerically, strings by code point). Overlaying a chain, a later line with the same key replaces
+ * the earlier one.
+ */
+export const KIND_KEY: Readonly<Record<MetadataKind, readonly string[]>> = {
+  repository: ["id"],
+  "branch-protections": ["branch"],
+  rulesets: ["id"],
+  autolinks: ["id"],
+  labels: ["name"],
+  milestones: ["number"],
+  issues: ["number"],
+  "issue-comments": ["id"],
+  "issue-events": ["issue_number", "created_at", "key"],
+  pulls: ["number"],
+  "pull-reviews": ["pull_number", "id"],
+  "pull-review-comments": ["id"],
+  releases: ["id"],
+  collaborators: ["login"],
+  teams: ["slug"],
+  hooks: ["id"],
+  "deploy-keys": ["id"],
+  "actions-variables": ["name"],
+  "actions-secrets": ["name"],
+  environments: ["name"],
+};
+
+/** The kind whose items a per-parent kind hangs under. */
+export const PARENT_KIND: Readonly<Partial<Record<MetadataKind, MetadataKind>>> = {
+  "issue-events": "issues",
+  "pull-reviews": "pulls",
+};

@@ -1,0 +1,22 @@
+// What became of each metadata kind in one collection: the record a manifest and the health view carry.
+import { z } from "zod";
+
+export const kindOutcomeSchema = z.discriminatedUnion("state", [
+  /** The file holds every item of the kind. */
+  z.strictObject({ state: z.literal("full"), items: z.number().int().nonnegative() }),
+  /** The file holds the items changed since the checkpoint (see KindShape). */
+  z.strictObject({ state: z.literal("delta"), items: z.number().int().nonnegative() }),
+  /** Nothing changed since the checkpoint: no file; the chain's earlier files stand. */
+  z.strictObject({ state: z.literal("unchanged") }),
+  /**
+   * The repository cannot provide it (feature disabled, the App lacks a permission, legal block):
+   * no file. `status` is GitHub's HTTP answer when there was one.
+   */
+  z.strictObject({
+    state: z.literal("unavailable"),
+    reason: z.string().min(1),
+    status: z.number().int().optional(),
+  }),
+]);
+
+export type KindOutcome = z.infer<typeof kindOutcomeSchema>;

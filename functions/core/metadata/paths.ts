@@ -1,0 +1,22 @@
+// Where GitHub metadata lives inside an archive: the one home of these path rules.
+import type { MetadataKind } from "./kinds.js";
+
+export const METADATA_DIR = "meta";
+
+/** One JSON object per line, "\n"-terminated, UTF-8; see docs/FORMAT.md "Metadata (meta/)". */
+export function kindPath(kind: MetadataKind): string {
+  return `${METADATA_DIR}/${kind}.jsonl`;
+}
+
+/**
+ * A release asset's bytes. Keyed by GitHub's numeric ids, never by the asset's name: names are
+ * chosen by whoever uploaded them, and a path must stay a safe tar name on every system.
+ */
+export function assetPath(releaseId: number, assetId: number): string {
+  return `${METADATA_DIR}/assets/${releaseId}/${assetId}`;
+}
+
+/** Whether an archive path belongs to the metadata (a reader's check for unknown entries). */
+export function isMetadataPath(path: string): boolean {
+  return path.startsWith(`${METADATA_DIR}/`);
+}
