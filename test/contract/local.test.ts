@@ -1,6 +1,6 @@
 // Runs the port contracts against the local (laptop) adapters, each in a fresh temp folder, plus
 // the few behaviours only a folder or a SQLite file has.
-import { mkdtemp, readdir, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Readable } from "node:stream";
@@ -152,8 +152,36 @@ describe("FsBlobStore, folder specifics", () => {
 
   it("reports a damaged sidecar as an error naming the key", async () => {
     await store.put("k", text("x"));
-    await writeFile(path.join(dir, ".meta", "k"), "{not json");
+    await writeFile(path.join(dir, ".meta", "k.meta.json"), "{not json");
     await expect(store.stat("k")).rejects.toThrow(/blob k .* damaged/);
+  });
+
+  it("keeps sidecars as .meta.json, never under the archive's own .ibk name", async () => {
+    await store.put("repos/acme/w/x.ibk", text("archive"), { metadata: { m: "1" } });
+    expect(await readdir(path.join(dir, ".meta", "repos", "acme", "w"))).toEqual(["x.ibk.meta.json"]);
+  });
+
+  it("reads sidecars a store wrote under the old name, and replaces them on the next change", async () => {
+    const key = "repos/acme/w/old.ibk";
+    await store.put(key, text("archive"), { metadata: { m: "1" } });
+    const folder = path.join(dir, ".meta", "repos", "acme", "w");
+    // As an earlier version left it: the sidecar named exactly like the object.
+    const sidecar = JSON.parse(await readFile(path.join(folder, "old.ibk.meta.json"), "utf8")) as object;
+    await rm(path.join(folder, "old.ibk.meta.json"));
+    await writeFile(path.join(folder, "old.ibk"), JSON.stringify({ ...sidecar, storageClass: "NEARLINE" }));
+    const reopened = new FsBlobStore({ root: dir, clock: new ManualClock() });
+    expect(await reopened.stat(key)).toMatchObject({ storageClass: "NEARLINE", metadata: { m: "1" } });
+    const listed: unknown[] = [];
+    for await (const info of reopened.list("repos/")) listed.push(info);
+    expect(listed).toMatchObject([{ key, storageClass: "NEARLINE" }]);
+
+    await reopened.setLifecycle(key, { storageClass: "COLDLINE" });
+    expect(await readdir(folder)).toEqual(["old.ibk.meta.json"]);
+    expect(await reopened.stat(key)).toMatchObject({ storageClass: "COLDLINE", metadata: { m: "1" } });
+
+    await writeFile(path.join(folder, "old.ibk"), JSON.stringify(sidecar)); // both names present
+    await reopened.delete(key);
+    expect(await readdir(path.join(dir, ".meta"))).toEqual([]);
   });
 
   it("serializes concurrent puts of one key: one wins, the other conflicts, metadata matches", async () => {

@@ -1,5 +1,5 @@
 // BlobStore over a folder, for local mode: one file per key under `root`, its info in a JSON
-// sidecar at the same path under `.meta/`, writes in progress under `.tmp/`.
+// sidecar at the same path under `.meta/` plus `.meta.json`, writes in progress under `.tmp/`.
 import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import * as fs from "node:fs/promises";
@@ -13,6 +13,12 @@ import { systemClock, type BlobInfo, type BlobStore, type Clock, type PutOptions
 
 const TMP_DIR = ".tmp";
 const META_DIR = ".meta";
+/**
+ * Sidecars end in `.meta.json`: named like their object, they ended in `.ibk` and looked like
+ * archives. Stores written before keep working: a sidecar under the object's own name is read
+ * when there is no new one, and replaced by a new one at the next lifecycle change.
+ */
+const SIDECAR_SUFFIX = ".meta.json";
 /** A .tmp file this old belongs to a put that died; younger ones may be another process's. */
 const STALE_TMP_MS = 60 * 60 * 1000;
 /** NAME_MAX of common file systems: a longer key segment cannot be a file name. */
@@ -97,6 +103,7 @@ export class FsBlobStore implements BlobStore {
         // The object first: once it is gone nobody sees it, and a leftover sidecar is harmless.
         await fs.rm(this.objectPath(key), { force: true });
         await fs.rm(this.sidecarPath(key), { force: true });
+        await removeFile(this.legacySidecarPath(key));
         // Empty folders left behind would block a later put of a key named like the folder.
         await pruneEmptyFolders(path.dirname(this.objectPath(key)), this.root);
         await pruneEmptyFolders(path.dirname(this.sidecarPath(key)), path.join(this.root, META_DIR));
@@ -160,13 +167,21 @@ export class FsBlobStore implements BlobStore {
     } finally {
       await fs.rm(tmp, { force: true });
     }
+    // The new sidecar is in place; one under the old name is now stale.
+    await removeFile(this.legacySidecarPath(key));
   }
 
   private async info(key: string): Promise<BlobInfo | undefined> {
     const stats = await unlessMissing(fs.lstat(this.objectPath(key)));
     if (stats === undefined || !stats.isFile()) return undefined;
-    const file = this.sidecarPath(key);
-    const text = await unlessMissing(fs.readFile(file, "utf8"));
+    let file = this.sidecarPath(key);
+    let text = await unlessMissing(fs.readFile(file, "utf8"));
+    if (text === undefined) {
+      // A store written before sidecars had their own suffix.
+      file = this.legacySidecarPath(key);
+      const legacy = await unlessMissing(fs.lstat(file));
+      if (legacy?.isFile()) text = await unlessMissing(fs.readFile(file, "utf8"));
+    }
     // A file copied into the folder by hand has no sidecar: it is still an object.
     const stamp = { createdAt: stats.mtime.toISOString(), storageClass: "LOCAL", metadata: {} };
     try {
@@ -240,6 +255,14 @@ export class FsBlobStore implements BlobStore {
 
   /** Same shape as the object tree, so any set of keys that fits as objects fits as sidecars. */
   private sidecarPath(key: string): string {
+    return path.join(this.root, META_DIR, ...key.split("/")) + SIDECAR_SUFFIX;
+  }
+
+  /**
+   * Where stores written before the suffix keep a sidecar: the object's own name. (Only a key
+   * that itself ends in `.meta.json` could meet another key's new sidecar there; no key we write does.)
+   */
+  private legacySidecarPath(key: string): string {
     return path.join(this.root, META_DIR, ...key.split("/"));
   }
 
@@ -254,6 +277,11 @@ async function makeParent(key: string, file: string): Promise<void> {
     if (code(err) !== "EEXIST" && code(err) !== "ENOTDIR") throw err;
     throw new ConflictError(`blob ${key} cannot be stored here: a key above it is itself an object`);
   });
+}
+
+/** Removes `file` if it is a file; under `.meta/` the old name of a sidecar may be a folder. */
+async function removeFile(file: string): Promise<void> {
+  if ((await unlessMissing(fs.lstat(file)))?.isFile()) await fs.rm(file, { force: true });
 }
 
 async function pruneEmptyFolders(folder: string, stopAt: string): Promise<void> {
