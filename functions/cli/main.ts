@@ -8,6 +8,7 @@ import { backupCommand } from "./commands/backup.js";
 import { costCommand } from "./commands/cost.js";
 import { holdCommand } from "./commands/hold.js";
 import { pruneCommand } from "./commands/prune.js";
+import { configCommand } from "./commands/config.js";
 import { demoCommand } from "./commands/demo.js";
 import { listCommand } from "./commands/list.js";
 import { restoreCommand } from "./commands/restore.js";
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
   prune: pruneCommand,
   cost: costCommand,
   hold: holdCommand,
+  config: configCommand,
   demo: demoCommand,
 };
 
@@ -39,6 +41,7 @@ Commands:
   prune     Apply the retention policy: expire, re-tier, delete, collect orphans (--dry-run: plan only)
   cost      Stored bytes per storage class, estimated monthly cost, and the year ahead
   hold      Legal hold on --repo NAME's snapshots (or one --snapshot ID); --release lifts it
+  config    The effective configuration, and where each value came from (file, environment, default)
   job snapshot   (Cloud Run) drain the large-repository snapshot queue; configured by environment
   demo      Back up a demo repository, verify, restore and compare (what \`npm start\` runs)
 

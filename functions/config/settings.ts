@@ -208,14 +208,15 @@ function record(
   value: unknown,
   raw: unknown,
   file: string,
+  root = true,
 ): void {
   const isMapping = (v: unknown): v is Record<string, unknown> =>
     typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
   if (isMapping(value) && Object.keys(value).length > 0 && !isDuration(value)) {
     for (const [key, child] of Object.entries(value)) {
-      if (!prefix && key === "version") continue;
+      if (root && key === "version") continue; // the file format's version, not a setting
       const path = prefix ? `${prefix}.${key}` : key;
-      record(origins, path, child, isMapping(raw) ? raw[key] : undefined, file);
+      record(origins, path, child, isMapping(raw) ? raw[key] : undefined, file, false);
     }
     return;
   }

@@ -110,10 +110,15 @@ describe("GitHubAppSource", () => {
     expect(pages.every((r) => r.auth === "token")).toBe(true);
   });
 
-  it("finds one repository with one API call, and nothing outside the org or its filters", async () => {
-    const before = github.requests.length;
-    const app = await source().getRepo("acme/app");
+  it("finds one repository with one API call once its installation is known, and nothing outside the owners or filters", async () => {
+    const one = source();
+    let before = github.requests.length;
+    const app = await one.getRepo("acme/app");
     expect(app).toEqual({ name: "acme/app", url: `${git.url}/acme/app.git`, sizeBytes: 0 });
+    // The first lookup also finds the installation on acme (once per source).
+    expect(github.requests.slice(before).filter((r) => r.url.startsWith("/repos/"))).toHaveLength(2);
+    before = github.requests.length;
+    await one.getRepo("acme/repo-001");
     expect(github.requests.slice(before).filter((r) => r.url.startsWith("/repos/"))).toHaveLength(1);
     expect(await source().getRepo("acme/nope")).toBeUndefined();
     expect(await source().getRepo("other/secret-plans")).toBeUndefined();
