@@ -1,5 +1,7 @@
 // manifest.json, the last entry of every archive: what the archive holds and how to check it.
 import { z } from "zod";
+import { METADATA_KINDS } from "../metadata/kinds.js";
+import { kindOutcomeSchema } from "../metadata/outcome.js";
 
 export const manifestEntrySchema = z.strictObject({
   /** Logical path, e.g. "git/repo.bundle". */
@@ -23,6 +25,8 @@ export const manifestSchema = z.strictObject({
   wikiHead: z.string().optional(),
   /** Objects the bundle assumes present (incremental snapshots). */
   prerequisites: z.array(z.string()),
+  /** GitHub metadata (meta/): what became of each kind; absent when the archive holds none. */
+  metadata: z.strictObject({ kinds: z.partialRecord(z.enum(METADATA_KINDS), kindOutcomeSchema) }).optional(),
   entries: z.array(manifestEntrySchema),
 });
 
