@@ -1,7 +1,9 @@
-// A stand-in for the few GitHub REST endpoints our GitHub App source calls, for the real @octokit/app
-// to talk to: app JWTs checked (RS256) against the app's public key, installation tokens issued
-// with an expiry and required on installation routes, repositories paginated with Link headers.
-import { createPublicKey, randomBytes, verify, type KeyObject } from "node:crypto";
+// A stand-in for the GitHub REST endpoints our GitHub App source and metadata collection call, for
+// the real @octokit clients to talk to: app JWTs checked (RS256) against the app's public key,
+// installation tokens issued with an expiry and required on installation routes, lists paginated
+// with Link headers, ETags and 304s, injected faults (rate limits, 5xx, garbage), and release assets
+// redirected to a separate asset host that must never see a token.
+import { createHash, createPublicKey, randomBytes, verify, type KeyObject } from "node:crypto";
 import { once } from "node:events";
 import { mkdir } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -9,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { initBare } from "../../functions/core/git/local-repo.js";
+import { emptyMetadata, routeMetadata, type RepoMetadata, type Reply } from "./github-standin-metadata.js";
 
 export interface GitHubStandinOptions {
   appId: number;
@@ -30,13 +33,43 @@ type Repo = {
   /** KiB, as GitHub reports it. */ size?: number;
   /** GitHub's has_wiki: the repository has a wiki at "<name>.wiki.git". */
   hasWiki?: boolean;
+  /** The App may not read it at all: every /repos/{o}/{r} route answers 403. */
+  forbidden?: boolean;
+  metadata: RepoMetadata;
 };
+
+/** An answer the stand-in gives instead of the real one, `times` times, to requests that match. */
+export interface Fault {
+  /** "owner/name"; the fault applies to its /repos/{o}/{r}… routes. */
+  repo: string;
+  /** Tested against the path after /repos/{o}/{r} plus the query ("" for the repository itself). */
+  path?: RegExp;
+  times: number;
+  status: number;
+  /** A JSON body, or raw text sent as application/json (garbage). */
+  json?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+export interface StandinRequest {
+  method: string;
+  /** Path with query. */
+  url: string;
+  /** The Authorization scheme used ("token", "bearer", ""). */
+  auth: string;
+  /** Whether it carried If-None-Match. */
+  conditional: boolean;
+  /** The status answered. */
+  status: number;
+}
 type IssuedToken = { installationId: number; expiresAt: number };
 
 export class HttpFailure extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -46,8 +79,17 @@ export class GitHubStandin {
   url = "";
   /** Lifetime of the installation tokens it issues; GitHub's is one hour. */
   tokenLifetimeMs = 60 * 60_000;
-  /** Every request, for assertions: method, path with query, and the Authorization scheme used. */
-  readonly requests: { method: string; url: string; auth: string }[] = [];
+  /** Every request, for assertions: method, path with query, Authorization scheme, conditional, status. */
+  readonly requests: StandinRequest[] = [];
+  /** Requests the asset host received: path (never the signature), and any Authorization sent. */
+  readonly assetRequests: { path: string; authorization?: string }[] = [];
+  /** Where the asset host is: a different origin from the API, as GitHub's is. */
+  assetUrl = "";
+  /** Assets are served in chunks of this many bytes (to show they are streamed). */
+  assetChunkBytes = 64 * 1024;
+  private readonly faults: Fault[] = [];
+  private readonly signedAssets = new Map<string, { repo: string; id: number }>();
+  private readonly assetServer = createServer((req, res) => void this.serveAsset(req, res));
   tokensIssued = 0;
   private readonly publicKey: KeyObject;
   private readonly installations = new Map<string, number>();
@@ -63,14 +105,58 @@ export class GitHubStandin {
 
   async start(): Promise<this> {
     this.server.listen(0, "127.0.0.1");
-    await once(this.server, "listening");
+    this.assetServer.listen(0, "127.0.0.1");
+    await Promise.all([once(this.server, "listening"), once(this.assetServer, "listening")]);
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.assetUrl = `http://127.0.0.1:${(this.assetServer.address() as AddressInfo).port}`;
     return this;
   }
 
   async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const server of [this.server, this.assetServer]) {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  /** The repository's metadata, to fill or change in place (it is served as it is at each request). */
+  metadata(fullName: string): RepoMetadata {
+    const [owner, name] = fullName.split("/") as [string, string];
+    const repo = this.find(owner, name);
+    if (!repo) throw new Error(`no repository ${fullName} in the stand-in`);
+    return repo.metadata;
+  }
+
+  /** Answers matching requests with the fault instead, `fault.times` times. */
+  inject(fault: Fault): void {
+    this.faults.push({ ...fault });
+  }
+
+  /** The primary rate limit spent until `resetInSeconds` from now, for `times` matching requests. */
+  primaryRateLimit(repo: string, path: RegExp, times: number, resetInSeconds = 1): void {
+    const reset = String(Math.ceil(Date.now() / 1000) + resetInSeconds);
+    this.inject({
+      repo,
+      path,
+      times,
+      status: 403,
+      json: { message: "API rate limit exceeded for installation ID 1." },
+      headers: { "x-ratelimit-remaining": "0", "x-ratelimit-limit": "5000", "x-ratelimit-reset": reset },
+    });
+  }
+
+  /** A secondary rate limit with retry-after, for `times` matching requests. */
+  secondaryRateLimit(repo: string, path: RegExp, times: number, retryAfterSeconds = 1): void {
+    this.inject({
+      repo,
+      path,
+      times,
+      status: 403,
+      json: {
+        message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+      },
+      headers: { "retry-after": String(retryAfterSeconds) },
+    });
   }
 
   /** Installs the app on `org`; returns the installation id. */
@@ -83,9 +169,17 @@ export class GitHubStandin {
   /** Lists a repository (metadata only: the test makes its git data, if it reads any). */
   addRepo(
     fullName: string,
-    flags: { fork?: boolean; archived?: boolean; private?: boolean; size?: number; hasWiki?: boolean } = {},
-  ): void {
+    flags: {
+      fork?: boolean;
+      archived?: boolean;
+      private?: boolean;
+      size?: number;
+      hasWiki?: boolean;
+      forbidden?: boolean;
+    } = {},
+  ): RepoMetadata {
     const [owner, name] = fullName.split("/") as [string, string];
+    const metadata = emptyMetadata();
     this.repos.push({
       id: this.nextId++,
       owner,
@@ -94,7 +188,16 @@ export class GitHubStandin {
       archived: false,
       private: true,
       ...flags,
+      metadata,
     });
+    return metadata;
+  }
+
+  /** Removes a repository, as when it is deleted on GitHub. */
+  removeRepo(fullName: string): void {
+    const [owner, name] = fullName.split("/") as [string, string];
+    const repo = this.find(owner, name);
+    if (repo) this.repos.splice(this.repos.indexOf(repo), 1);
   }
 
   /** Whether `token` is a live installation token of the installation on `repo`'s owner: the git server's check. */
@@ -115,17 +218,51 @@ export class GitHubStandin {
     const url = new URL(req.url ?? "/", this.url);
     const authorization = req.headers.authorization ?? "";
     const auth = authorization.split(" ")[0] ?? "";
-    this.requests.push({ method: req.method ?? "", url: url.pathname + url.search, auth });
+    const ifNoneMatch = req.headers["if-none-match"];
+    const entry: StandinRequest = {
+      method: req.method ?? "",
+      url: url.pathname + url.search,
+      auth,
+      conditional: !!ifNoneMatch,
+      status: 0,
+    };
+    this.requests.push(entry);
+    let reply: Reply;
     try {
       const body = req.method === "POST" ? await readJson(req) : {};
-      const [status, data, headers] = await this.route(req.method ?? "GET", url, authorization, body);
-      res.writeHead(status, { "Content-Type": "application/json; charset=utf-8", ...headers });
-      res.end(JSON.stringify(data));
+      const routed = await this.route(
+        req.method ?? "GET",
+        url,
+        authorization,
+        body,
+        req.headers.accept ?? "",
+      );
+      reply = Array.isArray(routed)
+        ? { status: routed[0], json: routed[1], headers: routed[2] ?? {} }
+        : routed;
     } catch (err) {
       const status = err instanceof HttpFailure ? err.status : 500;
-      res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
-      res.end(JSON.stringify({ message: (err as Error).message }));
+      const headers = err instanceof HttpFailure ? err.headers : {};
+      reply = { status, json: { message: (err as Error).message }, headers };
     }
+    const headers: Record<string, string> = {
+      "Content-Type": "application/json; charset=utf-8",
+      ...reply.headers,
+    };
+    let bytes: Buffer | string;
+    if ("raw" in reply) bytes = reply.raw;
+    else {
+      bytes = JSON.stringify(reply.json);
+      if (req.method === "GET" && reply.status === 200) {
+        // GitHub's validator: a hash of the answer; the same answer to If-None-Match is a 304.
+        const etag = `W/"${createHash("sha1").update(bytes).digest("hex")}"`;
+        headers.ETag = etag;
+        if (ifNoneMatch === etag) [reply.status, bytes] = [304, ""];
+      }
+    }
+    entry.status = reply.status;
+    res.writeHead(reply.status, headers);
+    res.end(bytes);
   }
 
   private async route(
@@ -133,7 +270,8 @@ export class GitHubStandin {
     url: URL,
     authorization: string,
     body: Record<string, unknown>,
-  ): Promise<[number, unknown, Record<string, string>?]> {
+    accept = "",
+  ): Promise<[number, unknown, Record<string, string>?] | Reply> {
     const path = url.pathname;
     let m: RegExpExecArray | null;
     if (method === "GET" && path === "/app") {
@@ -201,13 +339,62 @@ export class GitHubStandin {
       this.addRepo(`${org}/${name}`, { private: body.private !== false });
       return [201, this.repoJson(this.find(org, name)!)];
     }
-    if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)$/.exec(path))) {
+    if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path))) {
       const org = this.orgOf(this.checkToken(authorization));
       const repo = this.find(m[1]!, m[2]!);
       if (!repo || repo.owner.toLowerCase() !== org) throw new HttpFailure(404, "Not Found");
-      return [200, this.repoJson(repo)];
+      const rest = m[3] ?? "";
+      if (rest === "/installation") throw new HttpFailure(404, "Not Found"); // an app route, above
+      const fault = this.takeFault(`${repo.owner}/${repo.name}`, rest + url.search);
+      if (fault) return fault;
+      if (repo.forbidden) throw new HttpFailure(403, "Resource not accessible by integration");
+      if (rest === "") return [200, { ...this.repoJson(repo), ...repo.metadata.settings }];
+      const reply = routeMetadata(repo.metadata, rest, url, accept, {
+        baseUrl: this.url,
+        assetUrl: (id) => this.signAsset(`${repo.owner}/${repo.name}`, id),
+      });
+      if (reply) return reply;
     }
     throw new HttpFailure(404, "Not Found");
+  }
+
+  private takeFault(repo: string, rest: string): Reply | undefined {
+    const fault = this.faults.find(
+      (f) => f.times > 0 && f.repo.toLowerCase() === repo.toLowerCase() && (!f.path || f.path.test(rest)),
+    );
+    if (!fault) return undefined;
+    fault.times--;
+    const headers = fault.headers ?? {};
+    if (fault.raw !== undefined) return { status: fault.status, raw: fault.raw, headers };
+    return { status: fault.status, json: fault.json ?? { message: `HTTP ${fault.status}` }, headers };
+  }
+
+  /** A one-use signed URL of the asset host, as GitHub's are (the signature is the grant). */
+  private signAsset(repo: string, id: number): string {
+    const signature = randomBytes(12).toString("hex");
+    this.signedAssets.set(signature, { repo, id });
+    return `${this.assetUrl}/download/${id}?sig=${signature}`;
+  }
+
+  private serveAsset(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? "/", this.assetUrl);
+    const authorization = req.headers.authorization;
+    this.assetRequests.push({ path: url.pathname, ...(authorization ? { authorization } : {}) });
+    const signed = this.signedAssets.get(url.searchParams.get("sig") ?? "");
+    const bytes = signed && this.metadata(signed.repo).assetBytes.get(signed.id);
+    if (!signed || !bytes || authorization) {
+      // S3-like hosts refuse a request with two grants, and so does this one.
+      res.writeHead(authorization ? 400 : 403).end();
+      return;
+    }
+    this.signedAssets.delete(url.searchParams.get("sig")!);
+    res.writeHead(200, {
+      "Content-Type": "application/octet-stream",
+      "Content-Length": String(bytes.length),
+    });
+    for (let at = 0; at < bytes.length; at += this.assetChunkBytes)
+      res.write(bytes.subarray(at, at + this.assetChunkBytes));
+    res.end();
   }
 
   /** Checks "token <installation token>"; returns the installation id. */
