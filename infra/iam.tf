@@ -1,7 +1,8 @@
 # Identities and every grant they hold. One service account per workload,
 # each with the least it needs; every grant is on the one resource it concerns
 # (a key, a bucket, a topic, a secret), except Firestore, whose roles are
-# project-level and therefore conditioned to our database.
+# project-level and therefore conditioned to our database, and the builder's read of
+# the functions' source bucket, conditioned to that bucket (see "Build").
 #
 # The separations that matter:
 #   - snapshot writes new archives (objectCreator) and wraps keys (encrypt):
@@ -13,6 +14,9 @@
 
 locals {
   pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+
+  # Where Cloud Functions keeps the sources it builds from (see the builder's grants).
+  function_sources_bucket = "gcf-v2-sources-${data.google_project.this.number}-${var.region}"
 
   # Firestore IAM is project-wide; this condition narrows it to our database.
   firestore_condition = {
@@ -76,11 +80,12 @@ resource "google_service_account" "scheduler" {
   display_name = "infinity-backup Cloud Scheduler identity"
 }
 
-# Builds the functions (instead of the default compute account, which may
-# hold Editor).
+# Builds the functions and the snapshot-job image (docs/DEPLOY.md, step 7), instead
+# of the default Cloud Build or compute account: new projects no longer give those
+# broad rights, and old ones give them too many (Editor).
 resource "google_service_account" "builder" {
   account_id   = "ib-builder"
-  display_name = "infinity-backup function builder"
+  display_name = "infinity-backup builder (functions and job image)"
 }
 
 # --- KMS: wrap with one key, unwrap with another role ---------------------
@@ -148,12 +153,6 @@ resource "google_storage_bucket_iam_member" "restore_writes_bundles" {
   bucket = google_storage_bucket.restore.name
   role   = "roles/storage.objectUser"
   member = "serviceAccount:${google_service_account.restore.email}"
-}
-
-resource "google_storage_bucket_iam_member" "builder_reads_source" {
-  bucket = google_storage_bucket.source.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.builder.email}"
 }
 
 # --- Firestore (the index) --------------------------------------------------
@@ -352,6 +351,8 @@ resource "google_cloud_run_v2_job_iam_member" "scheduler_runs_snapshot_job" {
 }
 
 # --- Build ------------------------------------------------------------------
+# What a Cloud Build run as ib-builder needs: write its log, read its source, push
+# the image. Nothing at run time uses this account.
 
 resource "google_project_iam_member" "builder_log_writer" {
   project = var.project_id
@@ -364,6 +365,62 @@ resource "google_artifact_registry_repository_iam_member" "builder_writes_images
   repository = google_artifact_registry_repository.images.name
   role       = "roles/artifactregistry.writer"
   member     = "serviceAccount:${google_service_account.builder.email}"
+}
+
+# Our source bucket: the function zip, and the tarballs `gcloud builds submit`
+# stages for the job image.
+resource "google_storage_bucket_iam_member" "builder_reads_source" {
+  bucket = google_storage_bucket.source.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.builder.email}"
+}
+
+# Cloud Functions copies our zip into a bucket of its own,
+# gcf-v2-sources-<project number>-<region>, and the build fetches it from there
+# (without this: "Access to bucket gcf-v2-sources-... denied", as in
+# terraform-provider-google#20571). That bucket is created by the first function
+# deployment in the region, during this same apply, so a bucket-level grant
+# (google_storage_bucket_iam_member) cannot be declared before it exists. The
+# provider's own builder example grants roles/storage.objectAdmin on the whole
+# project instead; we grant only reading (the build reads the source and writes
+# nothing there), at project level so that it works before the bucket exists, with
+# an IAM condition that narrows it to that one bucket and its objects.
+resource "google_project_iam_member" "builder_reads_function_sources" {
+  project = var.project_id
+  role    = "roles/storage.objectViewer"
+  member  = "serviceAccount:${google_service_account.builder.email}"
+
+  condition {
+    title       = "gcf-v2-sources-only"
+    description = "Only the bucket Cloud Functions copies function sources to in this region."
+    expression  = "resource.name == \"projects/_/buckets/${local.function_sources_bucket}\" || resource.name.startsWith(\"projects/_/buckets/${local.function_sources_bucket}/\")"
+  }
+}
+
+# --- Propagation ------------------------------------------------------------------
+# IAM grants take effect "typically in 2 minutes" (Google's IAM docs), while the
+# function builds and the job's secret check start right after the grants are
+# created in the same apply. Functions and the job wait for this instead of failing
+# the first apply. The wait runs again when the set of secret readers changes.
+
+resource "time_sleep" "iam_propagation" {
+  create_duration = "120s"
+
+  triggers = {
+    secret_readers = join(",", concat(
+      [for g in google_secret_manager_secret_iam_member.github_app_private_key : "${g.secret_id} ${g.member}"],
+      [for g in google_secret_manager_secret_iam_member.github_webhook_secret : "${g.secret_id} ${g.member}"],
+    ))
+  }
+
+  depends_on = [
+    google_project_iam_member.builder_log_writer,
+    google_artifact_registry_repository_iam_member.builder_writes_images,
+    google_storage_bucket_iam_member.builder_reads_source,
+    google_project_iam_member.builder_reads_function_sources,
+    google_secret_manager_secret_iam_member.github_app_private_key,
+    google_secret_manager_secret_iam_member.github_webhook_secret,
+  ]
 }
 
 # --- Audit: every read of an archive, every unwrap of a key ----------------

@@ -104,6 +104,23 @@ resource "google_logging_metric" "stale_repos" {
   }
 }
 
+# A new log-based metric is not usable in an alert policy at once: the API answers
+# "Cannot find metric(s) ... it could take up to 10 minutes to become available"
+# (terraform-provider-google#11102). The policies that use our metrics wait for
+# this, which runs beside the function builds on a first apply, and again when a
+# metric is renamed or added.
+resource "time_sleep" "log_metrics" {
+  create_duration = "600s"
+
+  triggers = {
+    metrics = join(",", [
+      google_logging_metric.snapshot_failures.name,
+      google_logging_metric.verification_failures.name,
+      google_logging_metric.stale_repos.name,
+    ])
+  }
+}
+
 # --- Alert policies ----------------------------------------------------------
 
 resource "google_monitoring_alert_policy" "snapshot_failed" {
@@ -152,6 +169,8 @@ resource "google_monitoring_alert_policy" "snapshot_failed" {
     mime_type = "text/markdown"
     content   = "A snapshot failed for the repository in the incident's `repo` label. Read the function's logs for that repo; a retried request that keeps failing ends in the snapshot-requests dead-letter subscription. The repository's previous snapshots are untouched."
   }
+
+  depends_on = [time_sleep.log_metrics]
 }
 
 resource "google_monitoring_alert_policy" "verification_failed" {
@@ -184,6 +203,8 @@ resource "google_monitoring_alert_policy" "verification_failed" {
     mime_type = "text/markdown"
     content   = "A stored archive failed verification: it may be corrupt, truncated, or wrapped by a key version that is no longer usable. Do not prune that repository until it is understood; take a fresh snapshot and check the KMS key versions."
   }
+
+  depends_on = [time_sleep.log_metrics]
 }
 
 resource "google_monitoring_alert_policy" "stale_repo" {
@@ -216,6 +237,8 @@ resource "google_monitoring_alert_policy" "stale_repo" {
     mime_type = "text/markdown"
     content   = "The newest snapshot of the repository in the `repo` label is older than the RPO. Check the snapshot-failed alert, the dead-letter subscriptions, the GitHub App installation (was the repository removed from it?) and the webhook deliveries in the App's settings."
   }
+
+  depends_on = [time_sleep.log_metrics]
 }
 
 resource "google_monitoring_alert_policy" "dead_letters" {

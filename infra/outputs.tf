@@ -36,7 +36,7 @@ output "restore_bucket" {
 }
 
 output "source_bucket" {
-  description = "Bucket holding the function source zip."
+  description = "Bucket holding the function source zip and the sources staged for image builds (gcloud builds submit --gcs-source-staging-dir=gs://BUCKET/image-builds)."
   value       = google_storage_bucket.source.name
 }
 
@@ -63,6 +63,11 @@ output "dead_letter_subscriptions" {
 output "snapshot_job_name" {
   description = "Cloud Run job that snapshots large repositories. Start it by hand with `gcloud run jobs execute snapshot-job --region REGION`."
   value       = google_cloud_run_v2_job.snapshot_job.name
+}
+
+output "builder_service_account" {
+  description = "Service account that builds the functions and the snapshot-job image (gcloud builds submit --service-account=projects/PROJECT/serviceAccounts/EMAIL)."
+  value       = google_service_account.builder.email
 }
 
 output "image_repository" {

@@ -31,6 +31,14 @@ locals {
     "snapshot-large"    = { consumer = "snapshot-job", push_function = null }
   }
 
+  # Named here rather than read from the subscription resource: the job's
+  # environment needs the snapshot-large one (environment.tf), and a reference to
+  # google_pubsub_subscription.delivery from there would make every function
+  # depend on the push subscriptions, which depend on the functions: a cycle.
+  delivery_subscription_names = {
+    for topic, t in local.topics : topic => "${topic}-to-${lower(t.consumer)}"
+  }
+
   # Push requests must end in the topic's path: functions-framework reads the
   # CloudEvent source from it.
   push_endpoints = {
@@ -61,7 +69,7 @@ resource "google_pubsub_topic" "dead_letter" {
 resource "google_pubsub_subscription" "delivery" {
   for_each = local.topics
 
-  name  = "${each.key}-to-${lower(each.value.consumer)}"
+  name  = local.delivery_subscription_names[each.key]
   topic = google_pubsub_topic.topic[each.key].id
 
   # The longest Pub/Sub allows; the event-driven functions time out at 540 s,

@@ -4,8 +4,8 @@
 # snapshot`.
 #
 # Hand-over: snapshotRepo publishes the request to snapshot-large and
-# acknowledges its own message. Scheduler starts an execution every
-# var.snapshot_job_schedule; the execution pulls from the subscription
+# acknowledges its own message. Scheduler starts an execution on the
+# `snapshotJob` clock of config/schedule.yaml; the execution pulls from the subscription
 # snapshot-large-to-snapshot-job (LARGE_SNAPSHOT_SUBSCRIPTION), snapshots each
 # repository under the same per-repo lease, acknowledges, and exits when the
 # subscription is empty. A request that keeps failing is dead-lettered like
@@ -39,22 +39,25 @@ resource "google_cloud_run_v2_job" "snapshot_job" {
           }
         }
 
+        # Exactly what the job's code reads (environment.tf): plain variables...
         dynamic "env" {
-          for_each = merge(local.function_env, {
-            LARGE_SNAPSHOT_SUBSCRIPTION = google_pubsub_subscription.delivery["snapshot-large"].name
-          })
+          for_each = local.workload_env["snapshotJob"]
           content {
             name  = env.key
             value = env.value
           }
         }
 
-        env {
-          name = "GITHUB_APP_PRIVATE_KEY"
-          value_source {
-            secret_key_ref {
-              secret  = google_secret_manager_secret.github_app_private_key.secret_id
-              version = "latest"
+        # ...and secrets, as references to Secret Manager.
+        dynamic "env" {
+          for_each = toset(local.workload_secrets["snapshotJob"])
+          content {
+            name = env.value
+            value_source {
+              secret_key_ref {
+                secret  = local.secret_env[env.value]
+                version = "latest"
+              }
             }
           }
         }
@@ -64,7 +67,6 @@ resource "google_cloud_run_v2_job" "snapshot_job" {
 
   labels = var.labels
 
-  depends_on = [
-    google_secret_manager_secret_iam_member.github_app_private_key,
-  ]
+  # Cloud Run refuses a job whose account cannot read its secrets yet (iam.tf).
+  depends_on = [time_sleep.iam_propagation]
 }

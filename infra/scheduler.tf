@@ -1,9 +1,15 @@
-# Cloud Scheduler: every clock of the product. All schedules are UTC.
+# Cloud Scheduler: every clock of the product, one job per entry of
+# config/schedule.yaml, the one home of the schedules (the CLI reads the same file).
+# All schedules are UTC. var.backup_schedule, when set, overrides `daily` (the
+# product brief's BACKUP_SCHEDULE); a test checks that the jobs and the file agree.
 #
 # The message bodies must match the sweep and prune request schemas in
 # functions/core/messages.ts (a versioned zod schema per message).
 
 locals {
+  schedule       = yamldecode(file("${path.module}/../config/schedule.yaml"))
+  daily_schedule = coalesce(var.backup_schedule, local.schedule.daily)
+
   scheduled_messages = {
     # Every repository: a snapshot if its refs changed, a confirmation if not.
     daily_sweep = { v = 1, reason = "schedule" }
@@ -21,7 +27,7 @@ resource "google_cloud_scheduler_job" "daily_sweep" {
   name        = "infinity-backup-daily-sweep"
   description = "Daily backup of every repository (the 00:00 UTC promise)."
   region      = var.region
-  schedule    = var.backup_schedule
+  schedule    = local.daily_schedule
   time_zone   = "Etc/UTC"
 
   retry_config {
@@ -33,13 +39,21 @@ resource "google_cloud_scheduler_job" "daily_sweep" {
     topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
     data       = base64encode(jsonencode(local.scheduled_messages.daily_sweep))
   }
+
+  lifecycle {
+    # Fail the plan, not the clocks, if the file's format moves on without us.
+    precondition {
+      condition     = try(local.schedule.version, null) == 1
+      error_message = "config/schedule.yaml must be version 1 (the format infra/scheduler.tf reads)."
+    }
+  }
 }
 
 resource "google_cloud_scheduler_job" "rpo_sweep" {
   name        = "infinity-backup-rpo-sweep"
   description = "Frequent sweep that snapshots only repositories whose refs changed (RPO)."
   region      = var.region
-  schedule    = var.rpo_sweep_schedule
+  schedule    = local.schedule.rpoSweep
   time_zone   = "Etc/UTC"
 
   retry_config {
@@ -57,7 +71,7 @@ resource "google_cloud_scheduler_job" "verify_sweep" {
   name        = "infinity-backup-verify-sweep"
   description = "Daily re-verification of stored snapshots."
   region      = var.region
-  schedule    = var.verify_schedule
+  schedule    = local.schedule.verifySweep
   time_zone   = "Etc/UTC"
 
   retry_config {
@@ -75,7 +89,7 @@ resource "google_cloud_scheduler_job" "prune" {
   name        = "infinity-backup-prune"
   description = "Daily prune: retention policy, expiries, orphans."
   region      = var.region
-  schedule    = var.prune_schedule
+  schedule    = local.schedule.prune
   time_zone   = "Etc/UTC"
 
   retry_config {
@@ -95,7 +109,7 @@ resource "google_cloud_scheduler_job" "health_check" {
   name             = "infinity-backup-health-check"
   description      = "Calls backupHealth so that stale repositories are logged and alerted on."
   region           = var.region
-  schedule         = var.health_check_schedule
+  schedule         = local.schedule.healthCheck
   time_zone        = "Etc/UTC"
   attempt_deadline = "320s"
 
@@ -115,7 +129,7 @@ resource "google_cloud_scheduler_job" "snapshot_job" {
   name             = "infinity-backup-snapshot-job"
   description      = "Starts the Cloud Run job that snapshots large repositories handed over by snapshotRepo."
   region           = var.region
-  schedule         = var.snapshot_job_schedule
+  schedule         = local.schedule.snapshotJob
   time_zone        = "Etc/UTC"
   attempt_deadline = "30s"
 

@@ -134,12 +134,26 @@ resource "google_storage_bucket" "restore" {
   labels = var.labels
 }
 
+# The function zip, and the source tarballs `gcloud builds submit` stages here for
+# the job image (docs/DEPLOY.md, step 7), which the builder account can read.
 resource "google_storage_bucket" "source" {
   name                        = local.source_bucket_name
   location                    = var.region
   uniform_bucket_level_access = true
   public_access_prevention    = "enforced"
   force_destroy               = true
+
+  # A staged tarball is used once, by its build. (Function zips are kept: a
+  # function is rebuilt from its zip whenever Cloud Functions needs to.)
+  lifecycle_rule {
+    condition {
+      age            = 30
+      matches_prefix = ["image-builds/"]
+    }
+    action {
+      type = "Delete"
+    }
+  }
 
   labels = var.labels
 }

@@ -1,6 +1,8 @@
-# Inputs of the deployment. Only the first block (project, GitHub, artifacts,
-# alerting) has no default; everything else encodes the product's promises
-# (daily 00:00 UTC, RPO 15 minutes, 30-day dailies, a 7-day retention floor).
+# Inputs of the deployment. Only the project, the GitHub App, the job image and the
+# alert address have no default. The product's clocks and retention rules are not
+# here: they live in config/schedule.yaml, config/retention-policy.yaml and
+# config/backup-config.yaml, which the code and this configuration both read, and
+# the variables below that override them are null (or empty) unless you set them.
 
 # --- Where ---------------------------------------------------------------
 
@@ -44,17 +46,7 @@ variable "labels" {
   default     = { app = "infinity-backup" }
 }
 
-# --- What to back up ------------------------------------------------------
-
-variable "github_org" {
-  description = "GitHub organization whose repositories are backed up (the org the GitHub App is installed on)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}$", var.github_org))
-    error_message = "github_org must be a GitHub organization login."
-  }
-}
+# --- The GitHub App (it backs up every installation) ------------------------
 
 variable "github_app_id" {
   description = "Numeric ID of the GitHub App (App settings > About > App ID). Its private key and webhook secret go to Secret Manager, never here."
@@ -63,6 +55,28 @@ variable "github_app_id" {
   validation {
     condition     = can(regex("^[0-9]+$", var.github_app_id))
     error_message = "github_app_id is the App's numeric ID."
+  }
+}
+
+variable "github_api_url" {
+  description = "GitHub Enterprise Server only: the REST API root, e.g. https://github.example.com/api/v3 (GITHUB_API_URL). Null means github.com."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_api_url == null ? true : can(regex("^https://[^\\s/]+", var.github_api_url))
+    error_message = "github_api_url must be an https:// URL."
+  }
+}
+
+variable "github_git_url" {
+  description = "GitHub Enterprise Server only: the root git clones are made from, e.g. https://github.example.com (GITHUB_GIT_URL). Null means github.com."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.github_git_url == null ? true : can(regex("^https://[^\\s/]+", var.github_git_url))
+    error_message = "github_git_url must be an https:// URL."
   }
 }
 
@@ -228,90 +242,50 @@ variable "firestore_database" {
   }
 }
 
-# --- Schedules and policy -------------------------------------------------
+# --- Overrides of config/*.yaml -------------------------------------------
+# Each is passed to the code only when set; unset, the file's value applies, so
+# every default has one home.
 
 variable "backup_schedule" {
-  description = "Cron (UTC) of the full daily sweep: every repository gets a snapshot or a confirmation. Also passed to the code as BACKUP_SCHEDULE."
+  description = "Cron (UTC) of the full daily sweep (the product brief's BACKUP_SCHEDULE). Null means `daily` in config/schedule.yaml (00:00 UTC). The other clocks are set in that file."
   type        = string
-  default     = "0 0 * * *"
+  default     = null
 
   validation {
-    condition     = length(split(" ", trimspace(var.backup_schedule))) == 5
+    condition     = var.backup_schedule == null ? true : length(split(" ", trimspace(var.backup_schedule))) == 5
     error_message = "backup_schedule must be a five-field cron expression."
   }
 }
 
-variable "rpo_sweep_schedule" {
-  description = "Cron (UTC) of the frequent sweep that snapshots only repositories whose refs changed; it bounds the RPO when a push webhook is lost."
-  type        = string
-  default     = "*/15 * * * *"
-
-  validation {
-    condition     = length(split(" ", trimspace(var.rpo_sweep_schedule))) == 5
-    error_message = "rpo_sweep_schedule must be a five-field cron expression."
-  }
-}
-
-variable "prune_schedule" {
-  description = "Cron (UTC) of the daily prune (retention policy, expiry, orphan collection)."
-  type        = string
-  default     = "0 3 * * *"
-
-  validation {
-    condition     = length(split(" ", trimspace(var.prune_schedule))) == 5
-    error_message = "prune_schedule must be a five-field cron expression."
-  }
-}
-
-variable "verify_schedule" {
-  description = "Cron (UTC) of the daily verification sweep (re-verifies stored snapshots, not only fresh ones)."
-  type        = string
-  default     = "0 5 * * *"
-
-  validation {
-    condition     = length(split(" ", trimspace(var.verify_schedule))) == 5
-    error_message = "verify_schedule must be a five-field cron expression."
-  }
-}
-
-variable "health_check_schedule" {
-  description = "Cron (UTC) at which Scheduler calls backupHealth, which logs one stale_repo entry per repository older than the RPO (that log feeds the stale-repo alert)."
-  type        = string
-  default     = "*/30 * * * *"
-
-  validation {
-    condition     = length(split(" ", trimspace(var.health_check_schedule))) == 5
-    error_message = "health_check_schedule must be a five-field cron expression."
-  }
-}
-
-variable "snapshot_job_schedule" {
-  description = "Cron (UTC) at which the Cloud Run job snapshot-job starts to drain the snapshot-large subscription (it exits at once when nothing waits)."
-  type        = string
-  default     = "*/15 * * * *"
-
-  validation {
-    condition     = length(split(" ", trimspace(var.snapshot_job_schedule))) == 5
-    error_message = "snapshot_job_schedule must be a five-field cron expression."
-  }
-}
-
 variable "retention_days" {
-  description = "Days daily snapshots are kept (RETENTION_DAYS). Weekly, monthly and yearly windows come from config/retention-policy.yaml."
+  description = "Days the newest snapshot of each day is kept (RETENTION_DAYS, given to pruneSnapshots and backupHealth). Null means `daily` in config/retention-policy.yaml (30 days)."
   type        = number
-  default     = 30
+  default     = null
 
   validation {
-    condition     = var.retention_days >= 1
-    error_message = "retention_days must be at least 1."
+    condition     = var.retention_days == null ? true : var.retention_days >= 1 && floor(var.retention_days) == var.retention_days
+    error_message = "retention_days must be a whole number of days, at least 1."
   }
 }
 
 variable "verify_backups" {
-  description = "Verify every snapshot after it is written (VERIFY_BACKUPS). Turning it off breaks the product's promise; it exists for cost experiments."
+  description = "Verify every snapshot after it is written (VERIFY_BACKUPS, given to snapshotRepo and snapshot-job). Null means `verify.afterBackup` in config/backup-config.yaml (true). Turning it off breaks the product's promise; it exists for cost experiments."
   type        = bool
-  default     = true
+  default     = null
 }
+
+variable "legal_hold_repos" {
+  description = "Repositories (\"owner/name\") of which prune keeps every snapshot, added to `holdRepos` of config/retention-policy.yaml (LEGAL_HOLD_REPOS, comma-separated). Empty: only the file's list."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for r in var.legal_hold_repos : can(regex("^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", r))])
+    error_message = "legal_hold_repos must hold \"owner/name\" repository names."
+  }
+}
+
+# --- Delivery ---------------------------------------------------------------
 
 variable "max_delivery_attempts" {
   description = "Deliveries of a Pub/Sub message before it is moved to its dead-letter topic (Pub/Sub allows 5 to 100)."

@@ -1,6 +1,11 @@
 # Terraform and provider requirements for the whole infinity-backup deployment.
-# The configuration targets the google provider's 6.x-8.x lines (2nd-gen Cloud
-# Functions, Cloud Run v2 jobs, Firestore TTL policies all exist there).
+#
+# One major version of each provider, the one this configuration was checked against
+# (google 7.x: its schema and docs up to 7.45). A new major version renames and removes
+# arguments, so moving to it is a deliberate change: read its upgrade guide, run a plan,
+# widen the range here. The exact versions in use are pinned, with their checksums, by
+# .terraform.lock.hcl, which the first `terraform init` writes and which is committed
+# (docs/DEPLOY.md, "Provider lock file").
 
 terraform {
   required_version = ">= 1.5.0"
@@ -8,7 +13,13 @@ terraform {
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = ">= 6.0, < 9.0"
+      version = "~> 7.0"
+    }
+    # time_sleep: waits for IAM grants and log-based metrics to propagate (iam.tf,
+    # monitoring.tf).
+    time = {
+      source  = "hashicorp/time"
+      version = "~> 0.13"
     }
   }
 

@@ -1,5 +1,6 @@
 // Reads infra/*.tf through @cdktf/hcl2json into one JSON document, and answers the
-// questions the infra tests ask of it (blocks, variable defaults, references, IAM grants).
+// questions the infra tests ask of it (blocks, variable defaults, references, IAM grants,
+// and the exact environment each workload is deployed with).
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { parse } from "@cdktf/hcl2json";
@@ -120,7 +121,7 @@ export function resolve(doc: TerraformDoc, value: unknown): unknown {
   return m ? variableDefault(doc, m[1] as string) : value;
 }
 
-/** Addresses referenced anywhere under `value`: "google_x.name", "data.google_x.name", "var.x", "local.x". */
+/** Addresses referenced anywhere under `value`: "google_x.name", "time_x.name", "data.google_x.name", "var.x", "local.x". */
 export function references(value: unknown): Set<string> {
   const found = new Set<string>();
   const visit = (v: unknown): void => {
@@ -129,7 +130,8 @@ export function references(value: unknown): Set<string> {
       let rest = v;
       for (const m of rest.matchAll(/\bdata\.([a-z0-9_]+)\.([a-z0-9_]+)/g)) found.add(`data.${m[1]}.${m[2]}`);
       rest = rest.replace(/\bdata\.[a-z0-9_]+\.[a-z0-9_]+/g, "");
-      for (const m of rest.matchAll(/\b(google_[a-z0-9_]+)\.([a-z0-9_]+)/g)) found.add(`${m[1]}.${m[2]}`);
+      for (const m of rest.matchAll(/\b((?:google|time)_[a-z0-9_]+)\.([a-z0-9_]+)/g))
+        found.add(`${m[1]}.${m[2]}`);
       for (const m of rest.matchAll(/\b(var|local)\.([a-z0-9_]+)/g)) found.add(`${m[1]}.${m[2]}`);
     } else if (Array.isArray(v)) {
       v.forEach(visit);
@@ -221,4 +223,184 @@ function targetOf(expression: string): string {
 function only(bodies: Body[], what: string): Body {
   if (bodies.length !== 1) throw new Error(`${what} is declared ${bodies.length} times`);
   return bodies[0] as Body;
+}
+
+// --- The environment each workload is deployed with ------------------------------------------
+//
+// infra/environment.tf computes it with a few `for` expressions over literal tables. Terraform
+// cannot run here (no provider download), so deployedEnv evaluates those tables itself and
+// first checks that the expressions, and the way functions.tf and run_job.tf use them, are
+// exactly the ones it knows how to evaluate: a changed expression fails loudly instead of
+// being misread.
+
+/** What a workload is started with: plain variables (name -> raw HCL expression) and secret names. */
+export interface DeployedEnv {
+  plain: Record<string, string>;
+  secrets: string[];
+}
+
+/** Values of Terraform variables, as a terraform.tfvars would set them. */
+export type TfVars = Record<string, unknown>;
+
+const EXPECTED_LOCALS: Record<string, string> = {
+  env: "${merge(local.env_always, { for name, value in local.env_when_set : name => value if value != null })}",
+  workload_reads:
+    "${{ for workload, parts in local.workload_parts : workload => toset(flatten([for part in parts : local.env_parts[part]])) }}",
+  workload_env:
+    "${{ for workload, names in local.workload_reads : workload => { for name, value in local.env : name => value if contains(names, name) } }}",
+  workload_secrets:
+    "${{ for workload, names in local.workload_reads : workload => sort([for name in names : name if contains(keys(local.secret_env), name)]) }}",
+};
+
+/** A variable's value: `vars` when it sets it, else the declared default. */
+export function variableValue(doc: TerraformDoc, name: string, vars: TfVars = {}): unknown {
+  return name in vars ? vars[name] : (variableDefault(doc, name) ?? null);
+}
+
+/**
+ * The environment Terraform gives `workload` (a function's entry point, or "snapshotJob" for the
+ * Cloud Run job) with the variables at their defaults, or as `vars` sets them.
+ */
+export function deployedEnv(infra: { doc: TerraformDoc }, workload: string, vars: TfVars = {}): DeployedEnv {
+  const { doc } = infra;
+  for (const [name, expected] of Object.entries(EXPECTED_LOCALS)) {
+    if (squash(localValue(doc, name)) !== expected) {
+      throw new Error(`local.${name} is not the expression deployedEnv evaluates; update terraform-model.ts`);
+    }
+  }
+  const wiring = workloadWiring(doc, workload);
+
+  const parts = localValue(doc, "workload_parts") as Record<string, unknown>;
+  const partEnv = localValue(doc, "env_parts") as Record<string, unknown>;
+  const workloadParts = parts[wiring.key];
+  if (!Array.isArray(workloadParts)) throw new Error(`local.workload_parts has no list for ${wiring.key}`);
+  const reads = new Set(
+    workloadParts.flatMap((part: string) => {
+      const names = partEnv[part];
+      if (!Array.isArray(names)) throw new Error(`local.env_parts has no part ${part}`);
+      return names as string[];
+    }),
+  );
+
+  const env = { ...setEnv(doc, vars) };
+  const secretNames = Object.keys(localValue(doc, "secret_env") as Record<string, unknown>);
+  const plain = Object.fromEntries(Object.entries(env).filter(([name]) => reads.has(name)));
+  const secrets = [...reads].filter((name) => secretNames.includes(name)).sort();
+  for (const extra of wiring.staticEnv) {
+    if (extra.secret) secrets.push(extra.name);
+    else plain[extra.name] = extra.value;
+  }
+  return { plain, secrets: [...new Set(secrets)].sort() };
+}
+
+/** local.env: env_always, plus each entry of env_when_set whose variable is set. */
+function setEnv(doc: TerraformDoc, vars: TfVars): Record<string, string> {
+  const always = localValue(doc, "env_always") as Record<string, string>;
+  const whenSet = localValue(doc, "env_when_set") as Record<string, string>;
+  const env: Record<string, string> = { ...always };
+  for (const [name, expression] of Object.entries(whenSet)) {
+    const ifNotNull = /^\$\{var\.([a-z0-9_]+) == null \? null : (.+)\}$/s.exec(expression);
+    const ifNotEmpty = /^\$\{length\(var\.([a-z0-9_]+)\) == 0 \? null : (.+)\}$/s.exec(expression);
+    const passThrough = /^\$\{var\.([a-z0-9_]+)\}$/.exec(expression);
+    if (ifNotNull) {
+      if (variableValue(doc, ifNotNull[1]!, vars) !== null) env[name] = `\${${ifNotNull[2]}}`;
+    } else if (ifNotEmpty) {
+      const value = variableValue(doc, ifNotEmpty[1]!, vars);
+      if (Array.isArray(value) && value.length > 0) env[name] = `\${${ifNotEmpty[2]}}`;
+    } else if (passThrough) {
+      if (variableValue(doc, passThrough[1]!, vars) !== null) env[name] = expression;
+    } else {
+      throw new Error(`local.env_when_set.${name}: deployedEnv cannot tell when ${expression} is set`);
+    }
+  }
+  return env;
+}
+
+interface Wiring {
+  /** The key of local.workload_parts / workload_env / workload_secrets. */
+  key: string;
+  /** Environment set directly on the resource (none today). */
+  staticEnv: { name: string; value: string; secret: boolean }[];
+}
+
+/** Checks that the workload's resource takes its environment from local.workload_env/_secrets. */
+function workloadWiring(doc: TerraformDoc, workload: string): Wiring {
+  const functions = localValue(doc, "functions") as Record<string, Body>;
+  if (workload in functions) {
+    const fn = resourceBody(doc, "google_cloudfunctions2_function", "fn");
+    const service = block(fn, "service_config");
+    const problems = [
+      fn["for_each"] !== "${local.functions}" && "for_each is not local.functions",
+      service["environment_variables"] !== "${local.workload_env[each.key]}" &&
+        "environment_variables is not local.workload_env[each.key]",
+      blocks(service, "secret_environment_variables").length > 0 && "static secret_environment_variables",
+    ];
+    const dynamicSecrets = (service["dynamic"] as Record<string, Body[]> | undefined)?.[
+      "secret_environment_variables"
+    ];
+    const [secretsBlock] = dynamicSecrets ?? [];
+    const content = secretsBlock ? blocks(secretsBlock, "content")[0] : undefined;
+    if (
+      dynamicSecrets?.length !== 1 ||
+      secretsBlock?.["for_each"] !== "${toset(local.workload_secrets[each.key])}" ||
+      content?.["key"] !== "${secret_environment_variables.value}" ||
+      content?.["secret"] !== "${local.secret_env[secret_environment_variables.value]}"
+    ) {
+      problems.push("secret_environment_variables is not one dynamic block over local.workload_secrets");
+    }
+    const found = problems.filter(Boolean);
+    if (found.length) throw new Error(`google_cloudfunctions2_function.fn: ${found.join("; ")}`);
+    return { key: workload, staticEnv: [] };
+  }
+
+  for (const { name, body } of resourcesOf(doc, "google_cloud_run_v2_job")) {
+    const container = block(block(block(body, "template"), "template"), "containers");
+    const dynamicEnv = (container["dynamic"] as Record<string, Body[]> | undefined)?.["env"] ?? [];
+    const plainFrom = `\${local.workload_env["${workload}"]}`;
+    const secretsFrom = `\${toset(local.workload_secrets["${workload}"])}`;
+    if (!dynamicEnv.some((d) => d["for_each"] === plainFrom)) continue;
+    for (const d of dynamicEnv) {
+      const content = blocks(d, "content")[0] ?? {};
+      const ref = blocks(blocks(content, "value_source")[0] ?? {}, "secret_key_ref")[0];
+      const ok =
+        (d["for_each"] === plainFrom &&
+          content["name"] === "${env.key}" &&
+          content["value"] === "${env.value}") ||
+        (d["for_each"] === secretsFrom &&
+          content["name"] === "${env.value}" &&
+          ref?.["secret"] === "${local.secret_env[env.value]}");
+      if (!ok) throw new Error(`google_cloud_run_v2_job.${name}: a dynamic env deployedEnv cannot read`);
+    }
+    if (!dynamicEnv.some((d) => d["for_each"] === secretsFrom)) {
+      throw new Error(`google_cloud_run_v2_job.${name}: no dynamic env over local.workload_secrets`);
+    }
+    const staticEnv = blocks(container, "env").map((env) => {
+      const ref = blocks(blocks(env, "value_source")[0] ?? {}, "secret_key_ref")[0];
+      return { name: String(env["name"]), value: String(env["value"] ?? ""), secret: ref !== undefined };
+    });
+    return { key: workload, staticEnv };
+  }
+  throw new Error(`no function or Cloud Run job is deployed as ${workload}`);
+}
+
+/** The service account resource name ("snapshot" for google_service_account.snapshot) a workload runs as. */
+export function workloadServiceAccount(infra: { doc: TerraformDoc }, workload: string): string {
+  const { doc } = infra;
+  const functions = localValue(doc, "functions") as Record<string, Body>;
+  let expression: unknown = functions[workload]?.["service_account"];
+  if (expression === undefined) {
+    const plainFrom = `\${local.workload_env["${workload}"]}`;
+    const job = resourcesOf(doc, "google_cloud_run_v2_job").find(({ body }) =>
+      JSON.stringify(body).includes(JSON.stringify(plainFrom).slice(1, -1)),
+    );
+    if (job) expression = block(block(job.body, "template"), "template")["service_account"];
+  }
+  const m = /^\$\{google_service_account\.([a-z0-9_]+)\.email\}$/.exec(String(expression));
+  if (!m) throw new Error(`${workload} runs as ${String(expression)}, not one of our service accounts`);
+  return m[1] as string;
+}
+
+/** An expression with its whitespace runs folded to single spaces. */
+function squash(value: unknown): string {
+  return String(value).replace(/\s+/g, " ");
 }

@@ -4,13 +4,22 @@
 // deliberately broken copies of the configuration, to show that each one would catch the
 // breakage it names.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import {
+  SECRET_ENV,
+  WORKLOAD_PARTS,
+  requiredEnv,
+  workloadEnv,
+  type Workload,
+} from "../../functions/config/cloud-env.js";
 import {
   block,
   blocks,
   collectGrants,
+  deployedEnv,
   dynamicContents,
   loadInfra,
   localValue,
@@ -19,13 +28,38 @@ import {
   resourceBody,
   resourcesOf,
   variableDefault,
+  variableValue,
+  workloadServiceAccount,
   type Body,
   type TerraformDoc,
+  type TfVars,
 } from "./terraform-model.js";
 
 const INFRA_DIR = fileURLToPath(new URL("../../infra", import.meta.url));
+const SCHEDULE_FILE = fileURLToPath(new URL("../../config/schedule.yaml", import.meta.url));
 const TERRAFORM = "/usr/local/bin/terraform";
 const infra = await loadInfra(INFRA_DIR);
+
+const WORKLOADS = Object.keys(WORKLOAD_PARTS) as Workload[];
+const SECRETS: readonly string[] = SECRET_ENV;
+// Terraform variable => the environment variable through which it overrides config/*.yaml.
+const OVERRIDES: Record<string, string> = {
+  verify_backups: "VERIFY_BACKUPS",
+  retention_days: "RETENTION_DAYS",
+  legal_hold_repos: "LEGAL_HOLD_REPOS",
+  github_api_url: "GITHUB_API_URL",
+  github_git_url: "GITHUB_GIT_URL",
+};
+const isUnset = (value: unknown): boolean => value === null || (Array.isArray(value) && value.length === 0);
+// Every override of config/*.yaml set, as an operator could set them in terraform.tfvars.
+const ALL_OVERRIDES: TfVars = {
+  backup_schedule: "0 2 * * *",
+  retention_days: 45,
+  verify_backups: false,
+  legal_hold_repos: ["acme/litigation"],
+  github_api_url: "https://github.example.com/api/v3",
+  github_git_url: "https://github.example.com",
+};
 
 const TOPICS = ["snapshot-sweep", "snapshot-requests", "verify-requests", "prune-requests", "snapshot-large"];
 const ENTRY_POINTS = [
@@ -39,6 +73,10 @@ const ENTRY_POINTS = [
 ];
 const fn = (name: string): string => `google_cloudfunctions2_function.fn["${name}"]`;
 const topic = (name: string): string => `google_pubsub_topic.topic["${name}"]`;
+
+const SCHEDULE = parseYaml(readFileSync(SCHEDULE_FILE, "utf8")) as Record<string, unknown>;
+const GCF_SOURCES_BUCKET = "gcf-v2-sources-${data.google_project.this.number}-${var.region}";
+const squash = (value: unknown): string => String(value).replace(/\s+/g, " ");
 
 const ARCHIVE_KEY = "google_kms_crypto_key.archive";
 const ARCHIVE_BUCKET = "google_storage_bucket.archive";
@@ -100,6 +138,8 @@ const EXPECTED_GRANTS: [string, string, string][] = [
 
   ["builder", "roles/logging.logWriter", "project"],
   ["builder", "roles/storage.objectViewer", "google_storage_bucket.source"],
+  // Conditioned to gcf-v2-sources-<number>-<region> (a rule below checks the condition).
+  ["builder", "roles/storage.objectViewer", "project"],
   ["builder", "roles/artifactregistry.writer", "google_artifact_registry_repository.images"],
 ];
 
@@ -238,18 +278,144 @@ const rules = {
     return problems;
   },
 
-  "every schedule has its Cloud Scheduler job": (doc) => {
+  "project-level Cloud Storage roles reach only the functions' source bucket": (doc) => {
+    const problems = collectGrants(doc)
+      .filter((g) => g.target === "project" && g.role.startsWith("roles/storage."))
+      .filter((g) => {
+        const [type, name] = g.address.split(".") as [string, string];
+        const expression = String(blocks(resourceBody(doc, type, name), "condition")[0]?.["expression"]);
+        return !expression.includes("projects/_/buckets/${local.function_sources_bucket}");
+      })
+      .map((g) => `${g.address}: ${g.principal} has ${g.role} on every bucket`);
+    if (localValue(doc, "function_sources_bucket") !== GCF_SOURCES_BUCKET)
+      problems.push(`local.function_sources_bucket is not ${GCF_SOURCES_BUCKET}`);
+    return problems;
+  },
+
+  "every clock of config/schedule.yaml has its Cloud Scheduler job": (doc) => {
     const problems: string[] = [];
-    for (const [job, schedule, target] of SCHEDULER_JOBS) {
+    if (
+      squash(localValue(doc, "schedule")) !== '${yamldecode(file("${path.module}/../config/schedule.yaml"))}'
+    )
+      problems.push("local.schedule is not read from config/schedule.yaml");
+    if (localValue(doc, "daily_schedule") !== "${coalesce(var.backup_schedule, local.schedule.daily)}")
+      problems.push("var.backup_schedule does not override the daily clock");
+    const clocks = Object.keys(SCHEDULE).filter((k) => k !== "version");
+    const planned = SCHEDULER_JOBS.map(([, clock]) => clock);
+    problems.push(...clocks.filter((c) => !planned.includes(c)).map((c) => `no Scheduler job runs on ${c}`));
+    const declared = Object.keys(doc.resource["google_cloud_scheduler_job"] ?? {});
+    problems.push(
+      ...declared
+        .filter((job) => !SCHEDULER_JOBS.some(([j]) => j === job))
+        .map((job) => `google_cloud_scheduler_job.${job} runs on no clock of the file`),
+    );
+    for (const [job, clock, target] of SCHEDULER_JOBS) {
       const body = doc.resource["google_cloud_scheduler_job"]?.[job]?.[0];
       if (!body) {
         problems.push(`google_cloud_scheduler_job.${job} is missing`);
         continue;
       }
-      if (body["schedule"] !== `\${var.${schedule}}`) problems.push(`${job} is not on var.${schedule}`);
+      const expected = clock === "daily" ? "${local.daily_schedule}" : `\${local.schedule.${clock}}`;
+      if (body["schedule"] !== expected) problems.push(`${job} is not on the ${clock} clock`);
       if (body["time_zone"] !== "Etc/UTC") problems.push(`${job} is not in UTC`);
       const to = blocks(body, "pubsub_target")[0]?.["topic_name"] ?? blocks(body, "http_target")[0]?.["uri"];
       if (!String(to).includes(target)) problems.push(`${job} does not target ${target}`);
+    }
+    return problems;
+  },
+
+  "every workload is given exactly the variables its code reads": (doc) => {
+    const problems: string[] = [];
+    const given = new Set<string>();
+    for (const w of WORKLOADS) {
+      for (const [vars, when] of [
+        [{}, ""],
+        [ALL_OVERRIDES, " (every override set)"],
+      ] as const) {
+        const env = deployedEnv({ doc }, w, vars);
+        const names = [...Object.keys(env.plain), ...env.secrets];
+        names.forEach((n) => given.add(n));
+        const reads: string[] = workloadEnv(w);
+        problems.push(
+          ...names
+            .filter((n) => !reads.includes(n))
+            .map((n) => `${w} is given ${n}, which it does not read${when}`),
+          ...requiredEnv(w)
+            .filter((n) => !names.includes(n))
+            .map((n) => `${w} needs ${n} and is not given it${when}`),
+          ...Object.keys(env.plain)
+            .filter((n) => SECRETS.includes(n))
+            .map((n) => `${w} gets the secret ${n} as plain environment`),
+          ...reads
+            .filter((n) => SECRETS.includes(n) && !env.secrets.includes(n))
+            .map((n) => `${w} reads the secret ${n} and is not given it`),
+        );
+        // With every override set, a workload gets all it reads: no variable is beyond reach.
+        if (vars === ALL_OVERRIDES) {
+          problems.push(
+            ...reads
+              .filter((n) => !names.includes(n))
+              .map((n) => `${w} reads ${n}, which Terraform never sets`),
+          );
+        }
+      }
+    }
+    const declared = [
+      ...Object.keys(localValue(doc, "env_always") as object),
+      ...Object.keys(localValue(doc, "env_when_set") as object),
+      ...Object.keys(localValue(doc, "secret_env") as object),
+    ];
+    problems.push(
+      ...declared.filter((n) => !given.has(n)).map((n) => `${n} is set, and no workload reads it`),
+    );
+    return problems;
+  },
+
+  "overrides of config/*.yaml reach the code only when set": (doc) => {
+    const problems = Object.entries(OVERRIDES)
+      .filter(([variable]) => !isUnset(variableValue(doc, variable)))
+      .map(([variable]) => `var.${variable} has a default; the file is the one home of the default`);
+    for (const w of WORKLOADS) {
+      const unset = Object.keys(deployedEnv({ doc }, w).plain).filter((n) =>
+        Object.values(OVERRIDES).includes(n),
+      );
+      problems.push(...unset.map((n) => `${w} is given ${n} although its Terraform variable is unset`));
+      const set = Object.keys(deployedEnv({ doc }, w, ALL_OVERRIDES).plain);
+      problems.push(
+        ...Object.entries(OVERRIDES)
+          .filter(([, n]) => (workloadEnv(w) as string[]).includes(n) && !set.includes(n))
+          .map(([variable, n]) => `${w} reads ${n} and is not given it when var.${variable} is set`),
+      );
+    }
+    return problems;
+  },
+
+  "each secret is readable by exactly the workloads that read it": (doc) => {
+    const secretEnv = localValue(doc, "secret_env") as Record<string, string>;
+    const grants = collectGrants(doc).filter((g) => g.role === "roles/secretmanager.secretAccessor");
+    const problems = grants
+      .filter((g) => !Object.values(secretEnv).some((e) => e.includes(`\${${g.target}.`)))
+      .map((g) => `${g.address} grants a secret no workload reads: ${g.target}`);
+    for (const name of SECRET_ENV) {
+      const secret = /\$\{(google_secret_manager_secret\.[a-z0-9_]+)\.secret_id\}/.exec(
+        secretEnv[name] ?? "",
+      )?.[1];
+      if (!secret) {
+        problems.push(`local.secret_env has no secret for ${name}`);
+        continue;
+      }
+      const readers = WORKLOADS.filter((w) => workloadEnv(w).includes(name)).map((w) =>
+        workloadServiceAccount({ doc }, w),
+      );
+      const holders = grants.filter((g) => g.target === secret).map((g) => g.principal);
+      problems.push(
+        ...readers
+          .filter((r) => !holders.includes(r))
+          .map((r) => `${r} reads ${name} and cannot access ${secret}`),
+        ...holders
+          .filter((h) => !readers.includes(h))
+          .map((h) => `${h} can access ${secret} without reading ${name}`),
+      );
     }
     return problems;
   },
@@ -257,14 +423,14 @@ const rules = {
 
 type RuleName = keyof typeof rules;
 
-// [Scheduler job, schedule variable, what it reaches]
+// [Scheduler job, its clock in config/schedule.yaml, what it reaches]
 const SCHEDULER_JOBS: [string, string, string][] = [
-  ["daily_sweep", "backup_schedule", topic("snapshot-sweep")],
-  ["rpo_sweep", "rpo_sweep_schedule", topic("snapshot-sweep")],
-  ["verify_sweep", "verify_schedule", topic("snapshot-sweep")],
-  ["prune", "prune_schedule", topic("prune-requests")],
-  ["health_check", "health_check_schedule", fn("backupHealth")],
-  ["snapshot_job", "snapshot_job_schedule", "google_cloud_run_v2_job.snapshot_job"],
+  ["daily_sweep", "daily", topic("snapshot-sweep")],
+  ["rpo_sweep", "rpoSweep", topic("snapshot-sweep")],
+  ["verify_sweep", "verifySweep", topic("snapshot-sweep")],
+  ["prune", "prune", topic("prune-requests")],
+  ["health_check", "healthCheck", fn("backupHealth")],
+  ["snapshot_job", "snapshotJob", "google_cloud_run_v2_job.snapshot_job"],
 ];
 
 describe("infra/ keeps its promises", () => {
@@ -369,13 +535,90 @@ const BREAKAGES: { name: string; rule: RuleName; breakIt: (doc: TerraformDoc) =>
   },
   {
     name: "no prune Scheduler job",
-    rule: "every schedule has its Cloud Scheduler job",
+    rule: "every clock of config/schedule.yaml has its Cloud Scheduler job",
     breakIt: (doc) => delete doc.resource["google_cloud_scheduler_job"]!["prune"],
   },
   {
     name: "no RPO sweep",
-    rule: "every schedule has its Cloud Scheduler job",
+    rule: "every clock of config/schedule.yaml has its Cloud Scheduler job",
     breakIt: (doc) => delete doc.resource["google_cloud_scheduler_job"]!["rpo_sweep"],
+  },
+  {
+    name: "a schedule written in Terraform instead of read from the file",
+    rule: "every clock of config/schedule.yaml has its Cloud Scheduler job",
+    breakIt: (doc) => (resourceBody(doc, "google_cloud_scheduler_job", "prune")["schedule"] = "0 3 * * *"),
+  },
+  {
+    name: "var.backup_schedule no longer overriding the daily clock",
+    rule: "every clock of config/schedule.yaml has its Cloud Scheduler job",
+    breakIt: (doc) =>
+      (resourceBody(doc, "google_cloud_scheduler_job", "daily_sweep")["schedule"] =
+        "${local.schedule.daily}"),
+  },
+  {
+    name: "the builder reading every bucket of the project",
+    rule: "project-level Cloud Storage roles reach only the functions' source bucket",
+    breakIt: (doc) =>
+      delete resourceBody(doc, "google_project_iam_member", "builder_reads_function_sources")["condition"],
+  },
+  {
+    name: "INFINITY_BACKEND set again (nothing reads it)",
+    rule: "every workload is given exactly the variables its code reads",
+    breakIt: (doc) => ((localValue(doc, "env_always") as Record<string, string>)["INFINITY_BACKEND"] = "gcp"),
+  },
+  {
+    name: "GITHUB_ORG given with the GitHub part (the code no longer reads it)",
+    rule: "every workload is given exactly the variables its code reads",
+    breakIt: (doc) => {
+      (localValue(doc, "env_parts") as Record<string, string[]>)["github"]!.push("GITHUB_ORG");
+      (localValue(doc, "env_always") as Record<string, string>)["GITHUB_ORG"] = "${var.github_org}";
+    },
+  },
+  {
+    name: "verifySnapshot wired with GitHub (it would get, and need, the App key)",
+    rule: "every workload is given exactly the variables its code reads",
+    breakIt: (doc) =>
+      (localValue(doc, "workload_parts") as Record<string, string[]>)["verifySnapshot"]!.push("github"),
+  },
+  {
+    name: "the job without its subscription",
+    rule: "every workload is given exactly the variables its code reads",
+    breakIt: (doc) =>
+      delete (localValue(doc, "env_always") as Record<string, string>)["LARGE_SNAPSHOT_SUBSCRIPTION"],
+  },
+  {
+    name: "VERIFY_BACKUPS always passed (the file's default would never apply)",
+    rule: "overrides of config/*.yaml reach the code only when set",
+    breakIt: (doc) => {
+      delete (localValue(doc, "env_when_set") as Record<string, string>)["VERIFY_BACKUPS"];
+      (localValue(doc, "env_always") as Record<string, string>)["VERIFY_BACKUPS"] =
+        "${tostring(var.verify_backups)}";
+    },
+  },
+  {
+    name: "RETENTION_DAYS defaulting in Terraform (a second home of the default)",
+    rule: "overrides of config/*.yaml reach the code only when set",
+    breakIt: (doc) => (doc.variable["retention_days"]![0]!["default"] = 30),
+  },
+  {
+    name: "backupHealth able to read the App key",
+    rule: "each secret is readable by exactly the workloads that read it",
+    breakIt: (doc) => {
+      const forEach = resourceBody(doc, "google_secret_manager_secret_iam_member", "github_app_private_key")[
+        "for_each"
+      ] as Record<string, string>;
+      forEach["health"] = "${google_service_account.health.email}";
+    },
+  },
+  {
+    name: "sweep unable to read the App key",
+    rule: "each secret is readable by exactly the workloads that read it",
+    breakIt: (doc) => {
+      const forEach = resourceBody(doc, "google_secret_manager_secret_iam_member", "github_app_private_key")[
+        "for_each"
+      ] as Record<string, string>;
+      delete forEach["sweep"];
+    },
   },
 ];
 
@@ -394,25 +637,23 @@ describe("the rules catch breakage", () => {
 });
 
 describe("layout and consistency", () => {
+  // Matched against "type.name".
   const CONCERNS: [RegExp, string][] = [
-    [/_iam_|^google_service_account$/, "iam.tf"],
+    [/^google_[a-z0-9_]+_iam_|^google_service_account\.|^time_sleep\.iam_propagation$/, "iam.tf"],
     [/^google_kms_/, "kms.tf"],
-    [/^google_(storage_bucket|storage_bucket_object|artifact_registry_repository)$/, "storage.tf"],
+    [/^google_(storage_bucket|storage_bucket_object|artifact_registry_repository)\./, "storage.tf"],
     [/^google_firestore_/, "firestore.tf"],
     [/^google_pubsub_/, "pubsub.tf"],
-    [/^google_cloud_scheduler_job$/, "scheduler.tf"],
-    [/^google_cloudfunctions2_function$/, "functions.tf"],
-    [/^google_cloud_run_v2_job$/, "run_job.tf"],
-    [/^google_secret_manager_secret$/, "secrets.tf"],
-    [/^google_(monitoring|logging)_/, "monitoring.tf"],
+    [/^google_cloud_scheduler_job\./, "scheduler.tf"],
+    [/^google_cloudfunctions2_function\./, "functions.tf"],
+    [/^google_cloud_run_v2_job\./, "run_job.tf"],
+    [/^google_secret_manager_secret\./, "secrets.tf"],
+    [/^google_(monitoring|logging)_|^time_sleep\.log_metrics$/, "monitoring.tf"],
   ];
 
   it("every resource lives in the file of its concern", () => {
     const misplaced = Object.entries(infra.resourcesByFile).flatMap(([file, addresses]) =>
-      addresses.filter((a) => {
-        const concern = CONCERNS.find(([pattern]) => pattern.test(a.split(".")[0]!));
-        return concern?.[1] !== file;
-      }),
+      addresses.filter((a) => CONCERNS.find(([pattern]) => pattern.test(a))?.[1] !== file),
     );
     expect(misplaced).toEqual([]);
   });
@@ -431,9 +672,13 @@ describe("layout and consistency", () => {
     expect([...references(infra.doc)].filter((r) => !declared.has(r))).toEqual([]);
   });
 
-  it("pins the google provider", () => {
+  it("pins each provider to one major version (the lock file pins the exact one)", () => {
     const providers = block(infra.doc.terraform[0]!, "required_providers");
-    expect(providers["google"]).toMatchObject({ source: "hashicorp/google" });
+    expect(providers).toEqual({
+      google: { source: "hashicorp/google", version: "~> 7.0" },
+      time: { source: "hashicorp/time", version: "~> 0.13" },
+    });
+    expect(infra.sources["versions.tf"]).toContain(".terraform.lock.hcl");
   });
 
   it("documents every variable and output", () => {
@@ -445,12 +690,15 @@ describe("layout and consistency", () => {
   });
 
   it.each([
-    ["backup_schedule", "0 0 * * *"],
-    ["rpo_sweep_schedule", "*/15 * * * *"],
-    ["retention_days", 30],
+    // The clocks and the retention rules default in config/*.yaml, not here.
+    ["backup_schedule", null],
+    ["retention_days", null],
+    ["verify_backups", null],
+    ["legal_hold_repos", []],
+    ["github_api_url", null],
+    ["github_git_url", null],
     ["retention_floor_days", 7],
     ["kms_rotation_period", "7776000s"],
-    ["verify_backups", true],
     ["nearline_after_days", 30],
     ["coldline_after_days", 90],
     ["archive_after_days", 365],
@@ -458,13 +706,22 @@ describe("layout and consistency", () => {
     expect(variableDefault(infra.doc, name)).toEqual(value);
   });
 
+  it("has no variable the code no longer reads, and no second home for a clock", () => {
+    const names = Object.keys(infra.doc.variable);
+    expect(names).not.toContain("github_org");
+    expect(names.filter((n) => n.endsWith("_schedule"))).toEqual(["backup_schedule"]);
+  });
+
   it.each([
     "project_id",
-    "github_org",
+    "github_app_id",
+    "github_api_url",
+    "github_git_url",
     "retention_floor_days",
     "kms_rotation_period",
     "backup_schedule",
-    "rpo_sweep_schedule",
+    "retention_days",
+    "legal_hold_repos",
     "max_delivery_attempts",
     "operator_members",
     "alert_email",
@@ -481,6 +738,8 @@ describe("layout and consistency", () => {
     "kms_key_name",
     "topics",
     "dead_letter_subscriptions",
+    "builder_service_account",
+    "source_bucket",
   ])("outputs %s", (name) => {
     expect(infra.doc.output[name]).toBeDefined();
   });
@@ -533,55 +792,15 @@ describe("keys and storage", () => {
 });
 
 describe("the Firestore index", () => {
-  const indexFields = (name: string): [string, string][] =>
-    blocks(resourceBody(infra.doc, "google_firestore_index", name), "fields").map((f) => [
-      String(f["field_path"]),
-      String(f["order"]),
-    ]);
-
-  it.each([
-    [
-      "snapshots_by_status_taken_at",
-      "COLLECTION",
-      [
-        ["status", "ASCENDING"],
-        ["takenAt", "DESCENDING"],
-      ],
-    ],
-    [
-      "snapshots_by_verdict_taken_at",
-      "COLLECTION_GROUP",
-      [
-        ["verification.verdict", "ASCENDING"],
-        ["takenAt", "DESCENDING"],
-      ],
-    ],
-    [
-      "snapshots_by_status_expires_at",
-      "COLLECTION_GROUP",
-      [
-        ["status", "ASCENDING"],
-        ["expiresAt", "ASCENDING"],
-      ],
-    ],
-  ])("declares %s (%s)", (name, scope, fields) => {
-    expect(resourceBody(infra.doc, "google_firestore_index", name)).toMatchObject({
-      collection: "snapshots",
-      query_scope: scope,
+  // Its composite indexes and field overrides are checked against the code's queries in
+  // firestore-indexes.test.ts.
+  it("is a protected native database that Terraform abandons rather than deletes", () => {
+    expect(resourceBody(infra.doc, "google_firestore_database", "index")).toMatchObject({
+      type: "FIRESTORE_NATIVE",
+      delete_protection_state: "DELETE_PROTECTION_ENABLED",
+      point_in_time_recovery_enablement: "POINT_IN_TIME_RECOVERY_ENABLED",
+      deletion_policy: "ABANDON",
     });
-    expect(indexFields(name)).toEqual(fields);
-  });
-
-  it("indexes expiresAt for collection-group range queries", () => {
-    const field = resourceBody(infra.doc, "google_firestore_field", "snapshots_expires_at");
-    const scopes = blocks(block(field, "index_config"), "indexes").map((i) => i["query_scope"]);
-    expect(scopes).toContain("COLLECTION_GROUP");
-  });
-
-  it("expires deliveries/{messageId} by TTL on expireAt", () => {
-    const ttl = resourceBody(infra.doc, "google_firestore_field", "deliveries_expire_at");
-    expect(ttl).toMatchObject({ collection: "deliveries", field: "expireAt" });
-    expect(blocks(ttl, "ttl_config")).toHaveLength(1);
   });
 });
 
@@ -597,11 +816,17 @@ describe("functions and the snapshot job", () => {
     expect(build).toMatchObject({ runtime: "${var.function_runtime}", entry_point: "${each.key}" });
     // nodejs20 was decommissioned by Google on 2026-10-30.
     expect(variableDefault(infra.doc, "function_runtime")).toBe("nodejs22");
-    expect(block(block(build, "source"), "storage_source")["object"]).toContain("function_source");
+    expect(block(block(build, "source"), "storage_source")).toEqual({
+      bucket: "${google_storage_bucket.source.name}",
+      object: "${google_storage_bucket_object.function_source.name}",
+      generation: "${google_storage_bucket_object.function_source.generation}",
+    });
   });
 
-  it("runs no npm scripts in the deploy build (the code runs TypeScript through tsx)", () => {
-    expect(block(resource, "build_config")["environment_variables"]).toEqual({ GOOGLE_NODE_RUN_SCRIPTS: "" });
+  it("lets the Node.js buildpack run package.json's gcp-build (compiled JavaScript in production)", () => {
+    // GOOGLE_NODE_RUN_SCRIPTS="" would skip gcp-build, and the functions would have no dist/.
+    expect(block(resource, "build_config")["environment_variables"]).toBeUndefined();
+    expect(JSON.stringify(resource)).not.toContain("GOOGLE_NODE_RUN_SCRIPTS");
   });
 
   it("runs each function as its own service account", () => {
@@ -609,25 +834,59 @@ describe("functions and the snapshot job", () => {
     expect(new Set(accounts).size).toBe(ENTRY_POINTS.length);
   });
 
-  it("passes the environment the code reads", () => {
-    expect(block(resource, "service_config")["environment_variables"]).toBe("${local.function_env}");
-    expect(localValue(infra.doc, "function_env")).toMatchObject({
-      INFINITY_BACKEND: "gcp",
-      BACKUP_LOCATION: `gs://\${${ARCHIVE_BUCKET}.name}`,
-      RESTORE_BUCKET: "${google_storage_bucket.restore.name}",
-      KMS_KEY_NAME: `\${${ARCHIVE_KEY}.id}`,
-      FIRESTORE_DATABASE: "${google_firestore_database.index.name}",
-      GOOGLE_CLOUD_PROJECT: "${var.project_id}",
-      SNAPSHOT_TOPIC: `\${${topic("snapshot-requests")}.name}`,
-      VERIFY_TOPIC: `\${${topic("verify-requests")}.name}`,
-      LARGE_SNAPSHOT_TOPIC: `\${${topic("snapshot-large")}.name}`,
-      VERIFY_BACKUPS: "${tostring(var.verify_backups)}",
-      RETENTION_DAYS: "${tostring(var.retention_days)}",
-      GITHUB_ORG: "${var.github_org}",
-      GITHUB_APP_ID: "${var.github_app_id}",
+  it("deploys every workload of functions/config/cloud-env.ts, and only those", () => {
+    expect([...ENTRY_POINTS, "snapshotJob"].sort()).toEqual([...WORKLOADS].sort());
+    expect(Object.keys(localValue(infra.doc, "workload_parts") as object).sort()).toEqual(
+      [...WORKLOADS].sort(),
+    );
+  });
+
+  it("mirrors cloud-env.ts part for part", async () => {
+    const { PART_ENV } = await import("../../functions/config/cloud-env.js");
+    expect(localValue(infra.doc, "env_parts")).toEqual(PART_ENV);
+    expect(localValue(infra.doc, "workload_parts")).toEqual(WORKLOAD_PARTS);
+  });
+
+  describe.each(WORKLOADS)("%s", (workload) => {
+    const reads: string[] = workloadEnv(workload);
+    const required: string[] = requiredEnv(workload);
+
+    it.each([
+      ["the defaults", {}],
+      ["every override set", ALL_OVERRIDES],
+    ] as const)("with %s, is given a part of what it reads, including all it needs", (_, vars) => {
+      const { plain, secrets } = deployedEnv(infra, workload, vars);
+      const names = [...Object.keys(plain), ...secrets];
+      expect(names.filter((n) => !reads.includes(n))).toEqual([]);
+      expect(required.filter((n) => !names.includes(n))).toEqual([]);
+      if (vars === ALL_OVERRIDES) expect(names.sort()).toEqual([...reads].sort());
+    });
+
+    it("gets exactly the secrets it reads, from Secret Manager only", () => {
+      const { plain, secrets } = deployedEnv(infra, workload);
+      expect(secrets).toEqual(reads.filter((n) => SECRETS.includes(n)).sort());
+      expect(Object.keys(plain).filter((n) => SECRETS.includes(n))).toEqual([]);
+    });
+
+    it("may read each secret it gets, as its own account", () => {
+      const account = workloadServiceAccount(infra, workload);
+      const secretEnv = localValue(infra.doc, "secret_env") as Record<string, string>;
+      for (const name of deployedEnv(infra, workload).secrets) {
+        const secret = /\$\{(google_secret_manager_secret\.[a-z0-9_]+)\.secret_id\}/.exec(
+          secretEnv[name]!,
+        )![1];
+        expect(grants).toContainEqual(
+          expect.objectContaining({
+            principal: account,
+            role: "roles/secretmanager.secretAccessor",
+            target: secret,
+          }),
+        );
+      }
     });
   });
 
+  // The readable form of the rules above: who holds which secret.
   it.each([
     ["sweep", ["GITHUB_APP_PRIVATE_KEY"]],
     ["snapshotRepo", ["GITHUB_APP_PRIVATE_KEY"]],
@@ -636,28 +895,58 @@ describe("functions and the snapshot job", () => {
     ["restoreRepo", ["GITHUB_APP_PRIVATE_KEY"]],
     ["backupHealth", []],
     ["githubWebhook", ["GITHUB_WEBHOOK_SECRET"]],
-  ])("%s gets secrets %j, and may read them", (name, secrets) => {
-    expect(functions[name]!["secrets"]).toEqual(secrets);
-    const principal = /google_service_account\.([a-z0-9_]+)\.email/.exec(
-      String(functions[name]!["service_account"]),
-    )![1];
-    const secretResource = { GITHUB_APP_PRIVATE_KEY: APP_KEY, GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET };
-    for (const secret of secrets as (keyof typeof secretResource)[]) {
-      expect(grants).toContainEqual(
-        expect.objectContaining({
-          principal,
-          role: "roles/secretmanager.secretAccessor",
-          target: secretResource[secret],
-        }),
-      );
+    ["snapshotJob", ["GITHUB_APP_PRIVATE_KEY"]],
+  ])("%s gets the secrets %j", (workload, secrets) => {
+    expect(deployedEnv(infra, workload).secrets).toEqual(secrets);
+  });
+
+  it.each([...SECRET_ENV])("%s is readable by exactly the accounts of the workloads that read it", (name) => {
+    const secretEnv = localValue(infra.doc, "secret_env") as Record<string, string>;
+    const secret = /\$\{(google_secret_manager_secret\.[a-z0-9_]+)\.secret_id\}/.exec(secretEnv[name]!)![1];
+    const readers = WORKLOADS.filter((w) => (workloadEnv(w) as string[]).includes(name)).map((w) =>
+      workloadServiceAccount(infra, w),
+    );
+    const holders = grants
+      .filter((g) => g.role === "roles/secretmanager.secretAccessor" && g.target === secret)
+      .map((g) => g.principal);
+    expect(holders.sort()).toEqual(readers.sort());
+  });
+
+  it("sets nothing the code no longer reads (INFINITY_BACKEND, BACKUP_SCHEDULE, GITHUB_ORG)", () => {
+    for (const workload of WORKLOADS) {
+      const { plain } = deployedEnv(infra, workload, ALL_OVERRIDES);
+      expect(Object.keys(plain)).not.toContain("INFINITY_BACKEND");
+      expect(Object.keys(plain)).not.toContain("BACKUP_SCHEDULE");
+      expect(Object.keys(plain)).not.toContain("GITHUB_ORG");
     }
+  });
+
+  it("passes the overrides of config/*.yaml only when set, legal holds joined by commas", () => {
+    expect(deployedEnv(infra, "pruneSnapshots").plain).not.toHaveProperty("LEGAL_HOLD_REPOS");
+    expect(deployedEnv(infra, "pruneSnapshots").plain).not.toHaveProperty("RETENTION_DAYS");
+    expect(deployedEnv(infra, "snapshotRepo").plain).not.toHaveProperty("VERIFY_BACKUPS");
+    expect(deployedEnv(infra, "pruneSnapshots", ALL_OVERRIDES).plain).toMatchObject({
+      LEGAL_HOLD_REPOS: '${join(",", var.legal_hold_repos)}',
+      RETENTION_DAYS: "${tostring(var.retention_days)}",
+    });
+    expect(deployedEnv(infra, "snapshotJob", { verify_backups: false }).plain).toMatchObject({
+      VERIFY_BACKUPS: "${tostring(var.verify_backups)}",
+    });
   });
 
   it("mounts secrets from Secret Manager, not plain env", () => {
     const secretEnv = dynamicContents(block(resource, "service_config"), "secret_environment_variables");
     expect(secretEnv).toEqual([
-      expect.objectContaining({ secret: "${local.secret_env[secret_environment_variables.value]}" }),
+      expect.objectContaining({
+        key: "${secret_environment_variables.value}",
+        secret: "${local.secret_env[secret_environment_variables.value]}",
+        version: "latest",
+      }),
     ]);
+    expect(localValue(infra.doc, "secret_env")).toEqual({
+      GITHUB_APP_PRIVATE_KEY: `\${${APP_KEY}.secret_id}`,
+      GITHUB_WEBHOOK_SECRET: `\${${WEBHOOK_SECRET}.secret_id}`,
+    });
   });
 
   it("delivers the four event topics by push to their function, and says why not Eventarc", () => {
@@ -684,9 +973,110 @@ describe("functions and the snapshot job", () => {
       command: ["node"],
       args: ["bin/infinity-backup.mjs", "job", "snapshot"],
     });
-    expect(JSON.stringify(dynamicContents(container, "env"))).toContain("env.key");
-    expect(JSON.stringify(block(container, "env"))).toContain(APP_KEY);
-    expect(JSON.stringify(job)).toContain("LARGE_SNAPSHOT_SUBSCRIPTION");
+    // The subscription the job drains is the one pubsub.tf declares for snapshot-large.
+    const subscription = '${local.delivery_subscription_names["snapshot-large"]}';
+    expect(deployedEnv(infra, "snapshotJob").plain["LARGE_SNAPSHOT_SUBSCRIPTION"]).toBe(subscription);
+    expect(resourceBody(infra.doc, "google_pubsub_subscription", "delivery")["name"]).toBe(
+      "${local.delivery_subscription_names[each.key]}",
+    );
+  });
+});
+
+describe("the clocks: config/schedule.yaml", () => {
+  /** The cron a Scheduler job runs on, as Terraform would evaluate it. */
+  const scheduleOf = (job: string, vars: TfVars = {}): unknown => {
+    const expression = resourceBody(infra.doc, "google_cloud_scheduler_job", job)["schedule"];
+    const clock = /^\$\{local\.schedule\.([A-Za-z]+)\}$/.exec(String(expression))?.[1];
+    if (clock) return SCHEDULE[clock];
+    expect(expression).toBe("${local.daily_schedule}");
+    expect(localValue(infra.doc, "daily_schedule")).toBe(
+      "${coalesce(var.backup_schedule, local.schedule.daily)}",
+    );
+    return variableValue(infra.doc, "backup_schedule", vars) ?? SCHEDULE["daily"];
+  };
+
+  it("is the file Terraform reads", () => {
+    expect(squash(localValue(infra.doc, "schedule"))).toBe(
+      '${yamldecode(file("${path.module}/../config/schedule.yaml"))}',
+    );
+    expect(SCHEDULE["version"]).toBe(1);
+  });
+
+  it("the Scheduler jobs run exactly on the file's clocks", () => {
+    const fromJobs = Object.fromEntries(SCHEDULER_JOBS.map(([job, clock]) => [clock, scheduleOf(job)]));
+    const { version: _version, ...clocks } = SCHEDULE;
+    expect(fromJobs).toEqual(clocks);
+    expect(Object.keys(infra.doc.resource["google_cloud_scheduler_job"]!).sort()).toEqual(
+      SCHEDULER_JOBS.map(([job]) => job).sort(),
+    );
+  });
+
+  it("var.backup_schedule (BACKUP_SCHEDULE) overrides the daily sweep, and only it", () => {
+    const vars = { backup_schedule: "0 2 * * *" };
+    for (const [job, clock] of SCHEDULER_JOBS) {
+      expect(scheduleOf(job, vars)).toBe(clock === "daily" ? "0 2 * * *" : SCHEDULE[clock]);
+    }
+  });
+
+  it("keeps the message bodies the request schemas expect", () => {
+    expect(localValue(infra.doc, "scheduled_messages")).toEqual({
+      daily_sweep: { v: 1, reason: "schedule" },
+      rpo_sweep: { v: 1, reason: "rpo-sweep" },
+      verify_sweep: { v: 1, reason: "verify-sweep" },
+      prune: { v: 1 },
+    });
+  });
+});
+
+describe("a first apply that succeeds", () => {
+  const dependsOn = (type: string, name: string): unknown =>
+    resourceBody(infra.doc, type, name)["depends_on"];
+
+  it("the builder can read the bucket Cloud Functions builds from, before that bucket exists", () => {
+    const grant = resourceBody(infra.doc, "google_project_iam_member", "builder_reads_function_sources");
+    expect(grant).toMatchObject({
+      role: "roles/storage.objectViewer",
+      member: "serviceAccount:${google_service_account.builder.email}",
+    });
+    const expression = String(block(grant, "condition")["expression"]);
+    expect(expression).toContain('resource.name == "projects/_/buckets/${local.function_sources_bucket}"');
+    expect(expression).toContain(
+      'resource.name.startsWith("projects/_/buckets/${local.function_sources_bucket}/")',
+    );
+    expect(localValue(infra.doc, "function_sources_bucket")).toBe(GCF_SOURCES_BUCKET);
+    expect(infra.sources["iam.tf"]).toMatch(/bucket-level grant[\s\S]*cannot be declared before it exists/);
+  });
+
+  it("functions and the job wait for their IAM grants to propagate", () => {
+    expect(dependsOn("google_cloudfunctions2_function", "fn")).toEqual(["${time_sleep.iam_propagation}"]);
+    expect(dependsOn("google_cloud_run_v2_job", "snapshot_job")).toEqual(["${time_sleep.iam_propagation}"]);
+    const sleep = resourceBody(infra.doc, "time_sleep", "iam_propagation");
+    expect(sleep["create_duration"]).toBe("120s");
+    const builderGrants = collectGrants(infra.doc)
+      .filter((g) => g.principal === "builder")
+      .map((g) => `\${${g.address}}`);
+    const secretGrants = collectGrants(infra.doc)
+      .filter((g) => g.role === "roles/secretmanager.secretAccessor")
+      .map((g) => `\${${g.address}}`);
+    expect(new Set(sleep["depends_on"] as string[])).toEqual(new Set([...builderGrants, ...secretGrants]));
+  });
+
+  it("alert policies on log-based metrics wait for the metrics to be usable", () => {
+    const sleep = resourceBody(infra.doc, "time_sleep", "log_metrics");
+    expect(sleep["create_duration"]).toBe("600s");
+    const metrics = resourcesOf(infra.doc, "google_logging_metric").map((m) => m.name);
+    for (const metric of metrics)
+      expect(JSON.stringify(sleep["triggers"])).toContain(`google_logging_metric.${metric}.name`);
+    const usingMetrics = resourcesOf(infra.doc, "google_monitoring_alert_policy").filter((p) =>
+      JSON.stringify(p.body).includes("google_logging_metric."),
+    );
+    expect(usingMetrics.map((p) => p.name).sort()).toEqual([
+      "snapshot_failed",
+      "stale_repo",
+      "verification_failed",
+    ]);
+    for (const policy of usingMetrics)
+      expect(policy.body["depends_on"]).toEqual(["${time_sleep.log_metrics}"]);
   });
 });
 
