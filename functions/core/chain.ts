@@ -7,7 +7,8 @@ import type { Snapshot } from "./model.js";
 import type { SnapshotIndex } from "./ports.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
 import type { Readable } from "node:stream";
-import { BUNDLE_PATH, unpackBundle, WIKI_PATH } from "./unpack.js";
+import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
+import { unpackBundle } from "./unpack.js";
 
 /** Longest chain ever followed: a guard against a cycle in damaged index records. */
 const MAX_CHAIN = 1000;

@@ -27,10 +27,38 @@ export interface KeepDecision {
   missingObject: boolean;
 }
 
+/** Why one rule of the policy lets a snapshot go; describeRemoval words it. */
+export type RemovalReason =
+  | { kind: "older-than-within"; window: string }
+  | { kind: "not-among-last"; count: number }
+  | { kind: "outside-window"; rule: string; window: string }
+  /** A newer snapshot holds the rule's period ("weekly 2026-W01"); `by` names it when known. */
+  | { kind: "period-kept-by-newer"; period: string; by?: string };
+
+/**
+ * The reason in words: "older than 48h", "outside daily 30d", "weekly 2026-W01 kept by newer <id>".
+ * `brief` leaves the holder's id out (a table's column; --json and the audit log keep it).
+ */
+export function describeRemoval(reason: RemovalReason, brief = false): string {
+  switch (reason.kind) {
+    case "older-than-within":
+      return `older than ${reason.window}`;
+    case "not-among-last":
+      return `not among the last ${reason.count}`;
+    case "outside-window":
+      return `outside ${reason.rule} ${reason.window}`;
+    case "period-kept-by-newer":
+      if (brief) return `${reason.period}: newer kept`;
+      return reason.by === undefined
+        ? `${reason.period} kept by a newer snapshot`
+        : `${reason.period} kept by newer ${reason.by}`;
+  }
+}
+
 export interface RemoveDecision {
   snapshot: Snapshot;
-  /** Why no rule keeps it: "older than 48h", "outside daily 30d", "weekly 2026-W01 kept by newer <id>". */
-  reasons: string[];
+  /** Why no rule keeps it, one reason per rule of the policy. */
+  reasons: RemovalReason[];
   /** What its object takes up in the store; 0 when the object is already gone. */
   bytes: number;
 }
@@ -135,26 +163,26 @@ export function removalReasons(
   snapshot: Snapshot,
   plan: RetentionPlan<Snapshot>,
   policy: RetentionPolicy,
-): string[] {
+): RemovalReason[] {
   const reference = Date.parse(plan.reference);
   const at = Date.parse(snapshot.takenAt);
   const holder = new Map<string, string>();
   for (const kept of plan.keep) {
     for (const reason of kept.reasons) if (!holder.has(reason)) holder.set(reason, kept.snapshot.id);
   }
-  const reasons: string[] = [];
-  if (policy.within !== undefined) reasons.push(`older than ${policy.within.text}`);
-  if (policy.last !== undefined) reasons.push(`not among the last ${policy.last}`);
+  const reasons: RemovalReason[] = [];
+  if (policy.within !== undefined) reasons.push({ kind: "older-than-within", window: policy.within.text });
+  if (policy.last !== undefined) reasons.push({ kind: "not-among-last", count: policy.last });
   for (const rule of PERIOD_RULES) {
     const window = policy[rule];
     if (window === undefined) continue;
     if (addDuration(at, window) <= reference) {
-      reasons.push(`outside ${rule} ${window.text}`);
+      reasons.push({ kind: "outside-window", rule, window: window.text });
       continue;
     }
     const period = `${rule} ${periodLabel(periodKey(rule, at))}`;
     const by = holder.get(period);
-    reasons.push(by === undefined ? `${period} kept by a newer snapshot` : `${period} kept by newer ${by}`);
+    reasons.push({ kind: "period-kept-by-newer", period, ...(by === undefined ? {} : { by }) });
   }
   return reasons;
 }

@@ -6,7 +6,13 @@ import { ConflictError, describeError } from "./errors.js";
 import { isRepoName } from "./ids.js";
 import { ARCHIVES_PREFIX, repoPrefix } from "./object-keys.js";
 import type { AuditEvent } from "./ports.js";
-import { planPrune, type KeepDecision, type RemoveDecision, type RepoPrunePlan } from "./prune-plan.js";
+import {
+  describeRemoval,
+  planPrune,
+  type KeepDecision,
+  type RemoveDecision,
+  type RepoPrunePlan,
+} from "./prune-plan.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 
 export type { KeepDecision, Orphan, RemoveDecision, RepoPrunePlan } from "./prune-plan.js";
@@ -198,7 +204,12 @@ async function removeSnapshot(
     if (err instanceof ConflictError) return describeError(err);
     throw err;
   }
-  const details = { objectKey: snapshot.objectKey, bytes, takenAt: snapshot.takenAt, reasons };
+  const details = {
+    objectKey: snapshot.objectKey,
+    bytes,
+    takenAt: snapshot.takenAt,
+    reasons: reasons.map((reason) => describeRemoval(reason)),
+  };
   try {
     await deps.store.delete(snapshot.objectKey);
   } catch (err) {

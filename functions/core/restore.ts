@@ -15,7 +15,8 @@ import type { BlobStore, GitRemote } from "./ports.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
 import { snapshotChain, unpackChain } from "./chain.js";
 import { displayUrl } from "./git/transport.js";
-import { BUNDLE_PATH, finishRepository, unpackWiki, WIKI_PATH, wikiLocation } from "./unpack.js";
+import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
+import { finishRepository, unpackWiki, wikiLocation } from "./unpack.js";
 
 export type RestoreTarget =
   | { kind: "path"; path: string }

@@ -1,12 +1,11 @@
 // Turns a snapshot's bundle stream into a bare repository with exactly the snapshot's refs.
 // Shared by deep verification (into a scratch folder) and restore (into the target).
 import type { Readable } from "node:stream";
+import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { ArchiveCorruptError } from "./errors.js";
 import { BundleCheck } from "./git/bundle.js";
 import { diffRefs, fsck, indexPack, initBare, readRefs, setRefs } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
-
-export const BUNDLE_PATH = "git/repo.bundle";
 
 /** Adds a bundle's objects to the bare repository `repo`, checking the bundle's refs on the way. */
 export async function unpackBundle(repo: string, bundle: Readable, snapshot: Snapshot): Promise<void> {
@@ -28,8 +27,6 @@ export async function finishRepository(
   const restored = diffRefs(snapshot.refs, await readRefs(repo));
   if (restored) throw new ArchiveCorruptError(`restored refs differ from the snapshot's: ${restored}`);
 }
-
-export const WIKI_PATH = "git/wiki.bundle";
 
 /** Unbundles a snapshot's wiki into a new bare repository at `repo`, with exactly its refs, checked. */
 export async function unpackWiki(

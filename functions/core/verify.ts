@@ -13,7 +13,8 @@ import { diffRefs } from "./git/local-repo.js";
 import type { RefMap, Snapshot, Verification, VerifyLevel } from "./model.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
 import { snapshotChain, unpackChain } from "./chain.js";
-import { BUNDLE_PATH, finishRepository, unpackBundle, unpackWiki, WIKI_PATH } from "./unpack.js";
+import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
+import { finishRepository, unpackBundle, unpackWiki } from "./unpack.js";
 
 export interface VerifyOutcome {
   snapshot: Snapshot;

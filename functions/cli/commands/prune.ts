@@ -1,6 +1,7 @@
 // `infinity-backup prune`: apply the retention policy to every repository (or --repo ones): a table per
 // repository of what is kept and why, what is removed and why; --dry-run prints it and changes nothing.
 import { retentionSource } from "../../config/settings.js";
+import { describeRemoval } from "../../core/prune-plan.js";
 import { pruneAll, type PruneReport, type PruneRepoResult } from "../../core/prune.js";
 import { bytes, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -30,7 +31,7 @@ function rows(report: PruneReport): string[][] {
       r.snapshot.id,
       r.snapshot.takenAt,
       "REMOVE",
-      r.reasons.map((x) => x.replace(/ kept by newer \S+$/, ": newer kept")).join(", "),
+      r.reasons.map((reason) => describeRemoval(reason, true)).join(", "),
       "-",
       "-",
     ],
@@ -64,7 +65,7 @@ export function pruneReportJson(report: PruneReport) {
       takenAt: r.snapshot.takenAt,
       objectKey: r.snapshot.objectKey,
       bytes: r.bytes,
-      reasons: r.reasons,
+      reasons: r.reasons.map((reason) => describeRemoval(reason)),
     })),
     orphans: report.orphans,
     youngOrphans: report.youngOrphans,
