@@ -45,6 +45,24 @@ afterAll(async () => {
 });
 
 describe("infinity-backup CLI", () => {
+  it("config: every effective setting and its origin; the environment wins and is named", async () => {
+    const previous = process.env.RETENTION_DAYS;
+    process.env.RETENTION_DAYS = "12";
+    try {
+      const { code, stdout } = await cli("config", ...config);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/retention\.daily\s+12d\s+environment RETENTION_DAYS/);
+      expect(stdout).toMatch(/snapshots\.maxChain\s+48\s+/);
+      expect(stdout).toMatch(/schedule\.daily\s+0 0 \* \* \*\s+default/);
+      const json = JSON.parse((await cli("config", ...config, "--json")).stdout);
+      const daily = json.settings.find((s: { setting: string }) => s.setting === "retention.daily");
+      expect(daily.from).toEqual({ from: "env", name: "RETENTION_DAYS" });
+    } finally {
+      if (previous === undefined) delete process.env.RETENTION_DAYS;
+      else process.env.RETENTION_DAYS = previous;
+    }
+  });
+
   it("backup: backs up what it can, names the failure, exits 1", async () => {
     const { code, stdout, stderr } = await cli("backup", ...config);
     expect(code).toBe(1);
