@@ -19,6 +19,7 @@ import {
   type Part,
   type Workload,
 } from "./config/cloud-env.js";
+import { DEFAULT_CONFIG } from "./config/default-config.js";
 import { loadSettings, type Settings } from "./config/settings.js";
 import { UserInputError } from "./core/errors.js";
 import { parseMessage } from "./core/messages.js";
@@ -27,7 +28,7 @@ import { systemClock, type Clock, type GitRemote, type SourceHost } from "./core
 
 export type { CloudApp, LocalApp, Workload };
 
-export const DEFAULT_CONFIG = "config/backup-config.yaml";
+export { DEFAULT_CONFIG };
 
 /** The installed package's root (config/ ships beside functions/, also in a deployment). */
 export function packageRoot(): string {

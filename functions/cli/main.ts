@@ -3,31 +3,25 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { BackupError, describeError, UserInputError } from "../core/errors.js";
-import { DEFAULT_CONFIG, openApp } from "../wiring.js";
-import { backupCommand } from "./commands/backup.js";
-import { costCommand } from "./commands/cost.js";
-import { holdCommand } from "./commands/hold.js";
-import { pruneCommand } from "./commands/prune.js";
-import { configCommand } from "./commands/config.js";
-import { demoCommand } from "./commands/demo.js";
-import { listCommand } from "./commands/list.js";
-import { restoreCommand } from "./commands/restore.js";
-import { statusCommand } from "./commands/status.js";
-import { verifyCommand } from "./commands/verify.js";
+import { DEFAULT_CONFIG } from "../config/default-config.js";
 import { EXIT, type CommandOptions, type Context } from "./context.js";
 import { ProgressLine } from "./progress.js";
 
-const COMMANDS: Record<string, (ctx: Context) => Promise<number>> = {
-  backup: backupCommand,
-  list: listCommand,
-  verify: verifyCommand,
-  restore: restoreCommand,
-  status: statusCommand,
-  prune: pruneCommand,
-  cost: costCommand,
-  hold: holdCommand,
-  config: configCommand,
-  demo: demoCommand,
+type Command = (ctx: Context) => Promise<number>;
+
+// Loaded on use: `--help`, a usage error or one command never pay for the others' imports
+// (the app's wiring, SQLite, the cloud SDKs), which cost most of a start-up.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  backup: async () => (await import("./commands/backup.js")).backupCommand,
+  list: async () => (await import("./commands/list.js")).listCommand,
+  verify: async () => (await import("./commands/verify.js")).verifyCommand,
+  restore: async () => (await import("./commands/restore.js")).restoreCommand,
+  status: async () => (await import("./commands/status.js")).statusCommand,
+  prune: async () => (await import("./commands/prune.js")).pruneCommand,
+  cost: async () => (await import("./commands/cost.js")).costCommand,
+  hold: async () => (await import("./commands/hold.js")).holdCommand,
+  config: async () => (await import("./commands/config.js")).configCommand,
+  demo: async () => (await import("./commands/demo.js")).demoCommand,
 };
 
 export const USAGE = `Usage: infinity-backup <command> [options]
@@ -139,14 +133,17 @@ export async function main(
     (help ? io.stdout : io.stderr).write(USAGE + "\n");
     return help ? EXIT.ok : EXIT.usage;
   }
-  const run = COMMANDS[command];
-  if (!run) {
+  const load = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+  if (!load) {
     io.stderr.write(`infinity-backup: unknown command "${command}"\n\n${USAGE}\n`);
     return EXIT.usage;
   }
   const progress = new ProgressLine(io.stderr, !options.quiet && (!options.json || Boolean(io.stderr.isTTY)));
   let app;
+  let run: Command;
   try {
+    run = await load();
+    const { openApp } = await import("../wiring.js");
     app = await openApp(options.config);
   } catch (err) {
     io.stderr.write(`infinity-backup: ${describeError(err)}\n`);

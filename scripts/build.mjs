@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Compiles functions/ to JavaScript in dist/ (`npm run build`, `gcp-build`, and `prepare`, which
+// `npm ci` runs). dist/functions is emptied first, so no output of a deleted source survives;
+// dist/.build-stamp is written only once the compiler succeeded (see bin/dist-state.mjs).
+//
+//   --if-stale   do nothing when dist/ is already a build of the current sources
+//   --lenient    (prepare) a failed or impossible build warns and exits 0: `npm ci` still
+//                succeeds and the CLI runs the sources through tsx until a build succeeds
+//   --project F  another tsconfig (the bench compiles its worker with tsconfig.bench.json)
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { distState, STAMP } from "../bin/dist-state.mjs";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const args = process.argv.slice(2);
+const ifStale = args.includes("--if-stale");
+const lenient = args.includes("--lenient");
+const project = args.includes("--project") ? args[args.indexOf("--project") + 1] : "tsconfig.build.json";
+
+function fail(message) {
+  process.stderr.write(`build: ${message}\n`);
+  if (!lenient) process.exit(1);
+  process.stderr.write(
+    "build: continuing without compiled code; bin/infinity-backup.mjs runs the sources through tsx\n",
+  );
+  process.exit(0);
+}
+
+if (ifStale && distState(root) === "fresh") process.exit(0);
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+} catch {
+  fail("typescript is not installed (a production-only install: `npm ci --omit=dev`?)");
+}
+rmSync(join(root, STAMP), { force: true });
+rmSync(join(root, "dist", "functions"), { recursive: true, force: true });
+const run = spawnSync(process.execPath, [tsc, "-p", project], { cwd: root, stdio: "inherit" });
+if (run.status !== 0) fail(`tsc -p ${project} failed (exit ${run.status ?? run.signal})`);
+mkdirSync(join(root, "dist"), { recursive: true });
+writeFileSync(join(root, STAMP), `${new Date().toISOString()} ${project}\n`);
