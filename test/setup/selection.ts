@@ -1,9 +1,10 @@
-// Decides whether a run needs the emulators: a `vitest run` limited to test/unit and test/infra
-// (pure code, Terraform parsing) does not pay for two JVMs; any other selection starts them.
+// Decides whether a run needs the emulators: a `vitest run` limited to test/unit, test/infra and
+// test/compiled (pure code, Terraform parsing, the compiled package) does not pay for two JVMs; any
+// other selection starts them.
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 
-const PURE_DIRS = ["test/unit/", "test/infra/"];
+const PURE_DIRS = ["test/unit/", "test/infra/", "test/compiled/"];
 
 /** Returns why the services can be left off, or undefined when they must start. */
 export async function servicesNotNeeded(project: TestProject): Promise<string | undefined> {
