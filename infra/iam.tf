@@ -398,10 +398,11 @@ resource "google_project_iam_member" "builder_reads_function_sources" {
 }
 
 # --- Propagation ------------------------------------------------------------------
-# IAM grants take effect "typically in 2 minutes" (Google's IAM docs), while the
-# function builds and the job's secret check start right after the grants are
-# created in the same apply. Functions and the job wait for this instead of failing
-# the first apply. The wait runs again when the set of secret readers changes.
+# A new IAM grant usually takes about two minutes to be honoured everywhere (Google's
+# IAM documentation, "access change propagation"), while the function builds and the
+# job's secret check start right after the grants are created in the same apply.
+# Functions and the job wait for this instead of failing the first apply. The wait
+# runs again when the set of secret readers changes.
 
 resource "time_sleep" "iam_propagation" {
   create_duration = "120s"

@@ -3,6 +3,12 @@
 // parsed (@cdktf/hcl2json) and its properties asserted. The "rules" below also run against
 // deliberately broken copies of the configuration, to show that each one would catch the
 // breakage it names.
+//
+// Two contracts owned elsewhere are checked here: the environment each workload reads
+// (functions/config/cloud-env.ts) against what Terraform gives it (deployedEnv, the same model
+// the end-to-end tests start the functions with), and the clocks of config/schedule.yaml against
+// the Scheduler jobs. The Firestore indexes are checked against the code's queries in
+// firestore-indexes.test.ts.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
