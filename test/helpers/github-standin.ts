@@ -132,6 +132,11 @@ export class GitHubStandin {
     this.faults.push({ ...fault });
   }
 
+  /** Forgets every injected fault not yet used up. */
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
   /** The primary rate limit spent until `resetInSeconds` from now, for `times` matching requests. */
   primaryRateLimit(repo: string, path: RegExp, times: number, resetInSeconds = 1): void {
     const reset = String(Math.ceil(Date.now() / 1000) + resetInSeconds);

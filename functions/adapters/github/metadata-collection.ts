@@ -48,6 +48,8 @@ export class Collection {
   /** Numbers of the issues and pull requests in this collection's files: the per-parent kinds' parents. */
   private readonly parents: { issues?: number[]; pulls?: number[] } = {};
   private current?: { path: string; ended: boolean };
+  /** The first error inside a file's stream: the collection's failure, though the reader saw it first. */
+  failure?: unknown;
   private unopened?: Readable;
 
   constructor(
@@ -265,7 +267,10 @@ export class Collection {
     this.current = current;
     return {
       path,
-      open: () => open().once("end", () => (current.ended = true)),
+      open: () =>
+        open()
+          .once("end", () => (current.ended = true))
+          .once("error", (err) => (this.failure ??= err)),
     };
   }
 

@@ -81,7 +81,7 @@ export class RepoApi {
       this.seen.delete(path);
       return cached;
     }
-    this.signal?.throwIfAborted();
+    if (this.signal?.aborted) throw this.aborted();
     this.counts.total++;
     try {
       const response = await this.octokit.request({
@@ -141,7 +141,7 @@ export class RepoApi {
    * own grant), and never written anywhere. Undefined when the asset is gone (404).
    */
   async openAsset(path: string, what: string): Promise<Readable | undefined> {
-    this.signal?.throwIfAborted();
+    if (this.signal?.aborted) throw this.aborted();
     this.counts.total++;
     let response: Awaited<ReturnType<OctokitLike["request"]>>;
     try {
@@ -165,7 +165,7 @@ export class RepoApi {
 
   private async fetchAssetHost(location: string, what: string): Promise<Readable | undefined> {
     for (let attempt = 1; ; attempt++) {
-      this.signal?.throwIfAborted();
+      if (this.signal?.aborted) throw this.aborted();
       let response: Response | undefined;
       try {
         response = await fetch(location, { signal: this.signal ?? null });

@@ -50,7 +50,9 @@ export class GitHubMetadataSource implements MetadataSource {
             throw err;
           } finally {
             settle.reject(
-              failure ?? new SourceError(`the metadata collection of ${repo} was abandoned before its end`),
+              failure ??
+                collection?.failure ??
+                new SourceError(`the metadata collection of ${repo} was abandoned before its end`),
             ); // no effect once resolved
           }
         })();
