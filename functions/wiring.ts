@@ -106,6 +106,8 @@ export async function cloudApp(
     overrides.configFile ?? join(packageRoot(), DEFAULT_CONFIG),
     picked as NodeJS.ProcessEnv,
   );
+  // Every cloud workload runs on the gcp backend, also those that do not read BACKUP_LOCATION.
+  settings.backup.backend = "gcp";
   const clock = overrides.clock ?? systemClock;
   const wired: Partial<CloudApp> = { settings, clock };
 

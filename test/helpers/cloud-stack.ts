@@ -8,12 +8,14 @@ import type { AddressInfo } from "node:net";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { getTestServer } from "@google-cloud/functions-framework/testing";
 import { Firestore } from "@google-cloud/firestore";
 import { v1, type PubSub } from "@google-cloud/pubsub";
 import * as grpc from "@grpc/grpc-js";
 import { FUNCTION_NAMES, memoizedApps, registerFunctions } from "../../functions/register.js";
-import { workloadEnv, type Workload } from "../../functions/config/cloud-env.js";
+import type { Workload } from "../../functions/config/cloud-env.js";
+import { deployedEnv, loadInfra } from "../infra/terraform-model.js";
 import { cloudApp, type CloudApp, type CloudOverrides } from "../../functions/wiring.js";
 import {
   emulators,
@@ -30,6 +32,9 @@ import { startGitHubStandin, type GitHubStandin } from "./github-standin.js";
 export const TOPICS = ["snapshot-requests", "verify-requests", "snapshot-large", "prune-requests"] as const;
 export type TopicKey = (typeof TOPICS)[number];
 export const WEBHOOK_SECRET = `whsec-${randomBytes(8).toString("hex")}`;
+const INFRA_DIR = fileURLToPath(new URL("../../infra", import.meta.url));
+/** The deployment's optional variables the stack sets: GitHub's API and git hosts are the stand-ins. */
+const TF_VARS = { github_api_url: "https://ghe.example/api/v3", github_git_url: "https://ghe.example" };
 
 export interface CloudStack {
   root: string;
@@ -109,14 +114,20 @@ export async function startCloudStack(): Promise<CloudStack> {
     GITHUB_APP_PRIVATE_KEY: privateKey,
     GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
     GITHUB_API_URL: github.url,
+    GITHUB_GIT_URL: git.url,
+    FIRESTORE_DATABASE: "(default)", // the client comes from the overrides, on the emulator
   };
-  // Each workload sees only the variables it reads, as in the deployment.
-  const envOf = (workload: Workload): NodeJS.ProcessEnv =>
-    Object.fromEntries(
-      workloadEnv(workload)
-        .filter((n) => env[n] !== undefined)
-        .map((n) => [n, env[n]]),
-    );
+  // Each workload is started with exactly the variables Terraform gives it (plain and secret), as
+  // deployed with the GitHub API and git URLs set (the stand-ins'); values are the test stack's.
+  const infra = await loadInfra(INFRA_DIR);
+  const envOf = (workload: Workload): NodeJS.ProcessEnv => {
+    const deployed = deployedEnv(infra, workload, TF_VARS);
+    const names = [...Object.keys(deployed.plain), ...deployed.secrets];
+    const missing = names.filter((n) => env[n] === undefined);
+    if (missing.length)
+      throw new Error(`the test stack has no value for ${missing.join(", ")} (${workload})`);
+    return Object.fromEntries(names.map((n) => [n, env[n]]));
+  };
   const overrides: CloudOverrides = {
     storage,
     // Its own emulator project: nothing another test file writes is seen here.
