@@ -2,7 +2,7 @@
 // GitHub org produces three verified, KMS-encrypted snapshots indexed in Firestore; restoreRepo
 // restores one exactly; a push webhook, redelivery, a malformed message, a KMS outage and a big
 // repository handed to the snapshot job each behave as promised.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
@@ -140,6 +140,28 @@ describe("one path for sweeps and pushes", () => {
     expect(snapshots[0]!.wikiRefs).toBeDefined();
     expect(Object.keys(snapshots[0]!.wikiRefs!).length).toBeGreaterThan(0);
     expect(snapshots[0]!.verification?.verdict).toBe("ok");
+  });
+});
+
+describe("what the cloud backs up", () => {
+  it("every installation of the App, plus the repositories backup-config.yaml lists outside them", async () => {
+    stack.github.install("umbrella");
+    stack.github.addRepo("umbrella/infra");
+    await createDemoRepo(repoPath("umbrella/infra"));
+    const extra = join(scratch, "mirror.git");
+    await createDemoRepo(extra);
+    const configFile = join(scratch, "backup-config.yaml");
+    await writeFile(configFile, `version: 1\nsources:\n  - name: public/mirror\n    url: ${extra}\n`);
+    const app = await cloudApp("sweep", stack.envOf("sweep"), { ...stack.overrides, configFile });
+    const repos = await app.sources.listRepos();
+    expect(repos.map((r) => r.name)).toEqual(
+      expect.arrayContaining([...REPOS, "umbrella/infra", "public/mirror"]),
+    );
+    const mirror = repos.find((r) => r.name === "public/mirror")!;
+    // A configured repository is read as configured: no App token is sent to it.
+    expect((await app.sources.gitRemote(mirror)).headers?.Authorization).toBeUndefined();
+    const infra = repos.find((r) => r.name === "umbrella/infra")!;
+    expect((await app.sources.gitRemote(infra)).headers?.Authorization).toMatch(/^Basic /);
   });
 });
 
