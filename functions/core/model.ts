@@ -30,6 +30,15 @@ export interface Snapshot {
   refs: RefMap;
   /** What HEAD pointed to ("refs/heads/main"), if the source said. */
   head?: string;
+  /**
+   * Annotated tags among `refs`: the object each one peels to, through tags of tags (any type: a
+   * tag may point at a tree or a blob). With `nonCommits`, what an incremental snapshot built on
+   * this one names as its bundle's prerequisites (see prerequisites.ts). Absent on snapshots taken
+   * before tags were peeled, or from a source that could not say which objects are commits.
+   */
+  peeled?: RefMap;
+  /** Refs that lead to no commit (a tag of a tree or a blob, a ref straight at one); set with `peeled`, omitted when empty. */
+  nonCommits?: string[];
   /** Key of the archive in the BlobStore. */
   objectKey: string;
   /** Size of the archive object in bytes (ciphertext, header included). */

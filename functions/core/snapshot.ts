@@ -14,6 +14,7 @@ import { archiveKey } from "./object-keys.js";
 import type { RefMap, Snapshot } from "./model.js";
 import type { GitRemote } from "./ports.js";
 import { chooseParent, type IncrementalPolicy } from "./chain.js";
+import { peelingOf, prerequisitesOf } from "./prerequisites.js";
 
 export interface SnapshotOutcome {
   repo: string;
@@ -135,8 +136,9 @@ interface SnapshotInput {
 async function writeSnapshot(deps: Deps, input: SnapshotInput, options: SnapshotOptions): Promise<Snapshot> {
   const { repo, id, takenAt, fetched, parent, wiki } = input;
   const kind = parent ? "incremental" : "full";
-  // An incremental bundle names its parent's ref tips as prerequisites (gitformat-bundle).
-  const prerequisites = parent ? [...new Set(Object.values(parent.refs))].sort() : [];
+  // An incremental bundle names the commits its parent's refs lead to as prerequisites.
+  const prerequisites = parent ? prerequisitesOf(parent, fetched) : [];
+  const peeling = peelingOf(fetched);
   const dataKey = randomBytes(32);
   try {
     const wrapped = await deps.keys.wrap(dataKey);
@@ -168,6 +170,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
         kind,
         refs: fetched.refs,
         head: fetched.head,
+        ...peeling,
         prerequisites,
         ...(wiki
           ? { wikiRefs: wiki.refs.refs, ...(wiki.refs.head ? { wikiHead: wiki.refs.head } : {}) }
@@ -203,6 +206,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       ...(parent ? { parentId: parent.id } : {}),
       refs: fetched.refs,
       ...(fetched.head ? { head: fetched.head } : {}),
+      ...peeling,
       objectKey,
       size: stored.size,
       sha256: hashed.digest(),

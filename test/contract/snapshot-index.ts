@@ -97,6 +97,28 @@ export function snapshotIndexContract(
       expect(await index.get(s1.repo, s1.id)).toEqual(s1);
     });
 
+    it("keeps what tags peel to, and which refs lead to no commit, as part of the record", async () => {
+      const tagged = snapshot({
+        id: "20261104T000000000Z-aaaa0004",
+        refs: {
+          "refs/heads/main": "a".repeat(40),
+          "refs/tags/v1.0": "b".repeat(40),
+          "refs/tags/tree": "c".repeat(40),
+        },
+        peeled: { "refs/tags/v1.0": "a".repeat(40), "refs/tags/tree": "d".repeat(40) },
+        nonCommits: ["refs/tags/tree"],
+      });
+      await index.commit(tagged);
+      expect(await index.get(tagged.repo, tagged.id)).toEqual(tagged);
+      const reordered = Object.fromEntries(Object.entries(tagged.peeled!).reverse());
+      await index.commit({ ...tagged, peeled: reordered }); // a retry, keys in any order
+      await expect(
+        index.commit({ ...tagged, peeled: { ...tagged.peeled, "refs/tags/v1.0": "e".repeat(40) } }),
+      ).rejects.toBeInstanceOf(ConflictError);
+      await expect(index.commit({ ...tagged, nonCommits: [] })).rejects.toBeInstanceOf(ConflictError);
+      expect(await index.latest(tagged.repo)).toEqual(tagged);
+    });
+
     it("keeps ids apart per repo", async () => {
       await index.commit(s1);
       const other = { ...s1, repo: "acme/other", objectKey: "repos/acme/other/x.ibk" };

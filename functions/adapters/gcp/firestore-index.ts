@@ -24,8 +24,13 @@ const MAX_DOC_BYTES = 1_000_000;
  * A snapshot as stored: its own fields, plus `takenAtTime` (a Timestamp, so queries compare
  * instants, not spellings of them). `refs` is one JSON string, not a map: a repo can have tens of
  * thousands of refs, and a map would give each its own index entry (at most 40,000 per document).
+ * `peeled` (one entry per annotated tag) is a JSON string for the same reason.
  */
-type SnapshotDoc = Omit<Snapshot, "refs"> & { refs: string; takenAtTime: Timestamp };
+type SnapshotDoc = Omit<Snapshot, "refs" | "peeled"> & {
+  refs: string;
+  peeled?: string;
+  takenAtTime: Timestamp;
+};
 
 export class FirestoreSnapshotIndex implements SnapshotIndex {
   private readonly db: Firestore;
@@ -177,10 +182,11 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
 
 function toDoc(snapshot: Snapshot): SnapshotDoc {
   const takenAt = instant(snapshot.takenAt, "takenAt");
-  const { refs, ...fields } = plain(snapshot);
+  const { refs, peeled, ...fields } = plain(snapshot);
   const doc: SnapshotDoc = {
     ...fields,
     refs: JSON.stringify(refs ?? {}),
+    ...(peeled ? { peeled: JSON.stringify(peeled) } : {}),
     takenAtTime: Timestamp.fromMillis(takenAt),
   };
   const bytes = Buffer.byteLength(JSON.stringify(doc), "utf8");
@@ -195,8 +201,12 @@ function toDoc(snapshot: Snapshot): SnapshotDoc {
 }
 
 function fromDoc(data: DocumentData): Snapshot {
-  const { takenAtTime: _takenAtTime, refs, ...fields } = data as SnapshotDoc;
-  return { ...fields, refs: JSON.parse(refs) as Snapshot["refs"] } as Snapshot;
+  const { takenAtTime: _takenAtTime, refs, peeled, ...fields } = data as SnapshotDoc;
+  return {
+    ...fields,
+    refs: JSON.parse(refs) as Snapshot["refs"],
+    ...(peeled === undefined ? {} : { peeled: JSON.parse(peeled) as Snapshot["refs"] }),
+  } as Snapshot;
 }
 
 /** A plain-JSON copy: Firestore refuses `undefined` fields unless the client was told to drop them. */

@@ -20,10 +20,14 @@ export const manifestSchema = z.strictObject({
   kind: z.enum(["full", "incremental"]),
   refs: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
   head: z.string().optional(),
+  /** Annotated tags: what each peels to (`git rev-parse <ref>^{}`). Absent in older archives. */
+  peeled: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)).optional(),
+  /** Refs that lead to no commit (a tag of a tree or blob, a ref straight at one), when any. */
+  nonCommits: z.array(z.string()).optional(),
   /** The wiki's refs, when the archive holds git/wiki.bundle. */
   wikiRefs: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)).optional(),
   wikiHead: z.string().optional(),
-  /** Objects the bundle assumes present (incremental snapshots). */
+  /** Commits the bundle assumes present (incremental snapshots): its `-<oid>` lines. */
   prerequisites: z.array(z.string()),
   /** GitHub metadata (meta/): what became of each kind; absent when the archive holds none. */
   metadata: z.strictObject({ kinds: z.partialRecord(z.enum(METADATA_KINDS), kindOutcomeSchema) }).optional(),

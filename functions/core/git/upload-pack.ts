@@ -11,6 +11,17 @@ export interface RemoteRefs {
   refs: RefMap;
   /** The ref HEAD points to, when the server says. */
   head?: string;
+  /**
+   * Annotated tags among `refs`: the object each peels to, through tags of tags (ls-refs
+   * `peeled:`, what `git rev-parse <ref>^{}` says). Any type: a tag may point at a tree or a blob.
+   */
+  peeled?: RefMap;
+  /**
+   * Set by fetchPack once the server has said which objects are commits: the refs that lead to
+   * no commit (a tag of a tree or a blob, or a ref straight at one), sorted. Absent when the
+   * server could not say.
+   */
+  nonCommits?: string[];
 }
 
 function commandRequest(conn: UploadPackConnection, command: string, args: string[]): Buffer {
@@ -49,8 +60,63 @@ async function listRefs(conn: UploadPackConnection): Promise<RemoteRefs> {
       continue;
     }
     result.refs[name] = oid;
+    const peeled = attributes.find((a) => a.startsWith("peeled:"))?.slice("peeled:".length);
+    if (peeled !== undefined) {
+      if (!/^[0-9a-f]{40}$/.test(peeled))
+        throw new GitError(`unexpected ls-refs line ${JSON.stringify(line)}`);
+      (result.peeled ??= {})[name] = peeled;
+    }
   }
+  result.peeled ??= {};
   return result;
+}
+
+/**
+ * Which of `oids` are commits. ls-refs says what a tag peels to but not what that object is, and
+ * a bundle's prerequisites must be commits. A fetch that wants and has every oid, at depth 1,
+ * tells without sending any object: upload-pack answers a "shallow" line for each wanted commit
+ * (its get_shallow_commits skips trees and blobs) and an empty pack. It runs on a connection of
+ * its own, since upload-pack remembers the shallow commits for the rest of a stdio session.
+ * Undefined when the server cannot deepen a fetch.
+ */
+async function commitsAmong(remote: GitRemote, oids: string[]): Promise<Set<string> | undefined> {
+  if (oids.length === 0) return new Set();
+  const conn = await connect(remote);
+  try {
+    const fetchCaps = conn.capabilities.find((c) => c.startsWith("fetch"))?.split(/[= ]/) ?? [];
+    if (!fetchCaps.includes("shallow")) return undefined;
+    const args = [...oids.map((o) => `want ${o}`), ...oids.map((o) => `have ${o}`), "deepen 1", "done"];
+    const reader = await conn.request(commandRequest(conn, "fetch", args));
+    const commits = new Set<string>();
+    for (;;) {
+      const pkt = await reader.expect();
+      if (pkt.kind !== "data") throw new GitError("git server ended the fetch response before the packfile");
+      const section = pkt.payload.toString("utf8").trim();
+      if (section === "packfile") break;
+      for (const line of await reader.lines(true)) {
+        if (section === "shallow-info" && line.startsWith("shallow ")) commits.add(line.slice(8));
+      }
+    }
+    for await (const _ of packData(reader, undefined, true)); // an empty pack: read to its end
+    const wanted = new Set(oids);
+    return new Set([...commits].filter((c) => wanted.has(c)));
+  } finally {
+    await conn.close();
+  }
+}
+
+/**
+ * The refs that lead to no commit. Tips of refs/heads/ are commits (git refuses anything else
+ * there); every other ref's peeled object is asked about. Undefined when the server cannot say.
+ */
+async function nonCommitRefs(remote: GitRemote, listed: RemoteRefs): Promise<string[] | undefined> {
+  const peel = (name: string) => listed.peeled?.[name] ?? listed.refs[name]!;
+  const names = Object.keys(listed.refs);
+  const known = new Set(names.filter((n) => n.startsWith("refs/heads/")).map(peel));
+  const asked = [...new Set(names.map(peel))].filter((oid) => !known.has(oid)).sort();
+  const commits = await commitsAmong(remote, asked);
+  if (!commits) return undefined;
+  return names.filter((n) => !known.has(peel(n)) && !commits.has(peel(n))).sort();
 }
 
 /** The refs of a repository, without fetching any object. */
@@ -64,9 +130,13 @@ export async function lsRefs(remote: GitRemote): Promise<RemoteRefs> {
   }
 }
 
-async function* packData(reader: PktReader, onProgress?: (line: string) => void): AsyncGenerator<Buffer> {
+async function* packData(
+  reader: PktReader,
+  onProgress?: (line: string) => void,
+  inPack = false,
+): AsyncGenerator<Buffer> {
   // Sections before the pack (acknowledgments, shallow-info, wanted-refs) end with a delimiter.
-  for (;;) {
+  while (!inPack) {
     const pkt = await reader.expect();
     if (pkt.kind !== "data") throw new GitError("git server ended the fetch response before the packfile");
     const section = pkt.payload.toString("utf8").trim();
@@ -95,6 +165,7 @@ export interface FetchedPack {
 /**
  * Lists refs and, unless `skip(refs)` says the refs are already backed up, fetches one pack of
  * every object they reach. `have` object ids make the pack incremental (thin deltas excluded).
+ * Before a pack is fetched, the refs' `nonCommits` are asked for (see commitsAmong).
  * The connection closes when the pack stream ends or fails.
  */
 export async function fetchPack(
@@ -112,6 +183,8 @@ export async function fetchPack(
     const refs = await listRefs(conn);
     const wants = [...new Set(Object.values(refs.refs))].sort();
     if (wants.length === 0 || options.skip?.(refs)) return { refs };
+    const nonCommits = await nonCommitRefs(remote, refs);
+    if (nonCommits) refs.nonCommits = nonCommits;
     const args = [
       "ofs-delta",
       ...wants.map((w) => `want ${w}`),
