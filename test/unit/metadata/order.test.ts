@@ -35,7 +35,7 @@ describe("overlay of a chain", () => {
     lines: [
       { number: 1, t: "a" },
       { number: 2, t: "b" },
-    ],
+    ] as Record<string, unknown>[],
   };
   it("starts from a full file, overlays deltas by key, keeps through unchanged", () => {
     expect(
