@@ -118,6 +118,8 @@ export async function main(
   argv: string[],
   io: Io = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
+  // `job <kind>` takes its settings from the environment, not from these options.
+  if (argv[0] === "job") return runJob(argv, io);
   let parsed: ReturnType<typeof parseOptions>;
   try {
     parsed = parseOptions(argv);
@@ -128,7 +130,6 @@ export async function main(
     return EXIT.usage;
   }
   const { command, options, help } = parsed;
-  if (command === "job") return runJob(argv, io);
   if (help || !command) {
     (help ? io.stdout : io.stderr).write(USAGE + "\n");
     return help ? EXIT.ok : EXIT.usage;

@@ -64,6 +64,18 @@ describe("the compiled package", () => {
     expect(unknown).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown command "nosuch"') });
   });
 
+  it("the job image's command reaches the job (here: refused, no cloud environment)", async () => {
+    const bin = join(pkg, "bin", "infinity-backup.mjs");
+    const result = await run(process.execPath, [bin, "job", "snapshot"], {
+      cwd: pkg,
+      env: { PATH: process.env.PATH },
+    }).catch((err: { code: number; stderr: string }) => err);
+    expect(result).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/^infinity-backup job snapshot: /),
+    });
+  });
+
   it("importing dist/functions/index.js registers the seven functions", async () => {
     const script = `
       await import(${JSON.stringify(pathToFileURL(join(pkg, "dist", "functions", "index.js")).href)});
@@ -80,9 +92,11 @@ describe("the compiled package", () => {
 describe("bin/dist-state.mjs: when the CLI runs dist/", () => {
   let dir: string;
   const distState = async (root: string): Promise<string> =>
-    ((await import(pathToFileURL(join(ROOT, "bin", "dist-state.mjs")).href)) as {
-      distState(root: string): string;
-    }).distState(root);
+    (
+      (await import(pathToFileURL(join(ROOT, "bin", "dist-state.mjs")).href)) as {
+        distState(root: string): string;
+      }
+    ).distState(root);
   const at = (path: string, seconds: number) => utimes(path, seconds, seconds);
 
   beforeAll(async () => {
