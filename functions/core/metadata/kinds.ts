@@ -60,8 +60,9 @@ export const KIND_SHAPE: Readonly<Record<MetadataKind, KindShape>> = {
 
 /**
  * The fields that identify one line of a kind's file. Lines are sorted by them, ascending (numbers
- * numerically, strings by code point). Overlaying a chain, a later line with the same key replaces
- * the earlier one.
+ * numerically, strings by code point), except a full file of a delta kind: streamed in GitHub's
+ * creation order, which is key order but for items transferred in. Overlaying a chain, a later
+ * line with the same key replaces the earlier one.
  */
 export const KIND_KEY: Readonly<Record<MetadataKind, readonly string[]>> = {
   repository: ["id"],
