@@ -4,6 +4,7 @@
 // error that fails the whole collection.
 import { generateKeyPairSync } from "node:crypto";
 import { Readable } from "node:stream";
+import { inspect } from "node:util";
 import { App } from "@octokit/app";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
@@ -72,6 +73,8 @@ async function failure(collection: MetadataCollection): Promise<Error> {
     (e: unknown) => e as Error,
   );
   await expect(collection.summary).rejects.toBe(err);
+  // Whatever failed, the error (with its causes) carries no token and no signed asset URL.
+  expect(inspect(err, { depth: 10 })).not.toMatch(/ghs_|sig=/);
   return err;
 }
 
