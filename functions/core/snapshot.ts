@@ -8,7 +8,7 @@ import type { Deps, ProgressListener } from "./deps.js";
 import { ConflictError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
 import { bundleHeader, BundleCheck } from "./git/bundle.js";
 import { fetchPack, lsRefs, type FetchedPack, type RemoteRefs } from "./git/upload-pack.js";
-import { BUNDLE_PATH, WIKI_PATH } from "./unpack.js";
+import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { assertRepoName, newSnapshotId } from "./ids.js";
 import { archiveKey } from "./object-keys.js";
 import type { RefMap, Snapshot } from "./model.js";
