@@ -61,7 +61,10 @@ describe("cloud wiring per workload", () => {
   });
 
   it("secret values never appear in a start error", async () => {
-    const env = { ...required("sweep"), GITHUB_API_URL: `https://x.example/${VALUES.GITHUB_WEBHOOK_SECRET}` };
+    const env: Record<string, string> = {
+      ...required("sweep"),
+      GITHUB_API_URL: `https://x.example/${VALUES.GITHUB_WEBHOOK_SECRET}`,
+    };
     env.GITHUB_APP_ID = "";
     const err = await cloudApp("sweep", env).catch((e: unknown) => e as Error);
     expect(String(err)).toMatch(/GITHUB_APP_ID/);

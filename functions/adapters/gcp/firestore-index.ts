@@ -10,13 +10,13 @@ import {
 } from "@google-cloud/firestore";
 import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
 import type { Snapshot, Verification } from "../../core/model.js";
+import { sameCommit } from "../../core/snapshot-identity.js";
 import { systemClock, type Clock, type Lease, type SnapshotIndex } from "../../core/ports.js";
 import { fromGrpc, grpcCode } from "./errors.js";
 import { acquireLease, releaseLease } from "./firestore-lease.js";
 import { FirestorePaths } from "./firestore-paths.js";
 
 /** Fields the index itself changes after commit; a commit retry is compared without them. */
-const INDEX_OWNED = new Set(["confirmedAt", "verification", "hold"]);
 /** Firestore refuses documents over 1 MiB; refuse a little earlier, with a message that says why. */
 const MAX_DOC_BYTES = 1_000_000;
 
@@ -54,7 +54,7 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
       // deletes it) and this commit (which needs it) are serialized by Firestore.
       tx.getAll(ref, repoRef).then(([existing, repoDoc]) => {
         if (existing?.exists) {
-          if (identity(fromDoc(existing.data()!)) !== identity(fromDoc(doc))) {
+          if (!sameCommit(fromDoc(existing.data()!), fromDoc(doc))) {
             throw new ConflictError(
               `snapshot ${snapshot.id} of ${snapshot.repo} is already committed with different content`,
             );
@@ -215,21 +215,6 @@ function plain<T>(value: T): T {
 }
 
 /** A commit is "the same" when everything but the index-owned fields matches, keys in any order. */
-function identity(snapshot: Snapshot): string {
-  const sorted = (value: unknown): unknown =>
-    value !== null && typeof value === "object" && !Array.isArray(value)
-      ? Object.fromEntries(
-          Object.entries(value)
-            .filter(([, v]) => v !== undefined)
-            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-            .map(([k, v]) => [k, sorted(v)]),
-        )
-      : value;
-  return JSON.stringify(
-    sorted(Object.fromEntries(Object.entries(snapshot).filter(([k]) => !INDEX_OWNED.has(k)))),
-  );
-}
-
 function instant(value: string, field: string): number {
   const ms = typeof value === "string" ? Date.parse(value) : NaN;
   if (Number.isNaN(ms)) throw new UserInputError(`${field} ${JSON.stringify(value)} is not an ISO-8601 time`);

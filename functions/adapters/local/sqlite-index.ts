@@ -11,6 +11,7 @@ import {
   describeError,
 } from "../../core/errors.js";
 import type { Snapshot, Verification } from "../../core/model.js";
+import { sameCommit } from "../../core/snapshot-identity.js";
 import { systemClock, type Clock, type Lease, type SnapshotIndex } from "../../core/ports.js";
 
 /** Schema steps; step i takes the file from user_version i to i + 1. Only ever append. */
@@ -47,7 +48,6 @@ export function migrate(db: Database.Database, file = db.name): void {
 }
 
 /** Fields the index itself changes after commit; a commit retry is compared without them. */
-const INDEX_OWNED = new Set(["confirmedAt", "verification", "hold"]);
 
 export class SqliteSnapshotIndex implements SnapshotIndex {
   readonly path: string;
@@ -91,7 +91,7 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
         this.db
           .prepare("INSERT INTO snapshots (repo, id, taken_at, record) VALUES (?, ?, ?, ?)")
           .run(snapshot.repo, snapshot.id, takenAt, JSON.stringify(snapshot));
-      } else if (identity(existing) !== identity(snapshot)) {
+      } else if (!sameCommit(existing, snapshot)) {
         throw new ConflictError(
           `snapshot ${snapshot.id} of ${snapshot.repo} is already committed with different content`,
         );
@@ -240,19 +240,6 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
 }
 
 /** A commit is "the same" when everything but the index-owned fields matches, keys in any order. */
-function identity(snapshot: Snapshot): string {
-  const fields = Object.entries(snapshot).filter(
-    ([name, value]) => !INDEX_OWNED.has(name) && value !== undefined,
-  );
-  return JSON.stringify(
-    fields.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
-    (_key, value: unknown) =>
-      value !== null && typeof value === "object" && !Array.isArray(value)
-        ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        : value,
-  );
-}
-
 /** ISO-8601 in, canonical toISOString out, so that SQLite's text order is time order. */
 function instant(value: string, field: string): string {
   const ms = Date.parse(value);
