@@ -168,6 +168,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
         repo,
         takenAt: takenAt.toISOString(),
         kind,
+        ...(parent ? { parentId: parent.id } : {}),
         refs: fetched.refs,
         head: fetched.head,
         ...peeling,

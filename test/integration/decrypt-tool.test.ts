@@ -154,11 +154,28 @@ describe("tools/decrypt.py (Python tink)", () => {
       for (const path of [BUNDLE_PATH, WIKI_PATH]) {
         expect((await readFile(join(out, path))).equals(ours.get(path)!), path).toBe(true);
       }
-      expect(JSON.parse(await readFile(join(out, "manifest.json"), "utf8"))).toMatchObject({
-        snapshotId: snapshot.id,
-        kind: snapshot.kind,
-        refs: snapshot.refs,
-      });
+      const manifest = JSON.parse(await readFile(join(out, "manifest.json"), "utf8")) as Record<
+        string,
+        unknown
+      >;
+      expect(manifest).toMatchObject({ snapshotId: snapshot.id, kind: snapshot.kind, refs: snapshot.refs });
+      expect(manifest.parentId).toBe(snapshot.parentId);
+      if (snapshot.kind === "full") {
+        // docs/FORMAT.md: a full snapshot's bundle restores with `git clone --mirror`.
+        const cloned = join(scratch, `clone-${snapshot.id}.git`);
+        await git(["clone", "--quiet", "--mirror", join(out, BUNDLE_PATH), cloned]);
+        const refs = await git(["for-each-ref", "--format=%(refname) %(objectname)"], {
+          env: { GIT_DIR: cloned },
+        });
+        expect(
+          Object.fromEntries(
+            refs
+              .trim()
+              .split("\n")
+              .map((l) => l.split(" ")),
+          ),
+        ).toEqual(snapshot.refs);
+      }
       // Plain git: each bundle verifies once its parents are in the repository, then fetches.
       const bundle = join(out, BUNDLE_PATH);
       await git(["bundle", "verify", "--quiet", bundle], { env: { GIT_DIR: replay } });

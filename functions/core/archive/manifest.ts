@@ -18,6 +18,8 @@ export const manifestSchema = z.strictObject({
   repo: z.string().min(1),
   takenAt: z.iso.datetime(),
   kind: z.enum(["full", "incremental"]),
+  /** For an incremental: the snapshot whose archive is applied just before this one. */
+  parentId: z.string().min(1).optional(),
   refs: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
   head: z.string().optional(),
   /** Annotated tags: what each peels to (`git rev-parse <ref>^{}`). Absent in older archives. */
