@@ -24,6 +24,7 @@ import { loadSettings, type Settings } from "./config/settings.js";
 import { UserInputError } from "./core/errors.js";
 import { parseMessage } from "./core/messages.js";
 import type { SourceRepo } from "./core/model.js";
+import type { OctokitLike } from "./adapters/github/metadata-http.js";
 import { systemClock, type Clock, type GitRemote, type SourceHost } from "./core/ports.js";
 
 export type { CloudApp, LocalApp, Workload };
@@ -164,6 +165,7 @@ export async function cloudApp(
   if (parts.has("github")) {
     const github = await githubSource(e, settings, clock);
     wired.sources = github.sources;
+    wired.metadata = github.metadata;
     wired.createRepository = github.createRepository;
   }
   if (parts.has("webhookSecret")) {
@@ -209,15 +211,17 @@ const PORT_PART: Record<string, Part> = {
  * (outside the installations: public mirrors, other hosts).
  */
 async function githubSource(e: Partial<CloudEnv>, settings: Settings, clock: Clock) {
-  const [{ App }, { Octokit }, { GitHubAppSource }] = await Promise.all([
+  const [{ App }, { GitHubAppSource }, { resilientOctokit }, { GitHubMetadataSource }] = await Promise.all([
     import("@octokit/app"),
-    import("@octokit/core"),
     import("./adapters/github/app-source.js"),
+    import("./adapters/github/metadata-octokit.js"),
+    import("./adapters/github/metadata-source.js"),
   ]);
+  // Rate limits (primary and secondary) are waited out and 5xx retried, for listing and metadata alike.
   const app = new App({
     appId: e.GITHUB_APP_ID!,
     privateKey: e.GITHUB_APP_PRIVATE_KEY!,
-    ...(e.GITHUB_API_URL ? { Octokit: Octokit.defaults({ baseUrl: e.GITHUB_API_URL }) } : {}),
+    Octokit: resilientOctokit(e.GITHUB_API_URL ? { baseUrl: e.GITHUB_API_URL } : {}),
   });
   const github = new GitHubAppSource({
     app,
@@ -228,8 +232,13 @@ async function githubSource(e: Partial<CloudEnv>, settings: Settings, clock: Clo
   const sources = listed.length
     ? new CombinedSourceHost(github, new ConfigSourceHost(listed, settings.baseDir))
     : github;
+  // The cast: @octokit/app types its clients as its own Octokit; the metadata reads need only `request`.
+  const metadata = new GitHubMetadataSource({
+    octokitFor: async (repo) => (await github.apiFor(repo)) as unknown as OctokitLike,
+  });
   return {
     sources,
+    metadata,
     createRepository: async (name: string, isPrivate: boolean) =>
       github.gitRemote(await github.createRepo(name, { private: isPrivate })),
   };

@@ -19,7 +19,9 @@ locals {
     rpo_sweep = { v = 1, reason = "rpo-sweep" }
     # One verify request per repository for the snapshots due a re-check.
     verify_sweep = { v = 1, reason = "verify-sweep" }
-    prune        = { v = 1 }
+    # Every repository: a new full snapshot, its GitHub metadata read whole.
+    metadata_reconcile = { v = 1, reason = "reconcile" }
+    prune              = { v = 1 }
   }
 }
 
@@ -141,5 +143,23 @@ resource "google_cloud_scheduler_job" "snapshot_job" {
       service_account_email = google_service_account.scheduler.email
       scope                 = "https://www.googleapis.com/auth/cloud-platform"
     }
+  }
+}
+
+resource "google_cloud_scheduler_job" "metadata_reconcile" {
+  name        = "infinity-backup-metadata-reconcile"
+  description = "Weekly full snapshot of every repository, metadata read whole (incremental reads miss some changes)."
+  region      = var.region
+  schedule    = local.schedule.metadataReconcile
+  time_zone   = "Etc/UTC"
+
+  retry_config {
+    retry_count          = 3
+    min_backoff_duration = "30s"
+  }
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
+    data       = base64encode(jsonencode(local.scheduled_messages.metadata_reconcile))
   }
 }

@@ -23,6 +23,8 @@ export const scheduleSchema = z.strictObject({
   prune: cron.default("0 3 * * *"),
   /** backupHealth is called on this clock, so stale repositories reach the alert. */
   healthCheck: cron.default("*/30 * * * *"),
+  /** A full snapshot of every repository, metadata read whole (incremental reads miss some changes). */
+  metadataReconcile: cron.default("0 2 * * 0"),
   /** The Cloud Run job for repositories too large for a function. */
   snapshotJob: cron.default("*/15 * * * *"),
 });

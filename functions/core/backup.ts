@@ -5,6 +5,7 @@ import type { IncrementalPolicy } from "./chain.js";
 import type { Deps, ProgressListener } from "./deps.js";
 import { describeError, UserInputError } from "./errors.js";
 import type { SourceRepo, VerifyLevel } from "./model.js";
+import type { MetadataSource } from "./metadata/source.js";
 import type { Publisher, SourceHost } from "./ports.js";
 import { snapshotRepo, type SnapshotOutcome } from "./snapshot.js";
 import { verifySnapshot, type VerifyOutcome } from "./verify.js";
@@ -22,6 +23,8 @@ export interface BackupPolicy {
 
 export interface BackupDeps extends Deps {
   sources: SourceHost;
+  /** The repositories' GitHub metadata, where the sources have any (the GitHub App). */
+  metadata?: MetadataSource;
   /** Needed when the policy queues verification. */
   publisher?: Publisher;
 }
@@ -31,6 +34,8 @@ export interface BackupOptions {
   onProgress?: ProgressListener;
   /** Aborting stops the snapshot and commits nothing (a function about to hit its time limit). */
   signal?: AbortSignal;
+  /** A new full snapshot even if nothing seems changed, metadata read whole (the reconciliation). */
+  full?: boolean;
 }
 
 export interface BackupResult {
@@ -55,7 +60,9 @@ export async function backupRepository(
   const snapshot = await snapshotRepo(deps, repo.name, remote, {
     ...(repo.wikiUrl ? { wiki: { ...remote, url: repo.wikiUrl } } : {}),
     actor: options.actor,
-    incremental: policy.incremental,
+    incremental: options.full ? false : policy.incremental,
+    ...(options.full ? { full: true } : {}),
+    ...(deps.metadata && repo.hasMetadata ? { metadata: deps.metadata } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });

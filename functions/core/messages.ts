@@ -12,7 +12,7 @@ export const snapshotRequestSchema = z.strictObject({
   v: z.literal(1),
   repo,
   /** Why: the daily sweep, a push webhook, the RPO sweep, or a person. */
-  reason: z.enum(["schedule", "push", "rpo-sweep", "manual"]),
+  reason: z.enum(["schedule", "push", "rpo-sweep", "reconcile", "manual"]),
   /** When the request was made; a snapshot taken after it satisfies it. */
   requestedAt: isoTime,
   /** For reason=push: the webhook delivery id, for tracing. */
@@ -23,6 +23,8 @@ export const snapshotRequestSchema = z.strictObject({
   wikiUrl: z.string().max(2000).optional(),
   /** Approximate size, to route repositories too big for a function to the snapshot job. */
   sizeBytes: z.number().int().nonnegative().optional(),
+  /** The repository has GitHub metadata to back up (issues, pull requests, releases…). */
+  metadata: z.boolean().optional(),
 });
 
 export const verifyRequestSchema = z.strictObject({
@@ -41,7 +43,8 @@ export const pruneRequestSchema = z.strictObject({
 
 export const sweepRequestSchema = z.strictObject({
   v: z.literal(1),
-  reason: z.enum(["schedule", "rpo-sweep", "verify-sweep"]).default("schedule"),
+  /** "reconcile": every repository gets a full snapshot, its metadata read whole. */
+  reason: z.enum(["schedule", "rpo-sweep", "verify-sweep", "reconcile"]).default("schedule"),
 });
 
 const restoreTarget = z.discriminatedUnion("kind", [

@@ -54,9 +54,30 @@ export interface Snapshot {
   /** The wiki's refs when the repository has a wiki (stored whole in every archive). */
   wikiRefs?: RefMap;
   wikiHead?: string;
+  /**
+   * GitHub metadata (meta/ in the archive), when the source has any: how many items of each kind
+   * this archive holds and which kinds the repository could not provide, with why.
+   */
+  metadata?: MetadataRecord;
+  /**
+   * The metadata collection's checkpoint (JSON text, opaque to the index): what the next snapshot's
+   * collection starts from. Omitted when too large to index; the next collection is then full.
+   */
+  metadataCheckpoint?: string;
   verification?: Verification;
   /** Legal hold: never pruned while set. */
   hold?: boolean;
+}
+
+/** What a snapshot's metadata collection found, small enough for the index. */
+export interface MetadataRecord {
+  /** Items stored per kind (full or changed ones); a kind that was unchanged is absent. */
+  items: Record<string, number>;
+  /** Kinds the repository could not provide: kind -> reason (e.g. "403: Resource not accessible"). */
+  unavailable: Record<string, string>;
+  /** API requests the collection made, and how many were answered 304 (free of rate limit). */
+  requests: number;
+  notModified: number;
 }
 
 /** A repository to back up, as a SourceHost lists it. */
@@ -69,4 +90,6 @@ export interface SourceRepo {
   wikiUrl?: string;
   /** Approximate size when the host knows it (GitHub reports it), to route big repos to a job. */
   sizeBytes?: number;
+  /** The host keeps metadata (issues, pull requests, releases…) for it: a GitHub repository. */
+  hasMetadata?: boolean;
 }

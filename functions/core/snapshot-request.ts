@@ -31,6 +31,7 @@ export async function runSnapshotRequest(
   const result = await backupRepository(deps, repo, policy, {
     actor: options.actor,
     signal: AbortSignal.timeout(options.deadlineMs),
+    full: request.reason === "reconcile",
   });
   return { handedOver: false, ...result };
 }
@@ -43,6 +44,7 @@ async function requestedRepo(deps: BackupDeps, request: SnapshotRequest): Promis
       url: request.url,
       ...(request.wikiUrl ? { wikiUrl: request.wikiUrl } : {}),
       ...(request.sizeBytes === undefined ? {} : { sizeBytes: request.sizeBytes }),
+      ...(request.metadata ? { hasMetadata: true } : {}),
     };
   }
   const repo = await deps.sources.getRepo(request.repo);

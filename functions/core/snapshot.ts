@@ -2,7 +2,9 @@
 // else stream git pack -> bundle -> tar -> AEAD -> store, then commit the index record.
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import { writeArchive } from "./archive/writer.js";
+import { writeArchive, type ArchiveFile } from "./archive/writer.js";
+import { metadataCheckpointSchema, type MetadataCheckpoint } from "./metadata/checkpoint.js";
+import type { MetadataSource, MetadataSummary } from "./metadata/source.js";
 import { HashStream } from "./archive/hash-stream.js";
 import type { Deps, ProgressListener } from "./deps.js";
 import { ConflictError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
@@ -35,6 +37,10 @@ export interface SnapshotOptions {
   incremental?: IncrementalPolicy | false;
   /** Aborting stops the snapshot and commits nothing (a function about to hit its time limit). */
   signal?: AbortSignal;
+  /** Where the repository's GitHub metadata comes from; absent: git data only. */
+  metadata?: MetadataSource;
+  /** Store a new full snapshot even when nothing seems changed (the weekly reconciliation). */
+  full?: boolean;
 }
 
 export function sameRefs(a: RefMap, b: RefMap): boolean {
@@ -64,9 +70,16 @@ export async function snapshotRepo(
       latest.wikiHead === wikiListed?.head;
     options.onProgress?.({ repo, phase: "listing", bytes: 0 });
     const parent = await chooseParent(deps.index, latest, started, options.incremental ?? false);
+    // Metadata changes move no ref: ask (conditional requests, free of rate limit) before deciding.
+    const metadataChanged = options.metadata
+      ? options.full || (await metadataChangedSince(options.metadata, repo, latest, parent, options.signal))
+      : false;
     const have = parent ? [...new Set(Object.values(parent.refs))].sort() : undefined;
-    const fetched = await fetchPack(remote, { skip: isUnchanged, ...(have ? { have } : {}) });
-    if (latest && isUnchanged(fetched.refs)) {
+    const fetched = await fetchPack(remote, {
+      skip: (refs) => isUnchanged(refs) && !metadataChanged && !options.full,
+      ...(have ? { have } : {}),
+    });
+    if (latest && isUnchanged(fetched.refs) && !metadataChanged && !options.full) {
       fetched.pack?.destroy();
       await deps.index.confirm(repo, latest.id, started.toISOString());
       await deps.audit.record({
@@ -146,12 +159,19 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     let bundleBytes = 0;
     // The wiki goes first: its fetch is answered already, and it is small; the repository's pack
     // (its request also sent) follows. A repository with no refs has no bundle.
-    const files = [
+    const gitFiles = [
       ...(wiki ? [{ path: WIKI_PATH, open: () => asBundle(wiki.refs, wiki.pack!, [], WIKI_PATH) }] : []),
       ...(input.pack
         ? [{ path: BUNDLE_PATH, open: () => asBundle(fetched, input.pack!, prerequisites) }]
         : []),
     ];
+    // Metadata follows the git data. An incremental snapshot's collection starts from its parent's
+    // checkpoint (only what changed); a full one collects everything, self-contained.
+    const collection = options.metadata?.collect(repo, {
+      ...(parent?.metadataCheckpoint ? { checkpoint: readCheckpoint(parent.metadataCheckpoint) } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const files = collection ? concatFiles(gitFiles, collection.files) : gitFiles;
     const archive = writeArchive({
       header: {
         aead: "AES256_GCM_HKDF_1MB",
@@ -178,6 +198,9 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
           : {}),
       },
       files,
+      ...(collection
+        ? { completeManifest: async () => ({ metadata: { kinds: (await collection.summary).kinds } }) }
+        : {}),
       onBytes: (n) => {
         bundleBytes += n;
         options.onProgress?.({ repo, phase: "fetching", bytes: bundleBytes });
@@ -193,7 +216,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       );
     if (options.signal?.aborted) abort();
     options.signal?.addEventListener("abort", abort, { once: true });
-    const [, stored] = await Promise.all([
+    const [manifest, stored] = await Promise.all([
       archive.manifest,
       deps.store.put(objectKey, archive.stream.pipe(hashed), {
         metadata: { repo, snapshotId: id, keyRef: wrapped.keyRef },
@@ -211,10 +234,13 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       objectKey,
       size: stored.size,
       sha256: hashed.digest(),
-      bundleBytes,
+      bundleBytes: manifest.entries
+        .filter((e) => e.path.startsWith("git/"))
+        .reduce((sum, e) => sum + e.size, 0),
       keyRef: wrapped.keyRef,
       confirmedAt: takenAt.toISOString(),
       ...(wiki ? { wikiRefs: wiki.refs.refs, ...(wiki.refs.head ? { wikiHead: wiki.refs.head } : {}) } : {}),
+      ...(collection ? metadataFields(await collection.summary) : {}),
     };
     // If this fails the object stays: the commit may have landed anyway (a lost reply), and an
     // object with no record is an orphan that prune collects only after re-reading the index.
@@ -240,6 +266,69 @@ function asBundle(refs: RemoteRefs, pack: Readable, prerequisites: string[], lab
 
 function elapsed(deps: Deps, started: Date): number {
   return (deps.clock.now().getTime() - started.getTime()) / 1000;
+}
+
+/** The archive files of `first`, then those of `rest` as they come. */
+async function* concatFiles(
+  first: ArchiveFile[],
+  rest: AsyncIterable<ArchiveFile>,
+): AsyncGenerator<ArchiveFile> {
+  yield* first;
+  yield* rest;
+}
+
+/**
+ * Whether the repository's metadata may have changed since the latest snapshot's collection: true
+ * when any of its conditional requests answers other than 304, or when there is no collection to
+ * compare with. A collection whose checkpoint was too large to index is compared only once a new
+ * chain is due (no parent), so such a repository is not snapshotted on every sweep.
+ */
+async function metadataChangedSince(
+  source: MetadataSource,
+  repo: string,
+  latest: Snapshot | undefined,
+  parent: Snapshot | undefined,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
+  const checkpoint = latest?.metadataCheckpoint ? readCheckpoint(latest.metadataCheckpoint) : undefined;
+  if (!checkpoint) return !latest?.metadata || parent === undefined;
+  return source.changedSince(repo, checkpoint, signal ? { signal } : {});
+}
+
+/** A stored checkpoint, or undefined when it does not parse (an older layout: collect in full). */
+function readCheckpoint(text: string): MetadataCheckpoint | undefined {
+  try {
+    const parsed = metadataCheckpointSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The largest checkpoint kept in an index record (Firestore documents stop at 1 MiB). */
+export const MAX_INDEXED_CHECKPOINT_BYTES = 256 * 1024;
+
+/** The index fields of a collection: counts, unavailable kinds, and the checkpoint if it fits. */
+function metadataFields(summary: MetadataSummary): Pick<Snapshot, "metadata" | "metadataCheckpoint"> {
+  const items: Record<string, number> = {};
+  const unavailable: Record<string, string> = {};
+  for (const [kind, outcome] of Object.entries(summary.kinds)) {
+    if (outcome.state === "full" || outcome.state === "delta") items[kind] = outcome.items;
+    if (outcome.state === "unavailable")
+      unavailable[kind] = outcome.status ? `${outcome.status}: ${outcome.reason}` : outcome.reason;
+  }
+  const checkpoint = JSON.stringify(summary.checkpoint);
+  return {
+    metadata: {
+      items,
+      unavailable,
+      requests: summary.requests.total,
+      notModified: summary.requests.notModified,
+    },
+    ...(Buffer.byteLength(checkpoint) <= MAX_INDEXED_CHECKPOINT_BYTES
+      ? { metadataCheckpoint: checkpoint }
+      : {}),
+  };
 }
 
 /** The wiki's refs, or undefined when there is no wiki (404) or it has no refs yet. */

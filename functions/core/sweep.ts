@@ -31,11 +31,12 @@ export async function sweep(
   const requests: SnapshotRequest[] = (await deps.sources.listRepos()).map((repo) => ({
     v: 1,
     repo: repo.name,
-    reason: request.reason === "rpo-sweep" ? "rpo-sweep" : "schedule",
+    reason: request.reason === "verify-sweep" ? "schedule" : request.reason,
     requestedAt,
     url: repo.url,
     ...(repo.wikiUrl ? { wikiUrl: repo.wikiUrl } : {}),
     ...(repo.sizeBytes === undefined ? {} : { sizeBytes: repo.sizeBytes }),
+    ...(repo.hasMetadata ? { metadata: true } : {}),
   }));
   await deps.publisher.publish("snapshot-requests", requests);
   return { topic: "snapshot-requests", published: requests.length };

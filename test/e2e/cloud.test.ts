@@ -13,6 +13,7 @@ import { runSnapshotJob } from "../../functions/jobs/snapshot-job.js";
 import { setLogWriter } from "../../functions/log.js";
 import { cloudApp } from "../../functions/wiring.js";
 import { objectsOf, pushCommit, refsOf } from "../helpers/git-repos.js";
+import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startCloudStack, type CloudStack } from "../helpers/cloud-stack.js";
 
 const REPOS = ["acme/api", "acme/web", "acme/docs"];
@@ -140,6 +141,62 @@ describe("one path for sweeps and pushes", () => {
     expect(snapshots[0]!.wikiRefs).toBeDefined();
     expect(Object.keys(snapshots[0]!.wikiRefs!).length).toBeGreaterThan(0);
     expect(snapshots[0]!.verification?.verdict).toBe("ok");
+  });
+});
+
+describe("GitHub metadata in the same path", () => {
+  const name = "acme/tracker";
+  const rpoSweep = async () => {
+    expect((await stack.push("sweep", { v: 1, reason: "rpo-sweep" })).status).toBe(204);
+    const statuses = await stack.pump("snapshot-requests", "snapshotRepo");
+    expect(
+      statuses.every((s) => s === 204),
+      String(statuses),
+    ).toBe(true);
+    await stack.pump("verify-requests", "verifySnapshot");
+  };
+
+  it("a snapshot holds the repository's issues, pull requests and releases, verified", async () => {
+    stack.github.addRepo(name);
+    fillMetadata(stack.github.metadata(name), { repo: name, issues: 12, comments: 20 });
+    await createDemoRepo(repoPath(name));
+    await rpoSweep();
+    const app = await stack.app();
+    const [snapshot] = await app.index.list(name);
+    expect(snapshot!.metadata?.items).toMatchObject({
+      issues: expect.any(Number),
+      pulls: expect.any(Number),
+    });
+    expect(snapshot!.metadata!.items["issue-comments"]).toBe(20);
+    expect(snapshot!.metadataCheckpoint).toBeDefined();
+    expect(snapshot!.verification?.verdict).toBe("ok");
+  });
+
+  it("unchanged metadata and refs: a confirmation only; one new comment: an incremental snapshot of it", async () => {
+    const app = await stack.app();
+    const before = await app.index.list(name);
+    await rpoSweep();
+    expect(await app.index.list(name)).toHaveLength(before.length);
+    const served = stack.github.metadata(name);
+    const issue = served.issues.find((i) => i.number === 1)!;
+    issue.updated_at = at(900_000);
+    served.comments.push({
+      id: 899_999,
+      issue_url: `https://api.github.com/repos/${name}/issues/1`,
+      user: { login: "dave" },
+      body: "A comment after the backup",
+      created_at: at(900_000),
+      updated_at: at(900_000),
+    });
+    await rpoSweep();
+    const after = await app.index.list(name);
+    expect(after).toHaveLength(before.length + 1);
+    expect(after[0]!.kind).toBe("incremental");
+    expect(after[0]!.refs).toEqual(before[0]!.refs);
+    // The delta holds the new comment (and may repeat the one updated at the previous high-water mark).
+    expect(after[0]!.metadata!.items["issue-comments"]).toBeGreaterThanOrEqual(1);
+    expect(after[0]!.metadata!.items["issue-comments"]).toBeLessThanOrEqual(2);
+    expect(after[0]!.verification?.verdict).toBe("ok");
   });
 });
 

@@ -433,6 +433,12 @@ export class GitHubStandin {
       clone_url: `${this.options.gitUrl}/${full_name}.git`,
       size: r.size ?? 0,
       has_wiki: r.hasWiki ?? false,
+      // Fields GitHub always sends for a repository (fixed times: the stand-in has no clock of its own).
+      default_branch: "main",
+      visibility: r.private ? "private" : "public",
+      created_at: "2024-01-01T00:00:00Z",
+      updated_at: "2024-01-01T00:00:00Z",
+      pushed_at: "2024-01-01T00:00:00Z",
     };
   }
 }

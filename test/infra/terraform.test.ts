@@ -13,6 +13,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { pruneRequestSchema, sweepRequestSchema } from "../../functions/core/messages.js";
 import { parse as parseYaml } from "yaml";
 import {
   SECRET_ENV,
@@ -434,6 +435,7 @@ const SCHEDULER_JOBS: [string, string, string][] = [
   ["daily_sweep", "daily", topic("snapshot-sweep")],
   ["rpo_sweep", "rpoSweep", topic("snapshot-sweep")],
   ["verify_sweep", "verifySweep", topic("snapshot-sweep")],
+  ["metadata_reconcile", "metadataReconcile", topic("snapshot-sweep")],
   ["prune", "prune", topic("prune-requests")],
   ["health_check", "healthCheck", fn("backupHealth")],
   ["snapshot_job", "snapshotJob", "google_cloud_run_v2_job.snapshot_job"],
@@ -1025,12 +1027,18 @@ describe("the clocks: config/schedule.yaml", () => {
   });
 
   it("keeps the message bodies the request schemas expect", () => {
-    expect(localValue(infra.doc, "scheduled_messages")).toEqual({
+    const messages = localValue(infra.doc, "scheduled_messages") as Record<string, unknown>;
+    expect(messages).toEqual({
       daily_sweep: { v: 1, reason: "schedule" },
       rpo_sweep: { v: 1, reason: "rpo-sweep" },
       verify_sweep: { v: 1, reason: "verify-sweep" },
+      metadata_reconcile: { v: 1, reason: "reconcile" },
       prune: { v: 1 },
     });
+    for (const [job, body] of Object.entries(messages)) {
+      const schema = job === "prune" ? pruneRequestSchema : sweepRequestSchema;
+      expect(schema.safeParse(body).success, job).toBe(true);
+    }
   });
 });
 

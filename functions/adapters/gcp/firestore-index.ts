@@ -214,7 +214,6 @@ function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
-/** A commit is "the same" when everything but the index-owned fields matches, keys in any order. */
 function instant(value: string, field: string): number {
   const ms = typeof value === "string" ? Date.parse(value) : NaN;
   if (Number.isNaN(ms)) throw new UserInputError(`${field} ${JSON.stringify(value)} is not an ISO-8601 time`);

@@ -134,6 +134,7 @@ export class GitHubAppSource implements SourceHost {
       ...(repo.has_wiki ? { wikiUrl: wikiLocation(url) } : {}),
       // GitHub reports size in KiB; it routes big repositories to the snapshot job.
       ...(typeof repo.size === "number" ? { sizeBytes: repo.size * 1024 } : {}),
+      hasMetadata: true,
     };
   }
 
@@ -198,6 +199,12 @@ export class GitHubAppSource implements SourceHost {
       }
       throw sourceErrorFrom(err, `creating ${fullName}`);
     }
+  }
+
+  /** The installation's API client for `fullName` (the metadata reads use it). */
+  async apiFor(fullName: string): Promise<InstallationOctokit> {
+    const [owner, name] = splitName(fullName);
+    return this.installationOctokit(owner, name);
   }
 
   private async installationOctokit(owner: string, repo?: string): Promise<InstallationOctokit> {

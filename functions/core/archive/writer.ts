@@ -19,6 +19,11 @@ export interface ArchiveInput {
   dataKey: Buffer;
   manifest: Omit<Manifest, "entries">;
   files: Iterable<ArchiveFile> | AsyncIterable<ArchiveFile>;
+  /**
+   * Manifest fields known only once every file is written (what a metadata collection found);
+   * merged over `manifest`. A rejection fails the archive like a file's error.
+   */
+  completeManifest?: () => Promise<Partial<Omit<Manifest, "entries">>>;
   /** Called with the count of plaintext file bytes as they pass (for progress). */
   onBytes?: (n: number) => void;
 }
@@ -44,7 +49,8 @@ export function writeArchive(input: ArchiveInput): WrittenArchive {
       const body = await file.open();
       entries.push(await addFile(pack, file.path, body, mtime, input.onBytes));
     }
-    const full = manifestSchema.parse({ ...input.manifest, entries });
+    const late = input.completeManifest ? await input.completeManifest() : {};
+    const full = manifestSchema.parse({ ...input.manifest, ...late, entries });
     await addEntry(pack, MANIFEST_PATH, Buffer.from(JSON.stringify(full, null, 2) + "\n"), mtime);
     pack.finalize();
     return full;
