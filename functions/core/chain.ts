@@ -38,7 +38,9 @@ export async function snapshotChain(
 
 /**
  * Decrypts every archive of the chain into a new bare repository at `dir` (refs not yet set).
- * Each archive is checked on the way (segments, manifest, bundle refs). Returns bytes read.
+ * Each archive is checked on the way (segments, manifest, bundle refs); with `checkLinks`, each
+ * pack's links too (see indexPack), oldest first, so the finished repository is connected.
+ * Returns bytes read.
  */
 export async function unpackChain(
   deps: Pick<Deps, "store" | "keys">,
@@ -47,6 +49,7 @@ export async function unpackChain(
   onBytes?: (n: number) => void,
   /** Receives the wiki bundle of the chain's last snapshot (the one being read), if it has one. */
   onWiki?: (body: Readable) => Promise<void>,
+  checkLinks = false,
 ): Promise<number> {
   let total = 0;
   await initBare(dir);
@@ -60,7 +63,7 @@ export async function unpackChain(
         if (path === WIKI_PATH && last && onWiki) return onWiki(body);
         if (path !== BUNDLE_PATH) return void body.resume();
         sawBundle = true;
-        await unpackBundle(dir, body, snapshot);
+        await unpackBundle(dir, body, snapshot, checkLinks);
       },
       onBytes,
     );

@@ -79,8 +79,13 @@ async function restoreInto(
   onBytes: (n: number) => void,
   onWiki?: (body: Readable) => Promise<void>,
 ): Promise<number> {
-  const bytes = await unpackChain(deps, await snapshotChain(deps.index, snapshot), dir, onBytes, onWiki);
-  await finishRepository(dir, snapshot, "connectivity");
+  // Connectivity is proven once, never by a second pass over the objects: a deep verification on
+  // record ran `git fsck --full` on exactly these bytes (reading checks each archive's SHA-256
+  // against the index); without one, index-pack follows every link as it indexes.
+  const verified = snapshot.verification?.verdict === "ok" && snapshot.verification.level === "deep";
+  const chain = await snapshotChain(deps.index, snapshot);
+  const bytes = await unpackChain(deps, chain, dir, onBytes, onWiki, !verified);
+  await finishRepository(dir, snapshot, "refs");
   return bytes;
 }
 

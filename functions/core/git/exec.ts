@@ -34,6 +34,8 @@ export function startGit(
     env?: Record<string, string>;
     stdin?: "pipe" | "ignore";
     userConfig?: boolean;
+    /** Exit codes besides 0 that mean success for this command. */
+    okExit?: number[];
   } = {},
 ): GitRun {
   const child = spawn("git", args, {
@@ -48,7 +50,7 @@ export function startGit(
   const done = new Promise<void>((resolve, reject) => {
     child.once("error", (err) => reject(new GitError(`could not run git: ${err.message}`, { cause: err })));
     child.once("close", (code, signal) => {
-      if (code === 0) return resolve();
+      if (code === 0 || (code !== null && options.okExit?.includes(code))) return resolve();
       const why =
         stderr.trim().split("\n").slice(-3).join(" / ") || (signal ? `killed by ${signal}` : "no message");
       reject(new GitError(`git ${args[0]} failed (exit ${code ?? signal}): ${why}`));

@@ -11,11 +11,26 @@ export async function initBare(path: string): Promise<void> {
   await git(["-c", "init.defaultBranch=main", "init", "--bare", "--quiet", path]);
 }
 
-/** Streams a packfile into the repository's object store (`git index-pack --stdin`). */
-export async function indexPack(repo: string, pack: Readable, thin = false): Promise<void> {
-  const run = startGit(["index-pack", "--stdin", ...(thin ? ["--fix-thin"] : [])], {
+/**
+ * Streams a packfile into the repository's object store (`git index-pack --stdin`).
+ * `checkLinks` also proves that every object the pack's objects point to is in the pack or
+ * already in the repository (`--check-self-contained-and-connected`): the links are followed
+ * while the pack is indexed, in the same pass, where a `git fsck --connectivity-only` afterwards
+ * would read every commit and tree again. Its exit 1 says only that some links point into the
+ * repository (an incremental's parents); a missing object is a failure (exit 128).
+ */
+export async function indexPack(
+  repo: string,
+  pack: Readable,
+  options: { thin?: boolean; checkLinks?: boolean } = {},
+): Promise<void> {
+  const args = ["index-pack", "--stdin"];
+  if (options.thin) args.push("--fix-thin");
+  if (options.checkLinks) args.push("--check-self-contained-and-connected");
+  const run = startGit(args, {
     env: { GIT_DIR: repo },
     stdin: "pipe",
+    ...(options.checkLinks ? { okExit: [1] } : {}),
   });
   run.child.stdout!.resume();
   await Promise.all([pipeline(pack, run.child.stdin!), run.done]);
