@@ -1,8 +1,20 @@
 // The log line of a finished backup, the same from snapshotRepo and the snapshot job.
 import type { BackupResult } from "./core/backup.js";
+import type { Snapshot } from "./core/model.js";
 import { log } from "./log.js";
 
-export function logBackup(result: BackupResult, reason: string): void {
+export function logBackup(result: BackupResult | { satisfiedBy: Snapshot }, reason: string): void {
+  if ("satisfiedBy" in result && result.satisfiedBy) {
+    const s = result.satisfiedBy;
+    log("INFO", `snapshot request of ${s.repo} already served by ${s.id}`, {
+      event: "snapshot_satisfied",
+      repo: s.repo,
+      snapshotId: s.id,
+      reason,
+    });
+    return;
+  }
+  if (!("repo" in result)) return;
   const outcome = result.snapshot;
   if (!outcome) return;
   const s = outcome.snapshot;

@@ -42,6 +42,12 @@ export class ConflictError extends BackupError {
   }
 }
 
+/**
+ * Another snapshot of the repository holds its lease. Transient: a queued request is redelivered
+ * later and then finds itself satisfied by that snapshot, or runs.
+ */
+export class LeaseHeldError extends BackupError {}
+
 /** A source repository could not be read (unreachable host, auth refused, protocol error). */
 export class SourceError extends BackupError {}
 

@@ -12,10 +12,10 @@ export const snapshotRequestSchema = z.strictObject({
   v: z.literal(1),
   repo,
   /** Why: the daily sweep, a push webhook, the RPO sweep, or a person. */
-  reason: z.enum(["schedule", "push", "rpo-sweep", "reconcile", "manual"]),
+  reason: z.enum(["schedule", "push", "event", "rpo-sweep", "reconcile", "manual"]),
   /** When the request was made; a snapshot taken after it satisfies it. */
   requestedAt: isoTime,
-  /** For reason=push: the webhook delivery id, for tracing. */
+  /** For reason push or event (an issue, a comment, a release…): the webhook delivery id, for tracing. */
   deliveryId: z.string().max(200).optional(),
   /** Where to read the repository (no credentials), when the sender knows it. */
   url: z.string().max(2000).optional(),

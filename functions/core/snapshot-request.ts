@@ -4,7 +4,7 @@
 import { backupRepository, type BackupDeps, type BackupPolicy, type BackupResult } from "./backup.js";
 import { NotFoundError } from "./errors.js";
 import type { SnapshotRequest } from "./messages.js";
-import type { SourceRepo } from "./model.js";
+import type { Snapshot, SourceRepo } from "./model.js";
 import type { Publisher } from "./ports.js";
 
 export interface SnapshotRequestOptions {
@@ -15,7 +15,11 @@ export interface SnapshotRequestOptions {
   handOverBytes?: number;
 }
 
-export type SnapshotRequestOutcome = { handedOver: true } | ({ handedOver: false } & BackupResult);
+export type SnapshotRequestOutcome =
+  | { handedOver: true }
+  /** A snapshot or confirmation made after the request already covers it (a burst coalesced). */
+  | { handedOver: false; satisfiedBy: Snapshot }
+  | ({ handedOver: false; satisfiedBy?: undefined } & BackupResult);
 
 export async function runSnapshotRequest(
   deps: BackupDeps & { publisher: Publisher },
@@ -26,6 +30,13 @@ export async function runSnapshotRequest(
   if (options.handOverBytes !== undefined && (request.sizeBytes ?? 0) >= options.handOverBytes) {
     await deps.publisher.publish("snapshot-large", [request]);
     return { handedOver: true };
+  }
+  // At least once, and in bursts (50 comments, 50 webhooks): a request made before the latest
+  // snapshot listed the source is already served. The reconciliation always runs.
+  if (request.reason !== "reconcile") {
+    const latest = await deps.index.latest(request.repo);
+    if (latest && Date.parse(latest.confirmedAt) >= Date.parse(request.requestedAt))
+      return { handedOver: false, satisfiedBy: latest };
   }
   const repo = await requestedRepo(deps, request);
   const result = await backupRepository(deps, repo, policy, {

@@ -7,7 +7,7 @@ import { metadataCheckpointSchema, type MetadataCheckpoint } from "./metadata/ch
 import type { MetadataSource, MetadataSummary } from "./metadata/source.js";
 import { HashStream } from "./archive/hash-stream.js";
 import type { Deps, ProgressListener } from "./deps.js";
-import { ConflictError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
+import { DeadlineError, LeaseHeldError, RepositoryNotFoundError } from "./errors.js";
 import { bundleHeader, BundleCheck } from "./git/bundle.js";
 import { fetchPack, lsRefs, type FetchedPack, type RemoteRefs } from "./git/upload-pack.js";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
@@ -58,7 +58,7 @@ export async function snapshotRepo(
   const started = deps.clock.now();
   const id = newSnapshotId(started);
   const lease = await deps.index.acquireLease(repo, id, options.leaseMs ?? 60 * 60 * 1000);
-  if (!lease) throw new ConflictError(`another snapshot of ${repo} is running; try again when it ends`);
+  if (!lease) throw new LeaseHeldError(`another snapshot of ${repo} is running; try again when it ends`);
   try {
     const latest = await deps.index.latest(repo);
     const wikiListed = options.wiki ? await listWiki(options.wiki) : undefined;

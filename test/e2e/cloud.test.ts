@@ -200,6 +200,33 @@ describe("GitHub metadata in the same path", () => {
   });
 });
 
+describe("events", () => {
+  it("a burst of comment webhooks coalesces into one metadata snapshot", async () => {
+    const name = "acme/tracker";
+    const app = await stack.app();
+    const before = (await app.index.list(name)).length;
+    const served = stack.github.metadata(name);
+    for (let i = 0; i < 10; i++) {
+      served.comments.push({
+        id: 900_000 + i,
+        issue_url: `https://api.github.com/repos/${name}/issues/2`,
+        user: { login: "erin" },
+        body: `burst ${i}`,
+        created_at: at(950_000 + i),
+        updated_at: at(950_000 + i),
+      });
+      expect((await stack.signedPush(name, "issue_comment")).status).toBe(202);
+    }
+    const statuses = await stack.pump("snapshot-requests", "snapshotRepo");
+    expect(statuses).toEqual(Array(10).fill(204));
+    await stack.pump("verify-requests", "verifySnapshot");
+    const after = await app.index.list(name);
+    expect(after).toHaveLength(before + 1);
+    expect(after[0]!.metadata!.items["issue-comments"]).toBeGreaterThanOrEqual(10);
+    expect(logs.filter((l) => l.includes('"event":"snapshot_satisfied"') && l.includes(name)).length).toBe(9);
+  });
+});
+
 describe("what the cloud backs up", () => {
   it("every installation of the App, plus the repositories backup-config.yaml lists outside them", async () => {
     stack.github.install("umbrella");

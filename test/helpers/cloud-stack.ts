@@ -56,7 +56,8 @@ export interface CloudStack {
   pump(topic: TopicKey, fn: string): Promise<number[]>;
   /** Sends one message straight to a function as a Pub/Sub push would. */
   push(fn: string, data: unknown, messageId?: string): Promise<Response>;
-  signedPush(repo: string): Promise<Response>;
+  /** A signed webhook delivery for `repo` (a push, or another event such as issue_comment). */
+  signedPush(repo: string, event?: string): Promise<Response>;
   close(): Promise<void>;
 }
 
@@ -207,14 +208,14 @@ export async function startCloudStack(): Promise<CloudStack> {
         if (statuses.some((s) => s >= 300)) return statuses; // let the caller decide on retries
       }
     },
-    async signedPush(repo) {
+    async signedPush(repo, event = "push") {
       const body = JSON.stringify({ ref: "refs/heads/main", repository: { full_name: repo } });
       const signature = `sha256=${createHmac("sha256", WEBHOOK_SECRET).update(body).digest("hex")}`;
       return fetch(url("githubWebhook"), {
         method: "POST",
         headers: {
           "content-type": "application/json",
-          "x-github-event": "push",
+          "x-github-event": event,
           "x-github-delivery": randomBytes(8).toString("hex"),
           "x-hub-signature-256": signature,
         },

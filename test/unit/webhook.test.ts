@@ -107,12 +107,24 @@ describe("parsePushDelivery", () => {
       status: 200,
       message: "pong",
     });
-    expect(await parsePushDelivery(delivery("issues", pushBody))).toEqual({
+    expect(await parsePushDelivery(delivery("workflow_run", pushBody))).toEqual({
       kind: "ignored",
       status: 202,
-      message: "ignored: issues",
+      message: "ignored: workflow_run",
     });
   });
+
+  it.each(["issues", "issue_comment", "pull_request_review", "release", "label", "repository_ruleset"])(
+    "a signed %s event asks for a snapshot of its repository (its metadata changed)",
+    async (event) => {
+      const result = await parsePushDelivery(delivery(event, pushBody));
+      expect(result).toMatchObject({
+        kind: "snapshot",
+        status: 202,
+        request: { repo: "acme/app", reason: "event" },
+      });
+    },
+  );
 
   const unsigned: [string, () => PushDelivery][] = [
     ["a missing signature", () => delivery("push", pushBody, null)],

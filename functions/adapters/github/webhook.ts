@@ -27,6 +27,26 @@ export class GitHubWebhookReceiver implements WebhookReceiver {
   }
 }
 
+/**
+ * Events that change what a snapshot's metadata holds: each asks for a snapshot of its repository.
+ * A burst (50 comments) coalesces: a request is satisfied by any snapshot taken after it was made.
+ */
+export const METADATA_EVENTS: ReadonlySet<string> = new Set([
+  "issues",
+  "issue_comment",
+  "pull_request",
+  "pull_request_review",
+  "pull_request_review_comment",
+  "release",
+  "label",
+  "milestone",
+  "discussion",
+  "discussion_comment",
+  "repository",
+  "branch_protection_rule",
+  "repository_ruleset",
+]);
+
 // The payload fields we use, and only those: GitHub adds fields freely.
 const pushPayloadSchema = z.object({
   repository: z.object({
@@ -73,7 +93,8 @@ export async function parsePushDelivery(delivery: PushDelivery): Promise<PushDel
   const event = header(headers, "x-github-event");
   if (!event) throw new WebhookError(400, "missing x-github-event header");
   if (event === "ping") return { kind: "ping", status: 200, message: "pong" };
-  if (event !== "push") return { kind: "ignored", status: 202, message: `ignored: ${event}` };
+  if (event !== "push" && !METADATA_EVENTS.has(event))
+    return { kind: "ignored", status: 202, message: `ignored: ${event}` };
 
   let json: unknown;
   try {
@@ -91,7 +112,7 @@ export async function parsePushDelivery(delivery: PushDelivery): Promise<PushDel
   const request = snapshotRequestSchema.safeParse({
     v: 1,
     repo: payload.data.repository.full_name,
-    reason: "push",
+    reason: event === "push" ? "push" : "event",
     requestedAt: now.toISOString(),
     ...(deliveryId ? { deliveryId } : {}),
   });
