@@ -1,7 +1,7 @@
 // The one place that chooses adapters and builds SDK clients: from the settings and the environment
 // to the ports an entry point is handed. Imported only by entry points (functions/index.ts, the CLI,
 // the job, tests and benchmarks); nothing below it imports an adapter.
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigSourceHost } from "./adapters/local/config-sources.js";
@@ -58,6 +58,10 @@ export async function openApp(
     // A new key only for an empty index: existing archives need the key they were made with.
     const hasSnapshots = (await index.repos()).length > 0;
     const keys = await KeyFileWrapper.open(join(dataDir, "keys.json"), { create: !hasSnapshots, clock });
+    const configured = new ConfigSourceHost(config.sources, settings.baseDir);
+    const github = config.github
+      ? await githubSource(await localGitHubCredentials(options.env ?? process.env), settings, clock)
+      : undefined;
     return {
       settings,
       dataDir,
@@ -66,7 +70,8 @@ export async function openApp(
       keys,
       store: new FsBlobStore({ root: join(dataDir, "archives"), clock }),
       audit: new JsonlAuditLog({ path: join(dataDir, "audit.jsonl"), clock }),
-      sources: new ConfigSourceHost(config.sources, settings.baseDir),
+      sources: github?.sources ?? configured,
+      ...(github ? { metadata: github.metadata } : {}),
       async close() {
         index.close();
       },
@@ -163,7 +168,16 @@ export async function cloudApp(
     wired.drainLarge = new PubSubQueueDrain(await pubsub(), e.LARGE_SNAPSHOT_SUBSCRIPTION!);
   }
   if (parts.has("github")) {
-    const github = await githubSource(e, settings, clock);
+    const github = await githubSource(
+      {
+        appId: e.GITHUB_APP_ID!,
+        privateKey: e.GITHUB_APP_PRIVATE_KEY!,
+        ...(e.GITHUB_API_URL ? { apiUrl: e.GITHUB_API_URL } : {}),
+        ...(e.GITHUB_GIT_URL ? { gitUrl: e.GITHUB_GIT_URL } : {}),
+      },
+      settings,
+      clock,
+    );
     wired.sources = github.sources;
     wired.metadata = github.metadata;
     wired.createRepository = github.createRepository;
@@ -206,27 +220,43 @@ const PORT_PART: Record<string, Part> = {
   webhooks: "webhookSecret",
 };
 
+/** What a GitHub App source is built from: the App's credentials and the config's github section. */
+interface GitHubCredentials {
+  appId: string;
+  privateKey: string;
+  /** The environment's API and git roots (GitHub Enterprise Server) win over the config's. */
+  apiUrl?: string;
+  gitUrl?: string;
+}
+
 /**
- * Every installation of the GitHub App, plus the repositories backup-config.yaml lists by URL
- * (outside the installations: public mirrors, other hosts).
+ * Every installation of the GitHub App (filtered by the config's github section), plus the
+ * repositories backup-config.yaml lists by URL (outside the installations: mirrors, other hosts).
  */
-async function githubSource(e: Partial<CloudEnv>, settings: Settings, clock: Clock) {
+async function githubSource(credentials: GitHubCredentials, settings: Settings, clock: Clock) {
   const [{ App }, { GitHubAppSource }, { resilientOctokit }, { GitHubMetadataSource }] = await Promise.all([
     import("@octokit/app"),
     import("./adapters/github/app-source.js"),
     import("./adapters/github/metadata-octokit.js"),
     import("./adapters/github/metadata-source.js"),
   ]);
+  const config = settings.backup.github;
+  const apiUrl = credentials.apiUrl ?? config?.apiUrl;
+  const gitUrl = credentials.gitUrl ?? config?.gitUrl;
   // Rate limits (primary and secondary) are waited out and 5xx retried, for listing and metadata alike.
   const app = new App({
-    appId: e.GITHUB_APP_ID!,
-    privateKey: e.GITHUB_APP_PRIVATE_KEY!,
-    Octokit: resilientOctokit(e.GITHUB_API_URL ? { baseUrl: e.GITHUB_API_URL } : {}),
+    appId: credentials.appId,
+    privateKey: credentials.privateKey,
+    Octokit: resilientOctokit(apiUrl ? { baseUrl: apiUrl } : {}),
   });
   const github = new GitHubAppSource({
     app,
     clock,
-    ...(e.GITHUB_GIT_URL ? { gitBaseUrl: e.GITHUB_GIT_URL } : {}),
+    ...(gitUrl ? { gitBaseUrl: gitUrl } : {}),
+    ...(config?.owners.length ? { owners: config.owners } : {}),
+    ...(config
+      ? { include: config.include, exclude: config.exclude, excludeForks: config.excludeForks }
+      : {}),
   });
   const listed = settings.backup.sources.filter((s) => !s.demo);
   const sources = listed.length
@@ -241,6 +271,38 @@ async function githubSource(e: Partial<CloudEnv>, settings: Settings, clock: Clo
     metadata,
     createRepository: async (name: string, isPrivate: boolean) =>
       github.gitRemote(await github.createRepo(name, { private: isPrivate })),
+  };
+}
+
+/**
+ * The local mode's GitHub credentials, from the environment only (never the config file):
+ * GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY, or GITHUB_APP_PRIVATE_KEY_FILE naming a PEM file.
+ */
+async function localGitHubCredentials(env: NodeJS.ProcessEnv): Promise<GitHubCredentials> {
+  const appId = env.GITHUB_APP_ID?.trim();
+  let privateKey = env.GITHUB_APP_PRIVATE_KEY;
+  const keyFile = env.GITHUB_APP_PRIVATE_KEY_FILE?.trim();
+  if (!privateKey && keyFile) {
+    try {
+      privateKey = await readFile(keyFile, "utf8");
+    } catch (err) {
+      throw new UserInputError(
+        `GITHUB_APP_PRIVATE_KEY_FILE: cannot read ${keyFile} (${(err as NodeJS.ErrnoException).code})`,
+        { cause: err },
+      );
+    }
+  }
+  if (!appId || !privateKey) {
+    throw new UserInputError(
+      "backup-config.yaml has a github section: set GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY (or " +
+        "GITHUB_APP_PRIVATE_KEY_FILE) in the environment to back up the App's installations",
+    );
+  }
+  return {
+    appId,
+    privateKey,
+    ...(env.GITHUB_API_URL ? { apiUrl: env.GITHUB_API_URL } : {}),
+    ...(env.GITHUB_GIT_URL ? { gitUrl: env.GITHUB_GIT_URL } : {}),
   };
 }
 

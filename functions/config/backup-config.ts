@@ -36,6 +36,27 @@ export const backupConfigSchema = z.strictObject({
     })
     .prefault({}),
   sources: z.array(sourceSchema).default([]),
+  /**
+   * GitHub: every repository of the App's installations (the cloud always; the CLI when this
+   * section is present), with their metadata. Credentials never live here: GITHUB_APP_ID and
+   * GITHUB_APP_PRIVATE_KEY (or GITHUB_APP_PRIVATE_KEY_FILE) come from the environment.
+   */
+  github: z
+    .strictObject({
+      /** Only these accounts (orgs or users) of the installations; empty: every installation. */
+      owners: z
+        .array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}$/, "expected a GitHub login"))
+        .default([]),
+      /** Name globs (`*`, `?`): a glob with "/" matches "owner/name", one without matches the name. */
+      include: z.array(z.string().min(1)).default([]),
+      exclude: z.array(z.string().min(1)).default([]),
+      /** Forks are backed up unless this is true. */
+      excludeForks: z.boolean().default(false),
+      /** GitHub Enterprise Server: the REST API root ("https://ghe.example.com/api/v3") and git host. */
+      apiUrl: z.url().optional(),
+      gitUrl: z.url().optional(),
+    })
+    .optional(),
   snapshots: z
     .strictObject({
       /** After the first full snapshot, store only what changed (a chain), within the limits below. */

@@ -1,0 +1,123 @@
+// The CLI backs up a GitHub organization too (no cloud account): a `github:` section in
+// backup-config.yaml, App credentials from the environment only, the same backup path and metadata
+// as the cloud. Driven through the real CLI, the real @octokit/app and the GitHub stand-in.
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
+import { main } from "../../functions/cli/main.js";
+import { createDemoRepo } from "../../functions/cli/demo-repo.js";
+import { readRefs } from "../../functions/core/git/local-repo.js";
+import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
+import { fillMetadata } from "../helpers/github-metadata-fixture.js";
+import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+
+const APP_ID = 515151;
+const { publicKey, privateKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+  privateKeyEncoding: { type: "pkcs1", format: "pem" },
+});
+
+let root: string;
+let git: GitHttpServer;
+let github: GitHubStandin;
+let ws: TestWorkspace;
+
+class Capture {
+  text = "";
+  isTTY = false;
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+/** Runs the CLI in-process with `env` added to the process environment for the call. */
+async function cli(env: Record<string, string>, ...argv: string[]) {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, env);
+  const stdout = new Capture();
+  const stderr = new Capture();
+  try {
+    const code = await main(argv, {
+      stdout: stdout as unknown as NodeJS.WriteStream,
+      stderr: stderr as unknown as NodeJS.WriteStream,
+    });
+    return { code, stdout: stdout.text, stderr: stderr.text };
+  } finally {
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "infinity-local-github-"));
+  git = await startGitHttpServer({ root, checkPassword: (password, repo) => github.canRead(password, repo) });
+  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: git.url, gitRoot: root });
+  github.install("acme");
+  github.install("other");
+  for (const name of ["acme/app", "acme/tools", "other/elsewhere"]) {
+    github.addRepo(name);
+    await createDemoRepo(join(root, `${name}.git`));
+  }
+  fillMetadata(github.metadata("acme/app"), { repo: "acme/app", issues: 8, comments: 12 });
+  ws = await workspace(
+    {},
+    `github:\n  owners: [acme]\n  exclude: [tools]\n  apiUrl: ${github.url}\n  gitUrl: ${git.url}\n`,
+  );
+});
+
+afterAll(async () => {
+  await ws?.cleanup();
+  await github?.close();
+  await git?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("the CLI backs up a GitHub organization", () => {
+  it("refuses to start without App credentials, naming the variables", async () => {
+    const { code, stderr } = await cli(
+      { GITHUB_APP_ID: "", GITHUB_APP_PRIVATE_KEY: "" },
+      "backup",
+      "--config",
+      ws.configFile,
+    );
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/GITHUB_APP_ID and GITHUB_APP_PRIVATE_KEY \(or GITHUB_APP_PRIVATE_KEY_FILE\)/);
+  });
+
+  it("backs up the owners' repositories (filters applied) with their metadata, verified", async () => {
+    const keyFile = join(root, "app-key.pem");
+    await writeFile(keyFile, privateKey, { mode: 0o600 });
+    const env = {
+      GITHUB_APP_ID: String(APP_ID),
+      GITHUB_APP_PRIVATE_KEY: "",
+      GITHUB_APP_PRIVATE_KEY_FILE: keyFile,
+    };
+    const { code, stdout, stderr } = await cli(env, "backup", "--config", ws.configFile, "--json");
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as {
+      results: { repo: string; verify?: { verification: { verdict: string } } }[];
+    };
+    expect(report.results.map((r) => r.repo)).toEqual(["acme/app"]); // tools excluded, other/ not an owner
+    expect(report.results[0]!.verify?.verification.verdict).toBe("ok");
+
+    const index = new SqliteSnapshotIndex({ path: join(ws.dir, "data", "index.sqlite") });
+    try {
+      const [snapshot] = await index.list("acme/app");
+      expect(snapshot!.refs).toEqual(await readRefs(join(root, "acme", "app.git")));
+      expect(snapshot!.metadata?.items["issue-comments"]).toBe(12);
+      expect(snapshot!.metadataCheckpoint).toBeDefined();
+    } finally {
+      index.close();
+    }
+    // Nothing of the key reaches the output.
+    expect(stdout + stderr).not.toContain(privateKey.split("\n")[1]!);
+  });
+});
