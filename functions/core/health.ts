@@ -46,6 +46,12 @@ export interface RepoHealth {
   freshnessSeconds?: number;
   verified: boolean;
   problems: HealthProblem[];
+  /**
+   * GitHub metadata kinds the latest snapshot could not hold, with why ("410: Issues are disabled",
+   * "403: Resource not accessible by integration": grant the App that permission). Not a problem
+   * by itself: a repository may simply not use a feature.
+   */
+  metadataUnavailable?: Record<string, string>;
 }
 
 export function repoHealth(repo: string, snapshots: Snapshot[], now: Date): RepoHealth {
@@ -67,6 +73,9 @@ export function repoHealth(repo: string, snapshots: Snapshot[], now: Date): Repo
     ...(freshnessSeconds === undefined ? {} : { freshnessSeconds }),
     verified: latest?.verification?.verdict === "ok",
     problems,
+    ...(latest?.metadata && Object.keys(latest.metadata.unavailable).length
+      ? { metadataUnavailable: latest.metadata.unavailable }
+      : {}),
   };
 }
 

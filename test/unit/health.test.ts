@@ -1,0 +1,53 @@
+// Health per repository: typed problems against the RPO and verification, worded at the edge, and
+// the metadata kinds a repository could not provide shown beside them (not a problem by themselves).
+import { describe, expect, it } from "vitest";
+import { describeProblem, isStale, repoHealth, STALE_SECONDS } from "../../functions/core/health.js";
+import type { Snapshot } from "../../functions/core/model.js";
+import { snapshot } from "../contract/snapshot-index.js";
+
+const NOW = new Date("2026-12-01T12:00:00Z");
+const at = (secondsAgo: number) => new Date(NOW.getTime() - secondsAgo * 1000).toISOString();
+const taken = (secondsAgo: number, extra: Partial<Snapshot> = {}): Snapshot => ({
+  ...snapshot({ id: `s-${secondsAgo}`, repo: "acme/app", takenAt: at(secondsAgo) }),
+  confirmedAt: at(secondsAgo),
+  ...extra,
+});
+
+describe("repoHealth", () => {
+  it.each<[string, Snapshot[], string[]]>([
+    ["no snapshot", [], ["no snapshot"]],
+    ["fresh and verified", [taken(60, { verification: { verdict: "ok", level: "deep", at: at(30) } })], []],
+    ["fresh, not yet verified", [taken(60)], ["latest snapshot not verified"]],
+    [
+      "verification failed",
+      [taken(60, { verification: { verdict: "failed", level: "deep", at: at(30), detail: "segment 3" } })],
+      ["latest verification failed: segment 3"],
+    ],
+    [
+      "stale",
+      [taken(STALE_SECONDS + 3600, { verification: { verdict: "ok", level: "quick", at: at(10) } })],
+      ["stale: last backed up 25 h ago"],
+    ],
+  ])("%s", (_name, snapshots, words) => {
+    const health = repoHealth("acme/app", snapshots, NOW);
+    expect(health.problems.map(describeProblem)).toEqual(words);
+    expect(health.problems.some(isStale)).toBe(
+      words.some((w) => w.startsWith("stale") || w === "no snapshot"),
+    );
+  });
+
+  it("shows the metadata kinds the latest snapshot could not hold, without calling it a problem", () => {
+    const latest = taken(60, {
+      verification: { verdict: "ok", level: "deep", at: at(30) },
+      metadata: {
+        items: { labels: 3 },
+        unavailable: { issues: "410: Issues are disabled" },
+        requests: 20,
+        notModified: 0,
+      },
+    });
+    const health = repoHealth("acme/app", [latest], NOW);
+    expect(health.problems).toEqual([]);
+    expect(health.metadataUnavailable).toEqual({ issues: "410: Issues are disabled" });
+  });
+});
