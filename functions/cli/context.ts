@@ -7,6 +7,8 @@ export interface CommandOptions {
   json: boolean;
   quiet: boolean;
   repo: string[];
+  /** The arguments after the command (only `show` takes any: what to show). */
+  args?: string[];
   snapshot?: string;
   at?: string;
   level?: "quick" | "deep";

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   cost: async () => (await import("./commands/cost.js")).costCommand,
   hold: async () => (await import("./commands/hold.js")).holdCommand,
   config: async () => (await import("./commands/config.js")).configCommand,
+  show: async () => (await import("./commands/show.js")).showCommand,
   demo: async () => (await import("./commands/demo.js")).demoCommand,
 };
 
@@ -36,6 +37,8 @@ Commands:
   cost      Stored bytes per storage class, estimated monthly cost, and the year ahead
   hold      Legal hold on --repo NAME's snapshots (or one --snapshot ID); --release lifts it
   config    The effective configuration, and where each value came from (file, environment, default)
+  show      What --repo NAME's snapshot [--snapshot ID | --at TIME] holds of its GitHub metadata:
+            issues | pulls | releases | labels | milestones | settings | kinds | issue N | pull N
   job snapshot   (Cloud Run) drain the large-repository snapshot queue; configured by environment
   demo      Back up a demo repository, verify, restore and compare (what \`npm start\` runs)
 
@@ -80,7 +83,9 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  if (positionals.length > 1) throw new UserInputError(`unexpected argument "${positionals[1]}"`);
+  // Only `show` takes arguments after the command (what to show); it checks them itself.
+  if (positionals.length > 1 && positionals[0] !== "show")
+    throw new UserInputError(`unexpected argument "${positionals[1]}"`);
   if (values.level !== undefined && values.level !== "quick" && values.level !== "deep") {
     throw new UserInputError(`--level must be quick or deep, not "${values.level}"`);
   }
@@ -91,6 +96,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
     command: positionals[0],
     help: values.help,
     options: {
+      args: positionals.slice(1),
       config: values.config,
       json: values.json,
       quiet: values.quiet,
