@@ -88,9 +88,12 @@ async function serve(
     QUERY_STRING: url.search.replace(/^\?/, ""),
     REMOTE_ADDR: req.socket.remoteAddress ?? "127.0.0.1",
     // Push is allowed to everyone who passed the check above (http-backend refuses anonymous push).
-    GIT_CONFIG_COUNT: "1",
+    // Fetch filters are on, as on GitHub (the tag probe of upload-pack.ts asks for one).
+    GIT_CONFIG_COUNT: "2",
     GIT_CONFIG_KEY_0: "http.receivepack",
     GIT_CONFIG_VALUE_0: "true",
+    GIT_CONFIG_KEY_1: "uploadpack.allowFilter",
+    GIT_CONFIG_VALUE_1: "true",
   };
   if (credentials) env.REMOTE_USER = credentials.user;
   if (req.headers["content-type"]) env.CONTENT_TYPE = req.headers["content-type"];

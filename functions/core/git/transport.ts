@@ -51,7 +51,11 @@ async function readAdvertisement(reader: PktReader, where: string): Promise<stri
 }
 
 async function connectLocal(path: string): Promise<UploadPackConnection> {
-  const run: GitRun = startGit(["upload-pack", path], { env: { GIT_PROTOCOL: "version=2" }, stdin: "pipe" });
+  // Filters on, as GitHub has them: the tag probe (upload-pack.ts, commitsAmong) asks for tree:0.
+  const run: GitRun = startGit(["-c", "uploadpack.allowFilter=true", "upload-pack", path], {
+    env: { GIT_PROTOCOL: "version=2" },
+    stdin: "pipe",
+  });
   run.done.catch(() => undefined); // reported through the reader or close()
   run.child.stdin!.on("error", () => undefined); // a dead upload-pack shows up as a short read
   const failed = run.done.then(
