@@ -401,12 +401,19 @@ describe("show: a snapshot's metadata after its chain", () => {
 
   it("bad arguments exit 2 and name what is wrong", async () => {
     const cases: [string[], RegExp][] = [
-      [["--repo", REPO, "issue", "abc"], /show issue: "abc" is not an issue number/],
-      [["--repo", REPO, "pull", "0"], /show pull: "0" is not a pull request number/],
-      [["--repo", REPO, "issue"], /show issue needs an issue number/],
-      [["--repo", REPO, "frobs"], /show: unknown "frobs"; show one of issues, pulls, releases/],
-      [["--repo", REPO], /show needs what to show/],
-      [["--repo", REPO, "issues", "5"], /show issues: unexpected argument "5"/],
+      [
+        ["--repo", REPO, "issue", "abc"],
+        /^infinity-backup show: "abc" is not an issue number \(a whole number from 1\)\n$/,
+      ],
+      [["--repo", REPO, "pull", "0"], /"0" is not a pull request number/],
+      [["--repo", REPO, "issue"], /issue needs an issue number, e.g. show --repo NAME issue 12/],
+      [
+        ["--repo", REPO, "frobs"],
+        /unknown "frobs"; show one of issues, pulls, releases, labels, milestones, settings, kinds, issue N or pull N/,
+      ],
+      [["--repo", REPO], /say what to show: issues, pulls/],
+      [["--repo", REPO, "issues", "5"], /unexpected argument "5" after issues/],
+      [["--repo", REPO, "pull", "5", "6"], /unexpected argument "6" after pull 5/],
       [["issues"], /show needs exactly one --repo NAME/],
       [
         ["--repo", REPO, "--at", full.takenAt, "--snapshot", full.id, "issues"],

@@ -14,20 +14,21 @@ const CHOICES = `${VIEWS.join(", ")}, issue N or pull N`;
 /** What to show, from the arguments after `show`; a UserInputError names what is wrong. */
 export function parseView(args: readonly string[]): ShowWhat {
   const [what, number, extra] = args;
-  if (what === undefined) throw new UserInputError(`show needs what to show: ${CHOICES}`);
+  // main.ts prefixes "infinity-backup show: ", so messages do not repeat the command.
+  if (what === undefined) throw new UserInputError(`say what to show: ${CHOICES}`);
   if ((ONE as readonly string[]).includes(what)) {
     const noun = what === "pull" ? "a pull request" : "an issue";
     if (number === undefined)
-      throw new UserInputError(`show ${what} needs ${noun} number, e.g. show ${what} 12`);
+      throw new UserInputError(`${what} needs ${noun} number, e.g. show --repo NAME ${what} 12`);
     if (!/^[1-9]\d{0,9}$/.test(number))
-      throw new UserInputError(`show ${what}: "${number}" is not ${noun} number (a whole number from 1)`);
+      throw new UserInputError(`"${number}" is not ${noun} number (a whole number from 1)`);
     if (extra !== undefined)
-      throw new UserInputError(`show ${what} ${number}: unexpected argument "${extra}"`);
+      throw new UserInputError(`unexpected argument "${extra}" after ${what} ${number}`);
     return { what: what as (typeof ONE)[number], number: Number(number) };
   }
   if (!(VIEWS as readonly string[]).includes(what))
-    throw new UserInputError(`show: unknown "${what}"; show one of ${CHOICES}`);
-  if (number !== undefined) throw new UserInputError(`show ${what}: unexpected argument "${number}"`);
+    throw new UserInputError(`unknown "${what}"; show one of ${CHOICES}`);
+  if (number !== undefined) throw new UserInputError(`unexpected argument "${number}" after ${what}`);
   return { what: what as (typeof VIEWS)[number] };
 }
 
