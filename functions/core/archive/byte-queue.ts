@@ -1,9 +1,13 @@
 // A FIFO of buffers that hands out exact-length slices without concatenating everything it holds,
-// so framing code (segments, headers) stays linear in the bytes that pass through it.
+// so framing code (segments, headers) stays linear in the bytes that pass through it. Slices are
+// views of the pushed buffers where they can be (no copy): callers must not write into them.
+
+const EMPTY = Buffer.alloc(0);
 
 export class ByteQueue {
   private chunks: Buffer[] = [];
-  private head = 0; // offset into chunks[0]
+  private first = 0; // index of the oldest chunk still queued (shift() is linear in the array)
+  private head = 0; // offset into chunks[first]
   length = 0;
 
   push(chunk: Buffer): void {
@@ -12,25 +16,34 @@ export class ByteQueue {
     this.length += chunk.length;
   }
 
-  /** Removes and returns exactly `n` bytes; the caller checks `length` first. */
-  take(n: number): Buffer {
+  /** Removes exactly `n` bytes, as views of the queued buffers; the caller checks `length` first. */
+  takeChunks(n: number): Buffer[] {
     if (n > this.length) throw new RangeError(`take(${n}) with only ${this.length} bytes queued`);
-    const out = Buffer.allocUnsafe(n);
-    let written = 0;
-    while (written < n) {
-      const first = this.chunks[0]!;
-      const available = first.length - this.head;
-      const count = Math.min(available, n - written);
-      first.copy(out, written, this.head, this.head + count);
-      written += count;
+    const out: Buffer[] = [];
+    let left = n;
+    while (left > 0) {
+      const chunk = this.chunks[this.first]!;
+      const count = Math.min(chunk.length - this.head, left);
+      out.push(chunk.subarray(this.head, this.head + count));
+      left -= count;
       this.head += count;
-      if (this.head === first.length) {
-        this.chunks.shift();
+      if (this.head === chunk.length) {
+        this.chunks[this.first++] = EMPTY; // let the consumed buffer go
         this.head = 0;
       }
     }
+    if (this.first === this.chunks.length || (this.first > 1024 && this.first * 2 > this.chunks.length)) {
+      this.chunks = this.chunks.slice(this.first);
+      this.first = 0;
+    }
     this.length -= n;
     return out;
+  }
+
+  /** Removes and returns exactly `n` bytes: a view when they lie in one queued buffer, else a copy. */
+  take(n: number): Buffer {
+    const parts = this.takeChunks(n);
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
   }
 
   /** Removes and returns everything queued. */

@@ -57,10 +57,13 @@ export class EncryptStream extends Transform {
     return this.index === 0 ? FIRST_SEGMENT_PLAINTEXT : SEGMENT_PLAINTEXT;
   }
 
-  private seal(plaintext: Buffer, last: boolean): void {
+  /** Encrypts one segment's plaintext, given as the queued pieces it spans (never joined: no copy). */
+  private seal(plaintext: Buffer[], last: boolean): void {
     if (this.index > 0xffffffff) throw new RangeError("archive exceeds 2^32 segments");
     const cipher = createCipheriv("aes-256-gcm", this.key, segmentNonce(this.prefix, this.index, last));
-    this.push(Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]));
+    for (const piece of plaintext) this.push(cipher.update(piece));
+    cipher.final();
+    this.push(cipher.getAuthTag());
     this.index++;
   }
 
@@ -68,13 +71,13 @@ export class EncryptStream extends Transform {
     this.queue.push(chunk);
     // A segment is sealed as "not last" only once a byte beyond it exists.
     while (this.queue.length > this.plaintextBudget())
-      this.seal(this.queue.take(this.plaintextBudget()), false);
+      this.seal(this.queue.takeChunks(this.plaintextBudget()), false);
     done();
   }
 
   override _flush(done: TransformCallback): void {
     try {
-      this.seal(this.queue.takeAll(), true);
+      this.seal(this.queue.takeChunks(this.queue.length), true);
       done();
     } catch (err) {
       done(err as Error);
@@ -104,12 +107,28 @@ export class DecryptStream extends Transform {
     return (this.index === 0 ? FIRST_SEGMENT_PLAINTEXT : SEGMENT_PLAINTEXT) + TAG_SIZE;
   }
 
-  private open(segment: Buffer, last: boolean): Buffer | undefined {
-    const body = segment.subarray(0, segment.length - TAG_SIZE);
+  /**
+   * Decrypts one segment, given as the queued pieces it spans (never joined: no copy). The
+   * plaintext pieces are returned only once the tag has authenticated all of them.
+   */
+  private open(segment: Buffer[], last: boolean): Buffer[] | undefined {
+    let size = 0;
+    for (const piece of segment) size += piece.length;
+    const tag = Buffer.alloc(TAG_SIZE);
     const decipher = createDecipheriv("aes-256-gcm", this.key!, segmentNonce(this.prefix, this.index, last));
-    decipher.setAuthTag(segment.subarray(segment.length - TAG_SIZE));
+    const plaintext: Buffer[] = [];
+    let at = 0;
+    for (const piece of segment) {
+      // The last TAG_SIZE bytes are the tag; they may straddle pieces.
+      const bodyEnd = Math.min(piece.length, Math.max(0, size - TAG_SIZE - at));
+      if (bodyEnd > 0) plaintext.push(decipher.update(piece.subarray(0, bodyEnd)));
+      if (bodyEnd < piece.length) piece.copy(tag, at + bodyEnd - (size - TAG_SIZE), bodyEnd);
+      at += piece.length;
+    }
+    decipher.setAuthTag(tag);
     try {
-      return Buffer.concat([decipher.update(body), decipher.final()]);
+      decipher.final();
+      return plaintext;
     } catch {
       return undefined;
     }
@@ -130,10 +149,12 @@ export class DecryptStream extends Transform {
     return true;
   }
 
-  private release(plaintext: Buffer): void {
+  private release(plaintext: Buffer[]): void {
     this.index++;
-    this.plaintextBytes += plaintext.length;
-    if (plaintext.length > 0) this.push(plaintext);
+    for (const piece of plaintext) {
+      this.plaintextBytes += piece.length;
+      if (piece.length > 0) this.push(piece);
+    }
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
@@ -142,7 +163,7 @@ export class DecryptStream extends Transform {
       if (!this.readStreamHeader()) return done();
       // Hold back a full segment until a byte beyond it proves it is not the last one.
       while (this.queue.length > this.segmentCiphertextSize()) {
-        const segment = this.queue.take(this.segmentCiphertextSize());
+        const segment = this.queue.takeChunks(this.segmentCiphertextSize());
         const plaintext = this.open(segment, false);
         if (!plaintext) {
           const detail = this.open(segment, true)
@@ -170,14 +191,15 @@ export class DecryptStream extends Transform {
             : `archive truncated inside segment ${this.index}`,
         );
       }
-      const segment = this.queue.takeAll();
+      const size = this.queue.length;
+      const segment = this.queue.takeChunks(size);
       const plaintext = this.open(segment, true);
       if (!plaintext) {
         if (this.open(segment, false)) {
           throw new ArchiveCorruptError(`archive truncated after segment ${this.index}`);
         }
         throw new ArchiveCorruptError(
-          segment.length < this.segmentCiphertextSize()
+          size < this.segmentCiphertextSize()
             ? `segment ${this.index} failed authentication (damaged, or the archive was truncated inside it)`
             : `segment ${this.index} failed authentication`,
         );

@@ -1,6 +1,6 @@
 // Logical files inside the tar stream. Tar needs each entry's size before its bytes, and git
 // output has no size until it ends, so a file is written as numbered parts of at most PART_SIZE
-// bytes; concatenated in order they are the file. Memory stays at one part, whatever the size.
+// bytes; concatenated in order they are the file. Memory stays at about two parts, whatever the size.
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import type { Pack } from "tar-stream";
@@ -27,7 +27,26 @@ export function addEntry(pack: Pack, name: string, bytes: Buffer, mtime: Date): 
   });
 }
 
-/** Streams `body` into `pack` as parts and returns the manifest entry that describes it. */
+/** One entry of `size` bytes from `pieces` (views, never joined); resolves once tar has taken them. */
+function addEntryPieces(
+  pack: Pack,
+  name: string,
+  pieces: Buffer[],
+  size: number,
+  mtime: Date,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const sink = pack.entry({ name, size, mode: 0o644, mtime }, (err) => (err ? reject(err) : resolve()));
+    for (const piece of pieces) sink.write(piece);
+    (sink as NodeJS.WritableStream).end();
+  });
+}
+
+/**
+ * Streams `body` into `pack` as parts and returns the manifest entry that describes it. A part is
+ * handed to tar as the pieces it arrived in (no copy), and tar takes them as the archive behind it
+ * moves on, so memory holds the part being filled and what is left of the one being written.
+ */
 export async function addFile(
   pack: Pack,
   path: string,
@@ -39,18 +58,22 @@ export async function addFile(
   const queue = new ByteQueue();
   const parts: string[] = [];
   let size = 0;
-  const flush = async (bytes: Buffer): Promise<void> => {
+  let writing: Promise<void> = Promise.resolve();
+  const flush = async (n: number): Promise<void> => {
+    await writing; // one part in flight: the next one fills while it is written
     const name = partName(path, parts.length);
     parts.push(name);
-    await addEntry(pack, name, bytes, mtime);
+    writing = addEntryPieces(pack, name, queue.takeChunks(n), n, mtime);
+    writing.catch(() => undefined); // awaited by the next flush, or below
   };
   for await (const chunk of body as AsyncIterable<Buffer>) {
     hash.update(chunk);
     size += chunk.length;
     onBytes?.(chunk.length);
     queue.push(chunk);
-    while (queue.length >= PART_SIZE) await flush(queue.take(PART_SIZE));
+    while (queue.length >= PART_SIZE) await flush(PART_SIZE);
   }
-  if (queue.length > 0 || parts.length === 0) await flush(queue.takeAll());
+  if (queue.length > 0 || parts.length === 0) await flush(queue.length);
+  await writing;
   return { path, size, sha256: hash.digest("hex"), parts };
 }

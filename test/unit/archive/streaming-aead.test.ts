@@ -57,6 +57,32 @@ describe("streaming AEAD round trip", () => {
     expect((await decrypt(cipher)).equals(plain)).toBe(true);
   });
 
+  it.each([1, 4_099, 65_536])(
+    "does not depend on how the bytes are cut (pieces of %i bytes, tags across pieces)",
+    async (size) => {
+      /** Pieces of `size` bytes; single bytes only around segment 0's tag, to keep the test fast. */
+      const cut = (bytes: Buffer): Buffer[] =>
+        size === 1
+          ? [
+              bytes.subarray(0, SEGMENT_SIZE - 40),
+              ...[...bytes.subarray(SEGMENT_SIZE - 40, SEGMENT_SIZE + 40)].map((b) => Buffer.from([b])),
+              bytes.subarray(SEGMENT_SIZE + 40),
+            ]
+          : Array.from({ length: Math.ceil(bytes.length / size) }, (_, i) =>
+              bytes.subarray(i * size, (i + 1) * size),
+            );
+      const plain = randomBytes(FIRST_SEGMENT_PLAINTEXT + SEGMENT_PLAINTEXT + 999);
+      const cipher = await collect(Readable.from(cut(plain)).pipe(new EncryptStream(key, ad)));
+      const back = await collect(Readable.from(cut(cipher)).pipe(new DecryptStream(key, ad)));
+      expect(back.equals(plain)).toBe(true);
+      const damaged = Buffer.from(cipher);
+      damaged[SEGMENT_SIZE - 3]! ^= 1; // inside segment 0's tag
+      await expect(collect(Readable.from(cut(damaged)).pipe(new DecryptStream(key, ad)))).rejects.toThrow(
+        /segment 0 failed authentication/,
+      );
+    },
+  );
+
   it("uses a fresh salt and nonce prefix each time", async () => {
     const plain = Buffer.from("same plaintext");
     const [a, b] = await Promise.all([encrypt(plain), encrypt(plain)]);
