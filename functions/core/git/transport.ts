@@ -13,8 +13,6 @@ export interface UploadPackConnection {
   /** Sends one command request (already pkt-encoded) and gives a reader of its response. */
   request(body: Buffer): Promise<PktReader>;
   close(): Promise<void>;
-  /** Stops the server's work on the last request: its response is no longer read. */
-  abort(): Promise<void>;
 }
 
 /** A URL safe to print: no userinfo, no query. */
@@ -80,11 +78,6 @@ async function connectLocal(path: string): Promise<UploadPackConnection> {
       run.child.stdin!.end(FLUSH);
       await run.done.catch(() => undefined);
     },
-    async abort() {
-      // upload-pack's pack-objects is marked clean-on-exit: it dies with upload-pack.
-      run.child.kill("SIGTERM");
-      await run.done.catch(() => undefined);
-    },
   };
 }
 
@@ -135,11 +128,10 @@ async function connectHttp(remote: GitRemote): Promise<UploadPackConnection> {
   const advertised = await httpCall(remote, "/info/refs?service=git-upload-pack", { method: "GET" });
   const capabilities = await readAdvertisement(new PktReader(advertised, () => ` (${where})`), where);
   advertised.destroy();
-  let response: Readable | undefined;
   return {
     capabilities,
     async request(body) {
-      response = await httpCall(remote, "/git-upload-pack", {
+      const response = await httpCall(remote, "/git-upload-pack", {
         method: "POST",
         body: new Uint8Array(body),
         headers: {
@@ -150,8 +142,5 @@ async function connectHttp(remote: GitRemote): Promise<UploadPackConnection> {
       return new PktReader(response, () => ` (${where})`);
     },
     async close() {},
-    async abort() {
-      response?.destroy();
-    },
   };
 }
