@@ -3,10 +3,10 @@
 // that the snapshot gets verified, here or through a verify request.
 import type { IncrementalPolicy } from "./chain.js";
 import type { Deps, ProgressListener } from "./deps.js";
-import { describeError, UserInputError } from "./errors.js";
+import { describeError, LeaseHeldError, UserInputError } from "./errors.js";
 import type { SourceRepo, VerifyLevel } from "./model.js";
 import type { MetadataSource } from "./metadata/source.js";
-import type { Publisher, SourceHost } from "./ports.js";
+import type { BackupAttempt, Publisher, SourceHost } from "./ports.js";
 import { snapshotRepo, type SnapshotOutcome } from "./snapshot.js";
 import { verifySnapshot, type VerifyOutcome } from "./verify.js";
 
@@ -56,8 +56,33 @@ export async function backupRepository(
   policy: BackupPolicy,
   options: BackupOptions,
 ): Promise<BackupResult> {
+  const started = deps.clock.now().toISOString();
+  let snapshot: SnapshotOutcome;
+  try {
+    snapshot = await snapshotOf(deps, repo, policy, options);
+  } catch (err) {
+    // Another run holds the repository: not a failed backup, and that run records its own outcome.
+    if (!(err instanceof LeaseHeldError))
+      await noteAttempt(deps, repo.name, { at: started, outcome: "failed", error: describeError(err) });
+    throw err;
+  }
+  await noteAttempt(deps, repo.name, {
+    at: started,
+    outcome: snapshot.outcome,
+    snapshotId: snapshot.snapshot.id,
+  });
+  return verifyAsPolicySays(deps, repo, policy, options, { repo: repo.name, snapshot });
+}
+
+/** The snapshot (or confirmation) of the repository's git data, wiki and metadata. */
+async function snapshotOf(
+  deps: BackupDeps,
+  repo: SourceRepo,
+  policy: BackupPolicy,
+  options: BackupOptions,
+): Promise<SnapshotOutcome> {
   const remote = await deps.sources.gitRemote(repo);
-  const snapshot = await snapshotRepo(deps, repo.name, remote, {
+  return snapshotRepo(deps, repo.name, remote, {
     ...(repo.wikiUrl ? { wiki: { ...remote, url: repo.wikiUrl } } : {}),
     actor: options.actor,
     incremental: options.full ? false : policy.incremental,
@@ -66,7 +91,21 @@ export async function backupRepository(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const result: BackupResult = { repo: repo.name, snapshot };
+}
+
+/** The attempt is what health shows; failing to note it must not change the backup's outcome. */
+async function noteAttempt(deps: BackupDeps, repo: string, attempt: BackupAttempt): Promise<void> {
+  await deps.index.recordAttempt(repo, attempt).catch(() => undefined);
+}
+
+async function verifyAsPolicySays(
+  deps: BackupDeps,
+  repo: SourceRepo,
+  policy: BackupPolicy,
+  options: BackupOptions,
+  result: BackupResult,
+): Promise<BackupResult> {
+  const snapshot = result.snapshot!;
   const due = snapshot.outcome === "created" || !snapshot.snapshot.verification;
   if (!policy.verify || !due) return result;
   const { id } = snapshot.snapshot;

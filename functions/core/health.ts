@@ -6,6 +6,7 @@ import type { Deps } from "./deps.js";
 import { describeError } from "./errors.js";
 import type { PriceTable } from "./cost.js";
 import type { Snapshot } from "./model.js";
+import type { BackupAttempt } from "./ports.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import { storageReport, type StorageReport } from "./storage-report.js";
 
@@ -17,7 +18,9 @@ export type HealthProblem =
   | { kind: "no-snapshot" }
   | { kind: "stale"; secondsSince: number }
   | { kind: "unverified" }
-  | { kind: "verification-failed"; detail: string };
+  | { kind: "verification-failed"; detail: string }
+  /** The latest backup attempt, after the latest snapshot or confirmation, failed. */
+  | { kind: "attempt-failed"; at: string; error: string };
 
 /** Problems that mean the repository is not backed up within its promise (the stale-repo alert). */
 export function isStale(problem: HealthProblem): boolean {
@@ -34,6 +37,8 @@ export function describeProblem(problem: HealthProblem): string {
       return "latest snapshot not verified";
     case "verification-failed":
       return `latest verification failed: ${problem.detail}`;
+    case "attempt-failed":
+      return `last backup attempt failed at ${problem.at}: ${problem.error}`;
   }
 }
 
@@ -46,6 +51,8 @@ export interface RepoHealth {
   freshnessSeconds?: number;
   verified: boolean;
   problems: HealthProblem[];
+  /** How the latest backup attempt ended, when one was recorded. */
+  lastAttempt?: BackupAttempt;
   /**
    * GitHub metadata kinds the latest snapshot could not hold, with why ("410: Issues are disabled",
    * "403: Resource not accessible by integration": grant the App that permission). Not a problem
@@ -54,9 +61,19 @@ export interface RepoHealth {
   metadataUnavailable?: Record<string, string>;
 }
 
-export function repoHealth(repo: string, snapshots: Snapshot[], now: Date): RepoHealth {
+export function repoHealth(
+  repo: string,
+  snapshots: Snapshot[],
+  now: Date,
+  lastAttempt?: BackupAttempt,
+): RepoHealth {
   const latest = snapshots[0];
   const problems: HealthProblem[] = [];
+  const failedSince =
+    lastAttempt?.outcome === "failed" &&
+    (!latest || Date.parse(lastAttempt.at) > Date.parse(latest.confirmedAt));
+  if (failedSince)
+    problems.push({ kind: "attempt-failed", at: lastAttempt.at, error: lastAttempt.error ?? "" });
   const freshnessSeconds = latest ? (now.getTime() - Date.parse(latest.confirmedAt)) / 1000 : undefined;
   if (!latest) problems.push({ kind: "no-snapshot" });
   else {
@@ -73,6 +90,7 @@ export function repoHealth(repo: string, snapshots: Snapshot[], now: Date): Repo
     ...(freshnessSeconds === undefined ? {} : { freshnessSeconds }),
     verified: latest?.verification?.verdict === "ok",
     problems,
+    ...(lastAttempt ? { lastAttempt } : {}),
     ...(latest?.metadata && Object.keys(latest.metadata.unavailable).length
       ? { metadataUnavailable: latest.metadata.unavailable }
       : {}),
@@ -107,9 +125,12 @@ export async function healthReport(
   options: HealthOptions,
 ): Promise<HealthReport> {
   const now = deps.clock.now();
-  const repos = [...new Set([...options.expected, ...(await deps.index.repos())])].sort();
+  // Repositories with an attempt but no snapshot are listed too: a first backup that keeps failing.
+  const attempts = await deps.index.attempts();
+  const known = [...options.expected, ...(await deps.index.repos()), ...Object.keys(attempts)];
+  const repos = [...new Set(known)].sort();
   const snapshots = await Promise.all(repos.map((repo) => deps.index.list(repo)));
-  const health = repos.map((repo, i) => repoHealth(repo, snapshots[i]!, now));
+  const health = repos.map((repo, i) => repoHealth(repo, snapshots[i]!, now, attempts[repo]));
   let storage: HealthReport["storage"];
   try {
     const report = storageReport({

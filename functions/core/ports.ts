@@ -102,6 +102,24 @@ export interface SnapshotIndex {
   acquireLease(repo: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
   /** Gives the lease back if `holder` has it; otherwise does nothing. */
   releaseLease(repo: string, holder: string): Promise<void>;
+  /**
+   * Records how the latest backup attempt of `repo` ended, replacing the one before; an attempt
+   * older than the recorded one is ignored (deliveries arrive out of order). Works for a repo with
+   * no snapshot yet: that is when a failure most needs to be seen.
+   */
+  recordAttempt(repo: string, attempt: BackupAttempt): Promise<void>;
+  /** The latest attempt of every repo that has one, by repo name. */
+  attempts(): Promise<Record<string, BackupAttempt>>;
+}
+
+/** How one backup attempt of a repository ended (health shows the latest). */
+export interface BackupAttempt {
+  /** ISO-8601 UTC of when the attempt started. */
+  at: string;
+  outcome: "created" | "unchanged" | "failed";
+  snapshotId?: string;
+  /** For a failure: what went wrong, fit for a person (never a secret). */
+  error?: string;
 }
 
 /** A data key wrapped by a key-encryption key, as stored in an archive's header. */

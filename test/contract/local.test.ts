@@ -76,6 +76,12 @@ publisherContract("InProcessPublisher", async () => {
 
 const text = (value: string) => Readable.from([Buffer.from(value)]);
 
+/** The first schema, as a file written before the attempts table existed holds it. */
+const MIGRATIONS_V1 = `CREATE TABLE snapshots (repo TEXT NOT NULL, id TEXT NOT NULL, taken_at TEXT NOT NULL,
+  record TEXT NOT NULL, PRIMARY KEY (repo, id)) WITHOUT ROWID;
+  CREATE INDEX snapshots_by_time ON snapshots (repo, taken_at, id);
+  CREATE TABLE leases (repo TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at_ms INTEGER NOT NULL) WITHOUT ROWID;`;
+
 describe("FsBlobStore, folder specifics", () => {
   let dir: string;
   let cleanup: () => Promise<void>;
@@ -213,11 +219,28 @@ describe("SqliteSnapshotIndex, file specifics", () => {
     first.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.pragma("user_version", { simple: true })).toBe(1);
+    expect(db.pragma("user_version", { simple: true })).toBe(2);
     db.close();
     const second = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
     expect(await second.get(s.repo, s.id)).toEqual(s);
     second.close();
+  });
+
+  it("upgrades an index written by the first schema in place, keeping its snapshots", async () => {
+    const file = path.join(dir, "index.sqlite");
+    const old = new Database(file);
+    old.exec(MIGRATIONS_V1);
+    old.pragma("user_version = 1");
+    const s = snapshot({ id: "20261127T000000000Z-00000009" });
+    old
+      .prepare("INSERT INTO snapshots (repo, id, taken_at, record) VALUES (?, ?, ?, ?)")
+      .run(s.repo, s.id, s.takenAt, JSON.stringify(s));
+    old.close();
+    const index = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
+    expect(await index.get(s.repo, s.id)).toEqual(s);
+    await index.recordAttempt(s.repo, { at: s.takenAt, outcome: "created", snapshotId: s.id });
+    expect(Object.keys(await index.attempts())).toEqual([s.repo]);
+    index.close();
   });
 
   it("refuses a file from a newer schema, naming it", async () => {

@@ -280,5 +280,50 @@ export function snapshotIndexContract(
         expect(results.filter((r) => r !== undefined)).toHaveLength(1);
       });
     });
+
+    describe("backup attempts", () => {
+      it("records the latest attempt per repo, also for a repo with no snapshot", async () => {
+        expect(await index.attempts()).toEqual({});
+        await index.recordAttempt("acme/new", {
+          at: "2026-11-27T10:00:00.000Z",
+          outcome: "failed",
+          error: "401",
+        });
+        await index.recordAttempt("acme/widget", {
+          at: "2026-11-27T10:00:00.000Z",
+          outcome: "created",
+          snapshotId: s1.id,
+        });
+        expect(await index.attempts()).toEqual({
+          "acme/new": { at: "2026-11-27T10:00:00.000Z", outcome: "failed", error: "401" },
+          "acme/widget": { at: "2026-11-27T10:00:00.000Z", outcome: "created", snapshotId: s1.id },
+        });
+        expect(await index.repos()).toEqual([]); // attempts are not snapshots
+      });
+
+      it("a newer attempt replaces the one before; an older one, delivered late, does not", async () => {
+        await index.recordAttempt("acme/a", {
+          at: "2026-11-27T10:00:00.000Z",
+          outcome: "failed",
+          error: "x",
+        });
+        await index.recordAttempt("acme/a", { at: "2026-11-27T11:00:00.000Z", outcome: "unchanged" });
+        await index.recordAttempt("acme/a", {
+          at: "2026-11-27T10:30:00.000Z",
+          outcome: "failed",
+          error: "late",
+        });
+        expect((await index.attempts())["acme/a"]).toEqual({
+          at: "2026-11-27T11:00:00.000Z",
+          outcome: "unchanged",
+        });
+      });
+
+      it("refuses an attempt whose time is not ISO-8601", async () => {
+        await expect(
+          index.recordAttempt("acme/a", { at: "yesterday", outcome: "unchanged" }),
+        ).rejects.toThrow(/not an ISO-8601 time/);
+      });
+    });
   });
 }

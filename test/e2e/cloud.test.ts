@@ -116,6 +116,20 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
     expect(body.storage).toBeDefined();
     expect(JSON.stringify(body.storage)).toMatch(/STANDARD|expectedClass/);
   });
+
+  it("a repository whose first backup fails is shown, with why, and alerted on", async () => {
+    stack.github.addRepo("acme/ghost"); // listed by GitHub, but its git data cannot be read
+    const request = { v: 1, repo: "acme/ghost", reason: "schedule", requestedAt: new Date().toISOString() };
+    expect((await stack.push("snapshotRepo", request)).status).toBe(204); // permanent: acknowledged
+    const res = await fetch(stack.url("backupHealth"));
+    const body = await res.json();
+    expect(res.status).toBe(503);
+    const ghost = body.repos.find((r: { repo: string }) => r.repo === "acme/ghost");
+    expect(ghost.problemKinds).toEqual(["attempt-failed", "no-snapshot"]);
+    expect(ghost.problems[0]).toMatch(/last backup attempt failed at .*: /);
+    expect(logs.some((l) => l.includes('"event":"stale_repo"') && l.includes("acme/ghost"))).toBe(true);
+    stack.github.removeRepo("acme/ghost");
+  });
 });
 
 describe("one path for sweeps and pushes", () => {

@@ -36,6 +36,19 @@ describe("repoHealth", () => {
     );
   });
 
+  it("a failed attempt after the latest snapshot is a problem; one before it is history", () => {
+    const ok = taken(600, { verification: { verdict: "ok", level: "deep", at: at(500) } });
+    const after = repoHealth("acme/app", [ok], NOW, { at: at(60), outcome: "failed", error: "HTTP 502" });
+    expect(after.problems.map(describeProblem)).toEqual([
+      `last backup attempt failed at ${at(60)}: HTTP 502`,
+    ]);
+    const before = repoHealth("acme/app", [ok], NOW, { at: at(900), outcome: "failed", error: "HTTP 502" });
+    expect(before.problems).toEqual([]);
+    const never = repoHealth("acme/new", [], NOW, { at: at(60), outcome: "failed", error: "not found" });
+    expect(never.problems.map((p) => p.kind)).toEqual(["attempt-failed", "no-snapshot"]);
+    expect(never.problems.some(isStale)).toBe(true);
+  });
+
   it("shows the metadata kinds the latest snapshot could not hold, without calling it a problem", () => {
     const latest = taken(60, {
       verification: { verdict: "ok", level: "deep", at: at(30) },

@@ -11,7 +11,7 @@ import {
 import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
 import type { Snapshot, Verification } from "../../core/model.js";
 import { sameCommit } from "../../core/snapshot-identity.js";
-import { systemClock, type Clock, type Lease, type SnapshotIndex } from "../../core/ports.js";
+import { systemClock, type BackupAttempt, type Clock, type Lease, type SnapshotIndex } from "../../core/ports.js";
 import { fromGrpc, grpcCode } from "./errors.js";
 import { acquireLease, releaseLease } from "./firestore-lease.js";
 import { FirestorePaths } from "./firestore-paths.js";
@@ -136,6 +136,24 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
 
   async releaseLease(repo: string, holder: string): Promise<void> {
     return releaseLease(this.db, this.paths, { repo, holder });
+  }
+
+  async recordAttempt(repo: string, attempt: BackupAttempt): Promise<void> {
+    const at = instant(attempt.at, "at");
+    const ref = this.paths.attempt(repo);
+    await this.run(`record the backup attempt of ${repo}`, async (tx) => {
+      const found = await tx.get(ref);
+      // Deliveries arrive out of order: an older attempt never replaces a newer one.
+      if (found.exists && Number(found.get("atMs")) > at) return;
+      tx.set(ref, { repo, atMs: at, attempt: plain(attempt) });
+    });
+  }
+
+  async attempts(): Promise<Record<string, BackupAttempt>> {
+    const found = await this.read("list the backup attempts", () => this.paths.attempts().get());
+    return Object.fromEntries(
+      found.docs.map((d) => [String(d.get("repo")), d.get("attempt") as BackupAttempt]),
+    );
   }
 
   /**

@@ -46,6 +46,15 @@ export class FirestorePaths {
     return this.snapshots(repo).doc(id);
   }
 
+  /** attempts/{repoKey}: how the latest backup attempt of a repo ended (repos without snapshots too). */
+  attempts(): CollectionReference {
+    return this.base.collection("attempts");
+  }
+
+  attempt(repo: string): DocumentReference {
+    return this.attempts().doc(repoKey(repo));
+  }
+
   lease(repo: string): DocumentReference {
     return this.base.collection("leases").doc(repoKey(repo));
   }

@@ -12,7 +12,7 @@ import {
 } from "../../core/errors.js";
 import type { Snapshot, Verification } from "../../core/model.js";
 import { sameCommit } from "../../core/snapshot-identity.js";
-import { systemClock, type Clock, type Lease, type SnapshotIndex } from "../../core/ports.js";
+import { systemClock, type BackupAttempt, type Clock, type Lease, type SnapshotIndex } from "../../core/ports.js";
 
 /** Schema steps; step i takes the file from user_version i to i + 1. Only ever append. */
 const MIGRATIONS: readonly string[] = [
@@ -28,6 +28,11 @@ const MIGRATIONS: readonly string[] = [
      repo TEXT PRIMARY KEY,
      holder TEXT NOT NULL,
      expires_at_ms INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
+  `CREATE TABLE attempts (
+     repo TEXT PRIMARY KEY,
+     at TEXT NOT NULL,       -- the attempt's start, normalized (toISOString)
+     record TEXT NOT NULL    -- the BackupAttempt as JSON
    ) WITHOUT ROWID;`,
 ];
 
@@ -198,6 +203,26 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
     this.run("releaseLease", () => {
       this.db.prepare("DELETE FROM leases WHERE repo = ? AND holder = ?").run(repo, holder);
     });
+  }
+
+  async recordAttempt(repo: string, attempt: BackupAttempt): Promise<void> {
+    const at = instant(attempt.at, "at");
+    this.run("recordAttempt", () => {
+      this.db
+        .prepare(
+          `INSERT INTO attempts (repo, at, record) VALUES (?, ?, ?)
+           ON CONFLICT (repo) DO UPDATE SET at = excluded.at, record = excluded.record
+           WHERE excluded.at >= attempts.at`,
+        )
+        .run(repo, at, JSON.stringify(attempt));
+    });
+  }
+
+  async attempts(): Promise<Record<string, BackupAttempt>> {
+    const rows = this.run("attempts", () =>
+      this.db.prepare<[], { repo: string; record: string }>("SELECT repo, record FROM attempts").all(),
+    );
+    return Object.fromEntries(rows.map((r) => [r.repo, JSON.parse(r.record) as BackupAttempt]));
   }
 
   private find(repo: string, id: string): Snapshot | undefined {
