@@ -3,10 +3,12 @@
 #   repos/{repoKey}                        one document per repository
 #   repos/{repoKey}/snapshots/{snapshotId} one document per snapshot
 #   leases/{repoKey}                       one running snapshot per repository
+#   attempts/{repoKey}                     how the latest backup attempt ended
 #
 # Indexes: every query the code makes is served by Firestore's automatic
 # single-field indexes (one repository's snapshots ordered by takenAtTime, newest
-# first, optionally up to a time; the repos collection read whole; document reads),
+# first, optionally up to a time; the repos and attempts collections read whole;
+# document reads),
 # so no composite index and no field override is declared. The emulator the tests
 # use enforces no index at all, so test/infra/firestore-indexes.test.ts reads the
 # queries from the code and fails when one needs an index this file does not
