@@ -1,8 +1,9 @@
 // Measuring: wall time of a command, the peak RSS of its process tree (GNU time, when present),
-// and our use cases run in a child process so that their own peak RSS is exact.
+// and our use cases run in a child process, compiled as production runs them, so that their own
+// start-up and peak RSS are exact.
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { existsSync, openSync, closeSync } from "node:fs";
+import { cp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -28,22 +29,25 @@ let counter = 0;
 export async function timed(
   cmd: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  /** `stdin`: a file the command reads as its standard input. */
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {},
 ): Promise<Timed & { stdout: string }> {
   const rssFile = join(tmpdir(), `infinity-bench-rss-${process.pid}-${++counter}`);
   const [file, argv] = HAS_TREE_RSS
     ? [GNU_TIME, ["-f", "%M %U %S", "-o", rssFile, cmd, ...args]]
     : [cmd, args];
+  const input = options.stdin === undefined ? "ignore" : openSync(options.stdin, "r");
   const started = performance.now();
   const child = spawn(file, argv, {
     cwd: options.cwd ?? ROOT,
     env: options.env ?? process.env,
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [input, "pipe", "pipe"],
   });
+  if (typeof input === "number") closeSync(input); // the child has its own copy
   let stdout = "";
   let stderr = "";
-  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
+  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr!.on("data", (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once("error", reject);
     child.once("close", resolve);
@@ -71,24 +75,44 @@ export async function timed(
 export function timedGit(
   args: string[],
   env: Record<string, string> = {},
+  stdin?: string,
 ): Promise<Timed & { stdout: string }> {
-  return timed("git", args, { env: gitEnv(env) });
+  return timed("git", args, { env: gitEnv(env), ...(stdin ? { stdin } : {}) });
+}
+
+/**
+ * The package as it is installed: `npm run build`'s output plus the compiled bench worker
+ * (tsconfig.bench.json), and bin/. The worker and the CLI run from here, without tsx.
+ */
+export const PACKAGE = join(ROOT, "bench", "results", "package");
+
+/** Compiles the package into PACKAGE (about 20 CPU seconds); rejects when the build fails. */
+export async function buildPackage(): Promise<void> {
+  await timed(process.execPath, [
+    join(ROOT, "scripts", "build.mjs"),
+    "--project",
+    "tsconfig.bench.json",
+    "--out",
+    join(PACKAGE, "dist"),
+  ]);
+  await rm(join(PACKAGE, "bin"), { recursive: true, force: true });
+  await cp(join(ROOT, "bin"), join(PACKAGE, "bin"), { recursive: true });
 }
 
 export interface WorkerRun extends Timed {
   result: WorkerResult;
-  /** Wall time of the child process, including node + tsx start-up. */
+  /** Wall time of the child process: node start-up and imports included. */
   wallSeconds: number;
 }
 
-/** Runs one use case in a fresh `node --import tsx bench/worker.ts` and returns what it reports. */
+/** Runs one use case in a fresh `node PACKAGE/dist/bench/worker.js` and returns what it reports. */
 export async function runWorker(request: WorkerRequest): Promise<WorkerRun> {
   const env = { ...process.env };
   delete env.BACKUP_LOCATION;
   delete env.VERIFY_BACKUPS;
   const run = await timed(
     process.execPath,
-    ["--import", "tsx", join(ROOT, "bench", "worker.ts"), JSON.stringify(request)],
+    [join(PACKAGE, "dist", "bench", "worker.js"), JSON.stringify(request)],
     { env },
   );
   const line = run.stdout.trim().split("\n").at(-1) ?? "";
@@ -100,7 +124,7 @@ export async function runWorker(request: WorkerRequest): Promise<WorkerRun> {
   }
   const tree: Partial<Timed> = {};
   if (run.treeMaxRssKiB !== undefined) tree.treeMaxRssKiB = run.treeMaxRssKiB;
-  // Start-up (node, tsx, imports, openApp) is not the use case: take its CPU off the tree's.
+  // Start-up (node, imports, openApp) is not the use case: take its CPU off the tree's.
   if (run.treeCpuSeconds !== undefined)
     tree.treeCpuSeconds = Math.max(0, run.treeCpuSeconds - result.bootCpuSeconds);
   return { result, wallSeconds: run.seconds, seconds: result.seconds, ...tree };
@@ -121,4 +145,35 @@ export async function settle(): Promise<void> {
 /** Reads every file under `dir` once, so the first timed round does not pay for a cold page cache. */
 export async function warm(dir: string): Promise<void> {
   await timed("sh", ["-c", 'find "$1" -type f -exec cat {} + > /dev/null', "sh", dir]);
+}
+
+export interface HelpTimes {
+  /** Median wall seconds of `node PACKAGE/bin/infinity-backup.mjs --help`. */
+  seconds: number;
+  cpuSeconds?: number;
+  /** The same for `node -e 0`: node's own start-up, the floor of any CLI run. */
+  nodeSeconds: number;
+  nodeCpuSeconds?: number;
+  rounds: number;
+}
+
+/** Times `infinity-backup --help` as installed (compiled, no tsx), alternating with bare node. */
+export async function helpTimes(rounds = 11): Promise<HelpTimes> {
+  const cli: Timed[] = [];
+  const bare: Timed[] = [];
+  for (let i = 0; i < rounds; i++) {
+    cli.push(await timed(process.execPath, [join(PACKAGE, "bin", "infinity-backup.mjs"), "--help"]));
+    bare.push(await timed(process.execPath, ["-e", "0"]));
+  }
+  const cpu = (runs: Timed[]) =>
+    runs.every((r) => r.treeCpuSeconds !== undefined)
+      ? { value: median(runs.map((r) => r.treeCpuSeconds!)) }
+      : undefined;
+  return {
+    seconds: median(cli.map((r) => r.seconds)),
+    ...(cpu(cli) ? { cpuSeconds: cpu(cli)!.value } : {}),
+    nodeSeconds: median(bare.map((r) => r.seconds)),
+    ...(cpu(bare) ? { nodeCpuSeconds: cpu(bare)!.value } : {}),
+    rounds,
+  };
 }

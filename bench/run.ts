@@ -1,13 +1,27 @@
 // `npm run bench`: snapshot, verify and restore timed against plain git on generated repositories
 // of two sizes (or given ones), with our process's peak RSS. Prints figures; asserts no timings.
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, mkdtemp, rm, stat } from "node:fs/promises";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { pipeline } from "node:stream/promises";
 import { parseArgs } from "node:util";
-import { diffRefs, readRefs } from "../functions/core/git/local-repo.js";
+import { BundleCheck } from "../functions/core/git/bundle.js";
+import { diffRefs, initBare, readRefs } from "../functions/core/git/local-repo.js";
 import { git } from "../functions/core/git/exec.js";
 import { CACHE_DIR, ensureRepo } from "./make-repo.js";
-import { HAS_TREE_RSS, ROOT, runWorker, settle, timedGit, warm, type WorkerRun } from "./measure.js";
+import {
+  buildPackage,
+  HAS_TREE_RSS,
+  helpTimes,
+  PACKAGE,
+  ROOT,
+  runWorker,
+  settle,
+  timedGit,
+  warm,
+  type WorkerRun,
+} from "./measure.js";
 import {
   emptyOps,
   sizeTable,
@@ -52,6 +66,8 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  log(`compiling the package into ${PACKAGE} (ours runs as production runs it: compiled, no tsx)`);
+  await buildPackage();
   const repos: { label: string; path: string; packBytes: number }[] = [];
   if (values.repo?.length) {
     for (const p of values.repo) {
@@ -67,12 +83,14 @@ async function main(): Promise<number> {
   }
   const results: SizeResult[] = [];
   for (const repo of repos) results.push(await benchRepo(repo, rounds));
+  log("timing infinity-backup --help");
+  const help = await helpTimes();
 
   console.log(
     `\ninfinity-backup bench: ${cpus().length} CPUs, ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, node ${process.version}, ${(await git(["--version"])).trim()}`,
   );
   for (const r of results) console.log(`\n${sizeTable(r)}`);
-  console.log(`\n${summary(results)}`);
+  console.log(`\n${summary(results, help)}`);
   const busy = loadBefore > cpus().length / 2;
   console.log(
     `  1-min load average: ${loadBefore.toFixed(1)} before the bench, up to ${Math.max(...loads).toFixed(1)} during it (incl. its own work; ${cpus().length} CPUs)` +
@@ -89,6 +107,7 @@ async function main(): Promise<number> {
     loadBefore,
     loads,
     totalSeconds: (performance.now() - t0) / 1000,
+    help,
   };
   await writeJson(values.out, meta, results);
   console.log(
@@ -103,7 +122,12 @@ const ours = (run: WorkerRun): Sample => ({
   wallSeconds: run.wallSeconds,
   nodeCpuSeconds: run.result.cpuSeconds,
   ...(run.treeMaxRssKiB !== undefined ? { treeRssKiB: run.treeMaxRssKiB } : {}),
-  ...(run.treeCpuSeconds !== undefined ? { cpuSeconds: run.treeCpuSeconds } : {}),
+  ...(run.treeCpuSeconds !== undefined
+    ? {
+        cpuSeconds: run.treeCpuSeconds,
+        processCpuSeconds: run.treeCpuSeconds + run.result.bootCpuSeconds,
+      }
+    : {}),
 });
 
 /** Sequential git steps as one sample: times and CPU add, the peak is the larger. */
@@ -135,7 +159,7 @@ async function benchRepo(
   };
   log(`${repo.label}: warming the page cache for ${repo.path}`);
   await warm(repo.path);
-  const add = (key: OpKey, side: "ours" | "baseline", sample: Sample, run?: WorkerRun) => {
+  const add = (key: OpKey, side: "ours" | "baseline" | "floor", sample: Sample, run?: WorkerRun) => {
     result.ops[key][side].push(sample);
     if (run)
       Object.assign(result.ops[key], {
@@ -155,6 +179,8 @@ async function benchRepo(
       const dataDir = join(work, "ours");
       await mkdir(dataDir);
       const bundle = join(work, "out.bundle");
+      const floorBundle = join(work, "floor.bundle");
+      const floorPack = join(work, "floor.pack");
       let snapshotId = "";
       /** A git-based backup: mirror-clone the source, then write one bundle of every ref. */
       const gitBackup = async (key: OpKey, cloneFlag: string, out: string) => {
@@ -165,7 +191,24 @@ async function benchRepo(
         add(key, "baseline", steps(clone, create));
         await rm(mirror, { recursive: true, force: true });
       };
+      /** The floor: git writing the same bundle straight from the source, with no transfer. */
+      const floorSnapshot = async () => {
+        await settle();
+        add(
+          "snapshot",
+          "floor",
+          steps(await timedGit(["-C", repo.path, "bundle", "create", "--quiet", floorBundle, "--all"])),
+        );
+        // The same pack, bundle header stripped (untimed): what the restore floor indexes.
+        await pipeline(
+          createReadStream(floorBundle),
+          new BundleCheck("floor", false, false),
+          createWriteStream(floorPack),
+        );
+        await rm(floorBundle, { force: true });
+      };
       const baselineSnapshot = async () => {
+        await floorSnapshot();
         await gitBackup("snapshot", "--no-local", bundle);
         await gitBackup("snapshotVsLocal", "--local", join(work, "local.bundle"));
         await rm(join(work, "local.bundle"), { force: true });
@@ -182,6 +225,35 @@ async function benchRepo(
         await step();
       result.bundleBytes = (await stat(bundle)).size;
 
+      /** The floor of a restore: index-pack of the same pack into an empty repository, nothing else. */
+      const floorRestore = async (...keys: OpKey[]) => {
+        const target = join(work, "floor.git");
+        await initBare(target);
+        await settle();
+        const run = steps(await timedGit(["index-pack", "--stdin"], { GIT_DIR: target }, floorPack));
+        for (const key of keys) add(key, "floor", run);
+        await rm(target, { recursive: true, force: true });
+      };
+      // Before any verification: the restore proves connectivity itself, as index-pack indexes.
+      const unverifiedTarget = join(work, "restored-unverified.git");
+      const oursUnverified = async () => {
+        await settle();
+        const run = await runWorker({
+          op: "restore",
+          dataDir,
+          repo: name,
+          snapshotId,
+          target: unverifiedTarget,
+        });
+        add("restoreUnverified", "ours", ours(run), run);
+        await expectRefs("our restore (unverified)", sourceRefs, unverifiedTarget);
+        await rm(unverifiedTarget, { recursive: true, force: true });
+      };
+      for (const step of round % 2
+        ? [() => floorRestore("restoreUnverified"), oursUnverified]
+        : [oursUnverified, () => floorRestore("restoreUnverified")])
+        await step();
+
       for (const level of ["quick", "deep"] as const) {
         await settle();
         const run = await runWorker({ op: "verify", dataDir, repo: name, snapshotId, level });
@@ -192,9 +264,11 @@ async function benchRepo(
       const baseTarget = join(work, "restored-git.git");
       const ourTarget = join(work, "restored-ours.git");
       const baselineRestore = async () => {
+        await floorRestore("restore");
         await settle();
         const clone = await timedGit(["clone", "--mirror", "--quiet", bundle, baseTarget]);
         add("restore", "baseline", steps(clone));
+        add("restoreUnverified", "baseline", steps(clone));
         const fsck = await timedGit(["fsck", "--full", "--strict", "--no-dangling"], { GIT_DIR: baseTarget });
         add("verifyDeep", "baseline", steps(clone, fsck));
         await expectRefs("git clone of the bundle", sourceRefs, baseTarget);

@@ -19,6 +19,9 @@ export interface RssSample {
   rssKiB: number;
   /** Bytes the use case had reported through onProgress at that moment. */
   bytes: number;
+  /** V8's heap, and the buffers outside it (live or awaiting collection), at that moment. */
+  heapTotalKiB: number;
+  arrayBuffersKiB: number;
 }
 
 export interface WorkerResult {
@@ -77,11 +80,17 @@ async function main(): Promise<void> {
   };
   const sample = () => {
     const t = (performance.now() - started) / 1000;
-    const rssKiB = Math.round(process.memoryUsage.rss() / KiB);
-    samples.push({ t: Number(t.toFixed(2)), rssKiB, bytes });
+    const m = process.memoryUsage();
+    const k = (n: number) => Math.round(n / KiB);
+    const rssKiB = k(m.rss);
+    samples.push({
+      t: Number(t.toFixed(2)),
+      rssKiB,
+      bytes,
+      heapTotalKiB: k(m.heapTotal),
+      arrayBuffersKiB: k(m.arrayBuffers),
+    });
     if (rssKiB > atPeak.rssKiB) {
-      const m = process.memoryUsage();
-      const k = (n: number) => Math.round(n / KiB);
       atPeak = {
         rssKiB,
         heapTotalKiB: k(m.heapTotal),
