@@ -36,6 +36,11 @@ export interface RepoMetadata {
   variables: ApiObject[];
   secrets: ApiObject[];
   environments: ApiObject[];
+  /**
+   * Discussions in GraphQL's shape (number, title, author { login }, category, reactionGroups…),
+   * each with `comments`, each comment with `replies`: what POST /graphql serves.
+   */
+  discussions: ApiObject[];
 }
 
 export function emptyMetadata(): RepoMetadata {
@@ -61,6 +66,7 @@ export function emptyMetadata(): RepoMetadata {
     variables: [],
     secrets: [],
     environments: [],
+    discussions: [],
   };
 }
 

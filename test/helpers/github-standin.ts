@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
 import { initBare } from "../../functions/core/git/local-repo.js";
+import { answerGraphql } from "./github-standin-graphql.js";
 import { emptyMetadata, routeMetadata, type RepoMetadata, type Reply } from "./github-standin-metadata.js";
 
 export interface GitHubStandinOptions {
@@ -52,6 +53,17 @@ export interface Fault {
   headers?: Record<string, string>;
 }
 
+/** An answer POST /graphql gives instead of the real one, `times` times, to queries that match. */
+export interface GraphqlFault {
+  /** Tested against the query text (its operation name, say); every query when absent. */
+  query?: RegExp;
+  times: number;
+  status: number;
+  json?: unknown;
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
 export interface StandinRequest {
   method: string;
   /** Path with query. */
@@ -88,6 +100,11 @@ export class GitHubStandin {
   /** Assets are served in chunks of this many bytes (to show they are streamed). */
   assetChunkBytes = 64 * 1024;
   private readonly faults: Fault[] = [];
+  private readonly graphqlFaults: GraphqlFault[] = [];
+  /** GraphQL's hourly points, as its rate-limit headers count them down (one a query here). */
+  graphqlRemaining = 5000;
+  /** The GraphQL queries answered, with their variables, for assertions. */
+  readonly graphqlQueries: { query: string; variables: Record<string, unknown> }[] = [];
   private readonly signedAssets = new Map<string, { repo: string; id: number }>();
   private readonly assetServer = createServer((req, res) => void this.serveAsset(req, res));
   tokensIssued = 0;
@@ -132,9 +149,15 @@ export class GitHubStandin {
     this.faults.push({ ...fault });
   }
 
+  /** Answers matching GraphQL queries with the fault instead, `fault.times` times. */
+  injectGraphql(fault: GraphqlFault): void {
+    this.graphqlFaults.push({ ...fault });
+  }
+
   /** Forgets every injected fault not yet used up. */
   clearFaults(): void {
     this.faults.length = 0;
+    this.graphqlFaults.length = 0;
   }
 
   /** The primary rate limit spent until `resetInSeconds` from now, for `times` matching requests. */
@@ -315,6 +338,7 @@ export class GitHubStandin {
       const expires_at = new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"); // GitHub's form
       return [201, { token, expires_at, permissions: { contents: "write", administration: "write" } }];
     }
+    if (method === "POST" && path === "/graphql") return this.graphql(this.checkToken(authorization), body);
     if (method === "GET" && path === "/installation/repositories") {
       const org = this.orgOf(this.checkToken(authorization));
       const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));
@@ -361,6 +385,38 @@ export class GitHubStandin {
       if (reply) return reply;
     }
     throw new HttpFailure(404, "Not Found");
+  }
+
+  /** GitHub's GraphQL endpoint: always HTTP 200 (with `errors` for a refused query), and its rate-limit headers. */
+  private graphql(installationId: number, body: Record<string, unknown>): Reply {
+    const org = this.orgOf(installationId);
+    const query = String(body.query ?? "");
+    const headers = {
+      "x-ratelimit-limit": "5000",
+      "x-ratelimit-remaining": String(Math.max(0, --this.graphqlRemaining)),
+      "x-ratelimit-used": String(5000 - this.graphqlRemaining),
+      "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 3600),
+      "x-ratelimit-resource": "graphql",
+    };
+    const fault = this.graphqlFaults.find((f) => f.times > 0 && (!f.query || f.query.test(query)));
+    if (fault) {
+      fault.times--;
+      const faultHeaders = { ...headers, ...fault.headers };
+      if (fault.raw !== undefined) return { status: fault.status, raw: fault.raw, headers: faultHeaders };
+      return { status: fault.status, json: fault.json ?? { message: `HTTP ${fault.status}` }, headers: faultHeaders };
+    }
+    this.graphqlQueries.push({ query, variables: (body.variables ?? {}) as Record<string, unknown> });
+    const readable = this.repos.filter((r) => r.owner.toLowerCase() === org && !r.forbidden);
+    const json = answerGraphql(body, {
+      repository: (owner, name) => {
+        const repo = readable.find(
+          (r) => r.owner.toLowerCase() === owner.toLowerCase() && r.name.toLowerCase() === name.toLowerCase(),
+        );
+        return repo && { nameWithOwner: `${repo.owner}/${repo.name}`, meta: repo.metadata };
+      },
+      readable: () => readable.map((r) => r.metadata),
+    });
+    return { status: 200, json, headers };
   }
 
   private takeFault(repo: string, rest: string): Reply | undefined {

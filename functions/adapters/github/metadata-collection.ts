@@ -22,6 +22,12 @@ import {
   type Line,
   type PerParentKind,
 } from "./metadata-delta.js";
+import {
+  probeDiscussions,
+  readDiscussionComments,
+  readDiscussions,
+  type DiscussionParent,
+} from "./metadata-discussions.js";
 import { Recorder, Unavailable, type RepoApi } from "./metadata-http.js";
 import { repositoryLine, type ReleaseLine } from "./metadata-lines-repo.js";
 import { parseList, parseOne } from "./metadata-parse.js";
@@ -30,6 +36,12 @@ import { readWhole } from "./metadata-whole.js";
 async function* concat<T>(first: readonly T[], rest: AsyncIterable<T>): AsyncGenerator<T> {
   yield* first;
   yield* rest;
+}
+
+async function toArray<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }
 
 async function* tap<T>(items: AsyncIterable<T>, each: (item: T) => void): AsyncGenerator<T> {
@@ -47,6 +59,10 @@ export class Collection {
   private readonly assets: StoredAsset[] = [];
   /** Numbers of the issues and pull requests in this collection's files: the per-parent kinds' parents. */
   private readonly parents: { issues?: number[]; pulls?: number[] } = {};
+  /** Discussions in this collection's file, with their comment counts: discussion-comments' parents. */
+  private discussionParents: DiscussionParent[] = [];
+  /** From the repository's answer; undefined when it answered 304 (nothing about it changed). */
+  private hasDiscussions?: boolean;
   private current?: { path: string; ended: boolean };
   /** The first error inside a file's stream: the collection's failure, though the reader saw it first. */
   failure?: unknown;
@@ -67,6 +83,9 @@ export class Collection {
         const shape = KIND_SHAPE[kind];
         if (kind === "repository") continue;
         if (kind === "releases") yield* this.releases();
+        else if (kind === "discussions") yield* this.discussions();
+        else if (kind === "discussion-comments") yield* this.discussionComments();
+        else if (kind === "attachments") continue; // TODO
         else if (shape === "whole") yield* this.whole(kind);
         else if (shape === "delta") yield* this.delta(kind as DeltaKind);
         else yield* this.perParent(kind as PerParentKind);
@@ -115,6 +134,7 @@ export class Collection {
     if (this.given?.repoId === line.id) this.checkpoint = this.given;
     if (answer.etag) this.next.kinds.repository = { requests: [{ path: this.repoPath, etag: answer.etag }] };
     this.outcomes.repository = { state: "full", items: 1 };
+    this.hasDiscussions = line.has_discussions !== false;
     yield this.file(kindPath("repository"), () => jsonlStream([line]));
   }
 
@@ -253,6 +273,68 @@ export class Collection {
     this.outcomes[kind] = outcome;
     const rest = readAllChildren(this.api, kind, this.repoPath, numbers.slice(1), this.window);
     yield this.file(kindPath(kind), () => jsonlStream(concat(first, rest), () => outcome.items++));
+  }
+
+  /**
+   * Discussions (GraphQL): off, unchanged (same fingerprint), a delta from the checkpoint's mark, or
+   * every one. A repository that answered 304 and had no discussions collected keeps that state.
+   */
+  private async *discussions(): AsyncGenerator<ArchiveFile> {
+    const kind = "discussions";
+    const entry = this.checkpoint?.kinds.discussions;
+    if (this.hasDiscussions === false) {
+      this.outcomes[kind] = { state: "unavailable", reason: "discussions are off for this repository" };
+      return;
+    }
+    if (this.hasDiscussions === undefined && !entry) {
+      this.outcomes[kind] = { state: "unchanged" };
+      return;
+    }
+    const what = this.what(kind);
+    let probe;
+    try {
+      probe = await probeDiscussions(this.api, what);
+    } catch (err) {
+      if (err instanceof Unavailable) return void this.unavailable(kind, err);
+      throw err;
+    }
+    if (entry?.fingerprint === probe.fingerprint) {
+      this.outcomes[kind] = { state: "unchanged" };
+      this.next.kinds[kind] = entry;
+      return;
+    }
+    const mark = probe.mark ?? entry?.mark;
+    this.next.kinds[kind] = { requests: [], fingerprint: probe.fingerprint, ...(mark ? { mark } : {}) };
+    const parents = this.discussionParents;
+    const note = (line: { number: number; comments: number }) =>
+      parents.push({ number: line.number, comments: line.comments });
+    if (entry?.mark) {
+      const lines = sortedUnique(kind, await toArray(readDiscussions(this.api, what, entry.mark)));
+      lines.forEach(note);
+      this.outcomes[kind] = { state: "delta", items: lines.length };
+      yield this.file(kindPath(kind), () => jsonlStream(lines));
+      return;
+    }
+    const outcome = { state: "full" as const, items: 0 };
+    this.outcomes[kind] = outcome;
+    const lines = tap(readDiscussions(this.api, what), note);
+    yield this.file(kindPath(kind), () => jsonlStream(lines, () => outcome.items++));
+  }
+
+  /** Every comment and reply of the discussions in this collection's discussions file. */
+  private async *discussionComments(): AsyncGenerator<ArchiveFile> {
+    const kind = "discussion-comments";
+    const parent = this.outcomes.discussions;
+    if (parent.state === "unavailable" || parent.state === "unchanged") {
+      this.outcomes[kind] = { ...parent };
+      return;
+    }
+    this.assertPreviousRead(); // the parents are complete once their file was read
+    const parents = [...this.discussionParents].sort((a, b) => a.number - b.number);
+    const outcome = { state: parent.state, items: 0 };
+    this.outcomes[kind] = outcome;
+    const lines = readDiscussionComments(this.api, parents, this.what(kind));
+    yield this.file(kindPath(kind), () => jsonlStream(lines, () => outcome.items++));
   }
 
   private unavailable(kind: MetadataKind, err: Unavailable): undefined {

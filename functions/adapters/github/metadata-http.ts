@@ -11,9 +11,12 @@ import { httpStatusOf } from "./errors.js";
 export interface OctokitLike {
   request: {
     (options: {
-      method: "GET";
+      method: "GET" | "POST";
+      /** A path below the API root, or an absolute URL (the token goes with it: only GitHub's own). */
       url: string;
       headers?: Record<string, string>;
+      /** A POST's JSON body. */
+      data?: unknown;
       request?: { signal?: AbortSignal; redirect?: "manual"; parseSuccessResponseBody?: boolean };
     }): Promise<{ status: number; headers: Record<string, unknown>; data: unknown }>;
     endpoint: { DEFAULTS: { baseUrl: string } };
@@ -52,7 +55,8 @@ export class Recorder {
   }
 }
 
-const REASONS: Record<number, string> = {
+/** Why a kind is unavailable, by GitHub's HTTP answer. */
+export const REASONS: Readonly<Record<number, string>> = {
   403: "the GitHub App lacks the permission to read it",
   404: "not found (the feature is off, or the App cannot see it)",
   409: "the repository is empty",
@@ -114,6 +118,26 @@ export class RepoApi {
       yield answer;
       path = answer.next;
     }
+  }
+
+  /**
+   * POSTs `data` (JSON) to `url` (a path below the API root, or GitHub's GraphQL endpoint) and
+   * returns the answer's body. Throws Unavailable, or a fatal error (see `fail`).
+   */
+  async post(url: string, data: unknown, what: string): Promise<unknown> {
+    if (this.signal?.aborted) throw this.aborted();
+    this.counts.total++;
+    try {
+      const response = await this.octokit.request({ method: "POST", url, data, request: { signal: this.signal } });
+      return response.data;
+    } catch (err) {
+      throw this.fail(err, what);
+    }
+  }
+
+  /** The API root ("https://api.github.com", "https://ghe.example.com/api/v3"). */
+  get apiBase(): URL {
+    return new URL(this.base.href);
   }
 
   /**
@@ -207,14 +231,20 @@ export class RepoApi {
   fail(err: unknown, what: string): Error {
     if (this.signal?.aborted) return this.aborted();
     const status = httpStatusOf(err);
-    if (status === undefined) return new SourceError(`${what}: GitHub could not be reached`, { cause: err });
+    const headers = (err as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {};
+    // The throttling plugin gives up on GraphQL's rate limit (an HTTP 200 whose errors say
+    // RATE_LIMITED) with an error that has the answer but no status.
+    const graphqlLimited = (err as { data?: { errors?: { type?: unknown }[] } } | null)?.data?.errors?.some(
+      (e) => e?.type === "RATE_LIMITED",
+    );
+    if (status === undefined && !graphqlLimited)
+      return new SourceError(`${what}: GitHub could not be reached`, { cause: err });
     if (status === 401)
       return new SourceError(`${what}: GitHub refused the app's credentials`, {
         cause: err,
         permanent: true,
       });
-    const headers = (err as { response?: { headers?: Record<string, unknown> } }).response?.headers ?? {};
-    if (status === 429 || (status === 403 && isRateLimit(err, headers))) {
+    if (graphqlLimited || status === 429 || (status === 403 && isRateLimit(err, headers))) {
       const reset = Number(header(headers, "x-ratelimit-reset"));
       const retryAfter = Number(header(headers, "retry-after"));
       const retryAt = reset
@@ -230,6 +260,7 @@ export class RepoApi {
         },
       );
     }
+    if (status === undefined) return new SourceError(`${what}: GitHub could not be reached`, { cause: err });
     const reason = REASONS[status];
     if (reason) return new Unavailable(status, reason);
     if (status >= 500)

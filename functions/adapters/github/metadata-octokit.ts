@@ -5,7 +5,7 @@
 import type { App } from "@octokit/app";
 import { Octokit } from "@octokit/core";
 import { retry } from "@octokit/plugin-retry";
-import { throttling } from "@octokit/plugin-throttling";
+import { throttling, type ThrottlingOptions } from "@octokit/plugin-throttling";
 import { SourceError } from "../../core/errors.js";
 import type { OctokitLike } from "./metadata-http.js";
 import { httpStatusOf, sourceErrorFrom } from "./errors.js";
@@ -17,7 +17,10 @@ export interface ResilienceOptions {
   retries?: number;
   /** A rate limit that would make us wait longer than this (seconds) fails instead. Default 900. */
   maxWaitSeconds?: number;
-  /** Milliseconds per second of `retry-after` and of backoff: 1000, shrunk by tests. */
+  /**
+   * Milliseconds per second of `retry-after`, of backoff, and of the second the throttling plugin
+   * leaves between two GraphQL queries (or other POSTs): 1000, shrunk by tests.
+   */
   msPerSecond?: number;
   /** Octokit's logger (the plugins warn through it); never given a token. */
   log?: { debug(m: string): void; info(m: string): void; warn(m: string): void; error(m: string): void };
@@ -39,8 +42,33 @@ export function resilientOctokit(options: ResilienceOptions = {}): typeof Octoki
       fallbackSecondaryRateRetryAfter: 60,
       onRateLimit: wait,
       onSecondaryRateLimit: wait,
+      ...(scale !== 1000 ? { write: spacedQueue(scale) } : {}),
     },
   });
+}
+
+/**
+ * A stand-in for the plugin's own "write" limiter (one job at a time, a second apart), with the
+ * second shrunk. The plugin reads `throttle.write` as a Bottleneck group and uses only
+ * `key(id).schedule(options, job)`; only tests pass it, so a plugin that changed this would fail
+ * them, not production.
+ */
+function spacedQueue(minTimeMs: number): ThrottlingOptions["write"] {
+  let queue: Promise<unknown> = Promise.resolve();
+  let lastStart = 0;
+  const limiter = {
+    schedule<T>(_options: unknown, job: () => Promise<T>): Promise<T> {
+      const turn = queue.then(async () => {
+        const wait = lastStart + minTimeMs - Date.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        lastStart = Date.now();
+      });
+      queue = turn;
+      return turn.then(job);
+    },
+  };
+  // The cast: a Bottleneck group has many more members; the plugin calls only these two.
+  return { key: () => limiter } as unknown as ThrottlingOptions["write"];
 }
 
 /**

@@ -11,7 +11,8 @@ import type {
   MetadataSummary,
 } from "../../core/metadata/source.js";
 import { Collection } from "./metadata-collection.js";
-import { RepoApi, type OctokitLike } from "./metadata-http.js";
+import { probeDiscussions } from "./metadata-discussions.js";
+import { RepoApi, Unavailable, type OctokitLike } from "./metadata-http.js";
 
 export interface GitHubMetadataSourceOptions {
   /** The API client for a repository: installationClients(app) for a GitHub App. */
@@ -68,9 +69,20 @@ export class GitHubMetadataSource implements MetadataSource {
   ): Promise<boolean> {
     apiPath(repo);
     const api = new RepoApi(await this.options.octokitFor(repo), repo, options.signal);
+    // Conditional requests first (a 304 is free); GraphQL kinds, which cost a point, last.
     for (const kind of METADATA_KINDS) {
       const entry = checkpoint.kinds[kind];
       if (entry && !(await api.unchanged(entry.requests, `checking ${kind} of ${repo}`))) return true;
+    }
+    const discussions = checkpoint.kinds.discussions;
+    if (discussions?.fingerprint) {
+      try {
+        const probe = await probeDiscussions(api, `checking discussions of ${repo}`);
+        if (probe.fingerprint !== discussions.fingerprint) return true;
+      } catch (err) {
+        if (err instanceof Unavailable) return true;
+        throw err;
+      }
     }
     return false;
   }

@@ -21,7 +21,15 @@ export const kindCheckpointSchema = z.strictObject({
    * reading it; the next collection reads items updated at or after it.
    */
   mark: z.string().optional(),
+  /**
+   * Kinds read through GraphQL (discussions), which has no ETags: a SHA-256 of what the kind's
+   * newest-first probe answered. The same fingerprint again means the kind is unchanged.
+   */
+  fingerprint: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
+
+/** The first 16 hex digits (64 bits) of a SHA-256: enough to tell apart a chain's attachments, and small. */
+const shortHash = z.string().regex(/^[0-9a-f]{16}$/);
 
 export const metadataCheckpointSchema = z.strictObject({
   v: z.literal(1),
@@ -34,6 +42,13 @@ export const metadataCheckpointSchema = z.strictObject({
    * an asset's bytes under the same id (a re-upload is a new asset), so a listed id is not fetched again.
    */
   assets: z.record(z.string(), z.string().regex(/^[0-9a-f]{64}$/)),
+  /**
+   * Attachments the chain holds, as short hashes to keep an index record small (about 40 bytes an
+   * attachment; a collision among 100,000 is about a 1 in 3 billion chance): `urls` of every URL
+   * handled (stored, missing or over the cap: not asked again), `blobs` of every content stored
+   * under meta/attachments/ (not stored again). Absent in checkpoints older than attachments.
+   */
+  attachments: z.strictObject({ urls: z.array(shortHash), blobs: z.array(shortHash) }).optional(),
 });
 
 export type ConditionalRequest = z.infer<typeof conditionalRequestSchema>;

@@ -22,6 +22,9 @@ export const METADATA_KINDS = [
   "actions-variables",
   "actions-secrets",
   "environments",
+  "discussions",
+  "discussion-comments",
+  "attachments",
 ] as const;
 
 export type MetadataKind = (typeof METADATA_KINDS)[number];
@@ -30,8 +33,10 @@ export type MetadataKind = (typeof METADATA_KINDS)[number];
  * - whole: every collected file holds every item of the kind (small kinds: settings, labels…).
  * - delta: in an incremental collection the file holds only the items created or updated since the
  *   checkpoint; a reader overlays the files of a chain oldest first, by key.
- * - per-parent: items hung under an issue or pull request (timeline events, reviews), collected
- *   for every parent the parent kind's file holds (all of them, or the changed ones); overlaid by key.
+ * - per-parent: items hung under an issue, pull request or discussion (timeline events, reviews,
+ *   discussion comments), collected for every parent the parent kind's file holds (all of them, or
+ *   the changed ones); overlaid by key.
+ * Attachments are a delta too: an incremental file lists only the URLs new to the chain.
  */
 export type KindShape = "whole" | "delta" | "per-parent";
 
@@ -56,6 +61,9 @@ export const KIND_SHAPE: Readonly<Record<MetadataKind, KindShape>> = {
   "actions-variables": "whole",
   "actions-secrets": "whole",
   environments: "whole",
+  discussions: "delta",
+  "discussion-comments": "per-parent",
+  attachments: "delta",
 };
 
 /**
@@ -85,10 +93,14 @@ export const KIND_KEY: Readonly<Record<MetadataKind, readonly string[]>> = {
   "actions-variables": ["name"],
   "actions-secrets": ["name"],
   environments: ["name"],
+  discussions: ["number"],
+  "discussion-comments": ["discussion_number", "id"],
+  attachments: ["url"],
 };
 
 /** The kind whose items a per-parent kind hangs under. */
 export const PARENT_KIND: Readonly<Partial<Record<MetadataKind, MetadataKind>>> = {
   "issue-events": "issues",
   "pull-reviews": "pulls",
+  "discussion-comments": "discussions",
 };

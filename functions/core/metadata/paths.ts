@@ -16,6 +16,14 @@ export function assetPath(releaseId: number, assetId: number): string {
   return `${METADATA_DIR}/assets/${releaseId}/${assetId}`;
 }
 
+/**
+ * An attachment's bytes, named by the hex SHA-256 of its content: the same file linked under two
+ * URLs is stored once. `meta/attachments.jsonl` (kindPath("attachments")) maps URLs to these.
+ */
+export function attachmentPath(sha256: string): string {
+  return `${METADATA_DIR}/attachments/${sha256}`;
+}
+
 /** Whether an archive path belongs to the metadata (a reader's check for unknown entries). */
 export function isMetadataPath(path: string): boolean {
   return path.startsWith(`${METADATA_DIR}/`);
