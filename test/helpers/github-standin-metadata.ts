@@ -2,6 +2,7 @@
 // per_page, sort/direction/since), per-item details, timelines, reviews and release assets, served
 // from plain API-shaped objects a test puts in a RepoMetadata.
 import { HttpFailure } from "./github-standin.js";
+import type { StandinAttachment } from "./github-standin-usercontent.js";
 
 type ApiObject = Record<string, unknown>;
 
@@ -41,6 +42,8 @@ export interface RepoMetadata {
    * each with `comments`, each comment with `replies`: what POST /graphql serves.
    */
   discussions: ApiObject[];
+  /** Attachments its bodies link, by path on their host (see StandinAttachment). */
+  attachments: Map<string, StandinAttachment>;
 }
 
 export function emptyMetadata(): RepoMetadata {
@@ -67,6 +70,7 @@ export function emptyMetadata(): RepoMetadata {
     secrets: [],
     environments: [],
     discussions: [],
+    attachments: new Map(),
   };
 }
 

@@ -13,6 +13,7 @@ import { text } from "node:stream/consumers";
 import { initBare } from "../../functions/core/git/local-repo.js";
 import { answerGraphql } from "./github-standin-graphql.js";
 import { emptyMetadata, routeMetadata, type RepoMetadata, type Reply } from "./github-standin-metadata.js";
+import { UserContentStandin } from "./github-standin-usercontent.js";
 
 export interface GitHubStandinOptions {
   appId: number;
@@ -108,6 +109,17 @@ export class GitHubStandin {
   private readonly signedAssets = new Map<string, { repo: string; id: number }>();
   private readonly assetServer = createServer((req, res) => void this.serveAsset(req, res));
   tokensIssued = 0;
+  /** GitHub's user-content hosts: web (attachment paths), storage, old images, private images. */
+  readonly userContent = new UserContentStandin(
+    () => this.repos,
+    (authorization) => {
+      try {
+        return this.orgOf(this.checkToken(authorization));
+      } catch {
+        return undefined;
+      }
+    },
+  );
   private readonly publicKey: KeyObject;
   private readonly installations = new Map<string, number>();
   private readonly repos: Repo[] = [];
@@ -123,13 +135,18 @@ export class GitHubStandin {
   async start(): Promise<this> {
     this.server.listen(0, "127.0.0.1");
     this.assetServer.listen(0, "127.0.0.1");
-    await Promise.all([once(this.server, "listening"), once(this.assetServer, "listening")]);
+    await Promise.all([
+      once(this.server, "listening"),
+      once(this.assetServer, "listening"),
+      this.userContent.start(),
+    ]);
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.assetUrl = `http://127.0.0.1:${(this.assetServer.address() as AddressInfo).port}`;
     return this;
   }
 
   async close(): Promise<void> {
+    await this.userContent.close();
     for (const server of [this.server, this.assetServer]) {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -339,6 +356,11 @@ export class GitHubStandin {
       return [201, { token, expires_at, permissions: { contents: "write", administration: "write" } }];
     }
     if (method === "POST" && path === "/graphql") return this.graphql(this.checkToken(authorization), body);
+    if (method === "POST" && path === "/markdown") {
+      const org = this.orgOf(this.checkToken(authorization));
+      const html = this.userContent.renderMarkdown(String(body.text ?? ""), String(body.context ?? ""), org);
+      return { status: 200, raw: html, headers: { "Content-Type": "text/html;charset=utf-8" } };
+    }
     if (method === "GET" && path === "/installation/repositories") {
       const org = this.orgOf(this.checkToken(authorization));
       const perPage = Math.min(100, Number(url.searchParams.get("per_page") ?? 30));

@@ -23,6 +23,7 @@ import { parseJsonl } from "../../functions/core/metadata/jsonl.js";
 import { METADATA_KINDS, type MetadataKind } from "../../functions/core/metadata/kinds.js";
 import { assetPath, kindPath } from "../../functions/core/metadata/paths.js";
 import type { MetadataCollection, MetadataSummary } from "../../functions/core/metadata/source.js";
+import { fillDiscussions } from "../helpers/github-discussions-fixture.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
@@ -179,6 +180,7 @@ beforeAll(async () => {
   });
   github.install("acme");
   digests = fillMetadata(github.addRepo(REPO), { repo: REPO });
+  fillDiscussions(github.metadata(REPO), { discussions: 5 });
   fillMetadata(github.addRepo("acme/no-issues"), { repo: "acme/no-issues", issues: 5, comments: 0 });
   github.metadata("acme/no-issues").settings.has_issues = false;
   github.addRepo("acme/locked-out", { forbidden: true });
@@ -207,6 +209,8 @@ describe("GitHubMetadataSource: a full collection", () => {
     expect(items("pulls")).toBe(3);
     expect(items("pull-reviews")).toBe(3);
     expect(items("releases")).toBe(2);
+    expect(items("discussions")).toBe(5);
+    expect(items("attachments")).toBe(0); // this source is not told the stand-in's user-content hosts
   });
 
   it("keeps issues, comments, pull requests, reviews and review comments as GitHub serves them", () => {
@@ -441,7 +445,10 @@ describe("GitHubMetadataSource: incremental collections", () => {
       expect(quiet.summary.kinds[kind], kind).toEqual({ state: "unchanged" });
     const requests = repoRequests(REPO, from);
     expect(requests.every((r) => r.conditional && r.status === 304)).toBe(true);
-    expect(quiet.summary.requests).toEqual({ total: requests.length, notModified: requests.length });
+    // Discussions have no ETag: one slim GraphQL query tells they are unchanged.
+    const graphql = github.requests.slice(from).filter((r) => r.url === "/graphql");
+    expect(graphql).toHaveLength(1);
+    expect(quiet.summary.requests).toEqual({ total: requests.length + 1, notModified: requests.length });
     expect(quiet.summary.checkpoint).toEqual(full.summary.checkpoint);
   });
 

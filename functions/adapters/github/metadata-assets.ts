@@ -16,6 +16,8 @@ export function verifiedAsset(
   expected: AssetExpectation,
   what: string,
   onVerified: (sha256: string, size: number) => void,
+  /** Who gave the expectation, for the error. */
+  lister = "the release",
 ): Readable {
   const hash = createHash("sha256");
   let size = 0;
@@ -29,11 +31,11 @@ export function verifiedAsset(
       const sha256 = hash.digest("hex");
       if (size !== expected.size)
         return done(
-          new AssetMismatchError(`${what}: ${size} bytes arrived, the release lists ${expected.size}`),
+          new AssetMismatchError(`${what}: ${size} bytes arrived, ${lister} lists ${expected.size}`),
         );
       const digest = /^sha256:([0-9a-f]{64})$/i.exec(expected.digest ?? "")?.[1]?.toLowerCase();
       if (digest && digest !== sha256)
-        return done(new AssetMismatchError(`${what}: its SHA-256 differs from the digest the release lists`));
+        return done(new AssetMismatchError(`${what}: its SHA-256 differs from the digest ${lister} lists`));
       onVerified(sha256, size);
       done();
     },

@@ -29,6 +29,14 @@ import {
   type DiscussionParent,
 } from "./metadata-discussions.js";
 import { Recorder, Unavailable, type RepoApi } from "./metadata-http.js";
+import {
+  AttachmentFinder,
+  probeAttachments,
+  reopenAttachment,
+  shortHash,
+} from "./metadata-attachments.js";
+import { AttachmentOpener } from "./attachment-download.js";
+import type { UserContentHosts } from "./attachment-urls.js";
 import { repositoryLine, type ReleaseLine } from "./metadata-lines-repo.js";
 import { parseList, parseOne } from "./metadata-parse.js";
 import { readWhole } from "./metadata-whole.js";
@@ -51,6 +59,25 @@ async function* tap<T>(items: AsyncIterable<T>, each: (item: T) => void): AsyncG
   }
 }
 
+/** The kinds whose lines have a `body` that may link attachments. */
+const BODY_KINDS: ReadonlySet<MetadataKind> = new Set<MetadataKind>([
+  "issues",
+  "issue-comments",
+  "pulls",
+  "pull-reviews",
+  "pull-review-comments",
+  "releases",
+  "discussions",
+  "discussion-comments",
+]);
+
+export interface AttachmentOptions {
+  hosts: UserContentHosts;
+  /** An attachment larger than this is recorded "too-large", not stored. */
+  maxBytes: number;
+  signal?: AbortSignal;
+}
+
 export class Collection {
   /** The caller's checkpoint once it is known to be this repository's (same GitHub id). */
   private checkpoint?: MetadataCheckpoint;
@@ -63,6 +90,8 @@ export class Collection {
   private discussionParents: DiscussionParent[] = [];
   /** From the repository's answer; undefined when it answered 304 (nothing about it changed). */
   private hasDiscussions?: boolean;
+  /** Attachment links in the bodies written, new to the chain; set once the checkpoint is known. */
+  private finder?: AttachmentFinder;
   private current?: { path: string; ended: boolean };
   /** The first error inside a file's stream: the collection's failure, though the reader saw it first. */
   failure?: unknown;
@@ -73,6 +102,7 @@ export class Collection {
     private readonly repoPath: string,
     private readonly given: MetadataCheckpoint | undefined,
     private readonly window: number,
+    private readonly attachments: AttachmentOptions,
   ) {}
 
   /** Every archive file, in order; the summary is complete once this ends. */
@@ -85,7 +115,7 @@ export class Collection {
         if (kind === "releases") yield* this.releases();
         else if (kind === "discussions") yield* this.discussions();
         else if (kind === "discussion-comments") yield* this.discussionComments();
-        else if (kind === "attachments") continue; // TODO
+        else if (kind === "attachments") yield* this.attachmentFiles();
         else if (shape === "whole") yield* this.whole(kind);
         else if (shape === "delta") yield* this.delta(kind as DeltaKind);
         else yield* this.perParent(kind as PerParentKind);
@@ -126,6 +156,7 @@ export class Collection {
       this.next.repoId = this.given!.repoId;
       this.next.kinds.repository = entry!;
       this.outcomes.repository = { state: "unchanged" };
+      this.finder = this.newFinder();
       return;
     }
     const line = parseOne(answer, repositoryLine, this.what("repository"));
@@ -135,6 +166,7 @@ export class Collection {
     if (answer.etag) this.next.kinds.repository = { requests: [{ path: this.repoPath, etag: answer.etag }] };
     this.outcomes.repository = { state: "full", items: 1 };
     this.hasDiscussions = line.has_discussions !== false;
+    this.finder = this.newFinder();
     yield this.file(kindPath("repository"), () => jsonlStream([line]));
   }
 
@@ -172,7 +204,7 @@ export class Collection {
 
   private async *whole(kind: MetadataKind): AsyncGenerator<ArchiveFile> {
     const lines = await this.wholeLines(kind);
-    if (lines) yield this.file(kindPath(kind), () => jsonlStream(lines));
+    if (lines) yield this.kindFile(kind, lines);
   }
 
   /** Releases, then each asset not yet in the chain, streamed from GitHub into the archive. */
@@ -181,7 +213,7 @@ export class Collection {
     const releases = (await this.wholeLines("releases")) as ReleaseLine[] | undefined;
     if (this.outcomes.releases.state === "unchanged") Object.assign(this.next.assets, known);
     if (!releases) return;
-    yield this.file(kindPath("releases"), () => jsonlStream(releases));
+    yield this.kindFile("releases", releases);
     for (const release of releases) {
       for (const asset of release.assets) {
         if (!asset.path) continue;
@@ -243,7 +275,7 @@ export class Collection {
       const lines = sortedUnique(kind, await readSince(this.api, probe, spec, entry.mark, what));
       if (parentOf) this.parents[parentOf] = lines.map((line) => Number(line.number));
       this.outcomes[kind] = { state: "delta", items: lines.length };
-      yield this.file(kindPath(kind), () => jsonlStream(lines));
+      yield this.kindFile(kind, lines);
       return;
     }
     const outcome = { state: "full" as const, items: 0 };
@@ -251,7 +283,7 @@ export class Collection {
     const numbers: number[] = [];
     if (parentOf) this.parents[parentOf] = numbers;
     const lines = tap(readAll(this.api, spec, what), (line) => parentOf && numbers.push(Number(line.number)));
-    yield this.file(kindPath(kind), () => jsonlStream(lines, () => outcome.items++));
+    yield this.kindFile(kind, lines, outcome);
   }
 
   private async *perParent(kind: PerParentKind): AsyncGenerator<ArchiveFile> {
@@ -272,7 +304,7 @@ export class Collection {
     const outcome = { state: parent.state, items: 0 };
     this.outcomes[kind] = outcome;
     const rest = readAllChildren(this.api, kind, this.repoPath, numbers.slice(1), this.window);
-    yield this.file(kindPath(kind), () => jsonlStream(concat(first, rest), () => outcome.items++));
+    yield this.kindFile(kind, concat(first, rest), outcome);
   }
 
   /**
@@ -312,13 +344,12 @@ export class Collection {
       const lines = sortedUnique(kind, await toArray(readDiscussions(this.api, what, entry.mark)));
       lines.forEach(note);
       this.outcomes[kind] = { state: "delta", items: lines.length };
-      yield this.file(kindPath(kind), () => jsonlStream(lines));
+      yield this.kindFile(kind, lines);
       return;
     }
     const outcome = { state: "full" as const, items: 0 };
     this.outcomes[kind] = outcome;
-    const lines = tap(readDiscussions(this.api, what), note);
-    yield this.file(kindPath(kind), () => jsonlStream(lines, () => outcome.items++));
+    yield this.kindFile(kind, tap(readDiscussions(this.api, what), note), outcome);
   }
 
   /** Every comment and reply of the discussions in this collection's discussions file. */
@@ -333,8 +364,58 @@ export class Collection {
     const parents = [...this.discussionParents].sort((a, b) => a.number - b.number);
     const outcome = { state: parent.state, items: 0 };
     this.outcomes[kind] = outcome;
-    const lines = readDiscussionComments(this.api, parents, this.what(kind));
-    yield this.file(kindPath(kind), () => jsonlStream(lines, () => outcome.items++));
+    yield this.kindFile(kind, readDiscussionComments(this.api, parents, this.what(kind)), outcome);
+  }
+
+  private newFinder(): AttachmentFinder {
+    const known = new Set(this.checkpoint?.attachments?.urls ?? []);
+    return new AttachmentFinder(this.api.repo, this.attachments.hosts, known);
+  }
+
+  /**
+   * The attachments linked from the bodies this collection wrote and new to the chain: their index
+   * (attachments.jsonl), then each content not yet in the chain, under its SHA-256.
+   */
+  private async *attachmentFiles(): AsyncGenerator<ArchiveFile> {
+    const kind = "attachments";
+    this.assertPreviousRead(); // every body is scanned once its file was read
+    const known = this.checkpoint?.attachments ?? { urls: [], blobs: [] };
+    const next = { urls: [...known.urls], blobs: [...known.blobs] };
+    this.next.attachments = next;
+    const links = this.finder!.links();
+    if (this.checkpoint && links.length === 0) {
+      this.outcomes[kind] = { state: "unchanged" };
+      return;
+    }
+    const opener = new AttachmentOpener(this.api, this.attachments.hosts, this.attachments.signal);
+    const lines = await probeAttachments(opener, links, this.attachments.maxBytes, this.window);
+    next.urls.push(...links.map((link) => shortHash(link.url)));
+    const sorted = sortedUnique(kind, lines);
+    this.outcomes[kind] = { state: this.checkpoint ? "delta" : "full", items: sorted.length };
+    yield this.kindFile(kind, sorted);
+    const stored = new Set(known.blobs);
+    for (const [i, line] of lines.entries()) {
+      if (line.state !== "stored" || stored.has(shortHash(line.sha256, true))) continue;
+      stored.add(shortHash(line.sha256, true));
+      this.assertPreviousRead();
+      const body = await reopenAttachment(opener, links[i]!, line);
+      this.unopened = body;
+      yield this.file(line.path, () => {
+        this.unopened = undefined;
+        return body.once("end", () => next.blobs.push(shortHash(line.sha256, true)));
+      });
+    }
+  }
+
+  /** A kind's file: its lines as JSONL, counted into `outcome`, their bodies scanned for attachments. */
+  private kindFile(kind: MetadataKind, lines: Iterable<Line> | AsyncIterable<Line>, outcome?: { items: number }) {
+    const scan = BODY_KINDS.has(kind);
+    return this.file(kindPath(kind), () =>
+      jsonlStream(lines, (line) => {
+        if (outcome) outcome.items++;
+        if (scan) this.finder?.scan((line as Line).body);
+      }),
+    );
   }
 
   private unavailable(kind: MetadataKind, err: Unavailable): undefined {

@@ -135,6 +135,33 @@ export class RepoApi {
     }
   }
 
+  /**
+   * GETs an absolute URL of GitHub's own web origin with the installation token (the client adds
+   * it), redirects not followed: the caller follows them without the token. An answer of 400 or
+   * more is returned as it is (its body discarded), except 5xx after retries: a fatal error.
+   */
+  async getWeb(
+    url: string,
+    what: string,
+  ): Promise<{ status: number; headers: Record<string, unknown>; body?: WebReadableStream }> {
+    if (this.signal?.aborted) throw this.aborted();
+    this.counts.total++;
+    try {
+      const response = await this.octokit.request({
+        method: "GET",
+        url,
+        headers: { accept: "*/*" },
+        request: { signal: this.signal, redirect: "manual", parseSuccessResponseBody: false },
+      });
+      const body = response.data as WebReadableStream | undefined;
+      return { status: response.status, headers: response.headers, ...(body ? { body } : {}) };
+    } catch (err) {
+      const status = httpStatusOf(err);
+      if (status !== undefined && status >= 400 && status < 500 && status !== 429) return { status, headers: {} };
+      throw this.fail(err, what);
+    }
+  }
+
   /** The API root ("https://api.github.com", "https://ghe.example.com/api/v3"). */
   get apiBase(): URL {
     return new URL(this.base.href);

@@ -10,7 +10,8 @@ import type {
   MetadataSource,
   MetadataSummary,
 } from "../../core/metadata/source.js";
-import { Collection } from "./metadata-collection.js";
+import { userContentHostsFor, type UserContentHosts } from "./attachment-urls.js";
+import { Collection, type AttachmentOptions } from "./metadata-collection.js";
 import { probeDiscussions } from "./metadata-discussions.js";
 import { RepoApi, Unavailable, type OctokitLike } from "./metadata-http.js";
 
@@ -19,7 +20,13 @@ export interface GitHubMetadataSourceOptions {
   octokitFor(repo: string): Promise<OctokitLike>;
   /** Issues or pull requests whose timeline or reviews are read ahead at once. Default 4. */
   readAhead?: number;
+  /** Where attachments live; default GitHub's hosts for the client's API root (userContentHostsFor). */
+  userContent?: UserContentHosts;
+  /** The largest attachment stored; a larger one is recorded "too-large". Default 100 MiB, above GitHub's own limits. */
+  attachmentMaxBytes?: number;
 }
+
+export const DEFAULT_ATTACHMENT_MAX_BYTES = 100 * 1024 * 1024;
 
 export class GitHubMetadataSource implements MetadataSource {
   constructor(private readonly options: GitHubMetadataSourceOptions) {}
@@ -35,6 +42,11 @@ export class GitHubMetadataSource implements MetadataSource {
     let started = false;
     const open = async () => new RepoApi(await this.options.octokitFor(repo), repo, options.signal);
     const readAhead = this.options.readAhead ?? 4;
+    const attachments = (api: RepoApi): AttachmentOptions => ({
+      hosts: this.options.userContent ?? userContentHostsFor(api.apiBase),
+      maxBytes: this.options.attachmentMaxBytes ?? DEFAULT_ATTACHMENT_MAX_BYTES,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
     const files: AsyncIterable<ArchiveFile> = {
       [Symbol.asyncIterator]() {
         if (started) throw new Error(`the metadata collection of ${repo} is iterated once`);
@@ -43,7 +55,8 @@ export class GitHubMetadataSource implements MetadataSource {
           let failure: unknown;
           let collection: Collection | undefined;
           try {
-            collection = new Collection(await open(), repoPath, checkpoint, readAhead);
+            const api = await open();
+            collection = new Collection(api, repoPath, checkpoint, readAhead, attachments(api));
             yield* collection.files();
             settle.resolve(collection.summary());
           } catch (err) {

@@ -1,15 +1,15 @@
 // JSON Lines as a stream: one JSON object per line, "\n"-terminated, UTF-8, produced as it is read.
 import { Readable } from "node:stream";
 
-/** Streams `lines` as JSONL, calling `onLine` for each; pulls the next line only when read. */
+/** Streams `lines` as JSONL, calling `onLine` with each; pulls the next line only when read. */
 export function jsonlStream(
   lines: Iterable<unknown> | AsyncIterable<unknown>,
-  onLine: () => void = () => undefined,
+  onLine: (line: unknown) => void = () => undefined,
 ): Readable {
   return Readable.from(
     (async function* () {
       for await (const line of lines) {
-        onLine();
+        onLine(line);
         yield Buffer.from(JSON.stringify(line) + "\n", "utf8");
       }
     })(),
