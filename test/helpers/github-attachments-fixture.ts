@@ -27,7 +27,12 @@ export function fillAttachments(
   options: { bigBytes: number },
 ): AttachmentFixture {
   const fixture: AttachmentFixture = { stored: new Map(), missing: [], tooLarge: [], ignored: [] };
-  const put = (host: StandinAttachment["host"], origin: string, path: string, a: Omit<StandinAttachment, "host">) => {
+  const put = (
+    host: StandinAttachment["host"],
+    origin: string,
+    path: string,
+    a: Omit<StandinAttachment, "host">,
+  ) => {
     meta.attachments.set(path, { host, ...a });
     const url = `${origin}${path}`;
     fixture.stored.set(url, { bytes: a.bytes, contentType: a.contentType });
@@ -44,7 +49,10 @@ export function fillAttachments(
     chunked: true,
   });
   // The same image pasted again under the 2023 form: another URL, the same bytes.
-  const again = put("web", origins.web, `/${repo}/assets/7/${randomUUID()}`, { bytes: screenshot, contentType: "image/png" });
+  const again = put("web", origins.web, `/${repo}/assets/7/${randomUUID()}`, {
+    bytes: screenshot,
+    contentType: "image/png",
+  });
   const old = put("images", origins.images, "/452325/121538101-09e2e500-c9f4-11eb-9560-a16da9728f47.gif", {
     bytes: randomBytes(5000),
     contentType: "image/gif",
@@ -75,7 +83,10 @@ export function fillAttachments(
   append(issue(6), `![screenshot](${shot})\nSee also ${fixture.ignored.join(" and ")}.`);
   append(meta.comments[0]!, `[build.log](${log})`);
   append(issue(2), `Before: <img width="400" src="${again}">`);
-  append(meta.pulls.find((p) => p.number === 2)!, `Before: <img width="400" src="${again}">`);
+  append(
+    meta.pulls.find((p) => p.number === 2)!,
+    `Before: <img width="400" src="${again}">`,
+  );
   append(meta.reviews[2]![0]!, `Old style: ![x](${old})`);
   append(meta.reviewComments[0]!, `Pasted: ${expired}?jwt=eyJhbGciOiJIUzI1NiJ9.stale.sig`);
   append(meta.releases[0]!, `![diagram](${signedOnly})`);

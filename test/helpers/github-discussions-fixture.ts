@@ -13,7 +13,13 @@ const reactionGroups = (n: number) => [
   { content: "HEART", reactors: { totalCount: n % 2 } },
   { content: "EYES", reactors: { totalCount: 0 } },
 ];
-const GENERAL = { id: "DIC_1", name: "General", slug: "general", emoji: ":speech_balloon:", isAnswerable: false };
+const GENERAL = {
+  id: "DIC_1",
+  name: "General",
+  slug: "general",
+  emoji: ":speech_balloon:",
+  isAnswerable: false,
+};
 const QA = { id: "DIC_2", name: "Q&A", slug: "q-a", emoji: ":pray:", isAnswerable: true };
 
 export interface DiscussionsOptions {
@@ -92,7 +98,10 @@ export function fillDiscussions(meta: RepoMetadata, options: DiscussionsOptions 
       number: n,
       databaseId: 5_000_000 + n,
       title: n === 1 ? "How do I restore?" : `Discussion ${n}`,
-      body: n === 3 && options.extraBody ? `Body ${n} ${options.extraBody}` : `Body of discussion ${n}\nwith ünïcode ✓`,
+      body:
+        n === 3 && options.extraBody
+          ? `Body ${n} ${options.extraBody}`
+          : `Body of discussion ${n}\nwith ünïcode ✓`,
       bodyText: "x",
       url: `https://github.com/x/discussions/${n}`,
       author: author(n === 2 ? null : n % 2 ? "alice" : "bob"),

@@ -40,13 +40,19 @@ const COMMENT_FIELDS: Record<string, FieldDef> = {
 
 export interface GraphqlContext {
   /** The repository `owner/name` names, when the caller's installation may read it; else undefined. */
-  repository(owner: string, name: string): { nameWithOwner: string; meta: { discussions: ApiObject[] } } | undefined;
+  repository(
+    owner: string,
+    name: string,
+  ): { nameWithOwner: string; meta: { discussions: ApiObject[] } } | undefined;
   /** Every repository the caller may read (for node lookups). */
   readable(): { discussions: ApiObject[] }[];
 }
 
 function ordered(discussions: ApiObject[], orderBy: unknown): ApiObject[] {
-  const order = (orderBy ?? { field: "UPDATED_AT", direction: "DESC" }) as { field?: string; direction?: string };
+  const order = (orderBy ?? { field: "UPDATED_AT", direction: "DESC" }) as {
+    field?: string;
+    direction?: string;
+  };
   const key = order.field === "CREATED_AT" ? "createdAt" : "updatedAt";
   const sign = order.direction === "ASC" ? 1 : -1;
   return [...discussions].sort(
@@ -99,7 +105,13 @@ function schemaFor(ctx: GraphqlContext): Schema {
         hasDiscussionsEnabled: S("Boolean"),
         discussions: {
           type: "DiscussionConnection",
-          args: { ...page, orderBy: "DiscussionOrder", categoryId: "ID", answered: "Boolean", states: "[DiscussionState!]" },
+          args: {
+            ...page,
+            orderBy: "DiscussionOrder",
+            categoryId: "ID",
+            answered: "Boolean",
+            states: "[DiscussionState!]",
+          },
           resolve: (repo, args) =>
             connection(ordered(repo.discussions as ApiObject[], args.orderBy), args, "discussions"),
         },
@@ -168,7 +180,10 @@ function schemaFor(ctx: GraphqlContext): Schema {
 }
 
 /** GitHub's answer to a GraphQL POST body, as HTTP 200 JSON (GitHub answers a refused query with 200 too). */
-export function answerGraphql(body: Record<string, unknown>, ctx: GraphqlContext): { data?: unknown; errors?: unknown[] } {
+export function answerGraphql(
+  body: Record<string, unknown>,
+  ctx: GraphqlContext,
+): { data?: unknown; errors?: unknown[] } {
   if (typeof body.query !== "string")
     return { errors: [{ message: "A query attribute must be specified and must be a string." }] };
   const variables = (body.variables ?? {}) as Record<string, unknown>;

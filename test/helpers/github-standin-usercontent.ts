@@ -93,7 +93,11 @@ export class UserContentStandin {
       let url = src;
       const parsed = new URL(src, "http://invalid");
       const found = parsed.origin === this.origins.web ? this.find("web", parsed.pathname) : undefined;
-      if (found && found.repo.owner.toLowerCase() === org && `${found.repo.owner}/${found.repo.name}`.toLowerCase() === context.toLowerCase()) {
+      if (
+        found &&
+        found.repo.owner.toLowerCase() === org &&
+        `${found.repo.owner}/${found.repo.name}`.toLowerCase() === context.toLowerCase()
+      ) {
         const jwt = randomBytes(16).toString("base64url");
         this.jwts.set(jwt, { attachment: found.attachment, expires: Date.now() + 5 * 60_000 });
         url = `${this.origins.privateImages}${parsed.pathname}?jwt=${jwt}`;
@@ -138,7 +142,8 @@ export class UserContentStandin {
     const found = this.find("web", path);
     const org = this.orgOf(req.headers.authorization ?? "");
     const mayRead =
-      found && (!found.repo.private || (org === found.repo.owner.toLowerCase() && !found.attachment.refusesToken));
+      found &&
+      (!found.repo.private || (org === found.repo.owner.toLowerCase() && !found.attachment.refusesToken));
     if (!found || !mayRead) return void this.note("web", req, res, 404).end("Not Found");
     const sig = randomBytes(12).toString("hex");
     this.signed.set(sig, found.attachment);
@@ -169,12 +174,18 @@ export class UserContentStandin {
     this.send(host, req, res, attachment);
   }
 
-  private send(host: UserContentRequest["host"], req: IncomingMessage, res: ServerResponse, a: StandinAttachment) {
+  private send(
+    host: UserContentRequest["host"],
+    req: IncomingMessage,
+    res: ServerResponse,
+    a: StandinAttachment,
+  ) {
     this.note(host, req, res, 200, {
       "Content-Type": a.contentType,
       ...(a.chunked ? {} : { "Content-Length": String(a.bytes.length) }),
     });
-    for (let at = 0; at < a.bytes.length; at += this.chunkBytes) res.write(a.bytes.subarray(at, at + this.chunkBytes));
+    for (let at = 0; at < a.bytes.length; at += this.chunkBytes)
+      res.write(a.bytes.subarray(at, at + this.chunkBytes));
     res.end();
   }
 }

@@ -425,7 +425,11 @@ export class GitHubStandin {
       fault.times--;
       const faultHeaders = { ...headers, ...fault.headers };
       if (fault.raw !== undefined) return { status: fault.status, raw: fault.raw, headers: faultHeaders };
-      return { status: fault.status, json: fault.json ?? { message: `HTTP ${fault.status}` }, headers: faultHeaders };
+      return {
+        status: fault.status,
+        json: fault.json ?? { message: `HTTP ${fault.status}` },
+        headers: faultHeaders,
+      };
     }
     this.graphqlQueries.push({ query, variables: (body.variables ?? {}) as Record<string, unknown> });
     const readable = this.repos.filter((r) => r.owner.toLowerCase() === org && !r.forbidden);

@@ -334,7 +334,10 @@ function validate(
     if (type.endsWith("!") && (value === undefined || value === null))
       errors.push({
         message: `Variable $${name} of type ${type} was provided invalid value`,
-        extensions: { value: value ?? null, problems: [{ path: [], explanation: "Expected value to not be null" }] },
+        extensions: {
+          value: value ?? null,
+          problems: [{ path: [], explanation: "Expected value to not be null" }],
+        },
       });
   }
   const checkValue = (node: ValueNode, expected: string, where: Field) => {
@@ -352,11 +355,18 @@ function validate(
           extensions: { code: "variableMismatch", variableName: node.name },
         });
     } else if (node.kind === "list") node.items.forEach((item) => checkValue(item, expected, where));
-    else if (node.kind === "object") for (const field of Object.values(node.fields)) checkValue(field, "", where);
+    else if (node.kind === "object")
+      for (const field of Object.values(node.fields)) checkValue(field, "", where);
   };
   // Potential nodes: each connection's `first` times the pages above it, as GitHub counts them.
   let nodes = 0;
-  const walk = (type: string, selections: Selection[], path: string[], multiplier: number, seen: Set<string>) => {
+  const walk = (
+    type: string,
+    selections: Selection[],
+    path: string[],
+    multiplier: number,
+    seen: Set<string>,
+  ) => {
     const fields = schema.types[type];
     for (const s of selections) {
       if (s.kind === "spread") {
@@ -474,7 +484,8 @@ function selectObject(
     if (s.kind === "spread" || s.kind === "inline") {
       const fragment = s.kind === "spread" ? ctx.doc.fragments[s.name]! : s;
       const on = fragment.on ?? type;
-      if (typeMatches(ctx.schema, on, actual)) Object.assign(out, selectObject(ctx, on, value, fragment.selections, path));
+      if (typeMatches(ctx.schema, on, actual))
+        Object.assign(out, selectObject(ctx, on, value, fragment.selections, path));
       continue;
     }
     const key = s.alias ?? s.name;
@@ -520,7 +531,13 @@ export function connection(
         message: `Requesting ${first} records on the \`${field}\` connection exceeds the \`first\` limit of ${max} records.`,
       },
     ]);
-  const start = after ? Number(Buffer.from(after, "base64").toString("utf8").replace(/^cursor:/, "")) + 1 : 0;
+  const start = after
+    ? Number(
+        Buffer.from(after, "base64")
+          .toString("utf8")
+          .replace(/^cursor:/, ""),
+      ) + 1
+    : 0;
   const nodes = () => {
     if (first === undefined || first === null)
       throw new GraphqlFailure([

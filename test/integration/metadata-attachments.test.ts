@@ -49,7 +49,8 @@ interface Drained {
 
 async function drain(collection: MetadataCollection): Promise<Drained> {
   const files = new Map<string, Buffer>();
-  for await (const file of collection.files) files.set(file.path, Buffer.concat(await (await file.open()).toArray()));
+  for await (const file of collection.files)
+    files.set(file.path, Buffer.concat(await (await file.open()).toArray()));
   return { files, summary: await collection.summary };
 }
 
@@ -59,14 +60,21 @@ const blobs = (d: Drained) => [...d.files.keys()].filter((p) => p.startsWith("me
 
 /** What a collection writes besides the attachments' own bytes: its JSONL files, summary and checkpoint. */
 const leftBehind = (d: Drained) =>
-  [...d.files].filter(([p]) => p.endsWith(".jsonl")).map(([, b]) => b.toString("utf8")).join("") +
-  JSON.stringify(d.summary);
+  [...d.files]
+    .filter(([p]) => p.endsWith(".jsonl"))
+    .map(([, b]) => b.toString("utf8"))
+    .join("") + JSON.stringify(d.summary);
 
 let full: Drained;
 let discussionLinks: string[];
 
 beforeAll(async () => {
-  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: "http://127.0.0.1:9", gitRoot: "/nonexistent" });
+  github = await startGitHubStandin({
+    appId: APP_ID,
+    publicKey,
+    gitUrl: "http://127.0.0.1:9",
+    gitRoot: "/nonexistent",
+  });
   github.install("acme");
   const meta = github.addRepo(REPO);
   fillMetadata(meta, { repo: REPO, issues: 12, comments: 20 });
@@ -137,7 +145,9 @@ describe("attachments: a full collection", () => {
     const requests = github.userContent.requests;
     expect(requests.filter((r) => r.host !== "web").every((r) => r.auth === undefined)).toBe(true);
     expect(requests.filter((r) => r.host === "web").every((r) => r.auth === "token")).toBe(true);
-    expect(github.requests.filter((r) => r.method === "POST" && r.url === "/markdown").length).toBeGreaterThan(0);
+    expect(
+      github.requests.filter((r) => r.method === "POST" && r.url === "/markdown").length,
+    ).toBeGreaterThan(0);
     expect(requests.some((r) => r.host === "private-images" && r.status === 200)).toBe(true);
     // Streamed: the large screenshot came in many chunks and was never asked for whole up front.
     expect(requests.filter((r) => r.host === "storage" && r.status === 200).length).toBeGreaterThanOrEqual(2);
@@ -170,12 +180,17 @@ describe("attachments: incremental collections", () => {
     const known = [...fixture.stored.values()][0]!;
     const fresh = randomBytes(9000);
     meta.attachments.set("/user-attachments/files/300/copy.png", { host: "web", ...known });
-    meta.attachments.set("/user-attachments/files/301/new.txt", { host: "web", bytes: fresh, contentType: "text/plain" });
+    meta.attachments.set("/user-attachments/files/301/new.txt", {
+      host: "web",
+      bytes: fresh,
+      contentType: "text/plain",
+    });
     meta.comments.push({
       id: 799_000,
       issue_url: `https://api.github.com/repos/${REPO}/issues/3`,
       user: { login: "dave" },
-      body: `Again: ${web}/user-attachments/files/300/copy.png and ${web}/user-attachments/files/301/new.txt, ` +
+      body:
+        `Again: ${web}/user-attachments/files/300/copy.png and ${web}/user-attachments/files/301/new.txt, ` +
         `and an old one: ${[...fixture.stored.keys()][0]}`,
       created_at: at(900_000),
       updated_at: at(900_000),
@@ -190,7 +205,9 @@ describe("attachments: incremental collections", () => {
     expect(blobs(delta)).toEqual([attachmentPath(sha256(fresh))]);
     expect(delta.files.get(attachmentPath(sha256(fresh)))!.equals(fresh)).toBe(true);
     // The known content was read once (to learn its hash), the new one twice (hash, then store).
-    const storage = github.userContent.requests.slice(before).filter((r) => r.host === "storage" && r.status === 200);
+    const storage = github.userContent.requests
+      .slice(before)
+      .filter((r) => r.host === "storage" && r.status === 200);
     expect(storage).toHaveLength(3);
     const after = await drain(source().collect(REPO, { checkpoint: delta.summary.checkpoint }));
     expect(after.summary.kinds.attachments).toEqual({ state: "unchanged" });
@@ -211,7 +228,9 @@ describe("attachments: failures", () => {
     );
     expect(err).toBeInstanceOf(SourceError);
     expect((err as SourceError).permanent).toBe(false);
-    expect(err.message).toMatch(/attachment http:\/\/127\.0\.0\.1:\d+\/.*: the attachment's host answered HTTP 503 3 times/);
+    expect(err.message).toMatch(
+      /attachment http:\/\/127\.0\.0\.1:\d+\/.*: the attachment's host answered HTTP 503 3 times/,
+    );
     expect(inspect(err, { depth: 10 })).not.toMatch(/ghs_|X-Amz-Signature|jwt=/);
     await expect(collection.summary).rejects.toBe(err);
   });

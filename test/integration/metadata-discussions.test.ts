@@ -48,7 +48,8 @@ interface Drained {
 
 async function drain(collection: MetadataCollection): Promise<Drained> {
   const files = new Map<string, Buffer>();
-  for await (const file of collection.files) files.set(file.path, Buffer.concat(await (await file.open()).toArray()));
+  for await (const file of collection.files)
+    files.set(file.path, Buffer.concat(await (await file.open()).toArray()));
   return { files, summary: await collection.summary };
 }
 
@@ -60,9 +61,6 @@ function lines(drained: Drained, kind: MetadataKind): Record<string, unknown>[] 
 
 type O = Record<string, unknown>;
 const login = (a: unknown) => (a as { login?: string } | null)?.login ?? null;
-const counts = (groups: unknown) =>
-  Object.fromEntries((groups as O[]).map((g) => [g.content, (g.reactors as O).totalCount]));
-
 // The canonical projection, read the same way from what the stand-in serves (GraphQL nodes) and
 // from what the archive holds (lines).
 const canon = {
@@ -193,7 +191,9 @@ describe("discussions: a full collection", () => {
       minimized_reason: "spam",
     });
     // Pages beyond the first: comments by cursor, replies from their comment's node.
-    const more = github.graphqlQueries.filter((q) => /query DiscussionComments/.test(q.query) && q.variables.a0);
+    const more = github.graphqlQueries.filter(
+      (q) => /query DiscussionComments/.test(q.query) && q.variables.a0,
+    );
     expect(more.length).toBeGreaterThan(0);
     expect(github.graphqlQueries.some((q) => /query DiscussionReplies/.test(q.query))).toBe(true);
   });
@@ -228,7 +228,12 @@ describe("discussions: incremental collections", () => {
   it("reads only the discussions updated since the mark, each with its whole comment tree", async () => {
     const served = github.metadata(REPO).discussions;
     const seventh = served.find((d) => d.number === 7)!;
-    const reply = discussionComment({ databaseId: 4_000_001, body: "A late reply", at: 900_000, login: "erin" });
+    const reply = discussionComment({
+      databaseId: 4_000_001,
+      body: "A late reply",
+      at: 900_000,
+      login: "erin",
+    });
     (seventh.comments as O[]).push(reply);
     seventh.updatedAt = at(900_010);
     served.push({
@@ -246,9 +251,12 @@ describe("discussions: incremental collections", () => {
     // From the mark on, inclusive: the newest discussion of last time comes again.
     expect(lines(delta, "discussions").map((d) => d.number)).toEqual([7, 130, 131]);
     expect(delta.summary.kinds.discussions).toEqual({ state: "delta", items: 3 });
-    expect(lines(delta, "discussion-comments").map((c) => ({ discussion: c.discussion_number, ...canon.comment(c) }))).toEqual(
-      servedComments([7, 130, 131]),
-    );
+    expect(
+      lines(delta, "discussion-comments").map((c) => ({
+        discussion: c.discussion_number,
+        ...canon.comment(c),
+      })),
+    ).toEqual(servedComments([7, 130, 131]));
     expect(delta.summary.kinds["discussion-comments"]).toMatchObject({ state: "delta" });
     expect(lines(delta, "discussion-comments").at(-1)).toMatchObject({ id: 4_000_001, user: "erin" });
     const after = await drain(source().collect(REPO, { checkpoint: delta.summary.checkpoint }));
@@ -280,7 +288,11 @@ describe("discussions: what the repository cannot provide, and failures", () => 
       json: {
         data: { repository: { discussions: null } },
         errors: [
-          { type: "FORBIDDEN", path: ["repository", "discussions"], message: "Resource not accessible by integration" },
+          {
+            type: "FORBIDDEN",
+            path: ["repository", "discussions"],
+            message: "Resource not accessible by integration",
+          },
         ],
       },
     });
@@ -303,7 +315,12 @@ describe("discussions: what the repository cannot provide, and failures", () => 
       json: { errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 1." }] },
       headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": reset },
     });
-    github.injectGraphql({ query: /query DiscussionComments/, times: 2, status: 502, json: { message: "Bad gateway" } });
+    github.injectGraphql({
+      query: /query DiscussionComments/,
+      times: 2,
+      status: 502,
+      json: { message: "Bad gateway" },
+    });
     const drained = await drain(source().collect("acme/small"));
     expect(drained.summary.kinds.discussions).toEqual({ state: "full", items: 3 });
     expect(lines(drained, "discussion-comments").length).toBeGreaterThan(0);
@@ -313,7 +330,10 @@ describe("discussions: what the repository cannot provide, and failures", () => 
       times: 1,
       status: 200,
       json: { errors: [{ type: "RATE_LIMITED", message: "API rate limit exceeded for installation ID 1." }] },
-      headers: { "x-ratelimit-remaining": "0", "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 3600) },
+      headers: {
+        "x-ratelimit-remaining": "0",
+        "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 3600),
+      },
     });
     const err = await drain(source({ maxWaitSeconds: 60 }).collect("acme/small")).then(
       () => expect.unreachable(),
@@ -350,11 +370,31 @@ describe("the stand-in's GraphQL endpoint", () => {
         {},
         /Field 'nope' doesn't exist on type 'Discussion'/,
       ],
-      [`query { repository(owner: "acme", name: "small") { discussions(first: 1) { nodes { number } }`, {}, /Parse error/],
-      [`query Q($n: Int!) { repository(owner: "acme", name: "small") { discussion(number: $n) { number } } }`, {}, /\$n of type Int! was provided invalid value/],
-      [`query { repository(owner: "acme", name: "small") { discussions { nodes { number } } } }`, {}, /must provide a `first` or `last`/],
-      [`query { repository(owner: "acme", name: "small") { discussions(first: 101) { nodes { number } } } }`, {}, /exceeds the `first` limit of 100/],
-      [`query { repository(owner: "acme", name: "small") { discussions(first: 1) { totalCount { x } } } }`, {}, /Selections can't be made on scalars/],
+      [
+        `query { repository(owner: "acme", name: "small") { discussions(first: 1) { nodes { number } }`,
+        {},
+        /Parse error/,
+      ],
+      [
+        `query Q($n: Int!) { repository(owner: "acme", name: "small") { discussion(number: $n) { number } } }`,
+        {},
+        /\$n of type Int! was provided invalid value/,
+      ],
+      [
+        `query { repository(owner: "acme", name: "small") { discussions { nodes { number } } } }`,
+        {},
+        /must provide a `first` or `last`/,
+      ],
+      [
+        `query { repository(owner: "acme", name: "small") { discussions(first: 101) { nodes { number } } } }`,
+        {},
+        /exceeds the `first` limit of 100/,
+      ],
+      [
+        `query { repository(owner: "acme", name: "small") { discussions(first: 1) { totalCount { x } } } }`,
+        {},
+        /Selections can't be made on scalars/,
+      ],
     ];
     for (const [query, variables, message] of cases) {
       const err = await graphql(repo, query, variables, "reading discussions of acme/small").then(
@@ -366,11 +406,24 @@ describe("the stand-in's GraphQL endpoint", () => {
     }
     const ok = await graphql(
       repo,
-      `query { repository(owner: "acme", name: "small") { discussions(first: 2) { totalCount nodes { number } } } }`,
+      `
+        query {
+          repository(owner: "acme", name: "small") {
+            discussions(first: 2) {
+              totalCount
+              nodes {
+                number
+              }
+            }
+          }
+        }
+      `,
       {},
       "x",
     );
-    expect(ok).toEqual({ repository: { discussions: { totalCount: 3, nodes: [{ number: 3 }, { number: 2 }] } } });
+    expect(ok).toEqual({
+      repository: { discussions: { totalCount: 3, nodes: [{ number: 3 }, { number: 2 }] } },
+    });
   });
 
   it("sends GraphQL's rate-limit headers, and no repository of another installation", async () => {

@@ -95,7 +95,11 @@ export class AttachmentOpener {
   private async signedUrl(url: string, what: string): Promise<string | undefined> {
     let html: unknown;
     try {
-      html = await this.api.post("/markdown", { text: `![](${url})`, mode: "gfm", context: this.api.repo }, what);
+      html = await this.api.post(
+        "/markdown",
+        { text: `![](${url})`, mode: "gfm", context: this.api.repo },
+        what,
+      );
     } catch (err) {
       if (err instanceof Unavailable) return undefined;
       throw err;

@@ -37,7 +37,10 @@ export function userContentHostsFor(apiBase: URL): UserContentHosts {
   if (apiBase.hostname === "api.github.com")
     return {
       web: "https://github.com",
-      images: ["https://user-images.githubusercontent.com", "https://private-user-images.githubusercontent.com"],
+      images: [
+        "https://user-images.githubusercontent.com",
+        "https://private-user-images.githubusercontent.com",
+      ],
     };
   // A GitHub Enterprise Server ("https://host/api/v3"): media.<host> with subdomain isolation.
   return { web: apiBase.origin, images: [`${apiBase.protocol}//media.${apiBase.host}`] };
@@ -61,7 +64,11 @@ const TRAILING = /[.,;:!?*_~]+$/;
  * The attachment links of `text` for repository `repo` ("owner/name"), each once, in order.
  * A link into another repository's attachments is that repository's, not this one's.
  */
-export function attachmentLinks(text: string | null | undefined, repo: string, hosts: UserContentHosts): AttachmentLink[] {
+export function attachmentLinks(
+  text: string | null | undefined,
+  repo: string,
+  hosts: UserContentHosts,
+): AttachmentLink[] {
   if (!text) return [];
   const [owner = "", name = ""] = repo.toLowerCase().split("/");
   const images = new Set(hosts.images);

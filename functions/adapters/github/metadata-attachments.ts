@@ -59,7 +59,11 @@ export async function probeAttachment(
   const opened = await opener.open(link, what);
   const { url } = link;
   if (!opened.found)
-    return { url, state: opened.status === 404 || opened.status === 410 ? "missing" : "refused", status: opened.status };
+    return {
+      url,
+      state: opened.status === 404 || opened.status === 410 ? "missing" : "refused",
+      status: opened.status,
+    };
   const tooLarge = (size?: number): AttachmentLine => ({
     url,
     state: "too-large",
@@ -86,7 +90,14 @@ export async function probeAttachment(
     throw new SourceError(`${what}: the download broke off`, { permanent: false });
   }
   const sha256 = hash.digest("hex");
-  return { url, state: "stored", path: attachmentPath(sha256), sha256, size, content_type: opened.contentType };
+  return {
+    url,
+    state: "stored",
+    path: attachmentPath(sha256),
+    sha256,
+    size,
+    content_type: opened.contentType,
+  };
 }
 
 /** Probes `links`, up to `window` at once, in their order. */
@@ -119,7 +130,8 @@ export async function reopenAttachment(
 ): Promise<Readable> {
   const what = `attachment ${link.url}`;
   const opened = await opener.open(link, what);
-  if (!opened.found) throw new AssetMismatchError(`${what}: gone (HTTP ${opened.status}) since it was first read`);
+  if (!opened.found)
+    throw new AssetMismatchError(`${what}: gone (HTTP ${opened.status}) since it was first read`);
   const expected = { size: line.size, digest: `sha256:${line.sha256}` };
   return verifiedAsset(opened.body, expected, what, () => undefined, "the first read");
 }

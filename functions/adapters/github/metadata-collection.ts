@@ -29,12 +29,7 @@ import {
   type DiscussionParent,
 } from "./metadata-discussions.js";
 import { Recorder, Unavailable, type RepoApi } from "./metadata-http.js";
-import {
-  AttachmentFinder,
-  probeAttachments,
-  reopenAttachment,
-  shortHash,
-} from "./metadata-attachments.js";
+import { AttachmentFinder, probeAttachments, reopenAttachment, shortHash } from "./metadata-attachments.js";
 import { AttachmentOpener } from "./attachment-download.js";
 import type { UserContentHosts } from "./attachment-urls.js";
 import { repositoryLine, type ReleaseLine } from "./metadata-lines-repo.js";
@@ -408,7 +403,11 @@ export class Collection {
   }
 
   /** A kind's file: its lines as JSONL, counted into `outcome`, their bodies scanned for attachments. */
-  private kindFile(kind: MetadataKind, lines: Iterable<Line> | AsyncIterable<Line>, outcome?: { items: number }) {
+  private kindFile(
+    kind: MetadataKind,
+    lines: Iterable<Line> | AsyncIterable<Line>,
+    outcome?: { items: number },
+  ) {
     const scan = BODY_KINDS.has(kind);
     return this.file(kindPath(kind), () =>
       jsonlStream(lines, (line) => {

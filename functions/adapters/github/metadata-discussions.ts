@@ -153,11 +153,17 @@ export async function* readDiscussions(
   what: string,
   since?: string,
 ): AsyncGenerator<DiscussionLine> {
-  const orderBy = since ? { field: "UPDATED_AT", direction: "DESC" } : { field: "CREATED_AT", direction: "ASC" };
+  const orderBy = since
+    ? { field: "UPDATED_AT", direction: "DESC" }
+    : { field: "CREATED_AT", direction: "ASC" };
   let after: string | null = null;
   for (;;) {
     const variables: Record<string, unknown> = { ...names(api), after, orderBy };
-    const page: z.output<typeof discussionsPage> = parse(await graphql(api, DISCUSSIONS_QUERY, variables, what), discussionsPage, what);
+    const page: z.output<typeof discussionsPage> = parse(
+      await graphql(api, DISCUSSIONS_QUERY, variables, what),
+      discussionsPage,
+      what,
+    );
     const { nodes, pageInfo: info } = page.discussions;
     const recent = since ? nodes.filter((d) => d.updated_at >= since) : nodes;
     yield* recent;
@@ -218,10 +224,16 @@ async function commentsOf(
   what: string,
 ): Promise<Map<number, DiscussionCommentLine[]>> {
   const found = new Map<number, DiscussionCommentLine[]>();
-  let pending: Pending[] = batch.map((p) => ({ number: p.number, first: Math.min(p.comments, PAGE), after: null }));
+  let pending: Pending[] = batch.map((p) => ({
+    number: p.number,
+    first: Math.min(p.comments, PAGE),
+    after: null,
+  }));
   while (pending.length > 0) {
     const variables: Record<string, unknown> = { ...names(api) };
-    pending.forEach((p, i) => Object.assign(variables, { [`n${i}`]: p.number, [`f${i}`]: p.first, [`a${i}`]: p.after }));
+    pending.forEach((p, i) =>
+      Object.assign(variables, { [`n${i}`]: p.number, [`f${i}`]: p.first, [`a${i}`]: p.after }),
+    );
     const answer = parse(
       await graphql(api, commentsQuery(pending.length), variables, what),
       owned(z.record(z.string(), commentsOfDiscussion)),
@@ -239,7 +251,8 @@ async function commentsOf(
           lines.push(discussionCommentLine(p.number, reply));
       }
       const info = discussion.comments.pageInfo;
-      if (info.hasNextPage && info.endCursor) more.push({ number: p.number, first: PAGE, after: info.endCursor });
+      if (info.hasNextPage && info.endCursor)
+        more.push({ number: p.number, first: PAGE, after: info.endCursor });
     }
     pending = more;
   }

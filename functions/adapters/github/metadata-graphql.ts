@@ -42,7 +42,8 @@ function sorted(errors: GraphqlError[], what: string): Error {
   const types = errors.map((e) => String(e?.type ?? e?.extensions?.code ?? ""));
   if (types.every((t) => t === "FORBIDDEN")) return new Unavailable(403, REASONS[403]!);
   if (types.every((t) => t === "NOT_FOUND")) return new Unavailable(404, REASONS[404]!);
-  if (types.includes("RATE_LIMITED")) return new RateLimitedError(`${what}: GitHub's GraphQL rate limit is spent`);
+  if (types.includes("RATE_LIMITED"))
+    return new RateLimitedError(`${what}: GitHub's GraphQL rate limit is spent`);
   // The message is GitHub's account of our query (a field it does not know, a parse error), never
   // repository data; it is cut short all the same.
   const first = errors[0];

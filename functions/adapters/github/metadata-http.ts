@@ -128,7 +128,12 @@ export class RepoApi {
     if (this.signal?.aborted) throw this.aborted();
     this.counts.total++;
     try {
-      const response = await this.octokit.request({ method: "POST", url, data, request: { signal: this.signal } });
+      const response = await this.octokit.request({
+        method: "POST",
+        url,
+        data,
+        request: { signal: this.signal },
+      });
       return response.data;
     } catch (err) {
       throw this.fail(err, what);
@@ -157,7 +162,8 @@ export class RepoApi {
       return { status: response.status, headers: response.headers, ...(body ? { body } : {}) };
     } catch (err) {
       const status = httpStatusOf(err);
-      if (status !== undefined && status >= 400 && status < 500 && status !== 429) return { status, headers: {} };
+      if (status !== undefined && status >= 400 && status < 500 && status !== 429)
+        return { status, headers: {} };
       throw this.fail(err, what);
     }
   }

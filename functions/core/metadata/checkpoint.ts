@@ -25,7 +25,10 @@ export const kindCheckpointSchema = z.strictObject({
    * Kinds read through GraphQL (discussions), which has no ETags: a SHA-256 of what the kind's
    * newest-first probe answered. The same fingerprint again means the kind is unchanged.
    */
-  fingerprint: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 /** The first 16 hex digits (64 bits) of a SHA-256: enough to tell apart a chain's attachments, and small. */

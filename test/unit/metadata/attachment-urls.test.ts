@@ -17,7 +17,11 @@ const links = (text: string, hosts: UserContentHosts = GITHUB, repo = REPO) =>
 
 describe("attachment links", () => {
   const count: [string, string, string[]][] = [
-    ["an image, 2024 form", `![shot](https://github.com/user-attachments/assets/${UUID})`, [`https://github.com/user-attachments/assets/${UUID}`]],
+    [
+      "an image, 2024 form",
+      `![shot](https://github.com/user-attachments/assets/${UUID})`,
+      [`https://github.com/user-attachments/assets/${UUID}`],
+    ],
     [
       "an HTML image",
       `<img width="300" alt="x" src="https://github.com/user-attachments/assets/${UUID}" />`,
