@@ -265,14 +265,13 @@ describe("discussions: incremental collections", () => {
 });
 
 describe("discussions: what the repository cannot provide, and failures", () => {
-  it("records discussions as unavailable when they are off, without a GraphQL query", async () => {
+  it("holds no discussion when they are off, without a GraphQL query and without reporting a gap", async () => {
     const before = github.graphqlQueries.length;
     const drained = await drain(source().collect("acme/quiet"));
-    expect(drained.summary.kinds.discussions).toEqual({
-      state: "unavailable",
-      reason: "discussions are off for this repository",
-    });
-    expect(drained.summary.kinds["discussion-comments"]).toEqual(drained.summary.kinds.discussions);
+    expect(drained.summary.kinds.discussions).toEqual({ state: "full", items: 0 });
+    expect(drained.summary.kinds["discussion-comments"]).toEqual({ state: "full", items: 0 });
+    expect(lines(drained, "discussions")).toEqual([]);
+    expect(lines(drained, "repository")[0]).toMatchObject({ has_discussions: false });
     expect(github.graphqlQueries.length).toBe(before);
     // The repository unchanged since: its discussions' state stands, still without a query.
     const again = await drain(source().collect("acme/quiet", { checkpoint: drained.summary.checkpoint }));

@@ -303,14 +303,17 @@ export class Collection {
   }
 
   /**
-   * Discussions (GraphQL): off, unchanged (same fingerprint), a delta from the checkpoint's mark, or
-   * every one. A repository that answered 304 and had no discussions collected keeps that state.
+   * Discussions (GraphQL): none when the repository has them off, unchanged (same fingerprint), a
+   * delta from the checkpoint's mark, or every one. A repository that answered 304 and had no
+   * discussions to check keeps the chain's state of them.
    */
   private async *discussions(): AsyncGenerator<ArchiveFile> {
     const kind = "discussions";
     const entry = this.checkpoint?.kinds.discussions;
     if (this.hasDiscussions === false) {
-      this.outcomes[kind] = { state: "unavailable", reason: "discussions are off for this repository" };
+      // Off on most repositories: an empty file, not asked for and not reported as a gap.
+      this.outcomes[kind] = { state: "full", items: 0 };
+      yield this.kindFile(kind, []);
       return;
     }
     if (this.hasDiscussions === undefined && !entry) {
