@@ -7,7 +7,8 @@ import { metadataCheckpointSchema, type MetadataCheckpoint } from "./metadata/ch
 import type { MetadataSource, MetadataSummary } from "./metadata/source.js";
 import { HashStream } from "./archive/hash-stream.js";
 import type { Deps, ProgressListener } from "./deps.js";
-import { DeadlineError, LeaseHeldError, RepositoryNotFoundError } from "./errors.js";
+import { BackupError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
+import { holdLease, leaseHolder } from "./lease.js";
 import { bundleHeader, BundleCheck } from "./git/bundle.js";
 import { fetchPack, lsRefs, type FetchedPack, type RemoteRefs } from "./git/upload-pack.js";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
@@ -29,8 +30,10 @@ export interface SnapshotOutcome {
 export interface SnapshotOptions {
   actor: string;
   onProgress?: ProgressListener;
-  /** How long the repo's lease lasts; a crashed run frees it after this. */
+  /** How long the repo's lease lasts unrenewed (default LEASE_MS); a crashed run frees it after this. */
   leaseMs?: number;
+  /** Set by snapshotRepo: renews the lease, or rejects if it was lost. */
+  confirmLease?: () => Promise<void>;
   /** The repository's wiki, when it has one; a wiki the host does not have (404) is no wiki. */
   wiki?: GitRemote;
   /** Build on the latest snapshot when this policy allows; false or absent: always full. */
@@ -57,8 +60,12 @@ export async function snapshotRepo(
   assertRepoName(repo);
   const started = deps.clock.now();
   const id = newSnapshotId(started);
-  const lease = await deps.index.acquireLease(repo, id, options.leaseMs ?? 60 * 60 * 1000);
-  if (!lease) throw new LeaseHeldError(`another snapshot of ${repo} is running; try again when it ends`);
+  const lease = await holdLease(deps.index, repo, leaseHolder(id), {
+    ...(options.leaseMs ? { ttlMs: options.leaseMs } : {}),
+    ...(options.signal ? { outer: options.signal } : {}),
+  });
+  // From here on the work stops on the caller's abort or on losing the lease, whichever comes first.
+  options = { ...options, signal: lease.signal, confirmLease: () => lease.confirm() };
   try {
     const latest = await deps.index.latest(repo);
     const wikiListed = options.wiki ? await listWiki(options.wiki) : undefined;
@@ -130,7 +137,7 @@ export async function snapshotRepo(
     });
     throw err;
   } finally {
-    await deps.index.releaseLease(repo, id);
+    await lease.release();
   }
 }
 
@@ -208,12 +215,16 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     });
     const hashed = new HashStream();
     archive.stream.on("error", (err) => hashed.destroy(err));
-    const abort = () =>
+    const abort = () => {
+      const reason: unknown = options.signal?.reason;
       archive.stream.destroy(
-        new DeadlineError(
-          `snapshot of ${repo} stopped: ${String(options.signal?.reason ?? "aborted")}; nothing was committed`,
-        ),
+        reason instanceof BackupError
+          ? reason
+          : new DeadlineError(
+              `snapshot of ${repo} stopped: ${String(reason ?? "aborted")}; nothing was committed`,
+            ),
       );
+    };
     if (options.signal?.aborted) abort();
     options.signal?.addEventListener("abort", abort, { once: true });
     const [manifest, stored] = await Promise.all([
@@ -242,8 +253,10 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       ...(wiki ? { wikiRefs: wiki.refs.refs, ...(wiki.refs.head ? { wikiHead: wiki.refs.head } : {}) } : {}),
       ...(collection ? metadataFields(await collection.summary) : {}),
     };
-    // If this fails the object stays: the commit may have landed anyway (a lost reply), and an
-    // object with no record is an orphan that prune collects only after re-reading the index.
+    // Only a holder that still has the lease commits (a stalled one may have been overtaken).
+    // If the commit fails the object stays: the commit may have landed anyway (a lost reply), and
+    // an object with no record is an orphan that prune collects only after re-reading the index.
+    await options.confirmLease?.();
     await deps.index.commit(snapshot);
     return snapshot;
   } finally {

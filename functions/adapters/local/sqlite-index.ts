@@ -2,6 +2,7 @@
 // better-sqlite3 is synchronous; each call is short, so it sits behind the async port as is.
 import { mkdirSync } from "node:fs";
 import * as path from "node:path";
+import { hostname } from "node:os";
 import Database from "better-sqlite3";
 import {
   BackupError,
@@ -187,7 +188,12 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
         )
         .get(repo);
       // A lease is held up to, not including, its expiresAt.
-      if (current !== undefined && current.holder !== holder && current.expires_at_ms > now) return undefined;
+      const live =
+        current !== undefined &&
+        current.holder !== holder &&
+        current.expires_at_ms > now &&
+        !holderIsGone(current.holder);
+      if (live) return undefined;
       const expiresAt = now + Math.ceil(ttlMs);
       this.db
         .prepare(
@@ -272,4 +278,20 @@ function instant(value: string, field: string): string {
     throw new UserInputError(`${field} ${JSON.stringify(value)} is not an ISO-8601 time`);
   }
   return new Date(ms).toISOString();
+}
+
+/**
+ * Whether a holder named "<id>@<host>:<pid>" (core/lease.ts) is a process of this machine that no
+ * longer runs: a local index is shared only by processes of one machine, so a killed run's lease
+ * is taken at once instead of after its expiry. Any other form, or another host, counts as alive.
+ */
+function holderIsGone(holder: string): boolean {
+  const match = /@([^@:]+):(\d+)$/.exec(holder);
+  if (!match || match[1] !== hostname()) return false;
+  try {
+    process.kill(Number(match[2]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH";
+  }
 }
