@@ -14,7 +14,7 @@ export interface AttachmentFixture {
   stored: Map<string, { bytes: Buffer; contentType: string }>;
   /** Links that answer 404. */
   missing: string[];
-  /** Links over `bigBytes`. */
+  /** Links over `bigBytes`: the first with a Content-Length, the second without. */
   tooLarge: string[];
   /** Links in the bodies that are not attachments. */
   ignored: string[];
@@ -68,7 +68,15 @@ export function fillAttachments(
     bytes: randomBytes(options.bigBytes + 1),
     contentType: "application/octet-stream",
   });
-  fixture.tooLarge.push(big);
+  // Over the cap too, but with no Content-Length: found out while it streams.
+  const bigStream = `${origins.web}/user-attachments/files/103/stream.bin`;
+  meta.attachments.set("/user-attachments/files/103/stream.bin", {
+    host: "web",
+    bytes: randomBytes(options.bigBytes + 1),
+    contentType: "application/octet-stream",
+    chunked: true,
+  });
+  fixture.tooLarge.push(big, bigStream);
   const gone = `${origins.web}/user-attachments/assets/${randomUUID()}`;
   const expired = `${origins.privateImages}/1/265130289-56ac7a5a.png`;
   fixture.missing.push(gone, expired);
@@ -91,5 +99,6 @@ export function fillAttachments(
   append(meta.reviewComments[0]!, `Pasted: ${expired}?jwt=eyJhbGciOiJIUzI1NiJ9.stale.sig`);
   append(meta.releases[0]!, `![diagram](${signedOnly})`);
   append(issue(8), `[dump](${big}) and ![gone](${gone})`);
+  append(issue(9), `[stream](${bigStream})`);
   return fixture;
 }

@@ -66,6 +66,9 @@ const BODY_KINDS: ReadonlySet<MetadataKind> = new Set<MetadataKind>([
   "discussion-comments",
 ]);
 
+/** Attachment URLs (and contents) a checkpoint remembers: about 40 bytes each in the index record. */
+const CHECKPOINT_ATTACHMENTS = 2500;
+
 export interface AttachmentOptions {
   hosts: UserContentHosts;
   /** An attachment larger than this is recorded "too-large", not stored. */
@@ -381,6 +384,12 @@ export class Collection {
     const next = { urls: [...known.urls], blobs: [...known.blobs] };
     this.next.attachments = next;
     const links = this.finder!.links();
+    // Bounded, newest kept: an index record must stay small. A URL dropped here is read again
+    // only if a body linking it changes (an incremental collection reads changed bodies only).
+    const trim = () => {
+      next.urls.splice(0, Math.max(0, next.urls.length - CHECKPOINT_ATTACHMENTS));
+      next.blobs.splice(0, Math.max(0, next.blobs.length - CHECKPOINT_ATTACHMENTS));
+    };
     if (this.checkpoint && links.length === 0) {
       this.outcomes[kind] = { state: "unchanged" };
       return;
@@ -388,6 +397,7 @@ export class Collection {
     const opener = new AttachmentOpener(this.api, this.attachments.hosts, this.attachments.signal);
     const lines = await probeAttachments(opener, links, this.attachments.maxBytes, this.window);
     next.urls.push(...links.map((link) => shortHash(link.url)));
+    trim();
     const sorted = sortedUnique(kind, lines);
     this.outcomes[kind] = { state: this.checkpoint ? "delta" : "full", items: sorted.length };
     yield this.kindFile(kind, sorted);
@@ -400,7 +410,10 @@ export class Collection {
       this.unopened = body;
       yield this.file(line.path, () => {
         this.unopened = undefined;
-        return body.once("end", () => next.blobs.push(shortHash(line.sha256, true)));
+        return body.once("end", () => {
+          next.blobs.push(shortHash(line.sha256, true));
+          trim();
+        });
       });
     }
   }

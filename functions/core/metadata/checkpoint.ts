@@ -49,7 +49,8 @@ export const metadataCheckpointSchema = z.strictObject({
    * Attachments the chain holds, as short hashes to keep an index record small (about 40 bytes an
    * attachment; a collision among 100,000 is about a 1 in 3 billion chance): `urls` of every URL
    * handled (stored, missing or over the cap: not asked again), `blobs` of every content stored
-   * under meta/attachments/ (not stored again). Absent in checkpoints older than attachments.
+   * under meta/attachments/ (not stored again); the most recent few thousand of each only, so a
+   * record stays small. Absent in checkpoints older than attachments.
    */
   attachments: z.strictObject({ urls: z.array(shortHash), blobs: z.array(shortHash) }).optional(),
 });
