@@ -9,6 +9,7 @@ import { App } from "@octokit/app";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
 import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
+import { writeArchive } from "../../functions/core/archive/writer.js";
 import { SourceError } from "../../functions/core/errors.js";
 import { parseJsonl } from "../../functions/core/metadata/jsonl.js";
 import { attachmentPath, kindPath } from "../../functions/core/metadata/paths.js";
@@ -168,6 +169,41 @@ describe("attachments: a full collection", () => {
     expect(leftBehind(full).match(/jwt=/g)).toHaveLength(1);
     expect(full.summary.checkpoint.attachments!.urls).toHaveLength(index(full).length);
     expect(full.summary.checkpoint.attachments!.blobs).toHaveLength(blobs(full).length);
+  });
+});
+
+describe("attachments: in an archive", () => {
+  it("writes each stored attachment as an archive entry whose SHA-256 is its name", async () => {
+    const collection = source().collect(REPO);
+    const createdAt = "2026-01-01T00:00:00.000Z";
+    const written = writeArchive({
+      header: {
+        aead: "AES256_GCM_HKDF_1MB",
+        keyRef: "local:0123456789abcdef",
+        wrappedKey: Buffer.alloc(60).toString("base64"),
+        snapshotId: "20260101T000000000Z-00000000",
+        repo: REPO,
+        createdAt,
+      },
+      dataKey: Buffer.alloc(32, 7),
+      manifest: {
+        format: 1,
+        snapshotId: "20260101T000000000Z-00000000",
+        repo: REPO,
+        takenAt: createdAt,
+        kind: "full",
+        refs: {},
+        prerequisites: [],
+      },
+      files: collection.files,
+      completeManifest: async () => ({ metadata: { kinds: (await collection.summary).kinds } }),
+    });
+    await written.stream.toArray();
+    const manifest = await written.manifest;
+    const entries = manifest.entries.filter((e) => e.path.startsWith("meta/attachments/"));
+    expect(entries.length).toBeGreaterThan(0);
+    for (const entry of entries) expect(entry.path).toBe(attachmentPath(entry.sha256));
+    expect(manifest.metadata?.kinds.attachments).toMatchObject({ state: "full" });
   });
 });
 
