@@ -114,7 +114,12 @@ describe("GitHubAppSource", () => {
     const one = source();
     let before = github.requests.length;
     const app = await one.getRepo("acme/app");
-    expect(app).toEqual({ name: "acme/app", url: `${git.url}/acme/app.git`, sizeBytes: 0, hasMetadata: true });
+    expect(app).toEqual({
+      name: "acme/app",
+      url: `${git.url}/acme/app.git`,
+      sizeBytes: 0,
+      hasMetadata: true,
+    });
     // The first lookup also finds the installation on acme (once per source).
     expect(github.requests.slice(before).filter((r) => r.url.startsWith("/repos/"))).toHaveLength(2);
     before = github.requests.length;

@@ -48,7 +48,11 @@ describe("round trip", () => {
   const states: { at: string; refs: string; objects: string; id: string }[] = [];
 
   it("backs up every source, fails the unreachable one by name, and verifies deeply", async () => {
-    const results = await backupAll(app, { incremental: false, verify: { level: "deep", where: "inline" } }, { actor });
+    const results = await backupAll(
+      app,
+      { incremental: false, verify: { level: "deep", where: "inline" } },
+      { actor },
+    );
     const ok = results.find((r) => r.repo === "acme/app")!;
     const gone = results.find((r) => r.repo === "acme/gone")!;
     expect(ok.error).toBeUndefined();

@@ -22,7 +22,8 @@ let scratch: string;
 let source: string;
 let wiki: string;
 
-const backup = async () => (await backupAll(app, { incremental: false, verify: { level: "deep", where: "inline" } }, { actor }))[0]!;
+const backup = async () =>
+  (await backupAll(app, { incremental: false, verify: { level: "deep", where: "inline" } }, { actor }))[0]!;
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "infinity-wiki-"));

@@ -11,7 +11,13 @@ import {
 import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
 import type { Snapshot, Verification } from "../../core/model.js";
 import { sameCommit } from "../../core/snapshot-identity.js";
-import { systemClock, type BackupAttempt, type Clock, type Lease, type SnapshotIndex } from "../../core/ports.js";
+import {
+  systemClock,
+  type BackupAttempt,
+  type Clock,
+  type Lease,
+  type SnapshotIndex,
+} from "../../core/ports.js";
 import { fromGrpc, grpcCode } from "./errors.js";
 import { acquireLease, releaseLease } from "./firestore-lease.js";
 import { FirestorePaths } from "./firestore-paths.js";

@@ -13,7 +13,13 @@ import {
 } from "../../core/errors.js";
 import type { Snapshot, Verification } from "../../core/model.js";
 import { sameCommit } from "../../core/snapshot-identity.js";
-import { systemClock, type BackupAttempt, type Clock, type Lease, type SnapshotIndex } from "../../core/ports.js";
+import {
+  systemClock,
+  type BackupAttempt,
+  type Clock,
+  type Lease,
+  type SnapshotIndex,
+} from "../../core/ports.js";
 
 /** Schema steps; step i takes the file from user_version i to i + 1. Only ever append. */
 const MIGRATIONS: readonly string[] = [
