@@ -6,7 +6,7 @@ import type { Deps } from "./deps.js";
 import { describeError } from "./errors.js";
 import type { PriceTable } from "./cost.js";
 import type { Snapshot } from "./model.js";
-import type { BackupAttempt } from "./ports.js";
+import type { BackupAttempt, Lease } from "./ports.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import { storageReport, type StorageReport } from "./storage-report.js";
 
@@ -53,6 +53,8 @@ export interface RepoHealth {
   problems: HealthProblem[];
   /** How the latest backup attempt ended, when one was recorded. */
   lastAttempt?: BackupAttempt;
+  /** A backup of the repository running now: who holds its lease, and until when unrenewed. */
+  running?: Lease;
   /**
    * GitHub metadata kinds the latest snapshot could not hold, with why ("410: Issues are disabled",
    * "403: Resource not accessible by integration": grant the App that permission). Not a problem
@@ -126,11 +128,15 @@ export async function healthReport(
 ): Promise<HealthReport> {
   const now = deps.clock.now();
   // Repositories with an attempt but no snapshot are listed too: a first backup that keeps failing.
-  const attempts = await deps.index.attempts();
+  const [attempts, leases] = await Promise.all([deps.index.attempts(), deps.index.leases()]);
+  const running = new Map(leases.map((l) => [l.repo, l]));
   const known = [...options.expected, ...(await deps.index.repos()), ...Object.keys(attempts)];
   const repos = [...new Set(known)].sort();
   const snapshots = await Promise.all(repos.map((repo) => deps.index.list(repo)));
-  const health = repos.map((repo, i) => repoHealth(repo, snapshots[i]!, now, attempts[repo]));
+  const health = repos.map((repo, i) => {
+    const lease = running.get(repo);
+    return { ...repoHealth(repo, snapshots[i]!, now, attempts[repo]), ...(lease ? { running: lease } : {}) };
+  });
   let storage: HealthReport["storage"];
   try {
     const report = storageReport({

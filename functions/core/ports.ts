@@ -102,6 +102,8 @@ export interface SnapshotIndex {
   acquireLease(repo: string, holder: string, ttlMs: number): Promise<Lease | undefined>;
   /** Gives the lease back if `holder` has it; otherwise does nothing. */
   releaseLease(repo: string, holder: string): Promise<void>;
+  /** Leases in force now (not expired), by repo: what status shows as "running". */
+  leases(): Promise<Lease[]>;
   /**
    * Records how the latest backup attempt of `repo` ended, replacing the one before; an attempt
    * older than the recorded one is ignored (deliveries arrive out of order). Works for a repo with

@@ -274,6 +274,22 @@ export function snapshotIndexContract(
         expect(await index.acquireLease("acme/b", "worker-3", 60_000)).toBeUndefined();
       });
 
+      it("lists the leases in force, not expired or released ones", async () => {
+        expect(await index.leases()).toEqual([]);
+        await index.acquireLease("acme/a", "worker-1", 60_000);
+        await index.acquireLease("acme/b", "worker-2", 10_000);
+        await index.acquireLease("acme/c", "worker-3", 60_000);
+        await index.releaseLease("acme/c", "worker-3");
+        clock.advance(20_000);
+        expect(await index.leases()).toEqual([
+          {
+            repo: "acme/a",
+            holder: "worker-1",
+            expiresAt: new Date(clock.now().getTime() + 40_000).toISOString(),
+          },
+        ]);
+      });
+
       it("grants a lease to exactly one of many concurrent takers", async () => {
         const holders = Array.from({ length: 8 }, (_, i) => `worker-${i}`);
         const results = await Promise.all(holders.map((h) => index.acquireLease(repo, h, 60_000)));

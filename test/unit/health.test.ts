@@ -1,7 +1,16 @@
 // Health per repository: typed problems against the RPO and verification, worded at the edge, and
 // the metadata kinds a repository could not provide shown beside them (not a problem by themselves).
 import { describe, expect, it } from "vitest";
-import { describeProblem, isStale, repoHealth, STALE_SECONDS } from "../../functions/core/health.js";
+import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
+import { DEFAULT_PRICING } from "../../functions/config/pricing.js";
+import {
+  describeProblem,
+  healthReport,
+  isStale,
+  repoHealth,
+  STALE_SECONDS,
+} from "../../functions/core/health.js";
+import { DEFAULT_RETENTION_POLICY } from "../../functions/core/retention-policy.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import { snapshot } from "../contract/snapshot-index.js";
 
@@ -62,5 +71,37 @@ describe("repoHealth", () => {
     const health = repoHealth("acme/app", [latest], NOW);
     expect(health.problems).toEqual([]);
     expect(health.metadataUnavailable).toEqual({ issues: "410: Issues are disabled" });
+  });
+
+  it("the report shows a backup running now, from its lease, and lists a repository known only by its attempts", async () => {
+    const clock = { now: () => NOW };
+    const index = new SqliteSnapshotIndex({ path: ":memory:", clock });
+    await index.acquireLease("acme/app", "20261201T115900000Z-1a2b3c4d@host:1", 60_000);
+    await index.recordAttempt("acme/new", { at: at(60), outcome: "failed", error: "HTTP 404" });
+    const report = await healthReport(
+      { index, clock },
+      {
+        expected: [],
+        policy: DEFAULT_RETENTION_POLICY,
+        prices: DEFAULT_PRICING,
+        pricingSource: "test",
+        newObjectClass: "LOCAL",
+      },
+    );
+    expect(report.repos.map((r) => r.repo)).toEqual(["acme/new"]);
+    const withLease = await healthReport(
+      { index, clock },
+      {
+        expected: ["acme/app"],
+        policy: DEFAULT_RETENTION_POLICY,
+        prices: DEFAULT_PRICING,
+        pricingSource: "test",
+        newObjectClass: "LOCAL",
+      },
+    );
+    expect(withLease.repos.find((r) => r.repo === "acme/app")?.running?.holder).toMatch(
+      /^20261201T115900000Z-1a2b3c4d@/,
+    );
+    index.close();
   });
 });

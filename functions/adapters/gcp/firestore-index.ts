@@ -19,7 +19,7 @@ import {
   type SnapshotIndex,
 } from "../../core/ports.js";
 import { fromGrpc, grpcCode } from "./errors.js";
-import { acquireLease, releaseLease } from "./firestore-lease.js";
+import { acquireLease, leasesInForce, releaseLease } from "./firestore-lease.js";
 import { FirestorePaths } from "./firestore-paths.js";
 
 /** Fields the index itself changes after commit; a commit retry is compared without them. */
@@ -142,6 +142,10 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
 
   async releaseLease(repo: string, holder: string): Promise<void> {
     return releaseLease(this.db, this.paths, { repo, holder });
+  }
+
+  async leases(): Promise<Lease[]> {
+    return leasesInForce(this.db, this.paths, this.clock);
   }
 
   async recordAttempt(repo: string, attempt: BackupAttempt): Promise<void> {

@@ -51,6 +51,21 @@ export async function acquireLease(
   }
 }
 
+/** Every lease not yet expired. */
+export async function leasesInForce(db: Firestore, paths: FirestorePaths, clock: Clock): Promise<Lease[]> {
+  try {
+    const found = await paths.leases().get();
+    const now = clock.now().getTime();
+    return found.docs
+      .map((d) => d.data() as LeaseDoc)
+      .filter((l) => l.expiresAt.toMillis() > now)
+      .map((l) => ({ repo: l.repo, holder: l.holder, expiresAt: l.expiresAt.toDate().toISOString() }))
+      .sort((a, b) => a.repo.localeCompare(b.repo));
+  } catch (err) {
+    throw fromGrpc(err, "could not list the leases");
+  }
+}
+
 /** Deletes the lease if `holder` has it; anyone else's lease (or none) is left as it is. */
 export async function releaseLease(
   db: Firestore,

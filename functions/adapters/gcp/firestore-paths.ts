@@ -55,8 +55,12 @@ export class FirestorePaths {
     return this.attempts().doc(repoKey(repo));
   }
 
+  leases(): CollectionReference {
+    return this.base.collection("leases");
+  }
+
   lease(repo: string): DocumentReference {
-    return this.base.collection("leases").doc(repoKey(repo));
+    return this.leases().doc(repoKey(repo));
   }
 }
 

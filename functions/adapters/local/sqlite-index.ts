@@ -217,6 +217,20 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
     });
   }
 
+  async leases(): Promise<Lease[]> {
+    const now = this.clock.now().getTime();
+    const rows = this.translate("leases", () =>
+      this.db
+        .prepare<[number], { repo: string; holder: string; expires_at_ms: number }>(
+          "SELECT repo, holder, expires_at_ms FROM leases WHERE expires_at_ms > ? ORDER BY repo",
+        )
+        .all(now),
+    );
+    return rows
+      .filter((r) => !holderIsGone(r.holder))
+      .map((r) => ({ repo: r.repo, holder: r.holder, expiresAt: new Date(r.expires_at_ms).toISOString() }));
+  }
+
   async recordAttempt(repo: string, attempt: BackupAttempt): Promise<void> {
     const at = instant(attempt.at, "at");
     this.run("recordAttempt", () => {

@@ -47,6 +47,10 @@ export async function statusCommand(ctx: Context): Promise<number> {
   const total = health.reduce((sum, h) => sum + h.storedBytes, 0);
   ctx.print(`\n${health.length} repositories, ${bytes(total)} stored in ${app.dataDir}`);
   for (const h of unhealthy) ctx.print(`  ! ${h.repo}: ${h.problems.map(describeProblem).join("; ")}`);
+  for (const h of health.filter((h) => h.running))
+    ctx.print(
+      `  > ${h.repo}: backup running now (${h.running!.holder}, lease until ${h.running!.expiresAt})`,
+    );
   for (const h of health.filter((h) => h.metadataUnavailable)) {
     const kinds = Object.entries(h.metadataUnavailable!).map(([kind, why]) => `${kind} (${why})`);
     ctx.print(`  - ${h.repo}: metadata not backed up: ${kinds.join(", ")}`);
