@@ -308,7 +308,15 @@ async function objectBytes(repo: string): Promise<number> {
   return (kib("size") + kib("size-pack")) * 1024;
 }
 
-main().then(
+// Named benches (bench/README.md): `npm run bench -- sweep|metadata|rpo [options]`.
+const NAMED: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
+  sweep: () => import("./sweep.js"),
+  metadata: () => import("./metadata.js"),
+  rpo: () => import("./rpo.js"),
+};
+const named = NAMED[process.argv[2] ?? ""];
+
+(named ? named().then((m) => m.main(process.argv.slice(3))) : main()).then(
   (code) => (process.exitCode = code),
   (err: unknown) => {
     log(`bench failed: ${(err as Error).stack ?? String(err)}`);

@@ -15,7 +15,7 @@ export { KMS_TEST_KEY, KmsStandin, startKmsStandin } from "./kms-standin.js";
  * pool ever stops passing them on, the provided copy restores them so the client libraries find them.
  */
 export function emulators(): EmulatorEndpoints {
-  const provided = inject("infinityEmulators");
+  const provided = injected();
   if (!provided) {
     throw new Error(
       "Emulator endpoints are missing: test/setup/global-setup.ts did not start the services. They are " +
@@ -68,4 +68,25 @@ export async function clearFirestore(projectId: string, databaseId = "(default)"
   const url = `http://${firestoreHost}/emulator/v1/projects/${projectId}/databases/${databaseId}/documents`;
   const res = await fetch(url, { method: "DELETE" });
   if (!res.ok) throw new Error(`clearing Firestore emulator ${projectId}/${databaseId}: HTTP ${res.status}`);
+}
+
+/**
+ * The provided endpoints; outside a vitest worker (a bench run with node, where inject throws),
+ * the ones bench/services.ts exported in the same variables the global setup sets.
+ */
+function injected(): EmulatorEndpoints | undefined {
+  try {
+    return inject("infinityEmulators");
+  } catch {
+    const { PUBSUB_EMULATOR_HOST, FIRESTORE_EMULATOR_HOST, STORAGE_EMULATOR_HOST, GOOGLE_CLOUD_PROJECT } =
+      process.env;
+    if (!PUBSUB_EMULATOR_HOST || !FIRESTORE_EMULATOR_HOST || !STORAGE_EMULATOR_HOST || !GOOGLE_CLOUD_PROJECT)
+      return undefined;
+    return {
+      projectId: GOOGLE_CLOUD_PROJECT,
+      pubsubHost: PUBSUB_EMULATOR_HOST,
+      firestoreHost: FIRESTORE_EMULATOR_HOST,
+      storageUrl: STORAGE_EMULATOR_HOST.replace(/\/storage\/v1\/?$/, ""),
+    };
+  }
 }
