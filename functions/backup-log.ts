@@ -1,9 +1,23 @@
 // The log line of a finished backup, the same from snapshotRepo and the snapshot job.
 import type { BackupResult } from "./core/backup.js";
 import type { Snapshot } from "./core/model.js";
+import type { Lease } from "./core/ports.js";
 import { log } from "./log.js";
 
-export function logBackup(result: BackupResult | { satisfiedBy: Snapshot }, reason: string): void {
+export function logBackup(
+  result: BackupResult | { satisfiedBy: Snapshot } | { servedByRunning: Lease },
+  reason: string,
+): void {
+  if ("servedByRunning" in result && result.servedByRunning) {
+    const lease = result.servedByRunning;
+    log("INFO", `snapshot request of ${lease.repo} is covered by the snapshot running now`, {
+      event: "snapshot_satisfied",
+      repo: lease.repo,
+      holder: lease.holder,
+      reason,
+    });
+    return;
+  }
   if ("satisfiedBy" in result && result.satisfiedBy) {
     const s = result.satisfiedBy;
     log("INFO", `snapshot request of ${s.repo} already served by ${s.id}`, {

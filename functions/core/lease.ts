@@ -28,6 +28,14 @@ export function leaseHolder(id: string): string {
   return `${id}@${hostname()}:${process.pid}`;
 }
 
+/** When the holder's snapshot started (its id begins with the time), or undefined for another form. */
+export function leaseStartedAt(holder: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-/.exec(holder);
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s, ms] = m;
+  return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+}
+
 export async function holdLease(
   index: Pick<SnapshotIndex, "acquireLease" | "releaseLease">,
   repo: string,

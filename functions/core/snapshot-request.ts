@@ -2,10 +2,11 @@
 // hand it to the snapshot job when it is too big for a function, else back it up. The snapshotRepo
 // function and the Cloud Run job both come here.
 import { backupRepository, type BackupDeps, type BackupPolicy, type BackupResult } from "./backup.js";
-import { NotFoundError } from "./errors.js";
+import { LeaseHeldError, NotFoundError } from "./errors.js";
+import { leaseStartedAt } from "./lease.js";
 import type { SnapshotRequest } from "./messages.js";
 import type { Snapshot, SourceRepo } from "./model.js";
-import type { Publisher } from "./ports.js";
+import type { Lease, Publisher } from "./ports.js";
 
 export interface SnapshotRequestOptions {
   actor: string;
@@ -19,7 +20,9 @@ export type SnapshotRequestOutcome =
   | { handedOver: true }
   /** A snapshot or confirmation made after the request already covers it (a burst coalesced). */
   | { handedOver: false; satisfiedBy: Snapshot }
-  | ({ handedOver: false; satisfiedBy?: undefined } & BackupResult);
+  /** A snapshot that started after the request is running now: it will cover the request. */
+  | { handedOver: false; servedByRunning: Lease }
+  | ({ handedOver: false; satisfiedBy?: undefined; servedByRunning?: undefined } & BackupResult);
 
 export async function runSnapshotRequest(
   deps: BackupDeps & { publisher: Publisher },
@@ -39,12 +42,24 @@ export async function runSnapshotRequest(
       return { handedOver: false, satisfiedBy: latest };
   }
   const repo = await requestedRepo(deps, request);
-  const result = await backupRepository(deps, repo, policy, {
-    actor: options.actor,
-    signal: AbortSignal.timeout(options.deadlineMs),
-    full: request.reason === "reconcile",
-  });
-  return { handedOver: false, ...result };
+  try {
+    const result = await backupRepository(deps, repo, policy, {
+      actor: options.actor,
+      signal: AbortSignal.timeout(options.deadlineMs),
+      full: request.reason === "reconcile",
+    });
+    return { handedOver: false, ...result };
+  } catch (err) {
+    // Held by a snapshot that started after this request was made: that one covers it (and if it
+    // fails, its own request is redelivered). An older holder may predate the change: retry later.
+    if (err instanceof LeaseHeldError && request.reason !== "reconcile") {
+      const running = (await deps.index.leases()).find((l) => l.repo === request.repo);
+      const started = running && leaseStartedAt(running.holder);
+      if (running && started !== undefined && started >= Date.parse(request.requestedAt))
+        return { handedOver: false, servedByRunning: running };
+    }
+    throw err;
+  }
 }
 
 /** A sweep's request says where the repository and its wiki are; a webhook's names it only. */
