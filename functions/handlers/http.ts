@@ -5,10 +5,11 @@ import { BackupError, ConflictError, describeError, NotFoundError, UserInputErro
 import { log, redact } from "../log.js";
 
 export function statusFor(err: unknown): number {
+  // An error that names its own status (405 for a wrong method, a webhook's 401) keeps it.
+  if (typeof (err as { status?: unknown }).status === "number") return (err as { status: number }).status;
   if (err instanceof UserInputError) return 400;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
-  if (typeof (err as { status?: unknown }).status === "number") return (err as { status: number }).status;
   return err instanceof BackupError && err.permanent ? 422 : 500;
 }
 
@@ -28,7 +29,9 @@ export async function answer(
   }
 }
 
-export function requirePost(req: Request): void {
-  if (req.method !== "POST")
+export function requirePost(req: Request, res?: Response): void {
+  if (req.method !== "POST") {
+    res?.set("Allow", "POST");
     throw Object.assign(new UserInputError(`use POST, not ${req.method}`), { status: 405 });
+  }
 }

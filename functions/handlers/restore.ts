@@ -35,7 +35,7 @@ function parseRestore(body: unknown) {
 export function restoreHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>
     answer("restoreRepo", res, async () => {
-      requirePost(req);
+      requirePost(req, res);
       const request = parseRestore(req.body);
       const app = await getApp();
       const stamp = app.clock.now().toISOString().replace(/[-:.]/g, "");

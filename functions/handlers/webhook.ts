@@ -8,7 +8,7 @@ import { answer, requirePost } from "./http.js";
 export function webhookHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>
     answer("githubWebhook", res, async () => {
-      requirePost(req);
+      requirePost(req, res);
       const app = await getApp();
       const result = await app.webhooks.receive({
         headers: req.headers,

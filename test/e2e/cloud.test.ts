@@ -96,6 +96,15 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
     expect(await refsOf(repoPath("acme/api-restored"))).toBe(await refsOf(repoPath("acme/api")));
   });
 
+  it("the POST functions answer another method with 405 and an Allow header", async () => {
+    for (const fn of ["restoreRepo", "githubWebhook"]) {
+      const res = await fetch(stack.url(fn));
+      expect(res.status, fn).toBe(405);
+      expect(res.headers.get("allow")).toBe("POST");
+      expect((await res.json()).error).toMatch(/use POST, not GET/);
+    }
+  });
+
   it("restoreRepo refuses a bad body with 400 and names the field", async () => {
     const res = await fetch(stack.url("restoreRepo"), {
       method: "POST",
