@@ -52,7 +52,16 @@ export async function openApp(
     );
   }
   const dataDir = resolve(settings.baseDir, config.local.dataDir);
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "EEXIST" || code === "ENOTDIR" ? "it is a file, not a folder" : `cannot create it (${code})`;
+    throw new UserInputError(`data folder ${dataDir} (local.dataDir or BACKUP_LOCATION): ${why}`, {
+      cause: err,
+    });
+  }
   const index = new SqliteSnapshotIndex({ path: join(dataDir, "index.sqlite"), clock });
   try {
     // A new key only for an empty index: existing archives need the key they were made with.

@@ -89,7 +89,11 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
   if (values.level !== undefined && values.level !== "quick" && values.level !== "deep") {
     throw new UserInputError(`--level must be quick or deep, not "${values.level}"`);
   }
-  if (values.at !== undefined && Number.isNaN(Date.parse(values.at))) {
+  // A date, optionally a time: "0" or "2026" parse as dates in JavaScript but mean nothing here.
+  if (
+    values.at !== undefined &&
+    (!/^\d{4}-\d{2}-\d{2}([T ]|$)/.test(values.at) || Number.isNaN(Date.parse(values.at)))
+  ) {
     throw new UserInputError(`--at "${values.at}" is not a time; use ISO-8601 such as 2026-11-27T10:00:00Z`);
   }
   return {

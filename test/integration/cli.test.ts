@@ -158,9 +158,26 @@ describe("infinity-backup CLI", () => {
     expect((await cli("restore", ...config, "--repo", "acme/app", "--at", "yesterday")).stderr).toMatch(
       /--at "yesterday" is not a time/,
     );
+    for (const at of ["0", "2026", "11/27/2026"]) {
+      const refused = await cli("restore", ...config, "--repo", "acme/app", "--at", at);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain(`--at "${at}" is not a time`);
+    }
     expect((await cli("backup", ...config, "--frobnicate")).code).toBe(2);
     expect((await cli()).code).toBe(2);
     expect((await cli("--help")).code).toBe(0);
+  });
+
+  it("a data folder that is a file is named, not a raw EEXIST", async () => {
+    const file = join(scratch, "not-a-folder");
+    await writeFile(file, "x");
+    const bad = join(scratch, "file-data.yaml");
+    await writeFile(bad, `version: 1\nlocal:\n  dataDir: ${file}\n`);
+    const { code, stderr } = await cli("status", "--config", bad);
+    expect(code).toBe(2);
+    expect(stderr).toContain(
+      `data folder ${file} (local.dataDir or BACKUP_LOCATION): it is a file, not a folder`,
+    );
   });
 
   it("a config with a mistyped key names the file and the key", async () => {
