@@ -57,13 +57,21 @@ export class EncryptStream extends Transform {
     return this.index === 0 ? FIRST_SEGMENT_PLAINTEXT : SEGMENT_PLAINTEXT;
   }
 
-  /** Encrypts one segment's plaintext, given as the queued pieces it spans (never joined: no copy). */
+  /**
+   * Encrypts one segment's plaintext, given as the queued pieces it spans, and pushes it as one
+   * buffer: a segment's worth of small pieces would cost a write (a system call) each downstream.
+   */
   private seal(plaintext: Buffer[], last: boolean): void {
     if (this.index > 0xffffffff) throw new RangeError("archive exceeds 2^32 segments");
     const cipher = createCipheriv("aes-256-gcm", this.key, segmentNonce(this.prefix, this.index, last));
-    for (const piece of plaintext) this.push(cipher.update(piece));
+    let size = TAG_SIZE;
+    for (const piece of plaintext) size += piece.length;
+    const out = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const piece of plaintext) at += cipher.update(piece).copy(out, at);
     cipher.final();
-    this.push(cipher.getAuthTag());
+    cipher.getAuthTag().copy(out, at);
+    this.push(out);
     this.index++;
   }
 
@@ -108,21 +116,25 @@ export class DecryptStream extends Transform {
   }
 
   /**
-   * Decrypts one segment, given as the queued pieces it spans (never joined: no copy). The
-   * plaintext pieces are returned only once the tag has authenticated all of them.
+   * Decrypts one segment, given as the queued pieces it spans (never joined before decryption), into
+   * one buffer: whatever size the store reads in, what follows gets whole segments, since every
+   * stage after this one pays per chunk. The plaintext is returned only once the tag has
+   * authenticated all of it.
    */
-  private open(segment: Buffer[], last: boolean): Buffer[] | undefined {
+  private open(segment: Buffer[], last: boolean): Buffer | undefined {
     let size = 0;
     for (const piece of segment) size += piece.length;
+    const bodySize = size - TAG_SIZE;
     const tag = Buffer.alloc(TAG_SIZE);
+    const plaintext = Buffer.allocUnsafe(bodySize);
     const decipher = createDecipheriv("aes-256-gcm", this.key!, segmentNonce(this.prefix, this.index, last));
-    const plaintext: Buffer[] = [];
     let at = 0;
+    let out = 0;
     for (const piece of segment) {
       // The last TAG_SIZE bytes are the tag; they may straddle pieces.
-      const bodyEnd = Math.min(piece.length, Math.max(0, size - TAG_SIZE - at));
-      if (bodyEnd > 0) plaintext.push(decipher.update(piece.subarray(0, bodyEnd)));
-      if (bodyEnd < piece.length) piece.copy(tag, at + bodyEnd - (size - TAG_SIZE), bodyEnd);
+      const bodyEnd = Math.min(piece.length, Math.max(0, bodySize - at));
+      if (bodyEnd > 0) out += decipher.update(piece.subarray(0, bodyEnd)).copy(plaintext, out);
+      if (bodyEnd < piece.length) piece.copy(tag, at + bodyEnd - bodySize, bodyEnd);
       at += piece.length;
     }
     decipher.setAuthTag(tag);
@@ -149,12 +161,10 @@ export class DecryptStream extends Transform {
     return true;
   }
 
-  private release(plaintext: Buffer[]): void {
+  private release(plaintext: Buffer): void {
     this.index++;
-    for (const piece of plaintext) {
-      this.plaintextBytes += piece.length;
-      if (piece.length > 0) this.push(piece);
-    }
+    this.plaintextBytes += plaintext.length;
+    if (plaintext.length > 0) this.push(plaintext);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
