@@ -23,6 +23,7 @@ import { DEFAULT_CONFIG } from "./config/default-config.js";
 import { loadSettings, type Settings } from "./config/settings.js";
 import { UserInputError } from "./core/errors.js";
 import { parseMessage } from "./core/messages.js";
+import { retryingIndex, retryingKeys, retryingStore } from "./core/retrying-ports.js";
 import type { SourceRepo } from "./core/model.js";
 import type { OctokitLike } from "./adapters/github/metadata-http.js";
 import { systemClock, type Clock, type GitRemote, type SourceHost } from "./core/ports.js";
@@ -75,9 +76,10 @@ export async function openApp(
       settings,
       dataDir,
       clock,
-      index,
-      keys,
-      store: new FsBlobStore({ root: join(dataDir, "archives"), clock }),
+      // Transient failures of calls that are safe to repeat are tried again (core/retrying-ports.ts).
+      index: retryingIndex(index),
+      keys: retryingKeys(keys),
+      store: retryingStore(new FsBlobStore({ root: join(dataDir, "archives"), clock })),
       audit: new JsonlAuditLog({ path: join(dataDir, "audit.jsonl"), clock }),
       sources: github?.sources ?? configured,
       ...(github ? { metadata: github.metadata } : {}),
@@ -139,7 +141,7 @@ export async function cloudApp(
     const storage = overrides.storage ?? new Storage({ projectId: project });
     if (parts.has("archives")) {
       const bucket = e.BACKUP_LOCATION!.slice("gs://".length).replace(/\/.*$/, "");
-      wired.store = new GcsBlobStore({ storage, bucket, clock });
+      wired.store = retryingStore(new GcsBlobStore({ storage, bucket, clock }));
     }
     if (parts.has("restoreBucket"))
       wired.restoreStore = new GcsBlobStore({ storage, bucket: e.RESTORE_BUCKET!, clock });
@@ -151,17 +153,19 @@ export async function cloudApp(
     ]);
     const firestore =
       overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
-    wired.index = new FirestoreSnapshotIndex({ firestore, clock });
+    wired.index = retryingIndex(new FirestoreSnapshotIndex({ firestore, clock }));
   }
   if (parts.has("keys")) {
     const [{ KeyManagementServiceClient }, { KmsKeyWrapper }] = await Promise.all([
       import("@google-cloud/kms"),
       import("./adapters/gcp/kms-key-wrapper.js"),
     ]);
-    wired.keys = new KmsKeyWrapper({
-      client: overrides.kms ?? new KeyManagementServiceClient(),
-      keyName: e.KMS_KEY_NAME!,
-    });
+    wired.keys = retryingKeys(
+      new KmsKeyWrapper({
+        client: overrides.kms ?? new KeyManagementServiceClient(),
+        keyName: e.KMS_KEY_NAME!,
+      }),
+    );
   }
   const topics = {
     "snapshot-requests": parts.has("publishSnapshots") ? e.SNAPSHOT_TOPIC : undefined,
