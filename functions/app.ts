@@ -8,6 +8,7 @@ import type { Deps } from "./core/deps.js";
 import type { HealthOptions } from "./core/health.js";
 import type {
   BlobStore,
+  DeliveryLog,
   GitRemote,
   Publisher,
   QueueDrain,
@@ -35,6 +36,8 @@ export interface CloudApp extends BackupDeps {
   /** Where restoreRepo writes bundles (target kind "bucket"). */
   restoreStore: BlobStore;
   webhooks: WebhookReceiver;
+  /** Webhook deliveries already published (a redelivery is not published again). */
+  deliveries: DeliveryLog;
   /** Creates an empty repository for a restore and gives push access to it. */
   createRepository(name: string, isPrivate: boolean): Promise<GitRemote>;
   /** Drains the large-repository subscription (the snapshot job). */

@@ -9,7 +9,8 @@ import { restoreHandler } from "./handlers/restore.js";
 import { snapshotHandler } from "./handlers/snapshot.js";
 import { sweepHandler } from "./handlers/sweep.js";
 import { verifyHandler } from "./handlers/verify.js";
-import { webhookHandler } from "./handlers/webhook.js";
+import { rawBodyFunction } from "./handlers/raw-body.js";
+import { WEBHOOK_BODY, webhookHandler } from "./handlers/webhook.js";
 
 export const FUNCTION_NAMES = [
   "sweep",
@@ -30,7 +31,11 @@ export function registerFunctions(appFor: (fn: FunctionName) => AppProvider): vo
   functions.cloudEvent("pruneSnapshots", pruneHandler(appFor("pruneSnapshots")));
   functions.http("restoreRepo", restoreHandler(appFor("restoreRepo")));
   functions.http("backupHealth", healthHandler(appFor("backupHealth")));
-  functions.http("githubWebhook", webhookHandler(appFor("githubWebhook")));
+  // The webhook's body is read by the gate (capped, unsigned refused unread), not by the framework.
+  functions.http(
+    "githubWebhook",
+    rawBodyFunction("githubWebhook", webhookHandler(appFor("githubWebhook")), WEBHOOK_BODY),
+  );
 }
 
 /** One app per function, built on its first call; a failed start is retried on the next call. */

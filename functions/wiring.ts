@@ -195,6 +195,15 @@ export async function cloudApp(
     wired.metadata = github.metadata;
     wired.createRepository = github.createRepository;
   }
+  if (parts.has("deliveries")) {
+    const [{ Firestore }, { FirestoreDeliveryLog }] = await Promise.all([
+      import("@google-cloud/firestore"),
+      import("./adapters/gcp/firestore-delivery-log.js"),
+    ]);
+    const firestore =
+      overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
+    wired.deliveries = new FirestoreDeliveryLog({ firestore });
+  }
   if (parts.has("webhookSecret")) {
     const { GitHubWebhookReceiver } = await import("./adapters/github/webhook.js");
     wired.webhooks = new GitHubWebhookReceiver(e.GITHUB_WEBHOOK_SECRET!);
@@ -231,6 +240,7 @@ const PORT_PART: Record<string, Part> = {
   sources: "github",
   createRepository: "github",
   webhooks: "webhookSecret",
+  deliveries: "deliveries",
 };
 
 /** What a GitHub App source is built from: the App's credentials and the config's github section. */

@@ -59,6 +59,7 @@ locals {
     drainLarge       = ["LARGE_SNAPSHOT_SUBSCRIPTION"]
     github           = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_API_URL", "GITHUB_GIT_URL"]
     webhookSecret    = ["GITHUB_WEBHOOK_SECRET"]
+    deliveries       = ["FIRESTORE_DATABASE"]
     verifySetting    = ["VERIFY_BACKUPS"]
     retentionSetting = ["RETENTION_DAYS", "LEGAL_HOLD_REPOS"]
   }
@@ -71,7 +72,7 @@ locals {
     pruneSnapshots = ["project", "archives", "index", "retentionSetting"]
     restoreRepo    = ["project", "archives", "restoreBucket", "keys", "index", "github"]
     backupHealth   = ["project", "index", "retentionSetting"]
-    githubWebhook  = ["project", "publishSnapshots", "webhookSecret"]
+    githubWebhook  = ["project", "publishSnapshots", "webhookSecret", "deliveries"]
     snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting"]
   }
 

@@ -4,6 +4,7 @@
 #   repos/{repoKey}/snapshots/{snapshotId} one document per snapshot
 #   leases/{repoKey}                       one running snapshot per repository
 #   attempts/{repoKey}                     how the latest backup attempt ended
+#   deliveries/{deliveryId}                webhook deliveries already published (TTL)
 #
 # Indexes: every query the code makes is served by Firestore's automatic
 # single-field indexes (one repository's snapshots ordered by takenAtTime, newest
@@ -33,4 +34,17 @@ resource "google_firestore_database" "index" {
   lifecycle {
     prevent_destroy = true
   }
+}
+
+# deliveries/{id}: webhook delivery ids already published (functions/adapters/gcp/
+# firestore-delivery-log.ts), so a redelivered event is not published again. Each
+# document carries expiresAt; this TTL policy has Firestore delete it after that
+# (within a day of it; the code treats an expired document as absent).
+resource "google_firestore_field" "delivery_expiry" {
+  project    = var.project_id
+  database   = google_firestore_database.index.name
+  collection = "deliveries"
+  field      = "expiresAt"
+
+  ttl_config {}
 }

@@ -164,6 +164,8 @@ resource "google_project_iam_member" "firestore_user" {
     verify       = google_service_account.verify.email
     prune        = google_service_account.prune.email
     restore      = google_service_account.restore.email
+    # the webhook records delivery ids (deliveries/{id}) so a redelivery is not published twice
+    webhook = google_service_account.webhook.email
   }
 
   project = var.project_id

@@ -59,6 +59,7 @@ export const PART_ENV = {
   drainLarge: ["LARGE_SNAPSHOT_SUBSCRIPTION"],
   github: ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_API_URL", "GITHUB_GIT_URL"],
   webhookSecret: ["GITHUB_WEBHOOK_SECRET"],
+  deliveries: ["FIRESTORE_DATABASE"],
   verifySetting: ["VERIFY_BACKUPS"],
   retentionSetting: ["RETENTION_DAYS", "LEGAL_HOLD_REPOS"],
 } as const satisfies Record<string, readonly CloudEnvName[]>;
@@ -82,7 +83,7 @@ export const WORKLOAD_PARTS = {
   pruneSnapshots: ["project", "archives", "index", "retentionSetting"],
   restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github"],
   backupHealth: ["project", "index", "retentionSetting"],
-  githubWebhook: ["project", "publishSnapshots", "webhookSecret"],
+  githubWebhook: ["project", "publishSnapshots", "webhookSecret", "deliveries"],
   snapshotJob: [
     "project",
     "archives",

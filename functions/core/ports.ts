@@ -222,6 +222,22 @@ export interface WebhookReceiver {
   }): Promise<WebhookOutcome>;
 }
 
+/**
+ * Which webhook deliveries were already acted on, so a redelivery (GitHub's "Redeliver", a retry
+ * after a timeout) is not published twice. Keyed by the delivery id GitHub sends.
+ */
+export interface DeliveryLog {
+  /**
+   * Records `id` as seen until `now + ttlMs` and says whether this call was the first to do so
+   * within that window. Atomic: of concurrent calls with one id, exactly one gets true. An id whose
+   * window has passed counts as new again. Rejects only when the log cannot be read or written.
+   */
+  firstSeen(id: string, ttlMs: number, now: Date): Promise<boolean>;
+
+  /** Forgets `id` (its publish failed), so that its redelivery counts as first. Idempotent. */
+  forget(id: string): Promise<void>;
+}
+
 /** A work queue one process drains to the end (the snapshot job's subscription). */
 export interface QueueDrain {
   /**

@@ -4,6 +4,7 @@
 import type { Message, Subscription } from "@google-cloud/pubsub";
 import type { FileMetadata } from "@google-cloud/storage";
 import { afterAll, beforeAll } from "vitest";
+import { FirestoreDeliveryLog } from "../../functions/adapters/gcp/firestore-delivery-log.js";
 import { FirestoreSnapshotIndex } from "../../functions/adapters/gcp/firestore-index.js";
 import { GcsBlobStore } from "../../functions/adapters/gcp/gcs-blob-store.js";
 import { KmsKeyWrapper } from "../../functions/adapters/gcp/kms-key-wrapper.js";
@@ -19,6 +20,7 @@ import {
   uniqueName,
 } from "../helpers/emulators.js";
 import { blobStoreContract } from "./blob-store.js";
+import { deliveryLogContract } from "./delivery-log.js";
 import { keyWrapperContract } from "./key-wrapper.js";
 import { type Delivered, publisherContract } from "./publisher.js";
 import { snapshotIndexContract } from "./snapshot-index.js";
@@ -63,6 +65,14 @@ snapshotIndexContract("FirestoreSnapshotIndex (emulator)", async (clock) => {
   const root = `contract/${uniqueName("run")}`;
   return {
     index: new FirestoreSnapshotIndex({ firestore, clock, root }),
+    cleanup: () => firestore.recursiveDelete(firestore.doc(root)),
+  };
+});
+
+deliveryLogContract("FirestoreDeliveryLog (emulator)", async () => {
+  const root = `contract/${uniqueName("deliveries")}`;
+  return {
+    log: new FirestoreDeliveryLog({ firestore, root }),
     cleanup: () => firestore.recursiveDelete(firestore.doc(root)),
   };
 });

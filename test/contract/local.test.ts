@@ -14,7 +14,9 @@ import {
 import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
 import { BackupError, ConflictError, UserInputError } from "../../functions/core/errors.js";
+import { SqliteDeliveryLog } from "../../functions/adapters/local/sqlite-delivery-log.js";
 import { blobStoreContract } from "./blob-store.js";
+import { deliveryLogContract } from "./delivery-log.js";
 import { keyWrapperContract } from "./key-wrapper.js";
 import { type Delivered, publisherContract } from "./publisher.js";
 import { ManualClock, snapshot, snapshotIndexContract } from "./snapshot-index.js";
@@ -28,6 +30,18 @@ blobStoreContract("FsBlobStore", async () => {
   const { dir, cleanup } = await tempDir();
   const clock = new ManualClock();
   return { store: new FsBlobStore({ root: path.join(dir, "blobs"), clock }), clock, cleanup };
+});
+
+deliveryLogContract("SqliteDeliveryLog", async () => {
+  const { dir, cleanup } = await tempDir();
+  const log = new SqliteDeliveryLog(path.join(dir, "state", "deliveries.sqlite"));
+  return {
+    log,
+    cleanup: async () => {
+      log.close();
+      await cleanup();
+    },
+  };
 });
 
 snapshotIndexContract("SqliteSnapshotIndex", async (clock) => {

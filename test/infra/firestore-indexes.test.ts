@@ -71,10 +71,10 @@ const QUERIES: Query[] = [
 ];
 
 /**
- * TTL policies the code relies on: "collection.field". None: no document is written to expire by
- * itself (leases expire by their expiresAt, checked when taken; nothing writes `deliveries`).
+ * TTL policies the code relies on: "collection.field". Webhook delivery ids (firestore-delivery-
+ * log.ts) expire by themselves; leases expire by their expiresAt, checked when taken.
  */
-const TTL_FIELDS: string[] = [];
+const TTL_FIELDS: string[] = ["deliveries.expiresAt"];
 
 // --- 1. The queries in the code ------------------------------------------------------------
 
@@ -299,7 +299,7 @@ describe("Firestore indexes match the queries the code makes", () => {
 
   it("reads the code that talks to Firestore", () => {
     expect(Object.keys(sources)).toContain("functions/adapters/gcp/firestore-index.ts");
-    expect(collectionsOf(sources)).toEqual(["attempts", "leases", "repos", "snapshots"]);
+    expect(collectionsOf(sources)).toEqual(["attempts", "deliveries", "leases", "repos", "snapshots"]);
   });
 
   it("every query-shaping call in the code is one QUERIES lists, and every listed one is in the code", () => {

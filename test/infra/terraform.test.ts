@@ -127,6 +127,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["health", "roles/datastore.viewer", "project"],
 
   ["webhook", "roles/pubsub.publisher", topic("snapshot-requests")],
+  ["webhook", "roles/datastore.user", "project"],
   ["webhook", "roles/secretmanager.secretAccessor", WEBHOOK_SECRET],
 
   ["pubsub_push", "roles/run.invoker", fn("sweep")],
@@ -173,7 +174,11 @@ const FORBIDDEN_ROLES: { principal: string; role: RegExp; why: string }[] = [
     why: "health reads the index only",
   },
   { principal: "sweep", role: /storage|cloudkms|datastore\.user/, why: "sweep only publishes" },
-  { principal: "webhook", role: /storage|cloudkms|datastore/, why: "the webhook only publishes" },
+  {
+    principal: "webhook",
+    role: /storage|cloudkms|datastore\.(owner|admin)/,
+    why: "the webhook only publishes and records delivery ids",
+  },
 ];
 
 type Rule = (doc: TerraformDoc) => string[];

@@ -62,6 +62,11 @@ export class FirestorePaths {
   lease(repo: string): DocumentReference {
     return this.leases().doc(repoKey(repo));
   }
+
+  /** deliveries/{key}: webhook delivery ids already acted on (DeliveryLog), kept until `expiresAt`. */
+  delivery(id: string): DocumentReference {
+    return this.base.collection("deliveries").doc(repoKey(id));
+  }
 }
 
 /**
