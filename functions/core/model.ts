@@ -20,8 +20,13 @@ export interface Verification {
 export interface Snapshot {
   /** Time-sortable id, unique within the repo: "20261127T104455123Z-1a2b3c4d". */
   id: string;
-  /** "owner/name". */
+  /** "owner/name" when the snapshot was taken (the archive's header says the same). */
   repo: string;
+  /**
+   * The lineage key the record is filed under, when it differs from `repo`: the repository was
+   * renamed or transferred since its first snapshot (see core/lineage/). Absent: filed under `repo`.
+   */
+  lineage?: string;
   /** ISO-8601 UTC of the moment the refs were listed. */
   takenAt: string;
   kind: SnapshotKind;
@@ -92,4 +97,37 @@ export interface SourceRepo {
   sizeBytes?: number;
   /** The host keeps metadata (issues, pull requests, releases…) for it: a GitHub repository. */
   hasMetadata?: boolean;
+  /** The host's stable id (GitHub's numeric repository id); absent for configured sources. */
+  id?: number;
+  /** The GitHub App installation that reaches it. */
+  installationId?: number;
+  /** GitHub's archived flag (read-only on GitHub; still backed up). */
+  archived?: boolean;
+}
+
+/** What the registry knows of a repository's life on its host. */
+export type RepositoryState = "active" | "archived" | "deleted" | "detached";
+
+/**
+ * One repository of the registry, by its host's stable id: its current name, the names it had,
+ * and whether it still exists. Its snapshots are filed under `key`, which never changes.
+ */
+export interface RepositoryRecord {
+  /** The host's stable id (GitHub's numeric repository id). */
+  id: number;
+  /** The lineage key its snapshots are filed under: its name when first registered. */
+  key: string;
+  /** Its current "owner/name". */
+  name: string;
+  /** When the current name was seen (ISO-8601 UTC); older sightings do not change it. */
+  nameSince: string;
+  /** Names it had before, oldest first, each with when it stopped being its name and why. */
+  formerNames: { name: string; until: string; how: "renamed" | "transferred" }[];
+  state: RepositoryState;
+  /** When the state was set (ISO-8601 UTC); older news does not change it. */
+  stateAt: string;
+  /** For "detached": why the App can no longer reach it ("removed from the installation"…). */
+  stateReason?: string;
+  /** The App installation that reached it last. */
+  installationId?: number;
 }

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConflictError, NotFoundError } from "../../functions/core/errors.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import type { Clock, SnapshotIndex } from "../../functions/core/ports.js";
+import { repositoryLineageCases } from "./repository-lineage.js";
 
 /** A clock that moves only when told to. */
 export class ManualClock implements Clock {
@@ -340,6 +341,13 @@ export function snapshotIndexContract(
           index.recordAttempt("acme/a", { at: "yesterday", outcome: "unchanged" }),
         ).rejects.toThrow(/not an ISO-8601 time/);
       });
+    });
+
+    describe("repository registry and lineage", () => {
+      repositoryLineageCases(
+        () => index,
+        () => clock,
+      );
     });
   });
 }

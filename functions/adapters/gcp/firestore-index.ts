@@ -9,7 +9,8 @@ import {
   type Query,
 } from "@google-cloud/firestore";
 import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
-import type { Snapshot, Verification } from "../../core/model.js";
+import { namesOf } from "../../core/lineage/registry.js";
+import type { RepositoryRecord, Snapshot, Verification } from "../../core/model.js";
 import { sameCommit } from "../../core/snapshot-identity.js";
 import {
   systemClock,
@@ -22,7 +23,6 @@ import { fromGrpc, grpcCode } from "./errors.js";
 import { acquireLease, leasesInForce, releaseLease } from "./firestore-lease.js";
 import { FirestorePaths } from "./firestore-paths.js";
 
-/** Fields the index itself changes after commit; a commit retry is compared without them. */
 /** Firestore refuses documents over 1 MiB; refuse a little earlier, with a message that says why. */
 const MAX_DOC_BYTES = 1_000_000;
 
@@ -53,8 +53,9 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   async commit(snapshot: Snapshot): Promise<void> {
     if (!snapshot.repo || !snapshot.id) throw new UserInputError("a snapshot needs a repo and an id");
     const doc = toDoc(snapshot);
-    const ref = this.paths.snapshot(snapshot.repo, snapshot.id);
-    const repoRef = this.paths.repo(snapshot.repo);
+    const filed = snapshot.lineage ?? snapshot.repo;
+    const ref = this.paths.snapshot(filed, snapshot.id);
+    const repoRef = this.paths.repo(filed);
     await this.run(`commit snapshot ${snapshot.id} of ${snapshot.repo}`, (tx) =>
       // The repo document is read too, so a concurrent remove of the repo's last snapshot (which
       // deletes it) and this commit (which needs it) are serialized by Firestore.
@@ -68,7 +69,7 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
           return; // the same record again: a retry, nothing to do
         }
         tx.create(ref, doc);
-        if (!repoDoc?.exists) tx.set(repoRef, { repo: snapshot.repo });
+        if (!repoDoc?.exists) tx.set(repoRef, { repo: filed });
       }),
     );
   }
@@ -166,6 +167,37 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
     );
   }
 
+  async repositories(): Promise<RepositoryRecord[]> {
+    const found = await this.read("list the repository registry", () => this.paths.repositories().get());
+    return found.docs.map((d) => fromRegistryDoc(d.data()));
+  }
+
+  async repositoriesNamed(name: string): Promise<RepositoryRecord[]> {
+    const query = this.paths.repositories().where("names", "array-contains", name);
+    const found = await this.read(`find the repositories named ${name}`, () => query.get());
+    return found.docs.map((d) => fromRegistryDoc(d.data())).sort((a, b) => a.id - b.id);
+  }
+
+  async updateRepository(
+    id: number,
+    change: (current: RepositoryRecord | undefined) => RepositoryRecord | undefined,
+  ): Promise<RepositoryRecord | undefined> {
+    if (!Number.isSafeInteger(id)) throw new UserInputError(`repository id ${id} is not an integer`);
+    const ref = this.paths.repository(id);
+    let stored: RepositoryRecord | undefined;
+    await this.run(`update the registry record of repository ${id}`, async (tx) => {
+      const found = await tx.get(ref);
+      const current = found.exists ? fromRegistryDoc(found.data()!) : undefined;
+      const next = change(current);
+      stored = next ?? current;
+      if (next === undefined) return;
+      if (next.id !== id) throw new UserInputError(`repository record ${next.id} stored as ${id}`);
+      // `names`: every name the record answers to, so one array-contains query finds it by any.
+      tx.set(ref, { ...plain(next), names: namesOf(next) });
+    });
+    return stored;
+  }
+
   /**
    * Newest first: takenAt, then id (the document id), both descending. A single-field ordering
    * plus the document id in the same direction is served by Firestore's automatic index.
@@ -235,6 +267,11 @@ function fromDoc(data: DocumentData): Snapshot {
     refs: JSON.parse(refs) as Snapshot["refs"],
     ...(peeled === undefined ? {} : { peeled: JSON.parse(peeled) as Snapshot["refs"] }),
   } as Snapshot;
+}
+
+function fromRegistryDoc(data: DocumentData): RepositoryRecord {
+  const { names: _names, ...record } = data as RepositoryRecord & { names: string[] };
+  return record;
 }
 
 /** A plain-JSON copy: Firestore refuses `undefined` fields unless the client was told to drop them. */

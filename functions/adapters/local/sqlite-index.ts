@@ -11,7 +11,8 @@ import {
   UserInputError,
   describeError,
 } from "../../core/errors.js";
-import type { Snapshot, Verification } from "../../core/model.js";
+import type { RepositoryRecord, Snapshot, Verification } from "../../core/model.js";
+import { namesOf } from "../../core/lineage/registry.js";
 import { sameCommit } from "../../core/snapshot-identity.js";
 import {
   systemClock,
@@ -40,6 +41,17 @@ const MIGRATIONS: readonly string[] = [
      repo TEXT PRIMARY KEY,
      at TEXT NOT NULL,       -- the attempt's start, normalized (toISOString)
      record TEXT NOT NULL    -- the BackupAttempt as JSON
+   ) WITHOUT ROWID;`,
+  // The repository registry (core/lineage/): records by the host's id, and every name each record
+  // answers to (key, current and former names). Snapshots keep their table: `repo` is the lineage key.
+  `CREATE TABLE repositories (
+     id INTEGER PRIMARY KEY,
+     record TEXT NOT NULL    -- the RepositoryRecord as JSON
+   );
+   CREATE TABLE repository_names (
+     name TEXT NOT NULL,
+     id INTEGER NOT NULL REFERENCES repositories (id),
+     PRIMARY KEY (name, id)
    ) WITHOUT ROWID;`,
 ];
 
@@ -97,12 +109,13 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
   async commit(snapshot: Snapshot): Promise<void> {
     if (!snapshot.repo || !snapshot.id) throw new UserInputError("a snapshot needs a repo and an id");
     const takenAt = instant(snapshot.takenAt, "takenAt");
+    const filed = snapshot.lineage ?? snapshot.repo;
     this.run("commit", () => {
-      const existing = this.find(snapshot.repo, snapshot.id);
+      const existing = this.find(filed, snapshot.id);
       if (existing === undefined) {
         this.db
           .prepare("INSERT INTO snapshots (repo, id, taken_at, record) VALUES (?, ?, ?, ?)")
-          .run(snapshot.repo, snapshot.id, takenAt, JSON.stringify(snapshot));
+          .run(filed, snapshot.id, takenAt, JSON.stringify(snapshot));
       } else if (!sameCommit(existing, snapshot)) {
         throw new ConflictError(
           `snapshot ${snapshot.id} of ${snapshot.repo} is already committed with different content`,
@@ -249,6 +262,53 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
       this.db.prepare<[], { repo: string; record: string }>("SELECT repo, record FROM attempts").all(),
     );
     return Object.fromEntries(rows.map((r) => [r.repo, JSON.parse(r.record) as BackupAttempt]));
+  }
+
+  async repositories(): Promise<RepositoryRecord[]> {
+    return this.translate("repositories", () =>
+      this.db
+        .prepare<[], { record: string }>("SELECT record FROM repositories ORDER BY id")
+        .all()
+        .map((row) => JSON.parse(row.record) as RepositoryRecord),
+    );
+  }
+
+  async repositoriesNamed(name: string): Promise<RepositoryRecord[]> {
+    return this.translate("repositoriesNamed", () =>
+      this.db
+        .prepare<[string], { record: string }>(
+          `SELECT record FROM repositories
+           WHERE id IN (SELECT id FROM repository_names WHERE name = ?) ORDER BY id`,
+        )
+        .all(name)
+        .map((row) => JSON.parse(row.record) as RepositoryRecord),
+    );
+  }
+
+  async updateRepository(
+    id: number,
+    change: (current: RepositoryRecord | undefined) => RepositoryRecord | undefined,
+  ): Promise<RepositoryRecord | undefined> {
+    if (!Number.isSafeInteger(id)) throw new UserInputError(`repository id ${id} is not an integer`);
+    return this.run("updateRepository", () => {
+      const row = this.db
+        .prepare<[number], { record: string }>("SELECT record FROM repositories WHERE id = ?")
+        .get(id);
+      const current = row === undefined ? undefined : (JSON.parse(row.record) as RepositoryRecord);
+      const next = change(current);
+      if (next === undefined) return current;
+      if (next.id !== id) throw new UserInputError(`repository record ${next.id} stored as ${id}`);
+      this.db
+        .prepare(
+          `INSERT INTO repositories (id, record) VALUES (?, ?)
+           ON CONFLICT (id) DO UPDATE SET record = excluded.record`,
+        )
+        .run(id, JSON.stringify(next));
+      this.db.prepare("DELETE FROM repository_names WHERE id = ?").run(id);
+      const insert = this.db.prepare("INSERT OR IGNORE INTO repository_names (name, id) VALUES (?, ?)");
+      for (const name of namesOf(next)) insert.run(name, id);
+      return next;
+    });
   }
 
   private find(repo: string, id: string): Snapshot | undefined {
