@@ -3,7 +3,16 @@
 // graphql-mini over the discussions a test puts in a RepoMetadata (GraphQL-shaped objects: each
 // discussion holds `comments`, each comment its `replies`). Answers as GitHub does: HTTP 200 with
 // `data`, or with `errors` for a query it refuses, and GraphQL's rate-limit headers.
-import { connection, execute, GraphqlFailure, type FieldDef, type Schema } from "./graphql-mini.js";
+import {
+  connection,
+  execute,
+  GraphqlFailure,
+  type FieldDef,
+  type GraphqlError,
+  type Schema,
+} from "./graphql-mini.js";
+import type { RepoMetadata } from "./github-standin-metadata.js";
+import { issueOrPullRequest, TIMELINE_IMPLEMENTATIONS, TIMELINE_TYPES } from "./github-standin-timeline.js";
 
 type ApiObject = Record<string, unknown>;
 
@@ -43,7 +52,7 @@ export interface GraphqlContext {
   repository(
     owner: string,
     name: string,
-  ): { nameWithOwner: string; meta: { discussions: ApiObject[] } } | undefined;
+  ): { nameWithOwner: string; databaseId: number; meta: RepoMetadata } | undefined;
   /** Every repository the caller may read (for node lookups). */
   readable(): { discussions: ApiObject[] }[];
 }
@@ -64,8 +73,13 @@ function schemaFor(ctx: GraphqlContext): Schema {
   return {
     maxPage: 100,
     maxNodes: 500_000,
-    implementations: { Node: ["DiscussionComment", "Discussion"], Actor: ["User", "Bot"] },
+    implementations: {
+      Node: ["DiscussionComment", "Discussion"],
+      Actor: ["User", "Bot", "Mannequin", "Organization"],
+      ...TIMELINE_IMPLEMENTATIONS,
+    },
     types: {
+      ...TIMELINE_TYPES,
       Query: {
         repository: {
           type: "Repository",
@@ -80,7 +94,12 @@ function schemaFor(ctx: GraphqlContext): Schema {
                   message: `Could not resolve to a Repository with the name '${String(args.owner)}/${String(args.name)}'.`,
                 },
               ]);
-            return { nameWithOwner: found.nameWithOwner, discussions: found.meta.discussions };
+            return {
+              nameWithOwner: found.nameWithOwner,
+              discussions: found.meta.discussions,
+              meta: found.meta,
+              repoId: found.databaseId,
+            };
           },
         },
         node: {
@@ -115,6 +134,7 @@ function schemaFor(ctx: GraphqlContext): Schema {
           resolve: (repo, args) =>
             connection(ordered(repo.discussions as ApiObject[], args.orderBy), args, "discussions"),
         },
+        issueOrPullRequest: issueOrPullRequest(),
         discussion: {
           type: "Discussion",
           args: { number: "Int!" },
@@ -188,7 +208,9 @@ export function answerGraphql(
     return { errors: [{ message: "A query attribute must be specified and must be a string." }] };
   const variables = (body.variables ?? {}) as Record<string, unknown>;
   try {
-    return { data: execute(schemaFor(ctx), body.query, variables, {}) };
+    const partial: GraphqlError[] = [];
+    const data = execute(schemaFor(ctx), body.query, variables, {}, partial);
+    return partial.length > 0 ? { data, errors: partial } : { data };
   } catch (err) {
     if (err instanceof GraphqlFailure) {
       // Validation errors come alone; errors met while running come with what data there is.

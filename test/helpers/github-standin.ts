@@ -438,7 +438,9 @@ export class GitHubStandin {
         const repo = readable.find(
           (r) => r.owner.toLowerCase() === owner.toLowerCase() && r.name.toLowerCase() === name.toLowerCase(),
         );
-        return repo && { nameWithOwner: `${repo.owner}/${repo.name}`, meta: repo.metadata };
+        return (
+          repo && { nameWithOwner: `${repo.owner}/${repo.name}`, databaseId: repo.id, meta: repo.metadata }
+        );
       },
       readable: () => readable.map((r) => r.metadata),
     });

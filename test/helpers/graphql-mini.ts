@@ -294,12 +294,18 @@ export interface Schema {
 
 const baseType = (type: string) => type.replace(/[[\]!]/g, "");
 
-/** Validates and runs `source`; throws GraphqlFailure with GitHub's errors when it cannot. */
+/**
+ * Validates and runs `source`; throws GraphqlFailure with GitHub's errors when it cannot. With
+ * `partial`, a field below the top level whose resolver fails with NOT_FOUND only is null, its
+ * errors (with their path) pushed there, and the rest runs on, as GitHub answers an alias naming
+ * an issue that does not exist.
+ */
 export function execute(
   schema: Schema,
   source: string,
   variables: Record<string, unknown>,
   root: Record<string, unknown>,
+  partial?: GraphqlError[],
 ): Record<string, unknown> {
   const doc = parse(source);
   if (doc.operations.length !== 1)
@@ -307,7 +313,7 @@ export function execute(
   const op = doc.operations[0]!;
   const errors = validate(schema, doc, op, variables);
   if (errors.length) throw new GraphqlFailure(errors);
-  const ctx = { schema, doc, variables };
+  const ctx: Ctx = { schema, doc, variables, ...(partial ? { partial } : {}) };
   return selectObject(ctx, "Query", root, op.selections, []);
 }
 
@@ -315,6 +321,26 @@ interface Ctx {
   schema: Schema;
   doc: Document;
   variables: Record<string, unknown>;
+  partial?: GraphqlError[];
+}
+
+function resolveField(
+  ctx: Ctx,
+  resolve: () => unknown,
+  path: (string | number)[],
+): { value: unknown } | undefined {
+  try {
+    return { value: resolve() };
+  } catch (err) {
+    const gap =
+      ctx.partial &&
+      path.length > 1 &&
+      err instanceof GraphqlFailure &&
+      err.errors.every((e) => e.type === "NOT_FOUND");
+    if (!gap) throw err;
+    ctx.partial!.push(...err.errors.map((e) => ({ ...e, path })));
+    return undefined;
+  }
 }
 
 function typeMatches(schema: Schema, condition: string, actual: string): boolean {
@@ -495,8 +521,11 @@ function selectObject(
     }
     const def = ctx.schema.types[type]?.[s.name] ?? ctx.schema.types[actual]![s.name]!;
     const args = Object.fromEntries(Object.entries(s.args).map(([k, v]) => [k, valueOf(v, ctx.variables)]));
-    const resolved = def.resolve ? def.resolve(value, args) : value[s.name];
-    out[key] = complete(ctx, def.type, resolved, s, [...path, key]);
+    const resolve = def.resolve;
+    const resolved = resolve
+      ? resolveField(ctx, () => resolve(value, args), [...path, key])
+      : { value: value[s.name] };
+    out[key] = resolved ? complete(ctx, def.type, resolved.value, s, [...path, key]) : null;
   }
   return out;
 }

@@ -15,8 +15,7 @@ import {
   DELTA_LISTS,
   newestUpdate,
   readAll,
-  readAllChildren,
-  readChildren,
+  readEveryChild,
   readSince,
   type DeltaKind,
   type Line,
@@ -34,6 +33,7 @@ import { AttachmentOpener } from "./attachment-download.js";
 import type { UserContentHosts } from "./attachment-urls.js";
 import { repositoryLine, type ReleaseLine } from "./metadata-lines-repo.js";
 import { parseList, parseOne } from "./metadata-parse.js";
+import { readTimelines } from "./metadata-timelines.js";
 import { readWhole } from "./metadata-whole.js";
 
 async function* concat<T>(first: readonly T[], rest: AsyncIterable<T>): AsyncGenerator<T> {
@@ -101,6 +101,8 @@ export class Collection {
     private readonly given: MetadataCheckpoint | undefined,
     private readonly window: number,
     private readonly attachments: AttachmentOptions,
+    /** Issues whose timelines one GraphQL query reads. */
+    private readonly timelineBatch?: number,
   ) {}
 
   /** Every archive file, in order; the summary is complete once this ends. */
@@ -292,17 +294,23 @@ export class Collection {
     }
     this.assertPreviousRead(); // the parents' numbers are complete once their file was read
     const numbers = this.parents[PARENT_KIND[kind] as "issues" | "pulls"] ?? [];
-    let first: Line[] = [];
+    // Timelines through GraphQL, many issues a query; reviews one list per pull request.
+    const lines =
+      kind === "issue-events"
+        ? readTimelines(this.api, this.repoPath, numbers, { batch: this.timelineBatch, window: this.window })
+        : readEveryChild(this.api, kind, this.repoPath, numbers, this.window);
+    let first: IteratorResult<Line>;
     try {
-      if (numbers.length > 0) first = await readChildren(this.api, kind, this.repoPath, numbers[0]!);
+      // The first lines are read before the file is opened: an unavailable kind has no file.
+      first = await lines.next();
     } catch (err) {
       if (err instanceof Unavailable) return void this.unavailable(kind, err);
       throw err;
     }
     const outcome = { state: parent.state, items: 0 };
     this.outcomes[kind] = outcome;
-    const rest = readAllChildren(this.api, kind, this.repoPath, numbers.slice(1), this.window);
-    yield this.kindFile(kind, concat(first, rest), outcome);
+    const rest: AsyncIterable<Line> = { [Symbol.asyncIterator]: () => lines };
+    yield this.kindFile(kind, concat(first.done ? [] : [first.value], rest), outcome);
   }
 
   /**

@@ -129,3 +129,19 @@ export async function* readAllChildren(
     if (lines) yield* lines;
   }
 }
+
+/**
+ * Lines of every parent in order: the first parent read alone, so that a kind the repository
+ * cannot provide throws Unavailable before any line; then readAllChildren for the rest.
+ */
+export async function* readEveryChild(
+  api: RepoApi,
+  kind: PerParentKind,
+  repoPath: string,
+  parents: readonly number[],
+  window = 4,
+): AsyncGenerator<Line> {
+  if (parents.length === 0) return;
+  yield* await readChildren(api, kind, repoPath, parents[0]!);
+  yield* readAllChildren(api, kind, repoPath, parents.slice(1), window);
+}

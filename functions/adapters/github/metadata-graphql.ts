@@ -7,6 +7,7 @@ import { REASONS, Unavailable, type RepoApi } from "./metadata-http.js";
 
 interface GraphqlError {
   type?: unknown;
+  path?: unknown;
   message?: unknown;
   extensions?: { code?: unknown };
 }
@@ -21,6 +22,9 @@ export function graphqlUrl(apiBase: URL): string {
   return "/graphql";
 }
 
+/** GitHub's GraphQL API refused the query itself (a field or argument it does not know, a limit). */
+export class GraphqlRefused extends MetadataFormatError {}
+
 /** Runs `query` and returns its `data`. Throws Unavailable, RateLimitedError, MetadataFormatError or a SourceError. */
 export async function graphql(
   api: RepoApi,
@@ -28,11 +32,38 @@ export async function graphql(
   variables: Record<string, unknown>,
   what: string,
 ): Promise<unknown> {
+  return run(api, query, variables, what, () => false);
+}
+
+/**
+ * Like graphql, for a query of aliases (`repository { t0: … t1: … }`): an alias that names what
+ * is not there (an issue deleted meanwhile) answers null with a NOT_FOUND error at its path, which
+ * is no failure of the whole; any other error is.
+ */
+export async function graphqlWithGaps(
+  api: RepoApi,
+  query: string,
+  variables: Record<string, unknown>,
+  what: string,
+): Promise<unknown> {
+  const gap = (e: GraphqlError) =>
+    e.type === "NOT_FOUND" && Array.isArray(e.path) && e.path.length === 2 && e.path[0] === "repository";
+  return run(api, query, variables, what, gap);
+}
+
+async function run(
+  api: RepoApi,
+  query: string,
+  variables: Record<string, unknown>,
+  what: string,
+  ignored: (error: GraphqlError) => boolean,
+): Promise<unknown> {
   const body = await api.post(graphqlUrl(api.apiBase), { query, variables }, what);
   if (!body || typeof body !== "object")
     throw new MetadataFormatError(`${what}: GitHub's GraphQL answer is not the JSON expected`);
   const { data, errors } = body as { data?: unknown; errors?: unknown };
-  if (Array.isArray(errors) && errors.length > 0) throw sorted(errors as GraphqlError[], what);
+  const fatal = Array.isArray(errors) ? (errors as GraphqlError[]).filter((e) => !ignored(e)) : [];
+  if (fatal.length > 0) throw sorted(fatal, what);
   if (data === undefined || data === null)
     throw new MetadataFormatError(`${what}: GitHub's GraphQL answer has no data`);
   return data;
@@ -48,7 +79,7 @@ function sorted(errors: GraphqlError[], what: string): Error {
   // repository data; it is cut short all the same.
   const first = errors[0];
   const message = typeof first?.message === "string" ? first.message.slice(0, 200) : "no message";
-  return new MetadataFormatError(
+  return new GraphqlRefused(
     `${what}: GitHub's GraphQL API refused the query (${types[0] || "error"}: ${message})`,
   );
 }

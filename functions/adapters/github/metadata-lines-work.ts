@@ -109,14 +109,17 @@ type TimelineEvent = z.infer<typeof timelineEvent>;
 
 /**
  * An event as a line of issue-events. `key` identifies it within its issue: GitHub's event id, or,
- * for a cross-reference (which has none), what referred to it and when.
+ * for a cross-reference (which has none), what referred to it and when; an event read through
+ * GraphQL whose id could not be had is keyed by its node id.
  */
-export function issueEventLine(issueNumber: number, event: TimelineEvent) {
+export function issueEventLine(issueNumber: number, event: TimelineEvent, nodeId?: string) {
   const { id, label, milestone, requested_team, ...rest } = event;
   const key =
     id !== undefined
       ? String(id)
-      : `${event.event}:${event.source?.repository ?? ""}#${event.source?.number ?? ""}@${event.created_at ?? ""}`;
+      : nodeId && event.event !== "cross-referenced"
+        ? nodeId
+        : `${event.event}:${event.source?.repository ?? ""}#${event.source?.number ?? ""}@${event.created_at ?? ""}`;
   return {
     issue_number: issueNumber,
     key,

@@ -20,6 +20,8 @@ export interface GitHubMetadataSourceOptions {
   octokitFor(repo: string): Promise<OctokitLike>;
   /** Issues or pull requests whose timeline or reviews are read ahead at once. Default 4. */
   readAhead?: number;
+  /** Issues whose timelines one GraphQL query reads. Default TIMELINE_BATCH (100). */
+  timelineBatch?: number;
   /** Where attachments live; default GitHub's hosts for the client's API root (userContentHostsFor). */
   userContent?: UserContentHosts;
   /** The largest attachment stored; a larger one is recorded "too-large". Default 100 MiB, above GitHub's own limits. */
@@ -42,6 +44,7 @@ export class GitHubMetadataSource implements MetadataSource {
     let started = false;
     const open = async () => new RepoApi(await this.options.octokitFor(repo), repo, options.signal);
     const readAhead = this.options.readAhead ?? 4;
+    const timelineBatch = this.options.timelineBatch;
     const attachments = (api: RepoApi): AttachmentOptions => ({
       hosts: this.options.userContent ?? userContentHostsFor(api.apiBase),
       maxBytes: this.options.attachmentMaxBytes ?? DEFAULT_ATTACHMENT_MAX_BYTES,
@@ -56,7 +59,14 @@ export class GitHubMetadataSource implements MetadataSource {
           let collection: Collection | undefined;
           try {
             const api = await open();
-            collection = new Collection(api, repoPath, checkpoint, readAhead, attachments(api));
+            collection = new Collection(
+              api,
+              repoPath,
+              checkpoint,
+              readAhead,
+              attachments(api),
+              timelineBatch,
+            );
             yield* collection.files();
             settle.resolve(collection.summary());
           } catch (err) {

@@ -1,0 +1,245 @@
+// Timelines of many issues and pull requests per GraphQL query: one alias per issue
+// (`issueOrPullRequest(number:)`), its `timelineItems` filtered to the events an audit or a restore
+// needs, 100 a page; a long timeline's further pages are read in later queries, batched the same
+// way. Each event becomes the line REST's timeline would have made (issueEventLine). GraphQL
+// refused (no permission, an older GitHub Enterprise Server that lacks an item type): the caller
+// reads the REST timelines instead.
+import { compareLines } from "../../core/metadata/order.js";
+import { databaseIdOf } from "./metadata-node-id.js";
+import { readEveryChild } from "./metadata-delta.js";
+import { GraphqlRefused, graphqlWithGaps } from "./metadata-graphql.js";
+import { Unavailable, type RepoApi } from "./metadata-http.js";
+import { issueEventLine, timelineEvent } from "./metadata-lines-work.js";
+import { parseOne } from "./metadata-parse.js";
+
+type Line = Record<string, unknown>;
+type Node = Record<string, unknown>;
+
+/** Issues (or pull requests) per query: 100 aliases of 100 events are 20,000 nodes, far below GitHub's 500,000. */
+export const TIMELINE_BATCH = 100;
+
+const WHO =
+  "... on User { login } ... on Bot { login } ... on Mannequin { login } ... on Organization { login }";
+const SUBJECT = "number title repository { nameWithOwner }";
+
+/** Event types read, with the fields beyond `id actor { login } createdAt` each needs. */
+const ISSUE_EVENTS: Record<string, string> = {
+  AssignedEvent: `assignee { ${WHO} }`,
+  ClosedEvent: "stateReason closer { ... on Commit { oid } }",
+  CommentDeletedEvent: "",
+  ConnectedEvent: "",
+  ConvertedToDiscussionEvent: "",
+  CrossReferencedEvent: `source { __typename ... on Issue { ${SUBJECT} } ... on PullRequest { ${SUBJECT} } }`,
+  DemilestonedEvent: "milestoneTitle",
+  DisconnectedEvent: "",
+  LabeledEvent: "label { name }",
+  LockedEvent: "lockReason",
+  MarkedAsDuplicateEvent: "",
+  MentionedEvent: "",
+  MilestonedEvent: "milestoneTitle",
+  ParentIssueAddedEvent: "",
+  ParentIssueRemovedEvent: "",
+  PinnedEvent: "",
+  ReferencedEvent: "commit { oid }",
+  RenamedTitleEvent: "previousTitle currentTitle",
+  ReopenedEvent: "stateReason",
+  SubIssueAddedEvent: "",
+  SubIssueRemovedEvent: "",
+  SubscribedEvent: "",
+  TransferredEvent: "",
+  UnassignedEvent: `assignee { ${WHO} }`,
+  UnlabeledEvent: "label { name }",
+  UnlockedEvent: "",
+  UnmarkedAsDuplicateEvent: "",
+  UnpinnedEvent: "",
+  UnsubscribedEvent: "",
+  UserBlockedEvent: "",
+};
+
+const PULL_EVENTS: Record<string, string> = {
+  ...ISSUE_EVENTS,
+  AddedToMergeQueueEvent: "",
+  AutoMergeDisabledEvent: "",
+  AutoMergeEnabledEvent: "",
+  AutoRebaseEnabledEvent: "",
+  AutoSquashEnabledEvent: "",
+  BaseRefChangedEvent: "",
+  BaseRefDeletedEvent: "",
+  BaseRefForcePushedEvent: "",
+  ConvertToDraftEvent: "",
+  DeployedEvent: "",
+  HeadRefDeletedEvent: "",
+  HeadRefForcePushedEvent: "",
+  HeadRefRestoredEvent: "",
+  MergedEvent: "commit { oid }",
+  ReadyForReviewEvent: "",
+  RemovedFromMergeQueueEvent: "",
+  ReviewDismissedEvent: "dismissalMessage previousReviewState review { databaseId }",
+  ReviewRequestRemovedEvent: `requestedReviewer { ${WHO.replace(" ... on Organization { login }", "")} ... on Team { slug } }`,
+  ReviewRequestedEvent: `requestedReviewer { ${WHO.replace(" ... on Organization { login }", "")} ... on Team { slug } }`,
+};
+
+/** The types whose GraphQL object has a `databaseId` (REST's id): no need to decode the node id. */
+const WITH_DATABASE_ID = new Set([
+  "CommentDeletedEvent",
+  "MentionedEvent",
+  "BaseRefChangedEvent",
+  "DeployedEvent",
+  "ReviewDismissedEvent",
+]);
+
+/** REST's name for an event type where it is not the type's name in snake case. */
+const REST_NAMES: Record<string, string> = {
+  CrossReferencedEvent: "cross-referenced",
+  RenamedTitleEvent: "renamed",
+};
+
+const snake = (type: string) => type.replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
+const restName = (type: string) => REST_NAMES[type] ?? snake(type.replace(/Event$/, ""));
+const itemType = (type: string) => snake(type).toUpperCase();
+
+function connection(name: string, events: Record<string, string>, variable: string): string {
+  const types = Object.keys(events);
+  const fragments = types
+    .map(
+      (t) =>
+        `... on ${t} { id actor { login } createdAt${WITH_DATABASE_ID.has(t) ? " databaseId" : ""} ${events[t]} }`,
+    )
+    .join(" ");
+  return `${name}: timelineItems(first: 100, after: ${variable}, itemTypes: [${types.map(itemType).join(", ")}]) { pageInfo { hasNextPage endCursor } nodes { __typename ${fragments} } }`;
+}
+
+/** The query for `parents`, one alias `t<i>` each, with `$a<i>` the cursor to start after. */
+export function timelinesQuery(parents: readonly { number: number }[]): string {
+  const variables = parents.map((_, i) => `$a${i}: String`).join(", ");
+  const aliases = parents
+    .map(
+      (p, i) =>
+        `t${i}: issueOrPullRequest(number: ${p.number}) { __typename ` +
+        `... on Issue { ${connection("issueItems", ISSUE_EVENTS, `$a${i}`)} } ` +
+        `... on PullRequest { ${connection("pullItems", PULL_EVENTS, `$a${i}`)} } }`,
+    )
+    .join("\n    ");
+  return `query Timelines($owner: String!, $name: String!, ${variables}) {\n  repository(owner: $owner, name: $name) {\n    ${aliases}\n  }\n}`;
+}
+
+const lockReasons: Record<string, string> = { OFF_TOPIC: "off-topic", TOO_HEATED: "too heated" };
+const lower = (value: unknown) => (typeof value === "string" ? value.toLowerCase() : value);
+const loginOf = (actor: unknown) => (actor && typeof actor === "object" ? actor : null);
+
+/** A GraphQL timeline item as REST's timeline event object, before the line schema trims it. */
+function restEvent(node: Node): Node {
+  const type = String(node.__typename);
+  const nodeId = typeof node.id === "string" ? node.id : "";
+  const id =
+    type === "CrossReferencedEvent"
+      ? undefined
+      : typeof node.databaseId === "number"
+        ? node.databaseId
+        : databaseIdOf(nodeId);
+  const event: Node = {
+    ...(id !== undefined ? { id } : {}),
+    event: restName(type),
+    actor: loginOf(node.actor),
+    created_at: node.createdAt,
+  };
+  const commit = (node.closer ?? node.commit) as { oid?: string } | null | undefined;
+  if (type === "ClosedEvent" || type === "MergedEvent" || type === "ReferencedEvent")
+    event.commit_id = commit?.oid ?? null;
+  if (node.stateReason) event.state_reason = lower(node.stateReason);
+  if (node.label) event.label = node.label;
+  if ("assignee" in node) event.assignee = loginOf(node.assignee);
+  if (type === "RenamedTitleEvent") event.rename = { from: node.previousTitle, to: node.currentTitle };
+  if (type === "LockedEvent")
+    event.lock_reason = node.lockReason
+      ? (lockReasons[String(node.lockReason)] ?? lower(node.lockReason))
+      : null;
+  if (typeof node.milestoneTitle === "string") event.milestone = { title: node.milestoneTitle };
+  const reviewer = node.requestedReviewer as { login?: string; slug?: string } | null | undefined;
+  if (reviewer?.slug) event.requested_team = { slug: reviewer.slug };
+  else if (reviewer?.login) event.requested_reviewer = { login: reviewer.login };
+  if (type === "ReviewDismissedEvent") {
+    const review = node.review as { databaseId?: number } | null;
+    if (review?.databaseId !== undefined)
+      event.dismissed_review = {
+        review_id: review.databaseId,
+        state: lower(node.previousReviewState),
+        dismissal_message: node.dismissalMessage ?? null,
+      };
+  }
+  const source = node.source as (Node & { repository?: { nameWithOwner?: string } }) | undefined;
+  if (source && typeof source.number === "number")
+    event.source = {
+      type: "issue",
+      issue: {
+        number: source.number,
+        title: source.title,
+        repository: { full_name: source.repository?.nameWithOwner },
+        ...(source.__typename === "PullRequest" ? { pull_request: {} } : {}),
+      },
+    };
+  return { ...event, node_id: nodeId };
+}
+
+/** One GraphQL timeline item as a line of issue-events (see docs/FORMAT.md). */
+export function timelineLine(parent: number, node: Node, what: string): Line {
+  const { node_id, ...event } = restEvent(node);
+  const parsed = parseOne({ path: "/graphql", data: event }, timelineEvent, what);
+  return issueEventLine(parent, parsed, String(node_id));
+}
+
+interface Pending {
+  number: number;
+  after: string | null;
+}
+
+/** The timelines of `parents`' batch: every page of each, then its lines in parent order. */
+async function readBatch(api: RepoApi, parents: readonly number[], what: string): Promise<Line[]> {
+  const [owner, name] = api.repo.split("/") as [string, string];
+  const lines = new Map<number, Line[]>(parents.map((n) => [n, []]));
+  let pending: Pending[] = parents.map((number) => ({ number, after: null }));
+  while (pending.length > 0) {
+    const variables: Record<string, unknown> = { owner, name };
+    pending.forEach((p, i) => (variables[`a${i}`] = p.after));
+    // An issue gone since it was listed answers null with a NOT_FOUND error on its alias: skipped.
+    const data = (await graphqlWithGaps(api, timelinesQuery(pending), variables, what)) as {
+      repository?: Record<string, Node | null> | null;
+    };
+    if (!data.repository) throw new Error(`${what}: GitHub's GraphQL answer has no repository`);
+    const next: Pending[] = [];
+    pending.forEach((p, i) => {
+      const item = data.repository![`t${i}`];
+      const items = (item?.issueItems ?? item?.pullItems) as
+        { nodes?: Node[]; pageInfo?: { hasNextPage?: boolean; endCursor?: string | null } } | undefined;
+      if (!item || !items) return void lines.delete(p.number);
+      for (const node of items.nodes ?? []) lines.get(p.number)!.push(timelineLine(p.number, node, what));
+      if (items.pageInfo?.hasNextPage && items.pageInfo.endCursor)
+        next.push({ number: p.number, after: items.pageInfo.endCursor });
+    });
+    pending = next;
+  }
+  return parents.flatMap((n) => (lines.get(n) ?? []).sort((a, b) => compareLines("issue-events", a, b)));
+}
+
+/**
+ * The issue-events lines of every parent, in parent order, `batch` parents per GraphQL query. Where
+ * GraphQL refuses (Unavailable, GraphqlRefused), that batch and the rest are read through REST's
+ * per-issue timelines, which throw Unavailable when the repository cannot provide them at all.
+ */
+export async function* readTimelines(
+  api: RepoApi,
+  repoPath: string,
+  parents: readonly number[],
+  options: { batch?: number; window?: number } = {},
+): AsyncGenerator<Line> {
+  const what = `reading issue-events of ${api.repo}`;
+  const batch = options.batch ?? TIMELINE_BATCH;
+  let at = 0;
+  try {
+    // A batch's lines are yielded once all of its pages are read: a refusal leaves none half-read.
+    for (; at < parents.length; at += batch) yield* await readBatch(api, parents.slice(at, at + batch), what);
+  } catch (err) {
+    if (!(err instanceof Unavailable || err instanceof GraphqlRefused)) throw err;
+    yield* readEveryChild(api, "issue-events", repoPath, parents.slice(at), options.window);
+  }
+}
