@@ -7,6 +7,7 @@ import type { BackupDeps, BackupPolicy } from "./core/backup.js";
 import type { Deps } from "./core/deps.js";
 import type { HealthOptions } from "./core/health.js";
 import type {
+  AuditReader,
   BlobStore,
   DeliveryLog,
   GitRemote,
@@ -22,6 +23,8 @@ export interface LocalApp extends BackupDeps {
   sources: SourceHost;
   /** Where local data lives (archives, index, key, audit log). */
   dataDir: string;
+  /** The audit trail read back (`audit`, `audit verify`). */
+  auditTrail: AuditReader;
   close(): Promise<void>;
 }
 

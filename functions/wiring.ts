@@ -69,6 +69,7 @@ export async function openApp(
     const hasSnapshots = (await index.repos()).length > 0;
     const keys = await KeyFileWrapper.open(join(dataDir, "keys.json"), { create: !hasSnapshots, clock });
     const configured = new ConfigSourceHost(config.sources, settings.baseDir);
+    const audit = new JsonlAuditLog({ path: join(dataDir, "audit.jsonl"), clock });
     const github = config.github
       ? await githubSource(await localGitHubCredentials(options.env ?? process.env), settings, clock)
       : undefined;
@@ -80,7 +81,8 @@ export async function openApp(
       index: retryingIndex(index),
       keys: retryingKeys(keys),
       store: retryingStore(new FsBlobStore({ root: join(dataDir, "archives"), clock })),
-      audit: new JsonlAuditLog({ path: join(dataDir, "audit.jsonl"), clock }),
+      audit,
+      auditTrail: audit,
       sources: github?.sources ?? configured,
       ...(github ? { metadata: github.metadata } : {}),
       async close() {

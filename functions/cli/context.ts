@@ -7,7 +7,7 @@ export interface CommandOptions {
   json: boolean;
   quiet: boolean;
   repo: string[];
-  /** The arguments after the command (only `show` takes any: what to show). */
+  /** The arguments after the command (`show`: what to show; `audit`: verify). */
   args?: string[];
   snapshot?: string;
   at?: string;
@@ -21,6 +21,12 @@ export interface CommandOptions {
   dryRun: boolean;
   /** hold: lift the hold. */
   release: boolean;
+  /** audit: entries at or after this time (ISO-8601 UTC). */
+  since?: string;
+  /** audit: an action or its family ("restore"). */
+  action?: string;
+  /** audit: CSV on stdout. */
+  csv?: boolean;
 }
 
 export interface Context {

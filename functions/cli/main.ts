@@ -22,6 +22,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   hold: async () => (await import("./commands/hold.js")).holdCommand,
   config: async () => (await import("./commands/config.js")).configCommand,
   show: async () => (await import("./commands/show.js")).showCommand,
+  audit: async () => (await import("./commands/audit.js")).auditCommand,
   demo: async () => (await import("./commands/demo.js")).demoCommand,
 };
 
@@ -39,6 +40,8 @@ Commands:
   config    The effective configuration, and where each value came from (file, environment, default)
   show      What --repo NAME's snapshot [--snapshot ID | --at TIME] holds of its GitHub metadata:
             issues | pulls | releases | labels | milestones | settings | kinds | issue N | pull N
+  audit     The audit trail (--repo, --since TIME, --action A; --csv or --json); \`audit verify\`
+            proves its hash chain unbroken or names the first bad entry
   job snapshot   (Cloud Run) drain the large-repository snapshot queue; configured by environment
   demo      Back up a demo repository, verify, restore and compare (what \`npm start\` runs)
 
@@ -52,6 +55,9 @@ Options:
   --all             verify: every snapshot, not only the latest
   --dry-run         prune: print the plan with its reasons; change nothing
   --release         hold: lift the hold instead of setting it
+  --since TIME      audit: entries at or after TIME (ISO-8601)
+  --action ACTION   audit: one action (restore.completed) or family (restore)
+  --csv             audit: CSV on stdout
   --to PATH         restore: a new bare repository at PATH (must not exist)
   --push URL        restore: push the snapshot's refs to this git URL (an empty repository)
   --bundle FILE     restore: write a plain git bundle to FILE
@@ -80,22 +86,20 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       to: { type: "string" },
       push: { type: "string" },
       bundle: { type: "string" },
+      since: { type: "string" },
+      action: { type: "string" },
+      csv: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  // Only `show` takes arguments after the command (what to show); it checks them itself.
-  if (positionals.length > 1 && positionals[0] !== "show")
+  // Only `show` (what to show) and `audit` (verify) take arguments after the command; they check them.
+  if (positionals.length > 1 && positionals[0] !== "show" && positionals[0] !== "audit")
     throw new UserInputError(`unexpected argument "${positionals[1]}"`);
   if (values.level !== undefined && values.level !== "quick" && values.level !== "deep") {
     throw new UserInputError(`--level must be quick or deep, not "${values.level}"`);
   }
-  // A date, optionally a time: "0" or "2026" parse as dates in JavaScript but mean nothing here.
-  if (
-    values.at !== undefined &&
-    (!/^\d{4}-\d{2}-\d{2}([T ]|$)/.test(values.at) || Number.isNaN(Date.parse(values.at)))
-  ) {
-    throw new UserInputError(`--at "${values.at}" is not a time; use ISO-8601 such as 2026-11-27T10:00:00Z`);
-  }
+  checkTime("--at", values.at);
+  checkTime("--since", values.since);
   return {
     command: positionals[0],
     help: values.help,
@@ -107,6 +111,9 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       repo: values.repo,
       snapshot: values.snapshot,
       at: values.at === undefined ? undefined : new Date(values.at).toISOString(),
+      since: values.since === undefined ? undefined : new Date(values.since).toISOString(),
+      action: values.action,
+      csv: values.csv,
       level: values.level as CommandOptions["level"],
       verify: !values["no-verify"],
       to: values.to,
@@ -117,6 +124,13 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       release: values.release,
     },
   };
+}
+
+/** A date, optionally a time: "0" or "2026" parse as dates in JavaScript but mean nothing here. */
+function checkTime(option: string, value: string | undefined): void {
+  if (value !== undefined && (!/^\d{4}-\d{2}-\d{2}([T ]|$)/.test(value) || Number.isNaN(Date.parse(value)))) {
+    throw new UserInputError(`${option} "${value}" is not a time; use ISO-8601 such as 2026-11-27T10:00:00Z`);
+  }
 }
 
 export interface Io {

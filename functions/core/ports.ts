@@ -1,6 +1,7 @@
 // The ports: every piece of the outside world the use cases talk to. Each method's contract is
 // written here, and test/contract/ holds one suite per port that every adapter must pass.
 import type { Readable } from "node:stream";
+import type { StoredEntry } from "./audit-chain.js";
 import type { Snapshot, SourceRepo, Verification } from "./model.js";
 
 export interface BlobInfo {
@@ -182,6 +183,11 @@ export interface AuditEvent {
 export interface AuditLog {
   /** Appends the event, stamped with the time. Must not throw for a well-formed event. */
   record(event: AuditEvent): Promise<void>;
+}
+
+/** The audit trail read back: every stored entry, oldest first, not yet trusted (see core/audit-chain.ts). */
+export interface AuditReader {
+  stored(): AsyncIterable<StoredEntry>;
 }
 
 export interface Clock {

@@ -150,6 +150,55 @@ describe("infinity-backup CLI", () => {
     );
   });
 
+  it("audit: every operation so far, filtered, as JSON and CSV; audit verify proves the chain and names a forged entry", async () => {
+    const all = JSON.parse((await cli("audit", ...config, "--json")).stdout) as Array<
+      Record<string, unknown>
+    >;
+    const actions = all.map((e) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining(["snapshot.created", "verify.passed", "hold.set", "hold.released"]),
+    );
+    expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
+    const holds = JSON.parse(
+      (await cli("audit", ...config, "--action", "hold", "--repo", "acme/app", "--json")).stdout,
+    );
+    expect(holds.length).toBeGreaterThan(0);
+    expect(holds.every((e: { action: string }) => e.action.startsWith("hold."))).toBe(true);
+    const future = await cli("audit", ...config, "--since", "2999-01-01T00:00:00Z");
+    expect(future.stdout).toMatch(/No audit entries match/);
+    const csv = (await cli("audit", ...config, "--csv", "--action", "hold.set")).stdout.trim().split("\n");
+    expect(csv[0]).toBe("seq,at,action,outcome,repo,snapshotId,actor,details,hash");
+    expect(csv.slice(1).every((line) => line.split(",")[2] === "hold.set")).toBe(true);
+    expect((await cli("audit", ...config, "--since", "last week")).code).toBe(2);
+
+    const ok = await cli("audit", "verify", ...config);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`Audit trail intact: ${all.length} chained entries`));
+    const file = join(ws.dir, "data", "audit.jsonl");
+    const original = await readFile(file, "utf8");
+    try {
+      // Someone hides a restore: the entry's outcome is changed in place.
+      const lines = original.split("\n");
+      lines[1] = lines[1]!.replace(
+        /"outcome":"(success|failure)"/,
+        (_m, o) => `"outcome":"${o === "success" ? "failure" : "success"}"`,
+      );
+      await writeFile(file, lines.join("\n"));
+      const broken = await cli("audit", "verify", ...config, "--json");
+      expect(broken.code).toBe(1);
+      expect(JSON.parse(broken.stdout)).toMatchObject({
+        ok: false,
+        entries: 1,
+        firstBad: { position: "line 2", seq: 2 },
+      });
+    } finally {
+      await writeFile(file, original);
+    }
+    expect((await cli("audit", "frobnicate", ...config)).stderr).toMatch(
+      /unknown audit command "frobnicate"/,
+    );
+  });
+
   it("rejects bad arguments with exit 2", async () => {
     expect((await cli("bogus", ...config)).stderr).toMatch(/unknown command "bogus"/);
     expect((await cli("verify", ...config, "--level", "medium")).stderr).toMatch(
