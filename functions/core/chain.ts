@@ -9,6 +9,8 @@ import { readSnapshotArchive } from "./read-snapshot.js";
 import type { Readable } from "node:stream";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { unpackBundle } from "./unpack.js";
+import { lfsOidOf } from "./lfs/paths.js";
+import { storeLfsObject } from "./lfs/restore.js";
 
 /** Longest chain ever followed: a guard against a cycle in damaged index records. */
 const MAX_CHAIN = 1000;
@@ -37,7 +39,8 @@ export async function snapshotChain(
 }
 
 /**
- * Decrypts every archive of the chain into a new bare repository at `dir` (refs not yet set).
+ * Decrypts every archive of the chain into a new bare repository at `dir` (refs not yet set), its
+ * LFS objects into the repository's git-lfs store (lfs/objects/<aa>/<bb>/<oid>), each checked.
  * Each archive is checked on the way (segments, manifest, bundle refs); with `checkLinks`, each
  * pack's links too (see indexPack), oldest first, so the finished repository is connected.
  * Returns bytes read.
@@ -61,6 +64,8 @@ export async function unpackChain(
       snapshot,
       async (path, body) => {
         if (path === WIKI_PATH && last && onWiki) return onWiki(body);
+        const oid = lfsOidOf(path);
+        if (oid) return storeLfsObject(dir, oid, body, `the archive of ${snapshot.id}`);
         if (path !== BUNDLE_PATH) return void body.resume();
         sawBundle = true;
         await unpackBundle(dir, body, snapshot, checkLinks);

@@ -69,6 +69,11 @@ export interface Snapshot {
    * collection starts from. Omitted when too large to index; the next collection is then full.
    */
   metadataCheckpoint?: string;
+  /**
+   * Git LFS objects, when the snapshot's new blobs had LFS pointers: how many this archive holds,
+   * and those the source could not give (oid -> why; at most LFS_UNAVAILABLE_LISTED listed).
+   */
+  lfs?: LfsRecord;
   verification?: Verification;
   /** Legal hold: never pruned while set. */
   hold?: boolean;
@@ -84,6 +89,18 @@ export interface MetadataRecord {
   requests: number;
   notModified: number;
 }
+
+/** What a snapshot's LFS work found, small enough for the index (the manifest lists every oid). */
+export interface LfsRecord {
+  objects: number;
+  bytes: number;
+  /** How many objects were unavailable, and the first few of them: oid -> reason. */
+  unavailableCount: number;
+  unavailable: Record<string, string>;
+}
+
+/** How many unavailable LFS objects an index record names (the manifest names them all). */
+export const LFS_UNAVAILABLE_LISTED = 20;
 
 /** A repository to back up, as a SourceHost lists it. */
 export interface SourceRepo {

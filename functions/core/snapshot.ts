@@ -1,7 +1,7 @@
 // Snapshot use case: list refs; if they equal the latest snapshot's, record a confirmation;
 // else stream git pack -> bundle -> tar -> AEAD -> store, then commit the index record.
 import { randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
+import { Readable, type Writable } from "node:stream";
 import { writeArchive, type ArchiveFile } from "./archive/writer.js";
 import { metadataCheckpointSchema, type MetadataCheckpoint } from "./metadata/checkpoint.js";
 import type { MetadataSource, MetadataSummary } from "./metadata/source.js";
@@ -18,6 +18,11 @@ import type { RefMap, Snapshot } from "./model.js";
 import type { GitRemote } from "./ports.js";
 import { chooseParent, type IncrementalPolicy } from "./chain.js";
 import { peelingOf, prerequisitesOf } from "./prerequisites.js";
+import { LfsScan } from "./lfs/scan.js";
+import { lfsSourceFor, type LfsObjectSource } from "./lfs/source.js";
+import type { RetryPolicy } from "./lfs/batch.js";
+import { emptyLfsSummary, lfsArchiveFiles, type LfsSummary } from "./lfs/files.js";
+import { LFS_UNAVAILABLE_LISTED, type LfsRecord } from "./model.js";
 
 export interface SnapshotOutcome {
   repo: string;
@@ -44,6 +49,8 @@ export interface SnapshotOptions {
   metadata?: MetadataSource;
   /** Store a new full snapshot even when nothing seems changed (the weekly reconciliation). */
   full?: boolean;
+  /** LFS objects of the new blobs' pointers are stored unless this is false; `retry` tunes the downloads. */
+  lfs?: false | { retry?: RetryPolicy };
 }
 
 export function sameRefs(a: RefMap, b: RefMap): boolean {
@@ -111,6 +118,7 @@ export async function snapshotRepo(
         pack: fetched.pack,
         parent: Object.keys(fetched.refs.refs).length ? parent : undefined,
         ...(wiki?.pack ? { wiki } : {}),
+        ...(options.lfs !== false ? { lfs: lfsSourceFor(remote, options.lfs?.retry) } : {}),
       },
       options,
     );
@@ -151,6 +159,8 @@ interface SnapshotInput {
   parent?: Snapshot;
   /** The wiki's refs and whole pack, when the repository has a wiki. */
   wiki?: FetchedPack;
+  /** Where the LFS objects of the pack's pointers come from; absent: none are stored. */
+  lfs?: LfsObjectSource;
 }
 
 async function writeSnapshot(deps: Deps, input: SnapshotInput, options: SnapshotOptions): Promise<Snapshot> {
@@ -160,6 +170,9 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
   const prerequisites = parent ? prerequisitesOf(parent, fetched) : [];
   const peeling = peelingOf(fetched);
   const dataKey = randomBytes(32);
+  // The pack is indexed on the side as it streams, to find its LFS pointers once it has ended.
+  const scan = input.pack && input.lfs ? await LfsScan.start() : undefined;
+  const lfs = emptyLfsSummary();
   try {
     const wrapped = await deps.keys.wrap(dataKey);
     const objectKey = archiveKey(repo, takenAt, id);
@@ -169,16 +182,24 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     const gitFiles = [
       ...(wiki ? [{ path: WIKI_PATH, open: () => asBundle(wiki.refs, wiki.pack!, [], WIKI_PATH) }] : []),
       ...(input.pack
-        ? [{ path: BUNDLE_PATH, open: () => asBundle(fetched, input.pack!, prerequisites) }]
+        ? [
+            {
+              path: BUNDLE_PATH,
+              open: () => asBundle(fetched, input.pack!, prerequisites, BUNDLE_PATH, scan?.input),
+            },
+          ]
         : []),
     ];
+    // The LFS objects follow the bundle: its pack has to end before its pointers are known.
+    const lfsFiles =
+      scan && input.lfs ? lfsArchiveFiles(() => scan.pointers(), input.lfs, lfs, options.signal) : [];
     // Metadata follows the git data. An incremental snapshot's collection starts from its parent's
     // checkpoint (only what changed); a full one collects everything, self-contained.
     const collection = options.metadata?.collect(repo, {
       ...(parent?.metadataCheckpoint ? { checkpoint: readCheckpoint(parent.metadataCheckpoint) } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const files = collection ? concatFiles(gitFiles, collection.files) : gitFiles;
+    const files = concatFiles(gitFiles, lfsFiles, collection?.files ?? []);
     const archive = writeArchive({
       header: {
         aead: "AES256_GCM_HKDF_1MB",
@@ -205,9 +226,10 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
           : {}),
       },
       files,
-      ...(collection
-        ? { completeManifest: async () => ({ metadata: { kinds: (await collection.summary).kinds } }) }
-        : {}),
+      completeManifest: async () => ({
+        ...(collection ? { metadata: { kinds: (await collection.summary).kinds } } : {}),
+        ...(foundLfs(lfs) ? { lfs } : {}),
+      }),
       onBytes: (n) => {
         bundleBytes += n;
         options.onProgress?.({ repo, phase: "fetching", bytes: bundleBytes });
@@ -252,6 +274,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       confirmedAt: takenAt.toISOString(),
       ...(wiki ? { wikiRefs: wiki.refs.refs, ...(wiki.refs.head ? { wikiHead: wiki.refs.head } : {}) } : {}),
       ...(collection ? metadataFields(await collection.summary) : {}),
+      ...(foundLfs(lfs) ? { lfs: lfsRecord(lfs) } : {}),
     };
     // Only a holder that still has the lease commits (a stalled one may have been overtaken).
     // If the commit fails the object stays: the commit may have landed anyway (a lost reply), and
@@ -261,16 +284,31 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     return snapshot;
   } finally {
     dataKey.fill(0);
+    await scan?.dispose();
   }
 }
 
-/** The bundle: its header, then the pack as it arrives, checked (header, trailer) on the way. */
-function asBundle(refs: RemoteRefs, pack: Readable, prerequisites: string[], label = BUNDLE_PATH): Readable {
+/**
+ * The bundle: its header, then the pack as it arrives, checked (header, trailer) on the way. `tee`
+ * gets the pack's bytes too, at the pace it takes them; a tee that dies is left behind (its owner
+ * reports why), never the bundle.
+ */
+function asBundle(
+  refs: RemoteRefs,
+  pack: Readable,
+  prerequisites: string[],
+  label = BUNDLE_PATH,
+  tee?: Writable,
+): Readable {
   const check = new BundleCheck(label, true);
   const source = Readable.from(
     (async function* () {
       yield bundleHeader(refs.refs, refs.head, prerequisites);
-      yield* pack;
+      for await (const chunk of pack as AsyncIterable<Buffer>) {
+        if (tee && !tee.destroyed && !tee.write(chunk)) await drained(tee);
+        yield chunk;
+      }
+      tee?.end();
     })(),
   );
   source.on("error", (err) => check.destroy(err));
@@ -281,13 +319,42 @@ function elapsed(deps: Deps, started: Date): number {
   return (deps.clock.now().getTime() - started.getTime()) / 1000;
 }
 
-/** The archive files of `first`, then those of `rest` as they come. */
+/** The archive files of each source in turn, as they come. */
 async function* concatFiles(
-  first: ArchiveFile[],
-  rest: AsyncIterable<ArchiveFile>,
+  ...sources: (Iterable<ArchiveFile> | AsyncIterable<ArchiveFile>)[]
 ): AsyncGenerator<ArchiveFile> {
-  yield* first;
-  yield* rest;
+  for (const files of sources) yield* files;
+}
+
+/** Resolves once `stream` takes more, or is gone. */
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.once("drain", done);
+    stream.once("close", done);
+  });
+}
+
+/** Whether the snapshot met any LFS pointer (only then do its manifest and record say so). */
+function foundLfs(summary: LfsSummary): boolean {
+  return summary.objects > 0 || summary.unavailable.length > 0;
+}
+
+/** The index's short form of an LFS summary. */
+function lfsRecord(summary: LfsSummary): LfsRecord {
+  const listed = summary.unavailable.slice(0, LFS_UNAVAILABLE_LISTED);
+  return {
+    objects: summary.objects,
+    bytes: summary.bytes,
+    unavailableCount: summary.unavailable.length,
+    unavailable: Object.fromEntries(
+      listed.map((u) => [u.oid, u.status ? `${u.status}: ${u.reason}` : u.reason]),
+    ),
+  };
 }
 
 /**

@@ -15,6 +15,8 @@ import { readSnapshotArchive } from "./read-snapshot.js";
 import { snapshotChain, unpackChain } from "./chain.js";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { finishRepository, unpackBundle, unpackWiki } from "./unpack.js";
+import { lfsOidOf } from "./lfs/paths.js";
+import { checkLfsObject, storeLfsObject } from "./lfs/restore.js";
 
 export interface VerifyOutcome {
   snapshot: Snapshot;
@@ -51,6 +53,7 @@ async function checkArchive(
   const repoDir = scratch && join(scratch, "repo.git");
   let sawBundle = false;
   let sawWiki = false;
+  let lfsObjects = 0;
   let bytes = 0;
   try {
     // Deep checks an incremental snapshot on top of its parents, as a restore would read it.
@@ -66,6 +69,13 @@ async function checkArchive(
             ? unpackWiki(wikiDir, body, snapshot, "full")
             : checkQuick(body, snapshot.wikiRefs ?? {}, WIKI_PATH));
           return;
+        }
+        const oid = lfsOidOf(path);
+        if (oid) {
+          // Every LFS object's SHA-256 is its oid; deep also lays it out as a restore would.
+          lfsObjects += 1;
+          const where = `the archive of ${snapshot.id}`;
+          return repoDir ? storeLfsObject(repoDir, oid, body, where) : checkLfsObject(oid, body, where);
         }
         if (path !== BUNDLE_PATH) return void body.resume();
         sawBundle = true;
@@ -88,6 +98,11 @@ async function checkArchive(
     const hasWiki = Object.keys(snapshot.wikiRefs ?? {}).length > 0;
     if (hasWiki !== sawWiki)
       throw new ArchiveCorruptError(hasWiki ? `archive has no ${WIKI_PATH}` : `unexpected ${WIKI_PATH}`);
+    const lfsListed = manifest.lfs?.objects ?? 0;
+    if (lfsObjects !== lfsListed || lfsListed !== (snapshot.lfs?.objects ?? 0))
+      throw new ArchiveCorruptError(
+        `archive holds ${lfsObjects} LFS objects; its manifest says ${lfsListed}, the index ${snapshot.lfs?.objects ?? 0}`,
+      );
     const hasRefs = Object.keys(snapshot.refs).length > 0;
     if (hasRefs !== sawBundle)
       throw new ArchiveCorruptError(hasRefs ? `archive has no ${BUNDLE_PATH}` : `unexpected ${BUNDLE_PATH}`);

@@ -33,6 +33,22 @@ export const manifestSchema = z.strictObject({
   prerequisites: z.array(z.string()),
   /** GitHub metadata (meta/): what became of each kind; absent when the archive holds none. */
   metadata: z.strictObject({ kinds: z.partialRecord(z.enum(METADATA_KINDS), kindOutcomeSchema) }).optional(),
+  /** Git LFS objects (lfs/objects/<oid>): present when the snapshot's new blobs had LFS pointers. */
+  lfs: z
+    .strictObject({
+      objects: z.number().int().nonnegative(),
+      bytes: z.number().int().nonnegative(),
+      /** Objects the pointers name that the source could not give, and why. */
+      unavailable: z.array(
+        z.strictObject({
+          oid: z.string().regex(/^[0-9a-f]{64}$/),
+          size: z.number().int().nonnegative(),
+          status: z.number().int().optional(),
+          reason: z.string(),
+        }),
+      ),
+    })
+    .optional(),
   entries: z.array(manifestEntrySchema),
 });
 
