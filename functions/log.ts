@@ -1,22 +1,13 @@
 // Structured JSON logs that Cloud Logging understands (severity, message, labels), one line each.
 // Values that look like credentials are redacted before anything is written.
 
+import { scrub } from "./core/redact.js";
+
 export type Severity = "DEBUG" | "INFO" | "NOTICE" | "WARNING" | "ERROR" | "CRITICAL";
 
-const SECRET_PATTERNS: RegExp[] = [
-  /gh[pousr]_[A-Za-z0-9]{20,}/g, // GitHub tokens
-  /(authorization:\s*)(basic|bearer|token)\s+[^\s"',]+/gi,
-  /(x-access-token:)[^@\s"']+/gi,
-  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-  /(\/\/)[^/@\s:]+:[^/@\s]+@/g, // credentials in a URL
-];
-
+/** Credentials scrubbed (core/redact.ts): the one scrubber every log line goes through. */
 export function redact(text: string): string {
-  return SECRET_PATTERNS.reduce(
-    (out, pattern) =>
-      out.replace(pattern, (_m, lead?: string) => `${typeof lead === "string" ? lead : ""}[REDACTED]`),
-    text,
-  );
+  return scrub(text);
 }
 
 export interface LogFields {

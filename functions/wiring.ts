@@ -23,6 +23,7 @@ import { DEFAULT_CONFIG } from "./config/default-config.js";
 import { loadSettings, type Settings } from "./config/settings.js";
 import { UserInputError } from "./core/errors.js";
 import { parseMessage } from "./core/messages.js";
+import { scrubbingAudit } from "./core/redact.js";
 import { retryingIndex, retryingKeys, retryingStore } from "./core/retrying-ports.js";
 import type { SourceRepo } from "./core/model.js";
 import type { OctokitLike } from "./adapters/github/metadata-http.js";
@@ -81,7 +82,7 @@ export async function openApp(
       index: retryingIndex(index),
       keys: retryingKeys(keys),
       store: retryingStore(new FsBlobStore({ root: join(dataDir, "archives"), clock })),
-      audit,
+      audit: scrubbingAudit(audit),
       auditTrail: audit,
       sources: github?.sources ?? configured,
       ...(github ? { metadata: github.metadata } : {}),

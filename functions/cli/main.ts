@@ -3,6 +3,7 @@
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { BackupError, describeError, UserInputError } from "../core/errors.js";
+import { scrub } from "../core/redact.js";
 import { DEFAULT_CONFIG } from "../config/default-config.js";
 import { EXIT, type CommandOptions, type Context } from "./context.js";
 import { ProgressLine } from "./progress.js";
@@ -186,7 +187,7 @@ export async function main(
     progress.clear();
     io.stderr.write(`infinity-backup ${command}: ${describeError(err)}\n`);
     if (!(err instanceof BackupError) && process.env.INFINITY_BACKUP_DEBUG)
-      io.stderr.write(`${(err as Error).stack}\n`);
+      io.stderr.write(`${scrub(String((err as Error).stack))}\n`);
     return err instanceof UserInputError ? EXIT.usage : EXIT.failed;
   } finally {
     await app.close();

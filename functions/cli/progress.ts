@@ -1,6 +1,7 @@
 // Live progress on stderr: a redrawn line on a terminal, a line every few seconds elsewhere
 // (CI logs, pipes). Silent with --quiet or when stdout carries --json and stderr is not a TTY.
 import type { Progress } from "../core/deps.js";
+import { scrub } from "../core/redact.js";
 import { bar, bytes } from "./format.js";
 
 export class ProgressLine {
@@ -39,10 +40,11 @@ export class ProgressLine {
   log(line: string): void {
     if (!this.enabled) return;
     this.clear();
-    this.out.write(line + "\n");
+    this.out.write(scrub(line) + "\n");
   }
 
-  private write(line: string): void {
+  private write(text: string): void {
+    const line = scrub(text); // a repository URL or a git message may carry a credential
     if (this.out.isTTY) {
       const width = this.out.columns ?? 100;
       this.out.write(`\r\x1b[2K${line.slice(0, width - 1)}`);

@@ -2,16 +2,17 @@
 // and the cloud's limits. Each default is written here once; settings.ts applies the environment.
 import { z } from "zod";
 import { repoNameSchema } from "../core/ids.js";
+import { credentialRefusal } from "../core/redact.js";
 
 const repoName = repoNameSchema;
 
 const gitUrl = z
   .string()
   .min(1)
-  .refine(
-    (url) => !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(url),
-    "credentials must not be written in a URL; use a GitHub App or a credential header",
-  )
+  .superRefine((url, ctx) => {
+    const refusal = credentialRefusal("url", url);
+    if (refusal) ctx.addIssue({ code: "custom", message: refusal.replace(/^url: /, "") });
+  })
   .refine(
     (url) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^(file|https?):\/\//i.test(url),
     "expected a path, file://, http:// or https:// URL",

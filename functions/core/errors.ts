@@ -1,5 +1,6 @@
 // Typed errors, checked by kind (`err instanceof ArchiveCorruptError`) rather than by message.
 // Every error meant for a person says what is wrong and where, and never carries a secret.
+import { scrub } from "./redact.js";
 
 /** Base class: all errors the product raises on purpose. `permanent` errors must not be retried. */
 export class BackupError extends Error {
@@ -64,8 +65,7 @@ export class GitError extends BackupError {}
 /** Work stopped because its time ran out; nothing half-made was committed. Retried elsewhere. */
 export class DeadlineError extends BackupError {}
 
-/** Turns anything thrown into a one-line message fit for a log or a person. */
+/** Turns anything thrown into a one-line message fit for a log or a person, credentials scrubbed. */
 export function describeError(err: unknown): string {
-  if (err instanceof Error) return err.message;
-  return String(err);
+  return scrub(err instanceof Error ? err.message : String(err));
 }

@@ -240,7 +240,9 @@ describe("infinity-backup CLI", () => {
       "version: 1\nsources:\n  - name: acme/app\n    url: https://user:secret@example.com/x.git\n",
     );
     const creds = await cli("status", "--config", bad);
-    expect(creds.stderr).toMatch(/sources\[0\]\.url: credentials must not be written in a URL/);
+    expect(creds.stderr).toMatch(
+      /sources\[0\]\.url: remote URLs must not hold credentials \(found user:password@ in the URL\)/,
+    );
     expect(creds.stderr).not.toContain("secret@");
   });
 

@@ -1,5 +1,6 @@
 // `infinity-backup restore`: one repository, any point in time, to a path, a remote or a bundle.
 import { UserInputError } from "../../core/errors.js";
+import { credentialRefusal } from "../../core/redact.js";
 import { restoreRepo, type RestoreTarget } from "../../core/restore.js";
 import { bytes, duration } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -13,8 +14,8 @@ function target(ctx: Context): RestoreTarget {
     );
   if (to) return { kind: "path", path: to };
   if (bundle) return { kind: "bundle-file", path: bundle };
-  if (/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(push!))
-    throw new UserInputError("--push URL must not contain credentials");
+  const refusal = credentialRefusal("--push", push!);
+  if (refusal) throw new UserInputError(refusal);
   return { kind: "push", remote: { url: push! } };
 }
 
