@@ -61,6 +61,11 @@ export interface RepoHealth {
    * by itself: a repository may simply not use a feature.
    */
   metadataUnavailable?: Record<string, string>;
+  /**
+   * LFS objects the latest snapshot's pointers name that the source could not give: how many, and
+   * the first few by oid with why ("404: Object does not exist"). A later full snapshot asks again.
+   */
+  lfsUnavailable?: { count: number; objects: Record<string, string> };
 }
 
 export function repoHealth(
@@ -95,6 +100,9 @@ export function repoHealth(
     ...(lastAttempt ? { lastAttempt } : {}),
     ...(latest?.metadata && Object.keys(latest.metadata.unavailable).length
       ? { metadataUnavailable: latest.metadata.unavailable }
+      : {}),
+    ...(latest?.lfs?.unavailableCount
+      ? { lfsUnavailable: { count: latest.lfs.unavailableCount, objects: latest.lfs.unavailable } }
       : {}),
   };
 }

@@ -14,6 +14,8 @@ export interface GitHttpServerOptions {
    * (given the "owner/name" the path points at); anything else is answered 401.
    */
   checkPassword?: (password: string, repo: string) => boolean;
+  /** Serves "<repo>.git/info/lfs/…" (the LFS batch API lives on the git host), after the check above. */
+  lfs?: (req: IncomingMessage, res: ServerResponse, repo: string) => Promise<void>;
 }
 
 export interface RecordedRequest {
@@ -80,6 +82,7 @@ async function serve(
     res.end("authentication required\n");
     return;
   }
+  if (options.lfs && /\.git\/info\/lfs\//.test(url.pathname)) return options.lfs(req, res, repo);
   const env: Record<string, string> = {
     GIT_PROJECT_ROOT: options.root,
     GIT_HTTP_EXPORT_ALL: "1",

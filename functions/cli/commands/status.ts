@@ -55,6 +55,12 @@ export async function statusCommand(ctx: Context): Promise<number> {
     const kinds = Object.entries(h.metadataUnavailable!).map(([kind, why]) => `${kind} (${why})`);
     ctx.print(`  - ${h.repo}: metadata not backed up: ${kinds.join(", ")}`);
   }
+  for (const h of health.filter((h) => h.lfsUnavailable)) {
+    const { count, objects } = h.lfsUnavailable!;
+    const named = Object.entries(objects).map(([oid, why]) => `${oid.slice(0, 12)} (${why})`);
+    const more = count > named.length ? ` and ${count - named.length} more` : "";
+    ctx.print(`  - ${h.repo}: ${count} LFS objects not backed up: ${named.join(", ")}${more}`);
+  }
   if ("error" in storage) ctx.print(`\nNo storage summary: ${storage.error}`);
   else {
     const cur = storage.currency;

@@ -1,0 +1,286 @@
+// Git LFS objects: found through the pointers of a snapshot's new blobs, fetched through the LFS
+// batch API with the installation token (an object server on another origin gets only its own
+// header), checked against their oids, stored in the archive, verified, and restored into the
+// repository's lfs/objects. Driven through the real GitHubAppSource, the git HTTP server and the
+// GitHub stand-in's LFS side; a local path source reads its own lfs/objects store.
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backupPolicy } from "../../functions/app.js";
+import { readArchive } from "../../functions/core/archive/reader.js";
+import { backupRepository } from "../../functions/core/backup.js";
+import { describeError } from "../../functions/core/errors.js";
+import { initBare } from "../../functions/core/git/local-repo.js";
+import { repoHealth } from "../../functions/core/health.js";
+import { lfsStoreFile } from "../../functions/core/lfs/paths.js";
+import type { LfsPointer } from "../../functions/core/lfs/pointer.js";
+import { lfsObjectsOf } from "../../functions/core/lfs/restore.js";
+import type { Snapshot } from "../../functions/core/model.js";
+import { restoreRepo } from "../../functions/core/restore.js";
+import { verifySnapshot } from "../../functions/core/verify.js";
+import { openApp, type LocalApp } from "../../functions/wiring.js";
+import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
+import { refsOf } from "../helpers/git-repos.js";
+import { LfsStandin } from "../helpers/github-standin-lfs.js";
+import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import { commitFiles, lfsStoreListing, storeLocally } from "../helpers/lfs-repos.js";
+import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+
+const APP_ID = 616161;
+const { publicKey, privateKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+  privateKeyEncoding: { type: "pkcs1", format: "pem" },
+});
+const actor = "test";
+
+let root: string;
+let gitServer: GitHttpServer;
+let github: GitHubStandin;
+let lfs: LfsStandin;
+let ws: TestWorkspace;
+let app: LocalApp;
+/** Every object the stand-in serves, by oid: what a restore must give back byte for byte. */
+const served = new Map<string, Buffer>();
+/** Messages of every error the tests saw: none may carry a token. */
+const errors: string[] = [];
+
+/** An LFS object of `size` random bytes, stored on the stand-in for `repo`. */
+function lfsObject(repo: string, size: number): LfsPointer {
+  const bytes = randomBytes(size);
+  const pointer = lfs.put(repo, bytes);
+  served.set(pointer.oid, bytes);
+  return pointer;
+}
+
+async function backup(repo: string) {
+  const source = await app.sources.getRepo(repo);
+  if (!source) throw new Error(`${repo} is not a source`);
+  try {
+    return await backupRepository(app, source, backupPolicy(app.settings, "inline"), { actor });
+  } catch (err) {
+    errors.push(describeError(err));
+    throw err;
+  }
+}
+
+/** The manifest of a snapshot's archive, read back through the real reader. */
+async function manifestOf(snapshot: Snapshot) {
+  const { manifest } = await readArchive(await app.store.get(snapshot.objectKey), {
+    dataKey: (header) =>
+      app.keys.unwrap({ keyRef: header.keyRef, wrapped: Buffer.from(header.wrappedKey, "base64") }),
+  });
+  return manifest;
+}
+
+/** Every file under `dir`, recursively (the data folder). */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), "infinity-lfs-"));
+  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: "", gitRoot: root });
+  lfs = await new LfsStandin((password, repo) => github.canRead(password, repo)).start();
+  gitServer = await startGitHttpServer({
+    root,
+    checkPassword: (password, repo) => github.canRead(password, repo),
+    lfs: (req, res, repo) => lfs.handleBatch(req, res, repo),
+  });
+  github.install("acme");
+  for (const name of ["acme/app", "acme/lost", "acme/bad"]) {
+    github.addRepo(name);
+    await initBare(join(root, `${name}.git`));
+  }
+  const local = join(root, "local", "tools.git");
+  await initBare(local);
+  ws = await workspace(
+    { "local/tools": local },
+    `github:\n  owners: [acme]\n  apiUrl: ${github.url}\n  gitUrl: ${gitServer.url}\n`,
+  );
+  app = await openApp(ws.configFile, {
+    env: { GITHUB_APP_ID: String(APP_ID), GITHUB_APP_PRIVATE_KEY: privateKey },
+  });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await ws?.cleanup();
+  await gitServer?.close();
+  await lfs?.close();
+  await github?.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("LFS objects", () => {
+  const appRepo = () => join(root, "acme", "app.git");
+  const pointers: LfsPointer[] = [];
+
+  it("backs up every object the refs' pointers name, through the batch API, and verifies them", async () => {
+    // One object bigger than a tar part's chunking and the server's chunks, two on main, one only on a branch.
+    pointers.push(lfsObject("acme/app", 1_300_000), lfsObject("acme/app", 40_000), lfsObject("acme/app", 3));
+    await commitFiles(appRepo(), "main", {
+      "README.md": "# app\n",
+      "assets/logo.bin": pointers[0]!,
+      "assets/data.bin": pointers[1]!,
+    });
+    await commitFiles(appRepo(), "feature", { "assets/tiny.bin": pointers[2]! });
+    // A transient fault on each side: two 502s from the batch API, a 503 and a 429 from the object server.
+    lfs.faults.batch5xx = 2;
+    lfs.faults.object5xx = 1;
+    lfs.faults.object429 = 1;
+
+    const result = await backup("acme/app");
+    expect(result.error).toBeUndefined();
+    expect(result.verify?.verification.verdict).toBe("ok");
+    const snapshot = result.snapshot!.snapshot;
+    const total = pointers.reduce((sum, p) => sum + p.size, 0);
+    expect(snapshot.lfs).toEqual({ objects: 3, bytes: total, unavailableCount: 0, unavailable: {} });
+    const manifest = await manifestOf(snapshot);
+    expect(manifest.lfs).toEqual({ objects: 3, bytes: total, unavailable: [] });
+    const entries = manifest.entries.filter((e) => e.path.startsWith("lfs/"));
+    expect(entries.map((e) => [e.path, e.size, e.sha256]).sort()).toEqual(
+      pointers.map((p) => [`lfs/objects/${p.oid}`, p.size, p.oid]).sort(),
+    );
+    // The batch API was asked as the spec says, with the installation token (Basic) on the git host.
+    const asked = lfs.batchRequests.filter((r) => r.status === 200);
+    expect(asked.map((r) => r.oids.sort())).toEqual([pointers.map((p) => p.oid).sort()]);
+    expect(asked[0]!.auth).toBe("Basic");
+    expect(asked[0]!.accept).toContain("application/vnd.git-lfs+json");
+    expect(lfs.batchRequests.filter((r) => r.status === 502)).toHaveLength(2);
+    // The object server saw only its own header, never the installation token.
+    const authorizations = new Set(lfs.objectRequests.map((r) => r.authorization));
+    expect([...authorizations].every((a) => a?.startsWith("RemoteAuth "))).toBe(true);
+    expect(
+      (await verifySnapshot(app, "acme/app", snapshot.id, { level: "quick", actor })).verification,
+    ).toMatchObject({
+      verdict: "ok",
+    });
+  });
+
+  it("stores only the new object in an incremental snapshot after a push that adds one LFS file", async () => {
+    const added = lfsObject("acme/app", 70_000);
+    pointers.push(added);
+    await commitFiles(appRepo(), "main", { "assets/new.bin": added, "README.md": "# app, again\n" });
+    const before = lfs.batchRequests.length;
+    const result = await backup("acme/app");
+    expect(result.error).toBeUndefined();
+    const snapshot = result.snapshot!.snapshot;
+    expect(snapshot.kind).toBe("incremental");
+    expect(snapshot.lfs).toEqual({ objects: 1, bytes: added.size, unavailableCount: 0, unavailable: {} });
+    const manifest = await manifestOf(snapshot);
+    expect(manifest.entries.filter((e) => e.path.startsWith("lfs/")).map((e) => e.path)).toEqual([
+      `lfs/objects/${added.oid}`,
+    ]);
+    expect(lfs.batchRequests.slice(before).map((r) => r.oids)).toEqual([[added.oid]]);
+    expect(result.verify?.verification).toMatchObject({ verdict: "ok", level: "deep" });
+  });
+
+  it("restores the chain's LFS objects into lfs/objects byte for byte, with the refs", async () => {
+    const target = join(root, "restored", "app.git");
+    const outcome = await restoreRepo(
+      app,
+      { repo: "acme/app", target: { kind: "path", path: target } },
+      { actor },
+    );
+    expect(outcome.snapshot.kind).toBe("incremental");
+    expect(await refsOf(target)).toBe(await refsOf(appRepo()));
+    expect(await lfsStoreListing(target)).toEqual(
+      pointers.map((p) => `${p.oid.slice(0, 2)}/${p.oid.slice(2, 4)}/${p.oid}`).sort(),
+    );
+    for (const p of pointers)
+      expect((await readFile(lfsStoreFile(target, p.oid))).equals(served.get(p.oid)!)).toBe(true);
+  });
+
+  it("hands out the snapshot's LFS objects as streams (for a restore to another LFS server)", async () => {
+    const latest = (await app.index.latest("acme/app"))!;
+    const got = new Map<string, Buffer>();
+    for await (const object of lfsObjectsOf(app, latest)) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of object.body) chunks.push(chunk as Buffer);
+      got.set(object.oid, Buffer.concat(chunks));
+    }
+    expect([...got.keys()].sort()).toEqual(pointers.map((p) => p.oid).sort());
+    for (const [oid, bytes] of got) expect(bytes.equals(served.get(oid)!)).toBe(true);
+  });
+
+  it("records an object the server lost as unavailable, and the snapshot still succeeds", async () => {
+    const kept = lfsObject("acme/lost", 5_000);
+    const lost = lfsObject("acme/lost", 6_000);
+    lfs.lose("acme/lost", lost.oid);
+    await commitFiles(join(root, "acme", "lost.git"), "main", { "a.bin": kept, "b.bin": lost });
+    const result = await backup("acme/lost");
+    expect(result.error).toBeUndefined();
+    const snapshot = result.snapshot!.snapshot;
+    expect(snapshot.lfs).toEqual({
+      objects: 1,
+      bytes: kept.size,
+      unavailableCount: 1,
+      unavailable: { [lost.oid]: "404: Object does not exist" },
+    });
+    expect((await manifestOf(snapshot)).lfs?.unavailable).toEqual([
+      { oid: lost.oid, size: lost.size, status: 404, reason: "Object does not exist" },
+    ]);
+    const health = repoHealth("acme/lost", await app.index.list("acme/lost"), new Date());
+    expect(health.lfsUnavailable).toEqual({
+      count: 1,
+      objects: { [lost.oid]: "404: Object does not exist" },
+    });
+  });
+
+  it("refuses an object whose bytes are not its oid, and commits nothing", async () => {
+    const good = lfsObject("acme/bad", 2_000);
+    const bad = lfsObject("acme/bad", 300_000);
+    lfs.corrupt("acme/bad", bad.oid);
+    await commitFiles(join(root, "acme", "bad.git"), "main", { "good.bin": good, "bad.bin": bad });
+    await expect(backup("acme/bad")).rejects.toThrow(
+      new RegExp(`LFS object ${bad.oid} from the LFS server of .* has bytes whose SHA-256 is .*: refused`),
+    );
+    expect(await app.index.list("acme/bad")).toEqual([]);
+    const stored = [];
+    for await (const blob of app.store.list("repos/acme/bad/")) stored.push(blob.key);
+    expect(stored).toEqual([]);
+    expect(
+      (await filesUnder(join(ws.dir, "data", "archives"))).filter((f) => f.includes("acme/bad")),
+    ).toEqual([]);
+  });
+
+  it("reads a local source's objects from its own lfs/objects store; one it lacks is unavailable", async () => {
+    const local = join(root, "local", "tools.git");
+    const present = { bytes: randomBytes(9_000) };
+    const absent = { bytes: randomBytes(1_000) };
+    const pointer = (bytes: Buffer): LfsPointer => ({
+      oid: createHash("sha256").update(bytes).digest("hex"),
+      size: bytes.length,
+    });
+    const [p1, p2] = [pointer(present.bytes), pointer(absent.bytes)];
+    await storeLocally(local, p1, present.bytes);
+    await commitFiles(local, "main", { "x.bin": p1, "y.bin": p2 });
+    const result = await backup("local/tools");
+    expect(result.error).toBeUndefined();
+    const snapshot = result.snapshot!.snapshot;
+    expect(snapshot.lfs).toMatchObject({ objects: 1, bytes: p1.size, unavailableCount: 1 });
+    expect(snapshot.lfs!.unavailable[p2.oid]).toMatch(/not in the source repository's LFS store/);
+    const target = join(root, "restored", "tools.git");
+    await restoreRepo(app, { repo: "local/tools", target: { kind: "path", path: target } }, { actor });
+    expect(await lfsStoreListing(target)).toEqual([`${p1.oid.slice(0, 2)}/${p1.oid.slice(2, 4)}/${p1.oid}`]);
+    expect((await readFile(lfsStoreFile(target, p1.oid))).equals(present.bytes)).toBe(true);
+  });
+
+  it("never lets a token reach the data folder, the audit log or an error", async () => {
+    const tokens = new Set(gitServer.requests.map((r) => r.password).filter((p): p is string => !!p));
+    expect(tokens.size).toBeGreaterThan(0);
+    const needles = [...tokens].flatMap((t) => [t, Buffer.from(`x-access-token:${t}`).toString("base64")]);
+    for (const file of await filesUnder(ws.dir)) {
+      const bytes = await readFile(file);
+      for (const needle of needles) expect(bytes.includes(needle), file).toBe(false);
+    }
+    for (const message of errors) for (const needle of needles) expect(message).not.toContain(needle);
+    // No request path carried one either (the object server's hrefs hold only their own signature).
+    for (const r of [...lfs.objectRequests, ...gitServer.requests])
+      for (const needle of needles) expect("path" in r ? r.path : r.url).not.toContain(needle);
+  });
+});
