@@ -1,7 +1,7 @@
 // The one place that chooses adapters and builds SDK clients: from the settings and the environment
 // to the ports an entry point is handed. Imported only by entry points (functions/index.ts, the CLI,
 // the job, tests and benchmarks); nothing below it imports an adapter.
-import { mkdir, readFile } from "node:fs/promises";
+import { access, constants, mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigSourceHost } from "./adapters/local/config-sources.js";
@@ -25,6 +25,7 @@ import { UserInputError } from "./core/errors.js";
 import { parseMessage } from "./core/messages.js";
 import { scrubbingAudit } from "./core/redact.js";
 import { retryingIndex, retryingKeys, retryingStore } from "./core/retrying-ports.js";
+import { auditOrElse, readOnlyIndex, readOnlyStore } from "./core/read-only.js";
 import type { SourceRepo } from "./core/model.js";
 import type { OctokitLike } from "./adapters/github/metadata-http.js";
 import { systemClock, type Clock, type GitRemote, type SourceHost } from "./core/ports.js";
@@ -40,10 +41,14 @@ export function packageRoot(): string {
   return here.endsWith(`${"dist"}/functions`) ? resolve(here, "../..") : resolve(here, "..");
 }
 
-/** The local mode (the CLI, `npm start`): archives in a folder, SQLite, a key file. */
+/**
+ * The local mode (the CLI, `npm start`): archives in a folder, SQLite, a key file. A data folder
+ * that cannot be written (or `readOnly`, or INFINITY_BACKUP_READ_ONLY=1 in the environment) is
+ * opened read-only: list, status, verify and restore work, backup and prune are refused.
+ */
 export async function openApp(
   configFile: string,
-  options: { clock?: Clock; env?: NodeJS.ProcessEnv } = {},
+  options: { clock?: Clock; env?: NodeJS.ProcessEnv; readOnly?: boolean } = {},
 ): Promise<LocalApp> {
   const settings = await loadSettings(configFile, options.env ?? process.env);
   const config = settings.backup;
@@ -64,12 +69,22 @@ export async function openApp(
       cause: err,
     });
   }
-  const index = new SqliteSnapshotIndex({ path: join(dataDir, "index.sqlite"), clock });
+  const indexFile = join(dataDir, "index.sqlite");
+  const readOnly =
+    options.readOnly ??
+    ((options.env ?? process.env).INFINITY_BACKUP_READ_ONLY === "1" || !(await writable(dataDir, indexFile)));
+  const tell = (line: string) => void process.stderr.write(`infinity-backup: ${line}\n`);
+  const opened = new SqliteSnapshotIndex({ path: indexFile, clock, readOnly });
+  const index = readOnly ? readOnlyIndex(opened, dataDir, tell) : opened;
   try {
     // A new key only for an empty index: existing archives need the key they were made with.
     const hasSnapshots = (await index.repos()).length > 0;
-    const keys = await KeyFileWrapper.open(join(dataDir, "keys.json"), { create: !hasSnapshots, clock });
+    const keys = await KeyFileWrapper.open(join(dataDir, "keys.json"), {
+      create: !hasSnapshots && !readOnly,
+      clock,
+    });
     const configured = new ConfigSourceHost(config.sources, settings.baseDir);
+    const store = new FsBlobStore({ root: join(dataDir, "archives"), clock });
     const audit = new JsonlAuditLog({ path: join(dataDir, "audit.jsonl"), clock });
     const github = config.github
       ? await githubSource(await localGitHubCredentials(options.env ?? process.env), settings, clock)
@@ -81,8 +96,9 @@ export async function openApp(
       // Transient failures of calls that are safe to repeat are tried again (core/retrying-ports.ts).
       index: retryingIndex(index),
       keys: retryingKeys(keys),
-      store: retryingStore(new FsBlobStore({ root: join(dataDir, "archives"), clock })),
-      audit: scrubbingAudit(audit),
+      store: retryingStore(readOnly ? readOnlyStore(store, dataDir) : store),
+      // An entry the log cannot take (a read-only or full disk) goes to stderr, never lost silently.
+      audit: scrubbingAudit(auditOrElse(readOnly ? undefined : audit, tell)),
       auditTrail: audit,
       sources: github?.sources ?? configured,
       ...(github ? { metadata: github.metadata } : {}),
@@ -94,6 +110,16 @@ export async function openApp(
     index.close();
     throw err;
   }
+}
+
+/** Whether this process may write the data folder and its index (a missing index will be made). */
+async function writable(dataDir: string, indexFile: string): Promise<boolean> {
+  const can = (file: string) =>
+    access(file, constants.W_OK).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => err.code === "ENOENT",
+    );
+  return (await can(dataDir)) && (await can(indexFile));
 }
 
 /** SDK clients a test (or another runtime) may supply instead of the ones built from the env. */

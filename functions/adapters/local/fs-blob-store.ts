@@ -229,7 +229,9 @@ export class FsBlobStore implements BlobStore {
       for (const name of await fs.readdir(path.join(this.root, TMP_DIR))) {
         const file = path.join(this.root, TMP_DIR, name);
         const stats = await unlessMissing(fs.lstat(file));
-        if ((stats?.mtimeMs ?? Infinity) < cutoff) await fs.rm(file, { force: true, recursive: true });
+        // Best effort: a read-only copy of the folder is still read (restore from a read-only disk).
+        if ((stats?.mtimeMs ?? Infinity) < cutoff)
+          await fs.rm(file, { force: true, recursive: true }).catch(() => undefined);
       }
     }).catch((err: unknown) => {
       this.ready = undefined; // the next call tries again

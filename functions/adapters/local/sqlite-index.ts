@@ -1,8 +1,8 @@
 // SnapshotIndex in one SQLite file, for local mode: the snapshot records and the repo leases.
 // better-sqlite3 is synchronous; each call is short, so it sits behind the async port as is.
-import { mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as path from "node:path";
-import { hostname } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import Database from "better-sqlite3";
 import {
   BackupError,
@@ -71,17 +71,58 @@ export function migrate(db: Database.Database, file = db.name): void {
   }).immediate(); // immediate: two processes opening a new file at once migrate one after the other
 }
 
-/** Fields the index itself changes after commit; a commit retry is compared without them. */
+/**
+ * Opens a copy of the file (and its write-ahead log, which may hold the last commits) read-only:
+ * SQLite cannot open a WAL file in place without writing its -shm beside it, which a read-only
+ * folder refuses and a writable one should not get. The index is small; the copy is private.
+ */
+function openCopy(file: string): { db: Database.Database; copy: string } {
+  if (!existsSync(file)) throw new NotFoundError(`no snapshot index at ${file}`);
+  const copy = mkdtempSync(path.join(tmpdir(), "infinity-index-"));
+  try {
+    const target = path.join(copy, "index.sqlite");
+    copyFileSync(file, target);
+    if (existsSync(`${file}-wal`)) copyFileSync(`${file}-wal`, `${target}-wal`);
+    return { db: new Database(target, { readonly: true, fileMustExist: true }), copy };
+  } catch (err) {
+    rmSync(copy, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** A file opened read-only cannot be migrated: one newer than this program is refused. */
+function checkVersion(db: Database.Database, file: string): void {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    db.close();
+    throw new BackupError(
+      `snapshot index ${file} has schema version ${version}, newer than this program knows ` +
+        `(${MIGRATIONS.length}); upgrade infinity-backup`,
+      { permanent: true },
+    );
+  }
+}
 
 export class SqliteSnapshotIndex implements SnapshotIndex {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly clock: Clock;
+  /** The private copy a read-only index is read from, removed on close. */
+  private readonly copy: string | undefined;
 
-  constructor(options: { path: string; clock?: Clock }) {
+  /**
+   * `readOnly`: open an existing file for reading only (a read-only copy of the data folder); it
+   * is never created, migrated or written, and a write fails at once, permanently.
+   */
+  constructor(options: { path: string; clock?: Clock; readOnly?: boolean }) {
     this.path = options.path;
     this.clock = options.clock ?? systemClock;
     try {
+      if (options.readOnly) {
+        ({ db: this.db, copy: this.copy } = openCopy(this.path));
+        checkVersion(this.db, this.path);
+        return;
+      }
       if (this.path !== ":memory:") mkdirSync(path.dirname(path.resolve(this.path)), { recursive: true });
       this.db = new Database(this.path);
     } catch (err) {
@@ -104,6 +145,7 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
 
   close(): void {
     this.db.close();
+    if (this.copy) rmSync(this.copy, { recursive: true, force: true });
   }
 
   async commit(snapshot: Snapshot): Promise<void> {
@@ -258,7 +300,7 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
   }
 
   async attempts(): Promise<Record<string, BackupAttempt>> {
-    const rows = this.run("attempts", () =>
+    const rows = this.translate("attempts", () =>
       this.db.prepare<[], { repo: string; record: string }>("SELECT repo, record FROM attempts").all(),
     );
     return Object.fromEntries(rows.map((r) => [r.repo, JSON.parse(r.record) as BackupAttempt]));
@@ -343,14 +385,16 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
       return work();
     } catch (err) {
       if (err instanceof BackupError) throw err;
+      // A read-only file stays read-only: retrying cannot help.
+      const readOnly = String((err as { code?: unknown }).code).startsWith("SQLITE_READONLY");
       throw new BackupError(`snapshot index ${this.path}: ${what} failed: ${describeError(err)}`, {
         cause: err,
+        permanent: readOnly,
       });
     }
   }
 }
 
-/** A commit is "the same" when everything but the index-owned fields matches, keys in any order. */
 /** ISO-8601 in, canonical toISOString out, so that SQLite's text order is time order. */
 function instant(value: string, field: string): string {
   const ms = Date.parse(value);
