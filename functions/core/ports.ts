@@ -147,10 +147,18 @@ export interface KeyWrapper {
   unwrap(key: WrappedKey): Promise<Buffer>;
 }
 
-/** How to reach a repository's git data: a URL plus headers (credentials live only here). */
+/**
+ * How to reach a repository's git data: a URL plus headers (credentials live only here). An
+ * http(s) remote's LFS server is beside it, at "<url>.git/info/lfs" as git-lfs derives it; a
+ * path's LFS objects are in its own lfs/objects store (core/lfs/source.ts).
+ */
 export interface GitRemote {
   url: string;
-  /** HTTP headers for smart HTTP, e.g. Authorization. Never logged, never written to disk. */
+  /**
+   * HTTP headers for smart HTTP, e.g. Authorization; the LFS batch API gets the same ones (GitHub
+   * takes the installation token there too), and no other host ever does. Never logged, never
+   * written to disk.
+   */
   headers?: Record<string, string>;
 }
 
