@@ -2,7 +2,8 @@
 // written here, and test/contract/ holds one suite per port that every adapter must pass.
 import type { Readable } from "node:stream";
 import type { StoredEntry } from "./audit-chain.js";
-import type { Snapshot, SourceRepo, Verification } from "./model.js";
+import type { InventoryEvent } from "./lineage/events.js";
+import type { RepositoryRecord, Snapshot, SourceRepo, Verification } from "./model.js";
 
 export interface BlobInfo {
   key: string;
@@ -62,10 +63,33 @@ export interface Lease {
 }
 
 /**
- * The index of committed snapshots. A snapshot exists once `commit` resolves; nothing else
- * (not an object in the BlobStore) makes it exist.
+ * The repository registry: each repository of a host with stable ids, by id (see core/lineage/).
+ * The rules (what a rename or a deletion changes) live in core; an adapter stores.
  */
-export interface SnapshotIndex {
+export interface RepositoryRegistry {
+  /** Every record, in no particular order. */
+  repositories(): Promise<RepositoryRecord[]>;
+  /** The records that have `name` as their key, their current name or a former name. */
+  repositoriesNamed(name: string): Promise<RepositoryRecord[]>;
+  /**
+   * Read-modify-write of the record of `id`, atomically: `change` gets the stored record (or
+   * undefined) and returns the record to store, or undefined to leave it as is. `change` must be
+   * pure: it may run more than once (Firestore retries a contended transaction). Resolves with the
+   * record as stored afterwards. Rejects with UserInputError when the record's id is not `id`.
+   */
+  updateRepository(
+    id: number,
+    change: (current: RepositoryRecord | undefined) => RepositoryRecord | undefined,
+  ): Promise<RepositoryRecord | undefined>;
+}
+
+/**
+ * The index of committed snapshots. A snapshot exists once `commit` resolves; nothing else
+ * (not an object in the BlobStore) makes it exist. An adapter files each snapshot under
+ * `snapshot.lineage ?? snapshot.repo` and takes that key as `repo` in every method; names are
+ * resolved to keys by core/lineage/lineage-index.ts, which wraps the adapter.
+ */
+export interface SnapshotIndex extends RepositoryRegistry {
   /**
    * Makes a snapshot visible, atomically. Rejects with ConflictError if a snapshot with the same
    * repo and id is already committed with different content; committing the identical record
@@ -220,6 +244,8 @@ export type Topic = "snapshot-requests" | "verify-requests" | "prune-requests" |
 export type WebhookOutcome =
   | { kind: "snapshot"; status: 202; message: string; request: import("./messages.js").SnapshotRequest }
   | { kind: "ping"; status: 200; message: string }
+  /** A repository appeared, was renamed, transferred, archived or deleted, or the App's reach changed. */
+  | { kind: "inventory"; status: 202; message: string; event: InventoryEvent }
   | { kind: "ignored"; status: 202; message: string };
 
 /** A source host's webhooks (GitHub's, signed with the App's webhook secret). */

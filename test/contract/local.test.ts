@@ -14,6 +14,8 @@ import {
 import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
 import { BackupError, ConflictError, UserInputError } from "../../functions/core/errors.js";
+import { observeListing } from "../../functions/core/lineage/inventory.js";
+import { LineageIndex } from "../../functions/core/lineage/lineage-index.js";
 import { SqliteDeliveryLog } from "../../functions/adapters/local/sqlite-delivery-log.js";
 import { blobStoreContract } from "./blob-store.js";
 import { deliveryLogContract } from "./delivery-log.js";
@@ -95,6 +97,9 @@ const MIGRATIONS_V1 = `CREATE TABLE snapshots (repo TEXT NOT NULL, id TEXT NOT N
   record TEXT NOT NULL, PRIMARY KEY (repo, id)) WITHOUT ROWID;
   CREATE INDEX snapshots_by_time ON snapshots (repo, taken_at, id);
   CREATE TABLE leases (repo TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at_ms INTEGER NOT NULL) WITHOUT ROWID;`;
+
+/** The second step: the attempts table (schema v2, before the repository registry). */
+const ATTEMPTS_V2 = `CREATE TABLE attempts (repo TEXT PRIMARY KEY, at TEXT NOT NULL, record TEXT NOT NULL) WITHOUT ROWID;`;
 
 describe("FsBlobStore, folder specifics", () => {
   let dir: string;
@@ -233,7 +238,7 @@ describe("SqliteSnapshotIndex, file specifics", () => {
     first.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.pragma("user_version", { simple: true })).toBe(2);
+    expect(db.pragma("user_version", { simple: true })).toBe(3);
     db.close();
     const second = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
     expect(await second.get(s.repo, s.id)).toEqual(s);
@@ -255,6 +260,42 @@ describe("SqliteSnapshotIndex, file specifics", () => {
     await index.recordAttempt(s.repo, { at: s.takenAt, outcome: "created", snapshotId: s.id });
     expect(Object.keys(await index.attempts())).toEqual([s.repo]);
     index.close();
+  });
+
+  it("upgrades a v2 index (no registry) in place: its history continues across a rename", async () => {
+    const file = path.join(dir, "index.sqlite");
+    const old = new Database(file);
+    old.exec(MIGRATIONS_V1);
+    old.exec(ATTEMPTS_V2);
+    old.pragma("user_version = 2");
+    const s = snapshot({ id: "20261127T000000000Z-0000000a", repo: "acme/widget" });
+    old
+      .prepare("INSERT INTO snapshots (repo, id, taken_at, record) VALUES (?, ?, ?, ?)")
+      .run(s.repo, s.id, s.takenAt, JSON.stringify(s));
+    old
+      .prepare("INSERT INTO attempts (repo, at, record) VALUES (?, ?, ?)")
+      .run(s.repo, s.takenAt, JSON.stringify({ at: s.takenAt, outcome: "created", snapshotId: s.id }));
+    old.close();
+    const adapter = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma("user_version", { simple: true })).toBe(3);
+    db.close();
+    const index = new LineageIndex(adapter);
+    expect(await index.get(s.repo, s.id)).toEqual(s);
+    await observeListing(
+      index,
+      [{ name: "acme/widget", url: "u", id: 77 }],
+      new Date("2026-11-28T00:00:00Z"),
+    );
+    await observeListing(
+      index,
+      [{ name: "acme/renamed", url: "u", id: 77 }],
+      new Date("2026-11-29T00:00:00Z"),
+    );
+    expect(await index.list("acme/renamed")).toEqual([s]);
+    expect(await index.repos()).toEqual(["acme/renamed"]);
+    expect(Object.keys(await index.attempts())).toEqual(["acme/renamed"]);
+    adapter.close();
   });
 
   it("refuses a file from a newer schema, naming it", async () => {

@@ -1,5 +1,5 @@
-// Where the Firestore index keeps things: repos/{repoKey}, repos/{repoKey}/snapshots/{snapshotId}
-// and leases/{repoKey}, optionally under a root document, with names made safe as document ids.
+// Where the Firestore index keeps things: repos/{repoKey}, repos/{repoKey}/snapshots/{snapshotId},
+// leases/{repoKey}, attempts/{repoKey} and repositories/{id} (repoKey: a lineage key, see ports.ts), optionally under a root document, with names made safe as document ids.
 import type { CollectionReference, DocumentReference, Firestore } from "@google-cloud/firestore";
 import { UserInputError } from "../../core/errors.js";
 
@@ -53,6 +53,15 @@ export class FirestorePaths {
 
   attempt(repo: string): DocumentReference {
     return this.attempts().doc(repoKey(repo));
+  }
+
+  /** repositories/{id}: the repository registry (core/lineage/), by the host's stable id. */
+  repositories(): CollectionReference {
+    return this.base.collection("repositories");
+  }
+
+  repository(id: number): DocumentReference {
+    return this.repositories().doc(String(id));
   }
 
   leases(): CollectionReference {
