@@ -1,13 +1,23 @@
 // The log line of a finished backup, the same from snapshotRepo and the snapshot job.
 import type { BackupResult } from "./core/backup.js";
-import type { Snapshot } from "./core/model.js";
+import type { RepositoryRecord, Snapshot } from "./core/model.js";
 import type { Lease } from "./core/ports.js";
 import { log } from "./log.js";
 
 export function logBackup(
-  result: BackupResult | { satisfiedBy: Snapshot } | { servedByRunning: Lease },
+  result: BackupResult | { satisfiedBy: Snapshot } | { servedByRunning: Lease } | { gone: RepositoryRecord },
   reason: string,
 ): void {
+  if ("gone" in result && result.gone) {
+    const r = result.gone;
+    log("INFO", `snapshot request of ${r.name} skipped: the repository is ${r.state} since ${r.stateAt}`, {
+      event: "snapshot_skipped",
+      repo: r.name,
+      state: r.state,
+      reason,
+    });
+    return;
+  }
   if ("servedByRunning" in result && result.servedByRunning) {
     const lease = result.servedByRunning;
     log("INFO", `snapshot request of ${lease.repo} is covered by the snapshot running now`, {

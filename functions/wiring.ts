@@ -22,6 +22,7 @@ import {
 import { DEFAULT_CONFIG } from "./config/default-config.js";
 import { loadSettings, type Settings } from "./config/settings.js";
 import { UserInputError } from "./core/errors.js";
+import { lineageIndex } from "./core/lineage/lineage-index.js";
 import { parseMessage } from "./core/messages.js";
 import { scrubbingAudit } from "./core/redact.js";
 import { retryingIndex, retryingKeys, retryingStore } from "./core/retrying-ports.js";
@@ -94,7 +95,8 @@ export async function openApp(
       dataDir,
       clock,
       // Transient failures of calls that are safe to repeat are tried again (core/retrying-ports.ts).
-      index: retryingIndex(index),
+      // Names resolved through the repository registry: renamed repositories keep their history.
+      index: lineageIndex(retryingIndex(index)),
       keys: retryingKeys(keys),
       store: retryingStore(readOnly ? readOnlyStore(store, dataDir) : store),
       // An entry the log cannot take (a read-only or full disk) goes to stderr, never lost silently.
@@ -182,7 +184,7 @@ export async function cloudApp(
     ]);
     const firestore =
       overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
-    wired.index = retryingIndex(new FirestoreSnapshotIndex({ firestore, clock }));
+    wired.index = lineageIndex(retryingIndex(new FirestoreSnapshotIndex({ firestore, clock })));
   }
   if (parts.has("keys")) {
     const [{ KeyManagementServiceClient }, { KmsKeyWrapper }] = await Promise.all([

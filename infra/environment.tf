@@ -72,7 +72,7 @@ locals {
     pruneSnapshots = ["project", "archives", "index", "retentionSetting"]
     restoreRepo    = ["project", "archives", "restoreBucket", "keys", "index", "github"]
     backupHealth   = ["project", "index", "retentionSetting"]
-    githubWebhook  = ["project", "publishSnapshots", "webhookSecret", "deliveries"]
+    githubWebhook  = ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"]
     snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting"]
   }
 

@@ -164,7 +164,10 @@ resource "google_project_iam_member" "firestore_user" {
     verify       = google_service_account.verify.email
     prune        = google_service_account.prune.email
     restore      = google_service_account.restore.email
-    # the webhook records delivery ids (deliveries/{id}) so a redelivery is not published twice
+    # sweep registers the repositories it lists (repositories/{id}: renames, transfers)
+    sweep = google_service_account.sweep.email
+    # the webhook records delivery ids (deliveries/{id}) so a redelivery is not published twice,
+    # and applies inventory events (created, renamed, deleted…) to the repository registry
     webhook = google_service_account.webhook.email
   }
 
@@ -179,11 +182,9 @@ resource "google_project_iam_member" "firestore_user" {
   }
 }
 
-# sweep reads the index to pick the snapshots a verification sweep re-checks;
-# backupHealth reports from it.
+# backupHealth reports from the index.
 resource "google_project_iam_member" "firestore_viewer" {
   for_each = {
-    sweep  = google_service_account.sweep.email
     health = google_service_account.health.email
   }
 

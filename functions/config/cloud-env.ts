@@ -83,7 +83,7 @@ export const WORKLOAD_PARTS = {
   pruneSnapshots: ["project", "archives", "index", "retentionSetting"],
   restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github"],
   backupHealth: ["project", "index", "retentionSetting"],
-  githubWebhook: ["project", "publishSnapshots", "webhookSecret", "deliveries"],
+  githubWebhook: ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"],
   snapshotJob: [
     "project",
     "archives",

@@ -2,6 +2,7 @@
 // snapshotRepo function, the Cloud Run job): snapshot it, or confirm its unchanged refs, then see
 // that the snapshot gets verified, here or through a verify request.
 import type { IncrementalPolicy } from "./chain.js";
+import { observeRepository } from "./lineage/inventory.js";
 import type { Deps, ProgressListener } from "./deps.js";
 import { describeError, LeaseHeldError, UserInputError } from "./errors.js";
 import type { SourceRepo, VerifyLevel } from "./model.js";
@@ -59,6 +60,8 @@ export async function backupRepository(
   const started = deps.clock.now().toISOString();
   let snapshot: SnapshotOutcome;
   try {
+    // The source's id and current name first: a rename not yet registered continues its lineage.
+    await observeRepository(deps.index, repo, deps.clock.now());
     snapshot = await snapshotOf(deps, repo, policy, options);
   } catch (err) {
     // Another run holds the repository: not a failed backup, and that run records its own outcome.

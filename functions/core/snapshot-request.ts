@@ -4,8 +4,9 @@
 import { backupRepository, type BackupDeps, type BackupPolicy, type BackupResult } from "./backup.js";
 import { LeaseHeldError, NotFoundError } from "./errors.js";
 import { leaseStartedAt } from "./lease.js";
+import { isGone, resolveName } from "./lineage/registry.js";
 import type { SnapshotRequest } from "./messages.js";
-import type { Snapshot, SourceRepo } from "./model.js";
+import type { RepositoryRecord, Snapshot, SourceRepo } from "./model.js";
 import type { Lease, Publisher } from "./ports.js";
 
 export interface SnapshotRequestOptions {
@@ -22,7 +23,14 @@ export type SnapshotRequestOutcome =
   | { handedOver: false; satisfiedBy: Snapshot }
   /** A snapshot that started after the request is running now: it will cover the request. */
   | { handedOver: false; servedByRunning: Lease }
-  | ({ handedOver: false; satisfiedBy?: undefined; servedByRunning?: undefined } & BackupResult);
+  /** The registry says the repository was deleted or is out of the App's reach: nothing to back up. */
+  | { handedOver: false; gone: RepositoryRecord }
+  | ({
+      handedOver: false;
+      satisfiedBy?: undefined;
+      servedByRunning?: undefined;
+      gone?: undefined;
+    } & BackupResult);
 
 export async function runSnapshotRequest(
   deps: BackupDeps & { publisher: Publisher },
@@ -30,6 +38,12 @@ export async function runSnapshotRequest(
   policy: BackupPolicy,
   options: SnapshotRequestOptions,
 ): Promise<SnapshotRequestOutcome> {
+  // A request made before the repository was deleted (or left the App's reach) finds it gone: its
+  // backups are kept and no snapshot is attempted. A later request means it is back (GitHub
+  // restores a deleted repository with its id): the backup tries, and the registry follows.
+  const { record } = resolveName(request.repo, await deps.index.repositoriesNamed(request.repo));
+  if (record && isGone(record) && Date.parse(request.requestedAt) <= Date.parse(record.stateAt))
+    return { handedOver: false, gone: record };
   if (options.handOverBytes !== undefined && (request.sizeBytes ?? 0) >= options.handOverBytes) {
     await deps.publisher.publish("snapshot-large", [request]);
     return { handedOver: true };

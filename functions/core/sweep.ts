@@ -1,6 +1,7 @@
 // The sweep: one snapshot request per repository the sources list (daily and RPO sweeps), or one
 // verify request per repository's latest snapshot (the verification sweep).
 import type { Deps } from "./deps.js";
+import { observeListing } from "./lineage/inventory.js";
 import type { SnapshotRequest, SweepRequest, VerifyRequest } from "./messages.js";
 import type { Publisher, SourceHost } from "./ports.js";
 
@@ -27,8 +28,13 @@ export async function sweep(
     await deps.publisher.publish("verify-requests", requests);
     return { topic: "verify-requests", published: requests.length };
   }
-  const requestedAt = deps.clock.now().toISOString();
-  const requests: SnapshotRequest[] = (await deps.sources.listRepos()).map((repo) => ({
+  const now = deps.clock.now();
+  const requestedAt = now.toISOString();
+  const listed = await deps.sources.listRepos();
+  // Renames and transfers the listing shows are registered before any snapshot is asked for, so
+  // each snapshot lands on its repository's lineage (a failure here fails the sweep: it is retried).
+  await observeListing(deps.index, listed, now);
+  const requests: SnapshotRequest[] = listed.map((repo) => ({
     v: 1,
     repo: repo.name,
     reason: request.reason === "verify-sweep" ? "schedule" : request.reason,

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Request, Response } from "@google-cloud/functions-framework";
 import type { AppProvider } from "../app.js";
+import { applyInventoryEvent } from "../core/lineage/inventory.js";
 import { log } from "../log.js";
 import { answer, requirePost } from "./http.js";
 import type { RawBodyOptions, Refusal } from "./raw-body.js";
@@ -49,6 +50,20 @@ export function webhookHandler(getApp: AppProvider) {
         rawBody: (req as Request & { rawBody?: Buffer }).rawBody ?? Buffer.alloc(0),
         now,
       });
+      if (result.kind === "inventory") {
+        // Idempotent (each change is dated and older news is ignored), so a redelivery is harmless.
+        const header = req.headers["x-github-delivery"];
+        const deliveryId = typeof header === "string" ? header : undefined;
+        const applied = await applyInventoryEvent(app, result.event, deliveryId);
+        const states = applied.records.map((r) => `${r.name} ${r.state}`).join(", ");
+        log("INFO", `${result.message}: ${states || "no repository"}`, {
+          event: "inventory_applied",
+          requested: applied.requested,
+          deliveryId,
+        });
+        const body = { ok: true, result: result.kind, message: result.message, requested: applied.requested };
+        return { status: result.status, body };
+      }
       if (result.kind !== "snapshot") {
         return { status: result.status, body: { ok: true, result: result.kind, message: result.message } };
       }

@@ -94,7 +94,7 @@ const WEBHOOK_SECRET = "google_secret_manager_secret.github_webhook_secret";
 const EXPECTED_GRANTS: [string, string, string][] = [
   ["sweep", "roles/pubsub.publisher", topic("snapshot-requests")],
   ["sweep", "roles/pubsub.publisher", topic("verify-requests")],
-  ["sweep", "roles/datastore.viewer", "project"],
+  ["sweep", "roles/datastore.user", "project"],
   ["sweep", "roles/secretmanager.secretAccessor", APP_KEY],
 
   ["snapshot", "roles/cloudkms.cryptoKeyEncrypter", ARCHIVE_KEY],
@@ -173,11 +173,15 @@ const FORBIDDEN_ROLES: { principal: string; role: RegExp; why: string }[] = [
     role: /storage|cloudkms|secretmanager|datastore\.user/,
     why: "health reads the index only",
   },
-  { principal: "sweep", role: /storage|cloudkms|datastore\.user/, why: "sweep only publishes" },
+  {
+    principal: "sweep",
+    role: /storage|cloudkms|datastore\.(owner|admin)/,
+    why: "sweep publishes and keeps the repository registry",
+  },
   {
     principal: "webhook",
     role: /storage|cloudkms|datastore\.(owner|admin)/,
-    why: "the webhook only publishes and records delivery ids",
+    why: "the webhook only publishes, records delivery ids and keeps the repository registry",
   },
 ];
 

@@ -69,7 +69,7 @@ export class GitHubAppSource implements SourceHost {
             if (!this.ownerWanted(repo.owner.login)) continue;
             if (this.options.excludeForks && repo.fork) continue;
             if (!this.wanted(repo.full_name)) continue;
-            repos.push(this.toSourceRepo(repo));
+            repos.push(this.toSourceRepo(repo, installation.id));
           }
           // Stop when the Link header offers no next page, not by total_count: the list may change while paging.
           if (!/rel="next"/.test(response.headers.link ?? "") || response.data.repositories.length === 0)
@@ -120,16 +120,26 @@ export class GitHubAppSource implements SourceHost {
   }
 
   /** A repository as the REST API describes it, as we back it up (no credentials in it). */
-  private toSourceRepo(repo: {
-    full_name: string;
-    clone_url: string;
-    has_wiki?: boolean;
-    size?: number;
-  }): SourceRepo {
+  private toSourceRepo(
+    repo: {
+      id: number | bigint;
+      full_name: string;
+      clone_url: string;
+      has_wiki?: boolean;
+      size?: number;
+      archived?: boolean;
+    },
+    installationId: number,
+  ): SourceRepo {
     const url = this.cloneUrl(repo.full_name, repo.clone_url);
     return {
       name: repo.full_name,
       url,
+      // GitHub's id survives renames and transfers: the registry keys a repository's history by it.
+      // (Octokit types it number | bigint; JSON gives a number, exact up to 2^53.)
+      id: Number(repo.id),
+      installationId,
+      archived: repo.archived === true,
       // GitHub keeps a wiki beside its repository ("<repo>.wiki.git").
       ...(repo.has_wiki ? { wikiUrl: wikiLocation(url) } : {}),
       // GitHub reports size in KiB; it routes big repositories to the snapshot job.
@@ -143,8 +153,10 @@ export class GitHubAppSource implements SourceHost {
     const [owner, name] = splitName(fullName);
     if (!this.ownerWanted(owner)) return undefined;
     let octokit: InstallationOctokit;
+    let installationId: number;
     try {
-      octokit = await this.installationOctokit(owner, name);
+      installationId = await this.findInstallation(owner, name);
+      octokit = await this.app.getInstallationOctokit(installationId);
     } catch (err) {
       if (err instanceof SourceError && err.permanent) return undefined; // not installed there
       throw err;
@@ -152,7 +164,7 @@ export class GitHubAppSource implements SourceHost {
     try {
       const { data } = await octokit.request("GET /repos/{owner}/{repo}", { owner, repo: name });
       if ((this.options.excludeForks && data.fork) || !this.wanted(data.full_name)) return undefined;
-      return this.toSourceRepo(data);
+      return this.toSourceRepo(data, installationId);
     } catch (err) {
       if (httpStatusOf(err) === 404) return undefined;
       throw sourceErrorFrom(err, `reading ${fullName}`);

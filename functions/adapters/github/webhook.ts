@@ -1,11 +1,12 @@
 // A GitHub webhook delivery in, a decision out: verify the signature over the raw bytes, then turn a
-// push into a SnapshotRequest. Pure of its inputs; the Cloud Function handler does the I/O.
+// push or a metadata event into a SnapshotRequest, an inventory event into an InventoryEvent. Pure of its inputs; the Cloud Function handler does the I/O.
 import { Webhooks } from "@octokit/webhooks";
 import { z } from "zod";
 import { repoNameSchema } from "../../core/ids.js";
 import { snapshotRequestSchema } from "../../core/messages.js";
 import type { WebhookOutcome, WebhookReceiver } from "../../core/ports.js";
 import { WebhookError } from "./errors.js";
+import { INVENTORY_EVENTS, parseInventoryEvent } from "./webhook-inventory.js";
 
 export interface PushDelivery {
   /** Request headers as Node gives them; names are matched case-insensitively. */
@@ -42,7 +43,6 @@ export const METADATA_EVENTS: ReadonlySet<string> = new Set([
   "milestone",
   "discussion",
   "discussion_comment",
-  "repository",
   "branch_protection_rule",
   "repository_ruleset",
 ]);
@@ -93,14 +93,20 @@ export async function parsePushDelivery(delivery: PushDelivery): Promise<PushDel
   const event = header(headers, "x-github-event");
   if (!event) throw new WebhookError(400, "missing x-github-event header");
   if (event === "ping") return { kind: "ping", status: 200, message: "pong" };
-  if (event !== "push" && !METADATA_EVENTS.has(event))
+  if (event !== "push" && !METADATA_EVENTS.has(event) && !INVENTORY_EVENTS.has(event))
     return { kind: "ignored", status: 202, message: `ignored: ${event}` };
 
   let json: unknown;
   try {
     json = JSON.parse(body);
   } catch {
-    throw new WebhookError(400, "push payload is not valid JSON");
+    throw new WebhookError(400, `${event} payload is not valid JSON`);
+  }
+  if (INVENTORY_EVENTS.has(event)) {
+    const inventory = parseInventoryEvent(event, json);
+    if (typeof inventory === "object")
+      return { kind: "inventory", status: 202, message: `${event}: ${inventory.kind}`, event: inventory };
+    if (inventory !== "metadata") return { kind: "ignored", status: 202, message: inventory };
   }
   const payload = pushPayloadSchema.safeParse(json);
   if (!payload.success) {

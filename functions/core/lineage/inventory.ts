@@ -22,13 +22,7 @@ export async function observeListing(
   const changed: RepositoryRecord[] = [];
   for (const repo of repos) {
     if (repo.id === undefined) continue;
-    const seen: Sighting = {
-      id: repo.id,
-      name: repo.name,
-      at: at.toISOString(),
-      ...(repo.installationId === undefined ? {} : { installationId: repo.installationId }),
-      ...(repo.archived === undefined ? {} : { archived: repo.archived }),
-    };
+    const seen = sightingOf(repo, at);
     const known = byId.get(repo.id);
     const next = sighted(known, seen, newKey(repo.id, repo.name, records));
     if (known && sameRecord(known, next)) continue;
@@ -36,6 +30,24 @@ export async function observeListing(
     if (stored) changed.push(stored);
   }
   return changed;
+}
+
+/**
+ * Registers one repository as its source gives it now, before a snapshot of it: a rename the
+ * events have not told yet is caught here, so the snapshot lands on the repository's own lineage.
+ */
+export async function observeRepository(
+  registry: RepositoryRegistry,
+  repo: SourceRepo,
+  at: Date,
+): Promise<RepositoryRecord | undefined> {
+  if (repo.id === undefined) return undefined;
+  const seen = sightingOf(repo, at);
+  const key = newKey(repo.id, repo.name, await registry.repositoriesNamed(repo.name));
+  return registry.updateRepository(repo.id, (current) => {
+    const next = sighted(current, seen, key);
+    return current && sameRecord(current, next) ? undefined : next;
+  });
 }
 
 export interface InventoryOutcome {
@@ -125,6 +137,16 @@ export async function applyInventoryEvent(
   }));
   if (requests.length) await deps.publisher.publish("snapshot-requests", requests);
   return { records, requested: requests.map((r) => r.repo) };
+}
+
+function sightingOf(repo: SourceRepo, at: Date): Sighting {
+  return {
+    id: repo.id!,
+    name: repo.name,
+    at: at.toISOString(),
+    ...(repo.installationId === undefined ? {} : { installationId: repo.installationId }),
+    ...(repo.archived === undefined ? {} : { archived: repo.archived }),
+  };
 }
 
 /** Registers a sighting; a new id gets its name as lineage key unless another lineage has it. */
