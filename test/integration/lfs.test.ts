@@ -7,9 +7,13 @@ import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupPolicy } from "../../functions/app.js";
 import { readArchive } from "../../functions/core/archive/reader.js";
+import { writeArchive } from "../../functions/core/archive/writer.js";
+import { newSnapshotId } from "../../functions/core/ids.js";
+import { archiveKey } from "../../functions/core/object-keys.js";
 import { backupRepository } from "../../functions/core/backup.js";
 import { describeError } from "../../functions/core/errors.js";
 import { initBare } from "../../functions/core/git/local-repo.js";
@@ -268,6 +272,68 @@ describe("LFS objects", () => {
     await restoreRepo(app, { repo: "local/tools", target: { kind: "path", path: target } }, { actor });
     expect(await lfsStoreListing(target)).toEqual([`${p1.oid.slice(0, 2)}/${p1.oid.slice(2, 4)}/${p1.oid}`]);
     expect((await readFile(lfsStoreFile(target, p1.oid))).equals(present.bytes)).toBe(true);
+  });
+
+  it("fails verification and restore of an archive whose LFS object is not its oid's bytes", async () => {
+    // An archive the writer made whole (segments, manifest hashes, index record all agree) but whose
+    // lfs/objects/<oid> holds other bytes: only the check against the oid can see it.
+    const takenAt = new Date();
+    const id = newSnapshotId(takenAt);
+    const repo = "acme/forged";
+    const oid = createHash("sha256").update("the real object").digest("hex");
+    const dataKey = randomBytes(32);
+    const wrapped = await app.keys.wrap(dataKey);
+    const archive = writeArchive({
+      header: {
+        aead: "AES256_GCM_HKDF_1MB",
+        keyRef: wrapped.keyRef,
+        wrappedKey: wrapped.wrapped.toString("base64"),
+        snapshotId: id,
+        repo,
+        createdAt: takenAt.toISOString(),
+      },
+      dataKey,
+      manifest: {
+        format: 1,
+        snapshotId: id,
+        repo,
+        takenAt: takenAt.toISOString(),
+        kind: "full",
+        refs: {},
+        prerequisites: [],
+      },
+      files: [{ path: `lfs/objects/${oid}`, open: () => Readable.from([Buffer.from("something else!")]) }],
+      completeManifest: async () => ({ lfs: { objects: 1, bytes: 15, unavailable: [] } }),
+    });
+    const objectKey = archiveKey(repo, takenAt, id);
+    const hash = createHash("sha256");
+    archive.stream.on("data", (chunk: Buffer) => hash.update(chunk));
+    const [, stored] = await Promise.all([archive.manifest, app.store.put(objectKey, archive.stream)]);
+    await app.index.commit({
+      id,
+      repo,
+      takenAt: takenAt.toISOString(),
+      kind: "full",
+      refs: {},
+      objectKey,
+      size: stored.size,
+      sha256: hash.digest("hex"),
+      bundleBytes: 0,
+      keyRef: wrapped.keyRef,
+      confirmedAt: takenAt.toISOString(),
+      lfs: { objects: 1, bytes: 15, unavailableCount: 0, unavailable: {} },
+    });
+    const named = new RegExp(`LFS object ${oid} from the archive of ${id} has bytes whose SHA-256 is`);
+    for (const level of ["quick", "deep"] as const) {
+      const { verification } = await verifySnapshot(app, repo, id, { level, actor });
+      expect(verification.verdict, level).toBe("failed");
+      expect(verification.detail, level).toMatch(named);
+    }
+    const target = join(root, "restored", "forged.git");
+    await expect(
+      restoreRepo(app, { repo, target: { kind: "path", path: target } }, { actor }),
+    ).rejects.toThrow(named);
+    await expect(readdir(target)).rejects.toThrow(/ENOENT/);
   });
 
   it("never lets a token reach the data folder, the audit log or an error", async () => {
