@@ -12,7 +12,10 @@ export interface Verification {
   level: VerifyLevel;
   /** ISO-8601 UTC. */
   at: string;
-  /** For a failure: what failed, e.g. "segment 3 failed authentication". */
+  /**
+   * For a failure: what failed, e.g. "segment 3 failed authentication". For a pass with fsck
+   * warnings (legacy quirks such as zero-padded file modes): "ok with warnings: <fsck ids>".
+   */
   detail?: string;
 }
 

@@ -223,9 +223,9 @@ export async function restoreRepo(
       );
       try {
         const wikiDir = join(scratch, "wiki.git");
-        bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes, (body) =>
-          unpackWiki(wikiDir, body, snapshot, "connectivity"),
-        );
+        bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes, async (body) => {
+          await unpackWiki(wikiDir, body, snapshot, "connectivity");
+        });
         if (target.kind === "push") {
           await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
           if (hasWiki) wiki = await pushWiki(wikiDir, target.remote, snapshot);

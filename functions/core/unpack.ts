@@ -4,7 +4,7 @@ import type { Readable } from "node:stream";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { ArchiveCorruptError } from "./errors.js";
 import { BundleCheck } from "./git/bundle.js";
-import { diffRefs, fsck, indexPack, initBare, readRefs, setRefs } from "./git/local-repo.js";
+import { diffRefs, fsck, indexPack, initBare, readRefs, setRefs, type FsckReport } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
 
 /**
@@ -26,7 +26,8 @@ export async function unpackBundle(
 
 /**
  * After unpacking: set exactly the snapshot's refs (update-ref refuses a ref to a missing object)
- * and read them back. "full" also runs `git fsck --full --strict` (deep verification); "refs"
+ * and read them back. "full" also runs `git fsck --full` (deep verification; its warnings are
+ * returned, its damage rejects); "refs"
  * leaves connectivity to what unpacking proved (restore: index-pack's link check, or a deep
  * verification of the same archive bytes).
  */
@@ -34,11 +35,12 @@ export async function finishRepository(
   repo: string,
   snapshot: Snapshot,
   level: "full" | "refs",
-): Promise<void> {
+): Promise<FsckReport> {
   await setRefs(repo, snapshot.refs, snapshot.head);
-  if (level === "full") await fsck(repo, "full");
+  const report = level === "full" ? await fsck(repo, "full") : { warnings: [] };
   const restored = diffRefs(snapshot.refs, await readRefs(repo));
   if (restored) throw new ArchiveCorruptError(`restored refs differ from the snapshot's: ${restored}`);
+  return report;
 }
 
 /** Unbundles a snapshot's wiki into a new bare repository at `repo`, with exactly its refs, checked. */
@@ -47,7 +49,7 @@ export async function unpackWiki(
   bundle: Readable,
   snapshot: Snapshot,
   level: "full" | "connectivity",
-): Promise<void> {
+): Promise<FsckReport> {
   const expected = snapshot.wikiRefs ?? {};
   await initBare(repo);
   const check = new BundleCheck(WIKI_PATH, false, false);
@@ -56,9 +58,10 @@ export async function unpackWiki(
   const headerDiff = diffRefs(expected, check.info.refs);
   if (headerDiff) throw new ArchiveCorruptError(`wiki bundle refs differ from the snapshot's: ${headerDiff}`);
   await setRefs(repo, expected, snapshot.wikiHead);
-  await fsck(repo, level);
+  const report = await fsck(repo, level);
   const restored = diffRefs(expected, await readRefs(repo));
   if (restored) throw new ArchiveCorruptError(`restored wiki refs differ from the snapshot's: ${restored}`);
+  return report;
 }
 
 /** Where a restored repository's wiki goes: beside it, "<name>.wiki.git" (GitHub's naming). */

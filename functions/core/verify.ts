@@ -48,13 +48,15 @@ async function checkArchive(
   snapshot: Snapshot,
   level: VerifyLevel,
   onProgress?: ProgressListener,
-): Promise<number> {
+): Promise<{ bytes: number; warnings: string[] }> {
   const scratch = level === "deep" ? await mkdtemp(join(tmpdir(), "infinity-verify-")) : undefined;
   const repoDir = scratch && join(scratch, "repo.git");
   let sawBundle = false;
   let sawWiki = false;
   let lfsObjects = 0;
   let bytes = 0;
+  const warnings = new Set<string>();
+  const note = (report: { warnings: string[] }) => report.warnings.forEach((w) => warnings.add(w));
   try {
     // Deep checks an incremental snapshot on top of its parents, as a restore would read it.
     if (repoDir) await unpackChain(deps, (await snapshotChain(deps.index, snapshot)).slice(0, -1), repoDir);
@@ -65,9 +67,8 @@ async function checkArchive(
         if (path === WIKI_PATH) {
           sawWiki = true;
           const wikiDir = scratch && join(scratch, "wiki.git");
-          await (wikiDir
-            ? unpackWiki(wikiDir, body, snapshot, "full")
-            : checkQuick(body, snapshot.wikiRefs ?? {}, WIKI_PATH));
+          if (wikiDir) note(await unpackWiki(wikiDir, body, snapshot, "full"));
+          else await checkQuick(body, snapshot.wikiRefs ?? {}, WIKI_PATH);
           return;
         }
         const oid = lfsOidOf(path);
@@ -106,8 +107,8 @@ async function checkArchive(
     const hasRefs = Object.keys(snapshot.refs).length > 0;
     if (hasRefs !== sawBundle)
       throw new ArchiveCorruptError(hasRefs ? `archive has no ${BUNDLE_PATH}` : `unexpected ${BUNDLE_PATH}`);
-    if (repoDir && hasRefs) await finishRepository(repoDir, snapshot, "full");
-    return bytes;
+    if (repoDir && hasRefs) note(await finishRepository(repoDir, snapshot, "full"));
+    return { bytes, warnings: [...warnings].sort() };
   } finally {
     if (scratch) await rm(scratch, { recursive: true, force: true });
   }
@@ -125,8 +126,11 @@ export async function verifySnapshot(
   let verification: Verification;
   let bytes = 0;
   try {
-    bytes = await checkArchive(deps, snapshot, options.level, options.onProgress);
+    const checked = await checkArchive(deps, snapshot, options.level, options.onProgress);
+    bytes = checked.bytes;
     verification = { verdict: "ok", level: options.level, at: deps.clock.now().toISOString() };
+    // Legacy quirks git only warns about: the backup is whole and restores; say what was seen.
+    if (checked.warnings.length) verification.detail = `ok with warnings: ${checked.warnings.join(", ")}`;
   } catch (err) {
     if (!isVerdict(err)) throw err; // transient: no verdict, the caller retries
     verification = {

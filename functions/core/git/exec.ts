@@ -52,8 +52,9 @@ export function startGit(
     child.once("close", (code, signal) => {
       if (code === 0 || (code !== null && options.okExit?.includes(code))) return resolve();
       const why =
-        stderr.trim().split("\n").slice(-3).join(" / ") || (signal ? `killed by ${signal}` : "no message");
-      reject(new GitError(`git ${args[0]} failed (exit ${code ?? signal}): ${why}`));
+        stderr.trim().split("\n").slice(-3).join(" / ") ||
+        (signal ? `killed by ${signal}` : "it printed no message on stderr");
+      reject(new GitError(`${commandName(args)} failed (exit ${code ?? signal}): ${why}`));
     });
   });
   return { child, done };
@@ -70,4 +71,37 @@ export async function git(
   if (options.input !== undefined) run.child.stdin!.end(options.input);
   await run.done;
   return stdout;
+}
+
+/** "git fsck --full": the command and its flags, without values that may be long or secret. */
+export function commandName(args: readonly string[]): string {
+  const at = args.findIndex((a) => !a.startsWith("-") && !/^[a-z.]+=/i.test(a) && a !== "-c");
+  const command = at >= 0 ? args[at] : args[0];
+  const flags = args.slice(at + 1).filter((a) => /^--?[a-z][a-z-]*$/i.test(a));
+  return ["git", command, ...flags].join(" ");
+}
+
+export interface GitOutcome {
+  /** The exit code, or null when a signal ended git. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** The last 8 KB of each stream. */
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs git to completion and gives its exit and output whatever they are, for commands whose
+ * verdict the caller reads (fsck). Rejects only when git cannot be started.
+ */
+export function runGit(args: string[], options: { env?: Record<string, string> } = {}): Promise<GitOutcome> {
+  const child = spawn("git", args, { env: gitEnv(options.env), stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout = (stdout + chunk.toString("utf8")).slice(-8000)));
+  child.stderr.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString("utf8")).slice(-8000)));
+  return new Promise((resolve, reject) => {
+    child.once("error", (err) => reject(new GitError(`could not run git: ${err.message}`, { cause: err })));
+    child.once("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }

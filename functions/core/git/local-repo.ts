@@ -2,10 +2,10 @@
 // and checking it. Used by deep verification and by restore.
 import { pipeline } from "node:stream/promises";
 import { PassThrough, type Readable } from "node:stream";
-import { GitError } from "../errors.js";
+import { ArchiveCorruptError, GitError } from "../errors.js";
 import type { RefMap } from "../model.js";
 import type { GitRemote } from "../ports.js";
-import { git, startGit } from "./exec.js";
+import { commandName, git, runGit, startGit } from "./exec.js";
 
 export async function initBare(path: string): Promise<void> {
   await git(["-c", "init.defaultBranch=main", "init", "--bare", "--quiet", path]);
@@ -55,14 +55,40 @@ export async function readRefs(repo: string): Promise<RefMap> {
   return refs;
 }
 
-/** `git fsck`: full checks every object; connectivity-only checks every ref reaches whole history. */
-export async function fsck(repo: string, level: "full" | "connectivity"): Promise<void> {
+/** What `git fsck` found short of damage: its warning ids ("zeroPaddedFilemode"), each once. */
+export interface FsckReport {
+  warnings: string[];
+}
+
+/**
+ * `git fsck`: full checks every object; connectivity-only checks every ref reaches whole history.
+ * Not --strict: what plain fsck only warns about (legacy quirks GitHub hosts, such as zero-padded
+ * file modes) is reported as a warning, not a failure. Damage (a missing object, a hash mismatch,
+ * an error-level finding) rejects with ArchiveCorruptError carrying fsck's own words; a git that
+ * could not run or check (no disk, killed) rejects with GitError naming the command and exit.
+ */
+export async function fsck(repo: string, level: "full" | "connectivity"): Promise<FsckReport> {
   const args =
     level === "full"
-      ? ["fsck", "--full", "--strict", "--no-dangling"]
-      : ["fsck", "--connectivity-only", "--no-dangling"];
-  await git(args, { env: { GIT_DIR: repo } });
+      ? ["fsck", "--full", "--no-dangling", "--no-progress"]
+      : ["fsck", "--connectivity-only", "--no-dangling", "--no-progress"];
+  const { code, signal, stdout, stderr } = await runGit(args, { env: { GIT_DIR: repo } });
+  const warnings = [
+    ...new Set([...stderr.matchAll(/^warning in [a-z]+ [0-9a-f]+: ([A-Za-z]+):/gm)].map((m) => m[1]!)),
+  ];
+  if (code === 0) return { warnings: warnings.sort() };
+  const findings = [...stdout.split("\n"), ...stderr.split("\n")]
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("warning in ") && !l.startsWith("notice:"));
+  const said = findings.slice(0, 4).join(" / ") || "it printed no message";
+  const what = `${commandName(args)} failed (exit ${code ?? signal})`;
+  if (findings.some((l) => FSCK_DAMAGE.test(l))) throw new ArchiveCorruptError(`${what}: ${said}`);
+  throw new GitError(`${what}: ${said}`);
 }
+
+/** Lines by which fsck reports damage to the objects (as opposed to failing to run). */
+const FSCK_DAMAGE =
+  /^(missing |broken link|dangling |error in |error: (object|sha1|hash|inflate|packfile|index|corrupt|bad|invalid|unable to unpack)|bad |hash mismatch|sha1 mismatch|corrupt)/i;
 
 /** Names the refs that differ between two maps, or returns undefined when they are equal. */
 export function diffRefs(expected: RefMap, actual: RefMap): string | undefined {

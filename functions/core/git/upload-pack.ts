@@ -144,6 +144,16 @@ async function* packData(
     if (pkt.kind !== "data") throw new GitError("git server ended the fetch response before the packfile");
     const section = pkt.payload.toString("utf8").trim();
     if (section === "packfile") break;
+    // We never ask for a shallow fetch here: this section means the source itself is shallow, and
+    // its history stops at a cut. Such a snapshot could not be restored: refuse it before storing.
+    if (section === "shallow-info") {
+      const cuts = (await reader.lines(true)).filter((l) => l.startsWith("shallow ")).length;
+      throw new SourceError(
+        `source repository is shallow: its history is cut at ${cuts} commit(s) (a shallow clone); ` +
+          `back up the repository it was cloned from, or unshallow it (git fetch --unshallow)`,
+        { permanent: true },
+      );
+    }
     await reader.lines(true);
   }
   for (;;) {
