@@ -5,7 +5,8 @@
 import type { Deps } from "./deps.js";
 import { describeError } from "./errors.js";
 import type { PriceTable } from "./cost.js";
-import type { Snapshot } from "./model.js";
+import { isGone, resolveName } from "./lineage/registry.js";
+import type { RepositoryRecord, RepositoryState, Snapshot } from "./model.js";
 import type { BackupAttempt, Lease } from "./ports.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import { storageReport, type StorageReport } from "./storage-report.js";
@@ -66,6 +67,49 @@ export interface RepoHealth {
    * the first few by oid with why ("404: Object does not exist"). A later full snapshot asks again.
    */
   lfsUnavailable?: { count: number; objects: Record<string, string> };
+  /** What the repository registry knows: deleted or out of the App's reach (and when), former names. */
+  lifecycle?: RepoLifecycle;
+}
+
+/** A repository's life on its host, from the registry (core/lineage/). */
+export interface RepoLifecycle {
+  state: RepositoryState;
+  since: string;
+  reason?: string;
+  formerNames: string[];
+}
+
+/** Problems that do not apply once a repository is deleted or out of reach: its backups are kept. */
+const GONE_EXEMPT: ReadonlySet<HealthProblem["kind"]> = new Set(["no-snapshot", "stale", "attempt-failed"]);
+
+/** "deleted on 2026-11-02, 3 snapshots kept; formerly acme/old", or undefined when nothing to say. */
+export function describeLifecycle(h: Pick<RepoHealth, "lifecycle" | "snapshots">): string | undefined {
+  const life = h.lifecycle;
+  if (!life) return undefined;
+  const parts: string[] = [];
+  const day = life.since.slice(0, 10);
+  const kept = `${h.snapshots} snapshot${h.snapshots === 1 ? "" : "s"} kept`;
+  if (life.state === "deleted") parts.push(`deleted on ${day}, ${kept}`);
+  else if (life.state === "detached")
+    parts.push(`${life.reason ?? "out of the App's reach"} on ${day}, ${kept}`);
+  else if (life.state === "archived") parts.push("archived on GitHub");
+  if (life.formerNames.length) parts.push(`formerly ${life.formerNames.join(", ")}`);
+  return parts.length ? parts.join("; ") : undefined;
+}
+
+/** The registry's word on a repository, applied: a gone one is not stale, and says so. */
+function withLifecycle(h: RepoHealth, record: RepositoryRecord | undefined): RepoHealth {
+  if (!record) return h;
+  const formerNames = record.formerNames.map((f) => f.name).reverse();
+  if (record.state === "active" && !formerNames.length) return h;
+  const lifecycle: RepoLifecycle = {
+    state: record.state,
+    since: record.stateAt,
+    ...(record.stateReason ? { reason: record.stateReason } : {}),
+    formerNames,
+  };
+  const problems = isGone(record) ? h.problems.filter((p) => !GONE_EXEMPT.has(p.kind)) : h.problems;
+  return { ...h, problems, lifecycle };
 }
 
 export function repoHealth(
@@ -136,14 +180,23 @@ export async function healthReport(
 ): Promise<HealthReport> {
   const now = deps.clock.now();
   // Repositories with an attempt but no snapshot are listed too: a first backup that keeps failing.
-  const [attempts, leases] = await Promise.all([deps.index.attempts(), deps.index.leases()]);
+  const [attempts, leases, registry] = await Promise.all([
+    deps.index.attempts(),
+    deps.index.leases(),
+    deps.index.repositories(),
+  ]);
   const running = new Map(leases.map((l) => [l.repo, l]));
   const known = [...options.expected, ...(await deps.index.repos()), ...Object.keys(attempts)];
   const repos = [...new Set(known)].sort();
   const snapshots = await Promise.all(repos.map((repo) => deps.index.list(repo)));
+  const registered = (repo: string) => {
+    const found = resolveName(repo, registry);
+    return found.via === "current" ? found.record : undefined;
+  };
   const health = repos.map((repo, i) => {
     const lease = running.get(repo);
-    return { ...repoHealth(repo, snapshots[i]!, now, attempts[repo]), ...(lease ? { running: lease } : {}) };
+    const health = withLifecycle(repoHealth(repo, snapshots[i]!, now, attempts[repo]), registered(repo));
+    return { ...health, ...(lease ? { running: lease } : {}) };
   });
   let storage: HealthReport["storage"];
   try {
@@ -175,6 +228,7 @@ export function healthJson(report: HealthReport) {
     at: report.at,
     repos: report.repos.map(({ latest, problems, ...rest }) => ({
       ...rest,
+      ...(rest.lifecycle ? { note: describeLifecycle(rest) } : {}),
       problems: problems.map(describeProblem),
       problemKinds: problems.map((p) => p.kind),
       latest: latest && {

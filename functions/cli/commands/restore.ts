@@ -1,5 +1,6 @@
 // `infinity-backup restore`: one repository, any point in time, to a path, a remote or a bundle.
 import { UserInputError } from "../../core/errors.js";
+import { describeResolution, resolveName } from "../../core/lineage/registry.js";
 import { credentialRefusal } from "../../core/redact.js";
 import { restoreRepo, type RestoreTarget } from "../../core/restore.js";
 import { bytes, duration } from "../format.js";
@@ -23,13 +24,18 @@ export async function restoreCommand(ctx: Context): Promise<number> {
   const { app, options, progress } = ctx;
   if (options.repo.length !== 1) throw new UserInputError("restore needs exactly one --repo NAME");
   if (options.snapshot && options.at) throw new UserInputError("give --snapshot or --at, not both");
+  const asked = options.repo[0]!;
+  // A former name (renamed, transferred) leads to the repository's whole history: say so.
+  const resolved = describeResolution(asked, resolveName(asked, await app.index.repositoriesNamed(asked)));
+  if (resolved && !options.json) ctx.print(resolved);
   const outcome = await restoreRepo(
     app,
-    { repo: options.repo[0]!, snapshotId: options.snapshot, at: options.at, target: target(ctx) },
+    { repo: asked, snapshotId: options.snapshot, at: options.at, target: target(ctx) },
     { actor: ctx.actor, onProgress: (p) => progress.update(p) },
   );
   progress.clear();
-  if (options.json) ctx.print(JSON.stringify({ ok: true, ...outcome }, null, 2));
+  if (options.json)
+    ctx.print(JSON.stringify({ ok: true, ...(resolved ? { resolved } : {}), ...outcome }, null, 2));
   else {
     ctx.print(
       `Restored ${outcome.snapshot.repo} snapshot ${outcome.snapshot.id} (taken ${outcome.snapshot.takenAt})`,

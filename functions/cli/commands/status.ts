@@ -2,7 +2,7 @@
 // whether it was verified, and what is stored — with a bar for freshness and a size trend — then
 // the storage summary backupHealth gives (expected classes and cost, from the index).
 import { healthOptions } from "../../app.js";
-import { describeProblem, healthJson, healthReport } from "../../core/health.js";
+import { describeLifecycle, describeProblem, healthJson, healthReport } from "../../core/health.js";
 import { age, bar, bytes, sparkline, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
 import { money } from "./cost.js";
@@ -47,6 +47,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
   const total = health.reduce((sum, h) => sum + h.storedBytes, 0);
   ctx.print(`\n${health.length} repositories, ${bytes(total)} stored in ${app.dataDir}`);
   for (const h of unhealthy) ctx.print(`  ! ${h.repo}: ${h.problems.map(describeProblem).join("; ")}`);
+  for (const h of health.filter((h) => h.lifecycle)) ctx.print(`  - ${h.repo}: ${describeLifecycle(h)}`);
   for (const h of health.filter((h) => h.running))
     ctx.print(
       `  > ${h.repo}: backup running now (${h.running!.holder}, lease until ${h.running!.expiresAt})`,

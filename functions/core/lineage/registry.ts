@@ -116,6 +116,15 @@ export function resolveName(name: string, records: readonly RepositoryRecord[]):
   return { key: name, via: "unregistered" };
 }
 
+/** "acme/old is now acme/new (renamed on 2026-11-03)", when `name` led to a repository by a former name. */
+export function describeResolution(name: string, resolution: Resolution): string | undefined {
+  const record = resolution.record;
+  if (resolution.via !== "former" || !record) return undefined;
+  const change = [...record.formerNames].reverse().find((f) => f.name === name);
+  const when = change ? ` (${change.how} on ${change.until.slice(0, 10)})` : "";
+  return `${name} is now ${record.name}${when}: using its history`;
+}
+
 /** Every lineage key `name` may file a snapshot under, the resolved one first (for lookups by id). */
 export function candidateKeys(name: string, records: readonly RepositoryRecord[]): string[] {
   return [...new Set([resolveName(name, records).key, ...records.map((r) => r.key), name])];
