@@ -241,6 +241,16 @@ export async function cloudApp(
   }
   const { LogAuditLog } = await import("./adapters/gcp/log-audit.js");
   wired.audit = new LogAuditLog();
+  if (parts.has("index")) {
+    // Where the index lives, the audit trail is also kept as hash chains (Cloud Logging mirrors it).
+    const [{ Firestore }, { FirestoreAuditLog }] = await Promise.all([
+      import("@google-cloud/firestore"),
+      import("./adapters/gcp/firestore-audit-log.js"),
+    ]);
+    const firestore =
+      overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
+    wired.audit = new FirestoreAuditLog({ firestore, clock, mirror: wired.audit });
+  }
   return guardUnwired(workload, wired);
 }
 

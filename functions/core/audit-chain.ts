@@ -71,6 +71,8 @@ function toJson(event: AuditEvent): Record<string, unknown> {
 /** One stored line or document, before it is trusted: `position` names it in a report (line 12, audit/000000000012). */
 export interface StoredEntry {
   position: string;
+  /** Which chain it belongs to, where a store keeps several (one per repository in Firestore); one chain when absent. */
+  chain?: string;
   /** The parsed value, or undefined when it was not JSON. */
   value: unknown;
   /** The stored text, for an unchained (legacy) entry's share of the prefix hash. */
@@ -81,12 +83,22 @@ export interface ChainReport {
   ok: boolean;
   /** Chained entries checked. */
   entries: number;
+  /** Chains checked (1 for a single log). */
+  chains: number;
   /** Entries written before the log was chained (they are covered by the first chained entry's `prev`). */
   unchained: number;
-  /** The last good entry, what a new entry would continue from. */
+  /** The last good entry (of the last chain read), what a new entry would continue from. */
   head: ChainHead;
-  /** The first entry that breaks the chain, and how. */
+  /** The first entry that breaks a chain, and how. */
   firstBad?: { position: string; seq?: number; reason: string };
+}
+
+/** One chain's state while it is checked. */
+interface ChainState {
+  head: ChainHead;
+  chained: number;
+  unchained: number;
+  prefix: ReturnType<typeof createHash>;
 }
 
 /**
@@ -95,47 +107,60 @@ export interface ChainReport {
  * lines, so they cannot be changed either.
  */
 export async function verifyChain(entries: AsyncIterable<StoredEntry>): Promise<ChainReport> {
-  let head = EMPTY_HEAD;
-  let chained = 0;
-  let unchained = 0;
-  const prefix = createHash("sha256");
+  const chains = new Map<string, ChainState>();
+  let current: ChainState | undefined;
+  const totals = () => {
+    let entries = 0;
+    let unchained = 0;
+    for (const c of chains.values()) {
+      entries += c.chained;
+      unchained += c.unchained;
+    }
+    return { entries, unchained, chains: chains.size, head: current?.head ?? EMPTY_HEAD };
+  };
   const bad = (position: string, reason: string, seq?: number): ChainReport => ({
     ok: false,
-    entries: chained,
-    unchained,
-    head,
+    ...totals(),
     firstBad: { position, reason, ...(seq === undefined ? {} : { seq }) },
   });
   for await (const stored of entries) {
+    const name = stored.chain ?? "";
+    current = chains.get(name);
+    if (!current) {
+      current = { head: EMPTY_HEAD, chained: 0, unchained: 0, prefix: createHash("sha256") };
+      chains.set(name, current);
+    }
+    const state = current;
     const value = stored.value as Record<string, unknown> | undefined;
     if (value === undefined || value === null || typeof value !== "object" || Array.isArray(value)) {
       return bad(stored.position, "not a JSON object");
     }
     if (value.hash === undefined && value.seq === undefined) {
-      if (chained > 0) return bad(stored.position, "an unchained entry after the chain began (inserted?)");
-      unchained += 1;
-      prefix.update(`${stored.text ?? canonicalJson(value)}\n`);
+      if (state.chained > 0)
+        return bad(stored.position, "an unchained entry after the chain began (inserted?)");
+      state.unchained += 1;
+      state.prefix.update(`${stored.text ?? canonicalJson(value)}\n`);
       continue;
     }
     const seq = typeof value.seq === "number" ? value.seq : undefined;
-    if (chained === 0 && unchained > 0) head = { seq: 0, hash: prefix.digest("hex") };
-    if (seq !== head.seq + 1) {
+    if (state.chained === 0 && state.unchained > 0) state.head = { seq: 0, hash: state.prefix.digest("hex") };
+    if (seq !== state.head.seq + 1) {
       return bad(
         stored.position,
-        `sequence ${String(value.seq)} where ${head.seq + 1} was due (removed or reordered?)`,
+        `sequence ${String(value.seq)} where ${state.head.seq + 1} was due (removed or reordered?)`,
         seq,
       );
     }
-    if (value.prev !== head.hash) {
+    if (value.prev !== state.head.hash) {
       return bad(stored.position, "its prev is not the hash of the entry before (changed or removed?)", seq);
     }
     if (typeof value.hash !== "string" || entryHash(value) !== value.hash) {
       return bad(stored.position, "its content does not match its hash (changed?)", seq);
     }
-    head = { seq, hash: value.hash };
-    chained += 1;
+    state.head = { seq, hash: value.hash };
+    state.chained += 1;
   }
-  return { ok: true, entries: chained, unchained, head };
+  return { ok: true, ...totals() };
 }
 
 /** The prefix hash a log's first chained entry continues from, given its unchained lines. */

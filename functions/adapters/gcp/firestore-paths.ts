@@ -68,6 +68,16 @@ export class FirestorePaths {
     return this.base.collection("leases");
   }
 
+  /** auditChains/{chainKey}: one hash chain of the audit trail (its head: seq and hash). */
+  auditChains(): CollectionReference {
+    return this.base.collection("auditChains");
+  }
+
+  /** auditChains/{chainKey}/entries/{seq, 12 digits}: the chain's entries in order. */
+  auditEntries(chain: string): CollectionReference {
+    return this.auditChains().doc(repoKey(chain)).collection("entries");
+  }
+
   lease(repo: string): DocumentReference {
     return this.leases().doc(repoKey(repo));
   }
