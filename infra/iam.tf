@@ -427,11 +427,11 @@ resource "time_sleep" "iam_propagation" {
   ]
 }
 
-# --- Audit: every read of an archive, every unwrap of a key ----------------
-# (Authoritative for these two services' audit settings in the project.)
+# --- Audit: every read of an archive, every unwrap of a key, every read of the index ---
+# (Authoritative for these three services' audit settings in the project.)
 
 resource "google_project_iam_audit_config" "data_access" {
-  for_each = var.enable_data_access_audit_logs ? toset(["storage.googleapis.com", "cloudkms.googleapis.com"]) : toset([])
+  for_each = var.enable_data_access_audit_logs ? toset(["storage.googleapis.com", "cloudkms.googleapis.com", "datastore.googleapis.com"]) : toset([])
 
   project = var.project_id
   service = each.value

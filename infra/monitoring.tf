@@ -325,3 +325,27 @@ resource "google_monitoring_alert_policy" "health_check_silent" {
     content   = "The scheduled health check has not reached backupHealth for two hours, so stale repositories would go unreported. Check the Scheduler job infinity-backup-health-check and the function."
   }
 }
+
+# --- The audit trail, where no function of ours can rewrite it ----------------
+# Every audit entry our code writes (jsonPayload.audit = true) is routed to a log bucket of its
+# own, kept for var.audit_log_retention_days; with var.lock_audit_log the retention is locked
+# (entries can be neither deleted nor shortened). The functions' accounts may write logs, never
+# configure or delete log buckets. The same entries are hash-chained in Firestore (auditChains/),
+# which `infinity-backup audit verify` checks.
+
+resource "google_logging_project_bucket_config" "audit" {
+  project        = var.project_id
+  location       = var.region
+  bucket_id      = "infinity-backup-audit"
+  description    = "infinity-backup audit trail: snapshots, verifications, restores, prune deletions, holds."
+  retention_days = var.audit_log_retention_days
+  locked         = var.lock_audit_log
+}
+
+resource "google_logging_project_sink" "audit" {
+  project                = var.project_id
+  name                   = "infinity-backup-audit"
+  destination            = "logging.googleapis.com/projects/${var.project_id}/locations/${var.region}/buckets/${google_logging_project_bucket_config.audit.bucket_id}"
+  filter                 = "jsonPayload.audit = true"
+  unique_writer_identity = true
+}

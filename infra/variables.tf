@@ -336,7 +336,24 @@ variable "alert_email" {
 }
 
 variable "enable_data_access_audit_logs" {
-  description = "Turn on Data Access audit logs for Cloud Storage and Cloud KMS, so every read of an archive and every unwrap of a key is logged. Costs log volume; the brief promises it."
+  description = "Turn on Data Access audit logs for Cloud Storage, Cloud KMS and Firestore, so every read of an archive, every unwrap of a key and every read of the index is logged, also those that bypass our code. Costs log volume; the brief promises it."
   type        = bool
   default     = true
+}
+
+variable "audit_log_retention_days" {
+  description = "Days the audit log bucket keeps our audit entries (the product's own trail, mirrored from the hash chains in Firestore). Default 2557: seven years, the longest retention a snapshot has."
+  type        = number
+  default     = 2557
+
+  validation {
+    condition     = var.audit_log_retention_days >= 1 && var.audit_log_retention_days <= 3650
+    error_message = "audit_log_retention_days must be between 1 and 3650 (Cloud Logging's limits)."
+  }
+}
+
+variable "lock_audit_log" {
+  description = "Lock the audit log bucket: its retention can then never be shortened and the bucket not deleted while it holds entries, by anyone, this Terraform included. Irreversible; see docs/DEPLOY.md."
+  type        = bool
+  default     = false
 }

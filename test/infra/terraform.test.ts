@@ -808,6 +808,52 @@ describe("keys and storage", () => {
   });
 });
 
+describe("the audit trail", () => {
+  it("routes our audit entries to a log bucket of their own, kept seven years, lockable", () => {
+    const bucket = resourceBody(infra.doc, "google_logging_project_bucket_config", "audit");
+    expect(bucket).toMatchObject({
+      locked: "${var.lock_audit_log}",
+      retention_days: "${var.audit_log_retention_days}",
+    });
+    expect(variableDefault(infra.doc, "audit_log_retention_days")).toBeGreaterThanOrEqual(7 * 365);
+    expect(variableDefault(infra.doc, "lock_audit_log")).toBe(false);
+    const sink = resourceBody(infra.doc, "google_logging_project_sink", "audit");
+    expect(sink["filter"]).toBe("jsonPayload.audit = true");
+    expect(String(sink["destination"])).toMatch(
+      /^logging\.googleapis\.com\/projects\/\$\{var\.project_id\}\/locations\/\$\{var\.region\}\/buckets\/\$\{google_logging_project_bucket_config\.audit\.bucket_id\}$/,
+    );
+  });
+
+  it("the field the sink filters on is the one our audit entries carry", async () => {
+    const { LogAuditLog } = await import("../../functions/adapters/gcp/log-audit.js");
+    const lines: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    const capture = (chunk: string | Uint8Array): boolean => (lines.push(String(chunk)), true);
+    process.stdout.write = capture as typeof process.stdout.write;
+    const stderr = process.stderr.write.bind(process.stderr);
+    process.stderr.write = capture as typeof process.stderr.write;
+    try {
+      await new LogAuditLog().record({ action: "restore.completed", actor: "t", outcome: "success" });
+    } finally {
+      process.stdout.write = write;
+      process.stderr.write = stderr;
+    }
+    const entry = JSON.parse(lines.join("").trim().split("\n").at(-1)!) as Record<string, unknown>;
+    expect(entry["audit"]).toBe(true);
+  });
+
+  it("Data Access audit logs cover the archives, the key and the index", () => {
+    const audit = resourceBody(infra.doc, "google_project_iam_audit_config", "data_access");
+    for (const service of ["storage.googleapis.com", "cloudkms.googleapis.com", "datastore.googleapis.com"])
+      expect(String(audit["for_each"])).toContain(service);
+  });
+
+  it("no function may configure or delete logs", () => {
+    const roles = collectGrants(infra.doc).map((g) => g.role);
+    expect(roles.filter((r) => /^roles\/logging\.(admin|configWriter|bucketWriter)$/.test(r))).toEqual([]);
+  });
+});
+
 describe("the Firestore index", () => {
   // Its composite indexes and field overrides are checked against the code's queries in
   // firestore-indexes.test.ts.
