@@ -85,7 +85,11 @@ export function renderView(result: Exclude<ShowResult, { what: "issue" | "pull" 
           k.kind,
           k.state.state,
           k.items === undefined ? "" : String(k.items),
-          k.state.state === "unavailable" ? reason(k.state) : "",
+          k.state.state === "unavailable"
+            ? reason(k.state)
+            : k.state.state === "deferred"
+              ? k.state.reason
+              : "",
         ]),
       );
   }
@@ -103,6 +107,8 @@ function listed<T>(state: KindState, noun: string, items: T[], render: (items: T
 export function absent(state: KindState, noun: string): string | undefined {
   if (state.state === "unavailable") return `${cap(noun)}: unavailable in this snapshot (${reason(state)})`;
   if (state.state === "not-collected") return `${cap(noun)}: not collected in this snapshot`;
+  if (state.state === "deferred")
+    return `${cap(noun)}: deferred in this snapshot (${state.reason}); a later snapshot reads them`;
   return undefined;
 }
 

@@ -173,13 +173,17 @@ function graphqlItem(event: ApiObject, repoId: number, index: number): ApiObject
   return item;
 }
 
-const timelineArgs = { first: "Int", after: "String", last: "Int", before: "String", itemTypes: "[String!]" };
-
-function timeline(field: string, allowed: readonly string[]): FieldDef {
+function timeline(subject: "Issue" | "PullRequest", allowed: readonly string[]): FieldDef {
   return {
-    type: field === "issueItems" ? "IssueTimelineItemsConnection" : "PullRequestTimelineItemsConnection",
-    args: timelineArgs,
-    resolve: (subject, args) => {
+    type: `${subject}TimelineItemsConnection`,
+    args: {
+      first: "Int",
+      after: "String",
+      last: "Int",
+      before: "String",
+      itemTypes: `[${subject}TimelineItemsItemType!]`,
+    },
+    resolve: (parent, args) => {
       const asked = (args.itemTypes as string[] | null) ?? allowed.map(itemTypeOf);
       const known = new Set(allowed.map(itemTypeOf));
       const wrong = asked.find((t) => !known.has(t));
@@ -190,9 +194,9 @@ function timeline(field: string, allowed: readonly string[]): FieldDef {
             extensions: { code: "argumentLiteralsIncompatible" },
           },
         ]);
-      const events = subject.events as ApiObject[];
+      const events = parent.events as ApiObject[];
       const items = events
-        .map((e, i) => graphqlItem(e, Number(subject.repoId), i))
+        .map((e, i) => graphqlItem(e, Number(parent.repoId), i))
         .filter((item) => asked.includes(itemTypeOf(String(item.__typename))));
       return connection(items, args, "timelineItems");
     },
@@ -250,11 +254,11 @@ const connectionType = (nodes: string) => ({
   pageInfo: S("PageInfo"),
   nodes: S(`[${nodes}]`),
 });
-const subject = (field: string, allowed: readonly string[]) => ({
+const subject = (type: "Issue" | "PullRequest", allowed: readonly string[]) => ({
   number: S("Int"),
   title: S("String"),
   repository: S("Repository"),
-  timelineItems: timeline(field, allowed),
+  timelineItems: timeline(type, allowed),
 });
 
 /** The types the timeline queries use, and the unions and interfaces among them. */
@@ -265,8 +269,8 @@ export const TIMELINE_TYPES: Record<string, Record<string, FieldDef>> = {
       t === "PullRequestReview" ? { ...EVENT_FIELDS, databaseId: S("Int") } : EVENT_FIELDS,
     ]),
   ),
-  Issue: subject("issueItems", ISSUE_TYPES),
-  PullRequest: subject("pullItems", PULL_TYPES),
+  Issue: subject("Issue", ISSUE_TYPES),
+  PullRequest: subject("PullRequest", PULL_TYPES),
   IssueOrPullRequest: {},
   ReferencedSubject: {},
   IssueTimelineItems: {},

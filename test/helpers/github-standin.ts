@@ -104,6 +104,12 @@ export class GitHubStandin {
   private readonly graphqlFaults: GraphqlFault[] = [];
   /** GraphQL's hourly points, as its rate-limit headers count them down (one a query here). */
   graphqlRemaining = 5000;
+  /**
+   * The installation's REST budget, when a test sets one: each installation request answered other
+   * than 304 spends one, every answer carries GitHub's x-ratelimit-* headers, GET /rate_limit tells
+   * it (for free), and a spent budget answers 403 until `resetAt` (epoch seconds), as GitHub does.
+   */
+  restBudget?: { limit: number; remaining: number; resetAt: number };
   /** The GraphQL queries answered, with their variables, for assertions. */
   readonly graphqlQueries: { query: string; variables: Record<string, unknown> }[] = [];
   private readonly signedAssets = new Map<string, { repo: string; id: number }>();
@@ -273,7 +279,10 @@ export class GitHubStandin {
     };
     this.requests.push(entry);
     let reply: Reply;
+    const budget = this.budgetFor(auth, url.pathname);
     try {
+      if (budget && budget.remaining <= 0)
+        throw new HttpFailure(403, "API rate limit exceeded for installation.", this.budgetHeaders(budget));
       const body = req.method === "POST" ? await readJson(req) : {};
       const routed = await this.route(
         req.method ?? "GET",
@@ -306,8 +315,41 @@ export class GitHubStandin {
       }
     }
     entry.status = reply.status;
+    if (budget) {
+      if (reply.status !== 304 && budget.remaining > 0) budget.remaining--;
+      Object.assign(headers, this.budgetHeaders(budget));
+    }
     res.writeHead(reply.status, headers);
     res.end(bytes);
+  }
+
+  /** The REST budget a request spends from: installation requests, but GraphQL and /rate_limit. */
+  private budgetFor(
+    auth: string,
+    path: string,
+  ): { limit: number; remaining: number; resetAt: number } | undefined {
+    const budget = this.restBudget;
+    if (!budget || auth.toLowerCase() === "bearer" || path === "/graphql" || path === "/rate_limit")
+      return undefined;
+    if (Date.now() / 1000 >= budget.resetAt) {
+      budget.remaining = budget.limit;
+      budget.resetAt = Math.ceil(Date.now() / 1000) + 3600;
+    }
+    return budget;
+  }
+
+  private budgetHeaders(budget: {
+    limit: number;
+    remaining: number;
+    resetAt: number;
+  }): Record<string, string> {
+    return {
+      "x-ratelimit-limit": String(budget.limit),
+      "x-ratelimit-remaining": String(budget.remaining),
+      "x-ratelimit-used": String(budget.limit - budget.remaining),
+      "x-ratelimit-reset": String(budget.resetAt),
+      "x-ratelimit-resource": "core",
+    };
   }
 
   private async route(
@@ -319,6 +361,27 @@ export class GitHubStandin {
   ): Promise<[number, unknown, Record<string, string>?] | Reply> {
     const path = url.pathname;
     let m: RegExpExecArray | null;
+    if (method === "GET" && path === "/rate_limit") {
+      this.checkToken(authorization);
+      const core = this.restBudget ?? {
+        limit: 5000,
+        remaining: 5000,
+        resetAt: Math.ceil(Date.now() / 1000) + 3600,
+      };
+      const rate = {
+        limit: core.limit,
+        remaining: core.remaining,
+        used: core.limit - core.remaining,
+        reset: core.resetAt,
+      };
+      const graphql = {
+        limit: 5000,
+        remaining: this.graphqlRemaining,
+        used: 5000 - this.graphqlRemaining,
+        reset: Math.ceil(Date.now() / 1000) + 3600,
+      };
+      return [200, { resources: { core: rate, graphql }, rate }];
+    }
     if (method === "GET" && path === "/app") {
       checkAppJwt(authorization, this.publicKey, this.options.appId);
       return [200, { id: this.options.appId, slug: "infinity-backup", name: "infinity-backup" }];

@@ -73,6 +73,8 @@ const STEPS: Step[] = [
     "issue-comments": unavailable,
   },
   { "issue-comments": { state: "delta", lines: [{ id: 13, issue_number: 2, body: "four" }] } },
+  // Deferred for the rate budget: no file; what the chain had stands.
+  { issues: { state: "deferred" }, "issue-comments": { state: "deferred" } },
 ];
 
 /** A MetadataSource that answers each collection with the next step of STEPS. */
@@ -85,7 +87,9 @@ function scripted(step: Step, first: boolean): MetadataSource {
           ? { state: "unavailable", status: 403, reason: "the GitHub App lacks the permission to read it" }
           : s.state === "unchanged"
             ? { state: "unchanged" }
-            : { state: s.state, items: s.lines!.length };
+            : s.state === "deferred"
+              ? { state: "deferred", reason: "rate budget" }
+              : { state: s.state, items: s.lines!.length };
       return [kind, outcome];
     }),
   );
@@ -154,6 +158,7 @@ describe("readMetadata: a chain replayed", () => {
   it("builds one chain: a full snapshot and incrementals", () => {
     expect(snapshots.map((s) => s.kind)).toEqual([
       "full",
+      "incremental",
       "incremental",
       "incremental",
       "incremental",

@@ -27,7 +27,8 @@ import {
   readDiscussions,
   type DiscussionParent,
 } from "./metadata-discussions.js";
-import { Recorder, Unavailable, type RepoApi } from "./metadata-http.js";
+import { Recorder, Unavailable, type Answer, type RepoApi } from "./metadata-http.js";
+import { DEFERRED_REASON } from "./metadata-budget.js";
 import { AttachmentFinder, probeAttachments, reopenAttachment, shortHash } from "./metadata-attachments.js";
 import { AttachmentOpener } from "./attachment-download.js";
 import type { UserContentHosts } from "./attachment-urls.js";
@@ -264,7 +265,9 @@ export class Collection {
       return;
     }
     // The mark is taken before reading: whatever changes while we read is at or after it.
-    const mark = newestUpdate(parseList(probe, spec.line, what) as Line[]) ?? entry?.mark;
+    const newest = parseList(probe, spec.line, what) as Line[];
+    const mark = newestUpdate(newest) ?? entry?.mark;
+    if (!this.fitsBudget(kind, probe, newest, entry?.mark)) return void this.defer(kind, entry);
     if (probe.etag)
       this.next.kinds[kind] = {
         requests: [{ path: spec.newest, etag: probe.etag }],
@@ -288,7 +291,7 @@ export class Collection {
 
   private async *perParent(kind: PerParentKind): AsyncGenerator<ArchiveFile> {
     const parent = this.outcomes[PARENT_KIND[kind] as "issues" | "pulls"];
-    if (parent.state === "unavailable" || parent.state === "unchanged") {
+    if (parent.state === "unavailable" || parent.state === "unchanged" || parent.state === "deferred") {
       this.outcomes[kind] = { ...parent };
       return;
     }
@@ -365,7 +368,7 @@ export class Collection {
   private async *discussionComments(): AsyncGenerator<ArchiveFile> {
     const kind = "discussion-comments";
     const parent = this.outcomes.discussions;
-    if (parent.state === "unavailable" || parent.state === "unchanged") {
+    if (parent.state === "unavailable" || parent.state === "unchanged" || parent.state === "deferred") {
       this.outcomes[kind] = { ...parent };
       return;
     }
@@ -439,6 +442,34 @@ export class Collection {
         if (scan) this.finder?.scan((line as Line).body);
       }),
     );
+  }
+
+  /**
+   * Whether reading a delta kind, and the kind hung under it, fits the rate budget. The cost is
+   * estimated from the newest-first probe: a full read takes the list's pages (its Link header
+   * names the last) and, per item, a review list (pulls) or a hundredth of a GraphQL query
+   * (issues' timelines); a delta, the changed items of the first page. The kind's newest update
+   * is how recently it changed (see RateBudget).
+   */
+  private fitsBudget(kind: DeltaKind, probe: Answer, newest: Line[], since: string | undefined): boolean {
+    const changedAt = newestUpdate(newest);
+    const changed = since ? newest.filter((line) => String(line.updated_at) >= since).length : undefined;
+    const pages = changed === undefined ? (probe.lastPage ?? 1) : 1;
+    const items = changed ?? pages * 100;
+    const core = pages + (kind === "pulls" ? items : 0);
+    const graphql = kind === "issues" ? Math.ceil(items / 100) : 0;
+    const budget = this.api.budget;
+    return (
+      budget.allows("core", core, changedAt) && (!graphql || budget.allows("graphql", graphql, changedAt))
+    );
+  }
+
+  /** Leaves `kind` (and the kind hung under it) for a later collection, which starts where this one would have. */
+  private defer(kind: DeltaKind, entry: MetadataCheckpoint["kinds"][MetadataKind]): void {
+    this.outcomes[kind] = { state: "deferred", reason: DEFERRED_REASON };
+    if (entry) this.next.kinds[kind] = entry;
+    else delete this.next.kinds[kind];
+    (this.next.deferred ??= []).push(kind);
   }
 
   private unavailable(kind: MetadataKind, err: Unavailable): undefined {

@@ -6,6 +6,7 @@ import { DeadlineError, SourceError } from "../../core/errors.js";
 import type { ConditionalRequest } from "../../core/metadata/checkpoint.js";
 import { RateLimitedError } from "../../core/metadata/errors.js";
 import { httpStatusOf } from "./errors.js";
+import { RateBudget } from "./metadata-budget.js";
 
 /** What we need of an Octokit (the installation's, with the retry and throttling plugins). */
 export interface OctokitLike {
@@ -42,6 +43,8 @@ export interface Answer {
   etag?: string;
   /** The next page's path, from the Link header. */
   next?: string;
+  /** The number of the list's last page, from the Link header: how many pages the list has. */
+  lastPage?: number;
 }
 
 /** Collects the validators of the 200 answers one kind was made from (see KindCheckpoint). */
@@ -66,6 +69,8 @@ export const REASONS: Readonly<Record<number, string>> = {
 
 export class RepoApi {
   readonly counts = { total: 0, notModified: 0 };
+  /** What GitHub's answers said of the installation's rate budget. */
+  readonly budget = new RateBudget();
   private readonly base: URL;
   /** 200 answers seen by a conditional check, reused when the kind is then read (no second request). */
   private readonly seen = new Map<string, Answer>();
@@ -94,13 +99,18 @@ export class RepoApi {
         headers: options.etag ? { "if-none-match": options.etag } : {},
         request: { signal: this.signal },
       });
+      this.budget.note(response.headers, "core");
       const answer: Answer = { path, data: response.data };
       const etag = header(response.headers, "etag");
       if (etag) answer.etag = etag;
-      const next = this.nextPath(header(response.headers, "link"));
+      const link = header(response.headers, "link");
+      const next = this.nextPath(link);
       if (next) answer.next = next;
+      const last = link && /[?&]page=(\d+)[^>]*>;\s*rel="last"/.exec(link);
+      if (last) answer.lastPage = Number(last[1]);
       return answer;
     } catch (err) {
+      this.noteFailed(err, "core");
       if (httpStatusOf(err) === 304) {
         this.counts.notModified++;
         return undefined;
@@ -134,10 +144,40 @@ export class RepoApi {
         data,
         request: { signal: this.signal },
       });
+      this.budget.note(response.headers, url.endsWith("graphql") ? "graphql" : "core");
       return response.data;
+    } catch (err) {
+      this.noteFailed(err, url.endsWith("graphql") ? "graphql" : "core");
+      throw this.fail(err, what);
+    }
+  }
+
+  /** The installation's REST budget as GET /rate_limit tells it (a request GitHub does not count). */
+  async readRateLimit(what: string): Promise<void> {
+    try {
+      const response = await this.octokit.request({
+        method: "GET",
+        url: "/rate_limit",
+        request: { signal: this.signal },
+      });
+      const core = (response.data as { resources?: { core?: Record<string, unknown> } })?.resources?.core;
+      if (core)
+        this.budget.note(
+          {
+            "x-ratelimit-limit": core.limit,
+            "x-ratelimit-remaining": core.remaining,
+            "x-ratelimit-reset": core.reset,
+          },
+          "core",
+        );
     } catch (err) {
       throw this.fail(err, what);
     }
+  }
+
+  private noteFailed(err: unknown, resource: "core" | "graphql"): void {
+    const headers = (err as { response?: { headers?: Record<string, unknown> } } | null)?.response?.headers;
+    if (headers) this.budget.note(headers, resource);
   }
 
   /**

@@ -92,6 +92,11 @@ export class GitHubMetadataSource implements MetadataSource {
   ): Promise<boolean> {
     apiPath(repo);
     const api = new RepoApi(await this.options.octokitFor(repo), repo, options.signal);
+    // Kinds left for the rate budget are due once it allows even a long-unchanged kind's read.
+    if (checkpoint.deferred?.length) {
+      await api.readRateLimit(`checking the rate budget for ${repo}`);
+      if (api.budget.allows("core", 0, undefined)) return true;
+    }
     // Conditional requests first (a 304 is free); GraphQL kinds, which cost a point, last.
     for (const kind of METADATA_KINDS) {
       const entry = checkpoint.kinds[kind];

@@ -98,29 +98,43 @@ const snake = (type: string) => type.replace(/([a-z])([A-Z])/g, "$1_$2").toLower
 const restName = (type: string) => REST_NAMES[type] ?? snake(type.replace(/Event$/, ""));
 const itemType = (type: string) => snake(type).toUpperCase();
 
-function connection(name: string, events: Record<string, string>, variable: string): string {
-  const types = Object.keys(events);
-  const fragments = types
+/** The selection of one connection's page: every kept event type's fields, as a fragment. */
+function fragment(name: string, on: string, events: Record<string, string>): string {
+  const types = Object.keys(events)
     .map(
       (t) =>
         `... on ${t} { id actor { login } createdAt${WITH_DATABASE_ID.has(t) ? " databaseId" : ""} ${events[t]} }`,
     )
-    .join(" ");
-  return `${name}: timelineItems(first: 100, after: ${variable}, itemTypes: [${types.map(itemType).join(", ")}]) { pageInfo { hasNextPage endCursor } nodes { __typename ${fragments} } }`;
+    .join("\n    ");
+  return `fragment ${name} on ${on} {\n  pageInfo { hasNextPage endCursor }\n  nodes {\n    __typename\n    ${types}\n  }\n}`;
 }
+
+const FRAGMENTS = [
+  fragment("IssueEvents", "IssueTimelineItemsConnection", ISSUE_EVENTS),
+  fragment("PullEvents", "PullRequestTimelineItemsConnection", PULL_EVENTS),
+].join("\n");
+
+/** The item types asked for, passed once as variables rather than in every alias. */
+export const ITEM_TYPES = {
+  issueTypes: Object.keys(ISSUE_EVENTS).map(itemType),
+  pullTypes: Object.keys(PULL_EVENTS).map(itemType),
+};
 
 /** The query for `parents`, one alias `t<i>` each, with `$a<i>` the cursor to start after. */
 export function timelinesQuery(parents: readonly { number: number }[]): string {
-  const variables = parents.map((_, i) => `$a${i}: String`).join(", ");
+  const cursors = parents.map((_, i) => `$a${i}: String`).join(", ");
   const aliases = parents
     .map(
       (p, i) =>
         `t${i}: issueOrPullRequest(number: ${p.number}) { __typename ` +
-        `... on Issue { ${connection("issueItems", ISSUE_EVENTS, `$a${i}`)} } ` +
-        `... on PullRequest { ${connection("pullItems", PULL_EVENTS, `$a${i}`)} } }`,
+        `... on Issue { issueItems: timelineItems(first: 100, after: $a${i}, itemTypes: $issueTypes) { ...IssueEvents } } ` +
+        `... on PullRequest { pullItems: timelineItems(first: 100, after: $a${i}, itemTypes: $pullTypes) { ...PullEvents } } }`,
     )
     .join("\n    ");
-  return `query Timelines($owner: String!, $name: String!, ${variables}) {\n  repository(owner: $owner, name: $name) {\n    ${aliases}\n  }\n}`;
+  return (
+    `query Timelines($owner: String!, $name: String!, $issueTypes: [IssueTimelineItemsItemType!], ` +
+    `$pullTypes: [PullRequestTimelineItemsItemType!], ${cursors}) {\n  repository(owner: $owner, name: $name) {\n    ${aliases}\n  }\n}\n${FRAGMENTS}`
+  );
 }
 
 const lockReasons: Record<string, string> = { OFF_TOPIC: "off-topic", TOO_HEATED: "too heated" };
@@ -199,7 +213,7 @@ async function readBatch(api: RepoApi, parents: readonly number[], what: string)
   const lines = new Map<number, Line[]>(parents.map((n) => [n, []]));
   let pending: Pending[] = parents.map((number) => ({ number, after: null }));
   while (pending.length > 0) {
-    const variables: Record<string, unknown> = { owner, name };
+    const variables: Record<string, unknown> = { owner, name, ...ITEM_TYPES };
     pending.forEach((p, i) => (variables[`a${i}`] = p.after));
     // An issue gone since it was listed answers null with a NOT_FOUND error on its alias: skipped.
     const data = (await graphqlWithGaps(api, timelinesQuery(pending), variables, what)) as {

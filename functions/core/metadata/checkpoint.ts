@@ -38,7 +38,7 @@ export const metadataCheckpointSchema = z.strictObject({
   v: z.literal(1),
   /** GitHub's id of the repository: a checkpoint of another repository (deleted, recreated) is ignored. */
   repoId: z.number().int(),
-  /** Kinds collected (full or delta) or unchanged; an unavailable kind has no entry. */
+  /** Kinds collected (full or delta), unchanged or deferred; an unavailable kind has no entry. */
   kinds: z.partialRecord(z.enum(METADATA_KINDS), kindCheckpointSchema),
   /**
    * Release assets stored in the chain: asset id -> hex SHA-256 of its bytes. GitHub never changes
@@ -53,6 +53,11 @@ export const metadataCheckpointSchema = z.strictObject({
    * record stays small. Absent in checkpoints older than attachments.
    */
   attachments: z.strictObject({ urls: z.array(shortHash), blobs: z.array(shortHash) }).optional(),
+  /**
+   * Kinds deferred for the rate budget (their entry, if any, is the one from before): the next
+   * check reports a change once the budget allows, so that a later collection reads them.
+   */
+  deferred: z.array(z.enum(METADATA_KINDS)).optional(),
 });
 
 export type ConditionalRequest = z.infer<typeof conditionalRequestSchema>;

@@ -1,17 +1,30 @@
 // JSON Lines as a stream: one JSON object per line, "\n"-terminated, UTF-8, produced as it is read.
 import { Readable } from "node:stream";
 
-/** Streams `lines` as JSONL, calling `onLine` with each; pulls the next line only when read. */
+/** Lines are handed on in chunks of about this many bytes: a few large buffers, not one per line. */
+const CHUNK_BYTES = 64 * 1024;
+
+/**
+ * Streams `lines` as JSONL, calling `onLine` with each; pulls lines only as the stream is read, a
+ * chunk at a time (one line per chunk and a reader holding many would cost far more memory than
+ * the bytes, each buffer being an object of its own).
+ */
 export function jsonlStream(
   lines: Iterable<unknown> | AsyncIterable<unknown>,
   onLine: (line: unknown) => void = () => undefined,
 ): Readable {
   return Readable.from(
     (async function* () {
+      let text = "";
       for await (const line of lines) {
         onLine(line);
-        yield Buffer.from(JSON.stringify(line) + "\n", "utf8");
+        text += JSON.stringify(line) + "\n";
+        if (text.length >= CHUNK_BYTES) {
+          yield Buffer.from(text, "utf8");
+          text = "";
+        }
       }
+      if (text.length > 0) yield Buffer.from(text, "utf8");
     })(),
     { objectMode: false },
   );

@@ -34,11 +34,15 @@ export function sortedUnique<T extends Line>(kind: MetadataKind, lines: Iterable
 /**
  * A kind's state after a chain, given each snapshot's lines of it oldest first, with the snapshot's
  * state of the kind: "full" starts over, "delta" overlays by key, "unchanged" keeps, and
- * "unavailable" forgets (the repository could not say; the next collection starts over).
+ * "unavailable" forgets (the repository could not say; the next collection starts over), and
+ * "deferred" keeps, like "unchanged" (a later collection reads what changed meanwhile).
  */
 export function overlay<T extends Line>(
   kind: MetadataKind,
-  chain: readonly { state: "full" | "delta" | "unchanged" | "unavailable"; lines?: readonly T[] }[],
+  chain: readonly {
+    state: "full" | "delta" | "unchanged" | "unavailable" | "deferred";
+    lines?: readonly T[];
+  }[],
 ): T[] | undefined {
   let state: T[] | undefined;
   for (const link of chain) {

@@ -17,6 +17,11 @@ export const kindOutcomeSchema = z.discriminatedUnion("state", [
     reason: z.string().min(1),
     status: z.number().int().optional(),
   }),
+  /**
+   * Not read this time to stay within the installation's rate budget ("rate budget"): no file; the
+   * chain's earlier files stand, and a later collection reads it. Not a failure.
+   */
+  z.strictObject({ state: z.literal("deferred"), reason: z.string().min(1) }),
 ]);
 
 export type KindOutcome = z.infer<typeof kindOutcomeSchema>;

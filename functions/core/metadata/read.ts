@@ -20,7 +20,9 @@ export type KindState =
   /** The repository could not provide it when the snapshot was taken; `status` is GitHub's answer. */
   | { state: "unavailable"; reason: string; status?: number }
   /** No collection in the chain says anything of it (an archive older than the kind). */
-  | { state: "not-collected" };
+  | { state: "not-collected" }
+  /** Not read yet to stay within the rate budget, and no earlier collection of the chain has it. */
+  | { state: "deferred"; reason: string };
 
 export interface MetadataQuery<T> {
   /** The kinds whose lines to build; the files of the others are drained unread. */
@@ -121,6 +123,12 @@ export async function readMetadata<T = MetadataLine>(
         const { reason, status } = outcome;
         state.set(kind, { state: "unavailable", reason, ...(status === undefined ? {} : { status }) });
         held.delete(kind);
+      } else if (outcome.state === "deferred") {
+        // What the chain had stands; with nothing before it, the kind is still to be read.
+        if (state.get(kind)?.state !== "present") {
+          state.set(kind, { state: "deferred", reason: outcome.reason });
+          held.delete(kind);
+        }
       } else if (outcome.state === "full" || outcome.state === "delta") {
         if (wanted.has(kind) && !file)
           throw new ArchiveCorruptError(

@@ -153,5 +153,9 @@ function notShown(
       `${noun}s were unavailable when ${where} was taken: ${state.status ? `${state.status} ` : ""}${state.reason}`,
     );
   if (state.state === "not-collected") return new NotFoundError(`${where} holds no ${noun}s`);
+  if (state.state === "deferred")
+    return new NotFoundError(
+      `${noun}s were deferred (${state.reason}) when ${where} was taken; a later snapshot reads them`,
+    );
   return new NotFoundError(`no ${noun} #${number} in ${where}`);
 }

@@ -1,0 +1,144 @@
+// Pacing within the installation's rate budget, with the real @octokit clients against the GitHub
+// stand-in's counted REST budget: a collection whose kind would take the budget below the floor
+// for how recently it changed defers it ("deferred: rate budget", no file, never a 403 from
+// GitHub), reads what changed recently, and a later collection reads the deferred kinds once the
+// budget allows, its lines equal to what the stand-in serves.
+import { generateKeyPairSync } from "node:crypto";
+import { App } from "@octokit/app";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
+import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
+import { parseJsonl } from "../../functions/core/metadata/jsonl.js";
+import { kindPath } from "../../functions/core/metadata/paths.js";
+import type { MetadataCollection, MetadataSummary } from "../../functions/core/metadata/source.js";
+import { fillMetadata } from "../helpers/github-metadata-fixture.js";
+import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+
+const APP_ID = 717171;
+const { publicKey, privateKey } = generateKeyPairSync("rsa", {
+  modulusLength: 2048,
+  publicKeyEncoding: { type: "spki", format: "pem" },
+  privateKeyEncoding: { type: "pkcs1", format: "pem" },
+});
+const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+const DEFERRED = { state: "deferred", reason: "rate budget" };
+
+let github: GitHubStandin;
+
+function source(): GitHubMetadataSource {
+  const Octokit = resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5 });
+  const app = new App({ appId: APP_ID, privateKey, log, Octokit });
+  return new GitHubMetadataSource({ octokitFor: installationClients(app) });
+}
+
+async function drain(collection: MetadataCollection) {
+  const files = new Map<string, Buffer>();
+  for await (const file of collection.files)
+    files.set(file.path, Buffer.concat(await (await file.open()).toArray()));
+  return { files, summary: (await collection.summary) as MetadataSummary };
+}
+
+const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** The budget: `remaining` of 1,000, refilled in an hour. */
+function budget(remaining: number): void {
+  github.restBudget = { limit: 1000, remaining, resetAt: Math.ceil(Date.now() / 1000) + 3600 };
+}
+
+beforeAll(async () => {
+  github = await startGitHubStandin({
+    appId: APP_ID,
+    publicKey,
+    gitUrl: "http://127.0.0.1:9",
+    gitRoot: "/x",
+  });
+  github.install("acme");
+  // Both hold 230 issues (3 pages) and 250 comments, last changed in January; "fresh" has an
+  // issue and a comment changed an hour ago.
+  fillMetadata(github.addRepo("acme/stale"), { repo: "acme/stale" });
+  const fresh = github.addRepo("acme/fresh");
+  fillMetadata(fresh, { repo: "acme/fresh" });
+  fresh.issues.find((i) => i.number === 9)!.updated_at = hoursAgo(1);
+  fresh.comments[0]!.updated_at = hoursAgo(1);
+});
+
+beforeEach(() => {
+  github.restBudget = undefined;
+});
+
+afterAll(async () => {
+  await github?.close();
+});
+
+describe("pacing within the rate budget", () => {
+  it("defers the costly kinds of a long-unchanged repository when the budget is low, and never meets the limit", async () => {
+    budget(200); // 20% left: below a long-unchanged kind's floor (25%), above a fresh one's (2%)
+    const from = github.requests.length;
+    const { files, summary } = await drain(source().collect("acme/stale"));
+    for (const kind of [
+      "issues",
+      "issue-events",
+      "issue-comments",
+      "pulls",
+      "pull-reviews",
+      "pull-review-comments",
+    ] as const)
+      expect(summary.kinds[kind], kind).toEqual(DEFERRED);
+    expect(files.has(kindPath("issues"))).toBe(false);
+    // The cheap kinds are read: settings, labels, releases…
+    expect(summary.kinds.labels).toEqual({ state: "full", items: 120 });
+    expect(summary.kinds.repository).toEqual({ state: "full", items: 1 });
+    expect(summary.checkpoint.deferred).toEqual([
+      "issues",
+      "issue-comments",
+      "pulls",
+      "pull-review-comments",
+    ]);
+    expect(summary.checkpoint.kinds.issues).toBeUndefined(); // read in full next time
+    expect(github.requests.slice(from).filter((r) => r.status === 403)).toEqual([]);
+    expect(github.requests.slice(from).some((r) => /\/issues\?.*direction=asc/.test(r.url))).toBe(false);
+
+    // Still low: the deferred kinds are not due; refilled: they are, and read whole.
+    budget(200);
+    expect(await source().changedSince("acme/stale", summary.checkpoint)).toBe(false);
+    budget(1000);
+    expect(await source().changedSince("acme/stale", summary.checkpoint)).toBe(true);
+    const later = await drain(source().collect("acme/stale", { checkpoint: summary.checkpoint }));
+    expect(later.summary.kinds.issues).toEqual({ state: "full", items: 230 });
+    expect(later.summary.kinds["issue-events"]).toMatchObject({ state: "full" });
+    expect(later.summary.kinds["issue-comments"]).toEqual({ state: "full", items: 250 });
+    expect(later.summary.checkpoint.deferred).toBeUndefined();
+    const served = github
+      .metadata("acme/stale")
+      .issues.map((i) => i.number)
+      .sort((a, b) => Number(a) - Number(b));
+    const read = parseJsonl(later.files.get(kindPath("issues"))!.toString("utf8")).map((l) => l.number);
+    expect(read.sort((a, b) => Number(a) - Number(b))).toEqual(served);
+  });
+
+  it("reads what changed within the day on the same budget, and defers the rest", async () => {
+    budget(200);
+    const { summary } = await drain(source().collect("acme/fresh"));
+    expect(summary.kinds.issues).toEqual({ state: "full", items: 230 });
+    expect(summary.kinds["issue-events"]).toMatchObject({ state: "full" });
+    expect(summary.kinds["issue-comments"]).toEqual({ state: "full", items: 250 });
+    expect(summary.kinds.pulls).toEqual(DEFERRED);
+    expect(summary.kinds["pull-reviews"]).toEqual(DEFERRED);
+    expect(summary.checkpoint.deferred).toEqual(["pulls", "pull-review-comments"]);
+  });
+
+  it("keeps the place of a kind deferred in an incremental collection: the next one reads from the old mark", async () => {
+    const full = await drain(source().collect("acme/fresh"));
+    const meta = github.metadata("acme/fresh");
+    meta.issues.find((i) => i.number === 12)!.updated_at = hoursAgo(0.5);
+    budget(15); // 1.5%: below even a fresh kind's floor
+    const deferred = await drain(source().collect("acme/fresh", { checkpoint: full.summary.checkpoint }));
+    expect(deferred.summary.kinds.issues).toEqual(DEFERRED);
+    expect(deferred.summary.checkpoint.kinds.issues).toEqual(full.summary.checkpoint.kinds.issues);
+    budget(1000);
+    const next = await drain(source().collect("acme/fresh", { checkpoint: deferred.summary.checkpoint }));
+    expect(next.summary.kinds.issues).toMatchObject({ state: "delta" });
+    const numbers = parseJsonl(next.files.get(kindPath("issues"))!.toString("utf8")).map((l) => l.number);
+    expect(numbers).toContain(12);
+  });
+});
