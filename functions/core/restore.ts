@@ -2,7 +2,7 @@
 // and unbundle into a fresh bare repository with exactly its refs, then leave it at a path, push
 // it to a git remote, or write the plain bundle out. Nothing half-made is left on failure.
 import { createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
@@ -17,6 +17,8 @@ import { snapshotChain, unpackChain } from "./chain.js";
 import { displayUrl } from "./git/transport.js";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { finishRepository, unpackWiki, wikiLocation } from "./unpack.js";
+import { lfsObjectsDir, lfsOidOf } from "./lfs/paths.js";
+import { writeLfsObject } from "./lfs/restore.js";
 
 export type RestoreTarget =
   | { kind: "path"; path: string }
@@ -92,7 +94,8 @@ async function restoreInto(
 /**
  * Hands the snapshot's plain git bundle to `consume`. A full snapshot's bundle streams straight
  * out of the archive; an incremental one is rebuilt whole (chain into a scratch repository, then
- * `git bundle create --all`), so the result never needs another bundle to be usable.
+ * `git bundle create --all`), so the result never needs another bundle to be usable. The chain's
+ * LFS objects go, checked, into `lfsObjects` (git-lfs's layout) when it is given.
  */
 async function withBundle(
   deps: Deps,
@@ -100,6 +103,7 @@ async function withBundle(
   onBytes: (n: number) => void,
   consume: (bundle: Readable) => Promise<unknown>,
   consumeWiki: (bundle: Readable) => Promise<unknown>,
+  lfsObjects?: string,
 ): Promise<number> {
   if (snapshot.kind === "full") {
     let consumed = false;
@@ -108,6 +112,8 @@ async function withBundle(
       snapshot,
       async (name, body) => {
         if (name === WIKI_PATH) return void (await consumeWiki(body));
+        const oid = lfsOidOf(name);
+        if (oid && lfsObjects) return writeLfsObject(lfsObjects, oid, body, `the archive of ${snapshot.id}`);
         if (name !== BUNDLE_PATH) return void body.resume();
         consumed = true;
         await consume(body);
@@ -124,6 +130,9 @@ async function withBundle(
       await consumeWiki(wiki);
     });
     await consume(bundleOf(join(scratch, "repo.git")));
+    const restoredLfs = lfsObjectsDir(join(scratch, "repo.git"));
+    if (lfsObjects && (await stat(restoredLfs).catch(() => undefined)))
+      await cp(restoredLfs, lfsObjects, { recursive: true });
     return bytes;
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -139,6 +148,8 @@ async function writeBundleFile(
   const partial = `${path}.partial`;
   const wikiPath = wikiBundleName(path);
   const wikiPartial = `${wikiPath}.partial`;
+  const lfsPath = lfsFolderName(path);
+  const lfsPartial = `${lfsPath}.partial`;
   let wrote = false;
   try {
     if (snapshot.wikiRefs) await assertFree(wikiPath);
@@ -148,14 +159,31 @@ async function writeBundleFile(
       onBytes,
       (body) => pipeline(body, createWriteStream(partial, { flags: "wx" })),
       (wiki) => ((wrote = true), pipeline(wiki, createWriteStream(wikiPartial, { flags: "wx" }))),
+      lfsPartial,
     );
+    if (await stat(lfsPartial).catch(() => undefined)) {
+      await assertFree(lfsPath);
+      await rename(lfsPartial, lfsPath);
+    }
     if (wrote) await rename(wikiPartial, wikiPath);
     await rename(partial, path);
     return bytes;
   } catch (err) {
-    await Promise.all([rm(partial, { force: true }), rm(wikiPartial, { force: true })]);
+    await Promise.all([
+      rm(partial, { force: true }),
+      rm(wikiPartial, { force: true }),
+      rm(lfsPartial, { recursive: true, force: true }),
+    ]);
     throw err;
   }
+}
+
+/**
+ * "x.bundle" -> "x.lfs": where a bundle target's LFS objects go, laid out as git-lfs keeps them
+ * (`<aa>/<bb>/<oid>`), to copy into a clone's `.git/lfs/objects`.
+ */
+export function lfsFolderName(target: string): string {
+  return target.replace(/(\.bundle)?$/, ".lfs");
 }
 
 /** "x.bundle" -> "x.wiki.bundle": where a bundle target's wiki goes. */

@@ -392,16 +392,19 @@ export const MAX_INDEXED_CHECKPOINT_BYTES = 256 * 1024;
 function metadataFields(summary: MetadataSummary): Pick<Snapshot, "metadata" | "metadataCheckpoint"> {
   const items: Record<string, number> = {};
   const unavailable: Record<string, string> = {};
+  const deferred: Record<string, string> = {};
   for (const [kind, outcome] of Object.entries(summary.kinds)) {
     if (outcome.state === "full" || outcome.state === "delta") items[kind] = outcome.items;
     if (outcome.state === "unavailable")
       unavailable[kind] = outcome.status ? `${outcome.status}: ${outcome.reason}` : outcome.reason;
+    if (outcome.state === "deferred") deferred[kind] = outcome.reason;
   }
   const checkpoint = JSON.stringify(summary.checkpoint);
   return {
     metadata: {
       items,
       unavailable,
+      ...(Object.keys(deferred).length ? { deferred } : {}),
       requests: summary.requests.total,
       notModified: summary.requests.notModified,
     },

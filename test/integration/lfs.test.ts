@@ -4,7 +4,7 @@
 // repository's lfs/objects. Driven through the real GitHubAppSource, the git HTTP server and the
 // GitHub stand-in's LFS side; a local path source reads its own lfs/objects store.
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -18,7 +18,7 @@ import { backupRepository } from "../../functions/core/backup.js";
 import { describeError } from "../../functions/core/errors.js";
 import { initBare } from "../../functions/core/git/local-repo.js";
 import { repoHealth } from "../../functions/core/health.js";
-import { lfsStoreFile } from "../../functions/core/lfs/paths.js";
+import { lfsObjectFile, lfsStoreFile } from "../../functions/core/lfs/paths.js";
 import type { LfsPointer } from "../../functions/core/lfs/pointer.js";
 import { lfsObjectsOf } from "../../functions/core/lfs/restore.js";
 import type { Snapshot } from "../../functions/core/model.js";
@@ -197,6 +197,32 @@ describe("LFS objects", () => {
     );
     for (const p of pointers)
       expect((await readFile(lfsStoreFile(target, p.oid))).equals(served.get(p.oid)!)).toBe(true);
+  });
+
+  it("writes a bundle target's LFS objects beside it, for a full and an incremental snapshot", async () => {
+    const [latest, first] = (await app.index.list("acme/app")) as [Snapshot, Snapshot];
+    expect([first.kind, latest.kind]).toEqual(["full", "incremental"]);
+    for (const [snapshot, count] of [
+      [first, 3],
+      [latest, 4],
+    ] as const) {
+      const bundle = join(root, "bundles", `${snapshot.kind}.bundle`);
+      await mkdir(join(root, "bundles"), { recursive: true });
+      await restoreRepo(
+        app,
+        { repo: "acme/app", snapshotId: snapshot.id, target: { kind: "bundle-file", path: bundle } },
+        { actor },
+      );
+      const folder = join(root, "bundles", `${snapshot.kind}.lfs`);
+      const expected = pointers.slice(0, count);
+      const listing = (await readdir(folder, { recursive: true, withFileTypes: true }))
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+        .sort();
+      expect(listing, snapshot.kind).toEqual(expected.map((p) => p.oid).sort());
+      for (const p of expected)
+        expect((await readFile(lfsObjectFile(folder, p.oid))).equals(served.get(p.oid)!)).toBe(true);
+    }
   });
 
   it("hands out the snapshot's LFS objects as streams (for a restore to another LFS server)", async () => {

@@ -15,7 +15,17 @@ export function lfsOidOf(path: string): string | undefined {
   return OBJECT_PATH.exec(path)?.[1];
 }
 
+/** git-lfs's object folder in a repository's git dir. */
+export function lfsObjectsDir(gitDir: string): string {
+  return join(gitDir, "lfs", "objects");
+}
+
+/** Where an object goes in a folder laid out as git-lfs's: `<dir>/<aa>/<bb>/<oid>`. */
+export function lfsObjectFile(objectsDir: string, oid: string): string {
+  return join(objectsDir, oid.slice(0, 2), oid.slice(2, 4), oid);
+}
+
 /** Where git-lfs keeps an object in a repository's git dir: `lfs/objects/<aa>/<bb>/<oid>`. */
 export function lfsStoreFile(gitDir: string, oid: string): string {
-  return join(gitDir, "lfs", "objects", oid.slice(0, 2), oid.slice(2, 4), oid);
+  return lfsObjectFile(lfsObjectsDir(gitDir), oid);
 }

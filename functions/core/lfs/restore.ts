@@ -14,7 +14,7 @@ import type { Snapshot } from "../model.js";
 import type { SnapshotIndex } from "../ports.js";
 import { readSnapshotArchive } from "../read-snapshot.js";
 import { LfsObjectCheck } from "./check.js";
-import { lfsOidOf, lfsStoreFile } from "./paths.js";
+import { lfsObjectFile, lfsObjectsDir, lfsOidOf } from "./paths.js";
 
 /** An object's bytes as read from an archive, checked against `oid` by the end of the stream. */
 export function checkedFromArchive(oid: string, body: Readable, where: string): Readable {
@@ -33,13 +33,18 @@ export async function checkLfsObject(oid: string, body: Readable, where: string)
  * Writes an archive's LFS object into the git-lfs store of the repository at `gitDir`
  * (lfs/objects/<aa>/<bb>/<oid>), checked; the file appears whole or not at all.
  */
-export async function storeLfsObject(
-  gitDir: string,
+export function storeLfsObject(gitDir: string, oid: string, body: Readable, where: string): Promise<void> {
+  return writeLfsObject(lfsObjectsDir(gitDir), oid, body, where);
+}
+
+/** Writes an archive's LFS object, checked, to `<objectsDir>/<aa>/<bb>/<oid>` (git-lfs's layout). */
+export async function writeLfsObject(
+  objectsDir: string,
   oid: string,
   body: Readable,
   where: string,
 ): Promise<void> {
-  const file = lfsStoreFile(gitDir, oid);
+  const file = lfsObjectFile(objectsDir, oid);
   await mkdir(dirname(file), { recursive: true });
   const partial = `${file}.${randomBytes(4).toString("hex")}.partial`;
   try {
