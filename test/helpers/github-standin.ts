@@ -244,6 +244,31 @@ export class GitHubStandin {
     return metadata;
   }
 
+  /**
+   * Renames or transfers a repository as GitHub does: same id, new owner and name (the test moves
+   * its git data). Returns the repository's JSON as webhooks carry it.
+   */
+  moveRepo(from: string, to: string): ReturnType<GitHubStandin["repoJson"]> {
+    const [owner, name] = from.split("/") as [string, string];
+    const repo = this.find(owner, name);
+    if (!repo) throw new Error(`no repository ${from} in the stand-in`);
+    [repo.owner, repo.name] = to.split("/") as [string, string];
+    return this.repoJson(repo);
+  }
+
+  /** The repository's JSON as the API and webhooks give it (its id included). */
+  repository(fullName: string): ReturnType<GitHubStandin["repoJson"]> {
+    const [owner, name] = fullName.split("/") as [string, string];
+    const repo = this.find(owner, name);
+    if (!repo) throw new Error(`no repository ${fullName} in the stand-in`);
+    return this.repoJson(repo);
+  }
+
+  /** The installation id on `owner`, as webhooks name it. */
+  installationOf(owner: string): number | undefined {
+    return this.installations.get(owner.toLowerCase());
+  }
+
   /** Removes a repository, as when it is deleted on GitHub. */
   removeRepo(fullName: string): void {
     const [owner, name] = fullName.split("/") as [string, string];
