@@ -190,7 +190,10 @@ export async function main(
       io.stderr.write(`${scrub(String((err as Error).stack))}\n`);
     return err instanceof UserInputError ? EXIT.usage : EXIT.failed;
   } finally {
-    await app.close();
+    // A close that fails (the same full disk) is said after the error that came first.
+    await app
+      .close()
+      .catch((err: unknown) => io.stderr.write(`infinity-backup: closing: ${describeError(err)}\n`));
   }
 }
 

@@ -8,6 +8,7 @@ import type { MetadataSource, MetadataSummary } from "./metadata/source.js";
 import { HashStream } from "./archive/hash-stream.js";
 import type { Deps, ProgressListener } from "./deps.js";
 import { BackupError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
+import { attachCleanupError } from "./first-error.js";
 import { holdLease, leaseHolder } from "./lease.js";
 import { bundleHeader, BundleCheck } from "./git/bundle.js";
 import { fetchPack, lsRefs, type FetchedPack, type RemoteRefs } from "./git/upload-pack.js";
@@ -73,6 +74,7 @@ export async function snapshotRepo(
   });
   // From here on the work stops on the caller's abort or on losing the lease, whichever comes first.
   options = { ...options, signal: lease.signal, confirmLease: () => lease.confirm() };
+  let failed = false;
   try {
     const latest = await deps.index.latest(repo);
     const wikiListed = options.wiki ? await listWiki(options.wiki) : undefined;
@@ -136,16 +138,22 @@ export async function snapshotRepo(
     });
     return { repo, outcome: "created", snapshot, seconds: elapsed(deps, started) };
   } catch (err) {
-    await deps.audit.record({
-      action: "snapshot.failed",
-      repo,
-      actor: options.actor,
-      outcome: "failure",
-      details: { error: (err as Error).message },
-    });
+    // The first error is the one reported: a failure to record it, or to release the lease (the
+    // same full disk, often), is attached to it.
+    await deps.audit
+      .record({
+        action: "snapshot.failed",
+        repo,
+        actor: options.actor,
+        outcome: "failure",
+        details: { error: (err as Error).message },
+      })
+      .catch((auditErr: unknown) => attachCleanupError(err, "recording the failure", auditErr));
+    failed = true;
+    await lease.release().catch((releaseErr: unknown) => attachCleanupError(err, "releaseLease", releaseErr));
     throw err;
   } finally {
-    await lease.release();
+    if (!failed) await lease.release();
   }
 }
 
@@ -173,6 +181,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
   // The pack is indexed on the side as it streams, to find its LFS pointers once it has ended.
   const scan = input.pack && input.lfs ? await LfsScan.start() : undefined;
   const lfs = emptyLfsSummary();
+  let written: ReturnType<typeof writeArchive> | undefined;
   try {
     const wrapped = await deps.keys.wrap(dataKey);
     const objectKey = archiveKey(repo, takenAt, id);
@@ -200,7 +209,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const files = concatFiles(gitFiles, lfsFiles, collection?.files ?? []);
-    const archive = writeArchive({
+    const archive = (written = writeArchive({
       header: {
         aead: "AES256_GCM_HKDF_1MB",
         keyRef: wrapped.keyRef,
@@ -234,7 +243,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
         bundleBytes += n;
         options.onProgress?.({ repo, phase: "fetching", bytes: bundleBytes });
       },
-    });
+    }));
     const hashed = new HashStream();
     archive.stream.on("error", (err) => hashed.destroy(err));
     const abort = () => {
@@ -282,6 +291,13 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     await options.confirmLease?.();
     await deps.index.commit(snapshot);
     return snapshot;
+  } catch (err) {
+    // Sources not read to their end (the store failed, the lease was lost) are ended, so that no
+    // git process stays blocked on a pipe nobody reads (and keeps this process from exiting).
+    written?.stream.destroy(err as Error);
+    input.pack?.destroy();
+    input.wiki?.pack?.destroy();
+    throw err;
   } finally {
     dataKey.fill(0);
     await scan?.dispose();

@@ -37,6 +37,8 @@ function addEntryPieces(
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const sink = pack.entry({ name, size, mode: 0o644, mtime }, (err) => (err ? reject(err) : resolve()));
+    // A pack torn down mid-entry (the store failed) errors the entry: heard here, not uncaught.
+    sink.on("error", reject);
     for (const piece of pieces) sink.write(piece);
     (sink as NodeJS.WritableStream).end();
   });

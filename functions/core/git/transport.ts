@@ -12,7 +12,12 @@ export interface UploadPackConnection {
   capabilities: string[];
   /** Sends one command request (already pkt-encoded) and gives a reader of its response. */
   request(body: Buffer): Promise<PktReader>;
-  close(): Promise<void>;
+  /**
+   * Ends the conversation and waits for the server process, if any, to be gone. `abandon`: the
+   * caller stopped reading before the end (an error elsewhere); a local upload-pack blocked on a
+   * full pipe would never exit by itself, so it is killed.
+   */
+  close(abandon?: boolean): Promise<void>;
 }
 
 /** A URL safe to print: no userinfo, no query. */
@@ -74,8 +79,12 @@ async function connectLocal(path: string): Promise<UploadPackConnection> {
       run.child.stdin!.write(body);
       return reader;
     },
-    async close() {
+    async close(abandon = false) {
       run.child.stdin!.end(FLUSH);
+      if (abandon && run.child.exitCode === null && run.child.signalCode === null) {
+        run.child.kill("SIGKILL");
+        run.child.stdout!.destroy();
+      }
       await run.done.catch(() => undefined);
     },
   };

@@ -210,7 +210,8 @@ export async function fetchPack(
     const nonCommits = await classifying;
     if (nonCommits) refs.nonCommits = nonCommits;
     const stream = Readable.from(packData(reader, options.onProgress), { objectMode: false });
-    stream.once("close", () => void conn.close());
+    // Closed before its end (a failed store, an abort): the server is ended, not left blocked.
+    stream.once("close", () => void conn.close(!stream.readableEnded));
     handedOver = true;
     return { refs, pack: stream };
   } finally {
