@@ -63,6 +63,11 @@ export interface RepoHealth {
    */
   metadataUnavailable?: Record<string, string>;
   /**
+   * Metadata kinds the latest snapshot left for a later one to stay within the installation's rate
+   * budget: kind -> "rate budget". Not a problem: the next backups read them as the budget allows.
+   */
+  metadataDeferred?: Record<string, string>;
+  /**
    * LFS objects the latest snapshot's pointers name that the source could not give: how many, and
    * the first few by oid with why ("404: Object does not exist"). A later full snapshot asks again.
    */
@@ -144,6 +149,9 @@ export function repoHealth(
     ...(lastAttempt ? { lastAttempt } : {}),
     ...(latest?.metadata && Object.keys(latest.metadata.unavailable).length
       ? { metadataUnavailable: latest.metadata.unavailable }
+      : {}),
+    ...(latest?.metadata?.deferred && Object.keys(latest.metadata.deferred).length
+      ? { metadataDeferred: latest.metadata.deferred }
       : {}),
     ...(latest?.lfs?.unavailableCount
       ? { lfsUnavailable: { count: latest.lfs.unavailableCount, objects: latest.lfs.unavailable } }

@@ -88,6 +88,8 @@ export interface MetadataRecord {
   items: Record<string, number>;
   /** Kinds the repository could not provide: kind -> reason (e.g. "403: Resource not accessible"). */
   unavailable: Record<string, string>;
+  /** Kinds left for a later collection to stay within the rate budget: kind -> reason ("rate budget"). */
+  deferred?: Record<string, string>;
   /** API requests the collection made, and how many were answered 304 (free of rate limit). */
   requests: number;
   notModified: number;

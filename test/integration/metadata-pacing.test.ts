@@ -4,15 +4,23 @@
 // GitHub), reads what changed recently, and a later collection reads the deferred kinds once the
 // budget allows, its lines equal to what the stand-in serves.
 import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { App } from "@octokit/app";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
 import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
+import { repoHealth } from "../../functions/core/health.js";
 import { parseJsonl } from "../../functions/core/metadata/jsonl.js";
+import { readMetadata } from "../../functions/core/metadata/read.js";
 import { kindPath } from "../../functions/core/metadata/paths.js";
 import type { MetadataCollection, MetadataSummary } from "../../functions/core/metadata/source.js";
 import { fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import { refsOf, richRepo } from "../helpers/git-repos.js";
+import { manualClock, workspace } from "../helpers/local-app.js";
+import { snapshotRepo } from "../../functions/core/snapshot.js";
 
 const APP_ID = 717171;
 const { publicKey, privateKey } = generateKeyPairSync("rsa", {
@@ -25,7 +33,7 @@ const DEFERRED = { state: "deferred", reason: "rate budget" };
 
 let github: GitHubStandin;
 
-function source(): GitHubMetadataSource {
+function metadataSource(): GitHubMetadataSource {
   const Octokit = resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5 });
   const app = new App({ appId: APP_ID, privateKey, log, Octokit });
   return new GitHubMetadataSource({ octokitFor: installationClients(app) });
@@ -74,7 +82,7 @@ describe("pacing within the rate budget", () => {
   it("defers the costly kinds of a long-unchanged repository when the budget is low, and never meets the limit", async () => {
     budget(200); // 20% left: below a long-unchanged kind's floor (25%), above a fresh one's (2%)
     const from = github.requests.length;
-    const { files, summary } = await drain(source().collect("acme/stale"));
+    const { files, summary } = await drain(metadataSource().collect("acme/stale"));
     for (const kind of [
       "issues",
       "issue-events",
@@ -100,10 +108,10 @@ describe("pacing within the rate budget", () => {
 
     // Still low: the deferred kinds are not due; refilled: they are, and read whole.
     budget(200);
-    expect(await source().changedSince("acme/stale", summary.checkpoint)).toBe(false);
+    expect(await metadataSource().changedSince("acme/stale", summary.checkpoint)).toBe(false);
     budget(1000);
-    expect(await source().changedSince("acme/stale", summary.checkpoint)).toBe(true);
-    const later = await drain(source().collect("acme/stale", { checkpoint: summary.checkpoint }));
+    expect(await metadataSource().changedSince("acme/stale", summary.checkpoint)).toBe(true);
+    const later = await drain(metadataSource().collect("acme/stale", { checkpoint: summary.checkpoint }));
     expect(later.summary.kinds.issues).toEqual({ state: "full", items: 230 });
     expect(later.summary.kinds["issue-events"]).toMatchObject({ state: "full" });
     expect(later.summary.kinds["issue-comments"]).toEqual({ state: "full", items: 250 });
@@ -118,7 +126,7 @@ describe("pacing within the rate budget", () => {
 
   it("reads what changed within the day on the same budget, and defers the rest", async () => {
     budget(200);
-    const { summary } = await drain(source().collect("acme/fresh"));
+    const { summary } = await drain(metadataSource().collect("acme/fresh"));
     expect(summary.kinds.issues).toEqual({ state: "full", items: 230 });
     expect(summary.kinds["issue-events"]).toMatchObject({ state: "full" });
     expect(summary.kinds["issue-comments"]).toEqual({ state: "full", items: 250 });
@@ -128,17 +136,71 @@ describe("pacing within the rate budget", () => {
   });
 
   it("keeps the place of a kind deferred in an incremental collection: the next one reads from the old mark", async () => {
-    const full = await drain(source().collect("acme/fresh"));
+    const full = await drain(metadataSource().collect("acme/fresh"));
     const meta = github.metadata("acme/fresh");
     meta.issues.find((i) => i.number === 12)!.updated_at = hoursAgo(0.5);
     budget(15); // 1.5%: below even a fresh kind's floor
-    const deferred = await drain(source().collect("acme/fresh", { checkpoint: full.summary.checkpoint }));
+    const deferred = await drain(
+      metadataSource().collect("acme/fresh", { checkpoint: full.summary.checkpoint }),
+    );
     expect(deferred.summary.kinds.issues).toEqual(DEFERRED);
     expect(deferred.summary.checkpoint.kinds.issues).toEqual(full.summary.checkpoint.kinds.issues);
     budget(1000);
-    const next = await drain(source().collect("acme/fresh", { checkpoint: deferred.summary.checkpoint }));
+    const next = await drain(
+      metadataSource().collect("acme/fresh", { checkpoint: deferred.summary.checkpoint }),
+    );
     expect(next.summary.kinds.issues).toMatchObject({ state: "delta" });
     const numbers = parseJsonl(next.files.get(kindPath("issues"))!.toString("utf8")).map((l) => l.number);
     expect(numbers).toContain(12);
+  });
+
+  it("stores the git data whole and records the deferred kinds in the manifest, the index and health", async () => {
+    const scratch = await mkdtemp(join(tmpdir(), "infinity-pacing-"));
+    const source = await richRepo(scratch);
+    const ws = await workspace({ "acme/stale": source });
+    const app = await ws.open(manualClock());
+    try {
+      budget(200);
+      const { snapshot } = await snapshotRepo(
+        app,
+        "acme/stale",
+        { url: source },
+        { actor: "test", metadata: metadataSource() },
+      );
+      // The git part is never deferred: the snapshot has every ref of the source, and the bundle.
+      const refs = Object.fromEntries(
+        (await refsOf(source))
+          .trim()
+          .split("\n")
+          .map((line) => line.split(" "))
+          .map(([oid, , ref]) => [ref, oid]),
+      );
+      expect(snapshot.refs).toEqual(refs);
+      expect(snapshot.bundleBytes).toBeGreaterThan(0);
+      expect(snapshot.metadata?.deferred).toEqual({
+        issues: "rate budget",
+        "issue-comments": "rate budget",
+        "issue-events": "rate budget",
+        pulls: "rate budget",
+        "pull-reviews": "rate budget",
+        "pull-review-comments": "rate budget",
+      });
+      expect(snapshot.metadata?.unavailable).toEqual({});
+      const health = repoHealth("acme/stale", [snapshot], new Date());
+      expect(health.metadataDeferred).toEqual(snapshot.metadata?.deferred);
+      expect(health.problems.map((p) => p.kind)).not.toContain("attempt-failed");
+      const read = await readMetadata(
+        app,
+        snapshot,
+        { kinds: ["issues", "labels"] },
+        { actor: "t", purpose: "t" },
+      );
+      expect(read.kinds.issues).toEqual(DEFERRED);
+      expect(read.lines.labels).toHaveLength(120);
+    } finally {
+      await app.close();
+      await ws.cleanup();
+      await rm(scratch, { recursive: true, force: true });
+    }
   });
 });

@@ -56,6 +56,10 @@ export async function statusCommand(ctx: Context): Promise<number> {
     const kinds = Object.entries(h.metadataUnavailable!).map(([kind, why]) => `${kind} (${why})`);
     ctx.print(`  - ${h.repo}: metadata not backed up: ${kinds.join(", ")}`);
   }
+  for (const h of health.filter((h) => h.metadataDeferred)) {
+    const kinds = Object.entries(h.metadataDeferred!).map(([kind, why]) => `${kind} (${why})`);
+    ctx.print(`  - ${h.repo}: metadata deferred, a later backup reads it: ${kinds.join(", ")}`);
+  }
   for (const h of health.filter((h) => h.lfsUnavailable)) {
     const { count, objects } = h.lfsUnavailable!;
     const named = Object.entries(objects).map(([oid, why]) => `${oid.slice(0, 12)} (${why})`);
