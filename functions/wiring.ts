@@ -21,6 +21,7 @@ import {
 } from "./config/cloud-env.js";
 import { DEFAULT_CONFIG } from "./config/default-config.js";
 import { loadSettings, type Settings } from "./config/settings.js";
+import { applyTlsPolicy } from "./tls-policy.js";
 import { UserInputError } from "./core/errors.js";
 import { lineageIndex } from "./core/lineage/lineage-index.js";
 import { parseMessage } from "./core/messages.js";
@@ -52,6 +53,7 @@ export async function openApp(
   options: { clock?: Clock; env?: NodeJS.ProcessEnv; readOnly?: boolean } = {},
 ): Promise<LocalApp> {
   const settings = await loadSettings(configFile, options.env ?? process.env);
+  applyTlsPolicy(settings);
   const config = settings.backup;
   const clock = options.clock ?? systemClock;
   if (config.backend !== "local") {
@@ -154,6 +156,7 @@ export async function cloudApp(
     overrides.configFile ?? join(packageRoot(), DEFAULT_CONFIG),
     picked as NodeJS.ProcessEnv,
   );
+  applyTlsPolicy(settings);
   // Every cloud workload runs on the gcp backend, also those that do not read BACKUP_LOCATION.
   settings.backup.backend = "gcp";
   const clock = overrides.clock ?? systemClock;

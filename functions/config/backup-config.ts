@@ -78,6 +78,15 @@ export const backupConfigSchema = z.strictObject({
       level: z.enum(["quick", "deep"]).default("deep"),
     })
     .prefault({}),
+  network: z
+    .strictObject({
+      /**
+       * The oldest TLS every outbound connection accepts (GitHub, Cloud Storage, KMS, Firestore,
+       * Pub/Sub). TLSv1.2 only for an older GitHub Enterprise Server that cannot speak 1.3.
+       */
+      minTlsVersion: z.enum(["TLSv1.3", "TLSv1.2"]).default("TLSv1.3"),
+    })
+    .prefault({}),
   cloud: z
     .strictObject({
       /** 2 GiB: a function's /tmp is memory, and a bigger pack takes longer than its time limit. */

@@ -67,5 +67,21 @@ export class DeadlineError extends BackupError {}
 
 /** Turns anything thrown into a one-line message fit for a log or a person, credentials scrubbed. */
 export function describeError(err: unknown): string {
-  return scrub(err instanceof Error ? err.message : String(err));
+  const message = err instanceof Error ? err.message : String(err);
+  return scrub(tlsVersionRefused(err) ? `${message}: ${TLS_VERSION_HINT}` : message);
+}
+
+const TLS_VERSION_HINT =
+  "the server does not offer the TLS version required (TLS 1.3 by default); for an older GitHub " +
+  "Enterprise Server set network.minTlsVersion: TLSv1.2 in config/backup-config.yaml";
+
+/** OpenSSL's answers when the two sides share no protocol version, anywhere in the cause chain. */
+function tlsVersionRefused(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 8; e = e.cause, depth++) {
+    const code = (e as NodeJS.ErrnoException).code ?? "";
+    if (/^ERR_SSL_(TLSV1_ALERT_PROTOCOL_VERSION|UNSUPPORTED_PROTOCOL|NO_PROTOCOLS_AVAILABLE)$/.test(code))
+      return true;
+    if (/alert protocol version|unsupported protocol|no protocols available/i.test(e.message)) return true;
+  }
+  return false;
 }

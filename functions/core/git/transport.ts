@@ -105,7 +105,12 @@ async function httpCall(remote: GitRemote, path: string, init: RequestInit): Pro
       },
     });
   } catch (err) {
-    throw new SourceError(`cannot reach ${displayUrl(base)}: ${(err as Error).message}`, { cause: err });
+    throw new SourceError(
+      `cannot reach ${displayUrl(base)}: ${(err as Error).message}${networkReason(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   if (!response.ok || !response.body) {
     await response.body?.cancel();
@@ -152,4 +157,13 @@ async function connectHttp(remote: GitRemote): Promise<UploadPackConnection> {
     },
     async close() {},
   };
+}
+
+/** fetch says only "fetch failed": what failed is in its cause (a refused TLS version, a certificate, ECONNREFUSED). */
+function networkReason(err: unknown): string {
+  const cause = (err as Error).cause as NodeJS.ErrnoException | undefined;
+  if (!(cause instanceof Error)) return "";
+  // OpenSSL's own text is a long line of internals; its code says the same.
+  const reason = cause.code?.startsWith("ERR_SSL_") ? cause.code : cause.message || cause.code;
+  return reason ? ` (${reason})` : "";
 }
