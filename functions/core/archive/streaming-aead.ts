@@ -4,6 +4,7 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:
 import { Transform, type TransformCallback } from "node:stream";
 import { ArchiveCorruptError } from "../errors.js";
 import { ByteQueue } from "./byte-queue.js";
+import type { CryptoWorker, WorkerHash } from "./crypto-worker.js";
 
 export const KEY_SIZE = 32;
 export const SEGMENT_SIZE = 1 << 20;
@@ -37,20 +38,51 @@ function checkKey(key: Buffer): void {
   if (key.length !== KEY_SIZE) throw new RangeError(`data key must be ${KEY_SIZE} bytes, got ${key.length}`);
 }
 
+export interface EncryptOptions {
+  /**
+   * Seal segments on this worker instead of this thread: in order, up to SEALS_IN_FLIGHT ahead
+   * of what has been pushed on. The output is the same bytes for the same salt and nonce prefix.
+   */
+  worker?: CryptoWorker;
+  /** With `worker`: a hash on it, fed the stream header and then every segment as sealed. */
+  outputHash?: WorkerHash;
+  /** The salt and nonce prefix; random unless given (tests compare two encryptions). */
+  salt?: Buffer;
+  noncePrefix?: Buffer;
+}
+
+/** Segments handed to the worker and not yet pushed on: enough to keep it busy, little memory. */
+export const SEALS_IN_FLIGHT = 4;
+
 /** Encrypts a plaintext stream; `associatedData` is authenticated with every segment (via HKDF). */
 export class EncryptStream extends Transform {
   private readonly queue = new ByteQueue();
   private readonly key: Buffer;
   private readonly prefix: Buffer;
+  private readonly worker: CryptoWorker | undefined;
+  private readonly outputHash: WorkerHash | undefined;
   private index = 0;
+  /** Segments on the worker, in order; `out` is set once sealed (ciphertext, tag). */
+  private readonly sealing: { out?: Buffer[] }[] = [];
+  /** Plaintext buffers back from the worker, refilled for later segments (no allocation each). */
+  private readonly spare: Uint8Array[] = [];
+  /** The callback of a write held back while SEALS_IN_FLIGHT segments are on the worker. */
+  private heldWrite: TransformCallback | undefined;
+  private flushed: TransformCallback | undefined;
 
-  constructor(dataKey: Buffer, associatedData: Buffer) {
+  constructor(dataKey: Buffer, associatedData: Buffer, options: EncryptOptions = {}) {
     super();
     checkKey(dataKey);
-    const salt = randomBytes(SALT_SIZE);
-    this.prefix = randomBytes(NONCE_PREFIX_SIZE);
+    const salt = options.salt ?? randomBytes(SALT_SIZE);
+    this.prefix = options.noncePrefix ?? randomBytes(NONCE_PREFIX_SIZE);
+    if (salt.length !== SALT_SIZE || this.prefix.length !== NONCE_PREFIX_SIZE)
+      throw new RangeError(`salt and nonce prefix must be ${SALT_SIZE} and ${NONCE_PREFIX_SIZE} bytes`);
     this.key = hkdfSha256(dataKey, salt, associatedData);
-    this.push(Buffer.concat([Buffer.from([STREAM_HEADER_SIZE]), salt, this.prefix]));
+    this.worker = options.worker;
+    this.outputHash = options.worker ? options.outputHash : undefined;
+    const streamHeader = Buffer.concat([Buffer.from([STREAM_HEADER_SIZE]), salt, this.prefix]);
+    this.outputHash?.update(streamHeader);
+    this.push(streamHeader);
   }
 
   private plaintextBudget(): number {
@@ -63,7 +95,22 @@ export class EncryptStream extends Transform {
    */
   private seal(plaintext: Buffer[], last: boolean): void {
     if (this.index > 0xffffffff) throw new RangeError("archive exceeds 2^32 segments");
-    const cipher = createCipheriv("aes-256-gcm", this.key, segmentNonce(this.prefix, this.index, last));
+    const nonce = segmentNonce(this.prefix, this.index, last);
+    this.index++;
+    if (this.worker) {
+      const entry: { out?: Buffer[] } = {};
+      this.sealing.push(entry);
+      this.worker.seal(this.key, nonce, this.joined(plaintext), this.outputHash).then(
+        (sealed) => {
+          entry.out = [sealed.body, sealed.tag];
+          if (this.spare.length < SEALS_IN_FLIGHT) this.spare.push(new Uint8Array(sealed.plaintext.buffer));
+          this.release();
+        },
+        (err: Error) => this.fail(err),
+      );
+      return;
+    }
+    const cipher = createCipheriv("aes-256-gcm", this.key, nonce);
     let size = TAG_SIZE;
     for (const piece of plaintext) size += piece.length;
     const out = Buffer.allocUnsafe(size);
@@ -72,24 +119,65 @@ export class EncryptStream extends Transform {
     cipher.final();
     cipher.getAuthTag().copy(out, at);
     this.push(out);
-    this.index++;
+  }
+
+  /** The pieces copied into one buffer of its own (the worker takes it whole). */
+  private joined(pieces: Buffer[]): Uint8Array {
+    let size = 0;
+    for (const piece of pieces) size += piece.length;
+    const buffer = this.spare.pop() ?? new Uint8Array(SEGMENT_PLAINTEXT);
+    const view = buffer.subarray(0, size);
+    let at = 0;
+    for (const piece of pieces) {
+      view.set(piece, at);
+      at += piece.length;
+    }
+    return view;
+  }
+
+  /** Pushes on the segments the worker has sealed, in order, and lets held-back work continue. */
+  private release(): void {
+    while (this.sealing[0]?.out) for (const part of this.sealing.shift()!.out!) this.push(part);
+    if (this.heldWrite && this.sealing.length < SEALS_IN_FLIGHT) {
+      const resume = this.heldWrite;
+      this.heldWrite = undefined;
+      resume();
+    }
+    if (this.flushed && this.sealing.length === 0) {
+      const flushed = this.flushed;
+      this.flushed = undefined;
+      flushed();
+    }
+  }
+
+  private fail(err: Error): void {
+    const callback = this.heldWrite ?? this.flushed;
+    this.heldWrite = this.flushed = undefined;
+    if (callback) callback(err);
+    else this.destroy(err);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.queue.push(chunk);
-    // A segment is sealed as "not last" only once a byte beyond it exists.
-    while (this.queue.length > this.plaintextBudget())
-      this.seal(this.queue.takeChunks(this.plaintextBudget()), false);
-    done();
+    try {
+      // A segment is sealed as "not last" only once a byte beyond it exists.
+      while (this.queue.length > this.plaintextBudget())
+        this.seal(this.queue.takeChunks(this.plaintextBudget()), false);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (this.sealing.length < SEALS_IN_FLIGHT) done();
+    else this.heldWrite = done;
   }
 
   override _flush(done: TransformCallback): void {
     try {
       this.seal(this.queue.takeChunks(this.queue.length), true);
-      done();
     } catch (err) {
-      done(err as Error);
+      return done(err as Error);
     }
+    if (this.sealing.length === 0) done();
+    else this.flushed = done;
   }
 }
 

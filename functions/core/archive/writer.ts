@@ -1,10 +1,12 @@
 // Writes an archive: header, then tar(files..., manifest.json) through the streaming AEAD.
 // One stream with back-pressure from the first git byte to the store; nothing is held whole.
+// The per-byte crypto (segments, the archive's SHA-256) runs on the crypto worker.
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { encodeHeader, type ArchiveHeader } from "./header.js";
 import { MANIFEST_PATH, manifestSchema, type Manifest, type ManifestEntry } from "./manifest.js";
+import { cryptoWorker } from "./crypto-worker.js";
 import { EncryptStream } from "./streaming-aead.js";
 import { addEntry, addFile } from "./tar-parts.js";
 
@@ -33,6 +35,8 @@ export interface WrittenArchive {
   stream: Readable;
   /** Resolves with the manifest once every file has been written into the archive. */
   manifest: Promise<Manifest>;
+  /** The SHA-256 (hex) of `stream`'s bytes, once the last of them has been produced. */
+  sha256: Promise<string>;
 }
 
 export function writeArchive(input: ArchiveInput): WrittenArchive {
@@ -40,7 +44,17 @@ export function writeArchive(input: ArchiveInput): WrittenArchive {
   const pack = tar.pack();
   const out = new PassThrough();
   out.write(headerBytes);
-  pipeline(pack, new EncryptStream(input.dataKey, headerBytes), out).catch((err) => out.destroy(err));
+  const worker = cryptoWorker();
+  const archiveHash = worker.hash();
+  archiveHash.update(headerBytes);
+  const encrypt = new EncryptStream(input.dataKey, headerBytes, { worker, outputHash: archiveHash });
+  const written = pipeline(pack, encrypt, out);
+  written.catch((err) => {
+    archiveHash.dispose();
+    out.destroy(err);
+  });
+  const sha256 = written.then(async () => (await archiveHash.digest()).toString("hex"));
+  sha256.catch(() => undefined); // the same failure reaches the caller through `stream`
 
   const mtime = new Date(input.manifest.takenAt);
   const manifest = (async () => {
@@ -56,5 +70,5 @@ export function writeArchive(input: ArchiveInput): WrittenArchive {
     return full;
   })();
   manifest.catch((err) => pack.destroy(err));
-  return { stream: out, manifest };
+  return { stream: out, manifest, sha256 };
 }

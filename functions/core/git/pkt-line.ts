@@ -5,6 +5,9 @@ import { GitError } from "../errors.js";
 import { ByteQueue } from "../archive/byte-queue.js";
 
 export type Pkt = { kind: "data"; payload: Buffer } | { kind: "flush" } | { kind: "delim" } | { kind: "end" };
+/** A pkt whose payload is the pieces it arrived in: views of the reads, never joined. */
+export type PktPieces =
+  { kind: "data"; pieces: Buffer[] } | { kind: "flush" } | { kind: "delim" } | { kind: "end" };
 
 const MAX_PKT = 65520;
 
@@ -42,6 +45,17 @@ export class PktReader {
 
   /** The next pkt, or undefined at a clean end of stream (between pkts). */
   async next(): Promise<Pkt | undefined> {
+    const pkt = await this.nextPieces();
+    if (pkt?.kind !== "data") return pkt;
+    const { pieces } = pkt;
+    return { kind: "data", payload: pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces) };
+  }
+
+  /**
+   * The next pkt, its payload as views of what was read (no copy), or undefined at a clean end of
+   * stream. The pack's pkts straddle reads, so joining them would copy the whole pack once more.
+   */
+  async nextPieces(): Promise<PktPieces | undefined> {
     if (this.queue.length === 0 && !this.ended) {
       const next = await this.source.next();
       if (next.done) this.ended = true;
@@ -61,12 +75,19 @@ export class PktReader {
     if (length === 2) return { kind: "end" };
     if (length < 4 || length > MAX_PKT) throw new GitError(`git server sent a pkt-line of length ${length}`);
     await this.fill(length - 4);
-    return { kind: "data", payload: this.queue.take(length - 4) };
+    return { kind: "data", pieces: length === 4 ? [] : this.queue.takeChunks(length - 4) };
   }
 
   /** The next pkt, which must exist. */
   async expect(): Promise<Pkt> {
     const pkt = await this.next();
+    if (!pkt) throw new GitError(`git server closed the connection early${this.describe()}`);
+    return pkt;
+  }
+
+  /** The next pkt as pieces (see nextPieces), which must exist. */
+  async expectPieces(): Promise<PktPieces> {
+    const pkt = await this.nextPieces();
     if (!pkt) throw new GitError(`git server closed the connection early${this.describe()}`);
     return pkt;
   }

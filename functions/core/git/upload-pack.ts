@@ -157,14 +157,22 @@ async function* packData(
     await reader.lines(true);
   }
   for (;;) {
-    const pkt = await reader.expect();
+    const pkt = await reader.expectPieces();
     if (pkt.kind === "flush" || pkt.kind === "end") return;
-    if (pkt.kind !== "data") continue;
-    const band = pkt.payload[0];
-    if (band === 1) yield pkt.payload.subarray(1);
-    else if (band === 2) onProgress?.(pkt.payload.subarray(1).toString("utf8").trim());
-    else if (band === 3)
-      throw new GitError(`git server error: ${pkt.payload.subarray(1).toString("utf8").trim()}`);
+    if (pkt.kind !== "data" || pkt.pieces.length === 0) continue;
+    // The pack's bytes go on as the views they arrived in; only messages are joined.
+    const [first, ...rest] = pkt.pieces as [Buffer, ...Buffer[]];
+    const band = first[0];
+    if (band === 1) {
+      if (first.length > 1) yield first.subarray(1);
+      yield* rest;
+      continue;
+    }
+    const message = Buffer.concat([first.subarray(1), ...rest])
+      .toString("utf8")
+      .trim();
+    if (band === 2) onProgress?.(message);
+    else if (band === 3) throw new GitError(`git server error: ${message}`);
     else throw new GitError(`git server sent unknown sideband ${band}`);
   }
 }
