@@ -5,7 +5,6 @@ import { Readable, type Writable } from "node:stream";
 import { writeArchive, type ArchiveFile } from "./archive/writer.js";
 import { metadataCheckpointSchema, type MetadataCheckpoint } from "./metadata/checkpoint.js";
 import type { MetadataSource, MetadataSummary } from "./metadata/source.js";
-import { HashStream } from "./archive/hash-stream.js";
 import type { Deps, ProgressListener } from "./deps.js";
 import { BackupError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
 import { attachCleanupError } from "./first-error.js";
@@ -244,8 +243,6 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
         options.onProgress?.({ repo, phase: "fetching", bytes: bundleBytes });
       },
     }));
-    const hashed = new HashStream();
-    archive.stream.on("error", (err) => hashed.destroy(err));
     const abort = () => {
       const reason: unknown = options.signal?.reason;
       archive.stream.destroy(
@@ -260,7 +257,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     options.signal?.addEventListener("abort", abort, { once: true });
     const [manifest, stored] = await Promise.all([
       archive.manifest,
-      deps.store.put(objectKey, archive.stream.pipe(hashed), {
+      deps.store.put(objectKey, archive.stream, {
         metadata: { repo, snapshotId: id, keyRef: wrapped.keyRef },
       }),
     ]).finally(() => options.signal?.removeEventListener("abort", abort));
@@ -275,7 +272,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       ...peeling,
       objectKey,
       size: stored.size,
-      sha256: hashed.digest(),
+      sha256: await archive.sha256,
       bundleBytes: manifest.entries
         .filter((e) => e.path.startsWith("git/"))
         .reduce((sum, e) => sum + e.size, 0),
