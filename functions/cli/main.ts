@@ -4,6 +4,7 @@ import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { BackupError, describeError, UserInputError } from "../core/errors.js";
 import { scrub } from "../core/redact.js";
+import { sweepScratch } from "../core/scratch.js";
 import { DEFAULT_CONFIG } from "../config/default-config.js";
 import { EXIT, type CommandOptions, type Context } from "./context.js";
 import { ProgressLine } from "./progress.js";
@@ -167,6 +168,8 @@ export async function main(
   const progress = new ProgressLine(io.stderr, !options.quiet && (!options.json || Boolean(io.stderr.isTTY)));
   let app;
   let run: Command;
+  // What a killed run left in the temp folder (its pid is gone) goes before this one starts.
+  await sweepScratch();
   try {
     run = await load();
     const { openApp } = await import("../wiring.js");

@@ -2,8 +2,7 @@
 // and unbundle into a fresh bare repository with exactly its refs, then leave it at a path, push
 // it to a git remote, or write the plain bundle out. Nothing half-made is left on failure.
 import { createWriteStream } from "node:fs";
-import { cp, mkdir, mkdtemp, rename, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cp, link, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -19,6 +18,7 @@ import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { finishRepository, unpackWiki, wikiLocation } from "./unpack.js";
 import { lfsObjectsDir, lfsOidOf } from "./lfs/paths.js";
 import { writeLfsObject } from "./lfs/restore.js";
+import { makeScratch, partialPath, sweepScratch } from "./scratch.js";
 
 export type RestoreTarget =
   | { kind: "path"; path: string }
@@ -63,6 +63,23 @@ export async function chooseSnapshot(
   throw new NotFoundError(
     `no snapshot of ${repo} at or before ${at}; the oldest is ${oldest.id} taken ${oldest.takenAt}`,
   );
+}
+
+/**
+ * Moves a finished partial file to `path`, never over an existing file: a hard link fails if
+ * `path` exists (two restores to one target: the second is refused, the first's file stays).
+ */
+async function publishFile(partial: string, path: string): Promise<void> {
+  try {
+    await link(partial, path);
+  } catch {
+    // EEXIST: refused here, as a conflict. A file system without hard links: check, then rename
+    // (a race between the two is the only gap left there).
+    await assertFree(path);
+    await rename(partial, path);
+    return;
+  }
+  await rm(partial, { force: true });
 }
 
 async function assertFree(path: string): Promise<void> {
@@ -124,7 +141,7 @@ async function withBundle(
       throw new ArchiveCorruptError(`archive has no ${BUNDLE_PATH} (the repository had no refs)`);
     return bytes;
   }
-  const scratch = await mkdtemp(join(tmpdir(), "infinity-bundle-"));
+  const scratch = await makeScratch("bundle");
   try {
     const bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes, async (wiki) => {
       await consumeWiki(wiki);
@@ -145,11 +162,14 @@ async function writeBundleFile(
   path: string,
   onBytes: (n: number) => void,
 ): Promise<number> {
-  const partial = `${path}.partial`;
+  // Partial names are this run's own: a concurrent restore never removes them, a killed run's are
+  // swept here by the next one (their pid is gone).
+  await sweepScratch(dirname(resolve(path)));
+  const partial = partialPath(path);
   const wikiPath = wikiBundleName(path);
-  const wikiPartial = `${wikiPath}.partial`;
+  const wikiPartial = partialPath(wikiPath);
   const lfsPath = lfsFolderName(path);
-  const lfsPartial = `${lfsPath}.partial`;
+  const lfsPartial = partialPath(lfsPath);
   let wrote = false;
   try {
     if (snapshot.wikiRefs) await assertFree(wikiPath);
@@ -165,8 +185,8 @@ async function writeBundleFile(
       await assertFree(lfsPath);
       await rename(lfsPartial, lfsPath);
     }
-    if (wrote) await rename(wikiPartial, wikiPath);
-    await rename(partial, path);
+    if (wrote) await publishFile(wikiPartial, wikiPath);
+    await publishFile(partial, path);
     return bytes;
   } catch (err) {
     await Promise.all([
@@ -246,9 +266,10 @@ export async function restoreRepo(
         if (hasWiki) await assertFree(wikiLocation(finalPath));
         await mkdir(dirname(finalPath), { recursive: true });
       }
-      const scratch = await mkdtemp(
-        finalPath ? join(dirname(finalPath), ".restore-") : join(tmpdir(), "infinity-restore-"),
-      );
+      // Beside the target (a rename into place, same file system), hidden; else the temp folder.
+      const scratch = finalPath
+        ? await makeScratch("restore", dirname(finalPath), true)
+        : await makeScratch("restore");
       try {
         const wikiDir = join(scratch, "wiki.git");
         bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes, async (body) => {

@@ -1,8 +1,7 @@
 // Verify use case: read the archive back end to end (every segment authenticated, manifest
 // hashes, index SHA-256) and check the git data, quickly (pack checksum, refs) or deeply
 // (unbundle into a scratch repository and `git fsck --full`). The verdict is recorded.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -17,6 +16,7 @@ import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { finishRepository, unpackBundle, unpackWiki } from "./unpack.js";
 import { lfsOidOf } from "./lfs/paths.js";
 import { checkLfsObject, storeLfsObject } from "./lfs/restore.js";
+import { makeScratch } from "./scratch.js";
 
 export interface VerifyOutcome {
   snapshot: Snapshot;
@@ -49,7 +49,7 @@ async function checkArchive(
   level: VerifyLevel,
   onProgress?: ProgressListener,
 ): Promise<{ bytes: number; warnings: string[] }> {
-  const scratch = level === "deep" ? await mkdtemp(join(tmpdir(), "infinity-verify-")) : undefined;
+  const scratch = level === "deep" ? await makeScratch("verify") : undefined;
   const repoDir = scratch && join(scratch, "repo.git");
   let sawBundle = false;
   let sawWiki = false;

@@ -69,7 +69,7 @@ async function expectDetected(damaged: Buffer, message: RegExp): Promise<void> {
     ),
   ).rejects.toThrow(message);
   const leftovers = (await readdir(scratch)).filter(
-    (name) => name.startsWith("restore-") || name.startsWith(".restore-"),
+    (name) => name.startsWith("restore-") || name.includes("infinity-scratch-"),
   );
   expect(leftovers).toEqual([]);
 }

@@ -3,12 +3,12 @@
 // small blobs and hands over their contents, one stream into the next: only the pointers' oids are
 // kept, never a list of blobs or their bytes. An incremental's pack holds only the objects new to
 // its chain, so only new pointers are found.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { startGit } from "../git/exec.js";
 import { initBare } from "../git/local-repo.js";
+import { makeScratch } from "../scratch.js";
 import { MAX_POINTER_BYTES, parseLfsPointer } from "./pointer.js";
 
 export class LfsScan {
@@ -22,7 +22,7 @@ export class LfsScan {
 
   /** A scan whose `input` takes the pack. Call `dispose` whatever happens. */
   static async start(): Promise<LfsScan> {
-    const scratch = await mkdtemp(join(tmpdir(), "infinity-lfs-scan-"));
+    const scratch = await makeScratch("lfs-scan");
     const gitDir = join(scratch, "scan.git");
     await initBare(gitDir);
     const run = startGit(["index-pack", "--stdin"], { env: { GIT_DIR: gitDir }, stdin: "pipe" });
