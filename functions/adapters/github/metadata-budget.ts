@@ -51,13 +51,15 @@ export class RateBudget {
   /**
    * Whether `cost` requests of `resource` fit above the floor for a kind last changed at
    * `changedAt` (ISO-8601; unknown is "long ago"). Unknown budget (no answer told it) fits: the
-   * throttling plugin still waits out a limit reached.
+   * throttling plugin still waits out a limit reached. So does a cost that no full budget could
+   * hold above its floor: deferred, it would never be read; read, it spans resets.
    */
   allows(resource: RateResource, cost: number, changedAt: string | undefined): boolean {
     const state = this.states.get(resource);
     if (!state || this.now() >= state.resetAt) return true;
     const changed = changedAt ? Date.parse(changedAt) : NaN;
     const age = Number.isFinite(changed) ? this.now() - changed : Infinity;
-    return state.remaining - cost >= Math.ceil(state.limit * floorShare(age));
+    const floor = Math.ceil(state.limit * floorShare(age));
+    return state.remaining - cost >= floor || state.limit - cost < floor;
   }
 }

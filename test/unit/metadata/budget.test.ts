@@ -64,6 +64,13 @@ describe("RateBudget", () => {
     expect(budget.allows("core", 10, undefined)).toBe(true);
   });
 
+  it("lets through a cost no full budget could hold above its floor: it would never be read otherwise", () => {
+    const budget = new RateBudget(() => NOW);
+    budget.note(headers(4000), "core");
+    expect(budget.allows("core", 3751, undefined)).toBe(true); // 5000 - 3751 < 1250
+    expect(budget.allows("core", 3000, undefined)).toBe(false); // fits a fresh budget: wait for it
+  });
+
   it("ignores answers without rate-limit headers", () => {
     const budget = new RateBudget(() => NOW);
     budget.note(headers(0), "core");
