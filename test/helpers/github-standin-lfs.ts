@@ -33,8 +33,11 @@ export class LfsStandin {
   readonly batchRequests: LfsBatchRequest[] = [];
   /** Every request the object server got, with the whole Authorization header it carried. */
   readonly objectRequests: { path: string; authorization?: string; status: number }[] = [];
-  /** The next `batch5xx` batch requests answer 502; the next `object5xx` downloads answer 503. */
-  readonly faults = { batch5xx: 0, object5xx: 0, object429: 0 };
+  /**
+   * The next `batch5xx` batch requests answer 502; the next `object5xx` downloads answer 503, the
+   * next `object429` 429 with retry-after, the next `objectExpired` 403 (an expired download action).
+   */
+  readonly faults = { batch5xx: 0, object5xx: 0, object429: 0, objectExpired: 0 };
   /** Bytes per chunk the object server writes (to show objects are streamed). */
   chunkBytes = 16 * 1024;
   private readonly repos = new Map<string, Map<string, StoredObject>>();
@@ -147,6 +150,10 @@ export class LfsStandin {
     };
     const match = /^\/([^/]+\/[^/]+)\/([0-9a-f]{64})$/.exec(url.pathname);
     if (req.headers.authorization !== this.objectAuth) return end(401, "bad object credentials");
+    if (this.faults.objectExpired > 0) {
+      this.faults.objectExpired--;
+      return end(403, "Request has expired");
+    }
     if (this.faults.object5xx > 0) {
       this.faults.object5xx--;
       return end(503, "try again");

@@ -261,6 +261,19 @@ describe("LFS objects", () => {
     });
   });
 
+  it("asks the batch API again when a download action has expired", async () => {
+    github.addRepo("acme/expiring");
+    await initBare(join(root, "acme", "expiring.git"));
+    const object = lfsObject("acme/expiring", 20_000);
+    await commitFiles(join(root, "acme", "expiring.git"), "main", { "e.bin": object });
+    lfs.faults.objectExpired = 1;
+    const result = await backup("acme/expiring");
+    expect(result.error).toBeUndefined();
+    expect(result.snapshot!.snapshot.lfs).toMatchObject({ objects: 1, unavailableCount: 0 });
+    const asked = lfs.batchRequests.filter((r) => r.repo === "acme/expiring").map((r) => r.oids);
+    expect(asked).toEqual([[object.oid], [object.oid]]);
+  });
+
   it("refuses an object whose bytes are not its oid, and commits nothing", async () => {
     const good = lfsObject("acme/bad", 2_000);
     const bad = lfsObject("acme/bad", 300_000);

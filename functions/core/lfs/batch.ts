@@ -59,7 +59,16 @@ export class LfsBatchSource implements LfsObjectSource {
     this.where = `the LFS server of ${displayUrl(remote.url)}`;
   }
 
-  async locate(pointers: LfsPointer[], signal?: AbortSignal): Promise<LfsLocated[]> {
+  locate(pointers: LfsPointer[], signal?: AbortSignal): Promise<LfsLocated[]> {
+    return this.ask(pointers, signal, false);
+  }
+
+  /** One batch request; `renewed`: these actions replace expired ones and are not renewed again. */
+  private async ask(
+    pointers: LfsPointer[],
+    signal: AbortSignal | undefined,
+    renewed: boolean,
+  ): Promise<LfsLocated[]> {
     const url = `${this.endpoint}/objects/batch`;
     const response = await this.send(url, signal, {
       method: "POST",
@@ -96,7 +105,12 @@ export class LfsBatchSource implements LfsObjectSource {
         return { pointer, unavailable: { status: answer.error.code, reason: answer.error.message } };
       const download = answer.actions?.download;
       if (!download) return { pointer, unavailable: { reason: "the LFS server gave no download action" } };
-      return { pointer, open: () => this.download(pointer, download.href, download.header ?? {}, signal) };
+      if (!/^https?:$/.test(new URL(download.href).protocol))
+        return { pointer, unavailable: { reason: "the LFS server gave a download URL that is not http(s)" } };
+      return {
+        pointer,
+        open: () => this.download(pointer, download.href, download.header ?? {}, signal, renewed),
+      };
     });
   }
 
@@ -105,6 +119,7 @@ export class LfsBatchSource implements LfsObjectSource {
     href: string,
     header: Record<string, string>,
     signal: AbortSignal | undefined,
+    renewed = false,
   ): Promise<Readable | LfsUnavailable> {
     // git-lfs sends the remote's credentials only to the git host itself, and only when the
     // action brings no Authorization of its own.
@@ -112,7 +127,14 @@ export class LfsBatchSource implements LfsObjectSource {
     const ownAuth = Object.keys(header).some((name) => name.toLowerCase() === "authorization");
     const headers = { ...(sameHost && !ownAuth ? this.remote.headers : {}), ...header };
     const response = await this.send(href, signal, { method: "GET", headers });
-    if (response.status === 404 || response.status === 410) {
+    if ((response.status === 401 || response.status === 403) && !renewed) {
+      // A download action expires (GitHub's last minutes to an hour): ask the batch API again, once.
+      await response.body?.cancel();
+      const [fresh] = await this.ask([pointer], signal, true);
+      if (!fresh) return { reason: "the LFS server did not answer for it" };
+      return "unavailable" in fresh ? fresh.unavailable : fresh.open();
+    }
+    if (response.status === 404 || response.status === 410 || response.status === 403) {
       await response.body?.cancel();
       return { status: response.status, reason: `the object's download answered HTTP ${response.status}` };
     }
