@@ -152,6 +152,31 @@ describe("parsePushDelivery", () => {
     expect((await refusal(asPing)).status).toBe(401);
   });
 
+  it("checks the signature over the raw bytes, not over a decoding of them", async () => {
+    // Bytes that are not UTF-8: decoding them replaces them, so a signature over the decoded text
+    // is not one over what was sent.
+    const raw = Buffer.concat([
+      Buffer.from('{"repository":{"full_name":"acme/app"},"x":"'),
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('"}'),
+    ]);
+    const overBytes = `sha256=${createHmac("sha256", secret).update(raw).digest("hex")}`;
+    const overText = `sha256=${createHmac("sha256", secret).update(raw.toString("utf8")).digest("hex")}`;
+    const base = delivery("push", "");
+    const accepted = await parsePushDelivery({
+      ...base,
+      rawBody: raw,
+      headers: { ...base.headers, "x-hub-signature-256": overBytes },
+    });
+    expect(accepted).toMatchObject({ kind: "snapshot", request: { repo: "acme/app" } });
+    const refused = await refusal({
+      ...base,
+      rawBody: raw,
+      headers: { ...base.headers, "x-hub-signature-256": overText },
+    });
+    expect(refused.status).toBe(401);
+  });
+
   const malformed: [string, string, RegExp][] = [
     ["a body that is not JSON", "{not json", /not valid JSON/],
     ["a push with no repository", JSON.stringify({ ref: "refs/heads/main" }), /repository: /],
