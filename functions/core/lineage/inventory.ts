@@ -6,7 +6,7 @@ import type { SnapshotRequest } from "../messages.js";
 import type { RepositoryRecord, SourceRepo } from "../model.js";
 import type { Clock, Publisher, RepositoryRegistry } from "../ports.js";
 import type { InventoryEvent, RepositoryRef } from "./events.js";
-import { isGone, newKey, sighted, withState, type Sighting } from "./registry.js";
+import { isGone, keyChooser, newKey, sighted, withState, type Sighting } from "./registry.js";
 
 /**
  * Registers what a listing shows: new ids, new names of known ids, repositories seen again. One
@@ -19,18 +19,30 @@ export async function observeListing(
 ): Promise<RepositoryRecord[]> {
   const records = await registry.repositories();
   const byId = new Map(records.map((r) => [r.id, r]));
-  const changed: RepositoryRecord[] = [];
-  for (const repo of repos) {
-    if (repo.id === undefined) continue;
+  const keyFor = keyChooser(records);
+  const due = repos.flatMap((repo) => {
+    if (repo.id === undefined) return [];
     const seen = sightingOf(repo, at);
     const known = byId.get(repo.id);
-    const next = sighted(known, seen, newKey(repo.id, repo.name, records));
-    if (known && sameRecord(known, next)) continue;
-    const stored = await sight(registry, seen, records);
-    if (stored) changed.push(stored);
-  }
+    const key = keyFor(repo.id, repo.name);
+    return known && sameRecord(known, sighted(known, seen, key)) ? [] : [{ seen, key }];
+  });
+  // A first sweep registers every repository: a few writes at a time, not one after another.
+  const changed: RepositoryRecord[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < due.length) {
+      const { seen, key } = due[next++]!;
+      const stored = await registry.updateRepository(seen.id, (current) => sighted(current, seen, key));
+      if (stored) changed.push(stored);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(REGISTRY_WRITERS, due.length) }, worker));
   return changed;
 }
+
+/** Registry writes in flight at once during a listing's registration. */
+const REGISTRY_WRITERS = 16;
 
 /**
  * Registers one repository as its source gives it now, before a snapshot of it: a rename the
@@ -150,13 +162,8 @@ function sightingOf(repo: SourceRepo, at: Date): Sighting {
 }
 
 /** Registers a sighting; a new id gets its name as lineage key unless another lineage has it. */
-async function sight(
-  registry: RepositoryRegistry,
-  seen: Sighting,
-  known?: readonly RepositoryRecord[],
-): Promise<RepositoryRecord | undefined> {
-  const others = known ?? (await registry.repositoriesNamed(seen.name));
-  const key = newKey(seen.id, seen.name, others);
+async function sight(registry: RepositoryRegistry, seen: Sighting): Promise<RepositoryRecord | undefined> {
+  const key = newKey(seen.id, seen.name, await registry.repositoriesNamed(seen.name));
   return registry.updateRepository(seen.id, (current) => sighted(current, seen, key));
 }
 

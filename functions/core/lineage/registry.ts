@@ -76,7 +76,16 @@ export function withState(
 
 /** Where a new id's snapshots are filed: its name, unless another lineage already has that key. */
 export function newKey(id: number, name: string, others: readonly RepositoryRecord[]): string {
-  return others.some((r) => r.id !== id && r.key === name) ? `${name}#${id}` : name;
+  return keyChooser(others)(id, name);
+}
+
+/** newKey over many ids at once: the records' keys indexed once. */
+export function keyChooser(records: readonly RepositoryRecord[]): (id: number, name: string) => string {
+  const owners = new Map(records.map((r) => [r.key, r.id]));
+  return (id, name) => {
+    const owner = owners.get(name);
+    return owner !== undefined && owner !== id ? `${name}#${id}` : name;
+  };
 }
 
 /** Whether snapshots are still taken: not once the repository is deleted or out of the App's reach. */
