@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupPolicy } from "../../functions/app.js";
+import { main } from "../../functions/cli/main.js";
 import { readArchive } from "../../functions/core/archive/reader.js";
 import { writeArchive } from "../../functions/core/archive/writer.js";
 import { newSnapshotId } from "../../functions/core/ids.js";
@@ -77,6 +78,30 @@ async function manifestOf(snapshot: Snapshot) {
       app.keys.unwrap({ keyRef: header.keyRef, wrapped: Buffer.from(header.wrappedKey, "base64") }),
   });
   return manifest;
+}
+
+/** The CLI in-process, with the App's credentials in the environment for the call. */
+async function cli(...argv: string[]): Promise<{ code: number; stdout: string }> {
+  const saved = { id: process.env.GITHUB_APP_ID, key: process.env.GITHUB_APP_PRIVATE_KEY };
+  process.env.GITHUB_APP_ID = String(APP_ID);
+  process.env.GITHUB_APP_PRIVATE_KEY = privateKey;
+  let stdout = "";
+  const sink = { isTTY: false, write: (chunk: string) => ((stdout += chunk), true) };
+  try {
+    const code = await main(argv, {
+      stdout: sink as unknown as NodeJS.WriteStream,
+      stderr: sink as unknown as NodeJS.WriteStream,
+    });
+    return { code, stdout };
+  } finally {
+    for (const [name, value] of [
+      ["GITHUB_APP_ID", saved.id],
+      ["GITHUB_APP_PRIVATE_KEY", saved.key],
+    ] as const) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
 }
 
 /** Every file under `dir`, recursively (the data folder). */
@@ -259,6 +284,10 @@ describe("LFS objects", () => {
       count: 1,
       objects: { [lost.oid]: "404: Object does not exist" },
     });
+    const status = await cli("status", "--config", ws.configFile);
+    expect(status.stdout).toContain(
+      `acme/lost: 1 LFS object not backed up: ${lost.oid.slice(0, 12)} (404: Object does not exist)`,
+    );
   });
 
   it("asks the batch API again when a download action has expired", async () => {

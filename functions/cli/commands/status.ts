@@ -64,7 +64,8 @@ export async function statusCommand(ctx: Context): Promise<number> {
     const { count, objects } = h.lfsUnavailable!;
     const named = Object.entries(objects).map(([oid, why]) => `${oid.slice(0, 12)} (${why})`);
     const more = count > named.length ? ` and ${count - named.length} more` : "";
-    ctx.print(`  - ${h.repo}: ${count} LFS objects not backed up: ${named.join(", ")}${more}`);
+    const noun = count === 1 ? "LFS object" : "LFS objects";
+    ctx.print(`  - ${h.repo}: ${count} ${noun} not backed up: ${named.join(", ")}${more}`);
   }
   if ("error" in storage) ctx.print(`\nNo storage summary: ${storage.error}`);
   else {
