@@ -1,10 +1,12 @@
 // The githubWebhook function as the deployment registers it (functions/register.ts), for a test
 // that serves it with the Functions Framework's own main.js in a child process. Its app is real
-// where the request path is tested (GitHub's signature check, the SQLite delivery log) and writes
+// where the request path is tested (GitHub's signature check, the SQLite delivery log and index) and writes
 // what it publishes to a file, one JSON line per message, so the test can count publishes.
 import { appendFileSync } from "node:fs";
 import { GitHubWebhookReceiver } from "../../functions/adapters/github/webhook.js";
 import { SqliteDeliveryLog } from "../../functions/adapters/local/sqlite-delivery-log.js";
+import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
+import { lineageIndex } from "../../functions/core/lineage/lineage-index.js";
 import type { CloudApp } from "../../functions/app.js";
 import type { Publisher, Topic } from "../../functions/core/ports.js";
 import { systemClock } from "../../functions/core/ports.js";
@@ -28,6 +30,8 @@ const app = {
   clock: systemClock,
   webhooks: new GitHubWebhookReceiver(WEBHOOK_TEST_SECRET),
   deliveries: new SqliteDeliveryLog(`${WEBHOOK_TEST_DIR}/deliveries.sqlite`),
+  // The repository registry inventory events are applied to, resolved as in the deployment.
+  index: lineageIndex(new SqliteSnapshotIndex({ path: `${WEBHOOK_TEST_DIR}/index.sqlite` })),
   publisher,
 } as Partial<CloudApp> as CloudApp;
 

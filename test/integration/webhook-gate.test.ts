@@ -10,6 +10,7 @@ import { request } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
 import { freePort, stopGroup } from "../setup/process.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -174,6 +175,61 @@ afterAll(async () => {
     await stopGroup(webhook.child.pid!);
     rmSync(webhook.dir, { recursive: true, force: true });
   }
+});
+
+/** A signed delivery of `event` through HTTP, as GitHub sends it. */
+function deliver(event: string, payload: unknown): Promise<Answer> {
+  const body = JSON.stringify(payload);
+  return new Promise((resolve, reject) => {
+    const headers = {
+      "content-type": "application/json",
+      "x-github-event": event,
+      "x-github-delivery": randomUUID(),
+      "x-hub-signature-256": sign(body),
+    };
+    const req = request(
+      { host: "127.0.0.1", port: webhook.port, method: "POST", path: "/", headers },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers, body: text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+describe("githubWebhook: inventory events", () => {
+  it("applies a rename to the registry and requests a snapshot of the new name; a bad one is a 400", async () => {
+    const repository = { id: 9001, full_name: "acme/renamed", name: "renamed", owner: { login: "acme" } };
+    const answer = await deliver("repository", {
+      action: "renamed",
+      repository,
+      changes: { repository: { name: { from: "original" } } },
+      installation: { id: 12 },
+    });
+    expect(answer.status, answer.body).toBe(202);
+    expect(JSON.parse(answer.body)).toMatchObject({ result: "inventory", requested: ["acme/renamed"] });
+    const lines = readFileSync(path.join(webhook.dir, "published.jsonl"), "utf8").split("\n").filter(Boolean);
+    expect(lines.map((l) => JSON.parse(l) as { topic: string; m: { repo: string } }).at(-1)).toMatchObject({
+      topic: "snapshot-requests",
+      m: { repo: "acme/renamed", reason: "event" },
+    });
+    const index = new SqliteSnapshotIndex({ path: path.join(webhook.dir, "index.sqlite") });
+    try {
+      expect(await index.repositoriesNamed("acme/original")).toMatchObject([
+        { id: 9001, key: "acme/original", name: "acme/renamed", installationId: 12 },
+      ]);
+    } finally {
+      index.close();
+    }
+
+    const bad = await deliver("repository", { action: "deleted", repository: { full_name: "acme/x" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatch(/invalid repository payload: repository\.id/);
+  }, 30_000);
 });
 
 describe("githubWebhook behind the body gate, served by the framework's main.js", () => {
