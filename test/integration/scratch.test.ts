@@ -75,7 +75,8 @@ async function killWhile(args: string[], kind: string, inside?: string): Promise
   while (Date.now() < deadline) {
     seen = (await scratchIn(tmp)).filter((n) => n.startsWith(`infinity-scratch-${kind}.`));
     const ready =
-      !inside || (seen[0] && (await readdir(join(tmp, seen[0])).catch(() => [])).includes(inside));
+      !inside ||
+      (seen[0] && (await readdir(join(tmp, seen[0])).catch(() => [] as string[])).includes(inside));
     if (seen.length && ready) break;
     await sleep(10);
   }
