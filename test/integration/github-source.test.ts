@@ -119,6 +119,10 @@ describe("GitHubAppSource", () => {
       url: `${git.url}/acme/app.git`,
       sizeBytes: 0,
       hasMetadata: true,
+      // GitHub's id and the installation: the registry keys the repository's history by the id.
+      id: github.repository("acme/app").id,
+      installationId: github.installationOf("acme"),
+      archived: false,
     });
     // The first lookup also finds the installation on acme (once per source).
     expect(github.requests.slice(before).filter((r) => r.url.startsWith("/repos/"))).toHaveLength(2);
