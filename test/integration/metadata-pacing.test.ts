@@ -61,11 +61,12 @@ beforeAll(async () => {
     gitRoot: "/x",
   });
   github.install("acme");
-  // Both hold 230 issues (3 pages) and 250 comments, last changed in January; "fresh" has an
-  // issue and a comment changed an hour ago.
+  // Both hold 230 issues (3 pages) and 250 comments, last changed in January; "fresh" was pushed
+  // to two hours ago and has an issue and a comment changed an hour ago.
   fillMetadata(github.addRepo("acme/stale"), { repo: "acme/stale" });
   const fresh = github.addRepo("acme/fresh");
   fillMetadata(fresh, { repo: "acme/fresh" });
+  fresh.settings.pushed_at = hoursAgo(2);
   fresh.issues.find((i) => i.number === 9)!.updated_at = hoursAgo(1);
   fresh.comments[0]!.updated_at = hoursAgo(1);
 });
@@ -93,15 +94,19 @@ describe("pacing within the rate budget", () => {
     ] as const)
       expect(summary.kinds[kind], kind).toEqual(DEFERRED);
     expect(files.has(kindPath("issues"))).toBe(false);
-    // The cheap kinds are read: settings, labels, releases…
-    expect(summary.kinds.labels).toEqual({ state: "full", items: 120 });
+    // The repository last changed in 2024: its whole kinds (labels, settings…) wait too.
+    expect(summary.kinds.labels).toEqual(DEFERRED);
+    expect(summary.kinds.releases).toEqual(DEFERRED);
     expect(summary.kinds.repository).toEqual({ state: "full", items: 1 });
-    expect(summary.checkpoint.deferred).toEqual([
-      "issues",
-      "issue-comments",
-      "pulls",
-      "pull-review-comments",
-    ]);
+    const perParent = new Set(["issue-events", "pull-reviews"]);
+    expect(summary.checkpoint.deferred).toEqual(
+      Object.entries(summary.kinds)
+        .filter(([kind, outcome]) => outcome.state === "deferred" && !perParent.has(kind))
+        .map(([kind]) => kind),
+    );
+    expect(summary.checkpoint.deferred).toEqual(
+      expect.arrayContaining(["labels", "issues", "issue-comments", "pulls", "pull-review-comments"]),
+    );
     expect(summary.checkpoint.kinds.issues).toBeUndefined(); // read in full next time
     expect(github.requests.slice(from).filter((r) => r.status === 403)).toEqual([]);
     expect(github.requests.slice(from).some((r) => /\/issues\?.*direction=asc/.test(r.url))).toBe(false);
@@ -115,6 +120,7 @@ describe("pacing within the rate budget", () => {
     expect(later.summary.kinds.issues).toEqual({ state: "full", items: 230 });
     expect(later.summary.kinds["issue-events"]).toMatchObject({ state: "full" });
     expect(later.summary.kinds["issue-comments"]).toEqual({ state: "full", items: 250 });
+    expect(later.summary.kinds.labels).toEqual({ state: "full", items: 120 });
     expect(later.summary.checkpoint.deferred).toBeUndefined();
     const served = github
       .metadata("acme/stale")
@@ -130,6 +136,7 @@ describe("pacing within the rate budget", () => {
     expect(summary.kinds.issues).toEqual({ state: "full", items: 230 });
     expect(summary.kinds["issue-events"]).toMatchObject({ state: "full" });
     expect(summary.kinds["issue-comments"]).toEqual({ state: "full", items: 250 });
+    expect(summary.kinds.labels).toEqual({ state: "full", items: 120 });
     expect(summary.kinds.pulls).toEqual(DEFERRED);
     expect(summary.kinds["pull-reviews"]).toEqual(DEFERRED);
     expect(summary.checkpoint.deferred).toEqual(["pulls", "pull-review-comments"]);
@@ -177,7 +184,8 @@ describe("pacing within the rate budget", () => {
       );
       expect(snapshot.refs).toEqual(refs);
       expect(snapshot.bundleBytes).toBeGreaterThan(0);
-      expect(snapshot.metadata?.deferred).toEqual({
+      expect(snapshot.metadata?.deferred).toMatchObject({
+        labels: "rate budget",
         issues: "rate budget",
         "issue-comments": "rate budget",
         "issue-events": "rate budget",
@@ -196,7 +204,7 @@ describe("pacing within the rate budget", () => {
         { actor: "t", purpose: "t" },
       );
       expect(read.kinds.issues).toEqual(DEFERRED);
-      expect(read.lines.labels).toHaveLength(120);
+      expect(read.kinds.labels).toEqual(DEFERRED);
     } finally {
       await app.close();
       await ws.cleanup();

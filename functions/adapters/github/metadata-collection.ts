@@ -89,6 +89,8 @@ export class Collection {
   private discussionParents: DiscussionParent[] = [];
   /** From the repository's answer; undefined when it answered 304 (nothing about it changed). */
   private hasDiscussions?: boolean;
+  /** The repository's latest push or update, from its answer: how recently it changed (pacing). */
+  private repoChangedAt?: string;
   /** Attachment links in the bodies written, new to the chain; set once the checkpoint is known. */
   private finder?: AttachmentFinder;
   private current?: { path: string; ended: boolean };
@@ -167,6 +169,10 @@ export class Collection {
     if (answer.etag) this.next.kinds.repository = { requests: [{ path: this.repoPath, etag: answer.etag }] };
     this.outcomes.repository = { state: "full", items: 1 };
     this.hasDiscussions = line.has_discussions !== false;
+    this.repoChangedAt = [line.pushed_at, line.updated_at]
+      .filter((at): at is string => typeof at === "string")
+      .sort()
+      .at(-1);
     this.finder = this.newFinder();
     yield this.file(kindPath("repository"), () => jsonlStream([line]));
   }
@@ -189,6 +195,10 @@ export class Collection {
       this.next.kinds[kind] = entry;
       return undefined;
     }
+    // A changed kind (its ETag moved) changed now; one read whole, when the repository last did.
+    const changedAt = entry ? new Date().toISOString() : this.repoChangedAt;
+    const cost = Math.max(1, entry?.requests.length ?? 1);
+    if (!this.api.budget.allows("core", cost, changedAt)) return void this.defer(kind, entry);
     const record = new Recorder();
     let lines: Line[];
     try {
@@ -212,7 +222,8 @@ export class Collection {
   private async *releases(): AsyncGenerator<ArchiveFile> {
     const known = this.checkpoint?.assets ?? {};
     const releases = (await this.wholeLines("releases")) as ReleaseLine[] | undefined;
-    if (this.outcomes.releases.state === "unchanged") Object.assign(this.next.assets, known);
+    const kept = this.outcomes.releases.state;
+    if (kept === "unchanged" || kept === "deferred") Object.assign(this.next.assets, known);
     if (!releases) return;
     yield this.kindFile("releases", releases);
     for (const release of releases) {
@@ -465,7 +476,7 @@ export class Collection {
   }
 
   /** Leaves `kind` (and the kind hung under it) for a later collection, which starts where this one would have. */
-  private defer(kind: DeltaKind, entry: MetadataCheckpoint["kinds"][MetadataKind]): void {
+  private defer(kind: MetadataKind, entry: MetadataCheckpoint["kinds"][MetadataKind]): void {
     this.outcomes[kind] = { state: "deferred", reason: DEFERRED_REASON };
     if (entry) this.next.kinds[kind] = entry;
     else delete this.next.kinds[kind];
