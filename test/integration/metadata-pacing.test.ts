@@ -152,7 +152,11 @@ describe("pacing within the rate budget", () => {
     );
     expect(deferred.summary.kinds.issues).toEqual(DEFERRED);
     expect(deferred.summary.checkpoint.kinds.issues).toEqual(full.summary.checkpoint.kinds.issues);
+    // Issue 12's change is no reason for another snapshot while the budget is still low.
+    budget(15);
+    expect(await metadataSource().changedSince("acme/fresh", deferred.summary.checkpoint)).toBe(false);
     budget(1000);
+    expect(await metadataSource().changedSince("acme/fresh", deferred.summary.checkpoint)).toBe(true);
     const next = await drain(
       metadataSource().collect("acme/fresh", { checkpoint: deferred.summary.checkpoint }),
     );

@@ -92,13 +92,16 @@ export class GitHubMetadataSource implements MetadataSource {
   ): Promise<boolean> {
     apiPath(repo);
     const api = new RepoApi(await this.options.octokitFor(repo), repo, options.signal);
-    // Kinds left for the rate budget are due once it allows even a long-unchanged kind's read.
-    if (checkpoint.deferred?.length) {
+    // Kinds left for the rate budget are due once it allows even a long-unchanged kind's read;
+    // until then a change of theirs is no reason for a snapshot that would defer them again.
+    const deferred = new Set(checkpoint.deferred ?? []);
+    if (deferred.size > 0) {
       await api.readRateLimit(`checking the rate budget for ${repo}`);
       if (api.budget.allows("core", 0, undefined)) return true;
     }
     // Conditional requests first (a 304 is free); GraphQL kinds, which cost a point, last.
     for (const kind of METADATA_KINDS) {
+      if (deferred.has(kind)) continue;
       const entry = checkpoint.kinds[kind];
       if (entry && !(await api.unchanged(entry.requests, `checking ${kind} of ${repo}`))) return true;
     }
