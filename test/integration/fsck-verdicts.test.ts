@@ -149,6 +149,8 @@ describe("a legacy repository with zero-padded modes", () => {
     } finally {
       await app.close();
     }
+    const status = await cli("status", "--config", ws.configFile);
+    expect(status.stdout).toContain("~ acme/legacy: verified ok with warnings: zeroPaddedFilemode");
     const target = join(scratch, "restored-legacy.git");
     const restore = await cli("restore", "--config", ws.configFile, "--repo", "acme/legacy", "--to", target);
     expect(restore.code, restore.stderr).toBe(0);

@@ -48,6 +48,11 @@ export async function statusCommand(ctx: Context): Promise<number> {
   ctx.print(`\n${health.length} repositories, ${bytes(total)} stored in ${app.dataDir}`);
   for (const h of unhealthy) ctx.print(`  ! ${h.repo}: ${h.problems.map(describeProblem).join("; ")}`);
   for (const h of health.filter((h) => h.lifecycle)) ctx.print(`  - ${h.repo}: ${describeLifecycle(h)}`);
+  // A pass with fsck warnings (legacy quirks git only warns about) is said, not hidden.
+  for (const h of health) {
+    const v = h.latest?.verification;
+    if (v?.verdict === "ok" && v.detail) ctx.print(`  ~ ${h.repo}: verified ${v.detail}`);
+  }
   for (const h of health.filter((h) => h.running))
     ctx.print(
       `  > ${h.repo}: backup running now (${h.running!.holder}, lease until ${h.running!.expiresAt})`,
