@@ -1,10 +1,9 @@
 // Repositories with Git LFS files for tests, built with git plumbing only (git-lfs itself need not
-// be installed): pointer blobs written with hash-object, trees through a scratch index, commits
-// with commit-tree; objects placed in a repository's own lfs/objects store where a test wants them.
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+// be installed): pointer blobs and their commits written by `git fast-import`; objects placed in a
+// repository's own lfs/objects store where a test wants them.
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { git } from "../../functions/core/git/exec.js";
+import { git, startGit } from "../../functions/core/git/exec.js";
 import { formatLfsPointer, type LfsPointer } from "../../functions/core/lfs/pointer.js";
 import { lfsStoreFile } from "../../functions/core/lfs/paths.js";
 
@@ -20,7 +19,8 @@ export type CommitFile = string | LfsPointer;
 
 /**
  * Commits `files` (path -> content) on `branch` of the bare repository, on top of the branch's
- * tree when it exists; returns the commit. `.gitattributes` marks `*.bin` as LFS, as git-lfs does.
+ * tree when it exists, in one `git fast-import`; returns the commit. `.gitattributes` marks `*.bin`
+ * as LFS, as git-lfs does.
  */
 export async function commitFiles(
   bare: string,
@@ -28,31 +28,31 @@ export async function commitFiles(
   files: Record<string, CommitFile>,
   message = "Add files",
 ): Promise<string> {
-  const scratch = await mkdtemp(join(tmpdir(), "infinity-lfs-index-"));
-  const env = { ...IDENTITY, GIT_DIR: bare, GIT_INDEX_FILE: join(scratch, "index") };
-  try {
-    const parent = (
-      await git(["rev-parse", "--verify", "--quiet", `refs/heads/${branch}`], { env }).catch(() => "")
-    ).trim();
-    if (parent) await git(["read-tree", parent], { env });
-    const all: Record<string, CommitFile> = {
-      ".gitattributes": "*.bin filter=lfs diff=lfs merge=lfs -text\n",
-      ...files,
-    };
-    for (const [path, content] of Object.entries(all)) {
-      const text = typeof content === "string" ? content : formatLfsPointer(content);
-      const blob = (await git(["hash-object", "-w", "--stdin"], { env, input: text })).trim();
-      await git(["update-index", "--add", "--cacheinfo", `100644,${blob},${path}`], { env });
-    }
-    const tree = (await git(["write-tree"], { env })).trim();
-    const commit = (
-      await git(["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-m", message], { env })
-    ).trim();
-    await git(["update-ref", `refs/heads/${branch}`, commit], { env });
-    return commit;
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
+  const env = { ...IDENTITY, GIT_DIR: bare };
+  const ref = `refs/heads/${branch}`;
+  const parent = (await git(["rev-parse", "--verify", "--quiet", ref], { env }).catch(() => "")).trim();
+  const data = (bytes: Buffer) =>
+    Buffer.concat([Buffer.from(`data ${bytes.length}\n`), bytes, Buffer.from("\n")]);
+  const all: Record<string, CommitFile> = {
+    ".gitattributes": "*.bin filter=lfs diff=lfs merge=lfs -text\n",
+    ...files,
+  };
+  const stream = [
+    Buffer.from(
+      `commit ${ref}\ncommitter Test <test@example.invalid> ${Math.floor(Date.now() / 1000)} +0000\n`,
+    ),
+    data(Buffer.from(message)),
+    Buffer.from(parent ? `from ${parent}\n` : ""),
+    ...Object.entries(all).flatMap(([path, content]) => [
+      Buffer.from(`M 100644 inline ${path}\n`),
+      data(Buffer.from(typeof content === "string" ? content : formatLfsPointer(content))),
+    ]),
+  ];
+  const run = startGit(["fast-import", "--quiet"], { env, stdin: "pipe" });
+  run.child.stdout!.resume();
+  run.child.stdin!.end(Buffer.concat(stream));
+  await run.done;
+  return (await git(["rev-parse", ref], { env })).trim();
 }
 
 /** Puts an object into the repository's own git-lfs store (a local source's LFS objects). */

@@ -58,8 +58,7 @@ export class LfsScan {
           .filter(([type, size]) => type === "blob" && Number(size) > 0 && Number(size) < MAX_POINTER_BYTES)
           .map(([, , oid]) => `${oid}\n`)
           .join("");
-        if (wanted && !read.child.stdin!.write(wanted))
-          await new Promise((resolve) => read.child.stdin!.once("drain", resolve));
+        if (wanted && !read.child.stdin!.write(wanted)) await drainedOrGone(read.child.stdin!);
       }
       read.child.stdin!.end();
       await list.done;
@@ -90,4 +89,17 @@ export class LfsScan {
     await this.indexed.catch(() => undefined);
     await rm(this.scratch, { recursive: true, force: true });
   }
+}
+
+/** Resolves once `stream` takes more, or has closed (its process died: `done` says why). */
+function drainedOrGone(stream: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      stream.off("drain", done);
+      stream.off("close", done);
+      resolve();
+    };
+    stream.once("drain", done);
+    stream.once("close", done);
+  });
 }
