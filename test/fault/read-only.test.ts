@@ -4,7 +4,7 @@
 // and in both cases every byte and name under the folder is compared before and after.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmod, cp, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
+import { chmod, chown, cp, mkdir, mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -27,9 +27,12 @@ interface Run {
   stderr: string;
 }
 
-function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<Run> {
+function cli(args: string[], extraEnv: NodeJS.ProcessEnv = {}, uid?: number): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...env, ...extraEnv } });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { ...env, ...extraEnv },
+      ...(uid === undefined ? {} : { uid, gid: uid }),
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -137,7 +140,7 @@ describe(`a read-only copy of the data folder (${isRoot ? "root: explicit read-o
 
     expect(await fingerprint(copyData)).toEqual(before);
     // No private copy of the index is left behind in the temp folder.
-    expect((await readdir(scratch)).filter((n) => n.startsWith("infinity-index-"))).toEqual([]);
+    expect((await readdir(scratch)).filter((n) => n.startsWith("infinity-scratch-index"))).toEqual([]);
   }, 120_000);
 
   it("backup and prune are refused, naming the read-only folder; nothing in it changes", async () => {
@@ -160,4 +163,40 @@ describe(`a read-only copy of the data folder (${isRoot ? "root: explicit read-o
     const audit = await readFile(join(ws.dir, "data", "audit.jsonl"), "utf8");
     expect(audit).toMatch(/verify\.passed/);
   }, 120_000);
+
+  // As root, the same from an unprivileged user's side, where chmod a-w is enforced: read-only is
+  // found without being asked (INFINITY_BACKUP_READ_ONLY unset) and nothing can be written anyway.
+  it.runIf(isRoot)(
+    "as an unprivileged user on a chmod a-w copy, read-only is detected without being asked",
+    async () => {
+      const NOBODY = 65534;
+      const home = join(scratch, "nobody");
+      await mkdir(home);
+      await chmod(scratch, 0o755);
+      const copy = join(home, "copy");
+      await cp(ws.dir, copy, { recursive: true });
+      for (const name of ["", ...(await readdir(home, { recursive: true }))])
+        await chown(join(home, name), NOBODY, NOBODY);
+      const data = join(copy, "data");
+      await chmodTree(data, (mode) => mode & ~0o222);
+      const before = await fingerprint(data);
+      const asNobody = (args: string[]) =>
+        cli(
+          [...args, "--config", join(copy, "config", "backup-config.yaml")],
+          { INFINITY_BACKUP_READ_ONLY: "", TMPDIR: home },
+          NOBODY,
+        );
+      const verify = await asNobody(["verify", "--level", "deep", "--json"]);
+      expect(verify.code, verify.stderr).toBe(0);
+      expect(verify.stdout).toMatch(/"verdict":\s*"ok"/);
+      expect(verify.stderr).toMatch(/read-only data folder/);
+      const target = join(home, "restored.git");
+      const restore = await asNobody(["restore", "--repo", "acme/app", "--to", target, "--quiet"]);
+      expect(restore.code, restore.stderr).toBe(0);
+      expect(await refsOf(target)).toBe(await refsOf(source));
+      expect(await fingerprint(data)).toEqual(before);
+      await chmodTree(data, (mode) => mode | 0o200);
+    },
+    120_000,
+  );
 });

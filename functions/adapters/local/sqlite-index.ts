@@ -78,7 +78,8 @@ export function migrate(db: Database.Database, file = db.name): void {
  */
 function openCopy(file: string): { db: Database.Database; copy: string } {
   if (!existsSync(file)) throw new NotFoundError(`no snapshot index at ${file}`);
-  const copy = mkdtempSync(path.join(tmpdir(), "infinity-index-"));
+  // Named as core/scratch.ts names scratch, so that a later run sweeps a killed run's copy.
+  const copy = mkdtempSync(path.join(tmpdir(), `infinity-scratch-index.${process.pid}.`));
   try {
     const target = path.join(copy, "index.sqlite");
     copyFileSync(file, target);
