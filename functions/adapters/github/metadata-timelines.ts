@@ -4,19 +4,17 @@
 // way. Each event becomes the line REST's timeline would have made (issueEventLine). GraphQL
 // refused (no permission, an older GitHub Enterprise Server that lacks an item type): the caller
 // reads the REST timelines instead.
-import { compareLines } from "../../core/metadata/order.js";
 import { databaseIdOf } from "./metadata-node-id.js";
-import { readEveryChild } from "./metadata-delta.js";
-import { GraphqlRefused, graphqlWithGaps } from "./metadata-graphql.js";
-import { Unavailable, type RepoApi } from "./metadata-http.js";
+import { GRAPHQL_BATCH, readBatched, type BatchedKind } from "./metadata-batch.js";
+import type { Line } from "./metadata-delta.js";
+import type { RepoApi } from "./metadata-http.js";
 import { issueEventLine, timelineEvent } from "./metadata-lines-work.js";
 import { parseOne } from "./metadata-parse.js";
 
-type Line = Record<string, unknown>;
 type Node = Record<string, unknown>;
 
-/** Issues (or pull requests) per query: 100 aliases of 100 events are 20,000 nodes, far below GitHub's 500,000. */
-export const TIMELINE_BATCH = 100;
+/** Issues (or pull requests) per query: 100 aliases of 100 events (twice: issue or pull request). */
+export const TIMELINE_BATCH = GRAPHQL_BATCH;
 
 const WHO =
   "... on User { login } ... on Bot { login } ... on Mannequin { login } ... on Organization { login }";
@@ -202,58 +200,21 @@ export function timelineLine(parent: number, node: Node, what: string): Line {
   return issueEventLine(parent, parsed, String(node_id));
 }
 
-interface Pending {
-  number: number;
-  after: string | null;
-}
+/** Timelines as a kind read in batches (metadata-batch.ts). */
+export const TIMELINES: BatchedKind = {
+  kind: "issue-events",
+  query: timelinesQuery,
+  variables: ITEM_TYPES,
+  connection: (item) => (item.issueItems ?? item.pullItems) as ReturnType<BatchedKind["connection"]>,
+  line: timelineLine,
+};
 
-/** The timelines of `parents`' batch: every page of each, then its lines in parent order. */
-async function readBatch(api: RepoApi, parents: readonly number[], what: string): Promise<Line[]> {
-  const [owner, name] = api.repo.split("/") as [string, string];
-  const lines = new Map<number, Line[]>(parents.map((n) => [n, []]));
-  let pending: Pending[] = parents.map((number) => ({ number, after: null }));
-  while (pending.length > 0) {
-    const variables: Record<string, unknown> = { owner, name, ...ITEM_TYPES };
-    pending.forEach((p, i) => (variables[`a${i}`] = p.after));
-    // An issue gone since it was listed answers null with a NOT_FOUND error on its alias: skipped.
-    const data = (await graphqlWithGaps(api, timelinesQuery(pending), variables, what)) as {
-      repository?: Record<string, Node | null> | null;
-    };
-    if (!data.repository) throw new Error(`${what}: GitHub's GraphQL answer has no repository`);
-    const next: Pending[] = [];
-    pending.forEach((p, i) => {
-      const item = data.repository![`t${i}`];
-      const items = (item?.issueItems ?? item?.pullItems) as
-        { nodes?: Node[]; pageInfo?: { hasNextPage?: boolean; endCursor?: string | null } } | undefined;
-      if (!item || !items) return void lines.delete(p.number);
-      for (const node of items.nodes ?? []) lines.get(p.number)!.push(timelineLine(p.number, node, what));
-      if (items.pageInfo?.hasNextPage && items.pageInfo.endCursor)
-        next.push({ number: p.number, after: items.pageInfo.endCursor });
-    });
-    pending = next;
-  }
-  return parents.flatMap((n) => (lines.get(n) ?? []).sort((a, b) => compareLines("issue-events", a, b)));
-}
-
-/**
- * The issue-events lines of every parent, in parent order, `batch` parents per GraphQL query. Where
- * GraphQL refuses (Unavailable, GraphqlRefused), that batch and the rest are read through REST's
- * per-issue timelines, which throw Unavailable when the repository cannot provide them at all.
- */
-export async function* readTimelines(
+/** The issue-events lines of every parent, in parent order (see readBatched). */
+export function readTimelines(
   api: RepoApi,
   repoPath: string,
   parents: readonly number[],
   options: { batch?: number; window?: number } = {},
 ): AsyncGenerator<Line> {
-  const what = `reading issue-events of ${api.repo}`;
-  const batch = options.batch ?? TIMELINE_BATCH;
-  let at = 0;
-  try {
-    // A batch's lines are yielded once all of its pages are read: a refusal leaves none half-read.
-    for (; at < parents.length; at += batch) yield* await readBatch(api, parents.slice(at, at + batch), what);
-  } catch (err) {
-    if (!(err instanceof Unavailable || err instanceof GraphqlRefused)) throw err;
-    yield* readEveryChild(api, "issue-events", repoPath, parents.slice(at), options.window);
-  }
+  return readBatched(api, TIMELINES, repoPath, parents, options);
 }
