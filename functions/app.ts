@@ -43,6 +43,8 @@ export interface CloudApp extends BackupDeps {
   deliveries: DeliveryLog;
   /** Creates an empty repository for a restore and gives push access to it. */
   createRepository(name: string, isPrivate: boolean): Promise<GitRemote>;
+  /** The audit trail read back, where the workload keeps one (those with the index). */
+  auditTrail?: AuditReader;
   /** Drains the large-repository subscription (the snapshot job). */
   drainLarge: QueueDrain;
 }

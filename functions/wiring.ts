@@ -252,7 +252,9 @@ export async function cloudApp(
     ]);
     const firestore =
       overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
-    wired.audit = new FirestoreAuditLog({ firestore, clock, mirror: wired.audit });
+    const trail = new FirestoreAuditLog({ firestore, clock, mirror: wired.audit });
+    wired.audit = trail;
+    wired.auditTrail = trail;
   }
   return guardUnwired(workload, wired);
 }

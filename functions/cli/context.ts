@@ -27,6 +27,9 @@ export interface CommandOptions {
   action?: string;
   /** audit: CSV on stdout. */
   csv?: boolean;
+  /** serve: where to listen. */
+  port?: string;
+  host?: string;
 }
 
 export interface Context {

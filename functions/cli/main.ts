@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   config: async () => (await import("./commands/config.js")).configCommand,
   show: async () => (await import("./commands/show.js")).showCommand,
   audit: async () => (await import("./commands/audit.js")).auditCommand,
+  serve: async () => (await import("./commands/serve.js")).serveCommand,
   demo: async () => (await import("./commands/demo.js")).demoCommand,
 };
 
@@ -44,6 +45,7 @@ Commands:
             issues | pulls | releases | labels | milestones | settings | kinds | issue N | pull N
   audit     The audit trail (--repo, --since TIME, --action A; --csv or --json); \`audit verify\`
             proves its hash chain unbroken or names the first bad entry
+  serve     The status page (charts, search, filters) at http://127.0.0.1:8787/ (--port, --host)
   job snapshot   (Cloud Run) drain the large-repository snapshot queue; configured by environment
   demo      Back up a demo repository, verify, restore and compare (what \`npm start\` runs)
 
@@ -60,6 +62,8 @@ Options:
   --since TIME      audit: entries at or after TIME (ISO-8601)
   --action ACTION   audit: one action (restore.completed) or family (restore)
   --csv             audit: CSV on stdout
+  --port N          serve: the port (default 8787; 0 picks a free one)
+  --host ADDRESS    serve: the address to listen on (default 127.0.0.1, this machine only)
   --to PATH         restore: a new bare repository at PATH (must not exist)
   --push URL        restore: push the snapshot's refs to this git URL (an empty repository)
   --bundle FILE     restore: write a plain git bundle to FILE
@@ -91,6 +95,8 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       since: { type: "string" },
       action: { type: "string" },
       csv: { type: "boolean", default: false },
+      port: { type: "string" },
+      host: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -116,6 +122,8 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       since: values.since === undefined ? undefined : new Date(values.since).toISOString(),
       action: values.action,
       csv: values.csv,
+      port: values.port,
+      host: values.host,
       level: values.level as CommandOptions["level"],
       verify: !values["no-verify"],
       to: values.to,

@@ -1,18 +1,27 @@
 // backupHealth (HTTP, IAM-protected): the health report `infinity-backup status` prints, as JSON:
 // per repository freshness, last verification and problems, and what the archives take up and cost
-// (from the index alone: this function may not read the bucket). Each stale repository is also
-// logged as event "stale_repo" for the alert.
+// (from the index alone: this function may not read the bucket). A browser (Accept: text/html)
+// gets the status page instead: the same figures with charts, search and filters. Each stale
+// repository is also logged as event "stale_repo" for the alert.
 import type { Request, Response } from "@google-cloud/functions-framework";
-import { healthOptions, type AppProvider } from "../app.js";
-import { describeProblem, healthJson, healthReport, isStale } from "../core/health.js";
+import type { AppProvider } from "../app.js";
+import { describeProblem, healthJson, isStale } from "../core/health.js";
 import { log } from "../log.js";
+import { statusData } from "../web/status-data.js";
+import { renderStatusPage } from "../web/status-page.js";
 import { answer } from "./http.js";
 
+/** A browser asks for HTML first; curl, scripts and the monitoring check ask for JSON or anything. */
+function wantsHtml(req: Request): boolean {
+  const accept = String(req.headers?.accept ?? "");
+  return /text\/html/i.test(accept) && !/^\s*application\/json/i.test(accept);
+}
+
 export function healthHandler(getApp: AppProvider) {
-  return (_req: Request, res: Response) =>
+  return (req: Request, res: Response) =>
     answer("backupHealth", res, async () => {
       const app = await getApp();
-      const report = await healthReport(app, healthOptions(app.settings, []));
+      const { report, view } = await statusData(app, []);
       for (const h of report.repos.filter((h) => h.problems.some(isStale))) {
         log("WARNING", `stale repository ${h.repo}: ${h.problems.map(describeProblem).join("; ")}`, {
           event: "stale_repo",
@@ -23,9 +32,8 @@ export function healthHandler(getApp: AppProvider) {
         log("ERROR", `backupHealth storage report failed: ${report.storage.error}`, {
           event: "storage_report_failed",
         });
-      return {
-        status: report.ok ? 200 : 503,
-        body: healthJson(report),
-      };
+      const status = report.ok ? 200 : 503;
+      if (wantsHtml(req)) return { status, html: renderStatusPage(view) };
+      return { status, body: healthJson(report) };
     });
 }

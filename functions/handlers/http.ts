@@ -16,11 +16,12 @@ export function statusFor(err: unknown): number {
 export async function answer(
   name: string,
   res: Response,
-  work: () => Promise<{ status?: number; body: unknown }>,
+  work: () => Promise<{ status?: number; body?: unknown; html?: string }>,
 ): Promise<void> {
   try {
-    const { status = 200, body } = await work();
-    res.status(status).json(body);
+    const { status = 200, body, html } = await work();
+    if (html !== undefined) res.status(status).type("html").set("Cache-Control", "no-store").send(html);
+    else res.status(status).json(body);
   } catch (err) {
     const status = statusFor(err);
     const message = redact(describeError(err));

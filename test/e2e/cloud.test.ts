@@ -124,6 +124,20 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
     for (const name of REPOS) expect(byRepo[name]).toMatchObject({ verified: true, problems: [] });
     expect(body.storage).toBeDefined();
     expect(JSON.stringify(body.storage)).toMatch(/STANDARD|expectedClass/);
+
+    // A browser gets the status page: the same figures, self-contained (nothing fetched elsewhere).
+    const page = await fetch(stack.url("backupHealth"), {
+      headers: { accept: "text/html,application/xhtml+xml" },
+    });
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await page.text();
+    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=/);
+    const data = JSON.parse(
+      /<script id="status-data" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!,
+    );
+    expect(data.totals.repos).toBe(body.repos.length);
+    for (const name of REPOS)
+      expect(data.rows.find((r: { repo: string }) => r.repo === name)).toMatchObject({ state: "healthy" });
   });
 
   it("a repository whose first backup fails is shown, with why, and alerted on", async () => {

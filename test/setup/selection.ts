@@ -4,7 +4,7 @@
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 
-const PURE_DIRS = ["test/unit/", "test/infra/", "test/compiled/"];
+const PURE_DIRS = ["test/unit/", "test/infra/", "test/compiled/", "test/browser/"];
 
 /** Returns why the services can be left off, or undefined when they must start. */
 export async function servicesNotNeeded(project: TestProject): Promise<string | undefined> {

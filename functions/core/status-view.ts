@@ -1,0 +1,167 @@
+// What the status page shows, computed from the health report (and the audit trail's restores):
+// per repository a state and its facts, organization totals, storage by tier and class, and
+// series over time. Pure; the page (functions/web/status-page.ts) only lays it out.
+import type { AuditEntry } from "./audit-chain.js";
+import { describeLifecycle, describeProblem, type HealthReport } from "./health.js";
+import type { Snapshot } from "./model.js";
+
+/** The recovery time objective the restore chart is drawn against. */
+export const RTO_SECONDS = 3600;
+
+/** Days the series cover, ending today (UTC). */
+export const SERIES_DAYS = 60;
+
+export type RepoState = "healthy" | "stale" | "failing" | "unverified" | "gone";
+
+export interface StatusRow {
+  repo: string;
+  state: RepoState;
+  problems: string[];
+  note?: string;
+  lastSnapshot?: string;
+  lastConfirmed?: string;
+  freshnessSeconds?: number;
+  verification?: { verdict: string; level: string; at: string; detail?: string };
+  /** Snapshots in the newest chain: its full snapshot and the incrementals on it. */
+  chainLength: number;
+  snapshots: number;
+  storedBytes: number;
+  held: number;
+  metadataKinds: string[];
+  metadataUnavailable: Record<string, string>;
+  lastRestore?: { at: string; seconds: number };
+}
+
+export interface StatusView {
+  at: string;
+  ok: boolean;
+  totals: Record<RepoState, number> & { repos: number; snapshots: number; storedBytes: number };
+  rows: StatusRow[];
+  storage?: {
+    byTier: { tier: string; archives: number; bytes: number }[];
+    byClass: { storageClass: string; archives: number; bytes: number; monthlyCost: number }[];
+    monthlyCost: number;
+    currency: string;
+  };
+  /** One point per day, oldest first: day (YYYY-MM-DD), snapshots taken, bytes written, bytes held now. */
+  series: { day: string[]; snapshots: number[]; bytesWritten: number[]; bytesHeld: number[] };
+  restores: { at: string; repo: string; seconds: number }[];
+  rtoSeconds: number;
+}
+
+export function statusView(report: HealthReport, audit: readonly AuditEntry[] = []): StatusView {
+  const restores = audit
+    .filter((e) => e.action === "restore.completed" && typeof e.details?.seconds === "number")
+    .map((e) => ({ at: e.at, repo: e.repo ?? "", seconds: e.details!.seconds as number }));
+  const lastRestore = new Map(restores.map((r) => [r.repo, { at: r.at, seconds: r.seconds }]));
+  const rows = report.repos.map((h, i): StatusRow => {
+    const snapshots = report.snapshots[i] ?? [];
+    const kinds = h.problems.map((p) => p.kind);
+    const state: RepoState = h.lifecycle
+      ? "gone"
+      : kinds.some((k) => k === "verification-failed" || k === "attempt-failed")
+        ? "failing"
+        : kinds.some((k) => k === "stale" || k === "no-snapshot")
+          ? "stale"
+          : kinds.includes("unverified")
+            ? "unverified"
+            : "healthy";
+    const v = h.latest?.verification;
+    const note = h.lifecycle ? describeLifecycle(h) : undefined;
+    return {
+      repo: h.repo,
+      state,
+      problems: h.problems.map(describeProblem),
+      ...(note ? { note } : {}),
+      ...(h.latest ? { lastSnapshot: h.latest.takenAt, lastConfirmed: h.latest.confirmedAt } : {}),
+      ...(h.freshnessSeconds === undefined ? {} : { freshnessSeconds: h.freshnessSeconds }),
+      ...(v
+        ? {
+            verification: {
+              verdict: v.verdict,
+              level: v.level,
+              at: v.at,
+              ...(v.detail ? { detail: v.detail } : {}),
+            },
+          }
+        : {}),
+      chainLength: chainLength(snapshots),
+      snapshots: h.snapshots,
+      storedBytes: h.storedBytes,
+      held: snapshots.filter((s) => s.hold).length,
+      metadataKinds: Object.keys(h.latest?.metadata?.items ?? {}).sort(),
+      metadataUnavailable: h.metadataUnavailable ?? {},
+      ...(lastRestore.has(h.repo) ? { lastRestore: lastRestore.get(h.repo)! } : {}),
+    };
+  });
+  const count = (state: RepoState) => rows.filter((r) => r.state === state).length;
+  const storage = "error" in report.storage ? undefined : report.storage;
+  return {
+    at: report.at,
+    ok: report.ok,
+    totals: {
+      repos: rows.length,
+      healthy: count("healthy"),
+      stale: count("stale"),
+      failing: count("failing"),
+      unverified: count("unverified"),
+      gone: count("gone"),
+      snapshots: rows.reduce((n, r) => n + r.snapshots, 0),
+      storedBytes: rows.reduce((n, r) => n + r.storedBytes, 0),
+    },
+    rows,
+    ...(storage
+      ? {
+          storage: {
+            byTier: storage.byTier.map((t) => ({ tier: t.tier, archives: t.objects, bytes: t.bytes })),
+            byClass: storage.byExpectedClass.map((c) => ({
+              storageClass: c.expectedClass,
+              archives: c.objects,
+              bytes: c.bytes,
+              monthlyCost: c.monthlyCost,
+            })),
+            monthlyCost: storage.monthlyCost,
+            currency: storage.currency,
+          },
+        }
+      : {}),
+    series: series(report.snapshots.flat(), new Date(report.at)),
+    restores,
+    rtoSeconds: RTO_SECONDS,
+  };
+}
+
+/** The newest snapshot's chain: it and its parents back to the full one. */
+function chainLength(snapshots: readonly Snapshot[]): number {
+  const byId = new Map(snapshots.map((s) => [s.id, s]));
+  let length = 0;
+  for (
+    let s = snapshots[0];
+    s && length <= snapshots.length;
+    s = s.parentId ? byId.get(s.parentId) : undefined
+  )
+    length++;
+  return length;
+}
+
+function series(snapshots: readonly Snapshot[], now: Date): StatusView["series"] {
+  const day = (t: Date) => t.toISOString().slice(0, 10);
+  const days: string[] = [];
+  for (let i = SERIES_DAYS - 1; i >= 0; i--) days.push(day(new Date(now.getTime() - i * 86_400_000)));
+  const index = new Map(days.map((d, i) => [d, i]));
+  const taken = days.map(() => 0);
+  const written = days.map(() => 0);
+  let before = 0;
+  for (const s of snapshots) {
+    const i = index.get(s.takenAt.slice(0, 10));
+    if (i === undefined) {
+      if (s.takenAt < days[0]!) before += s.size;
+      continue;
+    }
+    taken[i]! += 1;
+    written[i]! += s.size;
+  }
+  let held = before;
+  const heldNow = written.map((w) => (held += w));
+  return { day: days, snapshots: taken, bytesWritten: written, bytesHeld: heldNow };
+}

@@ -1,0 +1,29 @@
+// The status page's data, the same for backupHealth and `infinity-backup serve`: the health
+// report, and the restores the audit trail records (for the restore-time chart).
+import { healthOptions } from "../app.js";
+import type { AuditEntry } from "../core/audit-chain.js";
+import { healthReport, type HealthReport } from "../core/health.js";
+import type { Deps } from "../core/deps.js";
+import type { AuditReader } from "../core/ports.js";
+import { statusView, type StatusView } from "../core/status-view.js";
+import type { Settings } from "../config/settings.js";
+
+export async function statusData(
+  app: Pick<Deps, "index" | "clock"> & { settings: Settings; auditTrail?: AuditReader },
+  expected: readonly string[],
+  extra: { projectedRepos?: number } = {},
+): Promise<{ report: HealthReport; view: StatusView }> {
+  const report = await healthReport(app, healthOptions(app.settings, expected, extra));
+  return { report, view: statusView(report, await restoresOf(app.auditTrail)) };
+}
+
+/** restore.completed entries of the trail, when the app keeps one it can read back. */
+async function restoresOf(trail: AuditReader | undefined): Promise<AuditEntry[]> {
+  if (!trail) return [];
+  const restores: AuditEntry[] = [];
+  for await (const stored of trail.stored()) {
+    const entry = stored.value as AuditEntry | undefined;
+    if (entry && typeof entry === "object" && entry.action === "restore.completed") restores.push(entry);
+  }
+  return restores;
+}

@@ -1,0 +1,126 @@
+// The status page in a real headless Chromium (playwright-core driving the browser that the
+// @sparticuz/chromium package ships; nothing is downloaded at run time), over the local default:
+// the numbers shown equal the index, search and the state filter work, the charts are drawn, and
+// a screenshot is kept in test-artifacts/.
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import chromium from "@sparticuz/chromium";
+import { chromium as playwright, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LocalApp } from "../../functions/app.js";
+import { main } from "../../functions/cli/main.js";
+import { startStatusServer, type StatusServer } from "../../functions/web/status-server.js";
+import { richRepo } from "../helpers/git-repos.js";
+import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+
+const quiet = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
+const cli = (...argv: string[]) => main(argv, { stdout: quiet, stderr: quiet });
+
+let scratch: string;
+let ws: TestWorkspace;
+let app: LocalApp;
+let server: StatusServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "infinity-status-page-"));
+  const app1 = await richRepo(join(scratch, "a"));
+  const lib = await richRepo(join(scratch, "b"));
+  ws = await workspace({ "acme/app": app1, "acme/lib": lib, "acme/missing": join(scratch, "nowhere.git") });
+  const config = ["--config", ws.configFile];
+  await cli("backup", ...config, "--repo", "acme/app");
+  await cli("backup", ...config, "--repo", "acme/app"); // unchanged: a confirmation, no new snapshot
+  await cli("backup", ...config, "--repo", "acme/lib", "--no-verify");
+  await cli("backup", ...config, "--repo", "acme/missing");
+  await cli("restore", ...config, "--repo", "acme/app", "--to", join(scratch, "restored.git"));
+  app = await ws.open();
+  server = await startStatusServer(app, { port: 0 });
+  browser = await playwright.launch({
+    executablePath: await chromium.executablePath(),
+    args: chromium.args,
+    headless: true,
+  });
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, locale: "en-US" });
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+  await page.goto(server.url);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 }).catch((err: Error) => {
+    throw new Error(`the page did not get ready: ${errors.join("; ") || err.message}`);
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  await app?.close();
+  await ws?.cleanup();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+const text = (selector: string) => page.locator(selector).first().innerText();
+const shownRepos = () =>
+  page.locator("#rows tr").evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.repo));
+
+describe("the status page in Chromium", () => {
+  it("shows the index's numbers: repositories, snapshots, states", async () => {
+    const repos = ["acme/app", "acme/lib", "acme/missing"];
+    const snapshots = await Promise.all(repos.map((r) => app.index.list(r)));
+    const total = snapshots.reduce((n, list) => n + list.length, 0);
+    expect(total).toBe(2);
+    expect(await text('[data-testid="tile-repositories"] b')).toBe("3");
+    expect(await text('[data-testid="tile-snapshots"] b')).toBe(String(total));
+    expect(await text('[data-testid="tile-healthy"] b')).toBe("1");
+    expect(await text('[data-testid="tile-unverified"] b')).toBe("1");
+    expect(await text('[data-testid="tile-failing"] b')).toBe("1");
+    expect(await text('[data-testid="verdict"]')).toBe("NEEDS ATTENTION");
+    expect(await shownRepos()).toEqual(repos);
+    for (const [i, repo] of repos.entries()) {
+      const cells = await page.locator(`#rows tr[data-repo="${repo}"] td`).allInnerTexts();
+      expect(cells[6], repo).toBe(String(snapshots[i]!.length));
+    }
+    const appRow = await page.locator('#rows tr[data-repo="acme/app"] td').allInnerTexts();
+    expect(appRow[1]).toBe("healthy");
+    expect(appRow[4]).toMatch(/^ok deep/);
+    expect(appRow[10]).toMatch(/^\d+ s, /); // the restore, from the audit trail
+    const missing = await page.locator('#rows tr[data-repo="acme/missing"] td').allInnerTexts();
+    expect(missing[11]).toMatch(/last backup attempt failed/);
+  });
+
+  it("filters by state and searches by name", async () => {
+    await page.selectOption('[data-testid="state"]', "failing");
+    expect(await shownRepos()).toEqual(["acme/missing"]);
+    await page.selectOption('[data-testid="state"]', "");
+    await page.fill('[data-testid="search"]', "LIB");
+    expect(await shownRepos()).toEqual(["acme/lib"]);
+    expect(await text('[data-testid="shown"]')).toBe("1-1 of 1");
+    await page.fill('[data-testid="search"]', "nothing-like-this");
+    expect(await shownRepos()).toEqual([]);
+    expect(await text('[data-testid="shown"]')).toBe("none of 3");
+    await page.fill('[data-testid="search"]', "");
+  });
+
+  it("draws the charts with the chart library bundled in the page, and keeps a screenshot", async () => {
+    for (const id of ["chart-snapshots", "chart-bytes", "chart-restores"])
+      expect(await page.locator(`#${id} canvas`).count(), id).toBe(1);
+    const external = await page.evaluate(() =>
+      performance
+        .getEntriesByType("resource")
+        .map((e) => e.name)
+        .filter((n) => !n.startsWith(location.origin)),
+    );
+    expect(external).toEqual([]);
+    await mkdir("test-artifacts", { recursive: true });
+    await page.screenshot({ path: "test-artifacts/status-page.png", fullPage: true });
+  });
+
+  it("answers JSON at /health.json and refuses other methods", async () => {
+    const json = await (await fetch(new URL("health.json", server.url))).json();
+    expect(json.repos.map((r: { repo: string }) => r.repo)).toEqual(["acme/app", "acme/lib", "acme/missing"]);
+    const post = await fetch(server.url, { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, HEAD");
+  });
+});
