@@ -59,7 +59,7 @@ describe("a token in a remote URL", () => {
     );
     expect(err).toBeInstanceOf(Error);
     const message = describeError(err);
-    expect(message).toMatch(/^push of \d+ refs failed: git push failed \(exit 128\)/);
+    expect(message).toMatch(/^push of \d+ refs failed: git push --porcelain --atomic failed \(exit 128\)/);
     expect(message).not.toContain(TOKEN);
     const lines: string[] = [];
     const previous = setLogWriter((line) => lines.push(line));
