@@ -18,6 +18,7 @@ import { LineageIndex } from "../../functions/core/lineage/lineage-index.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import { systemClock, type Publisher } from "../../functions/core/ports.js";
 import { runSnapshotRequest } from "../../functions/core/snapshot-request.js";
+import { sweep } from "../../functions/core/sweep.js";
 import { openApp } from "../../functions/wiring.js";
 import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
 import { objectsOf, pushCommit } from "../helpers/git-repos.js";
@@ -172,6 +173,36 @@ describe("repository lineage on GitHub", () => {
     expect(old.code, old.stderr).toBe(0);
     expect(old.stdout).toMatch(/acme\/app is now acme\/app-renamed \(renamed on \d{4}-\d\d-\d\d\)/);
     expect(await readRefs(byOld)).toEqual(before!.refs);
+  }, 120_000);
+
+  it("the cloud's sweep registers a rename from its listing before it asks for snapshots", async () => {
+    const history = await listed("acme/app-renamed");
+    await inventory.move("acme/app-renamed", "acme/app-final");
+    const app = await openApp(ws.configFile, { env });
+    const published: { repo: string }[] = [];
+    const publisher: Publisher = {
+      publish: async (_topic, messages) => {
+        published.push(...(messages as { repo: string }[]));
+        return messages.map((_, i) => String(i));
+      },
+    };
+    try {
+      await sweep({ ...app, publisher }, { v: 1, reason: "schedule" });
+      expect(published.map((m) => m.repo)).toContain("acme/app-final");
+      expect(published.map((m) => m.repo)).not.toContain("acme/app-renamed");
+      const [record] = await app.index.repositoriesNamed("acme/app-final");
+      expect(record).toMatchObject({
+        key: "acme/app",
+        formerNames: [
+          { name: "acme/app", how: "renamed" },
+          { name: "acme/app-renamed", how: "renamed" },
+        ],
+      });
+    } finally {
+      await app.close();
+    }
+    for (const name of ["acme/app", "acme/app-renamed", "acme/app-final"])
+      expect((await listed(name)).map((s) => s.id)).toEqual(history.map((s) => s.id));
   }, 120_000);
 
   it("a transfer to another owner the App is installed on keeps the lineage (event first)", async () => {
