@@ -177,11 +177,12 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
   const prerequisites = parent ? prerequisitesOf(parent, fetched) : [];
   const peeling = peelingOf(fetched);
   const dataKey = randomBytes(32);
-  // The pack is indexed on the side as it streams, to find its LFS pointers once it has ended.
-  const scan = input.pack && input.lfs ? await LfsScan.start() : undefined;
   const lfs = emptyLfsSummary();
+  let scan: LfsScan | undefined;
   let written: ReturnType<typeof writeArchive> | undefined;
   try {
+    // The pack is indexed on the side as it streams, to find its LFS pointers once it has ended.
+    if (input.pack && input.lfs) scan = await LfsScan.start();
     const wrapped = await deps.keys.wrap(dataKey);
     const objectKey = archiveKey(repo, takenAt, id);
     let bundleBytes = 0;
@@ -199,8 +200,9 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
         : []),
     ];
     // The LFS objects follow the bundle: its pack has to end before its pointers are known.
+    const scanning = scan;
     const lfsFiles =
-      scan && input.lfs ? lfsArchiveFiles(() => scan.pointers(), input.lfs, lfs, options.signal) : [];
+      scanning && input.lfs ? lfsArchiveFiles(() => scanning.pointers(), input.lfs, lfs, options.signal) : [];
     // Metadata follows the git data. An incremental snapshot's collection starts from its parent's
     // checkpoint (only what changed); a full one collects everything, self-contained.
     const collection = options.metadata?.collect(repo, {

@@ -72,7 +72,12 @@ export class LfsBatchSource implements LfsObjectSource {
     const url = `${this.endpoint}/objects/batch`;
     const response = await this.send(url, signal, {
       method: "POST",
-      headers: { ...this.remote.headers, Accept: MEDIA_TYPE, "Content-Type": MEDIA_TYPE },
+      headers: {
+        "User-Agent": "git-lfs/3 (infinity-backup)",
+        ...this.remote.headers,
+        Accept: MEDIA_TYPE,
+        "Content-Type": MEDIA_TYPE,
+      },
       body: JSON.stringify({
         operation: "download",
         transfers: ["basic"],
