@@ -12,7 +12,12 @@ import {
   type Schema,
 } from "./graphql-mini.js";
 import type { RepoMetadata } from "./github-standin-metadata.js";
-import { issueOrPullRequest, TIMELINE_IMPLEMENTATIONS, TIMELINE_TYPES } from "./github-standin-timeline.js";
+import {
+  issueOrPullRequest,
+  pullRequest,
+  TIMELINE_IMPLEMENTATIONS,
+  TIMELINE_TYPES,
+} from "./github-standin-timeline.js";
 
 type ApiObject = Record<string, unknown>;
 
@@ -135,6 +140,7 @@ function schemaFor(ctx: GraphqlContext): Schema {
             connection(ordered(repo.discussions as ApiObject[], args.orderBy), args, "discussions"),
         },
         issueOrPullRequest: issueOrPullRequest(),
+        pullRequest: pullRequest(),
         discussion: {
           type: "Discussion",
           args: { number: "Int!" },

@@ -203,6 +203,45 @@ function timeline(subject: "Issue" | "PullRequest", allowed: readonly string[]):
   };
 }
 
+/** A REST review as GitHub's GraphQL PullRequestReview. */
+function graphqlReview(review: ApiObject): ApiObject {
+  return {
+    databaseId: review.id,
+    author: login(review.user),
+    body: review.body ?? "",
+    state: review.state,
+    commit: review.commit_id ? { oid: review.commit_id } : null,
+    submittedAt: review.submitted_at ?? null,
+    authorAssociation: review.author_association ?? null,
+  };
+}
+
+/** Repository.pullRequest over `meta`: its reviews from the same objects GET /pulls/{n}/reviews serves. */
+export function pullRequest(): FieldDef {
+  return {
+    type: "PullRequest",
+    args: { number: "Int!" },
+    resolve: (repo, args) => {
+      const meta = repo.meta as RepoMetadata;
+      const pull = meta.pulls.find((p) => p.number === args.number);
+      if (!pull)
+        throw new GraphqlFailure([
+          {
+            type: "NOT_FOUND",
+            message: `Could not resolve to a PullRequest with the number of ${String(args.number)}.`,
+          },
+        ]);
+      return {
+        __typename: "PullRequest",
+        number: pull.number,
+        repoId: repo.repoId,
+        events: meta.timelines[Number(args.number)] ?? [],
+        reviewList: (meta.reviews[Number(args.number)] ?? []).map(graphqlReview),
+      };
+    },
+  };
+}
+
 /** Repository.issueOrPullRequest over `meta`, the repository's GitHub id in `repoId`. */
 export function issueOrPullRequest(): FieldDef {
   return {
@@ -266,11 +305,38 @@ export const TIMELINE_TYPES: Record<string, Record<string, FieldDef>> = {
   ...Object.fromEntries(
     PULL_TYPES.map((t) => [
       t,
-      t === "PullRequestReview" ? { ...EVENT_FIELDS, databaseId: S("Int") } : EVENT_FIELDS,
+      t === "PullRequestReview"
+        ? {
+            ...EVENT_FIELDS,
+            author: S("Actor"),
+            body: S("String"),
+            state: S("PullRequestReviewState"),
+            submittedAt: S("DateTime"),
+            authorAssociation: S("CommentAuthorAssociation"),
+          }
+        : EVENT_FIELDS,
     ]),
   ),
   Issue: subject("Issue", ISSUE_TYPES),
-  PullRequest: subject("PullRequest", PULL_TYPES),
+  PullRequest: {
+    ...subject("PullRequest", PULL_TYPES),
+    reviews: {
+      type: "PullRequestReviewConnection",
+      args: {
+        first: "Int",
+        after: "String",
+        last: "Int",
+        before: "String",
+        states: "[PullRequestReviewState!]",
+      },
+      resolve: (pull, args) => connection((pull.reviewList as ApiObject[]) ?? [], args, "reviews"),
+    },
+  },
+  PullRequestReviewConnection: {
+    totalCount: S("Int"),
+    pageInfo: S("PageInfo"),
+    nodes: S("[PullRequestReview]"),
+  },
   IssueOrPullRequest: {},
   ReferencedSubject: {},
   IssueTimelineItems: {},

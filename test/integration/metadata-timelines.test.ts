@@ -150,6 +150,54 @@ beforeAll(async () => {
 
 afterEach(() => github.clearFaults());
 
+describe("reviews through GraphQL", () => {
+  it("makes the same pull-reviews file as REST's per-pull review lists, paged past 100, in one query a batch", async () => {
+    const meta = github.metadata(REPO);
+    meta.reviews[4] = Array.from({ length: 150 }, (_, i) => ({
+      id: 90_000 + i,
+      user: i % 5 ? user("alice") : null,
+      body: i % 2 ? `Review ${i}` : "",
+      state: i % 3 ? "COMMENTED" : "APPROVED",
+      commit_id: i % 7 ? "4".repeat(40) : null,
+      submitted_at: at(60_000 + i),
+      author_association: "MEMBER",
+    }));
+    const reviewRequests = (from: number) =>
+      github.requests.slice(from).filter((r) => /\/pulls\/\d+\/reviews/.test(r.url));
+    github.injectGraphql({
+      query: /^query Reviews/,
+      times: 1000,
+      status: 200,
+      json: { errors: [{ type: "FORBIDDEN", message: "Resource not accessible by integration" }] },
+    });
+    let from = github.requests.length;
+    const rest = await drain(source().collect(REPO));
+    github.clearFaults();
+    expect(reviewRequests(from)).toHaveLength(3 + 1); // one list per pull request, pull 4's two pages
+    from = github.requests.length;
+    const queries = github.graphqlQueries.length;
+    const graphql = await drain(source().collect(REPO));
+    const file = (d: typeof rest) => d.files.get(kindPath("pull-reviews"))!.toString("utf8");
+    expect(file(graphql)).toBe(file(rest));
+    expect(reviewRequests(from)).toEqual([]);
+    expect(
+      github.graphqlQueries.slice(queries).filter((q) => q.query.startsWith("query Reviews")),
+    ).toHaveLength(2);
+    const lines = parseJsonl(file(graphql));
+    expect(lines.filter((l) => l.pull_number === 4)).toHaveLength(150);
+    expect(lines.find((l) => l.id === 90_000)).toEqual({
+      pull_number: 4,
+      id: 90_000,
+      user: null,
+      body: "",
+      state: "APPROVED",
+      commit_id: null,
+      submitted_at: at(60_000),
+      author_association: "MEMBER",
+    });
+  });
+});
+
 afterAll(async () => {
   await github?.close();
 });

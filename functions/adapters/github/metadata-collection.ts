@@ -15,7 +15,6 @@ import {
   DELTA_LISTS,
   newestUpdate,
   readAll,
-  readEveryChild,
   readSince,
   type DeltaKind,
   type Line,
@@ -34,6 +33,7 @@ import { AttachmentOpener } from "./attachment-download.js";
 import type { UserContentHosts } from "./attachment-urls.js";
 import { repositoryLine, type ReleaseLine } from "./metadata-lines-repo.js";
 import { parseList, parseOne } from "./metadata-parse.js";
+import { readReviews } from "./metadata-reviews.js";
 import { readTimelines } from "./metadata-timelines.js";
 import { readWhole } from "./metadata-whole.js";
 
@@ -308,11 +308,12 @@ export class Collection {
     }
     this.assertPreviousRead(); // the parents' numbers are complete once their file was read
     const numbers = this.parents[PARENT_KIND[kind] as "issues" | "pulls"] ?? [];
-    // Timelines through GraphQL, many issues a query; reviews one list per pull request.
+    // Timelines and reviews through GraphQL, many issues or pull requests a query.
+    const options = { batch: this.timelineBatch, window: this.window };
     const lines =
       kind === "issue-events"
-        ? readTimelines(this.api, this.repoPath, numbers, { batch: this.timelineBatch, window: this.window })
-        : readEveryChild(this.api, kind, this.repoPath, numbers, this.window);
+        ? readTimelines(this.api, this.repoPath, numbers, options)
+        : readReviews(this.api, this.repoPath, numbers, options);
     let first: IteratorResult<Line>;
     try {
       // The first lines are read before the file is opened: an unavailable kind has no file.
@@ -458,8 +459,8 @@ export class Collection {
   /**
    * Whether reading a delta kind, and the kind hung under it, fits the rate budget. The cost is
    * estimated from the newest-first probe: a full read takes the list's pages (its Link header
-   * names the last) and, per item, a review list (pulls) or a hundredth of a GraphQL query
-   * (issues' timelines); a delta, the changed items of the first page. The kind's newest update
+   * names the last) and a GraphQL query per 100 items (issues' timelines, pulls' reviews); a
+   * delta, the changed items of the first page. The kind's newest update
    * is how recently it changed (see RateBudget).
    */
   private fitsBudget(kind: DeltaKind, probe: Answer, newest: Line[], since: string | undefined): boolean {
@@ -467,8 +468,8 @@ export class Collection {
     const changed = since ? newest.filter((line) => String(line.updated_at) >= since).length : undefined;
     const pages = changed === undefined ? (probe.lastPage ?? 1) : 1;
     const items = changed ?? pages * 100;
-    const core = pages + (kind === "pulls" ? items : 0);
-    const graphql = kind === "issues" ? Math.ceil(items / 100) : 0;
+    const core = pages;
+    const graphql = kind === "issues" || kind === "pulls" ? Math.ceil(items / 100) : 0;
     const budget = this.api.budget;
     return (
       budget.allows("core", core, changedAt) && (!graphql || budget.allows("graphql", graphql, changedAt))
