@@ -175,8 +175,8 @@ interface PageMinimum {
   /** Pages of every list (100 a page; Actions variables 30) and the per-item details (protections, rulesets, assets). */
   lists: number;
   /**
-   * Timelines through GraphQL, 100 issues a query (a longer timeline's further pages one alias
-   * each, 100 a query too), and one review list per pull request (REST has no repository-wide one).
+   * Timelines and reviews through GraphQL, 100 issues or pull requests a query (a longer list's
+   * further pages one alias each, 100 a query too).
    */
   perItem: number;
   total: number;
@@ -213,10 +213,15 @@ function pageMinimum(meta: RepoMetadata): PageMinimum {
     (n, i) => n + pages(meta.timelines[Number(i.number)]?.length ?? 0) - 1,
     0,
   );
+  const furtherReviewPages = meta.pulls.reduce(
+    (n, p) => n + pages(meta.reviews[Number(p.number)]?.length ?? 0) - 1,
+    0,
+  );
   const perItem =
     pages(meta.issues.length) +
     Math.ceil(furtherTimelinePages / 100) +
-    meta.pulls.reduce((n, p) => n + pages(meta.reviews[Number(p.number)]?.length ?? 0), 0);
+    pages(meta.pulls.length) +
+    Math.ceil(furtherReviewPages / 100);
   return { lists, perItem, total: lists + perItem };
 }
 
@@ -269,7 +274,7 @@ function report(small: SizeRun, large: SizeRun): string {
     table,
     "",
     `Page minimum of the ${large.issues}-issue repository: ${large.minimum.lists} list pages and details + ${large.minimum.perItem} per-item pages`,
-    "(timelines through GraphQL, 100 issues a query; one review list per pull request).",
+    "(timelines and reviews through GraphQL, 100 issues or pull requests a query).",
     `Peak RSS, full snapshot: ${mib(fullOf(small).worker.maxRssKiB)} (${small.issues} issues) -> ${mib(fullOf(large).worker.maxRssKiB)} (${large.issues} issues), ratio ${(fullOf(large).worker.maxRssKiB / fullOf(small).worker.maxRssKiB).toFixed(2)}; heap used at the peak ${mib(fullOf(small).worker.heapAtPeakKiB)} -> ${mib(fullOf(large).worker.heapAtPeakKiB)}.`,
     ...liveHeapLine(small, large),
     `Full snapshot time: ${fullOf(small).worker.seconds.toFixed(1)} s -> ${fullOf(large).worker.seconds.toFixed(1)} s (ratio ${(fullOf(large).worker.seconds / fullOf(small).worker.seconds).toFixed(2)} for ${(large.minimum.total / small.minimum.total).toFixed(1)}x the pages).`,
