@@ -27,6 +27,8 @@ export interface CommandOptions {
   action?: string;
   /** audit: CSV on stdout. */
   csv?: boolean;
+  /** drill: how many repositories. */
+  sample?: string;
   /** serve: where to listen. */
   port?: string;
   host?: string;

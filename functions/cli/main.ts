@@ -26,6 +26,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   show: async () => (await import("./commands/show.js")).showCommand,
   audit: async () => (await import("./commands/audit.js")).auditCommand,
   serve: async () => (await import("./commands/serve.js")).serveCommand,
+  drill: async () => (await import("./commands/drill.js")).drillCommand,
   demo: async () => (await import("./commands/demo.js")).demoCommand,
 };
 
@@ -45,6 +46,8 @@ Commands:
             issues | pulls | releases | labels | milestones | settings | kinds | issue N | pull N
   audit     The audit trail (--repo, --since TIME, --action A; --csv or --json); \`audit verify\`
             proves its hash chain unbroken or names the first bad entry
+  drill     Restore a sample (--sample N, default 3; or --repo NAME) into scratch space, check it
+            against the index, time it against the 1-hour RTO
   serve     The status page (charts, search, filters) at http://127.0.0.1:8787/ (--port, --host)
   job snapshot   (Cloud Run) drain the large-repository snapshot queue; configured by environment
   demo      Back up a demo repository, verify, restore and compare (what \`npm start\` runs)
@@ -62,6 +65,7 @@ Options:
   --since TIME      audit: entries at or after TIME (ISO-8601)
   --action ACTION   audit: one action (restore.completed) or family (restore)
   --csv             audit: CSV on stdout
+  --sample N        drill: how many repositories (the largest and the longest undrilled among them)
   --port N          serve: the port (default 8787; 0 picks a free one)
   --host ADDRESS    serve: the address to listen on (default 127.0.0.1, this machine only)
   --to PATH         restore: a new bare repository at PATH (must not exist)
@@ -95,6 +99,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       since: { type: "string" },
       action: { type: "string" },
       csv: { type: "boolean", default: false },
+      sample: { type: "string" },
       port: { type: "string" },
       host: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -122,6 +127,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       since: values.since === undefined ? undefined : new Date(values.since).toISOString(),
       action: values.action,
       csv: values.csv,
+      sample: values.sample,
       port: values.port,
       host: values.host,
       level: values.level as CommandOptions["level"],

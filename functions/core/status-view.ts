@@ -30,6 +30,7 @@ export interface StatusRow {
   metadataKinds: string[];
   metadataUnavailable: Record<string, string>;
   lastRestore?: { at: string; seconds: number };
+  lastDrill?: { at: string; verdict: "passed" | "failed"; seconds: number };
 }
 
 export interface StatusView {
@@ -45,15 +46,40 @@ export interface StatusView {
   };
   /** One point per day, oldest first: day (YYYY-MM-DD), snapshots taken, bytes written, bytes held now. */
   series: { day: string[]; snapshots: number[]; bytesWritten: number[]; bytesHeld: number[] };
-  restores: { at: string; repo: string; seconds: number }[];
+  /** Restores and drills with their measured time, oldest first. */
+  restores: { at: string; repo: string; seconds: number; drill?: boolean }[];
   rtoSeconds: number;
 }
 
 export function statusView(report: HealthReport, audit: readonly AuditEntry[] = []): StatusView {
-  const restores = audit
-    .filter((e) => e.action === "restore.completed" && typeof e.details?.seconds === "number")
-    .map((e) => ({ at: e.at, repo: e.repo ?? "", seconds: e.details!.seconds as number }));
-  const lastRestore = new Map(restores.map((r) => [r.repo, { at: r.at, seconds: r.seconds }]));
+  const timed = audit.filter((e) => typeof e.details?.seconds === "number");
+  // A drill's own restore is audited too (actor "drill:…"): counted once, as the drill.
+  const restores = timed
+    .filter(
+      (e) =>
+        (e.action === "restore.completed" && !e.actor.startsWith("drill:")) || e.action === "drill.passed",
+    )
+    .map((e) => ({
+      at: e.at,
+      repo: e.repo ?? "",
+      seconds: e.details!.seconds as number,
+      ...(e.action === "drill.passed" ? { drill: true } : {}),
+    }));
+  const lastRestore = new Map(
+    restores.filter((r) => !r.drill).map((r) => [r.repo, { at: r.at, seconds: r.seconds }]),
+  );
+  const lastDrill = new Map(
+    timed
+      .filter((e) => e.action === "drill.passed" || e.action === "drill.failed")
+      .map((e) => [
+        e.repo ?? "",
+        {
+          at: e.at,
+          verdict: e.action === "drill.passed" ? ("passed" as const) : ("failed" as const),
+          seconds: e.details!.seconds as number,
+        },
+      ]),
+  );
   const rows = report.repos.map((h, i): StatusRow => {
     const snapshots = report.snapshots[i] ?? [];
     const kinds = h.problems.map((p) => p.kind);
@@ -92,6 +118,7 @@ export function statusView(report: HealthReport, audit: readonly AuditEntry[] = 
       metadataKinds: Object.keys(h.latest?.metadata?.items ?? {}).sort(),
       metadataUnavailable: h.metadataUnavailable ?? {},
       ...(lastRestore.has(h.repo) ? { lastRestore: lastRestore.get(h.repo)! } : {}),
+      ...(lastDrill.has(h.repo) ? { lastDrill: lastDrill.get(h.repo)! } : {}),
     };
   });
   const count = (state: RepoState) => rows.filter((r) => r.state === state).length;

@@ -17,13 +17,18 @@ export async function statusData(
   return { report, view: statusView(report, await restoresOf(app.auditTrail)) };
 }
 
-/** restore.completed entries of the trail, when the app keeps one it can read back. */
+/** restore.completed and drill entries of the trail, when the app keeps one it can read back. */
 async function restoresOf(trail: AuditReader | undefined): Promise<AuditEntry[]> {
   if (!trail) return [];
   const restores: AuditEntry[] = [];
   for await (const stored of trail.stored()) {
     const entry = stored.value as AuditEntry | undefined;
-    if (entry && typeof entry === "object" && entry.action === "restore.completed") restores.push(entry);
+    if (
+      entry &&
+      typeof entry === "object" &&
+      /^(restore\.completed|drill\.(passed|failed))$/.test(entry.action)
+    )
+      restores.push(entry);
   }
   return restores;
 }

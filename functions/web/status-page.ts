@@ -47,7 +47,7 @@ ${PAGE_CSS}</style>
 <section class="charts">
   <figure><figcaption>Snapshots per day</figcaption><div id="chart-snapshots" data-testid="chart-snapshots"></div></figure>
   <figure><figcaption>Bytes held, by the day they were written</figcaption><div id="chart-bytes" data-testid="chart-bytes"></div></figure>
-  <figure><figcaption>Restore times against the 1-hour RTO</figcaption><div id="chart-restores" data-testid="chart-restores"></div></figure>
+  <figure><figcaption>Restore and drill times against the 1-hour RTO</figcaption><div id="chart-restores" data-testid="chart-restores"></div></figure>
   <figure><figcaption>Storage by class</figcaption><table id="classes" data-testid="classes"></table></figure>
 </section>
 <section>
@@ -60,7 +60,7 @@ ${PAGE_CSS}</style>
     <button id="prev" data-testid="prev">&larr;</button><button id="next" data-testid="next">&rarr;</button>
   </div>
   <table class="repos" data-testid="repos">
-    <thead><tr><th>repository</th><th>state</th><th>last snapshot</th><th>last seen unchanged</th><th>verification</th><th class="n">chain</th><th class="n">snapshots</th><th class="n">stored</th><th>metadata</th><th class="n">held</th><th>last restore</th><th>problems</th></tr></thead>
+    <thead><tr><th>repository</th><th>state</th><th>last snapshot</th><th>last seen unchanged</th><th>verification</th><th class="n">chain</th><th class="n">snapshots</th><th class="n">stored</th><th>metadata</th><th class="n">held</th><th>last restore</th><th>last drill</th><th>problems</th></tr></thead>
     <tbody id="rows"></tbody>
   </table>
 </section>
@@ -151,7 +151,7 @@ const PAGE_JS = `
       tr.append(cell(r.repo), cell(r.state, "state " + r.state), cell(age(r.lastSnapshot)), cell(r.lastConfirmed && r.lastConfirmed !== r.lastSnapshot ? age(r.lastConfirmed) : "-"),
         cell(v ? v.verdict + " " + v.level + ", " + age(v.at) : "not verified"), cell(String(r.chainLength), "n"), cell(String(r.snapshots), "n"), cell(bytes(r.storedBytes), "n"),
         cell(meta + (missing.length ? " (unavailable: " + missing.join(", ") + ")" : "")), cell(String(r.held), "n"),
-        cell(r.lastRestore ? Math.round(r.lastRestore.seconds) + " s, " + age(r.lastRestore.at) : "-"), cell([...r.problems, ...(r.note ? [r.note] : [])].join("; ") || "-"));
+        cell(r.lastRestore ? Math.round(r.lastRestore.seconds) + " s, " + age(r.lastRestore.at) : "-"), cell(r.lastDrill ? r.lastDrill.verdict + ", " + r.lastDrill.seconds.toFixed(1) + " s, " + age(r.lastDrill.at) : "never", r.lastDrill && r.lastDrill.verdict === "failed" ? "failing" : ""), cell([...r.problems, ...(r.note ? [r.note] : [])].join("; ") || "-"));
     }
     $("shown").textContent = rows.length ? (page * PAGE + 1) + "-" + Math.min(rows.length, page * PAGE + PAGE) + " of " + rows.length : "none of " + view.rows.length;
     $("prev").disabled = page === 0; $("next").disabled = page >= pages - 1;

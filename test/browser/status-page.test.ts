@@ -86,7 +86,7 @@ describe("the status page in Chromium", () => {
     expect(appRow[4]).toMatch(/^ok deep/);
     expect(appRow[10]).toMatch(/^\d+ s, /); // the restore, from the audit trail
     const missing = await page.locator('#rows tr[data-repo="acme/missing"] td').allInnerTexts();
-    expect(missing[11]).toMatch(/last backup attempt failed/);
+    expect(missing[12]).toMatch(/last backup attempt failed/);
   });
 
   it("filters by state and searches by name", async () => {

@@ -69,6 +69,20 @@ const QUERIES: Query[] = [
     orderBy: [],
   },
   {
+    what: "stored (firestore-audit-log.ts): every audit chain's head",
+    collection: "auditChains",
+    scope: "COLLECTION",
+    filters: [],
+    orderBy: [],
+  },
+  {
+    what: "stored (firestore-audit-log.ts): one chain's entries in order, a page at a time",
+    collection: "entries",
+    scope: "COLLECTION",
+    filters: [],
+    orderBy: [["__name__", "asc"]],
+  },
+  {
     what: "remove (firestore-index.ts): whether a repository has snapshots besides the one removed",
     collection: "snapshots",
     scope: "COLLECTION",
@@ -311,7 +325,9 @@ describe("Firestore indexes match the queries the code makes", () => {
     expect(Object.keys(sources)).toContain("functions/adapters/gcp/firestore-index.ts");
     expect(collectionsOf(sources)).toEqual([
       "attempts",
+      "auditChains",
       "deliveries",
+      "entries",
       "leases",
       "repos",
       "repositories",
