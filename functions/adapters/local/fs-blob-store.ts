@@ -3,12 +3,14 @@
 import { randomBytes } from "node:crypto";
 import { createWriteStream, fdatasync, type WriteStream } from "node:fs";
 import * as fs from "node:fs/promises";
+import { hostname } from "node:os";
 import * as path from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import { assertValidBlobKey } from "../../core/blob-key.js";
 import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
+import { processAlive } from "../../core/scratch.js";
 import { systemClock, type BlobInfo, type BlobStore, type Clock, type PutOptions } from "../../core/ports.js";
 
 const TMP_DIR = ".tmp";
@@ -21,6 +23,14 @@ const META_DIR = ".meta";
 const SIDECAR_SUFFIX = ".meta.json";
 /** A .tmp file this old belongs to a put that died; younger ones may be another process's. */
 const STALE_TMP_MS = 60 * 60 * 1000;
+/** This process's .tmp files start with this; another host's are judged by age alone. */
+const TMP_PREFIX = `${hostname().replace(/[^A-Za-z0-9-]/g, "_")}.${process.pid}.`;
+
+/** Whether a .tmp file was written by a process of this host that is gone (killed mid-put). */
+function deadWriter(name: string): boolean {
+  const [host, pid] = name.split(".");
+  return host === TMP_PREFIX.split(".")[0] && /^\d+$/.test(pid ?? "") && !processAlive(Number(pid));
+}
 /** NAME_MAX of common file systems: a longer key segment cannot be a file name. */
 const MAX_SEGMENT_BYTES = 255;
 const PRIVATE_DIR = { recursive: true, mode: 0o700 } as const;
@@ -230,7 +240,7 @@ export class FsBlobStore implements BlobStore {
         const file = path.join(this.root, TMP_DIR, name);
         const stats = await unlessMissing(fs.lstat(file));
         // Best effort: a read-only copy of the folder is still read (restore from a read-only disk).
-        if ((stats?.mtimeMs ?? Infinity) < cutoff)
+        if ((stats?.mtimeMs ?? Infinity) < cutoff || deadWriter(name))
           await fs.rm(file, { force: true, recursive: true }).catch(() => undefined);
       }
     }).catch((err: unknown) => {
@@ -274,8 +284,9 @@ export class FsBlobStore implements BlobStore {
     return path.join(this.root, META_DIR, ...key.split("/"));
   }
 
+  /** "<host>.<pid>.<random>": a later run on this host can tell a dead writer's file at once. */
   private tmpPath(): string {
-    return path.join(this.root, TMP_DIR, randomBytes(12).toString("hex"));
+    return path.join(this.root, TMP_DIR, `${TMP_PREFIX}${randomBytes(12).toString("hex")}`);
   }
 }
 
