@@ -1,5 +1,9 @@
 // The ports: every piece of the outside world the use cases talk to. Each method's contract is
 // written here, and test/contract/ holds one suite per port that every adapter must pass.
+// Errors: adapters raise our own errors (core/errors.ts), the SDK's kept as cause. One marked
+// `permanent` (a refusal, a missing key, bad input) needs a person; any other is transient (a
+// blip of the service, the network or the disk), and core/retrying-ports.ts tries again the calls
+// that are safe to repeat. test/fault/ makes each port fail both ways.
 import type { Readable } from "node:stream";
 import type { StoredEntry } from "./audit-chain.js";
 import type { InventoryEvent } from "./lineage/events.js";
