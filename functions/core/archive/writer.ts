@@ -1,12 +1,13 @@
 // Writes an archive: header, then tar(files..., manifest.json) through the streaming AEAD.
 // One stream with back-pressure from the first git byte to the store; nothing is held whole.
-// The per-byte crypto (segments, the archive's SHA-256) runs on the crypto worker.
+// The per-byte crypto (segments, the archive's SHA-256) runs on this thread unless `cryptoWorker`.
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import tar from "tar-stream";
 import { encodeHeader, type ArchiveHeader } from "./header.js";
 import { MANIFEST_PATH, manifestSchema, type Manifest, type ManifestEntry } from "./manifest.js";
 import { cryptoWorker } from "./crypto-worker.js";
+import { HashStream } from "./hash-stream.js";
 import { EncryptStream } from "./streaming-aead.js";
 import { addEntry, addFile } from "./tar-parts.js";
 
@@ -28,6 +29,12 @@ export interface ArchiveInput {
   completeManifest?: () => Promise<Partial<Omit<Manifest, "entries">>>;
   /** Called with the count of plaintext file bytes as they pass (for progress). */
   onBytes?: (n: number) => void;
+  /**
+   * Seal the segments and hash the archive on the crypto worker (crypto-worker.ts). Off by
+   * default: on a 2-CPU machine, where git's pack-objects takes one CPU, it measured slower
+   * (bench/README.md); the output is the same bytes either way.
+   */
+  cryptoWorker?: boolean;
 }
 
 export interface WrittenArchive {
@@ -43,17 +50,26 @@ export function writeArchive(input: ArchiveInput): WrittenArchive {
   const headerBytes = encodeHeader(input.header);
   const pack = tar.pack();
   const out = new PassThrough();
-  out.write(headerBytes);
-  const worker = cryptoWorker();
-  const archiveHash = worker.hash();
-  archiveHash.update(headerBytes);
-  const encrypt = new EncryptStream(input.dataKey, headerBytes, { worker, outputHash: archiveHash });
-  const written = pipeline(pack, encrypt, out);
-  written.catch((err) => {
-    archiveHash.dispose();
-    out.destroy(err);
-  });
-  const sha256 = written.then(async () => (await archiveHash.digest()).toString("hex"));
+  let sha256: Promise<string>;
+  if (input.cryptoWorker) {
+    out.write(headerBytes);
+    const worker = cryptoWorker();
+    const archiveHash = worker.hash();
+    archiveHash.update(headerBytes);
+    const encrypt = new EncryptStream(input.dataKey, headerBytes, { worker, outputHash: archiveHash });
+    const written = pipeline(pack, encrypt, out);
+    written.catch((err) => {
+      archiveHash.dispose();
+      out.destroy(err);
+    });
+    sha256 = written.then(async () => (await archiveHash.digest()).toString("hex"));
+  } else {
+    const hashed = new HashStream();
+    hashed.write(headerBytes);
+    const written = pipeline(pack, new EncryptStream(input.dataKey, headerBytes), hashed, out);
+    written.catch((err) => out.destroy(err));
+    sha256 = written.then(() => hashed.digest());
+  }
   sha256.catch(() => undefined); // the same failure reaches the caller through `stream`
 
   const mtime = new Date(input.manifest.takenAt);

@@ -7,6 +7,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { afterAll, describe, expect, it } from "vitest";
 import { CryptoWorker } from "../../../functions/core/archive/crypto-worker.js";
+import { readArchive } from "../../../functions/core/archive/reader.js";
+import { writeArchive } from "../../../functions/core/archive/writer.js";
 import {
   DecryptStream,
   EncryptStream,
@@ -145,4 +147,43 @@ describe("sealing on the crypto worker", () => {
     expect(run.status).toBe(0);
     expect(run.stdout.trim()).toBe("116");
   });
+
+  it.each([false, true])(
+    "writeArchive (cryptoWorker %s): its sha256 is the stream's, and it reads back",
+    async (onWorker) => {
+      const body = randomBytes(2 * SEGMENT_PLAINTEXT + 12_345);
+      const header = {
+        aead: "AES256_GCM_HKDF_1MB" as const,
+        keyRef: "local:0123456789abcdef",
+        wrappedKey: Buffer.alloc(60).toString("base64"),
+        snapshotId: "20260101T000000000Z-00000000",
+        repo: "o/r",
+        createdAt: "2026-01-01T00:00:00.000Z",
+      };
+      const written = writeArchive({
+        header,
+        dataKey: key,
+        manifest: {
+          format: 1,
+          snapshotId: header.snapshotId,
+          repo: "o/r",
+          takenAt: header.createdAt,
+          kind: "full",
+          refs: {},
+          prerequisites: [],
+        },
+        files: [{ path: "git/repo.bundle", open: () => chunked(body) }],
+        cryptoWorker: onWorker,
+      });
+      const bytes = Buffer.concat((await written.stream.toArray()) as Buffer[]);
+      expect(await written.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
+      const manifest = await written.manifest;
+      expect(manifest.entries[0]).toMatchObject({
+        size: body.length,
+        sha256: createHash("sha256").update(body).digest("hex"),
+      });
+      const read = await readArchive(Readable.from([bytes]), { dataKey: async () => key });
+      expect(read.manifest.entries).toEqual(manifest.entries);
+    },
+  );
 });
