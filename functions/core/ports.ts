@@ -188,6 +188,13 @@ export interface GitRemote {
    * written to disk.
    */
   headers?: Record<string, string>;
+  /**
+   * Whether the repository uses Git LFS, as cheaply as the host can say (its default branch's
+   * .gitattributes names `filter=lfs`): true, false, or undefined when it cannot tell. A snapshot
+   * scans its pack for LFS pointers only when this is not false, or its chain already holds LFS
+   * objects, because the scan indexes the whole pack a second time.
+   */
+  usesLfs?: () => Promise<boolean | undefined>;
 }
 
 /** Where the repositories come from: a config list, or a GitHub App installation. */

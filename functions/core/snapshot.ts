@@ -53,6 +53,22 @@ export interface SnapshotOptions {
   lfs?: false | { retry?: RetryPolicy };
 }
 
+/**
+ * Whether to look for LFS pointers in the new pack: finding them indexes the whole pack a second
+ * time (about what a restore costs), so only for a repository that uses LFS as far as its host can
+ * tell, or whose chain already holds LFS objects, or when the host cannot tell.
+ */
+async function scanForLfs(
+  remote: GitRemote,
+  options: SnapshotOptions,
+  latest: Snapshot | undefined,
+  parent: Snapshot | undefined,
+): Promise<boolean> {
+  if (options.lfs === false) return false;
+  if (latest?.lfs || parent?.lfs) return true;
+  return (await remote.usesLfs?.()) !== false;
+}
+
 export function sameRefs(a: RefMap, b: RefMap): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
@@ -119,7 +135,9 @@ export async function snapshotRepo(
         pack: fetched.pack,
         parent: Object.keys(fetched.refs.refs).length ? parent : undefined,
         ...(wiki?.pack ? { wiki } : {}),
-        ...(options.lfs !== false ? { lfs: lfsSourceFor(remote, options.lfs?.retry) } : {}),
+        ...((await scanForLfs(remote, options, latest, parent))
+          ? { lfs: lfsSourceFor(remote, options.lfs === false ? undefined : options.lfs?.retry) }
+          : {}),
       },
       options,
     );

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { text } from "node:stream/consumers";
+import { runGit } from "../../functions/core/git/exec.js";
 import { initBare } from "../../functions/core/git/local-repo.js";
 import { answerGraphql } from "./github-standin-graphql.js";
 import { emptyMetadata, routeMetadata, type RepoMetadata, type Reply } from "./github-standin-metadata.js";
@@ -442,6 +443,19 @@ export class GitHubStandin {
       this.tokensIssued++;
       const expires_at = new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"); // GitHub's form
       return [201, { token, expires_at, permissions: { contents: "write", administration: "write" } }];
+    }
+    if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(path))) {
+      // A file of the default branch, read from the git server's repository (base64, as GitHub does).
+      this.checkToken(authorization);
+      const repo = this.find(m[1]!, m[2]!);
+      if (!repo) throw new HttpFailure(404, "Not Found");
+      const file = decodeURIComponent(m[3]!);
+      const shown = await runGit(["show", `HEAD:${file}`], {
+        env: { GIT_DIR: join(this.options.gitRoot, repo.owner, `${repo.name}.git`) },
+      });
+      if (shown.code !== 0) throw new HttpFailure(404, "Not Found");
+      const content = Buffer.from(shown.stdout, "utf8").toString("base64");
+      return [200, { type: "file", path: file, name: file.split("/").pop(), encoding: "base64", content }];
     }
     if (method === "POST" && path === "/graphql") return this.graphql(this.checkToken(authorization), body);
     if (method === "POST" && path === "/markdown") {

@@ -181,10 +181,32 @@ export class GitHubAppSource implements SourceHost {
           permanent: true,
         },
       );
-    const token = await this.installationToken(repo.name, await this.findInstallation(owner, name));
+    const installation = await this.findInstallation(owner, name);
+    const token = await this.installationToken(repo.name, installation);
     // GitHub's documented form for installation tokens over HTTPS: user "x-access-token".
     const basic = Buffer.from(`x-access-token:${token}`, "utf8").toString("base64");
-    return { url: this.cloneUrl(repo.name, repo.url), headers: { Authorization: `Basic ${basic}` } };
+    return {
+      url: this.cloneUrl(repo.name, repo.url),
+      headers: { Authorization: `Basic ${basic}` },
+      usesLfs: () => this.usesLfs(installation, owner, name),
+    };
+  }
+
+  /** The default branch's .gitattributes names the LFS filter; undefined when GitHub cannot say. */
+  private async usesLfs(installation: number, owner: string, repo: string): Promise<boolean | undefined> {
+    try {
+      const octokit = await this.app.getInstallationOctokit(installation);
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
+        owner,
+        repo,
+        path: ".gitattributes",
+      });
+      const content = (data as { content?: unknown }).content;
+      if (typeof content !== "string") return undefined;
+      return /filter\s*=\s*lfs/.test(Buffer.from(content, "base64").toString("utf8"));
+    } catch (err) {
+      return (err as { status?: number }).status === 404 ? false : undefined;
+    }
   }
 
   /**
