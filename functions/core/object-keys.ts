@@ -2,6 +2,12 @@
 // restore bundles under restores/. Prune lists by these prefixes; nothing else builds a key.
 import { assertRepoName } from "./ids.js";
 
+/**
+ * The health check's probe objects (`health/probe-<random>`): outside ARCHIVES_PREFIX, so prune and
+ * its orphan collection never list them as archives. Each probe is deleted by the check itself.
+ */
+export const HEALTH_PROBE_PREFIX = "health/";
+
 /** Everything stored for every repository. */
 export const ARCHIVES_PREFIX = "repos/";
 

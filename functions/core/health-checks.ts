@@ -1,0 +1,239 @@
+// Named health checks, each with a status (ok / warning / failed) and a reason: the store is
+// reachable and writable, the key wraps and unwraps, the index answers, GitHub takes the App's
+// token and has rate budget left, there is room (budget and disk), and the per-repository problems
+// counted (stale repositories, failed verifications). Each check gets a time limit so one hung
+// dependency cannot hang the report; one that throws is failed with the scrubbed reason. The
+// wiring decides which checks a workload can run by the ports it passes.
+import { randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import { describeError } from "./errors.js";
+import { isStale, type HealthReport } from "./health.js";
+import { HEALTH_PROBE_PREFIX } from "./object-keys.js";
+import type { BlobStore, KeyWrapper, SnapshotIndex } from "./ports.js";
+import { scrub } from "./redact.js";
+
+export type CheckStatus = "ok" | "warning" | "failed";
+
+export type CheckName = "storage" | "key" | "index" | "github" | "capacity" | "stale" | "verification";
+
+export interface HealthCheck {
+  name: CheckName;
+  status: CheckStatus;
+  reason: string;
+  /** How long the check took, in milliseconds. */
+  ms: number;
+}
+
+/** GitHub's REST rate limit for the App's installation token (GET /rate_limit, "core"). */
+export interface RateLimit {
+  limit: number;
+  remaining: number;
+  /** ISO-8601 UTC of when the budget resets. */
+  resetAt?: string;
+}
+
+/** Free space of the disk holding the data folder. */
+export interface DiskSpace {
+  freeBytes: number;
+  totalBytes: number;
+}
+
+export interface CheckPorts {
+  index: Pick<SnapshotIndex, "repos">;
+  /** The store to probe (put, stat, read back, delete); absent where the workload may not write it. */
+  store?: BlobStore;
+  /** The key wrapper to probe; absent where the workload has no keys wired. */
+  keys?: KeyWrapper;
+  /** The GitHub App's rate limit, read with its installation token; absent with no GitHub source. */
+  rateLimit?: () => Promise<RateLimit>;
+  /** Free space of the data folder's disk (local mode). */
+  diskSpace?: () => Promise<DiskSpace>;
+}
+
+export interface CheckOptions {
+  /** Stored bytes above 80 % of this warn, at 100 % fail. */
+  budgetBytes?: number;
+  /** Each check's time limit; 10 s by default. */
+  timeoutMs?: number;
+}
+
+export const CHECK_TIMEOUT_MS = 10_000;
+export const BUDGET_WARNING = 0.8;
+export const RATE_LIMIT_WARNING = 0.1;
+export const DISK_WARNING = 0.1;
+
+const PROBE_BYTES = 64;
+
+type Verdict = { status: CheckStatus; reason: string };
+
+/** Runs every check the ports allow, at once, each under its time limit. */
+export async function runHealthChecks(
+  ports: CheckPorts,
+  report: HealthReport,
+  options: CheckOptions = {},
+): Promise<HealthCheck[]> {
+  const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
+  const checks: [CheckName, () => Promise<Verdict>][] = [];
+  if (ports.store) {
+    const store = ports.store;
+    checks.push(["storage", () => storageCheck(store)]);
+  }
+  if (ports.keys) {
+    const keys = ports.keys;
+    checks.push(["key", () => keyCheck(keys)]);
+  }
+  checks.push(["index", () => indexCheck(ports.index)]);
+  if (ports.rateLimit) {
+    const read = ports.rateLimit;
+    checks.push(["github", () => githubCheck(read)]);
+  }
+  checks.push(["capacity", () => capacityCheck(report, options.budgetBytes, ports.diskSpace)]);
+  checks.push(["stale", () => Promise.resolve(staleCheck(report))]);
+  checks.push(["verification", () => Promise.resolve(verificationCheck(report))]);
+  return Promise.all(checks.map(([name, run]) => timed(name, run, timeoutMs)));
+}
+
+/** One check under its time limit; a throw or a timeout is `failed` with a scrubbed reason. */
+export async function timed(
+  name: CheckName,
+  run: () => Promise<Verdict>,
+  timeoutMs: number,
+): Promise<HealthCheck> {
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<Verdict>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ status: "failed", reason: `no answer within ${timeoutMs / 1000} s` }),
+      timeoutMs,
+    );
+    timer.unref?.();
+  });
+  let verdict: Verdict;
+  try {
+    verdict = await Promise.race([run(), limit]);
+  } catch (err) {
+    verdict = { status: "failed", reason: describeError(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+  return { name, status: verdict.status, reason: scrub(verdict.reason), ms: Date.now() - started };
+}
+
+/** Put, stat, read back and delete a small probe under the reserved prefix; the probe is always deleted. */
+export async function storageCheck(store: BlobStore): Promise<Verdict> {
+  const key = `${HEALTH_PROBE_PREFIX}probe-${randomBytes(8).toString("hex")}`;
+  const body = randomBytes(PROBE_BYTES);
+  let step = "write";
+  try {
+    await store.put(key, Readable.from([body]));
+    step = "stat";
+    const info = await store.stat(key);
+    if (!info) return { status: "failed", reason: `the probe ${key} was written but is not there` };
+    if (info.size !== body.length)
+      return { status: "failed", reason: `the probe reads ${info.size} bytes, ${body.length} were written` };
+    step = "read";
+    const chunks: Buffer[] = [];
+    for await (const chunk of await store.get(key)) chunks.push(chunk as Buffer);
+    if (!Buffer.concat(chunks).equals(body))
+      return { status: "failed", reason: "the probe read back differs from what was written" };
+    step = "delete";
+    await store.delete(key);
+    step = "done";
+    return { status: "ok", reason: "a probe object was written, read back and deleted" };
+  } catch (err) {
+    return { status: "failed", reason: `could not ${step} a probe object: ${describeError(err)}` };
+  } finally {
+    // Deleted even when a step failed (deleting a missing key is not an error).
+    if (step !== "done" && step !== "write") await store.delete(key).catch(() => undefined);
+  }
+}
+
+/** Wrap and unwrap a random 32-byte key and compare. */
+export async function keyCheck(keys: KeyWrapper): Promise<Verdict> {
+  const dataKey = randomBytes(32);
+  const wrapped = await keys.wrap(dataKey);
+  const back = await keys.unwrap(wrapped);
+  if (!Buffer.isBuffer(back) || !back.equals(dataKey))
+    return { status: "failed", reason: `key ${wrapped.keyRef} unwrapped other bytes than it wrapped` };
+  return { status: "ok", reason: `key ${wrapped.keyRef} wraps and unwraps` };
+}
+
+export async function indexCheck(index: Pick<SnapshotIndex, "repos">): Promise<Verdict> {
+  const started = Date.now();
+  const repos = await index.repos();
+  return {
+    status: "ok",
+    reason: `answered in ${Date.now() - started} ms (${repos.length} repositories with snapshots)`,
+  };
+}
+
+export async function githubCheck(read: () => Promise<RateLimit>): Promise<Verdict> {
+  const rate = await read();
+  const share = rate.limit > 0 ? rate.remaining / rate.limit : 0;
+  const left = `${rate.remaining} of ${rate.limit} REST requests left${rate.resetAt ? ` until ${rate.resetAt}` : ""}`;
+  if (share < RATE_LIMIT_WARNING) return { status: "warning", reason: `the App's token works; only ${left}` };
+  return { status: "ok", reason: `the App's token works; ${left}` };
+}
+
+export async function capacityCheck(
+  report: HealthReport,
+  budgetBytes: number | undefined,
+  diskSpace: (() => Promise<DiskSpace>) | undefined,
+): Promise<Verdict> {
+  const stored = report.repos.reduce((sum, r) => sum + r.storedBytes, 0);
+  const verdicts: Verdict[] = [];
+  if (budgetBytes !== undefined) {
+    const share = stored / budgetBytes;
+    const said = `${stored} of ${budgetBytes} budget bytes stored (${Math.round(share * 100)} %)`;
+    verdicts.push({
+      status: share >= 1 ? "failed" : share >= BUDGET_WARNING ? "warning" : "ok",
+      reason: said,
+    });
+  } else verdicts.push({ status: "ok", reason: `${stored} bytes stored, no budget set` });
+  if (diskSpace) {
+    const disk = await diskSpace();
+    const largest = Math.max(0, ...report.snapshots.flat().map((s) => s.size));
+    const low = disk.freeBytes < disk.totalBytes * DISK_WARNING || disk.freeBytes < 2 * largest;
+    verdicts.push({
+      status: low ? "warning" : "ok",
+      reason:
+        `${disk.freeBytes} bytes free on the data folder's disk` +
+        (low ? ` (under 10 % of ${disk.totalBytes} or under twice the largest archive, ${largest})` : ""),
+    });
+  }
+  const status = verdicts.some((v) => v.status === "failed")
+    ? "failed"
+    : verdicts.some((v) => v.status === "warning")
+      ? "warning"
+      : "ok";
+  return { status, reason: verdicts.map((v) => v.reason).join("; ") };
+}
+
+export function staleCheck(report: HealthReport): Verdict {
+  const stale = report.repos.filter((r) => r.problems.some(isStale)).map((r) => r.repo);
+  if (!stale.length)
+    return { status: "ok", reason: `all ${report.repos.length} repositories within the promise` };
+  return { status: "failed", reason: `${stale.length} stale: ${names(stale)}` };
+}
+
+export function verificationCheck(report: HealthReport): Verdict {
+  const failed = report.repos
+    .filter((r) => r.problems.some((p) => p.kind === "verification-failed"))
+    .map((r) => r.repo);
+  const unverified = report.repos.filter((r) => r.problems.some((p) => p.kind === "unverified")).length;
+  if (failed.length)
+    return { status: "failed", reason: `${failed.length} failed verification: ${names(failed)}` };
+  if (unverified) return { status: "warning", reason: `${unverified} latest snapshots not verified yet` };
+  return { status: "ok", reason: "every latest snapshot verified" };
+}
+
+function names(repos: string[]): string {
+  return repos.length > 5 ? `${repos.slice(0, 5).join(", ")} and ${repos.length - 5} more` : repos.join(", ");
+}
+
+/** The worst status of the checks: what `ok` of the whole report follows. */
+export function worstStatus(checks: readonly HealthCheck[]): CheckStatus {
+  if (checks.some((c) => c.status === "failed")) return "failed";
+  if (checks.some((c) => c.status === "warning")) return "warning";
+  return "ok";
+}

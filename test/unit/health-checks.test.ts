@@ -1,0 +1,185 @@
+// The named health checks against real local adapters wrapped in the fault wrappers: a store that
+// fails writes, a key wrapper that gives other bytes back, a slow index; and the probe leaves
+// nothing behind.
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FsBlobStore } from "../../functions/adapters/local/fs-blob-store.js";
+import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
+import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
+import { DEFAULT_PRICING } from "../../functions/config/pricing.js";
+import { runHealthChecks, type HealthCheck } from "../../functions/core/health-checks.js";
+import { healthReport, type HealthReport } from "../../functions/core/health.js";
+import type { Snapshot } from "../../functions/core/model.js";
+import { DEFAULT_RETENTION_POLICY } from "../../functions/core/retention-policy.js";
+import { snapshot } from "../contract/snapshot-index.js";
+import { delay, failAlways, faultyIndex, faultyKeys, faultyStore, permanent } from "../helpers/faults.js";
+
+const NOW = new Date("2026-12-01T12:00:00Z");
+const ago = (s: number) => new Date(NOW.getTime() - s * 1000).toISOString();
+const clock = { now: () => NOW };
+
+let dir: string;
+let store: FsBlobStore;
+let keys: KeyFileWrapper;
+let index: SqliteSnapshotIndex;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "ib-checks-"));
+  store = new FsBlobStore({ root: join(dir, "archives") });
+  keys = await KeyFileWrapper.open(join(dir, "key.json"), { create: true });
+  index = new SqliteSnapshotIndex({ path: join(dir, "index.sqlite") });
+});
+afterEach(async () => {
+  index.close?.();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function report(): Promise<HealthReport> {
+  return healthReport(
+    { index, clock },
+    {
+      expected: [],
+      policy: DEFAULT_RETENTION_POLICY,
+      prices: DEFAULT_PRICING,
+      pricingSource: "built-in",
+      newObjectClass: "LOCAL",
+    },
+  );
+}
+
+const byName = (checks: HealthCheck[]) => Object.fromEntries(checks.map((c) => [c.name, c]));
+
+async function listAll(): Promise<string[]> {
+  const keysFound: string[] = [];
+  for await (const o of store.list("")) keysFound.push(o.key);
+  return keysFound;
+}
+
+function verified(repo: string, secondsAgo: number, verdict: "ok" | "failed", size = 1000): Snapshot {
+  return {
+    ...snapshot({ id: `s-${repo.replace("/", "-")}`, repo, takenAt: ago(secondsAgo), size }),
+    confirmedAt: ago(secondsAgo),
+    verification: {
+      verdict,
+      level: "deep",
+      at: ago(secondsAgo),
+      ...(verdict === "failed" ? { detail: "bad" } : {}),
+    },
+  };
+}
+
+describe("runHealthChecks", () => {
+  it("all ok over working adapters, and the storage probe leaves nothing behind", async () => {
+    await index.commit(verified("acme/app", 60, "ok"));
+    const checks = byName(
+      await runHealthChecks(
+        { index, store, keys, diskSpace: async () => ({ freeBytes: 5e9, totalBytes: 1e10 }) },
+        await report(),
+      ),
+    );
+    expect(Object.keys(checks).sort()).toEqual(
+      ["capacity", "index", "key", "stale", "storage", "verification"].sort(),
+    );
+    for (const c of Object.values(checks)) expect([c.name, c.status]).toEqual([c.name, "ok"]);
+    expect(checks.index!.reason).toMatch(/^answered in \d+ ms \(1 repositories/);
+    expect(await listAll()).toEqual([]);
+  });
+
+  it("a store that fails writes: storage failed with the reason, nothing left", async () => {
+    const broken = faultyStore(store, failAlways("put", permanent("disk is read-only")));
+    const checks = byName(await runHealthChecks({ index, store: broken }, await report()));
+    expect(checks.storage!.status).toBe("failed");
+    expect(checks.storage!.reason).toBe("could not write a probe object: disk is read-only");
+    expect(await listAll()).toEqual([]);
+  });
+
+  it("a store whose read fails after the write: failed, and the probe is still deleted", async () => {
+    const broken = faultyStore(store, failAlways("get", permanent("read refused")));
+    const checks = byName(await runHealthChecks({ index, store: broken }, await report()));
+    expect(checks.storage!.status).toBe("failed");
+    expect(checks.storage!.reason).toBe("could not read a probe object: read refused");
+    expect(broken.faults.calls.delete).toBe(1);
+    expect(await listAll()).toEqual([]);
+  });
+
+  it("a key wrapper that gives other bytes back: key failed", async () => {
+    const liar = faultyKeys({
+      wrap: (k: Buffer) => keys.wrap(k),
+      unwrap: async (w) => {
+        const b = Buffer.from(await keys.unwrap(w));
+        b[0] = b[0]! ^ 1;
+        return b;
+      },
+    });
+    const checks = byName(await runHealthChecks({ index, keys: liar }, await report()));
+    expect(checks.key!.status).toBe("failed");
+    expect(checks.key!.reason).toMatch(/^key local:[0-9a-f]+ unwrapped other bytes than it wrapped$/);
+  });
+
+  it("a slow index times out without holding up the others", async () => {
+    const slow = faultyIndex(index, delay("repos", 2000));
+    const started = Date.now();
+    const checks = byName(await runHealthChecks({ index: slow, keys }, await report(), { timeoutMs: 200 }));
+    expect(Date.now() - started).toBeLessThan(1500);
+    expect(checks.index).toMatchObject({ status: "failed", reason: "no answer within 0.2 s" });
+    expect(checks.key!.status).toBe("ok");
+  });
+
+  it("a throwing check is failed with its reason scrubbed of credentials", async () => {
+    const checks = byName(
+      await runHealthChecks(
+        {
+          index,
+          rateLimit: () =>
+            Promise.reject(new Error("GET https://x-access-token:ghs_SECRETSECRET@api.github.com failed")),
+        },
+        await report(),
+      ),
+    );
+    expect(checks.github!.status).toBe("failed");
+    expect(checks.github!.reason).not.toContain("ghs_SECRETSECRET");
+  });
+
+  it("GitHub rate limit: ok above 10 %, warning under", async () => {
+    const run = async (remaining: number) =>
+      byName(
+        await runHealthChecks({ index, rateLimit: async () => ({ limit: 5000, remaining }) }, await report()),
+      ).github!;
+    expect((await run(4000)).status).toBe("ok");
+    const low = await run(100);
+    expect(low.status).toBe("warning");
+    expect(low.reason).toContain("100 of 5000");
+  });
+
+  it("capacity against the budget (80 % warns, 100 % fails) and the disk's free space", async () => {
+    await index.commit(verified("acme/app", 60, "ok", 900));
+    const r = await report();
+    const cap = async (budgetBytes: number, freeBytes = 1e9) =>
+      byName(
+        await runHealthChecks({ index, diskSpace: async () => ({ freeBytes, totalBytes: 2e9 }) }, r, {
+          budgetBytes,
+        }),
+      ).capacity!;
+    expect((await cap(10_000)).status).toBe("ok");
+    expect((await cap(1000)).status).toBe("warning");
+    expect((await cap(900)).status).toBe("failed");
+    const disk = await cap(10_000, 1e8);
+    expect(disk.status).toBe("warning");
+    expect(disk.reason).toContain("100000000 bytes free");
+    expect((await cap(10_000, 1500)).status).toBe("warning"); // under twice the largest archive
+  });
+
+  it("stale repositories and failed verifications are counted", async () => {
+    await index.commit(verified("acme/old", 3 * 86_400, "ok"));
+    await index.commit(verified("acme/bad", 60, "failed"));
+    await index.commit(verified("acme/good", 60, "ok"));
+    const checks = byName(await runHealthChecks({ index }, await report()));
+    expect(checks.stale).toMatchObject({ status: "failed", reason: "1 stale: acme/old" });
+    expect(checks.verification).toMatchObject({
+      status: "failed",
+      reason: "1 failed verification: acme/bad",
+    });
+  });
+});
