@@ -87,6 +87,12 @@ export const backupConfigSchema = z.strictObject({
       minTlsVersion: z.enum(["TLSv1.3", "TLSv1.2"]).default("TLSv1.3"),
     })
     .prefault({}),
+  /** The health check's storage budget: stored bytes over 80 % of it warn, at 100 % fail. */
+  capacity: z
+    .strictObject({
+      budgetBytes: z.number().int().positive().optional(),
+    })
+    .prefault({}),
   cloud: z
     .strictObject({
       /** 2 GiB: a function's /tmp is memory, and a bigger pack takes longer than its time limit. */
