@@ -11,6 +11,7 @@ import type {
   BlobStore,
   DeliveryLog,
   GitRemote,
+  Notifier,
   Publisher,
   QueueDrain,
   SourceHost,
@@ -25,6 +26,8 @@ export interface LocalApp extends BackupDeps {
   dataDir: string;
   /** The audit trail read back (`audit`, `audit verify`). */
   auditTrail: AuditReader;
+  /** Tells a person what needs one (the config's notifications; sends nothing without them). */
+  notifier: Notifier;
   close(): Promise<void>;
 }
 
@@ -45,6 +48,8 @@ export interface CloudApp extends BackupDeps {
   createRepository(name: string, isPrivate: boolean): Promise<GitRemote>;
   /** The audit trail read back, where the workload keeps one (those with the index). */
   auditTrail?: AuditReader;
+  /** Tells a person (the config's webhooks; email is local only for now). */
+  notifier: Notifier;
   /** Drains the large-repository subscription (the snapshot job). */
   drainLarge: QueueDrain;
 }

@@ -30,7 +30,19 @@ import { retryingIndex, retryingKeys, retryingStore } from "./core/retrying-port
 import { auditOrElse, readOnlyIndex, readOnlyStore } from "./core/read-only.js";
 import type { SourceRepo } from "./core/model.js";
 import type { OctokitLike } from "./adapters/github/metadata-http.js";
-import { systemClock, type Clock, type GitRemote, type SourceHost } from "./core/ports.js";
+import {
+  systemClock,
+  type AlertLedger,
+  type Clock,
+  type GitRemote,
+  type Notifier,
+  type SourceHost,
+} from "./core/ports.js";
+import { dedupingNotifier, fanOutNotifier, type AlertChannel } from "./core/alerts.js";
+import { JsonAlertLedger } from "./adapters/local/json-alert-ledger.js";
+import { MemoryAlertLedger } from "./adapters/notify/memory-alert-ledger.js";
+import { webhookChannel } from "./adapters/notify/webhook.js";
+import { scrub } from "./core/redact.js";
 
 export type { CloudApp, LocalApp, Workload };
 
@@ -104,6 +116,12 @@ export async function openApp(
       // An entry the log cannot take (a read-only or full disk) goes to stderr, never lost silently.
       audit: scrubbingAudit(auditOrElse(readOnly ? undefined : audit, tell)),
       auditTrail: audit,
+      notifier: await buildNotifier(settings, options.env ?? process.env, {
+        ledger: new JsonAlertLedger(join(dataDir, "alerts.json")),
+        clock,
+        tell,
+        email: true,
+      }),
       sources: github?.sources ?? configured,
       ...(github ? { metadata: github.metadata } : {}),
       async close() {
@@ -244,6 +262,15 @@ export async function cloudApp(
   }
   const { LogAuditLog } = await import("./adapters/gcp/log-audit.js");
   wired.audit = new LogAuditLog();
+  // The cloud: webhooks only (SMTP_PASSWORD is not wired through Secret Manager yet), and the
+  // de-duplication memory is this instance's (a new instance may send a problem once more).
+  const { log } = await import("./log.js");
+  wired.notifier = await buildNotifier(settings, env, {
+    ledger: new MemoryAlertLedger(),
+    clock,
+    tell: (line) => log("WARNING", line, { event: "notification_failed" }),
+    email: false,
+  });
   if (parts.has("index")) {
     // Where the index lives, the audit trail is also kept as hash chains (Cloud Logging mirrors it).
     const [{ Firestore }, { FirestoreAuditLog }] = await Promise.all([
@@ -257,6 +284,60 @@ export async function cloudApp(
     wired.auditTrail = trail;
   }
   return guardUnwired(workload, wired);
+}
+
+/**
+ * The notifier of the config's notifications section: each channel (email, every webhook) behind
+ * one fan-out, de-duplicated through `ledger`. No section: a notifier that sends nothing. A channel
+ * or ledger that fails is told (scrubbed) and never fails the caller.
+ */
+export async function buildNotifier(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  o: { ledger: AlertLedger; clock: Clock; tell: (line: string) => void; email: boolean },
+): Promise<Notifier> {
+  const n = settings.backup.notifications;
+  const channels: AlertChannel[] = [];
+  if (n?.email && o.email) {
+    const { emailChannel } = await import("./adapters/notify/email.js");
+    const password = env.SMTP_PASSWORD;
+    if (n.email.smtp.user && !password)
+      throw new UserInputError(
+        `notifications.email.smtp.user is "${n.email.smtp.user}" but SMTP_PASSWORD is not set in the environment`,
+      );
+    channels.push(
+      emailChannel({
+        to: n.email.to,
+        from: n.email.from,
+        host: n.email.smtp.host,
+        port: n.email.smtp.port,
+        secure: n.email.smtp.secure,
+        minTlsVersion: settings.backup.network.minTlsVersion,
+        ...(n.email.smtp.user ? { user: n.email.smtp.user, password } : {}),
+      }),
+    );
+  }
+  for (const w of n?.webhooks ?? []) channels.push(webhookChannel(w.url));
+  if (!channels.length) return { notify: async () => {} };
+  const secrets = [env.SMTP_PASSWORD, ...(n?.webhooks ?? []).map((w) => w.url)].filter(
+    (x): x is string => !!x,
+  );
+  const clean = (text: string) => secrets.reduce((t, secret) => t.split(secret).join("***"), scrub(text));
+  const told = (what: string, err: unknown) =>
+    o.tell(clean(`notification ${what} failed: ${err instanceof Error ? err.message : String(err)}`));
+  const ledger: AlertLedger = {
+    lastSent: (key) =>
+      o.ledger.lastSent(key).catch((err: unknown) => {
+        told("memory (alerts.json) read", err);
+        return undefined;
+      }),
+    record: (key, at) =>
+      o.ledger.record(key, at).catch((err: unknown) => {
+        told("memory (alerts.json) write", err);
+      }),
+  };
+  const fanOut = fanOutNotifier(channels, (name, err) => told(`via ${name}`, err));
+  return dedupingNotifier(fanOut, ledger, o.clock, n!.repeatAfterHours * 3600 * 1000);
 }
 
 /** Reading a port the workload did not wire names the mistake instead of failing on undefined. */

@@ -2,7 +2,7 @@
 // and the cloud's limits. Each default is written here once; settings.ts applies the environment.
 import { z } from "zod";
 import { repoNameSchema } from "../core/ids.js";
-import { credentialRefusal } from "../core/redact.js";
+import { credentialForm, credentialRefusal } from "../core/redact.js";
 
 const repoName = repoNameSchema;
 
@@ -25,6 +25,59 @@ export const sourceSchema = z.strictObject({
   wiki: gitUrl.optional(),
   /** A demo repository that `infinity-backup demo` creates when it is missing. */
   demo: z.boolean().default(false),
+});
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i;
+
+/**
+ * A chat webhook (Slack-compatible). Its path is a secret (Slack's /services/T…/B…/…) and is
+ * allowed; user info, a token in the query or a GitHub token are refused like any URL. https only,
+ * http for this machine (tests).
+ */
+const webhookUrl = z
+  .string()
+  .min(1)
+  .superRefine((url, ctx) => {
+    const form = credentialForm(url);
+    if (form) {
+      ctx.addIssue({ code: "custom", message: `webhook URLs must not hold credentials (found ${form})` });
+      return;
+    }
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      ctx.addIssue({ code: "custom", message: "expected an https:// URL" });
+      return;
+    }
+    if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && LOOPBACK.test(parsed.hostname)))
+      ctx.addIssue({ code: "custom", message: `expected an https:// URL (host ${parsed.host})` });
+  });
+
+export const notificationsSchema = z.strictObject({
+  /** Mail over SMTP; the password is SMTP_PASSWORD in the environment, never this file. */
+  email: z
+    .strictObject({
+      to: z.array(z.email()).min(1),
+      from: z.email(),
+      smtp: z.strictObject({
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535).default(587),
+        /** TLS from the first byte (465); false: STARTTLS when the server offers it. */
+        secure: z.boolean().default(false),
+        /** The SMTP login, when the server wants one (its password: SMTP_PASSWORD). */
+        user: z.string().min(1).optional(),
+      }),
+    })
+    .optional(),
+  /** Slack-compatible webhooks: each gets {"text": ...} plus the alert's fields as JSON. */
+  webhooks: z.array(z.strictObject({ url: webhookUrl })).default([]),
+  /** The same problem of the same repository is sent again only after this many hours. */
+  repeatAfterHours: z
+    .number()
+    .positive()
+    .max(24 * 31)
+    .default(6),
 });
 
 export const backupConfigSchema = z.strictObject({
@@ -105,6 +158,8 @@ export const backupConfigSchema = z.strictObject({
       snapshotDeadlineSeconds: z.number().int().positive().max(3600).default(480),
     })
     .prefault({}),
+  /** Who is told when something needs a person (absent: nobody; `status` and the logs still say it). */
+  notifications: notificationsSchema.optional(),
 });
 
 export type BackupConfig = z.infer<typeof backupConfigSchema>;

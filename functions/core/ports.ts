@@ -301,3 +301,33 @@ export interface QueueDrain {
     options: { idleMs: number; maxHoldMs: number },
   ): Promise<{ handled: number }>;
 }
+
+/** What needs a person: the kinds of alert a Notifier sends (see core/alerts.ts). */
+export type AlertKind = "backup-failed" | "verification-failed" | "repository-stale" | "drill-failed";
+
+export interface Alert {
+  kind: AlertKind;
+  repo: string;
+  /** The snapshot concerned, when there is one. */
+  snapshot?: string;
+  /** Why, in one line a person can act on (already scrubbed of credentials). */
+  why: string;
+  /** ISO-8601 UTC of when the problem was seen. */
+  when: string;
+}
+
+/**
+ * Tells a person (email, chat webhook). Resolves once every channel was tried; a channel that
+ * fails is reported by the adapter and never rejects the call (a failing channel never fails a
+ * backup). Sends each alert it is given: de-duplication is core's (core/alerts.ts).
+ */
+export interface Notifier {
+  notify(alert: Alert): Promise<void>;
+}
+
+/** When each alert key (kind, repository, problem) was last sent: de-duplication's memory. */
+export interface AlertLedger {
+  /** ISO-8601 UTC of the last send of `key`, or undefined. */
+  lastSent(key: string): Promise<string | undefined>;
+  record(key: string, at: string): Promise<void>;
+}

@@ -1,6 +1,7 @@
 // `infinity-backup backup`: snapshot every configured repository (or --repo ones), verify each
 // new snapshot, print a summary; exit 1 if any repository failed.
 import { backupPolicy } from "../../app.js";
+import { backupAlerts, notifyAll } from "../../core/alerts.js";
 import { backupAll, type BackupResult } from "../../core/backup.js";
 import { bytes, duration, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -38,6 +39,7 @@ export async function backupCommand(ctx: Context): Promise<number> {
       );
     },
   });
+  await notifyAll(app.notifier, backupAlerts(results, app.clock.now().toISOString()));
   const failed = results.filter((r) => r.error);
   if (options.json) {
     ctx.print(JSON.stringify({ ok: failed.length === 0, results }, null, 2));

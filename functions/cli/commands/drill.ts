@@ -2,6 +2,7 @@
 // NAME ...) from their latest snapshot into scratch space, check each against the index, and
 // measure the restore time against the 1-hour RTO. Every drill is an audit entry; exit 1 if any
 // failed.
+import { drillAlerts, notifyAll } from "../../core/alerts.js";
 import { runDrill } from "../../core/drill.js";
 import { UserInputError } from "../../core/errors.js";
 import { RTO_SECONDS } from "../../core/status-view.js";
@@ -25,6 +26,7 @@ export async function drillCommand(ctx: Context): Promise<number> {
       ),
   });
   ctx.progress.clear();
+  await notifyAll(app.notifier, drillAlerts(results, app.clock.now().toISOString()));
   const failed = results.filter((r) => r.verdict === "failed");
   if (options.json) {
     ctx.print(

@@ -2,6 +2,7 @@
 // whether it was verified, and what is stored — with a bar for freshness and a size trend — then
 // the storage summary backupHealth gives (expected classes and cost, from the index).
 import { healthOptions } from "../../app.js";
+import { healthAlerts, notifyAll } from "../../core/alerts.js";
 import { describeLifecycle, describeProblem, healthJson, healthReport } from "../../core/health.js";
 import { age, bar, bytes, sparkline, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -12,6 +13,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
   const configured = (await app.sources.listRepos()).map((r) => r.name);
   // A handful of repositories replayed is plenty for a summary line, and keeps status quick.
   const report = await healthReport(app, healthOptions(app.settings, configured, { projectedRepos: 5 }));
+  await notifyAll(app.notifier, healthAlerts(report.repos, report.at));
   const now = new Date(report.at);
   const health = report.repos;
   const trends = new Map(
