@@ -9,7 +9,9 @@ import { Readable } from "node:stream";
 import { describeError } from "./errors.js";
 import { isStale, type HealthReport } from "./health.js";
 import { HEALTH_PROBE_PREFIX } from "./object-keys.js";
-import type { BlobStore, KeyWrapper, SnapshotIndex } from "./ports.js";
+import type { BlobStore, KeyWrapper, RateLimit, SnapshotIndex } from "./ports.js";
+
+export type { RateLimit };
 import { scrub } from "./redact.js";
 
 export type CheckStatus = "ok" | "warning" | "failed";
@@ -22,14 +24,6 @@ export interface HealthCheck {
   reason: string;
   /** How long the check took, in milliseconds. */
   ms: number;
-}
-
-/** GitHub's REST rate limit for the App's installation token (GET /rate_limit, "core"). */
-export interface RateLimit {
-  limit: number;
-  remaining: number;
-  /** ISO-8601 UTC of when the budget resets. */
-  resetAt?: string;
 }
 
 /** Free space of the disk holding the data folder. */
@@ -236,4 +230,9 @@ export function worstStatus(checks: readonly HealthCheck[]): CheckStatus {
   if (checks.some((c) => c.status === "failed")) return "failed";
   if (checks.some((c) => c.status === "warning")) return "warning";
   return "ok";
+}
+
+/** The report with its checks: not ok when a check failed (a warning is said, not failed). */
+export function withChecks(report: HealthReport, checks: HealthCheck[]): HealthReport {
+  return { ...report, checks, ok: report.ok && !checks.some((c) => c.status === "failed") };
 }

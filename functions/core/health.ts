@@ -7,6 +7,7 @@ import { describeError } from "./errors.js";
 import type { PriceTable } from "./cost.js";
 import { isGone, resolveName } from "./lineage/registry.js";
 import type { RepositoryRecord, RepositoryState, Snapshot } from "./model.js";
+import type { HealthCheck } from "./health-checks.js";
 import type { BackupAttempt, Lease } from "./ports.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import { storageReport, type StorageReport } from "./storage-report.js";
@@ -180,6 +181,8 @@ export interface HealthReport {
   storage: (StorageReport & { pricingSource: string }) | { error: string };
   /** Each repository's snapshots, newest first, in the order of `repos`. */
   snapshots: Snapshot[][];
+  /** The named checks the workload ran (core/health-checks.ts), when it ran them. */
+  checks?: HealthCheck[];
 }
 
 export async function healthReport(
@@ -234,6 +237,7 @@ export function healthJson(report: HealthReport) {
   return {
     ok: report.ok,
     at: report.at,
+    ...(report.checks ? { checks: report.checks } : {}),
     repos: report.repos.map(({ latest, problems, ...rest }) => ({
       ...rest,
       ...(rest.lifecycle ? { note: describeLifecycle(rest) } : {}),

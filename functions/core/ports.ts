@@ -208,6 +208,20 @@ export interface SourceHost {
   getRepo(name: string): Promise<SourceRepo | undefined>;
   /** Read access to one repository's git data. Rejects with SourceError. */
   gitRemote(repo: SourceRepo): Promise<GitRemote>;
+  /**
+   * A GitHub host only (the health check): the REST rate limit left to the App's installation
+   * token, read with that token (GET /rate_limit), so it also proves the token works. Rejects with
+   * SourceError. Hosts without an API budget leave it out.
+   */
+  rateLimit?(): Promise<RateLimit>;
+}
+
+/** A host's REST rate limit ("core" on GitHub). */
+export interface RateLimit {
+  limit: number;
+  remaining: number;
+  /** ISO-8601 UTC of when the budget resets. */
+  resetAt?: string;
 }
 
 export interface AuditEvent {

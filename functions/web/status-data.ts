@@ -1,8 +1,10 @@
 // The status page's data, the same for backupHealth and `infinity-backup serve`: the health
-// report, and the restores the audit trail records (for the restore-time chart).
+// report, and the restores the audit trail records (for the restore-time chart); with check ports,
+// the named health checks those ports allow (core/health-checks.ts).
 import { healthOptions } from "../app.js";
 import type { AuditEntry } from "../core/audit-chain.js";
 import { healthReport, type HealthReport } from "../core/health.js";
+import { runHealthChecks, withChecks, type CheckPorts } from "../core/health-checks.js";
 import type { Deps } from "../core/deps.js";
 import type { AuditReader } from "../core/ports.js";
 import { statusView, type StatusView } from "../core/status-view.js";
@@ -11,10 +13,18 @@ import type { Settings } from "../config/settings.js";
 export async function statusData(
   app: Pick<Deps, "index" | "clock"> & { settings: Settings; auditTrail?: AuditReader },
   expected: readonly string[],
-  extra: { projectedRepos?: number } = {},
+  extra: { projectedRepos?: number; checks?: CheckPorts } = {},
 ): Promise<{ report: HealthReport; view: StatusView }> {
-  const report = await healthReport(app, healthOptions(app.settings, expected, extra));
+  const { checks, ...options } = extra;
+  let report = await healthReport(app, healthOptions(app.settings, expected, options));
+  if (checks) report = withChecks(report, await runChecksOf(app.settings, checks, report));
   return { report, view: statusView(report, await restoresOf(app.auditTrail)) };
+}
+
+/** The named checks the ports allow, with the config's storage budget. */
+export function runChecksOf(settings: Settings, ports: CheckPorts, report: HealthReport) {
+  const budgetBytes = settings.backup.capacity.budgetBytes;
+  return runHealthChecks(ports, report, budgetBytes === undefined ? {} : { budgetBytes });
 }
 
 /** restore.completed and drill entries of the trail, when the app keeps one it can read back. */

@@ -5,7 +5,13 @@ import { z } from "zod";
 import { ConflictError, SourceError, UserInputError } from "../../core/errors.js";
 import type { SourceRepo } from "../../core/model.js";
 import { wikiLocation } from "../../core/unpack.js";
-import { systemClock, type Clock, type GitRemote, type SourceHost } from "../../core/ports.js";
+import {
+  systemClock,
+  type Clock,
+  type GitRemote,
+  type RateLimit,
+  type SourceHost,
+} from "../../core/ports.js";
 import { httpStatusOf, sourceErrorFrom } from "./errors.js";
 
 export interface GitHubAppSourceOptions {
@@ -28,6 +34,11 @@ export interface GitHubAppSourceOptions {
 type InstallationOctokit = Awaited<ReturnType<App["getInstallationOctokit"]>>;
 
 // The fields of app.octokit.auth({ type: "installation" }) we use; the SDK types it as unknown.
+const rateLimitSchema = z.object({
+  resources: z.object({
+    core: z.object({ limit: z.number().positive(), remaining: z.number().min(0), reset: z.number() }),
+  }),
+});
 const installationAuthSchema = z.object({ token: z.string().min(1), expiresAt: z.string() });
 const installationSchema = z.object({
   id: z.number().int(),
@@ -169,6 +180,35 @@ export class GitHubAppSource implements SourceHost {
       if (httpStatusOf(err) === 404) return undefined;
       throw sourceErrorFrom(err, `reading ${fullName}`);
     }
+  }
+
+  /**
+   * The REST budget of the installation with the least left, read with each installation's token
+   * (GET /rate_limit, which GitHub does not count): the health check's proof that the tokens work.
+   */
+  async rateLimit(): Promise<RateLimit> {
+    const installations = await this.listInstallations();
+    if (!installations.length)
+      throw new SourceError("the GitHub App has no installation to back up", { permanent: true });
+    let least: RateLimit | undefined;
+    for (const installation of installations) {
+      try {
+        const octokit = await this.app.getInstallationOctokit(installation.id);
+        const { data } = await octokit.request("GET /rate_limit");
+        const core = rateLimitSchema.parse(data).resources.core;
+        const rate: RateLimit = {
+          limit: core.limit,
+          remaining: core.remaining,
+          resetAt: new Date(core.reset * 1000).toISOString(),
+        };
+        if (!least || rate.remaining / rate.limit < least.remaining / least.limit) least = rate;
+      } catch (err) {
+        if (err instanceof z.ZodError)
+          throw new SourceError(`GitHub gave an unexpected rate limit for ${installation.login}`);
+        throw sourceErrorFrom(err, `reading the rate limit of ${installation.login}`);
+      }
+    }
+    return least!;
   }
 
   /** The repo's smart-HTTP URL with a fresh-enough installation token as Basic auth; `repo.url` may be "". */
