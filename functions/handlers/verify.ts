@@ -1,6 +1,8 @@
 // verifySnapshot (Pub/Sub): re-read one snapshot end to end and record the verdict. A failed
-// verification is logged at ERROR with event "verification_failed", which an alert watches.
+// verification is logged at ERROR with event "verification_failed", which an alert watches, and
+// is sent to the config's notification webhooks.
 import type { CloudEvent } from "@google-cloud/functions-framework";
+import { notifyAll, verifyAlerts } from "../core/alerts.js";
 import { parseMessage, verifyRequestSchema } from "../core/messages.js";
 import { verifySnapshot } from "../core/verify.js";
 import { log } from "../log.js";
@@ -28,5 +30,7 @@ export function verifyHandler(getApp: AppProvider) {
           seconds: outcome.seconds,
         },
       );
+      // A failed verdict also goes to the config's webhooks (a failing one is logged, never fatal).
+      await notifyAll(app.notifier, verifyAlerts([outcome], app.clock.now().toISOString()));
     });
 }
