@@ -1,6 +1,7 @@
 // backupHealth (HTTP, IAM-protected): the health report `infinity-backup status` prints, as JSON:
 // per repository freshness, last verification and problems, and what the archives take up and cost
-// (from the index alone: this function may not read the bucket). A browser (Accept: text/html)
+// (from the index alone: this function may not read the bucket), and the named checks its parts
+// allow (index, capacity against the budget, stale repositories, verification failures). A browser (Accept: text/html)
 // gets the status page instead: the same figures with charts, search and filters. Each stale
 // repository is also logged as event "stale_repo" for the alert.
 import type { Request, Response } from "@google-cloud/functions-framework";
@@ -22,7 +23,8 @@ export function healthHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>
     answer("backupHealth", res, async () => {
       const app = await getApp();
-      const { report, view } = await statusData(app, []);
+      // The checks this workload can run: it holds the index only (no bucket, no keys, no GitHub).
+      const { report, view } = await statusData(app, [], { checks: { index: app.index } });
       for (const h of report.repos.filter((h) => h.problems.some(isStale))) {
         log("WARNING", `stale repository ${h.repo}: ${h.problems.map(describeProblem).join("; ")}`, {
           event: "stale_repo",
