@@ -474,6 +474,12 @@ class CombinedSourceHost implements SourceHost {
     return (await this.primary.getRepo(name)) ?? this.extra.getRepo(name);
   }
 
+  /** The App's budget: configured repositories spend none. */
+  rateLimit(): Promise<import("./core/ports.js").RateLimit> {
+    if (!this.primary.rateLimit) throw new Error("the primary source host has no rate limit");
+    return this.primary.rateLimit();
+  }
+
   /** A configured repository is read as configured (no App token sent to another host). */
   async gitRemote(repo: SourceRepo): Promise<GitRemote> {
     const configured = await this.extra.getRepo(repo.name);

@@ -4,6 +4,7 @@
 import { healthOptions } from "../../app.js";
 import { healthAlerts, notifyAll } from "../../core/alerts.js";
 import { describeLifecycle, describeProblem, healthJson, healthReport } from "../../core/health.js";
+import { checkLines, withLocalChecks } from "../health-checks.js";
 import { age, bar, bytes, sparkline, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
 import { money } from "./cost.js";
@@ -12,7 +13,10 @@ export async function statusCommand(ctx: Context): Promise<number> {
   const { app, options } = ctx;
   const configured = (await app.sources.listRepos()).map((r) => r.name);
   // A handful of repositories replayed is plenty for a summary line, and keeps status quick.
-  const report = await healthReport(app, healthOptions(app.settings, configured, { projectedRepos: 5 }));
+  const report = await withLocalChecks(
+    app,
+    await healthReport(app, healthOptions(app.settings, configured, { projectedRepos: 5 })),
+  );
   await notifyAll(app.notifier, healthAlerts(report.repos, report.at));
   const now = new Date(report.at);
   const health = report.repos;
@@ -32,6 +36,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
     ctx.print(JSON.stringify(healthJson(report), null, 2));
     return report.ok ? EXIT.ok : EXIT.failed;
   }
+  ctx.print(["checks", ...checkLines(report.checks ?? []), ""].join("\n"));
   ctx.print(
     table(
       ["repository", "last backup", "freshness (24h)", "verified", ">snapshots", ">stored", "size trend"],
