@@ -49,6 +49,8 @@ export interface StatusView {
   /** Restores and drills with their measured time, oldest first. */
   restores: { at: string; repo: string; seconds: number; drill?: boolean }[];
   rtoSeconds: number;
+  /** The named health checks the workload ran (core/health-checks.ts): the page's badges. */
+  checks: { name: string; status: "ok" | "warning" | "failed"; reason: string }[];
 }
 
 export function statusView(report: HealthReport, audit: readonly AuditEntry[] = []): StatusView {
@@ -155,6 +157,7 @@ export function statusView(report: HealthReport, audit: readonly AuditEntry[] = 
     series: series(report.snapshots.flat(), new Date(report.at)),
     restores,
     rtoSeconds: RTO_SECONDS,
+    checks: (report.checks ?? []).map(({ name, status, reason }) => ({ name, status, reason })),
   };
 }
 

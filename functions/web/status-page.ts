@@ -43,6 +43,7 @@ ${PAGE_CSS}</style>
   <h1>${escapedTitle} <span id="verdict" data-testid="verdict"></span></h1>
   <p class="muted">Report of <time id="generated" data-testid="generated"></time>. RPO 15 minutes, RTO 1 hour.</p>
 </header>
+<section class="checks" data-testid="checks"></section>
 <section class="tiles" data-testid="tiles"></section>
 <section class="charts">
   <figure><figcaption>Snapshots per day</figcaption><div id="chart-snapshots" data-testid="chart-snapshots"></div></figure>
@@ -90,6 +91,9 @@ th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line
 .state { font-weight: 600; }
 .healthy { color: var(--ok); } .stale, .unverified { color: var(--warn); } .failing { color: var(--bad); } .gone { color: var(--muted); }
 #verdict.ok { color: var(--ok); } #verdict.bad { color: var(--bad); }
+.checks { display: flex; flex-wrap: wrap; gap: 8px; margin: 12px 0 0; }
+.badge { border-radius: 12px; padding: 2px 10px; color: #fff; font-weight: 600; cursor: help; }
+.badge.ok { background: var(--ok); } .badge.warning { background: var(--warn); } .badge.failed { background: var(--bad); }
 `;
 
 // The page's own script: plain DOM, no framework.
@@ -105,6 +109,11 @@ const PAGE_JS = `
   $("verdict").textContent = view.ok ? "OK" : "NEEDS ATTENTION";
   $("verdict").className = view.ok ? "ok" : "bad";
   $("generated").textContent = view.at;
+  // One badge per named check: its name and status, the reason on hover.
+  for (const c of view.checks) {
+    const span = document.createElement("span"); span.className = "badge " + c.status; span.dataset.testid = "check-" + c.name;
+    span.title = c.reason; span.textContent = c.name + " " + c.status; document.querySelector(".checks").append(span);
+  }
   const t = view.totals;
   const tiles = [["repositories", t.repos], ["healthy", t.healthy], ["stale", t.stale], ["failing", t.failing], ["unverified", t.unverified], ["deleted or out of reach", t.gone], ["snapshots", t.snapshots], ["stored", bytes(t.storedBytes)]];
   if (view.storage) tiles.push(["per month", view.storage.monthlyCost.toFixed(2) + " " + view.storage.currency]);

@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import type { LocalApp } from "../app.js";
 import { describeError } from "../core/errors.js";
 import { healthJson } from "../core/health.js";
+import { localCheckPorts } from "../cli/health-checks.js";
 import { statusData } from "./status-data.js";
 import { renderStatusPage } from "./status-page.js";
 
@@ -32,7 +33,10 @@ export async function startStatusServer(
     void (async () => {
       try {
         const expected = (await app.sources.listRepos()).map((r) => r.name);
-        const { report, view } = await statusData(app, expected, { projectedRepos: 5 });
+        const { report, view } = await statusData(app, expected, {
+          projectedRepos: 5,
+          checks: localCheckPorts(app),
+        });
         if (path === "/health.json") {
           res
             .writeHead(200, { "content-type": "application/json; charset=utf-8" })

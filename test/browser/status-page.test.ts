@@ -76,6 +76,10 @@ describe("the status page in Chromium", () => {
     expect(await text('[data-testid="tile-unverified"] b')).toBe("1");
     expect(await text('[data-testid="tile-failing"] b')).toBe("1");
     expect(await text('[data-testid="verdict"]')).toBe("NEEDS ATTENTION");
+    // The named checks as badges: the local parts work; acme/missing was never backed up.
+    expect(await text('[data-testid="check-storage"]')).toBe("storage ok");
+    expect(await text('[data-testid="check-key"]')).toBe("key ok");
+    expect(await text('[data-testid="check-stale"]')).toBe("stale failed");
     expect(await shownRepos()).toEqual(repos);
     for (const [i, repo] of repos.entries()) {
       const cells = await page.locator(`#rows tr[data-repo="${repo}"] td`).allInnerTexts();
