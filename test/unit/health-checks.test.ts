@@ -4,7 +4,12 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Request, Response } from "@google-cloud/functions-framework";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { CloudApp } from "../../functions/app.js";
+import { loadSettings } from "../../functions/config/settings.js";
+import { healthHandler } from "../../functions/handlers/health.js";
 import { FsBlobStore } from "../../functions/adapters/local/fs-blob-store.js";
 import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
@@ -181,5 +186,37 @@ describe("runHealthChecks", () => {
       status: "failed",
       reason: "1 failed verification: acme/bad",
     });
+  });
+});
+
+describe("backupHealth's checks", () => {
+  it("runs the index-only checks (no storage, key or GitHub) and answers them in checks: [...]", async () => {
+    await index.commit(verified("acme/app", 60, "ok"));
+    const config = fileURLToPath(new URL("../../config/backup-config.yaml", import.meta.url));
+    const settings = await loadSettings(config, { BACKUP_LOCATION: "gs://archives" });
+    const sent: unknown[] = [];
+    const app = { clock, index, settings, notifier: { notify: async (a: unknown) => void sent.push(a) } };
+    const res = { code: 0, body: undefined as unknown };
+    const response = {
+      status(code: number) {
+        res.code = code;
+        return response;
+      },
+      json(body: unknown) {
+        res.body = body;
+      },
+    };
+    await healthHandler(async () => app as unknown as CloudApp)(
+      {} as Request,
+      response as unknown as Response,
+    );
+    const body = res.body as { ok: boolean; checks: HealthCheck[] };
+    expect(body.checks.map((c) => [c.name, c.status])).toEqual([
+      ["index", "ok"],
+      ["capacity", "ok"],
+      ["stale", "ok"],
+      ["verification", "ok"],
+    ]);
+    expect([res.code, body.ok]).toEqual([200, true]);
   });
 });
