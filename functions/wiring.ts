@@ -38,7 +38,7 @@ import {
   type Notifier,
   type SourceHost,
 } from "./core/ports.js";
-import { dedupingNotifier, fanOutNotifier, type AlertChannel } from "./core/alerts.js";
+import { dedupingChannel, fanOutNotifier, type AlertChannel } from "./core/alerts.js";
 import { JsonAlertLedger } from "./adapters/local/json-alert-ledger.js";
 import { MemoryAlertLedger } from "./adapters/notify/memory-alert-ledger.js";
 import { webhookChannel } from "./adapters/notify/webhook.js";
@@ -287,8 +287,9 @@ export async function cloudApp(
 }
 
 /**
- * The notifier of the config's notifications section: each channel (email, every webhook) behind
- * one fan-out, de-duplicated through `ledger`. No section: a notifier that sends nothing. A channel
+ * The notifier of the config's notifications section: each channel (email, every webhook)
+ * de-duplicated through `ledger` on its own (a failed send is tried again next run), behind one
+ * fan-out. No section: a notifier that sends nothing. A channel
  * or ledger that fails is told (scrubbed) and never fails the caller.
  */
 export async function buildNotifier(
@@ -336,8 +337,9 @@ export async function buildNotifier(
         told("memory (alerts.json) write", err);
       }),
   };
-  const fanOut = fanOutNotifier(channels, (name, err) => told(`via ${name}`, err));
-  return dedupingNotifier(fanOut, ledger, o.clock, n!.repeatAfterHours * 3600 * 1000);
+  const windowMs = n!.repeatAfterHours * 3600 * 1000;
+  const kept = channels.map((c, i) => dedupingChannel(c, `${i}:${c.name}`, ledger, o.clock, windowMs));
+  return fanOutNotifier(kept, (name, err) => told(`via ${name}`, err));
 }
 
 /** Reading a port the workload did not wire names the mistake instead of failing on undefined. */

@@ -103,6 +103,30 @@ export interface AlertChannel {
 }
 
 /**
+ * `channel`, sending each problem once per window, its memory under `id` (so two webhooks on one
+ * host are apart). A send that failed is not remembered: the next run tries that channel again.
+ */
+export function dedupingChannel(
+  channel: AlertChannel,
+  id: string,
+  ledger: AlertLedger,
+  clock: Clock,
+  windowMs = ALERT_WINDOW_MS,
+): AlertChannel {
+  return {
+    name: channel.name,
+    async send(a) {
+      const key = `${id}\n${alertKey(a)}`;
+      const last = await ledger.lastSent(key);
+      const now = clock.now();
+      if (last && now.getTime() - Date.parse(last) < windowMs) return;
+      await channel.send(a);
+      await ledger.record(key, now.toISOString());
+    },
+  };
+}
+
+/**
  * Sends to every channel; one that fails is handed to `onFailure` (the wiring logs it, scrubbed)
  * and the others still get the alert. Never rejects.
  */

@@ -189,6 +189,11 @@ describe("notifications", () => {
     } finally {
       hookStatus = 200;
     }
+    // The webhook that failed gets the problem on the next run; the mail is not sent again.
+    expect((await cli("backup", "--repo", "acme/broken")).code).toBe(1);
+    expect(mails).toHaveLength(3);
+    expect(hooks).toHaveLength(3);
+    expect(String(hooks[2]!.why)).toMatch(/nowhere-3\.git/);
   });
 
   it("an SMTP server that refuses fails neither the backup nor the webhook; no secret in the logs", async () => {
@@ -198,8 +203,8 @@ describe("notifications", () => {
       const { code, logs } = await cli("backup", "--repo", "acme/broken");
       expect(code).toBe(1);
       expect(mails).toHaveLength(3);
-      expect(hooks).toHaveLength(3);
-      expect(String(hooks[2]!.why)).toMatch(/nowhere-4\.git/);
+      expect(hooks).toHaveLength(4);
+      expect(String(hooks[3]!.why)).toMatch(/nowhere-4\.git/);
       expect(logs).toMatch(new RegExp(`notification via email 127\\.0\\.0\\.1:${smtpPort} failed: .*550`));
       expect(logs).not.toContain(PASSWORD);
       expect(logs).not.toContain("hookSecretXyZ123");
@@ -212,9 +217,10 @@ describe("notifications", () => {
     const { code } = await cli("backup", "--repo", "acme/app");
     expect(code).toBe(0);
     expect(mails).toHaveLength(3);
-    expect(hooks).toHaveLength(3);
+    expect(hooks).toHaveLength(4);
     const memory = JSON.parse(await readFile(join(ws.dir, "data", "alerts.json"), "utf8"));
-    expect(Object.keys(memory)).toHaveLength(4);
+    // Per channel: mail for nowhere, -else, -3 (not -4: refused); webhook for all four.
+    expect(Object.keys(memory)).toHaveLength(7);
     expect(JSON.stringify(memory)).not.toContain("hookSecretXyZ123");
   });
 });

@@ -11,6 +11,7 @@ import { webhookChannel } from "../../functions/adapters/notify/webhook.js";
 import { backupConfigSchema } from "../../functions/config/backup-config.js";
 import {
   alertKey,
+  dedupingChannel,
   backupAlerts,
   dedupingNotifier,
   drillAlerts,
@@ -104,6 +105,34 @@ describe("de-duplication", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it("per channel: a send that failed is not remembered, so the next run tries it again", async () => {
+    const memory = new Map<string, string>();
+    const ledger = {
+      lastSent: async (k: string) => memory.get(k),
+      record: async (k: string, at: string) => void memory.set(k, at),
+    };
+    let up = false;
+    const sent: string[] = [];
+    const channel = dedupingChannel(
+      {
+        name: "hook",
+        send: async (a) => {
+          if (!up) throw new Error("down");
+          sent.push(a.why);
+        },
+      },
+      "0:hook",
+      ledger,
+      manualClock(when),
+    );
+    await expect(channel.send(failed("x"))).rejects.toThrow("down");
+    expect(memory.size).toBe(0);
+    up = true;
+    await channel.send(failed("x"));
+    await channel.send(failed("x"));
+    expect(sent).toEqual(["x"]);
   });
 
   it("a failing channel is reported and the others still get the alert", async () => {
