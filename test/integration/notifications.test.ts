@@ -224,3 +224,24 @@ describe("notifications", () => {
     expect(JSON.stringify(memory)).not.toContain("hookSecretXyZ123");
   });
 });
+
+describe("notifications from status", () => {
+  it("a repository never backed up is sent as stale once; the mail refused earlier is sent now", async () => {
+    const before = { mails: mails.length, hooks: hooks.length };
+    await cli("status");
+    // Mail: the stale repository, and the failed attempt the SMTP server refused before (its
+    // channel did not remember it). Webhook: the stale repository only (it had the attempt).
+    expect(mails).toHaveLength(before.mails + 2);
+    expect(hooks).toHaveLength(before.hooks + 1);
+    const subjects = mails.slice(-2).map((m) => /^Subject: (.*)$/m.exec(m.raw)![1]!.trim());
+    expect(subjects.sort()).toEqual([
+      "infinity-backup: backup failed: acme/broken",
+      "infinity-backup: repository stale: acme/broken",
+    ]);
+    expect(mails.slice(-2).some((m) => /nowhere-4\.git/.test(m.raw))).toBe(true);
+    expect(hooks.at(-1)).toMatchObject({ kind: "repository-stale", repo: "acme/broken", why: "no snapshot" });
+    await cli("status");
+    expect(mails).toHaveLength(before.mails + 2);
+    expect(hooks).toHaveLength(before.hooks + 1);
+  });
+});
