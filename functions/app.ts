@@ -24,6 +24,8 @@ export interface LocalApp extends BackupDeps {
   sources: SourceHost;
   /** Where local data lives (archives, index, key, audit log). */
   dataDir: string;
+  /** The data folder was opened for reading only (writes are refused; see core/read-only.ts). */
+  readOnly: boolean;
   /** The audit trail read back (`audit`, `audit verify`). */
   auditTrail: AuditReader;
   /** Tells a person what needs one (the config's notifications; sends nothing without them). */

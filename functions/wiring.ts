@@ -107,6 +107,7 @@ export async function openApp(
     return {
       settings,
       dataDir,
+      readOnly,
       clock,
       // Transient failures of calls that are safe to repeat are tried again (core/retrying-ports.ts).
       // Names resolved through the repository registry: renamed repositories keep their history.
@@ -302,21 +303,23 @@ export async function buildNotifier(
   if (n?.email && o.email) {
     const { emailChannel } = await import("./adapters/notify/email.js");
     const password = env.SMTP_PASSWORD;
+    // Said on every command, but none refused: restore and config must work without the mail.
     if (n.email.smtp.user && !password)
-      throw new UserInputError(
-        `notifications.email.smtp.user is "${n.email.smtp.user}" but SMTP_PASSWORD is not set in the environment`,
+      o.tell(
+        `notifications by email are off: notifications.email.smtp.user is "${n.email.smtp.user}" but SMTP_PASSWORD is not set in the environment`,
       );
-    channels.push(
-      emailChannel({
-        to: n.email.to,
-        from: n.email.from,
-        host: n.email.smtp.host,
-        port: n.email.smtp.port,
-        secure: n.email.smtp.secure,
-        minTlsVersion: settings.backup.network.minTlsVersion,
-        ...(n.email.smtp.user ? { user: n.email.smtp.user, password } : {}),
-      }),
-    );
+    else
+      channels.push(
+        emailChannel({
+          to: n.email.to,
+          from: n.email.from,
+          host: n.email.smtp.host,
+          port: n.email.smtp.port,
+          secure: n.email.smtp.secure,
+          minTlsVersion: settings.backup.network.minTlsVersion,
+          ...(n.email.smtp.user ? { user: n.email.smtp.user, password } : {}),
+        }),
+      );
   }
   for (const w of n?.webhooks ?? []) channels.push(webhookChannel(w.url));
   if (!channels.length) return { notify: async () => {} };

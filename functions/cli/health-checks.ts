@@ -11,6 +11,7 @@ export function localCheckPorts(app: LocalApp): CheckPorts {
   return {
     index: app.index,
     store: app.store,
+    storeReadOnly: app.readOnly,
     keys: app.keys,
     ...(sources.rateLimit ? { rateLimit: () => sources.rateLimit!() } : {}),
     diskSpace: async () => {

@@ -36,6 +36,8 @@ export interface CheckPorts {
   index: Pick<SnapshotIndex, "repos">;
   /** The store to probe (put, stat, read back, delete); absent where the workload may not write it. */
   store?: BlobStore;
+  /** The store is opened for reading only: the check reads (lists the probe prefix), writes nothing. */
+  storeReadOnly?: boolean;
   /** The key wrapper to probe; absent where the workload has no keys wired. */
   keys?: KeyWrapper;
   /** The GitHub App's rate limit, read with its installation token; absent with no GitHub source. */
@@ -70,7 +72,7 @@ export async function runHealthChecks(
   const checks: [CheckName, () => Promise<Verdict>][] = [];
   if (ports.store) {
     const store = ports.store;
-    checks.push(["storage", () => storageCheck(store)]);
+    checks.push(["storage", () => (ports.storeReadOnly ? readOnlyStorageCheck(store) : storageCheck(store))]);
   }
   if (ports.keys) {
     const keys = ports.keys;
@@ -140,6 +142,12 @@ export async function storageCheck(store: BlobStore): Promise<Verdict> {
     // Deleted even when a step failed (deleting a missing key is not an error).
     if (step !== "done" && step !== "write") await store.delete(key).catch(() => undefined);
   }
+}
+
+/** A store opened for reading only: a list answers; a warning says writes were not tried. */
+export async function readOnlyStorageCheck(store: BlobStore): Promise<Verdict> {
+  for await (const object of store.list(HEALTH_PROBE_PREFIX)) void object;
+  return { status: "warning", reason: "opened read-only: the store answers reads, writes were not tried" };
 }
 
 /** Wrap and unwrap a random 32-byte key and compare. */

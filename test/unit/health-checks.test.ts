@@ -109,6 +109,18 @@ describe("runHealthChecks", () => {
     expect(await listAll()).toEqual([]);
   });
 
+  it("a store opened read-only: a warning, and nothing is written", async () => {
+    const watched = faultyStore(store);
+    const checks = byName(
+      await runHealthChecks({ index, store: watched, storeReadOnly: true }, await report()),
+    );
+    expect(checks.storage).toMatchObject({
+      status: "warning",
+      reason: expect.stringMatching(/^opened read-only/),
+    });
+    expect([watched.faults.calls.put, watched.faults.calls.list]).toEqual([undefined, 1]);
+  });
+
   it("a key wrapper that gives other bytes back: key failed", async () => {
     const liar = faultyKeys({
       wrap: (k: Buffer) => keys.wrap(k),
