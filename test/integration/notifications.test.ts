@@ -245,3 +245,20 @@ describe("notifications from status", () => {
     expect(hooks).toHaveLength(before.hooks + 1);
   });
 });
+
+describe("a missing SMTP_PASSWORD", () => {
+  it("turns the mail off with a clear line and refuses no command", async () => {
+    delete process.env.SMTP_PASSWORD;
+    try {
+      const before = mails.length;
+      const { code, logs } = await cli("list");
+      expect(code).toBe(0);
+      expect(logs).toMatch(
+        /notifications by email are off: notifications\.email\.smtp\.user is "backup" but SMTP_PASSWORD is not set/,
+      );
+      expect(mails).toHaveLength(before);
+    } finally {
+      process.env.SMTP_PASSWORD = PASSWORD;
+    }
+  });
+});
