@@ -241,6 +241,25 @@ describe("GitHubAppSource", () => {
     expect(printed).not.toMatch(/eyJ[\w-]+\.eyJ/); // no JWT
   });
 
+  it("rateLimit: the REST budget left, read with the installation token; a wrong key is a SourceError", async () => {
+    const resetAt = Math.ceil(Date.now() / 1000) + 1800;
+    github.restBudget = { limit: 5000, remaining: 321, resetAt };
+    try {
+      expect(await source().rateLimit()).toEqual({
+        limit: 5000,
+        remaining: 321,
+        resetAt: new Date(resetAt * 1000).toISOString(),
+      });
+    } finally {
+      delete github.restBudget;
+    }
+    const badKey = await rejection<SourceError>(
+      new GitHubAppSource({ app: appWith(keyPair().privateKey), owners: ["acme"] }).rateLimit(),
+    );
+    expect(badKey).toBeInstanceOf(SourceError);
+    expect(inspect(badKey, { depth: 8 })).not.toContain("PRIVATE KEY");
+  });
+
   it("backs up every installation of the App when no owners are named, each with its own token", async () => {
     const all = new GitHubAppSource({ app: appWith() });
     const names = (await all.listRepos()).map((r) => r.name);
