@@ -179,9 +179,10 @@ describe("backupHealth's storage field", () => {
     for (const record of records()) await index.commit(record);
     await index.commit({ ...records("acme/new")[0]!, verification: undefined });
     const settings = await loadSettings(CONFIG, { BACKUP_LOCATION: "gs://archives" });
-    const partial: Pick<CloudApp, "clock" | "index" | "settings"> = {
+    const partial: Pick<CloudApp, "clock" | "index" | "settings" | "notifier"> = {
       clock,
       index,
+      notifier: { notify: async () => {} },
       settings: { ...settings, retention: settingsPolicy },
     };
     return partial as CloudApp;
