@@ -186,12 +186,12 @@ export async function capacityCheck(
   const verdicts: Verdict[] = [];
   if (budgetBytes !== undefined) {
     const share = stored / budgetBytes;
-    const said = `${stored} of ${budgetBytes} budget bytes stored (${Math.round(share * 100)} %)`;
+    const said = `${size(stored)} stored of a ${size(budgetBytes)} budget (${Math.round(share * 100)} %)`;
     verdicts.push({
       status: share >= 1 ? "failed" : share >= BUDGET_WARNING ? "warning" : "ok",
       reason: said,
     });
-  } else verdicts.push({ status: "ok", reason: `${stored} bytes stored, no budget set` });
+  } else verdicts.push({ status: "ok", reason: `${size(stored)} stored, no budget set` });
   if (diskSpace) {
     const disk = await diskSpace();
     const largest = Math.max(0, ...report.snapshots.flat().map((s) => s.size));
@@ -199,8 +199,10 @@ export async function capacityCheck(
     verdicts.push({
       status: low ? "warning" : "ok",
       reason:
-        `${disk.freeBytes} bytes free on the data folder's disk` +
-        (low ? ` (under 10 % of ${disk.totalBytes} or under twice the largest archive, ${largest})` : ""),
+        `${size(disk.freeBytes)} free on the data folder's disk` +
+        (low
+          ? ` (under 10 % of ${size(disk.totalBytes)} or under twice the largest archive, ${size(largest)})`
+          : ""),
     });
   }
   const status = verdicts.some((v) => v.status === "failed")
@@ -227,6 +229,18 @@ export function verificationCheck(report: HealthReport): Verdict {
     return { status: "failed", reason: `${failed.length} failed verification: ${names(failed)}` };
   if (unverified) return { status: "warning", reason: `${unverified} latest snapshots not verified yet` };
   return { status: "ok", reason: "every latest snapshot verified" };
+}
+
+/** Bytes for a person: "3.8 KiB", "62.7 GiB". */
+export function size(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+  let n = bytes;
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i ? n.toFixed(1) : String(n)} ${units[i]}`;
 }
 
 function names(repos: string[]): string {

@@ -181,10 +181,12 @@ describe("runHealthChecks", () => {
       ).capacity!;
     expect((await cap(10_000)).status).toBe("ok");
     expect((await cap(1000)).status).toBe("warning");
-    expect((await cap(900)).status).toBe("failed");
+    const full = await cap(900);
+    expect(full.status).toBe("failed");
+    expect(full.reason).toMatch(/^900 B stored of a 900 B budget \(100 %\); /);
     const disk = await cap(10_000, 1e8);
     expect(disk.status).toBe("warning");
-    expect(disk.reason).toContain("100000000 bytes free");
+    expect(disk.reason).toContain("95.4 MiB free");
     expect((await cap(10_000, 1500)).status).toBe("warning"); // under twice the largest archive
   });
 
