@@ -2,11 +2,14 @@
 // failing channel; the config's webhook URLs (a secret path allowed, credentials refused); the
 // webhook channel's errors name the host only.
 import { createServer } from "node:http";
+import { networkInterfaces } from "node:os";
+import { SMTPServer } from "smtp-server";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { JsonAlertLedger } from "../../functions/adapters/local/json-alert-ledger.js";
+import { emailChannel } from "../../functions/adapters/notify/email.js";
 import { webhookChannel } from "../../functions/adapters/notify/webhook.js";
 import { backupConfigSchema } from "../../functions/config/backup-config.js";
 import {
@@ -192,5 +195,48 @@ describe("webhook URLs", () => {
     );
     expect(err?.message).toMatch(/not reached \(ECONNREFUSED\)/);
     expect(err?.message).not.toContain("topSecretPath");
+  });
+});
+
+describe("email channel", () => {
+  const ip = Object.values(networkInterfaces())
+    .flat()
+    .find((i) => i?.family === "IPv4" && !i.internal)?.address;
+
+  it.skipIf(!ip)("never logs in over a connection without TLS to another machine", async () => {
+    let logins = 0;
+    const server = new SMTPServer({
+      disabledCommands: ["STARTTLS"],
+      allowInsecureAuth: true,
+      logger: false,
+      onAuth: (_auth, _session, cb) => {
+        logins++;
+        cb(null, { user: "x" });
+      },
+    });
+    await new Promise<void>((r) => server.listen(0, ip, () => r()));
+    const port = (server.server.address() as { port: number }).port;
+    try {
+      const channel = emailChannel({
+        to: ["ops@example.com"],
+        from: "b@example.com",
+        host: ip!,
+        port,
+        secure: false,
+        user: "backup",
+        password: "pw-not-sent-in-clear",
+      });
+      const err = await channel.send(failed("x")).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(err?.message).toMatch(
+        new RegExp(`^email ${ip!.replace(/\./g, "\\.")}:${port}: .*STARTTLS`, "i"),
+      );
+      expect(err?.message).not.toContain("pw-not-sent-in-clear");
+      expect(logins).toBe(0);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -22,11 +22,16 @@ export interface EmailOptions {
 
 export class EmailChannelError extends Error {}
 
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1)$/i;
+
 export function emailChannel(o: EmailOptions): AlertChannel {
   const transport = createTransport({
     host: o.host,
     port: o.port,
     secure: o.secure,
+    // The password never crosses the network in clear: STARTTLS is required for a login, except
+    // to this machine (a local relay, tests).
+    requireTLS: !o.secure && !!o.user && !LOOPBACK.test(o.host),
     ...(o.user ? { auth: { user: o.user, pass: o.password ?? "" } } : {}),
     tls: {
       ...(o.minTlsVersion ? { minVersion: o.minTlsVersion } : {}),
