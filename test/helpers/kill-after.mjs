@@ -31,19 +31,31 @@ function wrap(target, name, before) {
 // Callback and sync API (what write and read streams use).
 wrap(fs, "write", ([, data, a]) => count("write", size(data, typeof a === "string" ? a : undefined)));
 wrap(fs, "writeSync", ([, data, a]) => count("write", size(data, typeof a === "string" ? a : undefined)));
-wrap(fs, "writev", ([, buffers]) => count("write", buffers.reduce((s, b) => s + b.byteLength, 0)));
-for (const name of ["link", "rename", "unlink", "rm", "mkdir", "mkdtemp"]) wrap(fs, name, () => count("op", 1));
+wrap(fs, "writev", ([, buffers]) =>
+  count(
+    "write",
+    buffers.reduce((s, b) => s + b.byteLength, 0),
+  ),
+);
+for (const name of ["link", "rename", "unlink", "rm", "mkdir", "mkdtemp"])
+  wrap(fs, name, () => count("op", 1));
 // Promise API: the module's functions, and FileHandle's methods (an opened handle's prototype).
 const p = fs.promises;
 wrap(p, "writeFile", ([, data]) => count("write", size(data)));
 wrap(p, "appendFile", ([, data]) => count("write", size(data)));
-for (const name of ["link", "rename", "unlink", "rm", "mkdir", "mkdtemp"]) wrap(p, name, () => count("op", 1));
+for (const name of ["link", "rename", "unlink", "rm", "mkdir", "mkdtemp"])
+  wrap(p, name, () => count("op", 1));
 const handle = await p.open(process.execPath, "r");
 const FileHandle = Object.getPrototypeOf(handle);
 await handle.close();
 wrap(FileHandle, "write", ([data]) => count("write", size(data)));
 wrap(FileHandle, "writeFile", ([data]) => count("write", size(data)));
-wrap(FileHandle, "writev", ([buffers]) => count("write", buffers.reduce((s, b) => s + b.byteLength, 0)));
+wrap(FileHandle, "writev", ([buffers]) =>
+  count(
+    "write",
+    buffers.reduce((s, b) => s + b.byteLength, 0),
+  ),
+);
 // Reads are counted as they complete (the bytes actually read).
 const read = FileHandle.read;
 FileHandle.read = async function (...args) {
