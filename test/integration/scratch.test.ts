@@ -20,6 +20,8 @@ async function bigRepo(dir: string): Promise<string> {
   const work = join(dir, "work");
   execFileSync("git", ["init", "--quiet", "-b", "main", work]);
   for (let i = 0; i < 6; i++) await writeFile(join(work, `blob-${i}.bin`), randomBytes(2 * 1024 * 1024));
+  // Says it uses LFS, so that a backup scans its pack for pointers (the scratch this test kills in).
+  await writeFile(join(work, ".gitattributes"), "*.lfs filter=lfs diff=lfs merge=lfs -text\n");
   const env = {
     ...process.env,
     GIT_AUTHOR_NAME: "A",
