@@ -345,3 +345,44 @@ export interface AlertLedger {
   lastSent(key: string): Promise<string | undefined>;
   record(key: string, at: string): Promise<void>;
 }
+
+/** A repository on GitHub as a restore sees it before writing into it. */
+export interface TargetRepository {
+  /** "owner/name" as GitHub spells it. */
+  fullName: string;
+  /** GitHub's repository id (a restore never writes into the repository a snapshot was taken of, by id). */
+  id: number;
+  visibility: "public" | "private" | "internal";
+  /** The content found there, each kind named ("refs", "issues", "releases"); empty: nothing yet. */
+  content: string[];
+}
+
+/**
+ * The writes a restore to GitHub makes, through the App's installation on the target's owner.
+ * Bodies are GitHub's REST request bodies (core builds them from a snapshot's lines; the adapter
+ * sends them as they are). Every method rejects with SourceError for a refusal or a failure
+ * (`permanent` for 4xx other than rate limits, which the adapter waits out), its message naming the
+ * repository and the request, never a token.
+ */
+export interface GitHubWriter {
+  /** The accounts (org and user logins) the App is installed on and the config allows. */
+  installedAccounts(): Promise<string[]>;
+  /** The permissions the App's installation on `owner` holds (GitHub's names: {administration: "write"}). */
+  permissions(owner: string): Promise<Record<string, string>>;
+  /** The repository as it is now, or undefined when there is none of that name. */
+  inspect(fullName: string): Promise<TargetRepository | undefined>;
+  /** PATCH /repos/{owner}/{repo}: description, homepage, features, merge options, default branch, visibility. */
+  updateRepository(fullName: string, change: Record<string, unknown>): Promise<void>;
+  /** PUT /repos/{owner}/{repo}/topics: the topics, replacing any there. */
+  replaceTopics(fullName: string, topics: readonly string[]): Promise<void>;
+  /** PUT /repos/{owner}/{repo}/branches/{branch}/protection. */
+  protectBranch(fullName: string, branch: string, protection: Record<string, unknown>): Promise<void>;
+  /** POST /repos/{owner}/{repo}/rulesets. */
+  createRuleset(fullName: string, ruleset: Record<string, unknown>): Promise<void>;
+  /** POST /repos/{owner}/{repo}/autolinks. */
+  createAutolink(fullName: string, autolink: Record<string, unknown>): Promise<void>;
+  /** POST /repos/{owner}/{repo}/hooks (never with a secret: none was stored). */
+  createHook(fullName: string, hook: Record<string, unknown>): Promise<void>;
+  /** POST /repos/{owner}/{repo}/keys (a public key). */
+  addDeployKey(fullName: string, key: Record<string, unknown>): Promise<void>;
+}
