@@ -377,6 +377,8 @@ export interface GitHubWriter {
   replaceTopics(fullName: string, topics: readonly string[]): Promise<void>;
   /** PUT /repos/{owner}/{repo}/branches/{branch}/protection. */
   protectBranch(fullName: string, branch: string, protection: Record<string, unknown>): Promise<void>;
+  /** POST /repos/{owner}/{repo}/branches/{branch}/protection/required_signatures (after protectBranch). */
+  requireSignatures(fullName: string, branch: string): Promise<void>;
   /** POST /repos/{owner}/{repo}/rulesets. */
   createRuleset(fullName: string, ruleset: Record<string, unknown>): Promise<void>;
   /** POST /repos/{owner}/{repo}/autolinks. */
