@@ -1,5 +1,5 @@
 // Real git repositories for tests, built with the git CLI.
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { git } from "../../functions/core/git/exec.js";
@@ -23,14 +23,18 @@ export async function richRepo(parent?: string): Promise<string> {
 export async function pushCommit(bare: string, branch: string, file: string, text: string): Promise<string> {
   const work = await mkdtemp(join(tmpdir(), "infinity-work-"));
   const run = (...args: string[]) => git(args, { cwd: work, env: IDENTITY });
-  await git(["clone", "--quiet", bare, work]);
-  const branches = await run("branch", "-r");
-  await run("checkout", "--quiet", ...(branches.includes(`origin/${branch}`) ? [branch] : ["-b", branch]));
-  await writeFile(join(work, file), text);
-  await run("add", file);
-  await run("commit", "--quiet", "-m", `Change ${file}`);
-  await run("push", "--quiet", "origin", branch);
-  return (await run("rev-parse", "HEAD")).trim();
+  try {
+    await git(["clone", "--quiet", bare, work]);
+    const branches = await run("branch", "-r");
+    await run("checkout", "--quiet", ...(branches.includes(`origin/${branch}`) ? [branch] : ["-b", branch]));
+    await writeFile(join(work, file), text);
+    await run("add", file);
+    await run("commit", "--quiet", "-m", `Change ${file}`);
+    await run("push", "--quiet", "origin", branch);
+    return (await run("rev-parse", "HEAD")).trim();
+  } finally {
+    await rm(work, { recursive: true, force: true }); // a test run must not leave clones in /tmp
+  }
 }
 
 /** `git for-each-ref` as text: the exact refs of a repository. */
