@@ -26,7 +26,7 @@ export interface GitHubStandinOptions {
   gitRoot: string;
 }
 
-type Repo = {
+export type Repo = {
   id: number;
   owner: string;
   name: string;
@@ -79,6 +79,28 @@ export interface StandinRequest {
 }
 type IssuedToken = { installationId: number; expiresAt: number };
 
+/** A route added to the stand-in (write endpoints live in their own files): undefined when not its own. */
+export type ExtraRoute = (request: {
+  method: string;
+  /** The path after /repos/{o}/{r}. */
+  rest: string;
+  url: URL;
+  body: Record<string, unknown>;
+  repo: Repo;
+  /** The repository's bare git folder on the git server. */
+  gitDir: string;
+}) => Promise<[number, unknown, Record<string, string>?] | undefined> | [number, unknown] | undefined;
+
+/** What an installation may do, as GitHub lists an installation's permissions. */
+export const FULL_RESTORE_PERMISSIONS: Readonly<Record<string, string>> = {
+  metadata: "read",
+  contents: "write",
+  administration: "write",
+  issues: "write",
+  pull_requests: "write",
+  repository_hooks: "write",
+};
+
 export class HttpFailure extends Error {
   constructor(
     readonly status: number,
@@ -102,6 +124,10 @@ export class GitHubStandin {
   /** Assets are served in chunks of this many bytes (to show they are streamed). */
   assetChunkBytes = 64 * 1024;
   private readonly faults: Fault[] = [];
+  /** Routes under /repos/{o}/{r} tried before the read-only ones (any method), in order. */
+  readonly routes: ExtraRoute[] = [];
+  /** The permissions every installation has (GitHub lists them on the installation). */
+  permissions: Record<string, string> = { ...FULL_RESTORE_PERMISSIONS };
   private readonly graphqlFaults: GraphqlFault[] = [];
   /** GraphQL's hourly points, as its rate-limit headers count them down (one a query here). */
   graphqlRemaining = 5000;
@@ -309,7 +335,7 @@ export class GitHubStandin {
     try {
       if (budget && budget.remaining <= 0)
         throw new HttpFailure(403, "API rate limit exceeded for installation.", this.budgetHeaders(budget));
-      const body = req.method === "POST" ? await readJson(req) : {};
+      const body = ["POST", "PUT", "PATCH"].includes(req.method ?? "") ? await readJson(req) : {};
       const routed = await this.route(
         req.method ?? "GET",
         url,
@@ -416,7 +442,8 @@ export class GitHubStandin {
       checkAppJwt(authorization, this.publicKey, this.options.appId);
       const id = this.installations.get(m[1]!.toLowerCase());
       if (id === undefined) throw new HttpFailure(404, "Not Found");
-      return [200, { id, app_id: this.options.appId, account: { login: m[1], type: "Organization" } }];
+      const account = { login: m[1], type: "Organization" };
+      return [200, { id, app_id: this.options.appId, account, permissions: this.permissions }];
     }
     if (method === "GET" && path === "/app/installations") {
       checkAppJwt(authorization, this.publicKey, this.options.appId);
@@ -424,6 +451,7 @@ export class GitHubStandin {
         id,
         app_id: this.options.appId,
         account: { login, type: "Organization" },
+        permissions: this.permissions,
       }));
       return [200, all];
     }
@@ -431,7 +459,8 @@ export class GitHubStandin {
       checkAppJwt(authorization, this.publicKey, this.options.appId);
       const id = this.installations.get(m[1]!.toLowerCase());
       if (id === undefined || !this.find(m[1]!, m[2]!)) throw new HttpFailure(404, "Not Found");
-      return [200, { id, app_id: this.options.appId, account: { login: m[1], type: "Organization" } }];
+      const account = { login: m[1], type: "Organization" };
+      return [200, { id, app_id: this.options.appId, account, permissions: this.permissions }];
     }
     if (method === "POST" && (m = /^\/app\/installations\/(\d+)\/access_tokens$/.exec(path))) {
       checkAppJwt(authorization, this.publicKey, this.options.appId);
@@ -442,7 +471,7 @@ export class GitHubStandin {
       this.tokens.set(token, { installationId, expiresAt });
       this.tokensIssued++;
       const expires_at = new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, "Z"); // GitHub's form
-      return [201, { token, expires_at, permissions: { contents: "write", administration: "write" } }];
+      return [201, { token, expires_at, permissions: this.permissions }];
     }
     if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)\/contents\/(.+)$/.exec(path))) {
       // A file of the default branch, read from the git server's repository (base64, as GitHub does).
@@ -491,6 +520,20 @@ export class GitHubStandin {
       await initBare(join(this.options.gitRoot, org, `${name}.git`));
       this.addRepo(`${org}/${name}`, { private: body.private !== false });
       return [201, this.repoJson(this.find(org, name)!)];
+    }
+    if (this.routes.length && (m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path))) {
+      const org = this.orgOf(this.checkToken(authorization));
+      const repo = this.find(m[1]!, m[2]!);
+      if (repo && repo.owner.toLowerCase() === org) {
+        const rest = m[3] ?? "";
+        const fault = this.takeFault(`${repo.owner}/${repo.name}`, rest + url.search);
+        if (fault) return fault;
+        const gitDir = join(this.options.gitRoot, repo.owner, `${repo.name}.git`);
+        for (const extra of this.routes) {
+          const answered = await extra({ method, rest, url, body, repo, gitDir });
+          if (answered) return answered;
+        }
+      }
     }
     if (method === "GET" && (m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path))) {
       const org = this.orgOf(this.checkToken(authorization));
