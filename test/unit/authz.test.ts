@@ -117,7 +117,12 @@ describe("IdTokenVerifier", () => {
     await v.verify(issuer.token(claims("b@x.com")), now());
     expect(issuer.fetches - before).toBe(1);
     issuer.rotate();
-    expect((await v.verify(issuer.token(claims("c@x.com")), now())).email).toBe("c@x.com");
+    // Within a minute of the last fetch an unknown key id is refused without asking again (a flood
+    // of made-up key ids cannot make us hammer the issuer); after it, the new key is fetched.
+    await expect(v.verify(issuer.token(claims("c@x.com")), now())).rejects.toThrow(/signing key "k\d+"/);
+    expect(issuer.fetches - before).toBe(1);
+    const later = new Date(Date.now() + 61_000);
+    expect((await v.verify(issuer.token(claims("c@x.com")), later)).email).toBe("c@x.com");
     expect(issuer.fetches - before).toBe(2);
   });
 });
