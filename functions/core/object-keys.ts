@@ -26,3 +26,8 @@ export function repoPrefix(repo: string): string {
 export function restoreBundleKey(repo: string, stamp: string): string {
   return `restores/${assertRepoName(repo)}/${stamp}.bundle`;
 }
+
+/** The old-to-new mapping of a restore to GitHub: `restores/github/<owner>/<name>/<snapshotId>.mapping.json`. */
+export function restoreMappingKey(target: string, snapshotId: string): string {
+  return `restores/github/${assertRepoName(target)}/${snapshotId}.mapping.json`;
+}

@@ -388,3 +388,153 @@ export interface GitHubWriter {
   /** POST /repos/{owner}/{repo}/keys (a public key). */
   addDeployKey(fullName: string, key: Record<string, unknown>): Promise<void>;
 }
+
+/** A label as a restore writes it. */
+export interface LabelSpec {
+  name: string;
+  /** Six hex digits, no "#". */
+  color: string;
+  description?: string | null;
+}
+
+/** An issue (or pull request) slot as the target holds it: what reconciling a resumed restore needs. */
+export interface TargetIssue {
+  number: number;
+  body: string | null;
+  state: "open" | "closed";
+  /** It is a pull request (converted or created as one). */
+  isPull: boolean;
+}
+
+/** One issue with all its comments, for GitHub's issue import endpoint (one request). */
+export interface IssueImport {
+  issue: {
+    title: string;
+    body: string;
+    created_at?: string;
+    closed_at?: string | null;
+    updated_at?: string;
+    closed: boolean;
+    labels: string[];
+    milestone?: number;
+  };
+  comments: { body: string; created_at?: string }[];
+}
+
+/** A release as a restore creates it: always as a draft first, so its assets go up before it is published. */
+export interface ReleaseSpec {
+  tag_name: string;
+  target_commitish?: string;
+  name: string | null;
+  body: string;
+  prerelease: boolean;
+}
+
+/** A release on the target, with its assets (a reconciling resume looks them up). */
+export interface TargetRelease {
+  id: number;
+  tag_name: string;
+  draft: boolean;
+  body: string | null;
+  assets: { id: number; name: string; state: string; size: number }[];
+}
+
+/**
+ * The writes a restore to GitHub makes for a repository's items: labels, milestones, issues, pull
+ * requests, comments, releases and their assets, through the App's installation on the target's
+ * owner. `repo` is "owner/name" of the target. Every create is one content-creating request; the
+ * adapter neither waits out nor retries a secondary rate limit: it rejects with
+ * WriteRateLimitError (core/restore-github/errors.ts), and nothing was created, so core paces and
+ * tries again. Other failures reject with SourceError (`permanent` for a 4xx), naming the
+ * repository and the request, never a token. Lookups (label, milestone, issue, comments, releases)
+ * resolve undefined or [] for what is not there and are not content creation.
+ */
+export interface GitHubItemWriter {
+  label(repo: string, name: string): Promise<LabelSpec | undefined>;
+  createLabel(repo: string, label: LabelSpec): Promise<void>;
+  updateLabel(repo: string, name: string, label: LabelSpec): Promise<void>;
+  milestone(repo: string, number: number): Promise<{ number: number; title: string } | undefined>;
+  /** Creates a milestone; GitHub numbers it next. Resolves with its number. */
+  createMilestone(
+    repo: string,
+    milestone: {
+      title: string;
+      description?: string | null;
+      state: "open" | "closed";
+      due_on?: string | null;
+    },
+  ): Promise<number>;
+  deleteMilestone(repo: string, number: number): Promise<void>;
+  issue(repo: string, number: number): Promise<TargetIssue | undefined>;
+  /**
+   * Imports one issue with its comments in one request and waits until GitHub has made it.
+   * Resolves with its number, or { refused } (the reason) when the endpoint does not accept the
+   * App's token or this repository; nothing was created then.
+   */
+  importIssue(repo: string, item: IssueImport): Promise<{ number: number } | { refused: string }>;
+  /** Creates an open issue; GitHub numbers it next. Resolves with its number. */
+  createIssue(
+    repo: string,
+    issue: { title: string; body: string; labels?: string[]; milestone?: number },
+  ): Promise<number>;
+  /** Replaces an issue's body (a pull request that stayed an issue says why in its header). */
+  editIssueBody(repo: string, number: number, body: string): Promise<void>;
+  /** Closes an issue or pull request; `reason` is GitHub's state_reason for an issue. */
+  closeIssue(repo: string, number: number, reason?: "completed" | "not_planned"): Promise<void>;
+  lockIssue(repo: string, number: number, reason?: string): Promise<void>;
+  /** The issue's comments, oldest first (id and body). */
+  comments(repo: string, number: number): Promise<{ id: number; body: string }[]>;
+  createComment(repo: string, number: number, body: string): Promise<number>;
+  /**
+   * Turns open issue `number` into a pull request from `head` into `base` (branches of the target).
+   * Resolves { refused } with GitHub's reason when it will not (no commits between them, a branch
+   * missing); the issue stays an issue then.
+   */
+  convertToPull(
+    repo: string,
+    number: number,
+    pull: { head: string; base: string; draft?: boolean },
+  ): Promise<{ ok: true } | { refused: string }>;
+  /**
+   * Creates branch `name` at commit `sha` (POST git/refs). "exists": the branch is already there
+   * (a resumed restore); "missing": the target has no such commit. Never moves a branch.
+   */
+  createBranch(repo: string, name: string, sha: string): Promise<"created" | "exists" | "missing">;
+  /** Every release of the target, drafts included, with their assets. */
+  releases(repo: string): Promise<TargetRelease[]>;
+  /** Creates a draft release; resolves with its id. */
+  createRelease(repo: string, release: ReleaseSpec): Promise<number>;
+  publishRelease(repo: string, releaseId: number): Promise<void>;
+  /** Uploads an asset, streaming `body` (exactly `asset.size` bytes); resolves with its id. */
+  uploadAsset(
+    repo: string,
+    releaseId: number,
+    asset: { name: string; label?: string | null; contentType: string; size: number },
+    body: Readable,
+  ): Promise<number>;
+  deleteAsset(repo: string, assetId: number): Promise<void>;
+}
+
+/** One step of a restore to GitHub as its journal holds it. */
+export interface JournalEntry {
+  /** The step: "issue:17", "comment:700001", "label:bug"… */
+  key: string;
+  /** "intent": about to write (it may or may not have happened); "done": written, with `result`. */
+  state: "intent" | "done";
+  /** What the step made on the target (new number, id), plain JSON; on "done" only. */
+  result?: Record<string, unknown>;
+}
+
+/**
+ * A restore's journal, kept in the index: before each write the step's intent, after it the result,
+ * so a restore stopped anywhere continues where it stopped and never creates an item twice (a step
+ * left at "intent" is looked up on the target before it is done again).
+ */
+export interface RestoreJournal {
+  /** Every entry of the restore `restoreId`, in no particular order ([] for a new one). */
+  entries(restoreId: string): Promise<JournalEntry[]>;
+  /** Records the intent of `key`. Idempotent; never turns a "done" entry back into an intent. */
+  intend(restoreId: string, key: string): Promise<void>;
+  /** Records `key` as done with `result`, replacing its intent (or a previous result). */
+  complete(restoreId: string, key: string, result: Record<string, unknown>): Promise<void>;
+}

@@ -1,0 +1,350 @@
+// Restore to GitHub, whole: the use case behind `restore --to-github` and restoreRepo's github
+// target. Code first (the snapshot's refs and wiki pushed into a new repository, or an empty one
+// when told so), then the settings (settings.ts), then the items: labels, milestones, issues and
+// pull requests in number order with their conversations, releases with their assets. Every step
+// is journaled (steps.ts), so running the same restore again continues where it stopped and
+// creates nothing twice. The old-to-new mapping is written beside the restore and returned.
+import { Readable } from "node:stream";
+import type { Deps } from "../deps.js";
+import { ConflictError, UserInputError } from "../errors.js";
+import { readMetadata, type KindState } from "../metadata/read.js";
+import type { MetadataKind } from "../metadata/kinds.js";
+import type { Snapshot } from "../model.js";
+import type { BlobStore, GitHubItemWriter, GitHubWriter, GitRemote, RestoreJournal } from "../ports.js";
+import { readSnapshotArchive } from "../read-snapshot.js";
+import { chooseSnapshot, restoreRepo } from "../restore.js";
+import type { ItemContext } from "./context.js";
+import { restoreSlots, type SlotsReport } from "./issues.js";
+import { restoreLabels, restoreMilestones } from "./labels-milestones.js";
+import {
+  RESTORED_KINDS,
+  restoredFields,
+  type CommentLine,
+  type IssueLine,
+  type LabelLine,
+  type MilestoneLine,
+  type PullLine,
+  type ReleaseLine,
+  type ReviewCommentLine,
+  type ReviewLine,
+} from "./lines.js";
+import { restoreMapping, mappingKey, type RestoreMapping } from "./mapping.js";
+import { ContentPacer, GITHUB_CONTENT_LIMITS, type PacingOptions, type PacingReport } from "./pacing.js";
+import { restoreReleases, type ReleasesReport } from "./releases.js";
+import { applySettings, type SettingsOptions, type SettingsReport } from "./settings.js";
+import { planSlots } from "./slots.js";
+import { RestoreSteps, type RestoreProgress } from "./steps.js";
+import { threadsByNumber } from "./threads.js";
+
+/** What a restore to GitHub writes through. */
+export interface GitHubRestorePorts {
+  /** Creates the (empty) target repository; ConflictError when the name is taken. */
+  createRepository(fullName: string, isPrivate: boolean): Promise<GitRemote>;
+  /** Push access to an existing repository (a resumed restore, or one restored into when told it is empty). */
+  remoteOf(fullName: string): Promise<GitRemote>;
+  items: GitHubItemWriter;
+  /** The settings writes (settings.ts) and the target checks. */
+  settings: GitHubWriter;
+  journal: RestoreJournal;
+  /** Where the mapping is written: the restore bucket in the cloud, the data folder locally. */
+  mappingStore: BlobStore;
+}
+
+export interface GitHubRestoreRequest {
+  repo: string;
+  snapshotId?: string;
+  at?: string;
+  /** "owner/name" of the repository to restore into. */
+  target: string;
+  /** Restore into an existing repository that is empty (refused if it has any content). */
+  intoExistingEmpty?: boolean;
+  /** Settings options (visibility, webhooks, deploy keys). */
+  settings?: SettingsOptions;
+  /** Content-creation pacing; default GitHub's documented limits (80 a minute, 500 an hour). */
+  pacing?: PacingOptions;
+  /** The source's web root, for the provenance links; default "https://github.com". */
+  webUrl?: string;
+}
+
+export interface GitHubRestoreOutcome {
+  snapshot: Snapshot;
+  target: string;
+  /** Whether this run continued an earlier one (journal found). */
+  resumed: boolean;
+  code: { refs: number; bytes: number; wiki?: { refs: number; target?: string; error?: string } };
+  settings?: SettingsReport;
+  labels: number;
+  milestones: number;
+  items: SlotsReport;
+  releases: ReleasesReport;
+  /** Metadata kinds the snapshot could not give (so not restored), with why. */
+  missing: { kind: MetadataKind; state: KindState["state"]; reason?: string }[];
+  /** Whether every issue and pull request kept its number. */
+  numbersKept: boolean;
+  mapping: RestoreMapping;
+  /** Where the mapping was written (mappingStore key). */
+  mappingKey: string;
+  pacing: PacingReport;
+  seconds: number;
+}
+
+/** The journal's id of a restore: the same target and snapshot continue the same restore. */
+export function restoreIdOf(target: string, snapshotId: string): string {
+  return `github:${target.toLowerCase()}@${snapshotId}`;
+}
+
+export async function restoreToGitHub(
+  deps: Deps & { github: GitHubRestorePorts },
+  request: GitHubRestoreRequest,
+  options: { actor: string; onProgress?: (progress: RestoreProgress) => void },
+): Promise<GitHubRestoreOutcome> {
+  const started = deps.clock.now().getTime();
+  const target = request.target;
+  if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(target))
+    throw new UserInputError(`--to-github needs OWNER/NAME, got ${JSON.stringify(target.slice(0, 120))}`);
+  const snapshot = await chooseSnapshot(deps, request);
+  const { github } = deps;
+  const steps = await RestoreSteps.open(github.journal, restoreIdOf(target, snapshot.id), {
+    repo: target,
+    now: () => deps.clock.now().getTime(),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+  const resumed = steps.resumed;
+  try {
+    const remote = await targetRepository(github, steps, target, request);
+    const code = await steps.once(
+      "code",
+      async () => {
+        const pushed = await restoreRepo(
+          deps,
+          { repo: snapshot.repo, snapshotId: snapshot.id, target: { kind: "push", remote } },
+          { actor: options.actor },
+        );
+        return { refs: pushed.refs, bytes: pushed.bytes, ...(pushed.wiki ? { wiki: pushed.wiki } : {}) };
+      },
+      undefined,
+      false,
+    );
+    const settings = snapshot.metadata
+      ? (
+          await steps.once(
+            "settings",
+            async () => ({
+              report: await applySettings({ ...deps, github: github.settings }, snapshot, target, {
+                ...request.settings,
+                actor: options.actor,
+              }),
+            }),
+            undefined,
+            false,
+          )
+        ).report
+      : undefined;
+    const pacer = new ContentPacer(request.pacing ?? { ...GITHUB_CONTENT_LIMITS });
+    const ctx: ItemContext = {
+      writer: github.items,
+      target,
+      source: snapshot.repo,
+      webUrl: (request.webUrl ?? "https://github.com").replace(/\/+$/, ""),
+      steps,
+      pacer,
+    };
+    const read = snapshot.metadata ? await readItems(deps, snapshot, options.actor) : undefined;
+    const lines = read?.lines ?? emptyLines();
+    await restoreLabels(ctx, lines.labels);
+    const milestones = await restoreMilestones(ctx, lines.milestones);
+    const slots = planSlots(
+      lines.issues,
+      lines.pulls,
+      lines.discussions.map((d) => d.number),
+    );
+    const threads = threadsByNumber(
+      { comments: lines.comments, reviews: lines.reviews, reviewComments: lines.reviewComments },
+      snapshot.repo,
+      ctx.webUrl,
+    );
+    const items = await restoreSlots(ctx, slots, { threads, milestones, refs: snapshot.refs });
+    const releases = await restoreReleases(ctx, lines.releases, (paths, onFile) =>
+      readAssetFiles(deps, read?.chain ?? [snapshot], paths, onFile),
+    );
+    const mapping = restoreMapping(steps, { source: snapshot.repo, target, snapshotId: snapshot.id });
+    const key = mappingKey(target, snapshot.id);
+    await writeMapping(github.mappingStore, key, mapping);
+    const outcome: GitHubRestoreOutcome = {
+      snapshot,
+      target,
+      resumed,
+      code: code as GitHubRestoreOutcome["code"],
+      ...(settings ? { settings } : {}),
+      labels: lines.labels.length,
+      milestones: milestones.size,
+      items,
+      releases,
+      missing: read?.missing ?? [],
+      numbersKept: items.renumbered.length === 0,
+      mapping,
+      mappingKey: key,
+      pacing: pacer.stats(),
+      seconds: (deps.clock.now().getTime() - started) / 1000,
+    };
+    await deps.audit.record({
+      action: "restore.completed",
+      repo: snapshot.repo,
+      snapshotId: snapshot.id,
+      actor: options.actor,
+      outcome: "success",
+      details: {
+        target: `github:${target}`,
+        resumed,
+        issues: items.issues,
+        pulls: items.pulls,
+        pullsAsIssues: items.pullsAsIssues.length,
+        placeholders: items.placeholders,
+        comments: items.comments,
+        releases: releases.releases,
+        assets: releases.assets,
+        numbersKept: outcome.numbersKept,
+        writes: outcome.pacing.writes,
+        mapping: key,
+      },
+    });
+    return outcome;
+  } catch (err) {
+    await deps.audit.record({
+      action: "restore.failed",
+      repo: snapshot.repo,
+      snapshotId: snapshot.id,
+      actor: options.actor,
+      outcome: "failure",
+      details: {
+        target: `github:${target}`,
+        error: (err as Error).message,
+        hint: "run the same restore again to continue where it stopped",
+      },
+    });
+    throw err;
+  }
+}
+
+/** The target repository: created by this restore (once, journaled), or an existing empty one when told so. */
+async function targetRepository(
+  github: GitHubRestorePorts,
+  steps: RestoreSteps,
+  target: string,
+  request: GitHubRestoreRequest,
+): Promise<GitRemote> {
+  let remote: GitRemote | undefined;
+  const intent = steps.stateOf("repository") === "intent";
+  await steps.once(
+    "repository",
+    async () => {
+      if (request.intoExistingEmpty) {
+        const there = await github.settings.inspect(target);
+        if (!there) throw new UserInputError(`--into-existing-empty: ${target} does not exist`);
+        if (there.content.length)
+          throw new ConflictError(
+            `${target} is not empty (it has ${there.content.join(", ")}); a restore never writes over content`,
+          );
+        return { created: false };
+      }
+      try {
+        // The original's visibility at most; the settings step applies the exact one.
+        remote = await github.createRepository(target, request.settings?.visibility !== "public");
+      } catch (err) {
+        // Created by the run that stopped before journaling it: that repository is this restore's.
+        if (!(err instanceof ConflictError && intent)) throw err;
+      }
+      return { created: true };
+    },
+    undefined,
+    false,
+  );
+  return remote ?? github.remoteOf(target);
+}
+
+interface ItemLines {
+  labels: LabelLine[];
+  milestones: MilestoneLine[];
+  issues: IssueLine[];
+  comments: CommentLine[];
+  pulls: PullLine[];
+  reviews: ReviewLine[];
+  reviewComments: ReviewCommentLine[];
+  releases: ReleaseLine[];
+  discussions: { number: number }[];
+}
+
+function emptyLines(): ItemLines {
+  return {
+    labels: [],
+    milestones: [],
+    issues: [],
+    comments: [],
+    pulls: [],
+    reviews: [],
+    reviewComments: [],
+    releases: [],
+    discussions: [],
+  };
+}
+
+async function readItems(
+  deps: Deps,
+  snapshot: Snapshot,
+  actor: string,
+): Promise<{ lines: ItemLines; chain: Snapshot[]; missing: GitHubRestoreOutcome["missing"] }> {
+  const read = await readMetadata<unknown>(
+    deps,
+    snapshot,
+    { kinds: RESTORED_KINDS, project: restoredFields },
+    { actor, purpose: "restore to GitHub" },
+  );
+  const of = <T>(kind: (typeof RESTORED_KINDS)[number]) => (read.lines[kind] ?? []) as T[];
+  const missing: GitHubRestoreOutcome["missing"] = [];
+  for (const kind of RESTORED_KINDS) {
+    const state = read.kinds[kind];
+    if (state.state !== "present")
+      missing.push({ kind, state: state.state, ...("reason" in state ? { reason: state.reason } : {}) });
+  }
+  return {
+    chain: read.chain,
+    missing,
+    lines: {
+      labels: of("labels"),
+      milestones: of("milestones"),
+      issues: of("issues"),
+      comments: of("issue-comments"),
+      pulls: of("pulls"),
+      reviews: of("pull-reviews"),
+      reviewComments: of("pull-review-comments"),
+      releases: of("releases"),
+      discussions: of("discussions"),
+    },
+  };
+}
+
+/** Streams the chain's files named by `paths`, archive by archive, only the archives needed. */
+async function readAssetFiles(
+  deps: Deps,
+  chain: readonly Snapshot[],
+  paths: ReadonlySet<string>,
+  onFile: (path: string, body: Readable) => Promise<void>,
+): Promise<void> {
+  let left = paths.size;
+  for (const link of [...chain].reverse()) {
+    if (!left) return;
+    await readSnapshotArchive(deps, link, async (path, body) => {
+      if (!paths.has(path)) return void body.resume();
+      left--;
+      await onFile(path, body);
+    });
+  }
+}
+
+/** Writes the mapping; a resumed or repeated restore replaces its own earlier one. */
+async function writeMapping(store: BlobStore, key: string, mapping: RestoreMapping): Promise<void> {
+  if (await store.stat(key)) await store.delete(key);
+  await store.put(key, Readable.from([Buffer.from(JSON.stringify(mapping, null, 2) + "\n", "utf8")]), {
+    metadata: { kind: "github-restore-mapping" },
+  });
+}

@@ -1,0 +1,135 @@
+// The journal's discipline, in one place: each step of a restore runs once across every run of it.
+// Before a write its intent is recorded, after it its result; a step found at "intent" (the run
+// stopped between the two) is looked up on the target first and done again only if it is not
+// there. Progress (items done of total, time left) is counted here too.
+import type { JournalEntry, RestoreJournal } from "../ports.js";
+
+export type StepResult = Record<string, unknown>;
+
+/** Items done of total, and the estimated seconds left at this run's pace. */
+export interface RestoreProgress {
+  repo: string;
+  phase: string;
+  done: number;
+  total: number;
+  etaSeconds?: number;
+}
+
+export class RestoreSteps {
+  private readonly entries: Map<string, JournalEntry>;
+  private total = 0;
+  private done = 0;
+  private doneThisRun = 0;
+  private phase = "code";
+  private readonly started: number;
+
+  private constructor(
+    private readonly journal: RestoreJournal,
+    private readonly restoreId: string,
+    entries: JournalEntry[],
+    private readonly options: {
+      repo: string;
+      now: () => number;
+      onProgress?: (progress: RestoreProgress) => void;
+    },
+  ) {
+    this.entries = new Map(entries.map((e) => [e.key, e]));
+    this.started = options.now();
+  }
+
+  static async open(
+    journal: RestoreJournal,
+    restoreId: string,
+    options: { repo: string; now: () => number; onProgress?: (progress: RestoreProgress) => void },
+  ): Promise<RestoreSteps> {
+    return new RestoreSteps(journal, restoreId, await journal.entries(restoreId), options);
+  }
+
+  /** Whether any step of this restore was ever started (a resumed run). */
+  get resumed(): boolean {
+    return this.entries.size > 0;
+  }
+
+  /** Where step `key` stands: undefined (never started), "intent" or "done". */
+  stateOf(key: string): JournalEntry["state"] | undefined {
+    return this.entries.get(key)?.state;
+  }
+
+  /** The result of a done step, or undefined. */
+  result<R extends StepResult>(key: string): R | undefined {
+    const entry = this.entries.get(key);
+    return entry?.state === "done" ? (entry.result as R) : undefined;
+  }
+
+  /** Every done step whose key starts with `prefix`, with its result. */
+  resultsOf<R extends StepResult>(prefix: string): [string, R][] {
+    return [...this.entries.values()]
+      .filter((e) => e.state === "done" && e.key.startsWith(prefix))
+      .map((e) => [e.key.slice(prefix.length), e.result as R]);
+  }
+
+  /** Counts `items` more into the total (once per run, before the phase's work). */
+  plan(phase: string, items: number): void {
+    this.phase = phase;
+    this.total += items;
+    this.report();
+  }
+
+  /**
+   * Runs step `key` once across runs. Done before: its result. Left at "intent": `find` looks for
+   * what the write made; found, that is the result; not found (or no `find`: the write is safe to
+   * repeat), the write runs again. `counts`: whether the step is one of the planned items.
+   */
+  async once<R extends StepResult>(
+    key: string,
+    write: () => Promise<R>,
+    find?: () => Promise<R | undefined>,
+    counts = true,
+  ): Promise<R> {
+    const entry = this.entries.get(key);
+    if (entry?.state === "done") {
+      if (counts) this.tick(false);
+      return entry.result as R;
+    }
+    let result: R | undefined;
+    if (entry?.state === "intent" && find) result = await find();
+    if (!result) {
+      if (!entry) {
+        await this.journal.intend(this.restoreId, key);
+        this.entries.set(key, { key, state: "intent" });
+      }
+      result = await write();
+    }
+    await this.journal.complete(this.restoreId, key, result);
+    this.entries.set(key, { key, state: "done", result });
+    if (counts) this.tick(true);
+    return result;
+  }
+
+  /** Counts `items` planned items as done by a step that made them all (an import with its comments). */
+  credit(items: number): void {
+    this.done += items;
+    this.doneThisRun += items;
+    if (items) this.report();
+  }
+
+  private tick(now: boolean): void {
+    this.done++;
+    if (now) this.doneThisRun++;
+    this.report();
+  }
+
+  private report(): void {
+    if (!this.options.onProgress) return;
+    const elapsed = (this.options.now() - this.started) / 1000;
+    const left = this.total - this.done;
+    const eta = this.doneThisRun > 0 ? Math.round((elapsed / this.doneThisRun) * left * 10) / 10 : undefined;
+    this.options.onProgress({
+      repo: this.options.repo,
+      phase: this.phase,
+      done: this.done,
+      total: this.total,
+      ...(eta === undefined ? {} : { etaSeconds: eta }),
+    });
+  }
+}
