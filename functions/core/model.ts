@@ -36,7 +36,7 @@ export interface Snapshot {
   /** For an incremental snapshot: the snapshot whose objects it builds on. */
   parentId?: string;
   refs: RefMap;
-  /** What HEAD pointed to ("refs/heads/main"), if the source said. */
+  /** What HEAD pointed to ("refs/heads/main"), if the source said; may name no ref of `refs` (unborn). */
   head?: string;
   /**
    * Annotated tags among `refs`: the object each one peels to, through tags of tags (any type: a

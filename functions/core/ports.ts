@@ -195,6 +195,12 @@ export interface GitRemote {
    * objects, because the scan indexes the whole pack a second time.
    */
   usesLfs?: () => Promise<boolean | undefined>;
+  /**
+   * A GitHub repository (a restore's new one): makes `branch` (its name under refs/heads/, which
+   * must exist there) the default branch, what a clone's HEAD follows; a plain git push cannot
+   * set a remote's HEAD. Rejects with SourceError.
+   */
+  setDefaultBranch?: (branch: string) => Promise<void>;
 }
 
 /** Where the repositories come from: a config list, or a GitHub App installation. */

@@ -7,13 +7,14 @@ import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Deps, ProgressListener } from "./deps.js";
-import { ArchiveCorruptError, ConflictError, NotFoundError } from "./errors.js";
+import { ArchiveCorruptError, ConflictError, NotFoundError, UserInputError } from "./errors.js";
 import { bundleOf, pushableRefs, pushRefs } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
 import type { BlobStore, GitRemote } from "./ports.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
 import { snapshotChain, unpackChain } from "./chain.js";
 import { displayUrl } from "./git/transport.js";
+import { shortRefName } from "./git/ref-names.js";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { finishRepository, unpackWiki, wikiLocation } from "./unpack.js";
 import { lfsObjectsDir, lfsOidOf } from "./lfs/paths.js";
@@ -43,6 +44,17 @@ export interface RestoreOutcome {
   seconds: number;
   /** The wiki, when the snapshot has one: where it went, or why it could not go there. */
   wiki?: { refs: number; target?: string; error?: string };
+  /** What HEAD pointed to, when the snapshot says, and whether the target has it so. */
+  head?: HeadOutcome;
+}
+
+export interface HeadOutcome {
+  /** "refs/heads/main"; may name no ref of the snapshot (an unborn HEAD: empty repository, deleted branch). */
+  ref: string;
+  /** True when the target's HEAD (or GitHub's default branch) is `ref`. */
+  kept: boolean;
+  /** Why not, and what to run to set it by hand. */
+  note?: string;
 }
 
 export async function chooseSnapshot(
@@ -250,7 +262,9 @@ export async function restoreRepo(
   let where: string;
   let bytes: number;
   let wiki: RestoreOutcome["wiki"];
+  let head: HeadOutcome | undefined;
   try {
+    if (target.kind === "bundle-store" || target.kind === "bundle-file") assertBundleable(snapshot);
     if (target.kind === "bundle-store") {
       where = target.key;
       bytes = await writeBundleToStore(deps, snapshot, target.store, target.key, onBytes);
@@ -278,6 +292,7 @@ export async function restoreRepo(
         if (target.kind === "push") {
           await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
           if (hasWiki) wiki = await pushWiki(wikiDir, target.remote, snapshot);
+          head = await pushHead(target.remote, snapshot);
         }
         if (finalPath) {
           if (hasWiki) {
@@ -291,6 +306,18 @@ export async function restoreRepo(
       }
       where = target.kind === "push" ? displayUrl(target.remote.url) : finalPath!;
     }
+    // A folder's HEAD is set exactly (finishRepository); a bundle says only which object HEAD is at.
+    if (snapshot.head && target.kind !== "push")
+      head =
+        target.kind === "path" || snapshot.refs[snapshot.head] !== undefined
+          ? { ref: snapshot.head, kept: true }
+          : {
+              ref: snapshot.head,
+              kept: false,
+              note:
+                `HEAD pointed to ${shortRefName(snapshot.head)}, which had no commit (unborn); a bundle cannot ` +
+                `say so: after cloning it, run \`git symbolic-ref HEAD ${snapshot.head}\``,
+            };
   } catch (err) {
     await deps.audit.record({
       action: "restore.failed",
@@ -310,9 +337,71 @@ export async function restoreRepo(
     snapshotId: snapshot.id,
     actor: options.actor,
     outcome: "success",
-    details: { target: where, refs, bytes, seconds, ...(wiki ? { wiki } : {}) },
+    details: {
+      target: where,
+      refs,
+      bytes,
+      seconds,
+      ...(wiki ? { wiki } : {}),
+      ...(head ? { head } : {}),
+    },
   });
-  return { snapshot, target: where, refs, bytes, seconds, ...(wiki ? { wiki } : {}) };
+  return {
+    snapshot,
+    target: where,
+    refs,
+    bytes,
+    seconds,
+    ...(wiki ? { wiki } : {}),
+    ...(head ? { head } : {}),
+  };
+}
+
+/**
+ * A git bundle needs at least one ref: a snapshot of an empty repository (or one whose refs are
+ * all gone) is refused as a bundle target, before anything is read or written.
+ */
+function assertBundleable(snapshot: Snapshot): void {
+  if (Object.keys(snapshot.refs).length) return;
+  const head = snapshot.head ? `, HEAD -> ${shortRefName(snapshot.head)}` : "";
+  throw new UserInputError(
+    `snapshot ${snapshot.id} of ${snapshot.repo} has no refs (an empty repository${head}): a git bundle ` +
+      `cannot hold it; restore it to a folder or a new repository instead`,
+  );
+}
+
+/**
+ * After a push, the remote's HEAD: a plain git push cannot set it, a GitHub repository can
+ * (its default branch), once the branch exists there.
+ */
+async function pushHead(remote: GitRemote, snapshot: Snapshot): Promise<HeadOutcome | undefined> {
+  const ref = snapshot.head;
+  if (!ref) return undefined;
+  const short = shortRefName(ref);
+  if (snapshot.refs[ref] === undefined)
+    return {
+      ref,
+      kept: false,
+      note: `HEAD pointed to ${short}, which had no commit (unborn); no branch of that name could be made the default`,
+    };
+  if (!ref.startsWith("refs/heads/"))
+    return { ref, kept: false, note: `HEAD pointed to ${short}, not a branch; a default branch must be one` };
+  if (!remote.setDefaultBranch)
+    return {
+      ref,
+      kept: false,
+      note: `a push cannot set the remote's HEAD: make ${short} its default branch`,
+    };
+  try {
+    await remote.setDefaultBranch(ref.slice("refs/heads/".length));
+    return { ref, kept: true };
+  } catch (err) {
+    return {
+      ref,
+      kept: false,
+      note: `the default branch was not set to ${short}: ${(err as Error).message}`,
+    };
+  }
 }
 
 /**

@@ -229,7 +229,18 @@ export class GitHubAppSource implements SourceHost {
       url: this.cloneUrl(repo.name, repo.url),
       headers: { Authorization: `Basic ${basic}` },
       usesLfs: () => this.usesLfs(installation, owner, name),
+      setDefaultBranch: (branch) => this.setDefaultBranch(installation, owner, name, branch),
     };
+  }
+
+  /** PATCH /repos/{owner}/{repo} default_branch: a restored repository's HEAD (needs Administration: write). */
+  private async setDefaultBranch(installation: number, owner: string, repo: string, branch: string) {
+    try {
+      const octokit = await this.app.getInstallationOctokit(installation);
+      await octokit.request("PATCH /repos/{owner}/{repo}", { owner, repo, default_branch: branch });
+    } catch (err) {
+      throw sourceErrorFrom(err, `setting the default branch of ${owner}/${repo}`);
+    }
   }
 
   /** The default branch's .gitattributes names the LFS filter; undefined when GitHub cannot say. */

@@ -50,6 +50,7 @@ export async function restoreCommand(ctx: Context): Promise<number> {
           : `  wiki: ${outcome.wiki.refs} refs to ${outcome.wiki.target}`,
       );
     }
+    if (outcome.head && !outcome.head.kept) ctx.print(`  HEAD not restored: ${outcome.head.note}`);
   }
   return EXIT.ok;
 }

@@ -2,6 +2,7 @@
 // and a clean environment so a user's git config cannot change what a backup contains.
 import { spawn, type ChildProcess } from "node:child_process";
 import { GitError } from "../errors.js";
+import { shortenLongWords } from "./ref-names.js";
 
 export interface GitRun {
   child: ChildProcess;
@@ -51,8 +52,9 @@ export function startGit(
     child.once("error", (err) => reject(new GitError(`could not run git: ${err.message}`, { cause: err })));
     child.once("close", (code, signal) => {
       if (code === 0 || (code !== null && options.okExit?.includes(code))) return resolve();
+      // A word too long to read (a hostile 6,000-character ref name) is shortened.
       const why =
-        stderr.trim().split("\n").slice(-3).join(" / ") ||
+        shortenLongWords(stderr.trim().split("\n").slice(-3).join(" / ")) ||
         (signal ? `killed by ${signal}` : "it printed no message on stderr");
       reject(new GitError(`${commandName(args)} failed (exit ${code ?? signal}): ${why}`));
     });

@@ -1,11 +1,14 @@
 // Operations on a bare repository on local disk: filling it from a pack, setting exact refs,
 // and checking it. Used by deep verification and by restore.
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { PassThrough, type Readable } from "node:stream";
 import { ArchiveCorruptError, GitError } from "../errors.js";
 import type { RefMap } from "../model.js";
 import type { GitRemote } from "../ports.js";
 import { commandName, git, runGit, startGit } from "./exec.js";
+import { shortRefName } from "./ref-names.js";
 
 export async function initBare(path: string): Promise<void> {
   await git(["-c", "init.defaultBranch=main", "init", "--bare", "--quiet", path]);
@@ -36,13 +39,44 @@ export async function indexPack(
   await Promise.all([pipeline(pack, run.child.stdin!), run.done]);
 }
 
-/** Creates exactly these refs, atomically (all or none), and points HEAD at `head`. */
+/**
+ * Gives a new bare repository (no refs yet) exactly these refs, and points HEAD at `head`, which
+ * may name a ref that does not exist (an empty repository's HEAD, or one left at a deleted
+ * branch). The refs go straight into `packed-refs`, as `git clone` writes a new repository's: a
+ * loose ref is a file, and a name longer than the file system takes (a 6,000-character ref, which
+ * a source can hold packed) could not be created that way. Every ref's object must be in the
+ * repository: ArchiveCorruptError names the first that is not.
+ */
 export async function setRefs(repo: string, refs: RefMap, head?: string): Promise<void> {
-  const input = Object.entries(refs)
-    .map(([name, oid]) => `create ${name} ${oid}\n`)
-    .join("");
-  if (input) await git(["update-ref", "--stdin"], { env: { GIT_DIR: repo }, input });
+  const names = Object.keys(refs);
+  if (names.length) {
+    const missing = await missingObjects(repo, [...new Set(Object.values(refs))]);
+    const broken = names.find((name) => missing.has(refs[name]!));
+    if (broken)
+      throw new ArchiveCorruptError(
+        `ref ${shortRefName(broken)} points to ${refs[broken]}, which is not in the restored objects`,
+      );
+    const sorted = names.map((name) => Buffer.from(name, "utf8")).sort(Buffer.compare);
+    const lines = sorted.map((name) => `${refs[name.toString("utf8")]} ${name.toString("utf8")}\n`);
+    await writeFile(join(repo, "packed-refs"), "# pack-refs with: sorted \n" + lines.join(""), {
+      flag: "wx",
+    });
+  }
   if (head) await git(["symbolic-ref", "HEAD", head], { env: { GIT_DIR: repo } });
+}
+
+/** Which of `oids` the repository does not have (`git cat-file --batch-check`). */
+async function missingObjects(repo: string, oids: string[]): Promise<Set<string>> {
+  const out = await git(["cat-file", "--batch-check=%(objectname)"], {
+    env: { GIT_DIR: repo },
+    input: oids.join("\n") + "\n",
+  });
+  return new Set(
+    out
+      .split("\n")
+      .filter((line) => line.endsWith(" missing"))
+      .map((line) => line.slice(0, -" missing".length)),
+  );
 }
 
 export async function readRefs(repo: string): Promise<RefMap> {
@@ -94,12 +128,12 @@ const FSCK_DAMAGE =
 export function diffRefs(expected: RefMap, actual: RefMap): string | undefined {
   const problems: string[] = [];
   for (const [name, oid] of Object.entries(expected)) {
-    if (actual[name] === undefined) problems.push(`${name} missing`);
+    if (actual[name] === undefined) problems.push(`${shortRefName(name)} missing`);
     else if (actual[name] !== oid)
-      problems.push(`${name} is ${actual[name]!.slice(0, 12)}, expected ${oid.slice(0, 12)}`);
+      problems.push(`${shortRefName(name)} is ${actual[name]!.slice(0, 12)}, expected ${oid.slice(0, 12)}`);
   }
   for (const name of Object.keys(actual))
-    if (expected[name] === undefined) problems.push(`${name} unexpected`);
+    if (expected[name] === undefined) problems.push(`${shortRefName(name)} unexpected`);
   return problems.length
     ? problems.slice(0, 5).join("; ") + (problems.length > 5 ? ` (+${problems.length - 5} more)` : "")
     : undefined;

@@ -5,11 +5,15 @@ import { GitError, SourceError } from "../errors.js";
 import type { RefMap } from "../model.js";
 import type { GitRemote } from "../ports.js";
 import { DELIM, FLUSH, pktLine, type PktReader } from "./pkt-line.js";
+import { refNameProblem, shortenLongWords, shortRefName } from "./ref-names.js";
 import { connect, displayUrl, type UploadPackConnection } from "./transport.js";
 
 export interface RemoteRefs {
   refs: RefMap;
-  /** The ref HEAD points to, when the server says. */
+  /**
+   * The ref HEAD points to, when the server says: also when that ref has no commit (an unborn
+   * HEAD: an empty repository, or a branch deleted under it), if the server lists unborn HEADs.
+   */
   head?: string;
   /**
    * Annotated tags among `refs`: the object each peels to, through tags of tags (ls-refs
@@ -47,28 +51,46 @@ function checkObjectFormat(conn: UploadPackConnection, where: string): void {
   }
 }
 
-async function listRefs(conn: UploadPackConnection): Promise<RemoteRefs> {
-  const reader = await conn.request(commandRequest(conn, "ls-refs", ["symrefs", "peel"]));
+async function listRefs(conn: UploadPackConnection, where: string): Promise<RemoteRefs> {
+  // "unborn": HEAD is listed even when the branch it names has no commit yet (an empty
+  // repository, or HEAD left at a deleted branch), so its target is kept like any other's.
+  const unborn = conn.capabilities.some((c) => /^ls-refs=(.* )?unborn( |$)/.test(c));
+  const reader = await conn.request(
+    commandRequest(conn, "ls-refs", ["symrefs", "peel", ...(unborn ? ["unborn"] : [])]),
+  );
   const result: RemoteRefs = { refs: {} };
   for (const line of await reader.lines()) {
     const [oid, name, ...attributes] = line.split(" ");
-    if (!oid || !name || !/^[0-9a-f]{40}$/.test(oid))
-      throw new GitError(`unexpected ls-refs line ${JSON.stringify(line)}`);
+    if (!oid || !name || !(/^[0-9a-f]{40}$/.test(oid) || (oid === "unborn" && name === "HEAD")))
+      throw new GitError(`unexpected ls-refs line ${JSON.stringify(shortenLongWords(line))}`);
     if (name === "HEAD") {
       const target = attributes.find((a) => a.startsWith("symref-target:"));
-      if (target) result.head = target.slice("symref-target:".length);
+      if (target) result.head = restorableRef(target.slice("symref-target:".length), where, "HEAD points to");
       continue;
     }
-    result.refs[name] = oid;
+    result.refs[restorableRef(name, where, "lists")] = oid;
     const peeled = attributes.find((a) => a.startsWith("peeled:"))?.slice("peeled:".length);
     if (peeled !== undefined) {
       if (!/^[0-9a-f]{40}$/.test(peeled))
-        throw new GitError(`unexpected ls-refs line ${JSON.stringify(line)}`);
+        throw new GitError(`unexpected ls-refs line ${JSON.stringify(shortenLongWords(line))}`);
       (result.peeled ??= {})[name] = peeled;
     }
   }
   result.peeled ??= {};
   return result;
+}
+
+/**
+ * `name` when git would take it as a ref name; else the backup is refused before anything is
+ * stored, since no restore could create that ref (a hostile or broken server's listing).
+ */
+function restorableRef(name: string, where: string, what: string): string {
+  const problem = refNameProblem(name);
+  if (problem === undefined) return name;
+  throw new SourceError(
+    `${where} ${what} a ref git cannot create, so no restore could: ${JSON.stringify(shortRefName(name))} (${problem})`,
+    { permanent: true },
+  );
 }
 
 /**
@@ -127,7 +149,7 @@ export async function lsRefs(remote: GitRemote): Promise<RemoteRefs> {
   const conn = await connect(remote);
   try {
     checkObjectFormat(conn, displayUrl(remote.url));
-    return await listRefs(conn);
+    return await listRefs(conn, displayUrl(remote.url));
   } finally {
     await conn.close();
   }
@@ -201,7 +223,7 @@ export async function fetchPack(
   let handedOver = false;
   try {
     checkObjectFormat(conn, displayUrl(remote.url));
-    const refs = await listRefs(conn);
+    const refs = await listRefs(conn, displayUrl(remote.url));
     const wants = [...new Set(Object.values(refs.refs))].sort();
     if (wants.length === 0 || options.skip?.(refs)) return { refs };
     // The probe runs beside the fetch, while the server counts the pack's objects. A probe that
