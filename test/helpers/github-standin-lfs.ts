@@ -25,6 +25,8 @@ export interface LfsBatchRequest {
   accept: string;
   oids: string[];
   status: number;
+  /** "download" or "upload", once the body is read. */
+  operation?: string;
 }
 
 export class LfsStandin {
@@ -37,7 +39,9 @@ export class LfsStandin {
    * The next `batch5xx` batch requests answer 502; the next `object5xx` downloads answer 503, the
    * next `object429` 429 with retry-after, the next `objectExpired` 403 (an expired download action).
    */
-  readonly faults = { batch5xx: 0, object5xx: 0, object429: 0, objectExpired: 0 };
+  readonly faults = { batch5xx: 0, object5xx: 0, object429: 0, objectExpired: 0, upload5xx: 0 };
+  /** Every upload (PUT) the object server took: its repository, oid, size and largest chunk read. */
+  readonly uploads: { repo: string; oid: string; size: number; largestChunk: number }[] = [];
   /** Bytes per chunk the object server writes (to show objects are streamed). */
   chunkBytes = 16 * 1024;
   private readonly repos = new Map<string, Map<string, StoredObject>>();
@@ -108,9 +112,37 @@ export class LfsStandin {
       objects: { oid: string; size: number }[];
     };
     record.oids = body.objects.map((o) => o.oid);
-    if (body.operation !== "download" || !(body.transfers ?? ["basic"]).includes("basic"))
+    record.operation = body.operation;
+    if (!["download", "upload"].includes(body.operation) || !(body.transfers ?? ["basic"]).includes("basic"))
       return reply(422, { message: "Unsupported operation or transfer" });
     const stored = this.objectsOf(repo);
+    if (body.operation === "upload") {
+      // An object the server has comes back without actions; the others get an upload and a verify.
+      return reply(200, {
+        transfer: "basic",
+        objects: body.objects.map(({ oid, size }) =>
+          stored.has(oid)
+            ? { oid, size }
+            : {
+                oid,
+                size,
+                authenticated: true,
+                actions: {
+                  upload: {
+                    href: `${this.objectUrl}/${repo}/${oid}?sig=${randomBytes(8).toString("hex")}`,
+                    header: { Authorization: this.objectAuth },
+                    expires_in: 3600,
+                  },
+                  verify: {
+                    href: `${this.objectUrl}/verify/${repo}`,
+                    header: { Authorization: this.objectAuth },
+                    expires_in: 3600,
+                  },
+                },
+              },
+        ),
+      });
+    }
     reply(200, {
       transfer: "basic",
       objects: body.objects.map(({ oid, size }) => {
@@ -150,6 +182,13 @@ export class LfsStandin {
     };
     const match = /^\/([^/]+\/[^/]+)\/([0-9a-f]{64})$/.exec(url.pathname);
     if (req.headers.authorization !== this.objectAuth) return end(401, "bad object credentials");
+    if (req.method === "PUT" && match) return this.receiveObject(req, match[1]!, match[2]!, end);
+    const verify = /^\/verify\/([^/]+\/[^/]+)$/.exec(url.pathname);
+    if (req.method === "POST" && verify) {
+      const { oid, size } = JSON.parse(await text(req)) as { oid: string; size: number };
+      const object = this.repos.get(verify[1]!)?.get(oid);
+      return object && object.bytes.length === size ? end(200) : end(422, "object not uploaded");
+    }
     if (this.faults.objectExpired > 0) {
       this.faults.objectExpired--;
       return end(403, "Request has expired");
@@ -173,6 +212,40 @@ export class LfsStandin {
       if (!res.write(bytes.subarray(at, at + this.chunkBytes))) await once(res, "drain");
     }
     res.end();
+  }
+
+  /** An upload (PUT): its bytes must hash to the oid and match Content-Length, as LFS servers check. */
+  private async receiveObject(
+    req: IncomingMessage,
+    repo: string,
+    oid: string,
+    end: (status: number, message?: string) => void,
+  ): Promise<void> {
+    if (this.faults.upload5xx > 0) {
+      this.faults.upload5xx--;
+      req.resume();
+      return end(503, "try again");
+    }
+    const declared = Number(req.headers["content-length"]);
+    const hash = createHash("sha256");
+    const chunks: Buffer[] = [];
+    let largestChunk = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      hash.update(chunk);
+      chunks.push(chunk);
+      largestChunk = Math.max(largestChunk, chunk.length);
+    }
+    const bytes = Buffer.concat(chunks);
+    this.uploads.push({ repo, oid, size: bytes.length, largestChunk });
+    if (!Number.isFinite(declared) || declared !== bytes.length) return end(400, "Content-Length required");
+    if (hash.digest("hex") !== oid) return end(422, "bytes do not match the oid");
+    this.objectsOf(repo).set(oid, { bytes });
+    end(200);
+  }
+
+  /** The bytes of "owner/name"'s object `oid`, or undefined. */
+  bytesOf(repo: string, oid: string): Buffer | undefined {
+    return this.repos.get(repo)?.get(oid)?.bytes;
   }
 
   private objectsOf(repo: string): Map<string, StoredObject> {

@@ -67,7 +67,9 @@ export class GitHubRestoreWriter implements GitHubWriter {
           throw sourceErrorFrom(err, `reading ${what} of ${fullName}`);
       }
     };
-    await has("refs", "GET /repos/{owner}/{repo}/git/matching-refs/{ref}", { ref: "" }, [404, 409]);
+    for (const ref of ["heads", "tags"])
+      if (!content.includes("refs"))
+        await has("refs", "GET /repos/{owner}/{repo}/git/matching-refs/{ref}", { ref }, [404, 409]);
     await has("issues", "GET /repos/{owner}/{repo}/issues", { state: "all" }, [404, 410]);
     await has("releases", "GET /repos/{owner}/{repo}/releases", {}, [404]);
     const visibility =
