@@ -19,7 +19,6 @@ import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { finishRepository, unpackWiki, wikiLocation } from "./unpack.js";
 import { lfsObjectsDir, lfsOidOf } from "./lfs/paths.js";
 import { writeLfsObject } from "./lfs/restore.js";
-import { uploadLfsObjects, type LfsUploadOutcome } from "./lfs/upload.js";
 import { makeScratch, partialPath, sweepScratch } from "./scratch.js";
 
 export type RestoreTarget =
@@ -45,8 +44,6 @@ export interface RestoreOutcome {
   seconds: number;
   /** The wiki, when the snapshot has one: where it went, or why it could not go there. */
   wiki?: { refs: number; target?: string; error?: string };
-  /** LFS objects sent to a pushed remote's LFS server before its refs, when the snapshot has any. */
-  lfs?: LfsUploadOutcome;
   /** What HEAD pointed to, when the snapshot says, and whether the target has it so. */
   head?: HeadOutcome;
 }
@@ -95,6 +92,21 @@ async function publishFile(partial: string, path: string): Promise<void> {
     return;
   }
   await rm(partial, { force: true });
+}
+
+/**
+ * Renames a finished folder to `path`. A rename replaces no folder that has anything in it: when
+ * another restore to the same path finished first (both passed assertFree), this one is refused
+ * as a conflict and theirs stays.
+ */
+async function moveInto(folder: string, path: string): Promise<void> {
+  await rename(folder, path).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "ENOTEMPTY" && err.code !== "EEXIST") throw err;
+    throw new ConflictError(
+      `restore target ${path} already exists; choose a new path (restore never overwrites)`,
+      { cause: err },
+    );
+  });
 }
 
 async function assertFree(path: string): Promise<void> {
@@ -265,7 +277,6 @@ export async function restoreRepo(
   let where: string;
   let bytes: number;
   let wiki: RestoreOutcome["wiki"];
-  let lfs: LfsUploadOutcome | undefined;
   let head: HeadOutcome | undefined;
   try {
     if (target.kind === "bundle-store" || target.kind === "bundle-file") assertBundleable(snapshot);
@@ -294,21 +305,16 @@ export async function restoreRepo(
           await unpackWiki(wikiDir, body, snapshot, "connectivity");
         });
         if (target.kind === "push") {
-          // LFS objects go first: a pointer pushed without its object checks out as a pointer.
-          if (/^https?:\/\//i.test(target.remote.url)) {
-            const uploaded = await uploadLfsObjects(join(scratch, "repo.git"), target.remote);
-            if (uploaded.objects) lfs = uploaded;
-          }
           await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
           if (hasWiki) wiki = await pushWiki(wikiDir, target.remote, snapshot);
           head = await pushHead(target.remote, snapshot);
         }
         if (finalPath) {
           if (hasWiki) {
-            await rename(wikiDir, wikiLocation(finalPath));
+            await moveInto(wikiDir, wikiLocation(finalPath));
             wiki = { refs: Object.keys(snapshot.wikiRefs!).length, target: wikiLocation(finalPath) };
           }
-          await rename(join(scratch, "repo.git"), finalPath);
+          await moveInto(join(scratch, "repo.git"), finalPath);
         }
       } finally {
         await rm(scratch, { recursive: true, force: true });
@@ -353,7 +359,6 @@ export async function restoreRepo(
       seconds,
       ...(wiki ? { wiki } : {}),
       ...(head ? { head } : {}),
-      ...(lfs ? { lfs } : {}),
     },
   });
   return {
@@ -364,7 +369,6 @@ export async function restoreRepo(
     seconds,
     ...(wiki ? { wiki } : {}),
     ...(head ? { head } : {}),
-    ...(lfs ? { lfs } : {}),
   };
 }
 
