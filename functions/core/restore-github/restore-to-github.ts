@@ -32,6 +32,7 @@ import { restoreMapping, mappingKey, type RestoreMapping } from "./mapping.js";
 import { ContentPacer, GITHUB_CONTENT_LIMITS, type PacingOptions, type PacingReport } from "./pacing.js";
 import { restoreReleases, type ReleasesReport } from "./releases.js";
 import { applySettings, type SettingsOptions, type SettingsReport } from "./settings.js";
+import { preflight } from "./preflight.js";
 import { planSlots } from "./slots.js";
 import { RestoreSteps, type RestoreProgress } from "./steps.js";
 import { threadsByNumber } from "./threads.js";
@@ -58,6 +59,8 @@ export interface GitHubRestoreRequest {
   target: string;
   /** Restore into an existing repository that is empty (refused if it has any content). */
   intoExistingEmpty?: boolean;
+  /** The target is the repository the snapshot was taken of, and the request means it. */
+  intoSource?: boolean;
   /** Settings options (visibility, webhooks, deploy keys). */
   settings?: SettingsOptions;
   /** Content-creation pacing; default GitHub's documented limits (80 a minute, 500 an hour). */
@@ -77,6 +80,8 @@ export interface GitHubRestoreOutcome {
   milestones: number;
   items: SlotsReport;
   releases: ReleasesReport;
+  /** What the checks before the restore found the snapshot lacks (preflight.ts), worded for a person. */
+  warnings: string[];
   /** Metadata kinds the snapshot could not give (so not restored), with why. */
   missing: { kind: MetadataKind; state: KindState["state"]; reason?: string }[];
   /** Whether every issue and pull request kept its number. */
@@ -110,6 +115,18 @@ export async function restoreToGitHub(
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const resumed = steps.resumed;
+  // A new restore is checked before anything is created; a resumed one made its target already.
+  const warnings =
+    steps.stateOf("repository") === undefined
+      ? (
+          await preflight({ github: github.settings, index: deps.index }, snapshot, {
+            target,
+            ...(request.intoExistingEmpty ? { intoExistingEmpty: true } : {}),
+            ...(request.intoSource ? { intoSource: true } : {}),
+            ...(request.settings?.hooks ? { hooks: true } : {}),
+          })
+        ).warnings
+      : [];
   try {
     const remote = await targetRepository(github, steps, target, request);
     const code = await steps.once(
@@ -176,6 +193,7 @@ export async function restoreToGitHub(
       resumed,
       code: code as GitHubRestoreOutcome["code"],
       ...(settings ? { settings } : {}),
+      warnings,
       labels: lines.labels.length,
       milestones: milestones.size,
       items,
