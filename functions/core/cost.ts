@@ -2,7 +2,7 @@
 // and a year's projection under the retention policy. Pure: the cost command gathers the inputs.
 import { planRetention, type RetentionCandidate } from "./retention.js";
 import type { RetentionPolicy } from "./retention-policy.js";
-import { chooseStorageClass, settledKeepUntil, STORAGE_CLASSES } from "./storage-tiers.js";
+import { chooseStorageClass, readersOf, settledKeepUntil, STORAGE_CLASSES } from "./storage-tiers.js";
 
 /** The classes a price table prices: Cloud Storage's, and LOCAL for the folder store. */
 export const PRICED_CLASSES = [...STORAGE_CLASSES, "LOCAL"] as const;
@@ -215,13 +215,19 @@ function newestPresent(snapshots: readonly ProjectedSnapshot[], now: Date): Proj
 /** What one prune leaves, with the classes it would set (a class change rewrites: createdAt resets). */
 function pruneInMemory(stored: ProjectedSnapshot[], policy: RetentionPolicy, at: Date): ProjectedSnapshot[] {
   const settled = settledKeepUntil(stored, policy, at);
-  return planRetention(stored, policy, at).keep.map(({ snapshot }) => {
+  const plan = planRetention(stored, policy, at);
+  const readBy = readersOf(
+    plan.keep.map((kept) => kept.snapshot),
+    plan.reference,
+  );
+  return plan.keep.map(({ snapshot }) => {
     const sure = settled.get(snapshot.id);
     const choice = chooseStorageClass({
       current: snapshot.storageClass,
       createdAt: snapshot.createdAt,
       settledUntil: sure === undefined ? at.toISOString() : sure,
       now: at,
+      readBy: readBy.get(snapshot.id),
     });
     return choice.move
       ? { ...snapshot, storageClass: choice.storageClass, createdAt: at.toISOString() }

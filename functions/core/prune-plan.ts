@@ -4,9 +4,9 @@
 import type { Snapshot } from "./model.js";
 import type { BlobInfo } from "./ports.js";
 import { planRetention, type RetentionPlan, type RetentionTier } from "./retention.js";
-import { addDuration, type RetentionPolicy } from "./retention-policy.js";
+import { addDuration, COUNT_RULE_PERIOD, COUNT_RULES, type RetentionPolicy } from "./retention-policy.js";
 import { PERIOD_RULES, periodKey, periodLabel } from "./retention-periods.js";
-import { chooseStorageClass, settledKeepUntil } from "./storage-tiers.js";
+import { chooseStorageClass, readersOf, settledKeepUntil } from "./storage-tiers.js";
 
 export interface KeepDecision {
   snapshot: Snapshot;
@@ -32,6 +32,8 @@ export type RemovalReason =
   | { kind: "older-than-within"; window: string }
   | { kind: "not-among-last"; count: number }
   | { kind: "outside-window"; rule: string; window: string }
+  /** A count rule ("keepDaily 7") whose N periods are all held by newer snapshots. */
+  | { kind: "beyond-count"; rule: string; count: number }
   /** A newer snapshot holds the rule's period ("weekly 2026-W01"); `by` names it when known. */
   | { kind: "period-kept-by-newer"; period: string; by?: string };
 
@@ -47,6 +49,8 @@ export function describeRemoval(reason: RemovalReason, brief = false): string {
       return `not among the last ${reason.count}`;
     case "outside-window":
       return `outside ${reason.rule} ${reason.window}`;
+    case "beyond-count":
+      return `beyond ${reason.rule} ${reason.count}`;
     case "period-kept-by-newer":
       if (brief) return `${reason.period}: newer kept`;
       return reason.by === undefined
@@ -99,6 +103,10 @@ export function planPrune(input: PrunePlanInput): RepoPrunePlan {
   const { snapshots, policy, now } = input;
   const plan = planRetention(snapshots, policy, now);
   const settled = settledKeepUntil(snapshots, policy, now);
+  const readBy = readersOf(
+    plan.keep.map((kept) => kept.snapshot),
+    plan.reference,
+  );
   const objects = new Map(input.objects.map((object) => [object.key, object]));
 
   const keep = plan.keep.map(({ snapshot, reasons, keepUntil, tier }): KeepDecision => {
@@ -114,6 +122,7 @@ export function planPrune(input: PrunePlanInput): RepoPrunePlan {
       // Not kept for sure: it may go with the next snapshot, so it is treated as leaving now.
       settledUntil: sure === undefined ? now.toISOString() : sure,
       now,
+      readBy: readBy.get(snapshot.id),
     });
     const decision: KeepDecision = {
       ...base,
@@ -156,8 +165,9 @@ function isLater(candidate: string, current: string | undefined): boolean {
 }
 
 /**
- * Why each rule of the policy lets the snapshot go: it is outside the rule's window, or a newer
- * snapshot holds its period. A removed snapshot is never future-dated, held or the newest.
+ * Why each rule of the policy lets the snapshot go: it is outside the rule's window, beyond the
+ * rule's count, or a newer snapshot holds its period. A removed snapshot is never future-dated,
+ * held or the newest.
  */
 export function removalReasons(
   snapshot: Snapshot,
@@ -183,6 +193,17 @@ export function removalReasons(
     const period = `${rule} ${periodLabel(periodKey(rule, at))}`;
     const by = holder.get(period);
     reasons.push({ kind: "period-kept-by-newer", period, ...(by === undefined ? {} : { by }) });
+  }
+  for (const rule of COUNT_RULES) {
+    const count = policy[rule];
+    if (count === undefined) continue;
+    const key = periodKey(COUNT_RULE_PERIOD[rule], at);
+    const holder = plan.counted[rule]?.find((period) => period.key === key);
+    reasons.push(
+      holder === undefined
+        ? { kind: "beyond-count", rule, count }
+        : { kind: "period-kept-by-newer", period: `${rule} ${periodLabel(key)}`, by: holder.id },
+    );
   }
   return reasons;
 }

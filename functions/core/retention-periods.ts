@@ -55,3 +55,23 @@ export function periodKey(rule: PeriodRule, at: number): string {
 export function periodLabel(key: string): string {
   return key.slice(key.indexOf(":") + 1);
 }
+
+/**
+ * The first instant of the period `offset` periods after the one `at` falls in (offset 1: the next
+ * day, ISO week, month or year). A count rule lets a snapshot go once enough newer periods hold
+ * snapshots; this is the earliest that can be.
+ */
+export function periodStart(rule: PeriodRule, at: number, offset: number): number {
+  const d = new Date(at);
+  const midnight = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  switch (rule) {
+    case "daily":
+      return midnight + offset * DAY_MS;
+    case "weekly":
+      return midnight - ((d.getUTCDay() + 6) % 7) * DAY_MS + offset * 7 * DAY_MS;
+    case "monthly":
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + offset, 1);
+    case "yearly":
+      return Date.UTC(d.getUTCFullYear() + offset, 0, 1);
+  }
+}

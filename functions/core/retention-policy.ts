@@ -5,11 +5,33 @@ import { z } from "zod";
 import { UserInputError } from "./errors.js";
 import { repoNameSchema } from "./ids.js";
 import { parseDuration, type Duration } from "./retention-duration.js";
+import type { PeriodRule } from "./retention-periods.js";
 
 export { addDuration, parseDuration, type Duration } from "./retention-duration.js";
 
 /** Every rule a policy may set, in the order messages list them. */
-export const RETENTION_RULES = ["within", "last", "daily", "weekly", "monthly", "yearly"] as const;
+export const RETENTION_RULES = [
+  "within",
+  "last",
+  "daily",
+  "weekly",
+  "monthly",
+  "yearly",
+  "keepDaily",
+  "keepWeekly",
+  "keepMonthly",
+  "keepYearly",
+] as const;
+
+/** The count rules (restic's --keep-daily N and kin), each with the calendar period it counts. */
+export const COUNT_RULES = ["keepDaily", "keepWeekly", "keepMonthly", "keepYearly"] as const;
+export type CountRule = (typeof COUNT_RULES)[number];
+export const COUNT_RULE_PERIOD: Readonly<Record<CountRule, PeriodRule>> = {
+  keepDaily: "daily",
+  keepWeekly: "weekly",
+  keepMonthly: "monthly",
+  keepYearly: "yearly",
+};
 
 const RULE_LIST = RETENTION_RULES.join(", ");
 const EMPTY_POLICY = `an empty policy would delete every snapshot; set at least one of ${RULE_LIST}`;
@@ -41,13 +63,16 @@ function durationField(example: string) {
     .optional();
 }
 
-const notACount = (issue: { input?: unknown }): string =>
-  `expected a whole number of snapshots (1 or more), got ${describeValue(issue.input)}`;
-const lastField = z.int({ error: notACount }).min(1, { error: notACount }).optional();
+function countField(what: string) {
+  const notACount = (issue: { input?: unknown }): string =>
+    `expected a whole number of ${what} (1 or more), got ${describeValue(issue.input)}`;
+  return z.int({ error: notACount }).min(1, { error: notACount }).optional();
+}
 
 /**
  * The policy as config and messages carry it. Each period rule is a window measured back from the
- * newest snapshot: inside it, the newest snapshot of each period is kept (see retention.ts).
+ * newest snapshot: inside it, the newest snapshot of each period is kept; each count rule keeps the
+ * newest snapshot of each of the N newest periods that have one (see retention.ts).
  */
 export const retentionPolicySchema = z
   .strictObject(
@@ -55,7 +80,7 @@ export const retentionPolicySchema = z
       /** Keep every snapshot inside this window (point-in-time restore after pushes). */
       within: durationField("48h"),
       /** Keep the N newest snapshots, however old. */
-      last: lastField,
+      last: countField("snapshots"),
       /** Keep the newest snapshot of each UTC day inside this window. */
       daily: durationField("30d"),
       /** Keep the newest snapshot of each ISO-8601 week inside this window. */
@@ -64,6 +89,14 @@ export const retentionPolicySchema = z
       monthly: durationField("1y"),
       /** Keep the newest snapshot of each year inside this window. */
       yearly: durationField("7y"),
+      /**
+       * Count rules: the newest snapshot of each of the N newest days (ISO weeks, months, years)
+       * that have a snapshot, however old; a gap in backups does not use up the count.
+       */
+      keepDaily: countField("days"),
+      keepWeekly: countField("weeks"),
+      keepMonthly: countField("months"),
+      keepYearly: countField("years"),
       /** Legal hold: repositories ("owner/name") of which prune keeps every snapshot. */
       holdRepos: z.array(repoNameSchema).optional(),
     },

@@ -4,7 +4,19 @@
 import { BackupError } from "./errors.js";
 
 export type RetentionTier =
-  "hold" | "future" | "newest" | "last" | "yearly" | "monthly" | "weekly" | "daily" | "within";
+  | "hold"
+  | "future"
+  | "newest"
+  | "last"
+  | "keepYearly"
+  | "keepMonthly"
+  | "keepWeekly"
+  | "keepDaily"
+  | "yearly"
+  | "monthly"
+  | "weekly"
+  | "daily"
+  | "within";
 
 /** Tie-break between reasons with the same keepUntil: earlier in this list wins. */
 const TIER_ORDER: readonly RetentionTier[] = [
@@ -12,6 +24,10 @@ const TIER_ORDER: readonly RetentionTier[] = [
   "future",
   "newest",
   "last",
+  "keepYearly",
+  "keepMonthly",
+  "keepWeekly",
+  "keepDaily",
   "yearly",
   "monthly",
   "weekly",
@@ -24,6 +40,12 @@ export interface Reason {
   kind: RetentionTier;
   /** Epoch ms, or null for open-ended. */
   until: number | null;
+  /**
+   * Epoch ms: the earliest the reason can let go of the snapshot if snapshots keep landing from the
+   * reference on (a window's takenAt + W; a count rule's first period past its count); null when no
+   * such moment is known.
+   */
+  floor: number | null;
   /** Listing order within a snapshot's reasons. */
   rank: number;
 }
@@ -31,6 +53,8 @@ export interface Reason {
 export interface Verdict {
   reasons: Reason[];
   until: number | null;
+  /** The latest floor over the reasons (null, open-ended, is the latest). */
+  floor: number | null;
   tier: RetentionTier;
 }
 
@@ -84,12 +108,15 @@ export function resolveDependencies(
         text: `parent of ${child}`,
         kind: childVerdict.tier,
         until: childVerdict.until,
+        floor: childVerdict.floor,
         rank: parentRank,
       });
     }
     reasons.sort((a, b) => a.rank - b.rank || (a.text < b.text ? -1 : a.text > b.text ? 1 : 0));
     const deciding = reasons.reduce((best, reason) => (outlives(reason, best) ? reason : best));
-    const verdict = { reasons, until: deciding.until, tier: deciding.kind };
+    const floors = reasons.flatMap((reason) => (reason.floor === null ? [] : [reason.floor]));
+    const floor = floors.length < reasons.length ? null : Math.max(...floors);
+    const verdict = { reasons, until: deciding.until, floor, tier: deciding.kind };
     verdicts.set(id, verdict);
     settling.delete(id);
     return verdict;

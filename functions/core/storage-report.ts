@@ -14,7 +14,13 @@ import {
 import type { Snapshot } from "./model.js";
 import { planRetention } from "./retention.js";
 import type { RetentionPolicy } from "./retention-policy.js";
-import { chooseStorageClass, MINIMUM_STORAGE_DAYS, settledKeepUntil } from "./storage-tiers.js";
+import {
+  chooseStorageClass,
+  MINIMUM_STORAGE_DAYS,
+  readersOf,
+  RECENT_READ_DAYS,
+  settledKeepUntil,
+} from "./storage-tiers.js";
 
 const DAY_MS = 86_400_000;
 
@@ -189,7 +195,11 @@ export function expectedClasses(
     (w) => w !== undefined && (w.months > 0 || w.ms > MINIMUM_STORAGE_DAYS.NEARLINE * DAY_MS),
   );
   for (const s of snapshots) {
-    for (const t of periodEnds(Date.parse(s.takenAt)).slice(days ? 0 : 1)) if (t < end) instants.add(t);
+    const takenAt = Date.parse(s.takenAt);
+    for (const t of periodEnds(takenAt).slice(days ? 0 : 1)) if (t < end) instants.add(t);
+    // When it stops being a recent snapshot, what it reads may go colder.
+    const notRecent = takenAt + RECENT_READ_DAYS * DAY_MS;
+    if (notRecent < end) instants.add(notRecent);
   }
   const expected = new Map<string, ExpectedClass>(
     snapshots.map((s) => [s.id, { storageClass: newObjectClass, since: s.takenAt }]),
@@ -199,6 +209,10 @@ export function expectedClasses(
     const present = snapshots.filter((s) => Date.parse(s.takenAt) <= t);
     if (present.length === 0) continue;
     const settled = settledKeepUntil(present, policy, at);
+    // Every record still in the index was kept at every earlier instant, so `present` is what was
+    // kept then (the ones the next prune removes aside).
+    const newestFirst = [...present].sort((a, b) => Date.parse(b.takenAt) - Date.parse(a.takenAt));
+    const readBy = readersOf(newestFirst, newestFirst[0]!.takenAt);
     for (const s of present) {
       const current = expected.get(s.id)!;
       const sure = settled.get(s.id);
@@ -208,6 +222,7 @@ export function expectedClasses(
         // Not kept for sure: it may go with the next snapshot, so it is treated as leaving now.
         settledUntil: sure === undefined ? at.toISOString() : sure,
         now: at,
+        readBy: readBy.get(s.id),
       });
       if (choice.move && choice.storageClass !== undefined) {
         expected.set(s.id, { storageClass: choice.storageClass, since: at.toISOString() });

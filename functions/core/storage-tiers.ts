@@ -8,6 +8,12 @@
 // newest snapshot, so while backups pause every keepUntil stretches by the pause and shrinks back the
 // moment they resume, and the newest snapshot holds its periods only until the next one lands.
 // settledKeepUntil() answers as if the next snapshot were taken now.
+//
+// Reads come first: an archive that the newest snapshot, or one taken in the last RECENT_READ_DAYS,
+// reads on a restore (the snapshot's own archive and every one its incremental chain builds on)
+// stays warm, whatever its keepUntil. Verify-after-backup, the daily re-verification, drills and
+// most restores read exactly those, and a cold class bills every read (Archive: 0.05 USD/GiB), so
+// an archive's class follows the youngest snapshot that needs it (readersOf).
 import { planRetention, type RetentionCandidate } from "./retention.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 
@@ -34,9 +40,17 @@ export function classRank(storageClass: string | undefined): number {
   return rank < 0 ? 0 : rank;
 }
 
+/** A snapshot taken this recently (measured back from the newest) is read often: restores ask for it. */
+export const RECENT_READ_DAYS = 7;
+
 export interface ClassChoiceInput {
   /** The class the store reports now. */
   current: string | undefined;
+  /**
+   * Set when a current or recent snapshot reads the archive (see readersOf): why it stays warm.
+   * It then stays in (or, once the colder class's minimum is served, goes back to) STANDARD.
+   */
+  readBy?: string;
   /** When the object was written (a rewrite into another class writes it anew). ISO-8601. */
   createdAt: string;
   /** Until when the object is sure to be kept (see settledKeepUntil); null: no end is known. */
@@ -71,6 +85,16 @@ export function coldestClassFor(days: number): StorageClass {
 export function chooseStorageClass(input: ClassChoiceInput): ClassChoice {
   const { current } = input;
   const stay = (why: string): ClassChoice => ({ storageClass: current, move: false, why });
+  const served = (input.now.getTime() - Date.parse(input.createdAt)) / DAY_MS;
+  if (input.readBy !== undefined) {
+    // The warmest class already (LOCAL, STANDARD, none reported): it stays. A colder one (moved
+    // before the reads counted) comes back once leaving it costs no early-deletion charge: every
+    // read of it bills a retrieval, the move bills one.
+    if (classRank(current) === 0) return stay(input.readBy);
+    const minimum = minimumDays(current);
+    if (served < minimum) return stay(`${input.readBy}; ${current} minimum of ${minimum} days not served`);
+    return { storageClass: "STANDARD", move: true, why: input.readBy };
+  }
   // Open-ended (held, newest, last N, future-dated): no end means no minimum can be promised, and a
   // hold may be lifted tomorrow; the object waits where it is until its end is known.
   if (input.settledUntil === null) return stay("open-ended");
@@ -84,7 +108,6 @@ export function chooseStorageClass(input: ClassChoiceInput): ClassChoice {
   // exact for Cloud Storage, where a class change rewrites the object and resets its creation time,
   // and harmless for the folder store, which charges nothing.
   const minimum = minimumDays(current);
-  const served = (input.now.getTime() - Date.parse(input.createdAt)) / DAY_MS;
   if (served < minimum) return stay(`${current} minimum of ${minimum} days not served`);
   return { storageClass: target, move: true, why: remaining };
 }
@@ -108,8 +131,44 @@ export function settledKeepUntil<S extends RetentionCandidate>(
   const standIn: RetentionCandidate = { id: STAND_IN_ID, takenAt: now.toISOString() };
   const plan = planRetention<RetentionCandidate>([...snapshots, standIn], policy, now);
   const settled = new Map<string, string | null>();
+  // With the reference at `now`, a window's floor is its keepUntil; a count rule's is the start of
+  // the first period that can push it past its count (its keepUntil is open-ended).
   for (const kept of plan.keep) {
-    if (kept.snapshot.id !== STAND_IN_ID) settled.set(kept.snapshot.id, kept.keepUntil);
+    if (kept.snapshot.id !== STAND_IN_ID) settled.set(kept.snapshot.id, kept.releaseFloor);
   }
   return settled;
+}
+
+/**
+ * For each kept snapshot that a current or recent snapshot reads, why: "read by the newest snapshot"
+ * or "read by <id> (last 7 days)". A restore of a snapshot reads its own archive and, through
+ * parentId, every archive its chain builds on, so each of those is read by it. `kept` is newest
+ * first (as a plan's keep list); `reference` is the plan's: the newest snapshot is the newest kept
+ * at or before it, recent is taken within RECENT_READ_DAYS of it (future-dated snapshots count as
+ * recent). Kept snapshots missing from the map are read only by older ones.
+ */
+export function readersOf<S extends RetentionCandidate>(
+  kept: readonly S[],
+  reference: string,
+): Map<string, string> {
+  const referenceMs = Date.parse(reference);
+  const recentFrom = referenceMs - RECENT_READ_DAYS * DAY_MS;
+  const byId = new Map(kept.map((snapshot) => [snapshot.id, snapshot]));
+  const newest = kept.find((snapshot) => Date.parse(snapshot.takenAt) <= referenceMs);
+  const readBy = new Map<string, string>();
+  // Newest first, so the first reader to reach an archive is its youngest.
+  for (const snapshot of kept) {
+    if (snapshot !== newest && Date.parse(snapshot.takenAt) <= recentFrom) continue;
+    const why =
+      snapshot === newest
+        ? "read by the newest snapshot"
+        : `read by ${snapshot.id} (last ${RECENT_READ_DAYS} days)`;
+    const seen = new Set<string>();
+    for (let s: S | undefined = snapshot; s !== undefined && !seen.has(s.id);) {
+      seen.add(s.id);
+      if (!readBy.has(s.id)) readBy.set(s.id, why);
+      s = s.parentId === undefined ? undefined : byId.get(s.parentId);
+    }
+  }
+  return readBy;
 }

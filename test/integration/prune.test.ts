@@ -117,7 +117,7 @@ describe("prune and cost commands", () => {
     expect(report.repos[0].moves).toEqual({
       "LOCAL -> ARCHIVE": 2,
       "LOCAL -> COLDLINE": 1,
-      "LOCAL -> NEARLINE": 4,
+      "LOCAL -> NEARLINE": 3,
     });
 
     const cost = context(app, configFile, { json: true });
@@ -128,16 +128,16 @@ describe("prune and cost commands", () => {
     expect(
       summary.byClass.map((c: { storageClass: string; objects: number }) => [c.storageClass, c.objects]),
     ).toEqual([
-      ["NEARLINE", 4],
+      ["NEARLINE", 3],
       ["COLDLINE", 1],
       ["ARCHIVE", 2],
-      ["LOCAL", 3],
+      ["LOCAL", 4],
     ]);
     expect(projection.points).toHaveLength(12);
 
     const text = context(app, configFile);
     expect(await costCommand(text.ctx)).toBe(0);
-    expect(text.output()).toMatch(/NEARLINE\s+4\s+[\d.]+ KiB\s+█/);
+    expect(text.output()).toMatch(/NEARLINE\s+3\s+[\d.]+ KiB\s+█/);
     expect(text.output()).toMatch(/10 archives, [\d.]+ KiB: about [\d.]+ USD a month/);
     expect(text.output()).toMatch(/The year ahead, assuming one snapshot a day/);
   });

@@ -139,18 +139,20 @@ describe("projectYear", () => {
     const last = projection.points[11]!;
     expect(last.at).toBe("2027-01-14T00:00:00.000Z");
     // On 2027-01-14, reference 00:00: the days after 2026-12-15 that are no Sunday and not 12-31 stay
-    // STANDARD (25; a daily is kept under 30 days); the 13 Sundays after 2026-10-16 are weeklies kept
-    // 90 days (NEARLINE); the month ends 2026-01-31 .. 11-30 are monthlies kept a year (COLDLINE, 11);
+    // STANDARD (25; a daily is kept under 30 days); so does Sunday 2027-01-10, a weekly but taken in
+    // the last 7 days (restores read it); the 12 Sundays before it are weeklies kept 90 days
+    // (NEARLINE); the month ends 2026-01-31 .. 11-30 are monthlies kept a year (COLDLINE, 11);
     // 2026-12-31 (yearly 2026) and the first snapshot (kept 7 years as the oldest) are in ARCHIVE.
     expect(last.byClass).toEqual({
-      STANDARD: 25 * GIB,
-      NEARLINE: 13 * GIB,
+      STANDARD: 26 * GIB,
+      NEARLINE: 12 * GIB,
       COLDLINE: 11 * GIB,
       ARCHIVE: 2 * GIB,
     });
     expect(last.snapshots).toBe(51);
-    expect(last.monthlyCost).toBe(0.6764); // 25 x 0.02 + 13 x 0.01 + 11 x 0.004 + 2 x 0.0012
-    expect(projection.yearCost).toBe(7.369604);
+    expect(last.monthlyCost).toBe(0.6864); // 26 x 0.02 + 12 x 0.01 + 11 x 0.004 + 2 x 0.0012
+    // 7.369604 before reads counted: each archive now spends its first 7 days in STANDARD.
+    expect(projection.yearCost).toBe(7.511684);
     // It grows while the monthlies fill the year.
     const counts = projection.points.map((p) => p.snapshots);
     expect(counts).toEqual([31, 36, 42, 42, 43, 44, 44, 46, 48, 48, 50, 51]);

@@ -71,6 +71,12 @@ describe("the retention policy schema", () => {
 
   it("accepts any non-empty combination of rules", () => {
     expect(parseRetentionPolicy({ last: 3 })).toEqual({ last: 3 });
+    expect(parseRetentionPolicy({ keepMonthly: 12 })).toEqual({ keepMonthly: 12 });
+    expect(parseRetentionPolicy({ daily: "7d", keepDaily: 7, keepYearly: 7 })).toEqual({
+      daily: { text: "7d", months: 0, ms: 7 * DAY },
+      keepDaily: 7,
+      keepYearly: 7,
+    });
     expect(parseRetentionPolicy({ within: "15m", yearly: "7y" })).toEqual({
       within: { text: "15m", months: 0, ms: 15 * 60_000 },
       yearly: { text: "7y", months: 84, ms: 0 },
@@ -79,15 +85,15 @@ describe("the retention policy schema", () => {
 
   it("refuses an empty policy, whatever shape the emptiness takes", () => {
     expect(problem({})).toBe(
-      "policy.yaml: an empty policy would delete every snapshot; set at least one of within, last, daily, weekly, monthly, yearly",
+      "policy.yaml: an empty policy would delete every snapshot; set at least one of within, last, daily, weekly, monthly, yearly, keepDaily, keepWeekly, keepMonthly, keepYearly",
     );
   });
 
   it("names an unknown key and what was expected", () => {
     expect(problem({ daily: "30d", dayly: "30d", keep_last: 3 })).toBe(
       [
-        "policy.yaml: dayly: unknown key; expected one of within, last, daily, weekly, monthly, yearly",
-        "policy.yaml: keep_last: unknown key; expected one of within, last, daily, weekly, monthly, yearly",
+        "policy.yaml: dayly: unknown key; expected one of within, last, daily, weekly, monthly, yearly, keepDaily, keepWeekly, keepMonthly, keepYearly",
+        "policy.yaml: keep_last: unknown key; expected one of within, last, daily, weekly, monthly, yearly, keepDaily, keepWeekly, keepMonthly, keepYearly",
       ].join("\n"),
     );
   });
@@ -109,11 +115,18 @@ describe("the retention policy schema", () => {
       'policy.yaml: last: expected a whole number of snapshots (1 or more), got the text "3"',
     );
     expect(problem({ last: 2.5 })).toMatch(/^policy.yaml: last: expected a whole number/);
+    expect(problem({ keepDaily: 0 })).toBe(
+      "policy.yaml: keepDaily: expected a whole number of days (1 or more), got the number 0",
+    );
+    expect(problem({ keepWeekly: "4w" })).toBe(
+      'policy.yaml: keepWeekly: expected a whole number of weeks (1 or more), got the text "4w"',
+    );
+    expect(problem({ keepYearly: -7 })).toMatch(/^policy.yaml: keepYearly: expected a whole number of years/);
   });
 
   it("refuses a document that is not a mapping", () => {
     expect(problem(["daily: 30d"])).toBe(
-      "policy.yaml: expected a mapping of within, last, daily, weekly, monthly, yearly, got a list",
+      "policy.yaml: expected a mapping of within, last, daily, weekly, monthly, yearly, keepDaily, keepWeekly, keepMonthly, keepYearly, got a list",
     );
   });
 });

@@ -34,12 +34,83 @@ const POLICIES: Record<string, RetentionPolicyInput> = {
   "daily-10d-weekly-3w": { daily: "10d", weekly: "3w" },
   "daily-2y-monthly-3y": { daily: "2y", monthly: "3y" },
   "within-15m-weekly-5w-monthly-6mo": { within: "15m", weekly: "5w", monthly: "6mo" },
+  // Count rules (restic's --keep-daily N and kin), alone and beside the windows.
+  "keepDaily-7": { keepDaily: 7 },
+  "keepWeekly-4-keepMonthly-12": { keepWeekly: 4, keepMonthly: 12 },
+  "keepYearly-3": { keepYearly: 3 },
+  "keepYearly-20": { keepYearly: 20 },
+  "daily-7d-keepDaily-10": { daily: "7d", keepDaily: 10 },
+  "restic-last-3-keep-7-4-12-7": { last: 3, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 7 },
 };
 
-function golden(policy: RetentionPolicyInput, plan: RetentionPlan<RetentionCandidate>): unknown {
+/** A case with its own short history, where the fixture has no instance of the edge it shows. */
+interface HistoryCase {
+  /** What the case shows, and what restic would do differently; kept in the golden file. */
+  note: string;
+  policy: RetentionPolicyInput;
+  now: string;
+  history: RetentionCandidate[];
+}
+
+const snap = (iso: string, tag = "s"): RetentionCandidate => ({ id: snapshotId(iso, tag), takenAt: iso });
+const days = (from: string, count: number, time: string): RetentionCandidate[] =>
+  Array.from({ length: count }, (_, i) =>
+    snap(new Date(Date.parse(`${from}T${time}Z`) + i * 86_400_000).toISOString()),
+  );
+
+// Daily backups until 31 October, then none for two months, then one push on 30 December.
+const GAP_HISTORY = [...days("2025-10-20", 12, "00:00:00"), snap("2025-12-30T10:00:00.000Z", "p")];
+
+const HISTORY_CASES: Record<string, HistoryCase> = {
+  "gap-daily-7d": {
+    note: "a 7-day window measured from the push of 30 December reaches none of October's dailies",
+    policy: { daily: "7d" },
+    now: "2026-01-01T00:00:00.000Z",
+    history: GAP_HISTORY,
+  },
+  "gap-keepDaily-7": {
+    note: "keepDaily 7 reaches back over the two-month gap: the push plus the six newest October days",
+    policy: { keepDaily: 7 },
+    now: "2026-01-01T00:00:00.000Z",
+    history: GAP_HISTORY,
+  },
+  "gap-daily-7d-keepDaily-7": {
+    note: "the push is kept once, with the window's reason and the count's",
+    policy: { daily: "7d", keepDaily: 7 },
+    now: "2026-01-01T00:00:00.000Z",
+    history: GAP_HISTORY,
+  },
+  "clamp-within-1mo-month-end": {
+    note:
+      "28 February 2025 12:00 is the reference. 29, 30 and 31 January + 1mo clamp to 28 February 10:00, " +
+      "before the reference, so they are removed; restic (reference - 1mo = 28 January 12:00) keeps them.",
+    policy: { within: "1mo" },
+    now: "2025-02-28T13:00:00.000Z",
+    history: [...days("2025-01-27", 5, "10:00:00"), snap("2025-02-28T12:00:00.000Z")],
+  },
+  "clamp-monthly-1y-leap-day": {
+    note:
+      "29 February 2024 + 1y clamps to 28 February 2025 10:00, before the reference (12:00), so the " +
+      "monthly 2024-02 snapshot is removed; restic (reference - 1y = 28 February 2024 12:00) keeps it.",
+    policy: { monthly: "1y" },
+    now: "2025-02-28T13:00:00.000Z",
+    history: [
+      snap("2024-01-15T10:00:00.000Z"),
+      snap("2024-02-29T10:00:00.000Z"),
+      snap("2024-06-01T10:00:00.000Z"),
+      snap("2025-02-28T12:00:00.000Z"),
+    ],
+  },
+};
+
+function golden(
+  policy: RetentionPolicyInput,
+  plan: RetentionPlan<RetentionCandidate>,
+  now = FIXTURE_NOW,
+): unknown {
   return {
     policy,
-    now: FIXTURE_NOW.toISOString(),
+    now: now.toISOString(),
     reference: plan.reference,
     keep: plan.keep.map(({ snapshot, reasons, keepUntil, tier }) => ({
       id: snapshot.id,
@@ -65,6 +136,17 @@ describe("retention golden tables", () => {
       const plan = planRetention(FIXTURE_SNAPSHOTS, parseRetentionPolicy(input), FIXTURE_NOW);
       const file = new URL(`${name}.json`, GOLDEN_DIR);
       const actual = golden(input, plan);
+      if (UPDATE) writeFileSync(file, await formatJson(file, actual));
+      expect(actual).toEqual(JSON.parse(readFileSync(file, "utf8")));
+    });
+  }
+
+  for (const [name, c] of Object.entries(HISTORY_CASES)) {
+    it(`${name} keeps what the golden file says`, async () => {
+      const plan = planRetention(c.history, parseRetentionPolicy(c.policy), new Date(c.now));
+      const file = new URL(`${name}.json`, GOLDEN_DIR);
+      const { policy, ...rest } = golden(c.policy, plan, new Date(c.now)) as Record<string, unknown>;
+      const actual = { note: c.note, policy, history: c.history.map((s) => s.id), ...rest };
       if (UPDATE) writeFileSync(file, await formatJson(file, actual));
       expect(actual).toEqual(JSON.parse(readFileSync(file, "utf8")));
     });
@@ -230,6 +312,6 @@ describe("retention semantics", () => {
 
   it("an empty history gives an empty plan", () => {
     const plan = planRetention([], daily, new Date("2026-01-01T00:00:00Z"));
-    expect(plan).toEqual({ reference: "2026-01-01T00:00:00.000Z", keep: [], remove: [] });
+    expect(plan).toEqual({ reference: "2026-01-01T00:00:00.000Z", keep: [], remove: [], counted: {} });
   });
 });

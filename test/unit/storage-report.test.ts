@@ -49,16 +49,18 @@ describe("expectedClasses", () => {
   });
 
   it("keeps the class an earlier prune chose, where a prune starting today would choose a warmer one", () => {
-    // The monthly archive of January 2025, settled on February 1st with 364 days left: COLDLINE. In
-    // November it has two months left (NEARLINE if chosen afresh), and classes never get warmer.
+    // The monthly archive of January 2025 is the newest (read by every verification: STANDARD) until
+    // February 10th; settled at that week's end with 348 days left: COLDLINE. In November it has two
+    // months left (NEARLINE if chosen afresh), and classes never get warmer.
     const jan = snapshot({ id: "20250131T000000000Z-00000001", takenAt: "2025-01-31T00:00:00.000Z" });
+    const feb = snapshot({ id: "20250210T000000000Z-00000005", takenAt: "2025-02-10T00:00:00.000Z" });
     const older = snapshot({ id: "20240630T000000000Z-00000000", takenAt: "2024-06-30T00:00:00.000Z" });
     const newest = snapshot({ id: "20251120T000000000Z-00000002", takenAt: "2025-11-20T00:00:00.000Z" });
     const at = new Date("2025-11-20T01:00:00.000Z");
-    const classes = expectedClasses([newest, jan, older], policy, at, "STANDARD");
-    expect(classes.get(jan.id)).toEqual({ storageClass: "COLDLINE", since: "2025-02-01T00:00:00.000Z" });
-    // The oldest, kept seven years by the oldest-snapshot rule from its first prune (its week's end).
-    expect(classes.get(older.id)).toEqual({ storageClass: "ARCHIVE", since: "2024-07-01T00:00:00.000Z" });
+    const classes = expectedClasses([newest, feb, jan, older], policy, at, "STANDARD");
+    expect(classes.get(jan.id)).toEqual({ storageClass: "COLDLINE", since: "2025-02-17T00:00:00.000Z" });
+    // The oldest, kept seven years by the oldest-snapshot rule, but the newest until January 2025.
+    expect(classes.get(older.id)).toEqual({ storageClass: "ARCHIVE", since: "2025-02-01T00:00:00.000Z" });
     expect(classes.get(newest.id)).toEqual({ storageClass: "STANDARD", since: newest.takenAt });
   });
 
@@ -182,7 +184,7 @@ describe("backupHealth's storage field", () => {
     const partial: Pick<CloudApp, "clock" | "index" | "settings" | "notifier"> = {
       clock,
       index,
-      notifier: { notify: async () => {} },
+      notifier: { report: async () => {} },
       settings: { ...settings, retention: settingsPolicy },
     };
     return partial as CloudApp;
