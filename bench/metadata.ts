@@ -16,11 +16,12 @@ import type { MetadataWorkerRequest, MetadataWorkerResult } from "./metadata-wor
 import { benchLog, goalRow, goalTable, machineLine, writeResult, type GoalRow } from "./summary.js";
 
 const USAGE = `usage: npm run bench -- metadata [--issues 5000] [--comments 20000] [--baseline-issues 500] [--baseline-comments 2000]
-         [--skip-live-heap] [--max-old-space MiB] [--out FILE]
+         [--skip-live-heap] [--max-old-space MiB] [--cpu-prof DIR] [--out FILE]
   --issues, --comments                    the large repository (default 5000 issues, 20000 comments)
   --baseline-issues, --baseline-comments  the small one, benched first in the same run (default 500, 2000)
   --skip-live-heap                        leave out the second full snapshot that samples the live heap
   --max-old-space MiB                     run each snapshot's node with --max-old-space-size=MiB
+  --cpu-prof DIR                          write each snapshot's CPU profile (.cpuprofile) into DIR
   --out                                   JSON figures (default bench/results/metadata.json)`;
 
 const log = benchLog("metadata");
@@ -49,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
       "baseline-issues": { type: "string", default: "500" },
       "baseline-comments": { type: "string", default: "2000" },
       "max-old-space": { type: "string" },
+      "cpu-prof": { type: "string" },
       "skip-live-heap": { type: "boolean" },
       out: { type: "string", default: "bench/results/metadata.json" },
       help: { type: "boolean", short: "h" },
@@ -69,6 +71,7 @@ async function main(argv: string[]): Promise<number> {
     await createDemoRepo(source);
     const runs: SizeRun[] = [];
     const heap = values["max-old-space"] ? [`--max-old-space-size=${Number(values["max-old-space"])}`] : [];
+    if (values["cpu-prof"]) heap.push("--cpu-prof", `--cpu-prof-dir=${values["cpu-prof"]}`);
     for (const size of sizes)
       runs.push(await benchSize(github, work, source, size, heap, !values["skip-live-heap"]));
     const [small, large] = runs as [SizeRun, SizeRun];

@@ -9,9 +9,28 @@ export function newSnapshotId(at: Date): string {
   return `${stamp}-${randomBytes(4).toString("hex")}`;
 }
 
-const REPO_NAME = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+const REPO_NAME = /^[A-Za-z0-9_.-]+\/([A-Za-z0-9_.-]+|@org)$/;
 
-/** Whether `repo` is an "owner/name" repository name (no "." or ".." part). */
+/**
+ * The name an organization's own snapshots are filed under, as if it were a repository:
+ * "<org>/@org". GitHub allows only letters, digits, ".", "_" and "-" in a repository's name, so no
+ * real repository can take it, and it has no registry record (no GitHub id), so no lineage leads
+ * there either.
+ */
+export const ORG_PSEUDO_REPO = "@org";
+
+/** "<org>/@org": where `org`'s own snapshots (teams, rulesets, projects…) are filed. */
+export function orgRepoName(org: string): string {
+  return assertRepoName(`${org}/${ORG_PSEUDO_REPO}`);
+}
+
+/** The organization whose pseudo-repository `repo` is, or undefined for a real repository. */
+export function orgOfRepo(repo: string): string | undefined {
+  const [owner, name] = repo.split("/");
+  return name === ORG_PSEUDO_REPO ? owner : undefined;
+}
+
+/** Whether `repo` is an "owner/name" repository name (no "." or ".." part), or an org's "<org>/@org". */
 export function isRepoName(repo: string): boolean {
   return REPO_NAME.test(repo) && !repo.split("/").some((part) => part === "." || part === "..");
 }

@@ -5,7 +5,7 @@ import type { ArchiveFile } from "../../core/archive/writer.js";
 import { RepositoryNotFoundError, SourceError } from "../../core/errors.js";
 import type { MetadataCheckpoint } from "../../core/metadata/checkpoint.js";
 import { jsonlStream } from "../../core/metadata/jsonl.js";
-import { KIND_SHAPE, METADATA_KINDS, PARENT_KIND, type MetadataKind } from "../../core/metadata/kinds.js";
+import { KIND_SHAPE, METADATA_KINDS, PARENT_KIND, type RepoKind } from "../../core/metadata/kinds.js";
 import { sortedUnique } from "../../core/metadata/order.js";
 import type { KindOutcome } from "../../core/metadata/outcome.js";
 import { kindPath } from "../../core/metadata/paths.js";
@@ -36,6 +36,7 @@ import { parseList, parseOne } from "./metadata-parse.js";
 import { readReviews } from "./metadata-reviews.js";
 import { readTimelines } from "./metadata-timelines.js";
 import { readWhole } from "./metadata-whole.js";
+import { prefetch } from "./metadata-prefetch.js";
 
 async function* concat<T>(first: readonly T[], rest: AsyncIterable<T>): AsyncGenerator<T> {
   yield* first;
@@ -56,7 +57,7 @@ async function* tap<T>(items: AsyncIterable<T>, each: (item: T) => void): AsyncG
 }
 
 /** The kinds whose lines have a `body` that may link attachments. */
-const BODY_KINDS: ReadonlySet<MetadataKind> = new Set<MetadataKind>([
+const BODY_KINDS: ReadonlySet<RepoKind> = new Set<RepoKind>([
   "issues",
   "issue-comments",
   "pulls",
@@ -80,7 +81,7 @@ export interface AttachmentOptions {
 export class Collection {
   /** The caller's checkpoint once it is known to be this repository's (same GitHub id). */
   private checkpoint?: MetadataCheckpoint;
-  private readonly outcomes = {} as Record<MetadataKind, KindOutcome>;
+  private readonly outcomes = {} as Record<RepoKind, KindOutcome>;
   private readonly next: MetadataCheckpoint = { v: 1, repoId: 0, kinds: {}, assets: {} };
   private readonly assets: StoredAsset[] = [];
   /** Numbers of the issues and pull requests in this collection's files: the per-parent kinds' parents. */
@@ -94,6 +95,9 @@ export class Collection {
   /** Attachment links in the bodies written, new to the chain; set once the checkpoint is known. */
   private finder?: AttachmentFinder;
   private current?: { path: string; ended: boolean };
+  /** An incremental collection's conditional checks, started together once the checkpoint is known. */
+  private checks = new Map<RepoKind, Promise<boolean>>();
+  private probes = new Map<RepoKind, Promise<Answer | undefined>>();
   /** The first error inside a file's stream: the collection's failure, though the reader saw it first. */
   failure?: unknown;
   private unopened?: Readable;
@@ -136,7 +140,7 @@ export class Collection {
     return { kinds, assets: this.assets, requests: { ...this.api.counts }, checkpoint: this.next };
   }
 
-  private what(kind: MetadataKind): string {
+  private what(kind: RepoKind): string {
     return `reading ${kind} of ${this.api.repo}`;
   }
 
@@ -160,6 +164,7 @@ export class Collection {
       this.next.kinds.repository = entry!;
       this.outcomes.repository = { state: "unchanged" };
       this.finder = this.newFinder();
+      this.startChecks();
       return;
     }
     const line = parseOne(answer, repositoryLine, this.what("repository"));
@@ -174,7 +179,35 @@ export class Collection {
       .sort()
       .at(-1);
     this.finder = this.newFinder();
+    this.startChecks();
     yield this.file(kindPath("repository"), () => jsonlStream([line]));
+  }
+
+  /**
+   * Sends the checkpoint's conditional requests a few at a time (metadata-prefetch.ts): each whole
+   * kind's check and each delta kind's newest-first probe, awaited later in the kinds' order.
+   * Nothing for a full collection, which has no ETags to ask with.
+   */
+  private startChecks(): void {
+    const checkpoint = this.checkpoint;
+    if (!checkpoint) return;
+    const whole = METADATA_KINDS.filter((kind) => {
+      const requests = checkpoint.kinds[kind]?.requests;
+      return kind !== "repository" && KIND_SHAPE[kind] === "whole" && requests && requests.length > 0;
+    });
+    this.checks = prefetch(whole, (kind) =>
+      this.api.unchanged(checkpoint.kinds[kind]!.requests, this.what(kind)),
+    );
+    const deltas = (Object.keys(DELTA_LISTS) as DeltaKind[]).filter((kind) => checkpoint.kinds[kind]);
+    this.probes = prefetch(deltas, (kind) => this.probe(kind));
+  }
+
+  /** A delta kind's newest-first page, asked with the checkpoint's ETag (undefined: 304). */
+  private probe(kind: DeltaKind): Promise<Answer | undefined> {
+    const spec = DELTA_LISTS[kind](this.repoPath);
+    const entry = this.checkpoint?.kinds[kind];
+    const etag = entry?.requests[0]?.path === spec.newest ? entry.requests[0].etag : undefined;
+    return this.api.get(spec.newest, { ...(etag ? { etag } : {}), what: this.what(kind) });
   }
 
   private refused(err: Unavailable): Error {
@@ -188,9 +221,13 @@ export class Collection {
   }
 
   /** A whole kind's lines, sorted; undefined when it is unchanged or unavailable (outcome set). */
-  private async wholeLines(kind: MetadataKind): Promise<Line[] | undefined> {
+  private async wholeLines(kind: RepoKind): Promise<Line[] | undefined> {
     const entry = this.checkpoint?.kinds[kind];
-    if (entry && entry.requests.length > 0 && (await this.api.unchanged(entry.requests, this.what(kind)))) {
+    const unchanged =
+      entry &&
+      entry.requests.length > 0 &&
+      (await (this.checks.get(kind) ?? this.api.unchanged(entry.requests, this.what(kind))));
+    if (unchanged) {
       this.outcomes[kind] = { state: "unchanged" };
       this.next.kinds[kind] = entry;
       return undefined;
@@ -213,7 +250,7 @@ export class Collection {
     return sorted;
   }
 
-  private async *whole(kind: MetadataKind): AsyncGenerator<ArchiveFile> {
+  private async *whole(kind: RepoKind): AsyncGenerator<ArchiveFile> {
     const lines = await this.wholeLines(kind);
     if (lines) yield this.kindFile(kind, lines);
   }
@@ -261,11 +298,10 @@ export class Collection {
   private async *delta(kind: DeltaKind): AsyncGenerator<ArchiveFile> {
     const spec = DELTA_LISTS[kind](this.repoPath);
     const entry = this.checkpoint?.kinds[kind];
-    const etag = entry?.requests[0]?.path === spec.newest ? entry.requests[0].etag : undefined;
     const what = this.what(kind);
     let probe;
     try {
-      probe = await this.api.get(spec.newest, { ...(etag ? { etag } : {}), what });
+      probe = await (this.probes.get(kind) ?? this.probe(kind));
     } catch (err) {
       if (err instanceof Unavailable) return void this.unavailable(kind, err);
       throw err;
@@ -442,11 +478,7 @@ export class Collection {
   }
 
   /** A kind's file: its lines as JSONL, counted into `outcome`, their bodies scanned for attachments. */
-  private kindFile(
-    kind: MetadataKind,
-    lines: Iterable<Line> | AsyncIterable<Line>,
-    outcome?: { items: number },
-  ) {
+  private kindFile(kind: RepoKind, lines: Iterable<Line> | AsyncIterable<Line>, outcome?: { items: number }) {
     const scan = BODY_KINDS.has(kind);
     return this.file(kindPath(kind), () =>
       jsonlStream(lines, (line) => {
@@ -477,14 +509,14 @@ export class Collection {
   }
 
   /** Leaves `kind` (and the kind hung under it) for a later collection, which starts where this one would have. */
-  private defer(kind: MetadataKind, entry: MetadataCheckpoint["kinds"][MetadataKind]): void {
+  private defer(kind: RepoKind, entry: MetadataCheckpoint["kinds"][RepoKind]): void {
     this.outcomes[kind] = { state: "deferred", reason: DEFERRED_REASON };
     if (entry) this.next.kinds[kind] = entry;
     else delete this.next.kinds[kind];
     (this.next.deferred ??= []).push(kind);
   }
 
-  private unavailable(kind: MetadataKind, err: Unavailable): undefined {
+  private unavailable(kind: RepoKind, err: Unavailable): undefined {
     this.outcomes[kind] = { state: "unavailable", reason: err.reason, status: err.status };
     return undefined;
   }

@@ -83,8 +83,31 @@ export class RepoApi {
     this.base = new URL(octokit.request.endpoint.DEFAULTS.baseUrl.replace(/\/+$/, "") + "/");
   }
 
+  /** 200 answers a check just before this collection saw (changedSince), each used once for its path. */
+  private readonly carried = new Map<string, Answer>();
+
+  /** The 200 answers the conditional checks saw and no read took, handed over (see `carry`). */
+  takeSeen(): Map<string, Answer> {
+    const seen = new Map(this.seen);
+    this.seen.clear();
+    return seen;
+  }
+
+  /**
+   * Answers a check made moments ago (changedSince, asked with the same checkpoint's ETags) got
+   * with a 200: the next GET of each path takes it instead of asking GitHub again, ETag or not.
+   */
+  carry(answers: ReadonlyMap<string, Answer>): void {
+    for (const [path, answer] of answers) this.carried.set(path, answer);
+  }
+
   /** GET `path`; undefined for a 304. Throws Unavailable, or a fatal error (see `fail`). */
   async get(path: string, options: { etag?: string; what: string }): Promise<Answer | undefined> {
+    const carried = this.carried.get(path);
+    if (carried) {
+      this.carried.delete(path);
+      return carried;
+    }
     const cached = options.etag ? undefined : this.seen.get(path);
     if (cached) {
       this.seen.delete(path);

@@ -18,8 +18,8 @@ export interface ResilienceOptions {
   /** A rate limit that would make us wait longer than this (seconds) fails instead. Default 900. */
   maxWaitSeconds?: number;
   /**
-   * Milliseconds per second of `retry-after`, of backoff, and of the second the throttling plugin
-   * leaves between two GraphQL queries (or other POSTs): 1000, shrunk by tests.
+   * Milliseconds per second of `retry-after`, of backoff, and of the second left between two
+   * writes (POST, PATCH, PUT, DELETE, GraphQL mutations): 1000, shrunk by tests.
    */
   msPerSecond?: number;
   /** Octokit's logger (the plugins warn through it); never given a token. */
@@ -33,6 +33,7 @@ export function resilientOctokit(options: ResilienceOptions = {}): typeof Octoki
   const scale = options.msPerSecond ?? 1000;
   const wait = (retryAfter: number, _request: unknown, _octokit: unknown, retryCount: number) =>
     retryCount < retries && retryAfter <= maxWait;
+  const limits = writeSpacing(scale);
   return Octokit.plugin(retry, throttling).defaults({
     ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
     ...(options.log ? { log: options.log } : {}),
@@ -42,33 +43,93 @@ export function resilientOctokit(options: ResilienceOptions = {}): typeof Octoki
       fallbackSecondaryRateRetryAfter: 60,
       onRateLimit: wait,
       onSecondaryRateLimit: wait,
-      ...(scale !== 1000 ? { write: spacedQueue(scale) } : {}),
+      write: limits.write,
+      // The cast: the plugin takes `global` like `write` (state.global ?? its own group), untyped.
+      ...({ global: limits.global } as Record<string, unknown>),
     },
   });
 }
 
+/** The plugin's global limit: requests in flight at once (its own default). */
+const MAX_CONCURRENT = 10;
+
 /**
- * A stand-in for the plugin's own "write" limiter (one job at a time, a second apart), with the
- * second shrunk. The plugin reads `throttle.write` as a Bottleneck group and uses only
- * `key(id).schedule(options, job)`; only tests pass it, so a plugin that changed this would fail
- * them, not production.
+ * The plugin's "write" and "global" limiters, replaced. GitHub asks for a second between
+ * content-creating requests; the plugin spaces every POST to /graphql so, read-only queries
+ * included, though a query costs the secondary limit a point like a GET (a mutation five): a
+ * follow-up snapshot's two queries waited a second for each other. The plugin's write limiter sees
+ * no request, so here it lets every job through, and the global one, which runs the request itself
+ * and sees its options, spaces writes `minTimeMs` apart (GraphQL mutations included, queries not)
+ * and keeps at most MAX_CONCURRENT requests in flight. The plugin reads both as Bottleneck groups
+ * and calls only `key(id).schedule(...)`; test/unit/metadata-octokit.test.ts would catch a plugin
+ * that changed this.
  */
-function spacedQueue(minTimeMs: number): ThrottlingOptions["write"] {
-  let queue: Promise<unknown> = Promise.resolve();
-  let lastStart = 0;
-  const limiter = {
-    schedule<T>(_options: unknown, job: () => Promise<T>): Promise<T> {
-      const turn = queue.then(async () => {
-        const wait = lastStart + minTimeMs - Date.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-        lastStart = Date.now();
-      });
-      queue = turn;
-      return turn.then(job);
+type Group = ThrottlingOptions["write"];
+
+function writeSpacing(minTimeMs: number): { write: Group; global: Group } {
+  let writes: Promise<unknown> = Promise.resolve();
+  let lastWrite = 0;
+  let inFlight = 0;
+  const waiting: (() => void)[] = [];
+  const slot = async () => {
+    if (inFlight >= MAX_CONCURRENT) await new Promise<void>((resolve) => waiting.push(resolve));
+    inFlight++;
+  };
+  const free = () => {
+    inFlight--;
+    waiting.shift()?.();
+  };
+  const spaced = () => {
+    const turn = writes.then(async () => {
+      const wait = lastWrite + minTimeMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      lastWrite = Date.now();
+    });
+    writes = turn;
+    return turn;
+  };
+  const global = {
+    async schedule<T>(
+      _job: unknown,
+      request: (options: Record<string, unknown>) => Promise<T>,
+      options: Record<string, unknown>,
+    ): Promise<T> {
+      if (isWrite(options)) await spaced();
+      await slot();
+      try {
+        return await request(options);
+      } finally {
+        free();
+      }
     },
   };
-  // The cast: a Bottleneck group has many more members; the plugin calls only these two.
-  return { key: () => limiter } as unknown as ThrottlingOptions["write"];
+  const passThrough = { schedule: <T>(_job: unknown, job: () => Promise<T>) => job() };
+  // The casts: a Bottleneck group has many more members; the plugin calls only key().schedule().
+  return {
+    write: { key: () => passThrough } as unknown as Group,
+    global: { key: () => global } as unknown as Group,
+  };
+}
+
+/** Whether a request writes: any method but GET and HEAD, except a GraphQL query (not a mutation). */
+function isWrite(options: Record<string, unknown>): boolean {
+  const method = String(options.method ?? "GET").toUpperCase();
+  if (method === "GET" || method === "HEAD") return false;
+  return !(method === "POST" && /\/graphql$/.test(String(options.url ?? "")) && isQuery(options));
+}
+
+/**
+ * Whether a GraphQL request is a query (not a mutation or subscription). Its document is in the
+ * body (`data.query`, as RepoApi.post sends it) or a parameter (`request("POST /graphql", { query })`).
+ */
+function isQuery(options: Record<string, unknown>): boolean {
+  const { data } = options;
+  const inBody = data && typeof data === "object" ? (data as { query?: unknown }).query : undefined;
+  const query = typeof inBody === "string" ? inBody : options.query;
+  if (typeof query !== "string") return false;
+  // Comments aside, a document that names no mutation or subscription operation is only reads.
+  const text = query.replace(/#[^\n]*/g, "");
+  return !/(^|[\s}])(mutation|subscription)\b/.test(text);
 }
 
 /**

@@ -13,7 +13,8 @@ import type {
 import { userContentHostsFor, type UserContentHosts } from "./attachment-urls.js";
 import { Collection, type AttachmentOptions } from "./metadata-collection.js";
 import { probeDiscussions } from "./metadata-discussions.js";
-import { RepoApi, Unavailable, type OctokitLike } from "./metadata-http.js";
+import { RepoApi, Unavailable, type Answer, type OctokitLike } from "./metadata-http.js";
+import { anyChanged } from "./metadata-prefetch.js";
 
 export interface GitHubMetadataSourceOptions {
   /** The API client for a repository: installationClients(app) for a GitHub App. */
@@ -30,8 +31,24 @@ export interface GitHubMetadataSourceOptions {
 
 export const DEFAULT_ATTACHMENT_MAX_BYTES = 100 * 1024 * 1024;
 
+/** How long the answers of a check that found a change wait for the collection that follows it. */
+const CARRY_MS = 60_000;
+
 export class GitHubMetadataSource implements MetadataSource {
+  /**
+   * By repository: the 200 answers of the last changedSince that found a change, for the collection
+   * snapshotRepo starts right after it, which would otherwise ask the same pages again.
+   */
+  private readonly checked = new Map<string, { answers: Map<string, Answer>; until: number }>();
+
   constructor(private readonly options: GitHubMetadataSourceOptions) {}
+
+  /** The answers a recent check left for `repo`, once. */
+  private carried(repo: string): Map<string, Answer> {
+    const entry = this.checked.get(repo);
+    this.checked.delete(repo);
+    return entry && entry.until > Date.now() ? entry.answers : new Map();
+  }
 
   collect(repo: string, options: CollectOptions = {}): MetadataCollection {
     const repoPath = apiPath(repo);
@@ -42,7 +59,11 @@ export class GitHubMetadataSource implements MetadataSource {
     const summary = new Promise<MetadataSummary>((resolve, reject) => (settle = { resolve, reject }));
     summary.catch(() => undefined); // the caller may never await it after a failure
     let started = false;
-    const open = async () => new RepoApi(await this.options.octokitFor(repo), repo, options.signal);
+    const open = async () => {
+      const api = new RepoApi(await this.options.octokitFor(repo), repo, options.signal);
+      api.carry(this.carried(repo));
+      return api;
+    };
     const readAhead = this.options.readAhead ?? 4;
     const timelineBatch = this.options.timelineBatch;
     const attachments = (api: RepoApi): AttachmentOptions => ({
@@ -99,11 +120,15 @@ export class GitHubMetadataSource implements MetadataSource {
       await api.readRateLimit(`checking the rate budget for ${repo}`);
       if (api.budget.allows("core", 0, undefined)) return true;
     }
-    // Conditional requests first (a 304 is free); GraphQL kinds, which cost a point, last.
-    for (const kind of METADATA_KINDS) {
-      if (deferred.has(kind)) continue;
+    // Conditional requests first (a 304 is free), a few at a time; GraphQL kinds, which cost a point, last.
+    const conditional = METADATA_KINDS.flatMap((kind) => {
       const entry = checkpoint.kinds[kind];
-      if (entry && !(await api.unchanged(entry.requests, `checking ${kind} of ${repo}`))) return true;
+      return entry && entry.requests.length > 0 && !deferred.has(kind) ? [[kind, entry] as const] : [];
+    });
+    if (await anyChanged(api, conditional, (kind) => `checking ${kind} of ${repo}`)) {
+      for (const [name, entry] of this.checked) if (entry.until <= Date.now()) this.checked.delete(name);
+      this.checked.set(repo, { answers: api.takeSeen(), until: Date.now() + CARRY_MS });
+      return true;
     }
     const discussions = checkpoint.kinds.discussions;
     if (discussions?.fingerprint) {

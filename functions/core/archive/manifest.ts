@@ -1,6 +1,6 @@
 // manifest.json, the last entry of every archive: what the archive holds and how to check it.
 import { z } from "zod";
-import { METADATA_KINDS } from "../metadata/kinds.js";
+import { ALL_KINDS } from "../metadata/kinds.js";
 import { kindOutcomeSchema } from "../metadata/outcome.js";
 
 export const manifestEntrySchema = z.strictObject({
@@ -32,7 +32,7 @@ export const manifestSchema = z.strictObject({
   /** Commits the bundle assumes present (incremental snapshots): its `-<oid>` lines. */
   prerequisites: z.array(z.string()),
   /** GitHub metadata (meta/): what became of each kind; absent when the archive holds none. */
-  metadata: z.strictObject({ kinds: z.partialRecord(z.enum(METADATA_KINDS), kindOutcomeSchema) }).optional(),
+  metadata: z.strictObject({ kinds: z.partialRecord(z.enum(ALL_KINDS), kindOutcomeSchema) }).optional(),
   /** Git LFS objects (lfs/objects/<oid>): present when the snapshot's new blobs had LFS pointers. */
   lfs: z
     .strictObject({

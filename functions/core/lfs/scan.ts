@@ -5,7 +5,7 @@
 // its chain, so only new pointers are found.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Writable } from "node:stream";
+import { Writable } from "node:stream";
 import { startGit } from "../git/exec.js";
 import { initBare } from "../git/local-repo.js";
 import { makeScratch } from "../scratch.js";
@@ -13,30 +13,27 @@ import { MAX_POINTER_BYTES, parseLfsPointer } from "./pointer.js";
 
 export class LfsScan {
   private constructor(
-    private readonly scratch: string,
-    private readonly gitDir: string,
     /** Receives the pack's bytes (a packfile: "PACK" through its trailer). */
-    readonly input: Writable,
-    private readonly indexed: Promise<void>,
+    readonly input: LazyPackInput,
   ) {}
 
-  /** A scan whose `input` takes the pack. Call `dispose` whatever happens. */
-  static async start(): Promise<LfsScan> {
-    const scratch = await makeScratch("lfs-scan");
-    const gitDir = join(scratch, "scan.git");
-    await initBare(gitDir);
-    const run = startGit(["index-pack", "--stdin"], { env: { GIT_DIR: gitDir }, stdin: "pipe" });
-    run.child.stdout!.resume();
-    run.child.stdin!.on("error", () => undefined); // a dead index-pack reports through `done`
-    run.done.catch(() => undefined); // awaited by pointers()
-    return new LfsScan(scratch, gitDir, run.child.stdin!, run.done);
+  /**
+   * A scan whose `input` takes the pack. Nothing is started until the pack's header says it has
+   * objects: a snapshot whose refs did not move (its metadata did) gets an empty pack, and the four
+   * git processes a scan costs (about a quarter of a second of node's own time, spawning from a
+   * large process) would find nothing. Call `dispose` whatever happens.
+   */
+  static start(): Promise<LfsScan> {
+    return Promise.resolve(new LfsScan(new LazyPackInput()));
   }
 
   /** Once `input` has ended: every LFS pointer among the pack's blobs, by oid (size from the pointer). */
   async pointers(): Promise<Map<string, number>> {
-    await this.indexed;
     const found = new Map<string, number>();
-    const env = { GIT_DIR: this.gitDir };
+    const index = await this.input.index();
+    if (!index) return found;
+    await index.done;
+    const env = { GIT_DIR: index.gitDir };
     const list = startGit(
       [
         "cat-file",
@@ -86,9 +83,95 @@ export class LfsScan {
 
   async dispose(): Promise<void> {
     this.input.destroy();
-    await this.indexed.catch(() => undefined);
-    await rm(this.scratch, { recursive: true, force: true });
+    const index = await this.input.index().catch(() => undefined);
+    if (!index) return;
+    await index.done.catch(() => undefined);
+    await rm(index.scratch, { recursive: true, force: true });
   }
+}
+
+/** The scratch repository a pack with objects is indexed into, and its index-pack's end. */
+interface PackIndex {
+  scratch: string;
+  gitDir: string;
+  done: Promise<unknown>;
+}
+
+/** A pack's header: "PACK", a version, the object count (4 bytes each, big-endian). */
+const PACK_HEADER_BYTES = 12;
+
+/**
+ * Takes a pack's bytes; once its header shows objects, starts `git index-pack --stdin` into a
+ * scratch bare repository and forwards everything to it. An index-pack that dies is left behind
+ * (the rest is swallowed; `index().done` says why), never the writer: the archive gets the bytes.
+ */
+class LazyPackInput extends Writable {
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private started?: Promise<PackIndex | undefined>;
+  private stdin?: Writable;
+
+  /** The index being built, or undefined when the pack had no objects; settles once the header was seen. */
+  index(): Promise<PackIndex | undefined> {
+    return this.started ?? Promise.resolve(undefined);
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    if (this.started) return void this.forward(chunk, callback);
+    this.head.push(chunk);
+    this.headBytes += chunk.length;
+    if (this.headBytes < PACK_HEADER_BYTES) return callback();
+    const pending = Buffer.concat(this.head);
+    this.head = [];
+    const objects = pending.subarray(0, 4).toString("latin1") === "PACK" ? pending.readUInt32BE(8) : 1;
+    this.started = objects === 0 ? Promise.resolve(undefined) : startIndex(this);
+    this.forward(pending, callback);
+  }
+
+  override _final(callback: (err?: Error | null) => void): void {
+    void this.index().then(
+      () => {
+        this.stdin?.end();
+        callback();
+      },
+      () => callback(),
+    );
+  }
+
+  override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
+    this.stdin?.destroy();
+    callback(err);
+  }
+
+  /** Sets the index-pack's stdin once it runs. */
+  attach(stdin: Writable): void {
+    this.stdin = stdin;
+    if (this.destroyed) stdin.destroy();
+  }
+
+  private forward(chunk: Buffer, callback: (err?: Error | null) => void): void {
+    void this.index().then(
+      (index) => {
+        const stdin = this.stdin;
+        if (!index || !stdin || stdin.destroyed || stdin.writableEnded) return callback();
+        if (stdin.write(chunk)) return callback();
+        drainedOrGone(stdin).then(() => callback(), callback);
+      },
+      () => callback(),
+    );
+  }
+}
+
+async function startIndex(input: LazyPackInput): Promise<PackIndex> {
+  const scratch = await makeScratch("lfs-scan");
+  const gitDir = join(scratch, "scan.git");
+  await initBare(gitDir);
+  const run = startGit(["index-pack", "--stdin"], { env: { GIT_DIR: gitDir }, stdin: "pipe" });
+  run.child.stdout!.resume();
+  run.child.stdin!.on("error", () => undefined); // a dead index-pack reports through `done`
+  run.done.catch(() => undefined); // awaited by pointers()
+  input.attach(run.child.stdin!);
+  return { scratch, gitDir, done: run.done };
 }
 
 /** Resolves once `stream` takes more, or has closed (its process died: `done` says why). */

@@ -27,7 +27,27 @@ export const METADATA_KINDS = [
   "attachments",
 ] as const;
 
-export type MetadataKind = (typeof METADATA_KINDS)[number];
+/**
+ * The kinds of an organization's own snapshot (filed under "<org>/@org", see ids.ts), in the
+ * order they are collected: the org's settings, its members with their role, its teams (each with
+ * its members and repository permissions), its rulesets, and its Projects (v2) with their fields,
+ * then every project's items. Always collected whole: an org snapshot has no chain.
+ */
+export const ORG_KINDS = [
+  "org",
+  "org-members",
+  "org-teams",
+  "org-rulesets",
+  "org-projects",
+  "org-project-items",
+] as const;
+
+/** Every kind an archive's manifest may name: a repository's, then an organization's. */
+export const ALL_KINDS = [...METADATA_KINDS, ...ORG_KINDS] as const;
+
+export type RepoKind = (typeof METADATA_KINDS)[number];
+export type OrgKind = (typeof ORG_KINDS)[number];
+export type MetadataKind = RepoKind | OrgKind;
 
 /**
  * - whole: every collected file holds every item of the kind (small kinds: settings, labels…).
@@ -64,6 +84,12 @@ export const KIND_SHAPE: Readonly<Record<MetadataKind, KindShape>> = {
   discussions: "delta",
   "discussion-comments": "per-parent",
   attachments: "delta",
+  org: "whole",
+  "org-members": "whole",
+  "org-teams": "whole",
+  "org-rulesets": "whole",
+  "org-projects": "whole",
+  "org-project-items": "whole",
 };
 
 /**
@@ -96,6 +122,12 @@ export const KIND_KEY: Readonly<Record<MetadataKind, readonly string[]>> = {
   discussions: ["number"],
   "discussion-comments": ["discussion_number", "id"],
   attachments: ["url"],
+  org: ["id"],
+  "org-members": ["login"],
+  "org-teams": ["slug"],
+  "org-rulesets": ["id"],
+  "org-projects": ["number"],
+  "org-project-items": ["project_number", "id"],
 };
 
 /** The kind whose items a per-parent kind hangs under. */

@@ -76,6 +76,20 @@ describe("LfsScan", () => {
     expect(found).toEqual(new Map([[second.oid, second.size]]));
   });
 
+  it("starts no git for a pack without objects (a snapshot whose refs did not move), and finds nothing", async () => {
+    const empty = await pack(repo, ["main", "^main"]);
+    expect(empty.readUInt32BE(8)).toBe(0);
+    const scanner = await LfsScan.start();
+    try {
+      scanner.input.end(empty);
+      await new Promise<void>((resolve) => scanner.input.once("finish", () => resolve()));
+      expect(await scanner.input.index()).toBeUndefined();
+      expect(await scanner.pointers()).toEqual(new Map());
+    } finally {
+      await scanner.dispose();
+    }
+  });
+
   it("fails, naming git, when the bytes are not a pack", async () => {
     await expect(scan(Buffer.from("PACK but not really a pack at all"))).rejects.toThrow(
       /git index-pack.* failed/,
