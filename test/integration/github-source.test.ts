@@ -11,10 +11,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GitHubAppSource, type GitHubAppSourceOptions } from "../../functions/adapters/github/app-source.js";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
 import { ConflictError, SourceError } from "../../functions/core/errors.js";
+import { git as gitCli } from "../../functions/core/git/exec.js";
 import { readRefs } from "../../functions/core/git/local-repo.js";
 import { fetchPack, lsRefs } from "../../functions/core/git/upload-pack.js";
 import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import { serveSettingsWrites } from "../helpers/github-standin-settings.js";
 
 const APP_ID = 424242;
 const keyPair = () =>
@@ -284,5 +286,24 @@ describe("GitHubAppSource", () => {
       ConflictError,
     );
     await expect(github_.createRepo("acme/app", { private: true })).rejects.toBeInstanceOf(ConflictError);
+  });
+
+  it("makes a restored repository's HEAD its default branch, and names a branch it does not have", async () => {
+    serveSettingsWrites(github);
+    const github_ = source();
+    const created = await github_.createRepo("acme/restored-head", { private: true });
+    const remote = await github_.gitRemote(created);
+    // What a restore's push leaves there: the demo repository's branches.
+    await gitCli(["push", "--quiet", join(root, "acme", "restored-head.git"), "refs/heads/*:refs/heads/*"], {
+      env: { GIT_DIR: join(root, "acme", "app.git") },
+    });
+    expect(github.repository("acme/restored-head").default_branch).toBe("main");
+    await remote.setDefaultBranch!("feature/search");
+    const api = await github_.apiFor("acme/restored-head");
+    const { data } = await api.request("GET /repos/{owner}/{repo}", { owner: "acme", repo: "restored-head" });
+    expect(data.default_branch).toBe("feature/search");
+    const refused = await rejection(remote.setDefaultBranch!("no-such-branch"));
+    expect(refused).toBeInstanceOf(SourceError);
+    expect(refused.message).toContain("setting the default branch of acme/restored-head");
   });
 });
