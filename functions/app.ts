@@ -30,6 +30,8 @@ export interface LocalApp extends BackupDeps {
   auditTrail: AuditReader;
   /** Tells a person what needs one (the config's notifications; sends nothing without them). */
   notifier: Notifier;
+  /** Adds a new key to the key file and makes it primary (keys rotate); resolves with its keyRef. */
+  rotateKeyFile(): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -113,6 +113,10 @@ export async function openApp(
       // Names resolved through the repository registry: renamed repositories keep their history.
       index: lineageIndex(retryingIndex(index)),
       keys: retryingKeys(keys),
+      // Per-repository keys and the redaction list, in the same SQLite file (core/keys/).
+      keyRecords: opened.keyRecords(),
+      redactions: opened.keyRecords(),
+      rotateKeyFile: () => keys.rotate(),
       store: retryingStore(readOnly ? readOnlyStore(store, dataDir) : store),
       // An entry the log cannot take (a read-only or full disk) goes to stderr, never lost silently.
       audit: scrubbingAudit(auditOrElse(readOnly ? undefined : audit, tell)),
@@ -207,6 +211,9 @@ export async function cloudApp(
     const firestore =
       overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
     wired.index = lineageIndex(retryingIndex(new FirestoreSnapshotIndex({ firestore, clock })));
+    // Per-repository keys and the redaction list live beside the snapshot records (core/keys/).
+    const { FirestoreKeyRecords } = await import("./adapters/gcp/firestore-key-records.js");
+    wired.keyRecords = wired.redactions = new FirestoreKeyRecords({ firestore });
   }
   if (parts.has("keys")) {
     const [{ KeyManagementServiceClient }, { KmsKeyWrapper }] = await Promise.all([

@@ -3,19 +3,28 @@
 
   pip install tink                      # Google's package; tested with tink 1.16.1
 
+Archives of format 2 (written since per-repository keys) keep their data key in the index: a key
+record, wrapped by the repository's key, which is wrapped by the key file or Cloud KMS. Give it with
+--key-record: the local index itself (.infinity-backup/index.sqlite), or the JSON that
+`infinity-backup keys export --repo R --snapshot ID` prints (docs/FORMAT.md, section 5).
+
 Local mode (the key file that sits beside the archives, .infinity-backup/keys.json):
 
-  python3 decrypt.py --key-file .infinity-backup/keys.json --extract out/ ARCHIVE.ibk
+  python3 decrypt.py --key-file .infinity-backup/keys.json \
+      --key-record .infinity-backup/index.sqlite --extract out/ ARCHIVE.ibk
 
-Cloud mode: the data key is wrapped by Cloud KMS. --kms-request writes the wrapped key and the
-additional authenticated data beside the archive and prints the one gcloud command that unwraps
-them (run it as someone with cloudkms.cryptoKeyVersions.useToDecrypt on the key):
+Cloud mode: the repository key (format 1: the data key) is wrapped by Cloud KMS. --kms-request
+writes the wrapped key and the additional authenticated data beside the archive and prints the one
+gcloud command that unwraps them (run it as someone with cloudkms.cryptoKeyVersions.useToDecrypt):
 
-  python3 decrypt.py --kms-request ARCHIVE.ibk
+  python3 decrypt.py --kms-request --key-record RECORD.json ARCHIVE.ibk
   gcloud kms decrypt --key=projects/P/locations/L/keyRings/R/cryptoKeys/K \\
       --ciphertext-file=ARCHIVE.ibk.wrapped-key \\
-      --additional-authenticated-data-file=ARCHIVE.ibk.aad --plaintext-file=ARCHIVE.ibk.data-key
-  python3 decrypt.py --data-key ARCHIVE.ibk.data-key --extract out/ ARCHIVE.ibk
+      --additional-authenticated-data-file=ARCHIVE.ibk.aad --plaintext-file=ARCHIVE.ibk.repository-key
+  python3 decrypt.py --repository-key ARCHIVE.ibk.repository-key --key-record RECORD.json \\
+      --extract out/ ARCHIVE.ibk
+
+(A format 1 archive: no --key-record; gcloud writes ARCHIVE.ibk.data-key, given with --data-key.)
 
 --tar FILE writes the decrypted tar stream as it is; --extract DIR writes each file whole (the
 git/repo.bundle.part-NNNNNN parts joined into git/repo.bundle, a plain git bundle); with neither,
@@ -32,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import struct
 import sys
 import tarfile
@@ -41,6 +51,7 @@ from tink import aead, secret_key_access, streaming_aead
 from tink.proto import aes_gcm_hkdf_streaming_pb2, aes_gcm_pb2, common_pb2, tink_pb2
 
 MAGIC = b"\x89IBK\r\n\x1a\n"
+REPOSITORY_KEY_REF = "repository-key"  # a format 2 header's keyRef: the data key is in a key record
 PART = re.compile(r"^(.+)\.part-(\d{6})$")
 MAX_MANIFEST = 16 << 20
 FIRST_SEGMENT, SEGMENT = (1 << 20) - 40 - 16, (1 << 20) - 16  # plaintext bytes per segment
@@ -63,7 +74,7 @@ def read_header(f):
     if len(preamble) < 14 or preamble[:8] != MAGIC:
         raise Refused("not an infinity-backup archive (magic bytes do not match)")
     version, n = struct.unpack(">HI", preamble[8:])
-    if version != 1 or n > 65536:
+    if version not in (1, 2) or n > 65536:
         raise Refused(f"unsupported archive: format version {version}, header of {n} bytes")
     raw = preamble + f.read(n)
     if len(raw) != 14 + n:
@@ -71,36 +82,99 @@ def read_header(f):
     header = json.loads(raw[14:])
     if header.get("aead") != "AES256_GCM_HKDF_1MB":
         raise Refused(f"unsupported body encryption {header.get('aead')!r}")
+    if (version == 2) != (header.get("keyRef") == REPOSITORY_KEY_REF and "wrappedKey" not in header):
+        raise Refused(f"format {version} header with keyRef {header.get('keyRef')!r} is not valid")
     return header, raw  # the raw bytes are the body's associated data
 
 
-def unwrap_local(header, key_file):
-    ref = header["keyRef"]
+def gcm_open(key, wrapped, ad, what):
+    """0x01 || nonce (12) || ciphertext (32) || tag (16): Tink's RAW AES-GCM after the first byte."""
+    if len(wrapped) != 61 or wrapped[0] != 1:
+        raise Refused(f"{what} is not in the wrapped key format")
+    gcm = primitive("AesGcmKey", aes_gcm_pb2.AesGcmKey(version=0, key_value=key), aead.Aead)
+    try:
+        return gcm.decrypt(wrapped[1:], ad)
+    except tink.TinkError:
+        raise Refused(f"{what} could not be unwrapped (wrong key or damaged record)") from None
+
+
+def wrapping(header, record):
+    """What the key file or KMS unwraps: the data key (format 1) or the repository key (format 2)."""
+    if header["keyRef"] != REPOSITORY_KEY_REF:
+        return header["keyRef"], base64.b64decode(header["wrappedKey"]), "data key"
+    if record is None:
+        raise Refused("this archive keeps its data key in the index: give --key-record "
+                      "(the index.sqlite, or what `infinity-backup keys export` prints)")
+    key = record["repositoryKey"]
+    return key["keyRef"], base64.b64decode(key["wrapped"]), f"repository key {key['id']}"
+
+
+def unwrap_local(ref, wrapped, what, key_file):
     with open(key_file) as f:
         keys = {"local:" + k["id"]: base64.b64decode(k["key"]) for k in json.load(f)["keys"]}
     if ref not in keys:
         raise Refused(f"{key_file} has no key {ref}")
-    wrapped = base64.b64decode(header["wrappedKey"])  # 0x01 || nonce (12) || ciphertext || tag
-    if len(wrapped) != 61 or wrapped[0] != 1:
-        raise Refused("wrapped key is not in the local key file's format")
-    gcm = primitive("AesGcmKey", aes_gcm_pb2.AesGcmKey(version=0, key_value=keys[ref]), aead.Aead)
-    try:  # Tink's RAW AES-GCM ciphertext is exactly nonce || ciphertext || tag
-        return gcm.decrypt(wrapped[1:], ref.encode())
-    except tink.TinkError:
-        raise Refused(f"data key could not be unwrapped with {ref} (wrong key or damaged header)") from None
+    return gcm_open(keys[ref], wrapped, ref.encode(), f"{what} (wrapped with {ref})")
 
 
-def kms_request(path, header):
-    ref = header["keyRef"]
+def open_data_key(record, repository_key):
+    """Format 2: the key record's data key, unwrapped with the repository key."""
+    key_id, snapshot = record["dataKey"]["keyId"], record["snapshotId"]
+    if key_id != record["repositoryKey"]["id"]:
+        raise Refused(f"the key record's data key names repository key {key_id}, not the one it holds")
+    ad = f"infinity-backup archive key v1\n{key_id}\n{snapshot}".encode()
+    return gcm_open(repository_key, base64.b64decode(record["dataKey"]["wrapped"]), ad,
+                    f"the data key of {snapshot}")
+
+
+def load_record(path, header):
+    """The snapshot's key record: a JSON file, or looked up in the local index (SQLite)."""
+    with open(path, "rb") as f:
+        sqlite = f.read(16) == b"SQLite format 3\x00"
+    if not sqlite:
+        with open(path) as f:
+            record = json.load(f)
+    else:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = db.execute("SELECT repo, key_id, wrapped FROM data_keys WHERE snapshot_id = ?",
+                              (header["snapshotId"],)).fetchall()
+            if len(rows) > 1:
+                rows = [r for r in rows if r[0] == header["repo"]]
+            if len(rows) != 1:
+                raise Refused(f"{path} has no data key record of snapshot {header['snapshotId']}")
+            repo, key_id, wrapped = rows[0]
+            found = db.execute("SELECT record FROM repository_keys WHERE repo = ?", (repo,)).fetchone()
+        finally:
+            db.close()
+        keys = json.loads(found[0]) if found else {"keys": []}
+        if keys.get("shredded"):
+            s = keys["shredded"]
+            raise Refused(f"{repo} was forgotten at {s['at']} by {s['by']} ({s['reason']}): "
+                          f"its keys are destroyed, the archive is shredded")
+        key = next((k for k in keys["keys"] if k["id"] == key_id), None)
+        if key is None:
+            raise Refused(f"{path} has no repository key {key_id} of {repo}")
+        record = {"version": 1, "repo": repo, "snapshotId": header["snapshotId"],
+                  "dataKey": {"keyId": key_id, "wrapped": wrapped},
+                  "repositoryKey": {"id": key["id"], "keyRef": key["keyRef"], "wrapped": key["wrapped"]}}
+    if record.get("snapshotId") != header["snapshotId"]:
+        raise Refused(f"the key record is of snapshot {record.get('snapshotId')}, not {header['snapshotId']}")
+    return record
+
+
+def kms_request(path, header, record):
+    ref, wrapped, what = wrapping(header, record)
     if not ref.startswith("projects/"):
         raise Refused(f"this archive's key is {ref}, not a Cloud KMS key: use --key-file")
     with open(path + ".wrapped-key", "wb") as f:
-        f.write(base64.b64decode(header["wrappedKey"]))
+        f.write(wrapped)
     with open(path + ".aad", "wb") as f:
         f.write(b"infinity-backup data key v1\n" + ref.encode())
+    out = path + (".data-key" if what == "data key" else ".repository-key")
     print(f"gcloud kms decrypt --key={ref.rsplit('/cryptoKeyVersions/', 1)[0]} "
           f"--ciphertext-file={path}.wrapped-key --additional-authenticated-data-file={path}.aad "
-          f"--plaintext-file={path}.data-key")
+          f"--plaintext-file={out}")
 
 
 def body(f, data_key, ad):
@@ -197,8 +271,10 @@ def main():
     cli.add_argument("archive")
     key = cli.add_mutually_exclusive_group(required=True)
     key.add_argument("--key-file", help="the local key file (keys.json)")
-    key.add_argument("--data-key", help="the 32-byte data key, as gcloud kms decrypt wrote it")
+    key.add_argument("--data-key", help="the 32-byte data key, as gcloud kms decrypt wrote it (format 1)")
+    key.add_argument("--repository-key", help="the 32-byte repository key, as gcloud kms decrypt wrote it")
     key.add_argument("--kms-request", action="store_true", help="write the files gcloud needs, print its command")
+    cli.add_argument("--key-record", help="format 2: the local index.sqlite, or `keys export` JSON")
     cli.add_argument("--tar", help="write the decrypted tar stream to this file")
     cli.add_argument("--extract", help="write each file, parts joined, into this new folder")
     args = cli.parse_args()
@@ -209,13 +285,20 @@ def main():
     try:
         with open(args.archive, "rb") as f:
             header, ad = read_header(f)
+            record = load_record(args.key_record, header) if args.key_record else None
             if args.kms_request:
-                return kms_request(args.archive, header)
+                return kms_request(args.archive, header, record)
             for path in (args.tar, args.extract):
                 if path and os.path.exists(path):
                     raise Refused(f"{path} already exists")
             if args.key_file:
-                data_key = unwrap_local(header, args.key_file)
+                clear = unwrap_local(*wrapping(header, record), args.key_file)
+                data_key = open_data_key(record, clear) if header["keyRef"] == REPOSITORY_KEY_REF else clear
+            elif args.repository_key:
+                if record is None:
+                    raise Refused("--repository-key needs --key-record (the data key is in the key record)")
+                with open(args.repository_key, "rb") as k:
+                    data_key = open_data_key(record, k.read())
             else:
                 with open(args.data_key, "rb") as k:
                     data_key = k.read()

@@ -32,6 +32,12 @@ export interface CommandOptions {
   /** serve: where to listen. */
   port?: string;
   host?: string;
+  /** forget, redact add: why. */
+  reason?: string;
+  /** forget: the repository name typed back, without a prompt. */
+  confirm?: string;
+  /** redact: the GitHub login. */
+  login?: string;
 }
 
 export interface Context {

@@ -28,6 +28,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   serve: async () => (await import("./commands/serve.js")).serveCommand,
   drill: async () => (await import("./commands/drill.js")).drillCommand,
   demo: async () => (await import("./commands/demo.js")).demoCommand,
+  forget: async () => (await import("./commands/forget.js")).forgetCommand,
+  keys: async () => (await import("./commands/keys.js")).keysCommand,
+  redact: async () => (await import("./commands/redact.js")).redactCommand,
 };
 
 export const USAGE = `Usage: infinity-backup <command> [options]
@@ -51,6 +54,13 @@ Commands:
   serve     The status page (charts, search, filters) at http://127.0.0.1:8787/ (--port, --host)
   job snapshot   (Cloud Run) drain the large-repository snapshot queue; configured by environment
   demo      Back up a demo repository, verify, restore and compare (what \`npm start\` runs)
+  forget    Erase --repo NAME for good (crypto-shredding): destroys its keys, so every archive of it
+            is unreadable at once; --reason TEXT is required, the name typed back (or --confirm NAME)
+  keys      The repository keys; \`keys rotate\` rewraps them under a new key file key (the current
+            KMS version), \`keys rotate --repo NAME\` gives NAME a new key and rewraps its data keys;
+            \`keys export --repo NAME --snapshot ID\` prints a snapshot's key record for tools/decrypt.py
+  redact    \`redact add --login L --reason TEXT\`: hide a person's data in every read of metadata
+            (show, restore); \`redact list\`, \`redact remove --login L\`
 
 Options:
   --config FILE     Config file (default ${DEFAULT_CONFIG})
@@ -68,6 +78,9 @@ Options:
   --sample N        drill: how many repositories (the largest and the longest undrilled among them)
   --port N          serve: the port (default 8787; 0 picks a free one)
   --host ADDRESS    serve: the address to listen on (default 127.0.0.1, this machine only)
+  --reason TEXT     forget, redact add: why (kept in the audit trail)
+  --confirm NAME    forget: the repository name, typed back without a prompt
+  --login LOGIN     redact: the GitHub login
   --to PATH         restore: a new bare repository at PATH (must not exist)
   --push URL        restore: push the snapshot's refs to this git URL (an empty repository)
   --bundle FILE     restore: write a plain git bundle to FILE
@@ -102,11 +115,14 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       sample: { type: "string" },
       port: { type: "string" },
       host: { type: "string" },
+      reason: { type: "string" },
+      confirm: { type: "string" },
+      login: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  // Only `show` (what to show) and `audit` (verify) take arguments after the command; they check them.
-  if (positionals.length > 1 && positionals[0] !== "show" && positionals[0] !== "audit")
+  // Only `show` (what to show), `audit` (verify), `keys` and `redact` (a subcommand) take arguments after the command; they check them.
+  if (positionals.length > 1 && !["show", "audit", "keys", "redact"].includes(positionals[0]!))
     throw new UserInputError(`unexpected argument "${positionals[1]}"`);
   if (values.level !== undefined && values.level !== "quick" && values.level !== "deep") {
     throw new UserInputError(`--level must be quick or deep, not "${values.level}"`);
@@ -130,6 +146,9 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       sample: values.sample,
       port: values.port,
       host: values.host,
+      reason: values.reason,
+      confirm: values.confirm,
+      login: values.login,
       level: values.level as CommandOptions["level"],
       verify: !values["no-verify"],
       to: values.to,

@@ -1,10 +1,26 @@
 // What the use cases need from the outside world, in one bundle the wiring module assembles.
-import type { AuditLog, BlobStore, Clock, KeyWrapper, SnapshotIndex } from "./ports.js";
+import type {
+  AuditLog,
+  BlobStore,
+  Clock,
+  KeyRecords,
+  KeyWrapper,
+  RedactionList,
+  SnapshotIndex,
+} from "./ports.js";
 
 export interface Deps {
   store: BlobStore;
   index: SnapshotIndex;
   keys: KeyWrapper;
+  /**
+   * The index's key records (per-repository keys, archives' data keys). Given: new archives get
+   * their data key wrapped by the repository's key (format 2). Absent: wrapped by `keys` directly
+   * (format 1), as before per-repository keys; reading a format 2 archive then fails clearly.
+   */
+  keyRecords?: KeyRecords;
+  /** The redaction list every read of metadata applies (core/metadata/redaction.ts). */
+  redactions?: RedactionList;
   audit: AuditLog;
   clock: Clock;
 }

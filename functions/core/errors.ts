@@ -29,6 +29,16 @@ export class ArchiveCorruptError extends BackupError {
 /** A data key could not be wrapped or unwrapped: wrong key, missing key, key service refused. */
 export class KeyError extends BackupError {}
 
+/**
+ * The repository was forgotten (`infinity-backup forget`): its keys were destroyed, so its archives
+ * can never be decrypted again. Permanent; says when, by whom and why.
+ */
+export class ShreddedError extends KeyError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, permanent: true });
+  }
+}
+
 /** A blob or index record that was asked for does not exist. */
 export class NotFoundError extends BackupError {
   constructor(message: string, options: { cause?: unknown } = {}) {

@@ -176,6 +176,98 @@ export interface KeyWrapper {
 }
 
 /**
+ * A repository's key-encryption key as the index keeps it: wrapped by the KeyWrapper (the KMS key
+ * or the key file), never in clear. Its id is random, so it names the key and says nothing of it.
+ */
+export interface RepositoryKey {
+  /** 16 lowercase hex digits; data key records name their repository key by it. */
+  id: string;
+  /** The KeyWrapper key that wrapped it (a KMS key version name, or "local:<id>"). */
+  keyRef: string;
+  /** The wrapped 32 bytes, standard base64. */
+  wrapped: string;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+}
+
+/** Who destroyed a repository's keys, when and why (core/keys/forget.ts). */
+export interface Shredding {
+  at: string;
+  by: string;
+  reason: string;
+  /** The ids of the repository keys destroyed. */
+  keyIds: string[];
+}
+
+/** Every key of one repository (its lineage key), or the record that they were destroyed. */
+export interface RepositoryKeySet {
+  repo: string;
+  /** Oldest first; the last one wraps the data keys of new archives. Empty once shredded. */
+  keys: RepositoryKey[];
+  shredded?: Shredding;
+}
+
+/** One archive's data key, wrapped by a repository key: the small record a rewrap replaces. */
+export interface DataKeyRecord {
+  /** The lineage key the snapshot is filed under. */
+  repo: string;
+  snapshotId: string;
+  /** The RepositoryKey.id that wrapped it. */
+  keyId: string;
+  /** 61 bytes, standard base64: 0x01, nonce (12), ciphertext (32), GCM tag (16). See docs/FORMAT.md. */
+  wrapped: string;
+}
+
+/**
+ * The index's key records (core/keys/): repository keys and archives' data keys, each wrapped,
+ * kept beside the snapshot records. Nothing here is a secret without the KeyWrapper's key.
+ */
+export interface KeyRecords {
+  /** The repository's key set, or undefined when it has none yet. */
+  keySet(repo: string): Promise<RepositoryKeySet | undefined>;
+  /** Every key set, in no particular order. */
+  keySets(): Promise<RepositoryKeySet[]>;
+  /**
+   * Read-modify-write of the key set of `repo`, atomically (as updateRepository): `change` gets
+   * the stored set or undefined and returns the set to store, or undefined to leave it. `change`
+   * must be pure: it may run more than once. Resolves with the set as stored afterwards. Rejects
+   * with UserInputError when the returned set's repo is not `repo`.
+   */
+  updateKeySet(
+    repo: string,
+    change: (current: RepositoryKeySet | undefined) => RepositoryKeySet | undefined,
+  ): Promise<RepositoryKeySet | undefined>;
+  /** The snapshot's data key record, or undefined. */
+  dataKey(repo: string, snapshotId: string): Promise<DataKeyRecord | undefined>;
+  /** Every data key record of the repository, by snapshot id ascending. */
+  dataKeys(repo: string): Promise<DataKeyRecord[]>;
+  /** Stores the record, replacing one of the same repo and snapshot (a rewrap). */
+  putDataKey(record: DataKeyRecord): Promise<void>;
+  /** Removes the record; a missing one is not an error. */
+  removeDataKey(repo: string, snapshotId: string): Promise<void>;
+}
+
+/** A person whose data every read of metadata hides (core/metadata/redaction.ts). */
+export interface Redaction {
+  /** The GitHub login, as GitHub spells it (matched without regard to case). */
+  login: string;
+  reason: string;
+  /** Who put it on the list, and when (ISO-8601 UTC). */
+  by: string;
+  at: string;
+}
+
+/** The redaction list, kept in the index. */
+export interface RedactionList {
+  /** Every entry, by login ascending. */
+  redactions(): Promise<Redaction[]>;
+  /** Adds the entry, replacing one of the same login (case-insensitive). */
+  putRedaction(redaction: Redaction): Promise<void>;
+  /** Removes the login's entry; a missing one is not an error. */
+  removeRedaction(login: string): Promise<void>;
+}
+
+/**
  * How to reach a repository's git data: a URL plus headers (credentials live only here). An
  * http(s) remote's LFS server is beside it, at "<url>.git/info/lfs" as git-lfs derives it; a
  * path's LFS objects are in its own lfs/objects store (core/lfs/source.ts).

@@ -2,14 +2,16 @@
 // archive the index describes: same snapshot, same repo, same bytes (SHA-256 and size).
 import type { Readable } from "node:stream";
 import { HashStream } from "./archive/hash-stream.js";
+import type { ArchiveHeader } from "./archive/header.js";
 import type { Manifest } from "./archive/manifest.js";
 import { readArchive } from "./archive/reader.js";
 import type { Deps } from "./deps.js";
 import { ArchiveCorruptError } from "./errors.js";
+import { openArchiveKey, shreddedError } from "./keys/repository-keys.js";
 import type { Snapshot } from "./model.js";
 
 export async function readSnapshotArchive(
-  deps: Pick<Deps, "store" | "keys">,
+  deps: Pick<Deps, "store" | "keys" | "keyRecords">,
   snapshot: Snapshot,
   onFile: (path: string, body: Readable) => Promise<void>,
   onBytes?: (n: number) => void,
@@ -24,7 +26,7 @@ export async function readSnapshotArchive(
           `archive header belongs to ${header.repo} snapshot ${header.snapshotId}, not ${snapshot.repo} snapshot ${snapshot.id}`,
         );
       }
-      return deps.keys.unwrap({ keyRef: header.keyRef, wrapped: Buffer.from(header.wrappedKey, "base64") });
+      return archiveDataKey(deps, snapshot, header);
     },
     onFile,
   });
@@ -45,4 +47,20 @@ export async function readSnapshotArchive(
     );
   }
   return { manifest, bytes: hashed.bytes };
+}
+
+/**
+ * The data key of a snapshot's archive: from its key record (format 2), or from its header
+ * (format 1). A forgotten repository's format 1 archives cannot be shredded (their data key is
+ * wrapped by the KMS key or key file itself); our code refuses them all the same.
+ */
+export async function archiveDataKey(
+  deps: Pick<Deps, "keys" | "keyRecords">,
+  snapshot: Snapshot,
+  header: ArchiveHeader,
+): Promise<Buffer> {
+  if (!("wrappedKey" in header)) return openArchiveKey(deps, snapshot);
+  const set = await deps.keyRecords?.keySet(snapshot.lineage ?? snapshot.repo);
+  if (set?.shredded) throw shreddedError(set, `snapshot ${snapshot.id} of ${snapshot.repo}`);
+  return deps.keys.unwrap({ keyRef: header.keyRef, wrapped: Buffer.from(header.wrappedKey, "base64") });
 }

@@ -7,6 +7,8 @@ import { metadataCheckpointSchema, type MetadataCheckpoint } from "./metadata/ch
 import type { MetadataSource, MetadataSummary } from "./metadata/source.js";
 import type { Deps, ProgressListener } from "./deps.js";
 import { BackupError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
+import { REPOSITORY_KEY_REF } from "./archive/header.js";
+import { lineageKeyOf, sealArchiveKey, shreddedError } from "./keys/repository-keys.js";
 import { attachCleanupError } from "./first-error.js";
 import { holdLease, leaseHolder } from "./lease.js";
 import { bundleHeader, BundleCheck } from "./git/bundle.js";
@@ -91,6 +93,9 @@ export async function snapshotRepo(
   options = { ...options, signal: lease.signal, confirmLease: () => lease.confirm() };
   let failed = false;
   try {
+    // A forgotten repository is not backed up again (nor confirmed: its snapshots are shredded).
+    const keySet = await deps.keyRecords?.keySet(await lineageKeyOf(deps.index, repo));
+    if (keySet?.shredded) throw shreddedError(keySet, `a new snapshot of ${repo}`);
     const latest = await deps.index.latest(repo);
     const wikiListed = options.wiki ? await listWiki(options.wiki) : undefined;
     const isUnchanged = (refs: RemoteRefs) =>
@@ -201,7 +206,23 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
   try {
     // The pack is indexed on the side as it streams, to find its LFS pointers once it has ended.
     if (input.pack && input.lfs) scan = await LfsScan.start();
-    const wrapped = await deps.keys.wrap(dataKey);
+    // With key records: the data key goes to the index, wrapped by the repository's key (format
+    // 2). Without: wrapped by the KMS key or key file into the header (format 1).
+    const sealed = deps.keyRecords
+      ? await sealArchiveKey({ ...deps, keyRecords: deps.keyRecords }, repo, id, dataKey)
+      : undefined;
+    if (sealed?.createdKey) {
+      await deps.audit.record({
+        action: "key.repository-created",
+        repo,
+        snapshotId: id,
+        actor: options.actor,
+        outcome: "success",
+        details: { keyId: sealed.createdKey },
+      });
+    }
+    const wrapped = sealed ? undefined : await deps.keys.wrap(dataKey);
+    const keyRef = wrapped?.keyRef ?? REPOSITORY_KEY_REF;
     const objectKey = archiveKey(repo, takenAt, id);
     let bundleBytes = 0;
     // The wiki goes first: its fetch is answered already, and it is small; the repository's pack
@@ -231,8 +252,9 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     const archive = (written = writeArchive({
       header: {
         aead: "AES256_GCM_HKDF_1MB",
-        keyRef: wrapped.keyRef,
-        wrappedKey: wrapped.wrapped.toString("base64"),
+        ...(wrapped
+          ? { keyRef: wrapped.keyRef, wrappedKey: wrapped.wrapped.toString("base64") }
+          : { keyRef: REPOSITORY_KEY_REF }),
         snapshotId: id,
         repo,
         createdAt: takenAt.toISOString(),
@@ -278,12 +300,14 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     const [manifest, stored] = await Promise.all([
       archive.manifest,
       deps.store.put(objectKey, archive.stream, {
-        metadata: { repo, snapshotId: id, keyRef: wrapped.keyRef },
+        metadata: { repo, snapshotId: id, keyRef },
       }),
     ]).finally(() => options.signal?.removeEventListener("abort", abort));
     const snapshot: Snapshot = {
       id,
       repo,
+      // Filed where its key record is (the same lineage, unless a rename raced the snapshot).
+      ...(sealed && sealed.lineage !== repo ? { lineage: sealed.lineage } : {}),
       takenAt: takenAt.toISOString(),
       kind,
       ...(parent ? { parentId: parent.id } : {}),
@@ -296,7 +320,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       bundleBytes: manifest.entries
         .filter((e) => e.path.startsWith("git/"))
         .reduce((sum, e) => sum + e.size, 0),
-      keyRef: wrapped.keyRef,
+      keyRef,
       confirmedAt: takenAt.toISOString(),
       ...(wiki ? { wikiRefs: wiki.refs.refs, ...(wiki.refs.head ? { wikiHead: wiki.refs.head } : {}) } : {}),
       ...(collection ? metadataFields(await collection.summary) : {}),

@@ -21,6 +21,8 @@ import {
 } from "../helpers/emulators.js";
 import { blobStoreContract } from "./blob-store.js";
 import { deliveryLogContract } from "./delivery-log.js";
+import { keyRecordsContract } from "./key-records.js";
+import { FirestoreKeyRecords } from "../../functions/adapters/gcp/firestore-key-records.js";
 import { keyWrapperContract } from "./key-wrapper.js";
 import { type Delivered, publisherContract } from "./publisher.js";
 import { snapshotIndexContract } from "./snapshot-index.js";
@@ -65,6 +67,14 @@ snapshotIndexContract("FirestoreSnapshotIndex (emulator)", async (clock) => {
   const root = `contract/${uniqueName("run")}`;
   return {
     index: new FirestoreSnapshotIndex({ firestore, clock, root }),
+    cleanup: () => firestore.recursiveDelete(firestore.doc(root)),
+  };
+});
+
+keyRecordsContract("FirestoreKeyRecords (emulator)", async () => {
+  const root = `contract/${uniqueName("keys")}`;
+  return {
+    records: new FirestoreKeyRecords({ firestore, root }),
     cleanup: () => firestore.recursiveDelete(firestore.doc(root)),
   };
 });

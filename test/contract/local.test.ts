@@ -20,6 +20,7 @@ import { SqliteDeliveryLog } from "../../functions/adapters/local/sqlite-deliver
 import { blobStoreContract } from "./blob-store.js";
 import { deliveryLogContract } from "./delivery-log.js";
 import { keyWrapperContract } from "./key-wrapper.js";
+import { keyRecordsContract } from "./key-records.js";
 import { type Delivered, publisherContract } from "./publisher.js";
 import { ManualClock, snapshot, snapshotIndexContract } from "./snapshot-index.js";
 
@@ -51,6 +52,18 @@ snapshotIndexContract("SqliteSnapshotIndex", async (clock) => {
   const index = new SqliteSnapshotIndex({ path: path.join(dir, "state", "index.sqlite"), clock });
   return {
     index,
+    cleanup: async () => {
+      index.close();
+      await cleanup();
+    },
+  };
+});
+
+keyRecordsContract("SqliteKeyRecords", async () => {
+  const { dir, cleanup } = await tempDir();
+  const index = new SqliteSnapshotIndex({ path: path.join(dir, "index.sqlite") });
+  return {
+    records: index.keyRecords(),
     cleanup: async () => {
       index.close();
       await cleanup();

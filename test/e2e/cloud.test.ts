@@ -54,7 +54,13 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
     for (const name of REPOS) {
       const latest = (await app.index.latest(name))!;
       expect(latest.verification).toMatchObject({ verdict: "ok", level: "deep" });
-      expect(latest.keyRef).toMatch(/^projects\/.+\/cryptoKeys\/.+\/cryptoKeyVersions\/\d+$/);
+      // Its data key is in the index, wrapped by the repository's key, which KMS wraps.
+      expect(latest.keyRef).toBe("repository-key");
+      const keySet = await app.keyRecords!.keySet(name);
+      expect(keySet!.keys.at(-1)!.keyRef).toMatch(/^projects\/.+\/cryptoKeys\/.+\/cryptoKeyVersions\/\d+$/);
+      expect(await app.keyRecords!.dataKey(name, latest.id)).toMatchObject({
+        keyId: keySet!.keys.at(-1)!.id,
+      });
       expect(latest.refs["refs/heads/main"]).toBe(
         (await git(["rev-parse", "main"], { env: { GIT_DIR: repoPath(name) } })).trim(),
       );

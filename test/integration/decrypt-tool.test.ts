@@ -1,7 +1,9 @@
 // tools/decrypt.py, the restore path that needs none of our code: Google's Python tink decrypts
-// archives our code wrote (full and incremental, with a wiki; local key file and a KMS-wrapped key
-// unwrapped as `gcloud kms decrypt` would), and yields exactly the bundles our reader does, which
-// plain git accepts. A damaged or truncated archive fails with a clear message and leaves nothing.
+// archives our code wrote (full and incremental, with a wiki; format 2 through the key record in the
+// local index or exported as JSON, its repository key unwrapped by the key file or by KMS as
+// `gcloud kms decrypt` would; format 1 archives as before), and yields exactly the bundles our
+// reader does, which plain git accepts. A damaged or truncated archive fails with a clear message
+// and leaves nothing.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readdir, readFile, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
@@ -11,7 +13,7 @@ import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KmsKeyWrapper } from "../../functions/adapters/gcp/kms-key-wrapper.js";
 import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
-import { decodeHeader } from "../../functions/core/archive/header.js";
+import { decodeHeader, REPOSITORY_KEY_REF } from "../../functions/core/archive/header.js";
 import { BUNDLE_PATH, WIKI_PATH } from "../../functions/core/archive/paths.js";
 import {
   DecryptStream,
@@ -23,7 +25,8 @@ import type { Deps } from "../../functions/core/deps.js";
 import { git } from "../../functions/core/git/exec.js";
 import { initBare } from "../../functions/core/git/local-repo.js";
 import type { Snapshot } from "../../functions/core/model.js";
-import { readSnapshotArchive } from "../../functions/core/read-snapshot.js";
+import { exportKeyRecord } from "../../functions/core/keys/key-record.js";
+import { archiveDataKey, readSnapshotArchive } from "../../functions/core/read-snapshot.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
 import { pushCommit, refsOf, richRepo } from "../helpers/git-repos.js";
 import { KMS_TEST_KEY, KmsStandin } from "../helpers/kms-standin.js";
@@ -46,6 +49,7 @@ let wiki: string;
 let ws: TestWorkspace;
 let app: App;
 let keyFile: string;
+let indexFile: string;
 let kms: KmsStandin;
 const made: { snapshot: Snapshot; file: string }[] = [];
 
@@ -76,7 +80,7 @@ async function snap(deps: Deps = app, repo = "acme/app"): Promise<{ snapshot: Sn
 
 /** Each file our own reader yields from the snapshot's archive. */
 async function ourFiles(
-  deps: Pick<Deps, "store" | "keys">,
+  deps: Pick<Deps, "store" | "keys" | "keyRecords">,
   snapshot: Snapshot,
 ): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
@@ -123,6 +127,7 @@ beforeAll(async () => {
     ws.dir,
     (await filesUnder(ws.dir)).find((f) => f.endsWith("/keys.json"))!,
   );
+  indexFile = join(keyFile, "..", "index.sqlite");
   kms = await KmsStandin.start();
 });
 
@@ -134,18 +139,19 @@ afterAll(async () => {
 });
 
 describe("tools/decrypt.py (Python tink)", () => {
-  it("made a full and an incremental archive, each with a wiki", () => {
+  it("made a full and an incremental archive, each with a wiki, their data keys in key records", () => {
     expect(made.map((m) => m.snapshot.kind)).toEqual(["full", "incremental"]);
     expect(made.every((m) => m.snapshot.wikiRefs)).toBe(true);
+    expect(made.every((m) => m.snapshot.keyRef === REPOSITORY_KEY_REF)).toBe(true);
   });
 
-  it("decrypts with the local key file into the bundles our reader yields, which git accepts", async (ctx) => {
+  it("decrypts with the local key file and the index's key records into the bundles our reader yields, which git accepts", async (ctx) => {
     ctx.skip(skip !== undefined, skip);
     const replay = join(scratch, "replay.git");
     await initBare(replay);
     for (const { snapshot, file } of made) {
       const out = join(scratch, `out-${snapshot.id}`);
-      const run = await decryptPy("--key-file", keyFile, "--extract", out, file);
+      const run = await decryptPy("--key-file", keyFile, "--key-record", indexFile, "--extract", out, file);
       expect(run.stderr).toBe("");
       expect(run.code).toBe(0);
       expect(run.stdout).toContain("every segment authenticated");
@@ -189,14 +195,11 @@ describe("tools/decrypt.py (Python tink)", () => {
     ctx.skip(skip !== undefined, skip);
     const { snapshot, file } = made[0]!;
     const tar = join(scratch, "full.tar");
-    const run = await decryptPy("--key-file", keyFile, "--tar", tar, file);
+    const run = await decryptPy("--key-file", keyFile, "--key-record", indexFile, "--tar", tar, file);
     expect(run.code, run.stderr).toBe(0);
     const archive = await readFile(file);
     const { header, raw } = decodeHeader(archive)!;
-    const dataKey = await app.keys.unwrap({
-      keyRef: header.keyRef,
-      wrapped: Buffer.from(header.wrappedKey, "base64"),
-    });
+    const dataKey = await archiveDataKey(app, snapshot, header);
     const plain = Readable.from([archive.subarray(raw.length)]).pipe(new DecryptStream(dataKey, raw));
     expect((await readFile(tar)).equals(Buffer.concat(await plain.toArray()))).toBe(true);
     expect(header.snapshotId).toBe(snapshot.id);
@@ -231,6 +234,66 @@ describe("tools/decrypt.py (Python tink)", () => {
     expect((await readFile(join(out, BUNDLE_PATH))).equals(ours.get(BUNDLE_PATH)!)).toBe(true);
   });
 
+  it("decrypts a format 2 archive whose repository key KMS wraps: key record exported, gcloud unwraps it", async (ctx) => {
+    ctx.skip(skip !== undefined, skip);
+    const client = kms.client();
+    const wrapper = new KmsKeyWrapper({ client, keyName: KMS_TEST_KEY });
+    const deps: Deps = { ...pick(app), keys: wrapper, keyRecords: app.keyRecords! };
+    const { snapshot, file } = await snap(deps, "acme/kms2");
+    expect(snapshot.keyRef).toBe(REPOSITORY_KEY_REF);
+    const record = join(scratch, "kms2-record.json");
+    await writeFile(
+      record,
+      JSON.stringify(
+        await exportKeyRecord({ index: app.index, keyRecords: app.keyRecords! }, "acme/kms2", snapshot.id),
+      ),
+    );
+    expect(await readFile(record, "utf8")).toMatch(/cryptoKeyVersions\/\d+/);
+
+    const request = await decryptPy("--kms-request", "--key-record", record, file);
+    expect(request.code, request.stderr).toBe(0);
+    const command = request.stdout.trim();
+    const flag = (name: string) => new RegExp(`--${name}=(\\S+)`).exec(command)?.[1];
+    expect(flag("key")).toBe(KMS_TEST_KEY);
+    expect(flag("plaintext-file")).toBe(`${file}.repository-key`);
+    const [response] = await client.decrypt({
+      name: flag("key")!,
+      ciphertext: await readFile(flag("ciphertext-file")!),
+      additionalAuthenticatedData: await readFile(flag("additional-authenticated-data-file")!),
+    });
+    await writeFile(flag("plaintext-file")!, Buffer.from(response.plaintext as Uint8Array));
+
+    const out = join(scratch, "out-kms2");
+    const run = await decryptPy(
+      "--repository-key",
+      flag("plaintext-file")!,
+      "--key-record",
+      record,
+      "--extract",
+      out,
+      file,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const ours = await ourFiles(deps, snapshot);
+    expect((await readFile(join(out, BUNDLE_PATH))).equals(ours.get(BUNDLE_PATH)!)).toBe(true);
+    // Without the key record, the tool says what it needs.
+    const bare = await decryptPy("--key-file", keyFile, file);
+    expect(bare.code).toBe(1);
+    expect(bare.stderr).toContain("give --key-record");
+  });
+
+  it("still decrypts a format 1 archive (data key in the header) with the key file alone", async (ctx) => {
+    ctx.skip(skip !== undefined, skip);
+    const { snapshot, file } = await snap(pick(app), "acme/legacy");
+    expect(snapshot.keyRef).toMatch(/^local:[0-9a-f]{16}$/);
+    expect(decodeHeader(await readFile(file))!.raw.readUInt16BE(8)).toBe(1);
+    const out = join(scratch, "out-legacy");
+    const run = await decryptPy("--key-file", keyFile, "--extract", out, file);
+    expect(run.code, run.stderr).toBe(0);
+    const ours = await ourFiles(app, snapshot);
+    expect((await readFile(join(out, BUNDLE_PATH))).equals(ours.get(BUNDLE_PATH)!)).toBe(true);
+  });
+
   it("refuses a damaged or truncated archive, saying so, and leaves no output", async (ctx) => {
     ctx.skip(skip !== undefined, skip);
     const { file } = made[0]!;
@@ -261,7 +324,17 @@ describe("tools/decrypt.py (Python tink)", () => {
       await writeFile(bad, bytes);
       const out = join(scratch, `out-${name}`);
       const tar = join(scratch, `${name}.tar`);
-      const run = await decryptPy("--key-file", keyFile, "--extract", out, "--tar", tar, bad);
+      const run = await decryptPy(
+        "--key-file",
+        keyFile,
+        "--key-record",
+        indexFile,
+        "--extract",
+        out,
+        "--tar",
+        tar,
+        bad,
+      );
       expect(run.code, name).toBe(1);
       expect(run.stderr, name).toMatch(
         new RegExp(`^decrypt\\.py: .*\\.ibk: segment ${segment} failed authentication`),
@@ -276,7 +349,7 @@ describe("tools/decrypt.py (Python tink)", () => {
     ctx.skip(skip !== undefined, skip);
     const other = join(scratch, "other-keys", "keys.json");
     await KeyFileWrapper.open(other, { create: true });
-    const run = await decryptPy("--key-file", other, made[0]!.file);
+    const run = await decryptPy("--key-file", other, "--key-record", indexFile, made[0]!.file);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/has no key local:[0-9a-f]{16}/);
   });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupPolicy } from "../../functions/app.js";
 import { main } from "../../functions/cli/main.js";
 import { readArchive } from "../../functions/core/archive/reader.js";
+import { archiveDataKey } from "../../functions/core/read-snapshot.js";
 import { writeArchive } from "../../functions/core/archive/writer.js";
 import { newSnapshotId } from "../../functions/core/ids.js";
 import { archiveKey } from "../../functions/core/object-keys.js";
@@ -74,8 +75,7 @@ async function backup(repo: string) {
 /** The manifest of a snapshot's archive, read back through the real reader. */
 async function manifestOf(snapshot: Snapshot) {
   const { manifest } = await readArchive(await app.store.get(snapshot.objectKey), {
-    dataKey: (header) =>
-      app.keys.unwrap({ keyRef: header.keyRef, wrapped: Buffer.from(header.wrappedKey, "base64") }),
+    dataKey: (header) => archiveDataKey(app, snapshot, header),
   });
   return manifest;
 }

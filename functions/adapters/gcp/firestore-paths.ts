@@ -78,6 +78,34 @@ export class FirestorePaths {
     return this.auditChains().doc(repoKey(chain)).collection("entries");
   }
 
+  /** repositoryKeys/{repoKey}: a repository's wrapped keys, or the record of their destruction. */
+  repositoryKeys(): CollectionReference {
+    return this.base.collection("repositoryKeys");
+  }
+
+  keySet(repo: string): DocumentReference {
+    return this.repositoryKeys().doc(repoKey(repo));
+  }
+
+  /** repositoryKeys/{repoKey}/dataKeys/{snapshotId}: each archive's wrapped data key. */
+  dataKeys(repo: string): CollectionReference {
+    return this.keySet(repo).collection("dataKeys");
+  }
+
+  dataKey(repo: string, snapshotId: string): DocumentReference {
+    if (!isValidId(snapshotId)) {
+      throw new UserInputError(
+        `snapshot id ${JSON.stringify(snapshotId.slice(0, 120))} cannot be a document id`,
+      );
+    }
+    return this.dataKeys(repo).doc(snapshotId);
+  }
+
+  /** redactions/{login, lower case}: the redaction list. */
+  redactions(): CollectionReference {
+    return this.base.collection("redactions");
+  }
+
   lease(repo: string): DocumentReference {
     return this.leases().doc(repoKey(repo));
   }

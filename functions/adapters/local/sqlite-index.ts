@@ -13,6 +13,7 @@ import {
 } from "../../core/errors.js";
 import type { RepositoryRecord, Snapshot, Verification } from "../../core/model.js";
 import { namesOf } from "../../core/lineage/registry.js";
+import { SqliteKeyRecords } from "./sqlite-key-records.js";
 import { sameCommit } from "../../core/snapshot-identity.js";
 import {
   systemClock,
@@ -52,6 +53,23 @@ const MIGRATIONS: readonly string[] = [
      name TEXT NOT NULL,
      id INTEGER NOT NULL REFERENCES repositories (id),
      PRIMARY KEY (name, id)
+   ) WITHOUT ROWID;`,
+  // Key records (core/keys/): each repository's wrapped keys, each archive's wrapped data key, and
+  // the redaction list (sqlite-key-records.ts).
+  `CREATE TABLE repository_keys (
+     repo TEXT PRIMARY KEY,  -- the lineage key
+     record TEXT NOT NULL    -- the RepositoryKeySet as JSON
+   ) WITHOUT ROWID;
+   CREATE TABLE data_keys (
+     repo TEXT NOT NULL,
+     snapshot_id TEXT NOT NULL,
+     key_id TEXT NOT NULL,   -- the repository key that wrapped it
+     wrapped TEXT NOT NULL,  -- base64 of 61 bytes (docs/FORMAT.md)
+     PRIMARY KEY (repo, snapshot_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE redactions (
+     login TEXT PRIMARY KEY, -- lower case
+     record TEXT NOT NULL    -- the Redaction as JSON
    ) WITHOUT ROWID;`,
 ];
 
@@ -142,6 +160,11 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
         cause: err,
       });
     }
+  }
+
+  /** The key records and redaction list kept in the same file (core/keys/). */
+  keyRecords(): SqliteKeyRecords {
+    return new SqliteKeyRecords(this.db, this.path);
   }
 
   close(): void {

@@ -1,4 +1,5 @@
 // `infinity-backup list`: the snapshots of one repository, or of all, newest first.
+import { shreddedRepos } from "../../core/keys/repository-keys.js";
 import type { Snapshot } from "../../core/model.js";
 import { age, bytes, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -8,8 +9,17 @@ export async function listCommand(ctx: Context): Promise<number> {
   const repos = options.repo.length ? options.repo : await app.index.repos();
   const snapshots: Snapshot[] = [];
   for (const repo of repos) snapshots.push(...(await app.index.list(repo)));
+  // A forgotten repository's snapshots stay listed until prune removes them, marked shredded.
+  const forgotten = await shreddedRepos(app.keyRecords);
+  const shredded = (s: Snapshot) => forgotten.get(s.lineage ?? s.repo)?.shredded;
   if (options.json) {
-    ctx.print(JSON.stringify(snapshots, null, 2));
+    ctx.print(
+      JSON.stringify(
+        snapshots.map((s) => ({ ...s, ...(shredded(s) ? { shredded: shredded(s) } : {}) })),
+        null,
+        2,
+      ),
+    );
     return EXIT.ok;
   }
   if (!snapshots.length) {
@@ -32,9 +42,11 @@ export async function listCommand(ctx: Context): Promise<number> {
         s.confirmedAt === s.takenAt ? "-" : age(s.confirmedAt, now),
         String(Object.keys(s.refs).length),
         bytes(s.size),
-        s.verification
-          ? `${s.verification.verdict} ${s.verification.level} ${age(s.verification.at, now)}`
-          : "NOT VERIFIED",
+        shredded(s)
+          ? `SHREDDED ${shredded(s)!.at}`
+          : s.verification
+            ? `${s.verification.verdict} ${s.verification.level} ${age(s.verification.at, now)}`
+            : "NOT VERIFIED",
       ]),
     ),
   );

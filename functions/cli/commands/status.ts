@@ -4,6 +4,7 @@
 import { healthOptions } from "../../app.js";
 import { healthAlerts, notifyAll } from "../../core/alerts.js";
 import { describeLifecycle, describeProblem, healthJson, healthReport } from "../../core/health.js";
+import { shreddedRepos } from "../../core/keys/repository-keys.js";
 import { checkLines, withLocalChecks } from "../health-checks.js";
 import { age, bar, bytes, sparkline, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -32,8 +33,12 @@ export async function statusCommand(ctx: Context): Promise<number> {
   );
   const unhealthy = health.filter((h) => h.problems.length);
   const storage = report.storage;
+  const forgotten = [...(await shreddedRepos(app.keyRecords)).values()].map((k) => ({
+    repo: k.repo,
+    ...k.shredded!,
+  }));
   if (options.json) {
-    ctx.print(JSON.stringify(healthJson(report), null, 2));
+    ctx.print(JSON.stringify({ ...healthJson(report), ...(forgotten.length ? { forgotten } : {}) }, null, 2));
     return report.ok ? EXIT.ok : EXIT.failed;
   }
   ctx.print(["checks", ...checkLines(report.checks ?? []), ""].join("\n"));
@@ -54,6 +59,8 @@ export async function statusCommand(ctx: Context): Promise<number> {
   const total = health.reduce((sum, h) => sum + h.storedBytes, 0);
   ctx.print(`\n${health.length} repositories, ${bytes(total)} stored in ${app.dataDir}`);
   for (const h of unhealthy) ctx.print(`  ! ${h.repo}: ${h.problems.map(describeProblem).join("; ")}`);
+  for (const f of forgotten)
+    ctx.print(`  x ${f.repo}: forgotten at ${f.at} by ${f.by} (${f.reason}): its snapshots are shredded`);
   for (const h of health.filter((h) => h.lifecycle)) ctx.print(`  - ${h.repo}: ${describeLifecycle(h)}`);
   // A pass with fsck warnings (legacy quirks git only warns about) is said, not hidden.
   for (const h of health) {

@@ -4,26 +4,43 @@ import { z } from "zod";
 import { ArchiveCorruptError } from "../errors.js";
 
 export const MAGIC = Buffer.from([0x89, 0x49, 0x42, 0x4b, 0x0d, 0x0a, 0x1a, 0x0a]); // \x89IBK\r\n\x1a\n
-export const FORMAT_VERSION = 1;
+/**
+ * Version 2 (written now): the data key is not in the archive but in the index's key record,
+ * wrapped by the repository's key, so a rewrap or a forget never touches the archive's bytes.
+ * Version 1 (still read): the data key wrapped by the KMS key or the key file, in the header.
+ */
+export const FORMAT_VERSION = 2;
+/** A version 2 header's keyRef: the data key is in the snapshot's key record (core/keys/). */
+export const REPOSITORY_KEY_REF = "repository-key";
 const MAX_HEADER_JSON = 64 * 1024;
 const PREAMBLE_SIZE = MAGIC.length + 2 + 4;
 
-export const archiveHeaderSchema = z.strictObject({
+const common = {
   aead: z.literal("AES256_GCM_HKDF_1MB"),
-  keyRef: z.string().min(1),
-  wrappedKey: z.base64().min(1),
   snapshotId: z.string().min(1),
   repo: z.string().min(1),
   createdAt: z.iso.datetime(),
+};
+const headerV1Schema = z.strictObject({
+  ...common,
+  keyRef: z
+    .string()
+    .min(1)
+    .refine((ref) => ref !== REPOSITORY_KEY_REF, "names no key-encryption key"),
+  wrappedKey: z.base64().min(1),
 });
+const headerV2Schema = z.strictObject({ ...common, keyRef: z.literal(REPOSITORY_KEY_REF) });
+export const archiveHeaderSchema = z.union([headerV1Schema, headerV2Schema]);
+/** A version 1 header (data key wrapped inside it) or a version 2 one (data key in the index). */
 export type ArchiveHeader = z.infer<typeof archiveHeaderSchema>;
 
 /** The header as bytes: magic, u16 version, u32 length, UTF-8 JSON. */
 export function encodeHeader(header: ArchiveHeader): Buffer {
-  const json = Buffer.from(JSON.stringify(archiveHeaderSchema.parse(header)), "utf8");
+  const version = header.keyRef === REPOSITORY_KEY_REF ? 2 : 1;
+  const json = Buffer.from(JSON.stringify(schemaOf(version).parse(header)), "utf8");
   const preamble = Buffer.alloc(PREAMBLE_SIZE);
   MAGIC.copy(preamble, 0);
-  preamble.writeUInt16BE(FORMAT_VERSION, MAGIC.length);
+  preamble.writeUInt16BE(version, MAGIC.length);
   preamble.writeUInt32BE(json.length, MAGIC.length + 2);
   return Buffer.concat([preamble, json]);
 }
@@ -39,9 +56,9 @@ export function decodeHeader(bytes: Buffer): { header: ArchiveHeader; raw: Buffe
   }
   if (!bytes.subarray(0, MAGIC.length).equals(MAGIC)) throw notAnArchive();
   const version = bytes.readUInt16BE(MAGIC.length);
-  if (version !== FORMAT_VERSION) {
+  if (version !== 1 && version !== 2) {
     throw new ArchiveCorruptError(
-      `archive format version ${version} is not supported (this build reads ${FORMAT_VERSION})`,
+      `archive format version ${version} is not supported (this build reads 1 and 2)`,
     );
   }
   const length = bytes.readUInt32BE(MAGIC.length + 2);
@@ -57,12 +74,16 @@ export function decodeHeader(bytes: Buffer): { header: ArchiveHeader; raw: Buffe
   } catch (err) {
     throw new ArchiveCorruptError("archive header is not valid JSON", { cause: err });
   }
-  const result = archiveHeaderSchema.safeParse(parsed);
+  const result = schemaOf(version as 1 | 2).safeParse(parsed); // 1 or 2: checked above
   if (!result.success) {
     const issue = result.error.issues[0]!;
     throw new ArchiveCorruptError(`archive header field "${issue.path.join(".")}": ${issue.message}`);
   }
   return { header: result.data, raw: Buffer.from(raw) };
+}
+
+function schemaOf(version: 1 | 2): z.ZodType<ArchiveHeader> {
+  return version === 1 ? headerV1Schema : headerV2Schema;
 }
 
 function notAnArchive(): ArchiveCorruptError {

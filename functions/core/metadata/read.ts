@@ -11,6 +11,7 @@ import { readSnapshotArchive } from "../read-snapshot.js";
 import { KIND_KEY, METADATA_KINDS, type MetadataKind } from "./kinds.js";
 import { compareLines, lineKey } from "./order.js";
 import { kindPath } from "./paths.js";
+import { redactMetadataItem, redactedLogins } from "./redaction.js";
 
 export type MetadataLine = Record<string, unknown>;
 
@@ -62,12 +63,14 @@ type Held<T> = Map<string, { key: MetadataLine; value: T }>;
  * and whatever the store or key service rejects with. Every archive read is audited, read or failed.
  */
 export async function readMetadata<T = MetadataLine>(
-  deps: Pick<Deps, "store" | "keys" | "index" | "audit">,
+  deps: Pick<Deps, "store" | "keys" | "keyRecords" | "redactions" | "index" | "audit">,
   snapshot: Snapshot,
   query: MetadataQuery<T>,
   options: ReadMetadataOptions,
 ): Promise<MetadataAtSnapshot<T>> {
   if (!snapshot.metadata) throw noMetadata(snapshot);
+  // Every line is handed on in its redacted form (the redaction list, read once per read).
+  const logins = redactedLogins(await deps.redactions?.redactions());
   const audit = (link: Snapshot, outcome: "success" | "failure", details: Record<string, unknown>) =>
     deps.audit.record({
       action: "snapshot.read",
@@ -101,7 +104,7 @@ export async function readMetadata<T = MetadataLine>(
         async (path, body) => {
           const kind = wantedKind(path, wanted);
           if (!kind) return void body.resume();
-          read.set(kind, await holdLines(kind, body, path, query));
+          read.set(kind, await holdLines(kind, body, path, query, logins));
         },
         options.onBytes,
       );
@@ -177,6 +180,7 @@ async function holdLines<T>(
   body: Readable,
   path: string,
   query: MetadataQuery<T>,
+  logins: ReadonlySet<string>,
 ): Promise<Held<T>> {
   const held: Held<T> = new Map();
   let number = 0;
@@ -189,8 +193,11 @@ async function holdLines<T>(
       throw new ArchiveCorruptError(`${path} line ${number} is not JSON`, { cause: err });
     }
     if (query.keep && !query.keep(kind, line)) continue;
+    // Keyed as stored (a redacted key would merge distinct lines), shown redacted.
     const key = Object.fromEntries(KIND_KEY[kind].map((field) => [field, line[field]]));
-    held.set(lineKey(kind, line), { key, value: query.project ? query.project(kind, line) : (line as T) });
+    const id = lineKey(kind, line);
+    line = redactMetadataItem(line, logins);
+    held.set(id, { key, value: query.project ? query.project(kind, line) : (line as T) });
   }
   return held;
 }
