@@ -6,6 +6,7 @@ import { incrementalPolicy } from "./config/settings.js";
 import type { BackupDeps, BackupPolicy } from "./core/backup.js";
 import type { Deps } from "./core/deps.js";
 import type { HealthOptions } from "./core/health.js";
+import type { GitHubRestorePorts } from "./core/restore-github/restore-to-github.js";
 import type {
   AuditReader,
   BlobStore,
@@ -32,6 +33,8 @@ export interface LocalApp extends BackupDeps {
   notifier: Notifier;
   /** Adds a new key to the key file and makes it primary (keys rotate); resolves with its keyRef. */
   rotateKeyFile(): Promise<string>;
+  /** Restores to GitHub (restore --to-github): with a github section, the data folder writable. */
+  githubRestore?: GitHubRestorePorts;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,8 @@ export interface CloudApp extends BackupDeps {
   deliveries: DeliveryLog;
   /** Creates an empty repository for a restore and gives push access to it. */
   createRepository(name: string, isPrivate: boolean): Promise<GitRemote>;
+  /** Restores to GitHub (restoreRepo's github target): the writers, the journal, the mapping's bucket. */
+  githubRestore: GitHubRestorePorts;
   /** The audit trail read back, where the workload keeps one (those with the index). */
   auditTrail?: AuditReader;
   /** Tells a person (the config's webhooks; email is local only for now). */

@@ -9,6 +9,7 @@ import { FsBlobStore } from "./adapters/local/fs-blob-store.js";
 import { JsonlAuditLog } from "./adapters/local/jsonl-audit-log.js";
 import { KeyFileWrapper } from "./adapters/local/keyfile-wrapper.js";
 import { SqliteSnapshotIndex } from "./adapters/local/sqlite-index.js";
+import { SqliteRestoreJournal } from "./adapters/local/sqlite-restore-journal.js";
 import type { CloudApp, LocalApp } from "./app.js";
 import {
   cloudEnvSchema,
@@ -29,6 +30,8 @@ import { scrubbingAudit } from "./core/redact.js";
 import { retryingIndex, retryingKeys, retryingStore } from "./core/retrying-ports.js";
 import { auditOrElse, readOnlyIndex, readOnlyStore } from "./core/read-only.js";
 import type { SourceRepo } from "./core/model.js";
+import type { BlobStore, RestoreJournal } from "./core/ports.js";
+import type { GitHubRestorePorts } from "./core/restore-github/restore-to-github.js";
 import type { OctokitLike } from "./adapters/github/metadata-http.js";
 import {
   systemClock,
@@ -91,6 +94,7 @@ export async function openApp(
   const tell = (line: string) => void process.stderr.write(`infinity-backup: ${line}\n`);
   const opened = new SqliteSnapshotIndex({ path: indexFile, clock, readOnly });
   const index = readOnly ? readOnlyIndex(opened, dataDir, tell) : opened;
+  let journal: SqliteRestoreJournal | undefined;
   try {
     // A new key only for an empty index: existing archives need the key they were made with.
     const hasSnapshots = (await index.repos()).length > 0;
@@ -104,6 +108,7 @@ export async function openApp(
     const github = config.github
       ? await githubSource(await localGitHubCredentials(options.env ?? process.env), settings, clock)
       : undefined;
+    journal = github && !readOnly ? new SqliteRestoreJournal(indexFile) : undefined;
     return {
       settings,
       dataDir,
@@ -129,8 +134,11 @@ export async function openApp(
       }),
       sources: github?.sources ?? configured,
       ...(github ? { metadata: github.metadata } : {}),
+      // Restores to GitHub journal in the index's SQLite file, and write their mapping beside the archives.
+      ...(github && journal ? { githubRestore: github.restoreTo(journal, store) } : {}),
       async close() {
         index.close();
+        journal?.close();
       },
     };
   } catch (err) {
@@ -254,6 +262,16 @@ export async function cloudApp(
     wired.sources = github.sources;
     wired.metadata = github.metadata;
     wired.createRepository = github.createRepository;
+    if (parts.has("index") && parts.has("restoreBucket")) {
+      // Restores to GitHub journal in Firestore beside the index, their mapping in the restore bucket.
+      const [{ Firestore }, { FirestoreRestoreJournal }] = await Promise.all([
+        import("@google-cloud/firestore"),
+        import("./adapters/gcp/firestore-restore-journal.js"),
+      ]);
+      const firestore =
+        overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
+      wired.githubRestore = github.restoreTo(new FirestoreRestoreJournal({ firestore }), wired.restoreStore!);
+    }
   }
   if (parts.has("deliveries")) {
     const [{ Firestore }, { FirestoreDeliveryLog }] = await Promise.all([
@@ -378,6 +396,7 @@ const PORT_PART: Record<string, Part> = {
   drainLarge: "drainLarge",
   sources: "github",
   createRepository: "github",
+  githubRestore: "github",
   webhooks: "webhookSecret",
   deliveries: "deliveries",
 };
@@ -428,11 +447,27 @@ async function githubSource(credentials: GitHubCredentials, settings: Settings, 
   const metadata = new GitHubMetadataSource({
     octokitFor: async (repo) => (await github.apiFor(repo)) as unknown as OctokitLike,
   });
+  const { gitHubRestoreWriters } = await import("./adapters/github/restore-clients.js");
+  const writers = gitHubRestoreWriters({
+    appId: credentials.appId,
+    privateKey: credentials.privateKey,
+    ...(apiUrl ? { apiUrl } : {}),
+    ...(config?.owners.length ? { owners: config.owners } : {}),
+  });
+  const createRepository = async (name: string, isPrivate: boolean) =>
+    github.gitRemote(await github.createRepo(name, { private: isPrivate }));
   return {
     sources,
     metadata,
-    createRepository: async (name: string, isPrivate: boolean) =>
-      github.gitRemote(await github.createRepo(name, { private: isPrivate })),
+    createRepository,
+    /** What a restore to GitHub writes through, with the workload's journal and mapping store. */
+    restoreTo: (journal: RestoreJournal, mappingStore: BlobStore): GitHubRestorePorts => ({
+      createRepository,
+      remoteOf: (name) => github.gitRemote({ name, url: "" }),
+      ...writers,
+      journal,
+      mappingStore,
+    }),
   };
 }
 

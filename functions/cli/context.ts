@@ -16,6 +16,10 @@ export interface CommandOptions {
   to?: string;
   push?: string;
   bundle?: string;
+  /** restore: "owner/name" on GitHub. */
+  toGithub?: string;
+  /** restore --to-github: into an existing, empty repository. */
+  intoExistingEmpty?: boolean;
   all: boolean;
   /** prune: plan only, change nothing. */
   dryRun: boolean;

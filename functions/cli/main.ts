@@ -84,6 +84,9 @@ Options:
   --to PATH         restore: a new bare repository at PATH (must not exist)
   --push URL        restore: push the snapshot's refs to this git URL (an empty repository)
   --bundle FILE     restore: write a plain git bundle to FILE
+  --to-github OWNER/NAME   restore: a new GitHub repository with code, settings, issues, pull
+                    requests, comments and releases (run again to continue an interrupted one)
+  --into-existing-empty    restore --to-github: into that repository, which must exist and be empty
   --json            Machine-readable output on stdout
   --quiet           No progress output
   -h, --help        This text
@@ -109,6 +112,8 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       to: { type: "string" },
       push: { type: "string" },
       bundle: { type: "string" },
+      "to-github": { type: "string" },
+      "into-existing-empty": { type: "boolean", default: false },
       since: { type: "string" },
       action: { type: "string" },
       csv: { type: "boolean", default: false },
@@ -154,6 +159,8 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       to: values.to,
       push: values.push,
       bundle: values.bundle,
+      toGithub: values["to-github"],
+      intoExistingEmpty: values["into-existing-empty"],
       all: values.all,
       dryRun: values["dry-run"],
       release: values.release,

@@ -23,7 +23,12 @@ import { makeScratch, partialPath, sweepScratch } from "./scratch.js";
 
 export type RestoreTarget =
   | { kind: "path"; path: string }
-  | { kind: "push"; remote: GitRemote }
+  | {
+      kind: "push";
+      remote: GitRemote;
+      /** Runs on the restored repository once its refs are pushed (restore-github pushes pull request heads). */
+      afterPush?: (repoDir: string) => Promise<void>;
+    }
   | { kind: "bundle-file"; path: string }
   /** A plain git bundle written to a BlobStore (the restore bucket) under `key`. */
   | { kind: "bundle-store"; store: BlobStore; key: string };
@@ -306,6 +311,7 @@ export async function restoreRepo(
         });
         if (target.kind === "push") {
           await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
+          await target.afterPush?.(join(scratch, "repo.git"));
           if (hasWiki) wiki = await pushWiki(wikiDir, target.remote, snapshot);
           head = await pushHead(target.remote, snapshot);
         }

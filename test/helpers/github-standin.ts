@@ -335,7 +335,12 @@ export class GitHubStandin {
     try {
       if (budget && budget.remaining <= 0)
         throw new HttpFailure(403, "API rate limit exceeded for installation.", this.budgetHeaders(budget));
-      const body = ["POST", "PUT", "PATCH"].includes(req.method ?? "") ? await readJson(req) : {};
+      // A release asset upload's body is the asset's bytes (any content type), handed on as `bytes`.
+      const body = !["POST", "PUT", "PATCH"].includes(req.method ?? "")
+        ? {}
+        : /\/releases\/\d+\/assets$/.test(url.pathname)
+          ? { bytes: Buffer.concat(await req.toArray()) }
+          : await readJson(req);
       const routed = await this.route(
         req.method ?? "GET",
         url,

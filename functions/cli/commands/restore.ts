@@ -4,6 +4,7 @@ import { describeResolution, resolveName } from "../../core/lineage/registry.js"
 import { credentialRefusal } from "../../core/redact.js";
 import { restoreRepo, type RestoreTarget } from "../../core/restore.js";
 import { bytes, duration } from "../format.js";
+import { restoreToGitHubCommand } from "../restore-github.js";
 import { EXIT, type Context } from "../context.js";
 
 function target(ctx: Context): RestoreTarget {
@@ -24,6 +25,7 @@ export async function restoreCommand(ctx: Context): Promise<number> {
   const { app, options, progress } = ctx;
   if (options.repo.length !== 1) throw new UserInputError("restore needs exactly one --repo NAME");
   if (options.snapshot && options.at) throw new UserInputError("give --snapshot or --at, not both");
+  if (options.toGithub) return restoreToGitHubCommand(ctx);
   const asked = options.repo[0]!;
   // A former name (renamed, transferred) leads to the repository's whole history: say so.
   const resolved = describeResolution(asked, resolveName(asked, await app.index.repositoriesNamed(asked)));

@@ -33,6 +33,7 @@ import { ContentPacer, GITHUB_CONTENT_LIMITS, type PacingOptions, type PacingRep
 import { restoreReleases, type ReleasesReport } from "./releases.js";
 import { applySettings, type SettingsOptions, type SettingsReport } from "./settings.js";
 import { preflight } from "./preflight.js";
+import { pushPullHeads } from "./pull-heads.js";
 import { planSlots } from "./slots.js";
 import { RestoreSteps, type RestoreProgress } from "./steps.js";
 import { threadsByNumber } from "./threads.js";
@@ -74,7 +75,13 @@ export interface GitHubRestoreOutcome {
   target: string;
   /** Whether this run continued an earlier one (journal found). */
   resumed: boolean;
-  code: { refs: number; bytes: number; wiki?: { refs: number; target?: string; error?: string } };
+  /** The code step: refs pushed, bytes read, pull request heads pushed under refs/restored/pull/. */
+  code: {
+    refs: number;
+    bytes: number;
+    pullHeads: number;
+    wiki?: { refs: number; target?: string; error?: string };
+  };
   settings?: SettingsReport;
   labels: number;
   milestones: number;
@@ -129,15 +136,29 @@ export async function restoreToGitHub(
       : [];
   try {
     const remote = await targetRepository(github, steps, target, request);
+    let pullHeads = 0;
     const code = await steps.once(
       "code",
       async () => {
         const pushed = await restoreRepo(
           deps,
-          { repo: snapshot.repo, snapshotId: snapshot.id, target: { kind: "push", remote } },
+          {
+            repo: snapshot.repo,
+            snapshotId: snapshot.id,
+            target: {
+              kind: "push",
+              remote,
+              afterPush: async (dir) => void (pullHeads = await pushPullHeads(dir, remote, snapshot.refs)),
+            },
+          },
           { actor: options.actor },
         );
-        return { refs: pushed.refs, bytes: pushed.bytes, ...(pushed.wiki ? { wiki: pushed.wiki } : {}) };
+        return {
+          refs: pushed.refs,
+          bytes: pushed.bytes,
+          pullHeads,
+          ...(pushed.wiki ? { wiki: pushed.wiki } : {}),
+        };
       },
       undefined,
       false,
