@@ -20,6 +20,9 @@ export interface CommandOptions {
   toGithub?: string;
   /** restore --to-github: into an existing, empty repository. */
   intoExistingEmpty?: boolean;
+  /** restore --all: the org to restore every repository into, and/or a prefix for their names. */
+  toOrg?: string;
+  prefix?: string;
   all: boolean;
   /** prune: plan only, change nothing. */
   dryRun: boolean;

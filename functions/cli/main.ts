@@ -87,6 +87,9 @@ Options:
   --to-github OWNER/NAME   restore: a new GitHub repository with code, settings, issues, pull
                     requests, comments and releases (run again to continue an interrupted one)
   --into-existing-empty    restore --to-github: into that repository, which must exist and be empty
+  --all --at TIME   restore: every repository as it was at TIME (each one's newest snapshot at or
+                    before it) to GitHub, into --to-org ORG and/or under --prefix P; with --dry-run
+                    only the list, flagging repositories with no snapshot at or before TIME
   --json            Machine-readable output on stdout
   --quiet           No progress output
   -h, --help        This text
@@ -114,6 +117,8 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       bundle: { type: "string" },
       "to-github": { type: "string" },
       "into-existing-empty": { type: "boolean", default: false },
+      "to-org": { type: "string" },
+      prefix: { type: "string" },
       since: { type: "string" },
       action: { type: "string" },
       csv: { type: "boolean", default: false },
@@ -161,6 +166,8 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       bundle: values.bundle,
       toGithub: values["to-github"],
       intoExistingEmpty: values["into-existing-empty"],
+      toOrg: values["to-org"],
+      prefix: values.prefix,
       all: values.all,
       dryRun: values["dry-run"],
       release: values.release,

@@ -5,6 +5,7 @@ import { credentialRefusal } from "../../core/redact.js";
 import { restoreRepo, type RestoreTarget } from "../../core/restore.js";
 import { bytes, duration } from "../format.js";
 import { restoreToGitHubCommand } from "../restore-github.js";
+import { restoreOrgCommand } from "../restore-org.js";
 import { EXIT, type Context } from "../context.js";
 
 function target(ctx: Context): RestoreTarget {
@@ -23,6 +24,7 @@ function target(ctx: Context): RestoreTarget {
 
 export async function restoreCommand(ctx: Context): Promise<number> {
   const { app, options, progress } = ctx;
+  if (options.all) return restoreOrgCommand(ctx);
   if (options.repo.length !== 1) throw new UserInputError("restore needs exactly one --repo NAME");
   if (options.snapshot && options.at) throw new UserInputError("give --snapshot or --at, not both");
   if (options.toGithub) return restoreToGitHubCommand(ctx);
