@@ -60,8 +60,10 @@ async function startHostileServer(): Promise<{ server: Server; url: string }> {
     if (req.method === "GET")
       return void res.end(pkt("version 2\n") + pkt("ls-refs=unborn\n") + pkt("fetch=shallow\n") + "0000");
     req.resume();
+    // "/acme/clash.git" lists a ref and a ref below it; "/acme/hostile.git" a name git refuses.
+    const second = req.url?.includes("/clash.git") ? "refs/heads/main/b" : BAD;
     req.on("end", () =>
-      res.end(pkt(`${HOSTILE_TIP} refs/heads/main\n`) + pkt(`${HOSTILE_TIP} ${BAD}\n`) + "0000"),
+      res.end(pkt(`${HOSTILE_TIP} refs/heads/main\n`) + pkt(`${HOSTILE_TIP} ${second}\n`) + "0000"),
     );
   });
   server.listen(0, "127.0.0.1");
@@ -117,6 +119,7 @@ beforeAll(async () => {
   Object.assign(sources, {
     "local/dev-head": dev,
     "evil/hostile": started.url,
+    "evil/clash": started.url.replace("/hostile.git", "/clash.git"),
     "local/dangling": join(scratch, "dangling.git"),
     "local/empty": join(scratch, "empty.git"),
     "local/long": long,
@@ -310,5 +313,12 @@ describe("a ref name git refuses", () => {
     const stored = (await filesUnder(join(ws.dir, "data"))).filter((f) => !before.includes(f));
     expect(stored.filter((f) => f.includes("archives"))).toEqual([]);
     expect(await stat(join(ws.dir, "data")).then((s) => s.isDirectory())).toBe(true);
+  });
+
+  it("a ref and a ref below it (refs/heads/main and refs/heads/main/b) are refused before anything is stored", async () => {
+    const result = await backup("evil/clash");
+    expect(result.error).toContain('lists "refs/heads/main" and "refs/heads/main/b"');
+    expect(result.error).toContain("git cannot hold a ref and a ref below it");
+    expect(await app.index.list("evil/clash")).toEqual([]);
   });
 });

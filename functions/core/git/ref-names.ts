@@ -38,3 +38,19 @@ export function refNameProblem(name: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Two names of which one is a folder of the other ("refs/heads/a" and "refs/heads/a/b"): git
+ * keeps refs as paths and can never hold both, so a listing with such a pair could not be
+ * restored. Undefined when there is none.
+ */
+export function refNameClash(names: readonly string[]): [string, string] | undefined {
+  const all = new Set(names);
+  for (const name of names) {
+    for (let slash = name.indexOf("/"); slash > 0; slash = name.indexOf("/", slash + 1)) {
+      const folder = name.slice(0, slash);
+      if (all.has(folder)) return [folder, name];
+    }
+  }
+  return undefined;
+}

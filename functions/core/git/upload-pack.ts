@@ -5,7 +5,7 @@ import { GitError, SourceError } from "../errors.js";
 import type { RefMap } from "../model.js";
 import type { GitRemote } from "../ports.js";
 import { DELIM, FLUSH, pktLine, type PktReader } from "./pkt-line.js";
-import { refNameProblem, shortenLongWords, shortRefName } from "./ref-names.js";
+import { refNameClash, refNameProblem, shortenLongWords, shortRefName } from "./ref-names.js";
 import { connect, displayUrl, type UploadPackConnection } from "./transport.js";
 
 export interface RemoteRefs {
@@ -77,6 +77,13 @@ async function listRefs(conn: UploadPackConnection, where: string): Promise<Remo
     }
   }
   result.peeled ??= {};
+  const clash = refNameClash(Object.keys(result.refs));
+  if (clash)
+    throw new SourceError(
+      `${where} lists ${JSON.stringify(shortRefName(clash[0]))} and ${JSON.stringify(shortRefName(clash[1]))}: ` +
+        `git cannot hold a ref and a ref below it, so no restore could`,
+      { permanent: true },
+    );
   return result;
 }
 

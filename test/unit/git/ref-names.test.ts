@@ -2,7 +2,12 @@
 // refuses; long names print shortened.
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { refNameProblem, shortenLongWords, shortRefName } from "../../../functions/core/git/ref-names.js";
+import {
+  refNameClash,
+  refNameProblem,
+  shortenLongWords,
+  shortRefName,
+} from "../../../functions/core/git/ref-names.js";
 
 const NAMES = [
   "refs/heads/main",
@@ -63,5 +68,40 @@ describe("shortRefName and shortenLongWords", () => {
     expect(shortenLongWords(`error: cannot lock ref '${long}': File name too long`)).toBe(
       `error: cannot lock ref '${long.slice(0, 80)}…(6000 chars)': File name too long`,
     );
+  });
+});
+
+describe("refNameClash", () => {
+  it("finds a ref with another below it, which git cannot hold together", () => {
+    expect(refNameClash(["refs/heads/a/b", "refs/heads/main", "refs/heads/a"])).toEqual([
+      "refs/heads/a",
+      "refs/heads/a/b",
+    ]);
+    expect(
+      refNameClash(["refs/heads/a", "refs/heads/ab", "refs/heads/a-b/c", "refs/tags/a"]),
+    ).toBeUndefined();
+  });
+
+  it("agrees with git: such a pair cannot be created", () => {
+    const dir = execFileSync("mktemp", ["-d"], { encoding: "utf8" }).trim();
+    try {
+      execFileSync("git", ["init", "--bare", "--quiet", dir]);
+      const env = {
+        ...process.env,
+        GIT_DIR: dir,
+        GIT_AUTHOR_NAME: "A",
+        GIT_AUTHOR_EMAIL: "a@e",
+        GIT_COMMITTER_NAME: "A",
+        GIT_COMMITTER_EMAIL: "a@e",
+      };
+      const tree = execFileSync("git", ["mktree"], { env, input: "", encoding: "utf8" }).trim();
+      const commit = execFileSync("git", ["commit-tree", tree, "-m", "x"], { env, encoding: "utf8" }).trim();
+      execFileSync("git", ["update-ref", "refs/heads/a", commit], { env });
+      expect(() =>
+        execFileSync("git", ["update-ref", "refs/heads/a/b", commit], { env, stdio: "ignore" }),
+      ).toThrow();
+    } finally {
+      execFileSync("rm", ["-rf", dir]);
+    }
   });
 });
