@@ -5,7 +5,7 @@
 // every index record's archive exists and verifies; no lease outlives its holder; the next run
 // proceeds at once, leaves no scratch or plaintext behind, and a backup's rerun makes exactly one
 // new snapshot; prune collects the orphans a killed backup left. The CLI is built once
-// (test/helpers/cli-bundle.ts) rather than transformed by tsx in each of its 25 runs.
+// (test/helpers/cli-bundle.ts) rather than transformed by tsx in each of its 27 runs.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";

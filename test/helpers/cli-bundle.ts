@@ -1,4 +1,4 @@
-// The CLI built once for tests that start it many times (the crash suite: 25 runs). The sources
+// The CLI built once for tests that start it many times (the crash suite: 27 runs). The sources
 // are bundled by esbuild (tsx's own transformer) into one entry and lazy chunks, the dynamic
 // imports kept dynamic as in dist/; a start then costs about half of one through tsx, which
 // transforms every module again in each process. Same code, same entry (`main`), same exit code.
