@@ -204,6 +204,8 @@ async function removeSnapshot(
     if (err instanceof ConflictError) return describeError(err);
     throw err;
   }
+  // The snapshot's data key record goes with its record (format 2 archives; see core/keys/).
+  await deps.keyRecords?.removeDataKey(snapshot.lineage ?? snapshot.repo, snapshot.id);
   const details = {
     objectKey: snapshot.objectKey,
     bytes,

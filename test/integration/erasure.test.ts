@@ -200,6 +200,21 @@ describe("forget (crypto-shredding)", () => {
     expect((await cli("audit", ...config, "verify")).code).toBe(0);
   });
 
+  it("prune does not force the shredded snapshots out before retention lets them go", async () => {
+    const run = await cli("prune", ...config);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await snapshotsOf("acme/gone")).map((s) => s.id).sort()).toEqual(
+      goneSnapshots.map((s) => s.id).sort(),
+    );
+    const app = await ws.open();
+    try {
+      for (const snapshot of goneSnapshots) expect(await app.store.stat(snapshot.objectKey)).toBeDefined();
+      expect(await app.keyRecords!.dataKeys("acme/gone")).toHaveLength(2);
+    } finally {
+      await app.close();
+    }
+  });
+
   it("refuses a new backup of the forgotten repository; the other backs up", async () => {
     await pushCommit(gone, "main", "third.txt", "after the erasure\n");
     await pushCommit(kept, "main", "third.txt", "after the erasure\n");
