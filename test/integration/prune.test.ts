@@ -122,7 +122,12 @@ describe("prune and cost commands", () => {
 
     const cost = context(app, configFile, { json: true });
     expect(await costCommand(cost.ctx)).toBe(0);
-    const { summary, projection, pricing } = JSON.parse(cost.output());
+    const { summary, projection, pricing, reads } = JSON.parse(cost.output());
+    // The daily re-verification (schedule.verifySweep) reads the newest chain 30 times a month; the
+    // folder store charges nothing for it.
+    expect(reads.reads.verifications).toBeGreaterThanOrEqual(30);
+    expect(reads.monthlyCost).toBe(0);
+    expect(reads.assumption).toMatch(/newest snapshot's chain/);
     expect(pricing.source).toBe("built-in list prices");
     expect(summary.objects).toBe(10);
     expect(
@@ -140,6 +145,9 @@ describe("prune and cost commands", () => {
     expect(text.output()).toMatch(/NEARLINE\s+3\s+[\d.]+ KiB\s+█/);
     expect(text.output()).toMatch(/10 archives, [\d.]+ KiB: about [\d.]+ USD a month/);
     expect(text.output()).toMatch(/The year ahead, assuming one snapshot a day/);
+    expect(text.output()).toMatch(
+      /Reads a month \(.*\): \d+ verifications, 0 drills, 0 restores, .* read: about 0\.00 USD in retrieval fees/,
+    );
   });
 
   it("reads config/retention-policy.yaml beside the config file, then RETENTION_DAYS", async () => {

@@ -1,8 +1,12 @@
 // `infinity-backup cost`: what is stored per storage class and retention tier, what it costs a month at
 // the price table's list prices, and how storage and cost develop over a year under the policy.
+import { runsIn30Days } from "../../config/cron-runs.js";
 import { retentionSource } from "../../config/settings.js";
+import type { AuditEntry } from "../../core/audit-chain.js";
 import { projectYear, summarizeStorage, type ProjectedSnapshot, type StoredObject } from "../../core/cost.js";
-import { planPrune } from "../../core/prune-plan.js";
+import type { AuditReader } from "../../core/ports.js";
+import { planPrune, type RepoPrunePlan } from "../../core/prune-plan.js";
+import { monthlyReadCost, readsInTrail, type ArchiveRead, type RepoReads } from "../../core/read-cost.js";
 import { DEFAULT_ORPHAN_GRACE_MS, knownRepos } from "../../core/prune.js";
 import { repoPrefix } from "../../core/object-keys.js";
 import { bar, bytes, sparkline, table } from "../format.js";
@@ -23,6 +27,11 @@ export async function costCommand(ctx: Context): Promise<number> {
   const { pricing, pricingSource: priceSource } = app.settings;
   const stored: StoredObject[] = [];
   const histories: ProjectedSnapshot[][] = [];
+  const month = new Date(now.getTime() - 30 * DAY_MS).toISOString();
+  const trailReads = readsInTrail(await trailEntries(app.auditTrail, month), month);
+  const sweeps = runsIn30Days(app.settings.schedule.verifySweep, now) ?? 30;
+  const { afterBackup, level } = app.settings.backup.verify;
+  const repoReads: RepoReads[] = [];
   for (const repo of options.repo.length ? options.repo : await knownRepos(app)) {
     const snapshots = await app.index.list(repo);
     const objects = [];
@@ -33,6 +42,13 @@ export async function costCommand(ctx: Context): Promise<number> {
     const tierOf = new Map<string, string>(plan.keep.map((k) => [k.snapshot.objectKey, k.tier]));
     for (const r of plan.remove) tierOf.set(r.snapshot.objectKey, "expired");
     for (const o of plan.youngOrphans) tierOf.set(o.key, "not yet indexed");
+    const trail = trailReads.get(repo) ?? { drills: 0, restores: 0 };
+    const fresh = snapshots.filter((s) => s.takenAt >= month && s.takenAt <= now.toISOString()).length;
+    repoReads.push({
+      chain: newestChain(plan, (key) => byKey.get(key)?.size),
+      deepVerify: level === "deep",
+      reads: { verifications: (afterBackup ? fresh : 0) + (snapshots.length ? sweeps : 0), ...trail },
+    });
     for (const object of objects) {
       stored.push({
         bytes: object.size,
@@ -59,6 +75,7 @@ export async function costCommand(ctx: Context): Promise<number> {
   const summary = summarizeStorage(stored, pricing);
   const newObjectClass = app.settings.backup.backend === "local" ? "LOCAL" : "STANDARD";
   const projection = projectYear({ repos: histories, policy, prices: pricing, now, newObjectClass });
+  const reads = monthlyReadCost(repoReads, pricing);
 
   if (options.json) {
     ctx.print(
@@ -68,6 +85,7 @@ export async function costCommand(ctx: Context): Promise<number> {
           policy: policySource,
           pricing: { source: priceSource, ...pricing },
           summary,
+          reads: { assumption: READS_ASSUMPTION, ...reads },
           projection,
         },
         null,
@@ -106,6 +124,14 @@ export async function costCommand(ctx: Context): Promise<number> {
   ctx.print(
     `Reading everything back once (a full restore) would add ${money(summary.retrievalCost, cur)} in retrieval fees.`,
   );
+  const r = reads.reads;
+  ctx.print(
+    `Reads a month (${READS_ASSUMPTION}): ${r.verifications} verifications, ${r.drills} drills, ` +
+      `${r.restores} restores, ${bytes(Object.values(reads.bytesByClass).reduce((a, b) => a + b, 0))} read: ` +
+      `about ${money(reads.monthlyCost, cur)} in retrieval fees ` +
+      `(verifications ${money(reads.costByKind.verifications, cur)}, drills ${money(reads.costByKind.drills, cur)}, ` +
+      `restores ${money(reads.costByKind.restores, cur)}).`,
+  );
 
   ctx.print(`\nThe year ahead, assuming ${projection.assumption}:`);
   ctx.print(
@@ -123,4 +149,44 @@ export async function costCommand(ctx: Context): Promise<number> {
   ctx.print(`stored  ${sparkline(projection.points.map((p) => p.bytes))}`);
   ctx.print(`Storage over the year: about ${money(projection.yearCost, cur)}.`);
   return EXIT.ok;
+}
+
+const DAY_MS = 86_400_000;
+
+export const READS_ASSUMPTION =
+  "each reads the newest snapshot's chain in the classes prune leaves it; verifications: one per " +
+  "snapshot of the last 30 days when verify.afterBackup is on, plus schedule.verifySweep; drills " +
+  "and restores: as many as the audit trail shows in the last 30 days";
+
+/** The archives a restore of the newest snapshot reads, newest first, in the classes the plan sets. */
+function newestChain(plan: RepoPrunePlan, sizeOf: (key: string) => number | undefined): ArchiveRead[] {
+  const reference = Date.parse(plan.reference);
+  const byId = new Map(plan.keep.map((k) => [k.snapshot.id, k]));
+  const chain: ArchiveRead[] = [];
+  const seen = new Set<string>();
+  let k = plan.keep.find((kept) => Date.parse(kept.snapshot.takenAt) <= reference);
+  while (k !== undefined && !seen.has(k.snapshot.id)) {
+    seen.add(k.snapshot.id);
+    chain.push({ bytes: sizeOf(k.snapshot.objectKey) ?? k.snapshot.size, storageClass: k.storageClass });
+    k = k.snapshot.parentId === undefined ? undefined : byId.get(k.snapshot.parentId);
+  }
+  return chain;
+}
+
+/** The trail's drills and restores since `since`, when the app keeps a trail it can read back. */
+async function trailEntries(trail: AuditReader | undefined, since: string): Promise<AuditEntry[]> {
+  const entries: AuditEntry[] = [];
+  if (trail === undefined) return entries;
+  for await (const stored of trail.stored()) {
+    const entry = stored.value as Partial<AuditEntry> | undefined;
+    if (
+      typeof entry?.action === "string" &&
+      /^(drill|restore)\./.test(entry.action) &&
+      typeof entry.at === "string" &&
+      entry.at >= since &&
+      typeof entry.actor === "string"
+    )
+      entries.push(entry as AuditEntry);
+  }
+  return entries;
 }

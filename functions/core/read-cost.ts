@@ -1,0 +1,89 @@
+// What reading backups back costs a month: verifications, restore drills and restores read the newest
+// snapshot's archives, and a cold class bills every GiB read (Archive: 0.05 USD/GiB). Pure: the cost
+// command counts the reads (the schedule, the index, the audit trail) and passes the classes prune
+// leaves each archive in.
+import type { AuditEntry } from "./audit-chain.js";
+import { GIB, pricedClass, roundMoney, type PriceTable, type PricedClass } from "./cost.js";
+
+/** How often a month something reads a repository's newest snapshot back. */
+export interface ReadsPerMonth {
+  /** Verify-after-backup of each new snapshot, and the scheduled re-verification of the latest. */
+  verifications: number;
+  /** Restore drills (`infinity-backup drill`): a full restore into scratch space. */
+  drills: number;
+  /** Restores people asked for. */
+  restores: number;
+}
+
+export const READ_KINDS = ["verifications", "drills", "restores"] as const;
+export type ReadKind = (typeof READ_KINDS)[number];
+
+export interface ArchiveRead {
+  bytes: number;
+  /** The class the archive is in once prune has run. */
+  storageClass: string | undefined;
+}
+
+export interface RepoReads {
+  /**
+   * The archives a restore of the newest snapshot reads, newest first: its own, then every one its
+   * incremental chain builds on.
+   */
+  chain: readonly ArchiveRead[];
+  /** A deep verification restores the whole chain; a quick one reads the newest archive only. */
+  deepVerify: boolean;
+  reads: ReadsPerMonth;
+}
+
+export interface ReadCost {
+  /** Reads a month over every repository, by kind. */
+  reads: ReadsPerMonth;
+  /** GiB-weighted bytes read a month, by the class they are read from. */
+  bytesByClass: Partial<Record<PricedClass, number>>;
+  /** Retrieval fees a month, by kind of read. */
+  costByKind: Record<ReadKind, number>;
+  monthlyCost: number;
+}
+
+export function monthlyReadCost(repos: readonly RepoReads[], prices: PriceTable): ReadCost {
+  const reads: ReadsPerMonth = { verifications: 0, drills: 0, restores: 0 };
+  const costByKind: Record<ReadKind, number> = { verifications: 0, drills: 0, restores: 0 };
+  const bytesByClass: Partial<Record<PricedClass, number>> = {};
+  for (const repo of repos) {
+    for (const kind of READ_KINDS) {
+      const times = repo.reads[kind];
+      reads[kind] += times;
+      const archives = kind === "verifications" && !repo.deepVerify ? repo.chain.slice(0, 1) : repo.chain;
+      for (const archive of archives) {
+        const storageClass = pricedClass(archive.storageClass);
+        bytesByClass[storageClass] = (bytesByClass[storageClass] ?? 0) + archive.bytes * times;
+        costByKind[kind] += ((archive.bytes * times) / GIB) * prices.retrieval[storageClass];
+      }
+    }
+  }
+  for (const kind of READ_KINDS) costByKind[kind] = roundMoney(costByKind[kind]);
+  const monthlyCost = roundMoney(READ_KINDS.reduce((sum, kind) => sum + costByKind[kind], 0));
+  return { reads, bytesByClass, costByKind, monthlyCost };
+}
+
+/**
+ * Drills and restores of each repository the audit trail records at or after `since`. A drill's own
+ * restore is audited too (its actor is "drill:…"): it counts once, as the drill.
+ */
+export function readsInTrail(
+  entries: Iterable<AuditEntry>,
+  since: string,
+): Map<string, Pick<ReadsPerMonth, "drills" | "restores">> {
+  const counts = new Map<string, Pick<ReadsPerMonth, "drills" | "restores">>();
+  for (const entry of entries) {
+    if (entry.at < since || entry.repo === undefined) continue;
+    const drill = entry.action === "drill.passed" || entry.action === "drill.failed";
+    const restore = entry.action === "restore.completed" && !entry.actor.startsWith("drill:");
+    if (!drill && !restore) continue;
+    const count = counts.get(entry.repo) ?? { drills: 0, restores: 0 };
+    if (drill) count.drills += 1;
+    else count.restores += 1;
+    counts.set(entry.repo, count);
+  }
+  return counts;
+}

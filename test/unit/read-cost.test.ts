@@ -1,0 +1,139 @@
+// The retrieval side of the cost report: verifications, drills and restores read the newest
+// snapshot's chain, priced by the class each archive is in; the reads counted from the schedule and
+// the audit trail.
+import { describe, expect, it } from "vitest";
+import { runsIn30Days } from "../../functions/config/cron-runs.js";
+import { DEFAULT_PRICING } from "../../functions/config/pricing.js";
+import type { AuditEntry } from "../../functions/core/audit-chain.js";
+import { GIB } from "../../functions/core/cost.js";
+import type { Snapshot } from "../../functions/core/model.js";
+import { planPrune } from "../../functions/core/prune-plan.js";
+import { monthlyReadCost, readsInTrail, type RepoReads } from "../../functions/core/read-cost.js";
+import { DEFAULT_RETENTION_POLICY } from "../../functions/core/retention-policy.js";
+import { chooseStorageClass, settledKeepUntil } from "../../functions/core/storage-tiers.js";
+import { snapshot } from "../contract/snapshot-index.js";
+
+const reads = { verifications: 60, drills: 4, restores: 1 };
+
+describe("monthlyReadCost", () => {
+  it("prices every read of the chain by the class each archive is read from", () => {
+    const repo: RepoReads = {
+      chain: [
+        { bytes: GIB, storageClass: "STANDARD" },
+        { bytes: 10 * GIB, storageClass: "ARCHIVE" },
+      ],
+      deepVerify: true,
+      reads,
+    };
+    const cost = monthlyReadCost([repo], DEFAULT_PRICING);
+    // 65 reads of 10 GiB from ARCHIVE at 0.05 a GiB; STANDARD reads are free.
+    expect(cost.costByKind).toEqual({ verifications: 30, drills: 2, restores: 0.5 });
+    expect(cost.monthlyCost).toBe(32.5);
+    expect(cost.bytesByClass).toEqual({ STANDARD: 65 * GIB, ARCHIVE: 650 * GIB });
+    // A quick verification reads the newest archive alone.
+    const quick = monthlyReadCost([{ ...repo, deepVerify: false }], DEFAULT_PRICING);
+    expect(quick.costByKind).toEqual({ verifications: 0, drills: 2, restores: 0.5 });
+    expect(quick.reads).toEqual(reads);
+  });
+
+  it("a fresh repository's chain costs nothing to read now that its tiers know about reads", () => {
+    const full = snapshot({ id: "20260110T000000000Z-full", takenAt: "2026-01-10T00:00:00.000Z" });
+    const inc = snapshot({
+      id: "20260110T120000000Z-inc",
+      takenAt: "2026-01-10T12:00:00.000Z",
+      kind: "incremental",
+      parentId: full.id,
+    });
+    const chain: Snapshot[] = [inc, full];
+    const now = new Date("2026-01-10T13:00:00.000Z");
+    const objects = chain.map((s) => ({
+      key: s.objectKey,
+      size: GIB,
+      createdAt: s.takenAt,
+      storageClass: "STANDARD",
+      metadata: {},
+    }));
+    const plan = planPrune({
+      repo: "acme/widget",
+      snapshots: chain,
+      objects,
+      policy: DEFAULT_RETENTION_POLICY,
+      now,
+      orphanGraceMs: 86_400_000,
+    });
+    const after = monthlyReadCost(
+      [
+        {
+          chain: plan.keep.map((k) => ({ bytes: GIB, storageClass: k.storageClass })),
+          deepVerify: true,
+          reads,
+        },
+      ],
+      DEFAULT_PRICING,
+    );
+    expect(after.monthlyCost).toBe(0);
+    // Tiers blind to reads sent the full snapshot under today's incremental to ARCHIVE (the oldest
+    // yearly once the next snapshot lands): every verification and restore paid its retrieval.
+    const settled = settledKeepUntil(chain, DEFAULT_RETENTION_POLICY, now);
+    const blind = chain.map((s) =>
+      chooseStorageClass({
+        current: "STANDARD",
+        createdAt: s.takenAt,
+        settledUntil: settled.get(s.id) ?? null,
+        now,
+      }),
+    );
+    expect(blind.map((c) => c.storageClass)).toEqual(["STANDARD", "ARCHIVE"]);
+    const before = monthlyReadCost(
+      [{ chain: blind.map((c) => ({ bytes: GIB, storageClass: c.storageClass })), deepVerify: true, reads }],
+      DEFAULT_PRICING,
+    );
+    expect(before.monthlyCost).toBe(3.25); // 65 reads x 1 GiB x 0.05
+  });
+});
+
+describe("reads counted from the trail and the schedule", () => {
+  const entry = (at: string, action: string, repo = "acme/a", actor = "cli:me"): AuditEntry => ({
+    at,
+    action,
+    repo,
+    actor,
+    outcome: "success",
+    seq: 0,
+    prev: "",
+    hash: "",
+  });
+
+  it("counts drills and asked-for restores since the date; a drill's own restore once", () => {
+    const counts = readsInTrail(
+      [
+        entry("2025-12-01T00:00:00.000Z", "drill.passed"), // before the month
+        entry("2026-01-02T00:00:00.000Z", "restore.completed", "acme/a", "drill:abc"),
+        entry("2026-01-02T00:00:01.000Z", "drill.passed"),
+        entry("2026-01-03T00:00:00.000Z", "drill.failed"),
+        entry("2026-01-04T00:00:00.000Z", "restore.completed"),
+        entry("2026-01-04T00:00:00.000Z", "restore.completed", "acme/b"),
+        entry("2026-01-05T00:00:00.000Z", "snapshot.created"),
+      ],
+      "2025-12-15T00:00:00.000Z",
+    );
+    expect(Object.fromEntries(counts)).toEqual({
+      "acme/a": { drills: 2, restores: 1 },
+      "acme/b": { drills: 0, restores: 1 },
+    });
+  });
+
+  it.each([
+    ["0 5 * * *", 30],
+    ["*/15 * * * *", 30 * 96],
+    ["30 6 * * *", 30],
+    ["0 2 * * 0", 4], // Sundays from Thursday 2026-01-01: 4, 11, 18, 25
+    ["0 0 1,15 * *", 2],
+    ["0 0 1 * 0", 5], // both day fields set: the 1st or a Sunday
+    ["0 9-17/4 * * 1-5", 3 * 22],
+    ["0 0 * * MON", undefined],
+    ["61 * * * *", undefined],
+  ])("%s fires %s times in the 30 days from 2026-01-01", (cron, runs) => {
+    expect(runsIn30Days(cron, new Date("2026-01-01T00:00:00.000Z"))).toBe(runs);
+  });
+});
