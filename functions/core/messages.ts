@@ -48,8 +48,17 @@ export const sweepRequestSchema = z.strictObject({
 });
 
 const restoreTarget = z.discriminatedUnion("kind", [
-  /** A new GitHub repository in the org (created empty, then pushed). */
-  z.strictObject({ kind: z.literal("github"), name: repo, private: z.boolean().default(true) }),
+  /**
+   * A GitHub repository, restored whole: code, settings, issues, pull requests, comments, releases
+   * (core/restore-github/). The same body again continues a restore that stopped.
+   */
+  z.strictObject({
+    kind: z.literal("github"),
+    name: repo,
+    private: z.boolean().default(true),
+    /** Into an existing repository, which must be empty (refused otherwise). */
+    intoExistingEmpty: z.boolean().optional(),
+  }),
   /** A plain git bundle written to the restore bucket. */
   z.strictObject({ kind: z.literal("bucket"), key: z.string().min(1).max(1024).optional() }),
 ]);

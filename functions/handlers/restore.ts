@@ -8,6 +8,7 @@ import { restoreRepo, type RestoreTarget } from "../core/restore.js";
 import { log } from "../log.js";
 import type { AppProvider, CloudApp } from "../app.js";
 import { answer, requirePost } from "./http.js";
+import { restoreToGitHubAnswer } from "./restore-github.js";
 
 /** `gcloud functions call` wraps the body as {"data": ...}; plain POSTs send it bare. */
 function unwrap(body: unknown): unknown {
@@ -38,6 +39,14 @@ export function restoreHandler(getApp: AppProvider) {
       requirePost(req, res);
       const request = parseRestore(req.body);
       const app = await getApp();
+      if (request.target.kind === "github")
+        return {
+          body: await restoreToGitHubAnswer(
+            app,
+            { ...request, target: request.target },
+            `http:${req.get("x-goog-authenticated-user-email") ?? req.get("user-agent") ?? "unknown"}`,
+          ),
+        };
       const stamp = app.clock.now().toISOString().replace(/[-:.]/g, "");
       const outcome = await restoreRepo(
         app,
