@@ -451,6 +451,33 @@ describe("show: a snapshot's metadata after its chain", () => {
     expect(notPull.stderr).toMatch(/no pull request #5 in snapshot/);
   });
 
+  it("a login on the redaction list is hidden in every show until taken off it; others stay as they are", async () => {
+    const add = await cli("redact", "add", "--login", "dave", "--reason", "GDPR request 7");
+    expect(add.code, add.stderr).toBe(0);
+    const result = await json("--repo", REPO, "issue", "5");
+    const comments = (result.comments as { items: O[] }).items;
+    expect(comments.find((c) => c.id === 799_999)).toMatchObject({ user: "[redacted]", body: "[redacted]" });
+    expect((result.events as { items: O[] }).items[0]).toMatchObject({ actor: "[redacted]" });
+    expect(JSON.stringify(result)).not.toMatch(/dave/i);
+    const others = comments.filter((c) => c.user !== "[redacted]");
+    expect(others.length).toBeGreaterThan(0);
+    for (const c of others) expect(c.body).not.toBe("[redacted]");
+    const text = await cli("show", "--repo", REPO, "issue", "5");
+    expect(text.stdout).not.toMatch(/dave/i);
+    expect(text.stdout).toContain("[redacted] commented:\n    [redacted]");
+    const listed = JSON.parse((await cli("redact", "list", "--json")).stdout) as O[];
+    expect(listed).toEqual([expect.objectContaining({ login: "dave", reason: "GDPR request 7" })]);
+
+    expect((await cli("redact", "remove", "--login", "dave")).code).toBe(0);
+    const again = await json("--repo", REPO, "issue", "5");
+    expect((again.comments as { items: O[] }).items.at(-1)).toMatchObject({
+      user: "dave",
+      body: "A new comment\non two lines",
+    });
+    const bad = await cli("redact", "add", "--login", "not a login", "--reason", "x");
+    expect(bad.code).toBe(2);
+  });
+
   it("every archive read is audited as snapshot.read, the chain's links included", async () => {
     const marker = (await readFile(join(app.dataDir, "audit.jsonl"), "utf8")).split("\n").length;
     await json("--repo", REPO, "issue", "5");

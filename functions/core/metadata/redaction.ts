@@ -6,12 +6,10 @@ import type { Redaction } from "../ports.js";
 
 export const REDACTED = "[redacted]";
 
-/** Item fields that hold the author of an item: when redacted, the item's own text is hidden too. */
-const AUTHOR_FIELDS = ["user", "author", "uploader", "added_by", "sender", "actor"];
+/** Item fields that name an item's author: when redacted, the item's own text is hidden too. */
+const AUTHOR_FIELDS = ["user", "author", "uploader", "added_by", "sender", "actor", "creator"];
 /** The item's text, hidden when its author is on the list. */
 const AUTHORED_TEXT = ["body", "title", "body_text", "body_html", "description"];
-/** Fields that hold a login as a plain string. */
-const LOGIN_STRINGS = new Set(["login", "reviewer", "answer_chosen_by", "author_login", "user_login"]);
 
 /** The lower-case logins of a redaction list, for the functions below. */
 export function redactedLogins(list: readonly Redaction[] | undefined): ReadonlySet<string> {
@@ -19,10 +17,12 @@ export function redactedLogins(list: readonly Redaction[] | undefined): Readonly
 }
 
 /**
- * One metadata line (JSONL, as stored in meta/*.jsonl) in its redacted form: every user object of
- * a listed login becomes `{ "login": "[redacted]" }`, a login written as a plain string becomes
- * "[redacted]", an item such a person wrote has its body and title replaced, and "@login" mentions
- * in any text become "@[redacted]". A line naming no listed login comes back byte for byte.
+ * One metadata line (JSONL, as stored in meta/*.jsonl) in its redacted form. Stored lines name
+ * users by login (docs/FORMAT.md): any string that is a listed login becomes "[redacted]" (a label
+ * or branch named like the person too: the list errs on hiding), a user object of one becomes
+ * `{ "login": "[redacted]" }`, an item such a person wrote has its body and title replaced, and
+ * "@login" mentions in any text become "@[redacted]". A line naming no listed login comes back
+ * byte for byte.
  */
 export function redactMetadataLine(line: string, logins: ReadonlySet<string>): string {
   if (!mentionsAny(line, logins)) return line;
@@ -37,15 +37,16 @@ export function redactMetadataItem<T>(value: T, logins: ReadonlySet<string>): T 
 }
 
 function redact(value: unknown, logins: ReadonlySet<string>, mention: RegExp | undefined): unknown {
-  if (typeof value === "string") return mention ? value.replace(mention, `$1@${REDACTED}`) : value;
+  if (typeof value === "string") {
+    if (isListed(value, logins)) return REDACTED;
+    return mention ? value.replace(mention, `$1@${REDACTED}`) : value;
+  }
   if (Array.isArray(value)) return value.map((v) => redact(v, logins, mention));
   if (value === null || typeof value !== "object") return value;
   const item = value as Record<string, unknown>;
   if (isListed(item.login, logins)) return { login: REDACTED };
   const out: Record<string, unknown> = {};
-  for (const [field, v] of Object.entries(item)) {
-    out[field] = LOGIN_STRINGS.has(field) && isListed(v, logins) ? REDACTED : redact(v, logins, mention);
-  }
+  for (const [field, v] of Object.entries(item)) out[field] = redact(v, logins, mention);
   const byListed = AUTHOR_FIELDS.some((field) => {
     const author = item[field];
     return (
