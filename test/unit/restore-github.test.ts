@@ -1,0 +1,183 @@
+// The pure parts of a restore to GitHub: the pacer keeps to GitHub's content limits and slows down on
+// a secondary limit without dropping the write; provenance headers come off to the original body;
+// slots keep every number; a pull request's branches follow its state and the snapshot's refs.
+import { describe, expect, it } from "vitest";
+import { SourceError } from "../../functions/core/errors.js";
+import { WriteRateLimitError } from "../../functions/core/restore-github/errors.js";
+import type { IssueLine, PullLine } from "../../functions/core/restore-github/lines.js";
+import { ContentPacer } from "../../functions/core/restore-github/pacing.js";
+import {
+  hasMarker,
+  provenanceMarker,
+  stripProvenance,
+  withProvenance,
+} from "../../functions/core/restore-github/provenance.js";
+import { pullBranchPlan } from "../../functions/core/restore-github/pull-branches.js";
+import { planSlots } from "../../functions/core/restore-github/slots.js";
+
+/** A clock the pacer's sleeps move. */
+function fakeTime() {
+  let now = 0;
+  const sleeps: number[] = [];
+  return {
+    now: () => now,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    sleeps,
+  };
+}
+
+describe("ContentPacer", () => {
+  it("spaces writes to 80 a minute and stops at 500 an hour", async () => {
+    const t = fakeTime();
+    const pacer = new ContentPacer({ perMinute: 80, perHour: 500, sleep: t.sleep, now: t.now });
+    const starts: number[] = [];
+    for (let i = 0; i < 501; i++) await pacer.write(async () => starts.push(t.now()));
+    expect(starts[1]! - starts[0]!).toBe(750);
+    // 500 writes 750 ms apart; the 501st waits until the first is an hour old.
+    expect(starts[499]).toBe(499 * 750);
+    expect(starts[500]).toBe(3_600_000);
+    expect(pacer.stats().writes).toBe(501);
+  });
+
+  it("waits retry-after on a secondary limit, doubles its spacing, and sends the same write again", async () => {
+    const t = fakeTime();
+    const pacer = new ContentPacer({ perMinute: 60, perHour: Infinity, sleep: t.sleep, now: t.now });
+    let calls = 0;
+    const made = await pacer.write(async () => {
+      calls++;
+      if (calls < 3) throw new WriteRateLimitError("secondary rate limit", 7);
+      return "made";
+    });
+    expect(made).toBe("made");
+    expect(calls).toBe(3);
+    expect(t.sleeps.filter((ms) => ms === 7000)).toHaveLength(2);
+    const before = t.now();
+    await pacer.write(async () => undefined);
+    expect(t.now() - before).toBe(4000); // 1 s spacing, doubled twice
+    expect(pacer.stats()).toMatchObject({ writes: 2, slowdowns: 2 });
+  });
+
+  it("passes any other failure on at once, and a limit past its retries", async () => {
+    const t = fakeTime();
+    const pacer = new ContentPacer({
+      perMinute: Infinity,
+      perHour: Infinity,
+      sleep: t.sleep,
+      now: t.now,
+      maxRetries: 2,
+    });
+    await expect(pacer.write(async () => Promise.reject(new SourceError("boom")))).rejects.toThrow("boom");
+    await expect(
+      pacer.write(async () => Promise.reject(new WriteRateLimitError("secondary rate limit"))),
+    ).rejects.toBeInstanceOf(WriteRateLimitError);
+    expect(t.sleeps).toEqual([60_000, 60_000]); // no retry-after: a minute, GitHub's advice
+    // writeOnce (an upload): waits and slows down, but leaves the retry to the caller.
+    await expect(
+      pacer.writeOnce(async () => Promise.reject(new WriteRateLimitError("secondary rate limit", 2))),
+    ).rejects.toBeInstanceOf(WriteRateLimitError);
+    expect(pacer.stats().slowdowns).toBe(3);
+  });
+});
+
+describe("provenance headers", () => {
+  const p = {
+    kind: "issue",
+    source: "acme/app",
+    id: 12,
+    author: "alice",
+    at: "2026-01-01T00:00:00Z",
+    url: "https://github.com/acme/app/issues/12",
+  };
+
+  it("start with the marker and come off to the original body, blank lines and all", () => {
+    for (const body of ["Plain", "", "Two\n\nparagraphs\n\n", "> a quote\n\nand more", null]) {
+      const written = withProvenance({ ...p, notes: ["Note one", "Note\ntwo"] }, body);
+      expect(written.startsWith(provenanceMarker("issue", "acme/app", 12) + "\n")).toBe(true);
+      expect(written).toContain(
+        "> Originally by @alice on 2026-01-01T00:00:00Z: https://github.com/acme/app/issues/12",
+      );
+      expect(written).toContain("> Note two");
+      expect(stripProvenance(written)).toBe(body ?? "");
+    }
+    expect(stripProvenance("not restored")).toBe("not restored");
+    expect(withProvenance({ ...p, author: null }, "x")).toContain("Originally by a deleted user");
+  });
+
+  it("tell #1 from #12, and cut a body past GitHub's limit with a note", () => {
+    const body = withProvenance(p, "x");
+    expect(hasMarker(body, provenanceMarker("issue", "acme/app", 12))).toBe(true);
+    expect(hasMarker(body, provenanceMarker("issue", "acme/app", 1))).toBe(false);
+    const long = withProvenance(p, "y".repeat(70_000));
+    expect(long.length).toBeLessThanOrEqual(65_536);
+    expect(long).toMatch(/cut here, and whole in the backup/);
+  });
+});
+
+const issue = (number: number, isPull = false): IssueLine => ({
+  number,
+  title: `#${number}`,
+  state: "open",
+  labels: [],
+  is_pull_request: isPull,
+});
+const pull = (number: number, extra: Partial<PullLine> = {}): PullLine => ({
+  number,
+  state: "open",
+  head: { ref: "feature", sha: "h".repeat(40) },
+  base: { ref: "main", sha: "b".repeat(40) },
+  ...extra,
+});
+
+describe("slots", () => {
+  it("fill every number up to the highest, saying why a number is missing", () => {
+    const slots = planSlots([issue(1), issue(2, true), issue(5)], [pull(2)], [3]);
+    expect(slots.map((s) => [s.number, s.kind])).toEqual([
+      [1, "issue"],
+      [2, "pull"],
+      [3, "placeholder"],
+      [4, "placeholder"],
+      [5, "issue"],
+    ]);
+    expect(slots[2]).toMatchObject({ why: expect.stringMatching(/#3 was a discussion/) });
+    expect(slots[3]).toMatchObject({ why: expect.stringMatching(/#4 was not in the backup/) });
+    expect(slots[1]).toMatchObject({ pull: { number: 2 } });
+    expect(planSlots([], [], [])).toEqual([]);
+  });
+});
+
+describe("a pull request's branches", () => {
+  const h = "h".repeat(40);
+  it("an open one with its branch where it was: the branches themselves", () => {
+    expect(pullBranchPlan({ "refs/heads/feature": h, "refs/heads/main": "m".repeat(40) }, pull(7))).toEqual({
+      head: { name: "feature" },
+      base: { name: "main" },
+    });
+  });
+  it("a branch moved or gone: restored/pr-N at refs/pull/N/head", () => {
+    const refs = {
+      "refs/heads/feature": "x".repeat(40),
+      "refs/heads/main": "m".repeat(40),
+      "refs/pull/7/head": h,
+    };
+    expect(pullBranchPlan(refs, pull(7))).toEqual({
+      head: { name: "restored/pr-7", sha: h },
+      base: { name: "main" },
+    });
+  });
+  it("closed or merged: its base commit as restored/pr-N-base, the base branch as fallback", () => {
+    const refs = { "refs/heads/main": "m".repeat(40), "refs/pull/7/head": h };
+    expect(pullBranchPlan(refs, pull(7, { state: "closed" }))).toEqual({
+      head: { name: "restored/pr-7", sha: h },
+      base: { name: "restored/pr-7-base", sha: "b".repeat(40) },
+      fallbackBase: "main",
+    });
+  });
+  it("no head commit in the backup: why", () => {
+    expect(pullBranchPlan({}, pull(7, { state: "closed" }))).toEqual({
+      why: "its head commit is not in the backup (no refs/pull/7/head)",
+    });
+  });
+});
