@@ -19,7 +19,6 @@ import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { finishRepository, unpackWiki, wikiLocation } from "./unpack.js";
 import { lfsObjectsDir, lfsOidOf } from "./lfs/paths.js";
 import { writeLfsObject } from "./lfs/restore.js";
-import { uploadLfsObjects, type LfsUploadOutcome } from "./lfs/upload.js";
 import { makeScratch, partialPath, sweepScratch } from "./scratch.js";
 
 export type RestoreTarget =
@@ -50,8 +49,6 @@ export interface RestoreOutcome {
   seconds: number;
   /** The wiki, when the snapshot has one: where it went, or why it could not go there. */
   wiki?: { refs: number; target?: string; error?: string };
-  /** LFS objects sent to a pushed remote's LFS server before its refs, when the snapshot has any. */
-  lfs?: LfsUploadOutcome;
   /** What HEAD pointed to, when the snapshot says, and whether the target has it so. */
   head?: HeadOutcome;
 }
@@ -285,7 +282,6 @@ export async function restoreRepo(
   let where: string;
   let bytes: number;
   let wiki: RestoreOutcome["wiki"];
-  let lfs: LfsUploadOutcome | undefined;
   let head: HeadOutcome | undefined;
   try {
     if (target.kind === "bundle-store" || target.kind === "bundle-file") assertBundleable(snapshot);
@@ -314,11 +310,6 @@ export async function restoreRepo(
           await unpackWiki(wikiDir, body, snapshot, "connectivity");
         });
         if (target.kind === "push") {
-          // LFS objects go first: a pointer pushed without its object checks out as a pointer.
-          if (/^https?:\/\//i.test(target.remote.url)) {
-            const uploaded = await uploadLfsObjects(join(scratch, "repo.git"), target.remote);
-            if (uploaded.objects) lfs = uploaded;
-          }
           await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
           await target.afterPush?.(join(scratch, "repo.git"));
           if (hasWiki) wiki = await pushWiki(wikiDir, target.remote, snapshot);
@@ -339,15 +330,7 @@ export async function restoreRepo(
     // A folder's HEAD is set exactly (finishRepository); a bundle says only which object HEAD is at.
     if (snapshot.head && target.kind !== "push")
       head =
-        target.kind === "path" || snapshot.refs[snapshot.head] !== undefined
-          ? { ref: snapshot.head, kept: true }
-          : {
-              ref: snapshot.head,
-              kept: false,
-              note:
-                `HEAD pointed to ${shortRefName(snapshot.head)}, which had no commit (unborn); a bundle cannot ` +
-                `say so: after cloning it, run \`git symbolic-ref HEAD ${snapshot.head}\``,
-            };
+        target.kind === "path" ? { ref: snapshot.head, kept: true } : bundleHead(snapshot, snapshot.head);
   } catch (err) {
     await deps.audit.record({
       action: "restore.failed",
@@ -374,7 +357,6 @@ export async function restoreRepo(
       seconds,
       ...(wiki ? { wiki } : {}),
       ...(head ? { head } : {}),
-      ...(lfs ? { lfs } : {}),
     },
   });
   return {
@@ -385,7 +367,6 @@ export async function restoreRepo(
     seconds,
     ...(wiki ? { wiki } : {}),
     ...(head ? { head } : {}),
-    ...(lfs ? { lfs } : {}),
   };
 }
 
@@ -400,6 +381,32 @@ function assertBundleable(snapshot: Snapshot): void {
     `snapshot ${snapshot.id} of ${snapshot.repo} has no refs (an empty repository${head}): a git bundle ` +
       `cannot hold it; restore it to a folder or a new repository instead`,
   );
+}
+
+/**
+ * What a bundle keeps of HEAD: its `HEAD` line names a commit, and `git clone` takes a branch at
+ * that commit (the default name first), so HEAD is kept only when no other branch is there too.
+ */
+function bundleHead(snapshot: Snapshot, ref: string): HeadOutcome {
+  const oid = snapshot.refs[ref];
+  const fix = `after cloning it, run \`git symbolic-ref HEAD ${ref}\``;
+  if (oid === undefined)
+    return {
+      ref,
+      kept: false,
+      note: `HEAD pointed to ${shortRefName(ref)}, which had no commit (unborn); a bundle cannot say so: ${fix}`,
+    };
+  const sharing = Object.keys(snapshot.refs).filter(
+    (name) => name !== ref && name.startsWith("refs/heads/") && snapshot.refs[name] === oid,
+  );
+  if (sharing.length === 0) return { ref, kept: true };
+  return {
+    ref,
+    kept: false,
+    note:
+      `a bundle names only HEAD's commit, which ${shortRefName(sharing[0]!)}` +
+      `${sharing.length > 1 ? ` and ${sharing.length - 1} more` : ""} also point to: ${fix}`,
+  };
 }
 
 /**

@@ -110,6 +110,7 @@ beforeAll(async () => {
     join(long, "packed-refs"),
     `# pack-refs with: sorted \n${tip} ${LONG}\n${tip} refs/heads/main\n`,
   );
+  repoWith(join(scratch, "single.git"), "refs/heads/main", "refs/heads/main");
   const dev = join(scratch, "dev-head.git");
   const devTip = repoWith(dev, "refs/heads/dev", "refs/heads/dev")!;
   git(dev, "update-ref", "refs/heads/main", devTip); // main at the same commit: HEAD is still dev
@@ -118,6 +119,7 @@ beforeAll(async () => {
   hostile = started.server;
   Object.assign(sources, {
     "local/dev-head": dev,
+    "local/single": join(scratch, "single.git"),
     "evil/hostile": started.url,
     "evil/clash": started.url.replace("/hostile.git", "/clash.git"),
     "local/dangling": join(scratch, "dangling.git"),
@@ -257,6 +259,34 @@ describe("HEAD on a push", () => {
     expect(never).toEqual([]);
     expect(unbornPush.head).toMatchObject({ ref: "refs/heads/master", kept: false });
     expect(unbornPush.head?.note).toContain("had no commit (unborn)");
+  });
+});
+
+describe("HEAD in a bundle", () => {
+  it("is kept when HEAD's commit is its branch's alone, and said when another branch is there too", async () => {
+    // local/dev-head: HEAD -> dev, and main at the same commit, so a clone could take main.
+    expect((await backup("local/dev-head")).error).toBeUndefined();
+    const shared = await restoreRepo(
+      app,
+      { repo: "local/dev-head", target: { kind: "bundle-file", path: join(scratch, "dev-head.bundle") } },
+      { actor },
+    );
+    expect(shared.head).toMatchObject({ ref: "refs/heads/dev", kept: false });
+    expect(shared.head?.note).toContain("refs/heads/main also point");
+    expect(shared.head?.note).toContain("git symbolic-ref HEAD refs/heads/dev");
+
+    // local/single: HEAD -> main, the only branch: the bundle's HEAD line is enough.
+    expect((await backup("local/single")).error).toBeUndefined();
+    const bundle = join(scratch, "single.bundle");
+    const alone = await restoreRepo(
+      app,
+      { repo: "local/single", target: { kind: "bundle-file", path: bundle } },
+      { actor },
+    );
+    expect(alone.head).toEqual({ ref: "refs/heads/main", kept: true });
+    const clone = join(scratch, "single-clone.git");
+    execFileSync("git", ["clone", "--quiet", "--mirror", bundle, clone]);
+    expect(await headOf(clone)).toBe("refs/heads/main");
   });
 });
 
