@@ -13,6 +13,13 @@ import {
 } from "./graphql-mini.js";
 import type { RepoMetadata } from "./github-standin-metadata.js";
 import {
+  ORG_CONTENT_FIELDS,
+  ORG_GRAPHQL_IMPLEMENTATIONS,
+  ORG_GRAPHQL_TYPES,
+  organizationField,
+  type OrgMetadata,
+} from "./github-standin-org.js";
+import {
   issueOrPullRequest,
   pullRequest,
   TIMELINE_IMPLEMENTATIONS,
@@ -60,6 +67,8 @@ export interface GraphqlContext {
   ): { nameWithOwner: string; databaseId: number; meta: RepoMetadata } | undefined;
   /** Every repository the caller may read (for node lookups). */
   readable(): { discussions: ApiObject[] }[];
+  /** The organization `login` names, when it is the caller's installation's (github-standin-org.ts). */
+  organization?(login: string): OrgMetadata | undefined;
 }
 
 function ordered(discussions: ApiObject[], orderBy: unknown): ApiObject[] {
@@ -82,10 +91,15 @@ function schemaFor(ctx: GraphqlContext): Schema {
       Node: ["DiscussionComment", "Discussion"],
       Actor: ["User", "Bot", "Mannequin", "Organization"],
       ...TIMELINE_IMPLEMENTATIONS,
+      ...ORG_GRAPHQL_IMPLEMENTATIONS,
     },
     types: {
       ...TIMELINE_TYPES,
+      ...ORG_GRAPHQL_TYPES,
+      Issue: { ...TIMELINE_TYPES.Issue, ...ORG_CONTENT_FIELDS },
+      PullRequest: { ...TIMELINE_TYPES.PullRequest, ...ORG_CONTENT_FIELDS },
       Query: {
+        organization: organizationField((login) => ctx.organization?.(login)),
         repository: {
           type: "Repository",
           args: { owner: "String!", name: "String!", followRenames: "Boolean" },

@@ -87,7 +87,7 @@ export interface MetadataContext {
 }
 
 /** One page of `items` as GitHub pages it, with the Link header for the others. */
-function paged(url: URL, items: readonly unknown[], ctx: MetadataContext, maxPerPage = 100): Reply {
+export function paged(url: URL, items: readonly unknown[], ctx: MetadataContext, maxPerPage = 100): Reply {
   const perPage = Math.min(maxPerPage, Number(url.searchParams.get("per_page") ?? 30));
   const page = Math.max(1, Number(url.searchParams.get("page") ?? 1));
   const pages = Math.max(1, Math.ceil(items.length / perPage));

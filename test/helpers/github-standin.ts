@@ -13,6 +13,7 @@ import { text } from "node:stream/consumers";
 import { runGit } from "../../functions/core/git/exec.js";
 import { initBare } from "../../functions/core/git/local-repo.js";
 import { answerGraphql } from "./github-standin-graphql.js";
+import { emptyOrg, routeOrg, type OrgMetadata } from "./github-standin-org.js";
 import { emptyMetadata, routeMetadata, type RepoMetadata, type Reply } from "./github-standin-metadata.js";
 import { UserContentStandin } from "./github-standin-usercontent.js";
 
@@ -155,6 +156,8 @@ export class GitHubStandin {
   );
   private readonly publicKey: KeyObject;
   private readonly installations = new Map<string, number>();
+  /** Organizations whose own endpoints are served (orgMetadata adds one), by lower-case login. */
+  private readonly orgs = new Map<string, OrgMetadata>();
   private readonly repos: Repo[] = [];
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly server = createServer((req, res) => void this.handle(req, res));
@@ -192,6 +195,14 @@ export class GitHubStandin {
     const repo = this.find(owner, name);
     if (!repo) throw new Error(`no repository ${fullName} in the stand-in`);
     return repo.metadata;
+  }
+
+  /** The organization's own metadata (settings, teams, rulesets, projects), created empty on first use. */
+  orgMetadata(login: string): OrgMetadata {
+    const key = login.toLowerCase();
+    let org = this.orgs.get(key);
+    if (!org) this.orgs.set(key, (org = emptyOrg(login, this.nextId++)));
+    return org;
   }
 
   /** Answers matching requests with the fault instead, `fault.times` times. */
@@ -526,6 +537,15 @@ export class GitHubStandin {
       this.addRepo(`${org}/${name}`, { private: body.private !== false });
       return [201, this.repoJson(this.find(org, name)!)];
     }
+    if (method === "GET" && (m = /^\/orgs\/([^/]+)(\/.*)?$/.exec(path))) {
+      // The organization's own endpoints (github-standin-org.ts), for its installation only.
+      const org = this.orgs.get(m[1]!.toLowerCase());
+      if (!org || this.orgOf(this.checkToken(authorization)) !== m[1]!.toLowerCase())
+        throw new HttpFailure(404, "Not Found");
+      const reply = routeOrg(org, m[2] ?? "", url, { baseUrl: this.url, assetUrl: () => "" });
+      if (reply) return reply;
+      throw new HttpFailure(404, "Not Found");
+    }
     if (this.routes.length && (m = /^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/.exec(path))) {
       const org = this.orgOf(this.checkToken(authorization));
       const repo = this.find(m[1]!, m[2]!);
@@ -593,6 +613,7 @@ export class GitHubStandin {
         );
       },
       readable: () => readable.map((r) => r.metadata),
+      organization: (login) => (login.toLowerCase() === org ? this.orgs.get(org) : undefined),
     });
     return { status: 200, json, headers };
   }

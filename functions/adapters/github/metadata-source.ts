@@ -15,6 +15,13 @@ import { Collection, type AttachmentOptions } from "./metadata-collection.js";
 import { probeDiscussions } from "./metadata-discussions.js";
 import { RepoApi, Unavailable, type Answer, type OctokitLike } from "./metadata-http.js";
 import { anyChanged } from "./metadata-prefetch.js";
+import { OrgCollection } from "./metadata-org.js";
+import type {
+  OrgMetadataCollection,
+  OrgMetadataSource,
+  OrgMetadataSummary,
+} from "../../core/metadata/org-source.js";
+import { orgRepoName } from "../../core/ids.js";
 
 export interface GitHubMetadataSourceOptions {
   /** The API client for a repository: installationClients(app) for a GitHub App. */
@@ -34,7 +41,7 @@ export const DEFAULT_ATTACHMENT_MAX_BYTES = 100 * 1024 * 1024;
 /** How long the answers of a check that found a change wait for the collection that follows it. */
 const CARRY_MS = 60_000;
 
-export class GitHubMetadataSource implements MetadataSource {
+export class GitHubMetadataSource implements MetadataSource, OrgMetadataSource {
   /**
    * By repository: the 200 answers of the last changedSince that found a change, for the collection
    * snapshotRepo starts right after it, which would otherwise ask the same pages again.
@@ -103,6 +110,31 @@ export class GitHubMetadataSource implements MetadataSource {
         })();
       },
     };
+    return { files, summary };
+  }
+
+  /** An organization's own metadata (metadata-org.ts), read with the installation client of its owner. */
+  collectOrg(org: string, options: { signal?: AbortSignal } = {}): OrgMetadataCollection {
+    if (!/^[A-Za-z0-9-]+$/.test(org))
+      throw new UserInputError(`expected an organization login, got ${JSON.stringify(org)}`);
+    let settle!: { resolve(s: OrgMetadataSummary): void; reject(e: unknown): void };
+    const summary = new Promise<OrgMetadataSummary>((resolve, reject) => (settle = { resolve, reject }));
+    summary.catch(() => undefined); // the caller may never await it after a failure
+    const octokitFor = this.options.octokitFor;
+    const files = (async function* () {
+      let failure: unknown;
+      try {
+        const api = new RepoApi(await octokitFor(orgRepoName(org)), `organization ${org}`, options.signal);
+        const collection = new OrgCollection(api, org);
+        yield* collection.files();
+        settle.resolve(collection.summary());
+      } catch (err) {
+        failure = err;
+        throw err;
+      } finally {
+        settle.reject(failure ?? new SourceError(`the collection of organization ${org} was abandoned`));
+      }
+    })();
     return { files, summary };
   }
 

@@ -8,7 +8,7 @@ import type { Deps } from "../deps.js";
 import { ArchiveCorruptError, NotFoundError } from "../errors.js";
 import type { Snapshot } from "../model.js";
 import { readSnapshotArchive } from "../read-snapshot.js";
-import { KIND_KEY, METADATA_KINDS, type MetadataKind } from "./kinds.js";
+import { ALL_KINDS, KIND_KEY, type MetadataKind } from "./kinds.js";
 import { compareLines, lineKey } from "./order.js";
 import { kindPath } from "./paths.js";
 import { redactMetadataItem, redactedLogins } from "./redaction.js";
@@ -88,7 +88,7 @@ export async function readMetadata<T = MetadataLine>(
     throw err;
   }
   const wanted = new Set(query.kinds);
-  const state = new Map<MetadataKind, KindState>(METADATA_KINDS.map((k) => [k, { state: "not-collected" }]));
+  const state = new Map<MetadataKind, KindState>(ALL_KINDS.map((k) => [k, { state: "not-collected" }]));
   const held = new Map<MetadataKind, Held<T>>();
   let bytes = 0;
   let lastHadMetadata = false;
@@ -116,7 +116,7 @@ export async function readMetadata<T = MetadataLine>(
     await audit(link, "success", { bytes: result.bytes });
     const { manifest } = result;
     lastHadMetadata = manifest.metadata !== undefined;
-    for (const kind of METADATA_KINDS) {
+    for (const kind of ALL_KINDS) {
       const outcome = manifest.metadata?.kinds[kind];
       const file = read.get(kind);
       if (!outcome) {
