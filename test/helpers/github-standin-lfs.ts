@@ -37,7 +37,7 @@ export class LfsStandin {
   readonly objectRequests: { path: string; authorization?: string; status: number }[] = [];
   /**
    * The next `batch5xx` batch requests answer 502; the next `object5xx` downloads answer 503, the
-   * next `object429` 429 with retry-after, the next `objectExpired` 403 (an expired download action).
+   * next `object429` 429 with retry-after, the next `objectExpired` 403 (an expired download action), the next `upload5xx` uploads 503.
    */
   readonly faults = { batch5xx: 0, object5xx: 0, object429: 0, objectExpired: 0, upload5xx: 0 };
   /** Every upload (PUT) the object server took: its repository, oid, size and largest chunk read. */

@@ -276,6 +276,7 @@ describe("a restore to GitHub: LFS before refs, then settings", () => {
     });
     expect(checked).toEqual({ warnings: [] });
     const gitFrom = gitServer.requests.length;
+    lfs.faults.upload5xx = 1; // one upload answered 503: retried with the whole object again
     const remote = await source.gitRemote(await source.createRepo("restored/app", { private: true }));
     const restored = await restoreRepo(
       app,
@@ -286,6 +287,8 @@ describe("a restore to GitHub: LFS before refs, then settings", () => {
     const total = [...objects.values()].reduce((sum, b) => sum + b.length, 0);
     expect(restored.lfs).toEqual({ objects: 3, uploaded: 3, bytes: total });
     for (const [oid, bytes] of objects) expect(lfs.bytesOf("restored/app", oid)?.equals(bytes)).toBe(true);
+    expect(lfs.faults.upload5xx).toBe(0);
+    expect(lfs.uploads).toHaveLength(3); // the refused attempt kept nothing
     const big = lfs.uploads.find((u) => u.size === 1_300_000)!;
     expect(big.largestChunk).toBeLessThan(big.size);
     const order = gitServer.requests.slice(gitFrom).map((r) => r.url);
