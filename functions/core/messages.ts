@@ -77,6 +77,14 @@ export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 export type VerifyRequest = z.infer<typeof verifyRequestSchema>;
 export type PruneRequest = z.infer<typeof pruneRequestSchema>;
 export type SweepRequest = z.infer<typeof sweepRequestSchema>;
+/** forgetRepo's body: the repository, why, and its name typed back (core/keys/forget.ts). */
+export const forgetRequestSchema = z.strictObject({
+  v: z.literal(1).default(1),
+  repo,
+  reason: z.string().trim().min(1).max(1000),
+  confirm: z.string().max(200),
+});
+
 export type RestoreRequestBody = z.infer<typeof restoreRequestSchema>;
 
 export const topicSchemas: Record<Topic, z.ZodType> = {
