@@ -26,7 +26,10 @@ const headerV1Schema = z.strictObject({
   keyRef: z
     .string()
     .min(1)
-    .refine((ref) => ref !== REPOSITORY_KEY_REF, "names no key-encryption key"),
+    .refine(
+      (ref) => ref !== REPOSITORY_KEY_REF,
+      '"repository-key" is for version 2 headers; version 1 names a KMS key version or local:<id>',
+    ),
   wrappedKey: z.base64().min(1),
 });
 const headerV2Schema = z.strictObject({ ...common, keyRef: z.literal(REPOSITORY_KEY_REF) });
