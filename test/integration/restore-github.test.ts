@@ -394,12 +394,16 @@ async function withEnv<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /** The core use case through the CLI's own app, with pacing shrunk (GitHub's would take minutes). */
-async function restore(target: string, pacing = { perMinute: Infinity, perHour: Infinity, msPerSecond: 20 }) {
+async function restore(
+  target: string,
+  more: { transientRetries?: number } = {},
+  pacing = { perMinute: Infinity, perHour: Infinity, msPerSecond: 20 },
+) {
   const app = await openApp(ws.configFile, { env });
   try {
     return await restoreToGitHub(
       { ...app, github: app.githubRestore! },
-      { repo: "acme/app", target, pacing },
+      { repo: "acme/app", target, pacing, ...more },
       { actor: "test" },
     );
   } finally {
@@ -481,7 +485,8 @@ describe("restore to GitHub", () => {
   it("continues a restore whose answer was lost halfway, creating nothing twice (issues created one by one)", async () => {
     const options: ItemWritesOptions = { importAccepted: false, loseAnswerAfter: 14 };
     const writes = serveItemWrites(github, options);
-    await expect(restore("acme/app-resumed")).rejects.toThrow(/502/);
+    // No retries: the run stops at the lost answer, as a killed one would, its step left at "intent".
+    await expect(restore("acme/app-resumed", { transientRetries: 0 })).rejects.toThrow(/502/);
     const before = writes.created.length;
     expect(before).toBe(14);
     const outcome = await restore("acme/app-resumed");
@@ -501,10 +506,11 @@ describe("restore to GitHub", () => {
     github.routes.pop();
   });
 
-  it("slows down on a secondary limit mid-restore and loses nothing", async () => {
+  it("slows down on a secondary limit mid-restore and loses nothing; a lost answer is looked up, not sent twice", async () => {
     const writes = serveItemWrites(github, {
       importAccepted: false,
       contentLimit: { max: 6, windowMs: 250, retryAfterSeconds: 1 },
+      loseAnswerAfter: 20,
     });
     const outcome = await restore("acme/app-limited");
     expect(writes.limited).toBeGreaterThan(0);

@@ -68,6 +68,8 @@ export interface GitHubRestoreRequest {
   pacing?: PacingOptions;
   /** The source's web root, for the provenance links; default "https://github.com". */
   webUrl?: string;
+  /** Tries of a step after a transient failure (a 5xx, a dropped connection); default 3. */
+  transientRetries?: number;
 }
 
 export interface GitHubRestoreOutcome {
@@ -119,6 +121,9 @@ export async function restoreToGitHub(
   const steps = await RestoreSteps.open(github.journal, restoreIdOf(target, snapshot.id), {
     repo: target,
     now: () => deps.clock.now().getTime(),
+    sleep: (ms) =>
+      new Promise((resolve) => setTimeout(resolve, (ms * (request.pacing?.msPerSecond ?? 1000)) / 1000)),
+    ...(request.transientRetries === undefined ? {} : { retries: request.transientRetries }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const resumed = steps.resumed;

@@ -2,7 +2,9 @@
 // Before a write its intent is recorded, after it its result; a step found at "intent" (the run
 // stopped between the two) is looked up on the target first and done again only if it is not
 // there. Progress (items done of total, time left) is counted here too.
+import { BackupError } from "../errors.js";
 import type { JournalEntry, RestoreJournal } from "../ports.js";
+import { WriteRateLimitError } from "./errors.js";
 
 export type StepResult = Record<string, unknown>;
 
@@ -13,6 +15,20 @@ export interface RestoreProgress {
   done: number;
   total: number;
   etaSeconds?: number;
+}
+
+export interface StepsOptions {
+  repo: string;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  onProgress?: (progress: RestoreProgress) => void;
+  /** Tries after a transient failure of a step (each after a look for what it made). Default 3. */
+  retries?: number;
+}
+
+/** A failure that may heal by itself; a secondary limit is the pacer's, and a refusal a person's. */
+function isTransient(err: unknown): boolean {
+  return err instanceof BackupError && !err.permanent && !(err instanceof WriteRateLimitError);
 }
 
 export class RestoreSteps {
@@ -27,11 +43,7 @@ export class RestoreSteps {
     private readonly journal: RestoreJournal,
     private readonly restoreId: string,
     entries: JournalEntry[],
-    private readonly options: {
-      repo: string;
-      now: () => number;
-      onProgress?: (progress: RestoreProgress) => void;
-    },
+    private readonly options: StepsOptions,
   ) {
     this.entries = new Map(entries.map((e) => [e.key, e]));
     this.started = options.now();
@@ -40,7 +52,7 @@ export class RestoreSteps {
   static async open(
     journal: RestoreJournal,
     restoreId: string,
-    options: { repo: string; now: () => number; onProgress?: (progress: RestoreProgress) => void },
+    options: StepsOptions,
   ): Promise<RestoreSteps> {
     return new RestoreSteps(journal, restoreId, await journal.entries(restoreId), options);
   }
@@ -93,12 +105,19 @@ export class RestoreSteps {
     }
     let result: R | undefined;
     if (entry?.state === "intent" && find) result = await find();
-    if (!result) {
-      if (!entry) {
-        await this.journal.intend(this.restoreId, key);
-        this.entries.set(key, { key, state: "intent" });
+    if (!result && !entry) {
+      await this.journal.intend(this.restoreId, key);
+      this.entries.set(key, { key, state: "intent" });
+    }
+    for (let attempt = 0; !result; attempt++) {
+      try {
+        result = await write();
+      } catch (err) {
+        // A transient failure (a 5xx, a dropped connection) may have made the item: look first.
+        if (!isTransient(err) || attempt >= (this.options.retries ?? 3)) throw err;
+        await this.options.sleep(1000 * 2 ** attempt);
+        if (find) result = await find();
       }
-      result = await write();
     }
     await this.journal.complete(this.restoreId, key, result);
     this.entries.set(key, { key, state: "done", result });
