@@ -19,6 +19,7 @@ import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { finishRepository, unpackWiki, wikiLocation } from "./unpack.js";
 import { lfsObjectsDir, lfsOidOf } from "./lfs/paths.js";
 import { writeLfsObject } from "./lfs/restore.js";
+import { uploadLfsObjects, type LfsUploadOutcome } from "./lfs/upload.js";
 import { makeScratch, partialPath, sweepScratch } from "./scratch.js";
 
 export type RestoreTarget =
@@ -49,6 +50,8 @@ export interface RestoreOutcome {
   seconds: number;
   /** The wiki, when the snapshot has one: where it went, or why it could not go there. */
   wiki?: { refs: number; target?: string; error?: string };
+  /** LFS objects sent to a pushed remote's LFS server before its refs, when the snapshot has any. */
+  lfs?: LfsUploadOutcome;
   /** What HEAD pointed to, when the snapshot says, and whether the target has it so. */
   head?: HeadOutcome;
 }
@@ -282,6 +285,7 @@ export async function restoreRepo(
   let where: string;
   let bytes: number;
   let wiki: RestoreOutcome["wiki"];
+  let lfs: LfsUploadOutcome | undefined;
   let head: HeadOutcome | undefined;
   try {
     if (target.kind === "bundle-store" || target.kind === "bundle-file") assertBundleable(snapshot);
@@ -310,6 +314,11 @@ export async function restoreRepo(
           await unpackWiki(wikiDir, body, snapshot, "connectivity");
         });
         if (target.kind === "push") {
+          // LFS objects go first: a pointer pushed without its object checks out as a pointer.
+          if (/^https?:\/\//i.test(target.remote.url)) {
+            const uploaded = await uploadLfsObjects(join(scratch, "repo.git"), target.remote);
+            if (uploaded.objects) lfs = uploaded;
+          }
           await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
           await target.afterPush?.(join(scratch, "repo.git"));
           if (hasWiki) wiki = await pushWiki(wikiDir, target.remote, snapshot);
@@ -357,6 +366,7 @@ export async function restoreRepo(
       seconds,
       ...(wiki ? { wiki } : {}),
       ...(head ? { head } : {}),
+      ...(lfs ? { lfs } : {}),
     },
   });
   return {
@@ -367,6 +377,7 @@ export async function restoreRepo(
     seconds,
     ...(wiki ? { wiki } : {}),
     ...(head ? { head } : {}),
+    ...(lfs ? { lfs } : {}),
   };
 }
 
