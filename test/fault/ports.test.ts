@@ -80,6 +80,8 @@ async function faultyDeps(faults: Faults): Promise<BackupDeps & { close(): void 
     index: retryingIndex(index, FAST),
     store: retryingStore(store, FAST),
     keys: retryingKeys(wrapped, FAST),
+    // The index's key records (per-repository keys), from the same file, faulted with the index.
+    keyRecords: raw.keyRecords(),
     audit: app.audit,
     clock: app.clock,
     sources: faultySource(app.sources, ...(faults.sources ?? [])),
@@ -336,12 +338,16 @@ describe("KeyWrapper faults", () => {
     deps.close();
   });
 
-  it("wrap refused for good: fails before a byte is stored, nothing committed", async () => {
+  it("the key service refusing for good: fails before a byte is stored, nothing committed", async () => {
     const before = (await app.index.list(repo.name)).length;
     const objects = await archiveFiles();
-    const deps = await faultyDeps({ keys: [failAlways("wrap", keyRefused)] });
+    // A repository that has its key already needs it unwrapped (a new one would wrap a new key).
+    const deps = await faultyDeps({
+      keys: [failAlways("wrap", keyRefused), failAlways("unwrap", keyRefused)],
+    });
     await expect(backupRepository(deps, repo, noVerify, { actor })).rejects.toBeInstanceOf(KeyError);
-    expect((deps.keys as unknown as { faults: { calls: Record<string, number> } }).faults.calls.wrap).toBe(1);
+    const calls = (deps.keys as unknown as { faults: { calls: Record<string, number> } }).faults.calls;
+    expect((calls.wrap ?? 0) + (calls.unwrap ?? 0)).toBe(1);
     expect(await archiveFiles()).toEqual(objects);
     expect(await app.index.list(repo.name)).toHaveLength(before);
     deps.close();
