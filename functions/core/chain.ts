@@ -39,6 +39,16 @@ export async function snapshotChain(
 }
 
 /**
+ * The ref tips of every snapshot of `parent`'s chain, sorted: the `have`s of an incremental built on
+ * it. A restore unpacks the whole chain before the incremental, so nothing any of them reaches
+ * needs sending again (a branch force-pushed back to an older state of the chain costs nothing).
+ */
+export async function chainTips(index: Pick<SnapshotIndex, "get">, parent: Snapshot): Promise<string[]> {
+  const chain = await snapshotChain(index, parent);
+  return [...new Set(chain.flatMap((snapshot) => Object.values(snapshot.refs)))].sort();
+}
+
+/**
  * Decrypts every archive of the chain into a new bare repository at `dir` (refs not yet set), its
  * LFS objects into the repository's git-lfs store (lfs/objects/<aa>/<bb>/<oid>), each checked.
  * Each archive is checked on the way (segments, manifest, bundle refs); with `checkLinks`, each

@@ -18,7 +18,7 @@ import { assertRepoName, newSnapshotId } from "./ids.js";
 import { archiveKey } from "./object-keys.js";
 import type { RefMap, Snapshot } from "./model.js";
 import type { GitRemote } from "./ports.js";
-import { chooseParent, type IncrementalPolicy } from "./chain.js";
+import { chainTips, chooseParent, type IncrementalPolicy } from "./chain.js";
 import { peelingOf, prerequisitesOf } from "./prerequisites.js";
 import { LfsScan } from "./lfs/scan.js";
 import { lfsSourceFor, type LfsObjectSource } from "./lfs/source.js";
@@ -110,7 +110,7 @@ export async function snapshotRepo(
     const metadataChanged = options.metadata
       ? options.full || (await metadataChangedSince(options.metadata, repo, latest, parent, options.signal))
       : false;
-    const have = parent ? [...new Set(Object.values(parent.refs))].sort() : undefined;
+    const have = parent ? await chainTips(deps.index, parent) : undefined;
     const fetched = await fetchPack(remote, {
       skip: (refs) => isUnchanged(refs) && !metadataChanged && !options.full,
       ...(have ? { have } : {}),
