@@ -127,6 +127,23 @@ describe("restore --all --at T", () => {
     ).toEqual([]);
   });
 
+  it("refuses --to-org without --all, and --all without --at, before reading anything", async () => {
+    const single = await cli(
+      "restore",
+      "--repo",
+      "acme/app",
+      "--to-org",
+      "restored",
+      "--config",
+      ws.configFile,
+    );
+    expect(single.code).toBe(2);
+    expect(single.stderr).toMatch(/--to-org and --prefix go with restore --all/);
+    const noTime = await cli("restore", "--all", "--to-org", "restored", "--config", ws.configFile);
+    expect(noTime.code).toBe(2);
+    expect(noTime.stderr).toMatch(/restore --all needs --at TIME/);
+  });
+
   it("restores every repository with the refs it had at T into the target org, and reports each", async () => {
     const { code, report, stderr } = await json<OrgRestoreReport>(
       "restore",

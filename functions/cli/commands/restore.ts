@@ -25,6 +25,8 @@ function target(ctx: Context): RestoreTarget {
 export async function restoreCommand(ctx: Context): Promise<number> {
   const { app, options, progress } = ctx;
   if (options.all) return restoreOrgCommand(ctx);
+  if (options.toOrg || options.prefix)
+    throw new UserInputError("--to-org and --prefix go with restore --all (every repository as of --at)");
   if (options.repo.length !== 1) throw new UserInputError("restore needs exactly one --repo NAME");
   if (options.snapshot && options.at) throw new UserInputError("give --snapshot or --at, not both");
   if (options.toGithub) return restoreToGitHubCommand(ctx);
