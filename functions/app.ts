@@ -10,6 +10,7 @@ import type { GitHubRestorePorts } from "./core/restore-github/restore-to-github
 import type {
   AuditReader,
   BlobStore,
+  DeadLetters,
   DeliveryLog,
   GitRemote,
   Notifier,
@@ -57,10 +58,12 @@ export interface CloudApp extends BackupDeps {
   githubRestore: GitHubRestorePorts;
   /** The audit trail read back, where the workload keeps one (those with the index). */
   auditTrail?: AuditReader;
-  /** Tells a person (the config's webhooks; email is local only for now). */
+  /** Tells a person (the config's email and webhooks), one message per incident across instances. */
   notifier: Notifier;
   /** Drains the large-repository subscription (the snapshot job). */
   drainLarge: QueueDrain;
+  /** The dead-letter subscriptions, counted by backupHealth (absent where not wired). */
+  deadLetters?: DeadLetters;
 }
 
 export type AppProvider = () => Promise<CloudApp>;

@@ -1,8 +1,9 @@
-// The seven Cloud Functions and their names, registered with the Functions Framework. The
+// The eight Cloud Functions and their names, registered with the Functions Framework. The
 // deployment (index.ts) and the end-to-end tests register through this one list; each function gets
 // the app of its own workload (only the parts it uses, see config/cloud-env.ts).
 import * as functions from "@google-cloud/functions-framework";
 import type { AppProvider } from "./app.js";
+import { drillHandler } from "./handlers/drill.js";
 import { healthHandler } from "./handlers/health.js";
 import { pruneHandler } from "./handlers/prune.js";
 import { restoreHandler } from "./handlers/restore.js";
@@ -20,6 +21,7 @@ export const FUNCTION_NAMES = [
   "restoreRepo",
   "backupHealth",
   "githubWebhook",
+  "restoreDrill",
 ] as const;
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -31,6 +33,7 @@ export function registerFunctions(appFor: (fn: FunctionName) => AppProvider): vo
   functions.cloudEvent("pruneSnapshots", pruneHandler(appFor("pruneSnapshots")));
   functions.http("restoreRepo", restoreHandler(appFor("restoreRepo")));
   functions.http("backupHealth", healthHandler(appFor("backupHealth")));
+  functions.http("restoreDrill", drillHandler(appFor("restoreDrill")));
   // The webhook's body is read by the gate (capped, unsigned refused unread), not by the framework.
   functions.http(
     "githubWebhook",

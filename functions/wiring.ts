@@ -41,9 +41,8 @@ import {
   type Notifier,
   type SourceHost,
 } from "./core/ports.js";
-import { dedupingChannel, fanOutNotifier, type AlertChannel } from "./core/alerts.js";
+import { incidentNotifier, silentNotifier, type AlertChannel } from "./core/incidents.js";
 import { JsonAlertLedger } from "./adapters/local/json-alert-ledger.js";
-import { MemoryAlertLedger } from "./adapters/notify/memory-alert-ledger.js";
 import { webhookChannel } from "./adapters/notify/webhook.js";
 import { scrub } from "./core/redact.js";
 
@@ -248,6 +247,10 @@ export async function cloudApp(
     const { PubSubQueueDrain } = await import("./adapters/gcp/pubsub-drain.js");
     wired.drainLarge = new PubSubQueueDrain(await pubsub(), e.LARGE_SNAPSHOT_SUBSCRIPTION!);
   }
+  if (parts.has("deadLetters") && e.DEAD_LETTER_SUBSCRIPTIONS) {
+    const { PubSubDeadLetters } = await import("./adapters/gcp/pubsub-dead-letters.js");
+    wired.deadLetters = new PubSubDeadLetters(await pubsub(), e.DEAD_LETTER_SUBSCRIPTIONS.split(","));
+  }
   if (parts.has("github")) {
     const github = await githubSource(
       {
@@ -288,14 +291,12 @@ export async function cloudApp(
   }
   const { LogAuditLog } = await import("./adapters/gcp/log-audit.js");
   wired.audit = new LogAuditLog();
-  // The cloud: webhooks only (SMTP_PASSWORD is not wired through Secret Manager yet), and the
-  // de-duplication memory is this instance's (a new instance may send a problem once more).
   const { log } = await import("./log.js");
-  wired.notifier = await buildNotifier(settings, env, {
-    ledger: new MemoryAlertLedger(),
+  wired.notifier = await buildNotifier(settings, picked as NodeJS.ProcessEnv, {
+    ledger: await cloudAlertLedger(parts, project, e, overrides),
     clock,
     tell: (line) => log("WARNING", line, { event: "notification_failed" }),
-    email: false,
+    email: parts.has("notify"),
   });
   if (parts.has("index")) {
     // Where the index lives, the audit trail is also kept as hash chains (Cloud Logging mirrors it).
@@ -313,10 +314,33 @@ export async function cloudApp(
 }
 
 /**
- * The notifier of the config's notifications section: each channel (email, every webhook)
- * de-duplicated through `ledger` on its own (a failed send is tried again next run), behind one
- * fan-out. No section: a notifier that sends nothing. A channel
- * or ledger that fails is told (scrubbed) and never fails the caller.
+ * Where a cloud workload keeps its incident memory: Firestore (alertIncidents/), shared by every
+ * instance, when the workload has the index; its own memory otherwise.
+ */
+async function cloudAlertLedger(
+  parts: Set<Part>,
+  project: string,
+  e: Partial<CloudEnv>,
+  overrides: CloudOverrides,
+): Promise<AlertLedger> {
+  if (!parts.has("index")) {
+    const { MemoryAlertLedger } = await import("./adapters/notify/memory-alert-ledger.js");
+    return new MemoryAlertLedger();
+  }
+  const [{ Firestore }, { FirestoreAlertLedger }] = await Promise.all([
+    import("@google-cloud/firestore"),
+    import("./adapters/gcp/firestore-alert-ledger.js"),
+  ]);
+  const firestore =
+    overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
+  return new FirestoreAlertLedger({ firestore });
+}
+
+/**
+ * The notifier of the config's notifications section: each channel (email, every webhook) with
+ * its own incident memory in `ledger` (a failed send is tried again next run), one message per
+ * incident and one when it clears. No section: a notifier that sends nothing. A channel or ledger
+ * that fails is told (scrubbed) and never fails the caller.
  */
 export async function buildNotifier(
   settings: Settings,
@@ -347,27 +371,43 @@ export async function buildNotifier(
       );
   }
   for (const w of n?.webhooks ?? []) channels.push(webhookChannel(w.url));
-  if (!channels.length) return { notify: async () => {} };
+  if (!channels.length) return silentNotifier;
   const secrets = [env.SMTP_PASSWORD, ...(n?.webhooks ?? []).map((w) => w.url)].filter(
     (x): x is string => !!x,
   );
   const clean = (text: string) => secrets.reduce((t, secret) => t.split(secret).join("***"), scrub(text));
   const told = (what: string, err: unknown) =>
     o.tell(clean(`notification ${what} failed: ${err instanceof Error ? err.message : String(err)}`));
+  // A memory that cannot be read or written never silences an alert: at worst one is sent twice.
   const ledger: AlertLedger = {
-    lastSent: (key) =>
-      o.ledger.lastSent(key).catch((err: unknown) => {
-        told("memory (alerts.json) read", err);
+    claim: (key, at, before) =>
+      o.ledger.claim(key, at, before).catch((err: unknown) => {
+        told("memory read", err);
+        return true;
+      }),
+    release: (key) =>
+      o.ledger.release(key).catch((err: unknown) => {
+        told("memory write", err);
         return undefined;
       }),
     record: (key, at) =>
       o.ledger.record(key, at).catch((err: unknown) => {
-        told("memory (alerts.json) write", err);
+        told("memory write", err);
+      }),
+    openKeys: (prefix) =>
+      o.ledger.openKeys(prefix).catch((err: unknown) => {
+        told("memory read", err);
+        return [];
       }),
   };
   const windowMs = n!.repeatAfterHours * 3600 * 1000;
-  const kept = channels.map((c, i) => dedupingChannel(c, `${i}:${c.name}`, ledger, o.clock, windowMs));
-  return fanOutNotifier(kept, (name, err) => told(`via ${name}`, err));
+  return incidentNotifier(
+    channels.map((channel, i) => ({ channel, id: `${i}:${channel.name}` })),
+    ledger,
+    o.clock,
+    (name, err) => told(`via ${name}`, err),
+    windowMs,
+  );
 }
 
 /** Reading a port the workload did not wire names the mistake instead of failing on undefined. */

@@ -22,6 +22,8 @@ locals {
     LARGE_SNAPSHOT_TOPIC        = google_pubsub_topic.topic["snapshot-large"].name
     LARGE_SNAPSHOT_SUBSCRIPTION = local.delivery_subscription_names["snapshot-large"]
     GITHUB_APP_ID               = var.github_app_id
+    # backupHealth counts what waits in these (pubsub.tf names them).
+    DEAD_LETTER_SUBSCRIPTIONS = join(",", [for topic in keys(local.topics) : "${topic}-dead-letter-drain"])
   }
 
   # Overrides of config/*.yaml: set only when the operator set the Terraform variable
@@ -44,6 +46,7 @@ locals {
   secret_env = {
     GITHUB_APP_PRIVATE_KEY = google_secret_manager_secret.github_app_private_key.secret_id
     GITHUB_WEBHOOK_SECRET  = google_secret_manager_secret.github_webhook_secret.secret_id
+    SMTP_PASSWORD          = google_secret_manager_secret.smtp_password.secret_id
   }
 
   # PART_ENV: the parts a workload may wire, and the variables each part reads.
@@ -62,16 +65,19 @@ locals {
     deliveries       = ["FIRESTORE_DATABASE"]
     verifySetting    = ["VERIFY_BACKUPS"]
     retentionSetting = ["RETENTION_DAYS", "LEGAL_HOLD_REPOS"]
+    notify           = ["SMTP_PASSWORD"]
+    deadLetters      = ["DEAD_LETTER_SUBSCRIPTIONS"]
   }
 
   # WORKLOAD_PARTS: what each function (by entry point) and the job wire.
   workload_parts = {
     sweep          = ["project", "index", "publishSnapshots", "publishVerify", "github"]
-    snapshotRepo   = ["project", "archives", "keys", "index", "publishVerify", "publishLarge", "github", "verifySetting"]
-    verifySnapshot = ["project", "archives", "keys", "index"]
+    snapshotRepo   = ["project", "archives", "keys", "index", "publishVerify", "publishLarge", "github", "verifySetting", "notify"]
+    verifySnapshot = ["project", "archives", "keys", "index", "notify"]
     pruneSnapshots = ["project", "archives", "index", "retentionSetting"]
     restoreRepo    = ["project", "archives", "restoreBucket", "keys", "index", "github"]
-    backupHealth   = ["project", "index", "retentionSetting"]
+    backupHealth   = ["project", "index", "retentionSetting", "notify", "deadLetters"]
+    restoreDrill   = ["project", "archives", "keys", "index", "notify"]
     githubWebhook  = ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"]
     snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting"]
   }

@@ -1,10 +1,10 @@
-# The seven 2nd-gen Cloud Functions, all built from the one source zip.
+# The eight 2nd-gen Cloud Functions, all built from the one source zip.
 #
 # sweep, snapshotRepo, verifySnapshot and pruneSnapshots are CloudEvent
 # functions delivered by our own Pub/Sub push subscriptions (pubsub.tf says
 # why not event_trigger); they accept internal traffic only, which includes
-# Pub/Sub push from this project. restoreRepo and backupHealth are HTTP
-# functions behind IAM (operators call them with `gcloud functions call`);
+# Pub/Sub push from this project. restoreRepo, backupHealth and restoreDrill are
+# HTTP functions behind IAM (operators call them with `gcloud functions call`);
 # githubWebhook is public and checks GitHub's signature itself.
 
 locals {
@@ -69,6 +69,16 @@ locals {
       timeout_seconds = 300
       max_instances   = 2
       concurrency     = 4
+    }
+    restoreDrill = {
+      description     = "Restore drill: restores a sample of repositories into scratch space, checks them against the index, times them against the RTO (HTTP, Scheduler and IAM only)."
+      service_account = google_service_account.drill.email
+      ingress         = "ALLOW_ALL"
+      memory          = "8Gi"
+      cpu             = "2"
+      timeout_seconds = 1800 # Cloud Scheduler waits at most 30 minutes for an HTTP target
+      max_instances   = 1
+      concurrency     = 1
     }
     githubWebhook = {
       description     = "Receives GitHub push webhooks, verifies the signature, publishes a snapshot request (public)."

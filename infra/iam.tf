@@ -63,6 +63,11 @@ resource "google_service_account" "health" {
   display_name = "infinity-backup backupHealth"
 }
 
+resource "google_service_account" "drill" {
+  account_id   = "ib-drill"
+  display_name = "infinity-backup restoreDrill"
+}
+
 resource "google_service_account" "webhook" {
   account_id   = "ib-webhook"
   display_name = "infinity-backup githubWebhook"
@@ -108,6 +113,12 @@ resource "google_kms_crypto_key_iam_member" "verify_decrypts" {
   member        = "serviceAccount:${google_service_account.verify.email}"
 }
 
+resource "google_kms_crypto_key_iam_member" "drill_decrypts" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyDecrypter"
+  member        = "serviceAccount:${google_service_account.drill.email}"
+}
+
 resource "google_kms_crypto_key_iam_member" "restore_decrypts" {
   crypto_key_id = google_kms_crypto_key.archive.id
   role          = "roles/cloudkms.cryptoKeyDecrypter"
@@ -143,6 +154,12 @@ resource "google_storage_bucket_iam_member" "prune_manages_archives" {
   member = "serviceAccount:${google_service_account.prune.email}"
 }
 
+resource "google_storage_bucket_iam_member" "drill_reads_archives" {
+  bucket = google_storage_bucket.archive.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.drill.email}"
+}
+
 resource "google_storage_bucket_iam_member" "restore_reads_archives" {
   bucket = google_storage_bucket.archive.name
   role   = "roles/storage.objectViewer"
@@ -164,6 +181,11 @@ resource "google_project_iam_member" "firestore_user" {
     verify       = google_service_account.verify.email
     prune        = google_service_account.prune.email
     restore      = google_service_account.restore.email
+    # the drill records its results in the audit trail (auditChains/)
+    drill = google_service_account.drill.email
+    # backupHealth reports from the index, and keeps the notification incidents
+    # (alertIncidents/) it opens and closes
+    health = google_service_account.health.email
     # sweep registers the repositories it lists (repositories/{id}: renames, transfers)
     sweep = google_service_account.sweep.email
     # the webhook records delivery ids (deliveries/{id}) so a redelivery is not published twice,
@@ -173,23 +195,6 @@ resource "google_project_iam_member" "firestore_user" {
 
   project = var.project_id
   role    = "roles/datastore.user"
-  member  = "serviceAccount:${each.value}"
-
-  condition {
-    title       = local.firestore_condition.title
-    description = local.firestore_condition.description
-    expression  = local.firestore_condition.expression
-  }
-}
-
-# backupHealth reports from the index.
-resource "google_project_iam_member" "firestore_viewer" {
-  for_each = {
-    health = google_service_account.health.email
-  }
-
-  project = var.project_id
-  role    = "roles/datastore.viewer"
   member  = "serviceAccount:${each.value}"
 
   condition {
@@ -284,6 +289,30 @@ resource "google_secret_manager_secret_iam_member" "github_app_private_key" {
   member    = "serviceAccount:${each.value}"
 }
 
+# The workloads that send notifications (cloud-env.ts part "notify").
+resource "google_secret_manager_secret_iam_member" "smtp_password" {
+  for_each = {
+    snapshot = google_service_account.snapshot.email
+    verify   = google_service_account.verify.email
+    health   = google_service_account.health.email
+    drill    = google_service_account.drill.email
+  }
+
+  secret_id = google_secret_manager_secret.smtp_password.id
+  role      = "roles/secretmanager.secretAccessor"
+  member    = "serviceAccount:${each.value}"
+}
+
+# backupHealth counts the dead letters: it pulls them and hands them back at
+# once, never acknowledging one (adapters/gcp/pubsub-dead-letters.ts).
+resource "google_pubsub_subscription_iam_member" "health_counts_dead_letters" {
+  for_each = local.topics
+
+  subscription = google_pubsub_subscription.dead_letter[each.key].name
+  role         = "roles/pubsub.subscriber"
+  member       = "serviceAccount:${google_service_account.health.email}"
+}
+
 resource "google_secret_manager_secret_iam_member" "github_webhook_secret" {
   for_each = {
     webhook = google_service_account.webhook.email
@@ -328,6 +357,13 @@ resource "google_cloud_run_v2_service_iam_member" "operators_invoke_health" {
   name     = google_cloudfunctions2_function.fn["backupHealth"].service_config[0].service
   role     = "roles/run.invoker"
   member   = each.value
+}
+
+resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_drill" {
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["restoreDrill"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.scheduler.email}"
 }
 
 resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_health" {
@@ -414,6 +450,7 @@ resource "time_sleep" "iam_propagation" {
     secret_readers = join(",", concat(
       [for g in google_secret_manager_secret_iam_member.github_app_private_key : "${g.secret_id} ${g.member}"],
       [for g in google_secret_manager_secret_iam_member.github_webhook_secret : "${g.secret_id} ${g.member}"],
+      [for g in google_secret_manager_secret_iam_member.smtp_password : "${g.secret_id} ${g.member}"],
     ))
   }
 
@@ -424,6 +461,7 @@ resource "time_sleep" "iam_propagation" {
     google_project_iam_member.builder_reads_function_sources,
     google_secret_manager_secret_iam_member.github_app_private_key,
     google_secret_manager_secret_iam_member.github_webhook_secret,
+    google_secret_manager_secret_iam_member.smtp_password,
   ]
 }
 

@@ -1,6 +1,8 @@
 # Log-based metrics and alert policies: a failed snapshot, a failed
 # verification, a stale repository, a dead letter, a delivery backlog, and
-# the health check itself going quiet. All alerts mail var.alert_email.
+# the health check itself going quiet. All alerts mail var.alert_email and every
+# address of notifications.email.to in config/backup-config.yaml (the same list
+# the code's own mails go to), one Cloud Monitoring email channel each.
 #
 # Contract with the code's structured logs (one JSON object per line, which
 # Cloud Logging reads into jsonPayload): an event is named either by a field
@@ -10,7 +12,7 @@
 
 locals {
   log_event = {
-    for e in ["snapshot_failed", "verification_failed", "stale_repo"] :
+    for e in ["snapshot_failed", "verification_failed", "stale_repo", "drill_failed"] :
     e => "(jsonPayload.event=\"${e}\" OR jsonPayload.message=\"${e}\")"
   }
 
@@ -23,16 +25,23 @@ locals {
 
   snapshot_job_logs = "resource.type=\"cloud_run_job\" AND resource.labels.job_name=\"${google_cloud_run_v2_job.snapshot_job.name}\""
 
+  # The one list of people: yamldecode'd from the config the functions ship with.
+  backup_config  = yamldecode(file("${path.module}/../config/backup-config.yaml"))
+  alert_emails   = distinct(concat([var.alert_email], try(local.backup_config.notifications.email.to, [])))
+  alert_channels = [for email in local.alert_emails : google_monitoring_notification_channel.email[email].id]
+
   delivery_subscriptions    = join("|", [for s in google_pubsub_subscription.delivery : s.name])
   dead_letter_subscriptions = join("|", [for s in google_pubsub_subscription.dead_letter : s.name])
 }
 
 resource "google_monitoring_notification_channel" "email" {
-  display_name = "infinity-backup alerts"
+  for_each = toset(local.alert_emails)
+
+  display_name = "infinity-backup alerts: ${each.key}"
   type         = "email"
 
   labels = {
-    email_address = var.alert_email
+    email_address = each.key
   }
 }
 
@@ -104,6 +113,28 @@ resource "google_logging_metric" "stale_repos" {
   }
 }
 
+resource "google_logging_metric" "drill_failures" {
+  name        = "infinity-backup/drill-failures"
+  description = "Restore drills that failed (restoreDrill), by repository."
+  filter      = "(${local.function_logs.restoreDrill}) AND ${local.log_event.drill_failed}"
+
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+
+    labels {
+      key         = "repo"
+      value_type  = "STRING"
+      description = "owner/name of the repository"
+    }
+  }
+
+  label_extractors = {
+    repo = "EXTRACT(jsonPayload.repo)"
+  }
+}
+
 # A new log-based metric is not usable in an alert policy at once: the API answers
 # "Cannot find metric(s) ... it could take up to 10 minutes to become available"
 # (terraform-provider-google#11102). The policies that use our metrics wait for
@@ -117,6 +148,7 @@ resource "time_sleep" "log_metrics" {
       google_logging_metric.snapshot_failures.name,
       google_logging_metric.verification_failures.name,
       google_logging_metric.stale_repos.name,
+      google_logging_metric.drill_failures.name,
     ])
   }
 }
@@ -127,7 +159,7 @@ resource "google_monitoring_alert_policy" "snapshot_failed" {
   display_name          = "infinity-backup: snapshot failed"
   combiner              = "OR"
   severity              = "ERROR"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.alert_channels
 
   conditions {
     display_name = "snapshotRepo logged a failure"
@@ -177,7 +209,7 @@ resource "google_monitoring_alert_policy" "verification_failed" {
   display_name          = "infinity-backup: verification failed"
   combiner              = "OR"
   severity              = "CRITICAL"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.alert_channels
 
   conditions {
     display_name = "verifySnapshot reported a failed verification"
@@ -211,7 +243,7 @@ resource "google_monitoring_alert_policy" "stale_repo" {
   display_name          = "infinity-backup: repository backup older than the RPO"
   combiner              = "OR"
   severity              = "ERROR"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.alert_channels
 
   conditions {
     display_name = "backupHealth logged stale_repo"
@@ -241,11 +273,45 @@ resource "google_monitoring_alert_policy" "stale_repo" {
   depends_on = [time_sleep.log_metrics]
 }
 
+resource "google_monitoring_alert_policy" "drill_failed" {
+  display_name          = "infinity-backup: restore drill failed"
+  combiner              = "OR"
+  severity              = "CRITICAL"
+  notification_channels = local.alert_channels
+
+  conditions {
+    display_name = "restoreDrill logged drill_failed"
+    condition_threshold {
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.drill_failures.name}\" AND resource.type=\"cloud_run_revision\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.repo"]
+      }
+    }
+  }
+
+  alert_strategy {
+    auto_close = "86400s"
+  }
+
+  documentation {
+    mime_type = "text/markdown"
+    content   = "A scheduled restore drill could not restore the repository in the `repo` label from its latest snapshot, or the restore differed from the index. Read restoreDrill's log entry (its `detail`), run `infinity-backup verify --deep` on that snapshot, and see docs/RUNBOOK.md, Alerts."
+  }
+
+  depends_on = [time_sleep.log_metrics]
+}
+
 resource "google_monitoring_alert_policy" "dead_letters" {
   display_name          = "infinity-backup: message dead-lettered"
   combiner              = "OR"
   severity              = "ERROR"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.alert_channels
 
   conditions {
     display_name = "a dead-letter subscription holds messages"
@@ -275,7 +341,7 @@ resource "google_monitoring_alert_policy" "delivery_backlog" {
   display_name          = "infinity-backup: requests waiting longer than an hour"
   combiner              = "OR"
   severity              = "WARNING"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.alert_channels
 
   conditions {
     display_name = "oldest unacknowledged request older than 1 h"
@@ -306,7 +372,7 @@ resource "google_monitoring_alert_policy" "health_check_silent" {
   display_name          = "infinity-backup: backupHealth not called for 2 hours"
   combiner              = "OR"
   severity              = "WARNING"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.alert_channels
 
   conditions {
     display_name = "no requests to backupHealth"

@@ -22,6 +22,8 @@ locals {
     # Every repository: a new full snapshot, its GitHub metadata read whole.
     metadata_reconcile = { v = 1, reason = "reconcile" }
     prune              = { v = 1 }
+    # The sample size is drill.sample of config/backup-config.yaml.
+    restore_drill = { v = 1 }
   }
 }
 
@@ -122,6 +124,30 @@ resource "google_cloud_scheduler_job" "health_check" {
     oidc_token {
       service_account_email = google_service_account.scheduler.email
       audience              = google_cloudfunctions2_function.fn["backupHealth"].service_config[0].uri
+    }
+  }
+}
+
+# Calls restoreDrill: a sample of repositories restored into scratch space,
+# checked against the index and timed against the RTO (the body is the drill
+# request schema of functions/core/messages.ts).
+resource "google_cloud_scheduler_job" "restore_drill" {
+  name             = "infinity-backup-restore-drill"
+  description      = "Restore drill: a sample of repositories restored, verified against the index and timed against the RTO."
+  region           = var.region
+  schedule         = local.schedule.restoreDrill
+  time_zone        = "Etc/UTC"
+  attempt_deadline = "1800s"
+
+  http_target {
+    uri         = google_cloudfunctions2_function.fn["restoreDrill"].service_config[0].uri
+    http_method = "POST"
+    headers     = { "Content-Type" = "application/json" }
+    body        = base64encode(jsonencode(local.scheduled_messages.restore_drill))
+
+    oidc_token {
+      service_account_email = google_service_account.scheduler.email
+      audience              = google_cloudfunctions2_function.fn["restoreDrill"].service_config[0].uri
     }
   }
 }

@@ -23,7 +23,7 @@ export function localCheckPorts(app: LocalApp): CheckPorts {
 
 /** The report with the local checks run. */
 export async function withLocalChecks(app: LocalApp, report: HealthReport): Promise<HealthReport> {
-  return withChecks(report, await runChecksOf(app.settings, localCheckPorts(app), report));
+  return withChecks(report, await runChecksOf(app.settings, localCheckPorts(app), report, app.auditTrail));
 }
 
 const MARK = { ok: "ok  ", warning: "WARN", failed: "FAIL" } as const;

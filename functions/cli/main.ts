@@ -49,7 +49,7 @@ Commands:
             issues | pulls | releases | labels | milestones | settings | kinds | issue N | pull N
   audit     The audit trail (--repo, --since TIME, --action A; --csv or --json); \`audit verify\`
             proves its hash chain unbroken or names the first bad entry
-  drill     Restore a sample (--sample N, default 3; or --repo NAME) into scratch space, check it
+  drill     Restore a sample (--sample N, default drill.sample, 3; or --repo NAME) into scratch space, check it
             against the index, time it against the 1-hour RTO
   serve     The status page (charts, search, filters) at http://127.0.0.1:8787/ (--port, --host)
   job snapshot   (Cloud Run) drain the large-repository snapshot queue; configured by environment

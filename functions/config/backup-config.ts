@@ -140,10 +140,25 @@ export const backupConfigSchema = z.strictObject({
       minTlsVersion: z.enum(["TLSv1.3", "TLSv1.2"]).default("TLSv1.3"),
     })
     .prefault({}),
-  /** The health check's storage budget: stored bytes over 80 % of it warn, at 100 % fail. */
+  /**
+   * Capacity rules (core/capacity.ts): the storage quota in bytes (over 80 % warns, at 100 % fails),
+   * the monthly cost budget, each also warned of when the cost report's projection passes it within
+   * `warnDays`; and the net growth of stored bytes per day over the last `growthWindowDays`.
+   */
   capacity: z
     .strictObject({
       budgetBytes: z.number().int().positive().optional(),
+      /** In the pricing table's currency (config/pricing.yaml). */
+      monthlyCostBudget: z.number().positive().optional(),
+      growthBytesPerDay: z.number().int().positive().optional(),
+      growthWindowDays: z.number().int().min(1).max(60).default(7),
+      warnDays: z.number().int().min(1).max(365).default(30),
+    })
+    .prefault({}),
+  /** Restore drills: how many repositories one restores (the largest and the longest undrilled among them). */
+  drill: z
+    .strictObject({
+      sample: z.number().int().min(1).max(50).default(3),
     })
     .prefault({}),
   cloud: z

@@ -38,6 +38,16 @@ export const cloudEnvSchema = z.object({
   GITHUB_APP_ID: z.string().min(1, "required"),
   GITHUB_APP_PRIVATE_KEY: z.string().min(1, "required"),
   GITHUB_WEBHOOK_SECRET: z.string().min(1, "required"),
+  /** The SMTP login's password (notifications.email.smtp.user), from Secret Manager. */
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  /** The dead-letter subscriptions backupHealth counts, comma-separated. */
+  DEAD_LETTER_SUBSCRIPTIONS: z
+    .string()
+    .regex(
+      /^[A-Za-z][\w.~+%-]{2,254}(,[A-Za-z][\w.~+%-]{2,254})*$/,
+      "expected subscription names, comma-separated",
+    )
+    .optional(),
   /** GitHub Enterprise Server: the REST API root and the git host root. Absent: github.com. */
   GITHUB_API_URL: z.url().optional(),
   GITHUB_GIT_URL: z.url().optional(),
@@ -62,11 +72,14 @@ export const PART_ENV = {
   deliveries: ["FIRESTORE_DATABASE"],
   verifySetting: ["VERIFY_BACKUPS"],
   retentionSetting: ["RETENTION_DAYS", "LEGAL_HOLD_REPOS"],
+  /** Sends the config's notifications, email included (its SMTP password). */
+  notify: ["SMTP_PASSWORD"],
+  deadLetters: ["DEAD_LETTER_SUBSCRIPTIONS"],
 } as const satisfies Record<string, readonly CloudEnvName[]>;
 
 export type Part = keyof typeof PART_ENV;
 
-/** The seven functions and the Cloud Run job: what each one wires. */
+/** The eight functions and the Cloud Run job: what each one wires. */
 export const WORKLOAD_PARTS = {
   sweep: ["project", "index", "publishSnapshots", "publishVerify", "github"],
   snapshotRepo: [
@@ -78,11 +91,13 @@ export const WORKLOAD_PARTS = {
     "publishLarge",
     "github",
     "verifySetting",
+    "notify",
   ],
-  verifySnapshot: ["project", "archives", "keys", "index"],
+  verifySnapshot: ["project", "archives", "keys", "index", "notify"],
   pruneSnapshots: ["project", "archives", "index", "retentionSetting"],
   restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github"],
-  backupHealth: ["project", "index", "retentionSetting"],
+  backupHealth: ["project", "index", "retentionSetting", "notify", "deadLetters"],
+  restoreDrill: ["project", "archives", "keys", "index", "notify"],
   githubWebhook: ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"],
   snapshotJob: [
     "project",
@@ -99,7 +114,11 @@ export const WORKLOAD_PARTS = {
 export type Workload = keyof typeof WORKLOAD_PARTS;
 
 /** Variables that are secrets: mounted from Secret Manager, never plain environment. */
-export const SECRET_ENV: readonly CloudEnvName[] = ["GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET"];
+export const SECRET_ENV: readonly CloudEnvName[] = [
+  "GITHUB_APP_PRIVATE_KEY",
+  "GITHUB_WEBHOOK_SECRET",
+  "SMTP_PASSWORD",
+];
 
 /** Every variable a workload reads (secrets included). */
 export function workloadEnv(workload: Workload): CloudEnvName[] {

@@ -1,20 +1,31 @@
 // What needs a person, as alerts: backup results, verification verdicts, drill results and health
-// problems turned into Alerts, and the de-duplication rule: the same problem of the same repository
-// is sent once per window (6 h by default), a different problem at once.
+// problems turned into Alerts, with what each run checked (so an incident it no longer sees is
+// known to have cleared), and the words of a message. Sending once per incident: incidents.ts.
 import type { BackupResult } from "./backup.js";
 import type { DrillResult } from "./drill.js";
+import type { HealthCheck } from "./health-checks.js";
 import { describeProblem, type RepoHealth } from "./health.js";
-import type { Alert, AlertLedger, Clock, Notifier } from "./ports.js";
+import type { Alert, Incident } from "./ports.js";
 import { scrub } from "./redact.js";
 import type { VerifyOutcome } from "./verify.js";
-
-export const ALERT_WINDOW_MS = 6 * 3600 * 1000;
 
 export const ALERT_TITLES: Record<Alert["kind"], string> = {
   "backup-failed": "backup failed",
   "verification-failed": "verification failed",
   "repository-stale": "repository stale",
   "drill-failed": "restore drill failed",
+  "dead-letter-backlog": "dead-lettered requests waiting",
+  capacity: "capacity warning",
+};
+
+/** What the recovery message of each kind says cleared. */
+export const RECOVERY_WHY: Record<Alert["kind"], string> = {
+  "backup-failed": "a backup of the repository succeeded",
+  "verification-failed": "the repository's snapshots verified ok",
+  "repository-stale": "the repository's latest backup is within the promise again",
+  "drill-failed": "a restore drill of the repository passed",
+  "dead-letter-backlog": "the dead-letter subscription is empty",
+  capacity: "the capacity rule is met again",
 };
 
 function alert(kind: Alert["kind"], repo: string, why: string, when: string, snapshot?: string): Alert {
@@ -69,96 +80,74 @@ export function healthAlerts(repos: RepoHealth[], when: string): Alert[] {
   );
 }
 
-/**
- * The problem an alert is about: kind, repository and why. A stale repository stays one problem
- * while its age grows, so its key leaves the why out.
- */
-export function alertKey(a: Alert): string {
-  return a.kind === "repository-stale" ? `${a.kind}\n${a.repo}` : `${a.kind}\n${a.repo}\n${a.why}`;
+/** What a list of backup results checked: each repository's backup, and its verification when one ran. */
+export function backupChecked(results: BackupResult[]): (i: Incident) => boolean {
+  const backedUp = new Set(results.map((r) => r.repo));
+  const verified = new Set(results.filter((r) => r.verify?.verification).map((r) => r.repo));
+  return (i) =>
+    (i.kind === "backup-failed" && backedUp.has(i.repo)) ||
+    (i.kind === "verification-failed" && verified.has(i.repo));
 }
 
-/** A Notifier that sends each problem once per window, remembering sends in `ledger`. */
-export function dedupingNotifier(
-  inner: Notifier,
-  ledger: AlertLedger,
-  clock: Clock,
-  windowMs = ALERT_WINDOW_MS,
-): Notifier {
-  return {
-    async notify(a) {
-      const key = alertKey(a);
-      const last = await ledger.lastSent(key);
-      const now = clock.now();
-      if (last && now.getTime() - Date.parse(last) < windowMs) return;
-      await inner.notify(a);
-      await ledger.record(key, now.toISOString());
-    },
-  };
+export function verifyChecked(outcomes: VerifyOutcome[]): (i: Incident) => boolean {
+  const repos = new Set(outcomes.map((o) => o.snapshot.repo));
+  return (i) => i.kind === "verification-failed" && repos.has(i.repo);
 }
 
-/** A channel of a fan-out: its name (a host, never a secret) and how it sends. */
-export interface AlertChannel {
-  name: string;
-  send(alert: Alert): Promise<void>;
+export function drillChecked(results: DrillResult[]): (i: Incident) => boolean {
+  const repos = new Set(results.map((r) => r.repo));
+  return (i) => i.kind === "drill-failed" && repos.has(i.repo);
 }
 
-/**
- * `channel`, sending each problem once per window, its memory under `id` (so two webhooks on one
- * host are apart). A send that failed is not remembered: the next run tries that channel again.
- */
-export function dedupingChannel(
-  channel: AlertChannel,
-  id: string,
-  ledger: AlertLedger,
-  clock: Clock,
-  windowMs = ALERT_WINDOW_MS,
-): AlertChannel {
-  return {
-    name: channel.name,
-    async send(a) {
-      const key = `${id}\n${alertKey(a)}`;
-      const last = await ledger.lastSent(key);
-      const now = clock.now();
-      if (last && now.getTime() - Date.parse(last) < windowMs) return;
-      await channel.send(a);
-      await ledger.record(key, now.toISOString());
-    },
-  };
+/** What a health report checked: every kind healthAlerts can raise, for every repository in it. */
+export function healthChecked(
+  repos: RepoHealth[],
+  kinds: readonly Alert["kind"][],
+): (i: Incident) => boolean {
+  const names = new Set(repos.map((h) => h.repo));
+  return (i) => kinds.includes(i.kind) && names.has(i.repo);
 }
 
-/**
- * Sends to every channel; one that fails is handed to `onFailure` (the wiring logs it, scrubbed)
- * and the others still get the alert. Never rejects.
- */
-export function fanOutNotifier(
-  channels: AlertChannel[],
-  onFailure: (channel: string, error: unknown) => void,
-): Notifier {
-  return {
-    async notify(a) {
-      await Promise.all(
-        channels.map((c) =>
-          c.send(a).catch((err: unknown) => {
-            onFailure(c.name, err);
-          }),
-        ),
-      );
-    },
-  };
+const CHECK_KIND: Partial<Record<HealthCheck["name"], Alert["kind"]>> = {
+  capacity: "capacity",
+  "dead-letters": "dead-letter-backlog",
+};
+
+/** The capacity rules and dead-letter subscriptions the named checks found wanting. */
+export function checkAlerts(checks: readonly HealthCheck[], when: string): Alert[] {
+  return checks.flatMap((c) => {
+    const kind = CHECK_KIND[c.name];
+    return kind ? (c.incidents ?? []).map((i) => alert(kind, i.subject, i.why, when)) : [];
+  });
 }
 
-/** Sends each alert in turn (a notifier never rejects; the ledger's write may). */
-export async function notifyAll(notifier: Notifier, alerts: Alert[]): Promise<void> {
-  for (const a of alerts) await notifier.notify(a);
+/** The kinds whose check ran to its end: their incidents not found again have cleared. */
+export function checksChecked(checks: readonly HealthCheck[]): (i: Incident) => boolean {
+  const kinds = new Set(checks.filter((c) => c.incidents).map((c) => CHECK_KIND[c.name]));
+  return (i) => kinds.has(i.kind);
+}
+
+/** Runs that check several things clear what any of them checked. */
+export function eitherChecked(...checked: ((i: Incident) => boolean)[]): (i: Incident) => boolean {
+  return (i) => checked.some((c) => c(i));
+}
+
+/** The recovery message of an incident that cleared. */
+export function recoveryAlert(i: Incident, when: string): Alert {
+  return { kind: i.kind, repo: i.repo, why: RECOVERY_WHY[i.kind], when, resolved: true };
 }
 
 /** The subject / first line of a notification. */
 export function alertTitle(a: Alert): string {
-  return `infinity-backup: ${ALERT_TITLES[a.kind]}: ${a.repo}`;
+  return `infinity-backup: ${a.resolved ? "resolved: " : ""}${ALERT_TITLES[a.kind]}: ${a.repo}`;
 }
 
 /** The plain-text body of a notification. */
 export function alertText(a: Alert): string {
+  if (a.resolved)
+    return [`resolved: ${ALERT_TITLES[a.kind]}: ${a.repo}`, `cleared: ${a.why}`, `when: ${a.when}`].join(
+      "\n",
+    );
   return [
     `${ALERT_TITLES[a.kind]}: ${a.repo}`,
     ...(a.snapshot ? [`snapshot: ${a.snapshot}`] : []),

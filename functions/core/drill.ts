@@ -25,6 +25,12 @@ export interface DrillOptions {
   /** For the random part of the sample; Math.random by default. */
   random?: () => number;
   onProgress?: ProgressListener;
+  /**
+   * Leave out of the sample repositories whose latest archive is larger than this (a function's
+   * scratch space is memory); each is told to `onSkipped`. Named `repos` are never left out.
+   */
+  maxBytes?: number;
+  onSkipped?: (repo: string, bytes: number) => void;
   /** Told as each repository's drill ends. */
   onResult?: (result: DrillResult, done: number, of: number) => void;
 }
@@ -45,9 +51,11 @@ export async function runDrill(deps: Deps, options: DrillOptions): Promise<Drill
   const latest = (
     await Promise.all((options.repos ?? (await deps.index.repos())).map((repo) => deps.index.latest(repo)))
   ).filter((s): s is Snapshot => s !== undefined);
+  const fits = (s: Snapshot) => options.maxBytes === undefined || s.size <= options.maxBytes;
+  if (!options.repos) for (const s of latest.filter((s) => !fits(s))) options.onSkipped?.(s.repo, s.size);
   const picked = options.repos
     ? latest
-    : pick(latest, options.sample ?? 3, await lastDrills(options.trail), options.random);
+    : pick(latest.filter(fits), options.sample ?? 3, await lastDrills(options.trail), options.random);
   const results: DrillResult[] = [];
   for (const snapshot of picked) {
     results.push(await drillOne(deps, snapshot, options.actor, options.onProgress));

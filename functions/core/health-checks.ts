@@ -7,16 +7,25 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { describeError } from "./errors.js";
+import { capacityFindings, type CapacityRules } from "./capacity.js";
 import { isStale, type HealthReport } from "./health.js";
 import { HEALTH_PROBE_PREFIX } from "./object-keys.js";
-import type { BlobStore, KeyWrapper, RateLimit, SnapshotIndex } from "./ports.js";
+import type { BlobStore, DeadLetters, KeyWrapper, RateLimit, SnapshotIndex } from "./ports.js";
 
 export type { RateLimit };
 import { scrub } from "./redact.js";
 
 export type CheckStatus = "ok" | "warning" | "failed";
 
-export type CheckName = "storage" | "key" | "index" | "github" | "capacity" | "stale" | "verification";
+export type CheckName =
+  "storage" | "key" | "index" | "github" | "capacity" | "dead-letters" | "stale" | "verification";
+
+/** What a person is told about, from a check that ran to its end: a subject and why. */
+export interface CheckIncident {
+  /** The capacity rule ("capacity.budgetBytes") or the dead-letter subscription. */
+  subject: string;
+  why: string;
+}
 
 export interface HealthCheck {
   name: CheckName;
@@ -24,6 +33,11 @@ export interface HealthCheck {
   reason: string;
   /** How long the check took, in milliseconds. */
   ms: number;
+  /**
+   * capacity and dead-letters: every incident the check found, present only when the check ran to
+   * its end (so an empty list means each of them cleared, and a check that threw clears none).
+   */
+  incidents?: CheckIncident[];
 }
 
 /** Free space of the disk holding the data folder. */
@@ -44,23 +58,31 @@ export interface CheckPorts {
   rateLimit?: () => Promise<RateLimit>;
   /** Free space of the data folder's disk (local mode). */
   diskSpace?: () => Promise<DiskSpace>;
+  /** The dead-letter subscriptions (the cloud's backupHealth). */
+  deadLetters?: DeadLetters;
+  /** Bytes prunes freed within the capacity growth window (from the audit trail). */
+  freedBytes?: () => Promise<number>;
 }
 
 export interface CheckOptions {
   /** Stored bytes above 80 % of this warn, at 100 % fail. */
   budgetBytes?: number;
+  /** The other capacity rules (config capacity:); budgetBytes above wins over theirs. */
+  capacity?: CapacityRules;
   /** Each check's time limit; 10 s by default. */
   timeoutMs?: number;
 }
 
 export const CHECK_TIMEOUT_MS = 10_000;
-export const BUDGET_WARNING = 0.8;
+export { BUDGET_WARNING } from "./capacity.js";
 export const RATE_LIMIT_WARNING = 0.1;
 export const DISK_WARNING = 0.1;
 
 const PROBE_BYTES = 64;
+/** Dead letters are counted up to this many per subscription. */
+export const DEAD_LETTER_COUNT_LIMIT = 100;
 
-type Verdict = { status: CheckStatus; reason: string };
+type Verdict = { status: CheckStatus; reason: string; incidents?: CheckIncident[] };
 
 /** Runs every check the ports allow, at once, each under its time limit. */
 export async function runHealthChecks(
@@ -83,7 +105,17 @@ export async function runHealthChecks(
     const read = ports.rateLimit;
     checks.push(["github", () => githubCheck(read)]);
   }
-  checks.push(["capacity", () => capacityCheck(report, options.budgetBytes, ports.diskSpace)]);
+  const rules: CapacityRules = {
+    growthWindowDays: 7,
+    warnDays: 30,
+    ...options.capacity,
+    ...(options.budgetBytes !== undefined ? { budgetBytes: options.budgetBytes } : {}),
+  };
+  checks.push(["capacity", () => capacityCheck(report, rules, ports.diskSpace, ports.freedBytes)]);
+  if (ports.deadLetters) {
+    const deadLetters = ports.deadLetters;
+    checks.push(["dead-letters", () => deadLetterCheck(deadLetters)]);
+  }
   checks.push(["stale", () => Promise.resolve(staleCheck(report))]);
   checks.push(["verification", () => Promise.resolve(verificationCheck(report))]);
   return Promise.all(checks.map(([name, run]) => timed(name, run, timeoutMs)));
@@ -112,7 +144,13 @@ export async function timed(
   } finally {
     clearTimeout(timer);
   }
-  return { name, status: verdict.status, reason: scrub(verdict.reason), ms: Date.now() - started };
+  return {
+    name,
+    status: verdict.status,
+    reason: scrub(verdict.reason),
+    ms: Date.now() - started,
+    ...(verdict.incidents ? { incidents: verdict.incidents.map((i) => ({ ...i, why: scrub(i.why) })) } : {}),
+  };
 }
 
 /** Put, stat, read back and delete a small probe under the reserved prefix; the probe is always deleted. */
@@ -179,19 +217,23 @@ export async function githubCheck(read: () => Promise<RateLimit>): Promise<Verdi
 
 export async function capacityCheck(
   report: HealthReport,
-  budgetBytes: number | undefined,
+  rules: CapacityRules,
   diskSpace: (() => Promise<DiskSpace>) | undefined,
+  freedBytes?: () => Promise<number>,
 ): Promise<Verdict> {
   const stored = report.repos.reduce((sum, r) => sum + r.storedBytes, 0);
-  const verdicts: Verdict[] = [];
-  if (budgetBytes !== undefined) {
-    const share = stored / budgetBytes;
-    const said = `${size(stored)} stored of a ${size(budgetBytes)} budget (${Math.round(share * 100)} %)`;
-    verdicts.push({
-      status: share >= 1 ? "failed" : share >= BUDGET_WARNING ? "warning" : "ok",
-      reason: said,
-    });
-  } else verdicts.push({ status: "ok", reason: `${size(stored)} stored, no budget set` });
+  const findings = capacityFindings(
+    report,
+    rules,
+    rules.growthBytesPerDay ? await (freedBytes?.() ?? 0) : 0,
+    size,
+  );
+  const verdicts: Verdict[] = findings.map((f) => ({ status: f.status, reason: f.reason }));
+  if (rules.budgetBytes === undefined)
+    verdicts.unshift({ status: "ok", reason: `${size(stored)} stored, no budget set` });
+  const incidents = findings
+    .filter((f) => f.status !== "ok")
+    .map((f) => ({ subject: f.rule, why: f.reason }));
   if (diskSpace) {
     const disk = await diskSpace();
     const largest = Math.max(0, ...report.snapshots.flat().map((s) => s.size));
@@ -210,7 +252,21 @@ export async function capacityCheck(
     : verdicts.some((v) => v.status === "warning")
       ? "warning"
       : "ok";
-  return { status, reason: verdicts.map((v) => v.reason).join("; ") };
+  return { status, reason: verdicts.map((v) => v.reason).join("; "), incidents };
+}
+
+/** Requests that failed every delivery and wait in a dead-letter subscription: failed, per subscription. */
+export async function deadLetterCheck(deadLetters: DeadLetters): Promise<Verdict> {
+  const counts = await deadLetters.count(DEAD_LETTER_COUNT_LIMIT);
+  const waiting = counts.filter((c) => c.messages > 0);
+  const many = (n: number) => (n >= DEAD_LETTER_COUNT_LIMIT ? `${n} or more` : String(n));
+  const incidents = waiting.map((c) => ({
+    subject: c.subscription,
+    why: `${many(c.messages)} request${c.messages === 1 ? "" : "s"} failed every delivery attempt and wait in ${c.subscription}`,
+  }));
+  if (!waiting.length)
+    return { status: "ok", reason: `${counts.length} dead-letter subscriptions empty`, incidents };
+  return { status: "failed", reason: incidents.map((i) => i.why).join("; "), incidents };
 }
 
 export function staleCheck(report: HealthReport): Verdict {

@@ -73,6 +73,15 @@ export const restoreRequestSchema = z
   })
   .refine((r) => !(r.snapshotId && r.at), { message: "give snapshotId or at, not both" });
 
+/** restoreDrill's body (Scheduler or a person): a sample size, or the repositories to drill. */
+export const drillRequestSchema = z
+  .strictObject({
+    v: z.literal(1).default(1),
+    sample: z.number().int().min(1).max(50).optional(),
+    repos: z.array(repo).min(1).max(50).optional(),
+  })
+  .refine((r) => !(r.sample && r.repos), { message: "give sample or repos, not both" });
+
 export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 export type VerifyRequest = z.infer<typeof verifyRequestSchema>;
 export type PruneRequest = z.infer<typeof pruneRequestSchema>;

@@ -414,34 +414,79 @@ export interface QueueDrain {
   ): Promise<{ handled: number }>;
 }
 
-/** What needs a person: the kinds of alert a Notifier sends (see core/alerts.ts). */
-export type AlertKind = "backup-failed" | "verification-failed" | "repository-stale" | "drill-failed";
+/** Requests that failed every delivery attempt and wait in dead-letter subscriptions. */
+export interface DeadLetters {
+  /**
+   * How many messages wait in each dead-letter subscription, counted up to `atMost` (more reads as
+   * `atMost`). Counting leaves every message where it was. Rejects when a subscription cannot be
+   * read (missing, no permission, unreachable).
+   */
+  count(atMost: number): Promise<{ subscription: string; messages: number }[]>;
+}
 
-export interface Alert {
+/** What needs a person: the kinds of alert a Notifier sends (see core/alerts.ts). */
+export type AlertKind =
+  | "backup-failed"
+  | "verification-failed"
+  | "repository-stale"
+  | "drill-failed"
+  | "dead-letter-backlog"
+  | "capacity";
+
+/**
+ * One incident: a kind of problem and what it is about. `repo` is the repository ("owner/name"),
+ * or for the kinds that concern no single repository the subject: the dead-letter subscription,
+ * or the capacity rule (`capacity.budgetBytes`, `capacity.monthlyCostBudget`,
+ * `capacity.growthBytesPerDay`).
+ */
+export interface Incident {
   kind: AlertKind;
   repo: string;
+}
+
+export interface Alert extends Incident {
   /** The snapshot concerned, when there is one. */
   snapshot?: string;
   /** Why, in one line a person can act on (already scrubbed of credentials). */
   why: string;
-  /** ISO-8601 UTC of when the problem was seen. */
+  /** ISO-8601 UTC of when the problem was seen (for a recovery: when it was seen cleared). */
   when: string;
+  /** The incident cleared: this is its recovery message. */
+  resolved?: true;
 }
 
 /**
- * Tells a person (email, chat webhook). Resolves once every channel was tried; a channel that
- * fails is reported by the adapter and never rejects the call (a failing channel never fails a
- * backup). Sends each alert it is given: de-duplication is core's (core/alerts.ts).
+ * Tells a person (email, chat webhook): one message when an incident opens, none while it stays
+ * open (a retry, another instance, the next scheduled check) until the reminder window passes, and
+ * one recovery message when it clears. Resolves once every channel was tried; a channel that fails
+ * is reported by the adapter and never rejects the call (a failing channel never fails a backup).
  */
 export interface Notifier {
-  notify(alert: Alert): Promise<void>;
+  /**
+   * What a run saw: every alert in `alerts` is an open incident. Each open incident `checked`
+   * answers true for (the run looked at that kind and repository) that `alerts` no longer holds
+   * has cleared: it is closed with a recovery message. `when` is the run's time.
+   */
+  report(alerts: readonly Alert[], checked: (incident: Incident) => boolean, when: string): Promise<void>;
 }
 
-/** When each alert key (kind, repository, problem) was last sent: de-duplication's memory. */
+/**
+ * The memory of open incidents, per channel: key (channel, kind, repository) → when it was last
+ * sent. Shared by every instance in the cloud, so claim and release are atomic: of concurrent
+ * calls for one key exactly one wins.
+ */
 export interface AlertLedger {
-  /** ISO-8601 UTC of the last send of `key`, or undefined. */
-  lastSent(key: string): Promise<string | undefined>;
+  /**
+   * Opens `key` with last send `at` when it is not open, or renews it when its last send is before
+   * `resendBefore` (the reminder window); true when this call did (its caller sends). Atomic.
+   */
+  claim(key: string, at: string, resendBefore: string): Promise<boolean>;
+  /** Closes `key`: the last send it held, or undefined when it was not open. Atomic. */
+  release(key: string): Promise<string | undefined>;
+  /** Sets `key` open with last send `at` (puts back an incident whose recovery could not be sent). */
   record(key: string, at: string): Promise<void>;
+  /** The open keys that start with `prefix`. */
+  openKeys(prefix: string): Promise<string[]>;
 }
 
 /** A repository on GitHub as a restore sees it before writing into it. */

@@ -6,7 +6,7 @@
 // repository is also logged as event "stale_repo" for the alert.
 import type { Request, Response } from "@google-cloud/functions-framework";
 import type { AppProvider } from "../app.js";
-import { healthAlerts, notifyAll } from "../core/alerts.js";
+import { checkAlerts, checksChecked, eitherChecked, healthAlerts, healthChecked } from "../core/alerts.js";
 import { describeProblem, healthJson, isStale } from "../core/health.js";
 import { log } from "../log.js";
 import { statusData } from "../web/status-data.js";
@@ -24,16 +24,23 @@ export function healthHandler(getApp: AppProvider) {
     answer("backupHealth", res, async () => {
       const app = await getApp();
       // The checks this workload can run: it holds the index only (no bucket, no keys, no GitHub).
-      const { report, view } = await statusData(app, [], { checks: { index: app.index } });
+      const { report, view } = await statusData(app, [], {
+        checks: { index: app.index, ...(app.deadLetters ? { deadLetters: app.deadLetters } : {}) },
+      });
       for (const h of report.repos.filter((h) => h.problems.some(isStale))) {
         log("WARNING", `stale repository ${h.repo}: ${h.problems.map(describeProblem).join("; ")}`, {
           event: "stale_repo",
           repo: h.repo,
         });
       }
-      // Stale repositories also go to the config's webhooks (a failing one is logged, never fatal).
+      // Stale repositories, capacity and dead letters open incidents (email, webhooks) and clear
+      // them; failed backups and verifications are told by the functions that see them.
       const stale = healthAlerts(report.repos, report.at).filter((a) => a.kind === "repository-stale");
-      await notifyAll(app.notifier, stale);
+      await app.notifier.report(
+        [...stale, ...checkAlerts(report.checks ?? [], report.at)],
+        eitherChecked(healthChecked(report.repos, ["repository-stale"]), checksChecked(report.checks ?? [])),
+        report.at,
+      );
       if ("error" in report.storage)
         log("ERROR", `backupHealth storage report failed: ${report.storage.error}`, {
           event: "storage_report_failed",

@@ -2,7 +2,7 @@
 // verification is logged at ERROR with event "verification_failed", which an alert watches, and
 // is sent to the config's notification webhooks.
 import type { CloudEvent } from "@google-cloud/functions-framework";
-import { notifyAll, verifyAlerts } from "../core/alerts.js";
+import { verifyAlerts, verifyChecked } from "../core/alerts.js";
 import { parseMessage, verifyRequestSchema } from "../core/messages.js";
 import { verifySnapshot } from "../core/verify.js";
 import { log } from "../log.js";
@@ -30,7 +30,8 @@ export function verifyHandler(getApp: AppProvider) {
           seconds: outcome.seconds,
         },
       );
-      // A failed verdict also goes to the config's webhooks (a failing one is logged, never fatal).
-      await notifyAll(app.notifier, verifyAlerts([outcome], app.clock.now().toISOString()));
+      // A failed verdict opens an incident (email, webhooks); an ok one clears the repository's.
+      const when = app.clock.now().toISOString();
+      await app.notifier.report(verifyAlerts([outcome], when), verifyChecked([outcome]), when);
     });
 }

@@ -6,6 +6,7 @@ import type { AuditEntry } from "../core/audit-chain.js";
 import { healthReport, type HealthReport } from "../core/health.js";
 import { runHealthChecks, withChecks, type CheckPorts } from "../core/health-checks.js";
 import type { Deps } from "../core/deps.js";
+import { bytesFreedSince } from "../core/capacity.js";
 import type { AuditReader } from "../core/ports.js";
 import { statusView, type StatusView } from "../core/status-view.js";
 import type { Settings } from "../config/settings.js";
@@ -17,14 +18,25 @@ export async function statusData(
 ): Promise<{ report: HealthReport; view: StatusView }> {
   const { checks, ...options } = extra;
   let report = await healthReport(app, healthOptions(app.settings, expected, options));
-  if (checks) report = withChecks(report, await runChecksOf(app.settings, checks, report));
+  if (checks) report = withChecks(report, await runChecksOf(app.settings, checks, report, app.auditTrail));
   return { report, view: statusView(report, await restoresOf(app.auditTrail)) };
 }
 
-/** The named checks the ports allow, with the config's storage budget. */
-export function runChecksOf(settings: Settings, ports: CheckPorts, report: HealthReport) {
-  const budgetBytes = settings.backup.capacity.budgetBytes;
-  return runHealthChecks(ports, report, budgetBytes === undefined ? {} : { budgetBytes });
+/**
+ * The named checks the ports allow, with the config's capacity rules; the growth rule subtracts
+ * what the prunes in the audit trail freed.
+ */
+export function runChecksOf(
+  settings: Settings,
+  ports: CheckPorts,
+  report: HealthReport,
+  trail?: AuditReader,
+) {
+  const capacity = settings.backup.capacity;
+  const since = new Date(Date.parse(report.at) - capacity.growthWindowDays * 86_400_000);
+  return runHealthChecks({ freedBytes: () => bytesFreedSince(trail, since), ...ports }, report, {
+    capacity,
+  });
 }
 
 /** restore.completed and drill entries of the trail, when the app keeps one it can read back. */

@@ -4,6 +4,7 @@
 import type { Message, Subscription } from "@google-cloud/pubsub";
 import type { FileMetadata } from "@google-cloud/storage";
 import { afterAll, beforeAll } from "vitest";
+import { FirestoreAlertLedger } from "../../functions/adapters/gcp/firestore-alert-ledger.js";
 import { FirestoreDeliveryLog } from "../../functions/adapters/gcp/firestore-delivery-log.js";
 import { FirestoreSnapshotIndex } from "../../functions/adapters/gcp/firestore-index.js";
 import { GcsBlobStore } from "../../functions/adapters/gcp/gcs-blob-store.js";
@@ -20,6 +21,7 @@ import {
   uniqueName,
 } from "../helpers/emulators.js";
 import { blobStoreContract } from "./blob-store.js";
+import { alertLedgerContract } from "./alert-ledger.js";
 import { deliveryLogContract } from "./delivery-log.js";
 import { keyRecordsContract } from "./key-records.js";
 import { FirestoreKeyRecords } from "../../functions/adapters/gcp/firestore-key-records.js";
@@ -83,6 +85,14 @@ deliveryLogContract("FirestoreDeliveryLog (emulator)", async () => {
   const root = `contract/${uniqueName("deliveries")}`;
   return {
     log: new FirestoreDeliveryLog({ firestore, root }),
+    cleanup: () => firestore.recursiveDelete(firestore.doc(root)),
+  };
+});
+
+alertLedgerContract("FirestoreAlertLedger (emulator)", async () => {
+  const root = `contract/${uniqueName("alerts")}`;
+  return {
+    ledger: new FirestoreAlertLedger({ firestore, root }),
     cleanup: () => firestore.recursiveDelete(firestore.doc(root)),
   };
 });

@@ -17,6 +17,9 @@ import { BackupError, ConflictError, UserInputError } from "../../functions/core
 import { observeListing } from "../../functions/core/lineage/inventory.js";
 import { LineageIndex } from "../../functions/core/lineage/lineage-index.js";
 import { SqliteDeliveryLog } from "../../functions/adapters/local/sqlite-delivery-log.js";
+import { JsonAlertLedger } from "../../functions/adapters/local/json-alert-ledger.js";
+import { MemoryAlertLedger } from "../../functions/adapters/notify/memory-alert-ledger.js";
+import { alertLedgerContract } from "./alert-ledger.js";
 import { blobStoreContract } from "./blob-store.js";
 import { deliveryLogContract } from "./delivery-log.js";
 import { keyWrapperContract } from "./key-wrapper.js";
@@ -46,6 +49,16 @@ deliveryLogContract("SqliteDeliveryLog", async () => {
     },
   };
 });
+
+alertLedgerContract("JsonAlertLedger", async () => {
+  const { dir, cleanup } = await tempDir();
+  return { ledger: new JsonAlertLedger(path.join(dir, "alerts.json")), cleanup };
+});
+
+alertLedgerContract("MemoryAlertLedger", async () => ({
+  ledger: new MemoryAlertLedger(),
+  cleanup: async () => {},
+}));
 
 snapshotIndexContract("SqliteSnapshotIndex", async (clock) => {
   const { dir, cleanup } = await tempDir();

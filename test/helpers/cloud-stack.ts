@@ -32,6 +32,7 @@ import { startGitHubStandin, type GitHubStandin } from "./github-standin.js";
 export const TOPICS = ["snapshot-requests", "verify-requests", "snapshot-large", "prune-requests"] as const;
 export type TopicKey = (typeof TOPICS)[number];
 export const WEBHOOK_SECRET = `whsec-${randomBytes(8).toString("hex")}`;
+export const SMTP_PASSWORD = `smtp-${randomBytes(8).toString("hex")}`;
 const INFRA_DIR = fileURLToPath(new URL("../../infra", import.meta.url));
 /** The deployment's optional variables the stack sets: GitHub's API and git hosts are the stand-ins. */
 const TF_VARS = { github_api_url: "https://ghe.example/api/v3", github_git_url: "https://ghe.example" };
@@ -50,6 +51,8 @@ export interface CloudStack {
   envOf(workload: Workload): NodeJS.ProcessEnv;
   topic: Record<TopicKey, string>;
   subscription: Record<TopicKey, string>;
+  /** Each topic's dead-letter topic; its drain subscription is `<dead-letter topic>-drain`. */
+  deadLetter: Record<TopicKey, string>;
   /** Base URL of each registered function. */
   url(fn: string): string;
   /** Delivers what is waiting on a topic's subscription to the function; returns the HTTP statuses. */
@@ -94,6 +97,15 @@ export async function startCloudStack(): Promise<CloudStack> {
     const [created] = await pubsub.createTopic(topic[t]);
     await created.createSubscription(subscription[t], { ackDeadlineSeconds: 60 });
   }
+  // The dead-letter topics and their drains, as pubsub.tf declares them (backupHealth counts them).
+  const deadLetter = Object.fromEntries(TOPICS.map((t) => [t, `${topic[t]}-dead-letter`])) as Record<
+    TopicKey,
+    string
+  >;
+  for (const t of TOPICS) {
+    const [created] = await pubsub.createTopic(deadLetter[t]);
+    await created.createSubscription(`${deadLetter[t]}-drain`, { ackDeadlineSeconds: 60 });
+  }
   const storage = storageClient();
   const archives = uniqueName("archives");
   const restores = uniqueName("restores");
@@ -114,6 +126,8 @@ export async function startCloudStack(): Promise<CloudStack> {
     GITHUB_APP_ID: String(appId),
     GITHUB_APP_PRIVATE_KEY: privateKey,
     GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    SMTP_PASSWORD: SMTP_PASSWORD,
+    DEAD_LETTER_SUBSCRIPTIONS: TOPICS.map((t) => `${deadLetter[t]}-drain`).join(","),
     GITHUB_API_URL: github.url,
     GITHUB_GIT_URL: git.url,
     FIRESTORE_DATABASE: "(default)", // the client comes from the overrides, on the emulator
@@ -180,6 +194,7 @@ export async function startCloudStack(): Promise<CloudStack> {
     app: getApp,
     topic,
     subscription,
+    deadLetter,
     url,
     push,
     async pump(t, fn) {

@@ -324,14 +324,20 @@ describe("Firestore indexes match the queries the code makes", () => {
   it("reads the code that talks to Firestore", () => {
     expect(Object.keys(sources)).toContain("functions/adapters/gcp/firestore-index.ts");
     expect(collectionsOf(sources)).toEqual([
+      "alertIncidents",
       "attempts",
       "auditChains",
+      "dataKeys",
       "deliveries",
       "entries",
       "leases",
+      "redactions",
       "repos",
       "repositories",
+      "repositoryKeys",
+      "restores",
       "snapshots",
+      "steps",
     ]);
   });
 

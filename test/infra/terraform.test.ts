@@ -13,7 +13,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { pruneRequestSchema, sweepRequestSchema } from "../../functions/core/messages.js";
+import { drillRequestSchema, pruneRequestSchema, sweepRequestSchema } from "../../functions/core/messages.js";
+import { backupConfigSchema } from "../../functions/config/backup-config.js";
 import { parse as parseYaml } from "yaml";
 import {
   SECRET_ENV,
@@ -77,6 +78,7 @@ const ENTRY_POINTS = [
   "restoreRepo",
   "backupHealth",
   "githubWebhook",
+  "restoreDrill",
 ];
 const fn = (name: string): string => `google_cloudfunctions2_function.fn["${name}"]`;
 const topic = (name: string): string => `google_pubsub_topic.topic["${name}"]`;
@@ -89,6 +91,7 @@ const ARCHIVE_KEY = "google_kms_crypto_key.archive";
 const ARCHIVE_BUCKET = "google_storage_bucket.archive";
 const APP_KEY = "google_secret_manager_secret.github_app_private_key";
 const WEBHOOK_SECRET = "google_secret_manager_secret.github_webhook_secret";
+const SMTP_PASSWORD = "google_secret_manager_secret.smtp_password";
 
 // Every grant in the deployment: [principal, role, target]. Adding a grant means adding it here.
 const EXPECTED_GRANTS: [string, string, string][] = [
@@ -103,6 +106,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["snapshot", "roles/pubsub.publisher", topic("verify-requests")],
   ["snapshot", "roles/pubsub.publisher", topic("snapshot-large")],
   ["snapshot", "roles/secretmanager.secretAccessor", APP_KEY],
+  ["snapshot", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
 
   ["snapshot_job", "roles/cloudkms.cryptoKeyEncrypter", ARCHIVE_KEY],
   ["snapshot_job", "roles/storage.objectCreator", ARCHIVE_BUCKET],
@@ -114,6 +118,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["verify", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
   ["verify", "roles/storage.objectViewer", ARCHIVE_BUCKET],
   ["verify", "roles/datastore.user", "project"],
+  ["verify", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
 
   ["prune", "roles/storage.objectUser", ARCHIVE_BUCKET],
   ["prune", "roles/datastore.user", "project"],
@@ -124,7 +129,14 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["restore", "roles/datastore.user", "project"],
   ["restore", "roles/secretmanager.secretAccessor", APP_KEY],
 
-  ["health", "roles/datastore.viewer", "project"],
+  ["health", "roles/datastore.user", "project"],
+  ["health", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
+  ["health", "roles/pubsub.subscriber", "google_pubsub_subscription.dead_letter[each.key]"],
+
+  ["drill", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
+  ["drill", "roles/storage.objectViewer", ARCHIVE_BUCKET],
+  ["drill", "roles/datastore.user", "project"],
+  ["drill", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
 
   ["webhook", "roles/pubsub.publisher", topic("snapshot-requests")],
   ["webhook", "roles/datastore.user", "project"],
@@ -139,6 +151,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["pubsub-agent", "roles/iam.serviceAccountTokenCreator", "google_service_account.pubsub_push"],
 
   ["scheduler", "roles/run.invoker", fn("backupHealth")],
+  ["scheduler", "roles/run.invoker", fn("restoreDrill")],
   ["scheduler", "roles/run.invoker", "google_cloud_run_v2_job.snapshot_job"],
   ["var.operator_members", "roles/run.invoker", fn("restoreRepo")],
   ["var.operator_members", "roles/run.invoker", fn("backupHealth")],
@@ -170,8 +183,13 @@ const FORBIDDEN_ROLES: { principal: string; role: RegExp; why: string }[] = [
   { principal: "verify", role: /objectAdmin|objectUser|objectCreator|Encrypter/, why: "verify only reads" },
   {
     principal: "health",
-    role: /storage|cloudkms|secretmanager|datastore\.user/,
-    why: "health reads the index only",
+    role: /storage|cloudkms|datastore\.(owner|admin)|pubsub\.(publisher|editor|admin)/,
+    why: "health reads the index, keeps notification incidents and counts dead letters: no archive, no key",
+  },
+  {
+    principal: "drill",
+    role: /objectAdmin|objectUser|objectCreator|Encrypter|storage\.admin/,
+    why: "the drill only reads archives",
   },
   {
     principal: "sweep",
@@ -447,6 +465,7 @@ const SCHEDULER_JOBS: [string, string, string][] = [
   ["metadata_reconcile", "metadataReconcile", topic("snapshot-sweep")],
   ["prune", "prune", topic("prune-requests")],
   ["health_check", "healthCheck", fn("backupHealth")],
+  ["restore_drill", "restoreDrill", fn("restoreDrill")],
   ["snapshot_job", "snapshotJob", "google_cloud_run_v2_job.snapshot_job"],
 ];
 
@@ -803,7 +822,7 @@ describe("keys and storage", () => {
       resourcesOf(infra.doc, "google_secret_manager_secret")
         .map((s) => s.name)
         .sort(),
-    ).toEqual(["github_app_private_key", "github_webhook_secret"]);
+    ).toEqual(["github_app_private_key", "github_webhook_secret", "smtp_password"]);
     expect(infra.doc.resource["google_secret_manager_secret_version"]).toBeUndefined();
   });
 });
@@ -872,7 +891,7 @@ describe("functions and the snapshot job", () => {
   const resource = resourceBody(infra.doc, "google_cloudfunctions2_function", "fn");
   const grants = collectGrants(infra.doc);
 
-  it("deploys the seven entry points from one source, as 2nd-gen functions on a supported Node runtime", () => {
+  it("deploys the eight entry points from one source, as 2nd-gen functions on a supported Node runtime", () => {
     expect(Object.keys(functions).sort()).toEqual([...ENTRY_POINTS].sort());
     expect(resource).toMatchObject({ for_each: "${local.functions}", name: "${each.key}" });
     const build = block(resource, "build_config");
@@ -952,11 +971,12 @@ describe("functions and the snapshot job", () => {
   // The readable form of the rules above: who holds which secret.
   it.each([
     ["sweep", ["GITHUB_APP_PRIVATE_KEY"]],
-    ["snapshotRepo", ["GITHUB_APP_PRIVATE_KEY"]],
-    ["verifySnapshot", []],
+    ["snapshotRepo", ["GITHUB_APP_PRIVATE_KEY", "SMTP_PASSWORD"]],
+    ["verifySnapshot", ["SMTP_PASSWORD"]],
     ["pruneSnapshots", []],
     ["restoreRepo", ["GITHUB_APP_PRIVATE_KEY"]],
-    ["backupHealth", []],
+    ["backupHealth", ["SMTP_PASSWORD"]],
+    ["restoreDrill", ["SMTP_PASSWORD"]],
     ["githubWebhook", ["GITHUB_WEBHOOK_SECRET"]],
     ["snapshotJob", ["GITHUB_APP_PRIVATE_KEY"]],
   ])("%s gets the secrets %j", (workload, secrets) => {
@@ -1009,6 +1029,7 @@ describe("functions and the snapshot job", () => {
     expect(localValue(infra.doc, "secret_env")).toEqual({
       GITHUB_APP_PRIVATE_KEY: `\${${APP_KEY}.secret_id}`,
       GITHUB_WEBHOOK_SECRET: `\${${WEBHOOK_SECRET}.secret_id}`,
+      SMTP_PASSWORD: `\${${SMTP_PASSWORD}.secret_id}`,
     });
   });
 
@@ -1089,9 +1110,15 @@ describe("the clocks: config/schedule.yaml", () => {
       verify_sweep: { v: 1, reason: "verify-sweep" },
       metadata_reconcile: { v: 1, reason: "reconcile" },
       prune: { v: 1 },
+      restore_drill: { v: 1 },
     });
     for (const [job, body] of Object.entries(messages)) {
-      const schema = job === "prune" ? pruneRequestSchema : sweepRequestSchema;
+      const schema =
+        job === "prune"
+          ? pruneRequestSchema
+          : job === "restore_drill"
+            ? drillRequestSchema
+            : sweepRequestSchema;
       expect(schema.safeParse(body).success, job).toBe(true);
     }
   });
@@ -1140,6 +1167,7 @@ describe("a first apply that succeeds", () => {
       JSON.stringify(p.body).includes("google_logging_metric."),
     );
     expect(usingMetrics.map((p) => p.name).sort()).toEqual([
+      "drill_failed",
       "snapshot_failed",
       "stale_repo",
       "verification_failed",
@@ -1172,15 +1200,50 @@ describe("monitoring", () => {
     expect(filter).toContain("local.dead_letter_subscriptions");
   });
 
-  it("every alert mails var.alert_email", () => {
+  it("every alert mails var.alert_email and every address of notifications.email.to, one channel each", () => {
     const channel = resourceBody(infra.doc, "google_monitoring_notification_channel", "email");
-    expect(channel).toMatchObject({ type: "email", labels: { email_address: "${var.alert_email}" } });
-    const silent = policies.filter(
-      (p) =>
-        JSON.stringify(p.body["notification_channels"]) !==
-        '["${google_monitoring_notification_channel.email.id}"]',
+    expect(channel).toMatchObject({
+      for_each: "${toset(local.alert_emails)}",
+      type: "email",
+      labels: { email_address: "${each.key}" },
+    });
+    expect(squash(localValue(infra.doc, "backup_config"))).toBe(
+      '${yamldecode(file("${path.module}/../config/backup-config.yaml"))}',
     );
+    expect(localValue(infra.doc, "alert_emails")).toBe(
+      "${distinct(concat([var.alert_email], try(local.backup_config.notifications.email.to, [])))}",
+    );
+    expect(localValue(infra.doc, "alert_channels")).toBe(
+      "${[for email in local.alert_emails : google_monitoring_notification_channel.email[email].id]}",
+    );
+    const silent = policies.filter((p) => p.body["notification_channels"] !== "${local.alert_channels}");
     expect(silent.map((p) => p.name)).toEqual([]);
+  });
+
+  it("the channels' list is the one the code mails: the same path, read by the same schema", () => {
+    // What Terraform's yamldecode and try() give for a config with and without the section,
+    // evaluated here from the file the code reads (backup-config.ts).
+    const emailsOf = (text: string, alertEmail: string): string[] => {
+      const config = parseYaml(text) as { notifications?: { email?: { to?: string[] } } };
+      return [...new Set([alertEmail, ...(config.notifications?.email?.to ?? [])])];
+    };
+    const shipped = readFileSync(
+      fileURLToPath(new URL("../../config/backup-config.yaml", import.meta.url)),
+      "utf8",
+    );
+    expect(emailsOf(shipped, "ops@example.com")).toEqual(["ops@example.com"]);
+    const withMail = `${shipped}\nnotifications:\n  email:\n    to: [a@example.com, ops@example.com]\n    from: b@example.com\n    smtp: { host: smtp.example.com }\n`;
+    const parsed = backupConfigSchema.parse(parseYaml(withMail));
+    expect(parsed.notifications?.email?.to).toEqual(["a@example.com", "ops@example.com"]);
+    expect(emailsOf(withMail, "ops@example.com")).toEqual(["ops@example.com", "a@example.com"]);
+  });
+
+  it("alerts when a restore drill fails", () => {
+    const policy = JSON.stringify(resourceBody(infra.doc, "google_monitoring_alert_policy", "drill_failed"));
+    expect(policy).toContain("google_logging_metric.drill_failures.name");
+    expect(resourceBody(infra.doc, "google_logging_metric", "drill_failures")["filter"]).toContain(
+      "local.function_logs.restoreDrill",
+    );
   });
 });
 

@@ -1,6 +1,7 @@
 // Notifications end to end through the CLI: a real SMTP server (smtp-server) and a local HTTP
-// webhook receive what a failing backup sends; the same problem is not sent twice within the
-// window, a different one is; a failing channel fails neither the backup nor the other channel;
+// webhook receive what a failing backup sends, once per incident (a retry or other words send
+// nothing), and one recovery when it clears; a failing channel fails neither the backup nor the
+// other channel and is tried again next run; status sends capacity and staleness the same way;
 // the SMTP password and the webhook's secret path appear in no output.
 import { createServer, type Server } from "node:http";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -32,6 +33,8 @@ let httpPort: number;
 let ws: TestWorkspace;
 let scratch: string;
 let good: string;
+/** Another good repository, where acme/broken's source is pointed when it is fixed. */
+let fixed: string;
 
 class Capture {
   text = "";
@@ -62,9 +65,12 @@ async function cli(...argv: string[]): Promise<{ code: number; logs: string }> {
   }
 }
 
-async function writeConfig(brokenUrl: string): Promise<void> {
+/** Points acme/broken's source at `url` (a missing repository, or `fixed`). */
+async function writeConfig(url: string): Promise<void> {
   const text = await readFile(ws.configFile, "utf8");
-  await writeFile(ws.configFile, text.replace(/url: ".*nowhere[^"]*"/, `url: ${JSON.stringify(brokenUrl)}`));
+  const next = text.replace(/(name: acme\/broken\n {4}url: )".*"/, `$1${JSON.stringify(url)}`);
+  if (next === text && !text.includes(JSON.stringify(url))) throw new Error("acme/broken's url not found");
+  await writeFile(ws.configFile, next);
 }
 
 beforeAll(async () => {
@@ -114,6 +120,7 @@ beforeAll(async () => {
 
   scratch = await mkdtemp(join(tmpdir(), "infinity-notify-"));
   good = await richRepo(scratch);
+  fixed = await richRepo(await mkdtemp(join(scratch, "fixed-")));
   const notifications = [
     "notifications:",
     "  email:",
@@ -136,18 +143,21 @@ afterAll(async () => {
   await new Promise<void>((res) => http?.close(() => res()));
 });
 
-describe("notifications", () => {
+const subject = (m: Mail) => /^Subject: (.*)$/m.exec(m.raw)![1]!.trim();
+
+describe("notifications: one message per incident, and one when it clears", () => {
   it("a failing source sends one mail and one webhook naming the repository and why", async () => {
     const { code, logs } = await cli("backup");
     expect(code).toBe(1);
     expect(mails).toHaveLength(1);
     expect(mails[0]!.to).toEqual(["ops@example.com"]);
     expect(mails[0]!.from).toBe("backup@example.com");
-    expect(mails[0]!.raw).toMatch(/^Subject: infinity-backup: backup failed: acme\/broken/m);
+    expect(subject(mails[0]!)).toBe("infinity-backup: backup failed: acme/broken");
     expect(mails[0]!.raw).toMatch(/why: .*nowhere\.git/);
     expect(mails[0]!.raw).not.toMatch(/acme\/app/);
     expect(hooks).toHaveLength(1);
     expect(hooks[0]).toMatchObject({ kind: "backup-failed", repo: "acme/broken" });
+    expect(hooks[0]).not.toHaveProperty("resolved");
     expect(String(hooks[0]!.text)).toMatch(/backup failed: acme\/broken/);
     expect(String(hooks[0]!.why)).toMatch(/nowhere\.git/);
     expect(Date.parse(String(hooks[0]!.when))).not.toBeNaN();
@@ -155,30 +165,40 @@ describe("notifications", () => {
     expect(logs).not.toContain("hookSecretXyZ123");
   });
 
-  it("the same problem again within the window sends nothing", async () => {
-    const { code } = await cli("backup");
-    expect(code).toBe(1);
+  it("a retry that fails again sends nothing", async () => {
+    expect((await cli("backup")).code).toBe(1);
+    expect((await cli("backup", "--repo", "acme/broken")).code).toBe(1);
     expect(mails).toHaveLength(1);
     expect(hooks).toHaveLength(1);
   });
 
-  it("a different problem sends one more", async () => {
+  it("the same incident failing with other words sends nothing", async () => {
     await writeConfig(join(scratch, "nowhere-else.git"));
-    const { code } = await cli("backup");
-    expect(code).toBe(1);
-    expect(mails).toHaveLength(2);
-    expect(mails[1]!.raw).toMatch(/nowhere-else\.git/);
-    expect(hooks).toHaveLength(2);
-    expect(hooks[1]).toMatchObject({ kind: "backup-failed", repo: "acme/broken" });
+    expect((await cli("backup")).code).toBe(1);
+    expect(mails).toHaveLength(1);
+    expect(hooks).toHaveLength(1);
   });
 
-  it("a webhook answering 500 fails neither the backup nor the mail, and is logged by host only", async () => {
+  it("a backup that succeeds again sends one recovery, once", async () => {
+    await writeConfig(fixed);
+    expect((await cli("backup", "--repo", "acme/broken")).code).toBe(0);
+    expect(mails).toHaveLength(2);
+    expect(subject(mails[1]!)).toBe("infinity-backup: resolved: backup failed: acme/broken");
+    expect(mails[1]!.raw).toMatch(/cleared: a backup of the repository succeeded/);
+    expect(hooks).toHaveLength(2);
+    expect(hooks[1]).toMatchObject({ kind: "backup-failed", repo: "acme/broken", resolved: true });
+    expect((await cli("backup", "--repo", "acme/broken")).code).toBe(0);
+    expect(mails).toHaveLength(2);
+    expect(hooks).toHaveLength(2);
+  });
+
+  it("a webhook answering 500 fails neither the backup nor the mail, is logged by host only, and gets it next run", async () => {
     hookStatus = 500;
     try {
       await writeConfig(join(scratch, "nowhere-3.git"));
-      const { code, logs } = await cli("backup");
-      expect(code).toBe(1); // acme/broken, as before: the notification changes nothing
-      expect(mails).toHaveLength(3);
+      const { code, logs } = await cli("backup", "--repo", "acme/broken");
+      expect(code).toBe(1); // the backup's own failure: the notification changes nothing
+      expect(mails).toHaveLength(3); // a new incident: it had cleared
       expect(mails[2]!.raw).toMatch(/nowhere-3\.git/);
       expect(hooks).toHaveLength(2);
       expect(logs).toMatch(
@@ -189,60 +209,93 @@ describe("notifications", () => {
     } finally {
       hookStatus = 200;
     }
-    // The webhook that failed gets the problem on the next run; the mail is not sent again.
+    // The webhook that failed gets the incident on the next run; the mail is not sent again.
     expect((await cli("backup", "--repo", "acme/broken")).code).toBe(1);
     expect(mails).toHaveLength(3);
     expect(hooks).toHaveLength(3);
     expect(String(hooks[2]!.why)).toMatch(/nowhere-3\.git/);
   });
 
-  it("an SMTP server that refuses fails neither the backup nor the webhook; no secret in the logs", async () => {
+  it("an SMTP server that refuses the recovery fails nothing; the mail is sent on the next run", async () => {
     smtpRefuses = true;
     try {
-      await writeConfig(join(scratch, "nowhere-4.git"));
+      await writeConfig(fixed);
       const { code, logs } = await cli("backup", "--repo", "acme/broken");
-      expect(code).toBe(1);
+      expect(code).toBe(0);
       expect(mails).toHaveLength(3);
       expect(hooks).toHaveLength(4);
-      expect(String(hooks[3]!.why)).toMatch(/nowhere-4\.git/);
+      expect(hooks[3]).toMatchObject({ repo: "acme/broken", resolved: true });
       expect(logs).toMatch(new RegExp(`notification via email 127\\.0\\.0\\.1:${smtpPort} failed: .*550`));
       expect(logs).not.toContain(PASSWORD);
       expect(logs).not.toContain("hookSecretXyZ123");
     } finally {
       smtpRefuses = false;
     }
+    expect((await cli("backup", "--repo", "acme/broken")).code).toBe(0);
+    expect(mails).toHaveLength(4);
+    expect(subject(mails[3]!)).toBe("infinity-backup: resolved: backup failed: acme/broken");
+    expect(hooks).toHaveLength(4);
   });
 
-  it("a healthy run sends nothing; the memory is a small file in the data folder", async () => {
-    const { code } = await cli("backup", "--repo", "acme/app");
-    expect(code).toBe(0);
-    expect(mails).toHaveLength(3);
+  it("a healthy run sends nothing; the memory holds no closed incident and no secret", async () => {
+    expect((await cli("backup")).code).toBe(0);
+    expect(mails).toHaveLength(4);
     expect(hooks).toHaveLength(4);
     const memory = JSON.parse(await readFile(join(ws.dir, "data", "alerts.json"), "utf8"));
-    // Per channel: mail for nowhere, -else, -3 (not -4: refused); webhook for all four.
-    expect(Object.keys(memory)).toHaveLength(7);
-    expect(JSON.stringify(memory)).not.toContain("hookSecretXyZ123");
+    expect(memory).toEqual({});
   });
 });
 
 describe("notifications from status", () => {
-  it("a repository never backed up is sent as stale once; the mail refused earlier is sent now", async () => {
-    const before = { mails: mails.length, hooks: hooks.length };
-    await cli("status");
-    // Mail: the stale repository, and the failed attempt the SMTP server refused before (its
-    // channel did not remember it). Webhook: the stale repository only (it had the attempt).
-    expect(mails).toHaveLength(before.mails + 2);
-    expect(hooks).toHaveLength(before.hooks + 1);
-    const subjects = mails.slice(-2).map((m) => /^Subject: (.*)$/m.exec(m.raw)![1]!.trim());
-    expect(subjects.sort()).toEqual([
-      "infinity-backup: backup failed: acme/broken",
-      "infinity-backup: repository stale: acme/broken",
-    ]);
-    expect(mails.slice(-2).some((m) => /nowhere-4\.git/.test(m.raw))).toBe(true);
-    expect(hooks.at(-1)).toMatchObject({ kind: "repository-stale", repo: "acme/broken", why: "no snapshot" });
-    await cli("status");
-    expect(mails).toHaveLength(before.mails + 2);
-    expect(hooks).toHaveLength(before.hooks + 1);
+  it("a capacity rule not met is sent once per channel, and its recovery when the rule is met", async () => {
+    const config = await readFile(ws.configFile, "utf8");
+    try {
+      await writeFile(ws.configFile, `${config}capacity:\n  budgetBytes: 1000\n`);
+      const before = { mails: mails.length, hooks: hooks.length };
+      await cli("status");
+      await cli("status");
+      expect(mails.slice(before.mails).map(subject)).toEqual([
+        "infinity-backup: capacity warning: capacity.budgetBytes",
+      ]);
+      expect(hooks.slice(before.hooks)).toEqual([
+        expect.objectContaining({
+          kind: "capacity",
+          repo: "capacity.budgetBytes",
+          why: expect.stringMatching(/stored of a 1000 B budget/),
+        }),
+      ]);
+      await writeFile(ws.configFile, `${config}capacity:\n  budgetBytes: 1099511627776\n`);
+      await cli("status");
+      await cli("status");
+      expect(mails.slice(before.mails).map(subject)).toEqual([
+        "infinity-backup: capacity warning: capacity.budgetBytes",
+        "infinity-backup: resolved: capacity warning: capacity.budgetBytes",
+      ]);
+      expect(hooks.slice(before.hooks).map((h) => h.resolved ?? false)).toEqual([false, true]);
+    } finally {
+      await writeFile(ws.configFile, config);
+    }
+  });
+
+  it("a repository never backed up is sent as stale once", async () => {
+    const config = await readFile(ws.configFile, "utf8");
+    try {
+      await writeFile(
+        ws.configFile,
+        config.replace("sources:\n", `sources:\n  - name: acme/never\n    url: ${JSON.stringify(fixed)}\n`),
+      );
+      const before = { mails: mails.length, hooks: hooks.length };
+      await cli("status");
+      await cli("status");
+      expect(mails.slice(before.mails).map(subject)).toEqual([
+        "infinity-backup: repository stale: acme/never",
+      ]);
+      expect(hooks.slice(before.hooks)).toEqual([
+        expect.objectContaining({ kind: "repository-stale", repo: "acme/never", why: "no snapshot" }),
+      ]);
+    } finally {
+      await writeFile(ws.configFile, config);
+    }
   });
 });
 

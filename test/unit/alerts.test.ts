@@ -4,28 +4,34 @@
 import { createServer } from "node:http";
 import { networkInterfaces } from "node:os";
 import { SMTPServer } from "smtp-server";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { JsonAlertLedger } from "../../functions/adapters/local/json-alert-ledger.js";
+import { MemoryAlertLedger } from "../../functions/adapters/notify/memory-alert-ledger.js";
 import { emailChannel } from "../../functions/adapters/notify/email.js";
 import { webhookChannel } from "../../functions/adapters/notify/webhook.js";
 import { backupConfigSchema } from "../../functions/config/backup-config.js";
 import {
-  alertKey,
-  dedupingChannel,
   backupAlerts,
-  dedupingNotifier,
+  checkAlerts,
+  checksChecked,
   drillAlerts,
-  fanOutNotifier,
   healthAlerts,
 } from "../../functions/core/alerts.js";
-import type { Alert } from "../../functions/core/ports.js";
+import type { HealthCheck } from "../../functions/core/health-checks.js";
+import { incidentKey, incidentNotifier, type AlertChannel } from "../../functions/core/incidents.js";
+import type { Alert, Incident } from "../../functions/core/ports.js";
 import { manualClock } from "../helpers/local-app.js";
 
 const when = "2026-12-01T10:00:00.000Z";
 const failed = (why: string): Alert => ({ kind: "backup-failed", repo: "acme/app", why, when });
+const HOUR = 3600 * 1000;
+const recorder = (sent: Alert[]): AlertChannel => ({ name: "hook", send: async (a) => void sent.push(a) });
+const fail = (name: string, err: unknown) => {
+  throw new Error(`${name} failed: ${String(err)}`);
+};
 
 describe("alerts from results", () => {
   it("a failed backup, a failed drill and a stale repository; healthy ones give none", () => {
@@ -74,83 +80,164 @@ describe("alerts from results", () => {
     ]);
   });
 
-  it("a stale repository stays one problem while its age grows; other kinds differ by why", () => {
+  it("an incident is its kind and repository, whatever the words", () => {
     const stale = (h: number): Alert => ({ kind: "repository-stale", repo: "a/b", why: `${h} h`, when });
-    expect(alertKey(stale(30))).toBe(alertKey(stale(31)));
-    expect(alertKey(failed("x"))).not.toBe(alertKey(failed("y")));
+    expect(incidentKey(stale(30))).toBe(incidentKey(stale(31)));
+    expect(incidentKey(failed("x"))).toBe(incidentKey(failed("y")));
+    expect(incidentKey(failed("x"))).not.toBe(incidentKey({ ...failed("x"), kind: "drill-failed" }));
   });
 });
 
-describe("de-duplication", () => {
-  it("the same problem once per window, again after it; a different problem at once", async () => {
+describe("one message per incident", () => {
+  it("one message per incident: a retry or a new wording sends nothing, a recovery when it clears", async () => {
     const dir = await mkdtemp(join(tmpdir(), "alerts-"));
     try {
       const sent: Alert[] = [];
       const clock = manualClock(when);
       const ledger = new JsonAlertLedger(join(dir, "alerts.json"));
-      const n = dedupingNotifier({ notify: async (a) => void sent.push(a) }, ledger, clock, 6 * 3600 * 1000);
-      await n.notify(failed("x"));
-      clock.advance(5 * 3600 * 1000);
-      await n.notify(failed("x"));
-      expect(sent).toHaveLength(1);
-      await n.notify(failed("y"));
-      expect(sent).toHaveLength(2);
-      clock.advance(3600 * 1000 + 1);
-      // A new ledger over the same file: the memory survives the process.
-      const again = dedupingNotifier(
-        { notify: async (a) => void sent.push(a) },
+      const n = incidentNotifier([{ channel: recorder(sent), id: "0:hook" }], ledger, clock, fail, HOUR * 6);
+      const app = (i: Incident) => i.repo === "acme/app";
+      await n.report([failed("x")], app, when);
+      clock.advance(HOUR);
+      await n.report([failed("x")], app, when); // the retry
+      await n.report([failed("y")], app, when); // the same incident, other words
+      expect(sent.map((a) => a.why)).toEqual(["x"]);
+      // Another repository is another incident; a run that did not check acme/app clears nothing.
+      await n.report([{ ...failed("z"), repo: "acme/lib" }], (i) => i.repo === "acme/lib", when);
+      expect(sent.map((a) => `${a.repo} ${a.why}`)).toEqual(["acme/app x", "acme/lib z"]);
+      // A new ledger over the same file: the memory survives the process. acme/app checked, gone: cleared.
+      const again = incidentNotifier(
+        [{ channel: recorder(sent), id: "0:hook" }],
         new JsonAlertLedger(join(dir, "alerts.json")),
         clock,
+        fail,
       );
-      await again.notify(failed("x"));
-      await again.notify(failed("y"));
-      expect(sent.map((a) => a.why)).toEqual(["x", "y", "x"]);
+      await again.report([], app, "2026-12-01T12:00:00.000Z");
+      expect(sent.at(-1)).toEqual({
+        kind: "backup-failed",
+        repo: "acme/app",
+        why: "a backup of the repository succeeded",
+        when: "2026-12-01T12:00:00.000Z",
+        resolved: true,
+      });
+      await again.report([], app, when);
+      expect(sent).toHaveLength(3); // cleared once
+      await again.report([failed("x")], app, when); // back: a new incident, at once
+      expect(sent).toHaveLength(4);
+      expect(Object.keys(JSON.parse(await readFile(join(dir, "alerts.json"), "utf8")))).toEqual([
+        "0:hook\nbackup-failed\nacme/lib",
+        "0:hook\nbackup-failed\nacme/app",
+      ]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
 
-  it("per channel: a send that failed is not remembered, so the next run tries it again", async () => {
-    const memory = new Map<string, string>();
-    const ledger = {
-      lastSent: async (k: string) => memory.get(k),
-      record: async (k: string, at: string) => void memory.set(k, at),
-    };
+  it("an incident still open is sent again once the window has passed, not before", async () => {
+    const sent: Alert[] = [];
+    const clock = manualClock(when);
+    const n = incidentNotifier(
+      [{ channel: recorder(sent), id: "0:hook" }],
+      new MemoryAlertLedger(),
+      clock,
+      fail,
+      HOUR * 6,
+    );
+    const all = () => true;
+    await n.report([failed("x")], all, when);
+    clock.advance(HOUR * 6 - 1);
+    await n.report([failed("x")], all, when);
+    clock.advance(2);
+    await n.report([failed("x")], all, when);
+    clock.advance(HOUR);
+    await n.report([failed("x")], all, when);
+    expect(sent).toHaveLength(2);
+  });
+
+  it("two instances sharing the ledger send one message between them, and one recovery", async () => {
+    const sent: Alert[] = [];
+    const ledger = new MemoryAlertLedger();
+    const clock = manualClock(when);
+    const instance = () => incidentNotifier([{ channel: recorder(sent), id: "0:hook" }], ledger, clock, fail);
+    const all = () => true;
+    await Promise.all([
+      instance().report([failed("x")], all, when),
+      instance().report([failed("x")], all, when),
+    ]);
+    expect(sent).toHaveLength(1);
+    await Promise.all([instance().report([], all, when), instance().report([], all, when)]);
+    expect(sent.map((a) => a.resolved ?? false)).toEqual([false, true]);
+  });
+
+  it("per channel: a send that failed is tried again next run, a recovery that failed too", async () => {
+    const ledger = new MemoryAlertLedger();
     let up = false;
     const sent: string[] = [];
-    const channel = dedupingChannel(
-      {
-        name: "hook",
-        send: async (a) => {
-          if (!up) throw new Error("down");
-          sent.push(a.why);
-        },
+    const failures: string[] = [];
+    const flaky = {
+      name: "hook",
+      send: async (a: Alert) => {
+        if (!up) throw new Error("down");
+        sent.push(`${a.resolved ? "resolved " : ""}${a.why}`);
       },
-      "0:hook",
-      ledger,
-      manualClock(when),
+    };
+    const n = incidentNotifier([{ channel: flaky, id: "0:hook" }], ledger, manualClock(when), (name, err) =>
+      failures.push(`${name}: ${(err as Error).message}`),
     );
-    await expect(channel.send(failed("x"))).rejects.toThrow("down");
-    expect(memory.size).toBe(0);
+    const all = () => true;
+    await n.report([failed("x")], all, when);
+    expect(await ledger.openKeys("")).toEqual([]);
     up = true;
-    await channel.send(failed("x"));
-    await channel.send(failed("x"));
-    expect(sent).toEqual(["x"]);
+    await n.report([failed("x")], all, when);
+    await n.report([failed("x")], all, when);
+    up = false;
+    await n.report([], all, when);
+    expect(await ledger.openKeys("")).toHaveLength(1); // put back
+    up = true;
+    await n.report([], all, when);
+    await n.report([], all, when);
+    expect(sent).toEqual(["x", "resolved a backup of the repository succeeded"]);
+    expect(failures).toEqual(["hook: down", "hook: down"]);
   });
 
   it("a failing channel is reported and the others still get the alert", async () => {
     const got: string[] = [];
     const failures: string[] = [];
-    const n = fanOutNotifier(
+    const n = incidentNotifier(
       [
-        { name: "broken", send: async () => Promise.reject(new Error("refused")) },
-        { name: "fine", send: async (a) => void got.push(a.repo) },
+        {
+          channel: { name: "broken", send: async () => Promise.reject(new Error("refused")) },
+          id: "0:broken",
+        },
+        { channel: { name: "fine", send: async (a) => void got.push(a.repo) }, id: "1:fine" },
       ],
+      new MemoryAlertLedger(),
+      manualClock(when),
       (name, err) => failures.push(`${name}: ${(err as Error).message}`),
     );
-    await n.notify(failed("x"));
+    await n.report([failed("x")], () => true, when);
     expect(got).toEqual(["acme/app"]);
     expect(failures).toEqual(["broken: refused"]);
+  });
+
+  it("capacity and dead-letter checks become alerts; a check that did not finish clears nothing", () => {
+    const checks: HealthCheck[] = [
+      {
+        name: "capacity",
+        status: "warning",
+        reason: "r",
+        ms: 1,
+        incidents: [{ subject: "capacity.budgetBytes", why: "projected to pass it in 12 days" }],
+      },
+      { name: "dead-letters", status: "failed", reason: "no answer within 10 s", ms: 1 },
+    ];
+    expect(checkAlerts(checks, when)).toEqual([
+      { kind: "capacity", repo: "capacity.budgetBytes", why: "projected to pass it in 12 days", when },
+    ]);
+    const checked = checksChecked(checks);
+    expect(checked({ kind: "capacity", repo: "capacity.growthBytesPerDay" })).toBe(true);
+    expect(checked({ kind: "dead-letter-backlog", repo: "snapshot-requests-dead-letter-drain" })).toBe(false);
+    expect(checked({ kind: "repository-stale", repo: "acme/app" })).toBe(false);
   });
 });
 

@@ -179,15 +179,24 @@ describe("runHealthChecks", () => {
           budgetBytes,
         }),
       ).capacity!;
-    expect((await cap(10_000)).status).toBe("ok");
+    expect((await cap(10_000_000)).status).toBe("ok");
     expect((await cap(1000)).status).toBe("warning");
+    // A daily 900 B archive: the cost report's projection passes 10,000 B within the 30 days warned of.
+    const soon = await cap(10_000);
+    expect(soon.status).toBe("warning");
+    expect(soon.reason).toMatch(
+      /^900 B stored of a 9\.8 KiB budget \(9 %\); projected to pass it in \d+ days/,
+    );
+    expect(soon.incidents).toEqual([
+      { subject: "capacity.budgetBytes", why: expect.stringMatching(/projected/) },
+    ]);
     const full = await cap(900);
     expect(full.status).toBe("failed");
     expect(full.reason).toMatch(/^900 B stored of a 900 B budget \(100 %\); /);
-    const disk = await cap(10_000, 1e8);
+    const disk = await cap(10_000_000, 1e8);
     expect(disk.status).toBe("warning");
     expect(disk.reason).toContain("95.4 MiB free");
-    expect((await cap(10_000, 1500)).status).toBe("warning"); // under twice the largest archive
+    expect((await cap(10_000_000, 1500)).status).toBe("warning"); // under twice the largest archive
   });
 
   it("stale repositories and failed verifications are counted", async () => {
@@ -209,7 +218,7 @@ describe("backupHealth's checks", () => {
     const config = fileURLToPath(new URL("../../config/backup-config.yaml", import.meta.url));
     const settings = await loadSettings(config, { BACKUP_LOCATION: "gs://archives" });
     const sent: unknown[] = [];
-    const app = { clock, index, settings, notifier: { notify: async (a: unknown) => void sent.push(a) } };
+    const app = { clock, index, settings, notifier: { report: async (a: unknown) => void sent.push(a) } };
     const res = { code: 0, body: undefined as unknown };
     const response = {
       status(code: number) {

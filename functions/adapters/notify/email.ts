@@ -1,7 +1,8 @@
 // The email channel: one plain-text mail per alert over SMTP (nodemailer). The password comes from
 // the environment (SMTP_PASSWORD), never the config file, and is cut out of any error it reaches.
 import { createTransport } from "nodemailer";
-import { alertText, alertTitle, type AlertChannel } from "../../core/alerts.js";
+import { alertText, alertTitle } from "../../core/alerts.js";
+import type { AlertChannel } from "../../core/incidents.js";
 import type { Alert } from "../../core/ports.js";
 import { scrub } from "../../core/redact.js";
 

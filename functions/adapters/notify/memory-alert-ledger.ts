@@ -1,14 +1,27 @@
-// The de-duplication memory of one process (a cloud instance): lost when the instance ends.
+// The incident memory of one process (tests; a workload with nowhere shared to keep it).
 import type { AlertLedger } from "../../core/ports.js";
 
 export class MemoryAlertLedger implements AlertLedger {
-  private readonly sent = new Map<string, string>();
+  private readonly open = new Map<string, string>();
 
-  async lastSent(key: string): Promise<string | undefined> {
-    return this.sent.get(key);
+  async claim(key: string, at: string, resendBefore: string): Promise<boolean> {
+    const last = this.open.get(key);
+    if (last !== undefined && last >= resendBefore) return false;
+    this.open.set(key, at);
+    return true;
+  }
+
+  async release(key: string): Promise<string | undefined> {
+    const last = this.open.get(key);
+    this.open.delete(key);
+    return last;
   }
 
   async record(key: string, at: string): Promise<void> {
-    this.sent.set(key, at);
+    this.open.set(key, at);
+  }
+
+  async openKeys(prefix: string): Promise<string[]> {
+    return [...this.open.keys()].filter((k) => k.startsWith(prefix));
   }
 }

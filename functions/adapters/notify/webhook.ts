@@ -1,7 +1,8 @@
 // A chat webhook channel (Slack-compatible): POSTs {"text": ..., plus the alert's fields} as JSON.
 // The URL's path is the webhook's secret (Slack, Teams): the channel is named by host only, and no
 // error or log line holds the URL.
-import { alertText, alertTitle, type AlertChannel } from "../../core/alerts.js";
+import { alertText, alertTitle } from "../../core/alerts.js";
+import type { AlertChannel } from "../../core/incidents.js";
 import type { Alert } from "../../core/ports.js";
 
 export class WebhookChannelError extends Error {}
@@ -19,6 +20,7 @@ export function webhookChannel(url: string, options: { timeoutMs?: number } = {}
         ...(alert.snapshot ? { snapshot: alert.snapshot } : {}),
         why: alert.why,
         when: alert.when,
+        ...(alert.resolved ? { resolved: true } : {}),
       });
       let res: Response;
       try {

@@ -1,7 +1,7 @@
 // `infinity-backup backup`: snapshot every configured repository (or --repo ones), verify each
 // new snapshot, print a summary; exit 1 if any repository failed.
 import { backupPolicy } from "../../app.js";
-import { backupAlerts, notifyAll } from "../../core/alerts.js";
+import { backupAlerts, backupChecked } from "../../core/alerts.js";
 import { backupAll, type BackupResult } from "../../core/backup.js";
 import { bytes, duration, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -39,7 +39,8 @@ export async function backupCommand(ctx: Context): Promise<number> {
       );
     },
   });
-  await notifyAll(app.notifier, backupAlerts(results, app.clock.now().toISOString()));
+  const when = app.clock.now().toISOString();
+  await app.notifier.report(backupAlerts(results, when), backupChecked(results), when);
   const failed = results.filter((r) => r.error);
   if (options.json) {
     ctx.print(JSON.stringify({ ok: failed.length === 0, results }, null, 2));

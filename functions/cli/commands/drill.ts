@@ -1,8 +1,8 @@
-// `infinity-backup drill`: restore a sample of repositories (--sample N, default 3; or --repo
+// `infinity-backup drill`: restore a sample of repositories (--sample N, default drill.sample; or --repo
 // NAME ...) from their latest snapshot into scratch space, check each against the index, and
 // measure the restore time against the 1-hour RTO. Every drill is an audit entry; exit 1 if any
 // failed.
-import { drillAlerts, notifyAll } from "../../core/alerts.js";
+import { drillAlerts, drillChecked } from "../../core/alerts.js";
 import { runDrill } from "../../core/drill.js";
 import { UserInputError } from "../../core/errors.js";
 import { RTO_SECONDS } from "../../core/status-view.js";
@@ -11,7 +11,7 @@ import { EXIT, type Context } from "../context.js";
 
 export async function drillCommand(ctx: Context): Promise<number> {
   const { app, options } = ctx;
-  const sample = options.sample === undefined ? 3 : Number(options.sample);
+  const sample = options.sample === undefined ? app.settings.backup.drill.sample : Number(options.sample);
   if (!Number.isInteger(sample) || sample < 1)
     throw new UserInputError(`--sample "${options.sample}" is not a positive whole number`);
   const results = await runDrill(app, {
@@ -26,7 +26,8 @@ export async function drillCommand(ctx: Context): Promise<number> {
       ),
   });
   ctx.progress.clear();
-  await notifyAll(app.notifier, drillAlerts(results, app.clock.now().toISOString()));
+  const when = app.clock.now().toISOString();
+  await app.notifier.report(drillAlerts(results, when), drillChecked(results), when);
   const failed = results.filter((r) => r.verdict === "failed");
   if (options.json) {
     ctx.print(

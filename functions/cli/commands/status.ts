@@ -2,7 +2,7 @@
 // whether it was verified, and what is stored — with a bar for freshness and a size trend — then
 // the storage summary backupHealth gives (expected classes and cost, from the index).
 import { healthOptions } from "../../app.js";
-import { healthAlerts, notifyAll } from "../../core/alerts.js";
+import { checkAlerts, checksChecked, eitherChecked, healthAlerts, healthChecked } from "../../core/alerts.js";
 import { describeLifecycle, describeProblem, healthJson, healthReport } from "../../core/health.js";
 import { shreddedRepos } from "../../core/keys/repository-keys.js";
 import { checkLines, withLocalChecks } from "../health-checks.js";
@@ -18,7 +18,16 @@ export async function statusCommand(ctx: Context): Promise<number> {
     app,
     await healthReport(app, healthOptions(app.settings, configured, { projectedRepos: 5 })),
   );
-  await notifyAll(app.notifier, healthAlerts(report.repos, report.at));
+  // Status raises every problem it sees and clears what it checks for every repository: staleness
+  // and failed attempts (a failed verification clears by a verification), capacity, dead letters.
+  await app.notifier.report(
+    [...healthAlerts(report.repos, report.at), ...checkAlerts(report.checks ?? [], report.at)],
+    eitherChecked(
+      healthChecked(report.repos, ["repository-stale", "backup-failed"]),
+      checksChecked(report.checks ?? []),
+    ),
+    report.at,
+  );
   const now = new Date(report.at);
   const health = report.repos;
   const trends = new Map(

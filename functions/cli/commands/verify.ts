@@ -1,5 +1,5 @@
 // `infinity-backup verify`: re-read snapshots end to end and record the verdict.
-import { notifyAll, verifyAlerts } from "../../core/alerts.js";
+import { verifyAlerts, verifyChecked } from "../../core/alerts.js";
 import { NotFoundError } from "../../core/errors.js";
 import type { Snapshot } from "../../core/model.js";
 import { verifySnapshot, type VerifyOutcome } from "../../core/verify.js";
@@ -44,7 +44,8 @@ export async function verifyCommand(ctx: Context): Promise<number> {
       `[${i + 1}/${targets.length}] ${snapshot.repo} ${snapshot.id}: ${v.verdict === "ok" ? "ok" : `FAILED: ${v.detail}`}`,
     );
   }
-  await notifyAll(app.notifier, verifyAlerts(outcomes, app.clock.now().toISOString()));
+  const when = app.clock.now().toISOString();
+  await app.notifier.report(verifyAlerts(outcomes, when), verifyChecked(outcomes), when);
   const failed = outcomes.filter((o) => o.verification.verdict !== "ok");
   if (options.json) {
     ctx.print(JSON.stringify({ ok: failed.length === 0, results: outcomes }, null, 2));
