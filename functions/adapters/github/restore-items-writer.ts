@@ -138,6 +138,7 @@ export class GitHubItemsWriter implements GitHubItemWriter {
       throw err;
     }
     const deadline = Date.now() + (this.options.importTimeoutMs ?? 120_000);
+    let pollMs = 50;
     for (let status = started; ;) {
       if (status.status === "imported") return { number: Number(String(status.issue_url).split("/").pop()) };
       if (status.status === "failed")
@@ -151,7 +152,11 @@ export class GitHubItemsWriter implements GitHubItemWriter {
         throw new SourceError(
           `GitHub had not imported an issue into ${repo} after ${this.options.importTimeoutMs ?? 120_000} ms`,
         );
-      await new Promise((resolve) => setTimeout(resolve, this.options.importPollMs ?? 1000));
+      // GitHub imports an issue within a second or two: look soon, then less often.
+      await new Promise((resolve) =>
+        setTimeout(resolve, Math.min(pollMs, this.options.importPollMs ?? 1000)),
+      );
+      pollMs *= 2;
       status = await this.call(
         repo,
         "reading an issue import",
