@@ -132,7 +132,7 @@ export async function openApp(
         email: true,
       }),
       sources: github?.sources ?? configured,
-      ...(github ? { metadata: github.metadata } : {}),
+      ...(github ? { metadata: github.metadata, orgMetadata: github.metadata } : {}),
       // Restores to GitHub journal in the index's SQLite file, and write their mapping beside the archives.
       ...(github && journal ? { githubRestore: github.restoreTo(journal, store) } : {}),
       async close() {
@@ -264,6 +264,7 @@ export async function cloudApp(
     );
     wired.sources = github.sources;
     wired.metadata = github.metadata;
+    wired.orgMetadata = github.metadata;
     wired.createRepository = github.createRepository;
     if (parts.has("index") && parts.has("restoreBucket")) {
       // Restores to GitHub journal in Firestore beside the index, their mapping in the restore bucket.

@@ -21,6 +21,7 @@ locals {
     verify_sweep = { v = 1, reason = "verify-sweep" }
     # Every repository: a new full snapshot, its GitHub metadata read whole.
     metadata_reconcile = { v = 1, reason = "reconcile" }
+    org_snapshot       = { v = 1, reason = "org" }
     prune              = { v = 1 }
     # The sample size is drill.sample of config/backup-config.yaml.
     restore_drill = { v = 1 }
@@ -169,6 +170,24 @@ resource "google_cloud_scheduler_job" "snapshot_job" {
       service_account_email = google_service_account.scheduler.email
       scope                 = "https://www.googleapis.com/auth/cloud-platform"
     }
+  }
+}
+
+resource "google_cloud_scheduler_job" "org_snapshot" {
+  name        = "infinity-backup-org-snapshot"
+  description = "Daily snapshot of each organization's own metadata: settings, members, teams, rulesets, projects."
+  region      = var.region
+  schedule    = local.schedule.orgSnapshot
+  time_zone   = "Etc/UTC"
+
+  retry_config {
+    retry_count          = 3
+    min_backoff_duration = "30s"
+  }
+
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
+    data       = base64encode(jsonencode(local.scheduled_messages.org_snapshot))
   }
 }
 

@@ -25,6 +25,8 @@ export const scheduleSchema = z.strictObject({
   healthCheck: cron.default("*/30 * * * *"),
   /** A full snapshot of every repository, metadata read whole (incremental reads miss some changes). */
   metadataReconcile: cron.default("0 2 * * 0"),
+  /** Each organization's own snapshot: settings, members, teams, rulesets, Projects (v2). */
+  orgSnapshot: cron.default("30 1 * * *"),
   /** restoreDrill: a sample restored into scratch, checked against the index, timed against the RTO. */
   restoreDrill: cron.default("30 6 * * *"),
   /** The Cloud Run job for repositories too large for a function. */

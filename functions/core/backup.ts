@@ -7,6 +7,7 @@ import type { Deps, ProgressListener } from "./deps.js";
 import { describeError, LeaseHeldError, UserInputError } from "./errors.js";
 import type { SourceRepo, VerifyLevel } from "./model.js";
 import type { MetadataSource } from "./metadata/source.js";
+import type { OrgMetadataSource } from "./metadata/org-source.js";
 import type { BackupAttempt, Publisher, SourceHost } from "./ports.js";
 import { snapshotRepo, type SnapshotOutcome } from "./snapshot.js";
 import { verifySnapshot, type VerifyOutcome } from "./verify.js";
@@ -26,6 +27,8 @@ export interface BackupDeps extends Deps {
   sources: SourceHost;
   /** The repositories' GitHub metadata, where the sources have any (the GitHub App). */
   metadata?: MetadataSource;
+  /** The organizations' own metadata (teams, rulesets, projects), where the sources are GitHub orgs. */
+  orgMetadata?: OrgMetadataSource;
   /** Needed when the policy queues verification. */
   publisher?: Publisher;
 }

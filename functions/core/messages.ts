@@ -43,8 +43,11 @@ export const pruneRequestSchema = z.strictObject({
 
 export const sweepRequestSchema = z.strictObject({
   v: z.literal(1),
-  /** "reconcile": every repository gets a full snapshot, its metadata read whole. */
-  reason: z.enum(["schedule", "rpo-sweep", "verify-sweep", "reconcile"]).default("schedule"),
+  /**
+   * "reconcile": every repository gets a full snapshot, its metadata read whole. "org": each
+   * organization gets its own snapshot ("<org>/@org": teams, rulesets, projects).
+   */
+  reason: z.enum(["schedule", "rpo-sweep", "verify-sweep", "reconcile", "org"]).default("schedule"),
 });
 
 const restoreTarget = z.discriminatedUnion("kind", [

@@ -3,7 +3,9 @@
 // function and the Cloud Run job both come here.
 import { backupRepository, type BackupDeps, type BackupPolicy, type BackupResult } from "./backup.js";
 import { LeaseHeldError, NotFoundError } from "./errors.js";
+import { orgOfRepo } from "./ids.js";
 import { leaseStartedAt } from "./lease.js";
+import { snapshotOrg } from "./org-snapshot.js";
 import { isGone, resolveName } from "./lineage/registry.js";
 import type { SnapshotRequest } from "./messages.js";
 import type { RepositoryRecord, Snapshot, SourceRepo } from "./model.js";
@@ -54,6 +56,19 @@ export async function runSnapshotRequest(
     const latest = await deps.index.latest(request.repo);
     if (latest && Date.parse(latest.confirmedAt) >= Date.parse(request.requestedAt))
       return { handedOver: false, satisfiedBy: latest };
+  }
+  // An organization's own snapshot ("<org>/@org"): no git data, its metadata read whole.
+  const org = orgOfRepo(request.repo);
+  if (org !== undefined) {
+    if (!deps.orgMetadata)
+      throw new NotFoundError(
+        `${request.repo}: this deployment reads no organization metadata (no GitHub App)`,
+      );
+    const outcome = await snapshotOrg(deps, org, deps.orgMetadata, {
+      actor: options.actor,
+      signal: AbortSignal.timeout(options.deadlineMs),
+    });
+    return { handedOver: false, repo: request.repo, snapshot: outcome };
   }
   const repo = await requestedRepo(deps, request);
   try {

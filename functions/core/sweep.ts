@@ -1,6 +1,8 @@
-// The sweep: one snapshot request per repository the sources list (daily and RPO sweeps), or one
-// verify request per repository's latest snapshot (the verification sweep).
+// The sweep: one snapshot request per repository the sources list (daily and RPO sweeps), one per
+// organization they belong to for its own snapshot ("<org>/@org", the org sweep), or one verify
+// request per repository's latest snapshot (the verification sweep).
 import type { Deps } from "./deps.js";
+import { orgRepoName } from "./ids.js";
 import { observeListing } from "./lineage/inventory.js";
 import type { SnapshotRequest, SweepRequest, VerifyRequest } from "./messages.js";
 import type { Publisher, SourceHost } from "./ports.js";
@@ -31,13 +33,25 @@ export async function sweep(
   const now = deps.clock.now();
   const requestedAt = now.toISOString();
   const listed = await deps.sources.listRepos();
+  if (request.reason === "org") {
+    // One request per organization the listed repositories belong to: its own snapshot.
+    const orgs = [...new Set(listed.map((repo) => repo.name.split("/")[0]!))].sort();
+    const requests: SnapshotRequest[] = orgs.map((org) => ({
+      v: 1,
+      repo: orgRepoName(org),
+      reason: "schedule",
+      requestedAt,
+    }));
+    await deps.publisher.publish("snapshot-requests", requests);
+    return { topic: "snapshot-requests", published: requests.length };
+  }
   // Renames and transfers the listing shows are registered before any snapshot is asked for, so
   // each snapshot lands on its repository's lineage (a failure here fails the sweep: it is retried).
   await observeListing(deps.index, listed, now);
   const requests: SnapshotRequest[] = listed.map((repo) => ({
     v: 1,
     repo: repo.name,
-    reason: request.reason === "verify-sweep" ? "schedule" : request.reason,
+    reason: request.reason === "verify-sweep" || request.reason === "org" ? "schedule" : request.reason,
     requestedAt,
     url: repo.url,
     ...(repo.wikiUrl ? { wikiUrl: repo.wikiUrl } : {}),

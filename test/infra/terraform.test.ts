@@ -463,6 +463,7 @@ const SCHEDULER_JOBS: [string, string, string][] = [
   ["rpo_sweep", "rpoSweep", topic("snapshot-sweep")],
   ["verify_sweep", "verifySweep", topic("snapshot-sweep")],
   ["metadata_reconcile", "metadataReconcile", topic("snapshot-sweep")],
+  ["org_snapshot", "orgSnapshot", topic("snapshot-sweep")],
   ["prune", "prune", topic("prune-requests")],
   ["health_check", "healthCheck", fn("backupHealth")],
   ["restore_drill", "restoreDrill", fn("restoreDrill")],
@@ -1109,6 +1110,7 @@ describe("the clocks: config/schedule.yaml", () => {
       rpo_sweep: { v: 1, reason: "rpo-sweep" },
       verify_sweep: { v: 1, reason: "verify-sweep" },
       metadata_reconcile: { v: 1, reason: "reconcile" },
+      org_snapshot: { v: 1, reason: "org" },
       prune: { v: 1 },
       restore_drill: { v: 1 },
     });
