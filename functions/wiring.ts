@@ -28,6 +28,7 @@ import { lineageIndex } from "./core/lineage/lineage-index.js";
 import { parseMessage } from "./core/messages.js";
 import { scrubbingAudit } from "./core/redact.js";
 import { retryingIndex, retryingKeys, retryingStore } from "./core/retrying-ports.js";
+import { retainingStore, retentionOnWrite } from "./core/retention-lock.js";
 import { auditOrElse, readOnlyIndex, readOnlyStore } from "./core/read-only.js";
 import type { SourceRepo } from "./core/model.js";
 import type { BlobStore, RestoreJournal } from "./core/ports.js";
@@ -121,7 +122,12 @@ export async function openApp(
       keyRecords: opened.keyRecords(),
       redactions: opened.keyRecords(),
       rotateKeyFile: () => keys.rotate(),
-      store: retryingStore(readOnly ? readOnlyStore(store, dataDir) : store),
+      // Archives are read-only files, written under the retention the policy promises.
+      store: retryingStore(
+        readOnly
+          ? readOnlyStore(store, dataDir)
+          : retainingStore(store, retentionOnWrite(settings.retention), clock),
+      ),
       // An entry the log cannot take (a read-only or full disk) goes to stderr, never lost silently.
       audit: scrubbingAudit(auditOrElse(readOnly ? undefined : audit, tell)),
       auditTrail: audit,
@@ -165,6 +171,10 @@ export interface CloudOverrides {
   clock?: Clock;
   /** The config file to read instead of the packaged config/backup-config.yaml. */
   configFile?: string;
+  /** ID tokens from another issuer than Google (tests start their own issuer and JWKS). */
+  idTokens?: { jwksUrl: string; issuers: readonly string[]; acceptPlatformVerified?: boolean };
+  /** Group membership from another directory than Cloud Identity. */
+  groups?: import("./core/roles.js").GroupDirectory;
 }
 
 /**
@@ -205,7 +215,9 @@ export async function cloudApp(
     const storage = overrides.storage ?? new Storage({ projectId: project });
     if (parts.has("archives")) {
       const bucket = e.BACKUP_LOCATION!.slice("gs://".length).replace(/\/.*$/, "");
-      wired.store = retryingStore(new GcsBlobStore({ storage, bucket, clock }));
+      // Archives are written under retention and only ever kept longer (core/retention-lock.ts).
+      const archives = new GcsBlobStore({ storage, bucket, clock, retentionMode: e.ARCHIVE_RETENTION_MODE! });
+      wired.store = retryingStore(retainingStore(archives, retentionOnWrite(settings.retention), clock));
     }
     if (parts.has("restoreBucket"))
       wired.restoreStore = new GcsBlobStore({ storage, bucket: e.RESTORE_BUCKET!, clock });
@@ -285,6 +297,38 @@ export async function cloudApp(
     const firestore =
       overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
     wired.deliveries = new FirestoreDeliveryLog({ firestore });
+  }
+  if (parts.has("callers")) {
+    const [{ Authorizer }, idToken, { parseRoleMembers }, { CloudIdentityGroups }] = await Promise.all([
+      import("./handlers/authz.js"),
+      import("./handlers/id-token.js"),
+      import("./core/roles.js"),
+      import("./adapters/gcp/cloud-identity-groups.js"),
+    ]);
+    const members = parseRoleMembers({
+      operator: e.ROLE_OPERATOR_MEMBERS,
+      restorer: e.ROLE_RESTORER_MEMBERS,
+      auditor: e.ROLE_AUDITOR_MEMBERS,
+      admin: e.ROLE_ADMIN_MEMBERS,
+    });
+    const issuer = overrides.idTokens ?? {
+      jwksUrl: idToken.GOOGLE_JWKS_URL,
+      issuers: idToken.GOOGLE_ISSUERS,
+      // Every caller-checked function sits behind roles/run.invoker (infra/iam.tf), whose check
+      // verifies the token and strips its signature; see docs/SECURITY.md.
+      acceptPlatformVerified: true,
+    };
+    wired.authorizer = new Authorizer({
+      verifier: new idToken.IdTokenVerifier({
+        ...issuer,
+        audiences: e
+          .AUTH_AUDIENCES!.split(",")
+          .map((a) => a.trim())
+          .filter(Boolean),
+      }),
+      members,
+      groups: overrides.groups ?? new CloudIdentityGroups(),
+    });
   }
   if (parts.has("webhookSecret")) {
     const { GitHubWebhookReceiver } = await import("./adapters/github/webhook.js");
@@ -440,6 +484,7 @@ const PORT_PART: Record<string, Part> = {
   githubRestore: "github",
   webhooks: "webhookSecret",
   deliveries: "deliveries",
+  authorizer: "callers",
 };
 
 /** What a GitHub App source is built from: the App's credentials and the config's github section. */

@@ -128,6 +128,29 @@ resource "google_kms_crypto_key_iam_member" "restore_decrypts" {
 # --- Cloud Storage ----------------------------------------------------------
 
 # objectCreator: create only. No get, no delete, no overwrite.
+# Writing an object with a retention, and extending it, takes
+# storage.objects.setRetention, which no predefined role below carries. Shortening
+# an Unlocked retention (storage.objects.overrideUnlockedRetention) is granted to
+# nobody.
+resource "google_project_iam_custom_role" "archive_retention" {
+  role_id     = "infinityBackupArchiveRetention"
+  title       = "infinity-backup archive retention"
+  description = "Set (and only lengthen) the retention of archives in the archive bucket."
+  permissions = ["storage.objects.setRetention"]
+}
+
+resource "google_storage_bucket_iam_member" "archive_retention" {
+  for_each = {
+    snapshot     = google_service_account.snapshot.email
+    snapshot_job = google_service_account.snapshot_job.email
+    prune        = google_service_account.prune.email
+  }
+
+  bucket = google_storage_bucket.archive.name
+  role   = google_project_iam_custom_role.archive_retention.id
+  member = "serviceAccount:${each.value}"
+}
+
 resource "google_storage_bucket_iam_member" "snapshot_creates_archives" {
   bucket = google_storage_bucket.archive.name
   role   = "roles/storage.objectCreator"
@@ -341,8 +364,11 @@ resource "google_cloud_run_v2_service_iam_member" "pubsub_push_invokes" {
   member   = "serviceAccount:${google_service_account.pubsub_push.email}"
 }
 
-resource "google_cloud_run_v2_service_iam_member" "operators_invoke_restore" {
-  for_each = toset(var.operator_members)
+# The four roles (variables.tf, docs/SECURITY.md), bound per function. Restorers
+# may call restoreRepo, which also checks the caller's ID token against
+# var.restorer_members (handlers/authz.ts), so this binding alone opens nothing.
+resource "google_cloud_run_v2_service_iam_member" "restorers_invoke_restore" {
+  for_each = toset(var.restorer_members)
 
   location = var.region
   name     = google_cloudfunctions2_function.fn["restoreRepo"].service_config[0].service
@@ -350,6 +376,7 @@ resource "google_cloud_run_v2_service_iam_member" "operators_invoke_restore" {
   member   = each.value
 }
 
+# Every role reads status.
 resource "google_cloud_run_v2_service_iam_member" "operators_invoke_health" {
   for_each = toset(var.operator_members)
 
@@ -359,11 +386,67 @@ resource "google_cloud_run_v2_service_iam_member" "operators_invoke_health" {
   member   = each.value
 }
 
-resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_drill" {
+resource "google_cloud_run_v2_service_iam_member" "restorers_invoke_health" {
+  for_each = toset(var.restorer_members)
+
   location = var.region
-  name     = google_cloudfunctions2_function.fn["restoreDrill"].service_config[0].service
+  name     = google_cloudfunctions2_function.fn["backupHealth"].service_config[0].service
   role     = "roles/run.invoker"
-  member   = "serviceAccount:${google_service_account.scheduler.email}"
+  member   = each.value
+}
+
+resource "google_cloud_run_v2_service_iam_member" "auditors_invoke_health" {
+  for_each = toset(var.auditor_members)
+
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["backupHealth"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+resource "google_cloud_run_v2_service_iam_member" "admins_invoke_health" {
+  for_each = toset(var.admin_members)
+
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["backupHealth"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+# Operators run backups and verifications the way the scheduler does: a message
+# on snapshot-sweep (all repositories) or verify-requests (one snapshot). sweep,
+# snapshotRepo and verifySnapshot take internal traffic only, so no person calls
+# them directly.
+resource "google_pubsub_topic_iam_member" "operators_publish_sweep" {
+  for_each = toset(var.operator_members)
+
+  topic  = google_pubsub_topic.topic["snapshot-sweep"].name
+  role   = "roles/pubsub.publisher"
+  member = each.value
+}
+
+resource "google_pubsub_topic_iam_member" "operators_publish_verify" {
+  for_each = toset(var.operator_members)
+
+  topic  = google_pubsub_topic.topic["verify-requests"].name
+  role   = "roles/pubsub.publisher"
+  member = each.value
+}
+
+# Auditors read the audit log bucket (monitoring.tf) and nothing else of the
+# project's logs: logging.viewAccessor conditioned to that bucket's views.
+resource "google_project_iam_member" "auditors_read_audit_log" {
+  for_each = toset(var.auditor_members)
+
+  project = var.project_id
+  role    = "roles/logging.viewAccessor"
+  member  = each.value
+
+  condition {
+    title       = "infinity-backup audit log only"
+    description = "Views of the infinity-backup-audit log bucket."
+    expression  = "resource.name.startsWith(\"projects/${var.project_id}/locations/${var.region}/buckets/${google_logging_project_bucket_config.audit.bucket_id}/views/\")"
+  }
 }
 
 resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_health" {

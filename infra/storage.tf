@@ -28,6 +28,15 @@ resource "google_storage_bucket" "archive" {
     enabled = false
   }
 
+  # Object retention (Object Retention Lock): every archive is written with a
+  # retain-until (the date the retention policy promises to keep it; prune only
+  # ever moves it forward), and a legal hold is the object's temporary hold. Until
+  # then no credential of ours can delete or replace it: shortening an Unlocked
+  # retention takes storage.objects.overrideUnlockedRetention, which no account
+  # here holds; a Locked one (var.archive_retention_mode) nobody can shorten.
+  # Fixed at creation: changing it replaces the bucket, which prevent_destroy refuses.
+  enable_object_retention = true
+
   # The retention floor: no credential can destroy young backups, whatever
   # its roles. Prune works on archives older than this floor only.
   retention_policy {
@@ -35,6 +44,8 @@ resource "google_storage_bucket" "archive" {
     is_locked        = var.lock_retention_policy
   }
 
+  # Soft delete: an archive deleted anyway (its time had come, or by hand) stays
+  # restorable for var.soft_delete_days (7 to 90).
   soft_delete_policy {
     retention_duration_seconds = var.soft_delete_days * 86400
   }

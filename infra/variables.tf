@@ -142,13 +142,24 @@ variable "lock_retention_policy" {
 }
 
 variable "soft_delete_days" {
-  description = "Days a deleted archive stays restorable through Cloud Storage soft delete (0 disables; 7 to 90 otherwise)."
+  description = "Days a deleted archive stays restorable through Cloud Storage soft delete (7 to 90; it cannot be turned off, so no deletion is final at once)."
   type        = number
   default     = 7
 
   validation {
-    condition     = var.soft_delete_days == 0 || (var.soft_delete_days >= 7 && var.soft_delete_days <= 90)
-    error_message = "soft_delete_days must be 0 or between 7 and 90."
+    condition     = var.soft_delete_days >= 7 && var.soft_delete_days <= 90
+    error_message = "soft_delete_days must be between 7 and 90."
+  }
+}
+
+variable "archive_retention_mode" {
+  description = "Mode of the object retention archives are written with: \"Unlocked\" (no account of this deployment can shorten it; a project owner could grant itself the permission) or \"Locked\" (nobody can shorten or remove it, ever; see docs/DEPLOY.md before choosing it)."
+  type        = string
+  default     = "Unlocked"
+
+  validation {
+    condition     = contains(["Unlocked", "Locked"], var.archive_retention_mode)
+    error_message = "archive_retention_mode must be \"Unlocked\" or \"Locked\"."
   }
 }
 
@@ -311,17 +322,63 @@ variable "snapshot_max_instances" {
 
 # --- People ---------------------------------------------------------------
 
+# The four roles (docs/SECURITY.md has the table). Each is a list of IAM members,
+# Google groups preferred: "group:backup-restorers@example.com". IAM binds them per
+# function (iam.tf); the caller-checked functions (restoreRepo) also compare the
+# caller's verified ID token with them (ROLE_*_MEMBERS, environment.tf).
 variable "operator_members" {
-  description = "IAM members allowed to call restoreRepo and backupHealth, e.g. [\"group:backup-operators@example.com\"]. Never allUsers."
+  description = "Operators: run backups and verifications (publish to snapshot-sweep and verify-requests) and read status (backupHealth), e.g. [\"group:backup-operators@example.com\"]. Never allUsers."
   type        = list(string)
   default     = []
 
   validation {
     condition = alltrue([
       for m in var.operator_members :
-      !contains(["allUsers", "allAuthenticatedUsers"], m) && can(regex("^(user|group|serviceAccount|domain):", m))
+      !contains(["allUsers", "allAuthenticatedUsers"], m) && can(regex("^(user|group|serviceAccount|domain):[^,\\s]+$", m))
     ])
     error_message = "operator_members must be user:, group:, serviceAccount: or domain: members; allUsers and allAuthenticatedUsers are refused."
+  }
+}
+
+variable "restorer_members" {
+  description = "Restorers: call restoreRepo (checked again inside the function) and read status, e.g. [\"group:backup-restorers@example.com\"]. Never allUsers."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for m in var.restorer_members :
+      !contains(["allUsers", "allAuthenticatedUsers"], m) && can(regex("^(user|group|serviceAccount|domain):[^,\\s]+$", m))
+    ])
+    error_message = "restorer_members must be user:, group:, serviceAccount: or domain: members; allUsers and allAuthenticatedUsers are refused."
+  }
+}
+
+variable "auditor_members" {
+  description = "Auditors: read status (backupHealth) and the audit log bucket, e.g. [\"group:backup-auditors@example.com\"]. Never allUsers."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for m in var.auditor_members :
+      !contains(["allUsers", "allAuthenticatedUsers"], m) && can(regex("^(user|group|serviceAccount|domain):[^,\\s]+$", m))
+    ])
+    error_message = "auditor_members must be user:, group:, serviceAccount: or domain: members; allUsers and allAuthenticatedUsers are refused."
+  }
+}
+
+variable "admin_members" {
+  description = "Admins: legal hold, forget and configuration; read status. Never allUsers."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition = alltrue([
+      for m in var.admin_members :
+      !contains(["allUsers", "allAuthenticatedUsers"], m) && can(regex("^(user|group|serviceAccount|domain):[^,\\s]+$", m))
+    ])
+    error_message = "admin_members must be user:, group:, serviceAccount: or domain: members; allUsers and allAuthenticatedUsers are refused."
   }
 }
 

@@ -54,6 +54,12 @@ export class ConflictError extends BackupError {
 }
 
 /**
+ * The store refused to delete or replace an object under retention or on legal hold: nobody may
+ * remove it before its time, and nothing forces it (ports.ts, BlobStore.delete).
+ */
+export class RetainedError extends ConflictError {}
+
+/**
  * Another snapshot of the repository holds its lease. Transient: a queued request is redelivered
  * later and then finds itself satisfied by that snapshot, or runs.
  */

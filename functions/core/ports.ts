@@ -18,6 +18,13 @@ export interface BlobInfo {
   storageClass?: string;
   /** The earliest time the store's own lifecycle may delete it (GCS customTime). */
   expiresAt?: string;
+  /**
+   * Until when the store refuses to delete or replace it, whoever asks (GCS object retention;
+   * the folder store's sidecar). Absent: no retention.
+   */
+  retainUntil?: string;
+  /** A legal hold is on it (GCS temporary hold): no delete until it is released. */
+  held?: boolean;
   /** Caller-supplied string metadata, returned as given. */
   metadata: Record<string, string>;
 }
@@ -25,6 +32,19 @@ export interface BlobInfo {
 export interface PutOptions {
   /** Stored with the object and returned by stat/list. Keys and values are plain strings. */
   metadata?: Record<string, string>;
+  /** The object's retention from the start (ISO-8601): no delete or replace before it. */
+  retainUntil?: string;
+}
+
+/** What setLifecycle changes; each field left out stays as it is. */
+export interface LifecycleChange {
+  /** Moves only forward: an earlier value than the current one is ignored. */
+  expiresAt?: string;
+  storageClass?: string;
+  /** Retention: moves only forward, like expiresAt (no store may shorten it on request). */
+  retainUntil?: string;
+  /** Sets (true) or releases (false) the legal hold. */
+  hold?: boolean;
 }
 
 /**
@@ -49,13 +69,16 @@ export interface BlobStore {
   stat(key: string): Promise<BlobInfo | undefined>;
   /** Every object whose key starts with `prefix`, in key order. Pages internally. */
   list(prefix: string): AsyncIterable<BlobInfo>;
-  /** Deletes the object. Deleting a missing key is not an error (idempotent under retries). */
+  /**
+   * Deletes the object. Deleting a missing key is not an error (idempotent under retries). An
+   * object under retention or on hold is refused with RetainedError and stays as it was.
+   */
   delete(key: string): Promise<void>;
   /**
-   * Sets lifecycle attributes. `expiresAt` only ever moves forward: an earlier value than the
-   * current one is ignored (kept as is). Rejects with NotFoundError for a missing key.
+   * Sets lifecycle attributes. `expiresAt` and `retainUntil` only ever move forward: an earlier
+   * value than the current one is ignored (kept as is). Rejects with NotFoundError for a missing key.
    */
-  setLifecycle(key: string, change: { expiresAt?: string; storageClass?: string }): Promise<BlobInfo>;
+  setLifecycle(key: string, change: LifecycleChange): Promise<BlobInfo>;
 }
 
 /** A lease on one repo, so that two snapshots of the same repo never run at once. */

@@ -1,11 +1,14 @@
 // Prune use case: carries out each repository's prune plan (prune-plan.ts): kept archives get their
 // expiry moved forward and the storage class that fits, expired snapshots are deleted, orphans are
 // collected; every deletion is audited. A dry run returns the plan and changes nothing.
+// Retention and holds are the store's as well: a kept archive's retention moves forward with its
+// expiry and its hold follows the snapshot's; a removal whose object is still retained (or held)
+// is left, record and object, and reported in `skipped`: never forced.
 import type { Deps } from "./deps.js";
-import { ConflictError, describeError } from "./errors.js";
+import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
 import { ARCHIVES_PREFIX, repoPrefix } from "./object-keys.js";
-import type { AuditEvent } from "./ports.js";
+import type { AuditEvent, BlobInfo } from "./ports.js";
 import {
   describeRemoval,
   planPrune,
@@ -37,7 +40,10 @@ export interface PruneReport extends RepoPrunePlan {
   moves: Record<string, number>;
   /** Kept objects whose expiry moves forward. */
   expiriesExtended: number;
-  /** Removals given up because the snapshot was put on hold while the prune ran. */
+  /**
+   * Removals given up: the snapshot was put on hold while the prune ran, or its object is still
+   * under the store's retention or on hold (it goes on a later run, once its time has come).
+   */
   skipped: { snapshotId: string; reason: string }[];
 }
 
@@ -79,18 +85,26 @@ export async function pruneRepo(
     orphanGraceMs: options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
   });
   const report = summarize(plan, options.dryRun);
-  if (options.dryRun) return report;
+  const byKey = new Map(objects.map((object) => [object.key, object]));
+  if (options.dryRun) {
+    for (const removal of plan.remove) {
+      const retained = retainedReason(byKey.get(removal.snapshot.objectKey), now);
+      if (retained) report.skipped.push({ snapshotId: removal.snapshot.id, reason: retained });
+    }
+    report.bytesFreed = freedBytes(report);
+    return report;
+  }
 
   const audit: Audit = (event) => deps.audit.record({ ...event, repo, actor: options.actor });
   try {
     // Expiries first: moving them forward is always safe, and it is what the bucket's own lifecycle
     // rule goes by should this run stop halfway.
-    for (const kept of plan.keep) await applyLifecycle(deps, kept);
+    for (const kept of plan.keep) await applyLifecycle(deps, kept, byKey.get(kept.snapshot.objectKey));
     for (const removal of plan.remove) {
-      const skipped = await removeSnapshot(deps, repo, removal, audit);
+      const skipped = await removeSnapshot(deps, repo, removal, audit, now);
       if (skipped !== undefined) report.skipped.push({ snapshotId: removal.snapshot.id, reason: skipped });
     }
-    report.orphans = await collectOrphans(deps, repo, plan, audit);
+    report.orphans = await collectOrphans(deps, repo, plan, audit, byKey, now);
     report.bytesFreed = freedBytes(report);
     await audit({
       action: "prune.completed",
@@ -175,14 +189,31 @@ function freedBytes(report: PruneReport): number {
   );
 }
 
-async function applyLifecycle(deps: Deps, kept: KeepDecision): Promise<void> {
+async function applyLifecycle(deps: Deps, kept: KeepDecision, object: BlobInfo | undefined): Promise<void> {
   if (kept.missingObject) return;
-  const change: { expiresAt?: string; storageClass?: string } = {};
+  const change: { expiresAt?: string; storageClass?: string; retainUntil?: string; hold?: boolean } = {};
   if (kept.setExpiresAt !== undefined) change.expiresAt = kept.setExpiresAt;
   if (kept.movedFrom !== undefined && kept.storageClass !== undefined)
     change.storageClass = kept.storageClass;
-  if (change.expiresAt === undefined && change.storageClass === undefined) return;
+  // The store retains it as long as the plan keeps it (only ever later; stores ignore earlier).
+  if (kept.keepUntil && laterThan(kept.keepUntil, object?.retainUntil)) change.retainUntil = kept.keepUntil;
+  // A legal hold is the object's too, so the store refuses its deletion whoever asks.
+  const held = kept.snapshot.hold === true;
+  if (held !== (object?.held === true)) change.hold = held;
+  if (Object.keys(change).length === 0) return;
   await deps.store.setLifecycle(kept.snapshot.objectKey, change);
+}
+
+function laterThan(iso: string, than: string | undefined): boolean {
+  return than === undefined || Date.parse(iso) > Date.parse(than);
+}
+
+/** Why the store would refuse to delete `object` now, or undefined when it would not. */
+function retainedReason(object: BlobInfo | undefined, now: Date): string | undefined {
+  if (object?.held) return `its object ${object.key} is on legal hold in the store`;
+  if (object?.retainUntil && Date.parse(object.retainUntil) > now.getTime())
+    return `its object ${object.key} is retained until ${object.retainUntil}`;
+  return undefined;
 }
 
 /**
@@ -195,8 +226,20 @@ async function removeSnapshot(
   repo: string,
   removal: RemoveDecision,
   audit: Audit,
+  now: Date,
 ): Promise<string | undefined> {
   const { snapshot, reasons, bytes } = removal;
+  // Still retained by the store: record and object both stay (the record first would orphan it).
+  const retained = retainedReason(await deps.store.stat(snapshot.objectKey), now);
+  if (retained !== undefined) {
+    await audit({
+      action: "prune.retained",
+      snapshotId: snapshot.id,
+      outcome: "success",
+      details: { objectKey: snapshot.objectKey, reason: retained },
+    });
+    return retained;
+  }
   try {
     await deps.index.remove(repo, snapshot.id);
   } catch (err) {
@@ -234,17 +277,29 @@ async function collectOrphans(
   repo: string,
   plan: RepoPrunePlan,
   audit: Audit,
+  objects: Map<string, BlobInfo>,
+  now: Date,
 ): Promise<RepoPrunePlan["orphans"]> {
   if (plan.orphans.length === 0) return [];
   const named = new Set((await deps.index.list(repo)).map((snapshot) => snapshot.objectKey));
-  const collected = plan.orphans.filter((orphan) => !named.has(orphan.key));
+  // An orphan still under retention waits for a later run.
+  const collected = plan.orphans.filter(
+    (orphan) => !named.has(orphan.key) && !retainedReason(objects.get(orphan.key), now),
+  );
+  const deleted: RepoPrunePlan["orphans"] = [];
   for (const orphan of collected) {
-    await deps.store.delete(orphan.key);
+    try {
+      await deps.store.delete(orphan.key);
+    } catch (err) {
+      if (err instanceof RetainedError) continue; // retained since it was listed: a later run
+      throw err;
+    }
+    deleted.push(orphan);
     await audit({
       action: "prune.orphan",
       outcome: "success",
       details: { objectKey: orphan.key, bytes: orphan.size, createdAt: orphan.createdAt },
     });
   }
-  return collected;
+  return deleted;
 }

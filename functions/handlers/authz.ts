@@ -2,7 +2,6 @@
 // (id-token.ts), against the members of the role the function needs. IAM (roles/run.invoker,
 // infra/iam.tf) already keeps everyone else out; this is the second check, inside the function,
 // so a wrong IAM binding alone cannot open a restore or an erasure. Every refusal is an audit entry.
-import type { Request } from "@google-cloud/functions-framework";
 import type { AuditLog, Clock } from "../core/ports.js";
 import { scrub } from "../core/redact.js";
 import {
@@ -16,6 +15,11 @@ import {
 import { bearerToken, IdTokenError, type IdTokenVerifier } from "./id-token.js";
 
 export { ROLES, ROLE_OPERATIONS, type GroupDirectory, type Role, type RoleMembers };
+
+/** The request as far as the check reads it: its headers (a Functions Framework Request is one). */
+export interface RequestHeaders {
+  get(name: string): string | undefined;
+}
 
 /** A proven caller. */
 export interface Caller {
@@ -45,7 +49,7 @@ export class Authorizer {
   constructor(private readonly options: AuthorizerOptions) {}
 
   /** The verified caller of the request. IdTokenError (401) without a valid Google ID token. */
-  async caller(req: Pick<Request, "get">, now: Date): Promise<Caller> {
+  async caller(req: RequestHeaders, now: Date): Promise<Caller> {
     // Authorization first: when the caller sent X-Serverless-Authorization for Cloud Run's IAM,
     // Authorization reaches us with its signature; otherwise Cloud Run's own check stripped it.
     const token = bearerToken(req.get("authorization")) ?? bearerToken(req.get("x-serverless-authorization"));
@@ -77,7 +81,7 @@ export interface AuthzDeps {
  * throws IdTokenError (401: no or bad token) or ForbiddenError (403: not in the role).
  */
 export async function requireRole(
-  req: Pick<Request, "get">,
+  req: RequestHeaders,
   deps: AuthzDeps,
   role: Role,
   what: { operation: string; repo?: string },

@@ -44,7 +44,11 @@ export interface IdTokenVerifierOptions {
   jwksUrl: string;
   /** Accepted `iss` values. */
   issuers: readonly string[];
-  /** Accepted `aud` values: the function's own URLs. A token minted for another service is refused. */
+  /**
+   * Accepted `aud` values of a signed token: the function's own URLs. A token minted for another
+   * service is refused. (A token Cloud Run verified had its audience checked there: Cloud Run also
+   * takes a person's gcloud token, whose audience is gcloud's own client.)
+   */
   audiences: readonly string[];
   /**
    * Accept a token whose signature Cloud Run replaced with PLATFORM_REMOVED_SIGNATURE: Cloud Run's
@@ -75,7 +79,8 @@ export class IdTokenVerifier {
       throw new IdTokenError("the bearer token is not a JWT (three base64url parts)");
     const header = decodePart(parts[0], "header") as { alg?: unknown; kid?: unknown };
     const claims = decodePart(parts[1], "payload") as Record<string, unknown>;
-    if (parts[2] === PLATFORM_REMOVED_SIGNATURE) {
+    const platformVerified = parts[2] === PLATFORM_REMOVED_SIGNATURE;
+    if (platformVerified) {
       if (!this.options.acceptPlatformVerified)
         throw new IdTokenError(
           "the token's signature was removed, and this service checks signatures itself",
@@ -89,16 +94,16 @@ export class IdTokenVerifier {
       if (!verifySignature("RSA-SHA256", signed, key, Buffer.from(parts[2]!, "base64url")))
         throw new IdTokenError("the token's signature does not verify");
     }
-    return this.checkClaims(claims, now);
+    return this.checkClaims(claims, now, !platformVerified);
   }
 
-  private checkClaims(claims: Record<string, unknown>, now: Date): IdTokenClaims {
+  private checkClaims(claims: Record<string, unknown>, now: Date, checkAudience: boolean): IdTokenClaims {
     const t = Math.floor(now.getTime() / 1000);
     const { iss, sub, aud, exp, iat, nbf, email, email_verified } = claims;
     if (typeof iss !== "string" || !this.options.issuers.includes(iss))
       throw new IdTokenError(`token issuer ${JSON.stringify(iss)} is not accepted`);
     const audiences = Array.isArray(aud) ? aud : [aud];
-    if (!audiences.some((a) => typeof a === "string" && this.options.audiences.includes(a)))
+    if (checkAudience && !audiences.some((a) => typeof a === "string" && this.options.audiences.includes(a)))
       throw new IdTokenError(`token audience ${JSON.stringify(aud)} is not this service`);
     if (typeof exp !== "number") throw new IdTokenError("token has no expiry (exp)");
     if (exp + CLOCK_SKEW_SECONDS < t) throw new IdTokenError("token expired");

@@ -1,4 +1,5 @@
-// restoreRepo (HTTP, IAM-protected; `gcloud functions call restoreRepo --data '{...}'`):
+// restoreRepo (HTTP, IAM-protected and caller-checked for the restorer role;
+// `gcloud functions call restoreRepo --data '{...}'`):
 // validates the body, restores into a new GitHub repository or a bundle in the restore bucket,
 // and answers with a report: snapshot used, refs restored, bytes, seconds.
 import type { Request, Response } from "@google-cloud/functions-framework";
@@ -7,6 +8,7 @@ import { parseMessage, restoreRequestSchema } from "../core/messages.js";
 import { restoreRepo, type RestoreTarget } from "../core/restore.js";
 import { log } from "../log.js";
 import type { AppProvider, CloudApp } from "../app.js";
+import { requireRole } from "./authz.js";
 import { answer, requirePost } from "./http.js";
 import { restoreToGitHubAnswer } from "./restore-github.js";
 
@@ -29,6 +31,12 @@ async function targetFor(
   return { kind: "push", remote: await app.createRepository(request.target.name, request.target.private) };
 }
 
+/** The repository a body names, for the audit entry of a refusal (before the body is validated). */
+function repoNamed(body: unknown): string | undefined {
+  const repo = (unwrap(body) as { repo?: unknown } | undefined)?.repo;
+  return typeof repo === "string" && repo.length <= 200 ? repo : undefined;
+}
+
 function parseRestore(body: unknown) {
   return parseMessage(restoreRequestSchema, unwrap(body), "restore request");
 }
@@ -37,15 +45,16 @@ export function restoreHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>
     answer("restoreRepo", res, async () => {
       requirePost(req, res);
-      const request = parseRestore(req.body);
       const app = await getApp();
+      // Only the restorer role restores; anyone else gets 401/403 and an audit entry (authz.ts).
+      const caller = await requireRole(req, app, "restorer", {
+        operation: "restoreRepo",
+        repo: repoNamed(req.body),
+      });
+      const request = parseRestore(req.body);
       if (request.target.kind === "github")
         return {
-          body: await restoreToGitHubAnswer(
-            app,
-            { ...request, target: request.target },
-            `http:${req.get("x-goog-authenticated-user-email") ?? req.get("user-agent") ?? "unknown"}`,
-          ),
+          body: await restoreToGitHubAnswer(app, { ...request, target: request.target }, caller.actor),
         };
       const stamp = app.clock.now().toISOString().replace(/[-:.]/g, "");
       const outcome = await restoreRepo(
@@ -56,7 +65,7 @@ export function restoreHandler(getApp: AppProvider) {
           at: request.at,
           target: await targetFor(app, request, stamp),
         },
-        { actor: `http:${req.get("x-goog-authenticated-user-email") ?? req.get("user-agent") ?? "unknown"}` },
+        { actor: caller.actor },
       );
       log("NOTICE", `restored ${request.repo} snapshot ${outcome.snapshot.id} to ${outcome.target}`, {
         event: "restore_completed",

@@ -14,7 +14,7 @@ import { setLogWriter } from "../../functions/log.js";
 import { cloudApp } from "../../functions/wiring.js";
 import { objectsOf, pushCommit, refsOf } from "../helpers/git-repos.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
-import { startCloudStack, type CloudStack } from "../helpers/cloud-stack.js";
+import { PEOPLE, startCloudStack, type CloudStack } from "../helpers/cloud-stack.js";
 
 const REPOS = ["acme/api", "acme/web", "acme/docs"];
 let stack: CloudStack;
@@ -75,7 +75,7 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
   it("restoreRepo writes a bundle to the restore bucket equal to the source", async () => {
     const res = await fetch(stack.url("restoreRepo"), {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...stack.asRestorer() },
       body: JSON.stringify({ data: { repo: "acme/web", target: { kind: "bucket" } } }),
     });
     const report = await res.json();
@@ -95,7 +95,7 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
   it("restoreRepo creates a new GitHub repository and pushes exactly the snapshot's refs", async () => {
     const res = await fetch(stack.url("restoreRepo"), {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...stack.asRestorer() },
       body: JSON.stringify({ repo: "acme/api", target: { kind: "github", name: "acme/api-restored" } }),
     });
     expect(res.status, await res.clone().text()).toBe(200);
@@ -114,11 +114,44 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
   it("restoreRepo refuses a bad body with 400 and names the field", async () => {
     const res = await fetch(stack.url("restoreRepo"), {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...stack.asRestorer() },
       body: JSON.stringify({ repo: "acme/api", target: { kind: "tape" } }),
     });
     expect(res.status).toBe(400);
     expect((await res.json()).error).toMatch(/target/);
+  });
+
+  it("restoreRepo refuses a caller outside the restorer role with 403, and no token or a forged one with 401, each recorded", async () => {
+    const call = (headers: Record<string, string>) =>
+      fetch(stack.url("restoreRepo"), {
+        method: "POST",
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify({ repo: "acme/web", target: { kind: "bucket", key: "refused/web.bundle" } }),
+      });
+    const operator = await call({ authorization: `Bearer ${stack.idToken(PEOPLE.operator)}` });
+    expect(operator.status).toBe(403);
+    expect((await operator.json()).error).toMatch(/operator@example.com is not in the restorer role/);
+    const anonymous = await call({});
+    expect(anonymous.status).toBe(401);
+    await anonymous.arrayBuffer();
+    const otherAudience = await call({
+      authorization: `Bearer ${stack.idToken(PEOPLE.restorer, { aud: "https://elsewhere.run.app" })}`,
+    });
+    expect(otherAudience.status).toBe(401);
+    await otherAudience.arrayBuffer();
+    // Nothing was restored, and each refusal is in the audit trail with who asked and why.
+    const app = await stack.app();
+    expect(await app.restoreStore.stat("refused/web.bundle")).toBeUndefined();
+    const denied: { actor?: string; repo?: string; outcome?: string }[] = [];
+    for await (const entry of app.auditTrail!.stored()) {
+      const event = entry.value as { action?: string; actor?: string; repo?: string; outcome?: string };
+      if (event.action === "authz.denied") denied.push(event);
+    }
+    expect(denied.map((e) => [e.actor, e.repo, e.outcome])).toEqual([
+      ["user:operator@example.com", "acme/web", "failure"],
+      ["unauthenticated", "acme/web", "failure"],
+      ["unauthenticated", "acme/web", "failure"],
+    ]);
   });
 
   it("backupHealth reports the swept repositories verified, from the index alone (no GitHub key)", async () => {

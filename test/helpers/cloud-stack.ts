@@ -27,6 +27,7 @@ import {
   type KmsStandin,
 } from "./emulators.js";
 import { startGitHttpServer, type GitHttpServer } from "./git-http-server.js";
+import { startOidcIssuer } from "./oidc-issuer.js";
 import { startGitHubStandin, type GitHubStandin } from "./github-standin.js";
 
 export const TOPICS = ["snapshot-requests", "verify-requests", "snapshot-large", "prune-requests"] as const;
@@ -36,6 +37,14 @@ export const SMTP_PASSWORD = `smtp-${randomBytes(8).toString("hex")}`;
 const INFRA_DIR = fileURLToPath(new URL("../../infra", import.meta.url));
 /** The deployment's optional variables the stack sets: GitHub's API and git hosts are the stand-ins. */
 const TF_VARS = { github_api_url: "https://ghe.example/api/v3", github_git_url: "https://ghe.example" };
+/** The audience restoreRepo's callers mint their ID tokens for (the deployment's function URL). */
+export const RESTORE_AUDIENCE = "https://restorerepo-123456.europe-west1.run.app";
+/** Members of the roles in the stack; each gets a token from the stack's own issuer. */
+export const PEOPLE = {
+  restorer: "restorer@example.com",
+  operator: "operator@example.com",
+  admin: "admin@example.com",
+} as const;
 
 export interface CloudStack {
   root: string;
@@ -61,6 +70,10 @@ export interface CloudStack {
   push(fn: string, data: unknown, messageId?: string): Promise<Response>;
   /** A signed webhook delivery for `repo` (a push, or another event such as issue_comment). */
   signedPush(repo: string, event?: string): Promise<Response>;
+  /** A valid ID token for `email` from the stack's issuer, minted for restoreRepo. */
+  idToken(email: string, claims?: Record<string, unknown>): string;
+  /** Headers of a restoreRepo call by a member of the restorer role. */
+  asRestorer(): Record<string, string>;
   close(): Promise<void>;
 }
 
@@ -106,6 +119,10 @@ export async function startCloudStack(): Promise<CloudStack> {
     const [created] = await pubsub.createTopic(deadLetter[t]);
     await created.createSubscription(`${deadLetter[t]}-drain`, { ackDeadlineSeconds: 60 });
   }
+  // Callers of restoreRepo prove who they are with ID tokens from this issuer (wiring: idTokens).
+  const issuer = await startOidcIssuer();
+  const idToken = (email: string, claims: Record<string, unknown> = {}) =>
+    issuer.token({ sub: `sub-${email}`, aud: RESTORE_AUDIENCE, email, email_verified: true, ...claims });
   const storage = storageClient();
   const archives = uniqueName("archives");
   const restores = uniqueName("restores");
@@ -131,6 +148,12 @@ export async function startCloudStack(): Promise<CloudStack> {
     GITHUB_API_URL: github.url,
     GITHUB_GIT_URL: git.url,
     FIRESTORE_DATABASE: "(default)", // the client comes from the overrides, on the emulator
+    ARCHIVE_RETENTION_MODE: "Unlocked",
+    ROLE_OPERATOR_MEMBERS: `user:${PEOPLE.operator}`,
+    ROLE_RESTORER_MEMBERS: `user:${PEOPLE.restorer}`,
+    ROLE_AUDITOR_MEMBERS: "",
+    ROLE_ADMIN_MEMBERS: `user:${PEOPLE.admin}`,
+    AUTH_AUDIENCES: RESTORE_AUDIENCE,
   };
   // Each workload is started with exactly the variables Terraform gives it (plain and secret), as
   // deployed with the GitHub API and git URLs set (the stand-ins'); values are the test stack's.
@@ -149,6 +172,7 @@ export async function startCloudStack(): Promise<CloudStack> {
     firestore: new Firestore({ projectId: uniqueName("e2e") }),
     kms: kms.client(),
     pubsub,
+    idTokens: { jwksUrl: issuer.jwksUrl, issuers: [issuer.issuer] },
   };
   const appFor = memoizedApps((fn) => cloudApp(fn, envOf(fn), overrides));
   registerFunctions(appFor);
@@ -237,7 +261,10 @@ export async function startCloudStack(): Promise<CloudStack> {
         body,
       });
     },
+    idToken,
+    asRestorer: () => ({ authorization: `Bearer ${idToken(PEOPLE.restorer)}` }),
     async close() {
+      await issuer.close();
       for (const server of servers.values()) server.close();
       await subscriber.close();
       await kms.close();

@@ -153,8 +153,21 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["scheduler", "roles/run.invoker", fn("backupHealth")],
   ["scheduler", "roles/run.invoker", fn("restoreDrill")],
   ["scheduler", "roles/run.invoker", "google_cloud_run_v2_job.snapshot_job"],
-  ["var.operator_members", "roles/run.invoker", fn("restoreRepo")],
+  // The four roles (docs/SECURITY.md): restorers restore, operators run backups and
+  // verifications (by publishing, as the scheduler does), auditors read the audit log, all read status.
+  ["var.restorer_members", "roles/run.invoker", fn("restoreRepo")],
   ["var.operator_members", "roles/run.invoker", fn("backupHealth")],
+  ["var.restorer_members", "roles/run.invoker", fn("backupHealth")],
+  ["var.auditor_members", "roles/run.invoker", fn("backupHealth")],
+  ["var.admin_members", "roles/run.invoker", fn("backupHealth")],
+  ["var.operator_members", "roles/pubsub.publisher", topic("snapshot-sweep")],
+  ["var.operator_members", "roles/pubsub.publisher", topic("verify-requests")],
+  // Conditioned to the audit log bucket's views (test/infra/retention-roles.test.ts checks it).
+  ["var.auditor_members", "roles/logging.viewAccessor", "project"],
+  // storage.objects.setRetention only: archives written under retention, retention lengthened.
+  ["snapshot", "${google_project_iam_custom_role.archive_retention.id}", ARCHIVE_BUCKET],
+  ["snapshot_job", "${google_project_iam_custom_role.archive_retention.id}", ARCHIVE_BUCKET],
+  ["prune", "${google_project_iam_custom_role.archive_retention.id}", ARCHIVE_BUCKET],
   ["allUsers", "roles/run.invoker", fn("githubWebhook")],
 
   ["builder", "roles/logging.logWriter", "project"],
@@ -761,6 +774,11 @@ describe("layout and consistency", () => {
     "legal_hold_repos",
     "max_delivery_attempts",
     "operator_members",
+    "restorer_members",
+    "auditor_members",
+    "admin_members",
+    "soft_delete_days",
+    "archive_retention_mode",
     "alert_email",
   ])("var.%s is validated", (name) => {
     expect(blocks(infra.doc.variable[name]![0]!, "validation")).not.toHaveLength(0);

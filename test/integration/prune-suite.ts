@@ -186,9 +186,11 @@ export function pruneSuite<F extends PruneFixture>(name: string, backend: PruneB
     it("collects orphans older than the grace period and leaves younger ones alone", async () => {
       const f = await fresh();
       const { deps, clock } = f;
-      const old = "repos/acme/app/2026/01/25/20260125T000000000Z-deadbeef.ibk";
+      const old = "repos/acme/app/2026/01/24/20260124T000000000Z-deadbeef.ibk";
       const young = "repos/acme/app/2026/01/26/20260126T003000000Z-feedface.ibk";
-      clock.set("2026-01-25T00:00:00.000Z"); // 25 hours before the prune
+      // 49 hours before the prune: past the grace period, and past the 48 hours an archive is
+      // retained from its write (an orphan still retained waits; retention-prune.test.ts).
+      clock.set("2026-01-24T00:00:00.000Z");
       await put(deps, old);
       clock.set("2026-01-26T00:30:00.000Z"); // half an hour before: a snapshot could still be committing
       await put(deps, young);

@@ -1,11 +1,18 @@
 // BlobStore over one Cloud Storage bucket: create-only resumable uploads, streaming reads, paged
-// listings, and the lifecycle attributes prune sets (customTime, storage class).
+// listings, and the lifecycle attributes prune sets (customTime, storage class), object retention
+// (retain-until, only ever later) and the legal hold (a temporary hold).
 import { PassThrough, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { CopyOptions, File, FileMetadata, Storage } from "@google-cloud/storage";
 import { assertValidBlobKey } from "../../core/blob-key.js";
-import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
-import type { BlobInfo, BlobStore, Clock, PutOptions } from "../../core/ports.js";
+import {
+  BackupError,
+  ConflictError,
+  NotFoundError,
+  RetainedError,
+  UserInputError,
+} from "../../core/errors.js";
+import type { BlobInfo, BlobStore, Clock, LifecycleChange, PutOptions } from "../../core/ports.js";
 import { fromHttp, httpStatus } from "./errors.js";
 
 /** Bytes per resumable-upload request: one chunk is held in memory so a failed request can resend it. */
@@ -28,6 +35,22 @@ export interface GcsBlobStoreOptions {
    * timeCreated, the one its lifecycle rules count age from.
    */
   clock?: Clock;
+  /**
+   * The mode of the retention set on objects: "Unlocked" (default) lets only a holder of
+   * storage.objects.overrideUnlockedRetention (no account of ours) shorten it; "Locked" lets
+   * nobody, ever. The bucket must have object retention enabled (infra/storage.tf).
+   */
+  retentionMode?: RetentionMode;
+}
+
+export type RetentionMode = "Unlocked" | "Locked";
+
+/** The object fields of a retention and a hold, as the JSON API takes and returns them. */
+export function retentionFields(
+  retainUntil: string | undefined,
+  mode: RetentionMode,
+): { retention?: { mode: RetentionMode; retainUntilTime: string } } {
+  return retainUntil === undefined ? {} : { retention: { mode, retainUntilTime: retainUntil } };
 }
 
 export class GcsBlobStore implements BlobStore {
@@ -35,8 +58,10 @@ export class GcsBlobStore implements BlobStore {
   protected readonly storage: Storage;
   private readonly chunkBytes: number;
   private readonly pageSize: number;
+  private readonly retentionMode: RetentionMode;
 
   constructor(options: GcsBlobStoreOptions) {
+    this.retentionMode = options.retentionMode ?? "Unlocked";
     this.storage = options.storage;
     this.bucketName = options.bucket;
     this.chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
@@ -54,6 +79,7 @@ export class GcsBlobStore implements BlobStore {
     if (Object.values(metadata).some((v) => typeof v !== "string")) {
       throw new UserInputError(`metadata of blob ${key} must map strings to strings`);
     }
+    const retainUntil = isoTime(options.retainUntil, "retainUntil");
     const file = this.file(key);
     let bodyError: unknown;
     body.once("error", (err) => (bodyError ??= err));
@@ -68,7 +94,12 @@ export class GcsBlobStore implements BlobStore {
           chunkSize: this.chunkBytes,
           validation: "crc32c",
           preconditionOpts: { ifGenerationMatch: 0 },
-          metadata: { contentType: "application/octet-stream", metadata },
+          // Retention from the first byte: the object is never deletable before retainUntil.
+          metadata: {
+            contentType: "application/octet-stream",
+            metadata,
+            ...retentionFields(retainUntil, this.retentionMode),
+          },
         }),
       );
     } catch (err) {
@@ -131,11 +162,21 @@ export class GcsBlobStore implements BlobStore {
     try {
       await this.file(key).delete({ ignoreNotFound: true });
     } catch (err) {
+      // 403 on an object under retention or hold: said as such, and never forced.
+      if (httpStatus(err) === 403) {
+        const meta = await this.metadataOf(key).catch(() => undefined);
+        const info = meta && toInfo(key, meta);
+        if (info?.held || (info?.retainUntil && Date.parse(info.retainUntil) > Date.now()))
+          throw new RetainedError(
+            `blob ${key} in gs://${this.bucketName} is ${info.held ? "on legal hold" : `retained until ${info.retainUntil}`}; it is not deleted`,
+            { cause: err },
+          );
+      }
       throw fromHttp(err, `could not delete blob ${key} from gs://${this.bucketName}`);
     }
   }
 
-  async setLifecycle(key: string, change: { expiresAt?: string; storageClass?: string }): Promise<BlobInfo> {
+  async setLifecycle(key: string, change: LifecycleChange): Promise<BlobInfo> {
     assertValidBlobKey(key);
     const expiresAt = change.expiresAt === undefined ? undefined : Date.parse(change.expiresAt);
     if (expiresAt !== undefined && Number.isNaN(expiresAt)) {
@@ -144,9 +185,10 @@ export class GcsBlobStore implements BlobStore {
     if (change.storageClass !== undefined && !change.storageClass) {
       throw new UserInputError(`storageClass for blob ${key} must be a non-empty string`);
     }
+    const retainUntil = isoTime(change.retainUntil, "retainUntil");
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.applyLifecycle(key, expiresAt, change.storageClass);
+        return await this.applyLifecycle(key, expiresAt, change.storageClass, retainUntil, change.hold);
       } catch (err) {
         // Another writer changed the object between our read and our write: read again.
         if (!(err instanceof ConflictError) || attempt >= LIFECYCLE_ATTEMPTS) throw err;
@@ -155,7 +197,13 @@ export class GcsBlobStore implements BlobStore {
   }
 
   /** One read-then-conditional-write pass; ConflictError when the object changed underneath. */
-  private async applyLifecycle(key: string, expiresAt?: number, storageClass?: string): Promise<BlobInfo> {
+  private async applyLifecycle(
+    key: string,
+    expiresAt?: number,
+    storageClass?: string,
+    retainUntil?: string,
+    hold?: boolean,
+  ): Promise<BlobInfo> {
     let meta = await this.metadataOf(key);
     if (meta === undefined) throw this.missing(key);
     // customTime only moves forward: the service refuses an earlier value, and a stale or replayed
@@ -164,17 +212,18 @@ export class GcsBlobStore implements BlobStore {
     if (storageClass !== undefined && storageClass !== meta.storageClass) {
       meta = await this.changeStorageClass(key, meta, storageClass, keepUntil);
     }
-    if (keepUntil > timeOf(meta.customTime)) {
+    const patch = lifecyclePatch(meta, keepUntil, retainUntil, hold, this.retentionMode);
+    if (Object.keys(patch).length) {
       try {
         // Conditional on the metageneration read above, so two prunes never interleave.
-        const [updated] = await this.file(key).setMetadata(
-          { customTime: new Date(keepUntil).toISOString() },
-          { ifMetagenerationMatch: meta.metageneration },
-        );
-        meta = updated;
+        await this.file(key).setMetadata(patch, { ifMetagenerationMatch: meta.metageneration });
       } catch (err) {
-        throw fromHttp(err, `could not set the expiry of blob ${key} in gs://${this.bucketName}`);
+        throw fromHttp(err, `could not set the lifecycle of blob ${key} in gs://${this.bucketName}`);
       }
+      // Read back rather than trust the patch's answer: what the object holds now is the answer.
+      const after = await this.metadataOf(key);
+      if (after === undefined) throw this.missing(key);
+      meta = after;
     }
     return toInfo(key, meta);
   }
@@ -198,6 +247,15 @@ export class GcsBlobStore implements BlobStore {
       preconditionOpts: { ifGenerationMatch: meta.generation },
     };
     if (Number.isFinite(keepUntil)) rewrite.customTime = new Date(keepUntil).toISOString();
+    // A rewrite makes a new generation: it must be retained and held as the one it replaces.
+    if (meta.retention?.retainUntilTime)
+      Object.assign(rewrite, {
+        retention: {
+          mode: meta.retention.mode ?? this.retentionMode,
+          retainUntilTime: meta.retention.retainUntilTime,
+        },
+      });
+    if (meta.temporaryHold) Object.assign(rewrite, { temporaryHold: true });
     try {
       await this.file(key, meta.generation).copy(this.file(key), rewrite);
     } catch (err) {
@@ -240,7 +298,40 @@ export class GcsBlobStore implements BlobStore {
   }
 }
 
-function toInfo(key: string, meta: FileMetadata): BlobInfo {
+/**
+ * The metadata patch that brings `meta` to the requested lifecycle: customTime and retention only
+ * move forward (the service refuses an earlier customTime, and shortening a retention needs a
+ * permission none of our accounts has), the hold is set or released. Empty when nothing changes.
+ */
+export function lifecyclePatch(
+  meta: Pick<FileMetadata, "customTime" | "retention" | "temporaryHold">,
+  keepUntil: number,
+  retainUntil: string | undefined,
+  hold: boolean | undefined,
+  mode: RetentionMode,
+): Partial<FileMetadata> {
+  const patch: Partial<FileMetadata> = {};
+  if (Number.isFinite(keepUntil) && keepUntil > timeOf(meta.customTime))
+    patch.customTime = new Date(keepUntil).toISOString();
+  const current = meta.retention?.retainUntilTime;
+  if (retainUntil !== undefined && Date.parse(retainUntil) > timeOf(current)) {
+    // A Locked retention stays Locked; an Unlocked one takes the store's mode.
+    const kept = meta.retention?.mode === "Locked" ? "Locked" : mode;
+    patch.retention = { mode: kept, retainUntilTime: retainUntil };
+  }
+  if (hold !== undefined && hold !== (meta.temporaryHold === true)) patch.temporaryHold = hold;
+  return patch;
+}
+
+/** An ISO-8601 time given by a caller, normalized; UserInputError naming the field when it is not one. */
+function isoTime(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) throw new UserInputError(`${field} ${JSON.stringify(value)} is not an ISO-8601 time`);
+  return new Date(at).toISOString();
+}
+
+export function toInfo(key: string, meta: FileMetadata): BlobInfo {
   const info: BlobInfo = {
     key,
     size: Number(meta.size ?? 0),
@@ -249,6 +340,9 @@ function toInfo(key: string, meta: FileMetadata): BlobInfo {
   };
   if (meta.storageClass) info.storageClass = meta.storageClass;
   if (meta.customTime) info.expiresAt = new Date(meta.customTime).toISOString();
+  if (meta.retention?.retainUntilTime)
+    info.retainUntil = new Date(meta.retention.retainUntilTime).toISOString();
+  if (meta.temporaryHold || meta.eventBasedHold) info.held = true;
   return info;
 }
 

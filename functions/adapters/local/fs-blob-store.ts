@@ -1,5 +1,6 @@
 // BlobStore over a folder, for local mode: one file per key under `root`, its info in a JSON
 // sidecar at the same path under `.meta/` plus `.meta.json`, writes in progress under `.tmp/`.
+// Objects are read-only files; one under retention (retainUntil) or on hold is never deleted.
 import { randomBytes } from "node:crypto";
 import { createWriteStream, fdatasync, type WriteStream } from "node:fs";
 import * as fs from "node:fs/promises";
@@ -9,9 +10,22 @@ import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
 import { assertValidBlobKey } from "../../core/blob-key.js";
-import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
+import {
+  BackupError,
+  ConflictError,
+  NotFoundError,
+  RetainedError,
+  UserInputError,
+} from "../../core/errors.js";
 import { processAlive } from "../../core/scratch.js";
-import { systemClock, type BlobInfo, type BlobStore, type Clock, type PutOptions } from "../../core/ports.js";
+import {
+  systemClock,
+  type BlobInfo,
+  type BlobStore,
+  type Clock,
+  type LifecycleChange,
+  type PutOptions,
+} from "../../core/ports.js";
 
 const TMP_DIR = ".tmp";
 const META_DIR = ".meta";
@@ -42,6 +56,8 @@ const sidecarSchema = z.object({
   createdAt: z.string(),
   storageClass: z.string(),
   expiresAt: z.string().optional(),
+  retainUntil: z.string().optional(),
+  held: z.boolean().optional(),
   metadata: z.record(z.string(), z.string()),
 });
 type Sidecar = z.infer<typeof sidecarSchema>;
@@ -68,6 +84,7 @@ export class FsBlobStore implements BlobStore {
     if (Object.values(metadata).some((v) => typeof v !== "string")) {
       throw new UserInputError(`metadata of blob ${key} must map strings to strings`);
     }
+    const retainUntil = isoTime(options.retainUntil, "retainUntil");
     await this.open();
     const tmp = this.tmpPath();
     try {
@@ -75,7 +92,9 @@ export class FsBlobStore implements BlobStore {
         // flush: fsync before close, so that a resolved put survives a power cut.
         const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, flush: true });
         await pipeline(body, syncingAsWritten(out), out);
-        return this.serialized(() => this.publish(key, tmp, metadata));
+        // Read-only before it is visible: an archive is never written again in place.
+        await fs.chmod(tmp, 0o444);
+        return this.serialized(() => this.publish(key, tmp, metadata, retainUntil));
       });
     } finally {
       await fs.rm(tmp, { force: true });
@@ -116,6 +135,10 @@ export class FsBlobStore implements BlobStore {
     this.checkKey(key);
     await translate(`could not delete blob ${key}`, () =>
       this.serialized(async () => {
+        const current = await this.info(key);
+        if (current?.held) throw new RetainedError(`blob ${key} is on legal hold; it is not deleted`);
+        if (current?.retainUntil && Date.parse(current.retainUntil) > this.clock.now().getTime())
+          throw new RetainedError(`blob ${key} is retained until ${current.retainUntil}; it is not deleted`);
         // The object first: once it is gone nobody sees it, and a leftover sidecar is harmless.
         await fs.rm(this.objectPath(key), { force: true });
         await fs.rm(this.sidecarPath(key), { force: true });
@@ -127,12 +150,13 @@ export class FsBlobStore implements BlobStore {
     );
   }
 
-  async setLifecycle(key: string, change: { expiresAt?: string; storageClass?: string }): Promise<BlobInfo> {
+  async setLifecycle(key: string, change: LifecycleChange): Promise<BlobInfo> {
     this.checkKey(key);
     const expiresAt = change.expiresAt === undefined ? undefined : Date.parse(change.expiresAt);
     if (expiresAt !== undefined && Number.isNaN(expiresAt)) {
       throw new UserInputError(`expiresAt ${JSON.stringify(change.expiresAt)} is not an ISO-8601 time`);
     }
+    const retainUntil = isoTime(change.retainUntil, "retainUntil");
     if (change.storageClass !== undefined && !change.storageClass) {
       throw new UserInputError(`storageClass for blob ${key} must be a non-empty string`);
     }
@@ -147,6 +171,11 @@ export class FsBlobStore implements BlobStore {
         const kept = sidecar.expiresAt === undefined ? -Infinity : Date.parse(sidecar.expiresAt);
         if (expiresAt !== undefined && expiresAt > kept)
           sidecar.expiresAt = new Date(expiresAt).toISOString();
+        // Retention too: a request can lengthen it, never shorten it.
+        if (retainUntil !== undefined && retainUntil > (sidecar.retainUntil ?? ""))
+          sidecar.retainUntil = retainUntil;
+        if (change.hold === true) sidecar.held = true;
+        if (change.hold === false) delete sidecar.held;
         await this.writeSidecar(key, sidecar);
         return { key, size, ...sidecar };
       }),
@@ -154,12 +183,22 @@ export class FsBlobStore implements BlobStore {
   }
 
   /** Makes the fully written `tmp` visible under `key`, or throws ConflictError. */
-  private async publish(key: string, tmp: string, metadata: Record<string, string>): Promise<BlobInfo> {
+  private async publish(
+    key: string,
+    tmp: string,
+    metadata: Record<string, string>,
+    retainUntil: string | undefined,
+  ): Promise<BlobInfo> {
     const target = this.objectPath(key);
     const size = (await fs.stat(tmp)).size;
     await makeParent(key, target);
     if ((await unlessMissing(fs.lstat(target))) !== undefined) throw conflict(key);
-    const sidecar: Sidecar = { createdAt: this.clock.now().toISOString(), storageClass: "LOCAL", metadata };
+    const sidecar: Sidecar = {
+      createdAt: this.clock.now().toISOString(),
+      storageClass: "LOCAL",
+      ...(retainUntil ? { retainUntil } : {}),
+      metadata,
+    };
     // The sidecar goes first so that the object is never visible without its info. A sidecar
     // left by a put that died before the link is simply replaced by the next put of the key.
     await this.writeSidecar(key, sidecar);
@@ -311,6 +350,14 @@ async function pruneEmptyFolders(folder: string, stopAt: string): Promise<void> 
       return; // not empty (or already gone): then the folders above are not empty either
     }
   }
+}
+
+/** An ISO-8601 time given by a caller, normalized; UserInputError naming the field when it is not one. */
+function isoTime(value: string | undefined, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) throw new UserInputError(`${field} ${JSON.stringify(value)} is not an ISO-8601 time`);
+  return new Date(at).toISOString();
 }
 
 function conflict(key: string): ConflictError {

@@ -1,4 +1,5 @@
-// `infinity-backup hold`: put snapshots on legal hold (prune never removes them), or --release.
+// `infinity-backup hold`: put snapshots on legal hold (prune never removes them, the store refuses
+// to delete their archives), or --release.
 // One snapshot with --snapshot; otherwise every snapshot the repository has now. To hold the
 // snapshots a repository will have too, list it under holdRepos in retention-policy.yaml.
 import { NotFoundError, UserInputError } from "../../core/errors.js";
@@ -19,6 +20,8 @@ export async function holdCommand(ctx: Context): Promise<number> {
   }
   for (const snapshot of targets) {
     await app.index.setHold(repo, snapshot.id, hold);
+    // The archive is held by the store too, so no credential deletes it while the hold lasts.
+    await app.store.setLifecycle(snapshot.objectKey, { hold });
     await app.audit.record({
       action: hold ? "hold.set" : "hold.released",
       repo,
