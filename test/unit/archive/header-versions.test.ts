@@ -19,7 +19,7 @@ const v1 = {
   keyRef: "local:0123456789abcdef",
   wrappedKey: Buffer.alloc(61, 1).toString("base64"),
 };
-const v2 = { ...common, keyRef: REPOSITORY_KEY_REF };
+const v2 = { ...common, keyRef: REPOSITORY_KEY_REF } as const;
 
 /** A header's bytes with other JSON and version, as a damaged or foreign archive would have. */
 function raw(version: number, json: unknown): Buffer {
