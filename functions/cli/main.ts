@@ -1,5 +1,6 @@
 // The `infinity-backup` command line: parses arguments, opens the app, runs one command, and
 // turns every error into a message and an exit code (never a stack trace for a user's mistake).
+import { orgRepoName } from "../core/ids.js";
 import { userInfo } from "node:os";
 import { parseArgs } from "node:util";
 import { BackupError, describeError, UserInputError } from "../core/errors.js";
@@ -46,7 +47,9 @@ Commands:
   hold      Legal hold on --repo NAME's snapshots (or one --snapshot ID); --release lifts it
   config    The effective configuration, and where each value came from (file, environment, default)
   show      What --repo NAME's snapshot [--snapshot ID | --at TIME] holds of its GitHub metadata:
-            issues | pulls | releases | labels | milestones | settings | kinds | issue N | pull N
+            issues | pulls | releases | labels | milestones | settings | kinds | issue N | pull N;
+            with --org O, the organization's own snapshot: teams | members | rulesets | projects |
+            items | settings | kinds
   audit     The audit trail (--repo, --since TIME, --action A; --csv or --json); \`audit verify\`
             proves its hash chain unbroken or names the first bad entry
   drill     Restore a sample (--sample N, default drill.sample, 3; or --repo NAME) into scratch space, check it
@@ -105,6 +108,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
       repo: { type: "string", multiple: true, default: [] },
+      org: { type: "string" },
       snapshot: { type: "string" },
       at: { type: "string" },
       level: { type: "string" },
@@ -147,7 +151,8 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       config: values.config,
       json: values.json,
       quiet: values.quiet,
-      repo: values.repo,
+      // --org O names the organization's own snapshots, filed as the repository "<O>/@org".
+      repo: values.org === undefined ? values.repo : [...values.repo, orgRepoName(values.org)],
       snapshot: values.snapshot,
       at: values.at === undefined ? undefined : new Date(values.at).toISOString(),
       since: values.since === undefined ? undefined : new Date(values.since).toISOString(),

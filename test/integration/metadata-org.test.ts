@@ -11,6 +11,7 @@ import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-s
 import { ORG_KINDS } from "../../functions/core/metadata/kinds.js";
 import { readMetadata } from "../../functions/core/metadata/read.js";
 import { snapshotOrg } from "../../functions/core/org-snapshot.js";
+import { main } from "../../functions/cli/main.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import type { LocalApp } from "../../functions/wiring.js";
 import type { OrgMetadata } from "../helpers/github-standin-org.js";
@@ -391,6 +392,43 @@ describe("an organization's own snapshot", () => {
     expect(got.kinds["org-projects"]).toMatchObject({ state: "unavailable", status: 403 });
     expect(got.kinds["org-members"]).toEqual({ state: "present" });
     expect(got.lines["org-members"]).toHaveLength(130);
+  });
+
+  it("shows the org's teams, rulesets and projects with `show --org`, and an unavailable kind's reason", async () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const io = (sink: string[]) =>
+      ({ isTTY: false, write: (c: string) => (sink.push(c), true) }) as unknown as NodeJS.WriteStream;
+    const show = async (...args: string[]) => {
+      out.length = 0;
+      err.length = 0;
+      const code = await main(["show", ...args, "--config", ws.configFile], {
+        stdout: io(out),
+        stderr: io(err),
+      });
+      return { code, text: out.join("") };
+    };
+    const teams = await show("--org", "acme", "teams", "--json");
+    expect(teams.code, err.join("")).toBe(0);
+    const parsed = JSON.parse(teams.text) as { repo: string; items: O[] };
+    expect(parsed.repo).toBe("acme/@org");
+    expect(parsed.items.map((t) => t.slug)).toEqual(["core", "core-infra", "empty"]);
+    const text = await show("--org", "acme", "teams");
+    expect(text.text).toContain(
+      "core  Core  parent -  members user-001 (maintainer), user-010  repositories acme/app (maintain), acme/lib (push)",
+    );
+    expect((await show("--org", "acme", "rulesets")).text).toContain(
+      "71  protect main everywhere  branch  active  rules deletion, pull_request",
+    );
+    expect((await show("--org", "acme", "projects")).text).toContain(
+      "#1  Roadmap  fields Title, Status, Estimate, Sprint",
+    );
+    expect((await show("--org", "globex", "teams")).text).toMatch(
+      /teams: unavailable \(403 the GitHub App lacks the permission/,
+    );
+    const bad = await show("--org", "acme", "issues");
+    expect(bad.code).not.toBe(0);
+    expect(err.join("")).toMatch(/say what to show of the organization: settings, members, teams/);
   });
 
   it("fails, committing nothing, for an organization the App is not installed on", async () => {
