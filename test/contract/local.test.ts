@@ -50,6 +50,18 @@ deliveryLogContract("SqliteDeliveryLog", async () => {
   };
 });
 
+keyRecordsContract("SqliteKeyRecords", async () => {
+  const { dir, cleanup } = await tempDir();
+  const index = new SqliteSnapshotIndex({ path: path.join(dir, "index.sqlite") });
+  return {
+    records: index.keyRecords(),
+    cleanup: async () => {
+      index.close();
+      await cleanup();
+    },
+  };
+});
+
 alertLedgerContract("JsonAlertLedger", async () => {
   const { dir, cleanup } = await tempDir();
   return { ledger: new JsonAlertLedger(path.join(dir, "alerts.json")), cleanup };
@@ -65,18 +77,6 @@ snapshotIndexContract("SqliteSnapshotIndex", async (clock) => {
   const index = new SqliteSnapshotIndex({ path: path.join(dir, "state", "index.sqlite"), clock });
   return {
     index,
-    cleanup: async () => {
-      index.close();
-      await cleanup();
-    },
-  };
-});
-
-keyRecordsContract("SqliteKeyRecords", async () => {
-  const { dir, cleanup } = await tempDir();
-  const index = new SqliteSnapshotIndex({ path: path.join(dir, "index.sqlite") });
-  return {
-    records: index.keyRecords(),
     cleanup: async () => {
       index.close();
       await cleanup();
@@ -264,7 +264,7 @@ describe("SqliteSnapshotIndex, file specifics", () => {
     first.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.pragma("user_version", { simple: true })).toBe(3);
+    expect(db.pragma("user_version", { simple: true })).toBe(4); // v4: key records (per-repository keys)
     db.close();
     const second = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
     expect(await second.get(s.repo, s.id)).toEqual(s);
@@ -304,7 +304,7 @@ describe("SqliteSnapshotIndex, file specifics", () => {
     old.close();
     const adapter = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
     const db = new Database(file, { readonly: true });
-    expect(db.pragma("user_version", { simple: true })).toBe(3);
+    expect(db.pragma("user_version", { simple: true })).toBe(4); // v4: key records (per-repository keys)
     db.close();
     const index = new LineageIndex(adapter);
     expect(await index.get(s.repo, s.id)).toEqual(s);
