@@ -12,6 +12,10 @@ import { ORG_KINDS } from "../../functions/core/metadata/kinds.js";
 import { readMetadata } from "../../functions/core/metadata/read.js";
 import { snapshotOrg } from "../../functions/core/org-snapshot.js";
 import { main } from "../../functions/cli/main.js";
+import { parseMessage, snapshotRequestSchema, type SnapshotRequest } from "../../functions/core/messages.js";
+import type { Publisher, SourceHost } from "../../functions/core/ports.js";
+import { runSnapshotRequest } from "../../functions/core/snapshot-request.js";
+import { sweep } from "../../functions/core/sweep.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import type { LocalApp } from "../../functions/wiring.js";
 import type { OrgMetadata } from "../helpers/github-standin-org.js";
@@ -429,6 +433,44 @@ describe("an organization's own snapshot", () => {
     const bad = await show("--org", "acme", "issues");
     expect(bad.code).not.toBe(0);
     expect(err.join("")).toMatch(/say what to show of the organization: settings, members, teams/);
+  });
+
+  it("the org sweep asks one snapshot per organization, and a request for <org>/@org takes it", async () => {
+    const published: SnapshotRequest[] = [];
+    const publisher: Publisher = {
+      publish: async (topic, messages) => {
+        expect(topic).toBe("snapshot-requests");
+        for (const m of messages) published.push(parseMessage(snapshotRequestSchema, m, "request"));
+        return messages.map((_, i) => String(i));
+      },
+    };
+    const listed = ["acme/app", "acme/lib", "globex/site"].map((name, i) => ({
+      name,
+      url: `https://github.test/${name}.git`,
+      id: 900 + i,
+    }));
+    const sources: SourceHost = {
+      listRepos: async () => listed,
+      getRepo: async () => undefined,
+      gitRemote: async () => ({ url: "" }),
+    };
+    clock.advance(60_000); // after the org snapshots of the tests above
+    const outcome = await sweep({ index: app.index, clock, sources, publisher }, { v: 1, reason: "org" });
+    expect(outcome).toEqual({ topic: "snapshot-requests", published: 2 });
+    expect(published.map((r) => r.repo)).toEqual(["acme/@org", "globex/@org"]);
+
+    const policy = { incremental: false as const, verify: false as const };
+    const run = (r: SnapshotRequest) =>
+      runSnapshotRequest({ ...app, publisher, orgMetadata: metadata }, r, policy, {
+        actor: "test",
+        deadlineMs: 60_000,
+      });
+    const first = await run(published[0]!);
+    expect(first).toMatchObject({ handedOver: false, snapshot: { outcome: "created", repo: "acme/@org" } });
+    expect((await app.index.latest("acme/@org"))?.metadata?.items["org-teams"]).toBe(3);
+    // The same request again is served by that snapshot: no second one.
+    const again = await run(published[0]!);
+    expect("satisfiedBy" in again && again.satisfiedBy?.repo).toBe("acme/@org");
   });
 
   it("fails, committing nothing, for an organization the App is not installed on", async () => {
