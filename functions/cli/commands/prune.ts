@@ -2,6 +2,7 @@
 // repository of what is kept and why, what is removed and why; --dry-run prints it and changes nothing.
 import { retentionSource } from "../../config/settings.js";
 import { describeRemoval } from "../../core/prune-plan.js";
+import { UserInputError } from "../../core/errors.js";
 import { pruneAll, type PruneReport, type PruneRepoResult } from "../../core/prune.js";
 import { bytes, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -81,6 +82,12 @@ export async function pruneCommand(ctx: Context): Promise<number> {
   // `in` rather than a field of CommandOptions, so this reads --dry-run whether or not main.ts has it yet.
   const dryRun = options.dryRun;
   const source = retentionSource(app.settings);
+  // Refused up front, not at the first write: a prune that would change nothing today still must
+  // not report success on a folder it could never change (a restored disk mounted read-only).
+  if (app.readOnly && !dryRun)
+    throw new UserInputError(
+      `the data folder ${app.dataDir} is read-only: prune needs a writable copy (prune --dry-run works read-only)`,
+    );
   const results = await pruneAll(app, app.settings.retention, {
     dryRun,
     actor: ctx.actor,
