@@ -202,9 +202,18 @@ export function pruneSuite<F extends PruneFixture>(name: string, backend: PruneB
       expect(await deps.store.stat(young)).toBeDefined();
       const collected = (await f.auditEvents()).filter((e) => e.action === "prune.orphan");
       expect(collected.map((e) => e.details?.objectKey)).toEqual([old]);
-      // A shorter grace takes the young one too.
+      // A shorter grace would take the young one too, but it is still retained (48 hours from
+      // its write), so it stays, and goes once its retention has ended.
       const short = await pruneRepo(deps, REPO, policy, { ...run, orphanGraceMs: HOUR / 4 });
-      expect(short.orphans).toHaveLength(1);
+      expect(short.orphans).toHaveLength(0);
+      expect(await deps.store.stat(young)).toBeDefined();
+      clock.set("2026-01-28T00:31:00.000Z");
+      const later = await pruneRepo(deps, REPO, policy, {
+        ...run,
+        orphanGraceMs: HOUR / 4,
+        now: new Date(Date.parse("2026-01-28T00:31:00.000Z")),
+      });
+      expect(later.orphans.map((o) => o.key)).toEqual([young]);
     });
 
     it("keeps held snapshots, whatever the policy says, and leaves their class alone", async () => {
