@@ -449,6 +449,13 @@ resource "google_project_iam_member" "auditors_read_audit_log" {
   }
 }
 
+resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_drill" {
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["restoreDrill"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = "serviceAccount:${google_service_account.scheduler.email}"
+}
+
 resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes_health" {
   location = var.region
   name     = google_cloudfunctions2_function.fn["backupHealth"].service_config[0].service
