@@ -349,7 +349,8 @@ describe("at-least-once delivery and failures", () => {
     const app = await stack.app();
     await pushCommit(repoPath("acme/api"), "main", "kms.txt", "kms\n");
     const before = (await app.index.list("acme/api")).length;
-    stack.kms.failNext(1, grpc.status.PERMISSION_DENIED, "Encrypt");
+    // The repository key exists (earlier snapshots): the snapshot unwraps it, and that is refused.
+    stack.kms.failNext(1, grpc.status.PERMISSION_DENIED, "Decrypt");
     const request = { v: 1, repo: "acme/api", reason: "push", requestedAt: new Date().toISOString() };
     const denied = await stack.push("snapshotRepo", request);
     expect(denied.status).toBe(204); // permanent: acknowledged, logged, alerted on
