@@ -139,7 +139,10 @@ class LazyPackInput extends Writable {
   }
 
   override _destroy(err: Error | null, callback: (err?: Error | null) => void): void {
-    this.stdin?.destroy();
+    // After a normal end (autoDestroy follows "finish"), stdin was ended in _final and may still be
+    // flushing the pack's last bytes: destroying it would cut the pack short (index-pack: "early
+    // EOF", seen under load). Only an input abandoned before its end, or failed, tears stdin down.
+    if (err || !this.writableFinished) this.stdin?.destroy();
     callback(err);
   }
 
