@@ -1,9 +1,10 @@
-// The eight Cloud Functions and their names, registered with the Functions Framework. The
+// The nine Cloud Functions and their names, registered with the Functions Framework. The
 // deployment (index.ts) and the end-to-end tests register through this one list; each function gets
 // the app of its own workload (only the parts it uses, see config/cloud-env.ts).
 import * as functions from "@google-cloud/functions-framework";
 import type { AppProvider } from "./app.js";
 import { drillHandler } from "./handlers/drill.js";
+import { forgetHandler } from "./handlers/forget.js";
 import { healthHandler } from "./handlers/health.js";
 import { pruneHandler } from "./handlers/prune.js";
 import { restoreHandler } from "./handlers/restore.js";
@@ -22,6 +23,7 @@ export const FUNCTION_NAMES = [
   "backupHealth",
   "githubWebhook",
   "restoreDrill",
+  "forgetRepo",
 ] as const;
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -34,6 +36,7 @@ export function registerFunctions(appFor: (fn: FunctionName) => AppProvider): vo
   functions.http("restoreRepo", restoreHandler(appFor("restoreRepo")));
   functions.http("backupHealth", healthHandler(appFor("backupHealth")));
   functions.http("restoreDrill", drillHandler(appFor("restoreDrill")));
+  functions.http("forgetRepo", forgetHandler(appFor("forgetRepo")));
   // The webhook's body is read by the gate (capped, unsigned refused unread), not by the framework.
   functions.http(
     "githubWebhook",

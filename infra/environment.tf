@@ -40,8 +40,8 @@ locals {
     ]))
   }
 
-  # The functions that check their caller's role themselves (restoreOrg and forgetRepo
-  # join when they are deployed).
+  # The functions that check their caller's role themselves (restoreOrg joins when it is
+  # deployed).
   caller_checked_functions = [for name in ["restoreRepo", "restoreOrg", "forgetRepo"] : name if contains(keys(local.functions), name)]
 
   # Overrides of config/*.yaml: set only when the operator set the Terraform variable
@@ -97,6 +97,7 @@ locals {
     restoreRepo    = ["project", "archives", "restoreBucket", "keys", "index", "github", "callers"]
     backupHealth   = ["project", "index", "retentionSetting", "notify", "deadLetters"]
     restoreDrill   = ["project", "archives", "keys", "index", "notify"]
+    forgetRepo     = ["project", "index", "callers"]
     githubWebhook  = ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"]
     snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting"]
   }

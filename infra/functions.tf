@@ -1,9 +1,9 @@
-# The eight 2nd-gen Cloud Functions, all built from the one source zip.
+# The nine 2nd-gen Cloud Functions, all built from the one source zip.
 #
 # sweep, snapshotRepo, verifySnapshot and pruneSnapshots are CloudEvent
 # functions delivered by our own Pub/Sub push subscriptions (pubsub.tf says
 # why not event_trigger); they accept internal traffic only, which includes
-# Pub/Sub push from this project. restoreRepo, backupHealth and restoreDrill are
+# Pub/Sub push from this project. restoreRepo, backupHealth, restoreDrill and forgetRepo are
 # HTTP functions behind IAM (operators call them with `gcloud functions call`);
 # githubWebhook is public and checks GitHub's signature itself.
 
@@ -77,6 +77,16 @@ locals {
       memory          = "8Gi"
       cpu             = "2"
       timeout_seconds = 1800 # Cloud Scheduler waits at most 30 minutes for an HTTP target
+      max_instances   = 1
+      concurrency     = 1
+    }
+    forgetRepo = {
+      description     = "Crypto-shreds one repository: destroys its keys so every archive of it is unreadable (HTTP, IAM and the admin role only)."
+      service_account = google_service_account.forget.email
+      ingress         = "ALLOW_ALL"
+      memory          = "512Mi"
+      cpu             = "1"
+      timeout_seconds = 300
       max_instances   = 1
       concurrency     = 1
     }

@@ -53,6 +53,12 @@ resource "google_service_account" "prune" {
   display_name = "infinity-backup pruneSnapshots"
 }
 
+# forgetRepo: destroys a repository's keys in the index (Firestore only: no KMS, no bucket).
+resource "google_service_account" "forget" {
+  account_id   = "ib-forget"
+  display_name = "infinity-backup forgetRepo"
+}
+
 resource "google_service_account" "restore" {
   account_id   = "ib-restore"
   display_name = "infinity-backup restoreRepo"
@@ -206,6 +212,8 @@ resource "google_project_iam_member" "firestore_user" {
     restore      = google_service_account.restore.email
     # the drill records its results in the audit trail (auditChains/)
     drill = google_service_account.drill.email
+    # forget destroys a repository's key records and marks its snapshots shredded
+    forget = google_service_account.forget.email
     # backupHealth reports from the index, and keeps the notification incidents
     # (alertIncidents/) it opens and closes
     health = google_service_account.health.email
@@ -372,6 +380,17 @@ resource "google_cloud_run_v2_service_iam_member" "restorers_invoke_restore" {
 
   location = var.region
   name     = google_cloudfunctions2_function.fn["restoreRepo"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+# Admins may call forgetRepo, which also checks the caller's ID token against
+# var.admin_members (handlers/authz.ts).
+resource "google_cloud_run_v2_service_iam_member" "admins_invoke_forget" {
+  for_each = toset(var.admin_members)
+
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["forgetRepo"].service_config[0].service
   role     = "roles/run.invoker"
   member   = each.value
 }

@@ -120,6 +120,8 @@ export const WORKLOAD_PARTS = {
   restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github", "callers"],
   backupHealth: ["project", "index", "retentionSetting", "notify", "deadLetters"],
   restoreDrill: ["project", "archives", "keys", "index", "notify"],
+  // Crypto-shredding needs only the index (key records, lease) and the caller check: no KMS, no bytes.
+  forgetRepo: ["project", "index", "callers"],
   githubWebhook: ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"],
   snapshotJob: [
     "project",

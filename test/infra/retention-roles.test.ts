@@ -129,6 +129,7 @@ describe("roles", () => {
     ]);
     expect(byRole("admin_members")).toEqual([
       'roles/run.invoker google_cloudfunctions2_function.fn["backupHealth"]',
+      'roles/run.invoker google_cloudfunctions2_function.fn["forgetRepo"]',
     ]);
   });
 

@@ -79,6 +79,7 @@ const ENTRY_POINTS = [
   "backupHealth",
   "githubWebhook",
   "restoreDrill",
+  "forgetRepo",
 ];
 const fn = (name: string): string => `google_cloudfunctions2_function.fn["${name}"]`;
 const topic = (name: string): string => `google_pubsub_topic.topic["${name}"]`;
@@ -140,6 +141,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
 
   ["webhook", "roles/pubsub.publisher", topic("snapshot-requests")],
   ["webhook", "roles/datastore.user", "project"],
+  ["forget", "roles/datastore.user", "project"],
   ["webhook", "roles/secretmanager.secretAccessor", WEBHOOK_SECRET],
 
   ["pubsub_push", "roles/run.invoker", fn("sweep")],
@@ -156,6 +158,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   // The four roles (docs/SECURITY.md): restorers restore, operators run backups and
   // verifications (by publishing, as the scheduler does), auditors read the audit log, all read status.
   ["var.restorer_members", "roles/run.invoker", fn("restoreRepo")],
+  ["var.admin_members", "roles/run.invoker", fn("forgetRepo")],
   ["var.operator_members", "roles/run.invoker", fn("backupHealth")],
   ["var.restorer_members", "roles/run.invoker", fn("backupHealth")],
   ["var.auditor_members", "roles/run.invoker", fn("backupHealth")],

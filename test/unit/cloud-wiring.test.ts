@@ -24,6 +24,8 @@ const VALUES: Record<string, string> = {
   GITHUB_APP_ID: "777",
   GITHUB_APP_PRIVATE_KEY: privateKey,
   GITHUB_WEBHOOK_SECRET: "whsec-test",
+  // The URLs a caller-checked function (part "callers") accepts ID tokens for.
+  AUTH_AUDIENCES: "https://restorerepo-123456.europe-west1.run.app",
 };
 
 const required = (workload: Workload) =>
