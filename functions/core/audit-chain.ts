@@ -191,3 +191,39 @@ export function matchesFilter(entry: AuditEntry, filter: AuditFilter): boolean {
     return false;
   return true;
 }
+
+/** What a reader of the trail gets: the matching entries (oldest first) and the positions it could not read. */
+export interface AuditSelection {
+  entries: AuditEntry[];
+  /** Positions whose stored value is not an audit entry (`audit verify` says more). */
+  damaged: string[];
+  /** Whether `limit` cut the list short (the newest matching entries are the ones kept). */
+  truncated: boolean;
+}
+
+/**
+ * The entries of `stored` that match `filter`: the one reading behind `infinity-backup audit` and
+ * backupHealth's `?audit`. With `limit`, only the newest `limit` matches are kept, so memory stays
+ * bounded however long the trail is.
+ */
+export async function selectAudit(
+  stored: AsyncIterable<StoredEntry>,
+  filter: AuditFilter,
+  limit = Number.POSITIVE_INFINITY,
+): Promise<AuditSelection> {
+  const entries: AuditEntry[] = [];
+  const damaged: string[] = [];
+  let truncated = false;
+  for await (const item of stored) {
+    const entry = item.value as AuditEntry | undefined;
+    if (!entry || typeof entry !== "object" || typeof entry.action !== "string") damaged.push(item.position);
+    else if (matchesFilter(entry, filter)) {
+      entries.push(entry);
+      if (entries.length > limit) {
+        entries.shift();
+        truncated = true;
+      }
+    }
+  }
+  return { entries, damaged, truncated };
+}

@@ -1,6 +1,6 @@
 // `infinity-backup audit`: the audit trail, filtered (--repo, --since, --action), as a table,
 // JSON or CSV; `audit verify` proves its hash chain unbroken or names the first bad entry.
-import { matchesFilter, verifyChain, type AuditEntry, type AuditFilter } from "../../core/audit-chain.js";
+import { selectAudit, verifyChain, type AuditEntry, type AuditFilter } from "../../core/audit-chain.js";
 import { UserInputError } from "../../core/errors.js";
 import { table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
@@ -44,14 +44,7 @@ async function listAudit(ctx: Context): Promise<number> {
     ...(options.since ? { since: options.since } : {}),
     ...(options.action ? { action: options.action } : {}),
   };
-  const entries: AuditEntry[] = [];
-  const damaged: string[] = [];
-  for await (const stored of ctx.app.auditTrail.stored()) {
-    const entry = stored.value as AuditEntry | undefined;
-    if (!entry || typeof entry !== "object" || typeof entry.action !== "string")
-      damaged.push(stored.position);
-    else if (matchesFilter(entry, filter)) entries.push(entry);
-  }
+  const { entries, damaged } = await selectAudit(ctx.app.auditTrail.stored(), filter);
   if (damaged.length) {
     process.stderr.write(
       `infinity-backup audit: ${damaged.length} damaged entr${damaged.length === 1 ? "y" : "ies"} skipped (${damaged.slice(0, 5).join(", ")}); run \`infinity-backup audit verify\`\n`,
