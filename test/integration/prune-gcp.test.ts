@@ -25,6 +25,8 @@ import { FirestoreSnapshotIndex } from "../../functions/adapters/gcp/firestore-i
 import { GcsBlobStore, type GcsBlobStoreOptions } from "../../functions/adapters/gcp/gcs-blob-store.js";
 import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
 import type { Deps } from "../../functions/core/deps.js";
+import { retainingStore, retentionOnWrite } from "../../functions/core/retention-lock.js";
+import { DEFAULT_RETENTION_POLICY } from "../../functions/core/retention-policy.js";
 import type {
   AuditEvent,
   AuditLog,
@@ -118,7 +120,9 @@ function gcsBackend(): PruneBackend<GcsFixture> {
     const store = new ScenarioGcsStore({ storage, bucket, pageSize: 4 }, clock, written);
     const audit = new MemoryAuditLog(clock);
     const index = new FirestoreSnapshotIndex({ firestore, clock, root });
-    const deps: Deps = { store, index, keys: keys!, audit, clock };
+    // Archives are written under retention as the cloud wiring writes them (wiring.ts).
+    const retaining = retainingStore(store, retentionOnWrite(DEFAULT_RETENTION_POLICY), clock);
+    const deps: Deps = { store: retaining, index, keys: keys!, audit, clock };
     const fixture: GcsFixture = {
       deps,
       clock,
