@@ -2,6 +2,7 @@
 // against the RTO, each recorded in the audit trail; a damaged archive makes its drill fail and
 // say why, and the status page's data shows the last drill of each repository.
 import { readFile, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -37,7 +38,9 @@ const repos = ["acme/big", "acme/small", "acme/third"];
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "infinity-drill-"));
   const paths = await Promise.all(repos.map((_, i) => richRepo(join(scratch, String(i)))));
-  await pushCommit(paths[0]!, "main", "big.txt", "x".repeat(200_000)); // the largest archive
+  // Random text does not compress away (200 KB of one letter packs to a few hundred bytes, which
+  // left the "largest" archive to chance): the largest archive by far.
+  await pushCommit(paths[0]!, "main", "big.txt", randomBytes(150_000).toString("hex"));
   ws = await workspace(Object.fromEntries(repos.map((r, i) => [r, paths[i]!])));
   expect((await cli("backup", "--config", ws.configFile, "--quiet")).code).toBe(0);
   app = await ws.open();
