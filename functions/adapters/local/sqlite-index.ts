@@ -1,5 +1,6 @@
 // SnapshotIndex in one SQLite file, for local mode: the snapshot records and the repo leases.
 // better-sqlite3 is synchronous; each call is short, so it sits behind the async port as is.
+import { sqliteCall, sqliteWrite } from "./sqlite-calls.js";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as path from "node:path";
 import { hostname, tmpdir } from "node:os";
@@ -398,24 +399,14 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
     });
   }
 
-  /** One write transaction: immediate, so that check-then-write is safe across processes too. */
+  /** One write transaction (sqlite-calls.ts). */
   private run<T>(what: string, work: () => T): T {
-    return this.translate(what, () => this.db.transaction(work).immediate());
+    return sqliteWrite(this.db, () => `snapshot index ${this.path}: ${what} failed`, work);
   }
 
-  /** Translates SQLite's errors at the boundary; ours pass through. */
+  /** Translates SQLite's errors at the boundary (sqlite-calls.ts); ours pass through. */
   private translate<T>(what: string, work: () => T): T {
-    try {
-      return work();
-    } catch (err) {
-      if (err instanceof BackupError) throw err;
-      // A read-only file stays read-only: retrying cannot help.
-      const readOnly = String((err as { code?: unknown }).code).startsWith("SQLITE_READONLY");
-      throw new BackupError(`snapshot index ${this.path}: ${what} failed: ${describeError(err)}`, {
-        cause: err,
-        permanent: readOnly,
-      });
-    }
+    return sqliteCall(() => `snapshot index ${this.path}: ${what} failed`, work);
   }
 }
 

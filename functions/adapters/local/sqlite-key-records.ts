@@ -1,8 +1,9 @@
 // KeyRecords and the RedactionList in the local index's SQLite file (tables repository_keys,
 // data_keys, redactions; schema in sqlite-index.ts). Wrapped keys only: nothing here opens an
 // archive without the key file.
+import { sqliteCall, sqliteWrite } from "./sqlite-calls.js";
 import type Database from "better-sqlite3";
-import { BackupError, UserInputError, describeError } from "../../core/errors.js";
+import { UserInputError } from "../../core/errors.js";
 import type {
   DataKeyRecord,
   KeyRecords,
@@ -124,22 +125,13 @@ export class SqliteKeyRecords implements KeyRecords, RedactionList {
     return row === undefined ? undefined : (JSON.parse(row.record) as RepositoryKeySet);
   }
 
-  /** One write transaction, immediate: read-modify-write is safe across processes too. */
+  /** One write transaction (sqlite-calls.ts). */
   private run<T>(what: string, work: () => T): T {
-    return this.translate(what, () => this.db.transaction(work).immediate());
+    return sqliteWrite(this.db, () => `snapshot index ${this.file}: could not ${what}`, work);
   }
 
   private translate<T>(what: string, work: () => T): T {
-    try {
-      return work();
-    } catch (err) {
-      if (err instanceof BackupError) throw err;
-      const readOnly = String((err as { code?: unknown }).code).startsWith("SQLITE_READONLY");
-      throw new BackupError(`snapshot index ${this.file}: could not ${what}: ${describeError(err)}`, {
-        cause: err,
-        permanent: readOnly,
-      });
-    }
+    return sqliteCall(() => `snapshot index ${this.file}: could not ${what}`, work);
   }
 }
 
