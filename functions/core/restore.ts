@@ -350,11 +350,14 @@ export async function restoreRepo(
         });
         if (target.kind === "push") {
           // LFS objects go first: a pointer pushed without its object checks out as a pointer.
-          if (/^https?:\/\//i.test(target.remote.url)) {
+          const http = /^https?:\/\//i.test(target.remote.url);
+          if (http) {
             const uploaded = await uploadLfsObjects(join(scratch, "repo.git"), target.remote);
             if (uploaded.objects) lfs = uploaded;
-          } else lfsObjects = await copyToLocalRepository(join(scratch, "repo.git"), target.remote.url);
+          }
           await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
+          // A repository on this machine gets them in its own store once the push shows it is one.
+          if (!http) lfsObjects = await copyToLocalRepository(join(scratch, "repo.git"), target.remote.url);
           await target.afterPush?.(join(scratch, "repo.git"));
           if (hasWiki) wiki = await pushWiki(wikiDir, target.remote, snapshot);
           head = await pushHead(target.remote, snapshot);
