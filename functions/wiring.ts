@@ -22,6 +22,7 @@ import {
 } from "./config/cloud-env.js";
 import { DEFAULT_CONFIG } from "./config/default-config.js";
 import { loadSettings, type Settings } from "./config/settings.js";
+import { applyHeapPolicy } from "./heap-policy.js";
 import { applyTlsPolicy } from "./tls-policy.js";
 import { UserInputError } from "./core/errors.js";
 import { lineageIndex } from "./core/lineage/lineage-index.js";
@@ -69,6 +70,7 @@ export async function openApp(
 ): Promise<LocalApp> {
   const settings = await loadSettings(configFile, options.env ?? process.env);
   applyTlsPolicy(settings);
+  applyHeapPolicy();
   const config = settings.backup;
   const clock = options.clock ?? systemClock;
   if (config.backend !== "local") {
@@ -197,6 +199,7 @@ export async function cloudApp(
     picked as NodeJS.ProcessEnv,
   );
   applyTlsPolicy(settings);
+  applyHeapPolicy();
   // Every cloud workload runs on the gcp backend, also those that do not read BACKUP_LOCATION.
   settings.backup.backend = "gcp";
   const clock = overrides.clock ?? systemClock;

@@ -99,6 +99,8 @@ export interface MetadataRecord {
 export interface LfsRecord {
   objects: number;
   bytes: number;
+  /** Of `objects`, how many a full snapshot copied from the previous chain's archives instead of downloading. */
+  reused?: number;
   /** How many objects were unavailable, and the first few of them: oid -> reason. */
   unavailableCount: number;
   unavailable: Record<string, string>;

@@ -140,6 +140,7 @@ export async function snapshotRepo(
         pack: fetched.pack,
         parent: Object.keys(fetched.refs.refs).length ? parent : undefined,
         ...(wiki?.pack ? { wiki } : {}),
+        ...(latest ? { latest } : {}),
         ...((await scanForLfs(remote, options, latest, parent))
           ? { lfs: lfsSourceFor(remote, options.lfs === false ? undefined : options.lfs?.retry) }
           : {}),
@@ -191,6 +192,8 @@ interface SnapshotInput {
   wiki?: FetchedPack;
   /** Where the LFS objects of the pack's pointers come from; absent: none are stored. */
   lfs?: LfsObjectSource;
+  /** The latest snapshot: a full one copies the LFS objects its chain holds rather than downloading them. */
+  latest?: Snapshot;
 }
 
 async function writeSnapshot(deps: Deps, input: SnapshotInput, options: SnapshotOptions): Promise<Snapshot> {
@@ -201,6 +204,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
   const peeling = peelingOf(fetched);
   const dataKey = randomBytes(32);
   const lfs = emptyLfsSummary();
+  const lfsReused = { objects: 0, bytes: 0 };
   let scan: LfsScan | undefined;
   let written: ReturnType<typeof writeArchive> | undefined;
   try {
@@ -240,8 +244,11 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     ];
     // The LFS objects follow the bundle: its pack has to end before its pointers are known.
     const scanning = scan;
+    const reuse = !parent && input.latest ? { deps, latest: input.latest } : undefined;
     const lfsFiles =
-      scanning && input.lfs ? lfsArchiveFiles(() => scanning.pointers(), input.lfs, lfs, options.signal) : [];
+      scanning && input.lfs
+        ? lfsArchiveFiles(() => scanning.pointers(), input.lfs, lfs, options.signal, reuse, lfsReused)
+        : [];
     // Metadata follows the git data. An incremental snapshot's collection starts from its parent's
     // checkpoint (only what changed); a full one collects everything, self-contained.
     const collection = options.metadata?.collect(repo, {
@@ -324,7 +331,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       confirmedAt: takenAt.toISOString(),
       ...(wiki ? { wikiRefs: wiki.refs.refs, ...(wiki.refs.head ? { wikiHead: wiki.refs.head } : {}) } : {}),
       ...(collection ? metadataFields(await collection.summary) : {}),
-      ...(foundLfs(lfs) ? { lfs: lfsRecord(lfs) } : {}),
+      ...(foundLfs(lfs) ? { lfs: lfsRecord(lfs, lfsReused.objects) } : {}),
     };
     // Only a holder that still has the lease commits (a stalled one may have been overtaken).
     // If the commit fails the object stays: the commit may have landed anyway (a lost reply), and
@@ -402,11 +409,12 @@ function foundLfs(summary: LfsSummary): boolean {
 }
 
 /** The index's short form of an LFS summary. */
-function lfsRecord(summary: LfsSummary): LfsRecord {
+function lfsRecord(summary: LfsSummary, reused: number): LfsRecord {
   const listed = summary.unavailable.slice(0, LFS_UNAVAILABLE_LISTED);
   return {
     objects: summary.objects,
     bytes: summary.bytes,
+    ...(reused ? { reused } : {}),
     unavailableCount: summary.unavailable.length,
     unavailable: Object.fromEntries(
       listed.map((u) => [u.oid, u.status ? `${u.status}: ${u.reason}` : u.reason]),
