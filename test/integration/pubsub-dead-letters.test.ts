@@ -89,7 +89,7 @@ describe("PubSubDeadLetters on the emulator", () => {
     expect(await waiting(twelve)).toHaveLength(12);
   });
 
-  it("a subscription that does not exist is an error naming it, not a count of 0", async () => {
+  it("a subscription that does not exist is an error (NOT_FOUND), not a count of 0", async () => {
     const missing = uniqueName("no-such-drain");
     await expect(new PubSubDeadLetters(pubsub, [missing]).count(10)).rejects.toThrow(/not.?found|NOT_FOUND/i);
   });
