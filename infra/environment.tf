@@ -96,10 +96,10 @@ locals {
     pruneSnapshots = ["project", "archives", "index", "retentionSetting"]
     restoreRepo    = ["project", "archives", "restoreBucket", "keys", "index", "github", "callers"]
     backupHealth   = ["project", "index", "retentionSetting", "notify", "deadLetters"]
-    restoreDrill   = ["project", "archives", "keys", "index", "notify"]
+    restoreDrill   = ["project", "archives", "keys", "index", "publishLarge", "notify"]
     forgetRepo     = ["project", "index", "callers"]
     githubWebhook  = ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"]
-    snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting"]
+    snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting", "notify"]
   }
 
   # Every variable each workload reads, secrets included.

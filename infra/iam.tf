@@ -113,6 +113,13 @@ resource "google_kms_crypto_key_iam_member" "snapshot_job_encrypts" {
   member        = "serviceAccount:${google_service_account.snapshot_job.email}"
 }
 
+# The job also drills the repositories too large for restoreDrill (it restores them).
+resource "google_kms_crypto_key_iam_member" "snapshot_job_decrypts_for_drills" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyDecrypter"
+  member        = "serviceAccount:${google_service_account.snapshot_job.email}"
+}
+
 resource "google_kms_crypto_key_iam_member" "verify_decrypts" {
   crypto_key_id = google_kms_crypto_key.archive.id
   role          = "roles/cloudkms.cryptoKeyDecrypter"
@@ -187,6 +194,12 @@ resource "google_storage_bucket_iam_member" "drill_reads_archives" {
   bucket = google_storage_bucket.archive.name
   role   = "roles/storage.objectViewer"
   member = "serviceAccount:${google_service_account.drill.email}"
+}
+
+resource "google_storage_bucket_iam_member" "snapshot_job_reads_archives_for_drills" {
+  bucket = google_storage_bucket.archive.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.snapshot_job.email}"
 }
 
 resource "google_storage_bucket_iam_member" "restore_reads_archives" {
@@ -267,6 +280,13 @@ resource "google_pubsub_topic_iam_member" "snapshot_publishes_large" {
   member = "serviceAccount:${google_service_account.snapshot.email}"
 }
 
+# restoreDrill hands the drills of large repositories to snapshot-job.
+resource "google_pubsub_topic_iam_member" "drill_publishes_large" {
+  topic  = google_pubsub_topic.topic["snapshot-large"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.drill.email}"
+}
+
 resource "google_pubsub_topic_iam_member" "snapshot_job_publishes_verify_requests" {
   topic  = google_pubsub_topic.topic["verify-requests"].name
   role   = "roles/pubsub.publisher"
@@ -327,6 +347,8 @@ resource "google_secret_manager_secret_iam_member" "smtp_password" {
     verify   = google_service_account.verify.email
     health   = google_service_account.health.email
     drill    = google_service_account.drill.email
+    # drills of large repositories run in the job
+    snapshot_job = google_service_account.snapshot_job.email
   }
 
   secret_id = google_secret_manager_secret.smtp_password.id

@@ -119,7 +119,7 @@ export const WORKLOAD_PARTS = {
   pruneSnapshots: ["project", "archives", "index", "retentionSetting"],
   restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github", "callers"],
   backupHealth: ["project", "index", "retentionSetting", "notify", "deadLetters"],
-  restoreDrill: ["project", "archives", "keys", "index", "notify"],
+  restoreDrill: ["project", "archives", "keys", "index", "publishLarge", "notify"],
   // Crypto-shredding needs only the index (key records, lease) and the caller check: no KMS, no bytes.
   forgetRepo: ["project", "index", "callers"],
   githubWebhook: ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"],
@@ -132,6 +132,8 @@ export const WORKLOAD_PARTS = {
     "drainLarge",
     "github",
     "verifySetting",
+    // drills of large repositories (restoreDrill hands them over) notify as restoreDrill does
+    "notify",
   ],
 } as const satisfies Record<string, readonly Part[]>;
 

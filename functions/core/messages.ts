@@ -85,6 +85,20 @@ export const drillRequestSchema = z
   })
   .refine((r) => !(r.sample && r.repos), { message: "give sample or repos, not both" });
 
+/**
+ * A drill of repositories too big for restoreDrill (their latest archive above
+ * cloud.largeRepoBytes), handed to the Cloud Run job on snapshot-large as snapshots are.
+ */
+export const largeDrillRequestSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal("drill"),
+  repos: z.array(repo).min(1).max(50),
+  requestedAt: isoTime,
+});
+
+/** What the snapshot job drains: snapshot requests, and drills of large repositories. */
+export const largeWorkSchema = z.union([snapshotRequestSchema, largeDrillRequestSchema]);
+
 export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 export type VerifyRequest = z.infer<typeof verifyRequestSchema>;
 export type PruneRequest = z.infer<typeof pruneRequestSchema>;
@@ -101,7 +115,7 @@ export type RestoreRequestBody = z.infer<typeof restoreRequestSchema>;
 
 export const topicSchemas: Record<Topic, z.ZodType> = {
   "snapshot-requests": snapshotRequestSchema,
-  "snapshot-large": snapshotRequestSchema,
+  "snapshot-large": largeWorkSchema,
   "verify-requests": verifyRequestSchema,
   "prune-requests": pruneRequestSchema,
 };

@@ -115,6 +115,10 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["snapshot_job", "roles/pubsub.publisher", topic("verify-requests")],
   ["snapshot_job", "roles/pubsub.subscriber", 'google_pubsub_subscription.delivery["snapshot-large"]'],
   ["snapshot_job", "roles/secretmanager.secretAccessor", APP_KEY],
+  // Drills of repositories too large for restoreDrill run in the job: it restores them.
+  ["snapshot_job", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
+  ["snapshot_job", "roles/storage.objectViewer", ARCHIVE_BUCKET],
+  ["snapshot_job", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
 
   ["verify", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
   ["verify", "roles/storage.objectViewer", ARCHIVE_BUCKET],
@@ -138,6 +142,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["drill", "roles/storage.objectViewer", ARCHIVE_BUCKET],
   ["drill", "roles/datastore.user", "project"],
   ["drill", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
+  ["drill", "roles/pubsub.publisher", topic("snapshot-large")],
 
   ["webhook", "roles/pubsub.publisher", topic("snapshot-requests")],
   ["webhook", "roles/datastore.user", "project"],
@@ -192,8 +197,8 @@ const FORBIDDEN_ROLES: { principal: string; role: RegExp; why: string }[] = [
   },
   {
     principal: "snapshot_job",
-    role: /objectAdmin|objectUser|storage\.admin|Decrypter/,
-    why: "the job cannot delete or decrypt",
+    role: /objectAdmin|objectUser|storage\.admin/,
+    why: "the job cannot delete (it reads and decrypts only to drill large repositories)",
   },
   { principal: "prune", role: /Decrypter/, why: "prune cannot decrypt" },
   { principal: "verify", role: /objectAdmin|objectUser|objectCreator|Encrypter/, why: "verify only reads" },
@@ -1000,7 +1005,7 @@ describe("functions and the snapshot job", () => {
     ["backupHealth", ["SMTP_PASSWORD"]],
     ["restoreDrill", ["SMTP_PASSWORD"]],
     ["githubWebhook", ["GITHUB_WEBHOOK_SECRET"]],
-    ["snapshotJob", ["GITHUB_APP_PRIVATE_KEY"]],
+    ["snapshotJob", ["GITHUB_APP_PRIVATE_KEY", "SMTP_PASSWORD"]],
   ])("%s gets the secrets %j", (workload, secrets) => {
     expect(deployedEnv(infra, workload).secrets).toEqual(secrets);
   });
