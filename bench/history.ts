@@ -22,7 +22,7 @@ import { generateHistory, type Push } from "./history-repo.js";
 import { median, ROOT, timedGit } from "./measure.js";
 import { benchLog, goalRow, goalTable, machineLine, writeResult } from "./summary.js";
 
-const USAGE = `usage: npm run bench -- --history [--years 3] [--pushes 2.5] [--files 150] [--out FILE]
+const USAGE = `usage: npm run bench -- --history [--years 3] [--pushes 1] [--files 150] [--out FILE]
   --years   years of history (365 days each; at least 3 for the issue's goal)
   --pushes  mean pushes per weekday (weekends: one push on about one day in six)
   --files   text files at the start (about 4 KiB each; about one more every 8 commits)
@@ -34,6 +34,18 @@ const DAY = 86_400_000;
 const HOUR = 3_600_000;
 const START = Date.parse("2023-01-02T00:00:00.000Z");
 const MiB = 2 ** 20;
+
+/** Wall seconds spent in each kind of step of the simulation, and how many ran. */
+const spent = { push: [0, 0], sweep: [0, 0], prune: [0, 0] } as Record<
+  "push" | "sweep" | "prune",
+  [number, number]
+>;
+const timeStep = async (kind: keyof typeof spent, work: () => Promise<void>) => {
+  const started = performance.now();
+  await work();
+  spent[kind][0] += (performance.now() - started) / 1000;
+  spent[kind][1]++;
+};
 
 interface Taken {
   snapshot: Snapshot;
@@ -47,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     args: argv.filter((arg) => arg !== "--history"),
     options: {
       years: { type: "string", default: "3" },
-      pushes: { type: "string", default: "2.5" },
+      pushes: { type: "string", default: "1" },
       files: { type: "string", default: "150" },
       out: { type: "string", default: "bench/results/history.json" },
       help: { type: "boolean", short: "h" },
@@ -124,12 +136,16 @@ async function simulate(
       taken.set(outcome.snapshot.id, { snapshot: outcome.snapshot, seconds, refs });
   };
   const events: { at: number; run: () => Promise<void> }[] = [
-    ...pushes.map((push) => ({ at: push.at, run: () => snapshot(push.at, push.refs) })),
+    ...pushes.map((push) => ({
+      at: push.at,
+      run: () => timeStep("push", () => snapshot(push.at, push.refs)),
+    })),
   ];
   for (let day = 1; day <= days; day++) {
     const midnight = START + day * DAY;
-    events.push({ at: midnight, run: () => snapshot(midnight, refs) });
-    events.push({ at: midnight + 3 * HOUR, run: () => prune(app, setClock, midnight + 3 * HOUR) });
+    events.push({ at: midnight, run: () => timeStep("sweep", () => snapshot(midnight, refs)) });
+    const pruneAt = midnight + 3 * HOUR;
+    events.push({ at: pruneAt, run: () => timeStep("prune", () => prune(app, setClock, pruneAt)) });
   }
   events.sort((a, b) => a.at - b.at);
   const t0 = performance.now();
@@ -279,7 +295,9 @@ async function report(
       `${run.days} days (${run.years} years) of ${REPO}: ${run.commits} commits, ${all.length} snapshots taken (${fulls.length} full, ${incrementals.length} incremental), daily sweep 00:00, prune 03:00, policy config/retention-policy.yaml`,
       `kept ${kept.length} snapshots (${byKind("full")} full, ${byKind("incremental")} incremental); ${storedObjects} objects in the store`,
       `snapshot seconds, median: full ${median(fulls.map((t) => t.seconds)).toFixed(2)}, incremental ${median(incrementals.map((t) => t.seconds)).toFixed(2)}; median archive: full ${kib(median(fulls.map((t) => t.snapshot.size)))}, incremental ${kib(median(incrementals.map((t) => t.snapshot.size)))}`,
-      `peak RSS of this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+      `simulation: ${Object.entries(spent)
+        .map(([kind, [seconds, n]]) => `${kind} ${n} x ${(seconds / Math.max(n, 1)).toFixed(2)} s`)
+        .join(", ")}; peak RSS of this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
       "",
       goalTable(
         ["what", "figure", "goal", "met?"],
@@ -289,6 +307,7 @@ async function report(
   );
   await writeResult(run.out, {
     run,
+    spent,
     kept: kept.length,
     keptFull: byKind("full"),
     keptIncremental: byKind("incremental"),
