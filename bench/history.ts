@@ -7,19 +7,18 @@ import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { snapshotChain } from "../functions/core/chain.js";
 import { git } from "../functions/core/git/exec.js";
-import { diffRefs, readRefs } from "../functions/core/git/local-repo.js";
+import { readRefs } from "../functions/core/git/local-repo.js";
 import type { RefMap, Snapshot } from "../functions/core/model.js";
 import { repoPrefix } from "../functions/core/object-keys.js";
 import { pruneRepo } from "../functions/core/prune.js";
-import { restoreRepo } from "../functions/core/restore.js";
 import { snapshotRepo } from "../functions/core/snapshot.js";
 import { incrementalPolicy } from "../functions/config/settings.js";
 import type { LocalApp } from "../functions/app.js";
 import { openApp } from "../functions/wiring.js";
 import { generateHistory, type Push } from "./history-repo.js";
-import { median, ROOT, timedGit } from "./measure.js";
+import { timeRestore, type RestoreFigures } from "./history-restore.js";
+import { median, ROOT } from "./measure.js";
 import { benchLog, goalRow, goalTable, machineLine, writeResult } from "./summary.js";
 
 const USAGE = `usage: npm run bench -- --history [--years 3] [--pushes 1] [--files 150] [--out FILE]
@@ -178,56 +177,6 @@ async function setRefs(source: string, from: RefMap, to: RefMap): Promise<void> 
     .map((ref) => `delete ${ref}\n`);
   for (const [ref, oid] of Object.entries(to)) if (from[ref] !== oid) lines.push(`update ${ref} ${oid}\n`);
   if (lines.length) await git(["update-ref", "--stdin"], { env: { GIT_DIR: source }, input: lines.join("") });
-}
-
-interface RestoreFigures {
-  id: string;
-  takenAt: string;
-  kind: string;
-  archivesRead: number;
-  ourSeconds: number;
-  cloneSeconds: number;
-  bundleBytes: number;
-}
-
-/** Restores a kept snapshot, checks its refs, and times `git clone --mirror` of a bundle of that state. */
-async function timeRestore(
-  app: LocalApp,
-  work: string,
-  kept: Snapshot,
-  expected: RefMap,
-): Promise<RestoreFigures> {
-  const dir = join(work, `restore-${kept.id}`);
-  const ours = join(dir, "ours.git");
-  const bundle = join(dir, "state.bundle");
-  const clone = join(dir, "clone.git");
-  await mkdir(dir);
-  try {
-    const started = performance.now();
-    await restoreRepo(
-      app,
-      { repo: REPO, snapshotId: kept.id, target: { kind: "path", path: ours } },
-      { actor: "bench" },
-    );
-    const ourSeconds = (performance.now() - started) / 1000;
-    const diff = diffRefs(expected, await readRefs(ours));
-    if (diff) throw new Error(`restore of ${kept.id}: refs differ from the source's then: ${diff}`);
-    await git(["bundle", "create", "--quiet", bundle, "--all"], { env: { GIT_DIR: ours } });
-    const cloned = await timedGit(["clone", "--mirror", "--quiet", bundle, clone]);
-    const cloneDiff = diffRefs(expected, await readRefs(clone));
-    if (cloneDiff) throw new Error(`git clone of ${kept.id}'s bundle: refs differ: ${cloneDiff}`);
-    return {
-      id: kept.id,
-      takenAt: kept.takenAt,
-      kind: kept.kind,
-      archivesRead: (await snapshotChain(app.index, kept)).length,
-      ourSeconds,
-      cloneSeconds: cloned.seconds,
-      bundleBytes: (await stat(bundle)).size,
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
 }
 
 async function report(
