@@ -314,11 +314,13 @@ async function objectBytes(repo: string): Promise<number> {
   return (kib("size") + kib("size-pack")) * 1024;
 }
 
-// Named benches (bench/README.md): `npm run bench -- sweep|metadata|rpo [options]`.
+// Named benches (bench/README.md): `npm run bench -- sweep|metadata|rpo|--history [options]`.
 const NAMED: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   sweep: () => import("./sweep.js"),
   metadata: () => import("./metadata.js"),
   rpo: () => import("./rpo.js"),
+  history: () => import("./history.js"),
+  "--history": () => import("./history.js"),
 };
 const named = NAMED[process.argv[2] ?? ""];
 
