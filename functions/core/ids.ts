@@ -30,6 +30,11 @@ export function orgOfRepo(repo: string): string | undefined {
   return name === ORG_PSEUDO_REPO ? owner : undefined;
 }
 
+/** The owners of the named repositories, each once, sorted: the organizations whose own snapshots are taken. */
+export function organizationsOf(repos: readonly { name: string }[]): string[] {
+  return [...new Set(repos.map((repo) => repo.name.split("/")[0]!))].sort();
+}
+
 /** Whether `repo` is an "owner/name" repository name (no "." or ".." part), or an org's "<org>/@org". */
 export function isRepoName(repo: string): boolean {
   return REPO_NAME.test(repo) && !repo.split("/").some((part) => part === "." || part === "..");

@@ -5,7 +5,7 @@ import { backupRepository, type BackupDeps, type BackupPolicy, type BackupResult
 import { LeaseHeldError, NotFoundError } from "./errors.js";
 import { orgOfRepo } from "./ids.js";
 import { leaseStartedAt } from "./lease.js";
-import { snapshotOrg } from "./org-snapshot.js";
+import { backupOrg } from "./org-snapshot.js";
 import { isGone, resolveName } from "./lineage/registry.js";
 import type { SnapshotRequest } from "./messages.js";
 import type { RepositoryRecord, Snapshot, SourceRepo } from "./model.js";
@@ -60,15 +60,11 @@ export async function runSnapshotRequest(
   // An organization's own snapshot ("<org>/@org"): no git data, its metadata read whole.
   const org = orgOfRepo(request.repo);
   if (org !== undefined) {
-    if (!deps.orgMetadata)
-      throw new NotFoundError(
-        `${request.repo}: this deployment reads no organization metadata (no GitHub App)`,
-      );
-    const outcome = await snapshotOrg(deps, org, deps.orgMetadata, {
+    const result = await backupOrg(deps, org, policy, {
       actor: options.actor,
       signal: AbortSignal.timeout(options.deadlineMs),
     });
-    return { handedOver: false, repo: request.repo, snapshot: outcome };
+    return { handedOver: false, ...result };
   }
   const repo = await requestedRepo(deps, request);
   try {
