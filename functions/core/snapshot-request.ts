@@ -57,22 +57,17 @@ export async function runSnapshotRequest(
     if (latest && Date.parse(latest.confirmedAt) >= Date.parse(request.requestedAt))
       return { handedOver: false, satisfiedBy: latest };
   }
-  // An organization's own snapshot ("<org>/@org"): no git data, its metadata read whole.
   const org = orgOfRepo(request.repo);
-  if (org !== undefined) {
-    const result = await backupOrg(deps, org, policy, {
-      actor: options.actor,
-      signal: AbortSignal.timeout(options.deadlineMs),
-    });
-    return { handedOver: false, ...result };
-  }
-  const repo = await requestedRepo(deps, request);
   try {
-    const result = await backupRepository(deps, repo, policy, {
-      actor: options.actor,
-      signal: AbortSignal.timeout(options.deadlineMs),
-      full: request.reason === "reconcile",
-    });
+    const backup = { actor: options.actor, signal: AbortSignal.timeout(options.deadlineMs) };
+    // An organization's own snapshot ("<org>/@org"): no git data, its metadata read whole.
+    const result =
+      org !== undefined
+        ? await backupOrg(deps, org, policy, backup)
+        : await backupRepository(deps, await requestedRepo(deps, request), policy, {
+            ...backup,
+            full: request.reason === "reconcile",
+          });
     return { handedOver: false, ...result };
   } catch (err) {
     // Held by a snapshot that started after this request was made: that one covers it (and if it

@@ -12,8 +12,10 @@ import { main } from "../../functions/cli/main.js";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
 import { lastRunAtOrBefore } from "../../functions/config/cron-runs.js";
 import { decodeHeader, REPOSITORY_KEY_REF } from "../../functions/core/archive/header.js";
+import { backupRepository } from "../../functions/core/backup.js";
 import type { VerifyRequest } from "../../functions/core/messages.js";
 import { backupOrgs } from "../../functions/core/org-snapshot.js";
+import { planOrgRestore } from "../../functions/core/restore-org.js";
 import type { Publisher } from "../../functions/core/ports.js";
 import { runSnapshotRequest } from "../../functions/core/snapshot-request.js";
 import { verifySnapshot } from "../../functions/core/verify.js";
@@ -36,6 +38,8 @@ let root: string;
 let git: GitHttpServer;
 let github: GitHubStandin;
 let ws: TestWorkspace;
+/** The core tests' app (a data folder of their own, on a clock in hand). */
+let app: LocalApp;
 
 class Capture {
   text = "";
@@ -128,14 +132,14 @@ describe("an organization's own snapshot on the one snapshot path", () => {
       ["acme/app", "created", "ok"],
       ["acme/@org", "created", "ok"],
     ]);
-    const app = await openApp(ws.configFile, { env: ENV });
+    const cliApp = await openApp(ws.configFile, { env: ENV });
     try {
-      const snapshot = (await app.index.latest("acme/@org"))!;
+      const snapshot = (await cliApp.index.latest("acme/@org"))!;
       expect(snapshot.keyRef).toBe(REPOSITORY_KEY_REF);
       expect(snapshot.refs).toEqual({});
       expect(snapshot.verification).toMatchObject({ verdict: "ok", level: "deep" });
       expect(snapshot.metadata?.items).toMatchObject({ org: 1, "org-members": 2, "org-teams": 1 });
-      const { header, version } = await headerOf(app, snapshot.objectKey);
+      const { header, version } = await headerOf(cliApp, snapshot.objectKey);
       expect(version).toBe(2);
       expect(header).toEqual({
         aead: "AES256_GCM_HKDF_1MB",
@@ -145,18 +149,18 @@ describe("an organization's own snapshot on the one snapshot path", () => {
         createdAt: snapshot.takenAt,
       });
       // Its data key is in its own lineage's key record, under a key apart from the repository's.
-      const own = await app.keyRecords!.keySet("acme/@org");
-      const repo = await app.keyRecords!.keySet("acme/app");
-      expect(await app.keyRecords!.dataKey("acme/@org", snapshot.id)).toBeDefined();
+      const own = await cliApp.keyRecords!.keySet("acme/@org");
+      const repo = await cliApp.keyRecords!.keySet("acme/app");
+      expect(await cliApp.keyRecords!.dataKey("acme/@org", snapshot.id)).toBeDefined();
       expect(own?.keys.map((k) => k.id)).toHaveLength(1);
       expect(own!.keys[0]!.id).not.toBe(repo?.keys[0]?.id);
       const audit: { repo?: string; action?: string; snapshotId?: string }[] = [];
-      for await (const entry of app.auditTrail.stored()) audit.push(entry.value as (typeof audit)[number]);
+      for await (const entry of cliApp.auditTrail.stored()) audit.push(entry.value as (typeof audit)[number]);
       expect(
         audit.filter((e) => e.repo === "acme/@org").map((e) => `${e.action}:${e.snapshotId ?? ""}`),
       ).toEqual(expect.arrayContaining([`snapshot.created:${snapshot.id}`, `verify.passed:${snapshot.id}`]));
     } finally {
-      await app.close();
+      await cliApp.close();
     }
 
     // The clock has not fired since: not due, and said so.
@@ -238,9 +242,14 @@ describe("an organization's own snapshot on the one snapshot path", () => {
   });
 });
 
+/** One snapshot of acme/app in the core test's data folder, beside the org's. */
+async function openAppAndBackUpRepo(): Promise<void> {
+  const repo = (await app.sources.listRepos()).find((r) => r.name === "acme/app")!;
+  await backupRepository(app, repo, { incremental: false, verify: false }, { actor: "test" });
+}
+
 describe("the org snapshot from the core, with a clock in hand", () => {
   let cws: TestWorkspace;
-  let app: LocalApp;
   const clock = manualClock("2026-12-01T12:00:00.000Z");
 
   beforeAll(async () => {
@@ -272,6 +281,16 @@ describe("the org snapshot from the core, with a clock in hand", () => {
       ["created", "ok"],
     ]);
     expect(await app.index.list("acme/@org")).toHaveLength(2);
+  });
+
+  it("is no repository to restore: restore --all leaves it out", async () => {
+    await openAppAndBackUpRepo();
+    const plan = await planOrgRestore(app, {
+      at: clock.now().toISOString(),
+      toOrg: "acme-restored",
+      dryRun: true,
+    });
+    expect(plan.map((item) => item.repo)).toEqual(["acme/app"]);
   });
 
   it("in the cloud, a request for <org>/@org queues its verification like a repository's", async () => {
