@@ -3,6 +3,7 @@
 import type { App } from "@octokit/app";
 import { z } from "zod";
 import { ConflictError, SourceError, UserInputError } from "../../core/errors.js";
+import { ORG_PSEUDO_REPO } from "../../core/ids.js";
 import type { SourceRepo } from "../../core/model.js";
 import { wikiLocation } from "../../core/unpack.js";
 import {
@@ -286,10 +287,13 @@ export class GitHubAppSource implements SourceHost {
     }
   }
 
-  /** The installation's API client for `fullName` (the metadata reads use it). */
+  /**
+   * The installation's API client for `fullName` (the metadata reads use it). An organization's
+   * own "<org>/@org" is no repository to look the installation up through: the org's is used.
+   */
   async apiFor(fullName: string): Promise<InstallationOctokit> {
     const [owner, name] = splitName(fullName);
-    return this.installationOctokit(owner, name);
+    return this.installationOctokit(owner, name === ORG_PSEUDO_REPO ? undefined : name);
   }
 
   private async installationOctokit(owner: string, repo?: string): Promise<InstallationOctokit> {
