@@ -140,6 +140,7 @@ export class GitHubAppSource implements SourceHost {
       has_wiki?: boolean;
       size?: number;
       archived?: boolean;
+      owner?: { type?: string } | null;
     },
     installationId: number,
   ): SourceRepo {
@@ -157,6 +158,7 @@ export class GitHubAppSource implements SourceHost {
       // GitHub reports size in KiB; it routes big repositories to the snapshot job.
       ...(typeof repo.size === "number" ? { sizeBytes: repo.size * 1024 } : {}),
       hasMetadata: true,
+      ...(repo.owner?.type ? { ownerType: repo.owner.type } : {}),
     };
   }
 
