@@ -127,6 +127,8 @@ export interface SourceRepo {
   installationId?: number;
   /** GitHub's archived flag (read-only on GitHub; still backed up). */
   archived?: boolean;
+  /** GitHub's account type of the owner ("Organization", "User"); only an organization has an org snapshot. */
+  ownerType?: string;
 }
 
 /** What the registry knows of a repository's life on its host. */

@@ -3,6 +3,7 @@
 // which snapshot each repository comes back from and how far behind T it is, and flags those with
 // no snapshot at or before T. The restores run one by one here (the CLI) or are handed on one
 // message per repository (the cloud's Pub/Sub fan-out); both report each repository's outcome.
+import { orgOfRepo } from "./ids.js";
 import { describeError, UserInputError } from "./errors.js";
 import type { SnapshotIndex } from "./ports.js";
 
@@ -88,6 +89,8 @@ export async function planOrgRestore(
   const items: OrgRestoreItem[] = [];
   const targets = new Map<string, string>();
   for (const repo of await deps.index.repos()) {
+    // An organization's own snapshot ("<org>/@org") is no repository to create.
+    if (orgOfRepo(repo) !== undefined) continue;
     const snapshot = await deps.index.atOrBefore(repo, at);
     if (!snapshot) {
       if (request.from && repo.split("/")[0]?.toLowerCase() !== request.from.toLowerCase()) continue;

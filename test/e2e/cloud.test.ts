@@ -406,6 +406,35 @@ describe("at-least-once delivery and failures", () => {
   });
 });
 
+describe("the organization's own snapshot in the cloud", () => {
+  it("the org sweep -> snapshotRepo -> verifySnapshot: format 2 under the org's own key, verified", async () => {
+    const org = stack.github.orgMetadata("acme");
+    org.members.push({ login: "ada", id: 1, role: "admin" });
+    org.teams.push({
+      team: { id: 1, slug: "core", name: "Core", privacy: "closed", permission: "push", parent: null },
+      members: [{ login: "ada", id: 1, role: "maintainer" }],
+      repos: [],
+    });
+    expect((await stack.push("sweep", { v: 1, reason: "org" })).status).toBe(204);
+    // One request per organization the sources list (earlier tests may have added another).
+    const requests = await stack.pump("snapshot-requests", "snapshotRepo");
+    expect(requests.length).toBeGreaterThanOrEqual(1);
+    // Verified like a repository's snapshot: through a verify request, by verifySnapshot (the
+    // cloud never verifies inline, so the verdict below can only come from there).
+    expect(await stack.pump("verify-requests", "verifySnapshot")).toContain(204);
+    const app = await stack.app();
+    const latest = (await app.index.latest("acme/@org"))!;
+    expect(latest.verification).toMatchObject({ verdict: "ok", level: "deep" });
+    expect(latest.metadata?.items).toMatchObject({ "org-members": 1, "org-teams": 1 });
+    expect(latest.keyRef).toBe("repository-key");
+    const keySet = await app.keyRecords!.keySet("acme/@org");
+    expect(keySet!.keys.at(-1)!.keyRef).toMatch(/^projects\/.+\/cryptoKeyVersions\/\d+$/);
+    expect(await app.keyRecords!.dataKey("acme/@org", latest.id)).toMatchObject({
+      keyId: keySet!.keys.at(-1)!.id,
+    });
+  });
+});
+
 describe("secrets", () => {
   it("no log line carries the App key, the webhook secret or an installation token", async () => {
     const { WEBHOOK_SECRET } = await import("../helpers/cloud-stack.js");
