@@ -23,8 +23,6 @@ import {
 } from "./config/cloud-env.js";
 import { DEFAULT_CONFIG } from "./config/default-config.js";
 import { loadSettings, type Settings } from "./config/settings.js";
-import { settingsView } from "./config/settings-view.js";
-import { recordConfigChange } from "./core/audit-config.js";
 import { applyTlsPolicy } from "./tls-policy.js";
 import { UserInputError } from "./core/errors.js";
 import { lineageIndex } from "./core/lineage/lineage-index.js";
@@ -49,6 +47,8 @@ import { incidentNotifier, silentNotifier, type AlertChannel } from "./core/inci
 import { JsonAlertLedger } from "./adapters/local/json-alert-ledger.js";
 import { webhookChannel } from "./adapters/notify/webhook.js";
 import { scrub } from "./core/redact.js";
+import { settingsView } from "./config/settings-view.js";
+import { recordConfigChange } from "./core/audit-config.js";
 
 export type { CloudApp, LocalApp, Workload };
 

@@ -119,13 +119,6 @@ resource "google_kms_crypto_key_iam_member" "snapshot_job_encrypts" {
   member        = "serviceAccount:${google_service_account.snapshot_job.email}"
 }
 
-# rotateKeys unwraps each repository key and wraps it again under the primary version.
-resource "google_kms_crypto_key_iam_member" "keys_rewraps" {
-  crypto_key_id = google_kms_crypto_key.archive.id
-  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-  member        = "serviceAccount:${google_service_account.keys.email}"
-}
-
 resource "google_kms_crypto_key_iam_member" "verify_decrypts" {
   crypto_key_id = google_kms_crypto_key.archive.id
   role          = "roles/cloudkms.cryptoKeyDecrypter"
@@ -142,6 +135,13 @@ resource "google_kms_crypto_key_iam_member" "restore_decrypts" {
   crypto_key_id = google_kms_crypto_key.archive.id
   role          = "roles/cloudkms.cryptoKeyDecrypter"
   member        = "serviceAccount:${google_service_account.restore.email}"
+}
+
+# rotateKeys unwraps each repository key and wraps it again under the primary version.
+resource "google_kms_crypto_key_iam_member" "keys_rewraps" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:${google_service_account.keys.email}"
 }
 
 # --- Cloud Storage ----------------------------------------------------------
