@@ -1,4 +1,4 @@
-// The nine Cloud Functions and their names, registered with the Functions Framework. The
+// The ten Cloud Functions and their names, registered with the Functions Framework. The
 // deployment (index.ts) and the end-to-end tests register through this one list; each function gets
 // the app of its own workload (only the parts it uses, see config/cloud-env.ts).
 import * as functions from "@google-cloud/functions-framework";
@@ -6,6 +6,7 @@ import type { AppProvider } from "./app.js";
 import { drillHandler } from "./handlers/drill.js";
 import { forgetHandler } from "./handlers/forget.js";
 import { healthHandler } from "./handlers/health.js";
+import { rotateKeysHandler } from "./handlers/keys.js";
 import { pruneHandler } from "./handlers/prune.js";
 import { restoreHandler } from "./handlers/restore.js";
 import { snapshotHandler } from "./handlers/snapshot.js";
@@ -24,6 +25,7 @@ export const FUNCTION_NAMES = [
   "githubWebhook",
   "restoreDrill",
   "forgetRepo",
+  "rotateKeys",
 ] as const;
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -37,6 +39,7 @@ export function registerFunctions(appFor: (fn: FunctionName) => AppProvider): vo
   functions.http("backupHealth", healthHandler(appFor("backupHealth")));
   functions.http("restoreDrill", drillHandler(appFor("restoreDrill")));
   functions.http("forgetRepo", forgetHandler(appFor("forgetRepo")));
+  functions.http("rotateKeys", rotateKeysHandler(appFor("rotateKeys")));
   // The webhook's body is read by the gate (capped, unsigned refused unread), not by the framework.
   functions.http(
     "githubWebhook",

@@ -2,6 +2,7 @@
 // to the ports an entry point is handed. Imported only by entry points (functions/index.ts, the CLI,
 // the job, tests and benchmarks); nothing below it imports an adapter.
 import { access, constants, mkdir, readFile } from "node:fs/promises";
+import { userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigSourceHost } from "./adapters/local/config-sources.js";
@@ -32,7 +33,7 @@ import { retryingIndex, retryingKeys, retryingStore } from "./core/retrying-port
 import { retainingStore, retentionOnWrite } from "./core/retention-lock.js";
 import { auditOrElse, readOnlyIndex, readOnlyStore } from "./core/read-only.js";
 import type { SourceRepo } from "./core/model.js";
-import type { BlobStore, RestoreJournal } from "./core/ports.js";
+import type { BlobStore, ConfigTrail, RestoreJournal } from "./core/ports.js";
 import type { GitHubRestorePorts } from "./core/restore-github/restore-to-github.js";
 import type { OctokitLike } from "./adapters/github/metadata-http.js";
 import {
@@ -47,6 +48,8 @@ import { incidentNotifier, silentNotifier, type AlertChannel } from "./core/inci
 import { JsonAlertLedger } from "./adapters/local/json-alert-ledger.js";
 import { webhookChannel } from "./adapters/notify/webhook.js";
 import { scrub } from "./core/redact.js";
+import { settingsView } from "./config/settings-view.js";
+import { recordConfigChange } from "./core/audit-config.js";
 
 export type { CloudApp, LocalApp, Workload };
 
@@ -107,6 +110,8 @@ export async function openApp(
     const configured = new ConfigSourceHost(config.sources, settings.baseDir);
     const store = new FsBlobStore({ root: join(dataDir, "archives"), clock });
     const audit = new JsonlAuditLog({ path: join(dataDir, "audit.jsonl"), clock });
+    // A configuration that changed since the trail last recorded it is an audit entry (once).
+    if (!readOnly) await auditConfig(audit, settings, `cli:${osUser()}`, tell);
     const github = config.github
       ? await githubSource(await localGitHubCredentials(options.env ?? process.env), settings, clock)
       : undefined;
@@ -151,6 +156,28 @@ export async function openApp(
   } catch (err) {
     index.close();
     throw err;
+  }
+}
+
+/** Records a configuration change in the trail; a trail that cannot take it is told, never fatal. */
+async function auditConfig(
+  trail: ConfigTrail,
+  settings: Settings,
+  actor: string,
+  tell: (line: string) => void,
+): Promise<void> {
+  try {
+    await recordConfigChange(trail, settingsView(settings), actor);
+  } catch (err) {
+    tell(`configuration change not audited: ${scrub(err instanceof Error ? err.message : String(err))}`);
+  }
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
   }
 }
 
@@ -357,6 +384,7 @@ export async function cloudApp(
     const trail = new FirestoreAuditLog({ firestore, clock, mirror: wired.audit });
     wired.audit = trail;
     wired.auditTrail = trail;
+    wired.configTrail = trail;
   }
   return guardUnwired(workload, wired);
 }

@@ -90,6 +90,16 @@ locals {
       max_instances   = 1
       concurrency     = 1
     }
+    rotateKeys = {
+      description     = "Key rotation without rewriting archives: a new key for one repository, or every repository key rewrapped under the KMS key's primary version (HTTP, IAM and the admin role only)."
+      service_account = google_service_account.keys.email
+      ingress         = "ALLOW_ALL"
+      memory          = "512Mi"
+      cpu             = "1"
+      timeout_seconds = 540
+      max_instances   = 1
+      concurrency     = 1
+    }
     githubWebhook = {
       description     = "Receives GitHub push webhooks, verifies the signature, publishes a snapshot request (public)."
       service_account = google_service_account.webhook.email

@@ -59,6 +59,12 @@ resource "google_service_account" "forget" {
   display_name = "infinity-backup forgetRepo"
 }
 
+# rotateKeys: rewraps key records in the index under the KMS key (no bucket).
+resource "google_service_account" "keys" {
+  account_id   = "ib-keys"
+  display_name = "infinity-backup rotateKeys"
+}
+
 resource "google_service_account" "restore" {
   account_id   = "ib-restore"
   display_name = "infinity-backup restoreRepo"
@@ -136,6 +142,13 @@ resource "google_kms_crypto_key_iam_member" "restore_decrypts" {
   crypto_key_id = google_kms_crypto_key.archive.id
   role          = "roles/cloudkms.cryptoKeyDecrypter"
   member        = "serviceAccount:${google_service_account.restore.email}"
+}
+
+# rotateKeys unwraps each repository key and wraps it again under the primary version.
+resource "google_kms_crypto_key_iam_member" "keys_rewraps" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:${google_service_account.keys.email}"
 }
 
 # --- Cloud Storage ----------------------------------------------------------
@@ -227,6 +240,8 @@ resource "google_project_iam_member" "firestore_user" {
     drill = google_service_account.drill.email
     # forget destroys a repository's key records and marks its snapshots shredded
     forget = google_service_account.forget.email
+    # rotateKeys rewrites key records (repositoryKeys/, their data key records) and the audit trail
+    keys = google_service_account.keys.email
     # backupHealth reports from the index, and keeps the notification incidents
     # (alertIncidents/) it opens and closes
     health = google_service_account.health.email
@@ -413,6 +428,17 @@ resource "google_cloud_run_v2_service_iam_member" "admins_invoke_forget" {
 
   location = var.region
   name     = google_cloudfunctions2_function.fn["forgetRepo"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+# Admins may call rotateKeys, which also checks the caller's ID token against
+# var.admin_members (handlers/authz.ts).
+resource "google_cloud_run_v2_service_iam_member" "admins_invoke_rotate_keys" {
+  for_each = toset(var.admin_members)
+
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["rotateKeys"].service_config[0].service
   role     = "roles/run.invoker"
   member   = each.value
 }

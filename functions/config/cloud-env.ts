@@ -103,7 +103,16 @@ export type Part = keyof typeof PART_ENV;
 
 /** The eight functions and the Cloud Run job: what each one wires. */
 export const WORKLOAD_PARTS = {
-  sweep: ["project", "index", "publishSnapshots", "publishVerify", "github"],
+  // The settings overrides too: the sweep records the deployed configuration in the audit trail.
+  sweep: [
+    "project",
+    "index",
+    "publishSnapshots",
+    "publishVerify",
+    "github",
+    "verifySetting",
+    "retentionSetting",
+  ],
   snapshotRepo: [
     "project",
     "archives",
@@ -122,6 +131,8 @@ export const WORKLOAD_PARTS = {
   restoreDrill: ["project", "archives", "keys", "index", "publishLarge", "notify"],
   // Crypto-shredding needs only the index (key records, lease) and the caller check: no KMS, no bytes.
   forgetRepo: ["project", "index", "callers"],
+  // Rewraps key records: the index and KMS (encrypt and decrypt), no archive bytes.
+  rotateKeys: ["project", "index", "keys", "callers"],
   githubWebhook: ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"],
   snapshotJob: [
     "project",

@@ -111,6 +111,15 @@ export const forgetRequestSchema = z.strictObject({
   confirm: z.string().max(200),
 });
 
+/**
+ * rotateKeys' body (core/keys/rotate.ts): with a repository, a new key for it; without, every
+ * repository key rewrapped under the KMS key's current primary version.
+ */
+export const rotateKeysRequestSchema = z.strictObject({
+  v: z.literal(1).default(1),
+  repo: repo.optional(),
+});
+
 export type RestoreRequestBody = z.infer<typeof restoreRequestSchema>;
 
 export const topicSchemas: Record<Topic, z.ZodType> = {

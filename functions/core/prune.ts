@@ -240,6 +240,8 @@ async function removeSnapshot(
     });
     return retained;
   }
+  const keyOwner = snapshot.lineage ?? snapshot.repo;
+  const dataKey = await deps.keyRecords?.dataKey(keyOwner, snapshot.id);
   try {
     await deps.index.remove(repo, snapshot.id);
   } catch (err) {
@@ -248,7 +250,7 @@ async function removeSnapshot(
     throw err;
   }
   // The snapshot's data key record goes with its record (format 2 archives; see core/keys/).
-  await deps.keyRecords?.removeDataKey(snapshot.lineage ?? snapshot.repo, snapshot.id);
+  await deps.keyRecords?.removeDataKey(keyOwner, snapshot.id);
   const details = {
     objectKey: snapshot.objectKey,
     bytes,
@@ -258,6 +260,21 @@ async function removeSnapshot(
   try {
     await deps.store.delete(snapshot.objectKey);
   } catch (err) {
+    if (err instanceof RetainedError) {
+      // The store refused though its metadata said the time had come (a bucket's own retention
+      // policy, a hold set since): the removal is undone, record and data key back, the archive
+      // readable as before, and it is reported like any retained snapshot.
+      if (dataKey) await deps.keyRecords!.putDataKey(dataKey);
+      await deps.index.commit(snapshot);
+      const reason = describeError(err);
+      await audit({
+        action: "prune.retained",
+        snapshotId: snapshot.id,
+        outcome: "success",
+        details: { objectKey: snapshot.objectKey, reason },
+      });
+      return reason;
+    }
     const error = describeError(err);
     await audit({
       action: "prune.deleted",

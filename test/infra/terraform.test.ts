@@ -80,6 +80,7 @@ const ENTRY_POINTS = [
   "githubWebhook",
   "restoreDrill",
   "forgetRepo",
+  "rotateKeys",
 ];
 const fn = (name: string): string => `google_cloudfunctions2_function.fn["${name}"]`;
 const topic = (name: string): string => `google_pubsub_topic.topic["${name}"]`;
@@ -147,6 +148,9 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["webhook", "roles/pubsub.publisher", topic("snapshot-requests")],
   ["webhook", "roles/datastore.user", "project"],
   ["forget", "roles/datastore.user", "project"],
+  // rotateKeys unwraps and wraps again: both KMS directions, on the one key, and the index.
+  ["keys", "roles/cloudkms.cryptoKeyEncrypterDecrypter", ARCHIVE_KEY],
+  ["keys", "roles/datastore.user", "project"],
   ["webhook", "roles/secretmanager.secretAccessor", WEBHOOK_SECRET],
 
   ["pubsub_push", "roles/run.invoker", fn("sweep")],
@@ -164,6 +168,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   // verifications (by publishing, as the scheduler does), auditors read the audit log, all read status.
   ["var.restorer_members", "roles/run.invoker", fn("restoreRepo")],
   ["var.admin_members", "roles/run.invoker", fn("forgetRepo")],
+  ["var.admin_members", "roles/run.invoker", fn("rotateKeys")],
   ["var.operator_members", "roles/run.invoker", fn("backupHealth")],
   ["var.restorer_members", "roles/run.invoker", fn("backupHealth")],
   ["var.auditor_members", "roles/run.invoker", fn("backupHealth")],
