@@ -229,8 +229,14 @@ async function removeSnapshot(
   now: Date,
 ): Promise<string | undefined> {
   const { snapshot, reasons, bytes } = removal;
+  let object = await deps.store.stat(snapshot.objectKey);
+  // The store's hold mirrors the snapshot's legal hold (prune and `hold` set it). The plan removes
+  // only snapshots not on hold, so one still held in the store was released since: the mirror goes
+  // too, or every later prune would skip it for ever.
+  const lifted = object?.held === true && snapshot.hold !== true;
+  if (lifted) object = await deps.store.setLifecycle(snapshot.objectKey, { hold: false });
   // Still retained by the store: record and object both stay (the record first would orphan it).
-  const retained = retainedReason(await deps.store.stat(snapshot.objectKey), now);
+  const retained = retainedReason(object, now);
   if (retained !== undefined) {
     await audit({
       action: "prune.retained",
@@ -245,8 +251,11 @@ async function removeSnapshot(
   try {
     await deps.index.remove(repo, snapshot.id);
   } catch (err) {
-    // Put on hold after the plan was made: the hold wins, and the object stays.
-    if (err instanceof ConflictError) return describeError(err);
+    // Put on hold after the plan was made: the hold wins, and the object stays (held in the store too).
+    if (err instanceof ConflictError) {
+      if (lifted) await deps.store.setLifecycle(snapshot.objectKey, { hold: true });
+      return describeError(err);
+    }
     throw err;
   }
   // The snapshot's data key record goes with its record (format 2 archives; see core/keys/).

@@ -285,30 +285,26 @@ describe("retention closure (property)", () => {
     expect(prunes).toBeGreaterThan(LOCAL_CASES);
   });
 
-  // Known bug, found by this test (seed 20261216 among others): prune puts a held snapshot's object on
-  // hold in the store, and lifts that hold only for snapshots it keeps. Once the snapshot's hold is
-  // released and the policy lets it go, its removal is skipped ("on legal hold in the store") on every
-  // run, for ever. `it.fails` passes while the bug is there; when prune.ts is fixed, make it `it`.
-  it.fails(
-    "a snapshot released from hold goes when the policy lets it go (known bug: it stays)",
-    async () => {
-      const day = 86_400_000;
-      const t0 = Date.parse("2026-01-05T00:00:00.000Z");
-      const c = { ...randomCase(1), policy: parseRetentionPolicy({ last: 1 }), repoHeld: false, steps: [] };
-      const backend = await localBackend(c, await tempDir());
-      try {
-        const take = (id: string, at: number, hold = false) =>
-          snapshotFor({ id, takenAt: at, base: "none", maxChain: 1, hold }, at, []);
-        await backend.commit(take("20260105T000000000Z-held", t0, true), t0);
-        await backend.prune(t0 + day); // kept as held: its object goes on hold in the store
-        await backend.commit(take("20260107T000000000Z-next", t0 + 2 * day), t0 + 2 * day);
-        await backend.setHold("20260105T000000000Z-held", false);
-        await backend.prune(t0 + 3 * day);
-        await backend.prune(t0 + 4 * day);
-        expect((await backend.records()).map((s) => s.id)).toEqual(["20260107T000000000Z-next"]);
-      } finally {
-        await backend.close();
-      }
-    },
-  );
+  // Found by this test (seed 20261216 among others): prune put a held snapshot's object on hold in
+  // the store and lifted that hold only for snapshots it kept, so once the snapshot's hold was
+  // released its removal was skipped ("on legal hold in the store") on every run, for ever.
+  it("a snapshot released from hold goes when the policy lets it go", async () => {
+    const day = 86_400_000;
+    const t0 = Date.parse("2026-01-05T00:00:00.000Z");
+    const c = { ...randomCase(1), policy: parseRetentionPolicy({ last: 1 }), repoHeld: false, steps: [] };
+    const backend = await localBackend(c, await tempDir());
+    try {
+      const take = (id: string, at: number, hold = false) =>
+        snapshotFor({ id, takenAt: at, base: "none", maxChain: 1, hold }, at, []);
+      await backend.commit(take("20260105T000000000Z-held", t0, true), t0);
+      await backend.prune(t0 + day); // kept as held: its object goes on hold in the store
+      await backend.commit(take("20260107T000000000Z-next", t0 + 2 * day), t0 + 2 * day);
+      await backend.setHold("20260105T000000000Z-held", false);
+      await backend.prune(t0 + 3 * day);
+      await backend.prune(t0 + 4 * day);
+      expect((await backend.records()).map((s) => s.id)).toEqual(["20260107T000000000Z-next"]);
+    } finally {
+      await backend.close();
+    }
+  });
 });
