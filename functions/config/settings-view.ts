@@ -54,13 +54,13 @@ function plain(key: string, value: unknown): unknown {
 
 /** A chat webhook's path is its secret (Slack's /services/T…/B…/…): the host stays readable. */
 function webhookShown(url: string): string {
-  let host = "?";
+  let origin = "?";
   try {
-    host = new URL(url).host;
+    origin = new URL(url).origin;
   } catch {
     // The schema refuses such a URL; the fingerprint still tells a change.
   }
-  return `https://${host}/… ${secretFingerprint(url)}`;
+  return `${origin}/… ${secretFingerprint(url)}`;
 }
 
 function* leaves(prefix: string, value: unknown): Generator<[string, unknown]> {

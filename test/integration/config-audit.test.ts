@@ -132,12 +132,37 @@ describe("configuration changes in the audit trail", () => {
     const [change] = entries.at(-1)!.details.changes;
     expect(change!.key).toBe("notifications.webhooks");
     const shown = change!.after!.value as { url: string }[];
-    expect(shown[0]!.url).toMatch(/^https:\/\/127\.0\.0\.1:9\/… \(secret, sha256 [0-9a-f]{12}\)$/);
+    expect(shown[0]!.url).toMatch(/^http:\/\/127\.0\.0\.1:9\/… \(secret, sha256 [0-9a-f]{12}\)$/);
     expect(change!.before!.value).not.toEqual(change!.after!.value);
     const log = await readFile(join(ws.dir, "data", "audit.jsonl"), "utf8");
     expect(log).not.toContain("xyzzyPlugh42");
     expect(log).not.toContain("rotatedSecret99");
     expect(log).not.toContain("T0SECRET");
+  });
+
+  it("the note beside the log spares reading it whole; a missing, damaged or outrun note only costs a full read", async () => {
+    const note = join(ws.dir, "data", "audit.jsonl.config.json");
+    const noted = JSON.parse(await readFile(note, "utf8")) as { size: number; entry: AuditEntry };
+    const log = await readFile(join(ws.dir, "data", "audit.jsonl"));
+    // It names the newest config entry as of a size that ends a line of the log.
+    expect(noted.entry.seq).toBe((await configEntriesInFile()).at(-1)!.seq);
+    expect(log[noted.size - 1]).toBe(0x0a);
+    const before = (await configEntriesInFile()).length;
+    for (const damaged of ["not json", JSON.stringify({ size: 10 ** 9 }), JSON.stringify({ size: 3 })]) {
+      await writeFile(note, damaged);
+      await runWith({}); // unchanged: the whole log is read, and nothing is recorded
+      expect(await configEntriesInFile()).toHaveLength(before);
+    }
+    // With the note back in place, a change is still one entry, and the note follows it.
+    await runWith({ RETENTION_DAYS: "75" });
+    await runWith({ RETENTION_DAYS: "75" });
+    const entries = await configEntriesInFile();
+    expect(entries).toHaveLength(before + 1);
+    expect((JSON.parse(await readFile(note, "utf8")) as { entry: AuditEntry }).entry.seq).toBe(
+      entries.at(-1)!.seq,
+    );
+    await runWith({});
+    expect(await configEntriesInFile()).toHaveLength(before + 2);
   });
 
   it("the chain stays intact, and a read-only run records nothing", async () => {

@@ -54,8 +54,11 @@ export class JsonlAuditLog implements AuditLog, AuditReader, ConfigTrail {
   ): Promise<AuditEntry | undefined> {
     const run = this.tail.then(() =>
       this.underLock(async () => {
-        const event = decide(await this.lastOf(CONFIG_CHANGED));
-        return event && (await this.appendLocked(event));
+        const last = await this.lastConfig();
+        const event = decide(last);
+        const entry = event && (await this.appendLocked(event));
+        await this.rememberConfig(entry ?? last);
+        return entry;
       }),
     );
     this.tail = run.then(
@@ -65,11 +68,59 @@ export class JsonlAuditLog implements AuditLog, AuditReader, ConfigTrail {
     return run;
   }
 
-  /** The newest entry of `action`, read line by line (memory stays one line, however long the log). */
-  private async lastOf(action: string): Promise<AuditEntry | undefined> {
+  /**
+   * The newest config.changed entry. The note beside the log (`<log>.config.json`: the newest one as
+   * of a log size) spares reading the whole log at every start: only what was appended since is
+   * read. Without a usable note (none yet, damaged, or a log shorter than it says) the whole log is.
+   * The caller holds the lock.
+   */
+  private async lastConfig(): Promise<AuditEntry | undefined> {
+    const note = await this.configNote();
+    return this.lastOf(CONFIG_CHANGED, note?.size ?? 0, note?.entry);
+  }
+
+  private get configNotePath(): string {
+    return `${this.path}.config.json`;
+  }
+
+  private async configNote(): Promise<{ size: number; entry?: AuditEntry } | undefined> {
+    try {
+      const note = JSON.parse(await fs.readFile(this.configNotePath, "utf8")) as {
+        size?: unknown;
+        entry?: AuditEntry;
+      };
+      const size = note.size;
+      if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) return undefined;
+      if (note.entry !== undefined && note.entry?.action !== CONFIG_CHANGED) return undefined;
+      // The log only grows, and the note's size ends a line; anything else: read it all.
+      if (size > 0 && !(await newlineAt(this.path, size - 1))) return undefined;
+      return { size, ...(note.entry ? { entry: note.entry } : {}) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Notes `entry` as the newest config.changed as of the log's present size (the lock is held). */
+  private async rememberConfig(entry: AuditEntry | undefined): Promise<void> {
+    try {
+      const { size } = await fs.stat(this.path);
+      const text = JSON.stringify({ size, ...(entry ? { entry } : {}) });
+      const tmp = `${this.configNotePath}.${process.pid}.tmp`;
+      await fs.writeFile(tmp, text, { mode: 0o600 });
+      await fs.rename(tmp, this.configNotePath);
+    } catch {
+      // Only a shortcut: without it the next start reads the whole log.
+    }
+  }
+
+  /**
+   * The newest entry of `action` from byte `from` on (`before`: the newest before it), read line by
+   * line (memory stays one line, however long the log).
+   */
+  private async lastOf(action: string, from = 0, before?: AuditEntry): Promise<AuditEntry | undefined> {
     const marker = `"action":${JSON.stringify(action)}`;
-    let last: AuditEntry | undefined;
-    for await (const { text } of this.lines()) {
+    let last = before;
+    for await (const { text } of this.lines(from)) {
       if (!text.includes(marker)) continue;
       try {
         const entry = JSON.parse(text) as AuditEntry;
@@ -111,8 +162,8 @@ export class JsonlAuditLog implements AuditLog, AuditReader, ConfigTrail {
     return entries;
   }
 
-  private async *lines(): AsyncIterable<{ number: number; text: string }> {
-    const input = createReadStream(this.path, { encoding: "utf8" });
+  private async *lines(from = 0): AsyncIterable<{ number: number; text: string }> {
+    const input = createReadStream(this.path, { encoding: "utf8", start: from });
     const lines = createInterface({ input, crlfDelay: Infinity });
     let number = 0;
     try {
@@ -279,6 +330,23 @@ async function endsWithNewline(file: string): Promise<boolean> {
     const last = Buffer.alloc(1);
     await handle.read(last, 0, 1, size - 1);
     return last[0] === 0x0a;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether the byte at `position` of `file` is a newline (false past its end, or no file). */
+async function newlineAt(file: string, position: number): Promise<boolean> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(file, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const byte = Buffer.alloc(1);
+    const { bytesRead } = await handle.read(byte, 0, 1, position);
+    return bytesRead === 1 && byte[0] === 0x0a;
   } finally {
     await handle.close();
   }
