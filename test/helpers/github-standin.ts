@@ -248,10 +248,11 @@ export class GitHubStandin {
     });
   }
 
-  /** Installs the app on `org`; returns the installation id. */
+  /** Installs the app on `org` (an organization, with its own endpoints, as on GitHub); returns the installation id. */
   install(org: string): number {
     const id = this.nextId++;
     this.installations.set(org.toLowerCase(), id);
+    this.orgMetadata(org);
     return id;
   }
 
