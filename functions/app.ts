@@ -17,6 +17,7 @@ import type {
   Notifier,
   Publisher,
   QueueDrain,
+  RestoreJournal,
   SourceHost,
   WebhookReceiver,
 } from "./core/ports.js";
@@ -57,6 +58,8 @@ export interface CloudApp extends BackupDeps {
   createRepository(name: string, isPrivate: boolean): Promise<GitRemote>;
   /** Restores to GitHub (restoreRepo's github target): the writers, the journal, the mapping's bucket. */
   githubRestore: GitHubRestorePorts;
+  /** The restores' journal alone, read for restoreOrg's report. */
+  restoreJournal: RestoreJournal;
   /** The audit trail read back, where the workload keeps one (those with the index). */
   auditTrail?: AuditReader;
   /** Tells a person (the config's email and webhooks), one message per incident across instances. */

@@ -1,4 +1,4 @@
-// The nine Cloud Functions and their names, registered with the Functions Framework. The
+// The eleven Cloud Functions and their names, registered with the Functions Framework. The
 // deployment (index.ts) and the end-to-end tests register through this one list; each function gets
 // the app of its own workload (only the parts it uses, see config/cloud-env.ts).
 import * as functions from "@google-cloud/functions-framework";
@@ -8,6 +8,7 @@ import { forgetHandler } from "./handlers/forget.js";
 import { healthHandler } from "./handlers/health.js";
 import { pruneHandler } from "./handlers/prune.js";
 import { restoreHandler } from "./handlers/restore.js";
+import { restoreOrgHandler, restoreOrgRepoHandler } from "./handlers/restore-org.js";
 import { snapshotHandler } from "./handlers/snapshot.js";
 import { sweepHandler } from "./handlers/sweep.js";
 import { verifyHandler } from "./handlers/verify.js";
@@ -24,6 +25,8 @@ export const FUNCTION_NAMES = [
   "githubWebhook",
   "restoreDrill",
   "forgetRepo",
+  "restoreOrg",
+  "restoreOrgRepo",
 ] as const;
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -37,6 +40,8 @@ export function registerFunctions(appFor: (fn: FunctionName) => AppProvider): vo
   functions.http("backupHealth", healthHandler(appFor("backupHealth")));
   functions.http("restoreDrill", drillHandler(appFor("restoreDrill")));
   functions.http("forgetRepo", forgetHandler(appFor("forgetRepo")));
+  functions.http("restoreOrg", restoreOrgHandler(appFor("restoreOrg")));
+  functions.cloudEvent("restoreOrgRepo", restoreOrgRepoHandler(appFor("restoreOrgRepo")));
   // The webhook's body is read by the gate (capped, unsigned refused unread), not by the framework.
   functions.http(
     "githubWebhook",

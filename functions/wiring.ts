@@ -250,6 +250,7 @@ export async function cloudApp(
     "snapshot-requests": parts.has("publishSnapshots") ? e.SNAPSHOT_TOPIC : undefined,
     "verify-requests": parts.has("publishVerify") ? e.VERIFY_TOPIC : undefined,
     "snapshot-large": parts.has("publishLarge") ? e.LARGE_SNAPSHOT_TOPIC : undefined,
+    "restore-requests": parts.has("publishRestores") ? e.RESTORE_TOPIC : undefined,
   };
   if (Object.values(topics).some(Boolean)) {
     const { PubSubPublisher } = await import("./adapters/gcp/pubsub-publisher.js");
@@ -288,6 +289,15 @@ export async function cloudApp(
         overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
       wired.githubRestore = github.restoreTo(new FirestoreRestoreJournal({ firestore }), wired.restoreStore!);
     }
+  }
+  if (parts.has("restoreJournal")) {
+    const [{ Firestore }, { FirestoreRestoreJournal }] = await Promise.all([
+      import("@google-cloud/firestore"),
+      import("./adapters/gcp/firestore-restore-journal.js"),
+    ]);
+    const firestore =
+      overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
+    wired.restoreJournal = new FirestoreRestoreJournal({ firestore });
   }
   if (parts.has("deliveries")) {
     const [{ Firestore }, { FirestoreDeliveryLog }] = await Promise.all([
@@ -482,6 +492,7 @@ const PORT_PART: Record<string, Part> = {
   sources: "github",
   createRepository: "github",
   githubRestore: "github",
+  restoreJournal: "restoreJournal",
   webhooks: "webhookSecret",
   deliveries: "deliveries",
   authorizer: "callers",

@@ -384,7 +384,13 @@ export interface Publisher {
   publish(topic: Topic, messages: readonly unknown[]): Promise<string[]>;
 }
 
-export type Topic = "snapshot-requests" | "verify-requests" | "prune-requests" | "snapshot-large";
+export type Topic =
+  | "snapshot-requests"
+  | "verify-requests"
+  | "prune-requests"
+  | "snapshot-large"
+  /** One repository of an organization's restore (restoreOrg's fan-out). */
+  | "restore-requests";
 
 /** What a webhook delivery asks of us, once its signature is verified. */
 export type WebhookOutcome =

@@ -6,7 +6,7 @@
 // creates nothing twice. The old-to-new mapping is written beside the restore and returned.
 import { Readable } from "node:stream";
 import type { Deps } from "../deps.js";
-import { ConflictError, UserInputError } from "../errors.js";
+import { ConflictError, describeError, UserInputError } from "../errors.js";
 import { readMetadata, type KindState } from "../metadata/read.js";
 import type { MetadataKind } from "../metadata/kinds.js";
 import type { Snapshot } from "../model.js";
@@ -32,6 +32,8 @@ import { restoreMapping, mappingKey, type RestoreMapping } from "./mapping.js";
 import { ContentPacer, GITHUB_CONTENT_LIMITS, type PacingOptions, type PacingReport } from "./pacing.js";
 import { restoreReleases, type ReleasesReport } from "./releases.js";
 import { applySettings, type SettingsOptions, type SettingsReport } from "./settings.js";
+import { RestoreDeadlineError } from "./errors.js";
+import { writeOutcome } from "./outcome.js";
 import { preflight } from "./preflight.js";
 import { pushPullHeads } from "./pull-heads.js";
 import { planSlots } from "./slots.js";
@@ -110,7 +112,15 @@ export function restoreIdOf(target: string, snapshotId: string): string {
 export async function restoreToGitHub(
   deps: Deps & { github: GitHubRestorePorts },
   request: GitHubRestoreRequest,
-  options: { actor: string; onProgress?: (progress: RestoreProgress) => void },
+  options: {
+    actor: string;
+    onProgress?: (progress: RestoreProgress) => void;
+    /**
+     * When this run must stop (epoch ms on deps.clock): at the first step boundary past it, after
+     * at least one step, it rejects with RestoreDeadlineError and the same restore continues later.
+     */
+    deadline?: number;
+  },
 ): Promise<GitHubRestoreOutcome> {
   const started = deps.clock.now().getTime();
   const target = request.target;
@@ -118,14 +128,17 @@ export async function restoreToGitHub(
     throw new UserInputError(`--to-github needs OWNER/NAME, got ${JSON.stringify(target.slice(0, 120))}`);
   const snapshot = await chooseSnapshot(deps, request);
   const { github } = deps;
-  const steps = await RestoreSteps.open(github.journal, restoreIdOf(target, snapshot.id), {
+  const restoreId = restoreIdOf(target, snapshot.id);
+  const steps = await RestoreSteps.open(github.journal, restoreId, {
     repo: target,
     now: () => deps.clock.now().getTime(),
     sleep: (ms) =>
       new Promise((resolve) => setTimeout(resolve, (ms * (request.pacing?.msPerSecond ?? 1000)) / 1000)),
     ...(request.transientRetries === undefined ? {} : { retries: request.transientRetries }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
   });
+  const ended = () => deps.clock.now().toISOString();
   const resumed = steps.resumed;
   // A new restore is checked before anything is created; a resumed one made its target already.
   const warnings =
@@ -136,6 +149,19 @@ export async function restoreToGitHub(
             ...(request.intoExistingEmpty ? { intoExistingEmpty: true } : {}),
             ...(request.intoSource ? { intoSource: true } : {}),
             ...(request.settings?.hooks ? { hooks: true } : {}),
+          }).catch(async (err: unknown) => {
+            // A refusal is a decision about a person's request: on the audit trail, with its reason.
+            const reason = describeError(err);
+            await deps.audit.record({
+              action: "restore.refused",
+              repo: snapshot.repo,
+              snapshotId: snapshot.id,
+              actor: options.actor,
+              outcome: "failure",
+              details: { target: `github:${target}`, reason },
+            });
+            await writeOutcome(github.journal, restoreId, { state: "failed", at: ended(), error: reason });
+            throw err;
           })
         ).warnings
       : [];
@@ -252,8 +278,26 @@ export async function restoreToGitHub(
         mapping: key,
       },
     });
+    await writeOutcome(github.journal, restoreId, {
+      state: "restored",
+      at: ended(),
+      note:
+        `${outcome.code.refs} refs, ${items.issues} issues, ${items.pulls} pull requests, ` +
+        `${releases.releases} releases${resumed ? " (continued)" : ""}`,
+      ...steps.progress,
+    });
     return outcome;
   } catch (err) {
+    if (err instanceof RestoreDeadlineError) {
+      // Not a failure: every step so far is journaled; whoever called hands the rest on.
+      await writeOutcome(github.journal, restoreId, {
+        state: "continuing",
+        at: ended(),
+        note: err.message,
+        ...steps.progress,
+      });
+      throw err;
+    }
     await deps.audit.record({
       action: "restore.failed",
       repo: snapshot.repo,
@@ -265,6 +309,11 @@ export async function restoreToGitHub(
         error: (err as Error).message,
         hint: "run the same restore again to continue where it stopped",
       },
+    });
+    await writeOutcome(github.journal, restoreId, {
+      state: "failed",
+      at: ended(),
+      error: describeError(err),
     });
     throw err;
   }
