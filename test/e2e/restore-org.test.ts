@@ -225,6 +225,30 @@ describe("restoreOrg: a whole organization as of T, fanned out through Pub/Sub",
       });
   });
 
+  it("a target the App is not installed on is refused before anything is created, audited, and reported failed", async () => {
+    const from = stack.github.requests.length;
+    const queued = await call("POST", { at: T, toOrg: "elsewhere", include: ["acme/web"] });
+    expect(queued.report.counts).toEqual({ queued: 1 });
+    // Refused for good: acknowledged (no retry, no dead letter).
+    expect(await stack.pump("restore-requests", "restoreOrgRepo")).toEqual([204]);
+    expect(
+      stack.github.requests.slice(from).filter((r) => r.method !== "GET" && !r.url.includes("access_tokens")),
+    ).toEqual([]);
+    const report = await call("GET", { at: T, toOrg: "elsewhere", include: ["acme/web"] });
+    expect(report.report.items[0]).toMatchObject({
+      state: "failed",
+      error: expect.stringMatching(/elsewhere is outside the configured GitHub App installations/),
+    });
+    const refused: string[] = [];
+    for await (const stored of (await stack.app("restoreOrgRepo")).auditTrail!.stored()) {
+      const text = JSON.stringify(stored.value);
+      if (text.includes('"restore.refused"')) refused.push(text);
+    }
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toContain("github:elsewhere/web");
+    expect(refused[0]).toContain(`user:${PEOPLE.restorer}`);
+  });
+
   it("past its deadline a restore hands itself on, and the next runs continue from the journal, creating nothing twice", async () => {
     // restoreOrgRepo with a 1 ms deadline: every run writes one step, then publishes itself again.
     const configFile = join(stack.root, `tiny-deadline-${randomBytes(4).toString("hex")}.yaml`);

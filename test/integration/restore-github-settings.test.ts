@@ -20,6 +20,7 @@ import type { MetadataLine } from "../../functions/core/metadata/read.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import { restoreRepo } from "../../functions/core/restore.js";
 import { preflight, RestoreRefusedError } from "../../functions/core/restore-github/preflight.js";
+import { restoreToGitHub } from "../../functions/core/restore-github/restore-to-github.js";
 import {
   applySettings,
   readSettings,
@@ -247,6 +248,27 @@ describe("refusals before anything is created", () => {
     } finally {
       github.permissions = { ...FULL_RESTORE_PERMISSIONS };
     }
+    expect(creations(from)).toEqual([]);
+  });
+
+  it("a refusal through the use case is an audit entry naming its reason (restore.refused)", async () => {
+    const from = github.requests.length;
+    await expect(
+      restoreToGitHub(
+        { ...app, github: app.githubRestore! },
+        { repo: "acme/app", snapshotId: snapshot.id, target: "elsewhere/app" },
+        { actor },
+      ),
+    ).rejects.toThrow(RestoreRefusedError);
+    const refused: string[] = [];
+    for await (const stored of app.auditTrail.stored()) {
+      const text = JSON.stringify(stored.value);
+      if (text.includes('"restore.refused"')) refused.push(text);
+    }
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatch(/elsewhere is outside the configured GitHub App installations/);
+    expect(refused[0]).toContain("github:elsewhere/app");
+    expect(refused[0]).toContain(actor);
     expect(creations(from)).toEqual([]);
   });
 

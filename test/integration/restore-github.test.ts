@@ -23,7 +23,8 @@ import { refsOf, pushCommit } from "../helpers/git-repos.js";
 import { at } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
-import { serveSettingsWrites } from "../helpers/github-standin-settings.js";
+import { serveSettingsWrites, type SettingsWrite } from "../helpers/github-standin-settings.js";
+import type { RestoreJournal } from "../../functions/core/ports.js";
 import { serveItemWrites, type ItemWritesOptions } from "../helpers/github-standin-writes.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { projection } from "../helpers/restore-projection.js";
@@ -41,6 +42,7 @@ let gitServer: GitHttpServer;
 let github: GitHubStandin;
 let ws: TestWorkspace;
 let env: Record<string, string>;
+let settingsWrites: SettingsWrite[];
 const assetSha = new Map<string, string>();
 
 const user = (login: string) => ({ login, id: login.length, type: "User" });
@@ -299,7 +301,7 @@ beforeAll(async () => {
   });
   github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: gitServer.url, gitRoot: root });
   github.install("acme");
-  serveSettingsWrites(github);
+  settingsWrites = serveSettingsWrites(github);
   github.addRepo("acme/app");
   const shas = await sourceGit(join(root, "acme", "app.git"));
   sourceMetadata(github.metadata("acme/app"), "acme/app", shas);
@@ -426,6 +428,54 @@ describe("restore to GitHub", () => {
       await app.close();
     }
     github.routes.pop();
+  });
+
+  it("a restore stopped after its settings writes, before the settings step was journaled, sends none of them again", async () => {
+    serveItemWrites(github);
+    const app = await openApp(ws.configFile, { env });
+    const target = "acme/app-settings-resumed";
+    const pacing = { perMinute: Infinity, perHour: Infinity, msPerSecond: 20 };
+    try {
+      const real = app.githubRestore!;
+      let died = false;
+      // The run dies right after the settings writes, before the settings step's result is kept.
+      const dying: RestoreJournal = {
+        entries: (id) => real.journal.entries(id),
+        intend: (id, key) => real.journal.intend(id, key),
+        complete: async (id, key, result) => {
+          if (key === "settings" && !died) {
+            died = true;
+            throw new Error("the run died before journaling the settings step");
+          }
+          await real.journal.complete(id, key, result);
+        },
+      };
+      const from = settingsWrites.length;
+      await expect(
+        restoreToGitHub(
+          { ...app, github: { ...real, journal: dying } },
+          { repo: "acme/app", target, pacing },
+          { actor: "test" },
+        ),
+      ).rejects.toThrow(/died before journaling/);
+      const first = settingsWrites.slice(from).filter((w) => w.repo === target);
+      expect(first.length).toBeGreaterThan(0);
+      const again = settingsWrites.length;
+      const outcome = await restoreToGitHub(
+        { ...app, github: real },
+        { repo: "acme/app", target, pacing },
+        { actor: "test" },
+      );
+      expect(outcome.resumed).toBe(true);
+      expect(settingsWrites.slice(again).filter((w) => w.repo === target)).toEqual([]);
+      // The report still lists what the first run applied, from the journal.
+      expect(outcome.settings!.applied).toContain("repository settings");
+      expect(outcome.settings!.failed).toEqual([]);
+      expectRestored(target, outcome);
+    } finally {
+      await app.close();
+      github.routes.pop();
+    }
   });
 
   it("continues a restore whose answer was lost halfway, creating nothing twice (issues created one by one)", async () => {

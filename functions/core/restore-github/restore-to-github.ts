@@ -202,6 +202,8 @@ export async function restoreToGitHub(
               report: await applySettings({ ...deps, github: github.settings }, snapshot, target, {
                 ...request.settings,
                 actor: options.actor,
+                // Each write its own step: a run stopped mid-settings sends none of them again.
+                step: (key, write) => steps.once(key, write, undefined, false),
               }),
             }),
             undefined,
