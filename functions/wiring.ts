@@ -3,7 +3,7 @@
 // the job, tests and benchmarks); nothing below it imports an adapter.
 import { access, constants, mkdir, readFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { ConfigSourceHost } from "./adapters/local/config-sources.js";
 import { FsBlobStore } from "./adapters/local/fs-blob-store.js";
 import { JsonlAuditLog } from "./adapters/local/jsonl-audit-log.js";
@@ -140,7 +140,16 @@ export async function openApp(
       sources: github?.sources ?? configured,
       ...(github ? { metadata: github.metadata, orgMetadata: github.metadata } : {}),
       // Restores to GitHub journal in the index's SQLite file, and write their mapping beside the archives.
-      ...(github && journal ? { githubRestore: github.restoreTo(journal, store) } : {}),
+      // Attachments are copied beside the mapping and linked as files (restore-github/attachments.ts).
+      ...(github && journal
+        ? {
+            githubRestore: github.restoreTo(
+              journal,
+              store,
+              (key) => pathToFileURL(join(dataDir, "archives", key)).href,
+            ),
+          }
+        : {}),
       async close() {
         index.close();
         journal?.close();
@@ -287,7 +296,14 @@ export async function cloudApp(
       ]);
       const firestore =
         overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
-      wired.githubRestore = github.restoreTo(new FirestoreRestoreJournal({ firestore }), wired.restoreStore!);
+      // Attachments are copied beside the mapping; a body links the copy in the console's browser.
+      const bucket = e.RESTORE_BUCKET!;
+      wired.githubRestore = github.restoreTo(
+        new FirestoreRestoreJournal({ firestore }),
+        wired.restoreStore!,
+        (key) =>
+          `https://storage.cloud.google.com/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
+      );
     }
   }
   if (parts.has("restoreJournal")) {
@@ -558,12 +574,17 @@ async function githubSource(credentials: GitHubCredentials, settings: Settings, 
     metadata,
     createRepository,
     /** What a restore to GitHub writes through, with the workload's journal and mapping store. */
-    restoreTo: (journal: RestoreJournal, mappingStore: BlobStore): GitHubRestorePorts => ({
+    restoreTo: (
+      journal: RestoreJournal,
+      mappingStore: BlobStore,
+      attachmentLink?: (key: string) => string,
+    ): GitHubRestorePorts => ({
       createRepository,
       remoteOf: (name) => github.gitRemote({ name, url: "" }),
       ...writers,
       journal,
       mappingStore,
+      ...(attachmentLink ? { attachmentLink } : {}),
     }),
   };
 }

@@ -32,6 +32,12 @@ import { restoreMapping, mappingKey, type RestoreMapping } from "./mapping.js";
 import { ContentPacer, GITHUB_CONTENT_LIMITS, type PacingOptions, type PacingReport } from "./pacing.js";
 import { restoreReleases, type ReleasesReport } from "./releases.js";
 import { applySettings, type SettingsOptions, type SettingsReport } from "./settings.js";
+import {
+  copyAttachments,
+  readAttachments,
+  rewriteAttachmentLinks,
+  type AttachmentsReport,
+} from "./attachments.js";
 import { RestoreDeadlineError } from "./errors.js";
 import { writeOutcome } from "./outcome.js";
 import { preflight } from "./preflight.js";
@@ -52,6 +58,11 @@ export interface GitHubRestorePorts {
   journal: RestoreJournal;
   /** Where the mapping is written: the restore bucket in the cloud, the data folder locally. */
   mappingStore: BlobStore;
+  /**
+   * The link a restored body gives to a copy kept in mappingStore under `key` (attachments.ts);
+   * absent: attachment links are left as the originals were.
+   */
+  attachmentLink?: (key: string) => string;
 }
 
 export interface GitHubRestoreRequest {
@@ -91,6 +102,8 @@ export interface GitHubRestoreOutcome {
   milestones: number;
   items: SlotsReport;
   releases: ReleasesReport;
+  /** Attachments copied to the restore's store and linked from the restored bodies. */
+  attachments?: AttachmentsReport;
   /** What the checks before the restore found the snapshot lacks (preflight.ts), worded for a person. */
   warnings: string[];
   /** Metadata kinds the snapshot could not give (so not restored), with why. */
@@ -221,7 +234,25 @@ export async function restoreToGitHub(
       pacer,
     };
     const read = snapshot.metadata ? await readItems(deps, snapshot, options.actor) : undefined;
-    const lines = read?.lines ?? emptyLines();
+    let lines = read?.lines ?? emptyLines();
+    let attachments: AttachmentsReport | undefined;
+    if (read && github.attachmentLink) {
+      // No public API uploads an attachment: copies in the restore's store, bodies rewritten to them.
+      const found = await readAttachments(deps, snapshot, options.actor);
+      const prefix = `${mappingKey(target, snapshot.id).replace(/\.mapping\.json$/, "")}/attachments`;
+      const links = await copyAttachments(
+        {
+          steps,
+          store: github.mappingStore,
+          prefix,
+          linkOf: github.attachmentLink,
+          readFiles: (paths, onFile) => readAssetFiles(deps, read.chain, paths, onFile),
+        },
+        found.stored,
+      );
+      lines = withAttachmentLinks(lines, links);
+      attachments = { copied: links.size, notStored: found.notStored, ...(links.size ? { prefix } : {}) };
+    }
     await restoreLabels(ctx, lines.labels);
     const milestones = await restoreMilestones(ctx, lines.milestones);
     const slots = planSlots(
@@ -252,6 +283,7 @@ export async function restoreToGitHub(
       milestones: milestones.size,
       items,
       releases,
+      ...(attachments ? { attachments } : {}),
       missing: read?.missing ?? [],
       numbersKept: items.renumbered.length === 0,
       mapping,
@@ -367,6 +399,21 @@ interface ItemLines {
   reviewComments: ReviewCommentLine[];
   releases: ReleaseLine[];
   discussions: { number: number }[];
+}
+
+/** Every body that links a stored attachment, linking its copy instead. */
+function withAttachmentLinks(lines: ItemLines, links: ReadonlyMap<string, string>): ItemLines {
+  if (!links.size) return lines;
+  const bodies = <T extends { body?: string | null }>(items: T[]): T[] =>
+    items.map((item) => (item.body ? { ...item, body: rewriteAttachmentLinks(item.body, links) } : item));
+  return {
+    ...lines,
+    issues: bodies(lines.issues),
+    comments: bodies(lines.comments),
+    reviews: bodies(lines.reviews),
+    reviewComments: bodies(lines.reviewComments),
+    releases: bodies(lines.releases),
+  };
 }
 
 function emptyLines(): ItemLines {
