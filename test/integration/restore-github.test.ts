@@ -131,6 +131,7 @@ function sourceMetadata(meta: RepoMetadata, repo: string, shas: Awaited<ReturnTy
     issue(2, { ...pr, state: "closed", closed_at: at(300) }),
     issue(3, { ...pr, state: "closed", closed_at: at(301) }),
     issue(4, {
+      assignees: [user("alice"), user("dave")],
       state: "closed",
       state_reason: "not_planned",
       locked: true,
@@ -474,6 +475,23 @@ describe("restore to GitHub", () => {
       expectRestored(target, outcome);
     } finally {
       await app.close();
+      github.routes.pop();
+    }
+  });
+
+  it("assigns each original assignee who may be assigned on the target; the others stay named in the header", async () => {
+    serveItemWrites(github, { assignable: ["alice"] });
+    try {
+      const outcome = await restore("acme/app-assigned");
+      expectRestored("acme/app-assigned", outcome);
+      const four = github.metadata("acme/app-assigned").issues.find((i) => i.number === 4)!;
+      expect((four.assignees as { login: string }[]).map((a) => a.login)).toEqual(["alice"]);
+      expect(String(four.body)).toMatch(/Assigned to @alice, @dave/);
+      // A second run assigns nothing again (journaled).
+      const again = await restore("acme/app-assigned");
+      expect(again.resumed).toBe(true);
+      expect((four.assignees as { login: string }[]).map((a) => a.login)).toEqual(["alice"]);
+    } finally {
       github.routes.pop();
     }
   });
