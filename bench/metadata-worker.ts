@@ -35,6 +35,10 @@ export interface MetadataWorkerResult {
   cpuSeconds: number;
   /** Heap used at the highest sampled RSS, KiB. */
   heapAtPeakKiB: number;
+  /** Memory outside V8's heap at the highest sampled RSS (Buffers and other ArrayBuffers), KiB. */
+  externalAtPeakKiB?: number;
+  /** The largest external memory sampled, KiB. */
+  externalPeakKiB?: number;
   timeline: { t: number; rssKiB: number }[];
   /** The largest heap used right after a forced full GC (with liveHeapEveryMs), KiB. */
   liveHeapPeakKiB?: number;
@@ -78,12 +82,18 @@ async function main(): Promise<void> {
   const cpu = process.cpuUsage();
   const samples: { t: number; rssKiB: number }[] = [];
   let heapAtPeakKiB = 0;
+  let externalAtPeakKiB = 0;
+  let externalPeakKiB = 0;
   let peak = 0;
   const started = performance.now();
   const sample = () => {
-    const rssKiB = Math.round(process.memoryUsage.rss() / 1024);
+    const usage = process.memoryUsage();
+    const rssKiB = Math.round(usage.rss / 1024);
+    const externalKiB = Math.round(usage.external / 1024);
     samples.push({ t: Number(((performance.now() - started) / 1000).toFixed(2)), rssKiB });
-    if (rssKiB > peak) [peak, heapAtPeakKiB] = [rssKiB, Math.round(process.memoryUsage().heapUsed / 1024)];
+    externalPeakKiB = Math.max(externalPeakKiB, externalKiB);
+    if (rssKiB > peak)
+      [peak, heapAtPeakKiB, externalAtPeakKiB] = [rssKiB, Math.round(usage.heapUsed / 1024), externalKiB];
   };
   const timer = setInterval(sample, 100);
   const gc = (globalThis as { gc?: () => void }).gc;
@@ -123,6 +133,8 @@ async function main(): Promise<void> {
     bootRssKiB,
     cpuSeconds: (spent.user + spent.system) / 1e6,
     heapAtPeakKiB,
+    externalAtPeakKiB,
+    externalPeakKiB,
     timeline: samples.filter((_, i) => i % step === 0 || i === samples.length - 1),
     ...(liveTimer ? { liveHeapPeakKiB } : {}),
     outcome: result.outcome,

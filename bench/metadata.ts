@@ -278,7 +278,7 @@ function report(small: SizeRun, large: SizeRun): string {
     "",
     `Page minimum of the ${large.issues}-issue repository: ${large.minimum.lists} list pages and details + ${large.minimum.perItem} per-item pages`,
     "(timelines and reviews through GraphQL, 100 issues or pull requests a query).",
-    `Peak RSS, full snapshot: ${mib(fullOf(small).worker.maxRssKiB)} (${small.issues} issues) -> ${mib(fullOf(large).worker.maxRssKiB)} (${large.issues} issues), ratio ${(fullOf(large).worker.maxRssKiB / fullOf(small).worker.maxRssKiB).toFixed(2)}; heap used at the peak ${mib(fullOf(small).worker.heapAtPeakKiB)} -> ${mib(fullOf(large).worker.heapAtPeakKiB)}.`,
+    `Peak RSS, full snapshot: ${mib(fullOf(small).worker.maxRssKiB)} (${small.issues} issues) -> ${mib(fullOf(large).worker.maxRssKiB)} (${large.issues} issues), ratio ${(fullOf(large).worker.maxRssKiB / fullOf(small).worker.maxRssKiB).toFixed(2)}; heap used at the peak ${mib(fullOf(small).worker.heapAtPeakKiB)} -> ${mib(fullOf(large).worker.heapAtPeakKiB)}; external (Buffers) at the peak ${mib(fullOf(small).worker.externalAtPeakKiB ?? 0)} -> ${mib(fullOf(large).worker.externalAtPeakKiB ?? 0)}, largest ${mib(fullOf(small).worker.externalPeakKiB ?? 0)} -> ${mib(fullOf(large).worker.externalPeakKiB ?? 0)}.`,
     ...liveHeapLine(small, large),
     `Full snapshot time: ${fullOf(small).worker.seconds.toFixed(1)} s -> ${fullOf(large).worker.seconds.toFixed(1)} s (ratio ${(fullOf(large).worker.seconds / fullOf(small).worker.seconds).toFixed(2)} for ${(large.minimum.total / small.minimum.total).toFixed(1)}x the pages).`,
     `Requests of the ${large.issues}-issue full snapshot by route:`,

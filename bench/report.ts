@@ -201,6 +201,7 @@ export function summary(results: SizeResult[], help?: HelpTimes): string {
   }
   lines.push("Archive vs bundle (same content, same run):");
   for (const r of results) {
+    if (!r.bundleBytes) continue; // --only snapshot writes no baseline bundle
     const diff = ((r.archiveBytes / r.bundleBytes - 1) * 100).toFixed(2);
     lines.push(
       `  ${r.label.padEnd(10)} archive ${bytes(r.archiveBytes)}, git bundle ${bytes(r.bundleBytes)} (${diff}%)`,

@@ -36,7 +36,9 @@ const USAGE = `usage: npm run bench -- [--sizes 60,300] [--rounds 5] [--repo PAT
   --sizes   MiB of pack data for each generated repository (cached in ${CACHE_DIR})
   --rounds  rounds per size (each runs baseline and ours, order alternated); medians are reported
   --repo    bench an existing repository instead (repeatable); --sizes is then ignored
-  --out     where to write the figures as JSON (default bench/results/latest.json)`;
+  --out     where to write the figures as JSON (default bench/results/latest.json)
+  --only snapshot   time only the snapshot against its floor (\`git bundle create --all\`), a few
+            minutes on git/git: for a quiet moment on a shared machine`;
 
 const t0 = performance.now();
 const loadBefore = loadavg()[0]!;
@@ -52,6 +54,7 @@ async function main(): Promise<number> {
       rounds: { type: "string", default: "5" },
       repo: { type: "string", multiple: true },
       out: { type: "string", default: join(ROOT, "bench", "results", "latest.json") },
+      only: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -61,7 +64,7 @@ async function main(): Promise<number> {
   }
   const rounds = Number(values.rounds);
   const sizes = values.sizes.split(",").map(Number);
-  if (!(rounds >= 1) || sizes.some((s) => !(s > 0))) {
+  if (!(rounds >= 1) || sizes.some((s) => !(s > 0)) || (values.only && values.only !== "snapshot")) {
     console.error(USAGE);
     return 2;
   }
@@ -82,7 +85,7 @@ async function main(): Promise<number> {
     }
   }
   const results: SizeResult[] = [];
-  for (const repo of repos) results.push(await benchRepo(repo, rounds));
+  for (const repo of repos) results.push(await benchRepo(repo, rounds, values.only === "snapshot"));
   log("timing infinity-backup --help");
   const help = await helpTimes();
 
@@ -144,6 +147,7 @@ function steps(...runs: { seconds: number; treeMaxRssKiB?: number; treeCpuSecond
 async function benchRepo(
   repo: { label: string; path: string; packBytes: number },
   rounds: number,
+  snapshotOnly = false,
 ): Promise<SizeResult> {
   const sourceRefs = await readRefs(repo.path);
   const name = `bench/${repo.label.replace(/[^A-Za-z0-9._-]+/g, "-").toLowerCase()}`;
@@ -209,6 +213,7 @@ async function benchRepo(
       };
       const baselineSnapshot = async () => {
         await floorSnapshot();
+        if (snapshotOnly) return;
         await gitBackup("snapshot", "--no-local", bundle);
         await gitBackup("snapshotVsLocal", "--local", join(work, "local.bundle"));
         await rm(join(work, "local.bundle"), { force: true });
@@ -223,6 +228,7 @@ async function benchRepo(
       };
       for (const step of round % 2 ? [baselineSnapshot, oursSnapshot] : [oursSnapshot, baselineSnapshot])
         await step();
+      if (snapshotOnly) continue;
       result.bundleBytes = (await stat(bundle)).size;
 
       /** The floor of a restore: index-pack of the same pack into an empty repository, nothing else. */
@@ -308,11 +314,13 @@ async function objectBytes(repo: string): Promise<number> {
   return (kib("size") + kib("size-pack")) * 1024;
 }
 
-// Named benches (bench/README.md): `npm run bench -- sweep|metadata|rpo [options]`.
+// Named benches (bench/README.md): `npm run bench -- sweep|metadata|rpo|--history [options]`.
 const NAMED: Record<string, () => Promise<{ main(argv: string[]): Promise<number> }>> = {
   sweep: () => import("./sweep.js"),
   metadata: () => import("./metadata.js"),
   rpo: () => import("./rpo.js"),
+  history: () => import("./history.js"),
+  "--history": () => import("./history.js"),
 };
 const named = NAMED[process.argv[2] ?? ""];
 

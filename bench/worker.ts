@@ -60,7 +60,14 @@ const TIMELINE_POINTS = 40;
 async function main(): Promise<void> {
   const request = JSON.parse(process.argv[2] ?? "") as WorkerRequest;
   const config = join(request.dataDir, "backup-config.yaml");
-  await writeFile(config, "version: 1\nbackend: local\nlocal:\n  dataDir: data\nsources: []\n");
+  // The source is listed in the config, as a user lists it, so the snapshot gets its remote from
+  // the configured source host exactly as `infinity-backup backup` does (a path on this machine
+  // can tell whether it uses LFS, so no pointer scan runs for a repository without LFS).
+  const sources =
+    request.op === "snapshot"
+      ? `sources:\n  - name: ${JSON.stringify(request.repo)}\n    url: ${JSON.stringify(request.source)}\n`
+      : "sources: []\n";
+  await writeFile(config, `version: 1\nbackend: local\nlocal:\n  dataDir: data\n${sources}`);
   const app = await openApp(config, { env: {} });
   const bootRssKiB = Math.round(process.memoryUsage.rss() / KiB);
   const cpu = process.cpuUsage();
@@ -106,12 +113,12 @@ async function main(): Promise<void> {
   const out: Partial<WorkerResult> = {};
   try {
     if (request.op === "snapshot") {
-      const r = await snapshotRepo(
-        app,
-        request.repo,
-        { url: request.source },
-        { actor: "bench", onProgress },
-      );
+      const repo = await app.sources.getRepo(request.repo);
+      if (!repo) throw new Error(`bench: ${request.repo} is not in the configured sources`);
+      const r = await snapshotRepo(app, request.repo, await app.sources.gitRemote(repo), {
+        actor: "bench",
+        onProgress,
+      });
       Object.assign(out, {
         snapshotId: r.snapshot.id,
         archiveBytes: r.snapshot.size,

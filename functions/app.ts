@@ -11,6 +11,7 @@ import type { GitHubRestorePorts } from "./core/restore-github/restore-to-github
 import type {
   AuditReader,
   BlobStore,
+  ConfigTrail,
   DeadLetters,
   DeliveryLog,
   GitRemote,
@@ -62,6 +63,8 @@ export interface CloudApp extends BackupDeps {
   restoreJournal: RestoreJournal;
   /** The audit trail read back, where the workload keeps one (those with the index). */
   auditTrail?: AuditReader;
+  /** Where the sweep records a change of the deployed configuration (workloads with the index). */
+  configTrail?: ConfigTrail;
   /** Tells a person (the config's email and webhooks), one message per incident across instances. */
   notifier: Notifier;
   /** Drains the large-repository subscription (the snapshot job). */

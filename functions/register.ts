@@ -1,4 +1,4 @@
-// The eleven Cloud Functions and their names, registered with the Functions Framework. The
+// The twelve Cloud Functions and their names, registered with the Functions Framework. The
 // deployment (index.ts) and the end-to-end tests register through this one list; each function gets
 // the app of its own workload (only the parts it uses, see config/cloud-env.ts).
 import * as functions from "@google-cloud/functions-framework";
@@ -6,6 +6,7 @@ import type { AppProvider } from "./app.js";
 import { drillHandler } from "./handlers/drill.js";
 import { forgetHandler } from "./handlers/forget.js";
 import { healthHandler } from "./handlers/health.js";
+import { rotateKeysHandler } from "./handlers/keys.js";
 import { pruneHandler } from "./handlers/prune.js";
 import { restoreHandler } from "./handlers/restore.js";
 import { restoreOrgHandler, restoreOrgRepoHandler } from "./handlers/restore-org.js";
@@ -27,6 +28,7 @@ export const FUNCTION_NAMES = [
   "forgetRepo",
   "restoreOrg",
   "restoreOrgRepo",
+  "rotateKeys",
 ] as const;
 
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
@@ -42,6 +44,7 @@ export function registerFunctions(appFor: (fn: FunctionName) => AppProvider): vo
   functions.http("forgetRepo", forgetHandler(appFor("forgetRepo")));
   functions.http("restoreOrg", restoreOrgHandler(appFor("restoreOrg")));
   functions.cloudEvent("restoreOrgRepo", restoreOrgRepoHandler(appFor("restoreOrgRepo")));
+  functions.http("rotateKeys", rotateKeysHandler(appFor("rotateKeys")));
   // The webhook's body is read by the gate (capped, unsigned refused unread), not by the framework.
   functions.http(
     "githubWebhook",

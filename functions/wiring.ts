@@ -2,6 +2,7 @@
 // to the ports an entry point is handed. Imported only by entry points (functions/index.ts, the CLI,
 // the job, tests and benchmarks); nothing below it imports an adapter.
 import { access, constants, mkdir, readFile } from "node:fs/promises";
+import { userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { ConfigSourceHost } from "./adapters/local/config-sources.js";
@@ -22,6 +23,7 @@ import {
 } from "./config/cloud-env.js";
 import { DEFAULT_CONFIG } from "./config/default-config.js";
 import { loadSettings, type Settings } from "./config/settings.js";
+import { applyHeapPolicy } from "./heap-policy.js";
 import { applyTlsPolicy } from "./tls-policy.js";
 import { UserInputError } from "./core/errors.js";
 import { lineageIndex } from "./core/lineage/lineage-index.js";
@@ -31,7 +33,7 @@ import { retryingIndex, retryingKeys, retryingStore } from "./core/retrying-port
 import { retainingStore, retentionOnWrite } from "./core/retention-lock.js";
 import { auditOrElse, readOnlyIndex, readOnlyStore } from "./core/read-only.js";
 import type { SourceRepo } from "./core/model.js";
-import type { BlobStore, RestoreJournal } from "./core/ports.js";
+import type { BlobStore, ConfigTrail, RestoreJournal } from "./core/ports.js";
 import type { GitHubRestorePorts } from "./core/restore-github/restore-to-github.js";
 import type { OctokitLike } from "./adapters/github/metadata-http.js";
 import {
@@ -46,6 +48,8 @@ import { incidentNotifier, silentNotifier, type AlertChannel } from "./core/inci
 import { JsonAlertLedger } from "./adapters/local/json-alert-ledger.js";
 import { webhookChannel } from "./adapters/notify/webhook.js";
 import { scrub } from "./core/redact.js";
+import { settingsView } from "./config/settings-view.js";
+import { recordConfigChange } from "./core/audit-config.js";
 
 export type { CloudApp, LocalApp, Workload };
 
@@ -69,6 +73,7 @@ export async function openApp(
 ): Promise<LocalApp> {
   const settings = await loadSettings(configFile, options.env ?? process.env);
   applyTlsPolicy(settings);
+  applyHeapPolicy();
   const config = settings.backup;
   const clock = options.clock ?? systemClock;
   if (config.backend !== "local") {
@@ -105,6 +110,8 @@ export async function openApp(
     const configured = new ConfigSourceHost(config.sources, settings.baseDir);
     const store = new FsBlobStore({ root: join(dataDir, "archives"), clock });
     const audit = new JsonlAuditLog({ path: join(dataDir, "audit.jsonl"), clock });
+    // A configuration that changed since the trail last recorded it is an audit entry (once).
+    if (!readOnly) await auditConfig(audit, settings, `cli:${osUser()}`, tell);
     const github = config.github
       ? await githubSource(await localGitHubCredentials(options.env ?? process.env), settings, clock)
       : undefined;
@@ -161,6 +168,28 @@ export async function openApp(
   }
 }
 
+/** Records a configuration change in the trail; a trail that cannot take it is told, never fatal. */
+async function auditConfig(
+  trail: ConfigTrail,
+  settings: Settings,
+  actor: string,
+  tell: (line: string) => void,
+): Promise<void> {
+  try {
+    await recordConfigChange(trail, settingsView(settings), actor);
+  } catch (err) {
+    tell(`configuration change not audited: ${scrub(err instanceof Error ? err.message : String(err))}`);
+  }
+}
+
+function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return "unknown";
+  }
+}
+
 /** Whether this process may write the data folder and its index (a missing index will be made). */
 async function writable(dataDir: string, indexFile: string): Promise<boolean> {
   const can = (file: string) =>
@@ -206,6 +235,7 @@ export async function cloudApp(
     picked as NodeJS.ProcessEnv,
   );
   applyTlsPolicy(settings);
+  applyHeapPolicy();
   // Every cloud workload runs on the gcp backend, also those that do not read BACKUP_LOCATION.
   settings.backup.backend = "gcp";
   const clock = overrides.clock ?? systemClock;
@@ -380,6 +410,7 @@ export async function cloudApp(
     const trail = new FirestoreAuditLog({ firestore, clock, mirror: wired.audit });
     wired.audit = trail;
     wired.auditTrail = trail;
+    wired.configTrail = trail;
   }
   return guardUnwired(workload, wired);
 }

@@ -42,7 +42,7 @@ locals {
   }
 
   # The functions that check their caller's role themselves.
-  caller_checked_functions = [for name in ["restoreRepo", "restoreOrg", "forgetRepo"] : name if contains(keys(local.functions), name)]
+  caller_checked_functions = [for name in ["restoreRepo", "restoreOrg", "forgetRepo", "rotateKeys"] : name if contains(keys(local.functions), name)]
 
   # Overrides of config/*.yaml: set only when the operator set the Terraform variable
   # (null here means "leave the variable out"), so that an unset one leaves the
@@ -92,18 +92,19 @@ locals {
 
   # WORKLOAD_PARTS: what each function (by entry point) and the job wire.
   workload_parts = {
-    sweep          = ["project", "index", "publishSnapshots", "publishVerify", "github"]
+    sweep          = ["project", "index", "publishSnapshots", "publishVerify", "github", "verifySetting", "retentionSetting"]
     snapshotRepo   = ["project", "archives", "keys", "index", "publishVerify", "publishLarge", "github", "verifySetting", "notify"]
     verifySnapshot = ["project", "archives", "keys", "index", "notify"]
     pruneSnapshots = ["project", "archives", "index", "retentionSetting"]
     restoreRepo    = ["project", "archives", "restoreBucket", "keys", "index", "github", "callers"]
     backupHealth   = ["project", "index", "retentionSetting", "notify", "deadLetters"]
-    restoreDrill   = ["project", "archives", "keys", "index", "notify"]
+    restoreDrill   = ["project", "archives", "keys", "index", "publishLarge", "notify"]
     forgetRepo     = ["project", "index", "callers"]
     restoreOrg     = ["project", "index", "restoreJournal", "publishRestores", "callers"]
     restoreOrgRepo = ["project", "archives", "restoreBucket", "keys", "index", "github", "publishRestores"]
+    rotateKeys     = ["project", "index", "keys", "callers"]
     githubWebhook  = ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"]
-    snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting"]
+    snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting", "notify"]
   }
 
   # Every variable each workload reads, secrets included.

@@ -1,4 +1,4 @@
-# The eleven 2nd-gen Cloud Functions, all built from the one source zip.
+# The twelve 2nd-gen Cloud Functions, all built from the one source zip.
 #
 # sweep, snapshotRepo, verifySnapshot, pruneSnapshots and restoreOrgRepo are CloudEvent
 # functions delivered by our own Pub/Sub push subscriptions (pubsub.tf says
@@ -108,6 +108,16 @@ locals {
       cpu             = "2"
       timeout_seconds = 540 # the event-driven limit; cloud.restoreDeadlineSeconds stops it before
       max_instances   = 5
+      concurrency     = 1
+    }
+    rotateKeys = {
+      description     = "Key rotation without rewriting archives: a new key for one repository, or every repository key rewrapped under the KMS key's primary version (HTTP, IAM and the admin role only)."
+      service_account = google_service_account.keys.email
+      ingress         = "ALLOW_ALL"
+      memory          = "512Mi"
+      cpu             = "1"
+      timeout_seconds = 540
+      max_instances   = 1
       concurrency     = 1
     }
     githubWebhook = {

@@ -59,6 +59,12 @@ resource "google_service_account" "forget" {
   display_name = "infinity-backup forgetRepo"
 }
 
+# rotateKeys: rewraps key records in the index under the KMS key (no bucket).
+resource "google_service_account" "keys" {
+  account_id   = "ib-keys"
+  display_name = "infinity-backup rotateKeys"
+}
+
 resource "google_service_account" "restore" {
   account_id   = "ib-restore"
   display_name = "infinity-backup restoreRepo"
@@ -127,6 +133,13 @@ resource "google_kms_crypto_key_iam_member" "snapshot_job_encrypts" {
   member        = "serviceAccount:${google_service_account.snapshot_job.email}"
 }
 
+# The job also drills the repositories too large for restoreDrill (it restores them).
+resource "google_kms_crypto_key_iam_member" "snapshot_job_decrypts_for_drills" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyDecrypter"
+  member        = "serviceAccount:${google_service_account.snapshot_job.email}"
+}
+
 resource "google_kms_crypto_key_iam_member" "verify_decrypts" {
   crypto_key_id = google_kms_crypto_key.archive.id
   role          = "roles/cloudkms.cryptoKeyDecrypter"
@@ -149,6 +162,13 @@ resource "google_kms_crypto_key_iam_member" "restore_org_repo_decrypts" {
   crypto_key_id = google_kms_crypto_key.archive.id
   role          = "roles/cloudkms.cryptoKeyDecrypter"
   member        = "serviceAccount:${google_service_account.restore_org_repo.email}"
+}
+
+# rotateKeys unwraps each repository key and wraps it again under the primary version.
+resource "google_kms_crypto_key_iam_member" "keys_rewraps" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+  member        = "serviceAccount:${google_service_account.keys.email}"
 }
 
 # --- Cloud Storage ----------------------------------------------------------
@@ -209,6 +229,12 @@ resource "google_storage_bucket_iam_member" "drill_reads_archives" {
   member = "serviceAccount:${google_service_account.drill.email}"
 }
 
+resource "google_storage_bucket_iam_member" "snapshot_job_reads_archives_for_drills" {
+  bucket = google_storage_bucket.archive.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.snapshot_job.email}"
+}
+
 resource "google_storage_bucket_iam_member" "restore_reads_archives" {
   bucket = google_storage_bucket.archive.name
   role   = "roles/storage.objectViewer"
@@ -251,6 +277,8 @@ resource "google_project_iam_member" "firestore_user" {
     drill = google_service_account.drill.email
     # forget destroys a repository's key records and marks its snapshots shredded
     forget = google_service_account.forget.email
+    # rotateKeys rewrites key records (repositoryKeys/, their data key records) and the audit trail
+    keys = google_service_account.keys.email
     # backupHealth reports from the index, and keeps the notification incidents
     # (alertIncidents/) it opens and closes
     health = google_service_account.health.email
@@ -302,6 +330,13 @@ resource "google_pubsub_topic_iam_member" "snapshot_publishes_large" {
   topic  = google_pubsub_topic.topic["snapshot-large"].name
   role   = "roles/pubsub.publisher"
   member = "serviceAccount:${google_service_account.snapshot.email}"
+}
+
+# restoreDrill hands the drills of large repositories to snapshot-job.
+resource "google_pubsub_topic_iam_member" "drill_publishes_large" {
+  topic  = google_pubsub_topic.topic["snapshot-large"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.drill.email}"
 }
 
 resource "google_pubsub_topic_iam_member" "snapshot_job_publishes_verify_requests" {
@@ -379,6 +414,8 @@ resource "google_secret_manager_secret_iam_member" "smtp_password" {
     verify   = google_service_account.verify.email
     health   = google_service_account.health.email
     drill    = google_service_account.drill.email
+    # drills of large repositories run in the job
+    snapshot_job = google_service_account.snapshot_job.email
   }
 
   secret_id = google_secret_manager_secret.smtp_password.id
@@ -455,6 +492,17 @@ resource "google_cloud_run_v2_service_iam_member" "admins_invoke_forget" {
 
   location = var.region
   name     = google_cloudfunctions2_function.fn["forgetRepo"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+# Admins may call rotateKeys, which also checks the caller's ID token against
+# var.admin_members (handlers/authz.ts).
+resource "google_cloud_run_v2_service_iam_member" "admins_invoke_rotate_keys" {
+  for_each = toset(var.admin_members)
+
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["rotateKeys"].service_config[0].service
   role     = "roles/run.invoker"
   member   = each.value
 }

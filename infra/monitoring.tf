@@ -115,8 +115,8 @@ resource "google_logging_metric" "stale_repos" {
 
 resource "google_logging_metric" "drill_failures" {
   name        = "infinity-backup/drill-failures"
-  description = "Restore drills that failed (restoreDrill), by repository."
-  filter      = "(${local.function_logs.restoreDrill}) AND ${local.log_event.drill_failed}"
+  description = "Restore drills that failed (restoreDrill, and snapshot-job for large repositories), by repository."
+  filter      = "((${local.function_logs.restoreDrill}) OR (${local.snapshot_job_logs})) AND ${local.log_event.drill_failed}"
 
   metric_descriptor {
     metric_kind = "DELTA"
@@ -283,6 +283,22 @@ resource "google_monitoring_alert_policy" "drill_failed" {
     display_name = "restoreDrill logged drill_failed"
     condition_threshold {
       filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.drill_failures.name}\" AND resource.type=\"cloud_run_revision\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.repo"]
+      }
+    }
+  }
+
+  conditions {
+    display_name = "snapshot-job logged drill_failed (a large repository's drill)"
+    condition_threshold {
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.drill_failures.name}\" AND resource.type=\"cloud_run_job\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"

@@ -37,7 +37,8 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 export const USAGE = `Usage: infinity-backup <command> [options]
 
 Commands:
-  backup    Snapshot the configured repositories (all, or --repo NAME ...), then verify them
+  backup    Snapshot the configured repositories (all, or --repo NAME ...), then verify them; with a
+            github section also each organization's own snapshot when orgSnapshot is due (--org O: now)
   list      List snapshots (of --repo NAME, or of every repository)
   verify    Verify snapshots: the latest of each repo, or --repo NAME [--snapshot ID | --all]
   restore   Restore --repo NAME [--snapshot ID | --at TIME] to --to PATH, --push URL or --bundle FILE

@@ -108,7 +108,16 @@ export type Part = keyof typeof PART_ENV;
 
 /** The eight functions and the Cloud Run job: what each one wires. */
 export const WORKLOAD_PARTS = {
-  sweep: ["project", "index", "publishSnapshots", "publishVerify", "github"],
+  // The settings overrides too: the sweep records the deployed configuration in the audit trail.
+  sweep: [
+    "project",
+    "index",
+    "publishSnapshots",
+    "publishVerify",
+    "github",
+    "verifySetting",
+    "retentionSetting",
+  ],
   snapshotRepo: [
     "project",
     "archives",
@@ -124,13 +133,15 @@ export const WORKLOAD_PARTS = {
   pruneSnapshots: ["project", "archives", "index", "retentionSetting"],
   restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github", "callers"],
   backupHealth: ["project", "index", "retentionSetting", "notify", "deadLetters"],
-  restoreDrill: ["project", "archives", "keys", "index", "notify"],
+  restoreDrill: ["project", "archives", "keys", "index", "publishLarge", "notify"],
   // Crypto-shredding needs only the index (key records, lease) and the caller check: no KMS, no bytes.
   forgetRepo: ["project", "index", "callers"],
   // Plans and fans out (one message per repository); reads the journals for its report. No GitHub, no KMS.
   restoreOrg: ["project", "index", "restoreJournal", "publishRestores", "callers"],
   // One repository of it, as restoreRepo restores to GitHub; hands itself on past its deadline.
   restoreOrgRepo: ["project", "archives", "restoreBucket", "keys", "index", "github", "publishRestores"],
+  // Rewraps key records: the index and KMS (encrypt and decrypt), no archive bytes.
+  rotateKeys: ["project", "index", "keys", "callers"],
   githubWebhook: ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"],
   snapshotJob: [
     "project",
@@ -141,6 +152,8 @@ export const WORKLOAD_PARTS = {
     "drainLarge",
     "github",
     "verifySetting",
+    // drills of large repositories (restoreDrill hands them over) notify as restoreDrill does
+    "notify",
   ],
 } as const satisfies Record<string, readonly Part[]>;
 

@@ -1,10 +1,55 @@
-// How often a schedule.yaml clock fires: the cost report counts the scheduled reads of backups.
+// When a schedule.yaml clock fires: how often (the cost report counts the scheduled reads of
+// backups), and when it last did (the CLI's org snapshots are due once it has fired since the latest).
 /**
  * How many times a five-field cron fires in the 30 days from `from` (UTC), for the cost report's
  * count of scheduled reads. Numbers, `*`, ranges, lists and steps; a field with names (MON, JAN)
  * or anything else it cannot read gives undefined.
  */
 export function runsIn30Days(cron: string, from: Date): number | undefined {
+  const sets = cronSets(cron);
+  if (!sets) return undefined;
+  let runs = 0;
+  const start = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate());
+  for (let day = 0; day < 30; day++) {
+    if (firesOn(sets, new Date(start + day * 86_400_000))) runs += sets.minutes.size * sets.hours.size;
+  }
+  return runs;
+}
+
+/**
+ * The latest time at or before `at` (UTC, to the minute) that a five-field cron fired, looking back
+ * at most 366 days: what "due since its clock last fired" means for work the CLI runs on its own
+ * schedule. Undefined when it cannot read the cron, or it did not fire in that time.
+ */
+export function lastRunAtOrBefore(cron: string, at: Date): Date | undefined {
+  const sets = cronSets(cron);
+  if (!sets) return undefined;
+  const today = Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate());
+  const hours = [...sets.hours].sort((a, b) => b - a);
+  const minutes = [...sets.minutes].sort((a, b) => b - a);
+  for (let day = 0; day <= 366; day++) {
+    const start = today - day * 86_400_000;
+    if (!firesOn(sets, new Date(start))) continue;
+    for (const hour of hours)
+      for (const minute of minutes) {
+        const run = start + (hour * 60 + minute) * 60_000;
+        if (run <= at.getTime()) return new Date(run);
+      }
+  }
+  return undefined;
+}
+
+interface CronSets {
+  minutes: Set<number>;
+  hours: Set<number>;
+  days: Set<number>;
+  months: Set<number>;
+  weekdays: Set<number>;
+  dayAny: boolean;
+  weekdayAny: boolean;
+}
+
+function cronSets(cron: string): CronSets | undefined {
   const fields = cron.trim().split(/\s+/);
   const limits: [number, number][] = [
     [0, 59],
@@ -18,20 +63,24 @@ export function runsIn30Days(cron: string, from: Date): number | undefined {
   if (sets.some((set) => set === undefined)) return undefined;
   const [minutes, hours, days, months, weekdays] = sets as Set<number>[];
   if (weekdays!.has(7)) weekdays!.add(0); // 7 is Sunday too
+  return {
+    minutes: minutes!,
+    hours: hours!,
+    days: days!,
+    months: months!,
+    weekdays: weekdays!,
+    dayAny: fields[2] === "*",
+    weekdayAny: fields[4] === "*",
+  };
+}
+
+/** Whether the cron fires on the UTC day `d` (at some hour and minute of it). */
+function firesOn(sets: CronSets, d: Date): boolean {
+  if (!sets.months.has(d.getUTCMonth() + 1)) return false;
+  const byDate = sets.days.has(d.getUTCDate());
+  const byWeekday = sets.weekdays.has(d.getUTCDay());
   // Cron's rule: when both day fields are restricted, a day matching either one fires.
-  const dayAny = fields[2] === "*";
-  const weekdayAny = fields[4] === "*";
-  let runs = 0;
-  const start = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate());
-  for (let day = 0; day < 30; day++) {
-    const d = new Date(start + day * 86_400_000);
-    if (!months!.has(d.getUTCMonth() + 1)) continue;
-    const byDate = days!.has(d.getUTCDate());
-    const byWeekday = weekdays!.has(d.getUTCDay());
-    const fires = dayAny || weekdayAny ? byDate && byWeekday : byDate || byWeekday;
-    if (fires) runs += minutes!.size * hours!.size;
-  }
-  return runs;
+  return sets.dayAny || sets.weekdayAny ? byDate && byWeekday : byDate || byWeekday;
 }
 
 function cronField(field: string, low: number, high: number): Set<number> | undefined {

@@ -54,30 +54,46 @@ export interface BackupResult {
 }
 
 /** Snapshots one repository (its wiki too) and verifies it per policy. Throws what the snapshot throws. */
-export async function backupRepository(
+export function backupRepository(
   deps: BackupDeps,
   repo: SourceRepo,
   policy: BackupPolicy,
   options: BackupOptions,
 ): Promise<BackupResult> {
+  return backedUp(deps, repo.name, policy, options, async () => {
+    // The source's id and current name first: a rename not yet registered continues its lineage.
+    await observeRepository(deps.index, repo, deps.clock.now());
+    return snapshotOf(deps, repo, policy, options);
+  });
+}
+
+/**
+ * The backup around a snapshot of `repo` (a repository, or an organization's "<org>/@org"): `take`
+ * makes it, the attempt is noted for health, and the snapshot is verified as the policy says.
+ */
+export async function backedUp(
+  deps: BackupDeps,
+  repo: string,
+  policy: BackupPolicy,
+  options: BackupOptions,
+  take: () => Promise<SnapshotOutcome>,
+): Promise<BackupResult> {
   const started = deps.clock.now().toISOString();
   let snapshot: SnapshotOutcome;
   try {
-    // The source's id and current name first: a rename not yet registered continues its lineage.
-    await observeRepository(deps.index, repo, deps.clock.now());
-    snapshot = await snapshotOf(deps, repo, policy, options);
+    snapshot = await take();
   } catch (err) {
     // Another run holds the repository: not a failed backup, and that run records its own outcome.
     if (!(err instanceof LeaseHeldError))
-      await noteAttempt(deps, repo.name, { at: started, outcome: "failed", error: describeError(err) });
+      await noteAttempt(deps, repo, { at: started, outcome: "failed", error: describeError(err) });
     throw err;
   }
-  await noteAttempt(deps, repo.name, {
+  await noteAttempt(deps, repo, {
     at: started,
     outcome: snapshot.outcome,
     snapshotId: snapshot.snapshot.id,
   });
-  return verifyAsPolicySays(deps, repo, policy, options, { repo: repo.name, snapshot });
+  return verifyAsPolicySays(deps, policy, options, { repo, snapshot });
 }
 
 /** The snapshot (or confirmation) of the repository's git data, wiki and metadata. */
@@ -106,7 +122,6 @@ async function noteAttempt(deps: BackupDeps, repo: string, attempt: BackupAttemp
 
 async function verifyAsPolicySays(
   deps: BackupDeps,
-  repo: SourceRepo,
   policy: BackupPolicy,
   options: BackupOptions,
   result: BackupResult,
@@ -115,14 +130,15 @@ async function verifyAsPolicySays(
   const due = snapshot.outcome === "created" || !snapshot.snapshot.verification;
   if (!policy.verify || !due) return result;
   const { id } = snapshot.snapshot;
+  const repo = result.repo;
   if (policy.verify.where === "queue") {
     if (!deps.publisher) throw new Error("verification is queued but no publisher is wired");
     await deps.publisher.publish("verify-requests", [
-      { v: 1, repo: repo.name, snapshotId: id, level: policy.verify.level },
+      { v: 1, repo, snapshotId: id, level: policy.verify.level },
     ]);
     return { ...result, verifyQueued: true };
   }
-  result.verify = await verifySnapshot(deps, repo.name, id, {
+  result.verify = await verifySnapshot(deps, repo, id, {
     level: policy.verify.level,
     actor: options.actor,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

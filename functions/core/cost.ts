@@ -1,5 +1,6 @@
 // What storage costs: bytes per storage class and retention tier, a monthly estimate from a price table,
-// and a year's projection under the retention policy. Pure: the cost command gathers the inputs.
+// and a year's projection under the retention policy. Pure (a replay is remembered per input): the cost command gathers the inputs.
+import { createHash } from "node:crypto";
 import { planRetention, type RetentionCandidate } from "./retention.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import { chooseStorageClass, readersOf, settledKeepUntil, STORAGE_CLASSES } from "./storage-tiers.js";
@@ -148,6 +149,40 @@ export const PROJECTION_ASSUMPTION =
  * Pushes between the daily snapshots are not modelled: inside the `within` window they come and go.
  */
 export function projectYear(input: ProjectionInput): YearProjection {
+  // The replay costs about a millisecond per repository and day (two retention plans), seconds for
+  // a status page; the same inputs on the same day give the same year, so a warm process (serve,
+  // a backupHealth instance) answers its next request from here.
+  const key = projectionKey(input);
+  const known = PROJECTIONS.get(key);
+  if (known) return known;
+  const year = replayYear(input);
+  if (PROJECTIONS.size >= MAX_PROJECTIONS) PROJECTIONS.delete(PROJECTIONS.keys().next().value!);
+  PROJECTIONS.set(key, year);
+  return year;
+}
+
+const PROJECTIONS = new Map<string, YearProjection>();
+const MAX_PROJECTIONS = 8;
+
+/** Everything the replay reads: the day it starts on (not the instant), the policy, the histories. */
+function projectionKey(input: ProjectionInput): string {
+  const now = input.now.getTime();
+  return createHash("sha256")
+    .update(
+      JSON.stringify([
+        Math.floor(now / DAY_MS),
+        input.days ?? 365,
+        input.newObjectClass,
+        input.policy,
+        input.prices,
+        // Which snapshots are present at `now` (the template is the newest of them).
+        input.repos.map((repo) => repo.map((s) => [s, Date.parse(s.takenAt) <= now])),
+      ]),
+    )
+    .digest("hex");
+}
+
+function replayYear(input: ProjectionInput): YearProjection {
   const days = input.days ?? 365;
   const first = Math.floor(input.now.getTime() / DAY_MS) * DAY_MS;
   const pointDays = Array.from({ length: 12 }, (_, k) => Math.round((days * (k + 1)) / 12));

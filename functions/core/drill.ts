@@ -26,8 +26,9 @@ export interface DrillOptions {
   random?: () => number;
   onProgress?: ProgressListener;
   /**
-   * Leave out of the sample repositories whose latest archive is larger than this (a function's
-   * scratch space is memory); each is told to `onSkipped`. Named `repos` are never left out.
+   * Drill here only the picked repositories (sampled or named) whose latest archive is at most
+   * this big (a function's scratch space is memory); each larger one is told to `onSkipped`
+   * instead, for restoreDrill to hand to the Cloud Run job, which drills it without this bound.
    */
   maxBytes?: number;
   onSkipped?: (repo: string, bytes: number) => void;
@@ -51,11 +52,12 @@ export async function runDrill(deps: Deps, options: DrillOptions): Promise<Drill
   const latest = (
     await Promise.all((options.repos ?? (await deps.index.repos())).map((repo) => deps.index.latest(repo)))
   ).filter((s): s is Snapshot => s !== undefined);
-  const fits = (s: Snapshot) => options.maxBytes === undefined || s.size <= options.maxBytes;
-  if (!options.repos) for (const s of latest.filter((s) => !fits(s))) options.onSkipped?.(s.repo, s.size);
-  const picked = options.repos
+  const chosen = options.repos
     ? latest
-    : pick(latest.filter(fits), options.sample ?? 3, await lastDrills(options.trail), options.random);
+    : pick(latest, options.sample ?? 3, await lastDrills(options.trail), options.random);
+  const fits = (s: Snapshot) => options.maxBytes === undefined || s.size <= options.maxBytes;
+  for (const s of chosen.filter((s) => !fits(s))) options.onSkipped?.(s.repo, s.size);
+  const picked = chosen.filter(fits);
   const results: DrillResult[] = [];
   for (const snapshot of picked) {
     results.push(await drillOne(deps, snapshot, options.actor, options.onProgress));

@@ -4,6 +4,7 @@
 // the edges render them.
 import type { Deps } from "./deps.js";
 import { describeError } from "./errors.js";
+import { orgOfRepo } from "./ids.js";
 import type { PriceTable } from "./cost.js";
 import { isGone, resolveName } from "./lineage/registry.js";
 import type { RepositoryRecord, RepositoryState, Snapshot } from "./model.js";
@@ -46,6 +47,8 @@ export function describeProblem(problem: HealthProblem): string {
 
 export interface RepoHealth {
   repo: string;
+  /** Set for an organization's own snapshots ("<org>/@org"): the organization. */
+  org?: string;
   snapshots: number;
   storedBytes: number;
   latest?: Snapshot;
@@ -139,8 +142,10 @@ export function repoHealth(
     else if (latest.verification.verdict !== "ok")
       problems.push({ kind: "verification-failed", detail: latest.verification.detail ?? "no detail" });
   }
+  const org = orgOfRepo(repo);
   return {
     repo,
+    ...(org === undefined ? {} : { org }),
     snapshots: snapshots.length,
     storedBytes: snapshots.reduce((sum, s) => sum + s.size, 0),
     ...(latest ? { latest } : {}),

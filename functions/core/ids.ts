@@ -30,6 +30,15 @@ export function orgOfRepo(repo: string): string | undefined {
   return name === ORG_PSEUDO_REPO ? owner : undefined;
 }
 
+/**
+ * The organizations owning the listed repositories, each once, sorted: whose own snapshots are
+ * taken. A user account has none, nor an owner the host does not describe (a configured source).
+ */
+export function organizationsOf(repos: readonly { name: string; ownerType?: string }[]): string[] {
+  const orgs = repos.filter((repo) => repo.ownerType === "Organization");
+  return [...new Set(orgs.map((repo) => repo.name.split("/")[0]!))].sort();
+}
+
 /** Whether `repo` is an "owner/name" repository name (no "." or ".." part), or an org's "<org>/@org". */
 export function isRepoName(repo: string): boolean {
   return REPO_NAME.test(repo) && !repo.split("/").some((part) => part === "." || part === "..");

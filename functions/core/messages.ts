@@ -85,6 +85,20 @@ export const drillRequestSchema = z
   })
   .refine((r) => !(r.sample && r.repos), { message: "give sample or repos, not both" });
 
+/**
+ * A drill of repositories too big for restoreDrill (their latest archive above
+ * cloud.largeRepoBytes), handed to the Cloud Run job on snapshot-large as snapshots are.
+ */
+export const largeDrillRequestSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal("drill"),
+  repos: z.array(repo).min(1).max(50),
+  requestedAt: isoTime,
+});
+
+/** What the snapshot job drains: snapshot requests, and drills of large repositories. */
+export const largeWorkSchema = z.union([snapshotRequestSchema, largeDrillRequestSchema]);
+
 export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 export type VerifyRequest = z.infer<typeof verifyRequestSchema>;
 export type PruneRequest = z.infer<typeof pruneRequestSchema>;
@@ -95,6 +109,15 @@ export const forgetRequestSchema = z.strictObject({
   repo,
   reason: z.string().trim().min(1).max(1000),
   confirm: z.string().max(200),
+});
+
+/**
+ * rotateKeys' body (core/keys/rotate.ts): with a repository, a new key for it; without, every
+ * repository key rewrapped under the KMS key's current primary version.
+ */
+export const rotateKeysRequestSchema = z.strictObject({
+  v: z.literal(1).default(1),
+  repo: repo.optional(),
 });
 
 export type RestoreRequestBody = z.infer<typeof restoreRequestSchema>;
@@ -139,7 +162,7 @@ export type GitHubRestoreMessage = z.infer<typeof githubRestoreMessageSchema>;
 
 export const topicSchemas: Record<Topic, z.ZodType> = {
   "snapshot-requests": snapshotRequestSchema,
-  "snapshot-large": snapshotRequestSchema,
+  "snapshot-large": largeWorkSchema,
   "verify-requests": verifyRequestSchema,
   "prune-requests": pruneRequestSchema,
   "restore-requests": githubRestoreMessageSchema,

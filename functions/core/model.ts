@@ -99,6 +99,8 @@ export interface MetadataRecord {
 export interface LfsRecord {
   objects: number;
   bytes: number;
+  /** Of `objects`, how many a full snapshot copied from the previous chain's archives instead of downloading. */
+  reused?: number;
   /** How many objects were unavailable, and the first few of them: oid -> reason. */
   unavailableCount: number;
   unavailable: Record<string, string>;
@@ -125,6 +127,8 @@ export interface SourceRepo {
   installationId?: number;
   /** GitHub's archived flag (read-only on GitHub; still backed up). */
   archived?: boolean;
+  /** GitHub's account type of the owner ("Organization", "User"); only an organization has an org snapshot. */
+  ownerType?: string;
 }
 
 /** What the registry knows of a repository's life on its host. */

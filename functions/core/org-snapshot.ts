@@ -1,18 +1,21 @@
-// Org snapshot use case: an organization's own metadata (settings, members, teams, rulesets,
-// Projects v2) into an archive filed under "<org>/@org" (ids.ts), beside its repositories' archives
-// and with the same format, keys, retention and verification. No git data, no chain: each one is
-// full, and small (a few requests per team).
-import { randomBytes } from "node:crypto";
-import { writeArchive } from "./archive/writer.js";
+// An organization's own snapshot: its metadata (settings, members, teams, rulesets, Projects v2)
+// filed under "<org>/@org" (ids.ts). Only the source is chosen here; the snapshot path is the
+// repositories' own (snapshot.ts: no git data, the same archive, key, lease, index and audit), and
+// the backup around it too (backup.ts: the attempt noted, the snapshot verified as policy says).
+// Each one is full: the org source keeps no checkpoint, so each is read whole and stored anew.
+import {
+  backedUp,
+  type BackupDeps,
+  type BackupOptions,
+  type BackupPolicy,
+  type BackupResult,
+} from "./backup.js";
 import type { Deps } from "./deps.js";
-import { BackupError, DeadlineError } from "./errors.js";
-import { attachCleanupError } from "./first-error.js";
-import { newSnapshotId, orgRepoName } from "./ids.js";
-import { holdLease, leaseHolder } from "./lease.js";
-import type { OrgMetadataSource, OrgMetadataSummary } from "./metadata/org-source.js";
-import type { Snapshot } from "./model.js";
-import { archiveKey } from "./object-keys.js";
-import type { SnapshotOutcome } from "./snapshot.js";
+import { describeError, NotFoundError, UserInputError } from "./errors.js";
+import { organizationsOf, orgRepoName } from "./ids.js";
+import type { OrgMetadataSource } from "./metadata/org-source.js";
+import type { SnapshotMetadataSource } from "./metadata/source.js";
+import { snapshotRepo, type SnapshotOutcome } from "./snapshot.js";
 
 export interface OrgSnapshotOptions {
   actor: string;
@@ -21,145 +24,102 @@ export interface OrgSnapshotOptions {
   leaseMs?: number;
 }
 
-export async function snapshotOrg(
+/** Snapshots organization `org`'s own metadata into "<org>/@org". Throws what the snapshot throws. */
+export function snapshotOrg(
   deps: Deps,
   org: string,
   source: OrgMetadataSource,
   options: OrgSnapshotOptions,
 ): Promise<SnapshotOutcome> {
-  const repo = orgRepoName(org);
-  const started = deps.clock.now();
-  const id = newSnapshotId(started);
-  const lease = await holdLease(deps.index, repo, leaseHolder(id), {
-    ...(options.leaseMs ? { ttlMs: options.leaseMs } : {}),
-    ...(options.signal ? { outer: options.signal } : {}),
+  return snapshotRepo(deps, orgRepoName(org), undefined, {
+    actor: options.actor,
+    metadata: orgAsMetadata(org, source),
+    incremental: false,
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
   });
-  try {
-    const snapshot = await writeOrgSnapshot(
-      deps,
-      { org, repo, id, takenAt: started },
-      source,
-      lease.signal,
-      () => lease.confirm(),
-    );
-    await deps.audit.record({
-      action: "snapshot.created",
-      repo,
-      snapshotId: id,
-      actor: options.actor,
-      outcome: "success",
-      details: { bytes: snapshot.size, org, items: snapshot.metadata?.items ?? {} },
-    });
-    await lease.release();
-    return {
-      repo,
-      outcome: "created",
-      snapshot,
-      seconds: (deps.clock.now().getTime() - started.getTime()) / 1000,
-    };
-  } catch (err) {
-    await deps.audit
-      .record({
-        action: "snapshot.failed",
-        repo,
-        actor: options.actor,
-        outcome: "failure",
-        details: { error: (err as Error).message, org },
-      })
-      .catch((auditErr: unknown) => attachCleanupError(err, "recording the failure", auditErr));
-    await lease.release().catch((releaseErr: unknown) => attachCleanupError(err, "releaseLease", releaseErr));
-    throw err;
-  }
 }
 
-async function writeOrgSnapshot(
-  deps: Deps,
-  at: { org: string; repo: string; id: string; takenAt: Date },
-  source: OrgMetadataSource,
-  signal: AbortSignal,
-  confirmLease: () => Promise<void>,
-): Promise<Snapshot> {
-  const { org, repo, id, takenAt } = at;
-  const dataKey = randomBytes(32);
-  try {
-    const wrapped = await deps.keys.wrap(dataKey);
-    const objectKey = archiveKey(repo, takenAt, id);
-    const collection = source.collectOrg(org, { signal });
-    const archive = writeArchive({
-      header: {
-        aead: "AES256_GCM_HKDF_1MB",
-        keyRef: wrapped.keyRef,
-        wrappedKey: wrapped.wrapped.toString("base64"),
-        snapshotId: id,
-        repo,
-        createdAt: takenAt.toISOString(),
-      },
-      dataKey,
-      manifest: {
-        format: 1,
-        snapshotId: id,
-        repo,
-        takenAt: takenAt.toISOString(),
-        kind: "full",
-        refs: {},
-        prerequisites: [],
-      },
-      files: collection.files,
-      completeManifest: async () => ({ metadata: { kinds: (await collection.summary).kinds } }),
-    });
-    const abort = () => {
-      const reason: unknown = signal.reason;
-      archive.stream.destroy(
-        reason instanceof BackupError
-          ? reason
-          : new DeadlineError(
-              `snapshot of ${org} stopped: ${String(reason ?? "aborted")}; nothing was committed`,
-            ),
-      );
-    };
-    if (signal.aborted) abort();
-    signal.addEventListener("abort", abort, { once: true });
-    const [, stored] = await Promise.all([
-      archive.manifest,
-      deps.store.put(objectKey, archive.stream, {
-        metadata: { repo, snapshotId: id, keyRef: wrapped.keyRef },
-      }),
-    ]).finally(() => signal.removeEventListener("abort", abort));
-    const snapshot: Snapshot = {
-      id,
-      repo,
-      takenAt: takenAt.toISOString(),
-      kind: "full",
-      refs: {},
-      objectKey,
-      size: stored.size,
-      sha256: await archive.sha256,
-      bundleBytes: 0,
-      keyRef: wrapped.keyRef,
-      confirmedAt: takenAt.toISOString(),
-      metadata: metadataRecord(await collection.summary),
-    };
-    await confirmLease();
-    await deps.index.commit(snapshot);
-    return snapshot;
-  } finally {
-    dataKey.fill(0);
-  }
-}
-
-/** The index's short form: items per kind, the unavailable kinds with why, the requests made. */
-function metadataRecord(summary: OrgMetadataSummary): NonNullable<Snapshot["metadata"]> {
-  const items: Record<string, number> = {};
-  const unavailable: Record<string, string> = {};
-  for (const [kind, outcome] of Object.entries(summary.kinds)) {
-    if (outcome.state === "full" || outcome.state === "delta") items[kind] = outcome.items;
-    if (outcome.state === "unavailable")
-      unavailable[kind] = outcome.status ? `${outcome.status}: ${outcome.reason}` : outcome.reason;
-  }
+/** The org source as the snapshot path reads metadata: no checkpoint, always whole. */
+function orgAsMetadata(org: string, source: OrgMetadataSource): SnapshotMetadataSource {
   return {
-    items,
-    unavailable,
-    requests: summary.requests.total,
-    notModified: summary.requests.notModified,
+    collect: (_repo, options) => source.collectOrg(org, options?.signal ? { signal: options.signal } : {}),
   };
+}
+
+/**
+ * Backs up organization `org`'s own metadata, as backupRepository does a repository: the attempt
+ * noted for health, the snapshot verified (inline, or a verify request) as the policy says. The
+ * cloud's "<org>/@org" snapshot requests and the CLI's `backup` both come here.
+ */
+export function backupOrg(
+  deps: BackupDeps,
+  org: string,
+  policy: BackupPolicy,
+  options: BackupOptions,
+): Promise<BackupResult> {
+  const source = deps.orgMetadata;
+  if (!source) {
+    throw new NotFoundError(
+      `${orgRepoName(org)}: this deployment reads no organization metadata (no GitHub source)`,
+    );
+  }
+  return backedUp(deps, orgRepoName(org), policy, options, () =>
+    snapshotOrg(deps, org, source, {
+      actor: options.actor,
+      ...(options.signal ? { signal: options.signal } : {}),
+    }),
+  );
+}
+
+export interface OrgBackupsOptions extends BackupOptions {
+  /** These organizations, now (`backup --org O`); unknown ones are an error before any work. */
+  only?: string[];
+  /**
+   * When the org clock (schedule.yaml orgSnapshot) last fired: without `only`, an organization is
+   * due when its latest snapshot was confirmed before this. Absent: every organization is due.
+   */
+  dueSince?: Date;
+  onOrgDone?: (result: BackupResult) => void;
+}
+
+export interface OrgBackups {
+  results: BackupResult[];
+  /** Organizations not due yet, with when their latest snapshot was taken. */
+  notDue: { org: string; latestAt: string }[];
+}
+
+/**
+ * The CLI's org snapshots: one per organization the sources' repositories belong to, when due (or
+ * asked for), one after another; one failing never stops the others.
+ */
+export async function backupOrgs(
+  deps: BackupDeps,
+  policy: BackupPolicy,
+  options: OrgBackupsOptions,
+): Promise<OrgBackups> {
+  const known = organizationsOf(await deps.sources.listRepos());
+  const unknown = (options.only ?? []).filter((org) => !known.includes(org));
+  if (unknown.length) {
+    throw new UserInputError(
+      `not an organization of the configured sources: ${unknown.join(", ")} (configured: ${known.join(", ") || "none"})`,
+    );
+  }
+  const outcome: OrgBackups = { results: [], notDue: [] };
+  for (const org of options.only?.length ? options.only : known) {
+    const latest = options.only?.length ? undefined : await deps.index.latest(orgRepoName(org));
+    if (latest && options.dueSince && Date.parse(latest.confirmedAt) >= options.dueSince.getTime()) {
+      outcome.notDue.push({ org, latestAt: latest.confirmedAt });
+      continue;
+    }
+    let result: BackupResult;
+    try {
+      result = await backupOrg(deps, org, policy, options);
+    } catch (err) {
+      result = { repo: orgRepoName(org), error: describeError(err) };
+    }
+    outcome.results.push(result);
+    options.onOrgDone?.(result);
+  }
+  return outcome;
 }

@@ -5,7 +5,7 @@
 // blip of the service, the network or the disk), and core/retrying-ports.ts tries again the calls
 // that are safe to repeat. test/fault/ makes each port fail both ways.
 import type { Readable } from "node:stream";
-import type { StoredEntry } from "./audit-chain.js";
+import type { AuditEntry, StoredEntry } from "./audit-chain.js";
 import type { InventoryEvent } from "./lineage/events.js";
 import type { RepositoryRecord, Snapshot, SourceRepo, Verification } from "./model.js";
 
@@ -361,6 +361,18 @@ export interface AuditEvent {
 export interface AuditLog {
   /** Appends the event, stamped with the time. Must not throw for a well-formed event. */
   record(event: AuditEvent): Promise<void>;
+}
+
+/**
+ * The trail's record of the effective configuration (core/audit-config.ts). `recordConfig` reads
+ * the newest "config.changed" entry and, atomically with every other append to the trail, records
+ * the event `decide` returns for it (undefined: nothing). `decide` may run more than once (as a
+ * transaction's body) and must be pure. Resolves with the entry recorded, or undefined.
+ */
+export interface ConfigTrail {
+  recordConfig(
+    decide: (last: AuditEntry | undefined) => AuditEvent | undefined,
+  ): Promise<AuditEntry | undefined>;
 }
 
 /** The audit trail read back: every stored entry, oldest first, not yet trusted (see core/audit-chain.ts). */

@@ -229,8 +229,14 @@ async function removeSnapshot(
   now: Date,
 ): Promise<string | undefined> {
   const { snapshot, reasons, bytes } = removal;
+  let object = await deps.store.stat(snapshot.objectKey);
+  // The store's hold mirrors the snapshot's legal hold (prune and `hold` set it). The plan removes
+  // only snapshots not on hold, so one still held in the store was released since: the mirror goes
+  // too, or every later prune would skip it for ever.
+  const lifted = object?.held === true && snapshot.hold !== true;
+  if (lifted) object = await deps.store.setLifecycle(snapshot.objectKey, { hold: false });
   // Still retained by the store: record and object both stay (the record first would orphan it).
-  const retained = retainedReason(await deps.store.stat(snapshot.objectKey), now);
+  const retained = retainedReason(object, now);
   if (retained !== undefined) {
     await audit({
       action: "prune.retained",
@@ -240,15 +246,20 @@ async function removeSnapshot(
     });
     return retained;
   }
+  const keyOwner = snapshot.lineage ?? snapshot.repo;
+  const dataKey = await deps.keyRecords?.dataKey(keyOwner, snapshot.id);
   try {
     await deps.index.remove(repo, snapshot.id);
   } catch (err) {
-    // Put on hold after the plan was made: the hold wins, and the object stays.
-    if (err instanceof ConflictError) return describeError(err);
+    // Put on hold after the plan was made: the hold wins, and the object stays (held in the store too).
+    if (err instanceof ConflictError) {
+      if (lifted) await deps.store.setLifecycle(snapshot.objectKey, { hold: true });
+      return describeError(err);
+    }
     throw err;
   }
   // The snapshot's data key record goes with its record (format 2 archives; see core/keys/).
-  await deps.keyRecords?.removeDataKey(snapshot.lineage ?? snapshot.repo, snapshot.id);
+  await deps.keyRecords?.removeDataKey(keyOwner, snapshot.id);
   const details = {
     objectKey: snapshot.objectKey,
     bytes,
@@ -258,6 +269,21 @@ async function removeSnapshot(
   try {
     await deps.store.delete(snapshot.objectKey);
   } catch (err) {
+    if (err instanceof RetainedError) {
+      // The store refused though its metadata said the time had come (a bucket's own retention
+      // policy, a hold set since): the removal is undone, record and data key back, the archive
+      // readable as before, and it is reported like any retained snapshot.
+      if (dataKey) await deps.keyRecords!.putDataKey(dataKey);
+      await deps.index.commit(snapshot);
+      const reason = describeError(err);
+      await audit({
+        action: "prune.retained",
+        snapshotId: snapshot.id,
+        outcome: "success",
+        details: { objectKey: snapshot.objectKey, reason },
+      });
+      return reason;
+    }
     const error = describeError(err);
     await audit({
       action: "prune.deleted",

@@ -3,6 +3,7 @@
 // which snapshot each repository comes back from and how far behind T it is, and flags those with
 // no snapshot at or before T. The restores run one by one here (the CLI) or are handed on one
 // message per repository (the cloud's Pub/Sub fan-out); both report each repository's outcome.
+import { orgOfRepo } from "./ids.js";
 import { describeError, UserInputError } from "./errors.js";
 import type { SnapshotIndex } from "./ports.js";
 
@@ -91,6 +92,8 @@ export async function planOrgRestore(
   const targets = new Map<string, string>();
   const included = request.include && new Set(request.include.map((r) => r.toLowerCase()));
   for (const repo of await deps.index.repos()) {
+    // An organization's own snapshot ("<org>/@org") is no repository to create.
+    if (orgOfRepo(repo) !== undefined) continue;
     if (included && !included.has(repo.toLowerCase())) continue;
     const snapshot = await deps.index.atOrBefore(repo, at);
     if (!snapshot) {
@@ -185,9 +188,7 @@ export type OrgRestoreStatusItem =
 export async function orgRestoreStatus(
   deps: { index: Pick<SnapshotIndex, "repos" | "atOrBefore" | "list"> },
   request: OrgRestoreRequest,
-  outcomeOf: (
-    item: PlannedRestore,
-  ) => Promise<
+  outcomeOf: (item: PlannedRestore) => Promise<
     | {
         state: "continuing" | "restored" | "failed";
         at: string;

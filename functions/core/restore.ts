@@ -2,7 +2,7 @@
 // and unbundle into a fresh bare repository with exactly its refs, then leave it at a path, push
 // it to a git remote, or write the plain bundle out. Nothing half-made is left on failure.
 import { createWriteStream } from "node:fs";
-import { cp, link, mkdir, rename, rm, stat } from "node:fs/promises";
+import { link, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -17,8 +17,15 @@ import { displayUrl } from "./git/transport.js";
 import { shortRefName } from "./git/ref-names.js";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { finishRepository, unpackWiki, wikiLocation } from "./unpack.js";
-import { lfsObjectsDir, lfsOidOf } from "./lfs/paths.js";
-import { writeLfsObject } from "./lfs/restore.js";
+import { lfsOidOf } from "./lfs/paths.js";
+import {
+  copyLfsStore,
+  copyToLocalRepository,
+  folderSink,
+  storeSink,
+  type LfsSink,
+  type LfsWritten,
+} from "./lfs/sinks.js";
 import { uploadLfsObjects, type LfsUploadOutcome } from "./lfs/upload.js";
 import { makeScratch, partialPath, sweepScratch } from "./scratch.js";
 
@@ -52,6 +59,11 @@ export interface RestoreOutcome {
   wiki?: { refs: number; target?: string; error?: string };
   /** LFS objects sent to a pushed remote's LFS server before its refs, when the snapshot has any. */
   lfs?: LfsUploadOutcome;
+  /**
+   * Where the snapshot's LFS objects were written, when they go beside the target (a bundle's
+   * `x.lfs/` folder or bucket prefix, a pushed repository on this machine), in git-lfs's layout.
+   */
+  lfsObjects?: LfsWritten;
   /** What HEAD pointed to, when the snapshot says, and whether the target has it so. */
   head?: HeadOutcome;
 }
@@ -147,7 +159,7 @@ async function restoreInto(
  * Hands the snapshot's plain git bundle to `consume`. A full snapshot's bundle streams straight
  * out of the archive; an incremental one is rebuilt whole (chain into a scratch repository, then
  * `git bundle create --all`), so the result never needs another bundle to be usable. The chain's
- * LFS objects go, checked, into `lfsObjects` (git-lfs's layout) when it is given.
+ * LFS objects go, checked, into `lfs` when it is given.
  */
 async function withBundle(
   deps: Deps,
@@ -155,7 +167,7 @@ async function withBundle(
   onBytes: (n: number) => void,
   consume: (bundle: Readable) => Promise<unknown>,
   consumeWiki: (bundle: Readable) => Promise<unknown>,
-  lfsObjects?: string,
+  lfs?: LfsSink,
 ): Promise<number> {
   if (snapshot.kind === "full") {
     let consumed = false;
@@ -165,7 +177,7 @@ async function withBundle(
       async (name, body) => {
         if (name === WIKI_PATH) return void (await consumeWiki(body));
         const oid = lfsOidOf(name);
-        if (oid && lfsObjects) return writeLfsObject(lfsObjects, oid, body, `the archive of ${snapshot.id}`);
+        if (oid && lfs) return lfs.put(oid, body, `the archive of ${snapshot.id}`);
         if (name !== BUNDLE_PATH) return void body.resume();
         consumed = true;
         await consume(body);
@@ -182,9 +194,7 @@ async function withBundle(
       await consumeWiki(wiki);
     });
     await consume(bundleOf(join(scratch, "repo.git")));
-    const restoredLfs = lfsObjectsDir(join(scratch, "repo.git"));
-    if (lfsObjects && (await stat(restoredLfs).catch(() => undefined)))
-      await cp(restoredLfs, lfsObjects, { recursive: true });
+    if (lfs) await copyLfsStore(join(scratch, "repo.git"), lfs);
     return bytes;
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -196,7 +206,7 @@ async function writeBundleFile(
   snapshot: Snapshot,
   path: string,
   onBytes: (n: number) => void,
-): Promise<number> {
+): Promise<{ bytes: number; lfs: LfsWritten }> {
   // Partial names are this run's own: a concurrent restore never removes them, a killed run's are
   // swept here by the next one (their pid is gone).
   await sweepScratch(dirname(resolve(path)));
@@ -206,6 +216,7 @@ async function writeBundleFile(
   const lfsPath = lfsFolderName(path);
   const lfsPartial = partialPath(lfsPath);
   let wrote = false;
+  const lfs = folderSink(lfsPartial, lfsPath);
   try {
     if (snapshot.wikiRefs) await assertFree(wikiPath);
     const bytes = await withBundle(
@@ -214,7 +225,7 @@ async function writeBundleFile(
       onBytes,
       (body) => pipeline(body, createWriteStream(partial, { flags: "wx" })),
       (wiki) => ((wrote = true), pipeline(wiki, createWriteStream(wikiPartial, { flags: "wx" }))),
-      lfsPartial,
+      lfs,
     );
     if (await stat(lfsPartial).catch(() => undefined)) {
       await assertFree(lfsPath);
@@ -222,7 +233,7 @@ async function writeBundleFile(
     }
     if (wrote) await publishFile(wikiPartial, wikiPath);
     await publishFile(partial, path);
-    return bytes;
+    return { bytes, lfs: lfs.written };
   } catch (err) {
     await Promise.all([
       rm(partial, { force: true }),
@@ -246,24 +257,41 @@ export function wikiBundleName(target: string): string {
   return target.replace(/(\.bundle)?$/, ".wiki.bundle");
 }
 
-/** Streams the bundle into `store` (put is atomic: a failed read leaves no object). */
+/**
+ * Streams the bundle into `store` (put is atomic: a failed read leaves no object), the wiki beside
+ * it, and the chain's LFS objects under `x.lfs/<aa>/<bb>/<oid>`. A restore that fails part way
+ * removes what it wrote.
+ */
 async function writeBundleToStore(
   deps: Deps,
   snapshot: Snapshot,
   store: BlobStore,
   key: string,
   onBytes: (n: number) => void,
-): Promise<number> {
+): Promise<{ bytes: number; lfs: LfsWritten }> {
+  const lfsPrefix = lfsFolderName(key);
   if (await store.stat(key))
     throw new ConflictError(`restore target ${key} already exists (restore never overwrites)`);
+  for await (const taken of store.list(`${lfsPrefix}/`))
+    throw new ConflictError(`restore target ${key}: ${taken.key} already exists (restore never overwrites)`);
   const metadata = { repo: snapshot.repo, snapshotId: snapshot.id };
-  return withBundle(
-    deps,
-    snapshot,
-    onBytes,
-    (body) => store.put(key, body, { metadata }),
-    (wiki) => store.put(wikiBundleName(key), wiki, { metadata }),
-  );
+  const lfs = storeSink(store, lfsPrefix, metadata);
+  const written: string[] = [];
+  try {
+    const bytes = await withBundle(
+      deps,
+      snapshot,
+      onBytes,
+      (body) => store.put(key, body, { metadata }).then(() => written.push(key)),
+      (wiki) =>
+        store.put(wikiBundleName(key), wiki, { metadata }).then(() => written.push(wikiBundleName(key))),
+      lfs,
+    );
+    return { bytes, lfs: lfs.written };
+  } catch (err) {
+    await Promise.all([...written, ...lfs.keys].map((k) => store.delete(k).catch(() => undefined)));
+    throw err;
+  }
 }
 
 export async function restoreRepo(
@@ -286,16 +314,23 @@ export async function restoreRepo(
   let bytes: number;
   let wiki: RestoreOutcome["wiki"];
   let lfs: LfsUploadOutcome | undefined;
+  let lfsObjects: LfsWritten | undefined;
   let head: HeadOutcome | undefined;
   try {
     if (target.kind === "bundle-store" || target.kind === "bundle-file") assertBundleable(snapshot);
     if (target.kind === "bundle-store") {
       where = target.key;
-      bytes = await writeBundleToStore(deps, snapshot, target.store, target.key, onBytes);
+      ({ bytes, lfs: lfsObjects } = await writeBundleToStore(
+        deps,
+        snapshot,
+        target.store,
+        target.key,
+        onBytes,
+      ));
     } else if (target.kind === "bundle-file") {
       where = resolve(target.path);
       await assertFree(where);
-      bytes = await writeBundleFile(deps, snapshot, where, onBytes);
+      ({ bytes, lfs: lfsObjects } = await writeBundleFile(deps, snapshot, where, onBytes));
     } else {
       const finalPath = target.kind === "path" ? resolve(target.path) : undefined;
       const hasWiki = Object.keys(snapshot.wikiRefs ?? {}).length > 0;
@@ -315,11 +350,14 @@ export async function restoreRepo(
         });
         if (target.kind === "push") {
           // LFS objects go first: a pointer pushed without its object checks out as a pointer.
-          if (/^https?:\/\//i.test(target.remote.url)) {
+          const http = /^https?:\/\//i.test(target.remote.url);
+          if (http) {
             const uploaded = await uploadLfsObjects(join(scratch, "repo.git"), target.remote);
             if (uploaded.objects) lfs = uploaded;
           }
           await pushRefs(join(scratch, "repo.git"), target.remote, pushableRefs(snapshot.refs));
+          // A repository on this machine gets them in its own store once the push shows it is one.
+          if (!http) lfsObjects = await copyToLocalRepository(join(scratch, "repo.git"), target.remote.url);
           await target.afterPush?.(join(scratch, "repo.git"));
           if (hasWiki) wiki = await pushWiki(wikiDir, target.remote, snapshot);
           head = await pushHead(target.remote, snapshot);
@@ -367,6 +405,7 @@ export async function restoreRepo(
       ...(wiki ? { wiki } : {}),
       ...(head ? { head } : {}),
       ...(lfs ? { lfs } : {}),
+      ...(lfsObjects?.objects ? { lfsObjects } : {}),
     },
   });
   return {
@@ -378,6 +417,7 @@ export async function restoreRepo(
     ...(wiki ? { wiki } : {}),
     ...(head ? { head } : {}),
     ...(lfs ? { lfs } : {}),
+    ...(lfsObjects?.objects ? { lfsObjects } : {}),
   };
 }
 

@@ -17,6 +17,7 @@ export const ROLE_OPERATIONS: Record<Role, readonly string[]> = {
   admin: [
     "legal hold",
     "forget (forgetRepo)",
+    "rotate keys (rotateKeys)",
     "configuration (Terraform, config/*.yaml)",
     "read status (backupHealth)",
   ],

@@ -5,7 +5,7 @@ import { backupRepository, type BackupDeps, type BackupPolicy, type BackupResult
 import { LeaseHeldError, NotFoundError } from "./errors.js";
 import { orgOfRepo } from "./ids.js";
 import { leaseStartedAt } from "./lease.js";
-import { snapshotOrg } from "./org-snapshot.js";
+import { backupOrg } from "./org-snapshot.js";
 import { isGone, resolveName } from "./lineage/registry.js";
 import type { SnapshotRequest } from "./messages.js";
 import type { RepositoryRecord, Snapshot, SourceRepo } from "./model.js";
@@ -57,26 +57,17 @@ export async function runSnapshotRequest(
     if (latest && Date.parse(latest.confirmedAt) >= Date.parse(request.requestedAt))
       return { handedOver: false, satisfiedBy: latest };
   }
-  // An organization's own snapshot ("<org>/@org"): no git data, its metadata read whole.
   const org = orgOfRepo(request.repo);
-  if (org !== undefined) {
-    if (!deps.orgMetadata)
-      throw new NotFoundError(
-        `${request.repo}: this deployment reads no organization metadata (no GitHub App)`,
-      );
-    const outcome = await snapshotOrg(deps, org, deps.orgMetadata, {
-      actor: options.actor,
-      signal: AbortSignal.timeout(options.deadlineMs),
-    });
-    return { handedOver: false, repo: request.repo, snapshot: outcome };
-  }
-  const repo = await requestedRepo(deps, request);
   try {
-    const result = await backupRepository(deps, repo, policy, {
-      actor: options.actor,
-      signal: AbortSignal.timeout(options.deadlineMs),
-      full: request.reason === "reconcile",
-    });
+    const backup = { actor: options.actor, signal: AbortSignal.timeout(options.deadlineMs) };
+    // An organization's own snapshot ("<org>/@org"): no git data, its metadata read whole.
+    const result =
+      org !== undefined
+        ? await backupOrg(deps, org, policy, backup)
+        : await backupRepository(deps, await requestedRepo(deps, request), policy, {
+            ...backup,
+            full: request.reason === "reconcile",
+          });
     return { handedOver: false, ...result };
   } catch (err) {
     // Held by a snapshot that started after this request was made: that one covers it (and if it

@@ -1,10 +1,11 @@
 // Snapshot use case: list refs; if they equal the latest snapshot's, record a confirmation;
-// else stream git pack -> bundle -> tar -> AEAD -> store, then commit the index record.
+// else stream git pack -> bundle -> tar -> AEAD -> store, then commit the index record. The same
+// path takes a snapshot with no git data, only metadata (an organization's own: org-snapshot.ts).
 import { randomBytes } from "node:crypto";
 import { Readable, type Writable } from "node:stream";
 import { writeArchive, type ArchiveFile } from "./archive/writer.js";
 import { metadataCheckpointSchema, type MetadataCheckpoint } from "./metadata/checkpoint.js";
-import type { MetadataSource, MetadataSummary } from "./metadata/source.js";
+import type { CollectedSummary, SnapshotMetadataSource } from "./metadata/source.js";
 import type { Deps, ProgressListener } from "./deps.js";
 import { BackupError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
 import { REPOSITORY_KEY_REF } from "./archive/header.js";
@@ -48,7 +49,7 @@ export interface SnapshotOptions {
   /** Aborting stops the snapshot and commits nothing (a function about to hit its time limit). */
   signal?: AbortSignal;
   /** Where the repository's GitHub metadata comes from; absent: git data only. */
-  metadata?: MetadataSource;
+  metadata?: SnapshotMetadataSource;
   /** Store a new full snapshot even when nothing seems changed (the weekly reconciliation). */
   full?: boolean;
   /** LFS objects of the new blobs' pointers are stored unless this is false; `retry` tunes the downloads. */
@@ -76,13 +77,18 @@ export function sameRefs(a: RefMap, b: RefMap): boolean {
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
+/**
+ * Snapshots `repo` from `remote`, or, with no remote, its `options.metadata` alone (an
+ * organization's own snapshot: no refs, no bundle, the same archive, keys, lease and index).
+ */
 export async function snapshotRepo(
   deps: Deps,
   repo: string,
-  remote: GitRemote,
+  remote: GitRemote | undefined,
   options: SnapshotOptions,
 ): Promise<SnapshotOutcome> {
   assertRepoName(repo);
+  if (!remote && !options.metadata) throw new Error(`a snapshot of ${repo} needs a git remote or metadata`);
   const started = deps.clock.now();
   const id = newSnapshotId(started);
   const lease = await holdLease(deps.index, repo, leaseHolder(id), {
@@ -111,10 +117,13 @@ export async function snapshotRepo(
       ? options.full || (await metadataChangedSince(options.metadata, repo, latest, parent, options.signal))
       : false;
     const have = parent ? await chainTips(deps.index, parent) : undefined;
-    const fetched = await fetchPack(remote, {
-      skip: (refs) => isUnchanged(refs) && !metadataChanged && !options.full,
-      ...(have ? { have } : {}),
-    });
+    // With no git data the refs are none, as for a repository with no refs yet.
+    const fetched: FetchedPack = remote
+      ? await fetchPack(remote, {
+          skip: (refs) => isUnchanged(refs) && !metadataChanged && !options.full,
+          ...(have ? { have } : {}),
+        })
+      : { refs: { refs: {} } };
     if (latest && isUnchanged(fetched.refs) && !metadataChanged && !options.full) {
       fetched.pack?.destroy();
       await deps.index.confirm(repo, latest.id, started.toISOString());
@@ -140,7 +149,8 @@ export async function snapshotRepo(
         pack: fetched.pack,
         parent: Object.keys(fetched.refs.refs).length ? parent : undefined,
         ...(wiki?.pack ? { wiki } : {}),
-        ...((await scanForLfs(remote, options, latest, parent))
+        ...(latest ? { latest } : {}),
+        ...(remote && (await scanForLfs(remote, options, latest, parent))
           ? { lfs: lfsSourceFor(remote, options.lfs === false ? undefined : options.lfs?.retry) }
           : {}),
       },
@@ -191,6 +201,8 @@ interface SnapshotInput {
   wiki?: FetchedPack;
   /** Where the LFS objects of the pack's pointers come from; absent: none are stored. */
   lfs?: LfsObjectSource;
+  /** The latest snapshot: a full one copies the LFS objects its chain holds rather than downloading them. */
+  latest?: Snapshot;
 }
 
 async function writeSnapshot(deps: Deps, input: SnapshotInput, options: SnapshotOptions): Promise<Snapshot> {
@@ -201,6 +213,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
   const peeling = peelingOf(fetched);
   const dataKey = randomBytes(32);
   const lfs = emptyLfsSummary();
+  const lfsReused = { objects: 0, bytes: 0 };
   let scan: LfsScan | undefined;
   let written: ReturnType<typeof writeArchive> | undefined;
   try {
@@ -240,8 +253,11 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     ];
     // The LFS objects follow the bundle: its pack has to end before its pointers are known.
     const scanning = scan;
+    const reuse = !parent && input.latest ? { deps, latest: input.latest } : undefined;
     const lfsFiles =
-      scanning && input.lfs ? lfsArchiveFiles(() => scanning.pointers(), input.lfs, lfs, options.signal) : [];
+      scanning && input.lfs
+        ? lfsArchiveFiles(() => scanning.pointers(), input.lfs, lfs, options.signal, reuse, lfsReused)
+        : [];
     // Metadata follows the git data. An incremental snapshot's collection starts from its parent's
     // checkpoint (only what changed); a full one collects everything, self-contained.
     const collection = options.metadata?.collect(repo, {
@@ -324,7 +340,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       confirmedAt: takenAt.toISOString(),
       ...(wiki ? { wikiRefs: wiki.refs.refs, ...(wiki.refs.head ? { wikiHead: wiki.refs.head } : {}) } : {}),
       ...(collection ? metadataFields(await collection.summary) : {}),
-      ...(foundLfs(lfs) ? { lfs: lfsRecord(lfs) } : {}),
+      ...(foundLfs(lfs) ? { lfs: lfsRecord(lfs, lfsReused.objects) } : {}),
     };
     // Only a holder that still has the lease commits (a stalled one may have been overtaken).
     // If the commit fails the object stays: the commit may have landed anyway (a lost reply), and
@@ -402,11 +418,12 @@ function foundLfs(summary: LfsSummary): boolean {
 }
 
 /** The index's short form of an LFS summary. */
-function lfsRecord(summary: LfsSummary): LfsRecord {
+function lfsRecord(summary: LfsSummary, reused: number): LfsRecord {
   const listed = summary.unavailable.slice(0, LFS_UNAVAILABLE_LISTED);
   return {
     objects: summary.objects,
     bytes: summary.bytes,
+    ...(reused ? { reused } : {}),
     unavailableCount: summary.unavailable.length,
     unavailable: Object.fromEntries(
       listed.map((u) => [u.oid, u.status ? `${u.status}: ${u.reason}` : u.reason]),
@@ -421,14 +438,15 @@ function lfsRecord(summary: LfsSummary): LfsRecord {
  * chain is due (no parent), so such a repository is not snapshotted on every sweep.
  */
 async function metadataChangedSince(
-  source: MetadataSource,
+  source: SnapshotMetadataSource,
   repo: string,
   latest: Snapshot | undefined,
   parent: Snapshot | undefined,
   signal: AbortSignal | undefined,
 ): Promise<boolean> {
   const checkpoint = latest?.metadataCheckpoint ? readCheckpoint(latest.metadataCheckpoint) : undefined;
-  if (!checkpoint) return !latest?.metadata || parent === undefined;
+  // A source with no checkpoint (an organization's, never in a chain) is read whole every time.
+  if (!checkpoint || !source.changedSince) return !latest?.metadata || parent === undefined;
   return source.changedSince(repo, checkpoint, signal ? { signal } : {});
 }
 
@@ -446,17 +464,18 @@ function readCheckpoint(text: string): MetadataCheckpoint | undefined {
 export const MAX_INDEXED_CHECKPOINT_BYTES = 256 * 1024;
 
 /** The index fields of a collection: counts, unavailable kinds, and the checkpoint if it fits. */
-function metadataFields(summary: MetadataSummary): Pick<Snapshot, "metadata" | "metadataCheckpoint"> {
+function metadataFields(summary: CollectedSummary): Pick<Snapshot, "metadata" | "metadataCheckpoint"> {
   const items: Record<string, number> = {};
   const unavailable: Record<string, string> = {};
   const deferred: Record<string, string> = {};
   for (const [kind, outcome] of Object.entries(summary.kinds)) {
+    if (!outcome) continue;
     if (outcome.state === "full" || outcome.state === "delta") items[kind] = outcome.items;
     if (outcome.state === "unavailable")
       unavailable[kind] = outcome.status ? `${outcome.status}: ${outcome.reason}` : outcome.reason;
     if (outcome.state === "deferred") deferred[kind] = outcome.reason;
   }
-  const checkpoint = JSON.stringify(summary.checkpoint);
+  const checkpoint = summary.checkpoint ? JSON.stringify(summary.checkpoint) : undefined;
   return {
     metadata: {
       items,
@@ -465,7 +484,7 @@ function metadataFields(summary: MetadataSummary): Pick<Snapshot, "metadata" | "
       requests: summary.requests.total,
       notModified: summary.requests.notModified,
     },
-    ...(Buffer.byteLength(checkpoint) <= MAX_INDEXED_CHECKPOINT_BYTES
+    ...(checkpoint !== undefined && Buffer.byteLength(checkpoint) <= MAX_INDEXED_CHECKPOINT_BYTES
       ? { metadataCheckpoint: checkpoint }
       : {}),
   };

@@ -2,7 +2,7 @@
 // organization they belong to for its own snapshot ("<org>/@org", the org sweep), or one verify
 // request per repository's latest snapshot (the verification sweep).
 import type { Deps } from "./deps.js";
-import { orgRepoName } from "./ids.js";
+import { organizationsOf, orgRepoName } from "./ids.js";
 import { observeListing } from "./lineage/inventory.js";
 import type { SnapshotRequest, SweepRequest, VerifyRequest } from "./messages.js";
 import type { Publisher, SourceHost } from "./ports.js";
@@ -35,7 +35,7 @@ export async function sweep(
   const listed = await deps.sources.listRepos();
   if (request.reason === "org") {
     // One request per organization the listed repositories belong to: its own snapshot.
-    const orgs = [...new Set(listed.map((repo) => repo.name.split("/")[0]!))].sort();
+    const orgs = organizationsOf(listed);
     const requests: SnapshotRequest[] = orgs.map((org) => ({
       v: 1,
       repo: orgRepoName(org),

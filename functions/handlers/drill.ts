@@ -2,14 +2,15 @@
 // config/schedule.yaml, or `gcloud functions call restoreDrill --data '{"v":1,"repos":["o/r"]}'`):
 // the same drill as `infinity-backup drill` (core/drill.ts): a sample restored into scratch space,
 // checked against the index, timed against the RTO, recorded in the audit trail. A failed drill
-// opens the repository's incident (email, webhooks); a passed one closes it. Repositories whose
-// latest archive is larger than cloud.largeRepoBytes are left out (a function's scratch is memory)
-// and named in the answer.
+// opens the repository's incident (email, webhooks); a passed one closes it. A picked repository
+// whose latest archive is larger than cloud.largeRepoBytes (a function's scratch is memory, its
+// time 540 s) is handed to the Cloud Run job on snapshot-large, as a big snapshot is; the job runs
+// the same drill and records it. The answer names them.
 import type { Request, Response } from "@google-cloud/functions-framework";
 import type { AppProvider } from "../app.js";
-import { drillAlerts, drillChecked } from "../core/alerts.js";
 import { runDrill } from "../core/drill.js";
 import { drillRequestSchema, parseMessage } from "../core/messages.js";
+import { reportDrills } from "../drill-log.js";
 import { log } from "../log.js";
 import { answer, requirePost } from "./http.js";
 
@@ -26,7 +27,7 @@ export function drillHandler(getApp: AppProvider) {
       requirePost(req, res);
       const request = parseMessage(drillRequestSchema, unwrap(req.body ?? {}), "drill request");
       const app = await getApp();
-      const skipped: { repo: string; bytes: number }[] = [];
+      const handedToJob: { repo: string; bytes: number }[] = [];
       const results = await runDrill(app, {
         actor: "scheduler",
         ...(request.repos
@@ -34,20 +35,21 @@ export function drillHandler(getApp: AppProvider) {
           : { sample: request.sample ?? app.settings.backup.drill.sample }),
         ...(app.auditTrail ? { trail: app.auditTrail } : {}),
         maxBytes: app.settings.backup.cloud.largeRepoBytes,
-        onSkipped: (repo, bytes) => skipped.push({ repo, bytes }),
+        onSkipped: (repo, bytes) => handedToJob.push({ repo, bytes }),
       });
-      for (const r of results)
-        log(r.verdict === "passed" ? "INFO" : "ERROR", `drill ${r.verdict}: ${r.repo} in ${r.seconds} s`, {
-          event: r.verdict === "passed" ? "drill_passed" : "drill_failed",
-          repo: r.repo,
-          snapshotId: r.snapshotId,
-          seconds: r.seconds,
-          withinRto: r.withinRto,
+      if (handedToJob.length) {
+        const repos = handedToJob.map((r) => r.repo);
+        await app.publisher.publish("snapshot-large", [
+          { v: 1, kind: "drill", repos, requestedAt: app.clock.now().toISOString() },
+        ]);
+        log("INFO", `drill of ${repos.join(", ")} handed to the snapshot job (too large for a function)`, {
+          event: "drill_handed_over",
+          repos,
         });
-      const when = app.clock.now().toISOString();
-      await app.notifier.report(drillAlerts(results, when), drillChecked(results), when);
+      }
+      await reportDrills(app, results);
       return {
-        body: { ok: results.every((r) => r.verdict === "passed"), results, skipped },
+        body: { ok: results.every((r) => r.verdict === "passed"), results, handedToJob },
       };
     });
 }

@@ -10,7 +10,7 @@ import { requireRole } from "./authz.js";
 import { answer, requirePost } from "./http.js";
 
 /** `gcloud functions call` wraps the body as {"data": ...}; plain POSTs send it bare. */
-function unwrap(body: unknown): unknown {
+export function unwrapCallBody(body: unknown): unknown {
   return body && typeof body === "object" && "data" in body && Object.keys(body).length === 1
     ? (body as { data: unknown }).data
     : body;
@@ -21,13 +21,13 @@ export function forgetHandler(getApp: AppProvider) {
     answer("forgetRepo", res, async () => {
       requirePost(req, res);
       const app = await getApp();
-      const named = (unwrap(req.body) as { repo?: unknown } | undefined)?.repo;
+      const named = (unwrapCallBody(req.body) as { repo?: unknown } | undefined)?.repo;
       // Only the admin role forgets; anyone else gets 401/403 and an audit entry (authz.ts).
       const caller = await requireRole(req, app, "admin", {
         operation: "forgetRepo",
         ...(typeof named === "string" && named.length <= 200 ? { repo: named } : {}),
       });
-      const request = parseMessage(forgetRequestSchema, unwrap(req.body), "forget request");
+      const request = parseMessage(forgetRequestSchema, unwrapCallBody(req.body), "forget request");
       if (!app.keyRecords) throw new UserInputError("forgetRepo needs the index (its key records)");
       const result = await forgetRepository(
         { index: app.index, audit: app.audit, clock: app.clock, keyRecords: app.keyRecords },

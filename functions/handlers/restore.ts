@@ -86,6 +86,8 @@ export function restoreHandler(getApp: AppProvider) {
           bytes: outcome.bytes,
           seconds: outcome.seconds,
           ...(outcome.wiki ? { wiki: outcome.wiki } : {}),
+          // The LFS objects beside the bundle: copy the prefix into a clone's .git/lfs/objects.
+          ...(outcome.lfsObjects ? { lfsObjects: outcome.lfsObjects } : {}),
         },
       };
     });

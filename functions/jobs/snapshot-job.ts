@@ -1,10 +1,13 @@
 // The Cloud Run snapshot job: the same backup path as snapshotRepo, for repositories too big for a
-// function's time and memory limits. It drains the snapshot-large queue and exits.
+// function's time and memory limits, and the same drill as restoreDrill for those repositories'
+// drills (core/drill.ts, recorded in the audit trail). It drains the snapshot-large queue and exits.
 import { backupPolicy, type CloudApp } from "../app.js";
 import { BackupError, describeError } from "../core/errors.js";
-import { parseMessage, snapshotRequestSchema } from "../core/messages.js";
+import { runDrill } from "../core/drill.js";
+import { largeWorkSchema, parseMessage } from "../core/messages.js";
 import { runSnapshotRequest } from "../core/snapshot-request.js";
 import { logBackup } from "../backup-log.js";
+import { reportDrills } from "../drill-log.js";
 import { log } from "../log.js";
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -16,10 +19,20 @@ export async function runSnapshotJob(app: CloudApp, idleMs = 30_000): Promise<nu
   const handle = async (data: Buffer, messageId: string): Promise<"ack" | "nack"> => {
     try {
       const request = parseMessage(
-        snapshotRequestSchema,
+        largeWorkSchema,
         JSON.parse(data.toString("utf8")),
-        "snapshot request",
+        "snapshot-large message",
       );
+      if ("kind" in request) {
+        const results = await runDrill(app, {
+          actor: `job:${messageId}`,
+          repos: request.repos,
+          ...(app.auditTrail ? { trail: app.auditTrail } : {}),
+        });
+        await reportDrills(app, results);
+        failures += results.filter((r) => r.verdict === "failed").length;
+        return "ack"; // a failed drill is a finding, recorded and notified: not to be retried
+      }
       const outcome = await runSnapshotRequest(app, request, policy, {
         actor: `job:${messageId}`,
         deadlineMs: DAY_MS - 10 * 60_000,

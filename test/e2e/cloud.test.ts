@@ -175,8 +175,10 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
       /<script id="status-data" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!,
     );
     expect(data.totals.repos).toBe(body.repos.length);
-    for (const name of REPOS)
-      expect(data.rows.find((r: { repo: string }) => r.repo === name)).toMatchObject({ state: "healthy" });
+    // The rows travel packed (web/status-rows.ts): [name, state index, ...].
+    const { states, rows } = data.packed as { states: string[]; rows: [string, number][] };
+    expect(rows).toHaveLength(body.repos.length);
+    for (const name of REPOS) expect(states[rows.find((r) => r[0] === name)![1]]).toBe("healthy");
   });
 
   it("a repository whose first backup fails is shown, with why, and alerted on", async () => {
@@ -401,6 +403,35 @@ describe("at-least-once delivery and failures", () => {
       await runSnapshotJob(await cloudApp("snapshotJob", stack.envOf("snapshotJob"), stack.overrides), 1500),
     ).toBe(0);
     expect((await app.index.list("acme/docs")).length).toBe(before + 1);
+  });
+});
+
+describe("the organization's own snapshot in the cloud", () => {
+  it("the org sweep -> snapshotRepo -> verifySnapshot: format 2 under the org's own key, verified", async () => {
+    const org = stack.github.orgMetadata("acme");
+    org.members.push({ login: "ada", id: 1, role: "admin" });
+    org.teams.push({
+      team: { id: 1, slug: "core", name: "Core", privacy: "closed", permission: "push", parent: null },
+      members: [{ login: "ada", id: 1, role: "maintainer" }],
+      repos: [],
+    });
+    expect((await stack.push("sweep", { v: 1, reason: "org" })).status).toBe(204);
+    // One request per organization the sources list (earlier tests may have added another).
+    const requests = await stack.pump("snapshot-requests", "snapshotRepo");
+    expect(requests.length).toBeGreaterThanOrEqual(1);
+    // Verified like a repository's snapshot: through a verify request, by verifySnapshot (the
+    // cloud never verifies inline, so the verdict below can only come from there).
+    expect(await stack.pump("verify-requests", "verifySnapshot")).toContain(204);
+    const app = await stack.app();
+    const latest = (await app.index.latest("acme/@org"))!;
+    expect(latest.verification).toMatchObject({ verdict: "ok", level: "deep" });
+    expect(latest.metadata?.items).toMatchObject({ "org-members": 1, "org-teams": 1 });
+    expect(latest.keyRef).toBe("repository-key");
+    const keySet = await app.keyRecords!.keySet("acme/@org");
+    expect(keySet!.keys.at(-1)!.keyRef).toMatch(/^projects\/.+\/cryptoKeyVersions\/\d+$/);
+    expect(await app.keyRecords!.dataKey("acme/@org", latest.id)).toMatchObject({
+      keyId: keySet!.keys.at(-1)!.id,
+    });
   });
 });
 

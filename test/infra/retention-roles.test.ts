@@ -100,7 +100,9 @@ describe("roles", () => {
 
   it("no caller-checked function is public: Cloud Run's IAM check runs before ours, which relies on it", () => {
     const functions = localValue(doc, "functions") as Record<string, unknown>;
-    for (const name of ["restoreRepo", "restoreOrg", "forgetRepo"].filter((n) => n in functions)) {
+    for (const name of ["restoreRepo", "restoreOrg", "forgetRepo", "rotateKeys"].filter(
+      (n) => n in functions,
+    )) {
       const open = collectGrants(doc).filter(
         (g) => g.target.includes(`fn["${name}"]`) && /allUsers|allAuthenticatedUsers/.test(g.principal),
       );
@@ -131,6 +133,7 @@ describe("roles", () => {
     expect(byRole("admin_members")).toEqual([
       'roles/run.invoker google_cloudfunctions2_function.fn["backupHealth"]',
       'roles/run.invoker google_cloudfunctions2_function.fn["forgetRepo"]',
+      'roles/run.invoker google_cloudfunctions2_function.fn["rotateKeys"]',
     ]);
   });
 

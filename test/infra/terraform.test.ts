@@ -89,6 +89,7 @@ const ENTRY_POINTS = [
   "forgetRepo",
   "restoreOrg",
   "restoreOrgRepo",
+  "rotateKeys",
 ];
 const fn = (name: string): string => `google_cloudfunctions2_function.fn["${name}"]`;
 const topic = (name: string): string => `google_pubsub_topic.topic["${name}"]`;
@@ -124,6 +125,10 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["snapshot_job", "roles/pubsub.publisher", topic("verify-requests")],
   ["snapshot_job", "roles/pubsub.subscriber", 'google_pubsub_subscription.delivery["snapshot-large"]'],
   ["snapshot_job", "roles/secretmanager.secretAccessor", APP_KEY],
+  // Drills of repositories too large for restoreDrill run in the job: it restores them.
+  ["snapshot_job", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
+  ["snapshot_job", "roles/storage.objectViewer", ARCHIVE_BUCKET],
+  ["snapshot_job", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
 
   ["verify", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
   ["verify", "roles/storage.objectViewer", ARCHIVE_BUCKET],
@@ -157,10 +162,14 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["drill", "roles/storage.objectViewer", ARCHIVE_BUCKET],
   ["drill", "roles/datastore.user", "project"],
   ["drill", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
+  ["drill", "roles/pubsub.publisher", topic("snapshot-large")],
 
   ["webhook", "roles/pubsub.publisher", topic("snapshot-requests")],
   ["webhook", "roles/datastore.user", "project"],
   ["forget", "roles/datastore.user", "project"],
+  // rotateKeys unwraps and wraps again: both KMS directions, on the one key, and the index.
+  ["keys", "roles/cloudkms.cryptoKeyEncrypterDecrypter", ARCHIVE_KEY],
+  ["keys", "roles/datastore.user", "project"],
   ["webhook", "roles/secretmanager.secretAccessor", WEBHOOK_SECRET],
 
   ["pubsub_push", "roles/run.invoker", fn("sweep")],
@@ -180,6 +189,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["var.restorer_members", "roles/run.invoker", fn("restoreRepo")],
   ["var.restorer_members", "roles/run.invoker", fn("restoreOrg")],
   ["var.admin_members", "roles/run.invoker", fn("forgetRepo")],
+  ["var.admin_members", "roles/run.invoker", fn("rotateKeys")],
   ["var.operator_members", "roles/run.invoker", fn("backupHealth")],
   ["var.restorer_members", "roles/run.invoker", fn("backupHealth")],
   ["var.auditor_members", "roles/run.invoker", fn("backupHealth")],
@@ -213,8 +223,8 @@ const FORBIDDEN_ROLES: { principal: string; role: RegExp; why: string }[] = [
   },
   {
     principal: "snapshot_job",
-    role: /objectAdmin|objectUser|storage\.admin|Decrypter/,
-    why: "the job cannot delete or decrypt",
+    role: /objectAdmin|objectUser|storage\.admin/,
+    why: "the job cannot delete (it reads and decrypts only to drill large repositories)",
   },
   { principal: "prune", role: /Decrypter/, why: "prune cannot decrypt" },
   { principal: "verify", role: /objectAdmin|objectUser|objectCreator|Encrypter/, why: "verify only reads" },
@@ -934,7 +944,7 @@ describe("functions and the snapshot job", () => {
   const resource = resourceBody(infra.doc, "google_cloudfunctions2_function", "fn");
   const grants = collectGrants(infra.doc);
 
-  it("deploys the eleven entry points from one source, as 2nd-gen functions on a supported Node runtime", () => {
+  it("deploys the twelve entry points from one source, as 2nd-gen functions on a supported Node runtime", () => {
     expect(Object.keys(functions).sort()).toEqual([...ENTRY_POINTS].sort());
     expect(resource).toMatchObject({ for_each: "${local.functions}", name: "${each.key}" });
     const build = block(resource, "build_config");
@@ -1023,7 +1033,7 @@ describe("functions and the snapshot job", () => {
     ["backupHealth", ["SMTP_PASSWORD"]],
     ["restoreDrill", ["SMTP_PASSWORD"]],
     ["githubWebhook", ["GITHUB_WEBHOOK_SECRET"]],
-    ["snapshotJob", ["GITHUB_APP_PRIVATE_KEY"]],
+    ["snapshotJob", ["GITHUB_APP_PRIVATE_KEY", "SMTP_PASSWORD"]],
   ])("%s gets the secrets %j", (workload, secrets) => {
     expect(deployedEnv(infra, workload).secrets).toEqual(secrets);
   });

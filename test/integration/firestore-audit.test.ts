@@ -1,9 +1,15 @@
 // The audit trail in Firestore, on the emulator: one hash chain per repository, entries created
 // in a transaction with their chain's head (concurrent functions never fork a chain), read back
-// and verified, and a forged, removed or overwritten entry named by `verifyChain`.
+// and verified, and a forged, removed or overwritten entry named by `verifyChain`. A configuration
+// change seen by several functions at once is recorded once.
 import { afterAll, describe, expect, it } from "vitest";
 import { FirestoreAuditLog, ORG_CHAIN } from "../../functions/adapters/gcp/firestore-audit-log.js";
 import { verifyChain, type AuditEntry } from "../../functions/core/audit-chain.js";
+import {
+  recordConfigChange,
+  type ConfigChangeDetails,
+  type ConfigView,
+} from "../../functions/core/audit-config.js";
 import type { AuditEvent, AuditLog } from "../../functions/core/ports.js";
 import { ManualClock } from "../contract/snapshot-index.js";
 import { firestoreClient, uniqueName } from "../helpers/emulators.js";
@@ -96,5 +102,35 @@ describe("FirestoreAuditLog on the emulator", () => {
     const kept = await entries(log);
     expect(kept.map((e) => e.details?.i)).toEqual([1, 2]);
     await firestore.recursiveDelete(firestore.doc(overwriteRoot));
+  });
+
+  it("records a configuration change once, however many functions see it at the same time", async () => {
+    const configRoot = `audit-config/${uniqueName("run")}`;
+    const writers = Array.from(
+      { length: 4 },
+      () => new FirestoreAuditLog({ firestore, root: configRoot, clock }),
+    );
+    const view = (days: string): ConfigView => ({
+      "retention.daily": { value: days, from: "retention-policy.yaml" },
+      "retention.holdRepos": { value: ["acme/app"], from: "env LEGAL_HOLD_REPOS" },
+    });
+    const first = await Promise.all(writers.map((w) => recordConfigChange(w, view("30d"), "deployment")));
+    expect(first.filter(Boolean)).toHaveLength(1);
+    // Ordinary entries of the same chain in between: the head keeps where its newest configuration is.
+    await writers[0]!.record(event(undefined, 7));
+    expect(await recordConfigChange(writers[1]!, view("30d"), "deployment")).toBeUndefined();
+    const changed = await Promise.all(writers.map((w) => recordConfigChange(w, view("45d"), "deployment")));
+    expect(changed.filter(Boolean)).toHaveLength(1);
+    const all = await entries(writers[0]!);
+    expect(all.map((e) => e.action)).toEqual(["config.changed", "snapshot.created", "config.changed"]);
+    expect((all[2]!.details as unknown as ConfigChangeDetails).changes).toEqual([
+      {
+        key: "retention.daily",
+        before: { value: "30d", from: "retention-policy.yaml" },
+        after: { value: "45d", from: "retention-policy.yaml" },
+      },
+    ]);
+    expect(await verifyChain(writers[0]!.stored())).toMatchObject({ ok: true, entries: 3 });
+    await firestore.recursiveDelete(firestore.doc(configRoot));
   });
 });

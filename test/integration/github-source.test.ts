@@ -121,6 +121,8 @@ describe("GitHubAppSource", () => {
       url: `${git.url}/acme/app.git`,
       sizeBytes: 0,
       hasMetadata: true,
+      // An organization's repository: the org gets its own snapshot (a user account would not).
+      ownerType: "Organization",
       // GitHub's id and the installation: the registry keys the repository's history by the id.
       id: github.repository("acme/app").id,
       installationId: github.installationOf("acme"),
@@ -135,6 +137,16 @@ describe("GitHubAppSource", () => {
     expect(await source().getRepo("other/secret-plans")).toBeUndefined();
     expect(await source({ exclude: ["app"] }).getRepo("acme/app")).toBeUndefined();
     expect(await source({ excludeForks: true }).getRepo("acme/upstream-fork")).toBeUndefined();
+  });
+
+  it("finds an organization's own <org>/@org installation through the org, never as a repository", async () => {
+    const before = github.requests.length;
+    const api = await source().apiFor("acme/@org");
+    expect((await api.request("GET /installation/repositories", { per_page: 1 })).status).toBe(200);
+    const lookups = github.requests.slice(before).map((r) => r.url.split("?")[0]);
+    expect(lookups).toContain("/orgs/acme/installation");
+    expect(lookups.filter((url) => url!.startsWith("/repos/"))).toEqual([]);
+    await expect(source().apiFor("initech/@org")).rejects.toThrow(/not installed on initech/);
   });
 
   it("filters by name globs, and drops forks only when told to", async () => {

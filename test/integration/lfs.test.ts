@@ -4,11 +4,14 @@
 // repository's lfs/objects. Driven through the real GitHubAppSource, the git HTTP server and the
 // GitHub stand-in's LFS side; a local path source reads its own lfs/objects store.
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
+import { buffer } from "node:stream/consumers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GcsBlobStore } from "../../functions/adapters/gcp/gcs-blob-store.js";
+import { FsBlobStore } from "../../functions/adapters/local/fs-blob-store.js";
 import { backupPolicy } from "../../functions/app.js";
 import { main } from "../../functions/cli/main.js";
 import { readArchive } from "../../functions/core/archive/reader.js";
@@ -21,12 +24,15 @@ import { describeError } from "../../functions/core/errors.js";
 import { initBare } from "../../functions/core/git/local-repo.js";
 import { repoHealth } from "../../functions/core/health.js";
 import { lfsObjectFile, lfsStoreFile } from "../../functions/core/lfs/paths.js";
+import { lfsObjectKey } from "../../functions/core/lfs/sinks.js";
 import type { LfsPointer } from "../../functions/core/lfs/pointer.js";
 import { lfsObjectsOf } from "../../functions/core/lfs/restore.js";
 import type { Snapshot } from "../../functions/core/model.js";
+import type { BlobStore } from "../../functions/core/ports.js";
 import { restoreRepo } from "../../functions/core/restore.js";
 import { verifySnapshot } from "../../functions/core/verify.js";
 import { openApp, type LocalApp } from "../../functions/wiring.js";
+import { storageClient, uniqueName } from "../helpers/emulators.js";
 import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
 import { refsOf } from "../helpers/git-repos.js";
 import { LfsStandin } from "../helpers/github-standin-lfs.js";
@@ -250,6 +256,74 @@ describe("LFS objects", () => {
     }
   });
 
+  it("writes a bucket target's LFS objects beside its bundle (local store and fake-gcs), each its oid's bytes", async () => {
+    const [latest, first] = (await app.index.list("acme/app")) as [Snapshot, Snapshot];
+    const storage = storageClient();
+    const bucket = uniqueName("restores");
+    await storage.createBucket(bucket);
+    const stores: [string, BlobStore][] = [
+      ["local", new FsBlobStore({ root: join(root, "restore-bucket") })],
+      ["gcs", new GcsBlobStore({ storage, bucket })],
+    ];
+    for (const [name, store] of stores) {
+      for (const [snapshot, count] of [
+        [first, 3],
+        [latest, 4],
+      ] as const) {
+        const key = `restores/acme/app/${snapshot.kind}.bundle`;
+        const outcome = await restoreRepo(
+          app,
+          { repo: "acme/app", snapshotId: snapshot.id, target: { kind: "bundle-store", store, key } },
+          { actor },
+        );
+        const expected = pointers.slice(0, count);
+        const prefix = `restores/acme/app/${snapshot.kind}.lfs/`;
+        expect(outcome.lfsObjects, `${name} ${snapshot.kind}`).toEqual({
+          objects: count,
+          bytes: expected.reduce((sum, p) => sum + p.size, 0),
+          target: prefix,
+        });
+        const keys: string[] = [];
+        for await (const blob of store.list(prefix)) keys.push(blob.key);
+        expect(keys, `${name} ${snapshot.kind}`).toEqual(
+          expected.map((p) => `${prefix}${p.oid.slice(0, 2)}/${p.oid.slice(2, 4)}/${p.oid}`).sort(),
+        );
+        for (const p of expected) {
+          const bytes = await buffer(await store.get(lfsObjectKey(prefix.slice(0, -1), p.oid)));
+          expect(bytes.equals(served.get(p.oid)!), `${name} ${p.oid}`).toBe(true);
+          expect(createHash("sha256").update(bytes).digest("hex")).toBe(p.oid);
+        }
+        expect(await store.stat(key)).toBeDefined();
+        // A second restore to the same key is refused and leaves the first one's objects.
+        await expect(
+          restoreRepo(
+            app,
+            { repo: "acme/app", snapshotId: snapshot.id, target: { kind: "bundle-store", store, key } },
+            { actor },
+          ),
+        ).rejects.toThrow(/already exists/);
+        expect(await store.stat(keys[0]!)).toBeDefined();
+      }
+    }
+  });
+
+  it("pushes to a repository on this machine with the LFS objects in that repository's store", async () => {
+    const target = join(root, "pushed", "app.git");
+    await initBare(target);
+    const outcome = await restoreRepo(
+      app,
+      { repo: "acme/app", target: { kind: "push", remote: { url: target } } },
+      { actor },
+    );
+    expect(await refsOf(target)).toBe(await refsOf(appRepo()));
+    expect(outcome.lfsObjects?.objects).toBe(pointers.length);
+    expect(await lfsStoreListing(target)).toEqual(
+      pointers.map((p) => `${p.oid.slice(0, 2)}/${p.oid.slice(2, 4)}/${p.oid}`).sort(),
+    );
+    for (const p of pointers)
+      expect((await readFile(lfsStoreFile(target, p.oid))).equals(served.get(p.oid)!)).toBe(true);
+  });
+
   it("hands out the snapshot's LFS objects as streams (for a restore to another LFS server)", async () => {
     const latest = (await app.index.latest("acme/app"))!;
     const got = new Map<string, Buffer>();
@@ -402,6 +476,150 @@ describe("LFS objects", () => {
       restoreRepo(app, { repo, target: { kind: "path", path: target } }, { actor }),
     ).rejects.toThrow(named);
     await expect(readdir(target)).rejects.toThrow(/ENOENT/);
+  });
+
+  describe("a new full snapshot (a chain restarting)", () => {
+    const repo = "acme/reuse";
+    const bare = () => join(root, "acme", "reuse.git");
+    const objects: LfsPointer[] = [];
+    /** Oids downloaded from the object server (status 200) since `from`, and their bytes. */
+    const downloadsSince = (from: number) => {
+      const oids = lfs.objectRequests
+        .slice(from)
+        .filter((r) => r.status === 200 && r.path.startsWith(`/${repo}/`))
+        .map((r) => r.path.slice(repo.length + 2));
+      return { oids: oids.sort(), bytes: oids.reduce((sum, oid) => sum + served.get(oid)!.length, 0) };
+    };
+    const batchOidsSince = (from: number) =>
+      lfs.batchRequests
+        .slice(from)
+        .filter((r) => r.repo === repo && r.status === 200)
+        .map((r) => r.oids.sort());
+    /** A full snapshot, as the daily chain restart or the weekly reconciliation takes it. */
+    const fullBackup = async () => {
+      const source = (await app.sources.getRepo(repo))!;
+      const result = await backupRepository(app, source, backupPolicy(app.settings, "inline"), {
+        actor,
+        full: true,
+      });
+      expect(result.error).toBeUndefined();
+      expect(result.snapshot!.snapshot.kind).toBe("full");
+      return result;
+    };
+    /** Restores the snapshot to a folder and checks every object equals what the server serves. */
+    const restoresAll = async (snapshot: Snapshot, name: string) => {
+      const target = join(root, "restored", name);
+      await restoreRepo(
+        app,
+        { repo, snapshotId: snapshot.id, target: { kind: "path", path: target } },
+        { actor },
+      );
+      expect(await lfsStoreListing(target)).toEqual(
+        objects.map((p) => `${p.oid.slice(0, 2)}/${p.oid.slice(2, 4)}/${p.oid}`).sort(),
+      );
+      for (const p of objects)
+        expect((await readFile(lfsStoreFile(target, p.oid))).equals(served.get(p.oid)!)).toBe(true);
+    };
+    /** The archive file of a snapshot in the local data folder. */
+    const archiveFile = (snapshot: Snapshot) => join(ws.dir, "data", "archives", snapshot.objectKey);
+
+    it("copies the objects the latest chain holds from its archives and downloads only new ones", async () => {
+      github.addRepo(repo);
+      await initBare(bare());
+      objects.push(lfsObject(repo, 1_300_000), lfsObject(repo, 40_000), lfsObject(repo, 3));
+      await commitFiles(bare(), "main", {
+        "a.bin": objects[0]!,
+        "b.bin": objects[1]!,
+        "c.bin": objects[2]!,
+      });
+      let from = lfs.objectRequests.length;
+      let batches = lfs.batchRequests.length;
+      const first = await fullBackup();
+      // Before: a full snapshot downloads every object (one batch request, one GET each).
+      const before = downloadsSince(from);
+      expect(before.oids).toEqual(objects.map((p) => p.oid).sort());
+      expect(before.bytes).toBe(1_340_003);
+      expect(batchOidsSince(batches)).toEqual([objects.map((p) => p.oid).sort()]);
+      expect(first.snapshot!.snapshot.lfs?.reused).toBeUndefined();
+
+      const added = lfsObject(repo, 70_000);
+      objects.push(added);
+      await commitFiles(bare(), "main", { "d.bin": added });
+      from = lfs.objectRequests.length;
+      batches = lfs.batchRequests.length;
+      const second = await fullBackup();
+      // After: the three the previous chain holds are copied from its archive; only the new one is downloaded.
+      const after = downloadsSince(from);
+      expect(after.oids).toEqual([added.oid]);
+      expect(after.bytes).toBe(70_000);
+      expect(batchOidsSince(batches)).toEqual([[added.oid]]);
+      const snapshot = second.snapshot!.snapshot;
+      const total = objects.reduce((sum, p) => sum + p.size, 0);
+      expect(snapshot.lfs).toEqual({
+        objects: 4,
+        bytes: total,
+        reused: 3,
+        unavailableCount: 0,
+        unavailable: {},
+      });
+      // The new archive holds every object itself (self-contained), each entry's SHA-256 its oid.
+      const manifest = await manifestOf(snapshot);
+      expect(manifest.lfs).toEqual({ objects: 4, bytes: total, unavailable: [] });
+      expect(
+        manifest.entries
+          .filter((e) => e.path.startsWith("lfs/"))
+          .map((e) => [e.path, e.size, e.sha256])
+          .sort(),
+      ).toEqual(objects.map((p) => [`lfs/objects/${p.oid}`, p.size, p.oid]).sort());
+      expect(second.verify?.verification.verdict).toBe("ok");
+      // It restores alone, with the older chain gone.
+      await rename(archiveFile(first.snapshot!.snapshot), `${archiveFile(first.snapshot!.snapshot)}.gone`);
+      await restoresAll(snapshot, "reuse-1.git");
+      await rename(`${archiveFile(first.snapshot!.snapshot)}.gone`, archiveFile(first.snapshot!.snapshot));
+    });
+
+    it("downloads everything again when the latest archive is missing", async () => {
+      const latest = (await app.index.latest(repo))!;
+      await rename(archiveFile(latest), `${archiveFile(latest)}.gone`);
+      const from = lfs.objectRequests.length;
+      const result = await fullBackup();
+      expect(downloadsSince(from).oids).toEqual(objects.map((p) => p.oid).sort());
+      expect(result.snapshot!.snapshot.lfs).toMatchObject({ objects: 4, unavailableCount: 0 });
+      expect(result.snapshot!.snapshot.lfs?.reused).toBeUndefined();
+      await restoresAll(result.snapshot!.snapshot, "reuse-2.git");
+    });
+
+    it("downloads the rest of an object whose old archive breaks in its middle, and what follows", async () => {
+      const latest = (await app.index.latest(repo))!;
+      // Flip one byte of the archive 90% into the largest object (1.3 MB): the 1 MiB segment that
+      // holds it fails its authentication after the object's first bytes were copied, so the rest
+      // of it is downloaded (its first bytes skipped), and so is every object after it.
+      const manifest = await manifestOf(latest);
+      const big = objects[0]!;
+      const tarBytes = (size: number, parts: number) => parts * 512 + Math.ceil(size / 512) * 512;
+      let after = 4 * 1024; // the manifest's own entry and the tar's end, about
+      for (const e of manifest.entries.slice(manifest.entries.findIndex((e) => e.sha256 === big.oid) + 1))
+        after += tarBytes(e.size, e.parts.length);
+      const file = archiveFile(latest);
+      const bytes = await readFile(file);
+      const at = bytes.length - Math.round((after + big.size / 10) * (1 + 16 / (1024 * 1024)));
+      bytes[at] = bytes[at]! ^ 0xff;
+      await writeFile(file, bytes);
+      const from = lfs.objectRequests.length;
+      const batches = lfs.batchRequests.length;
+      const result = await fullBackup();
+      const downloaded = downloadsSince(from).oids;
+      expect(downloaded).toContain(big.oid);
+      expect(batchOidsSince(batches).flat().sort()).toEqual(downloaded);
+      const reused = objects.length - downloaded.length;
+      expect(result.snapshot!.snapshot.lfs).toMatchObject({
+        objects: 4,
+        ...(reused ? { reused } : {}),
+        unavailableCount: 0,
+      });
+      expect(result.verify?.verification.verdict).toBe("ok");
+      await restoresAll(result.snapshot!.snapshot, "reuse-3.git");
+    });
   });
 
   it("never lets a token reach the data folder, the audit log or an error", async () => {

@@ -67,6 +67,7 @@ beforeAll(async () => {
     await createDemoRepo(join(root, `${name}.git`));
   }
   fillMetadata(github.metadata("acme/app"), { repo: "acme/app", issues: 8, comments: 12 });
+  github.orgMetadata("acme").members.push({ login: "ada", id: 1, role: "admin" });
   ws = await workspace(
     {},
     `github:\n  owners: [acme]\n  exclude: [tools]\n  apiUrl: ${github.url}\n  gitUrl: ${git.url}\n`,
@@ -105,8 +106,9 @@ describe("the CLI backs up a GitHub organization", () => {
     const report = JSON.parse(stdout) as {
       results: { repo: string; verify?: { verification: { verdict: string } } }[];
     };
-    expect(report.results.map((r) => r.repo)).toEqual(["acme/app"]); // tools excluded, other/ not an owner
-    expect(report.results[0]!.verify?.verification.verdict).toBe("ok");
+    // tools excluded, other/ not an owner; then the owner's own snapshot (first run: due).
+    expect(report.results.map((r) => r.repo)).toEqual(["acme/app", "acme/@org"]);
+    expect(report.results.map((r) => r.verify?.verification.verdict)).toEqual(["ok", "ok"]);
 
     const index = new SqliteSnapshotIndex({ path: join(ws.dir, "data", "index.sqlite") });
     try {

@@ -444,11 +444,22 @@ describe("an organization's own snapshot", () => {
         return messages.map((_, i) => String(i));
       },
     };
-    const listed = ["acme/app", "acme/lib", "globex/site"].map((name, i) => ({
-      name,
-      url: `https://github.test/${name}.git`,
-      id: 900 + i,
-    }));
+    // A user's repository and a configured source outside GitHub get no org snapshot.
+    const listed = [
+      ...["acme/app", "acme/lib", "globex/site"].map((name, i) => ({
+        name,
+        url: `https://github.test/${name}.git`,
+        id: 900 + i,
+        ownerType: "Organization",
+      })),
+      {
+        name: "someone/dotfiles",
+        url: "https://github.test/someone/dotfiles.git",
+        id: 990,
+        ownerType: "User",
+      },
+      { name: "mirror/elsewhere", url: "https://git.example.com/mirror/elsewhere.git" },
+    ];
     const sources: SourceHost = {
       listRepos: async () => listed,
       getRepo: async () => undefined,

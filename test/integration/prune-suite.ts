@@ -1,12 +1,14 @@
 // The prune tests every backend passes (prune.test.ts: local adapters; prune-gcp.test.ts: Cloud Storage
 // on fake-gcs-server, Firestore on its emulator): what a run removes and keeps (expiry, class), that a
 // dry run changes nothing, that an interrupted run never leaves a record naming a missing object,
-// orphans, holds, and pruneAll.
+// orphans, holds, a snapshot whose archive the store still retains, and pruneAll.
 import { describe, expect, it } from "vitest";
-import { BackupError } from "../../functions/core/errors.js";
+import { BackupError, RetainedError } from "../../functions/core/errors.js";
 import type { BlobStore, SnapshotIndex } from "../../functions/core/ports.js";
 import { pruneAll, pruneRepo } from "../../functions/core/prune.js";
+import { readSnapshotArchive } from "../../functions/core/read-snapshot.js";
 import { DEFAULT_RETENTION_POLICY } from "../../functions/core/retention-policy.js";
+import { faultyStore } from "../helpers/faults.js";
 import {
   EXPECTED_KEPT,
   EXPECTED_REMOVED,
@@ -259,6 +261,86 @@ export function pruneSuite<F extends PruneFixture>(name: string, backend: PruneB
         .map((e) => e.snapshotId);
       expect(deleted).toHaveLength(3);
       expect(deleted).not.toContain(late);
+    });
+  });
+
+  describe(`prune and the store's retention on ${name}`, () => {
+    // 2026-01-20T00:00 is past the policy's expiry at PRUNE_AT (EXPECTED_REMOVED), but its archive
+    // is retained until 02-10 (written under a longer promise, say a policy since shortened).
+    const expired = "2026-01-20T00:00:00.000Z";
+    const retainedUntil = "2026-02-10T00:00:00.000Z";
+
+    it("keeps a snapshot whose policy expiry passed while its archive is retained, reports it, and removes it once the retention ends", async () => {
+      const f = await fresh();
+      const { deps, clock } = f;
+      const id = idAt.get(expired)!;
+      const snapshot = (await deps.index.get(REPO, id))!;
+      await deps.store.setLifecycle(snapshot.objectKey, { retainUntil: retainedUntil });
+
+      const report = await pruneRepo(deps, REPO, policy, run);
+      expect(report.skipped).toEqual([
+        { snapshotId: id, reason: expect.stringMatching(/retained until 2026-02-10T00:00:00/) },
+      ]);
+      expect(await deps.index.get(REPO, id)).toEqual(snapshot);
+      expect(await deps.store.stat(snapshot.objectKey)).toMatchObject({ retainUntil: retainedUntil });
+      // The other expired snapshots went as usual.
+      expect(report.remove.length - report.skipped.length).toBe(EXPECTED_REMOVED.length - 1);
+      const retained = (await f.auditEvents()).filter((e) => e.action === "prune.retained");
+      expect(retained.map((e) => e.snapshotId)).toEqual([id]);
+      expect(
+        (await f.auditEvents()).filter((e) => e.snapshotId === id && e.action === "prune.deleted"),
+      ).toEqual([]);
+
+      // A day later: still retained, still there.
+      clock.set("2026-01-27T01:00:00.000Z");
+      await pruneRepo(deps, REPO, policy, { ...run, now: clock.now() });
+      expect(await deps.index.get(REPO, id)).toBeDefined();
+
+      // Once the retention has ended (the store's own clock says so too), a run removes it.
+      clock.set("2026-02-10T01:00:00.000Z");
+      const later = await pruneRepo(deps, REPO, policy, { ...run, now: clock.now() });
+      expect(later.skipped).toEqual([]);
+      expect(later.remove.map((r) => r.snapshot.id)).toContain(id);
+      expect(await deps.index.get(REPO, id)).toBeUndefined();
+      expect(await deps.store.stat(snapshot.objectKey)).toBeUndefined();
+      const deleted = (await f.auditEvents()).filter(
+        (e) => e.action === "prune.deleted" && e.snapshotId === id,
+      );
+      expect(deleted.map((e) => e.outcome)).toEqual(["success"]);
+      await expectNoDanglingRecords(deps);
+    });
+
+    it("a delete the store refuses although its metadata allowed it (a bucket's own retention): record and key back, the archive still reads", async () => {
+      const f = await fresh();
+      const id = idAt.get(expired)!;
+      const snapshot = (await f.deps.index.get(REPO, id))!;
+      const refusing = faultyStore(f.deps.store, {
+        method: "delete",
+        calls: { nth: 1 },
+        effect: {
+          kind: "fail",
+          error: () => new RetainedError(`blob ${snapshot.objectKey} is under retention`),
+        },
+      });
+      const deps = { ...f.deps, store: refusing };
+      const keyBefore = await deps.keyRecords?.dataKey(snapshot.lineage ?? REPO, id);
+      const report = await pruneRepo(deps, REPO, policy, run);
+      expect(report.skipped).toEqual([{ snapshotId: id, reason: expect.stringMatching(/under retention/) }]);
+      expect(await deps.index.get(REPO, id)).toEqual(snapshot);
+      expect(await deps.keyRecords?.dataKey(snapshot.lineage ?? REPO, id)).toEqual(keyBefore);
+      const files: string[] = [];
+      await readSnapshotArchive(deps, snapshot, async (path, body) => {
+        files.push(path);
+        for await (const _ of body) {
+          // every segment authenticated
+        }
+      });
+      expect(files).toContain("git/repo.bundle");
+      const events = (await f.auditEvents()).filter(
+        (e) => e.snapshotId === id && e.action.startsWith("prune."),
+      );
+      expect(events.map((e) => e.action)).toEqual(["prune.retained"]);
+      await expectNoDanglingRecords(deps);
     });
   });
 

@@ -1,10 +1,10 @@
-// Decides whether a run needs the emulators: a `vitest run` limited to test/unit, test/infra and
-// test/compiled (pure code, Terraform parsing, the compiled package) does not pay for two JVMs; any
-// other selection starts them.
+// Decides whether a run needs the emulators: a `vitest run` limited to test/unit, test/infra,
+// test/compiled and test/property (pure code, Terraform parsing, the compiled package, the local
+// adapters in a temp folder) does not pay for two JVMs; any other selection starts them.
 import path from "node:path";
 import type { TestProject } from "vitest/node";
 
-const PURE_DIRS = ["test/unit/", "test/infra/", "test/compiled/", "test/browser/"];
+const PURE_DIRS = ["test/unit/", "test/infra/", "test/compiled/", "test/browser/", "test/property/"];
 
 /** Returns why the services can be left off, or undefined when they must start. */
 export async function servicesNotNeeded(project: TestProject): Promise<string | undefined> {

@@ -157,6 +157,25 @@ describe("projectYear", () => {
     const counts = projection.points.map((p) => p.snapshots);
     expect(counts).toEqual([31, 36, 42, 42, 43, 44, 44, 46, 48, 48, 50, 51]);
   });
+
+  it("remembers a replay for the same inputs on the same day, and replays again when one changes", () => {
+    const input = (bytes: number, at: Date) => ({
+      repos: [[{ ...start("STANDARD")[0]!, bytes }]],
+      policy: DEFAULT_RETENTION_POLICY,
+      prices: PRICES,
+      now: at,
+      newObjectClass: "STANDARD",
+    });
+    const first = projectYear(input(GIB, now));
+    // Later the same day: the same year (the very same answer, not a second replay).
+    expect(projectYear(input(GIB, new Date("2026-01-14T23:59:00Z")))).toBe(first);
+    // Another size, or the next day: a replay of its own, with its own figures.
+    const bigger = projectYear(input(2 * GIB, now));
+    expect(bigger).not.toBe(first);
+    expect(bigger.points[11]!.bytes).toBe(2 * first.points[11]!.bytes);
+    const tomorrow = projectYear(input(GIB, new Date("2026-01-15T12:00:00Z")));
+    expect(tomorrow.points[0]!.at).toBe("2026-02-14T00:00:00.000Z");
+  });
 });
 
 describe("price table", () => {

@@ -65,6 +65,13 @@ export function httpStatus(err: unknown): number | undefined {
   return typeof code === "number" && code >= 100 && code < 600 ? code : undefined;
 }
 
+/** The reason code of Cloud Storage's JSON error ("retentionPolicyNotMet"), if it gave one. */
+export function errorReason(err: unknown): string | undefined {
+  const errors = field(err, "errors");
+  const reason = Array.isArray(errors) ? field(errors[0], "reason") : undefined;
+  return typeof reason === "string" ? reason : undefined;
+}
+
 /** The short reason the service gave, without request contents. */
 export function detailOf(err: unknown): string {
   const details = field(err, "details");

@@ -4,13 +4,20 @@
 // never overwritten (create fails on an existing document). Every entry is also written to Cloud
 // Logging (`mirror`), which a sink can route to a locked bucket.
 import type { DocumentReference, Firestore } from "@google-cloud/firestore";
-import { chainEntry, EMPTY_HEAD, type ChainHead, type StoredEntry } from "../../core/audit-chain.js";
+import {
+  chainEntry,
+  EMPTY_HEAD,
+  type AuditEntry,
+  type ChainHead,
+  type StoredEntry,
+} from "../../core/audit-chain.js";
 import {
   systemClock,
   type AuditEvent,
   type AuditLog,
   type AuditReader,
   type Clock,
+  type ConfigTrail,
 } from "../../core/ports.js";
 import { FirestorePaths } from "./firestore-paths.js";
 
@@ -20,7 +27,7 @@ export const ORG_CHAIN = "-";
 /** How many entries one read of a chain fetches. */
 const PAGE = 500;
 
-export class FirestoreAuditLog implements AuditLog, AuditReader {
+export class FirestoreAuditLog implements AuditLog, AuditReader, ConfigTrail {
   private readonly db: Firestore;
   private readonly paths: FirestorePaths;
   private readonly clock: Clock;
@@ -50,9 +57,48 @@ export class FirestoreAuditLog implements AuditLog, AuditReader {
         action: entry.action,
         outcome: entry.outcome,
       });
-      tx.set(head, { chain, seq: entry.seq, hash: entry.hash });
+      // merge: the head also remembers its newest configuration entry (configSeq, below).
+      tx.set(head, { chain, seq: entry.seq, hash: entry.hash }, { merge: true });
     });
     await this.mirror?.record(event);
+  }
+
+  /**
+   * Configuration entries name no repository: they go to the "-" chain, whose head keeps the
+   * number of the newest one (configSeq), so finding it is one read in the same transaction.
+   */
+  async recordConfig(
+    decide: (last: AuditEntry | undefined) => AuditEvent | undefined,
+  ): Promise<AuditEntry | undefined> {
+    const head = this.paths.auditChains().doc(this.chainId(ORG_CHAIN));
+    const entries = this.paths.auditEntries(ORG_CHAIN);
+    const recorded = await this.db.runTransaction(async (tx) => {
+      const current = await tx.get(head);
+      const state = current.exists ? (current.data() as ChainHead & { configSeq?: number }) : undefined;
+      let last: AuditEntry | undefined;
+      if (state?.configSeq !== undefined) {
+        const doc = await tx.get(entries.doc(seqId(state.configSeq)));
+        last = parse((doc.data() as { json?: unknown } | undefined)?.json) as AuditEntry | undefined;
+      }
+      const event = decide(last);
+      if (!event || event.repo !== undefined) return undefined;
+      const entry = chainEntry(
+        event,
+        this.clock.now(),
+        state ? { seq: state.seq, hash: state.hash } : EMPTY_HEAD,
+      );
+      tx.create(entries.doc(seqId(entry.seq)), {
+        json: JSON.stringify(entry),
+        seq: entry.seq,
+        at: entry.at,
+        action: entry.action,
+        outcome: entry.outcome,
+      });
+      tx.set(head, { chain: ORG_CHAIN, seq: entry.seq, hash: entry.hash, configSeq: entry.seq });
+      return { entry, event };
+    });
+    if (recorded) await this.mirror?.record(recorded.event);
+    return recorded?.entry;
   }
 
   /** Every chain's entries, chain by chain, each oldest first. */

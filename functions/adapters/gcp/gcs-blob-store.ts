@@ -13,7 +13,10 @@ import {
   UserInputError,
 } from "../../core/errors.js";
 import type { BlobInfo, BlobStore, Clock, LifecycleChange, PutOptions } from "../../core/ports.js";
-import { fromHttp, httpStatus } from "./errors.js";
+import { detailOf, errorReason, fromHttp, httpStatus } from "./errors.js";
+
+/** Cloud Storage's reason for refusing to delete or replace an object before its retention ends. */
+const RETENTION_REFUSALS = new Set(["retentionPolicyNotMet"]);
 
 /** Bytes per resumable-upload request: one chunk is held in memory so a failed request can resend it. */
 const DEFAULT_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -169,6 +172,12 @@ export class GcsBlobStore implements BlobStore {
         if (info?.held || (info?.retainUntil && Date.parse(info.retainUntil) > Date.now()))
           throw new RetainedError(
             `blob ${key} in gs://${this.bucketName} is ${info.held ? "on legal hold" : `retained until ${info.retainUntil}`}; it is not deleted`,
+            { cause: err },
+          );
+        // The service's own word, where the metadata did not say (a bucket's retention policy).
+        if (RETENTION_REFUSALS.has(errorReason(err) ?? ""))
+          throw new RetainedError(
+            `blob ${key} in gs://${this.bucketName} is under retention or hold (${detailOf(err)}); it is not deleted`,
             { cause: err },
           );
       }
@@ -342,6 +351,9 @@ export function toInfo(key: string, meta: FileMetadata): BlobInfo {
   if (meta.customTime) info.expiresAt = new Date(meta.customTime).toISOString();
   if (meta.retention?.retainUntilTime)
     info.retainUntil = new Date(meta.retention.retainUntilTime).toISOString();
+  // A bucket's retention policy retains the object too, until this time: the later of the two counts.
+  if (meta.retentionExpirationTime && timeOf(meta.retentionExpirationTime) > timeOf(info.retainUntil))
+    info.retainUntil = new Date(meta.retentionExpirationTime).toISOString();
   if (meta.temporaryHold || meta.eventBasedHold) info.held = true;
   return info;
 }

@@ -3,6 +3,7 @@
 import type { App } from "@octokit/app";
 import { z } from "zod";
 import { ConflictError, SourceError, UserInputError } from "../../core/errors.js";
+import { ORG_PSEUDO_REPO } from "../../core/ids.js";
 import type { SourceRepo } from "../../core/model.js";
 import { wikiLocation } from "../../core/unpack.js";
 import {
@@ -139,6 +140,7 @@ export class GitHubAppSource implements SourceHost {
       has_wiki?: boolean;
       size?: number;
       archived?: boolean;
+      owner?: { type?: string } | null;
     },
     installationId: number,
   ): SourceRepo {
@@ -156,6 +158,7 @@ export class GitHubAppSource implements SourceHost {
       // GitHub reports size in KiB; it routes big repositories to the snapshot job.
       ...(typeof repo.size === "number" ? { sizeBytes: repo.size * 1024 } : {}),
       hasMetadata: true,
+      ...(repo.owner?.type ? { ownerType: repo.owner.type } : {}),
     };
   }
 
@@ -286,10 +289,13 @@ export class GitHubAppSource implements SourceHost {
     }
   }
 
-  /** The installation's API client for `fullName` (the metadata reads use it). */
+  /**
+   * The installation's API client for `fullName` (the metadata reads use it). An organization's
+   * own "<org>/@org" is no repository to look the installation up through: the org's is used.
+   */
   async apiFor(fullName: string): Promise<InstallationOctokit> {
     const [owner, name] = splitName(fullName);
-    return this.installationOctokit(owner, name);
+    return this.installationOctokit(owner, name === ORG_PSEUDO_REPO ? undefined : name);
   }
 
   private async installationOctokit(owner: string, repo?: string): Promise<InstallationOctokit> {

@@ -13,6 +13,7 @@ import {
   type ChainHead,
   type StoredEntry,
 } from "../../core/audit-chain.js";
+import { CONFIG_CHANGED } from "../../core/audit-config.js";
 import { BackupError } from "../../core/errors.js";
 import {
   systemClock,
@@ -20,6 +21,7 @@ import {
   type AuditLog,
   type AuditReader,
   type Clock,
+  type ConfigTrail,
 } from "../../core/ports.js";
 
 export type { AuditEntry } from "../../core/audit-chain.js";
@@ -29,7 +31,7 @@ const STALE_LOCK_MS = 30_000;
 /** How long an append waits for another process's lock before it fails. */
 const LOCK_WAIT_MS = 10_000;
 
-export class JsonlAuditLog implements AuditLog, AuditReader {
+export class JsonlAuditLog implements AuditLog, AuditReader, ConfigTrail {
   readonly path: string;
   private readonly clock: Clock;
   /** Appends one at a time, so that lines never interleave even when callers do not wait. */
@@ -44,6 +46,39 @@ export class JsonlAuditLog implements AuditLog, AuditReader {
     const append = this.tail.then(() => this.append(event));
     this.tail = append.catch(() => undefined);
     return append;
+  }
+
+  /** The newest config.changed entry is found by reading the log under its lock (see ConfigTrail). */
+  async recordConfig(
+    decide: (last: AuditEntry | undefined) => AuditEvent | undefined,
+  ): Promise<AuditEntry | undefined> {
+    const run = this.tail.then(() =>
+      this.underLock(async () => {
+        const event = decide(await this.lastOf(CONFIG_CHANGED));
+        return event && (await this.appendLocked(event));
+      }),
+    );
+    this.tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /** The newest entry of `action`, read line by line (memory stays one line, however long the log). */
+  private async lastOf(action: string): Promise<AuditEntry | undefined> {
+    const marker = `"action":${JSON.stringify(action)}`;
+    let last: AuditEntry | undefined;
+    for await (const { text } of this.lines()) {
+      if (!text.includes(marker)) continue;
+      try {
+        const entry = JSON.parse(text) as AuditEntry;
+        if (entry.action === action) last = entry;
+      } catch {
+        // A damaged line is `audit verify`'s to name; it records no configuration.
+      }
+    }
+    return last;
   }
 
   /** Every line as stored, oldest first, for verification. A missing file is an empty log. */
@@ -95,21 +130,32 @@ export class JsonlAuditLog implements AuditLog, AuditReader {
   }
 
   private async append(event: AuditEvent): Promise<void> {
+    await this.underLock(() => this.appendLocked(event));
+  }
+
+  /** Runs `work` holding the log's lock; any failure is the log's. */
+  private async underLock<T>(work: () => Promise<T>): Promise<T> {
     try {
       await fs.mkdir(path.dirname(path.resolve(this.path)), { recursive: true, mode: 0o700 });
       const unlock = await this.lock();
       try {
-        const entry = chainEntry(event, this.clock.now(), await this.head());
-        // A torn last write has no newline: start on a line of our own.
-        const separator = (await endsWithNewline(this.path)) ? "" : "\n";
-        // mode applies only when the file is created; one appendFile call is one write(2) with O_APPEND.
-        await fs.appendFile(this.path, `${separator}${JSON.stringify(entry)}\n`, { mode: 0o600 });
+        return await work();
       } finally {
         await unlock();
       }
     } catch (err) {
       throw new BackupError(`could not append to audit log ${this.path}`, { cause: err });
     }
+  }
+
+  /** Appends one chained entry; the caller holds the lock. */
+  private async appendLocked(event: AuditEvent): Promise<AuditEntry> {
+    const entry = chainEntry(event, this.clock.now(), await this.head());
+    // A torn last write has no newline: start on a line of our own.
+    const separator = (await endsWithNewline(this.path)) ? "" : "\n";
+    // mode applies only when the file is created; one appendFile call is one write(2) with O_APPEND.
+    await fs.appendFile(this.path, `${separator}${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    return entry;
   }
 
   /** The last entry's number and hash, read from the end of the file. */

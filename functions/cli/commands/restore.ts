@@ -56,6 +56,11 @@ export async function restoreCommand(ctx: Context): Promise<number> {
           : `  wiki: ${outcome.wiki.refs} refs to ${outcome.wiki.target}`,
       );
     }
+    if (outcome.lfsObjects)
+      ctx.print(
+        `  LFS: ${outcome.lfsObjects.objects} objects (${bytes(outcome.lfsObjects.bytes)}) to ${outcome.lfsObjects.target}` +
+          (/\.lfs\/?$/.test(outcome.lfsObjects.target) ? " (copy them into a clone's .git/lfs/objects)" : ""),
+      );
     if (outcome.head && !outcome.head.kept) ctx.print(`  HEAD not restored: ${outcome.head.note}`);
   }
   return EXIT.ok;

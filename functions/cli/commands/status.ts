@@ -55,7 +55,7 @@ export async function statusCommand(ctx: Context): Promise<number> {
     table(
       ["repository", "last backup", "freshness (24h)", "verified", ">snapshots", ">stored", "size trend"],
       health.map((h) => [
-        h.repo,
+        h.org === undefined ? h.repo : `${h.repo} (organization)`,
         h.latest ? age(h.latest.confirmedAt, now) : "never",
         h.freshnessSeconds === undefined ? "" : bar(1 - h.freshnessSeconds / (24 * 3600), 12),
         h.latest?.verification ? h.latest.verification.verdict.toUpperCase() : "NO",

@@ -176,3 +176,45 @@ export async function rotateRepositoryKey(
     await lease.release();
   }
 }
+
+export type KeyRotation =
+  ({ kind: "repository" } & RepositoryKeyRotation) | ({ kind: "rewrap" } & RewrapResult);
+
+/**
+ * The rotation an admin asks for (the cloud's rotateKeys): with `repo`, a new repository key for
+ * it; without, every repository key rewrapped under the wrapper's current key (after Cloud KMS
+ * made a new primary version). Audited as `key.rotate`, success or failure. Safe to run again
+ * after a crash: until a step completes, the keys it replaces stay, so every archive opens
+ * throughout, and a second run finishes the work.
+ */
+export async function rotateKeys(
+  deps: RotateDeps,
+  request: { repo?: string; actor: string },
+): Promise<KeyRotation> {
+  const { repo, actor } = request;
+  try {
+    const rotation: KeyRotation = repo
+      ? { kind: "repository", ...(await rotateRepositoryKey(deps, repo, { actor })) }
+      : { kind: "rewrap", ...(await rewrapRepositoryKeys(deps, { actor })) };
+    await deps.audit.record({
+      action: "key.rotate",
+      ...(repo ? { repo } : {}),
+      actor,
+      outcome: "success",
+      details: { ...rotation },
+    });
+    return rotation;
+  } catch (err) {
+    await deps.audit.record({
+      action: "key.rotate",
+      ...(repo ? { repo } : {}),
+      actor,
+      outcome: "failure",
+      details: {
+        kind: repo ? "repository" : "rewrap",
+        error: err instanceof Error ? err.message : String(err),
+      },
+    });
+    throw err;
+  }
+}

@@ -9,6 +9,7 @@ import type { LfsPointer } from "./pointer.js";
 
 export class LfsLocalStore implements LfsObjectSource {
   readonly batchSize = 100;
+  readonly local = true;
   readonly where: string;
 
   constructor(private readonly repoPath: string) {

@@ -78,17 +78,27 @@ export async function* lfsObjectsOf(
     if (!link.lfs?.objects) continue;
     // The archive is read as a callback per file; hand each object over and wait for its reader.
     const handoff = new Handoff<LfsObjectStream>();
+    let stopped = false;
+    let current: Readable | undefined;
     const reading = readSnapshotArchive(deps, link, async (path, body) => {
+      if (stopped) throw new Error("LFS objects no longer wanted");
       const oid = lfsOidOf(path);
       if (!oid || seen.has(oid)) return void body.resume();
       seen.add(oid);
       const checked = checkedFromArchive(oid, body, `the archive of ${link.id}`);
-      const passed = new PassThrough();
+      const passed = (current = new PassThrough());
       checked.on("error", (err) => passed.destroy(err));
       await handoff.give({ oid, body: checked.pipe(passed), snapshotId: link.id }, passed);
     }).finally(() => handoff.close());
     reading.catch(() => undefined); // rethrown below, after the objects handed over so far
-    for (let next = await handoff.take(); next; next = await handoff.take()) yield next;
+    try {
+      for (let next = await handoff.take(); next; next = await handoff.take()) yield next;
+    } finally {
+      // A caller that stops early (its own write failed) stops the read too: the archive's
+      // stream is closed rather than left waiting for a reader that is gone.
+      stopped = true;
+      if (current && !current.readableEnded) current.destroy(new Error("LFS object no longer wanted"));
+    }
     await reading;
   }
 }

@@ -29,6 +29,8 @@ export interface LfsObjectSource {
    */
   locate(pointers: LfsPointer[], signal?: AbortSignal): Promise<LfsLocated[]>;
   readonly batchSize: number;
+  /** True for a store on this machine: reading it costs less than copying from older archives (reuse.ts). */
+  readonly local?: boolean;
 }
 
 /** The LFS source beside a git remote, chosen as the transport is: by the remote's URL. */

@@ -77,3 +77,25 @@ export interface MetadataSource {
     options?: { signal?: AbortSignal },
   ): Promise<boolean>;
 }
+
+/**
+ * What the snapshot path (core/snapshot.ts) takes of a metadata source: a repository's
+ * (MetadataSource) or an organization's (org-snapshot.ts). Its collection's files go into the
+ * archive, its summary into the manifest and the index.
+ */
+export interface SnapshotMetadataSource {
+  collect(
+    repo: string,
+    options?: CollectOptions,
+  ): { files: AsyncIterable<ArchiveFile>; summary: Promise<CollectedSummary> };
+  /** Absent for a source that keeps no checkpoint (an organization's): see snapshot.ts. */
+  changedSince?: MetadataSource["changedSince"];
+}
+
+/** The part of a collection's summary the snapshot path records. */
+export interface CollectedSummary {
+  kinds: Partial<Record<MetadataKind, KindOutcome>>;
+  requests: { total: number; notModified: number };
+  /** For the next collection; absent for a source that keeps none (each collection is whole). */
+  checkpoint?: MetadataCheckpoint;
+}

@@ -1,0 +1,281 @@
+// `npm run bench -- --history` (or `history`): years of one repository's life under the seed's
+// retention policy, through the real local app (folder store, SQLite index, key file) on a manual
+// clock: a snapshot after every push, the daily sweep at 00:00, prune at 03:00 (config/schedule.yaml).
+// Prints what is kept and what it costs to store and to restore, against one bundle of the newest
+// state: the baseline shared pack layers (docs/ARCHITECTURE.md) must beat.
+import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { git } from "../functions/core/git/exec.js";
+import { readRefs } from "../functions/core/git/local-repo.js";
+import type { RefMap, Snapshot } from "../functions/core/model.js";
+import { repoPrefix } from "../functions/core/object-keys.js";
+import { pruneRepo } from "../functions/core/prune.js";
+import { snapshotRepo } from "../functions/core/snapshot.js";
+import { incrementalPolicy } from "../functions/config/settings.js";
+import type { LocalApp } from "../functions/app.js";
+import { openApp } from "../functions/wiring.js";
+import { generateHistory, type Push } from "./history-repo.js";
+import { timeRestore, type RestoreFigures } from "./history-restore.js";
+import { median, ROOT } from "./measure.js";
+import { benchLog, goalRow, goalTable, machineLine, writeResult } from "./summary.js";
+
+const USAGE = `usage: npm run bench -- --history [--years 3] [--pushes 1] [--files 150] [--out FILE]
+  --years   years of history (365 days each; at least 3 for the issue's goal)
+  --pushes  mean pushes per weekday (weekends: one push on about one day in six)
+  --files   text files at the start (about 4 KiB each; about one more every 8 commits)
+  --out     JSON figures (default bench/results/history.json)`;
+
+const log = benchLog("history");
+const REPO = "acme/history";
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const START = Date.parse("2023-01-02T00:00:00.000Z");
+const MiB = 2 ** 20;
+
+/** Wall seconds spent in each kind of step of the simulation, and how many ran. */
+const spent = { push: [0, 0], sweep: [0, 0], prune: [0, 0] } as Record<
+  "push" | "sweep" | "prune",
+  [number, number]
+>;
+const timeStep = async (kind: keyof typeof spent, work: () => Promise<void>) => {
+  const started = performance.now();
+  await work();
+  spent[kind][0] += (performance.now() - started) / 1000;
+  spent[kind][1]++;
+};
+
+interface Taken {
+  snapshot: Snapshot;
+  seconds: number;
+  /** The source's refs when it was taken: what a restore must give back. */
+  refs: RefMap;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv.filter((arg) => arg !== "--history"),
+    options: {
+      years: { type: "string", default: "3" },
+      pushes: { type: "string", default: "1" },
+      files: { type: "string", default: "150" },
+      out: { type: "string", default: "bench/results/history.json" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const [years, pushesPerDay, files] = [Number(values.years), Number(values.pushes), Number(values.files)];
+  if (values.help || !(years > 0) || !(pushesPerDay > 0) || !(files >= 1)) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const work = await mkdtemp(join(tmpdir(), "infinity-bench-history-"));
+  try {
+    const source = join(work, "source.git");
+    await git(["init", "--bare", "--quiet", source]);
+    await git(["symbolic-ref", "HEAD", "refs/heads/main"], { env: { GIT_DIR: source } });
+    const days = Math.round(years * 365);
+    const history = await generateHistory(source, {
+      start: new Date(START),
+      days,
+      pushesPerDay,
+      files,
+      seed: `infinity-history-${years}-${pushesPerDay}-${files}`,
+    });
+    log(`generated ${history.commits} commits and ${history.pushes.length} pushes over ${days} days`);
+    const configDir = join(work, "config");
+    await mkdir(configDir);
+    const configFile = join(configDir, "backup-config.yaml");
+    const sources = `sources:\n  - name: ${REPO}\n    url: ${JSON.stringify(source)}\n`;
+    await writeFile(
+      configFile,
+      `version: 1\nbackend: local\nlocal:\n  dataDir: ${join(work, "data")}\n${sources}`,
+    );
+    await copyFile(join(ROOT, "config", "retention-policy.yaml"), join(configDir, "retention-policy.yaml"));
+    let now = START;
+    const clock = { now: () => new Date(now) };
+    const app = await openApp(configFile, { clock, env: {} });
+    try {
+      const taken = await simulate(app, (at) => (now = at), source, history.pushes, days);
+      return await report(app, work, source, taken, {
+        years,
+        days,
+        pushesPerDay,
+        files,
+        commits: history.commits,
+        out: values.out,
+      });
+    } finally {
+      await app.close();
+    }
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+/** Replays the pushes with the sweep and prune on their clocks; returns every snapshot taken. */
+async function simulate(
+  app: LocalApp,
+  setClock: (at: number) => void,
+  source: string,
+  pushes: Push[],
+  days: number,
+): Promise<Map<string, Taken>> {
+  const incremental = incrementalPolicy(app.settings);
+  const taken = new Map<string, Taken>();
+  let refs = await readRefs(source);
+  const snapshot = async (at: number, next: RefMap) => {
+    if (next !== refs) await setRefs(source, refs, next);
+    refs = next;
+    setClock(at);
+    const started = performance.now();
+    const outcome = await snapshotRepo(app, REPO, { url: source }, { actor: "bench", incremental });
+    const seconds = (performance.now() - started) / 1000;
+    if (outcome.outcome === "created")
+      taken.set(outcome.snapshot.id, { snapshot: outcome.snapshot, seconds, refs });
+  };
+  const events: { at: number; run: () => Promise<void> }[] = [
+    ...pushes.map((push) => ({
+      at: push.at,
+      run: () => timeStep("push", () => snapshot(push.at, push.refs)),
+    })),
+  ];
+  for (let day = 1; day <= days; day++) {
+    const midnight = START + day * DAY;
+    events.push({ at: midnight, run: () => timeStep("sweep", () => snapshot(midnight, refs)) });
+    const pruneAt = midnight + 3 * HOUR;
+    events.push({ at: pruneAt, run: () => timeStep("prune", () => prune(app, setClock, pruneAt)) });
+  }
+  events.sort((a, b) => a.at - b.at);
+  const t0 = performance.now();
+  let lastDay = 0;
+  for (const event of events) {
+    await event.run();
+    const day = Math.floor((event.at - START) / DAY);
+    if (day - lastDay >= 90) {
+      lastDay = day;
+      const kept = await app.index.list(REPO);
+      log(
+        `day ${day}: ${taken.size} snapshots taken, ${kept.length} kept, ${(sum(kept.map((s) => s.size)) / MiB).toFixed(1)} MiB stored (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+      );
+    }
+  }
+  // The last push is the "snapshot after one push"; prune once more so the kept set is the policy's.
+  await prune(app, setClock, events.at(-1)!.at + HOUR);
+  return taken;
+}
+
+async function prune(app: LocalApp, setClock: (at: number) => void, at: number): Promise<void> {
+  setClock(at);
+  await pruneRepo(app, REPO, app.settings.retention, { dryRun: false, actor: "bench" });
+}
+
+/** Moves the source's refs from `from` to `to` in one transaction (deletions included). */
+async function setRefs(source: string, from: RefMap, to: RefMap): Promise<void> {
+  const lines = Object.keys(from)
+    .filter((ref) => to[ref] === undefined)
+    .map((ref) => `delete ${ref}\n`);
+  for (const [ref, oid] of Object.entries(to)) if (from[ref] !== oid) lines.push(`update ${ref} ${oid}\n`);
+  if (lines.length) await git(["update-ref", "--stdin"], { env: { GIT_DIR: source }, input: lines.join("") });
+}
+
+async function report(
+  app: LocalApp,
+  work: string,
+  source: string,
+  taken: Map<string, Taken>,
+  run: { years: number; days: number; pushesPerDay: number; files: number; commits: number; out: string },
+): Promise<number> {
+  const kept = (await app.index.list(REPO)).sort((a, b) => a.takenAt.localeCompare(b.takenAt));
+  let storedBytes = 0;
+  let storedObjects = 0;
+  for await (const object of app.store.list(repoPrefix(REPO))) {
+    storedBytes += object.size;
+    storedObjects++;
+  }
+  const newestBundle = join(work, "newest.bundle");
+  await git(["bundle", "create", "--quiet", newestBundle, "--all"], { env: { GIT_DIR: source } });
+  const bundleBytes = (await stat(newestBundle)).size;
+  const expected = (s: Snapshot) => {
+    const t = taken.get(s.id);
+    if (!t) throw new Error(`kept snapshot ${s.id} was not taken by this run`);
+    return t.refs;
+  };
+  log("restoring the oldest and the newest kept snapshot");
+  const oldest = await timeRestore(app, work, kept[0]!, expected(kept[0]!));
+  const newest = await timeRestore(app, work, kept.at(-1)!, expected(kept.at(-1)!));
+  const last = taken.get(kept.at(-1)!.id)!;
+  const all = [...taken.values()];
+  const incrementals = all.filter((t) => t.snapshot.kind === "incremental");
+  const fulls = all.filter((t) => t.snapshot.kind === "full");
+  const ratio = storedBytes / bundleBytes;
+  const restoreRatio = (r: RestoreFigures) => r.ourSeconds / r.cloneSeconds;
+  const goals = [
+    goalRow(
+      "stored bytes / one bundle of the newest state",
+      `${ratio.toFixed(1)}x (${mib(storedBytes)} / ${mib(bundleBytes)})`,
+      "<= 2x",
+      ratio <= 2,
+    ),
+    goalRow(
+      `restore of the oldest kept (${oldest.takenAt.slice(0, 10)}, ${oldest.archivesRead} archives) / git clone --mirror of a bundle`,
+      `${restoreRatio(oldest).toFixed(2)}x (${oldest.ourSeconds.toFixed(2)} s / ${oldest.cloneSeconds.toFixed(2)} s)`,
+      "<= 1.5x",
+      restoreRatio(oldest) <= 1.5,
+    ),
+    goalRow(
+      `restore of the newest kept (${newest.archivesRead} archives) / git clone --mirror of a bundle`,
+      `${restoreRatio(newest).toFixed(2)}x (${newest.ourSeconds.toFixed(2)} s / ${newest.cloneSeconds.toFixed(2)} s)`,
+      "<= 1.5x",
+      restoreRatio(newest) <= 1.5,
+    ),
+    goalRow(
+      `snapshot after one push (${last.snapshot.kind})`,
+      `${last.seconds.toFixed(2)} s, ${kib(last.snapshot.size)} (${kib(last.snapshot.bundleBytes)} of git data)`,
+      "<= 2 s, about the new objects",
+      last.seconds <= 2,
+    ),
+  ];
+  const byKind = (kind: string) => kept.filter((s) => s.kind === kind).length;
+  console.log(
+    [
+      "",
+      `infinity-backup bench --history: ${machineLine()}`,
+      `${run.days} days (${run.years} years) of ${REPO}: ${run.commits} commits, ${all.length} snapshots taken (${fulls.length} full, ${incrementals.length} incremental), daily sweep 00:00, prune 03:00, policy config/retention-policy.yaml`,
+      `kept ${kept.length} snapshots (${byKind("full")} full, ${byKind("incremental")} incremental); ${storedObjects} objects in the store`,
+      `snapshot seconds, median: full ${median(fulls.map((t) => t.seconds)).toFixed(2)}, incremental ${median(incrementals.map((t) => t.seconds)).toFixed(2)}; median archive: full ${kib(median(fulls.map((t) => t.snapshot.size)))}, incremental ${kib(median(incrementals.map((t) => t.snapshot.size)))}`,
+      `simulation: ${Object.entries(spent)
+        .map(([kind, [seconds, n]]) => `${kind} ${n} x ${(seconds / Math.max(n, 1)).toFixed(2)} s`)
+        .join(", ")}; peak RSS of this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
+      "",
+      goalTable(
+        ["what", "figure", "goal", "met?"],
+        goals.map((g) => [g.what, g.figure, g.goal, g.met]),
+      ),
+    ].join("\n"),
+  );
+  await writeResult(run.out, {
+    run,
+    spent,
+    kept: kept.length,
+    keptFull: byKind("full"),
+    keptIncremental: byKind("incremental"),
+    taken: { full: fulls.length, incremental: incrementals.length },
+    storedBytes,
+    storedObjects,
+    bundleBytes,
+    restore: { oldest, newest },
+    lastPush: {
+      seconds: last.seconds,
+      size: last.snapshot.size,
+      bundleBytes: last.snapshot.bundleBytes,
+      kind: last.snapshot.kind,
+    },
+    keptSnapshots: kept.map((s) => ({ id: s.id, takenAt: s.takenAt, kind: s.kind, size: s.size })),
+  });
+  return 0;
+}
+
+const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+const mib = (bytes: number) => `${(bytes / MiB).toFixed(1)} MiB`;
+const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;

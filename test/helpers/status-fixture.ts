@@ -1,0 +1,76 @@
+// Many repositories in an index, for the status page at scale (test/browser/status-page-scale.test.ts
+// and bench/status-page.ts): index records only (no archives), in a fixed mix of states, so what
+// the page must show is known from the plan. Repository i of n:
+//   i % 10 in 0..5: healthy (a full and an incremental snapshot, verified ok, an hour old);
+//   6: stale (one verified snapshot, 3 days old); 7: failing (the latest's verification failed);
+//   8: unverified (one fresh snapshot, never verified); 9: stale, never backed up (no snapshot).
+import type { Snapshot } from "../../functions/core/model.js";
+import type { RepoState } from "../../functions/core/status-view.js";
+import type { SnapshotIndex } from "../../functions/core/ports.js";
+import { snapshot } from "../contract/snapshot-index.js";
+
+export interface PlannedRepo {
+  repo: string;
+  state: RepoState;
+  snapshots: number;
+  storedBytes: number;
+}
+
+export const scaleRepoName = (i: number) =>
+  `${i % 2 ? "umbrella" : "acme"}/repo-${String(i).padStart(5, "0")}`;
+
+export function statusPlan(n: number): PlannedRepo[] {
+  return Array.from({ length: n }, (_, i) => {
+    const kind = i % 10;
+    const state: RepoState =
+      kind <= 5 ? "healthy" : kind === 7 ? "failing" : kind === 8 ? "unverified" : "stale";
+    const snapshots = kind <= 5 ? 2 : kind === 9 ? 0 : 1;
+    return { repo: scaleRepoName(i), state, snapshots, storedBytes: snapshots ? sizeOf(i) * snapshots : 0 };
+  });
+}
+
+/** Archive sizes differ per repository so that sorting or summing mistakes show. */
+const sizeOf = (i: number) => 10_000 + ((i * 7919) % 5_000_000);
+
+/** Writes the plan's snapshots into `index`, times counted back from `now`. */
+export async function seedStatusIndex(index: SnapshotIndex, n: number, now: Date): Promise<PlannedRepo[]> {
+  const plan = statusPlan(n);
+  const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
+  const id = (s: number, i: number) =>
+    `${ago(s).replace(/[-:.]/g, "").slice(0, 18)}Z-${i.toString(16).padStart(8, "0")}`;
+  for (const [i, p] of plan.entries()) {
+    const kind = i % 10;
+    if (kind === 9) continue;
+    const age = kind === 6 ? 3 * 86_400 : 3_600;
+    const base = (at: number, n2: number): Snapshot =>
+      snapshot({
+        id: id(at, i * 2 + n2),
+        repo: p.repo,
+        takenAt: ago(at),
+        confirmedAt: ago(at),
+        objectKey: `repos/${p.repo}/${id(at, i * 2 + n2)}.ibk`,
+        size: sizeOf(i),
+      });
+    const verification =
+      kind === 8
+        ? undefined
+        : {
+            verdict: kind === 7 ? ("failed" as const) : ("ok" as const),
+            level: "deep" as const,
+            at: ago(age - 60),
+          };
+    if (kind <= 5) {
+      const full = base(age + 86_400, 0);
+      await index.commit({ ...full, verification: { verdict: "ok", level: "deep", at: ago(age + 86_000) } });
+      await index.commit({
+        ...base(age, 1),
+        kind: "incremental",
+        parentId: full.id,
+        verification: verification!,
+      });
+    } else {
+      await index.commit({ ...base(age, 1), ...(verification ? { verification } : {}) });
+    }
+  }
+  return plan;
+}
