@@ -302,6 +302,7 @@ beforeAll(async () => {
   });
   github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: gitServer.url, gitRoot: root });
   github.install("acme");
+  github.orgMetadata("acme"); // the backup also snapshots the organization (acme/@org)
   settingsWrites = serveSettingsWrites(github);
   github.addRepo("acme/app");
   const shas = await sourceGit(join(root, "acme", "app.git"));
