@@ -18,6 +18,7 @@ import type {
   Notifier,
   Publisher,
   QueueDrain,
+  RestoreJournal,
   SourceHost,
   WebhookReceiver,
 } from "./core/ports.js";
@@ -58,6 +59,8 @@ export interface CloudApp extends BackupDeps {
   createRepository(name: string, isPrivate: boolean): Promise<GitRemote>;
   /** Restores to GitHub (restoreRepo's github target): the writers, the journal, the mapping's bucket. */
   githubRestore: GitHubRestorePorts;
+  /** The restores' journal alone, read for restoreOrg's report. */
+  restoreJournal: RestoreJournal;
   /** The audit trail read back, where the workload keeps one (those with the index). */
   auditTrail?: AuditReader;
   /** Where the sweep records a change of the deployed configuration (workloads with the index). */

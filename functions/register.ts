@@ -1,4 +1,4 @@
-// The ten Cloud Functions and their names, registered with the Functions Framework. The
+// The twelve Cloud Functions and their names, registered with the Functions Framework. The
 // deployment (index.ts) and the end-to-end tests register through this one list; each function gets
 // the app of its own workload (only the parts it uses, see config/cloud-env.ts).
 import * as functions from "@google-cloud/functions-framework";
@@ -9,6 +9,7 @@ import { healthHandler } from "./handlers/health.js";
 import { rotateKeysHandler } from "./handlers/keys.js";
 import { pruneHandler } from "./handlers/prune.js";
 import { restoreHandler } from "./handlers/restore.js";
+import { restoreOrgHandler, restoreOrgRepoHandler } from "./handlers/restore-org.js";
 import { snapshotHandler } from "./handlers/snapshot.js";
 import { sweepHandler } from "./handlers/sweep.js";
 import { verifyHandler } from "./handlers/verify.js";
@@ -25,6 +26,8 @@ export const FUNCTION_NAMES = [
   "githubWebhook",
   "restoreDrill",
   "forgetRepo",
+  "restoreOrg",
+  "restoreOrgRepo",
   "rotateKeys",
 ] as const;
 
@@ -39,6 +42,8 @@ export function registerFunctions(appFor: (fn: FunctionName) => AppProvider): vo
   functions.http("backupHealth", healthHandler(appFor("backupHealth")));
   functions.http("restoreDrill", drillHandler(appFor("restoreDrill")));
   functions.http("forgetRepo", forgetHandler(appFor("forgetRepo")));
+  functions.http("restoreOrg", restoreOrgHandler(appFor("restoreOrg")));
+  functions.cloudEvent("restoreOrgRepo", restoreOrgRepoHandler(appFor("restoreOrgRepo")));
   functions.http("rotateKeys", rotateKeysHandler(appFor("rotateKeys")));
   // The webhook's body is read by the gate (capped, unsigned refused unread), not by the framework.
   functions.http(

@@ -4,7 +4,7 @@
 import { access, constants, mkdir, readFile } from "node:fs/promises";
 import { userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { ConfigSourceHost } from "./adapters/local/config-sources.js";
 import { FsBlobStore } from "./adapters/local/fs-blob-store.js";
 import { JsonlAuditLog } from "./adapters/local/jsonl-audit-log.js";
@@ -147,7 +147,16 @@ export async function openApp(
       sources: github?.sources ?? configured,
       ...(github ? { metadata: github.metadata, orgMetadata: github.metadata } : {}),
       // Restores to GitHub journal in the index's SQLite file, and write their mapping beside the archives.
-      ...(github && journal ? { githubRestore: github.restoreTo(journal, store) } : {}),
+      // Attachments are copied beside the mapping and linked as files (restore-github/attachments.ts).
+      ...(github && journal
+        ? {
+            githubRestore: github.restoreTo(
+              journal,
+              store,
+              (key) => pathToFileURL(join(dataDir, "archives", key)).href,
+            ),
+          }
+        : {}),
       async close() {
         index.close();
         journal?.close();
@@ -280,6 +289,7 @@ export async function cloudApp(
     "snapshot-requests": parts.has("publishSnapshots") ? e.SNAPSHOT_TOPIC : undefined,
     "verify-requests": parts.has("publishVerify") ? e.VERIFY_TOPIC : undefined,
     "snapshot-large": parts.has("publishLarge") ? e.LARGE_SNAPSHOT_TOPIC : undefined,
+    "restore-requests": parts.has("publishRestores") ? e.RESTORE_TOPIC : undefined,
   };
   if (Object.values(topics).some(Boolean)) {
     const { PubSubPublisher } = await import("./adapters/gcp/pubsub-publisher.js");
@@ -316,8 +326,24 @@ export async function cloudApp(
       ]);
       const firestore =
         overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
-      wired.githubRestore = github.restoreTo(new FirestoreRestoreJournal({ firestore }), wired.restoreStore!);
+      // Attachments are copied beside the mapping; a body links the copy in the console's browser.
+      const bucket = e.RESTORE_BUCKET!;
+      wired.githubRestore = github.restoreTo(
+        new FirestoreRestoreJournal({ firestore }),
+        wired.restoreStore!,
+        (key) =>
+          `https://storage.cloud.google.com/${bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
+      );
     }
+  }
+  if (parts.has("restoreJournal")) {
+    const [{ Firestore }, { FirestoreRestoreJournal }] = await Promise.all([
+      import("@google-cloud/firestore"),
+      import("./adapters/gcp/firestore-restore-journal.js"),
+    ]);
+    const firestore =
+      overrides.firestore ?? new Firestore({ projectId: project, databaseId: e.FIRESTORE_DATABASE! });
+    wired.restoreJournal = new FirestoreRestoreJournal({ firestore });
   }
   if (parts.has("deliveries")) {
     const [{ Firestore }, { FirestoreDeliveryLog }] = await Promise.all([
@@ -513,6 +539,7 @@ const PORT_PART: Record<string, Part> = {
   sources: "github",
   createRepository: "github",
   githubRestore: "github",
+  restoreJournal: "restoreJournal",
   webhooks: "webhookSecret",
   deliveries: "deliveries",
   authorizer: "callers",
@@ -578,12 +605,17 @@ async function githubSource(credentials: GitHubCredentials, settings: Settings, 
     metadata,
     createRepository,
     /** What a restore to GitHub writes through, with the workload's journal and mapping store. */
-    restoreTo: (journal: RestoreJournal, mappingStore: BlobStore): GitHubRestorePorts => ({
+    restoreTo: (
+      journal: RestoreJournal,
+      mappingStore: BlobStore,
+      attachmentLink?: (key: string) => string,
+    ): GitHubRestorePorts => ({
       createRepository,
       remoteOf: (name) => github.gitRemote({ name, url: "" }),
       ...writers,
       journal,
       mappingStore,
+      ...(attachmentLink ? { attachmentLink } : {}),
     }),
   };
 }

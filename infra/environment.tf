@@ -22,6 +22,7 @@ locals {
     VERIFY_TOPIC                = google_pubsub_topic.topic["verify-requests"].name
     LARGE_SNAPSHOT_TOPIC        = google_pubsub_topic.topic["snapshot-large"].name
     LARGE_SNAPSHOT_SUBSCRIPTION = local.delivery_subscription_names["snapshot-large"]
+    RESTORE_TOPIC               = google_pubsub_topic.topic["restore-requests"].name
     GITHUB_APP_ID               = var.github_app_id
     # backupHealth counts what waits in these (pubsub.tf names them).
     DEAD_LETTER_SUBSCRIPTIONS = join(",", [for topic in keys(local.topics) : "${topic}-dead-letter-drain"])
@@ -40,8 +41,7 @@ locals {
     ]))
   }
 
-  # The functions that check their caller's role themselves (restoreOrg joins when it is
-  # deployed).
+  # The functions that check their caller's role themselves.
   caller_checked_functions = [for name in ["restoreRepo", "restoreOrg", "forgetRepo", "rotateKeys"] : name if contains(keys(local.functions), name)]
 
   # Overrides of config/*.yaml: set only when the operator set the Terraform variable
@@ -77,6 +77,8 @@ locals {
     publishSnapshots = ["SNAPSHOT_TOPIC"]
     publishVerify    = ["VERIFY_TOPIC"]
     publishLarge     = ["LARGE_SNAPSHOT_TOPIC"]
+    publishRestores  = ["RESTORE_TOPIC"]
+    restoreJournal   = ["FIRESTORE_DATABASE"]
     drainLarge       = ["LARGE_SNAPSHOT_SUBSCRIPTION"]
     github           = ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_API_URL", "GITHUB_GIT_URL"]
     webhookSecret    = ["GITHUB_WEBHOOK_SECRET"]
@@ -98,6 +100,8 @@ locals {
     backupHealth   = ["project", "index", "retentionSetting", "notify", "deadLetters"]
     restoreDrill   = ["project", "archives", "keys", "index", "publishLarge", "notify"]
     forgetRepo     = ["project", "index", "callers"]
+    restoreOrg     = ["project", "index", "restoreJournal", "publishRestores", "callers"]
+    restoreOrgRepo = ["project", "archives", "restoreBucket", "keys", "index", "github", "publishRestores"]
     rotateKeys     = ["project", "index", "keys", "callers"]
     githubWebhook  = ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"]
     snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting", "notify"]

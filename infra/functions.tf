@@ -1,9 +1,9 @@
-# The nine 2nd-gen Cloud Functions, all built from the one source zip.
+# The twelve 2nd-gen Cloud Functions, all built from the one source zip.
 #
-# sweep, snapshotRepo, verifySnapshot and pruneSnapshots are CloudEvent
+# sweep, snapshotRepo, verifySnapshot, pruneSnapshots and restoreOrgRepo are CloudEvent
 # functions delivered by our own Pub/Sub push subscriptions (pubsub.tf says
 # why not event_trigger); they accept internal traffic only, which includes
-# Pub/Sub push from this project. restoreRepo, backupHealth, restoreDrill and forgetRepo are
+# Pub/Sub push from this project. restoreRepo, restoreOrg, backupHealth, restoreDrill and forgetRepo are
 # HTTP functions behind IAM (operators call them with `gcloud functions call`);
 # githubWebhook is public and checks GitHub's signature itself.
 
@@ -88,6 +88,26 @@ locals {
       cpu             = "1"
       timeout_seconds = 300
       max_instances   = 1
+      concurrency     = 1
+    }
+    restoreOrg = {
+      description     = "Restores every repository as of one moment: plans, then publishes one restore-requests message each; GET reports each one's outcome (HTTP, IAM and the restorer role only)."
+      service_account = google_service_account.restore_org.email
+      ingress         = "ALLOW_ALL"
+      memory          = "512Mi"
+      cpu             = "1"
+      timeout_seconds = 300
+      max_instances   = 2
+      concurrency     = 1
+    }
+    restoreOrgRepo = {
+      description     = "Restores one repository of an organization's restore to GitHub with its journal; past its deadline hands the rest on to itself (restore-requests)."
+      service_account = google_service_account.restore_org_repo.email
+      ingress         = "ALLOW_INTERNAL_ONLY"
+      memory          = "8Gi"
+      cpu             = "2"
+      timeout_seconds = 540 # the event-driven limit; cloud.restoreDeadlineSeconds stops it before
+      max_instances   = 5
       concurrency     = 1
     }
     rotateKeys = {

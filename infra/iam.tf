@@ -70,6 +70,20 @@ resource "google_service_account" "restore" {
   display_name = "infinity-backup restoreRepo"
 }
 
+# restoreOrg: plans from the index, reads the restores' journals, publishes restore-requests.
+# No KMS, no bucket, no GitHub key.
+resource "google_service_account" "restore_org" {
+  account_id   = "ib-restore-org"
+  display_name = "infinity-backup restoreOrg"
+}
+
+# restoreOrgRepo: restores one repository to GitHub (restoreRepo's reads and writes) and hands
+# itself on by publishing to restore-requests.
+resource "google_service_account" "restore_org_repo" {
+  account_id   = "ib-restore-org-repo"
+  display_name = "infinity-backup restoreOrgRepo"
+}
+
 resource "google_service_account" "health" {
   account_id   = "ib-health"
   display_name = "infinity-backup backupHealth"
@@ -142,6 +156,12 @@ resource "google_kms_crypto_key_iam_member" "restore_decrypts" {
   crypto_key_id = google_kms_crypto_key.archive.id
   role          = "roles/cloudkms.cryptoKeyDecrypter"
   member        = "serviceAccount:${google_service_account.restore.email}"
+}
+
+resource "google_kms_crypto_key_iam_member" "restore_org_repo_decrypts" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyDecrypter"
+  member        = "serviceAccount:${google_service_account.restore_org_repo.email}"
 }
 
 # rotateKeys unwraps each repository key and wraps it again under the primary version.
@@ -227,6 +247,19 @@ resource "google_storage_bucket_iam_member" "restore_writes_bundles" {
   member = "serviceAccount:${google_service_account.restore.email}"
 }
 
+resource "google_storage_bucket_iam_member" "restore_org_repo_reads_archives" {
+  bucket = google_storage_bucket.archive.name
+  role   = "roles/storage.objectViewer"
+  member = "serviceAccount:${google_service_account.restore_org_repo.email}"
+}
+
+# The mapping of old to new numbers is written beside the restore, in the restore bucket.
+resource "google_storage_bucket_iam_member" "restore_org_repo_writes_mappings" {
+  bucket = google_storage_bucket.restore.name
+  role   = "roles/storage.objectUser"
+  member = "serviceAccount:${google_service_account.restore_org_repo.email}"
+}
+
 # --- Firestore (the index) --------------------------------------------------
 
 resource "google_project_iam_member" "firestore_user" {
@@ -236,6 +269,10 @@ resource "google_project_iam_member" "firestore_user" {
     verify       = google_service_account.verify.email
     prune        = google_service_account.prune.email
     restore      = google_service_account.restore.email
+    # restoreOrg plans from the index and reads the restores' journals (restores/)
+    restore_org = google_service_account.restore_org.email
+    # restoreOrgRepo restores one repository and keeps its journal (restores/)
+    restore_org_repo = google_service_account.restore_org_repo.email
     # the drill records its results in the audit trail (auditChains/)
     drill = google_service_account.drill.email
     # forget destroys a repository's key records and marks its snapshots shredded
@@ -308,6 +345,19 @@ resource "google_pubsub_topic_iam_member" "snapshot_job_publishes_verify_request
   member = "serviceAccount:${google_service_account.snapshot_job.email}"
 }
 
+resource "google_pubsub_topic_iam_member" "restore_org_publishes_restore_requests" {
+  topic  = google_pubsub_topic.topic["restore-requests"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.restore_org.email}"
+}
+
+# A restore past its deadline hands the rest on to a new run of itself.
+resource "google_pubsub_topic_iam_member" "restore_org_repo_publishes_restore_requests" {
+  topic  = google_pubsub_topic.topic["restore-requests"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.restore_org_repo.email}"
+}
+
 resource "google_pubsub_subscription_iam_member" "snapshot_job_pulls_large" {
   subscription = google_pubsub_subscription.delivery["snapshot-large"].name
   role         = "roles/pubsub.subscriber"
@@ -348,6 +398,8 @@ resource "google_secret_manager_secret_iam_member" "github_app_private_key" {
     snapshot     = google_service_account.snapshot.email
     snapshot_job = google_service_account.snapshot_job.email
     restore      = google_service_account.restore.email
+    # restores each repository of an organization's restore to GitHub
+    restore_org_repo = google_service_account.restore_org_repo.email
   }
 
   secret_id = google_secret_manager_secret.github_app_private_key.id
@@ -401,6 +453,7 @@ resource "google_cloud_run_v2_service_iam_member" "pubsub_push_invokes" {
     snapshotRepo   = google_cloudfunctions2_function.fn["snapshotRepo"].service_config[0].service
     verifySnapshot = google_cloudfunctions2_function.fn["verifySnapshot"].service_config[0].service
     pruneSnapshots = google_cloudfunctions2_function.fn["pruneSnapshots"].service_config[0].service
+    restoreOrgRepo = google_cloudfunctions2_function.fn["restoreOrgRepo"].service_config[0].service
   }
 
   location = var.region
@@ -417,6 +470,17 @@ resource "google_cloud_run_v2_service_iam_member" "restorers_invoke_restore" {
 
   location = var.region
   name     = google_cloudfunctions2_function.fn["restoreRepo"].service_config[0].service
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+# Restorers may call restoreOrg, which checks the caller's ID token against
+# var.restorer_members too (handlers/authz.ts).
+resource "google_cloud_run_v2_service_iam_member" "restorers_invoke_restore_org" {
+  for_each = toset(var.restorer_members)
+
+  location = var.region
+  name     = google_cloudfunctions2_function.fn["restoreOrg"].service_config[0].service
   role     = "roles/run.invoker"
   member   = each.value
 }

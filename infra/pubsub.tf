@@ -8,7 +8,7 @@
 # until retention expires and then vanish. So every topic here is delivered
 # by a subscription we declare, with a retry policy and a dead_letter_policy:
 #
-#   - the four event-driven functions get a push subscription to their URL,
+#   - the five event-driven functions get a push subscription to their URL,
 #     authenticated with an OIDC token of google_service_account.pubsub_push.
 #     functions-framework turns the push body into the same CloudEvent
 #     (google.cloud.pubsub.topic.v1.messagePublished, data.message.*) that an
@@ -29,6 +29,7 @@ locals {
     "verify-requests"   = { consumer = "verifySnapshot", push_function = "verifySnapshot" }
     "prune-requests"    = { consumer = "pruneSnapshots", push_function = "pruneSnapshots" }
     "snapshot-large"    = { consumer = "snapshot-job", push_function = null }
+    "restore-requests"  = { consumer = "restoreOrgRepo", push_function = "restoreOrgRepo" }
   }
 
   # Named here rather than read from the subscription resource: the job's

@@ -171,6 +171,12 @@ export const backupConfigSchema = z.strictObject({
         .default(2 * 1024 ** 3),
       /** 540 s is the event-driven function limit; stop a minute early so nothing is cut mid-commit. */
       snapshotDeadlineSeconds: z.number().int().positive().max(3600).default(480),
+      /**
+       * A queued restore to GitHub (restoreOrgRepo) stops at a step boundary this long after it
+       * started and hands the rest on (the journal continues); 540 s is that function's limit and
+       * one step (a push, an asset upload) must still fit after it. Fractions allowed (tests).
+       */
+      restoreDeadlineSeconds: z.number().positive().max(3600).default(360),
     })
     .prefault({}),
   /** Who is told when something needs a person (absent: nobody; `status` and the logs still say it). */

@@ -32,6 +32,8 @@ export const cloudEnvSchema = z.object({
   SNAPSHOT_TOPIC: z.string().min(1).default("snapshot-requests"),
   VERIFY_TOPIC: z.string().min(1).default("verify-requests"),
   LARGE_SNAPSHOT_TOPIC: z.string().min(1).default("snapshot-large"),
+  /** One repository of an organization's restore each (restoreOrg's fan-out, restoreOrgRepo's input). */
+  RESTORE_TOPIC: z.string().min(1).default("restore-requests"),
   /** The subscription the Cloud Run snapshot job drains. */
   LARGE_SNAPSHOT_SUBSCRIPTION: z.string().min(1, "required"),
   /** Overrides verify.afterBackup of backup-config.yaml (product brief). */
@@ -81,6 +83,9 @@ export const PART_ENV = {
   publishSnapshots: ["SNAPSHOT_TOPIC"],
   publishVerify: ["VERIFY_TOPIC"],
   publishLarge: ["LARGE_SNAPSHOT_TOPIC"],
+  publishRestores: ["RESTORE_TOPIC"],
+  /** The journal of restores to GitHub, read without restoring (restoreOrg's report). */
+  restoreJournal: ["FIRESTORE_DATABASE"],
   drainLarge: ["LARGE_SNAPSHOT_SUBSCRIPTION"],
   github: ["GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_API_URL", "GITHUB_GIT_URL"],
   webhookSecret: ["GITHUB_WEBHOOK_SECRET"],
@@ -131,6 +136,10 @@ export const WORKLOAD_PARTS = {
   restoreDrill: ["project", "archives", "keys", "index", "publishLarge", "notify"],
   // Crypto-shredding needs only the index (key records, lease) and the caller check: no KMS, no bytes.
   forgetRepo: ["project", "index", "callers"],
+  // Plans and fans out (one message per repository); reads the journals for its report. No GitHub, no KMS.
+  restoreOrg: ["project", "index", "restoreJournal", "publishRestores", "callers"],
+  // One repository of it, as restoreRepo restores to GitHub; hands itself on past its deadline.
+  restoreOrgRepo: ["project", "archives", "restoreBucket", "keys", "index", "github", "publishRestores"],
   // Rewraps key records: the index and KMS (encrypt and decrypt), no archive bytes.
   rotateKeys: ["project", "index", "keys", "callers"],
   githubWebhook: ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"],

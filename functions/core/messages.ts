@@ -122,11 +122,50 @@ export const rotateKeysRequestSchema = z.strictObject({
 
 export type RestoreRequestBody = z.infer<typeof restoreRequestSchema>;
 
+/** restoreOrg's body: every repository as of `at`, into `toOrg` and/or under `prefix` (core/restore-org.ts). */
+export const restoreOrgRequestSchema = z
+  .strictObject({
+    v: z.literal(1).default(1),
+    at: isoTime,
+    toOrg: z.string().min(1).max(39).optional(),
+    prefix: z.string().min(1).max(100).optional(),
+    /** Only the repositories whose owner at T is this one. */
+    from: z.string().min(1).max(39).optional(),
+    /** Only these repositories (index keys, "owner/name"). */
+    include: z.array(repo).min(1).max(10_000).optional(),
+    dryRun: z.boolean().default(false),
+    /** Each target created private (default); false: the original's visibility. */
+    private: z.boolean().default(true),
+  })
+  .refine((r) => r.toOrg || r.prefix, {
+    message: "give toOrg or prefix: a restore never writes over the repositories it was taken of",
+  });
+
+/** One repository of an organization's restore, as restoreOrg hands it on (topic restore-requests). */
+export const githubRestoreMessageSchema = z.strictObject({
+  v: z.literal(1),
+  repo,
+  snapshotId: z.string().min(1).max(200),
+  /** "owner/name" to restore into. */
+  target: repo,
+  private: z.boolean().default(true),
+  /** Who asked (the audit trail's actor of every run of this restore). */
+  requestedBy: z.string().min(1).max(320),
+  /** The organization restore's moment, for the logs. */
+  at: isoTime.optional(),
+  /** How many runs before this one stopped at their deadline and handed it on. */
+  handoffs: z.number().int().min(0).default(0),
+});
+
+export type RestoreOrgRequestBody = z.infer<typeof restoreOrgRequestSchema>;
+export type GitHubRestoreMessage = z.infer<typeof githubRestoreMessageSchema>;
+
 export const topicSchemas: Record<Topic, z.ZodType> = {
   "snapshot-requests": snapshotRequestSchema,
   "snapshot-large": largeWorkSchema,
   "verify-requests": verifyRequestSchema,
   "prune-requests": pruneRequestSchema,
+  "restore-requests": githubRestoreMessageSchema,
 };
 
 /** Parses `data` with `schema`, or throws a UserInputError naming `what` and every bad field. */

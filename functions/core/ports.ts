@@ -396,7 +396,13 @@ export interface Publisher {
   publish(topic: Topic, messages: readonly unknown[]): Promise<string[]>;
 }
 
-export type Topic = "snapshot-requests" | "verify-requests" | "prune-requests" | "snapshot-large";
+export type Topic =
+  | "snapshot-requests"
+  | "verify-requests"
+  | "prune-requests"
+  | "snapshot-large"
+  /** One repository of an organization's restore (restoreOrg's fan-out). */
+  | "restore-requests";
 
 /** What a webhook delivery asks of us, once its signature is verified. */
 export type WebhookOutcome =
@@ -660,6 +666,10 @@ export interface GitHubItemWriter {
   /** Closes an issue or pull request; `reason` is GitHub's state_reason for an issue. */
   closeIssue(repo: string, number: number, reason?: "completed" | "not_planned"): Promise<void>;
   lockIssue(repo: string, number: number, reason?: string): Promise<void>;
+  /** Whether `login` may be assigned issues of `repo` (GitHub's check: a user with access there). */
+  canAssign(repo: string, login: string): Promise<boolean>;
+  /** Adds `logins` to the assignees of issue `number` (adding one already there changes nothing). */
+  addAssignees(repo: string, number: number, logins: readonly string[]): Promise<void>;
   /** The issue's comments, oldest first (id and body). */
   comments(repo: string, number: number): Promise<{ id: number; body: string }[]>;
   createComment(repo: string, number: number, body: string): Promise<number>;

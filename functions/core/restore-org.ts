@@ -16,6 +16,8 @@ export interface OrgRestoreRequest {
   prefix?: string;
   /** Only the repositories whose owner at T is this one; default every repository in the index. */
   from?: string;
+  /** Only these repositories (index keys, "owner/name"); default every one. */
+  include?: readonly string[];
   /** List what would be restored, restore nothing. */
   dryRun?: boolean;
 }
@@ -88,9 +90,11 @@ export async function planOrgRestore(
   const at = new Date(Date.parse(request.at)).toISOString();
   const items: OrgRestoreItem[] = [];
   const targets = new Map<string, string>();
+  const included = request.include && new Set(request.include.map((r) => r.toLowerCase()));
   for (const repo of await deps.index.repos()) {
     // An organization's own snapshot ("<org>/@org") is no repository to create.
     if (orgOfRepo(repo) !== undefined) continue;
+    if (included && !included.has(repo.toLowerCase())) continue;
     const snapshot = await deps.index.atOrBefore(repo, at);
     if (!snapshot) {
       if (request.from && repo.split("/")[0]?.toLowerCase() !== request.from.toLowerCase()) continue;
@@ -161,4 +165,67 @@ export async function restoreOrg(
 function withoutState(item: PlannedRestore & { state: string }): PlannedRestore {
   const { repo, name, target, snapshotId, takenAt, behindSeconds } = item;
   return { repo, name, target, snapshotId, takenAt, behindSeconds };
+}
+
+/** A planned repository's state afterwards, from its restore's journal (queued: no run has ended). */
+export type OrgRestoreStatusItem =
+  | Exclude<OrgRestoreItem, { state: "planned" | "queued" | "restored" | "failed" }>
+  | (PlannedRestore & {
+      state: "queued" | "continuing" | "restored" | "failed";
+      note?: string;
+      error?: string;
+      /** When its last run ended. */
+      endedAt?: string;
+      done?: number;
+      total?: number;
+    });
+
+/**
+ * The report of an organization restore after the fact: the same plan (the newest snapshot at or
+ * before T does not change), each planned repository with what its last run recorded (`outcomeOf`:
+ * the journal's outcome of restoring that snapshot into that target).
+ */
+export async function orgRestoreStatus(
+  deps: { index: Pick<SnapshotIndex, "repos" | "atOrBefore" | "list"> },
+  request: OrgRestoreRequest,
+  outcomeOf: (item: PlannedRestore) => Promise<
+    | {
+        state: "continuing" | "restored" | "failed";
+        at: string;
+        note?: string;
+        error?: string;
+        done?: number;
+        total?: number;
+      }
+    | undefined
+  >,
+): Promise<{
+  at: string;
+  items: OrgRestoreStatusItem[];
+  counts: Partial<Record<OrgRestoreStatusItem["state"], number>>;
+}> {
+  const items: OrgRestoreStatusItem[] = [];
+  for (const item of await planOrgRestore(deps, { ...request, dryRun: true })) {
+    if (item.state !== "planned") {
+      items.push(item as OrgRestoreStatusItem);
+      continue;
+    }
+    const plan = withoutState(item);
+    const outcome = await outcomeOf(plan);
+    items.push(
+      outcome
+        ? {
+            ...plan,
+            state: outcome.state,
+            endedAt: outcome.at,
+            ...(outcome.note ? { note: outcome.note } : {}),
+            ...(outcome.error ? { error: outcome.error } : {}),
+            ...(outcome.done === undefined ? {} : { done: outcome.done, total: outcome.total ?? 0 }),
+          }
+        : { ...plan, state: "queued" },
+    );
+  }
+  const counts: Partial<Record<OrgRestoreStatusItem["state"], number>> = {};
+  for (const item of items) counts[item.state] = (counts[item.state] ?? 0) + 1;
+  return { at: new Date(Date.parse(request.at)).toISOString(), items, counts };
 }

@@ -30,7 +30,13 @@ import { startGitHttpServer, type GitHttpServer } from "./git-http-server.js";
 import { startOidcIssuer } from "./oidc-issuer.js";
 import { startGitHubStandin, type GitHubStandin } from "./github-standin.js";
 
-export const TOPICS = ["snapshot-requests", "verify-requests", "snapshot-large", "prune-requests"] as const;
+export const TOPICS = [
+  "snapshot-requests",
+  "verify-requests",
+  "snapshot-large",
+  "prune-requests",
+  "restore-requests",
+] as const;
 export type TopicKey = (typeof TOPICS)[number];
 export const WEBHOOK_SECRET = `whsec-${randomBytes(8).toString("hex")}`;
 export const SMTP_PASSWORD = `smtp-${randomBytes(8).toString("hex")}`;
@@ -138,6 +144,7 @@ export async function startCloudStack(): Promise<CloudStack> {
     LARGE_SNAPSHOT_TOPIC: topic["snapshot-large"],
     PRUNE_TOPIC: topic["prune-requests"],
     LARGE_SNAPSHOT_SUBSCRIPTION: subscription["snapshot-large"],
+    RESTORE_TOPIC: topic["restore-requests"],
     VERIFY_BACKUPS: "true",
     GITHUB_ORG: "acme",
     GITHUB_APP_ID: String(appId),

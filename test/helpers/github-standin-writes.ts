@@ -24,6 +24,8 @@ export interface ItemWritesOptions {
    * but answered 502 as if the connection dropped, so the caller cannot know it happened.
    */
   loseAnswerAfter?: number;
+  /** Logins that may be assigned issues (GET /assignees/{login} answers 204); default none. */
+  assignable?: readonly string[];
 }
 
 /** What the writes did, for assertions: creating requests answered, and those refused by the limit. */
@@ -233,6 +235,21 @@ export function serveItemWrites(github: GitHubStandin, options: ItemWritesOption
         }
       }
       return [200, issue];
+    }
+    if (method === "GET" && (m = /^\/assignees\/([^/]+)$/.exec(rest))) {
+      const login = decodeURIComponent(m[1]!).toLowerCase();
+      if (!(options.assignable ?? []).some((a) => a.toLowerCase() === login))
+        throw new HttpFailure(404, "Not Found");
+      return [204, ""];
+    }
+    if (method === "POST" && (m = /^\/issues\/(\d+)\/assignees$/.exec(rest))) {
+      const issue = issueOf(Number(m[1]));
+      if (!issue) throw new HttpFailure(404, "Not Found");
+      const held = (issue.assignees as { login: string }[] | undefined) ?? [];
+      for (const login of (body.assignees as string[] | undefined) ?? [])
+        if (!held.some((a) => a.login === login)) held.push({ login });
+      issue.assignees = held;
+      return [201, issue];
     }
     if (method === "PUT" && (m = /^\/issues\/(\d+)\/lock$/.exec(rest))) {
       const issue = issueOf(Number(m[1]));

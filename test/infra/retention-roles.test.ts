@@ -118,6 +118,7 @@ describe("roles", () => {
         .sort();
     expect(byRole("restorer_members")).toEqual([
       'roles/run.invoker google_cloudfunctions2_function.fn["backupHealth"]',
+      'roles/run.invoker google_cloudfunctions2_function.fn["restoreOrg"]',
       'roles/run.invoker google_cloudfunctions2_function.fn["restoreRepo"]',
     ]);
     expect(byRole("operator_members")).toEqual([

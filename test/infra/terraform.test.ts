@@ -69,7 +69,14 @@ const ALL_OVERRIDES: TfVars = {
   github_git_url: "https://github.example.com",
 };
 
-const TOPICS = ["snapshot-sweep", "snapshot-requests", "verify-requests", "prune-requests", "snapshot-large"];
+const TOPICS = [
+  "snapshot-sweep",
+  "snapshot-requests",
+  "verify-requests",
+  "prune-requests",
+  "snapshot-large",
+  "restore-requests",
+];
 const ENTRY_POINTS = [
   "sweep",
   "snapshotRepo",
@@ -80,6 +87,8 @@ const ENTRY_POINTS = [
   "githubWebhook",
   "restoreDrill",
   "forgetRepo",
+  "restoreOrg",
+  "restoreOrgRepo",
   "rotateKeys",
 ];
 const fn = (name: string): string => `google_cloudfunctions2_function.fn["${name}"]`;
@@ -135,6 +144,16 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["restore", "roles/datastore.user", "project"],
   ["restore", "roles/secretmanager.secretAccessor", APP_KEY],
 
+  ["restore_org", "roles/datastore.user", "project"],
+  ["restore_org", "roles/pubsub.publisher", topic("restore-requests")],
+
+  ["restore_org_repo", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
+  ["restore_org_repo", "roles/storage.objectViewer", ARCHIVE_BUCKET],
+  ["restore_org_repo", "roles/storage.objectUser", "google_storage_bucket.restore"],
+  ["restore_org_repo", "roles/datastore.user", "project"],
+  ["restore_org_repo", "roles/secretmanager.secretAccessor", APP_KEY],
+  ["restore_org_repo", "roles/pubsub.publisher", topic("restore-requests")],
+
   ["health", "roles/datastore.user", "project"],
   ["health", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
   ["health", "roles/pubsub.subscriber", "google_pubsub_subscription.dead_letter[each.key]"],
@@ -157,6 +176,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["pubsub_push", "roles/run.invoker", fn("snapshotRepo")],
   ["pubsub_push", "roles/run.invoker", fn("verifySnapshot")],
   ["pubsub_push", "roles/run.invoker", fn("pruneSnapshots")],
+  ["pubsub_push", "roles/run.invoker", fn("restoreOrgRepo")],
   ["pubsub-agent", "roles/pubsub.publisher", "google_pubsub_topic.dead_letter[each.key]"],
   ["pubsub-agent", "roles/pubsub.subscriber", "google_pubsub_subscription.delivery[each.key]"],
   ["pubsub-agent", "roles/iam.serviceAccountTokenCreator", "google_service_account.pubsub_push"],
@@ -167,6 +187,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   // The four roles (docs/SECURITY.md): restorers restore, operators run backups and
   // verifications (by publishing, as the scheduler does), auditors read the audit log, all read status.
   ["var.restorer_members", "roles/run.invoker", fn("restoreRepo")],
+  ["var.restorer_members", "roles/run.invoker", fn("restoreOrg")],
   ["var.admin_members", "roles/run.invoker", fn("forgetRepo")],
   ["var.admin_members", "roles/run.invoker", fn("rotateKeys")],
   ["var.operator_members", "roles/run.invoker", fn("backupHealth")],
@@ -331,7 +352,7 @@ const rules = {
       .filter((g) => g.target !== fn("githubWebhook"))
       .map((g) => `${g.address} makes ${g.target} public`);
     const ingress = localValue(doc, "functions") as Record<string, Body>;
-    for (const name of ["sweep", "snapshotRepo", "verifySnapshot", "pruneSnapshots"]) {
+    for (const name of ["sweep", "snapshotRepo", "verifySnapshot", "pruneSnapshots", "restoreOrgRepo"]) {
       if (ingress[name]?.["ingress"] !== "ALLOW_INTERNAL_ONLY")
         problems.push(`${name} accepts external traffic`);
     }
@@ -923,7 +944,7 @@ describe("functions and the snapshot job", () => {
   const resource = resourceBody(infra.doc, "google_cloudfunctions2_function", "fn");
   const grants = collectGrants(infra.doc);
 
-  it("deploys the eight entry points from one source, as 2nd-gen functions on a supported Node runtime", () => {
+  it("deploys the twelve entry points from one source, as 2nd-gen functions on a supported Node runtime", () => {
     expect(Object.keys(functions).sort()).toEqual([...ENTRY_POINTS].sort());
     expect(resource).toMatchObject({ for_each: "${local.functions}", name: "${each.key}" });
     const build = block(resource, "build_config");
@@ -1007,6 +1028,8 @@ describe("functions and the snapshot job", () => {
     ["verifySnapshot", ["SMTP_PASSWORD"]],
     ["pruneSnapshots", []],
     ["restoreRepo", ["GITHUB_APP_PRIVATE_KEY"]],
+    ["restoreOrg", []],
+    ["restoreOrgRepo", ["GITHUB_APP_PRIVATE_KEY"]],
     ["backupHealth", ["SMTP_PASSWORD"]],
     ["restoreDrill", ["SMTP_PASSWORD"]],
     ["githubWebhook", ["GITHUB_WEBHOOK_SECRET"]],
@@ -1065,7 +1088,7 @@ describe("functions and the snapshot job", () => {
     });
   });
 
-  it("delivers the four event topics by push to their function, and says why not Eventarc", () => {
+  it("delivers the five event topics by push to their function, and says why not Eventarc", () => {
     const topics = localValue(infra.doc, "topics") as Record<string, Body>;
     expect(Object.fromEntries(Object.entries(topics).map(([t, v]) => [t, v["push_function"]]))).toEqual({
       "snapshot-sweep": "sweep",
@@ -1073,6 +1096,7 @@ describe("functions and the snapshot job", () => {
       "verify-requests": "verifySnapshot",
       "prune-requests": "pruneSnapshots",
       "snapshot-large": null,
+      "restore-requests": "restoreOrgRepo",
     });
     expect(resource["event_trigger"]).toBeUndefined();
     expect(infra.sources["pubsub.tf"]).toMatch(/Eventarc[\s\S]*cannot take dead-letter settings/);

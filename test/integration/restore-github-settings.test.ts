@@ -2,15 +2,17 @@
 // LFS objects uploaded through the batch API before the refs are pushed, and the settings applied
 // and read back by a second backup (a round trip compared by a canonical projection). Driven on the
 // GitHub stand-in with the real @octokit/app clients and a real git server.
-import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "@octokit/app";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupPolicy } from "../../functions/app.js";
 import { GitHubAppSource } from "../../functions/adapters/github/app-source.js";
-import { resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
+import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
+import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
 import { GitHubRestoreWriter } from "../../functions/adapters/github/restore-writer.js";
 import { backupRepository } from "../../functions/core/backup.js";
 import { ConflictError } from "../../functions/core/errors.js";
@@ -20,6 +22,7 @@ import type { MetadataLine } from "../../functions/core/metadata/read.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import { restoreRepo } from "../../functions/core/restore.js";
 import { preflight, RestoreRefusedError } from "../../functions/core/restore-github/preflight.js";
+import { restoreToGitHub } from "../../functions/core/restore-github/restore-to-github.js";
 import {
   applySettings,
   readSettings,
@@ -27,7 +30,8 @@ import {
 } from "../../functions/core/restore-github/settings.js";
 import { openApp, type LocalApp } from "../../functions/wiring.js";
 import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
-import { fillMetadata } from "../helpers/github-metadata-fixture.js";
+import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
+import { serveItemWrites } from "../helpers/github-standin-writes.js";
 import { LfsStandin } from "../helpers/github-standin-lfs.js";
 import { serveSettingsWrites, type SettingsWrite } from "../helpers/github-standin-settings.js";
 import {
@@ -250,6 +254,27 @@ describe("refusals before anything is created", () => {
     expect(creations(from)).toEqual([]);
   });
 
+  it("a refusal through the use case is an audit entry naming its reason (restore.refused)", async () => {
+    const from = github.requests.length;
+    await expect(
+      restoreToGitHub(
+        { ...app, github: app.githubRestore! },
+        { repo: "acme/app", snapshotId: snapshot.id, target: "elsewhere/app" },
+        { actor },
+      ),
+    ).rejects.toThrow(RestoreRefusedError);
+    const refused: string[] = [];
+    for await (const stored of app.auditTrail.stored()) {
+      const text = JSON.stringify(stored.value);
+      if (text.includes('"restore.refused"')) refused.push(text);
+    }
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatch(/elsewhere is outside the configured GitHub App installations/);
+    expect(refused[0]).toContain("github:elsewhere/app");
+    expect(refused[0]).toContain(actor);
+    expect(creations(from)).toEqual([]);
+  });
+
   it("an existing repository: refused unless allowed and empty", async () => {
     await source.createRepo("restored/empty", { private: true });
     const from = github.requests.length;
@@ -365,5 +390,95 @@ describe("a restore to GitHub: LFS before refs, then settings", () => {
     });
     expect(report.applied).toContain("repository settings");
     expect(github.repository("restored/plain").visibility).toBe("public");
+  });
+});
+
+describe("attachments on a restore to GitHub", () => {
+  it("copies each attachment beside the restore and rewrites the bodies that link it to the copy", async () => {
+    // GitHub has no public API to upload an attachment: the copy is the restore's own file.
+    const repo = "acme/attach";
+    github.addRepo(repo);
+    const bare = join(root, "acme", "attach.git");
+    await initBare(bare);
+    await commitFiles(bare, "main", { "README.md": "# attach\n" });
+    const { web, images, privateImages } = github.userContent.origins;
+    const bytes = randomBytes(70_000);
+    const path = `/user-attachments/assets/${randomUUID()}`;
+    const url = `${web}${path}`;
+    const meta = github.metadata(repo);
+    meta.attachments.set(path, { host: "web", bytes, contentType: "image/png" });
+    meta.settings.has_issues = true;
+    const user = { login: "alice", id: 5, type: "User" };
+    meta.issues.push({
+      url: `https://api.github.com/repos/${repo}/issues/1`,
+      id: 501,
+      number: 1,
+      title: "Broken screen",
+      body: `See ![screen](${url}) and [again](${url}#top).`,
+      user,
+      labels: [],
+      state: "open",
+      locked: false,
+      assignees: [],
+      milestone: null,
+      comments: 1,
+      author_association: "MEMBER",
+      created_at: at(10),
+      updated_at: at(11),
+      closed_at: null,
+    });
+    meta.comments.push({
+      id: 9001,
+      issue_url: `https://api.github.com/repos/${repo}/issues/1`,
+      user,
+      body: `Still ${url}`,
+      author_association: "MEMBER",
+      created_at: at(12),
+      updated_at: at(12),
+    });
+    // The backup's metadata source knows the stand-in's user-content hosts.
+    const octokitApp = new App({
+      appId: APP_ID,
+      privateKey,
+      log,
+      Octokit: resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5 }),
+    });
+    const metadata = new GitHubMetadataSource({
+      octokitFor: installationClients(octokitApp),
+      userContent: { web, images: [images, privateImages] },
+    });
+    const found = await app.sources.getRepo(repo);
+    const result = await backupRepository(
+      { ...app, metadata },
+      found!,
+      backupPolicy(app.settings, "inline"),
+      { actor },
+    );
+    expect(result.error).toBeUndefined();
+    const taken = result.snapshot!.snapshot;
+    serveItemWrites(github);
+    try {
+      const outcome = await restoreToGitHub(
+        { ...app, github: app.githubRestore! },
+        {
+          repo,
+          snapshotId: taken.id,
+          target: "restored/attach",
+          pacing: { perMinute: Infinity, perHour: Infinity, msPerSecond: 20 },
+        },
+        { actor },
+      );
+      expect(outcome.attachments).toMatchObject({ copied: 1, notStored: 0 });
+      const restored = github.metadata("restored/attach");
+      const bodies = [String(restored.issues[0]!.body), String(restored.comments[0]!.body)];
+      for (const body of bodies) expect(body).not.toContain(url);
+      const links = bodies.flatMap((b) => [...b.matchAll(/file:\/\/[^\s)]+/g)].map((m) => m[0]));
+      expect(links).toHaveLength(3);
+      expect(new Set(links).size).toBe(1);
+      expect((await readFile(fileURLToPath(links[0]!))).equals(bytes)).toBe(true);
+      expect(bodies[0]).toMatch(/See !\[screen\]\(file:\/\/[^)]+\) and \[again\]\(file:/);
+    } finally {
+      github.routes.pop();
+    }
   });
 });

@@ -23,9 +23,11 @@ import { refsOf, pushCommit } from "../helpers/git-repos.js";
 import { at } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
-import { serveSettingsWrites } from "../helpers/github-standin-settings.js";
+import { serveSettingsWrites, type SettingsWrite } from "../helpers/github-standin-settings.js";
+import type { RestoreJournal } from "../../functions/core/ports.js";
 import { serveItemWrites, type ItemWritesOptions } from "../helpers/github-standin-writes.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { projection } from "../helpers/restore-projection.js";
 
 const APP_ID = 616161;
 const { publicKey, privateKey } = generateKeyPairSync("rsa", {
@@ -40,6 +42,7 @@ let gitServer: GitHttpServer;
 let github: GitHubStandin;
 let ws: TestWorkspace;
 let env: Record<string, string>;
+let settingsWrites: SettingsWrite[];
 const assetSha = new Map<string, string>();
 
 const user = (login: string) => ({ login, id: login.length, type: "User" });
@@ -128,6 +131,7 @@ function sourceMetadata(meta: RepoMetadata, repo: string, shas: Awaited<ReturnTy
     issue(2, { ...pr, state: "closed", closed_at: at(300) }),
     issue(3, { ...pr, state: "closed", closed_at: at(301) }),
     issue(4, {
+      assignees: [user("alice"), user("dave")],
       state: "closed",
       state_reason: "not_planned",
       locked: true,
@@ -285,61 +289,6 @@ function sourceMetadata(meta: RepoMetadata, repo: string, shas: Awaited<ReturnTy
   );
 }
 
-// The canonical projection of what GitHub holds, read the same way from the original and the restored.
-const names = (xs: unknown) => ((xs as O[]) ?? []).map((x) => String(x.name)).sort();
-function projection(meta: RepoMetadata) {
-  const thread = (n: number) => {
-    const items = [
-      ...meta.comments
-        .filter((c) => String(c.issue_url).endsWith(`/issues/${n}`))
-        .map((c) => ({ t: String(c.created_at), body: stripProvenance(c.body as string) })),
-      ...(meta.reviews[n] ?? [])
-        .filter((r) => r.body || r.state !== "COMMENTED")
-        .map((r) => ({ t: String(r.submitted_at), body: stripProvenance(r.body as string) })),
-      ...meta.reviewComments
-        .filter((c) => String(c.pull_request_url).endsWith(`/pulls/${n}`))
-        .map((c) => ({ t: String(c.created_at), body: stripProvenance(c.body as string) })),
-    ];
-    return items.sort((a, b) => a.t.localeCompare(b.t)).map((c) => c.body);
-  };
-  return {
-    labels: meta.labels.map((l) => [l.name, l.color, l.description ?? null]).sort(),
-    milestones: meta.milestones
-      .filter((m) => !String(m.title).startsWith("Placeholder"))
-      .map((m) => [m.number, m.title, m.description, m.state]),
-    issues: [...meta.issues]
-      .filter((i) => !String(i.title).startsWith("Placeholder"))
-      .sort((a, b) => Number(a.number) - Number(b.number))
-      .map((i) => ({
-        number: i.number,
-        title: i.title,
-        body: stripProvenance(i.body as string | null),
-        state: i.state,
-        labels: names(i.labels),
-        milestone: (i.milestone as O | null)?.number ?? null,
-        locked: i.locked,
-        comments: thread(Number(i.number)),
-      })),
-    releases: [...meta.releases]
-      .sort((a, b) => String(a.tag_name).localeCompare(String(b.tag_name)))
-      .map((r) => ({
-        tag: r.tag_name,
-        name: r.name,
-        body: stripProvenance(r.body as string | null),
-        draft: r.draft,
-        prerelease: r.prerelease,
-        assets: (r.assets as O[])
-          .map((a) => [
-            a.name,
-            createHash("sha256")
-              .update(meta.assetBytes.get(Number(a.id))!)
-              .digest("hex"),
-          ])
-          .sort(),
-      })),
-  };
-}
-
 /** Restored: review comments and reviews come back as comments; a restored thread is all comments. */
 function restoredProjection(meta: RepoMetadata) {
   return projection(meta);
@@ -353,7 +302,8 @@ beforeAll(async () => {
   });
   github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: gitServer.url, gitRoot: root });
   github.install("acme");
-  serveSettingsWrites(github);
+  github.orgMetadata("acme"); // the backup also snapshots the organization (acme/@org)
+  settingsWrites = serveSettingsWrites(github);
   github.addRepo("acme/app");
   const shas = await sourceGit(join(root, "acme", "app.git"));
   sourceMetadata(github.metadata("acme/app"), "acme/app", shas);
@@ -480,6 +430,71 @@ describe("restore to GitHub", () => {
       await app.close();
     }
     github.routes.pop();
+  });
+
+  it("a restore stopped after its settings writes, before the settings step was journaled, sends none of them again", async () => {
+    serveItemWrites(github);
+    const app = await openApp(ws.configFile, { env });
+    const target = "acme/app-settings-resumed";
+    const pacing = { perMinute: Infinity, perHour: Infinity, msPerSecond: 20 };
+    try {
+      const real = app.githubRestore!;
+      let died = false;
+      // The run dies right after the settings writes, before the settings step's result is kept.
+      const dying: RestoreJournal = {
+        entries: (id) => real.journal.entries(id),
+        intend: (id, key) => real.journal.intend(id, key),
+        complete: async (id, key, result) => {
+          if (key === "settings" && !died) {
+            died = true;
+            throw new Error("the run died before journaling the settings step");
+          }
+          await real.journal.complete(id, key, result);
+        },
+      };
+      const from = settingsWrites.length;
+      await expect(
+        restoreToGitHub(
+          { ...app, github: { ...real, journal: dying } },
+          { repo: "acme/app", target, pacing },
+          { actor: "test" },
+        ),
+      ).rejects.toThrow(/died before journaling/);
+      const first = settingsWrites.slice(from).filter((w) => w.repo === target);
+      expect(first.length).toBeGreaterThan(0);
+      const again = settingsWrites.length;
+      const outcome = await restoreToGitHub(
+        { ...app, github: real },
+        { repo: "acme/app", target, pacing },
+        { actor: "test" },
+      );
+      expect(outcome.resumed).toBe(true);
+      expect(settingsWrites.slice(again).filter((w) => w.repo === target)).toEqual([]);
+      // The report still lists what the first run applied, from the journal.
+      expect(outcome.settings!.applied).toContain("repository settings");
+      expect(outcome.settings!.failed).toEqual([]);
+      expectRestored(target, outcome);
+    } finally {
+      await app.close();
+      github.routes.pop();
+    }
+  });
+
+  it("assigns each original assignee who may be assigned on the target; the others stay named in the header", async () => {
+    serveItemWrites(github, { assignable: ["alice"] });
+    try {
+      const outcome = await restore("acme/app-assigned");
+      expectRestored("acme/app-assigned", outcome);
+      const four = github.metadata("acme/app-assigned").issues.find((i) => i.number === 4)!;
+      expect((four.assignees as { login: string }[]).map((a) => a.login)).toEqual(["alice"]);
+      expect(String(four.body)).toMatch(/Assigned to @alice, @dave/);
+      // A second run assigns nothing again (journaled).
+      const again = await restore("acme/app-assigned");
+      expect(again.resumed).toBe(true);
+      expect((four.assignees as { login: string }[]).map((a) => a.login)).toEqual(["alice"]);
+    } finally {
+      github.routes.pop();
+    }
   });
 
   it("continues a restore whose answer was lost halfway, creating nothing twice (issues created one by one)", async () => {

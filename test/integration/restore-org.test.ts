@@ -59,6 +59,9 @@ beforeAll(async () => {
   serveItemWrites(github);
   github.install("acme");
   github.install("restored");
+  // The backup also snapshots each organization (<org>/@org); restore --all leaves those out.
+  github.orgMetadata("acme");
+  github.orgMetadata("restored");
   for (const name of ["acme/app", "acme/tools"]) {
     github.addRepo(name);
     await createDemoRepo(join(root, `${name}.git`));

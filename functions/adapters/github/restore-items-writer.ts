@@ -194,6 +194,31 @@ export class GitHubItemsWriter implements GitHubItemWriter {
     });
   }
 
+  async canAssign(repo: string, login: string): Promise<boolean> {
+    // 204 when the login may be assigned, 404 when not (or no such user).
+    const found = await this.find(
+      repo,
+      `checking assignee ${login}`,
+      "GET /repos/{owner}/{repo}/assignees/{assignee}",
+      {
+        assignee: login,
+      },
+    );
+    return found !== undefined;
+  }
+
+  async addAssignees(repo: string, number: number, logins: readonly string[]): Promise<void> {
+    await this.call(
+      repo,
+      `assigning #${number}`,
+      "POST /repos/{owner}/{repo}/issues/{issue_number}/assignees",
+      {
+        issue_number: number,
+        assignees: [...logins],
+      },
+    );
+  }
+
   async lockIssue(repo: string, number: number, reason?: string): Promise<void> {
     await this.call(repo, `locking #${number}`, "PUT /repos/{owner}/{repo}/issues/{issue_number}/lock", {
       issue_number: number,

@@ -1,5 +1,5 @@
 // The errors of a restore to GitHub that core acts on.
-import { SourceError } from "../errors.js";
+import { BackupError, SourceError } from "../errors.js";
 
 /**
  * GitHub answered a content-creating request with a secondary rate limit (403 or 429, often with
@@ -13,5 +13,19 @@ export class WriteRateLimitError extends SourceError {
     options: { cause?: unknown } = {},
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * The run reached its deadline (a function's time limit) at a step boundary: every step so far is
+ * journaled, nothing is half written. Running the same restore again continues from here.
+ */
+export class RestoreDeadlineError extends BackupError {
+  constructor(
+    message: string,
+    /** Steps written by this run before it stopped (at least one: every run makes progress). */
+    readonly stepsThisRun: number,
+  ) {
+    super(message);
   }
 }

@@ -165,6 +165,7 @@ async function restoreIssue(
       );
       // The import made the comments with the issue: they count as done.
       ctx.steps.credit(thread.length);
+      await assign(ctx, made, issue);
       if (issue?.locked) await lock(ctx, made, issue.active_lock_reason);
       return made;
     } catch (err) {
@@ -190,6 +191,7 @@ async function restoreIssue(
   );
   if (imported) ctx.steps.credit(thread.length);
   else await restoreThread(ctx, made, thread);
+  await assign(ctx, made, issue);
   if (imported) {
     if (issue?.locked) await lock(ctx, made, issue.active_lock_reason);
     return made;
@@ -197,6 +199,27 @@ async function restoreIssue(
   if (item.closed) await close(ctx, made, reason);
   if (issue?.locked) await lock(ctx, made, issue.active_lock_reason);
   return made;
+}
+
+/**
+ * The original's assignees who may be assigned on the target (GitHub's check, one login at a
+ * time); the others stay named in the header only. Once, journaled; adding again changes nothing.
+ */
+async function assign(ctx: ItemContext, number: number, issue: IssueLine | undefined): Promise<void> {
+  const logins = [...new Set((issue?.assignees ?? []).filter((a): a is string => !!a))];
+  if (!logins.length) return;
+  await ctx.steps.once(
+    `assign:${number}`,
+    async () => {
+      const assignable: string[] = [];
+      for (const login of logins) if (await ctx.writer.canAssign(ctx.target, login)) assignable.push(login);
+      if (assignable.length)
+        await ctx.pacer.write(() => ctx.writer.addAssignees(ctx.target, number, assignable));
+      return { assigned: assignable };
+    },
+    undefined,
+    false,
+  );
 }
 
 async function restoreThread(ctx: ItemContext, number: number, thread: readonly ThreadComment[]) {

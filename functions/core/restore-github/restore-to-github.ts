@@ -6,7 +6,7 @@
 // creates nothing twice. The old-to-new mapping is written beside the restore and returned.
 import { Readable } from "node:stream";
 import type { Deps } from "../deps.js";
-import { ConflictError, UserInputError } from "../errors.js";
+import { ConflictError, describeError, UserInputError } from "../errors.js";
 import { readMetadata, type KindState } from "../metadata/read.js";
 import type { MetadataKind } from "../metadata/kinds.js";
 import type { Snapshot } from "../model.js";
@@ -32,6 +32,14 @@ import { restoreMapping, mappingKey, type RestoreMapping } from "./mapping.js";
 import { ContentPacer, GITHUB_CONTENT_LIMITS, type PacingOptions, type PacingReport } from "./pacing.js";
 import { restoreReleases, type ReleasesReport } from "./releases.js";
 import { applySettings, type SettingsOptions, type SettingsReport } from "./settings.js";
+import {
+  copyAttachments,
+  readAttachments,
+  rewriteAttachmentLinks,
+  type AttachmentsReport,
+} from "./attachments.js";
+import { RestoreDeadlineError } from "./errors.js";
+import { writeOutcome } from "./outcome.js";
 import { preflight } from "./preflight.js";
 import { pushPullHeads } from "./pull-heads.js";
 import { planSlots } from "./slots.js";
@@ -50,6 +58,11 @@ export interface GitHubRestorePorts {
   journal: RestoreJournal;
   /** Where the mapping is written: the restore bucket in the cloud, the data folder locally. */
   mappingStore: BlobStore;
+  /**
+   * The link a restored body gives to a copy kept in mappingStore under `key` (attachments.ts);
+   * absent: attachment links are left as the originals were.
+   */
+  attachmentLink?: (key: string) => string;
 }
 
 export interface GitHubRestoreRequest {
@@ -89,6 +102,8 @@ export interface GitHubRestoreOutcome {
   milestones: number;
   items: SlotsReport;
   releases: ReleasesReport;
+  /** Attachments copied to the restore's store and linked from the restored bodies. */
+  attachments?: AttachmentsReport;
   /** What the checks before the restore found the snapshot lacks (preflight.ts), worded for a person. */
   warnings: string[];
   /** Metadata kinds the snapshot could not give (so not restored), with why. */
@@ -110,7 +125,15 @@ export function restoreIdOf(target: string, snapshotId: string): string {
 export async function restoreToGitHub(
   deps: Deps & { github: GitHubRestorePorts },
   request: GitHubRestoreRequest,
-  options: { actor: string; onProgress?: (progress: RestoreProgress) => void },
+  options: {
+    actor: string;
+    onProgress?: (progress: RestoreProgress) => void;
+    /**
+     * When this run must stop (epoch ms on deps.clock): at the first step boundary past it, after
+     * at least one step, it rejects with RestoreDeadlineError and the same restore continues later.
+     */
+    deadline?: number;
+  },
 ): Promise<GitHubRestoreOutcome> {
   const started = deps.clock.now().getTime();
   const target = request.target;
@@ -118,14 +141,17 @@ export async function restoreToGitHub(
     throw new UserInputError(`--to-github needs OWNER/NAME, got ${JSON.stringify(target.slice(0, 120))}`);
   const snapshot = await chooseSnapshot(deps, request);
   const { github } = deps;
-  const steps = await RestoreSteps.open(github.journal, restoreIdOf(target, snapshot.id), {
+  const restoreId = restoreIdOf(target, snapshot.id);
+  const steps = await RestoreSteps.open(github.journal, restoreId, {
     repo: target,
     now: () => deps.clock.now().getTime(),
     sleep: (ms) =>
       new Promise((resolve) => setTimeout(resolve, (ms * (request.pacing?.msPerSecond ?? 1000)) / 1000)),
     ...(request.transientRetries === undefined ? {} : { retries: request.transientRetries }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
   });
+  const ended = () => deps.clock.now().toISOString();
   const resumed = steps.resumed;
   // A new restore is checked before anything is created; a resumed one made its target already.
   const warnings =
@@ -136,6 +162,19 @@ export async function restoreToGitHub(
             ...(request.intoExistingEmpty ? { intoExistingEmpty: true } : {}),
             ...(request.intoSource ? { intoSource: true } : {}),
             ...(request.settings?.hooks ? { hooks: true } : {}),
+          }).catch(async (err: unknown) => {
+            // A refusal is a decision about a person's request: on the audit trail, with its reason.
+            const reason = describeError(err);
+            await deps.audit.record({
+              action: "restore.refused",
+              repo: snapshot.repo,
+              snapshotId: snapshot.id,
+              actor: options.actor,
+              outcome: "failure",
+              details: { target: `github:${target}`, reason },
+            });
+            await writeOutcome(github.journal, restoreId, { state: "failed", at: ended(), error: reason });
+            throw err;
           })
         ).warnings
       : [];
@@ -176,6 +215,8 @@ export async function restoreToGitHub(
               report: await applySettings({ ...deps, github: github.settings }, snapshot, target, {
                 ...request.settings,
                 actor: options.actor,
+                // Each write its own step: a run stopped mid-settings sends none of them again.
+                step: (key, write) => steps.once(key, write, undefined, false),
               }),
             }),
             undefined,
@@ -193,7 +234,25 @@ export async function restoreToGitHub(
       pacer,
     };
     const read = snapshot.metadata ? await readItems(deps, snapshot, options.actor) : undefined;
-    const lines = read?.lines ?? emptyLines();
+    let lines = read?.lines ?? emptyLines();
+    let attachments: AttachmentsReport | undefined;
+    if (read && github.attachmentLink) {
+      // No public API uploads an attachment: copies in the restore's store, bodies rewritten to them.
+      const found = await readAttachments(deps, snapshot, options.actor);
+      const prefix = `${mappingKey(target, snapshot.id).replace(/\.mapping\.json$/, "")}/attachments`;
+      const links = await copyAttachments(
+        {
+          steps,
+          store: github.mappingStore,
+          prefix,
+          linkOf: github.attachmentLink,
+          readFiles: (paths, onFile) => readAssetFiles(deps, read.chain, paths, onFile),
+        },
+        found.stored,
+      );
+      lines = withAttachmentLinks(lines, links);
+      attachments = { copied: links.size, notStored: found.notStored, ...(links.size ? { prefix } : {}) };
+    }
     await restoreLabels(ctx, lines.labels);
     const milestones = await restoreMilestones(ctx, lines.milestones);
     const slots = planSlots(
@@ -224,6 +283,7 @@ export async function restoreToGitHub(
       milestones: milestones.size,
       items,
       releases,
+      ...(attachments ? { attachments } : {}),
       missing: read?.missing ?? [],
       numbersKept: items.renumbered.length === 0,
       mapping,
@@ -252,8 +312,26 @@ export async function restoreToGitHub(
         mapping: key,
       },
     });
+    await writeOutcome(github.journal, restoreId, {
+      state: "restored",
+      at: ended(),
+      note:
+        `${outcome.code.refs} refs, ${items.issues} issues, ${items.pulls} pull requests, ` +
+        `${releases.releases} releases${resumed ? " (continued)" : ""}`,
+      ...steps.progress,
+    });
     return outcome;
   } catch (err) {
+    if (err instanceof RestoreDeadlineError) {
+      // Not a failure: every step so far is journaled; whoever called hands the rest on.
+      await writeOutcome(github.journal, restoreId, {
+        state: "continuing",
+        at: ended(),
+        note: err.message,
+        ...steps.progress,
+      });
+      throw err;
+    }
     await deps.audit.record({
       action: "restore.failed",
       repo: snapshot.repo,
@@ -265,6 +343,11 @@ export async function restoreToGitHub(
         error: (err as Error).message,
         hint: "run the same restore again to continue where it stopped",
       },
+    });
+    await writeOutcome(github.journal, restoreId, {
+      state: "failed",
+      at: ended(),
+      error: describeError(err),
     });
     throw err;
   }
@@ -316,6 +399,21 @@ interface ItemLines {
   reviewComments: ReviewCommentLine[];
   releases: ReleaseLine[];
   discussions: { number: number }[];
+}
+
+/** Every body that links a stored attachment, linking its copy instead. */
+function withAttachmentLinks(lines: ItemLines, links: ReadonlyMap<string, string>): ItemLines {
+  if (!links.size) return lines;
+  const bodies = <T extends { body?: string | null }>(items: T[]): T[] =>
+    items.map((item) => (item.body ? { ...item, body: rewriteAttachmentLinks(item.body, links) } : item));
+  return {
+    ...lines,
+    issues: bodies(lines.issues),
+    comments: bodies(lines.comments),
+    reviews: bodies(lines.reviews),
+    reviewComments: bodies(lines.reviewComments),
+    releases: bodies(lines.releases),
+  };
 }
 
 function emptyLines(): ItemLines {

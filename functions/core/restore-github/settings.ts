@@ -18,6 +18,12 @@ import {
 
 export type { SettingsOptions, SnapshotSettings } from "./settings-plan.js";
 
+/** Runs one settings write once across the runs of a restore; resolves with its recorded result. */
+export type SettingsStep = (
+  key: string,
+  write: () => Promise<{ error?: string }>,
+) => Promise<{ error?: string }>;
+
 /** The metadata kinds the settings step reads. */
 export const SETTINGS_KINDS = [
   "repository",
@@ -90,18 +96,32 @@ export async function applySettings(
   deps: Pick<Deps, "store" | "keys" | "index" | "audit"> & { github: GitHubWriter },
   snapshot: Snapshot,
   target: string,
-  options: SettingsOptions & { actor: string },
+  options: SettingsOptions & {
+    actor: string;
+    /**
+     * Runs each write as a step of the restore's journal (restore-to-github.ts), so a resumed
+     * restore sends none twice; default: each write runs here and now.
+     */
+    step?: SettingsStep;
+  },
 ): Promise<SettingsReport> {
   const { settings, missing } = await readSettings(deps, snapshot, options.actor);
   const { writes, skipped } = planSettings(settings, options);
   const report: SettingsReport = { applied: [], failed: [], skipped, missing };
-  for (const write of writes) {
-    try {
-      await send(deps.github, target, write);
-      report.applied.push(write.what);
-    } catch (err) {
-      report.failed.push({ what: write.what, error: describeError(err) });
-    }
+  const step: SettingsStep = options.step ?? ((_key, write) => write());
+  for (const [i, write] of writes.entries()) {
+    // The plan is the same on every run of one restore (same snapshot, same options): i is stable.
+    const done = await step(`settings:${i}:${write.what}`, async () => {
+      try {
+        await send(deps.github, target, write);
+        return {};
+      } catch (err) {
+        // A refusal is reported, not retried on resume: the others still go.
+        return { error: describeError(err) };
+      }
+    });
+    if (done.error === undefined) report.applied.push(write.what);
+    else report.failed.push({ what: write.what, error: done.error });
   }
   await deps.audit.record({
     action: "restore.settings",

@@ -4,7 +4,7 @@
 // there. Progress (items done of total, time left) is counted here too.
 import { BackupError } from "../errors.js";
 import type { JournalEntry, RestoreJournal } from "../ports.js";
-import { WriteRateLimitError } from "./errors.js";
+import { RestoreDeadlineError, WriteRateLimitError } from "./errors.js";
 
 export type StepResult = Record<string, unknown>;
 
@@ -24,6 +24,11 @@ export interface StepsOptions {
   onProgress?: (progress: RestoreProgress) => void;
   /** Tries after a transient failure of a step (each after a look for what it made). Default 3. */
   retries?: number;
+  /**
+   * When (epoch ms, on `now`'s clock) this run must stop: past it, the next step not yet done
+   * throws RestoreDeadlineError instead of starting, once this run has written at least one step.
+   */
+  deadline?: number;
 }
 
 /** A failure that may heal by itself; a secondary limit is the pacer's, and a refusal a person's. */
@@ -36,6 +41,8 @@ export class RestoreSteps {
   private total = 0;
   private done = 0;
   private doneThisRun = 0;
+  /** Steps this run wrote (made or found), whether or not they count as items. */
+  private stepsThisRun = 0;
   private phase = "code";
   private readonly started: number;
 
@@ -103,6 +110,7 @@ export class RestoreSteps {
       if (counts) this.tick(false);
       return entry.result as R;
     }
+    this.checkDeadline(key);
     let result: R | undefined;
     if (entry?.state === "intent" && find) result = await find();
     if (!result && !entry) {
@@ -121,8 +129,25 @@ export class RestoreSteps {
     }
     await this.journal.complete(this.restoreId, key, result);
     this.entries.set(key, { key, state: "done", result });
+    this.stepsThisRun++;
     if (counts) this.tick(true);
     return result;
+  }
+
+  /** Items done of total so far (for a report of a run that stopped). */
+  get progress(): { done: number; total: number } {
+    return { done: this.done, total: this.total };
+  }
+
+  /** Past the deadline, with progress made by this run: stop before step `key` (a step boundary). */
+  private checkDeadline(key: string): void {
+    const { deadline } = this.options;
+    if (deadline === undefined || this.stepsThisRun === 0 || this.options.now() < deadline) return;
+    throw new RestoreDeadlineError(
+      `stopped before ${key} at the run's deadline after ${this.stepsThisRun} step(s); ` +
+        "the same restore continues from here",
+      this.stepsThisRun,
+    );
   }
 
   /** Counts `items` planned items as done by a step that made them all (an import with its comments). */
