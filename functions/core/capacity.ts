@@ -25,6 +25,13 @@ export interface CapacityFinding {
 }
 
 const DAY_MS = 86_400_000;
+
+/** Whether a rule looks ahead, so the health report must replay the year (seconds, the first time). */
+export function capacityNeedsProjection(
+  rules: Pick<CapacityRules, "budgetBytes" | "monthlyCostBudget">,
+): boolean {
+  return rules.budgetBytes !== undefined || rules.monthlyCostBudget !== undefined;
+}
 export const BUDGET_WARNING = 0.8;
 
 /** The findings of every rule that is set; `freedBytes`: what prunes freed within the growth window. */
@@ -37,7 +44,7 @@ export function capacityFindings(
   const findings: CapacityFinding[] = [];
   const stored = report.repos.reduce((sum, r) => sum + r.storedBytes, 0);
   const storage = "error" in report.storage ? undefined : report.storage;
-  const points = storage?.projection.points ?? [];
+  const points = storage?.projection?.points ?? [];
   if (rules.budgetBytes !== undefined) {
     const limit = rules.budgetBytes;
     const share = stored / limit;

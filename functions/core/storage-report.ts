@@ -36,7 +36,10 @@ export interface StorageReportInput {
   now: Date;
   /** The class new archives are written in ("STANDARD" in a bucket, "LOCAL" in a folder). */
   newObjectClass: string;
-  /** Replay the year for at most this many repositories (default PROJECTED_REPOS). */
+  /**
+   * Replay the year for at most this many repositories (default PROJECTED_REPOS); 0: no projection
+   * (a status page that shows none and has no capacity rule to feed).
+   */
   projectedRepos?: number;
 }
 
@@ -73,8 +76,8 @@ export interface StorageReport {
   monthlyCost: number;
   /** Reading every stored byte back once (restoring everything). */
   retrievalCost: number;
-  /** The year ahead under the policy (cost.ts projectYear), starting from the expected classes. */
-  projection: StorageProjection;
+  /** The year ahead under the policy (cost.ts projectYear), starting from the expected classes; absent when not asked for. */
+  projection?: StorageProjection;
 }
 
 export function storageReport(input: StorageReportInput): StorageReport {
@@ -116,7 +119,7 @@ export function storageReport(input: StorageReportInput): StorageReport {
     })),
     monthlyCost: summary.monthlyCost,
     retrievalCost: summary.retrievalCost,
-    projection: projectFleet(histories, input),
+    ...(input.projectedRepos === 0 ? {} : { projection: projectFleet(histories, input) }),
   };
 }
 

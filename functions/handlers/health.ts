@@ -10,6 +10,7 @@ import type { AppProvider } from "../app.js";
 import { selectAudit, type AuditFilter } from "../core/audit-chain.js";
 import { UserInputError } from "../core/errors.js";
 import { checkAlerts, checksChecked, eitherChecked, healthAlerts, healthChecked } from "../core/alerts.js";
+import { capacityNeedsProjection } from "../core/capacity.js";
 import { describeProblem, healthJson, isStale } from "../core/health.js";
 import { log } from "../log.js";
 import { statusData } from "../web/status-data.js";
@@ -71,7 +72,11 @@ export function healthHandler(getApp: AppProvider) {
       }
       const app = await getApp();
       // The checks this workload can run: it holds the index only (no bucket, no keys, no GitHub).
+      // The page shows no projection: the year is replayed for it only when a capacity rule looks
+      // ahead; the JSON carries it.
+      const page = wantsHtml(req) && !capacityNeedsProjection(app.settings.backup.capacity);
       const { report, view } = await statusData(app, [], {
+        ...(page ? { projectedRepos: 0 } : {}),
         checks: { index: app.index, ...(app.deadLetters ? { deadLetters: app.deadLetters } : {}) },
       });
       for (const h of report.repos.filter((h) => h.problems.some(isStale))) {

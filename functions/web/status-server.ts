@@ -6,6 +6,7 @@ import type { LocalApp } from "../app.js";
 import { describeError } from "../core/errors.js";
 import { healthJson } from "../core/health.js";
 import { localCheckPorts } from "../cli/health-checks.js";
+import { capacityNeedsProjection } from "../core/capacity.js";
 import { statusData } from "./status-data.js";
 import { renderStatusPage } from "./status-page.js";
 
@@ -33,8 +34,11 @@ export async function startStatusServer(
     void (async () => {
       try {
         const expected = (await app.sources.listRepos()).map((r) => r.name);
+        // The page shows no projection: the year is replayed for it only when a capacity rule
+        // looks ahead; /health.json carries it, like status --json.
+        const page = path !== "/health.json";
         const { report, view } = await statusData(app, expected, {
-          projectedRepos: 5,
+          projectedRepos: page && !capacityNeedsProjection(app.settings.backup.capacity) ? 0 : 5,
           checks: localCheckPorts(app),
         });
         if (path === "/health.json") {

@@ -137,13 +137,13 @@ describe("storageReport", () => {
   });
 
   it("projects the year ahead: twelve points, the yearly archives in ARCHIVE", () => {
-    const { projection } = storageReport({
+    const projection = storageReport({
       repos: [records()],
       policy,
       prices: PRICES,
       now,
       newObjectClass: "STANDARD",
-    });
+    }).projection!;
     expect(projection).toMatchObject({ repositories: 1, replayed: 1 });
     expect(projection.points).toHaveLength(12);
     // In ARCHIVE a year on: the yearly archives of 2025 (1 and 8 GiB) and the projected one of
@@ -155,8 +155,8 @@ describe("storageReport", () => {
   it("replays the largest repositories only, and scales the others in by the size of their newest", () => {
     const repos = [records("acme/a", 1), records("acme/b", 3), records("acme/c", 2), []];
     const input = { repos, policy, prices: PRICES, now, newObjectClass: "STANDARD" };
-    const full = storageReport(input).projection;
-    const scaled = storageReport({ ...input, projectedRepos: 1 }).projection;
+    const full = storageReport(input).projection!;
+    const scaled = storageReport({ ...input, projectedRepos: 1 }).projection!;
     expect([full.repositories, full.replayed, scaled.repositories, scaled.replayed]).toEqual([3, 3, 3, 1]);
     expect(scaled.assumption).toMatch(/replayed for the 1 repositories .* the other 2 added/);
     // The same history at 1, 2 and 3 times the size: scaling the largest by 6/3 is exact.
@@ -164,6 +164,11 @@ describe("storageReport", () => {
       full.points.map((p) => [p.snapshots, p.bytes, p.byClass]),
     );
     expect(scaled.yearCost).toBeCloseTo(full.yearCost, 5);
+    // Asked for none (a status page with no capacity rule that looks ahead): no replay, no field;
+    // the rest of the report is the same.
+    const none = storageReport({ ...input, projectedRepos: 0 });
+    expect(none.projection).toBeUndefined();
+    expect(none.bytes).toBe(storageReport(input).bytes);
   });
 });
 

@@ -101,8 +101,11 @@ export async function statusCommand(ctx: Context): Promise<number> {
     const classes = storage.byExpectedClass.map((c) => `${c.expectedClass} ${bytes(c.bytes)}`).join(", ");
     ctx.print(`\nExpected storage classes (from the index; \`cost\` reads the store): ${classes}`);
     ctx.print(
-      `About ${money(storage.monthlyCost, cur)} a month, ${money(storage.projection.yearCost, cur)} ` +
-        `over the year ahead under the retention policy (prices: ${storage.pricingSource})`,
+      `About ${money(storage.monthlyCost, cur)} a month` +
+        (storage.projection
+          ? `, ${money(storage.projection.yearCost, cur)} over the year ahead under the retention policy`
+          : "") +
+        ` (prices: ${storage.pricingSource})`,
     );
   }
   return report.ok ? EXIT.ok : EXIT.failed;
