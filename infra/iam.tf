@@ -127,6 +127,15 @@ resource "google_kms_crypto_key_iam_member" "snapshot_encrypts" {
   member        = "serviceAccount:${google_service_account.snapshot.email}"
 }
 
+# Per-repository keys (docs/SECURITY-KEYS.md): a snapshot wraps its data key with its repository's
+# key, which it must first unwrap with the archive key; only a repository's first snapshot makes
+# (wraps) a new one. Without Decrypt every snapshot after the first would fail.
+resource "google_kms_crypto_key_iam_member" "snapshot_unwraps_repository_keys" {
+  crypto_key_id = google_kms_crypto_key.archive.id
+  role          = "roles/cloudkms.cryptoKeyDecrypter"
+  member        = "serviceAccount:${google_service_account.snapshot.email}"
+}
+
 resource "google_kms_crypto_key_iam_member" "snapshot_job_encrypts" {
   crypto_key_id = google_kms_crypto_key.archive.id
   role          = "roles/cloudkms.cryptoKeyEncrypter"

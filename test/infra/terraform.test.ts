@@ -112,6 +112,8 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["sweep", "roles/secretmanager.secretAccessor", APP_KEY],
 
   ["snapshot", "roles/cloudkms.cryptoKeyEncrypter", ARCHIVE_KEY],
+  // Per-repository keys: a snapshot unwraps its repository's key to wrap the new data key.
+  ["snapshot", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
   ["snapshot", "roles/storage.objectCreator", ARCHIVE_BUCKET],
   ["snapshot", "roles/datastore.user", "project"],
   ["snapshot", "roles/pubsub.publisher", topic("verify-requests")],
@@ -218,8 +220,8 @@ const FORBIDDEN_ROLES: { principal: string; role: RegExp; why: string }[] = [
   { principal: "*", role: /^roles\/cloudkms\.admin$/, why: "no key administration" },
   {
     principal: "snapshot",
-    role: /objectAdmin|objectUser|storage\.admin|Decrypter/,
-    why: "snapshot cannot delete or decrypt",
+    role: /objectAdmin|objectUser|objectViewer|storage\.admin/,
+    why: "snapshot cannot delete or read archives (it unwraps repository keys, never an archive)",
   },
   {
     principal: "snapshot_job",
