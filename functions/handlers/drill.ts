@@ -12,20 +12,13 @@ import { runDrill } from "../core/drill.js";
 import { drillRequestSchema, parseMessage } from "../core/messages.js";
 import { reportDrills } from "../drill-log.js";
 import { log } from "../log.js";
-import { answer, requirePost } from "./http.js";
-
-/** `gcloud functions call` wraps the body as {"data": ...}; Scheduler and plain POSTs send it bare. */
-function unwrap(body: unknown): unknown {
-  return body && typeof body === "object" && "data" in body && Object.keys(body).length === 1
-    ? (body as { data: unknown }).data
-    : body;
-}
+import { answer, requirePost, unwrapCallBody } from "./http.js";
 
 export function drillHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>
     answer("restoreDrill", res, async () => {
       requirePost(req, res);
-      const request = parseMessage(drillRequestSchema, unwrap(req.body ?? {}), "drill request");
+      const request = parseMessage(drillRequestSchema, unwrapCallBody(req.body ?? {}), "drill request");
       const app = await getApp();
       const handedToJob: { repo: string; bytes: number }[] = [];
       const results = await runDrill(app, {

@@ -7,14 +7,7 @@ import { forgetRepository } from "../core/keys/forget.js";
 import { forgetRequestSchema, parseMessage } from "../core/messages.js";
 import type { AppProvider } from "../app.js";
 import { requireRole } from "./authz.js";
-import { answer, requirePost } from "./http.js";
-
-/** `gcloud functions call` wraps the body as {"data": ...}; plain POSTs send it bare. */
-export function unwrapCallBody(body: unknown): unknown {
-  return body && typeof body === "object" && "data" in body && Object.keys(body).length === 1
-    ? (body as { data: unknown }).data
-    : body;
-}
+import { answer, requirePost, unwrapCallBody } from "./http.js";
 
 export function forgetHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>

@@ -30,6 +30,13 @@ export async function answer(
   }
 }
 
+/** `gcloud functions call` wraps the body as {"data": ...}; Scheduler and plain POSTs send it bare. */
+export function unwrapCallBody(body: unknown): unknown {
+  return body && typeof body === "object" && "data" in body && Object.keys(body).length === 1
+    ? (body as { data: unknown }).data
+    : body;
+}
+
 export function requirePost(req: Request, res?: Response): void {
   if (req.method !== "POST") {
     res?.set("Allow", "POST");

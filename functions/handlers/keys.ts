@@ -8,8 +8,7 @@ import { rotateKeys } from "../core/keys/rotate.js";
 import { parseMessage, rotateKeysRequestSchema } from "../core/messages.js";
 import type { AppProvider } from "../app.js";
 import { requireRole } from "./authz.js";
-import { answer, requirePost } from "./http.js";
-import { unwrapCallBody } from "./forget.js";
+import { answer, requirePost, unwrapCallBody } from "./http.js";
 
 export function rotateKeysHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>

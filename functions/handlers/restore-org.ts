@@ -25,15 +25,8 @@ import { restoreIdOf, restoreToGitHub } from "../core/restore-github/restore-to-
 import { orgRestoreStatus, restoreOrg, type OrgRestoreRequest } from "../core/restore-org.js";
 import { log } from "../log.js";
 import { requireRole } from "./authz.js";
-import { answer } from "./http.js";
+import { answer, unwrapCallBody } from "./http.js";
 import { consume } from "./pubsub.js";
-
-/** `gcloud functions call` wraps the body as {"data": ...}; plain POSTs send it bare. */
-function unwrap(body: unknown): unknown {
-  return body && typeof body === "object" && "data" in body && Object.keys(body).length === 1
-    ? (body as { data: unknown }).data
-    : body;
-}
 
 /** GET's query as the body it stands for: `include` comma-separated. */
 function queryBody(query: Request["query"]): Record<string, unknown> {
@@ -75,7 +68,7 @@ export function restoreOrgHandler(getApp: AppProvider) {
         );
         return { body: { ok: !status.counts.failed && !status.counts.conflict, ...status } };
       }
-      const body = parseMessage(restoreOrgRequestSchema, unwrap(req.body), "restoreOrg request");
+      const body = parseMessage(restoreOrgRequestSchema, unwrapCallBody(req.body), "restoreOrg request");
       const report = await restoreOrg(app, orgRequest(body), {
         kind: "publish",
         publish: async (items) => {

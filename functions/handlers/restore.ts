@@ -9,15 +9,8 @@ import { restoreRepo, type RestoreTarget } from "../core/restore.js";
 import { log } from "../log.js";
 import type { AppProvider, CloudApp } from "../app.js";
 import { requireRole } from "./authz.js";
-import { answer, requirePost } from "./http.js";
+import { answer, requirePost, unwrapCallBody } from "./http.js";
 import { restoreToGitHubAnswer } from "./restore-github.js";
-
-/** `gcloud functions call` wraps the body as {"data": ...}; plain POSTs send it bare. */
-function unwrap(body: unknown): unknown {
-  return body && typeof body === "object" && "data" in body && Object.keys(body).length === 1
-    ? (body as { data: unknown }).data
-    : body;
-}
 
 async function targetFor(
   app: CloudApp,
@@ -33,12 +26,12 @@ async function targetFor(
 
 /** The repository a body names, for the audit entry of a refusal (before the body is validated). */
 function repoNamed(body: unknown): string | undefined {
-  const repo = (unwrap(body) as { repo?: unknown } | undefined)?.repo;
+  const repo = (unwrapCallBody(body) as { repo?: unknown } | undefined)?.repo;
   return typeof repo === "string" && repo.length <= 200 ? repo : undefined;
 }
 
 function parseRestore(body: unknown) {
-  return parseMessage(restoreRequestSchema, unwrap(body), "restore request");
+  return parseMessage(restoreRequestSchema, unwrapCallBody(body), "restore request");
 }
 
 export function restoreHandler(getApp: AppProvider) {
