@@ -5,6 +5,7 @@ import type {
   Clock,
   KeyRecords,
   KeyWrapper,
+  LayerIndex,
   RedactionList,
   SnapshotIndex,
 } from "./ports.js";
@@ -23,6 +24,8 @@ export interface Deps {
   redactions?: RedactionList;
   audit: AuditLog;
   clock: Clock;
+  /** The layer records of layered snapshots; absent: a backend without layers (snapshots as chains). */
+  layers?: LayerIndex;
 }
 
 /** Progress of long work, for bars and log lines: bytes so far, and a total when known. */

@@ -3,7 +3,8 @@
 /** Full ref name ("refs/heads/main") -> object id (hex). HEAD is kept apart, in `head`. */
 export type RefMap = Record<string, string>;
 
-export type SnapshotKind = "full" | "incremental";
+/** "layered": git objects live in shared layers (`layers`), the archive holds the rest. */
+export type SnapshotKind = "full" | "incremental" | "layered";
 
 export type VerifyLevel = "quick" | "deep";
 
@@ -80,6 +81,11 @@ export interface Snapshot {
   verification?: Verification;
   /** Legal hold: never pruned while set. */
   hold?: boolean;
+  /**
+   * For a layered snapshot: the layers it was committed with (its own new one first, if any).
+   * Readers resolve retired ones through `replacedBy` (core/layers/resolve.ts).
+   */
+  layers?: string[];
 }
 
 /** What a snapshot's metadata collection found, small enough for the index. */
@@ -156,4 +162,55 @@ export interface RepositoryRecord {
   stateReason?: string;
   /** The App installation that reached it last. */
   installationId?: number;
+}
+
+/**
+ * One shared pack layer of a repository (docs/ARCHITECTURE.md, "Shared pack layers"): an
+ * immutable archive in the .ibk format holding one pack of objects and the pack's sorted object
+ * ids, filed under the repository's lineage key. Layered snapshots name the layers they need.
+ */
+export interface Layer {
+  /** Time-sortable id, unique within the lineage (the same form as a snapshot id). */
+  id: string;
+  /** The lineage key the layer is filed under (a snapshot's `lineage ?? repo`). */
+  lineage: string;
+  /** Compaction level (0: one snapshot's new objects); "legacy": an old full or incremental archive folded in. */
+  level: number | "legacy";
+  /** Key of the layer archive in the BlobStore (`repos/<lineage>/layers/<id>.ibk`). */
+  objectKey: string;
+  /** Size in bytes of the archive object (ciphertext, header included). */
+  size: number;
+  /** SHA-256 (hex) of the whole archive object. */
+  sha256: string;
+  /** Key of the layer's object ids, stored apart and encrypted the same way (`…/<id>.oids.ibk`). */
+  oidsKey: string;
+  oidsSize: number;
+  oidsSha256: string;
+  /** How many objects the pack holds (the oids list has as many entries). */
+  objects: number;
+  /** Bytes of the pack inside the archive. */
+  packBytes: number;
+  /** Which key wrapped the data key of both archives. */
+  keyRef: string;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  /**
+   * live: readers may use it. retired: replaced by the layers in `replacedBy` (a merge); still
+   * stored until the grace period after `stateAt` has passed. dead: no kept snapshot needs it.
+   */
+  state: "live" | "retired" | "dead";
+  /** ISO-8601 UTC of the last state change (the grace period of a delete counts from it). */
+  stateAt: string;
+  /** For a retired layer: the layers that hold its objects now. */
+  replacedBy?: string[];
+  /** Set once the layer's archives are deleted from the store (retired or dead layers only). */
+  objectDeleted?: true;
+  verification?: Verification;
+}
+
+/** A repository's layer bookkeeping: moved by every layer transaction (optimistic concurrency). */
+export interface LayerState {
+  lineage: string;
+  /** 0 for a lineage with no layer transaction yet. */
+  generation: number;
 }

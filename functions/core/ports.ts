@@ -7,7 +7,7 @@
 import type { Readable } from "node:stream";
 import type { AuditEntry, StoredEntry } from "./audit-chain.js";
 import type { InventoryEvent } from "./lineage/events.js";
-import type { RepositoryRecord, Snapshot, SourceRepo, Verification } from "./model.js";
+import type { Layer, LayerState, RepositoryRecord, Snapshot, SourceRepo, Verification } from "./model.js";
 
 export interface BlobInfo {
   key: string;
@@ -164,6 +164,45 @@ export interface SnapshotIndex extends RepositoryRegistry {
   recordAttempt(repo: string, attempt: BackupAttempt): Promise<void>;
   /** The latest attempt of every repo that has one, by repo name. */
   attempts(): Promise<Record<string, BackupAttempt>>;
+}
+
+/**
+ * The layer records of layered snapshots (docs/ARCHITECTURE.md, "Shared pack layers"), filed by
+ * lineage key. Every write is one transaction that first checks the lineage's generation equals
+ * `expectGeneration` (else ConflictError, nothing written) and then increments it: a plan made from
+ * an older read never lands. The rules (what to merge, what is garbage) live in core/layers/.
+ */
+export interface LayerIndex {
+  /** The lineage's generation (0 before its first layer transaction). */
+  layerState(lineage: string): Promise<LayerState>;
+  /** Every layer record of the lineage, any state, oldest first. */
+  layers(lineage: string): Promise<Layer[]>;
+  getLayer(lineage: string, id: string): Promise<Layer | undefined>;
+  /**
+   * T-snap: commits `snapshot` (kind "layered", `layers` set) and, when given, its new live
+   * `layer`, in one transaction. Also checks that every snapshot id in `basedOn` is still in the
+   * index (their tips were the fetch's haves) and that every layer `snapshot.layers` names exists
+   * and is live or retired (never dead); ConflictError naming what moved otherwise.
+   */
+  commitLayered(
+    snapshot: Snapshot,
+    layer: Layer | undefined,
+    basedOn: string[],
+    expectGeneration: number,
+  ): Promise<void>;
+  /**
+   * T-merge: adds the live `merged` layer and sets each of `inputs` (which must all be live)
+   * retired with `replacedBy` = [merged.id] and `stateAt` = merged.createdAt.
+   */
+  commitMerge(lineage: string, merged: Layer, inputs: string[], expectGeneration: number): Promise<void>;
+  /** T-drop: sets each of `ids` (live or retired) dead at `at`. */
+  markDead(lineage: string, ids: string[], at: string, expectGeneration: number): Promise<void>;
+  /** Records that a retired or dead layer's archives are deleted (idempotent; no generation check). */
+  markObjectDeleted(lineage: string, id: string): Promise<void>;
+  /** Removes a record whose archives are deleted and that no snapshot names (idempotent). */
+  forgetLayer(lineage: string, id: string): Promise<void>;
+  /** Records a verification verdict on the layer. NotFoundError for an unknown layer. */
+  recordLayerVerification(lineage: string, id: string, verification: Verification): Promise<void>;
 }
 
 /** How one backup attempt of a repository ended (health shows the latest). */

@@ -3,6 +3,7 @@
 // pull request with its whole conversation. Each view reads only the kinds it shows.
 import type { Deps } from "../deps.js";
 import { NotFoundError } from "../errors.js";
+import type { SnapshotKind } from "../model.js";
 import { chooseSnapshot } from "../restore.js";
 import { METADATA_KINDS, type MetadataKind } from "./kinds.js";
 import { readMetadata, type KindState, type MetadataLine } from "./read.js";
@@ -58,7 +59,7 @@ export type ShowView =
 
 export type ShowResult = ShowView & {
   repo: string;
-  snapshot: { id: string; takenAt: string; kind: "full" | "incremental" };
+  snapshot: { id: string; takenAt: string; kind: SnapshotKind };
   /** The snapshots replayed, oldest first (the snapshot last). */
   chain: string[];
 };
