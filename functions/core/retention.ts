@@ -23,7 +23,9 @@
 //   when takenAt + W > reference (calendar months and years clamp the day; restic subtracts W from the
 //   reference instead, which differs only near month ends, by at most three days, for "mo"/"y" windows:
 //   31 January + 1mo is 28 February, so a snapshot of the 29th to 31st, or of 29 February under "1y",
-//   leaves a day or two before restic would let it go; see the clamp-* golden tables).
+//   leaves a day or two before restic would let it go; and restic's month back from 31 March starts
+//   on 3 March, as Go rolls 31 February over, so there restic lets 1 to 3 March go first; see the
+//   clamp-* golden tables).
 // - keepUntil: for a window rule, the moment the window would let go of the snapshot if the reference
 //   kept pace with the wall clock from `now` on: takenAt + W + (now - reference). While backups run
 //   that is takenAt + W; while they are stopped, every plan moves it forward, so a lifecycle rule

@@ -107,6 +107,15 @@ const HISTORY_CASES: Record<string, HistoryCase> = {
     now: "2025-02-28T13:00:00.000Z",
     history: [...days("2025-01-27", 5, "10:00:00"), snap("2025-02-28T12:00:00.000Z")],
   },
+  "clamp-within-1mo-restic-earlier": {
+    note:
+      "The other way round: 31 March 2025 12:00 is the reference. 1 to 3 March + 1mo are 1 to 3 April, after " +
+      "it, so they are kept; restic's reference - 1mo is 31 February, which Go rolls over to 3 March 12:00, " +
+      "so restic drops them. 27 and 28 February + 1mo are 27 and 28 March: removed by both.",
+    policy: { within: "1mo" },
+    now: "2025-03-31T13:00:00.000Z",
+    history: [...days("2025-02-27", 6, "10:00:00"), snap("2025-03-31T12:00:00.000Z")],
+  },
   "clamp-monthly-1y-leap-day": {
     note:
       "29 February 2024 + 1y clamps to 28 February 2025 10:00, before the reference (12:00), so the " +
