@@ -42,15 +42,15 @@ export async function costCommand(ctx: Context): Promise<number> {
   const repos = options.repo.length ? options.repo : await knownRepos(app);
   const listed = new Map<string, Snapshot[]>();
   for (const repo of repos) listed.set(repo, await app.index.list(repo));
-  // The drill samples among every repository, whichever ones this report covers.
-  const drillPool = options.repo.length ? await knownRepos(app) : repos;
+  // A drill samples among every repository with a snapshot, whichever ones this report covers.
+  const drillPool = await Promise.all(
+    (await app.index.repos()).map(async (repo) => ({
+      repo,
+      bytes: newestSize(listed.get(repo) ?? (await app.index.list(repo)), now),
+    })),
+  );
   const drills = scheduledDrills(
-    await Promise.all(
-      drillPool.map(async (repo) => ({
-        repo,
-        bytes: newestSize(listed.get(repo) ?? (await app.index.list(repo)), now),
-      })),
-    ),
+    drillPool,
     runsIn30Days(app.settings.schedule.restoreDrill, now) ?? 30,
     app.settings.backup.drill.sample,
   );
