@@ -199,6 +199,8 @@ export class DecryptStream extends Transform {
   private key: Buffer | undefined;
   private prefix = Buffer.alloc(0);
   private index = 0;
+  /** Where a segment's pieces are gathered for its one decipher update (see open). */
+  private gather: Buffer | undefined;
   /** Plaintext bytes released so far. */
   plaintextBytes = 0;
 
@@ -214,34 +216,32 @@ export class DecryptStream extends Transform {
   }
 
   /**
-   * Decrypts one segment, given as the queued pieces it spans (never joined before decryption), into
-   * one buffer: whatever size the store reads in, what follows gets whole segments, since every
-   * stage after this one pays per chunk. The plaintext is returned only once the tag has
-   * authenticated all of it.
+   * Decrypts one segment, given as the queued pieces it spans, into one buffer: whatever size the
+   * store reads in, what follows gets whole segments, since every stage after this one pays per
+   * chunk. Pieces are gathered into a reused buffer first, so that the cipher's one output is the
+   * only allocation (node allocates each update's output). The plaintext is returned only once the
+   * tag has authenticated all of it.
    */
   private open(segment: Buffer[], last: boolean): Buffer | undefined {
-    let size = 0;
-    for (const piece of segment) size += piece.length;
-    const bodySize = size - TAG_SIZE;
-    const tag = Buffer.alloc(TAG_SIZE);
-    const plaintext = Buffer.allocUnsafe(bodySize);
+    const whole = segment.length === 1 ? segment[0]! : this.gathered(segment);
+    const bodySize = whole.length - TAG_SIZE;
     const decipher = createDecipheriv("aes-256-gcm", this.key!, segmentNonce(this.prefix, this.index, last));
-    let at = 0;
-    let out = 0;
-    for (const piece of segment) {
-      // The last TAG_SIZE bytes are the tag; they may straddle pieces.
-      const bodyEnd = Math.min(piece.length, Math.max(0, bodySize - at));
-      if (bodyEnd > 0) out += decipher.update(piece.subarray(0, bodyEnd)).copy(plaintext, out);
-      if (bodyEnd < piece.length) piece.copy(tag, at + bodyEnd - bodySize, bodyEnd);
-      at += piece.length;
-    }
-    decipher.setAuthTag(tag);
+    decipher.setAuthTag(whole.subarray(bodySize));
+    const plaintext = decipher.update(whole.subarray(0, bodySize));
     try {
       decipher.final();
       return plaintext;
     } catch {
       return undefined;
     }
+  }
+
+  /** The pieces copied into this stream's own buffer, valid until the next call. */
+  private gathered(pieces: Buffer[]): Buffer {
+    this.gather ??= Buffer.allocUnsafe(SEGMENT_SIZE);
+    let at = 0;
+    for (const piece of pieces) at += piece.copy(this.gather, at);
+    return this.gather.subarray(0, at);
   }
 
   private readStreamHeader(): boolean {
