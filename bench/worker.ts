@@ -3,9 +3,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Progress } from "../functions/core/deps.js";
-import { restoreRepo } from "../functions/core/restore.js";
-import { snapshotRepo } from "../functions/core/snapshot.js";
-import { verifySnapshot } from "../functions/core/verify.js";
 import { openApp } from "../functions/wiring.js";
 
 export type WorkerRequest =
@@ -68,6 +65,10 @@ async function main(): Promise<void> {
       ? `sources:\n  - name: ${JSON.stringify(request.repo)}\n    url: ${JSON.stringify(request.source)}\n`
       : "sources: []\n";
   await writeFile(config, `version: 1\nbackend: local\nlocal:\n  dataDir: data\n${sources}`);
+  // Only this operation's use case is loaded (start-up), as the CLI loads only its command's.
+  const { snapshotRepo } = request.op === "snapshot" ? await import("../functions/core/snapshot.js") : {};
+  const { verifySnapshot } = request.op === "verify" ? await import("../functions/core/verify.js") : {};
+  const { restoreRepo } = request.op === "restore" ? await import("../functions/core/restore.js") : {};
   const app = await openApp(config, { env: {} });
   const bootRssKiB = Math.round(process.memoryUsage.rss() / KiB);
   const cpu = process.cpuUsage();
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     if (request.op === "snapshot") {
       const repo = await app.sources.getRepo(request.repo);
       if (!repo) throw new Error(`bench: ${request.repo} is not in the configured sources`);
-      const r = await snapshotRepo(app, request.repo, await app.sources.gitRemote(repo), {
+      const r = await snapshotRepo!(app, request.repo, await app.sources.gitRemote(repo), {
         actor: "bench",
         onProgress,
       });
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
         bundleBytes: r.snapshot.bundleBytes,
       });
     } else if (request.op === "verify") {
-      const r = await verifySnapshot(app, request.repo, request.snapshotId, {
+      const r = await verifySnapshot!(app, request.repo, request.snapshotId, {
         level: request.level,
         actor: "bench",
         onProgress,
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
         archiveBytes: r.bytes,
       });
     } else {
-      const r = await restoreRepo(
+      const r = await restoreRepo!(
         app,
         {
           repo: request.repo,

@@ -69,6 +69,8 @@ export class EncryptStream extends Transform {
   /** The callback of a write held back while SEALS_IN_FLIGHT segments are on the worker. */
   private heldWrite: TransformCallback | undefined;
   private flushed: TransformCallback | undefined;
+  /** Where a segment's pieces are gathered for its one cipher update (see seal). */
+  private gather: Buffer | undefined;
 
   constructor(dataKey: Buffer, associatedData: Buffer, options: EncryptOptions = {}) {
     super();
@@ -90,8 +92,9 @@ export class EncryptStream extends Transform {
   }
 
   /**
-   * Encrypts one segment's plaintext, given as the queued pieces it spans, and pushes it as one
-   * buffer: a segment's worth of small pieces would cost a write (a system call) each downstream.
+   * Encrypts one segment's plaintext, given as the queued pieces it spans, and pushes it as its
+   * ciphertext and tag: a segment's worth of small pieces would cost a write (a system call) each
+   * downstream.
    */
   private seal(plaintext: Buffer[], last: boolean): void {
     if (this.index > 0xffffffff) throw new RangeError("archive exceeds 2^32 segments");
@@ -110,15 +113,22 @@ export class EncryptStream extends Transform {
       );
       return;
     }
+    // One update over the segment's plaintext gathered in a reused buffer: node allocates
+    // cipher.update's output, so an update per piece (and a copy of each into one segment) cost
+    // twice the allocations, which the garbage collector paid for.
     const cipher = createCipheriv("aes-256-gcm", this.key, nonce);
-    let size = TAG_SIZE;
-    for (const piece of plaintext) size += piece.length;
-    const out = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (const piece of plaintext) at += cipher.update(piece).copy(out, at);
+    const body = cipher.update(plaintext.length === 1 ? plaintext[0]! : this.gathered(plaintext));
     cipher.final();
-    cipher.getAuthTag().copy(out, at);
-    this.push(out);
+    this.push(body);
+    this.push(cipher.getAuthTag());
+  }
+
+  /** The pieces copied into this stream's own plaintext buffer, valid until the next call. */
+  private gathered(pieces: Buffer[]): Buffer {
+    this.gather ??= Buffer.allocUnsafe(SEGMENT_PLAINTEXT);
+    let at = 0;
+    for (const piece of pieces) at += piece.copy(this.gather, at);
+    return this.gather.subarray(0, at);
   }
 
   /** The pieces copied into one buffer of its own (the worker takes it whole). */
@@ -189,6 +199,8 @@ export class DecryptStream extends Transform {
   private key: Buffer | undefined;
   private prefix = Buffer.alloc(0);
   private index = 0;
+  /** Where a segment's pieces are gathered for its one decipher update (see open). */
+  private gather: Buffer | undefined;
   /** Plaintext bytes released so far. */
   plaintextBytes = 0;
 
@@ -204,34 +216,32 @@ export class DecryptStream extends Transform {
   }
 
   /**
-   * Decrypts one segment, given as the queued pieces it spans (never joined before decryption), into
-   * one buffer: whatever size the store reads in, what follows gets whole segments, since every
-   * stage after this one pays per chunk. The plaintext is returned only once the tag has
-   * authenticated all of it.
+   * Decrypts one segment, given as the queued pieces it spans, into one buffer: whatever size the
+   * store reads in, what follows gets whole segments, since every stage after this one pays per
+   * chunk. Pieces are gathered into a reused buffer first, so that the cipher's one output is the
+   * only allocation (node allocates each update's output). The plaintext is returned only once the
+   * tag has authenticated all of it.
    */
   private open(segment: Buffer[], last: boolean): Buffer | undefined {
-    let size = 0;
-    for (const piece of segment) size += piece.length;
-    const bodySize = size - TAG_SIZE;
-    const tag = Buffer.alloc(TAG_SIZE);
-    const plaintext = Buffer.allocUnsafe(bodySize);
+    const whole = segment.length === 1 ? segment[0]! : this.gathered(segment);
+    const bodySize = whole.length - TAG_SIZE;
     const decipher = createDecipheriv("aes-256-gcm", this.key!, segmentNonce(this.prefix, this.index, last));
-    let at = 0;
-    let out = 0;
-    for (const piece of segment) {
-      // The last TAG_SIZE bytes are the tag; they may straddle pieces.
-      const bodyEnd = Math.min(piece.length, Math.max(0, bodySize - at));
-      if (bodyEnd > 0) out += decipher.update(piece.subarray(0, bodyEnd)).copy(plaintext, out);
-      if (bodyEnd < piece.length) piece.copy(tag, at + bodyEnd - bodySize, bodyEnd);
-      at += piece.length;
-    }
-    decipher.setAuthTag(tag);
+    decipher.setAuthTag(whole.subarray(bodySize));
+    const plaintext = decipher.update(whole.subarray(0, bodySize));
     try {
       decipher.final();
       return plaintext;
     } catch {
       return undefined;
     }
+  }
+
+  /** The pieces copied into this stream's own buffer, valid until the next call. */
+  private gathered(pieces: Buffer[]): Buffer {
+    this.gather ??= Buffer.allocUnsafe(SEGMENT_SIZE);
+    let at = 0;
+    for (const piece of pieces) at += piece.copy(this.gather, at);
+    return this.gather.subarray(0, at);
   }
 
   private readStreamHeader(): boolean {

@@ -6,7 +6,6 @@ import { ArchiveCorruptError } from "../errors.js";
 import type { RefMap } from "../model.js";
 
 const SIGNATURE = "# v2 git bundle\n";
-const OUT_BLOCK = 1 << 20;
 
 /** The bundle header: signature, prerequisites ("-<oid>"), refs ("<oid> <name>"), blank line. */
 export function bundleHeader(refs: RefMap, head: string | undefined, prerequisites: string[] = []): Buffer {
@@ -34,9 +33,6 @@ export class BundleCheck extends Transform {
   private inPack = false;
   private readonly sha: Hash | undefined;
   private tail = Buffer.alloc(0);
-  /** Pack bytes not yet passed on: git's 64 KiB pieces go out in blocks of OUT_BLOCK. */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
   private packHeader = Buffer.alloc(0);
   readonly info: BundleInfo = { refs: {}, prerequisites: [], packBytes: 0, objects: 0 };
 
@@ -120,24 +116,12 @@ export class BundleCheck extends Transform {
       this.tail = joined.subarray(hashable);
     }
     this.info.packBytes += chunk.length;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    if (this.pendingBytes >= OUT_BLOCK) this.release();
-  }
-
-  /**
-   * Passes on what is pending as one buffer. Every stage after this one (tar, encryption, hashes,
-   * the write, or index-pack's pipe) pays per chunk, so a copy here costs less than it saves.
-   */
-  private release(): void {
-    if (this.pendingBytes === 0) return;
-    this.push(this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes));
-    this.pending = [];
-    this.pendingBytes = 0;
+    // Passed on as it came, not joined into larger blocks: the encryption gathers each segment's
+    // pieces into a buffer of its own anyway, so a join here was one more copy and allocation.
+    this.push(chunk);
   }
 
   override _flush(done: TransformCallback): void {
-    this.release();
     if (!this.inPack) return done(this.corrupt("bundle ended inside its header"));
     if (this.info.packBytes < 32) return done(this.corrupt(`pack is only ${this.info.packBytes} bytes`));
     if (this.sha && !this.sha.digest().equals(this.tail))

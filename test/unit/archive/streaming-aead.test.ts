@@ -1,11 +1,12 @@
 // Vectors for the streaming AEAD: sizes at every boundary, and every way the bytes can be damaged.
-import { randomBytes } from "node:crypto";
+import { createCipheriv, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import {
   DecryptStream,
   EncryptStream,
   FIRST_SEGMENT_PLAINTEXT,
+  hkdfSha256,
   SEGMENT_PLAINTEXT,
   SEGMENT_SIZE,
   STREAM_HEADER_SIZE,
@@ -82,6 +83,33 @@ describe("streaming AEAD round trip", () => {
       );
     },
   );
+
+  it("writes the format byte for byte, segment by segment, however the plaintext is cut", async () => {
+    // The reference is built from the format alone (docs/FORMAT.md): one AES-GCM call per
+    // segment over its plaintext, nonce = prefix, u32 index, last-segment byte.
+    const salt = randomBytes(32);
+    const noncePrefix = randomBytes(7);
+    const plain = randomBytes(FIRST_SEGMENT_PLAINTEXT + 2 * SEGMENT_PLAINTEXT + 4_321);
+    const segmentKey = hkdfSha256(key, salt, ad);
+    const bounds = [0, FIRST_SEGMENT_PLAINTEXT, FIRST_SEGMENT_PLAINTEXT + SEGMENT_PLAINTEXT];
+    bounds.push(bounds[2]! + SEGMENT_PLAINTEXT, plain.length);
+    const expected = [Buffer.from([STREAM_HEADER_SIZE]), salt, noncePrefix];
+    for (let i = 0; i + 1 < bounds.length; i++) {
+      const nonce = Buffer.concat([noncePrefix, Buffer.alloc(5)]);
+      nonce.writeUInt32BE(i, 7);
+      nonce[11] = i + 2 === bounds.length ? 1 : 0;
+      const cipher = createCipheriv("aes-256-gcm", segmentKey, nonce);
+      expected.push(
+        cipher.update(plain.subarray(bounds[i], bounds[i + 1])),
+        cipher.final(),
+        cipher.getAuthTag(),
+      );
+    }
+    for (const size of [4_099, 65_536, plain.length]) {
+      const out = await collect(chunked(plain, size).pipe(new EncryptStream(key, ad, { salt, noncePrefix })));
+      expect(out.equals(Buffer.concat(expected))).toBe(true);
+    }
+  });
 
   it("uses a fresh salt and nonce prefix each time", async () => {
     const plain = Buffer.from("same plaintext");
