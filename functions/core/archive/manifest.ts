@@ -17,7 +17,8 @@ export const manifestSchema = z.strictObject({
   snapshotId: z.string().min(1),
   repo: z.string().min(1),
   takenAt: z.iso.datetime(),
-  kind: z.enum(["full", "incremental"]),
+  /** "layer": a shared pack layer (git/layer.pack, git/layer.oids) or its oids alone; "layered": a snapshot whose git objects are in layers. */
+  kind: z.enum(["full", "incremental", "layered", "layer"]),
   /** For an incremental: the snapshot whose archive is applied just before this one. */
   parentId: z.string().min(1).optional(),
   refs: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
