@@ -7,9 +7,11 @@
 import type { Deps } from "./deps.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
+import { applyLayerClasses, planLayerClasses } from "./layers/classes.js";
 import { collectLayerGarbage, type LayerGarbageReport } from "./layers/garbage.js";
 import { LineageIndex } from "./lineage/lineage-index.js";
 import { ARCHIVES_PREFIX, isLayerKey, repoPrefix } from "./object-keys.js";
+import type { Snapshot } from "./model.js";
 import type { AuditEvent, BlobInfo } from "./ports.js";
 import {
   describeRemoval,
@@ -92,6 +94,7 @@ export async function pruneRepo(
     orphanGraceMs: options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
   });
   const report = summarize(plan, options.dryRun);
+  const context = { plan, snapshots, policy };
   const byKey = new Map(objects.map((object) => [object.key, object]));
   if (options.dryRun) {
     for (const removal of plan.remove) {
@@ -100,7 +103,7 @@ export async function pruneRepo(
     }
     report.bytesFreed = freedBytes(report);
     const removing = new Set(plan.remove.map((removal) => removal.snapshot.id));
-    report.layers = await layerGarbage(deps, repo, { ...options, now, removing });
+    report.layers = await layerGarbage(deps, repo, context, { ...options, now, removing });
     if (report.layers) report.bytesFreed += report.layers.bytesFreed;
     return report;
   }
@@ -117,7 +120,7 @@ export async function pruneRepo(
     report.orphans = await collectOrphans(deps, repo, plan, audit, byKey, now);
     report.bytesFreed = freedBytes(report);
     // After the records went: layers only removed snapshots needed become garbage.
-    report.layers = await layerGarbage(deps, repo, { ...options, now });
+    report.layers = await layerGarbage(deps, repo, context, { ...options, now });
     if (report.layers) report.bytesFreed += report.layers.bytesFreed;
     await audit({
       action: "prune.completed",
@@ -140,21 +143,39 @@ export async function pruneRepo(
   }
 }
 
-/** The repository's layer garbage, when the index keeps layers; filed under its lineage key. */
+/**
+ * The repository's layer part, when the index keeps layers (filed under its lineage key): layer
+ * garbage, then the storage class of each layer a kept snapshot resolves to (core/layers/).
+ */
 async function layerGarbage(
   deps: Deps,
   repo: string,
+  context: { plan: RepoPrunePlan; snapshots: readonly Snapshot[]; policy: RetentionPolicy },
   options: PruneOptions & { now: Date; removing?: ReadonlySet<string> },
 ): Promise<LayerGarbageReport | undefined> {
   if (!deps.layers) return undefined;
   const lineage = deps.index instanceof LineageIndex ? (await deps.index.resolve(repo)).key : repo;
-  return collectLayerGarbage(deps, repo, lineage, {
+  const report = await collectLayerGarbage(deps, repo, lineage, {
     now: options.now,
     dryRun: options.dryRun,
     actor: options.actor,
     ...(options.layerGraceMs === undefined ? {} : { graceMs: options.layerGraceMs }),
     ...(options.removing ? { removing: options.removing } : {}),
   });
+  const layers = await deps.layers.layers(lineage);
+  if (layers.length === 0) return report;
+  const objects = [];
+  for await (const object of deps.store.list(`${repoPrefix(lineage)}layers/`)) objects.push(object);
+  const moves = planLayerClasses({
+    kept: context.plan.keep.map((kept) => kept.snapshot),
+    snapshots: context.snapshots,
+    reference: context.plan.reference,
+    policy: context.policy,
+    now: options.now,
+    layers,
+    objects,
+  });
+  return { ...report, moves: await applyLayerClasses(deps, moves, options.dryRun) };
 }
 
 /** Prunes one repository after another; a repository that fails is reported and the others still run. */
