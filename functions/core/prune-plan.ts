@@ -4,7 +4,13 @@
 import type { Snapshot } from "./model.js";
 import type { BlobInfo } from "./ports.js";
 import { planRetention, type RetentionPlan, type RetentionTier } from "./retention.js";
-import { addDuration, COUNT_RULE_PERIOD, COUNT_RULES, type RetentionPolicy } from "./retention-policy.js";
+import {
+  addDuration,
+  COUNT_RULE_PERIOD,
+  COUNT_RULES,
+  lastRule,
+  type RetentionPolicy,
+} from "./retention-policy.js";
 import { PERIOD_RULES, periodKey, periodLabel } from "./retention-periods.js";
 import { chooseStorageClass, readersOf, settledKeepUntil } from "./storage-tiers.js";
 
@@ -182,7 +188,8 @@ export function removalReasons(
   }
   const reasons: RemovalReason[] = [];
   if (policy.within !== undefined) reasons.push({ kind: "older-than-within", window: policy.within.text });
-  if (policy.last !== undefined) reasons.push({ kind: "not-among-last", count: policy.last });
+  const last = lastRule(policy);
+  if (last !== undefined) reasons.push({ kind: "not-among-last", count: last.count });
   for (const rule of PERIOD_RULES) {
     const window = policy[rule];
     if (window === undefined) continue;

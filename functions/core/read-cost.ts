@@ -1,7 +1,7 @@
 // What reading backups back costs a month: verifications, restore drills and restores read the newest
 // snapshot's archives, and a cold class bills every GiB read (Archive: 0.05 USD/GiB). Pure: the cost
-// command counts the reads (the schedule, the index, the audit trail) and passes the classes prune
-// leaves each archive in.
+// command counts the reads (the schedule and drill sample, the index, the audit trail) and passes the
+// classes prune leaves each archive in.
 import type { AuditEntry } from "./audit-chain.js";
 import { GIB, pricedClass, roundMoney, type PriceTable, type PricedClass } from "./cost.js";
 
@@ -86,4 +86,25 @@ export function readsInTrail(
     counts.set(entry.repo, count);
   }
   return counts;
+}
+
+/**
+ * Drills of each repository a month that the restoreDrill clock schedules: each of `runs` drills
+ * restores `sample` repositories, always the largest (by its newest snapshot's size; the first
+ * listed on a tie) and the rest in turn (the longest undrilled, then at random: core/drill.ts), so
+ * the largest is read on every run and each other one on its share, (sample - 1) / (repos - 1),
+ * of them. An expectation, so a share may be fractional.
+ */
+export function scheduledDrills(
+  repos: readonly { repo: string; bytes: number }[],
+  runs: number,
+  sample: number,
+): Map<string, number> {
+  const drills = new Map<string, number>();
+  if (repos.length === 0 || runs <= 0 || sample < 1) return drills;
+  const largest = repos.reduce((best, repo) => (repo.bytes > best.bytes ? repo : best));
+  const others = repos.length - 1;
+  const share = others === 0 ? 0 : Math.min(sample - 1, others) / others;
+  for (const { repo } of repos) drills.set(repo, repo === largest.repo ? runs : runs * share);
+  return drills;
 }

@@ -1,19 +1,25 @@
-// Calendar periods for retention rules, in UTC: which day, ISO week, month or year an instant falls in.
-// Keys carry their type ("week:2026-W01", "month:2026-01") so that two kinds of period can never collide.
+// Calendar periods for retention rules, in UTC: which hour, day, ISO week, month or year an instant
+// falls in. Keys carry their type ("week:2026-W01", "month:2026-01") so that two kinds of period can
+// never collide.
 
+/** The periods a window rule (a duration) keeps the newest snapshot of. */
 export type PeriodRule = "daily" | "weekly" | "monthly" | "yearly";
+/** Every period a rule can count: the window rules' and the hour, which only keepHourly counts. */
+export type Period = "hourly" | PeriodRule;
 
 /** In the order reasons are listed. */
 export const PERIOD_RULES: readonly PeriodRule[] = ["daily", "weekly", "monthly", "yearly"];
 
-const PREFIX: Record<PeriodRule, string> = {
+const PREFIX: Record<Period, string> = {
+  hourly: "hour",
   daily: "day",
   weekly: "week",
   monthly: "month",
   yearly: "year",
 };
 
-const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, "0");
 
@@ -33,11 +39,16 @@ export function isoWeek(at: number): { year: number; week: number } {
   return { year, week: Math.floor(dayOfYear / 7) + 1 };
 }
 
-/** The typed key of the period `at` falls in for `rule`: "day:2026-01-04", "week:2026-W01", "month:2026-01", "year:2026". */
-export function periodKey(rule: PeriodRule, at: number): string {
+/**
+ * The typed key of the period `at` falls in for `rule`: "hour:2026-01-04T13", "day:2026-01-04",
+ * "week:2026-W01", "month:2026-01", "year:2026".
+ */
+export function periodKey(rule: Period, at: number): string {
   const d = new Date(at);
   const year = pad(d.getUTCFullYear(), 4);
   switch (rule) {
+    case "hourly":
+      return `${PREFIX.hourly}:${year}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}`;
     case "daily":
       return `${PREFIX.daily}:${year}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
     case "weekly": {
@@ -58,13 +69,15 @@ export function periodLabel(key: string): string {
 
 /**
  * The first instant of the period `offset` periods after the one `at` falls in (offset 1: the next
- * day, ISO week, month or year). A count rule lets a snapshot go once enough newer periods hold
+ * hour, day, ISO week, month or year). A count rule lets a snapshot go once enough newer periods hold
  * snapshots; this is the earliest that can be.
  */
-export function periodStart(rule: PeriodRule, at: number, offset: number): number {
+export function periodStart(rule: Period, at: number, offset: number): number {
   const d = new Date(at);
   const midnight = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
   switch (rule) {
+    case "hourly":
+      return midnight + d.getUTCHours() * HOUR_MS + offset * HOUR_MS;
     case "daily":
       return midnight + offset * DAY_MS;
     case "weekly":

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { UserInputError } from "./errors.js";
 import { repoNameSchema } from "./ids.js";
 import { parseDuration, type Duration } from "./retention-duration.js";
-import type { PeriodRule } from "./retention-periods.js";
+import type { Period } from "./retention-periods.js";
 
 export { addDuration, parseDuration, type Duration } from "./retention-duration.js";
 
@@ -17,16 +17,19 @@ export const RETENTION_RULES = [
   "weekly",
   "monthly",
   "yearly",
+  "keepLast",
+  "keepHourly",
   "keepDaily",
   "keepWeekly",
   "keepMonthly",
   "keepYearly",
 ] as const;
 
-/** The count rules (restic's --keep-daily N and kin), each with the calendar period it counts. */
-export const COUNT_RULES = ["keepDaily", "keepWeekly", "keepMonthly", "keepYearly"] as const;
+/** The count rules (restic's --keep-hourly N and kin), each with the calendar period it counts. */
+export const COUNT_RULES = ["keepHourly", "keepDaily", "keepWeekly", "keepMonthly", "keepYearly"] as const;
 export type CountRule = (typeof COUNT_RULES)[number];
-export const COUNT_RULE_PERIOD: Readonly<Record<CountRule, PeriodRule>> = {
+export const COUNT_RULE_PERIOD: Readonly<Record<CountRule, Period>> = {
+  keepHourly: "hourly",
   keepDaily: "daily",
   keepWeekly: "weekly",
   keepMonthly: "monthly",
@@ -81,6 +84,8 @@ export const retentionPolicySchema = z
       within: durationField("48h"),
       /** Keep the N newest snapshots, however old. */
       last: countField("snapshots"),
+      /** restic's name for `last` (--keep-last): the same rule, read through lastRule(). */
+      keepLast: countField("snapshots"),
       /** Keep the newest snapshot of each UTC day inside this window. */
       daily: durationField("30d"),
       /** Keep the newest snapshot of each ISO-8601 week inside this window. */
@@ -90,9 +95,10 @@ export const retentionPolicySchema = z
       /** Keep the newest snapshot of each year inside this window. */
       yearly: durationField("7y"),
       /**
-       * Count rules: the newest snapshot of each of the N newest days (ISO weeks, months, years)
-       * that have a snapshot, however old; a gap in backups does not use up the count.
+       * Count rules: the newest snapshot of each of the N newest hours (days, ISO weeks, months,
+       * years) that have a snapshot, however old; a gap in backups does not use up the count.
        */
+      keepHourly: countField("hours"),
       keepDaily: countField("days"),
       keepWeekly: countField("weeks"),
       keepMonthly: countField("months"),
@@ -109,7 +115,21 @@ export const retentionPolicySchema = z
   )
   .superRefine((policy, ctx) => {
     if (isEmptyPolicy(policy)) ctx.addIssue({ code: "custom", message: EMPTY_POLICY });
+    if (policy.last !== undefined && policy.keepLast !== undefined) {
+      const message = "last and keepLast are the same rule; set one of them";
+      ctx.addIssue({ code: "custom", path: ["keepLast"], message });
+    }
   });
+
+/**
+ * The keep-last rule under the name the policy gave it (`last`, or restic's `keepLast`), so reasons
+ * quote the person's own word; the schema refuses both at once.
+ */
+export function lastRule(policy: RetentionPolicy): { name: "last" | "keepLast"; count: number } | undefined {
+  if (policy.last !== undefined) return { name: "last", count: policy.last };
+  if (policy.keepLast !== undefined) return { name: "keepLast", count: policy.keepLast };
+  return undefined;
+}
 
 /** A parsed policy: durations already parsed, at least one rule set. */
 export type RetentionPolicy = z.output<typeof retentionPolicySchema>;

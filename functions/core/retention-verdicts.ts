@@ -12,6 +12,7 @@ export type RetentionTier =
   | "keepMonthly"
   | "keepWeekly"
   | "keepDaily"
+  | "keepHourly"
   | "yearly"
   | "monthly"
   | "weekly"
@@ -28,6 +29,7 @@ const TIER_ORDER: readonly RetentionTier[] = [
   "keepMonthly",
   "keepWeekly",
   "keepDaily",
+  "keepHourly",
   "yearly",
   "monthly",
   "weekly",

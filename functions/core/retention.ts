@@ -7,9 +7,10 @@
 //   period key differs from that of the last one the rule kept: the newest snapshot of each period.
 //   Rules are ORed and each kept snapshot lists every rule that keeps it. Periods are UTC days, ISO-8601
 //   weeks (of the ISO week-year), months and years; a period with no snapshot simply keeps nothing.
-// - Count rules (keepDaily, keepWeekly, keepMonthly, keepYearly: N), restic's --keep-daily and kin:
-//   walking newest first, a snapshot whose period key differs from the last one the rule kept is
-//   kept while the rule has kept fewer than N: the newest snapshot of each of the N newest periods
+// - Count rules (keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly: N), restic's
+//   --keep-hourly and kin (its --keep-last is `last`, also spelled `keepLast`): walking newest
+//   first, a snapshot whose period key differs from the last one the rule kept is kept while the
+//   rule has kept fewer than N: the newest snapshot of each of the N newest periods
 //   that have one, however old ("keepDaily 2026-01-04 (3 of 7)"). Gaps do not use up the count. A
 //   count has no date to end on, so its keepUntil is open-ended; its release floor (the earliest it
 //   can go, which storage classes read) is the start of the period that pushes it past N.
@@ -22,7 +23,9 @@
 //   when takenAt + W > reference (calendar months and years clamp the day; restic subtracts W from the
 //   reference instead, which differs only near month ends, by at most three days, for "mo"/"y" windows:
 //   31 January + 1mo is 28 February, so a snapshot of the 29th to 31st, or of 29 February under "1y",
-//   leaves a day or two before restic would let it go; see the clamp-* golden tables).
+//   leaves a day or two before restic would let it go; and restic's month back from 31 March starts
+//   on 3 March, as Go rolls 31 February over, so there restic lets 1 to 3 March go first; see the
+//   clamp-* golden tables).
 // - keepUntil: for a window rule, the moment the window would let go of the snapshot if the reference
 //   kept pace with the wall clock from `now` on: takenAt + W + (now - reference). While backups run
 //   that is takenAt + W; while they are stopped, every plan moves it forward, so a lifecycle rule
@@ -31,8 +34,8 @@
 //   delete it.
 //   A snapshot's keepUntil is the latest over its reasons; a parent inherits its dependants'.
 // - tier: the kind of the reason that sets keepUntil (open-ended counts as latest; ties go to hold,
-//   future, newest, last, keepYearly, keepMonthly, keepWeekly, keepDaily, yearly, monthly, weekly,
-//   daily, within in that order). A parent takes its dependant's tier, so the full snapshot under a
+//   future, newest, last, keepYearly, keepMonthly, keepWeekly, keepDaily, keepHourly, yearly, monthly,
+//   weekly, daily, within in that order). A parent takes its dependant's tier, so the full snapshot under a
 //   yearly incremental is stored like a yearly one.
 // - Always kept: the newest snapshot ("newest"), held ones ("hold"), future-dated ones (takenAt > now:
 //   "future-dated"; a skewed clock must not cost data, and they never become the reference nor take a
@@ -47,6 +50,7 @@ import {
   COUNT_RULE_PERIOD,
   COUNT_RULES,
   type CountRule,
+  lastRule,
   type RetentionPolicy,
 } from "./retention-policy.js";
 import { resolveDependencies, type Reason, type RetentionTier } from "./retention-verdicts.js";
@@ -104,11 +108,12 @@ const RANK = {
   weekly: 6,
   monthly: 7,
   yearly: 8,
-  keepDaily: 9,
-  keepWeekly: 10,
-  keepMonthly: 11,
-  keepYearly: 12,
-  parent: 13,
+  keepHourly: 9,
+  keepDaily: 10,
+  keepWeekly: 11,
+  keepMonthly: 12,
+  keepYearly: 13,
+  parent: 14,
 };
 
 /** Plans retention for one repository's snapshots. Throws UserInputError for an empty policy. */
@@ -136,6 +141,7 @@ export function planRetention<S extends RetentionCandidate>(
 
   // Per rule, the period it kept last; walking newest first, a new key is the newest snapshot of its period.
   const lastKey = new Map<string, string>();
+  const last = lastRule(policy);
   const counted: Partial<Record<CountRule, CountedPeriod[]>> = {};
   for (const rule of COUNT_RULES) if (policy[rule] !== undefined) counted[rule] = [];
   present.forEach(({ snapshot, at }, nr) => {
@@ -146,8 +152,8 @@ export function planRetention<S extends RetentionCandidate>(
       if (end > reference)
         add(snapshot.id, { text, kind: "within", until: end + lag, floor: end, rank: RANK.within });
     }
-    if (policy.last !== undefined && nr < policy.last) {
-      const text = `last ${policy.last}`;
+    if (last !== undefined && nr < last.count) {
+      const text = `${last.name} ${last.count}`;
       add(snapshot.id, { text, kind: "last", until: null, floor: null, rank: RANK.last });
     }
     for (const rule of PERIOD_RULES) {

@@ -151,18 +151,10 @@ export function readersOf<S extends RetentionCandidate>(
   kept: readonly S[],
   reference: string,
 ): Map<string, string> {
-  const referenceMs = Date.parse(reference);
-  const recentFrom = referenceMs - RECENT_READ_DAYS * DAY_MS;
   const byId = new Map(kept.map((snapshot) => [snapshot.id, snapshot]));
-  const newest = kept.find((snapshot) => Date.parse(snapshot.takenAt) <= referenceMs);
   const readBy = new Map<string, string>();
   // Newest first, so the first reader to reach an archive is its youngest.
-  for (const snapshot of kept) {
-    if (snapshot !== newest && Date.parse(snapshot.takenAt) <= recentFrom) continue;
-    const why =
-      snapshot === newest
-        ? "read by the newest snapshot"
-        : `read by ${snapshot.id} (last ${RECENT_READ_DAYS} days)`;
+  for (const [snapshot, why] of recentReaders(kept, reference)) {
     const seen = new Set<string>();
     for (let s: S | undefined = snapshot; s !== undefined && !seen.has(s.id);) {
       seen.add(s.id);
@@ -171,4 +163,25 @@ export function readersOf<S extends RetentionCandidate>(
     }
   }
   return readBy;
+}
+
+/**
+ * The kept snapshots that are read often, newest first, each with why: the newest (at or before
+ * `reference`) and those taken within RECENT_READ_DAYS of it (future-dated ones count as recent).
+ * readersOf follows their chains; layer-tiers.ts the layers they resolve to.
+ */
+export function recentReaders<S extends RetentionCandidate>(
+  kept: readonly S[],
+  reference: string,
+): Map<S, string> {
+  const referenceMs = Date.parse(reference);
+  const recentFrom = referenceMs - RECENT_READ_DAYS * DAY_MS;
+  const newest = kept.find((snapshot) => Date.parse(snapshot.takenAt) <= referenceMs);
+  const recent = new Map<S, string>();
+  for (const snapshot of kept) {
+    if (snapshot === newest) recent.set(snapshot, "read by the newest snapshot");
+    else if (Date.parse(snapshot.takenAt) > recentFrom)
+      recent.set(snapshot, `read by ${snapshot.id} (last ${RECENT_READ_DAYS} days)`);
+  }
+  return recent;
 }

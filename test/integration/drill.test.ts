@@ -8,27 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalApp } from "../../functions/app.js";
-import { main } from "../../functions/cli/main.js";
 import type { AuditEntry } from "../../functions/core/audit-chain.js";
 import { runDrill } from "../../functions/core/drill.js";
 import { statusData } from "../../functions/web/status-data.js";
 import { pushCommit, richRepo } from "../helpers/git-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
-
-class Capture {
-  text = "";
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-async function cli(...argv: string[]) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(argv, { stdout: stdout as never, stderr: stderr as never });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+import { cli } from "../helpers/cli-run.js";
 
 let scratch: string;
 let ws: TestWorkspace;

@@ -7,30 +7,11 @@ import { mkdtemp, rm, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../functions/cli/main.js";
 import { ArchiveCorruptError, GitError } from "../../functions/core/errors.js";
 import { fsck } from "../../functions/core/git/local-repo.js";
 import { refsOf, richRepo } from "../helpers/git-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
-
-class Capture {
-  text = "";
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
-async function cli(...argv: string[]) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(argv, {
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+import { cli } from "../helpers/cli-run.js";
 
 const git = (dir: string, ...args: string[]) =>
   execFileSync("git", args, { env: { ...process.env, GIT_DIR: dir }, encoding: "utf8" }).trim();

@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
 import { GitHubWebhookReceiver } from "../../functions/adapters/github/webhook.js";
 import { backupPolicy } from "../../functions/app.js";
-import { main } from "../../functions/cli/main.js";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
 import { readRefs } from "../../functions/core/git/local-repo.js";
 import { applyInventoryEvent } from "../../functions/core/lineage/inventory.js";
@@ -25,6 +24,7 @@ import { objectsOf, pushCommit } from "../helpers/git-repos.js";
 import { StandinInventory, signedDelivery } from "../helpers/github-standin-inventory.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { runCli } from "../helpers/cli-run.js";
 
 const APP_ID = 626262;
 const SECRET = "whsec-lineage-test";
@@ -41,32 +41,8 @@ let inventory: StandinInventory;
 let ws: TestWorkspace;
 let env: Record<string, string>;
 
-class Capture {
-  text = "";
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
 async function cli(...argv: string[]) {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  const stdout = new Capture();
-  const stderr = new Capture();
-  try {
-    const code = await main([...argv, "--config", ws.configFile], {
-      stdout: stdout as unknown as NodeJS.WriteStream,
-      stderr: stderr as unknown as NodeJS.WriteStream,
-    });
-    return { code, stdout: stdout.text, stderr: stderr.text };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  return runCli([...argv, "--config", ws.configFile], env);
 }
 
 async function listed(repo: string): Promise<Snapshot[]> {

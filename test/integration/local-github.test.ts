@@ -7,13 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
-import { main } from "../../functions/cli/main.js";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
 import { readRefs } from "../../functions/core/git/local-repo.js";
 import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
 import { fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { runCli } from "../helpers/cli-run.js";
 
 const APP_ID = 515151;
 const { publicKey, privateKey } = generateKeyPairSync("rsa", {
@@ -27,33 +27,9 @@ let git: GitHttpServer;
 let github: GitHubStandin;
 let ws: TestWorkspace;
 
-class Capture {
-  text = "";
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
 /** Runs the CLI in-process with `env` added to the process environment for the call. */
 async function cli(env: Record<string, string>, ...argv: string[]) {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, env);
-  const stdout = new Capture();
-  const stderr = new Capture();
-  try {
-    const code = await main(argv, {
-      stdout: stdout as unknown as NodeJS.WriteStream,
-      stderr: stderr as unknown as NodeJS.WriteStream,
-    });
-    return { code, stdout: stdout.text, stderr: stderr.text };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  return runCli(argv, env);
 }
 
 beforeAll(async () => {

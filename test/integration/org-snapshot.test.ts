@@ -8,7 +8,6 @@ import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../functions/cli/main.js";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
 import { lastRunAtOrBefore } from "../../functions/config/cron-runs.js";
 import { decodeHeader, REPOSITORY_KEY_REF } from "../../functions/core/archive/header.js";
@@ -23,6 +22,7 @@ import { openApp, type LocalApp } from "../../functions/wiring.js";
 import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { runCli } from "../helpers/cli-run.js";
 
 const APP_ID = 727272;
 const { publicKey, privateKey } = generateKeyPairSync("rsa", {
@@ -41,33 +41,9 @@ let ws: TestWorkspace;
 /** The core tests' app (a data folder of their own, on a clock in hand). */
 let app: LocalApp;
 
-class Capture {
-  text = "";
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
 /** Runs the CLI in-process with the App's credentials in the environment for the call. */
 async function cli(...argv: string[]) {
-  const saved = Object.fromEntries(Object.keys(ENV).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, ENV);
-  const stdout = new Capture();
-  const stderr = new Capture();
-  try {
-    const code = await main([...argv, "--config", ws.configFile], {
-      stdout: stdout as unknown as NodeJS.WriteStream,
-      stderr: stderr as unknown as NodeJS.WriteStream,
-    });
-    return { code, stdout: stdout.text, stderr: stderr.text };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+  return runCli([...argv, "--config", ws.configFile], ENV);
 }
 
 interface Report {

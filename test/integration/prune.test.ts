@@ -146,7 +146,8 @@ describe("prune and cost commands", () => {
     expect(text.output()).toMatch(/10 archives, [\d.]+ KiB: about [\d.]+ USD a month/);
     expect(text.output()).toMatch(/The year ahead, assuming one snapshot a day/);
     expect(text.output()).toMatch(
-      /Reads a month \(.*\): \d+ verifications, 0 drills, 0 restores, .* read: about 0\.00 USD in retrieval fees/,
+      // One repository, so every daily drill (schedule.restoreDrill, 30 a month) reads it.
+      /Reads a month \(.*\): \d+ verifications, 30 drills, 0 restores, .* read: about 0\.00 USD in retrieval fees/,
     );
   });
 

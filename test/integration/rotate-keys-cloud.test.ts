@@ -6,7 +6,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Request, Response } from "@google-cloud/functions-framework";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FirestoreAuditLog } from "../../functions/adapters/gcp/firestore-audit-log.js";
 import { FirestoreSnapshotIndex } from "../../functions/adapters/gcp/firestore-index.js";
@@ -19,12 +18,10 @@ import type { Deps } from "../../functions/core/deps.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import type { KeyRecords } from "../../functions/core/ports.js";
 import { readSnapshotArchive } from "../../functions/core/read-snapshot.js";
-import { parseRoleMembers } from "../../functions/core/roles.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
-import { Authorizer } from "../../functions/handlers/authz.js";
-import type { IdTokenVerifier } from "../../functions/handlers/id-token.js";
 import { rotateKeysHandler } from "../../functions/handlers/keys.js";
 import { firestoreClient, uniqueName } from "../helpers/emulators.js";
+import { callHttp, testAuthorizer } from "../helpers/http-call.js";
 import { failNth, faulty, type Faulty } from "../helpers/faults.js";
 import { pushCommit, richRepo } from "../helpers/git-repos.js";
 import { KMS_TEST_KEY, KmsStandin } from "../helpers/kms-standin.js";
@@ -41,33 +38,14 @@ let app: CloudApp;
 const snapshots: Snapshot[] = [];
 const v1 = `${KMS_TEST_KEY}/cryptoKeyVersions/1`;
 
-const verifier = {
-  verify: async (token: string) => ({ email: token, email_verified: true }),
-} as unknown as IdTokenVerifier;
-
 /** Calls rotateKeys as the admin, with `keyRecords` as the function's key records. */
 async function rotate(body: unknown, keyRecords: KeyRecords = records) {
   app = { ...app, keyRecords } as CloudApp;
-  const req = {
-    method: "POST",
+  return callHttp(
+    rotateKeysHandler(async () => app),
+    "ada@example.com",
     body,
-    get: (h: string) => (h === "authorization" ? "Bearer ada@example.com" : undefined),
-  };
-  let status = 0;
-  let sent: Record<string, unknown> = {};
-  const res = {
-    status(code: number) {
-      status = code;
-      return res;
-    },
-    json(value: Record<string, unknown>) {
-      sent = value;
-      return res;
-    },
-    set: () => res,
-  };
-  await rotateKeysHandler(async () => app)(req as unknown as Request, res as unknown as Response);
-  return { status, body: sent };
+  );
 }
 
 /** Reads every archive whole (each segment authenticated); resolves with the files of each. */
@@ -119,10 +97,7 @@ beforeAll(async () => {
   }
   app = {
     ...deps,
-    authorizer: new Authorizer({
-      verifier,
-      members: parseRoleMembers({ operator: "", restorer: "", auditor: "", admin: "user:ada@example.com" }),
-    }),
+    authorizer: testAuthorizer(),
   } as unknown as CloudApp;
 }, 120_000);
 

@@ -5,7 +5,6 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../functions/cli/main.js";
 import { describeError } from "../../functions/core/errors.js";
 import { pushRefs, readRefs } from "../../functions/core/git/local-repo.js";
 import { connect } from "../../functions/core/git/transport.js";
@@ -13,27 +12,9 @@ import { setLogWriter, log } from "../../functions/log.js";
 import { freePort } from "../setup/process.js";
 import { richRepo } from "../helpers/git-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { cli } from "../helpers/cli-run.js";
 
 const TOKEN = "ghs_LeakCanary0123456789abcdefghijklmnop";
-
-class Capture {
-  text = "";
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
-async function cli(...argv: string[]) {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(argv, {
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 let scratch: string;
 let source: string;

@@ -10,7 +10,6 @@ import { App } from "@octokit/app";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
 import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
-import { main } from "../../functions/cli/main.js";
 import { bytes } from "../../functions/cli/format.js";
 import type { IncrementalPolicy } from "../../functions/core/chain.js";
 import type { Snapshot } from "../../functions/core/model.js";
@@ -20,6 +19,7 @@ import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { runCli } from "../helpers/cli-run.js";
 
 type O = Record<string, unknown>;
 
@@ -45,23 +45,8 @@ let incremental: Snapshot;
 /** What the stand-in served when the full snapshot was taken: issues and issue 5's comments. */
 let before: { issues: O[]; comments5: O[] };
 
-class Capture {
-  text = "";
-  isTTY = false;
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main([...argv, "--config", ws.configFile], {
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
+async function cli(...argv: string[]) {
+  return runCli([...argv, "--config", ws.configFile]);
 }
 
 /** `show … --json`, parsed; the command must succeed. */

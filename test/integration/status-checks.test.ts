@@ -6,27 +6,9 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../functions/cli/main.js";
 import { richRepo } from "../helpers/git-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
-
-class Capture {
-  text = "";
-  write(chunk: string): boolean {
-    this.text += chunk;
-    return true;
-  }
-}
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(argv, {
-    stdout: stdout as unknown as NodeJS.WriteStream,
-    stderr: stderr as unknown as NodeJS.WriteStream,
-  });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+import { cli } from "../helpers/cli-run.js";
 
 interface Check {
   name: string;

@@ -138,7 +138,7 @@ async function localBackend(c: RandomCase, dir: string): Promise<Backend> {
 
 /**
  * What the policy keeps, worked out independently of the planner: the newest snapshot, held and
- * future-dated ones, those inside `within`, the last N, the newest of each period inside a window
+ * future-dated ones, those inside `within`, the last N (`last` or `keepLast`), the newest of each period inside a window
  * rule, the newest of each of a count rule's N newest periods, and every parent of what is kept.
  */
 function mustKeep(
@@ -156,7 +156,8 @@ function mustKeep(
   for (const s of snapshots) if (s.hold || repoHeld || at(s) > now) keep.add(s.id);
   present.forEach((s, i) => {
     if (policy.within && addDuration(at(s), policy.within) > reference) keep.add(s.id);
-    if (policy.last !== undefined && i < policy.last) keep.add(s.id);
+    const last = policy.last ?? policy.keepLast;
+    if (last !== undefined && i < last) keep.add(s.id);
   });
   const windows = { daily: dayKey, weekly: weekKey, monthly: monthKey, yearly: yearKey } as const;
   for (const [rule, key] of Object.entries(windows) as [keyof typeof windows, (t: number) => string][]) {
@@ -169,6 +170,7 @@ function mustKeep(
     }
   }
   const counts = {
+    keepHourly: hourKey,
     keepDaily: dayKey,
     keepWeekly: weekKey,
     keepMonthly: monthKey,
@@ -191,6 +193,7 @@ function mustKeep(
   return keep;
 }
 
+const hourKey = (t: number) => new Date(t).toISOString().slice(0, 13);
 const dayKey = (t: number) => new Date(t).toISOString().slice(0, 10);
 const monthKey = (t: number) => new Date(t).toISOString().slice(0, 7);
 const yearKey = (t: number) => new Date(t).toISOString().slice(0, 4);

@@ -37,6 +37,7 @@ export function randomPolicy(rnd: Random): { policy: RetentionPolicy; text: Reco
     ["weekly", () => `${1 + rnd.int(20)}w`],
     ["monthly", () => `${1 + rnd.int(18)}mo`],
     ["yearly", () => `${1 + rnd.int(7)}y`],
+    ["keepHourly", () => 1 + rnd.int(30)],
     ["keepDaily", () => 1 + rnd.int(10)],
     ["keepWeekly", () => 1 + rnd.int(6)],
     ["keepMonthly", () => 1 + rnd.int(6)],
@@ -46,6 +47,11 @@ export function randomPolicy(rnd: Random): { policy: RetentionPolicy; text: Reco
   for (let n = 1 + rnd.int(5); n > 0; n--) {
     const [rule, value] = rnd.pick(choices);
     text[rule] = value();
+  }
+  // restic's name for the same rule, half the time.
+  if (text.last !== undefined && rnd.chance(0.5)) {
+    text.keepLast = text.last;
+    delete text.last;
   }
   return { policy: parseRetentionPolicy(text, "random policy"), text };
 }

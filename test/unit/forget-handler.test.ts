@@ -5,7 +5,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Request, Response } from "@google-cloud/functions-framework";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
@@ -14,10 +13,8 @@ import { ShreddedError } from "../../functions/core/errors.js";
 import { openArchiveKey, sealArchiveKey } from "../../functions/core/keys/repository-keys.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import type { AuditEvent } from "../../functions/core/ports.js";
-import { parseRoleMembers } from "../../functions/core/roles.js";
-import { Authorizer } from "../../functions/handlers/authz.js";
 import { forgetHandler } from "../../functions/handlers/forget.js";
-import type { IdTokenVerifier } from "../../functions/handlers/id-token.js";
+import { callHttp, testAuthorizer } from "../helpers/http-call.js";
 
 const SNAPSHOT = "20261201T000000000Z-aaaaaaaa";
 let dir: string;
@@ -25,35 +22,12 @@ let index: SqliteSnapshotIndex;
 let events: AuditEvent[];
 let app: CloudApp;
 
-/** Tokens are the caller's email here: what is under test is the role check, not the token. */
-const verifier = {
-  verify: async (token: string) => ({ email: token, email_verified: true }),
-} as unknown as IdTokenVerifier;
-
-async function call(
-  token: string,
-  body: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const req = {
-    method: "POST",
+async function call(token: string, body: unknown) {
+  return callHttp(
+    forgetHandler(async () => app),
+    token,
     body,
-    get: (h: string) => (h === "authorization" ? `Bearer ${token}` : undefined),
-  };
-  let status = 0;
-  let sent: Record<string, unknown> = {};
-  const res = {
-    status(code: number) {
-      status = code;
-      return res;
-    },
-    json(value: Record<string, unknown>) {
-      sent = value;
-      return res;
-    },
-    set: () => res,
-  };
-  await forgetHandler(async () => app)(req as unknown as Request, res as unknown as Response);
-  return { status, body: sent };
+  );
 }
 
 beforeEach(async () => {
@@ -68,15 +42,7 @@ beforeEach(async () => {
     keyRecords: index.keyRecords(),
     clock,
     audit: { record: async (e: AuditEvent) => void events.push(e) },
-    authorizer: new Authorizer({
-      verifier,
-      members: parseRoleMembers({
-        operator: "user:olga@example.com",
-        restorer: "user:rita@example.com",
-        auditor: "",
-        admin: "user:ada@example.com",
-      }),
-    }),
+    authorizer: testAuthorizer(),
   } as unknown as CloudApp;
   await sealArchiveKey({ ...app, keyRecords: index.keyRecords() }, "acme/app", SNAPSHOT, randomBytes(32));
 });

@@ -1,17 +1,30 @@
 // The retrieval side of the cost report: verifications, drills and restores read the newest
 // snapshot's chain, priced by the class each archive is in; the reads counted from the schedule and
 // the audit trail.
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
+import { costCommand } from "../../functions/cli/commands/cost.js";
+import type { Context } from "../../functions/cli/context.js";
 import { runsIn30Days } from "../../functions/config/cron-runs.js";
 import { DEFAULT_PRICING } from "../../functions/config/pricing.js";
 import type { AuditEntry } from "../../functions/core/audit-chain.js";
 import { GIB } from "../../functions/core/cost.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import { planPrune } from "../../functions/core/prune-plan.js";
-import { monthlyReadCost, readsInTrail, type RepoReads } from "../../functions/core/read-cost.js";
+import { repoPrefix } from "../../functions/core/object-keys.js";
+import {
+  monthlyReadCost,
+  readsInTrail,
+  scheduledDrills,
+  type ReadCost,
+  type RepoReads,
+} from "../../functions/core/read-cost.js";
 import { DEFAULT_RETENTION_POLICY } from "../../functions/core/retention-policy.js";
 import { chooseStorageClass, settledKeepUntil } from "../../functions/core/storage-tiers.js";
 import { snapshot } from "../contract/snapshot-index.js";
+import { manualClock, workspace } from "../helpers/local-app.js";
 
 const reads = { verifications: 60, drills: 4, restores: 1 };
 
@@ -135,5 +148,68 @@ describe("reads counted from the trail and the schedule", () => {
     ["61 * * * *", undefined],
   ])("%s fires %s times in the 30 days from 2026-01-01", (cron, runs) => {
     expect(runsIn30Days(cron, new Date("2026-01-01T00:00:00.000Z"))).toBe(runs);
+  });
+});
+
+describe("drills the schedule plans", () => {
+  const MIB = 1024 * 1024;
+
+  it("reads the largest repository on every run, the others on their share of the sample", () => {
+    const repos = [
+      { repo: "acme/a", bytes: MIB },
+      { repo: "acme/big", bytes: 2 * MIB },
+      { repo: "acme/c", bytes: MIB },
+    ];
+    const drills = scheduledDrills(repos, 30, 2);
+    expect(Object.fromEntries(drills)).toEqual({ "acme/a": 15, "acme/big": 30, "acme/c": 15 });
+    expect(Object.fromEntries(scheduledDrills(repos, 30, 5))).toEqual({
+      "acme/a": 30,
+      "acme/big": 30,
+      "acme/c": 30,
+    });
+    expect(Object.fromEntries(scheduledDrills([{ repo: "acme/a", bytes: 1 }], 4, 3))).toEqual({
+      "acme/a": 4,
+    });
+    expect(scheduledDrills([], 30, 3).size).toBe(0);
+  });
+
+  it("the cost report's retrieval line equals the hand-computed figure", async () => {
+    // Three repositories, one archive each (acme/big 2 MiB, the others 1 MiB); a drill of 2 a day
+    // (schedule.yaml's restoreDrill, 30 runs from 1 January), the daily verifySweep (30 runs), no
+    // verify-after-backup, no restores. Reading LOCAL is priced at 1024 USD/GiB (1 USD/MiB) here so
+    // that the figure is whole: verifications 30 x (1 + 2 + 1) = 120, drills 30 x 2 + 2 x 15 x 1 = 90.
+    const ws = await workspace({}, "verify:\n  afterBackup: false\ndrill:\n  sample: 2\n");
+    const pricing = (await readFile(new URL("../../config/pricing.yaml", import.meta.url), "utf8")).replace(
+      /retrieval:([\s\S]*?)LOCAL: 0/,
+      "retrieval:$1LOCAL: 1024",
+    );
+    await writeFile(join(ws.dir, "config", "pricing.yaml"), pricing);
+    const app = await ws.open(manualClock("2026-01-01T12:00:00.000Z"));
+    try {
+      for (const [repo, size] of [
+        ["acme/a", MIB],
+        ["acme/big", 2 * MIB],
+        ["acme/c", MIB],
+      ] as const) {
+        const id = `20260101T000000000Z-${repo.slice(5)}`;
+        const objectKey = `${repoPrefix(repo)}${id}.ibk`;
+        await app.store.put(objectKey, Readable.from([Buffer.alloc(size)]));
+        await app.index.commit(snapshot({ id, repo, takenAt: "2026-01-01T00:00:00.000Z", objectKey, size }));
+      }
+      const printed: string[] = [];
+      const ctx = {
+        app,
+        options: { json: true, repo: [] },
+        print: (text: string) => printed.push(text),
+      } as unknown as Context; // costCommand reads only these
+      expect(await costCommand(ctx)).toBe(0);
+      const { reads } = JSON.parse(printed.join("\n")) as { reads: ReadCost };
+      expect(reads.reads).toEqual({ verifications: 90, drills: 60, restores: 0 });
+      expect(reads.costByKind).toEqual({ verifications: 120, drills: 90, restores: 0 });
+      expect(reads.monthlyCost).toBe(210);
+    } finally {
+      await app.close();
+      await ws.cleanup();
+    }
   });
 });

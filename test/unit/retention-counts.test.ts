@@ -83,9 +83,39 @@ describe("count rules", () => {
     expect(choice).toMatchObject({ storageClass: "ARCHIVE", move: true });
   });
 
-  it("periodStart steps whole days, ISO weeks (from Monday), months and years", () => {
+  it("keepHourly and keepLast name themselves when prune lets a snapshot go", () => {
+    const history = [
+      record("2026-01-09T08:10:00.000Z"),
+      record("2026-01-09T09:05:00.000Z", "a"),
+      record("2026-01-09T09:50:00.000Z", "b"),
+      record("2026-01-09T11:00:00.000Z"),
+    ];
+    const plan = planPrune({
+      repo: "acme/widget",
+      snapshots: history,
+      objects: [],
+      policy: parseRetentionPolicy({ keepHourly: 2, keepLast: 1 }),
+      now: new Date("2026-01-09T12:00:00.000Z"),
+      orphanGraceMs: DAY,
+    });
+    expect(plan.keep.map((k) => [k.snapshot.id, k.reasons])).toEqual([
+      [history[3]!.id, ["newest", "keepLast 1", "keepHourly 2026-01-09T11 (1 of 2)"]],
+      [history[2]!.id, ["keepHourly 2026-01-09T09 (2 of 2)"]],
+    ]);
+    expect(
+      plan.remove.map((r) => [r.snapshot.id, r.reasons.map((reason) => describeRemoval(reason))]),
+    ).toEqual([
+      [history[1]!.id, ["not among the last 1", `keepHourly 2026-01-09T09 kept by newer ${history[2]!.id}`]],
+      [history[0]!.id, ["not among the last 1", "beyond keepHourly 2"]],
+    ]);
+  });
+
+  it("periodStart steps whole hours, days, ISO weeks (from Monday), months and years", () => {
     const at = Date.parse("2026-01-07T15:00:00.000Z"); // a Wednesday
     const iso = (t: number) => new Date(t).toISOString().slice(0, 10);
+    expect(new Date(periodStart("hourly", at + 59 * 60_000, 2)).toISOString()).toBe(
+      "2026-01-07T17:00:00.000Z",
+    );
     expect(iso(periodStart("daily", at, 1))).toBe("2026-01-08");
     expect(iso(periodStart("weekly", at, 0))).toBe("2026-01-05");
     expect(iso(periodStart("weekly", at, 2))).toBe("2026-01-19");

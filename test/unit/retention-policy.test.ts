@@ -85,15 +85,15 @@ describe("the retention policy schema", () => {
 
   it("refuses an empty policy, whatever shape the emptiness takes", () => {
     expect(problem({})).toBe(
-      "policy.yaml: an empty policy would delete every snapshot; set at least one of within, last, daily, weekly, monthly, yearly, keepDaily, keepWeekly, keepMonthly, keepYearly",
+      "policy.yaml: an empty policy would delete every snapshot; set at least one of within, last, daily, weekly, monthly, yearly, keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly",
     );
   });
 
   it("names an unknown key and what was expected", () => {
     expect(problem({ daily: "30d", dayly: "30d", keep_last: 3 })).toBe(
       [
-        "policy.yaml: dayly: unknown key; expected one of within, last, daily, weekly, monthly, yearly, keepDaily, keepWeekly, keepMonthly, keepYearly",
-        "policy.yaml: keep_last: unknown key; expected one of within, last, daily, weekly, monthly, yearly, keepDaily, keepWeekly, keepMonthly, keepYearly",
+        "policy.yaml: dayly: unknown key; expected one of within, last, daily, weekly, monthly, yearly, keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly",
+        "policy.yaml: keep_last: unknown key; expected one of within, last, daily, weekly, monthly, yearly, keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly",
       ].join("\n"),
     );
   });
@@ -122,11 +122,24 @@ describe("the retention policy schema", () => {
       'policy.yaml: keepWeekly: expected a whole number of weeks (1 or more), got the text "4w"',
     );
     expect(problem({ keepYearly: -7 })).toMatch(/^policy.yaml: keepYearly: expected a whole number of years/);
+    expect(problem({ keepHourly: 1.5 })).toBe(
+      "policy.yaml: keepHourly: expected a whole number of hours (1 or more), got the number 1.5",
+    );
+    expect(problem({ keepLast: 0 })).toBe(
+      "policy.yaml: keepLast: expected a whole number of snapshots (1 or more), got the number 0",
+    );
+  });
+
+  it("takes keepLast as restic's name for last, and refuses both at once", () => {
+    expect(parseRetentionPolicy({ keepLast: 3, keepHourly: 24 })).toEqual({ keepLast: 3, keepHourly: 24 });
+    expect(problem({ last: 3, keepLast: 5 })).toBe(
+      "policy.yaml: keepLast: last and keepLast are the same rule; set one of them",
+    );
   });
 
   it("refuses a document that is not a mapping", () => {
     expect(problem(["daily: 30d"])).toBe(
-      "policy.yaml: expected a mapping of within, last, daily, weekly, monthly, yearly, keepDaily, keepWeekly, keepMonthly, keepYearly, got a list",
+      "policy.yaml: expected a mapping of within, last, daily, weekly, monthly, yearly, keepLast, keepHourly, keepDaily, keepWeekly, keepMonthly, keepYearly, got a list",
     );
   });
 });

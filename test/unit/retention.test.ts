@@ -41,6 +41,9 @@ const POLICIES: Record<string, RetentionPolicyInput> = {
   "keepYearly-20": { keepYearly: 20 },
   "daily-7d-keepDaily-10": { daily: "7d", keepDaily: 10 },
   "restic-last-3-keep-7-4-12-7": { last: 3, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 7 },
+  "keepHourly-6": { keepHourly: 6 },
+  "keepLast-4": { keepLast: 4 },
+  "restic-keepLast-2-keepHourly-3-keepDaily-3": { keepLast: 2, keepHourly: 3, keepDaily: 3 },
 };
 
 /** A case with its own short history, where the fixture has no instance of the edge it shows. */
@@ -80,6 +83,22 @@ const HISTORY_CASES: Record<string, HistoryCase> = {
     now: "2026-01-01T00:00:00.000Z",
     history: GAP_HISTORY,
   },
+  "gap-keepHourly-4": {
+    note:
+      "keepHourly 4: the newest push of each hour (09:40, 10:50), reaching back over the week without " +
+      "pushes; 09:05 and 10:10 lose their hour to a newer push, and 13:20 is the oldest hour beyond the count",
+    policy: { keepHourly: 4 },
+    now: "2026-01-08T12:00:00.000Z",
+    history: [
+      snap("2025-12-31T13:20:00.000Z", "p"),
+      snap("2026-01-01T09:05:00.000Z", "p"),
+      snap("2026-01-01T09:40:00.000Z", "p"),
+      snap("2026-01-01T10:10:00.000Z", "p"),
+      snap("2026-01-01T10:50:00.000Z", "p"),
+      snap("2026-01-01T23:59:59.999Z", "p"),
+      snap("2026-01-08T11:30:00.000Z", "p"),
+    ],
+  },
   "clamp-within-1mo-month-end": {
     note:
       "28 February 2025 12:00 is the reference. 29, 30 and 31 January + 1mo clamp to 28 February 10:00, " +
@@ -87,6 +106,15 @@ const HISTORY_CASES: Record<string, HistoryCase> = {
     policy: { within: "1mo" },
     now: "2025-02-28T13:00:00.000Z",
     history: [...days("2025-01-27", 5, "10:00:00"), snap("2025-02-28T12:00:00.000Z")],
+  },
+  "clamp-within-1mo-restic-earlier": {
+    note:
+      "The other way round: 31 March 2025 12:00 is the reference. 1 to 3 March + 1mo are 1 to 3 April, after " +
+      "it, so they are kept; restic's reference - 1mo is 31 February, which Go rolls over to 3 March 12:00, " +
+      "so restic drops them. 27 and 28 February + 1mo are 27 and 28 March: removed by both.",
+    policy: { within: "1mo" },
+    now: "2025-03-31T13:00:00.000Z",
+    history: [...days("2025-02-27", 6, "10:00:00"), snap("2025-03-31T12:00:00.000Z")],
   },
   "clamp-monthly-1y-leap-day": {
     note:

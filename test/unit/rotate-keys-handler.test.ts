@@ -6,7 +6,6 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Request, Response } from "@google-cloud/functions-framework";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
@@ -14,10 +13,8 @@ import type { CloudApp } from "../../functions/app.js";
 import { openArchiveKey, sealArchiveKey } from "../../functions/core/keys/repository-keys.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import type { AuditEvent, RepositoryKeySet } from "../../functions/core/ports.js";
-import { parseRoleMembers } from "../../functions/core/roles.js";
-import { Authorizer } from "../../functions/handlers/authz.js";
-import type { IdTokenVerifier } from "../../functions/handlers/id-token.js";
 import { rotateKeysHandler } from "../../functions/handlers/keys.js";
+import { callHttp, testAuthorizer } from "../helpers/http-call.js";
 
 const SNAPSHOTS = ["20261201T000000000Z-aaaaaaaa", "20261201T010000000Z-bbbbbbbb"];
 let dir: string;
@@ -27,35 +24,12 @@ let events: AuditEvent[];
 let app: CloudApp;
 const dataKeys = new Map<string, Buffer>();
 
-/** Tokens are the caller's email here: what is under test is the role check, not the token. */
-const verifier = {
-  verify: async (token: string) => ({ email: token, email_verified: true }),
-} as unknown as IdTokenVerifier;
-
-async function call(
-  token: string | undefined,
-  body: unknown,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const req = {
-    method: "POST",
+async function call(token: string | undefined, body: unknown) {
+  return callHttp(
+    rotateKeysHandler(async () => app),
+    token,
     body,
-    get: (h: string) => (h === "authorization" && token ? `Bearer ${token}` : undefined),
-  };
-  let status = 0;
-  let sent: Record<string, unknown> = {};
-  const res = {
-    status(code: number) {
-      status = code;
-      return res;
-    },
-    json(value: Record<string, unknown>) {
-      sent = value;
-      return res;
-    },
-    set: () => res,
-  };
-  await rotateKeysHandler(async () => app)(req as unknown as Request, res as unknown as Response);
-  return { status, body: sent };
+  );
 }
 
 /** Every data key of every sealed snapshot opens to the bytes it was sealed with. */
@@ -80,15 +54,7 @@ beforeEach(async () => {
     keyRecords: index.keyRecords(),
     clock,
     audit: { record: async (e: AuditEvent) => void events.push(e) },
-    authorizer: new Authorizer({
-      verifier,
-      members: parseRoleMembers({
-        operator: "user:olga@example.com",
-        restorer: "user:rita@example.com",
-        auditor: "",
-        admin: "user:ada@example.com",
-      }),
-    }),
+    authorizer: testAuthorizer(),
   } as unknown as CloudApp;
   dataKeys.clear();
   for (const repo of ["acme/app", "acme/lib"]) {

@@ -6,7 +6,14 @@ import type { AuditEntry } from "../../core/audit-chain.js";
 import { projectYear, summarizeStorage, type ProjectedSnapshot, type StoredObject } from "../../core/cost.js";
 import type { AuditReader } from "../../core/ports.js";
 import { planPrune, type RepoPrunePlan } from "../../core/prune-plan.js";
-import { monthlyReadCost, readsInTrail, type ArchiveRead, type RepoReads } from "../../core/read-cost.js";
+import type { Snapshot } from "../../core/model.js";
+import {
+  monthlyReadCost,
+  readsInTrail,
+  scheduledDrills,
+  type ArchiveRead,
+  type RepoReads,
+} from "../../core/read-cost.js";
 import { DEFAULT_ORPHAN_GRACE_MS, knownRepos } from "../../core/prune.js";
 import { repoPrefix } from "../../core/object-keys.js";
 import { bar, bytes, sparkline, table } from "../format.js";
@@ -32,8 +39,23 @@ export async function costCommand(ctx: Context): Promise<number> {
   const sweeps = runsIn30Days(app.settings.schedule.verifySweep, now) ?? 30;
   const { afterBackup, level } = app.settings.backup.verify;
   const repoReads: RepoReads[] = [];
-  for (const repo of options.repo.length ? options.repo : await knownRepos(app)) {
-    const snapshots = await app.index.list(repo);
+  const repos = options.repo.length ? options.repo : await knownRepos(app);
+  const listed = new Map<string, Snapshot[]>();
+  for (const repo of repos) listed.set(repo, await app.index.list(repo));
+  // A drill samples among every repository with a snapshot, whichever ones this report covers.
+  const drillPool = await Promise.all(
+    (await app.index.repos()).map(async (repo) => ({
+      repo,
+      bytes: newestSize(listed.get(repo) ?? (await app.index.list(repo)), now),
+    })),
+  );
+  const drills = scheduledDrills(
+    drillPool,
+    runsIn30Days(app.settings.schedule.restoreDrill, now) ?? 30,
+    app.settings.backup.drill.sample,
+  );
+  for (const repo of repos) {
+    const snapshots = listed.get(repo) ?? [];
     const objects = [];
     for await (const object of app.store.list(repoPrefix(repo))) objects.push(object);
     const byKey = new Map(objects.map((object) => [object.key, object]));
@@ -47,7 +69,12 @@ export async function costCommand(ctx: Context): Promise<number> {
     repoReads.push({
       chain: newestChain(plan, (key) => byKey.get(key)?.size),
       deepVerify: level === "deep",
-      reads: { verifications: (afterBackup ? fresh : 0) + (snapshots.length ? sweeps : 0), ...trail },
+      reads: {
+        verifications: (afterBackup ? fresh : 0) + (snapshots.length ? sweeps : 0),
+        // The trail's drills are mostly the schedule's own runs: the larger count, not the sum.
+        drills: Math.max(trail.drills, snapshots.length ? (drills.get(repo) ?? 0) : 0),
+        restores: trail.restores,
+      },
     });
     for (const object of objects) {
       stored.push({
@@ -155,8 +182,22 @@ const DAY_MS = 86_400_000;
 
 export const READS_ASSUMPTION =
   "each reads the newest snapshot's chain in the classes prune leaves it; verifications: one per " +
-  "snapshot of the last 30 days when verify.afterBackup is on, plus schedule.verifySweep; drills " +
-  "and restores: as many as the audit trail shows in the last 30 days";
+  "snapshot of the last 30 days when verify.afterBackup is on, plus schedule.verifySweep; drills: " +
+  "schedule.restoreDrill's runs of drill.sample repositories (the largest each time, the others in " +
+  "turn), or the audit trail's last 30 days if it shows more; restores: as many as the audit trail " +
+  "shows in the last 30 days";
+
+/** The size of the newest snapshot taken by `now` (what a drill picks the largest repository by). */
+function newestSize(snapshots: readonly Snapshot[], now: Date): number {
+  const at = now.toISOString();
+  const taken = snapshots.filter((s) => s.takenAt <= at);
+  return (
+    taken.reduce<Snapshot | undefined>(
+      (n, s) => (n === undefined || s.takenAt > n.takenAt ? s : n),
+      undefined,
+    )?.size ?? 0
+  );
+}
 
 /** The archives a restore of the newest snapshot reads, newest first, in the classes the plan sets. */
 function newestChain(plan: RepoPrunePlan, sizeOf: (key: string) => number | undefined): ArchiveRead[] {
