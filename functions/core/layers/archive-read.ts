@@ -22,6 +22,8 @@ export async function readLayerPack(
   layer: Layer,
   onPack: (pack: Readable) => Promise<void>,
   onBytes?: (n: number) => void,
+  /** Gets the layer's other files (lfs/objects/<oid>) as they are read; absent: drained. */
+  onFile?: (path: string, body: Readable) => Promise<void>,
 ): Promise<number> {
   let sawPack = false;
   const bytes = await readLayerArchive(
@@ -29,7 +31,8 @@ export async function readLayerPack(
     layer,
     "pack",
     async (path, body) => {
-      if (path !== LAYER_PACK_PATH) return void body.resume();
+      if (path === LAYER_OIDS_PATH) return void body.resume();
+      if (path !== LAYER_PACK_PATH) return onFile ? onFile(path, body) : void body.resume();
       sawPack = true;
       await onPack(body);
     },

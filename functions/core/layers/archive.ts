@@ -5,7 +5,7 @@
 import { randomBytes } from "node:crypto";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough, Readable } from "node:stream";
+import { PassThrough, Readable, type Writable } from "node:stream";
 import { REPOSITORY_KEY_REF, type ArchiveHeader } from "../archive/header.js";
 import { LAYER_OIDS_PATH, LAYER_PACK_PATH } from "../archive/paths.js";
 import { writeArchive, type ArchiveFile } from "../archive/writer.js";
@@ -31,6 +31,10 @@ export interface WriteLayerOptions {
   signal?: AbortSignal;
   /** Pack bytes as they pass (progress). */
   onBytes?: (n: number) => void;
+  /** Also gets the pack's bytes, at the pace it takes them (an LFS pointer scan); ended with the pack. */
+  tee?: Writable;
+  /** More files after the pack and its oids (the LFS objects of the pack's pointers, lfs/objects/). */
+  files?: AsyncIterable<ArchiveFile>;
 }
 
 /**
@@ -48,7 +52,8 @@ export async function writeLayer(
 ): Promise<Layer | undefined> {
   const counted = await withPackCount(pack);
   if (counted.objects === 0) {
-    for await (const _ of counted.stream); // nothing to store; the fetch still ends cleanly
+    for await (const chunk of counted.stream as AsyncIterable<Buffer>) options.tee?.write(chunk);
+    options.tee?.end(); // nothing to store; the fetch still ends cleanly
     return undefined;
   }
   const createdAt = deps.clock.now();
@@ -69,13 +74,14 @@ export async function writeLayer(
         path: LAYER_PACK_PATH,
         open: () =>
           Readable.from(
-            tee(counted.stream, toIndex, (n) => {
+            tee(counted.stream, [toIndex, ...(options.tee ? [options.tee] : [])], (n) => {
               packBytes += n;
               options.onBytes?.(n);
             }),
           ),
       },
       { path: LAYER_OIDS_PATH, open: async () => Readable.from([(await indexed).bytes]) },
+      ...(options.files ? [options.files] : []),
     ]);
     const oids = await indexed;
     if (oids.size !== counted.objects) {
@@ -166,7 +172,7 @@ async function putArchive(
   deps: LayerDeps,
   key: string,
   base: ArchiveBase,
-  files: ArchiveFile[],
+  files: (ArchiveFile | AsyncIterable<ArchiveFile>)[],
 ): Promise<{ key: string; size: number; sha256: string }> {
   const takenAt = base.createdAt.toISOString();
   const archive = writeArchive({
@@ -181,7 +187,7 @@ async function putArchive(
       refs: {},
       prerequisites: [],
     },
-    files,
+    files: flatten(files),
   });
   const abort = () =>
     archive.stream.destroy(
@@ -207,26 +213,34 @@ async function putArchive(
   }
 }
 
-/** The pack's bytes as they come, each also written to `side` at the pace it takes them. */
+/** The pack's bytes as they come, each also written to every `side` at the pace it takes them. */
 async function* tee(
   source: Readable,
-  side: PassThrough,
+  sides: Writable[],
   onBytes: (n: number) => void,
 ): AsyncGenerator<Buffer> {
   try {
     for await (const chunk of source as AsyncIterable<Buffer>) {
       onBytes(chunk.length);
-      if (!side.destroyed && !side.write(chunk)) await drained(side);
+      for (const side of sides) if (!side.destroyed && !side.write(chunk)) await drained(side);
       yield chunk;
     }
-    side.end();
+    for (const side of sides) side.end();
   } catch (err) {
-    side.destroy(err as Error);
+    for (const side of sides) side.destroy(err as Error);
     throw err;
   }
 }
 
-function drained(stream: PassThrough): Promise<void> {
+/** Files given one by one or as a sequence, in order. */
+async function* flatten(files: (ArchiveFile | AsyncIterable<ArchiveFile>)[]): AsyncGenerator<ArchiveFile> {
+  for (const file of files) {
+    if (Symbol.asyncIterator in file) yield* file;
+    else yield file;
+  }
+}
+
+function drained(stream: Writable): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       stream.off("drain", done);
