@@ -71,10 +71,12 @@ Options:
   --repo NAME       A repository, "owner/name"; repeatable
   --snapshot ID     A snapshot id (see \`list\`)
   --at TIME         Point in time, ISO-8601 (e.g. 2026-11-27T10:00:00Z): newest snapshot at or before it
-  --level LEVEL     Verification: quick (archive + pack checksum) or deep (also unbundle + git fsck)
+  --level LEVEL     Verification: quick (archive + pack checksum) or deep (also unbundle + git fsck);
+                    layer: a layered snapshot's new layers and their links
   --no-verify       backup: skip verification after the snapshot
   --all             verify: every snapshot, not only the latest
   --dry-run         prune: print the plan with its reasons; change nothing
+  --compact         prune: also merge full levels of shared pack layers (layered snapshots)
   --release         hold: lift the hold instead of setting it
   --since TIME      audit: entries at or after TIME (ISO-8601)
   --action ACTION   audit: one action (restore.completed) or family (restore)
@@ -116,6 +118,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       "no-verify": { type: "boolean", default: false },
       all: { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
+      compact: { type: "boolean", default: false },
       release: { type: "boolean", default: false },
       to: { type: "string" },
       push: { type: "string" },
@@ -139,8 +142,8 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
   // Only `show` (what to show), `audit` (verify), `keys` and `redact` (a subcommand) take arguments after the command; they check them.
   if (positionals.length > 1 && !["show", "audit", "keys", "redact"].includes(positionals[0]!))
     throw new UserInputError(`unexpected argument "${positionals[1]}"`);
-  if (values.level !== undefined && values.level !== "quick" && values.level !== "deep") {
-    throw new UserInputError(`--level must be quick or deep, not "${values.level}"`);
+  if (values.level !== undefined && !["quick", "deep", "layer"].includes(values.level)) {
+    throw new UserInputError(`--level must be quick, deep or layer, not "${values.level}"`);
   }
   checkTime("--at", values.at);
   checkTime("--since", values.since);
@@ -176,6 +179,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       prefix: values.prefix,
       all: values.all,
       dryRun: values["dry-run"],
+      compact: values.compact,
       release: values.release,
     },
   };

@@ -16,6 +16,8 @@ import { verifySnapshot, type VerifyOutcome } from "./verify.js";
 export interface BackupPolicy {
   /** Build on the latest snapshot where allowed (see chain.ts); false: always full. */
   incremental: IncrementalPolicy | false;
+  /** Layered snapshots (shared pack layers) where the deps have a LayerIndex; absent: false. */
+  layers?: boolean;
   /**
    * Verify every new snapshot, and any still unverified: "inline" waits for the verdict (the CLI),
    * "queue" publishes a verify request (the cloud, where verifySnapshot runs apart). false: never.
@@ -108,6 +110,7 @@ async function snapshotOf(
     ...(repo.wikiUrl ? { wiki: { ...remote, url: repo.wikiUrl } } : {}),
     actor: options.actor,
     incremental: options.full ? false : policy.incremental,
+    ...(policy.layers ? { layers: true } : {}),
     ...(options.full ? { full: true } : {}),
     ...(deps.metadata && repo.hasMetadata ? { metadata: deps.metadata } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -131,15 +134,17 @@ async function verifyAsPolicySays(
   if (!policy.verify || !due) return result;
   const { id } = snapshot.snapshot;
   const repo = result.repo;
+  // A layered snapshot's deep check after backup is per layer (its new objects and their links);
+  // a full-restore deep verification of it stays a `verify --level deep` away.
+  const level =
+    snapshot.snapshot.kind === "layered" && policy.verify.level === "deep" ? "layer" : policy.verify.level;
   if (policy.verify.where === "queue") {
     if (!deps.publisher) throw new Error("verification is queued but no publisher is wired");
-    await deps.publisher.publish("verify-requests", [
-      { v: 1, repo, snapshotId: id, level: policy.verify.level },
-    ]);
+    await deps.publisher.publish("verify-requests", [{ v: 1, repo, snapshotId: id, level }]);
     return { ...result, verifyQueued: true };
   }
   result.verify = await verifySnapshot(deps, repo, id, {
-    level: policy.verify.level,
+    level,
     actor: options.actor,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

@@ -5,9 +5,12 @@
 // expiry and its hold follows the snapshot's; a removal whose object is still retained (or held)
 // is left, record and object, and reported in `skipped`: never forced.
 import type { Deps } from "./deps.js";
+import type { CompactReport } from "./layers/compact.js";
+import type { LayerGarbageReport } from "./layers/garbage.js";
+import { compactUnderLease, pruneLayers } from "./layers/prune-layers.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
-import { ARCHIVES_PREFIX, repoPrefix } from "./object-keys.js";
+import { ARCHIVES_PREFIX, isLayerKey, repoPrefix } from "./object-keys.js";
 import type { AuditEvent, BlobInfo } from "./ports.js";
 import {
   describeRemoval,
@@ -30,6 +33,14 @@ export interface PruneOptions {
   /** The instant to plan at; the clock's now by default. */
   now?: Date;
   orphanGraceMs?: number;
+  /** How long a retired or dead layer's archives stay (core/layers/garbage-plan.ts, LAYER_GRACE_MS). */
+  layerGraceMs?: number;
+  /**
+   * Also merge full layer levels (core/layers/compact.ts), under the repository's lease, after the
+   * layer garbage; at most `maxMerges` merges a repository. Not in a dry run.
+   */
+  compact?: boolean;
+  maxMerges?: number;
 }
 
 export interface PruneReport extends RepoPrunePlan {
@@ -45,6 +56,10 @@ export interface PruneReport extends RepoPrunePlan {
    * under the store's retention or on hold (it goes on a later run, once its time has come).
    */
   skipped: { snapshotId: string; reason: string }[];
+  /** Shared pack layers (core/layers/garbage.ts): set dead, deleted, forgotten; absent without a layer index. */
+  layers?: LayerGarbageReport;
+  /** Merges of full layer levels, with `compact`; `skipped` when another run held the repository. */
+  compaction?: CompactReport & { skipped?: string };
 }
 
 export interface PruneRepoResult {
@@ -75,7 +90,8 @@ export async function pruneRepo(
   // A repository on legal hold: every snapshot counts as held, so nothing of it is removed.
   const snapshots = (await deps.index.list(repo)).map((s) => (onHold ? { ...s, hold: true } : s));
   const objects = [];
-  for await (const object of deps.store.list(prefix)) objects.push(object);
+  // Layer archives are named by layer records, not snapshot records: layer garbage judges them.
+  for await (const object of deps.store.list(prefix)) if (!isLayerKey(object.key)) objects.push(object);
   const plan = planPrune({
     repo,
     snapshots,
@@ -85,6 +101,7 @@ export async function pruneRepo(
     orphanGraceMs: options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
   });
   const report = summarize(plan, options.dryRun);
+  const context = { plan, snapshots, policy };
   const byKey = new Map(objects.map((object) => [object.key, object]));
   if (options.dryRun) {
     for (const removal of plan.remove) {
@@ -92,6 +109,9 @@ export async function pruneRepo(
       if (retained) report.skipped.push({ snapshotId: removal.snapshot.id, reason: retained });
     }
     report.bytesFreed = freedBytes(report);
+    const removing = new Set(plan.remove.map((removal) => removal.snapshot.id));
+    report.layers = await pruneLayers(deps, repo, context, { ...options, now, removing });
+    if (report.layers) report.bytesFreed += report.layers.bytesFreed;
     return report;
   }
 
@@ -106,6 +126,10 @@ export async function pruneRepo(
     }
     report.orphans = await collectOrphans(deps, repo, plan, audit, byKey, now);
     report.bytesFreed = freedBytes(report);
+    // After the records went: layers only removed snapshots needed become garbage.
+    report.layers = await pruneLayers(deps, repo, context, { ...options, now });
+    if (report.layers) report.bytesFreed += report.layers.bytesFreed;
+    if (options.compact && deps.layers) report.compaction = await compactUnderLease(deps, repo, options);
     await audit({
       action: "prune.completed",
       outcome: "success",
@@ -115,6 +139,9 @@ export async function pruneRepo(
         orphans: report.orphans.length,
         bytesFreed: report.bytesFreed,
         moves: report.moves,
+        ...(report.layers
+          ? { layersDead: report.layers.dead.length, layersDeleted: report.layers.deleted.length }
+          : {}),
       },
     });
     return report;

@@ -74,6 +74,8 @@ export function pruneReportJson(report: PruneReport) {
     bytesFreed: report.bytesFreed,
     moves: report.moves,
     expiriesExtended: report.expiriesExtended,
+    ...(report.layers ? { layers: report.layers } : {}),
+    ...(report.compaction ? { compaction: report.compaction } : {}),
   };
 }
 
@@ -90,6 +92,7 @@ export async function pruneCommand(ctx: Context): Promise<number> {
     );
   const results = await pruneAll(app, app.settings.retention, {
     dryRun,
+    compact: options.compact === true,
     actor: ctx.actor,
     only: options.repo,
     onRepoDone: (r, i, total) =>
@@ -132,6 +135,23 @@ function printRepo(ctx: Context, result: PruneRepoResult): void {
     );
   }
   for (const skip of report.skipped) ctx.print(`  ${skip.snapshotId} not removed: ${skip.reason}`);
+  printLayers(ctx, report);
+}
+
+/** Shared pack layers: what layer garbage and compaction did (or would do). */
+function printLayers(ctx: Context, report: PruneReport): void {
+  const layers = report.layers;
+  const would = report.dryRun ? "would be " : "";
+  if (layers?.dead.length)
+    ctx.print(`  layers ${would}set dead (no kept snapshot needs them): ${layers.dead.join(", ")}`);
+  if (layers?.deleted.length) ctx.print(`  layers ${would}deleted: ${layers.deleted.join(", ")}`);
+  for (const problem of layers?.unresolvable ?? [])
+    ctx.print(`  snapshot ${problem.snapshotId}: ${problem.error}`);
+  for (const skip of layers?.skipped ?? []) ctx.print(`  layer ${skip.layerId ?? ""} left: ${skip.reason}`);
+  for (const merge of report.compaction?.merges ?? []) {
+    ctx.print(`  layers ${merge.inputs.join(", ")} merged into ${merge.merged} (${merge.objects} objects)`);
+  }
+  if (report.compaction?.skipped) ctx.print(`  compaction skipped: ${report.compaction.skipped}`);
 }
 
 function printTotals(ctx: Context, results: PruneRepoResult[], dryRun: boolean): void {
