@@ -25,18 +25,8 @@ import { restoreIdOf, restoreToGitHub } from "../core/restore-github/restore-to-
 import { orgRestoreStatus, restoreOrg, type OrgRestoreRequest } from "../core/restore-org.js";
 import { log } from "../log.js";
 import { requireRole } from "./authz.js";
-import { answer, unwrapCallBody } from "./http.js";
+import { answer, requestInput } from "./http.js";
 import { consume } from "./pubsub.js";
-
-/** GET's query as the body it stands for: `include` comma-separated. */
-function queryBody(query: Request["query"]): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(query)) {
-    if (typeof value !== "string") continue;
-    body[key] = key === "include" ? value.split(",").filter(Boolean) : value;
-  }
-  return body;
-}
 
 function orgRequest(body: RestoreOrgRequestBody): OrgRestoreRequest {
   return {
@@ -62,13 +52,13 @@ export function restoreOrgHandler(getApp: AppProvider) {
       // Only the restorer role restores or reads the report; anyone else gets 401/403 and an audit entry.
       const caller = await requireRole(req, app, "restorer", { operation: "restoreOrg" });
       if (req.method === "GET") {
-        const body = parseMessage(restoreOrgRequestSchema, queryBody(req.query), "restoreOrg query");
+        const body = requestInput(req, restoreOrgRequestSchema, "restoreOrg query");
         const status = await orgRestoreStatus(app, orgRequest(body), (item) =>
           readOutcome(app.restoreJournal, restoreIdOf(item.target, item.snapshotId)),
         );
         return { body: { ok: !status.counts.failed && !status.counts.conflict, ...status } };
       }
-      const body = parseMessage(restoreOrgRequestSchema, unwrapCallBody(req.body), "restoreOrg request");
+      const body = requestInput(req, restoreOrgRequestSchema, "restoreOrg request");
       const report = await restoreOrg(app, orgRequest(body), {
         kind: "publish",
         publish: async (items) => {

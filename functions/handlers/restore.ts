@@ -4,12 +4,12 @@
 // and answers with a report: snapshot used, refs restored, bytes, seconds.
 import type { Request, Response } from "@google-cloud/functions-framework";
 import { restoreBundleKey } from "../core/object-keys.js";
-import { parseMessage, restoreRequestSchema } from "../core/messages.js";
+import { restoreRequestSchema } from "../core/messages.js";
 import { restoreRepo, type RestoreTarget } from "../core/restore.js";
 import { log } from "../log.js";
 import type { AppProvider, CloudApp } from "../app.js";
 import { requireRole } from "./authz.js";
-import { answer, requirePost, unwrapCallBody } from "./http.js";
+import { answer, repoNamed, requestInput, requirePost } from "./http.js";
 import { restoreToGitHubAnswer } from "./restore-github.js";
 
 async function targetFor(
@@ -24,14 +24,8 @@ async function targetFor(
   return { kind: "push", remote: await app.createRepository(request.target.name, request.target.private) };
 }
 
-/** The repository a body names, for the audit entry of a refusal (before the body is validated). */
-function repoNamed(body: unknown): string | undefined {
-  const repo = (unwrapCallBody(body) as { repo?: unknown } | undefined)?.repo;
-  return typeof repo === "string" && repo.length <= 200 ? repo : undefined;
-}
-
-function parseRestore(body: unknown) {
-  return parseMessage(restoreRequestSchema, unwrapCallBody(body), "restore request");
+function parseRestore(req: Request) {
+  return requestInput(req, restoreRequestSchema, "restore request");
 }
 
 export function restoreHandler(getApp: AppProvider) {
@@ -42,9 +36,9 @@ export function restoreHandler(getApp: AppProvider) {
       // Only the restorer role restores; anyone else gets 401/403 and an audit entry (authz.ts).
       const caller = await requireRole(req, app, "restorer", {
         operation: "restoreRepo",
-        repo: repoNamed(req.body),
+        repo: repoNamed(req, restoreRequestSchema, "restore request"),
       });
-      const request = parseRestore(req.body);
+      const request = parseRestore(req);
       if (request.target.kind === "github")
         return {
           body: await restoreToGitHubAnswer(app, { ...request, target: request.target }, caller.actor),
