@@ -30,6 +30,7 @@ import {
 } from "./lines.js";
 import { restoreMapping, mappingKey, type RestoreMapping } from "./mapping.js";
 import { ContentPacer, GITHUB_CONTENT_LIMITS, type PacingOptions, type PacingReport } from "./pacing.js";
+import { carriedPacing, pacingSaver } from "./pacing-journal.js";
 import { restoreReleases, type ReleasesReport } from "./releases.js";
 import { applySettings, type SettingsOptions, type SettingsReport } from "./settings.js";
 import {
@@ -224,7 +225,12 @@ export async function restoreToGitHub(
           )
         ).report
       : undefined;
-    const pacer = new ContentPacer(request.pacing ?? { ...GITHUB_CONTENT_LIMITS });
+    // Paced on the restore's clock, from where its last run left the pace (pacing-journal.ts).
+    const pacer = new ContentPacer(
+      { now: () => deps.clock.now().getTime(), ...(request.pacing ?? GITHUB_CONTENT_LIMITS) },
+      await carriedPacing(github.journal, restoreId),
+      pacingSaver(github.journal, restoreId),
+    );
     const ctx: ItemContext = {
       writer: github.items,
       target,
