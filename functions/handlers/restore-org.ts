@@ -19,9 +19,10 @@ import {
   type GitHubRestoreMessage,
   type RestoreOrgRequestBody,
 } from "../core/messages.js";
-import { RestoreDeadlineError } from "../core/restore-github/errors.js";
 import { readOutcome } from "../core/restore-github/outcome.js";
-import { restoreIdOf, restoreToGitHub } from "../core/restore-github/restore-to-github.js";
+import { restoreIdOf } from "../core/restore-github/restore-to-github.js";
+import { runRestore } from "../core/restore-github/run.js";
+import { logRestoreRun } from "../restore-log.js";
 import { orgRestoreStatus, restoreOrg, type OrgRestoreRequest } from "../core/restore-org.js";
 import { log } from "../log.js";
 import { requireRole } from "./authz.js";
@@ -93,35 +94,13 @@ export function restoreOrgRepoHandler(getApp: AppProvider) {
 }
 
 async function runQueuedRestore(app: CloudApp, message: GitHubRestoreMessage, messageId: string) {
-  const started = app.clock.now().getTime();
-  const deadline = started + app.settings.backup.cloud.restoreDeadlineSeconds * 1000;
-  try {
-    const outcome = await restoreToGitHub(
-      { ...app, github: app.githubRestore },
-      {
-        repo: message.repo,
-        snapshotId: message.snapshotId,
-        target: message.target,
-        ...(message.private ? { settings: { visibility: "private" as const } } : {}),
-      },
-      { actor: message.requestedBy, deadline },
-    );
-    log("NOTICE", `restored ${message.repo} snapshot ${message.snapshotId} to github:${message.target}`, {
-      event: "restore_completed",
-      repo: message.repo,
-      snapshotId: message.snapshotId,
-      handoffs: message.handoffs,
-      resumed: outcome.resumed,
-    });
-  } catch (err) {
-    if (!(err instanceof RestoreDeadlineError)) throw err;
-    // Everything so far is journaled: the next run (a new message, a new time limit) continues.
-    await app.publisher.publish("restore-requests", [{ ...message, handoffs: message.handoffs + 1 }]);
-    log("INFO", `restore of ${message.repo} to github:${message.target} handed on: ${err.message}`, {
-      event: "restore_handed_on",
-      repo: message.repo,
-      messageId,
-      handoffs: message.handoffs + 1,
-    });
-  }
+  const { cloud } = app.settings.backup;
+  // Everything so far is journaled: past the deadline the next run (a new message, a new time
+  // limit) continues; a code push too long for any function run goes to the job (run.ts).
+  const result = await runRestore({ ...app, github: app.githubRestore }, message, {
+    runSeconds: cloud.restoreDeadlineSeconds,
+    continueOn: "restore-requests",
+    pushBytesPerSecond: cloud.restorePushBytesPerSecond,
+  });
+  logRestoreRun(message, result, messageId);
 }
