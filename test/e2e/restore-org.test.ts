@@ -354,6 +354,9 @@ describe("restores handed to the Cloud Run job", () => {
     const waiting = await call("GET", { at: T, prefix: "big-", toOrg: "restored", include: ["acme/web"] });
     expect(waiting.report.items[0]).toMatchObject({
       state: "continuing",
+      handedTo: "snapshot-large",
+      done: expect.any(Number),
+      total: expect.any(Number),
       note: expect.stringMatching(/code push/),
     });
     expect(await runJob()).toBe(0);
