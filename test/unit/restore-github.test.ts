@@ -9,6 +9,7 @@ import { ContentPacer } from "../../functions/core/restore-github/pacing.js";
 import {
   hasMarker,
   provenanceMarker,
+  reactionsNote,
   stripProvenance,
   withProvenance,
 } from "../../functions/core/restore-github/provenance.js";
@@ -104,6 +105,24 @@ describe("provenance headers", () => {
     }
     expect(stripProvenance("not restored")).toBe("not restored");
     expect(withProvenance({ ...p, author: null }, "x")).toContain("Originally by a deleted user");
+  });
+
+  it("name the original's reactions as counts in the header, none when there were none", () => {
+    expect(reactionsNote({ total_count: 3, "+1": 2, "-1": 0, heart: 1 })).toEqual([
+      "Reactions: :+1: 2, :heart: 1",
+    ]);
+    expect(reactionsNote({ total_count: 0, "+1": 0 })).toEqual([]);
+    expect(reactionsNote(undefined)).toEqual([]);
+    const body = withProvenance(
+      { kind: "issue", source: "acme/app", id: 4, author: "alice", notes: reactionsNote({ rocket: 5 }) },
+      "text\n\nmore",
+    );
+    expect(body.split("\n").slice(0, 3)).toEqual([
+      provenanceMarker("issue", "acme/app", 4),
+      "> Originally by @alice",
+      "> Reactions: :rocket: 5",
+    ]);
+    expect(stripProvenance(body)).toBe("text\n\nmore");
   });
 
   it("tell #1 from #12, and cut a body past GitHub's limit with a note", () => {
