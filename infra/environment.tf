@@ -96,15 +96,15 @@ locals {
     snapshotRepo   = ["project", "archives", "keys", "index", "publishVerify", "publishLarge", "github", "verifySetting", "notify"]
     verifySnapshot = ["project", "archives", "keys", "index", "notify"]
     pruneSnapshots = ["project", "archives", "index", "retentionSetting"]
-    restoreRepo    = ["project", "archives", "restoreBucket", "keys", "index", "github", "callers"]
+    restoreRepo    = ["project", "archives", "restoreBucket", "keys", "index", "github", "callers", "publishLarge"]
     backupHealth   = ["project", "index", "retentionSetting", "notify", "deadLetters"]
     restoreDrill   = ["project", "archives", "keys", "index", "publishLarge", "notify"]
     forgetRepo     = ["project", "index", "callers"]
     restoreOrg     = ["project", "index", "restoreJournal", "publishRestores", "callers"]
-    restoreOrgRepo = ["project", "archives", "restoreBucket", "keys", "index", "github", "publishRestores"]
+    restoreOrgRepo = ["project", "archives", "restoreBucket", "keys", "index", "github", "publishRestores", "publishLarge"]
     rotateKeys     = ["project", "index", "keys", "callers"]
     githubWebhook  = ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"]
-    snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting", "notify"]
+    snapshotJob    = ["project", "archives", "keys", "index", "publishVerify", "drainLarge", "github", "verifySetting", "notify", "restoreBucket", "publishLarge"]
   }
 
   # Every variable each workload reads, secrets included.

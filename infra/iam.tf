@@ -269,6 +269,13 @@ resource "google_storage_bucket_iam_member" "restore_org_repo_writes_mappings" {
   member = "serviceAccount:${google_service_account.restore_org_repo.email}"
 }
 
+# Restores to GitHub handed on to the job write their mapping and attachments there too.
+resource "google_storage_bucket_iam_member" "snapshot_job_writes_restore_mappings" {
+  bucket = google_storage_bucket.restore.name
+  role   = "roles/storage.objectUser"
+  member = "serviceAccount:${google_service_account.snapshot_job.email}"
+}
+
 # --- Firestore (the index) --------------------------------------------------
 
 resource "google_project_iam_member" "firestore_user" {
@@ -365,6 +372,26 @@ resource "google_pubsub_topic_iam_member" "restore_org_repo_publishes_restore_re
   topic  = google_pubsub_topic.topic["restore-requests"].name
   role   = "roles/pubsub.publisher"
   member = "serviceAccount:${google_service_account.restore_org_repo.email}"
+}
+
+# A restore to GitHub past its deadline (restoreRepo), or whose code push is too long for a
+# function (restoreOrgRepo), goes on in snapshot-job; the job hands its own on near its limit.
+resource "google_pubsub_topic_iam_member" "restore_publishes_snapshot_large" {
+  topic  = google_pubsub_topic.topic["snapshot-large"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.restore.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "restore_org_repo_publishes_snapshot_large" {
+  topic  = google_pubsub_topic.topic["snapshot-large"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.restore_org_repo.email}"
+}
+
+resource "google_pubsub_topic_iam_member" "snapshot_job_publishes_snapshot_large" {
+  topic  = google_pubsub_topic.topic["snapshot-large"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.snapshot_job.email}"
 }
 
 resource "google_pubsub_subscription_iam_member" "snapshot_job_pulls_large" {

@@ -182,6 +182,15 @@ export const backupConfigSchema = z.strictObject({
        * one step (a push, an asset upload) must still fit after it. Fractions allowed (tests).
        */
       restoreDeadlineSeconds: z.number().positive().max(3600).default(360),
+      /**
+       * How fast a restore's code push is taken to go (bytes of archive a second: decrypt,
+       * index-pack, push to GitHub), to send a push longer than a function's deadline straight to
+       * the Cloud Run job. 20 MiB/s is a cautious guess; the bench measures it (bench/README.md).
+       */
+      restorePushBytesPerSecond: z
+        .number()
+        .positive()
+        .default(20 * 1024 ** 2),
     })
     .prefault({}),
   /** Who is told when something needs a person (absent: nobody; `status` and the logs still say it). */

@@ -131,7 +131,8 @@ export const WORKLOAD_PARTS = {
   ],
   verifySnapshot: ["project", "archives", "keys", "index", "notify"],
   pruneSnapshots: ["project", "archives", "index", "retentionSetting"],
-  restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github", "callers"],
+  // A restore to GitHub past its deadline goes on in the job (snapshot-large).
+  restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github", "callers", "publishLarge"],
   backupHealth: ["project", "index", "retentionSetting", "notify", "deadLetters"],
   restoreDrill: ["project", "archives", "keys", "index", "publishLarge", "notify"],
   // Crypto-shredding needs only the index (key records, lease) and the caller check: no KMS, no bytes.
@@ -139,7 +140,17 @@ export const WORKLOAD_PARTS = {
   // Plans and fans out (one message per repository); reads the journals for its report. No GitHub, no KMS.
   restoreOrg: ["project", "index", "restoreJournal", "publishRestores", "callers"],
   // One repository of it, as restoreRepo restores to GitHub; hands itself on past its deadline.
-  restoreOrgRepo: ["project", "archives", "restoreBucket", "keys", "index", "github", "publishRestores"],
+  // ...and a code push too long for it goes to the job (snapshot-large).
+  restoreOrgRepo: [
+    "project",
+    "archives",
+    "restoreBucket",
+    "keys",
+    "index",
+    "github",
+    "publishRestores",
+    "publishLarge",
+  ],
   // Rewraps key records: the index and KMS (encrypt and decrypt), no archive bytes.
   rotateKeys: ["project", "index", "keys", "callers"],
   githubWebhook: ["project", "index", "publishSnapshots", "webhookSecret", "deliveries"],
@@ -154,6 +165,10 @@ export const WORKLOAD_PARTS = {
     "verifySetting",
     // drills of large repositories (restoreDrill hands them over) notify as restoreDrill does
     "notify",
+    // restores to GitHub handed on by restoreRepo and restoreOrgRepo: the mapping's bucket, and
+    // the rest handed on again near the job's own limit
+    "restoreBucket",
+    "publishLarge",
   ],
 } as const satisfies Record<string, readonly Part[]>;
 

@@ -97,9 +97,6 @@ export const largeDrillRequestSchema = z.strictObject({
   requestedAt: isoTime,
 });
 
-/** What the snapshot job drains: snapshot requests, and drills of large repositories. */
-export const largeWorkSchema = z.union([snapshotRequestSchema, largeDrillRequestSchema]);
-
 export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 export type VerifyRequest = z.infer<typeof verifyRequestSchema>;
 export type PruneRequest = z.infer<typeof pruneRequestSchema>;
@@ -156,7 +153,22 @@ export const githubRestoreMessageSchema = z.strictObject({
   at: isoTime.optional(),
   /** How many runs before this one stopped at their deadline and handed it on. */
   handoffs: z.number().int().min(0).default(0),
+  /** Into an existing empty repository (restoreRepo's target.intoExistingEmpty). */
+  intoExistingEmpty: z.boolean().optional(),
 });
+
+/**
+ * A restore to GitHub handed to the Cloud Run job (snapshot-large): restoreRepo's past its deadline,
+ * or any whose code push alone would outlast a function (core/restore-github/run.ts).
+ */
+export const largeRestoreRequestSchema = githubRestoreMessageSchema.extend({ kind: z.literal("restore") });
+
+/** What the snapshot job drains: snapshot requests, drills and restores to GitHub of large repositories. */
+export const largeWorkSchema = z.union([
+  snapshotRequestSchema,
+  largeDrillRequestSchema,
+  largeRestoreRequestSchema,
+]);
 
 export type RestoreOrgRequestBody = z.infer<typeof restoreOrgRequestSchema>;
 export type GitHubRestoreMessage = z.infer<typeof githubRestoreMessageSchema>;

@@ -178,6 +178,10 @@ export type OrgRestoreStatusItem =
       endedAt?: string;
       done?: number;
       total?: number;
+      /** A continuing one: the seconds its last run expected the rest to take. */
+      etaSeconds?: number;
+      /** A continuing one: where it goes on (restore-requests, or snapshot-large: the job). */
+      handedTo?: string;
     });
 
 /**
@@ -196,6 +200,8 @@ export async function orgRestoreStatus(
         error?: string;
         done?: number;
         total?: number;
+        etaSeconds?: number;
+        handedTo?: string;
       }
     | undefined
   >,
@@ -221,6 +227,10 @@ export async function orgRestoreStatus(
             ...(outcome.note ? { note: outcome.note } : {}),
             ...(outcome.error ? { error: outcome.error } : {}),
             ...(outcome.done === undefined ? {} : { done: outcome.done, total: outcome.total ?? 0 }),
+            ...(outcome.state === "continuing" && outcome.etaSeconds !== undefined
+              ? { etaSeconds: outcome.etaSeconds }
+              : {}),
+            ...(outcome.state === "continuing" && outcome.handedTo ? { handedTo: outcome.handedTo } : {}),
           }
         : { ...plan, state: "queued" },
     );

@@ -9,16 +9,16 @@
 import type { Request, Response } from "@google-cloud/functions-framework";
 import type { AppProvider } from "../app.js";
 import { runDrill } from "../core/drill.js";
-import { drillRequestSchema, parseMessage } from "../core/messages.js";
+import { drillRequestSchema } from "../core/messages.js";
 import { reportDrills } from "../drill-log.js";
 import { log } from "../log.js";
-import { answer, requirePost, unwrapCallBody } from "./http.js";
+import { answer, requestInput, requirePost } from "./http.js";
 
 export function drillHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>
     answer("restoreDrill", res, async () => {
       requirePost(req, res);
-      const request = parseMessage(drillRequestSchema, unwrapCallBody(req.body ?? {}), "drill request");
+      const request = requestInput(req, drillRequestSchema, "drill request");
       const app = await getApp();
       const handedToJob: { repo: string; bytes: number }[] = [];
       const results = await runDrill(app, {

@@ -1,8 +1,11 @@
 // Shared by the HTTP functions: JSON answers, and errors mapped to HTTP statuses with messages
 // that are safe to show (never a stack trace, never a secret).
 import type { Request, Response } from "@google-cloud/functions-framework";
+import type { z } from "zod";
 import { BackupError, ConflictError, describeError, NotFoundError, UserInputError } from "../core/errors.js";
+import { parseMessage } from "../core/messages.js";
 import { log, redact } from "../log.js";
+import { queryAsBody } from "./query.js";
 
 export function statusFor(err: unknown): number {
   // An error that names its own status (405 for a wrong method, a webhook's 401) keeps it.
@@ -41,5 +44,40 @@ export function requirePost(req: Request, res?: Response): void {
   if (req.method !== "POST") {
     res?.set("Allow", "POST");
     throw Object.assign(new UserInputError(`use POST, not ${req.method}`), { status: 405 });
+  }
+}
+
+/**
+ * A request's input read by `schema`: the JSON body (unwrapped from gcloud's {"data": ...}) and the
+ * query string together, the query's text typed by the schema (query.ts). A field given in both is
+ * refused rather than one silently winning. Throws a UserInputError naming every bad field.
+ */
+export function requestInput<S extends z.ZodType>(req: Request, schema: S, what: string): z.infer<S> {
+  return parseMessage(schema, rawInput(req, schema, what), what);
+}
+
+/** The body and the query as one object, before the schema judges it (for an audit entry's repo). */
+export function rawInput(req: Request, schema: z.ZodType, what: string): unknown {
+  const body = unwrapCallBody(req.body);
+  const query = queryAsBody(req.query, schema, what);
+  if (!Object.keys(query).length) return body === undefined || body === "" ? {} : body;
+  if (body === undefined || body === "" || (isObject(body) && !Object.keys(body).length)) return query;
+  if (!isObject(body)) throw new UserInputError(`invalid ${what}: the body must be a JSON object`);
+  const both = Object.keys(query).filter((key) => key in body);
+  if (both.length)
+    throw new UserInputError(`invalid ${what}: ${both.join(", ")} given both in the query and in the body`);
+  return { ...body, ...query };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+
+/** The repository a request names (body or query), for the audit entry of a refusal before parsing. */
+export function repoNamed(req: Request, schema: z.ZodType, what: string): string | undefined {
+  try {
+    const repo = (rawInput(req, schema, what) as { repo?: unknown }).repo;
+    return typeof repo === "string" && repo.length <= 200 ? repo : undefined;
+  } catch {
+    return undefined; // bad input is refused after the caller check, with its reason
   }
 }

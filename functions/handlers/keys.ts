@@ -5,28 +5,23 @@
 import type { Request, Response } from "@google-cloud/functions-framework";
 import { UserInputError } from "../core/errors.js";
 import { rotateKeys } from "../core/keys/rotate.js";
-import { parseMessage, rotateKeysRequestSchema } from "../core/messages.js";
+import { rotateKeysRequestSchema } from "../core/messages.js";
 import type { AppProvider } from "../app.js";
 import { requireRole } from "./authz.js";
-import { answer, requirePost, unwrapCallBody } from "./http.js";
+import { answer, repoNamed, requestInput, requirePost } from "./http.js";
 
 export function rotateKeysHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>
     answer("rotateKeys", res, async () => {
       requirePost(req, res);
       const app = await getApp();
-      const body = unwrapCallBody(req.body);
-      const named = (body as { repo?: unknown } | undefined)?.repo;
+      const named = repoNamed(req, rotateKeysRequestSchema, "rotateKeys request");
       // Only the admin role rotates; anyone else gets 401/403 and an audit entry (authz.ts).
       const caller = await requireRole(req, app, "admin", {
         operation: "rotateKeys",
-        ...(typeof named === "string" && named.length <= 200 ? { repo: named } : {}),
+        ...(named ? { repo: named } : {}),
       });
-      const request = parseMessage(
-        rotateKeysRequestSchema,
-        body === undefined || body === "" ? {} : body,
-        "rotateKeys request",
-      );
+      const request = requestInput(req, rotateKeysRequestSchema, "rotateKeys request");
       if (!app.keyRecords) throw new UserInputError("rotateKeys needs the index (its key records)");
       const rotation = await rotateKeys(
         { index: app.index, keys: app.keys, audit: app.audit, clock: app.clock, keyRecords: app.keyRecords },

@@ -19,24 +19,15 @@ import {
   type GitHubRestoreMessage,
   type RestoreOrgRequestBody,
 } from "../core/messages.js";
-import { RestoreDeadlineError } from "../core/restore-github/errors.js";
 import { readOutcome } from "../core/restore-github/outcome.js";
-import { restoreIdOf, restoreToGitHub } from "../core/restore-github/restore-to-github.js";
+import { restoreIdOf } from "../core/restore-github/restore-to-github.js";
+import { runRestore } from "../core/restore-github/run.js";
+import { logRestoreRun } from "../restore-log.js";
 import { orgRestoreStatus, restoreOrg, type OrgRestoreRequest } from "../core/restore-org.js";
 import { log } from "../log.js";
 import { requireRole } from "./authz.js";
-import { answer, unwrapCallBody } from "./http.js";
+import { answer, requestInput } from "./http.js";
 import { consume } from "./pubsub.js";
-
-/** GET's query as the body it stands for: `include` comma-separated. */
-function queryBody(query: Request["query"]): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(query)) {
-    if (typeof value !== "string") continue;
-    body[key] = key === "include" ? value.split(",").filter(Boolean) : value;
-  }
-  return body;
-}
 
 function orgRequest(body: RestoreOrgRequestBody): OrgRestoreRequest {
   return {
@@ -62,13 +53,13 @@ export function restoreOrgHandler(getApp: AppProvider) {
       // Only the restorer role restores or reads the report; anyone else gets 401/403 and an audit entry.
       const caller = await requireRole(req, app, "restorer", { operation: "restoreOrg" });
       if (req.method === "GET") {
-        const body = parseMessage(restoreOrgRequestSchema, queryBody(req.query), "restoreOrg query");
+        const body = requestInput(req, restoreOrgRequestSchema, "restoreOrg query");
         const status = await orgRestoreStatus(app, orgRequest(body), (item) =>
           readOutcome(app.restoreJournal, restoreIdOf(item.target, item.snapshotId)),
         );
         return { body: { ok: !status.counts.failed && !status.counts.conflict, ...status } };
       }
-      const body = parseMessage(restoreOrgRequestSchema, unwrapCallBody(req.body), "restoreOrg request");
+      const body = requestInput(req, restoreOrgRequestSchema, "restoreOrg request");
       const report = await restoreOrg(app, orgRequest(body), {
         kind: "publish",
         publish: async (items) => {
@@ -103,35 +94,13 @@ export function restoreOrgRepoHandler(getApp: AppProvider) {
 }
 
 async function runQueuedRestore(app: CloudApp, message: GitHubRestoreMessage, messageId: string) {
-  const started = app.clock.now().getTime();
-  const deadline = started + app.settings.backup.cloud.restoreDeadlineSeconds * 1000;
-  try {
-    const outcome = await restoreToGitHub(
-      { ...app, github: app.githubRestore },
-      {
-        repo: message.repo,
-        snapshotId: message.snapshotId,
-        target: message.target,
-        ...(message.private ? { settings: { visibility: "private" as const } } : {}),
-      },
-      { actor: message.requestedBy, deadline },
-    );
-    log("NOTICE", `restored ${message.repo} snapshot ${message.snapshotId} to github:${message.target}`, {
-      event: "restore_completed",
-      repo: message.repo,
-      snapshotId: message.snapshotId,
-      handoffs: message.handoffs,
-      resumed: outcome.resumed,
-    });
-  } catch (err) {
-    if (!(err instanceof RestoreDeadlineError)) throw err;
-    // Everything so far is journaled: the next run (a new message, a new time limit) continues.
-    await app.publisher.publish("restore-requests", [{ ...message, handoffs: message.handoffs + 1 }]);
-    log("INFO", `restore of ${message.repo} to github:${message.target} handed on: ${err.message}`, {
-      event: "restore_handed_on",
-      repo: message.repo,
-      messageId,
-      handoffs: message.handoffs + 1,
-    });
-  }
+  const { cloud } = app.settings.backup;
+  // Everything so far is journaled: past the deadline the next run (a new message, a new time
+  // limit) continues; a code push too long for any function run goes to the job (run.ts).
+  const result = await runRestore({ ...app, github: app.githubRestore }, message, {
+    runSeconds: cloud.restoreDeadlineSeconds,
+    continueOn: "restore-requests",
+    pushBytesPerSecond: cloud.restorePushBytesPerSecond,
+  });
+  logRestoreRun(message, result, messageId);
 }

@@ -1,16 +1,19 @@
 // restoreRepo (HTTP, IAM-protected and caller-checked for the restorer role;
 // `gcloud functions call restoreRepo --data '{...}'`):
-// validates the body, restores into a new GitHub repository or a bundle in the restore bucket,
-// and answers with a report: snapshot used, refs restored, bytes, seconds.
+// validates the body (or query), restores into a new GitHub repository or a bundle in the restore
+// bucket, and answers with a report: snapshot used, refs restored, bytes, seconds. A restore to
+// GitHub past the deadline answers 202 and goes on in the Cloud Run job; GET with the same fields
+// (target.kind=github) reports how it stands.
 import type { Request, Response } from "@google-cloud/functions-framework";
+import { UserInputError } from "../core/errors.js";
 import { restoreBundleKey } from "../core/object-keys.js";
-import { parseMessage, restoreRequestSchema } from "../core/messages.js";
+import { restoreRequestSchema } from "../core/messages.js";
 import { restoreRepo, type RestoreTarget } from "../core/restore.js";
 import { log } from "../log.js";
 import type { AppProvider, CloudApp } from "../app.js";
 import { requireRole } from "./authz.js";
-import { answer, requirePost, unwrapCallBody } from "./http.js";
-import { restoreToGitHubAnswer } from "./restore-github.js";
+import { answer, repoNamed, requestInput } from "./http.js";
+import { restoreToGitHubAnswer, restoreToGitHubStatus } from "./restore-github.js";
 
 async function targetFor(
   app: CloudApp,
@@ -24,31 +27,35 @@ async function targetFor(
   return { kind: "push", remote: await app.createRepository(request.target.name, request.target.private) };
 }
 
-/** The repository a body names, for the audit entry of a refusal (before the body is validated). */
-function repoNamed(body: unknown): string | undefined {
-  const repo = (unwrapCallBody(body) as { repo?: unknown } | undefined)?.repo;
-  return typeof repo === "string" && repo.length <= 200 ? repo : undefined;
-}
-
-function parseRestore(body: unknown) {
-  return parseMessage(restoreRequestSchema, unwrapCallBody(body), "restore request");
+function parseRestore(req: Request) {
+  return requestInput(req, restoreRequestSchema, "restore request");
 }
 
 export function restoreHandler(getApp: AppProvider) {
   return (req: Request, res: Response) =>
     answer("restoreRepo", res, async () => {
-      requirePost(req, res);
+      if (req.method !== "POST" && req.method !== "GET") {
+        res.set("Allow", "GET, POST");
+        throw Object.assign(new UserInputError(`use POST (restore) or GET (report), not ${req.method}`), {
+          status: 405,
+        });
+      }
       const app = await getApp();
       // Only the restorer role restores; anyone else gets 401/403 and an audit entry (authz.ts).
       const caller = await requireRole(req, app, "restorer", {
         operation: "restoreRepo",
-        repo: repoNamed(req.body),
+        repo: repoNamed(req, restoreRequestSchema, "restore request"),
       });
-      const request = parseRestore(req.body);
+      const request = parseRestore(req);
+      if (req.method === "GET") {
+        if (request.target.kind !== "github")
+          throw new UserInputError(
+            "GET reports a restore to GitHub (target.kind=github); a bundle restore has no report",
+          );
+        return { body: await restoreToGitHubStatus(app, { ...request, target: request.target }) };
+      }
       if (request.target.kind === "github")
-        return {
-          body: await restoreToGitHubAnswer(app, { ...request, target: request.target }, caller.actor),
-        };
+        return await restoreToGitHubAnswer(app, { ...request, target: request.target }, caller.actor);
       const stamp = app.clock.now().toISOString().replace(/[-:.]/g, "");
       const outcome = await restoreRepo(
         app,

@@ -1,6 +1,7 @@
 // The Cloud Run snapshot job: the same backup path as snapshotRepo, for repositories too big for a
 // function's time and memory limits, and the same drill as restoreDrill for those repositories'
-// drills (core/drill.ts, recorded in the audit trail). It drains the snapshot-large queue and exits.
+// drills (core/drill.ts, recorded in the audit trail), and restores to GitHub that functions handed on
+// (core/restore-github/run.ts). It drains the snapshot-large queue and exits.
 import { backupPolicy, type CloudApp } from "../app.js";
 import { BackupError, describeError } from "../core/errors.js";
 import { runDrill } from "../core/drill.js";
@@ -9,6 +10,8 @@ import { runSnapshotRequest } from "../core/snapshot-request.js";
 import { logBackup } from "../backup-log.js";
 import { reportDrills } from "../drill-log.js";
 import { log } from "../log.js";
+import { runRestore } from "../core/restore-github/run.js";
+import { logRestoreRun } from "../restore-log.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -23,6 +26,16 @@ export async function runSnapshotJob(app: CloudApp, idleMs = 30_000): Promise<nu
         JSON.parse(data.toString("utf8")),
         "snapshot-large message",
       );
+      if ("kind" in request && request.kind === "restore") {
+        // A restore to GitHub too long for a function (run.ts): on from its journal; near the job's
+        // own limit it is handed on to the next execution the same way.
+        const result = await runRestore({ ...app, github: app.githubRestore }, request, {
+          runSeconds: (DAY_MS - 30 * 60_000) / 1000,
+          continueOn: "snapshot-large",
+        });
+        logRestoreRun(request, result, messageId);
+        return "ack";
+      }
       if ("kind" in request) {
         const results = await runDrill(app, {
           actor: `job:${messageId}`,

@@ -103,12 +103,15 @@ describe("scheduled sweep -> snapshot -> verify -> restore", () => {
   });
 
   it("the POST functions answer another method with 405 and an Allow header", async () => {
-    for (const fn of ["restoreRepo", "githubWebhook"]) {
-      const res = await fetch(stack.url(fn));
-      expect(res.status, fn).toBe(405);
-      expect(res.headers.get("allow")).toBe("POST");
-      expect((await res.json()).error).toMatch(/use POST, not GET/);
-    }
+    const webhook = await fetch(stack.url("githubWebhook"));
+    expect(webhook.status).toBe(405);
+    expect(webhook.headers.get("allow")).toBe("POST");
+    expect((await webhook.json()).error).toMatch(/use POST, not GET/);
+    // restoreRepo also answers GET: how a restore to GitHub stands.
+    const restore = await fetch(stack.url("restoreRepo"), { method: "PUT" });
+    expect(restore.status).toBe(405);
+    expect(restore.headers.get("allow")).toBe("GET, POST");
+    expect((await restore.json()).error).toMatch(/use POST \(restore\) or GET \(report\), not PUT/);
   });
 
   it("restoreRepo refuses a bad body with 400 and names the field", async () => {

@@ -11,7 +11,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { v1 } from "@google-cloud/pubsub";
 import * as grpc from "@grpc/grpc-js";
-import type { CloudEvent } from "@google-cloud/functions-framework";
+import type { CloudEvent, Request, Response } from "@google-cloud/functions-framework";
+import type { CloudApp } from "../../functions/app.js";
+import { restoreHandler } from "../../functions/handlers/restore.js";
+import { runSnapshotJob } from "../../functions/jobs/snapshot-job.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
 import { restoreOrgRepoHandler } from "../../functions/handlers/restore-org.js";
@@ -255,7 +258,10 @@ describe("restoreOrg: a whole organization as of T, fanned out through Pub/Sub",
     const packaged = await readFile(join(packageRoot(), "config", "backup-config.yaml"), "utf8");
     await writeFile(
       configFile,
-      packaged.replace(/restoreDeadlineSeconds: \d+/, "restoreDeadlineSeconds: 0.001"),
+      packaged
+        .replace(/restoreDeadlineSeconds: \d+/, "restoreDeadlineSeconds: 0.001")
+        // A push is not "too long for a function" here: what is under test is the step-by-step hand-off.
+        .replace(/restorePushBytesPerSecond: \d+/, "restorePushBytesPerSecond: 1000000000000"),
     );
     const app = await cloudApp("restoreOrgRepo", stack.envOf("restoreOrgRepo"), {
       ...stack.overrides,
@@ -290,6 +296,128 @@ describe("restoreOrg: a whole organization as of T, fanned out through Pub/Sub",
     });
   });
 });
+
+describe("restores handed to the Cloud Run job", () => {
+  it("restoreRepo's github target past its deadline answers 202, and the job continues from the journal", async () => {
+    const app = await tinyDeadlineApp(
+      "restoreRepo",
+      "restoreDeadlineSeconds: 0.001",
+      "restorePushBytesPerSecond: 1000000000000",
+    );
+    const target = "restored/job-web";
+    const query = {
+      repo: "acme/web",
+      "target.kind": "github",
+      "target.name": target,
+      "target.private": "false",
+    };
+    const first = await callRestoreRepo(app, "POST", query);
+    expect(first.status, JSON.stringify(first.body)).toBe(202);
+    expect(first.body).toMatchObject({
+      state: "continuing",
+      handedTo: "snapshot-job",
+      done: expect.any(Number),
+    });
+    const snapshotId = (first.body.snapshot as { id: string }).id;
+    // Nothing queued for restoreOrgRepo: the rest is the job's.
+    expect(await stack.pump("restore-requests", "restoreOrgRepo")).toEqual([]);
+    const waiting = await callRestoreRepo(app, "GET", { ...query, snapshotId });
+    expect(waiting.body).toMatchObject({ state: "continuing", handedTo: "snapshot-large" });
+    expect(await runJob()).toBe(0);
+    expect(await refsOf(repoPath(target))).toBe(atT.get("acme/web")!.refs);
+    expect(projection(stack.github.metadata(target))).toEqual(atT.get("acme/web")!.projection);
+    expect(stack.github.metadata(target).issues.length).toBe(3);
+    expect(stack.github.metadata(target).comments.length).toBe(3);
+    const done = await callRestoreRepo(app, "GET", { ...query, snapshotId });
+    expect(done.status).toBe(200);
+    expect(done.body).toMatchObject({
+      ok: true,
+      state: "restored",
+      note: expect.stringMatching(/continued/),
+    });
+    // A value the schema cannot take is named, before anything is restored.
+    const bad = await callRestoreRepo(app, "GET", { ...query, "target.private": "perhaps" });
+    expect(bad.status).toBe(400);
+    expect(String(bad.body.error)).toMatch(/target\.private: expected true or false/);
+  });
+
+  it("restoreOrgRepo sends a code push too long for a function straight to the job", async () => {
+    const app = await tinyDeadlineApp("restoreOrgRepo", "restorePushBytesPerSecond: 1");
+    const handler = restoreOrgRepoHandler(async () => app);
+    const from = stack.github.requests.length;
+    const queued = await call("POST", { at: T, prefix: "big-", toOrg: "restored", include: ["acme/web"] });
+    expect(queued.report.counts).toEqual({ queued: 1 });
+    expect(await drain(handler)).toBe(1);
+    const target = "restored/big-web";
+    // The function made the repository and pushed nothing: the push is the job's.
+    expect(await refsOf(repoPath(target))).toBe("");
+    const waiting = await call("GET", { at: T, prefix: "big-", toOrg: "restored", include: ["acme/web"] });
+    expect(waiting.report.items[0]).toMatchObject({
+      state: "continuing",
+      handedTo: "snapshot-large",
+      done: expect.any(Number),
+      total: expect.any(Number),
+      note: expect.stringMatching(/code push/),
+    });
+    expect(await runJob()).toBe(0);
+    expect(await refsOf(repoPath(target))).toBe(atT.get("acme/web")!.refs);
+    expect(projection(stack.github.metadata(target))).toEqual(atT.get("acme/web")!.projection);
+    const created = stack.github.requests
+      .slice(from)
+      .filter((r) => r.method === "POST" && /^\/orgs\/restored\/repos/.test(r.url));
+    expect(created.length).toBe(1);
+    const report = await call("GET", { at: T, prefix: "big-", toOrg: "restored", include: ["acme/web"] });
+    expect(report.report.items[0]).toMatchObject({ state: "restored" });
+  });
+
+  it("GET restoreOrg reads booleans from the query (?dryRun=true&private=false)", async () => {
+    const res = await fetch(
+      `${stack.url("restoreOrg")}?${new URLSearchParams({ at: T, toOrg: "restored", dryRun: "true", private: "false" })}`,
+      { headers: stack.asRestorer() },
+    );
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { counts: unknown }).counts).toEqual({ restored: 2 });
+  });
+});
+
+/** A workload's app with one line of the packaged backup-config.yaml changed. */
+async function tinyDeadlineApp(workload: "restoreRepo" | "restoreOrgRepo", ...lines: string[]) {
+  const configFile = join(stack.root, `config-${randomBytes(4).toString("hex")}.yaml`);
+  const packaged = await readFile(join(packageRoot(), "config", "backup-config.yaml"), "utf8");
+  let changed = packaged;
+  for (const line of lines) {
+    const next = changed.replace(new RegExp(`${line.split(":")[0]!}: \\d+`), line);
+    expect(next).not.toBe(changed);
+    changed = next;
+  }
+  await writeFile(configFile, changed);
+  return cloudApp(workload, stack.envOf(workload), { ...stack.overrides, configFile });
+}
+
+/** restoreRepo's handler called as the platform would, with the query (and no body). */
+async function callRestoreRepo(app: CloudApp, method: "GET" | "POST", query: Record<string, string>) {
+  const headers: Record<string, string> = stack.asRestorer();
+  const req = { method, query, body: {}, headers, get: (h: string) => headers[h.toLowerCase()] };
+  let status = 0;
+  let body: Record<string, unknown> = {};
+  const res = {
+    status(code: number) {
+      status = code;
+      return res;
+    },
+    json(value: Record<string, unknown>) {
+      body = value;
+      return res;
+    },
+    set: () => res,
+  };
+  await restoreHandler(async () => app)(req as unknown as Request, res as unknown as Response);
+  return { status, body };
+}
+
+async function runJob(): Promise<number> {
+  return runSnapshotJob(await cloudApp("snapshotJob", stack.envOf("snapshotJob"), stack.overrides), 1500);
+}
 
 /** Delivers restore-requests to `handler` until none is left; returns how many runs it took. */
 async function drain(handler: (event: CloudEvent<unknown>) => Promise<void>): Promise<number> {

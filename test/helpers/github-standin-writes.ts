@@ -26,12 +26,18 @@ export interface ItemWritesOptions {
   loseAnswerAfter?: number;
   /** Logins that may be assigned issues (GET /assignees/{login} answers 204); default none. */
   assignable?: readonly string[];
+  /** The creating requests (1-based, in arrival order) answered with a secondary limit, once each. */
+  refuse?: { nth: readonly number[]; retryAfterSeconds: number };
+  /** The time (epoch ms) of the limit's window and of `times`; default the real one (a test's clock). */
+  clock?: () => number;
 }
 
 /** What the writes did, for assertions: creating requests answered, and those refused by the limit. */
 export interface ItemWritesLog {
   created: { repo: string; method: string; rest: string }[];
   limited: number;
+  /** When (on the options' clock) each creating request arrived, refused ones included. */
+  times: { at: number; limited: boolean; rest: string }[];
   /** Asset uploads: the bytes' SHA-256 by new asset id. */
   uploads: Map<number, string>;
 }
@@ -52,7 +58,8 @@ const zeroReactions = () => ({
 
 /** Adds the item writes to `github`; returns their log. */
 export function serveItemWrites(github: GitHubStandin, options: ItemWritesOptions = {}): ItemWritesLog {
-  const log: ItemWritesLog = { created: [], limited: 0, uploads: new Map() };
+  const log: ItemWritesLog = { created: [], limited: 0, times: [], uploads: new Map() };
+  const clock = options.clock ?? Date.now;
   const recent: number[] = [];
   const sequences = new WeakMap<Repo, { issue: number; milestone: number }>();
   let nextId = 5_000_000;
@@ -68,12 +75,14 @@ export function serveItemWrites(github: GitHubStandin, options: ItemWritesOption
     };
     sequences.set(repo, seq);
     const creating = method === "POST" && !/^\/import\/issues\/\d+$/.test(rest);
+    const arrived = clock();
     if (creating && options.contentLimit) {
       const { max, windowMs, retryAfterSeconds } = options.contentLimit;
-      const t = Date.now();
+      const t = arrived;
       while (recent.length && recent[0]! <= t - windowMs) recent.shift();
       if (recent.length >= max) {
         log.limited++;
+        log.times.push({ at: arrived, limited: true, rest });
         throw new HttpFailure(
           403,
           "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
@@ -82,6 +91,14 @@ export function serveItemWrites(github: GitHubStandin, options: ItemWritesOption
       }
       recent.push(t);
     }
+    if (creating && options.refuse?.nth.includes(log.times.length + 1)) {
+      log.limited++;
+      log.times.push({ at: arrived, limited: true, rest });
+      throw new HttpFailure(403, "You have exceeded a secondary rate limit.", {
+        "retry-after": String(options.refuse.retryAfterSeconds),
+      });
+    }
+    if (creating) log.times.push({ at: arrived, limited: false, rest });
     const created = <T>(answer: T): T => {
       if (!creating) return answer;
       log.created.push({ repo: full, method, rest });

@@ -131,6 +131,9 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["snapshot_job", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
   ["snapshot_job", "roles/storage.objectViewer", ARCHIVE_BUCKET],
   ["snapshot_job", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
+  // Restores to GitHub handed on by restoreRepo and restoreOrgRepo run in the job too.
+  ["snapshot_job", "roles/storage.objectUser", "google_storage_bucket.restore"],
+  ["snapshot_job", "roles/pubsub.publisher", topic("snapshot-large")],
 
   ["verify", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
   ["verify", "roles/storage.objectViewer", ARCHIVE_BUCKET],
@@ -145,6 +148,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["restore", "roles/storage.objectUser", "google_storage_bucket.restore"],
   ["restore", "roles/datastore.user", "project"],
   ["restore", "roles/secretmanager.secretAccessor", APP_KEY],
+  ["restore", "roles/pubsub.publisher", topic("snapshot-large")],
 
   ["restore_org", "roles/datastore.user", "project"],
   ["restore_org", "roles/pubsub.publisher", topic("restore-requests")],
@@ -155,6 +159,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["restore_org_repo", "roles/datastore.user", "project"],
   ["restore_org_repo", "roles/secretmanager.secretAccessor", APP_KEY],
   ["restore_org_repo", "roles/pubsub.publisher", topic("restore-requests")],
+  ["restore_org_repo", "roles/pubsub.publisher", topic("snapshot-large")],
 
   ["health", "roles/datastore.user", "project"],
   ["health", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
@@ -214,7 +219,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
 ];
 
 // Roles a principal must never hold, whatever the table above says.
-const FORBIDDEN_ROLES: { principal: string; role: RegExp; why: string }[] = [
+const FORBIDDEN_ROLES: { principal: string; role: RegExp; why: string; target?: string }[] = [
   { principal: "*", role: /^roles\/(owner|editor|viewer)$/, why: "no basic roles" },
   { principal: "*", role: /^roles\/storage\.admin$/, why: "no storage.admin anywhere" },
   { principal: "*", role: /^roles\/cloudkms\.admin$/, why: "no key administration" },
@@ -226,7 +231,8 @@ const FORBIDDEN_ROLES: { principal: string; role: RegExp; why: string }[] = [
   {
     principal: "snapshot_job",
     role: /objectAdmin|objectUser|storage\.admin/,
-    why: "the job cannot delete (it reads and decrypts only to drill large repositories)",
+    target: ARCHIVE_BUCKET,
+    why: "the job cannot delete archives (it reads and decrypts only to drill and restore large repositories)",
   },
   { principal: "prune", role: /Decrypter/, why: "prune cannot decrypt" },
   { principal: "verify", role: /objectAdmin|objectUser|objectCreator|Encrypter/, why: "verify only reads" },
@@ -344,7 +350,10 @@ const rules = {
   "no principal holds a forbidden role": (doc) =>
     collectGrants(doc).flatMap((g) =>
       FORBIDDEN_ROLES.filter(
-        (f) => (f.principal === "*" || f.principal === g.principal) && f.role.test(g.role),
+        (f) =>
+          (f.principal === "*" || f.principal === g.principal) &&
+          f.role.test(g.role) &&
+          (f.target === undefined || f.target === g.target),
       ).map((f) => `${g.address}: ${g.principal} has ${g.role} (${f.why})`),
     ),
 

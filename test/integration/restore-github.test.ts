@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { git } from "../../functions/core/git/exec.js";
 import { initBare } from "../../functions/core/git/local-repo.js";
+import { RestoreDeadlineError } from "../../functions/core/restore-github/errors.js";
 import { stripProvenance } from "../../functions/core/restore-github/provenance.js";
 import {
   restoreToGitHub,
@@ -532,6 +533,68 @@ describe("restore to GitHub", () => {
     expect(outcome.pacing.slowdowns).toBe(writes.limited);
     expectRestored("acme/app-limited", outcome);
     github.routes.pop();
+  });
+
+  it("carries its pace to the next run: a continuing run keeps the hour's count and a secondary limit's wait", async () => {
+    // The restore's clock, moved only by the pacer's sleeps: hours of pacing take no real time.
+    let now = Date.parse("2026-12-01T00:00:00Z");
+    const clock = { now: () => new Date(now) };
+    let killOnWaitOf: number | undefined;
+    const sleep = async (ms: number) => {
+      if (killOnWaitOf !== undefined && ms >= killOnWaitOf) throw new Error("killed while waiting");
+      now += ms;
+    };
+    const run = async (target: string, pacing: Record<string, unknown>, deadline?: number) => {
+      const app = await openApp(ws.configFile, { env });
+      try {
+        return await restoreToGitHub(
+          { ...app, clock, github: app.githubRestore! },
+          { repo: "acme/app", target, pacing: { perMinute: 80, perHour: Infinity, sleep, ...pacing } },
+          { actor: "test", ...(deadline === undefined ? {} : { deadline }) },
+        );
+      } finally {
+        await app.close();
+      }
+    };
+    // 1. An hourly cap of 8: the first run stops at its deadline (30 s in) after its 9th write, an
+    //    hour after its 1st; the next run starts at once and must not begin a new hour of its own.
+    const hourly = serveItemWrites(github, { importAccepted: false, clock: () => now });
+    try {
+      await expect(run("acme/app-paced", { perHour: 8 }, now + 30_000)).rejects.toBeInstanceOf(
+        RestoreDeadlineError,
+      );
+      const first = hourly.times.length;
+      expect(first).toBe(9);
+      const outcome = await run("acme/app-paced", { perHour: 8 });
+      expectRestored("acme/app-paced", outcome);
+      const at = hourly.times.map((t) => t.at);
+      expect(at.length).toBeGreaterThan(first + 8);
+      for (let i = 1; i < at.length; i++) expect(at[i]! - at[i - 1]!).toBeGreaterThanOrEqual(750);
+      for (let i = 8; i < at.length; i++) expect(at[i]! - at[i - 8]!).toBeGreaterThanOrEqual(3_600_000);
+    } finally {
+      github.routes.pop();
+    }
+    // 2. A secondary limit (retry-after 600 s) on the 5th write, and the run killed while it waits:
+    //    the next run writes nothing before the wait is over, and keeps the doubled spacing.
+    const limited = serveItemWrites(github, {
+      importAccepted: false,
+      clock: () => now,
+      refuse: { nth: [5], retryAfterSeconds: 600 },
+    });
+    try {
+      killOnWaitOf = 600_000;
+      await expect(run("acme/app-backoff", {})).rejects.toThrow(/killed while waiting/);
+      killOnWaitOf = undefined;
+      const refusedAt = limited.times.find((t) => t.limited)!.at;
+      expect(limited.times).toHaveLength(5);
+      const outcome = await run("acme/app-backoff", {});
+      expectRestored("acme/app-backoff", outcome);
+      const after = limited.times.slice(5).map((t) => t.at);
+      expect(after[0]).toBeGreaterThanOrEqual(refusedAt + 600_000);
+      for (let i = 1; i < after.length; i++) expect(after[i]! - after[i - 1]!).toBeGreaterThanOrEqual(1500);
+    } finally {
+      github.routes.pop();
+    }
   });
 
   it("restores through the CLI (restore --to-github), paced at GitHub's limits, and refuses a taken name", async () => {

@@ -9,6 +9,7 @@ import { ContentPacer } from "../../functions/core/restore-github/pacing.js";
 import {
   hasMarker,
   provenanceMarker,
+  reactionsNote,
   stripProvenance,
   withProvenance,
 } from "../../functions/core/restore-github/provenance.js";
@@ -60,6 +61,37 @@ describe("ContentPacer", () => {
     expect(pacer.stats()).toMatchObject({ writes: 2, slowdowns: 2 });
   });
 
+  it("starts from a carried state: the hour's writes, the doubled spacing and a wait not yet over", async () => {
+    const t = fakeTime();
+    const saved: unknown[] = [];
+    t.sleeps.length = 0;
+    // 3 writes in the last hour (cap 3), spacing doubled to 2 s, a retry-after until t=90 s.
+    const carried = { starts: [-3_000_000, -20_000, -10_000], spacingMs: 2000, notBefore: 90_000 };
+    const pacer = new ContentPacer(
+      { perMinute: 60, perHour: 3, sleep: t.sleep, now: t.now },
+      carried,
+      async (s) => void saved.push(s),
+    );
+    const starts: number[] = [];
+    for (let i = 0; i < 2; i++) await pacer.write(async () => starts.push(t.now()));
+    // The first waits for the oldest carried write to be an hour old (600 s), not just the retry-after.
+    expect(starts).toEqual([600_000, 3_580_000]);
+    // Each turn was saved before its write, with the hour as it then stood (at most perHour starts).
+    expect(saved).toEqual([
+      { starts: [-20_000, -10_000, 600_000], spacingMs: 2000 },
+      { starts: [-10_000, 600_000, 3_580_000], spacingMs: 2000 },
+    ]);
+    // Without the cap the carried spacing and wait still hold.
+    const t2 = fakeTime();
+    const free = new ContentPacer(
+      { perMinute: 60, perHour: Infinity, sleep: t2.sleep, now: t2.now },
+      { starts: [0], spacingMs: 4000, notBefore: 30_000 },
+    );
+    const at: number[] = [];
+    for (let i = 0; i < 2; i++) await free.write(async () => at.push(t2.now()));
+    expect(at).toEqual([30_000, 34_000]);
+  });
+
   it("passes any other failure on at once, and a limit past its retries", async () => {
     const t = fakeTime();
     const pacer = new ContentPacer({
@@ -104,6 +136,24 @@ describe("provenance headers", () => {
     }
     expect(stripProvenance("not restored")).toBe("not restored");
     expect(withProvenance({ ...p, author: null }, "x")).toContain("Originally by a deleted user");
+  });
+
+  it("name the original's reactions as counts in the header, none when there were none", () => {
+    expect(reactionsNote({ total_count: 3, "+1": 2, "-1": 0, heart: 1 })).toEqual([
+      "Reactions: :+1: 2, :heart: 1",
+    ]);
+    expect(reactionsNote({ total_count: 0, "+1": 0 })).toEqual([]);
+    expect(reactionsNote(undefined)).toEqual([]);
+    const body = withProvenance(
+      { kind: "issue", source: "acme/app", id: 4, author: "alice", notes: reactionsNote({ rocket: 5 }) },
+      "text\n\nmore",
+    );
+    expect(body.split("\n").slice(0, 3)).toEqual([
+      provenanceMarker("issue", "acme/app", 4),
+      "> Originally by @alice",
+      "> Reactions: :rocket: 5",
+    ]);
+    expect(stripProvenance(body)).toBe("text\n\nmore");
   });
 
   it("tell #1 from #12, and cut a body past GitHub's limit with a note", () => {

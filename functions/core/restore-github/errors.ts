@@ -21,10 +21,20 @@ export class WriteRateLimitError extends SourceError {
  * journaled, nothing is half written. Running the same restore again continues from here.
  */
 export class RestoreDeadlineError extends BackupError {
+  /** The snapshot being restored (set by restoreToGitHub), so the hand-off names it, not "latest". */
+  snapshotId?: string;
+  /** Items done of total when it stopped, and the estimated seconds left. */
+  progress?: { done: number; total: number; etaSeconds?: number };
+
   constructor(
     message: string,
-    /** Steps written by this run before it stopped (at least one: every run makes progress). */
+    /** Steps written by this run before it stopped (at least one, unless `tooLong`). */
     readonly stepsThisRun: number,
+    /**
+     * The next step alone is expected to outlast this run's time (the code push of a very large
+     * repository): only a run with more time (the Cloud Run job) should start it.
+     */
+    readonly tooLong = false,
   ) {
     super(message);
   }

@@ -7,7 +7,7 @@ import { ConflictError } from "../errors.js";
 import type { IssueImport } from "../ports.js";
 import type { ItemContext } from "./context.js";
 import type { IssueLine, PullLine } from "./lines.js";
-import { hasMarker, provenanceMarker, withProvenance, type Provenance } from "./provenance.js";
+import { hasMarker, provenanceMarker, reactionsNote, withProvenance, type Provenance } from "./provenance.js";
 import { pullBranchPlan, type BranchNeed } from "./pull-branches.js";
 import type { Slot } from "./slots.js";
 import type { ThreadComment } from "./threads.js";
@@ -110,6 +110,7 @@ function provenance(
     notes: [
       ...notes,
       ...(assignees.length ? [`Assigned to ${assignees.map((a) => `@${a}`).join(", ")}`] : []),
+      ...reactionsNote(issue.reactions),
     ],
   };
 }

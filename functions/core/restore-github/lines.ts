@@ -8,6 +8,8 @@ import type { MetadataLine } from "../metadata/read.js";
 const text = z.string().nullable().optional();
 const who = z.string().nullable().optional();
 const time = z.string().nullable().optional();
+/** Reactions as the snapshot counts them ("+1": 2, heart: 1, total_count: 3). */
+const reactions = z.record(z.string(), z.number()).optional();
 
 const label = z.object({ name: z.string(), color: z.string().optional(), description: text });
 const milestone = z.object({
@@ -30,6 +32,7 @@ const issue = z.object({
   assignees: z.array(z.string().nullable()).optional(),
   milestone: z.number().int().nullable().optional(),
   is_pull_request: z.boolean().default(false),
+  reactions,
   created_at: time,
   updated_at: time,
   closed_at: time,
@@ -39,6 +42,7 @@ const comment = z.object({
   issue_number: z.number().int(),
   user: who,
   body: text,
+  reactions,
   created_at: time,
 });
 const branch = z.object({ ref: z.string(), sha: z.string(), repo: z.string().nullable().optional() });
@@ -67,6 +71,7 @@ const reviewComment = z.object({
   path: z.string().optional(),
   line: z.number().int().nullable().optional(),
   in_reply_to_id: z.number().int().nullable().optional(),
+  reactions,
   created_at: time,
 });
 const asset = z.object({

@@ -14,9 +14,12 @@ export interface RestoreOutcomeRecord {
   error?: string;
   /** A line for the report: what was restored, or how far the run got. */
   note?: string;
-  /** Items done of total when the run ended. */
+  /** Items done of total when the run ended, and the seconds it expected the rest to take. */
   done?: number;
   total?: number;
+  etaSeconds?: number;
+  /** Where a continuing restore went on: a new run of the function, or the Cloud Run job. */
+  handedTo?: string;
 }
 
 const KEY = "outcome";

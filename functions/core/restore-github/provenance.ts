@@ -44,6 +44,15 @@ export function withProvenance(p: Provenance, body: string | null | undefined): 
   return `${header}\n${note}\n\n${original.slice(0, Math.max(0, room))}`;
 }
 
+/**
+ * The original's reactions as a header line ("Reactions: :+1: 2, :heart: 1"), or none: the App can
+ * react only as itself, once per kind, so the counts are written instead of faked.
+ */
+export function reactionsNote(counts: Record<string, number> | undefined): string[] {
+  const kinds = Object.entries(counts ?? {}).filter(([kind, n]) => kind !== "total_count" && n > 0);
+  return kinds.length ? [`Reactions: ${kinds.map(([kind, n]) => `:${kind}: ${n}`).join(", ")}`] : [];
+}
+
 /** The original body of a restored text (the text itself when it has no provenance header). */
 export function stripProvenance(body: string | null | undefined): string {
   const text = body ?? "";

@@ -13,6 +13,7 @@ import type { Snapshot } from "../model.js";
 import type { BlobStore, GitHubItemWriter, GitHubWriter, GitRemote, RestoreJournal } from "../ports.js";
 import { readSnapshotArchive } from "../read-snapshot.js";
 import { chooseSnapshot, restoreRepo } from "../restore.js";
+import { snapshotChain } from "../chain.js";
 import type { ItemContext } from "./context.js";
 import { restoreSlots, type SlotsReport } from "./issues.js";
 import { restoreLabels, restoreMilestones } from "./labels-milestones.js";
@@ -30,6 +31,7 @@ import {
 } from "./lines.js";
 import { restoreMapping, mappingKey, type RestoreMapping } from "./mapping.js";
 import { ContentPacer, GITHUB_CONTENT_LIMITS, type PacingOptions, type PacingReport } from "./pacing.js";
+import { carriedPacing, pacingSaver } from "./pacing-journal.js";
 import { restoreReleases, type ReleasesReport } from "./releases.js";
 import { applySettings, type SettingsOptions, type SettingsReport } from "./settings.js";
 import {
@@ -133,6 +135,13 @@ export async function restoreToGitHub(
      * at least one step, it rejects with RestoreDeadlineError and the same restore continues later.
      */
     deadline?: number;
+    /**
+     * How fast a code push goes (bytes of the snapshot's chain a second): with a deadline, a push
+     * expected to outlast it is not started (RestoreDeadlineError, tooLong). Absent: always started.
+     */
+    pushBytesPerSecond?: number;
+    /** A whole run's time from its start to its deadline (seconds), what a push must fit in. */
+    runSeconds?: number;
   },
 ): Promise<GitHubRestoreOutcome> {
   const started = deps.clock.now().getTime();
@@ -180,6 +189,12 @@ export async function restoreToGitHub(
       : [];
   try {
     const remote = await targetRepository(github, steps, target, request);
+    if (options.pushBytesPerSecond && options.deadline !== undefined && steps.stateOf("code") !== "done") {
+      const chainBytes = (await snapshotChain(deps.index, snapshot)).reduce((sum, s) => sum + s.size, 0);
+      const estimate = (chainBytes / options.pushBytesPerSecond) * 1000;
+      const budget = options.runSeconds === undefined ? undefined : options.runSeconds * 1000;
+      steps.fits("code", estimate, `the code push (${chainBytes} bytes)`, budget);
+    }
     let pullHeads = 0;
     const code = await steps.once(
       "code",
@@ -224,7 +239,12 @@ export async function restoreToGitHub(
           )
         ).report
       : undefined;
-    const pacer = new ContentPacer(request.pacing ?? { ...GITHUB_CONTENT_LIMITS });
+    // Paced on the restore's clock, from where its last run left the pace (pacing-journal.ts).
+    const pacer = new ContentPacer(
+      { now: () => deps.clock.now().getTime(), ...(request.pacing ?? GITHUB_CONTENT_LIMITS) },
+      await carriedPacing(github.journal, restoreId),
+      pacingSaver(github.journal, restoreId),
+    );
     const ctx: ItemContext = {
       writer: github.items,
       target,
@@ -324,6 +344,8 @@ export async function restoreToGitHub(
   } catch (err) {
     if (err instanceof RestoreDeadlineError) {
       // Not a failure: every step so far is journaled; whoever called hands the rest on.
+      err.snapshotId = snapshot.id;
+      err.progress = steps.progress;
       await writeOutcome(github.journal, restoreId, {
         state: "continuing",
         at: ended(),

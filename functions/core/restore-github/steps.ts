@@ -134,9 +134,35 @@ export class RestoreSteps {
     return result;
   }
 
-  /** Items done of total so far (for a report of a run that stopped). */
-  get progress(): { done: number; total: number } {
-    return { done: this.done, total: this.total };
+  /** Items done of total so far, and the time left at this run's pace (for a run that stopped). */
+  get progress(): { done: number; total: number; etaSeconds?: number } {
+    const eta = this.eta();
+    return { done: this.done, total: this.total, ...(eta === undefined ? {} : { etaSeconds: eta }) };
+  }
+
+  /**
+   * Before a step expected to take `estimateMs` alone. Longer than a whole run of this kind has (from
+   * its start to its deadline): stop here (RestoreDeadlineError, `tooLong`), even before a first
+   * step, since a run would only be cut off in it by the platform, run after run. Longer than this
+   * run has left, after some progress: stop as at the deadline, so a fresh run starts it. Done: nothing.
+   * `budget`: a whole run's milliseconds, when the caller knows them (default: this run's).
+   */
+  fits(key: string, estimateMs: number, what: string, budget?: number): void {
+    const { deadline } = this.options;
+    if (deadline === undefined || this.stateOf(key) === "done") return;
+    budget ??= deadline - this.started;
+    if (estimateMs > budget)
+      throw new RestoreDeadlineError(
+        `${what} is expected to take about ${Math.ceil(estimateMs / 1000)} s, more than a run's ` +
+          `${Math.floor(budget / 1000)} s; it goes to a run with more time`,
+        this.stepsThisRun,
+        true,
+      );
+    if (this.stepsThisRun > 0 && estimateMs > deadline - this.options.now())
+      throw new RestoreDeadlineError(
+        `stopped before ${key}: ${what} would outlast this run; the same restore continues from here`,
+        this.stepsThisRun,
+      );
   }
 
   /** Past the deadline, with progress made by this run: stop before step `key` (a step boundary). */
@@ -163,11 +189,16 @@ export class RestoreSteps {
     this.report();
   }
 
+  /** Seconds left at this run's pace, once it has done an item. */
+  private eta(): number | undefined {
+    if (this.doneThisRun === 0) return undefined;
+    const elapsed = (this.options.now() - this.started) / 1000;
+    return Math.round((elapsed / this.doneThisRun) * (this.total - this.done) * 10) / 10;
+  }
+
   private report(): void {
     if (!this.options.onProgress) return;
-    const elapsed = (this.options.now() - this.started) / 1000;
-    const left = this.total - this.done;
-    const eta = this.doneThisRun > 0 ? Math.round((elapsed / this.doneThisRun) * left * 10) / 10 : undefined;
+    const eta = this.eta();
     this.options.onProgress({
       repo: this.options.repo,
       phase: this.phase,

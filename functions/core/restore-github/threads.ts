@@ -2,7 +2,7 @@
 // comments, and for a pull request its reviews (with a body or a verdict) and review comments,
 // each with its provenance header (a review comment's file and line in it).
 import type { CommentLine, ReviewCommentLine, ReviewLine } from "./lines.js";
-import { withProvenance } from "./provenance.js";
+import { reactionsNote, withProvenance } from "./provenance.js";
 
 export interface ThreadComment {
   /** The journal key: "comment:<id>", "review:<id>", "review-comment:<id>". */
@@ -48,6 +48,7 @@ export function threadsByNumber(
             author: c.user,
             at: c.created_at,
             url: `${webUrl}/${source}/issues/${c.issue_number}#issuecomment-${c.id}`,
+            notes: reactionsNote(c.reactions),
           },
           c.body,
         ),
@@ -100,6 +101,7 @@ export function threadsByNumber(
               `Review comment on ${c.path ?? "the diff"}${c.line ? ` line ${c.line}` : ""}${
                 c.in_reply_to_id ? `, in reply to review comment ${c.in_reply_to_id}` : ""
               }`,
+              ...reactionsNote(c.reactions),
             ],
           },
           c.body,
