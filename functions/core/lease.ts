@@ -40,11 +40,18 @@ export async function holdLease(
   index: Pick<SnapshotIndex, "acquireLease" | "releaseLease">,
   repo: string,
   holder: string,
-  options: { ttlMs?: number; outer?: AbortSignal } = {},
+  options: {
+    ttlMs?: number;
+    outer?: AbortSignal;
+    /** What the refusal says when another holder has the lease (default: another snapshot runs). */
+    busy?: string;
+  } = {},
 ): Promise<HeldLease> {
   const ttlMs = options.ttlMs ?? LEASE_MS;
   if (!(await index.acquireLease(repo, holder, ttlMs)))
-    throw new LeaseHeldError(`another snapshot of ${repo} is running; try again when it ends`);
+    throw new LeaseHeldError(
+      options.busy ?? `another snapshot of ${repo} is running; try again when it ends`,
+    );
   const controller = new AbortController();
   const lost = () =>
     new LeaseLostError(

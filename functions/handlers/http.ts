@@ -2,7 +2,14 @@
 // that are safe to show (never a stack trace, never a secret).
 import type { Request, Response } from "@google-cloud/functions-framework";
 import type { z } from "zod";
-import { BackupError, ConflictError, describeError, NotFoundError, UserInputError } from "../core/errors.js";
+import {
+  BackupError,
+  ConflictError,
+  describeError,
+  LeaseHeldError,
+  NotFoundError,
+  UserInputError,
+} from "../core/errors.js";
 import { parseMessage } from "../core/messages.js";
 import { log, redact } from "../log.js";
 import { queryAsBody } from "./query.js";
@@ -12,7 +19,7 @@ export function statusFor(err: unknown): number {
   if (typeof (err as { status?: unknown }).status === "number") return (err as { status: number }).status;
   if (err instanceof UserInputError) return 400;
   if (err instanceof NotFoundError) return 404;
-  if (err instanceof ConflictError) return 409;
+  if (err instanceof ConflictError || err instanceof LeaseHeldError) return 409;
   return err instanceof BackupError && err.permanent ? 422 : 500;
 }
 

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { git } from "../../functions/core/git/exec.js";
 import { initBare } from "../../functions/core/git/local-repo.js";
 import { RestoreDeadlineError } from "../../functions/core/restore-github/errors.js";
+import { LeaseHeldError } from "../../functions/core/errors.js";
 import { stripProvenance } from "../../functions/core/restore-github/provenance.js";
 import {
   restoreToGitHub,
@@ -520,6 +521,25 @@ describe("restore to GitHub", () => {
     const third = await restore("acme/app-resumed");
     expect(third.pacing.writes).toBe(0);
     github.routes.pop();
+  });
+
+  it("refuses a second restore into the same target while one runs (the target's lease); the first finishes alone", async () => {
+    serveItemWrites(github);
+    const runs = await Promise.allSettled([restore("acme/app-twice"), restore("acme/App-Twice")]);
+    github.routes.pop();
+    const done = runs.filter((r) => r.status === "fulfilled");
+    const refused = runs.filter((r): r is PromiseRejectedResult => r.status === "rejected");
+    expect(done).toHaveLength(1);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.reason).toBeInstanceOf(LeaseHeldError);
+    expect(String(refused[0]!.reason.message)).toMatch(
+      /another restore into acme\/App-Twice|acme\/app-twice is running/,
+    );
+    expectRestored("acme/app-twice", (done[0] as PromiseFulfilledResult<GitHubRestoreOutcome>).value);
+    // One item per number: nothing was created twice.
+    expect(github.metadata("acme/app-twice").issues).toHaveLength(8);
+    // The lease is given back: a later run into the same target finds everything done.
+    expect((await restore("acme/app-twice")).pacing.writes).toBe(0);
   });
 
   it("slows down on a secondary limit mid-restore and loses nothing; a lost answer is looked up, not sent twice", async () => {

@@ -4,8 +4,10 @@
 // pull requests in number order with their conversations, releases with their assets. Every step
 // is journaled (steps.ts), so running the same restore again continues where it stopped and
 // creates nothing twice. The old-to-new mapping is written beside the restore and returned.
+import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import type { Deps } from "../deps.js";
+import { holdLease, leaseHolder } from "../lease.js";
 import { ConflictError, describeError, UserInputError } from "../errors.js";
 import { readMetadata, type KindState } from "../metadata/read.js";
 import type { MetadataKind } from "../metadata/kinds.js";
@@ -124,30 +126,65 @@ export function restoreIdOf(target: string, snapshotId: string): string {
   return `github:${target.toLowerCase()}@${snapshotId}`;
 }
 
+/** What a restore to GitHub takes besides its request (see restoreToGitHub). */
+export type GitHubRestoreOptions = {
+  actor: string;
+  onProgress?: (progress: RestoreProgress) => void;
+  /**
+   * When this run must stop (epoch ms on deps.clock): at the first step boundary past it, after
+   * at least one step, it rejects with RestoreDeadlineError and the same restore continues later.
+   */
+  deadline?: number;
+  /**
+   * How fast a code push goes (bytes of the snapshot's chain a second): with a deadline, a push
+   * expected to outlast it is not started (RestoreDeadlineError, tooLong). Absent: always started.
+   */
+  pushBytesPerSecond?: number;
+  /** A whole run's time from its start to its deadline (seconds), what a push must fit in. */
+  runSeconds?: number;
+};
+
+/** The lease key of restores into `target`: no repository name has a ":", so none collides. */
+export function restoreLeaseKey(target: string): string {
+  return `github-restore:${target.toLowerCase()}`;
+}
+
+/**
+ * Restores a snapshot into the GitHub repository `request.target`, holding the target's lease for
+ * the whole run: a second run into the same target (a second request, a duplicate delivery) is
+ * refused with LeaseHeldError while this one runs, so no item is created twice; a run that lost
+ * its lease (stalled past it) writes nothing more. Continues from the journal where a run stopped.
+ */
 export async function restoreToGitHub(
   deps: Deps & { github: GitHubRestorePorts },
   request: GitHubRestoreRequest,
-  options: {
-    actor: string;
-    onProgress?: (progress: RestoreProgress) => void;
-    /**
-     * When this run must stop (epoch ms on deps.clock): at the first step boundary past it, after
-     * at least one step, it rejects with RestoreDeadlineError and the same restore continues later.
-     */
-    deadline?: number;
-    /**
-     * How fast a code push goes (bytes of the snapshot's chain a second): with a deadline, a push
-     * expected to outlast it is not started (RestoreDeadlineError, tooLong). Absent: always started.
-     */
-    pushBytesPerSecond?: number;
-    /** A whole run's time from its start to its deadline (seconds), what a push must fit in. */
-    runSeconds?: number;
-  },
+  options: GitHubRestoreOptions,
 ): Promise<GitHubRestoreOutcome> {
-  const started = deps.clock.now().getTime();
   const target = request.target;
   if (!/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/.test(target))
     throw new UserInputError(`--to-github needs OWNER/NAME, got ${JSON.stringify(target.slice(0, 120))}`);
+  const lease = await holdLease(deps.index, restoreLeaseKey(target), leaseHolder(`restore-${randomUUID()}`), {
+    busy: `another restore into ${target} is running; it continues from the same journal, so wait for it to end`,
+  });
+  try {
+    // The background renewal notices a lost lease within a third of its time; each step checks.
+    const beforeStep = async () => {
+      if (lease.signal.aborted) throw lease.signal.reason;
+    };
+    return await restoreHeld(deps, request, options, beforeStep);
+  } finally {
+    await lease.release();
+  }
+}
+
+async function restoreHeld(
+  deps: Deps & { github: GitHubRestorePorts },
+  request: GitHubRestoreRequest,
+  options: GitHubRestoreOptions,
+  beforeStep: () => Promise<void>,
+): Promise<GitHubRestoreOutcome> {
+  const started = deps.clock.now().getTime();
+  const target = request.target;
   const snapshot = await chooseSnapshot(deps, request);
   const { github } = deps;
   const restoreId = restoreIdOf(target, snapshot.id);
@@ -159,6 +196,7 @@ export async function restoreToGitHub(
     ...(request.transientRetries === undefined ? {} : { retries: request.transientRetries }),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     ...(options.deadline === undefined ? {} : { deadline: options.deadline }),
+    beforeStep,
   });
   const ended = () => deps.clock.now().toISOString();
   const resumed = steps.resumed;

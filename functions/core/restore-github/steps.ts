@@ -29,6 +29,11 @@ export interface StepsOptions {
    * throws RestoreDeadlineError instead of starting, once this run has written at least one step.
    */
   deadline?: number;
+  /**
+   * Called before each step not yet done is written; rejecting stops the run there (the restore's
+   * lease on its target, confirmed: a run that lost it to another never writes again).
+   */
+  beforeStep?: () => Promise<void>;
 }
 
 /** A failure that may heal by itself; a secondary limit is the pacer's, and a refusal a person's. */
@@ -111,6 +116,7 @@ export class RestoreSteps {
       return entry.result as R;
     }
     this.checkDeadline(key);
+    await this.options.beforeStep?.();
     let result: R | undefined;
     if (entry?.state === "intent" && find) result = await find();
     if (!result && !entry) {
