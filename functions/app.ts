@@ -82,6 +82,7 @@ export function backupPolicy(settings: Settings, verifyWhere: "inline" | "queue"
   const verify = settings.backup.verify;
   return {
     incremental: incrementalPolicy(settings),
+    layers: settings.backup.snapshots.layers,
     verify: verify.afterBackup ? { level: verify.level, where: verifyWhere } : false,
   };
 }

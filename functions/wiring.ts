@@ -128,6 +128,8 @@ export async function openApp(
       // Per-repository keys and the redaction list, in the same SQLite file (core/keys/).
       keyRecords: opened.keyRecords(),
       redactions: opened.keyRecords(),
+      // Layer records of layered snapshots, in the same SQLite file (sqlite-layers.ts).
+      layers: opened.layerIndex(),
       rotateKeyFile: () => keys.rotate(),
       // Archives are read-only files, written under the retention the policy promises.
       store: retryingStore(
@@ -272,6 +274,9 @@ export async function cloudApp(
     // Per-repository keys and the redaction list live beside the snapshot records (core/keys/).
     const { FirestoreKeyRecords } = await import("./adapters/gcp/firestore-key-records.js");
     wired.keyRecords = wired.redactions = new FirestoreKeyRecords({ firestore });
+    // Layer records of layered snapshots, beside the snapshot records (firestore-layers.ts).
+    const { FirestoreLayerIndex } = await import("./adapters/gcp/firestore-layers.js");
+    wired.layers = new FirestoreLayerIndex({ firestore });
   }
   if (parts.has("keys")) {
     const [{ KeyManagementServiceClient }, { KmsKeyWrapper }] = await Promise.all([

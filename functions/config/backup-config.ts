@@ -123,6 +123,11 @@ export const backupConfigSchema = z.strictObject({
         .positive()
         .max(24 * 31)
         .default(20),
+      /**
+       * Store git objects once, as shared pack layers (docs/ARCHITECTURE.md, "Shared pack layers"),
+       * where the backend has a layer index; the incremental settings above then do not apply.
+       */
+      layers: z.boolean().default(false),
     })
     .prefault({}),
   verify: z

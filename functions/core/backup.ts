@@ -16,6 +16,8 @@ import { verifySnapshot, type VerifyOutcome } from "./verify.js";
 export interface BackupPolicy {
   /** Build on the latest snapshot where allowed (see chain.ts); false: always full. */
   incremental: IncrementalPolicy | false;
+  /** Layered snapshots (shared pack layers) where the deps have a LayerIndex; absent: false. */
+  layers?: boolean;
   /**
    * Verify every new snapshot, and any still unverified: "inline" waits for the verdict (the CLI),
    * "queue" publishes a verify request (the cloud, where verifySnapshot runs apart). false: never.
@@ -108,6 +110,7 @@ async function snapshotOf(
     ...(repo.wikiUrl ? { wiki: { ...remote, url: repo.wikiUrl } } : {}),
     actor: options.actor,
     incremental: options.full ? false : policy.incremental,
+    ...(policy.layers ? { layers: true } : {}),
     ...(options.full ? { full: true } : {}),
     ...(deps.metadata && repo.hasMetadata ? { metadata: deps.metadata } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

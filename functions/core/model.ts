@@ -6,7 +6,8 @@ export type RefMap = Record<string, string>;
 /** "layered": git objects live in shared layers (`layers`), the archive holds the rest. */
 export type SnapshotKind = "full" | "incremental" | "layered";
 
-export type VerifyLevel = "quick" | "deep";
+/** "layer": a layered snapshot's new layer checked alone, its links against its layers' oids (core/layers/verify.ts). */
+export type VerifyLevel = "quick" | "deep" | "layer";
 
 export interface Verification {
   verdict: "ok" | "failed";

@@ -31,3 +31,18 @@ export function restoreBundleKey(repo: string, stamp: string): string {
 export function restoreMappingKey(target: string, snapshotId: string): string {
   return `restores/github/${assertRepoName(target)}/${snapshotId}.mapping.json`;
 }
+
+/** A shared pack layer of a lineage: `repos/<lineage>/layers/<layerId>.ibk`. */
+export function layerKey(lineage: string, id: string): string {
+  return `${repoPrefix(lineage)}layers/${id}.ibk`;
+}
+
+/** The layer's object ids, stored apart: `repos/<lineage>/layers/<layerId>.oids.ibk`. */
+export function layerOidsKey(lineage: string, id: string): string {
+  return `${repoPrefix(lineage)}layers/${id}.oids.ibk`;
+}
+
+/** Whether `key` is a layer's archive or its oids (prune's orphan collection leaves them to layer garbage). */
+export function isLayerKey(key: string): boolean {
+  return /^repos\/[^/]+\/[^/]+\/layers\/[^/]+\.ibk$/.test(key);
+}

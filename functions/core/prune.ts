@@ -7,7 +7,9 @@
 import type { Deps } from "./deps.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
-import { ARCHIVES_PREFIX, repoPrefix } from "./object-keys.js";
+import { collectLayerGarbage, type LayerGarbageReport } from "./layers/garbage.js";
+import { LineageIndex } from "./lineage/lineage-index.js";
+import { ARCHIVES_PREFIX, isLayerKey, repoPrefix } from "./object-keys.js";
 import type { AuditEvent, BlobInfo } from "./ports.js";
 import {
   describeRemoval,
@@ -30,6 +32,8 @@ export interface PruneOptions {
   /** The instant to plan at; the clock's now by default. */
   now?: Date;
   orphanGraceMs?: number;
+  /** How long a retired or dead layer's archives stay (core/layers/garbage-plan.ts, LAYER_GRACE_MS). */
+  layerGraceMs?: number;
 }
 
 export interface PruneReport extends RepoPrunePlan {
@@ -45,6 +49,8 @@ export interface PruneReport extends RepoPrunePlan {
    * under the store's retention or on hold (it goes on a later run, once its time has come).
    */
   skipped: { snapshotId: string; reason: string }[];
+  /** Shared pack layers (core/layers/garbage.ts): set dead, deleted, forgotten; absent without a layer index. */
+  layers?: LayerGarbageReport;
 }
 
 export interface PruneRepoResult {
@@ -75,7 +81,8 @@ export async function pruneRepo(
   // A repository on legal hold: every snapshot counts as held, so nothing of it is removed.
   const snapshots = (await deps.index.list(repo)).map((s) => (onHold ? { ...s, hold: true } : s));
   const objects = [];
-  for await (const object of deps.store.list(prefix)) objects.push(object);
+  // Layer archives are named by layer records, not snapshot records: layer garbage judges them.
+  for await (const object of deps.store.list(prefix)) if (!isLayerKey(object.key)) objects.push(object);
   const plan = planPrune({
     repo,
     snapshots,
@@ -92,6 +99,9 @@ export async function pruneRepo(
       if (retained) report.skipped.push({ snapshotId: removal.snapshot.id, reason: retained });
     }
     report.bytesFreed = freedBytes(report);
+    const removing = new Set(plan.remove.map((removal) => removal.snapshot.id));
+    report.layers = await layerGarbage(deps, repo, { ...options, now, removing });
+    if (report.layers) report.bytesFreed += report.layers.bytesFreed;
     return report;
   }
 
@@ -106,6 +116,9 @@ export async function pruneRepo(
     }
     report.orphans = await collectOrphans(deps, repo, plan, audit, byKey, now);
     report.bytesFreed = freedBytes(report);
+    // After the records went: layers only removed snapshots needed become garbage.
+    report.layers = await layerGarbage(deps, repo, { ...options, now });
+    if (report.layers) report.bytesFreed += report.layers.bytesFreed;
     await audit({
       action: "prune.completed",
       outcome: "success",
@@ -115,6 +128,9 @@ export async function pruneRepo(
         orphans: report.orphans.length,
         bytesFreed: report.bytesFreed,
         moves: report.moves,
+        ...(report.layers
+          ? { layersDead: report.layers.dead.length, layersDeleted: report.layers.deleted.length }
+          : {}),
       },
     });
     return report;
@@ -122,6 +138,23 @@ export async function pruneRepo(
     await audit({ action: "prune.failed", outcome: "failure", details: { error: describeError(err) } });
     throw err;
   }
+}
+
+/** The repository's layer garbage, when the index keeps layers; filed under its lineage key. */
+async function layerGarbage(
+  deps: Deps,
+  repo: string,
+  options: PruneOptions & { now: Date; removing?: ReadonlySet<string> },
+): Promise<LayerGarbageReport | undefined> {
+  if (!deps.layers) return undefined;
+  const lineage = deps.index instanceof LineageIndex ? (await deps.index.resolve(repo)).key : repo;
+  return collectLayerGarbage(deps, repo, lineage, {
+    now: options.now,
+    dryRun: options.dryRun,
+    actor: options.actor,
+    ...(options.layerGraceMs === undefined ? {} : { graceMs: options.layerGraceMs }),
+    ...(options.removing ? { removing: options.removing } : {}),
+  });
 }
 
 /** Prunes one repository after another; a repository that fails is reported and the others still run. */

@@ -56,7 +56,7 @@ export async function readSnapshotArchive(
  */
 export async function archiveDataKey(
   deps: Pick<Deps, "keys" | "keyRecords">,
-  snapshot: Snapshot,
+  snapshot: Pick<Snapshot, "id" | "repo" | "lineage">,
   header: ArchiveHeader,
 ): Promise<Buffer> {
   if (!("wrappedKey" in header)) return openArchiveKey(deps, snapshot);

@@ -8,11 +8,12 @@ import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Deps, ProgressListener } from "./deps.js";
 import { ArchiveCorruptError, ConflictError, NotFoundError, UserInputError } from "./errors.js";
-import { bundleOf, pushableRefs, pushRefs } from "./git/local-repo.js";
+import { bundleOf, fsck, pushableRefs, pushRefs } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
 import type { BlobStore, GitRemote } from "./ports.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
 import { snapshotChain, unpackChain } from "./chain.js";
+import { unpackLayered } from "./layers/read.js";
 import { displayUrl } from "./git/transport.js";
 import { shortRefName } from "./git/ref-names.js";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
@@ -149,6 +150,15 @@ async function restoreInto(
   // record ran `git fsck --full` on exactly these bytes (reading checks each archive's SHA-256
   // against the index); without one, index-pack follows every link as it indexes.
   const verified = snapshot.verification?.verdict === "ok" && snapshot.verification.level === "deep";
+  if (snapshot.kind === "layered") {
+    // Layers come in any order, so links are checked once all are in: by a walk from the refs,
+    // unless a deep or per-layer verification (connectivity by induction) is on record.
+    const bytes = await unpackLayered(deps, snapshot, dir, onBytes, onWiki);
+    await finishRepository(dir, snapshot, "refs");
+    const layerVerified = snapshot.verification?.verdict === "ok" && snapshot.verification.level === "layer";
+    if (!verified && !layerVerified) await fsck(dir, "connectivity");
+    return bytes;
+  }
   const chain = await snapshotChain(deps.index, snapshot);
   const bytes = await unpackChain(deps, chain, dir, onBytes, onWiki, !verified);
   await finishRepository(dir, snapshot, "refs");

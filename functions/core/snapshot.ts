@@ -7,7 +7,7 @@ import { writeArchive, type ArchiveFile } from "./archive/writer.js";
 import { metadataCheckpointSchema, type MetadataCheckpoint } from "./metadata/checkpoint.js";
 import type { CollectedSummary, SnapshotMetadataSource } from "./metadata/source.js";
 import type { Deps, ProgressListener } from "./deps.js";
-import { BackupError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
+import { BackupError, ConflictError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
 import { REPOSITORY_KEY_REF } from "./archive/header.js";
 import { lineageKeyOf, sealArchiveKey, shreddedError } from "./keys/repository-keys.js";
 import { attachCleanupError } from "./first-error.js";
@@ -25,7 +25,9 @@ import { LfsScan } from "./lfs/scan.js";
 import { lfsSourceFor, type LfsObjectSource } from "./lfs/source.js";
 import type { RetryPolicy } from "./lfs/batch.js";
 import { emptyLfsSummary, lfsArchiveFiles, type LfsSummary } from "./lfs/files.js";
-import { LFS_UNAVAILABLE_LISTED, type LfsRecord } from "./model.js";
+import { LFS_UNAVAILABLE_LISTED, type Layer, type LfsRecord } from "./model.js";
+import { writeLayer } from "./layers/archive.js";
+import { planLayered, type LayeredPlan } from "./layers/snapshot-plan.js";
 
 export interface SnapshotOutcome {
   repo: string;
@@ -54,6 +56,11 @@ export interface SnapshotOptions {
   full?: boolean;
   /** LFS objects of the new blobs' pointers are stored unless this is false; `retry` tunes the downloads. */
   lfs?: false | { retry?: RetryPolicy };
+  /**
+   * Store the git objects as a shared layer (kind "layered", core/layers/) when the deps have a
+   * LayerIndex; absent or false, or without one: chains as before.
+   */
+  layers?: boolean;
 }
 
 /**
@@ -111,64 +118,81 @@ export async function snapshotRepo(
       sameRefs(latest.wikiRefs ?? {}, wikiListed?.refs ?? {}) &&
       latest.wikiHead === wikiListed?.head;
     options.onProgress?.({ repo, phase: "listing", bytes: 0 });
-    const parent = await chooseParent(deps.index, latest, started, options.incremental ?? false);
-    // Metadata changes move no ref: ask (conditional requests, free of rate limit) before deciding.
-    const metadataChanged = options.metadata
-      ? options.full || (await metadataChangedSince(options.metadata, repo, latest, parent, options.signal))
-      : false;
-    const have = parent ? await chainTips(deps.index, parent) : undefined;
-    // With no git data the refs are none, as for a repository with no refs yet.
-    const fetched: FetchedPack = remote
-      ? await fetchPack(remote, {
-          skip: (refs) => isUnchanged(refs) && !metadataChanged && !options.full,
-          ...(have ? { have } : {}),
-        })
-      : { refs: { refs: {} } };
-    if (latest && isUnchanged(fetched.refs) && !metadataChanged && !options.full) {
-      fetched.pack?.destroy();
-      await deps.index.confirm(repo, latest.id, started.toISOString());
-      await deps.audit.record({
-        action: "snapshot.unchanged",
-        repo,
-        snapshotId: latest.id,
-        actor: options.actor,
-        outcome: "success",
-      });
-      const confirmed = (await deps.index.get(repo, latest.id)) ?? latest;
-      return { repo, outcome: "unchanged", snapshot: confirmed, seconds: elapsed(deps, started) };
+    const layerIndex = options.layers && remote ? deps.layers : undefined;
+    // A layered snapshot whose T-snap meets a moved generation (a prune or a merge in between)
+    // plans and fetches once more; a second conflict is reported.
+    for (let attempt = 1; ; attempt++) {
+      const plan = layerIndex
+        ? await planLayered({ index: deps.index, layers: layerIndex }, repo)
+        : undefined;
+      try {
+        const parent = plan
+          ? undefined
+          : await chooseParent(deps.index, latest, started, options.incremental ?? false);
+        // Metadata changes move no ref: ask (conditional requests, free of rate limit) before deciding.
+        const metadataChanged = options.metadata
+          ? options.full ||
+            (await metadataChangedSince(options.metadata, repo, latest, parent, options.signal))
+          : false;
+        const have = plan ? plan.have : parent ? await chainTips(deps.index, parent) : undefined;
+        // With no git data the refs are none, as for a repository with no refs yet.
+        const fetched: FetchedPack = remote
+          ? await fetchPack(remote, {
+              skip: (refs) => isUnchanged(refs) && !metadataChanged && !options.full,
+              ...(have?.length ? { have } : {}),
+            })
+          : { refs: { refs: {} } };
+        if (latest && isUnchanged(fetched.refs) && !metadataChanged && !options.full) {
+          fetched.pack?.destroy();
+          await deps.index.confirm(repo, latest.id, started.toISOString());
+          await deps.audit.record({
+            action: "snapshot.unchanged",
+            repo,
+            snapshotId: latest.id,
+            actor: options.actor,
+            outcome: "success",
+          });
+          const confirmed = (await deps.index.get(repo, latest.id)) ?? latest;
+          return { repo, outcome: "unchanged", snapshot: confirmed, seconds: elapsed(deps, started) };
+        }
+        // The wiki is small and stored whole in every archive; fetched only once a new archive is due.
+        const wiki = options.wiki && wikiListed ? await fetchPack(options.wiki) : undefined;
+        const snapshot = await writeSnapshot(
+          deps,
+          {
+            repo,
+            // A retry writes a new archive: its key, like every key, is written once.
+            id: attempt === 1 ? id : newSnapshotId(started),
+            takenAt: started,
+            fetched: fetched.refs,
+            pack: fetched.pack,
+            parent: Object.keys(fetched.refs.refs).length ? parent : undefined,
+            ...(wiki?.pack ? { wiki } : {}),
+            ...(latest ? { latest } : {}),
+            ...(plan ? { layered: plan } : {}),
+            ...(remote && (await scanForLfs(remote, options, latest, parent))
+              ? { lfs: lfsSourceFor(remote, options.lfs === false ? undefined : options.lfs?.retry) }
+              : {}),
+          },
+          options,
+        );
+        await deps.audit.record({
+          action: "snapshot.created",
+          repo,
+          snapshotId: snapshot.id,
+          actor: options.actor,
+          outcome: "success",
+          details: {
+            bytes: snapshot.size,
+            refs: Object.keys(snapshot.refs).length,
+            objectKey: snapshot.objectKey,
+          },
+        });
+        return { repo, outcome: "created", snapshot, seconds: elapsed(deps, started) };
+      } catch (err) {
+        if (!(plan && attempt === 1 && err instanceof ConflictError)) throw err;
+      }
     }
-    // The wiki is small and stored whole in every archive; fetched only once a new archive is due.
-    const wiki = options.wiki && wikiListed ? await fetchPack(options.wiki) : undefined;
-    const snapshot = await writeSnapshot(
-      deps,
-      {
-        repo,
-        id,
-        takenAt: started,
-        fetched: fetched.refs,
-        pack: fetched.pack,
-        parent: Object.keys(fetched.refs.refs).length ? parent : undefined,
-        ...(wiki?.pack ? { wiki } : {}),
-        ...(latest ? { latest } : {}),
-        ...(remote && (await scanForLfs(remote, options, latest, parent))
-          ? { lfs: lfsSourceFor(remote, options.lfs === false ? undefined : options.lfs?.retry) }
-          : {}),
-      },
-      options,
-    );
-    await deps.audit.record({
-      action: "snapshot.created",
-      repo,
-      snapshotId: id,
-      actor: options.actor,
-      outcome: "success",
-      details: {
-        bytes: snapshot.size,
-        refs: Object.keys(snapshot.refs).length,
-        objectKey: snapshot.objectKey,
-      },
-    });
-    return { repo, outcome: "created", snapshot, seconds: elapsed(deps, started) };
   } catch (err) {
     // The first error is the one reported: a failure to record it, or to release the lease (the
     // same full disk, often), is attached to it.
@@ -203,22 +227,43 @@ interface SnapshotInput {
   lfs?: LfsObjectSource;
   /** The latest snapshot: a full one copies the LFS objects its chain holds rather than downloading them. */
   latest?: Snapshot;
+  /** A layered snapshot: the pack goes into a new layer, committed with the plan's layers (T-snap). */
+  layered?: LayeredPlan;
 }
 
 async function writeSnapshot(deps: Deps, input: SnapshotInput, options: SnapshotOptions): Promise<Snapshot> {
-  const { repo, id, takenAt, fetched, parent, wiki } = input;
-  const kind = parent ? "incremental" : "full";
+  const { repo, id, takenAt, fetched, parent, wiki, layered } = input;
+  const kind = layered ? "layered" : parent ? "incremental" : "full";
   // An incremental bundle names the commits its parent's refs lead to as prerequisites.
   const prerequisites = parent ? prerequisitesOf(parent, fetched) : [];
   const peeling = peelingOf(fetched);
   const dataKey = randomBytes(32);
   const lfs = emptyLfsSummary();
   const lfsReused = { objects: 0, bytes: 0 };
+  let layerBytes = 0;
   let scan: LfsScan | undefined;
   let written: ReturnType<typeof writeArchive> | undefined;
+  let layer: Layer | undefined;
   try {
     // The pack is indexed on the side as it streams, to find its LFS pointers once it has ended.
     if (input.pack && input.lfs) scan = await LfsScan.start();
+    // Layered: the pack, and the LFS objects of its pointers, go into a new layer first (put before
+    // record); the snapshot's own archive holds the rest. An empty pack makes no layer.
+    if (layered && input.pack) {
+      const scanning = scan;
+      const source = input.lfs;
+      layer = await writeLayer(deps, layered.lineage, input.pack, 0, {
+        actor: options.actor,
+        ...(options.signal ? { signal: options.signal } : {}),
+        onBytes: (n) => options.onProgress?.({ repo, phase: "fetching", bytes: (layerBytes += n) }),
+        ...(scanning && source
+          ? {
+              tee: scanning.input,
+              files: lfsArchiveFiles(() => scanning.pointers(), source, lfs, options.signal),
+            }
+          : {}),
+      });
+    }
     // With key records: the data key goes to the index, wrapped by the repository's key (format
     // 2). Without: wrapped by the KMS key or key file into the header (format 1).
     const sealed = deps.keyRecords
@@ -242,7 +287,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     // (its request also sent) follows. A repository with no refs has no bundle.
     const gitFiles = [
       ...(wiki ? [{ path: WIKI_PATH, open: () => asBundle(wiki.refs, wiki.pack!, [], WIKI_PATH) }] : []),
-      ...(input.pack
+      ...(input.pack && !layered
         ? [
             {
               path: BUNDLE_PATH,
@@ -255,7 +300,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     const scanning = scan;
     const reuse = !parent && input.latest ? { deps, latest: input.latest } : undefined;
     const lfsFiles =
-      scanning && input.lfs
+      scanning && input.lfs && !layered
         ? lfsArchiveFiles(() => scanning.pointers(), input.lfs, lfs, options.signal, reuse, lfsReused)
         : [];
     // Metadata follows the git data. An incremental snapshot's collection starts from its parent's
@@ -283,6 +328,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
         takenAt: takenAt.toISOString(),
         kind,
         ...(parent ? { parentId: parent.id } : {}),
+        ...(layered ? { layers: layersOf(layer, layered) } : {}),
         refs: fetched.refs,
         head: fetched.head,
         ...peeling,
@@ -294,7 +340,7 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       files,
       completeManifest: async () => ({
         ...(collection ? { metadata: { kinds: (await collection.summary).kinds } } : {}),
-        ...(foundLfs(lfs) ? { lfs } : {}),
+        ...(foundLfs(lfs) && !layered ? { lfs } : {}),
       }),
       onBytes: (n) => {
         bundleBytes += n;
@@ -327,15 +373,16 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
       takenAt: takenAt.toISOString(),
       kind,
       ...(parent ? { parentId: parent.id } : {}),
+      ...(layered ? { layers: layersOf(layer, layered) } : {}),
       refs: fetched.refs,
       ...(fetched.head ? { head: fetched.head } : {}),
       ...peeling,
       objectKey,
       size: stored.size,
       sha256: await archive.sha256,
-      bundleBytes: manifest.entries
-        .filter((e) => e.path.startsWith("git/"))
-        .reduce((sum, e) => sum + e.size, 0),
+      bundleBytes:
+        (layer?.packBytes ?? 0) +
+        manifest.entries.filter((e) => e.path.startsWith("git/")).reduce((sum, e) => sum + e.size, 0),
       keyRef,
       confirmedAt: takenAt.toISOString(),
       ...(wiki ? { wikiRefs: wiki.refs.refs, ...(wiki.refs.head ? { wikiHead: wiki.refs.head } : {}) } : {}),
@@ -346,7 +393,13 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     // If the commit fails the object stays: the commit may have landed anyway (a lost reply), and
     // an object with no record is an orphan that prune collects only after re-reading the index.
     await options.confirmLease?.();
-    await deps.index.commit(snapshot);
+    if (layered) {
+      if (!deps.layers) throw new Error("a layered snapshot needs the deps' LayerIndex");
+      const basedOn = layered.basedOn.map((s) => s.id);
+      await deps.layers.commitLayered(snapshot, layer, basedOn, layered.generation);
+    } else {
+      await deps.index.commit(snapshot);
+    }
     return snapshot;
   } catch (err) {
     // Sources not read to their end (the store failed, the lease was lost) are ended, so that no
@@ -386,6 +439,11 @@ function asBundle(
   );
   source.on("error", (err) => check.destroy(err));
   return source.pipe(check);
+}
+
+/** A layered snapshot's layers: its new one (if the pack had objects) first, then the plan's. */
+function layersOf(layer: Layer | undefined, plan: LayeredPlan): string[] {
+  return [...(layer ? [layer.id] : []), ...plan.layers.map((l) => l.id)];
 }
 
 function elapsed(deps: Deps, started: Date): number {

@@ -62,7 +62,12 @@ describe("defaults and environment", () => {
     const { configFile, dir } = await project();
     const settings = await loadSettings(configFile, {});
     expect(settings.baseDir).toBe(dir);
-    expect(settings.backup.snapshots).toEqual({ incremental: true, maxChain: 48, fullEveryHours: 20 });
+    expect(settings.backup.snapshots).toEqual({
+      incremental: true,
+      maxChain: 48,
+      fullEveryHours: 20,
+      layers: false,
+    });
     expect(settings.retention).toEqual(DEFAULT_RETENTION_POLICY);
     expect(settings.origins.get("snapshots.maxChain")).toEqual({ from: "default" });
     expect(settings.origins.get("retention.daily")).toEqual({ from: "default" });

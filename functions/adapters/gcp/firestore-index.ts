@@ -32,7 +32,7 @@ const MAX_DOC_BYTES = 1_000_000;
  * thousands of refs, and a map would give each its own index entry (at most 40,000 per document).
  * `peeled` (one entry per annotated tag) is a JSON string for the same reason.
  */
-type SnapshotDoc = Omit<Snapshot, "refs" | "peeled"> & {
+export type SnapshotDoc = Omit<Snapshot, "refs" | "peeled"> & {
   refs: string;
   peeled?: string;
   takenAtTime: Timestamp;
@@ -240,7 +240,8 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   }
 }
 
-function toDoc(snapshot: Snapshot): SnapshotDoc {
+/** A snapshot as its document (commit's, and the layer index's T-snap's). */
+export function toDoc(snapshot: Snapshot): SnapshotDoc {
   const takenAt = instant(snapshot.takenAt, "takenAt");
   const { refs, peeled, ...fields } = plain(snapshot);
   const doc: SnapshotDoc = {
@@ -260,7 +261,7 @@ function toDoc(snapshot: Snapshot): SnapshotDoc {
   return doc;
 }
 
-function fromDoc(data: DocumentData): Snapshot {
+export function fromDoc(data: DocumentData): Snapshot {
   const { takenAtTime: _takenAtTime, refs, peeled, ...fields } = data as SnapshotDoc;
   return {
     ...fields,

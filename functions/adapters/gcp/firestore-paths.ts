@@ -1,4 +1,5 @@
 // Where the Firestore index keeps things: repos/{repoKey}, repos/{repoKey}/snapshots/{snapshotId},
+// repos/{repoKey}/layers/{layerId}, layerState/{repoKey},
 // leases/{repoKey}, attempts/{repoKey} and repositories/{id} (repoKey: a lineage key, see ports.ts), optionally under a root document, with names made safe as document ids.
 import type { CollectionReference, DocumentReference, Firestore } from "@google-cloud/firestore";
 import { UserInputError } from "../../core/errors.js";
@@ -44,6 +45,25 @@ export class FirestorePaths {
       );
     }
     return this.snapshots(repo).doc(id);
+  }
+
+  /** repos/{repoKey}/layers/{layerId}: a lineage's shared pack layers (firestore-layers.ts). */
+  layers(repo: string): CollectionReference {
+    return this.repo(repo).collection("layers");
+  }
+
+  layer(repo: string, id: string): DocumentReference {
+    if (!isValidId(id)) {
+      throw new UserInputError(
+        `layer id ${JSON.stringify(id.slice(0, 120))} cannot be a Firestore document id`,
+      );
+    }
+    return this.layers(repo).doc(id);
+  }
+
+  /** layerState/{repoKey}: a lineage's layer generation, moved by every layer transaction. */
+  layerState(repo: string): DocumentReference {
+    return this.base.collection("layerState").doc(repoKey(repo));
   }
 
   /** attempts/{repoKey}: how the latest backup attempt of a repo ended (repos without snapshots too). */

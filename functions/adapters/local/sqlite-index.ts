@@ -15,6 +15,8 @@ import {
 import type { RepositoryRecord, Snapshot, Verification } from "../../core/model.js";
 import { namesOf } from "../../core/lineage/registry.js";
 import { SqliteKeyRecords } from "./sqlite-key-records.js";
+import { SqliteLayerIndex } from "./sqlite-layers.js";
+import { findSnapshot, insertSnapshot, instant } from "./sqlite-snapshot-rows.js";
 import { sameCommit } from "../../core/snapshot-identity.js";
 import {
   systemClock,
@@ -71,6 +73,18 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE redactions (
      login TEXT PRIMARY KEY, -- lower case
      record TEXT NOT NULL    -- the Redaction as JSON
+   ) WITHOUT ROWID;`,
+  // Shared pack layers (sqlite-layers.ts): each lineage's layer records and its generation.
+  `CREATE TABLE layers (
+     repo TEXT NOT NULL,     -- the lineage key
+     id TEXT NOT NULL,
+     created_at TEXT NOT NULL, -- createdAt normalized (toISOString)
+     record TEXT NOT NULL,   -- the Layer as JSON
+     PRIMARY KEY (repo, id)
+   ) WITHOUT ROWID;
+   CREATE TABLE layer_state (
+     repo TEXT PRIMARY KEY,  -- the lineage key
+     generation INTEGER NOT NULL
    ) WITHOUT ROWID;`,
 ];
 
@@ -173,16 +187,19 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
     if (this.copy) rmSync(this.copy, { recursive: true, force: true });
   }
 
+  /** The layer records of layered snapshots, in the same file (sqlite-layers.ts). */
+  layerIndex(): SqliteLayerIndex {
+    return new SqliteLayerIndex(this.db, this.path);
+  }
+
   async commit(snapshot: Snapshot): Promise<void> {
     if (!snapshot.repo || !snapshot.id) throw new UserInputError("a snapshot needs a repo and an id");
-    const takenAt = instant(snapshot.takenAt, "takenAt");
+    instant(snapshot.takenAt, "takenAt");
     const filed = snapshot.lineage ?? snapshot.repo;
     this.run("commit", () => {
-      const existing = this.find(filed, snapshot.id);
+      const existing = findSnapshot(this.db, filed, snapshot.id);
       if (existing === undefined) {
-        this.db
-          .prepare("INSERT INTO snapshots (repo, id, taken_at, record) VALUES (?, ?, ?, ?)")
-          .run(filed, snapshot.id, takenAt, JSON.stringify(snapshot));
+        insertSnapshot(this.db, snapshot);
       } else if (!sameCommit(existing, snapshot)) {
         throw new ConflictError(
           `snapshot ${snapshot.id} of ${snapshot.repo} is already committed with different content`,
@@ -379,7 +396,7 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
   }
 
   private find(repo: string, id: string): Snapshot | undefined {
-    return this.one("SELECT record FROM snapshots WHERE repo = ? AND id = ?", repo, id);
+    return findSnapshot(this.db, repo, id);
   }
 
   private one(sql: string, ...params: string[]): Snapshot | undefined {
@@ -408,15 +425,6 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
   private translate<T>(what: string, work: () => T): T {
     return sqliteCall(() => `snapshot index ${this.path}: ${what} failed`, work);
   }
-}
-
-/** ISO-8601 in, canonical toISOString out, so that SQLite's text order is time order. */
-function instant(value: string, field: string): string {
-  const ms = Date.parse(value);
-  if (typeof value !== "string" || Number.isNaN(ms)) {
-    throw new UserInputError(`${field} ${JSON.stringify(value)} is not an ISO-8601 time`);
-  }
-  return new Date(ms).toISOString();
 }
 
 /**

@@ -17,7 +17,8 @@ export const manifestSchema = z.strictObject({
   snapshotId: z.string().min(1),
   repo: z.string().min(1),
   takenAt: z.iso.datetime(),
-  kind: z.enum(["full", "incremental"]),
+  /** "layer": a shared pack layer (git/layer.pack, git/layer.oids) or its oids alone; "layered": a snapshot whose git objects are in layers. */
+  kind: z.enum(["full", "incremental", "layered", "layer"]),
   /** For an incremental: the snapshot whose archive is applied just before this one. */
   parentId: z.string().min(1).optional(),
   refs: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
@@ -29,6 +30,8 @@ export const manifestSchema = z.strictObject({
   /** The wiki's refs, when the archive holds git/wiki.bundle. */
   wikiRefs: z.record(z.string(), z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)).optional(),
   wikiHead: z.string().optional(),
+  /** A layered snapshot's layers (its new one first), as committed: the objects are in them. */
+  layers: z.array(z.string().min(1)).optional(),
   /** Commits the bundle assumes present (incremental snapshots): its `-<oid>` lines. */
   prerequisites: z.array(z.string()),
   /** GitHub metadata (meta/): what became of each kind; absent when the archive holds none. */

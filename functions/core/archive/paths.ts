@@ -7,3 +7,9 @@ export const BUNDLE_PATH = "git/repo.bundle";
 
 /** The wiki's git bundle, whole in every snapshot of a repository that has a wiki. */
 export const WIKI_PATH = "git/wiki.bundle";
+
+/** A layer archive's pack: whole objects or deltas within the same pack, never thin. */
+export const LAYER_PACK_PATH = "git/layer.pack";
+
+/** A layer's object ids: sorted, 20 bytes each, nothing between (core/git/oid-set.ts). */
+export const LAYER_OIDS_PATH = "git/layer.oids";

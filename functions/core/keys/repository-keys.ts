@@ -60,8 +60,23 @@ export async function sealArchiveKey(
   dataKey: Buffer,
 ): Promise<{ lineage: string; createdKey?: string }> {
   const lineage = await lineageKeyOf(deps.index, repo);
+  const sealed = await sealDataKey(deps, lineage, snapshotId, dataKey, `a new snapshot of ${repo}`);
+  return { lineage, ...sealed };
+}
+
+/**
+ * sealArchiveKey for a lineage key already resolved, and any archive id of it (a snapshot's or a
+ * layer's: both are filed as data key records under the lineage). `what` names the refused write.
+ */
+export async function sealDataKey(
+  deps: Pick<KeyDeps, "keys" | "clock" | "keyRecords">,
+  lineage: string,
+  archiveId: string,
+  dataKey: Buffer,
+  what: string,
+): Promise<{ createdKey?: string }> {
   let set = await deps.keyRecords.keySet(lineage);
-  if (set?.shredded) throw shreddedError(set, `a new snapshot of ${repo}`);
+  if (set?.shredded) throw shreddedError(set, what);
   let fresh: { record: RepositoryKey; clear: Buffer } | undefined;
   if (!set?.keys.length) {
     fresh = await newRepositoryKey(deps);
@@ -70,16 +85,16 @@ export async function sealArchiveKey(
     set = await deps.keyRecords.updateKeySet(lineage, (current) =>
       current?.keys.length || current?.shredded ? undefined : { repo: lineage, keys: [made] },
     );
-    if (set?.shredded) throw shreddedError(set, `a new snapshot of ${repo}`);
+    if (set?.shredded) throw shreddedError(set, what);
   }
   const primary = set?.keys.at(-1);
   if (!primary) throw new KeyError(`no repository key for ${lineage} could be stored`);
   const clear = fresh?.record.id === primary.id ? fresh.clear : await openRepositoryKey(deps, primary);
   try {
-    const wrapped = wrapDataKey(clear, primary.id, snapshotId, dataKey);
+    const wrapped = wrapDataKey(clear, primary.id, archiveId, dataKey);
     await deps.keyRecords.putDataKey({
       repo: lineage,
-      snapshotId,
+      snapshotId: archiveId,
       keyId: primary.id,
       wrapped: wrapped.toString("base64"),
     });
@@ -87,13 +102,13 @@ export async function sealArchiveKey(
     clear.fill(0);
     fresh?.clear.fill(0);
   }
-  return { lineage, ...(fresh?.record.id === primary.id ? { createdKey: primary.id } : {}) };
+  return fresh?.record.id === primary.id ? { createdKey: primary.id } : {};
 }
 
 /** The data key of a format 2 archive: its key record unwrapped with its repository's key. */
 export async function openArchiveKey(
   deps: Pick<Deps, "keys" | "keyRecords">,
-  snapshot: Snapshot,
+  snapshot: Pick<Snapshot, "id" | "repo" | "lineage">,
 ): Promise<Buffer> {
   const records = deps.keyRecords;
   const what = `snapshot ${snapshot.id} of ${snapshot.repo}`;

@@ -1,0 +1,147 @@
+// Layered snapshots (snapshots.layers): after several pushes (new commits, a force push, a deleted
+// branch, a new annotated tag) every layered snapshot restores exactly its refs and objects, to a
+// folder and as a bundle, and passes `git fsck --full`; each push stores about its new objects
+// (a layer of them), not another copy of the repository; a pack with nothing new makes no layer.
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { git } from "../../functions/core/git/exec.js";
+import { fsck } from "../../functions/core/git/local-repo.js";
+import type { Layer, Snapshot } from "../../functions/core/model.js";
+import { restoreRepo } from "../../functions/core/restore.js";
+import { snapshotRepo } from "../../functions/core/snapshot.js";
+import type { LocalApp as App } from "../../functions/wiring.js";
+import { headOf, objectsOf, pushCommit, refsOf, richRepo } from "../helpers/git-repos.js";
+import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
+
+const actor = "test";
+const clock = manualClock("2026-11-27T00:00:00.000Z");
+let ws: TestWorkspace;
+let app: App;
+let scratch: string;
+let source: string;
+
+interface Taken {
+  snapshot: Snapshot;
+  refs: string;
+  objects: string;
+  head: string;
+}
+const taken: Taken[] = [];
+
+async function snap(): Promise<Taken> {
+  clock.advance(60 * 60_000);
+  const outcome = await snapshotRepo(app, "acme/app", { url: source }, { actor, layers: true });
+  expect(outcome.outcome).toBe("created");
+  expect(outcome.snapshot.kind).toBe("layered");
+  const t = {
+    snapshot: outcome.snapshot,
+    refs: await refsOf(source),
+    objects: await objectsOf(source),
+    head: await headOf(source),
+  };
+  taken.push(t);
+  return t;
+}
+
+const src = (...args: string[]) => git(args, { env: { GIT_DIR: source } });
+const layerOf = async (id: string): Promise<Layer> => (await app.layers!.getLayer("acme/app", id))!;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), "infinity-layered-"));
+  source = await richRepo(scratch);
+  // Incompressible content, so a copy of the repository would show in the stored bytes.
+  await pushCommit(source, "main", "noise.b64", randomBytes(256 * 1024).toString("base64"));
+  ws = await workspace({ "acme/app": source });
+  app = await ws.open(clock);
+  await snap(); // the first: one full layer
+  await pushCommit(source, "main", "a.txt", "one push\n");
+  await snap();
+  // A force push: main back one commit, then a different commit on top.
+  await src("update-ref", "refs/heads/main", "refs/heads/main~1");
+  await pushCommit(source, "main", "b.txt", "after the force push\n");
+  await snap();
+  // A deleted branch: nothing new to fetch.
+  const branch = (await src("for-each-ref", "--format=%(refname)", "refs/heads/"))
+    .split("\n")
+    .find((r) => r && r !== "refs/heads/main");
+  expect(branch).toBeDefined();
+  await src("update-ref", "-d", branch!);
+  await snap();
+  // A new annotated tag.
+  await git(["tag", "-a", "-m", "release", "v9.9"], {
+    env: {
+      GIT_DIR: source,
+      GIT_COMMITTER_NAME: "T",
+      GIT_COMMITTER_EMAIL: "t@example.invalid",
+    },
+  });
+  await snap();
+}, 180_000);
+
+afterAll(async () => {
+  await app?.close();
+  await ws?.cleanup();
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe("layered snapshots", () => {
+  it("each snapshot names its new layer first and the layers of those before it", async () => {
+    const [first, push, force, deleted, tag] = taken.map((t) => t.snapshot);
+    expect(first!.layers).toHaveLength(1);
+    expect(push!.layers).toEqual([expect.any(String), ...first!.layers!]);
+    expect(force!.layers).toHaveLength(3);
+    // Deleting a branch brings no object: no new layer, the same layers as before.
+    expect(new Set(deleted!.layers)).toEqual(new Set(force!.layers));
+    expect(tag!.layers).toHaveLength(4);
+    const layers = await app.layers!.layers("acme/app");
+    expect(layers.map((l) => l.state)).toEqual(["live", "live", "live", "live"]);
+  });
+
+  it("a push stores about its new objects, not another copy", async () => {
+    const [first, push, force, , tag] = taken.map((t) => t.snapshot);
+    const full = await layerOf(first!.layers![0]!);
+    for (const s of [push!, force!, tag!]) {
+      const layer = await layerOf(s.layers![0]!);
+      expect(layer.objects).toBeLessThanOrEqual(4); // a commit, a tree, a blob (or the tag)
+      expect(layer.packBytes).toBeLessThan(full.packBytes / 20);
+    }
+    const layers = await app.layers!.layers("acme/app");
+    const stored =
+      layers.reduce((sum, l) => sum + l.size + l.oidsSize, 0) +
+      taken.reduce((sum, t) => sum + t.snapshot.size, 0);
+    // Five snapshots together: about one copy (the first layer), far under two.
+    expect(stored).toBeLessThan(full.size * 1.5);
+  });
+
+  it("every layered snapshot restores exactly its refs and objects and passes git fsck", async () => {
+    for (const t of taken) {
+      const path = join(scratch, `r-${t.snapshot.id}.git`);
+      await restoreRepo(
+        app,
+        { repo: "acme/app", snapshotId: t.snapshot.id, target: { kind: "path", path } },
+        { actor },
+      );
+      expect(await refsOf(path)).toBe(t.refs);
+      expect(await objectsOf(path)).toBe(t.objects);
+      expect(await headOf(path)).toBe(t.head);
+      await fsck(path, "full");
+    }
+  });
+
+  it("a layered snapshot restores as a plain bundle too", async () => {
+    const t = taken[2]!;
+    const path = join(scratch, `b-${t.snapshot.id}.bundle`);
+    await restoreRepo(
+      app,
+      { repo: "acme/app", snapshotId: t.snapshot.id, target: { kind: "bundle-file", path } },
+      { actor },
+    );
+    const cloned = join(scratch, `b-${t.snapshot.id}.git`);
+    await git(["clone", "--quiet", "--mirror", path, cloned]);
+    expect(await refsOf(cloned)).toBe(t.refs);
+    expect(await objectsOf(cloned)).toBe(t.objects);
+  });
+});
