@@ -7,9 +7,11 @@
 import type { Deps } from "./deps.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
+import { applyLayerLifecycle, layerMoves, type LayerLifecycleReport } from "./layers/classes.js";
 import { collectLayerGarbage, type LayerGarbageReport } from "./layers/garbage.js";
 import { LineageIndex } from "./lineage/lineage-index.js";
 import { ARCHIVES_PREFIX, isLayerKey, repoPrefix } from "./object-keys.js";
+import type { Snapshot } from "./model.js";
 import type { AuditEvent, BlobInfo } from "./ports.js";
 import {
   describeRemoval,
@@ -51,6 +53,8 @@ export interface PruneReport extends RepoPrunePlan {
   skipped: { snapshotId: string; reason: string }[];
   /** Shared pack layers (core/layers/garbage.ts): set dead, deleted, forgotten; absent without a layer index. */
   layers?: LayerGarbageReport;
+  /** Shared pack layers' classes, retention and holds (core/layers/classes.ts); their moves are in `moves` too. */
+  layerLifecycle?: LayerLifecycleReport;
 }
 
 export interface PruneRepoResult {
@@ -99,6 +103,7 @@ export async function pruneRepo(
       if (retained) report.skipped.push({ snapshotId: removal.snapshot.id, reason: retained });
     }
     report.bytesFreed = freedBytes(report);
+    await layerLifecycle(deps, repo, report, { snapshots, policy, now, dryRun: true });
     const removing = new Set(plan.remove.map((removal) => removal.snapshot.id));
     report.layers = await layerGarbage(deps, repo, { ...options, now, removing });
     if (report.layers) report.bytesFreed += report.layers.bytesFreed;
@@ -116,6 +121,8 @@ export async function pruneRepo(
     }
     report.orphans = await collectOrphans(deps, repo, plan, audit, byKey, now);
     report.bytesFreed = freedBytes(report);
+    // Before layer garbage: a hold released here lets it delete what no kept snapshot needs.
+    await layerLifecycle(deps, repo, report, { snapshots, policy, now, dryRun: false });
     // After the records went: layers only removed snapshots needed become garbage.
     report.layers = await layerGarbage(deps, repo, { ...options, now });
     if (report.layers) report.bytesFreed += report.layers.bytesFreed;
@@ -138,6 +145,24 @@ export async function pruneRepo(
     await audit({ action: "prune.failed", outcome: "failure", details: { error: describeError(err) } });
     throw err;
   }
+}
+
+/** Sets the layers' classes, retention and holds as the kept snapshots call for; adds their moves. */
+async function layerLifecycle(
+  deps: Deps,
+  repo: string,
+  report: PruneReport,
+  options: { snapshots: Snapshot[]; policy: RetentionPolicy; now: Date; dryRun: boolean },
+): Promise<void> {
+  const lifecycle = await applyLayerLifecycle(deps, repo, {
+    ...options,
+    kept: report.keep,
+    reference: report.reference,
+  });
+  if (lifecycle === undefined) return;
+  report.layerLifecycle = lifecycle;
+  for (const [move, count] of Object.entries(layerMoves(lifecycle)))
+    report.moves[move] = (report.moves[move] ?? 0) + count;
 }
 
 /** The repository's layer garbage, when the index keeps layers; filed under its lineage key. */

@@ -74,6 +74,7 @@ export function pruneReportJson(report: PruneReport) {
     bytesFreed: report.bytesFreed,
     moves: report.moves,
     expiriesExtended: report.expiriesExtended,
+    ...(report.layerLifecycle ? { layerLifecycle: report.layerLifecycle } : {}),
   };
 }
 
@@ -132,6 +133,29 @@ function printRepo(ctx: Context, result: PruneRepoResult): void {
     );
   }
   for (const skip of report.skipped) ctx.print(`  ${skip.snapshotId} not removed: ${skip.reason}`);
+  printLayerMoves(ctx, report);
+}
+
+/** One line per layer whose archives change class: "layer L (level 0, 4.5 KiB, needed by 2): A -> B, why". */
+function printLayerMoves(ctx: Context, report: PruneReport): void {
+  const lifecycle = report.layerLifecycle;
+  if (!lifecycle) return;
+  for (const layer of lifecycle.layers) {
+    const moved = layer.archives.filter((archive) => archive.movedFrom !== undefined);
+    if (moved.length === 0) continue;
+    const size = bytes(moved.reduce((total, archive) => total + archive.bytes, 0));
+    const which =
+      moved.length === layer.archives.length ? "pack and oids" : moved.map((a) => a.key).join(", ");
+    const first = moved[0]!;
+    ctx.print(
+      `  layer ${layer.layerId} (level ${layer.level}, ${which}, ${size}, needed by ${layer.neededBy.length}): ` +
+        `${first.movedFrom} -> ${first.storageClass}${report.dryRun ? " (would move)" : ""}, ${first.why}`,
+    );
+  }
+  for (const u of lifecycle.unresolvable)
+    ctx.print(
+      `  ${u.snapshotId}: its layers do not resolve (${u.error}); the live layers it names stay warm`,
+    );
 }
 
 function printTotals(ctx: Context, results: PruneRepoResult[], dryRun: boolean): void {
