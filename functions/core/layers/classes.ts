@@ -199,7 +199,7 @@ export async function applyLayerLifecycle(
 }
 
 /** The live, stored layers a snapshot's ids reach through replacedBy, whatever else is broken. */
-function liveReach(snapshot: Snapshot, byId: ReadonlyMap<string, Layer>): string[] {
+export function liveReach(snapshot: Snapshot, byId: ReadonlyMap<string, Layer>): string[] {
   const seen = new Set<string>();
   const live: string[] = [];
   const queue = [...(snapshot.layers ?? [])];
