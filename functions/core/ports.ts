@@ -197,9 +197,15 @@ export interface LayerIndex {
   commitMerge(lineage: string, merged: Layer, inputs: string[], expectGeneration: number): Promise<void>;
   /** T-drop: sets each of `ids` (live or retired) dead at `at`. */
   markDead(lineage: string, ids: string[], at: string, expectGeneration: number): Promise<void>;
-  /** Records that a retired or dead layer's archives are deleted (idempotent; no generation check). */
+  /**
+   * Records that a retired or dead layer's archives are deleted (idempotent; no generation check).
+   * ConflictError for a live layer, NotFoundError for an unknown one.
+   */
   markObjectDeleted(lineage: string, id: string): Promise<void>;
-  /** Removes a record whose archives are deleted and that no snapshot names (idempotent). */
+  /**
+   * Removes a record whose archives are deleted and that no snapshot names, nor any other
+   * record's `replacedBy` (a resolve goes through it); ConflictError otherwise. Idempotent.
+   */
   forgetLayer(lineage: string, id: string): Promise<void>;
   /** Records a verification verdict on the layer. NotFoundError for an unknown layer. */
   recordLayerVerification(lineage: string, id: string, verification: Verification): Promise<void>;

@@ -7,7 +7,7 @@
 import type { Deps } from "./deps.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
-import { applyLayerLifecycle, layerMoves, type LayerLifecycleReport } from "./layers/classes.js";
+import { applyLayerClasses, planLayerClasses } from "./layers/classes.js";
 import { collectLayerGarbage, type LayerGarbageReport } from "./layers/garbage.js";
 import { LineageIndex } from "./lineage/lineage-index.js";
 import { ARCHIVES_PREFIX, isLayerKey, repoPrefix } from "./object-keys.js";
@@ -53,8 +53,6 @@ export interface PruneReport extends RepoPrunePlan {
   skipped: { snapshotId: string; reason: string }[];
   /** Shared pack layers (core/layers/garbage.ts): set dead, deleted, forgotten; absent without a layer index. */
   layers?: LayerGarbageReport;
-  /** Shared pack layers' classes, retention and holds (core/layers/classes.ts); their moves are in `moves` too. */
-  layerLifecycle?: LayerLifecycleReport;
 }
 
 export interface PruneRepoResult {
@@ -96,6 +94,7 @@ export async function pruneRepo(
     orphanGraceMs: options.orphanGraceMs ?? DEFAULT_ORPHAN_GRACE_MS,
   });
   const report = summarize(plan, options.dryRun);
+  const context = { plan, snapshots, policy };
   const byKey = new Map(objects.map((object) => [object.key, object]));
   if (options.dryRun) {
     for (const removal of plan.remove) {
@@ -103,9 +102,8 @@ export async function pruneRepo(
       if (retained) report.skipped.push({ snapshotId: removal.snapshot.id, reason: retained });
     }
     report.bytesFreed = freedBytes(report);
-    await layerLifecycle(deps, repo, report, { snapshots, policy, now, dryRun: true });
     const removing = new Set(plan.remove.map((removal) => removal.snapshot.id));
-    report.layers = await layerGarbage(deps, repo, { ...options, now, removing });
+    report.layers = await layerGarbage(deps, repo, context, { ...options, now, removing });
     if (report.layers) report.bytesFreed += report.layers.bytesFreed;
     return report;
   }
@@ -121,10 +119,8 @@ export async function pruneRepo(
     }
     report.orphans = await collectOrphans(deps, repo, plan, audit, byKey, now);
     report.bytesFreed = freedBytes(report);
-    // Before layer garbage: a hold released here lets it delete what no kept snapshot needs.
-    await layerLifecycle(deps, repo, report, { snapshots, policy, now, dryRun: false });
     // After the records went: layers only removed snapshots needed become garbage.
-    report.layers = await layerGarbage(deps, repo, { ...options, now });
+    report.layers = await layerGarbage(deps, repo, context, { ...options, now });
     if (report.layers) report.bytesFreed += report.layers.bytesFreed;
     await audit({
       action: "prune.completed",
@@ -147,39 +143,39 @@ export async function pruneRepo(
   }
 }
 
-/** Sets the layers' classes, retention and holds as the kept snapshots call for; adds their moves. */
-async function layerLifecycle(
-  deps: Deps,
-  repo: string,
-  report: PruneReport,
-  options: { snapshots: Snapshot[]; policy: RetentionPolicy; now: Date; dryRun: boolean },
-): Promise<void> {
-  const lifecycle = await applyLayerLifecycle(deps, repo, {
-    ...options,
-    kept: report.keep,
-    reference: report.reference,
-  });
-  if (lifecycle === undefined) return;
-  report.layerLifecycle = lifecycle;
-  for (const [move, count] of Object.entries(layerMoves(lifecycle)))
-    report.moves[move] = (report.moves[move] ?? 0) + count;
-}
-
-/** The repository's layer garbage, when the index keeps layers; filed under its lineage key. */
+/**
+ * The repository's layer part, when the index keeps layers (filed under its lineage key): layer
+ * garbage, then the storage class of each layer a kept snapshot resolves to (core/layers/).
+ */
 async function layerGarbage(
   deps: Deps,
   repo: string,
+  context: { plan: RepoPrunePlan; snapshots: readonly Snapshot[]; policy: RetentionPolicy },
   options: PruneOptions & { now: Date; removing?: ReadonlySet<string> },
 ): Promise<LayerGarbageReport | undefined> {
   if (!deps.layers) return undefined;
   const lineage = deps.index instanceof LineageIndex ? (await deps.index.resolve(repo)).key : repo;
-  return collectLayerGarbage(deps, repo, lineage, {
+  const report = await collectLayerGarbage(deps, repo, lineage, {
     now: options.now,
     dryRun: options.dryRun,
     actor: options.actor,
     ...(options.layerGraceMs === undefined ? {} : { graceMs: options.layerGraceMs }),
     ...(options.removing ? { removing: options.removing } : {}),
   });
+  const layers = await deps.layers.layers(lineage);
+  if (layers.length === 0) return report;
+  const objects = [];
+  for await (const object of deps.store.list(`${repoPrefix(lineage)}layers/`)) objects.push(object);
+  const moves = planLayerClasses({
+    kept: context.plan.keep.map((kept) => kept.snapshot),
+    snapshots: context.snapshots,
+    reference: context.plan.reference,
+    policy: context.policy,
+    now: options.now,
+    layers,
+    objects,
+  });
+  return { ...report, moves: await applyLayerClasses(deps, moves, options.dryRun) };
 }
 
 /** Prunes one repository after another; a repository that fails is reported and the others still run. */

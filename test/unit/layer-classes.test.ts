@@ -1,7 +1,7 @@
-// Prune's lifecycle for shared pack layers (core/layers/classes.ts), on the local index and folder
-// store: a layer the newest or a recent snapshot needs stays STANDARD, one only the year-old yearly
-// needs goes to ARCHIVE (both its archives), retention follows the readers' keepUntil, a held
-// reader holds its layers, and a dry run lists the moves and changes nothing.
+// Prune's storage classes for shared pack layers (core/layers/classes.ts) through the whole prune, on
+// the local index and folder store: a layer the newest or a recent snapshot needs stays STANDARD, one
+// only the year-old yearly needs goes to ARCHIVE (both its archives) and nothing else is set on it;
+// a dry run counts the moves and changes nothing.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -11,7 +11,6 @@ import { FsBlobStore } from "../../functions/adapters/local/fs-blob-store.js";
 import { KeyFileWrapper } from "../../functions/adapters/local/keyfile-wrapper.js";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
 import type { Deps } from "../../functions/core/deps.js";
-import { layerMoves } from "../../functions/core/layers/classes.js";
 import type { Layer } from "../../functions/core/model.js";
 import type { AuditEvent } from "../../functions/core/ports.js";
 import { pruneRepo } from "../../functions/core/prune.js";
@@ -65,14 +64,13 @@ async function layer(id: string, at: string): Promise<Layer> {
 }
 
 /** A layered snapshot taken at `at`, committed (T-snap) with its new layer, if any. */
-async function snap(at: string, layers: string[], fresh: Layer | undefined, extra = {}) {
+async function snap(at: string, layers: string[], fresh: Layer | undefined) {
   clock.set(at);
   const id = `${at.replace(/[-:.]/g, "")}-layered`;
   const s = layeredSnapshot(id, layers, {
     takenAt: at,
     confirmedAt: at,
     objectKey: `repos/${REPO}/${at.slice(0, 4)}/${at.slice(5, 7)}/${at.slice(8, 10)}/${id}.ibk`,
-    ...extra,
   });
   await deps.store.put(s.objectKey, Readable.from([Buffer.from("own archive")]));
   await deps.store.setLifecycle(s.objectKey, { storageClass: "STANDARD" });
@@ -84,7 +82,7 @@ async function snap(at: string, layers: string[], fresh: Layer | undefined, extr
  * June 2024's first snapshot wrote L1, the history every snapshot shares. L0 holds a branch
  * force-pushed away in 2025: only the 2024 yearly needs it. L2 came with 5 January; L3 is today's.
  */
-async function history(janHold = false) {
+async function history() {
   await snap("2024-06-01T00:00:00.000Z", ["L1"], await layer("L1", "2024-06-01T00:00:00.000Z"));
   const l0 = await layer("L0", "2024-12-31T00:00:00.000Z");
   const yearly = await snap("2024-12-31T00:00:00.000Z", ["L0", "L1"], l0);
@@ -92,7 +90,6 @@ async function history(janHold = false) {
     "2026-01-05T00:00:00.000Z",
     ["L2", "L1"],
     await layer("L2", "2026-01-05T00:00:00.000Z"),
-    janHold ? { hold: true } : {},
   );
   const newest = await snap("2026-01-10T00:00:00.000Z", ["L3", "L2", "L1"], await layer("L3", NOW));
   clock.set(NOW);
@@ -114,57 +111,28 @@ describe("prune sets shared layers' storage classes by who reads them", () => {
     expect(await classOf(l0.objectKey)).toBe("ARCHIVE");
     expect(await classOf(l0.oidsKey)).toBe("ARCHIVE");
     // The own archives (refs, metadata) of the 2024 yearly and of June 2024 (kept as "oldest
-    // yearly"), and L0's two archives; L1 stays, as the newest snapshot needs it.
-    expect(report.moves).toEqual({ "STANDARD -> ARCHIVE": 4 });
-    expect(layerMoves(report.layerLifecycle!)).toEqual({ "STANDARD -> ARCHIVE": 2 });
-    const decided = new Map(report.layerLifecycle!.layers.map((l) => [l.layerId, l]));
-    expect(decided.get("L1")!.archives[0]!.why).toBe("read by the newest snapshot");
-    expect(decided.get("L0")!.neededBy).toEqual(["20241231T000000000Z-layered"]);
-    expect(decided.get("L0")!.archives[0]!.why).toMatch(/^kept \d+ more days$/);
-    // Retention follows the latest keepUntil of the readers: the yearly's, for both L0 and L1.
-    const yearlyUntil = report.keep.find((k) => k.snapshot.id === "20241231T000000000Z-layered")!.keepUntil!;
-    expect(Date.parse(yearlyUntil)).toBeGreaterThan(Date.parse("2031-01-01T00:00:00.000Z"));
-    expect((await deps.store.stat(l0.objectKey))?.retainUntil).toBe(yearlyUntil);
-    expect((await deps.store.stat(layerRecord({ id: "L1" }).oidsKey))?.retainUntil).toBe(yearlyUntil);
+    // yearly"); L0's two archives; L1 stays, as the newest snapshot needs it.
+    expect(report.moves).toEqual({ "STANDARD -> ARCHIVE": 2 });
+    expect(report.layers?.moves).toEqual({ "STANDARD -> ARCHIVE": 2 });
+    // Only the class: no expiry, no retention (layer garbage alone deletes a layer).
+    const stat = await deps.store.stat(l0.objectKey);
+    expect(stat?.expiresAt).toBeUndefined();
+    expect(stat?.retainUntil).toBeUndefined();
     // The next prune has nothing more to move.
     const again = await pruneRepo(deps, REPO, DEFAULT_RETENTION_POLICY, { dryRun: false, actor: "test" });
     expect(again.moves).toEqual({});
+    expect(again.layers?.moves ?? {}).toEqual({});
   });
 
   it("a dry run lists the layer moves and changes nothing", async () => {
     await history();
     const report = await pruneRepo(deps, REPO, DEFAULT_RETENTION_POLICY, { dryRun: true, actor: "test" });
-    const moved = report.layerLifecycle!.layers.filter((l) => l.archives.some((a) => a.movedFrom));
-    expect(moved.map((l) => l.layerId)).toEqual(["L0"]);
-    expect(moved[0]!.archives.map((a) => [a.movedFrom, a.storageClass])).toEqual([
-      ["STANDARD", "ARCHIVE"],
-      ["STANDARD", "ARCHIVE"],
-    ]);
-    expect(report.moves).toEqual({ "STANDARD -> ARCHIVE": 4 });
+    expect(report.moves).toEqual({ "STANDARD -> ARCHIVE": 2 });
+    expect(report.layers?.moves).toEqual({ "STANDARD -> ARCHIVE": 2 });
     for (const id of ["L0", "L1"]) {
       const stat = await deps.store.stat(layerRecord({ id }).objectKey);
       expect(stat?.storageClass).toBe("STANDARD");
       expect(stat?.retainUntil).toBeUndefined();
     }
-  });
-
-  it("a held snapshot holds the layers it resolves to; a layer no kept snapshot needs is released", async () => {
-    await history(true);
-    // September 2024 (no rule keeps it) alone needed L9, which a hold in the store still marks.
-    const stray = await layer("L9", "2024-09-01T00:00:00.000Z");
-    await deps.store.setLifecycle(stray.objectKey, { hold: true });
-    await snap("2024-09-01T00:00:00.000Z", ["L9", "L1"], stray);
-    clock.set(NOW);
-    const report = await pruneRepo(deps, REPO, DEFAULT_RETENTION_POLICY, { dryRun: false, actor: "test" });
-    expect(report.remove.map((r) => r.snapshot.id)).toEqual(["20240901T000000000Z-layered"]);
-    const held = async (id: string) => (await deps.store.stat(layerRecord({ id }).objectKey))?.held === true;
-    expect(await held("L2")).toBe(true);
-    expect(await held("L1")).toBe(true);
-    expect(await held("L0")).toBe(false);
-    expect(await held("L3")).toBe(false);
-    // Released, so layer garbage can delete it after the grace period; it is dead now.
-    expect(await held("L9")).toBe(false);
-    expect(report.layers?.dead).toEqual(["L9"]);
-    expect((await deps.layers!.getLayer(REPO, "L9"))?.state).toBe("dead");
   });
 });

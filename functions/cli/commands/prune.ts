@@ -74,7 +74,7 @@ export function pruneReportJson(report: PruneReport) {
     bytesFreed: report.bytesFreed,
     moves: report.moves,
     expiriesExtended: report.expiriesExtended,
-    ...(report.layerLifecycle ? { layerLifecycle: report.layerLifecycle } : {}),
+    ...(report.layers ? { layers: report.layers } : {}),
   };
 }
 
@@ -136,26 +136,14 @@ function printRepo(ctx: Context, result: PruneRepoResult): void {
   printLayerMoves(ctx, report);
 }
 
-/** One line per layer whose archives change class: "layer L (level 0, 4.5 KiB, needed by 2): A -> B, why". */
+/** The layers' class moves (prune's layer part), and kept snapshots whose layers do not resolve. */
 function printLayerMoves(ctx: Context, report: PruneReport): void {
-  const lifecycle = report.layerLifecycle;
-  if (!lifecycle) return;
-  for (const layer of lifecycle.layers) {
-    const moved = layer.archives.filter((archive) => archive.movedFrom !== undefined);
-    if (moved.length === 0) continue;
-    const size = bytes(moved.reduce((total, archive) => total + archive.bytes, 0));
-    const which =
-      moved.length === layer.archives.length ? "pack and oids" : moved.map((a) => a.key).join(", ");
-    const first = moved[0]!;
-    ctx.print(
-      `  layer ${layer.layerId} (level ${layer.level}, ${which}, ${size}, needed by ${layer.neededBy.length}): ` +
-        `${first.movedFrom} -> ${first.storageClass}${report.dryRun ? " (would move)" : ""}, ${first.why}`,
-    );
-  }
-  for (const u of lifecycle.unresolvable)
-    ctx.print(
-      `  ${u.snapshotId}: its layers do not resolve (${u.error}); the live layers it names stay warm`,
-    );
+  const layers = report.layers;
+  if (!layers) return;
+  const moves = Object.entries(layers.moves ?? {}).map(([move, count]) => `${move}: ${count}`);
+  if (moves.length)
+    ctx.print(`  layer archive class moves${report.dryRun ? " (would move)" : ""}: ${moves.join(", ")}`);
+  for (const u of layers.unresolvable) ctx.print(`  ${u.snapshotId}: its layers do not resolve: ${u.error}`);
 }
 
 function printTotals(ctx: Context, results: PruneRepoResult[], dryRun: boolean): void {
@@ -164,6 +152,9 @@ function printTotals(ctx: Context, results: PruneRepoResult[], dryRun: boolean):
   const moves = new Map<string, number>();
   for (const report of reports) {
     for (const [move, count] of Object.entries(report.moves)) moves.set(move, (moves.get(move) ?? 0) + count);
+    // Layer archives move too (prune's layer part), counted with the snapshots' archives.
+    for (const [move, count] of Object.entries(report.layers?.moves ?? {}))
+      moves.set(move, (moves.get(move) ?? 0) + count);
   }
   const would = dryRun ? " would be" : "";
   const removed = sum((r) => r.remove.length - r.skipped.length);

@@ -40,6 +40,8 @@ export interface LayerGarbageReport {
   unresolvable: { snapshotId: string; error: string }[];
   /** Steps given up this run (another writer moved the generation, the store retains an archive). */
   skipped: { layerId?: string; reason: string }[];
+  /** Storage class changes of layer archives by "FROM -> TO" (prune: core/layers/classes.ts). */
+  moves?: Record<string, number>;
 }
 
 type Audit = (event: Omit<AuditEvent, "repo" | "actor">) => Promise<void>;

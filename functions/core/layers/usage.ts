@@ -9,7 +9,6 @@ import { planRetention } from "../retention.js";
 import type { RetentionPolicy } from "../retention-policy.js";
 import { periodEnds } from "../storage-report.js";
 import { chooseStorageClass, RECENT_READ_DAYS, settledKeepUntil } from "../storage-tiers.js";
-import { liveReach } from "./classes.js";
 import { layerResolver } from "./resolve.js";
 
 const DAY_MS = 86_400_000;
@@ -131,4 +130,21 @@ function layersOf(
   } catch {
     return liveReach(snapshot, byId);
   }
+}
+
+/** The live, stored layers a snapshot's ids reach through replacedBy, whatever else is broken. */
+function liveReach(snapshot: Snapshot, byId: ReadonlyMap<string, Layer>): string[] {
+  const seen = new Set<string>();
+  const live: string[] = [];
+  const queue = [...(snapshot.layers ?? [])];
+  while (queue.length > 0) {
+    const id = queue.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const layer = byId.get(id);
+    if (layer === undefined) continue;
+    if (layer.state === "live" && !layer.objectDeleted) live.push(id);
+    queue.push(...(layer.replacedBy ?? []));
+  }
+  return live;
 }
