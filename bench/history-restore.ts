@@ -4,6 +4,7 @@ import { mkdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { LocalApp } from "../functions/app.js";
 import { snapshotChain } from "../functions/core/chain.js";
+import { layersOfSnapshot } from "../functions/core/layers/read.js";
 import { git } from "../functions/core/git/exec.js";
 import { diffRefs, readRefs } from "../functions/core/git/local-repo.js";
 import type { RefMap, Snapshot } from "../functions/core/model.js";
@@ -50,7 +51,11 @@ export async function timeRestore(
       id: kept.id,
       takenAt: kept.takenAt,
       kind: kept.kind,
-      archivesRead: (await snapshotChain(app.index, kept)).length,
+      // A layered snapshot reads each live layer it resolves to and its own archive.
+      archivesRead:
+        kept.kind === "layered"
+          ? (await layersOfSnapshot(app, kept)).length + 1
+          : (await snapshotChain(app.index, kept)).length,
       ourSeconds,
       cloneSeconds: cloned.seconds,
       bundleBytes: (await stat(bundle)).size,

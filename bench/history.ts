@@ -12,6 +12,7 @@ import { readRefs } from "../functions/core/git/local-repo.js";
 import type { RefMap, Snapshot } from "../functions/core/model.js";
 import { repoPrefix } from "../functions/core/object-keys.js";
 import { pruneRepo } from "../functions/core/prune.js";
+import { compactLineage } from "../functions/core/layers/compact.js";
 import { snapshotRepo } from "../functions/core/snapshot.js";
 import { incrementalPolicy } from "../functions/config/settings.js";
 import type { LocalApp } from "../functions/app.js";
@@ -21,11 +22,12 @@ import { timeRestore, type RestoreFigures } from "./history-restore.js";
 import { median, ROOT } from "./measure.js";
 import { benchLog, goalRow, goalTable, machineLine, writeResult } from "./summary.js";
 
-const USAGE = `usage: npm run bench -- --history [--years 3] [--pushes 1] [--files 150] [--out FILE]
+const USAGE = `usage: npm run bench -- --history [--layers] [--years 3] [--pushes 1] [--files 150] [--out FILE]
+  --layers  layered snapshots (snapshots.layers: true), compaction after each prune
   --years   years of history (365 days each; at least 3 for the issue's goal)
   --pushes  mean pushes per weekday (weekends: one push on about one day in six)
   --files   text files at the start (about 4 KiB each; about one more every 8 commits)
-  --out     JSON figures (default bench/results/history.json)`;
+  --out     JSON figures (default bench/results/history.json, history-layers.json with --layers)`;
 
 const log = benchLog("history");
 const REPO = "acme/history";
@@ -60,7 +62,8 @@ export async function main(argv: string[]): Promise<number> {
       years: { type: "string", default: "3" },
       pushes: { type: "string", default: "1" },
       files: { type: "string", default: "150" },
-      out: { type: "string", default: "bench/results/history.json" },
+      out: { type: "string" },
+      layers: { type: "boolean", default: false },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -87,9 +90,10 @@ export async function main(argv: string[]): Promise<number> {
     await mkdir(configDir);
     const configFile = join(configDir, "backup-config.yaml");
     const sources = `sources:\n  - name: ${REPO}\n    url: ${JSON.stringify(source)}\n`;
+    const layered = values.layers ? "snapshots:\n  layers: true\n" : "";
     await writeFile(
       configFile,
-      `version: 1\nbackend: local\nlocal:\n  dataDir: ${join(work, "data")}\n${sources}`,
+      `version: 1\nbackend: local\nlocal:\n  dataDir: ${join(work, "data")}\n${sources}${layered}`,
     );
     await copyFile(join(ROOT, "config", "retention-policy.yaml"), join(configDir, "retention-policy.yaml"));
     let now = START;
@@ -103,7 +107,9 @@ export async function main(argv: string[]): Promise<number> {
         pushesPerDay,
         files,
         commits: history.commits,
-        out: values.out,
+        layers: values.layers,
+        out:
+          values.out ?? (values.layers ? "bench/results/history-layers.json" : "bench/results/history.json"),
       });
     } finally {
       await app.close();
@@ -122,6 +128,7 @@ async function simulate(
   days: number,
 ): Promise<Map<string, Taken>> {
   const incremental = incrementalPolicy(app.settings);
+  const layers = app.settings.backup.snapshots.layers;
   const taken = new Map<string, Taken>();
   let refs = await readRefs(source);
   const snapshot = async (at: number, next: RefMap) => {
@@ -129,7 +136,7 @@ async function simulate(
     refs = next;
     setClock(at);
     const started = performance.now();
-    const outcome = await snapshotRepo(app, REPO, { url: source }, { actor: "bench", incremental });
+    const outcome = await snapshotRepo(app, REPO, { url: source }, { actor: "bench", incremental, layers });
     const seconds = (performance.now() - started) / 1000;
     if (outcome.outcome === "created")
       taken.set(outcome.snapshot.id, { snapshot: outcome.snapshot, seconds, refs });
@@ -168,6 +175,8 @@ async function simulate(
 async function prune(app: LocalApp, setClock: (at: number) => void, at: number): Promise<void> {
   setClock(at);
   await pruneRepo(app, REPO, app.settings.retention, { dryRun: false, actor: "bench" });
+  // Compaction on the prune clock (the job's, once it has a caller): full levels merge.
+  if (app.settings.backup.snapshots.layers) await compactLineage(app, REPO, { actor: "bench" });
 }
 
 /** Moves the source's refs from `from` to `to` in one transaction (deletions included). */
@@ -184,7 +193,15 @@ async function report(
   work: string,
   source: string,
   taken: Map<string, Taken>,
-  run: { years: number; days: number; pushesPerDay: number; files: number; commits: number; out: string },
+  run: {
+    years: number;
+    days: number;
+    pushesPerDay: number;
+    files: number;
+    commits: number;
+    layers: boolean;
+    out: string;
+  },
 ): Promise<number> {
   const kept = (await app.index.list(REPO)).sort((a, b) => a.takenAt.localeCompare(b.takenAt));
   let storedBytes = 0;
@@ -204,9 +221,17 @@ async function report(
   log("restoring the oldest and the newest kept snapshot");
   const oldest = await timeRestore(app, work, kept[0]!, expected(kept[0]!));
   const newest = await timeRestore(app, work, kept.at(-1)!, expected(kept.at(-1)!));
+  // The kept snapshot nearest one year before the newest.
+  const yearBefore = Date.parse(kept.at(-1)!.takenAt) - 365 * DAY;
+  const yearOld = kept.reduce((best, s) =>
+    Math.abs(Date.parse(s.takenAt) - yearBefore) < Math.abs(Date.parse(best.takenAt) - yearBefore) ? s : best,
+  );
+  log("restoring the kept snapshot of about a year before the newest");
+  const year = await timeRestore(app, work, yearOld, expected(yearOld));
   const last = taken.get(kept.at(-1)!.id)!;
   const all = [...taken.values()];
   const incrementals = all.filter((t) => t.snapshot.kind === "incremental");
+  const layeredTaken = all.filter((t) => t.snapshot.kind === "layered");
   const fulls = all.filter((t) => t.snapshot.kind === "full");
   const ratio = storedBytes / bundleBytes;
   const restoreRatio = (r: RestoreFigures) => r.ourSeconds / r.cloneSeconds;
@@ -224,6 +249,12 @@ async function report(
       restoreRatio(oldest) <= 1.5,
     ),
     goalRow(
+      `restore of a kept one a year older (${year.takenAt.slice(0, 10)}, ${year.archivesRead} archives) / git clone --mirror of a bundle`,
+      `${restoreRatio(year).toFixed(2)}x (${year.ourSeconds.toFixed(2)} s / ${year.cloneSeconds.toFixed(2)} s)`,
+      "<= 1.5x",
+      restoreRatio(year) <= 1.5,
+    ),
+    goalRow(
       `restore of the newest kept (${newest.archivesRead} archives) / git clone --mirror of a bundle`,
       `${restoreRatio(newest).toFixed(2)}x (${newest.ourSeconds.toFixed(2)} s / ${newest.cloneSeconds.toFixed(2)} s)`,
       "<= 1.5x",
@@ -237,13 +268,27 @@ async function report(
     ),
   ];
   const byKind = (kind: string) => kept.filter((s) => s.kind === kind).length;
+  const layerRecords = (await app.layers?.layers(REPO)) ?? [];
+  const liveLayers = layerRecords.filter((l) => l.state === "live");
+  const layerLine = layerRecords.length
+    ? `; layers: ${liveLayers.length} live (${liveLayers.map((l) => l.objects).join(", ")} objects), ${layerRecords.length - liveLayers.length} retired or dead`
+    : "";
   console.log(
     [
       "",
       `infinity-backup bench --history: ${machineLine()}`,
-      `${run.days} days (${run.years} years) of ${REPO}: ${run.commits} commits, ${all.length} snapshots taken (${fulls.length} full, ${incrementals.length} incremental), daily sweep 00:00, prune 03:00, policy config/retention-policy.yaml`,
-      `kept ${kept.length} snapshots (${byKind("full")} full, ${byKind("incremental")} incremental); ${storedObjects} objects in the store`,
-      `snapshot seconds, median: full ${median(fulls.map((t) => t.seconds)).toFixed(2)}, incremental ${median(incrementals.map((t) => t.seconds)).toFixed(2)}; median archive: full ${kib(median(fulls.map((t) => t.snapshot.size)))}, incremental ${kib(median(incrementals.map((t) => t.snapshot.size)))}`,
+      `${run.days} days (${run.years} years) of ${REPO}: ${run.commits} commits, ${all.length} snapshots taken (${fulls.length} full, ${incrementals.length} incremental, ${layeredTaken.length} layered), daily sweep 00:00, prune 03:00${run.layers ? " then compaction" : ""}, policy config/retention-policy.yaml`,
+      `kept ${kept.length} snapshots (${byKind("full")} full, ${byKind("incremental")} incremental, ${byKind("layered")} layered); ${storedObjects} objects in the store${layerLine}`,
+      ...(layeredTaken.length
+        ? [
+            `layered snapshot seconds, median ${median(layeredTaken.map((t) => t.seconds)).toFixed(2)}; median own archive ${kib(median(layeredTaken.map((t) => t.snapshot.size)))}, median git data ${kib(median(layeredTaken.map((t) => t.snapshot.bundleBytes)))}`,
+          ]
+        : []),
+      ...(fulls.length
+        ? [
+            `snapshot seconds, median: full ${median(fulls.map((t) => t.seconds)).toFixed(2)}, incremental ${median(incrementals.map((t) => t.seconds)).toFixed(2)}; median archive: full ${kib(median(fulls.map((t) => t.snapshot.size)))}, incremental ${kib(median(incrementals.map((t) => t.snapshot.size)))}`,
+          ]
+        : []),
       `simulation: ${Object.entries(spent)
         .map(([kind, [seconds, n]]) => `${kind} ${n} x ${(seconds / Math.max(n, 1)).toFixed(2)} s`)
         .join(", ")}; peak RSS of this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
@@ -264,7 +309,9 @@ async function report(
     storedBytes,
     storedObjects,
     bundleBytes,
-    restore: { oldest, newest },
+    restore: { oldest, year, newest },
+    layers: { live: liveLayers.length, records: layerRecords.length },
+    layeredMedianSeconds: layeredTaken.length ? median(layeredTaken.map((t) => t.seconds)) : undefined,
     lastPush: {
       seconds: last.seconds,
       size: last.snapshot.size,

@@ -11,7 +11,7 @@ export interface CommandOptions {
   args?: string[];
   snapshot?: string;
   at?: string;
-  level?: "quick" | "deep";
+  level?: "quick" | "deep" | "layer";
   verify: boolean;
   to?: string;
   push?: string;

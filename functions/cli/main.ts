@@ -71,7 +71,8 @@ Options:
   --repo NAME       A repository, "owner/name"; repeatable
   --snapshot ID     A snapshot id (see \`list\`)
   --at TIME         Point in time, ISO-8601 (e.g. 2026-11-27T10:00:00Z): newest snapshot at or before it
-  --level LEVEL     Verification: quick (archive + pack checksum) or deep (also unbundle + git fsck)
+  --level LEVEL     Verification: quick (archive + pack checksum) or deep (also unbundle + git fsck);
+                    layer: a layered snapshot's new layers and their links
   --no-verify       backup: skip verification after the snapshot
   --all             verify: every snapshot, not only the latest
   --dry-run         prune: print the plan with its reasons; change nothing
@@ -139,8 +140,8 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
   // Only `show` (what to show), `audit` (verify), `keys` and `redact` (a subcommand) take arguments after the command; they check them.
   if (positionals.length > 1 && !["show", "audit", "keys", "redact"].includes(positionals[0]!))
     throw new UserInputError(`unexpected argument "${positionals[1]}"`);
-  if (values.level !== undefined && values.level !== "quick" && values.level !== "deep") {
-    throw new UserInputError(`--level must be quick or deep, not "${values.level}"`);
+  if (values.level !== undefined && !["quick", "deep", "layer"].includes(values.level)) {
+    throw new UserInputError(`--level must be quick, deep or layer, not "${values.level}"`);
   }
   checkTime("--at", values.at);
   checkTime("--since", values.since);

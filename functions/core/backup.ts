@@ -134,15 +134,17 @@ async function verifyAsPolicySays(
   if (!policy.verify || !due) return result;
   const { id } = snapshot.snapshot;
   const repo = result.repo;
+  // A layered snapshot's deep check after backup is per layer (its new objects and their links);
+  // a full-restore deep verification of it stays a `verify --level deep` away.
+  const level =
+    snapshot.snapshot.kind === "layered" && policy.verify.level === "deep" ? "layer" : policy.verify.level;
   if (policy.verify.where === "queue") {
     if (!deps.publisher) throw new Error("verification is queued but no publisher is wired");
-    await deps.publisher.publish("verify-requests", [
-      { v: 1, repo, snapshotId: id, level: policy.verify.level },
-    ]);
+    await deps.publisher.publish("verify-requests", [{ v: 1, repo, snapshotId: id, level }]);
     return { ...result, verifyQueued: true };
   }
   result.verify = await verifySnapshot(deps, repo, id, {
-    level: policy.verify.level,
+    level,
     actor: options.actor,
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

@@ -31,7 +31,8 @@ export const verifyRequestSchema = z.strictObject({
   v: z.literal(1),
   repo,
   snapshotId: z.string().min(1).max(200),
-  level: z.enum(["quick", "deep"]).default("deep"),
+  /** "layer": a layered snapshot's new layers and their links (core/layers/verify.ts). */
+  level: z.enum(["quick", "deep", "layer"]).default("deep"),
 });
 
 export const pruneRequestSchema = z.strictObject({

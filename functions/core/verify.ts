@@ -17,6 +17,7 @@ import { finishRepository, unpackBundle, unpackWiki } from "./unpack.js";
 import { lfsOidOf } from "./lfs/paths.js";
 import { checkLfsObject, storeLfsObject } from "./lfs/restore.js";
 import { makeScratch } from "./scratch.js";
+import { checkLayered, recordLayerVerdicts } from "./layers/verify.js";
 
 export interface VerifyOutcome {
   snapshot: Snapshot;
@@ -49,6 +50,9 @@ async function checkArchive(
   level: VerifyLevel,
   onProgress?: ProgressListener,
 ): Promise<{ bytes: number; warnings: string[] }> {
+  if (snapshot.kind === "layered") return checkLayered(deps, snapshot, level, onProgress);
+  // Per layer is for layered snapshots; a chain's snapshot is checked deeply instead.
+  if (level === "layer") level = "deep";
   const scratch = level === "deep" ? await makeScratch("verify") : undefined;
   const repoDir = scratch && join(scratch, "repo.git");
   let sawBundle = false;
@@ -141,6 +145,7 @@ export async function verifySnapshot(
     };
   }
   await deps.index.recordVerification(repo, id, verification);
+  await recordLayerVerdicts(deps, snapshot, verification);
   await deps.audit.record({
     action: verification.verdict === "ok" ? "verify.passed" : "verify.failed",
     repo,

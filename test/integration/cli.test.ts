@@ -183,7 +183,7 @@ describe("infinity-backup CLI", () => {
   it("rejects bad arguments with exit 2", async () => {
     expect((await cli("bogus", ...config)).stderr).toMatch(/unknown command "bogus"/);
     expect((await cli("verify", ...config, "--level", "medium")).stderr).toMatch(
-      /--level must be quick or deep/,
+      /--level must be quick, deep or layer/,
     );
     expect((await cli("restore", ...config, "--repo", "acme/app", "--at", "yesterday")).stderr).toMatch(
       /--at "yesterday" is not a time/,

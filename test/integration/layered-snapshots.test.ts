@@ -11,7 +11,9 @@ import { git } from "../../functions/core/git/exec.js";
 import { fsck } from "../../functions/core/git/local-repo.js";
 import type { Layer, Snapshot } from "../../functions/core/model.js";
 import { restoreRepo } from "../../functions/core/restore.js";
+import { checkLayered } from "../../functions/core/layers/verify.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
+import { verifySnapshot } from "../../functions/core/verify.js";
 import type { LocalApp as App } from "../../functions/wiring.js";
 import { headOf, objectsOf, pushCommit, refsOf, richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
@@ -143,5 +145,39 @@ describe("layered snapshots", () => {
     await git(["clone", "--quiet", "--mirror", path, cloned]);
     expect(await refsOf(cloned)).toBe(t.refs);
     expect(await objectsOf(cloned)).toBe(t.objects);
+  });
+});
+
+describe("per-layer verification", () => {
+  it("checks only the new layer of a push, and records the verdict on the layer", async () => {
+    const [first, push] = taken.map((t) => t.snapshot);
+    const base = await verifySnapshot(app, "acme/app", first!.id, { level: "layer", actor });
+    expect(base.verification).toMatchObject({ verdict: "ok", level: "layer" });
+    expect((await layerOf(first!.layers![0]!)).verification).toMatchObject({ verdict: "ok", level: "layer" });
+    const full = await layerOf(first!.layers![0]!);
+    const outcome = await verifySnapshot(app, "acme/app", push!.id, { level: "layer", actor });
+    expect(outcome.verification).toMatchObject({ verdict: "ok", level: "layer" });
+    // Its own small archive, its new layer and the oids of the first: not the first layer's pack.
+    expect(outcome.bytes).toBeLessThan(full.size / 5);
+    expect((await layerOf(push!.layers![0]!)).verification?.verdict).toBe("ok");
+  });
+
+  it("a layer whose objects link to one none of the snapshot's layers holds fails, naming it", async () => {
+    const force = taken[2]!.snapshot;
+    const parent = (
+      await git(["rev-parse", `${force.refs["refs/heads/main"]}^`], { env: { GIT_DIR: source } })
+    ).trim();
+    // The force push's layer alone: its commit's parent is only in the first layer.
+    const alone = { ...force, layers: [force.layers![0]!] };
+    await expect(checkLayered(app, alone, "layer")).rejects.toThrow(
+      new RegExp(
+        `needs object ${parent} \\(named by commit ${force.refs["refs/heads/main"]} in layer ${force.layers![0]}\\)`,
+      ),
+    );
+  });
+
+  it("a deep verification of a layered snapshot restores it whole and runs fsck", async () => {
+    const outcome = await verifySnapshot(app, "acme/app", taken[4]!.snapshot.id, { level: "deep", actor });
+    expect(outcome.verification).toMatchObject({ verdict: "ok", level: "deep" });
   });
 });

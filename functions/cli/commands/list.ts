@@ -37,7 +37,11 @@ export async function listCommand(ctx: Context): Promise<number> {
       snapshots.map((s) => [
         s.repo,
         s.id,
-        s.kind === "full" ? "full" : `incr. of …${s.parentId?.slice(-8)}`,
+        s.kind === "incremental"
+          ? `incr. of …${s.parentId?.slice(-8)}`
+          : s.kind === "layered"
+            ? `layered (${s.layers?.length ?? 0})`
+            : "full",
         s.takenAt,
         s.confirmedAt === s.takenAt ? "-" : age(s.confirmedAt, now),
         String(Object.keys(s.refs).length),
