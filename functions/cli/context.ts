@@ -26,6 +26,8 @@ export interface CommandOptions {
   all: boolean;
   /** prune: plan only, change nothing. */
   dryRun: boolean;
+  /** prune: also merge full layer levels (core/layers/compact.ts). */
+  compact?: boolean;
   /** hold: lift the hold. */
   release: boolean;
   /** audit: entries at or after this time (ISO-8601 UTC). */

@@ -76,6 +76,7 @@ Options:
   --no-verify       backup: skip verification after the snapshot
   --all             verify: every snapshot, not only the latest
   --dry-run         prune: print the plan with its reasons; change nothing
+  --compact         prune: also merge full levels of shared pack layers (layered snapshots)
   --release         hold: lift the hold instead of setting it
   --since TIME      audit: entries at or after TIME (ISO-8601)
   --action ACTION   audit: one action (restore.completed) or family (restore)
@@ -117,6 +118,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       "no-verify": { type: "boolean", default: false },
       all: { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
+      compact: { type: "boolean", default: false },
       release: { type: "boolean", default: false },
       to: { type: "string" },
       push: { type: "string" },
@@ -177,6 +179,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       prefix: values.prefix,
       all: values.all,
       dryRun: values["dry-run"],
+      compact: values.compact,
       release: values.release,
     },
   };

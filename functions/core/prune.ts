@@ -5,13 +5,12 @@
 // expiry and its hold follows the snapshot's; a removal whose object is still retained (or held)
 // is left, record and object, and reported in `skipped`: never forced.
 import type { Deps } from "./deps.js";
+import type { CompactReport } from "./layers/compact.js";
+import type { LayerGarbageReport } from "./layers/garbage.js";
+import { compactUnderLease, pruneLayers } from "./layers/prune-layers.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
-import { applyLayerClasses, planLayerClasses } from "./layers/classes.js";
-import { collectLayerGarbage, type LayerGarbageReport } from "./layers/garbage.js";
-import { LineageIndex } from "./lineage/lineage-index.js";
 import { ARCHIVES_PREFIX, isLayerKey, repoPrefix } from "./object-keys.js";
-import type { Snapshot } from "./model.js";
 import type { AuditEvent, BlobInfo } from "./ports.js";
 import {
   describeRemoval,
@@ -36,6 +35,12 @@ export interface PruneOptions {
   orphanGraceMs?: number;
   /** How long a retired or dead layer's archives stay (core/layers/garbage-plan.ts, LAYER_GRACE_MS). */
   layerGraceMs?: number;
+  /**
+   * Also merge full layer levels (core/layers/compact.ts), under the repository's lease, after the
+   * layer garbage; at most `maxMerges` merges a repository. Not in a dry run.
+   */
+  compact?: boolean;
+  maxMerges?: number;
 }
 
 export interface PruneReport extends RepoPrunePlan {
@@ -53,6 +58,8 @@ export interface PruneReport extends RepoPrunePlan {
   skipped: { snapshotId: string; reason: string }[];
   /** Shared pack layers (core/layers/garbage.ts): set dead, deleted, forgotten; absent without a layer index. */
   layers?: LayerGarbageReport;
+  /** Merges of full layer levels, with `compact`; `skipped` when another run held the repository. */
+  compaction?: CompactReport & { skipped?: string };
 }
 
 export interface PruneRepoResult {
@@ -103,7 +110,7 @@ export async function pruneRepo(
     }
     report.bytesFreed = freedBytes(report);
     const removing = new Set(plan.remove.map((removal) => removal.snapshot.id));
-    report.layers = await layerGarbage(deps, repo, context, { ...options, now, removing });
+    report.layers = await pruneLayers(deps, repo, context, { ...options, now, removing });
     if (report.layers) report.bytesFreed += report.layers.bytesFreed;
     return report;
   }
@@ -120,8 +127,9 @@ export async function pruneRepo(
     report.orphans = await collectOrphans(deps, repo, plan, audit, byKey, now);
     report.bytesFreed = freedBytes(report);
     // After the records went: layers only removed snapshots needed become garbage.
-    report.layers = await layerGarbage(deps, repo, context, { ...options, now });
+    report.layers = await pruneLayers(deps, repo, context, { ...options, now });
     if (report.layers) report.bytesFreed += report.layers.bytesFreed;
+    if (options.compact && deps.layers) report.compaction = await compactUnderLease(deps, repo, options);
     await audit({
       action: "prune.completed",
       outcome: "success",
@@ -141,41 +149,6 @@ export async function pruneRepo(
     await audit({ action: "prune.failed", outcome: "failure", details: { error: describeError(err) } });
     throw err;
   }
-}
-
-/**
- * The repository's layer part, when the index keeps layers (filed under its lineage key): layer
- * garbage, then the storage class of each layer a kept snapshot resolves to (core/layers/).
- */
-async function layerGarbage(
-  deps: Deps,
-  repo: string,
-  context: { plan: RepoPrunePlan; snapshots: readonly Snapshot[]; policy: RetentionPolicy },
-  options: PruneOptions & { now: Date; removing?: ReadonlySet<string> },
-): Promise<LayerGarbageReport | undefined> {
-  if (!deps.layers) return undefined;
-  const lineage = deps.index instanceof LineageIndex ? (await deps.index.resolve(repo)).key : repo;
-  const report = await collectLayerGarbage(deps, repo, lineage, {
-    now: options.now,
-    dryRun: options.dryRun,
-    actor: options.actor,
-    ...(options.layerGraceMs === undefined ? {} : { graceMs: options.layerGraceMs }),
-    ...(options.removing ? { removing: options.removing } : {}),
-  });
-  const layers = await deps.layers.layers(lineage);
-  if (layers.length === 0) return report;
-  const objects = [];
-  for await (const object of deps.store.list(`${repoPrefix(lineage)}layers/`)) objects.push(object);
-  const moves = planLayerClasses({
-    kept: context.plan.keep.map((kept) => kept.snapshot),
-    snapshots: context.snapshots,
-    reference: context.plan.reference,
-    policy: context.policy,
-    now: options.now,
-    layers,
-    objects,
-  });
-  return { ...report, moves: await applyLayerClasses(deps, moves, options.dryRun) };
 }
 
 /** Prunes one repository after another; a repository that fails is reported and the others still run. */

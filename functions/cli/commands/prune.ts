@@ -75,6 +75,7 @@ export function pruneReportJson(report: PruneReport) {
     moves: report.moves,
     expiriesExtended: report.expiriesExtended,
     ...(report.layers ? { layers: report.layers } : {}),
+    ...(report.compaction ? { compaction: report.compaction } : {}),
   };
 }
 
@@ -91,6 +92,7 @@ export async function pruneCommand(ctx: Context): Promise<number> {
     );
   const results = await pruneAll(app, app.settings.retention, {
     dryRun,
+    compact: options.compact === true,
     actor: ctx.actor,
     only: options.repo,
     onRepoDone: (r, i, total) =>
@@ -133,17 +135,31 @@ function printRepo(ctx: Context, result: PruneRepoResult): void {
     );
   }
   for (const skip of report.skipped) ctx.print(`  ${skip.snapshotId} not removed: ${skip.reason}`);
+  printLayers(ctx, report);
   printLayerMoves(ctx, report);
 }
 
-/** The layers' class moves (prune's layer part), and kept snapshots whose layers do not resolve. */
+/** The layer archives' class moves (prune's layer part), counted by "FROM -> TO". */
 function printLayerMoves(ctx: Context, report: PruneReport): void {
-  const layers = report.layers;
-  if (!layers) return;
-  const moves = Object.entries(layers.moves ?? {}).map(([move, count]) => `${move}: ${count}`);
+  const moves = Object.entries(report.layers?.moves ?? {}).map(([move, count]) => `${move}: ${count}`);
   if (moves.length)
     ctx.print(`  layer archive class moves${report.dryRun ? " (would move)" : ""}: ${moves.join(", ")}`);
-  for (const u of layers.unresolvable) ctx.print(`  ${u.snapshotId}: its layers do not resolve: ${u.error}`);
+}
+
+/** Shared pack layers: what layer garbage and compaction did (or would do). */
+function printLayers(ctx: Context, report: PruneReport): void {
+  const layers = report.layers;
+  const would = report.dryRun ? "would be " : "";
+  if (layers?.dead.length)
+    ctx.print(`  layers ${would}set dead (no kept snapshot needs them): ${layers.dead.join(", ")}`);
+  if (layers?.deleted.length) ctx.print(`  layers ${would}deleted: ${layers.deleted.join(", ")}`);
+  for (const problem of layers?.unresolvable ?? [])
+    ctx.print(`  snapshot ${problem.snapshotId}: ${problem.error}`);
+  for (const skip of layers?.skipped ?? []) ctx.print(`  layer ${skip.layerId ?? ""} left: ${skip.reason}`);
+  for (const merge of report.compaction?.merges ?? []) {
+    ctx.print(`  layers ${merge.inputs.join(", ")} merged into ${merge.merged} (${merge.objects} objects)`);
+  }
+  if (report.compaction?.skipped) ctx.print(`  compaction skipped: ${report.compaction.skipped}`);
 }
 
 function printTotals(ctx: Context, results: PruneRepoResult[], dryRun: boolean): void {

@@ -19,6 +19,8 @@ import { LAYER_GRACE_MS } from "../../../functions/core/layers/garbage-plan.js";
 import { resolveLayers } from "../../../functions/core/layers/resolve.js";
 import type { Layer, RefMap, Snapshot } from "../../../functions/core/model.js";
 import type { LayerIndex } from "../../../functions/core/ports.js";
+import { pruneRepo } from "../../../functions/core/prune.js";
+import { parseRetentionPolicy } from "../../../functions/core/retention-policy.js";
 import type { LocalApp as App } from "../../../functions/wiring.js";
 import { objectsOf, pushCommit, richRepo } from "../../helpers/git-repos.js";
 import { layeredSnapshot } from "../../helpers/layer-records.js";
@@ -153,11 +155,18 @@ describe("compaction", () => {
     expect(await app.store.stat(orphan.objectKey)).toBeUndefined();
   });
 
-  it("merges the full level into one layer of exactly their union; every snapshot still restores exactly", async () => {
+  it("prune --compact merges the full level into one layer of exactly their union; every snapshot still restores exactly", async () => {
     const before = await layers.layers(LINEAGE);
     const union = unionOf(await Promise.all(before.map((layer) => readLayerOids(app, layer))));
-    const report = await compactLineage(app, LINEAGE, { actor });
+    const pruned = await pruneRepo(app, LINEAGE, parseRetentionPolicy({ last: 100 }), {
+      dryRun: false,
+      actor,
+      compact: true,
+    });
+    expect(pruned.remove).toEqual([]);
+    const report = pruned.compaction!;
     expect(report.merges).toHaveLength(1);
+    expect(await app.index.leases()).toEqual([]); // the lease it held is given back
     const [merge] = report.merges;
     expect(merge!.inputs).toEqual(before.map((l) => l.id));
     const merged = (await layers.getLayer(LINEAGE, merge!.merged))!;
