@@ -162,8 +162,11 @@ async function simulate(
     if (day - lastDay >= 90) {
       lastDay = day;
       const kept = await app.index.list(REPO);
+      // Layers still stored count too (a layered snapshot's own archive is small).
+      const layers = ((await app.layers?.layers(REPO)) ?? []).filter((l) => !l.objectDeleted);
+      const stored = sum(kept.map((s) => s.size)) + sum(layers.map((l) => l.size + l.oidsSize));
       log(
-        `day ${day}: ${taken.size} snapshots taken, ${kept.length} kept, ${(sum(kept.map((s) => s.size)) / MiB).toFixed(1)} MiB stored (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
+        `day ${day}: ${taken.size} snapshots taken, ${kept.length} kept, ${(stored / MiB).toFixed(1)} MiB stored (${((performance.now() - t0) / 1000).toFixed(0)} s)`,
       );
     }
   }

@@ -12,6 +12,8 @@ import type { HealthCheck } from "./health-checks.js";
 import type { BackupAttempt, Lease } from "./ports.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import { storageReport, type StorageReport } from "./storage-report.js";
+import { layerArchives, neededLayerBytes } from "./layers/usage.js";
+import type { StoredObject } from "./cost.js";
 
 export const RPO_SECONDS = 15 * 60;
 /** A repo is stale when nothing confirmed it for a day plus the RPO (a missed daily sweep). */
@@ -191,7 +193,7 @@ export interface HealthReport {
 }
 
 export async function healthReport(
-  deps: Pick<Deps, "index" | "clock">,
+  deps: Pick<Deps, "index" | "clock"> & Partial<Pick<Deps, "layers">>,
   options: HealthOptions,
 ): Promise<HealthReport> {
   const now = deps.clock.now();
@@ -209,14 +211,28 @@ export async function healthReport(
     const found = resolveName(repo, registry);
     return found.via === "current" ? found.record : undefined;
   };
+  // Layer records only for repositories with layered snapshots: the others cost no extra read.
+  const layers = await Promise.all(
+    snapshots.map((list) => {
+      const layered = list.find((s) => s.layers !== undefined);
+      return layered && deps.layers ? deps.layers.layers(layered.lineage ?? layered.repo) : undefined;
+    }),
+  );
   const health = repos.map((repo, i) => {
     const lease = running.get(repo);
-    const health = withLifecycle(repoHealth(repo, snapshots[i]!, now, attempts[repo]), registered(repo));
+    const own = repoHealth(repo, snapshots[i]!, now, attempts[repo]);
+    // The layers its snapshots resolve to count too, each once however many snapshots share it.
+    if (layers[i]) own.storedBytes += neededLayerBytes(snapshots[i]!, layers[i]);
+    const health = withLifecycle(own, registered(repo));
     return { ...health, ...(lease ? { running: lease } : {}) };
   });
   let storage: HealthReport["storage"];
   try {
+    const layerStored: StoredObject[] = layers.flatMap((records, i) =>
+      records ? layerArchives(snapshots[i]!, records, options.policy, now, options.newObjectClass) : [],
+    );
     const report = storageReport({
+      layerArchives: layerStored,
       repos: snapshots,
       policy: options.policy,
       prices: options.prices,

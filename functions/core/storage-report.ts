@@ -41,6 +41,8 @@ export interface StorageReportInput {
    * (a status page that shows none and has no capacity rule to feed).
    */
   projectedRepos?: number;
+  /** Shared pack layers' archives (core/layers/usage.ts layerArchives), counted beside the snapshots'. */
+  layerArchives?: readonly StoredObject[];
 }
 
 /**
@@ -105,7 +107,7 @@ export function storageReport(input: StorageReportInput): StorageReport {
     }
     histories.push(history);
   }
-  const summary = summarizeStorage(stored, prices);
+  const summary = summarizeStorage([...stored, ...(input.layerArchives ?? [])], prices);
   return {
     basis: STORAGE_REPORT_BASIS,
     at: now.toISOString(),

@@ -3,7 +3,7 @@
 // folder and as a bundle, and passes `git fsck --full`; each push stores about its new objects
 // (a layer of them), not another copy of the repository; a pack with nothing new makes no layer.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -179,5 +179,30 @@ describe("per-layer verification", () => {
   it("a deep verification of a layered snapshot restores it whole and runs fsck", async () => {
     const outcome = await verifySnapshot(app, "acme/app", taken[4]!.snapshot.id, { level: "deep", actor });
     expect(outcome.verification).toMatchObject({ verdict: "ok", level: "deep" });
+  });
+});
+
+describe("quick verification of a layered snapshot", () => {
+  it("reads every layer it resolves to: a flipped byte in its oldest layer fails it, naming the layer", async () => {
+    const newest = taken[4]!.snapshot;
+    expect(
+      (await verifySnapshot(app, "acme/app", newest.id, { level: "quick", actor })).verification,
+    ).toMatchObject({
+      verdict: "ok",
+      level: "quick",
+    });
+    const oldest = await layerOf(taken[0]!.snapshot.layers![0]!);
+    const file = join(ws.dir, "data", "archives", oldest.objectKey);
+    const original = await readFile(file);
+    const damaged = Buffer.from(original);
+    damaged.writeUInt8(damaged.readUInt8(damaged.length - 100) ^ 0x01, damaged.length - 100);
+    await writeFile(file, damaged);
+    try {
+      const outcome = await verifySnapshot(app, "acme/app", newest.id, { level: "quick", actor });
+      expect(outcome.verification.verdict).toBe("failed");
+      expect(outcome.verification.detail).toMatch(new RegExp(`layer ${oldest.id}`));
+    } finally {
+      await writeFile(file, original);
+    }
   });
 });

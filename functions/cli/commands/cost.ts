@@ -15,7 +15,12 @@ import {
   type RepoReads,
 } from "../../core/read-cost.js";
 import { DEFAULT_ORPHAN_GRACE_MS, knownRepos } from "../../core/prune.js";
-import { repoPrefix } from "../../core/object-keys.js";
+import { isLayerKey, repoPrefix } from "../../core/object-keys.js";
+import { lineageKeyOf } from "../../core/keys/repository-keys.js";
+import { layersNeeded, layerTiers } from "../../core/layers/usage.js";
+import { layerIdOfKey } from "../../core/layers/garbage-plan.js";
+import type { BlobInfo } from "../../core/ports.js";
+import type { Layer } from "../../core/model.js";
 import { bar, bytes, sparkline, table } from "../format.js";
 import { EXIT, type Context } from "../context.js";
 
@@ -56,18 +61,36 @@ export async function costCommand(ctx: Context): Promise<number> {
   );
   for (const repo of repos) {
     const snapshots = listed.get(repo) ?? [];
-    const objects = [];
+    const objects: BlobInfo[] = [];
     for await (const object of app.store.list(repoPrefix(repo))) objects.push(object);
+    const layers = await layersOfRepo(ctx, repo, snapshots, objects);
     const byKey = new Map(objects.map((object) => [object.key, object]));
     // The dry plan says which tier each archive is kept for, and which the next prune removes.
-    const plan = planPrune({ repo, snapshots, objects, policy, now, orphanGraceMs: DEFAULT_ORPHAN_GRACE_MS });
+    // Layer archives are the layer records' (as in prune): a layer is kept for its youngest reader.
+    const archives = objects.filter((object) => !isLayerKey(object.key));
+    const plan = planPrune({
+      repo,
+      snapshots,
+      objects: archives,
+      policy,
+      now,
+      orphanGraceMs: DEFAULT_ORPHAN_GRACE_MS,
+    });
     const tierOf = new Map<string, string>(plan.keep.map((k) => [k.snapshot.objectKey, k.tier]));
     for (const r of plan.remove) tierOf.set(r.snapshot.objectKey, "expired");
     for (const o of plan.youngOrphans) tierOf.set(o.key, "not yet indexed");
+    const layerTier = layerTiers(plan.keep, layers);
+    const layerIds = new Set(layers.filter((layer) => !layer.objectDeleted).map((layer) => layer.id));
+    for (const object of objects) {
+      if (!isLayerKey(object.key)) continue;
+      const id = layerIdOfKey(object.key);
+      // A layer archive no record names is an orphan, as any other; one no kept snapshot needs expires.
+      tierOf.set(object.key, layerIds.has(id) ? (layerTier.get(id) ?? "expired") : "orphan");
+    }
     const trail = trailReads.get(repo) ?? { drills: 0, restores: 0 };
     const fresh = snapshots.filter((s) => s.takenAt >= month && s.takenAt <= now.toISOString()).length;
     repoReads.push({
-      chain: newestChain(plan, (key) => byKey.get(key)?.size),
+      chain: [...newestChain(plan, (key) => byKey.get(key)?.size), ...newestLayers(plan, layers, byKey)],
       deepVerify: level === "deep",
       reads: {
         verifications: (afterBackup ? fresh : 0) + (snapshots.length ? sweeps : 0),
@@ -212,6 +235,43 @@ function newestChain(plan: RepoPrunePlan, sizeOf: (key: string) => number | unde
     k = k.snapshot.parentId === undefined ? undefined : byId.get(k.snapshot.parentId);
   }
   return chain;
+}
+
+/**
+ * The layer records of `repo`'s lineage when it has layered snapshots (none otherwise), with the
+ * lineage's layer archives added to `objects` when they are filed under another prefix (a renamed
+ * repository's lineage key).
+ */
+async function layersOfRepo(
+  ctx: Context,
+  repo: string,
+  snapshots: readonly Snapshot[],
+  objects: BlobInfo[],
+): Promise<Layer[]> {
+  const { app } = ctx;
+  if (!app.layers || !snapshots.some((s) => s.layers !== undefined)) return [];
+  const lineage = await lineageKeyOf(app.index, repo);
+  if (lineage !== repo) {
+    for await (const object of app.store.list(`${repoPrefix(lineage)}layers/`)) objects.push(object);
+  }
+  return app.layers.layers(lineage);
+}
+
+/** The layer archives a restore of the newest kept snapshot reads (its resolved layers: packs and oids). */
+function newestLayers(
+  plan: RepoPrunePlan,
+  layers: readonly Layer[],
+  byKey: ReadonlyMap<string, BlobInfo>,
+): ArchiveRead[] {
+  const reference = Date.parse(plan.reference);
+  const newest = plan.keep.find((kept) => Date.parse(kept.snapshot.takenAt) <= reference);
+  if (newest === undefined || layers.length === 0) return [];
+  return [...layersNeeded([newest.snapshot], layers).values()].flatMap((layer) =>
+    [layer.objectKey, layer.oidsKey].map((key) => ({
+      bytes: byKey.get(key)?.size ?? 0,
+      storageClass: byKey.get(key)?.storageClass,
+    })),
+  );
 }
 
 /** The trail's drills and restores since `since`, when the app keeps a trail it can read back. */

@@ -136,6 +136,14 @@ function printRepo(ctx: Context, result: PruneRepoResult): void {
   }
   for (const skip of report.skipped) ctx.print(`  ${skip.snapshotId} not removed: ${skip.reason}`);
   printLayers(ctx, report);
+  printLayerMoves(ctx, report);
+}
+
+/** The layer archives' class moves (prune's layer part), counted by "FROM -> TO". */
+function printLayerMoves(ctx: Context, report: PruneReport): void {
+  const moves = Object.entries(report.layers?.moves ?? {}).map(([move, count]) => `${move}: ${count}`);
+  if (moves.length)
+    ctx.print(`  layer archive class moves${report.dryRun ? " (would move)" : ""}: ${moves.join(", ")}`);
 }
 
 /** Shared pack layers: what layer garbage and compaction did (or would do). */
@@ -160,6 +168,9 @@ function printTotals(ctx: Context, results: PruneRepoResult[], dryRun: boolean):
   const moves = new Map<string, number>();
   for (const report of reports) {
     for (const [move, count] of Object.entries(report.moves)) moves.set(move, (moves.get(move) ?? 0) + count);
+    // Layer archives move too (prune's layer part), counted with the snapshots' archives.
+    for (const [move, count] of Object.entries(report.layers?.moves ?? {}))
+      moves.set(move, (moves.get(move) ?? 0) + count);
   }
   const would = dryRun ? " would be" : "";
   const removed = sum((r) => r.remove.length - r.skipped.length);

@@ -82,6 +82,11 @@ async function readLayerArchive(
   const source = await deps.store.get(expected.key);
   const hashed = new HashStream(onBytes);
   source.on("error", (err) => hashed.destroy(err));
+  // Damage found inside the archive (a segment, the tar, the manifest) names the layer too.
+  const named = (err: unknown) => {
+    if (!(err instanceof ArchiveCorruptError) || err.message.includes(`layer ${layer.id}`)) throw err;
+    throw new ArchiveCorruptError(`${what}: ${err.message}`, { cause: err });
+  };
   const { header, manifest } = await readArchive(source.pipe(hashed), {
     async dataKey(header) {
       if (header.snapshotId !== layer.id || header.repo !== layer.lineage) {
@@ -90,7 +95,7 @@ async function readLayerArchive(
       return archiveDataKey(deps, { id: layer.id, repo: layer.lineage, lineage: layer.lineage }, header);
     },
     onFile,
-  });
+  }).catch(named);
   const sha256 = hashed.digest();
   if (hashed.bytes !== expected.size || sha256 !== expected.sha256) {
     throw new ArchiveCorruptError(
