@@ -23,6 +23,9 @@ import { fromGrpc, grpcCode } from "./errors.js";
 import { acquireLease, leasesInForce, releaseLease } from "./firestore-lease.js";
 import { FirestorePaths } from "./firestore-paths.js";
 
+/** Queries listMany keeps in flight: enough to hide the round trips, few enough for one instance. */
+const LIST_MANY_READS = 32;
+
 /** Firestore refuses documents over 1 MiB; refuse a little earlier, with a message that says why. */
 const MAX_DOC_BYTES = 1_000_000;
 
@@ -92,6 +95,19 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
 
   async list(repo: string): Promise<Snapshot[]> {
     return this.query(`list the snapshots of ${repo}`, this.newestFirst(repo));
+  }
+
+  /** A query per repository with snapshots, LIST_MANY_READS at a time; none for the others. */
+  async listMany(repos: readonly string[]): Promise<Snapshot[][]> {
+    const stored = new Set(await this.repos());
+    const lists: Snapshot[][] = repos.map(() => []);
+    let next = 0;
+    const reader = async () => {
+      for (let i = next++; i < repos.length; i = next++)
+        if (stored.has(repos[i]!)) lists[i] = await this.list(repos[i]!);
+    };
+    await Promise.all(Array.from({ length: LIST_MANY_READS }, reader));
+    return lists;
   }
 
   async repos(): Promise<string[]> {
