@@ -80,8 +80,7 @@ export function storageReport(input: StorageReportInput): StorageReport {
   const histories: ProjectedSnapshot[][] = [];
   for (const snapshots of input.repos) {
     const classes = expectedClasses(snapshots, policy, now, input.newObjectClass);
-    const plan = planRetention(snapshots, policy, now);
-    const tierOf = new Map<string, string>(plan.keep.map((k) => [k.snapshot.id, k.tier]));
+    const tierOf = tiersOf(snapshots, policy, now);
     const history: ProjectedSnapshot[] = [];
     for (const s of snapshots) {
       const { storageClass, since } = classes.get(s.id)!;
@@ -116,6 +115,35 @@ export function storageReport(input: StorageReportInput): StorageReport {
     ...(input.projectedRepos === 0 ? {} : { projection: projectFleet(histories, input) }),
   };
 }
+
+/**
+ * The tier each snapshot is kept for (planRetention's), absent for what the next prune removes. The
+ * plan depends on `now` only through which snapshots are dated after it: windows are measured from
+ * the newest snapshot, and the clock's lag past it moves every window's keepUntil alike, so the
+ * reason that decides a tier stays. So the tiers are remembered per repository, and planned again
+ * when a record (id, takenAt, parentId, hold), the policy or the future-dated ones differ.
+ */
+function tiersOf(snapshots: readonly Snapshot[], policy: RetentionPolicy, now: Date): Map<string, string> {
+  const first = snapshots[0];
+  if (first === undefined) return new Map();
+  const end = now.getTime();
+  const inputs = JSON.stringify([
+    policy,
+    snapshots.map((s) => [s.id, s.takenAt, s.parentId, s.hold === true, Date.parse(s.takenAt) > end]),
+  ]);
+  const repo = first.lineage ?? first.repo;
+  const known = TIERS.get(repo);
+  if (known?.inputs === inputs) return known.tiers;
+  const plan = planRetention(snapshots, policy, now);
+  const tiers = new Map<string, string>(plan.keep.map((k) => [k.snapshot.id, k.tier]));
+  TIERS.delete(repo);
+  if (TIERS.size >= MAX_TIERS) TIERS.delete(TIERS.keys().next().value!);
+  TIERS.set(repo, { inputs, tiers });
+  return tiers;
+}
+
+const TIERS = new Map<string, { inputs: string; tiers: Map<string, string> }>();
+const MAX_TIERS = 50_000;
 
 /**
  * projectYear for the `projectedRepos` repositories with the largest newest archives, scaled up to

@@ -1,7 +1,14 @@
-// The expected classes as core/storage-report.ts computed them before the replay was resumable and
-// skipped plans no archive needed (kept verbatim as the oracle of test/unit/expected-classes.test.ts):
-// every instant replayed from the start, a retention plan at each.
+// The storage report as core/storage-report.ts computed it before its replays were remembered (kept
+// as the oracle of test/unit/expected-classes.test.ts): the expected classes replayed from the first
+// instant with a retention plan at each, and a retention plan per repository for the tiers.
+import { summarizeStorage, type StoredObject } from "../../functions/core/cost.js";
 import type { Snapshot } from "../../functions/core/model.js";
+import { planRetention } from "../../functions/core/retention.js";
+import {
+  STORAGE_REPORT_BASIS,
+  type StorageReport,
+  type StorageReportInput,
+} from "../../functions/core/storage-report.js";
 import type { RetentionPolicy } from "../../functions/core/retention-policy.js";
 import { periodEnds, type ExpectedClass } from "../../functions/core/expected-classes.js";
 import {
@@ -63,4 +70,40 @@ export function replayedClasses(
     }
   }
   return expected;
+}
+
+/** storageReport with no projection (projectedRepos 0), the old way; with each repository's classes. */
+export function replayedStorageReport(input: StorageReportInput): {
+  report: StorageReport;
+  classes: Map<string, ExpectedClass>[];
+} {
+  const { policy, prices, now } = input;
+  const stored: StoredObject[] = [];
+  const classesOf: Map<string, ExpectedClass>[] = [];
+  for (const snapshots of input.repos) {
+    const classes = replayedClasses(snapshots, policy, now, input.newObjectClass);
+    classesOf.push(classes);
+    const plan = planRetention(snapshots, policy, now);
+    const tierOf = new Map<string, string>(plan.keep.map((k) => [k.snapshot.id, k.tier]));
+    for (const s of snapshots) {
+      const { storageClass } = classes.get(s.id)!;
+      stored.push({ bytes: s.size, storageClass, tier: tierOf.get(s.id) ?? "expired" });
+    }
+  }
+  const summary = summarizeStorage(stored, prices);
+  const report: StorageReport = {
+    basis: STORAGE_REPORT_BASIS,
+    at: now.toISOString(),
+    currency: prices.currency,
+    archives: summary.objects,
+    bytes: summary.bytes,
+    byTier: summary.byTier,
+    byExpectedClass: summary.byClass.map(({ storageClass, ...usage }) => ({
+      expectedClass: storageClass,
+      ...usage,
+    })),
+    monthlyCost: summary.monthlyCost,
+    retrievalCost: summary.retrievalCost,
+  };
+  return { report, classes: classesOf };
 }

@@ -1,10 +1,12 @@
-// The expected classes of the storage report (core/expected-classes.ts) equal the replay computed
-// the old way (test/helpers/expected-classes-replay.ts: every instant from the start, a retention
-// plan at each) on the status page's fixture and on histories made the way real ones are: snapshots
+// The storage report (core/storage-report.ts) and its expected classes (core/expected-classes.ts),
+// with their remembered replays and plans, equal the report computed the old way
+// (test/helpers/expected-classes-replay.ts: every instant replayed from the start, a retention plan
+// at each, a plan per repository for the tiers) on the status page's fixture and on histories made the way real ones are: snapshots
 // landing at random times, full and incremental, pruned by the plan, holds set and lifted, the
 // page loaded between them (so most replays resume where the last load stopped).
 import { afterEach, describe, expect, it } from "vitest";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
+import { DEFAULT_PRICING } from "../../functions/config/pricing.js";
 import { expectedClasses, replayCounts } from "../../functions/core/expected-classes.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import { planRetention } from "../../functions/core/retention.js";
@@ -13,8 +15,9 @@ import {
   parseRetentionPolicy,
   type RetentionPolicy,
 } from "../../functions/core/retention-policy.js";
+import { storageReport } from "../../functions/core/storage-report.js";
 import { snapshot } from "../contract/snapshot-index.js";
-import { replayedClasses } from "../helpers/expected-classes-replay.js";
+import { replayedStorageReport } from "../helpers/expected-classes-replay.js";
 import { seedStatusIndex } from "../helpers/status-fixture.js";
 
 const DAY_MS = 86_400_000;
@@ -31,17 +34,25 @@ function prng(seed: number): () => number {
   };
 }
 
+/**
+ * The storage report of `repos` at `now` equals the old way's, and so does each repository's map of
+ * expected classes (the report's sums alone could hide two archives swapping classes).
+ */
 const sameAsReplay = (
-  snapshots: readonly Snapshot[],
+  repos: readonly (readonly Snapshot[])[],
   policy: RetentionPolicy,
   now: Date,
   newObjectClass = "STANDARD",
 ) => {
-  const got = expectedClasses(snapshots, policy, now, newObjectClass);
-  const want = replayedClasses(snapshots, policy, now, newObjectClass);
-  expect(Object.fromEntries(got), `${snapshots.length} snapshots at ${now.toISOString()}`).toEqual(
-    Object.fromEntries(want),
-  );
+  const input = { repos, policy, prices: DEFAULT_PRICING, now, newObjectClass, projectedRepos: 0 };
+  const want = replayedStorageReport(input);
+  const got = repos.map((snapshots) => expectedClasses(snapshots, policy, now, newObjectClass));
+  const at = `${repos.length} repositories at ${now.toISOString()}`;
+  expect(
+    got.map((classes) => Object.fromEntries(classes)),
+    at,
+  ).toEqual(want.classes.map((classes) => Object.fromEntries(classes)));
+  expect(storageReport(input), at).toEqual(want.report);
   return got;
 };
 
@@ -59,7 +70,7 @@ function live(seed: number, policy: RetentionPolicy, days: number, repo: string)
   let loads = 0;
   const seen = new Set<string>();
   const load = (at: number) => {
-    for (const c of sameAsReplay(snapshots, policy, new Date(at)).values()) seen.add(c.storageClass);
+    for (const c of sameAsReplay([snapshots], policy, new Date(at))[0]!.values()) seen.add(c.storageClass);
     loads++;
   };
   for (let day = 0; day < days; day++) {
@@ -91,6 +102,8 @@ function live(seed: number, policy: RetentionPolicy, days: number, repo: string)
       const gone = new Set(planRetention(snapshots, policy, now).remove.map((s) => s.id));
       snapshots = snapshots.filter((s) => !gone.has(s.id) || s.hold === true);
       load(now.getTime() + 1);
+      // Backups paused: the same records days later (the tiers remembered from the load before).
+      if (random() < 0.3) load(now.getTime() + Math.floor(random() * 20 * DAY_MS));
     }
   }
   return { loads, seen, snapshots };
@@ -107,44 +120,49 @@ describe("expectedClasses equals the full replay", () => {
     open.push(index);
     const now = new Date("2026-11-27T12:00:00.000Z");
     const plan = await seedStatusIndex(index, 200, now);
-    for (const later of [now, new Date(now.getTime() + 90 * DAY_MS)]) {
-      for (const { repo } of plan)
-        sameAsReplay(await index.list(repo), DEFAULT_RETENTION_POLICY, later, "LOCAL");
-    }
+    const repos = await Promise.all(plan.map(({ repo }) => index.list(repo)));
+    for (const later of [now, new Date(now.getTime() + 90 * DAY_MS)])
+      sameAsReplay(repos, DEFAULT_RETENTION_POLICY, later, "LOCAL");
   });
 
   it.each([
-    ["the default policy", DEFAULT_RETENTION_POLICY, 1],
+    ["the default policy", DEFAULT_RETENTION_POLICY, 1, 100],
     [
       "daily windows longer than NEARLINE's minimum",
       parseRetentionPolicy({ within: "40d", daily: "60d", yearly: "3y" }),
       2,
+      70,
     ],
     [
       "count rules and last",
       parseRetentionPolicy({ within: "48h", last: 5, keepDaily: 7, keepWeekly: 8, keepMonthly: 14 }),
       3,
+      100,
     ],
-  ])("on a repository's life under %s: snapshots, prunes, holds, loads in between", (_name, policy, seed) => {
-    const before = { ...replayCounts };
-    const { loads, seen, snapshots } = live(seed, policy, 100, `acme/life-${seed}`);
-    expect(loads).toBeGreaterThan(40);
-    expect(snapshots.length).toBeGreaterThan(20);
-    // Most loads resumed the replay before them; a prune or a hold started it anew.
-    const resumed = replayCounts.resumed - before.resumed;
-    const started = replayCounts.started - before.started;
-    expect(resumed + started).toBe(loads);
-    expect(resumed).toBeGreaterThan(loads / 3);
-    expect(started).toBeGreaterThan(5);
-    // The histories reach cold classes, so a move replayed wrong would show.
-    expect(seen.has("NEARLINE") || seen.has("COLDLINE") || seen.has("ARCHIVE")).toBe(true);
-  });
+  ])(
+    "on a repository's life under %s: snapshots, prunes, holds, loads in between",
+    (_name, policy, seed, days) => {
+      const before = { ...replayCounts };
+      const { loads, seen, snapshots } = live(seed, policy, days, `acme/life-${seed}`);
+      expect(loads).toBeGreaterThan(30);
+      expect(snapshots.length).toBeGreaterThan(20);
+      // Each load replays twice (expectedClasses, then storageReport), the second always resumed. Of
+      // the first, most resumed the load before; a prune or a hold started it anew.
+      const resumed = replayCounts.resumed - before.resumed;
+      const started = replayCounts.started - before.started;
+      expect(resumed + started).toBe(2 * loads);
+      expect(started).toBeLessThan((2 * loads) / 3);
+      expect(started).toBeGreaterThan(5);
+      // The histories reach cold classes, so a move replayed wrong would show.
+      expect(seen.has("NEARLINE") || seen.has("COLDLINE") || seen.has("ARCHIVE")).toBe(true);
+    },
+  );
 
   it("replays anew when a snapshot lands before the last load, or the policy or clock goes back", () => {
     const { snapshots } = live(4, DEFAULT_RETENTION_POLICY, 60, "acme/late");
     const newest = Date.parse(snapshots[0]!.takenAt);
     const now = newest + 5 * DAY_MS;
-    sameAsReplay(snapshots, DEFAULT_RETENTION_POLICY, new Date(now));
+    sameAsReplay([snapshots], DEFAULT_RETENTION_POLICY, new Date(now));
     // Committed late: taken before the last load, after the newest.
     const late = snapshot({
       id: "late-0001",
@@ -154,11 +172,11 @@ describe("expectedClasses equals the full replay", () => {
       parentId: snapshots[0]!.id,
     });
     const started = replayCounts.started;
-    sameAsReplay([late, ...snapshots], DEFAULT_RETENTION_POLICY, new Date(now + 1000));
-    sameAsReplay([late, ...snapshots], DEFAULT_RETENTION_POLICY, new Date(now - 10 * DAY_MS));
+    sameAsReplay([[late, ...snapshots]], DEFAULT_RETENTION_POLICY, new Date(now + 1000));
+    sameAsReplay([[late, ...snapshots]], DEFAULT_RETENTION_POLICY, new Date(now - 10 * DAY_MS));
     const longer = parseRetentionPolicy({ within: "48h", daily: "30d", weekly: "90d", monthly: "2y" });
-    sameAsReplay([late, ...snapshots], longer, new Date(now + 2000));
-    sameAsReplay([late, ...snapshots], longer, new Date(now + 2000), "LOCAL");
-    expect(replayCounts.started - started).toBe(4);
+    sameAsReplay([[late, ...snapshots]], longer, new Date(now + 2000));
+    sameAsReplay([[late, ...snapshots]], longer, new Date(now + 2000), "LOCAL");
+    expect(replayCounts.started - started).toBe(4); // the second of each pair resumes the first
   });
 });
