@@ -2,8 +2,9 @@
 // of a list() per repository: on the SQLite and the Firestore index (emulator), behind the lineage
 // wrapper as the app wires them, listMany answers exactly what list() answers for each name (a
 // renamed repository under its old and new name, a name with no snapshots, the order asked), and
-// the health report holds exactly those lists.
-import { afterAll, describe, expect, it } from "vitest";
+// the health report holds exactly those lists; another root's documents in the same database are
+// not among them.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FirestoreSnapshotIndex } from "../../functions/adapters/gcp/firestore-index.js";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
 import { DEFAULT_PRICING } from "../../functions/config/pricing.js";
@@ -22,6 +23,7 @@ const sqlite: SqliteSnapshotIndex[] = [];
 afterAll(async () => {
   for (const index of sqlite) index.close();
   await firestore.recursiveDelete(firestore.doc(root));
+  await firestore.recursiveDelete(firestore.doc(`${root}-neighbour`));
   await firestore.terminate();
 });
 
@@ -36,6 +38,13 @@ const backends: [string, (clock: ManualClock) => SnapshotIndex][] = [
   ],
   ["Firestore", (clock) => new FirestoreSnapshotIndex({ firestore, clock, root })],
 ];
+
+beforeAll(async () => {
+  // Another deployment in the same database (its own root) with a repository of the same name: its
+  // snapshot documents are in the same collection group, and must not be answered.
+  const neighbour = new FirestoreSnapshotIndex({ firestore, root: `${root}-neighbour` });
+  await neighbour.commit(snapshot({ id: "20261126T000000000Z-00000099", repo: "umbrella/repo-00001" }));
+});
 
 describe.each(backends)("listMany on the %s index", (_name, open) => {
   it("answers list() of each name, and the health report holds those lists", async () => {
