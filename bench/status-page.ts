@@ -1,40 +1,158 @@
-// `npx tsx bench/status-page.ts`: how fast the status page is ready with many repositories. For an
-// empty index, 500 and 5,000 repositories (test/helpers/status-fixture.ts: index records in a fixed
-// mix of states), `infinity-backup serve`'s server answers over the local default, and headless
-// Chromium (the @sparticuz/chromium browser, as in the tests) navigates to it until the page marks
-// itself ready (body[data-ready]). Each size is loaded --rounds times; the medians are printed with
-// their ratio to the empty page's, measured in the same run, and the HTML's size; the server's part
-// (navigation to the first byte: the health report) apart from the page's (first byte to ready).
-// It asserts no timing; it fails only when a page is not ready or shows another repository count
-// than the plan.
+// `npx tsx bench/status-page.ts`: how fast the status page is ready with many repositories, on the
+// local default and on the emulated deployment. For an empty index, 500 and 5,000 repositories
+// (test/helpers/status-fixture.ts: index records in a fixed mix of states), headless Chromium (the
+// @sparticuz/chromium browser, as in the tests) navigates to the page until it marks itself ready
+// (body[data-ready]): over the local default, `infinity-backup serve`'s server on a SQLite index; over
+// the emulated deployment, backupHealth served by the Functions Framework on the Firestore emulator
+// (test/helpers/cloud-stack.ts, with the Pub/Sub emulator and fake-gcs-server, as the e2e tests run
+// it). Each size is loaded --rounds times after a first, unmeasured load (it compiles the page's
+// script and opens the incidents the fixture's stale repositories raise); the medians are printed
+// with their ratio to the empty page's of the same backend, measured in the same run, and the HTML's
+// size; the server's part (navigation to the first byte: the health report) apart from the page's
+// (first byte to ready). It asserts no timing; it fails only when a page is not ready or shows
+// another repository count than the plan.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import chromium from "@sparticuz/chromium";
-import { chromium as playwright } from "playwright-core";
+import { chromium as playwright, type Page } from "playwright-core";
+import { setLogWriter } from "../functions/log.js";
 import { startStatusServer } from "../functions/web/status-server.js";
+import { startCloudStack } from "../test/helpers/cloud-stack.js";
 import { seedStatusIndex, statusPlan } from "../test/helpers/status-fixture.js";
 import { workspace } from "../test/helpers/local-app.js";
+import { startServices } from "./services.js";
 import { benchLog, goalRow, goalTable, machineLine } from "./summary.js";
 
+const BACKENDS = ["local", "emulated"] as const;
+type Backend = (typeof BACKENDS)[number];
+
 const { values } = parseArgs({
-  options: { sizes: { type: "string", default: "0,500,5000" }, rounds: { type: "string", default: "5" } },
+  options: {
+    sizes: { type: "string", default: "0,500,5000" },
+    rounds: { type: "string", default: "5" },
+    backends: { type: "string", default: BACKENDS.join(",") },
+  },
 });
-const sizes = values.sizes.split(",").map(Number);
+// Ascending: the emulated deployment's index grows from one size to the next.
+const sizes = values.sizes
+  .split(",")
+  .map(Number)
+  .sort((a, b) => a - b);
 const rounds = Number(values.rounds);
+const backends = values.backends.split(",").map((b) => {
+  if (!BACKENDS.includes(b as Backend))
+    throw new Error(`--backends: ${b} is not one of ${BACKENDS.join(", ")}`);
+  return b as Backend;
+});
 const say = benchLog("status-page");
 
 interface Figure {
+  backend: Backend;
   repos: number;
   htmlBytes: number;
   /** Navigation start to body[data-ready], median ms. */
   readyMs: number;
   /** Navigation start to the response's first byte (the server's part), median ms. */
   firstByteMs: number;
+  /** The same for the first load (nothing remembered yet: a fresh `serve` or backupHealth instance). */
+  firstLoadFirstByteMs: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Loads `url` rounds + 1 times (the first unmeasured); the medians. */
+async function measure(page: Page, url: string, backend: Backend, n: number, shows: number): Promise<Figure> {
+  const ready: number[] = [];
+  const firstByte: number[] = [];
+  let htmlBytes = 0;
+  let firstLoad = 0;
+  for (let round = 0; round <= rounds; round++) {
+    const response = await page.goto(url, { timeout: 600_000 });
+    await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
+    // Measured by the page itself: navigation start is time 0.
+    const [readyAt, responseStart] = await page.evaluate(() => [
+      performance.now(),
+      (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).responseStart,
+    ]);
+    htmlBytes = (await response!.body()).length;
+    const shown = await page.locator('[data-testid="tile-repositories"] b').innerText();
+    if (shown !== String(shows))
+      throw new Error(`${backend}: the page shows ${shown} repositories, not ${shows}`);
+    if (round === 0) {
+      firstLoad = responseStart;
+      continue; // a warm-up: the first load compiles the page's script
+    }
+    ready.push(readyAt);
+    firstByte.push(responseStart);
+  }
+  const figure: Figure = {
+    backend,
+    repos: n,
+    htmlBytes,
+    readyMs: median(ready),
+    firstByteMs: median(firstByte),
+    firstLoadFirstByteMs: firstLoad,
+  };
+  say(
+    `${backend}, ${n} repositories: server ${figure.firstByteMs.toFixed(0)} ms, ready ${figure.readyMs.toFixed(0)} ms`,
+  );
+  return figure;
+}
+
+/** `infinity-backup serve` over a local index per size; every repository is in the config's sources. */
+async function local(page: Page, scratch: string): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const n of sizes) {
+    const ws = await workspace(Object.fromEntries(statusPlan(n).map((p) => [p.repo, join(scratch, "none")])));
+    const app = await ws.open();
+    const t0 = performance.now();
+    await seedStatusIndex(app.index, n, new Date());
+    say(`local: ${n} repositories seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const server = await startStatusServer(app, { port: 0 });
+    try {
+      figures.push(await measure(page, server.url, "local", n, n));
+    } finally {
+      await server.close();
+      await app.close();
+      await ws.cleanup();
+    }
+  }
+  return figures;
+}
+
+/**
+ * backupHealth's page over the emulated deployment, one index growing from size to size. It knows
+ * the repositories with a snapshot or an attempt (the config lists none), so the plan's never
+ * backed-up tenth is not on it.
+ */
+async function emulated(page: Page): Promise<Figure[]> {
+  const services = await startServices(["pubsub", "firestore", "gcs"], say);
+  const quiet = setLogWriter(() => {}); // backupHealth logs a line per stale repository
+  const figures: Figure[] = [];
+  try {
+    const stack = await startCloudStack();
+    try {
+      const index = (await stack.app()).index;
+      let seeded = 0;
+      for (const n of sizes) {
+        const t0 = performance.now();
+        await seedStatusIndex(index, n, new Date(), { from: seeded, lanes: 16 });
+        seeded = n;
+        say(`emulated: ${n} repositories seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        const shows = statusPlan(n).filter((p) => p.snapshots > 0).length;
+        figures.push(await measure(page, stack.url("backupHealth"), "emulated", n, shows));
+      }
+    } finally {
+      await stack.close();
+    }
+  } finally {
+    setLogWriter(quiet);
+    await services.stop();
+  }
+  return figures;
+}
 
 async function main(): Promise<void> {
   const scratch = await mkdtemp(join(tmpdir(), "infinity-bench-status-"));
@@ -48,61 +166,30 @@ async function main(): Promise<void> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, locale: "en-US" });
   const figures: Figure[] = [];
   try {
-    for (const n of sizes) {
-      // Every repository is in the config's sources (the page lists what is expected), none on disk.
-      const ws = await workspace(
-        Object.fromEntries(statusPlan(n).map((p) => [p.repo, join(scratch, "none")])),
-      );
-      const app = await ws.open();
-      const t0 = performance.now();
-      await seedStatusIndex(app.index, n, new Date());
-      say(`${n} repositories seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      const server = await startStatusServer(app, { port: 0 });
-      const ready: number[] = [];
-      const firstByte: number[] = [];
-      let htmlBytes = 0;
-      try {
-        for (let round = 0; round <= rounds; round++) {
-          const response = await page.goto(server.url, { timeout: 600_000 });
-          await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 });
-          // Measured by the page itself: navigation start is time 0.
-          const [readyAt, responseStart] = await page.evaluate(() => [
-            performance.now(),
-            (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).responseStart,
-          ]);
-          htmlBytes = (await response!.body()).length;
-          const shown = await page.locator('[data-testid="tile-repositories"] b').innerText();
-          if (shown !== String(n)) throw new Error(`the page shows ${shown} repositories, not ${n}`);
-          if (round === 0) continue; // a warm-up: the first load compiles the page's script
-          ready.push(readyAt);
-          firstByte.push(responseStart);
-        }
-      } finally {
-        await server.close();
-        await app.close();
-        await ws.cleanup();
-      }
-      figures.push({ repos: n, htmlBytes, readyMs: median(ready), firstByteMs: median(firstByte) });
-      say(`${n} repositories: ready in ${median(ready).toFixed(0)} ms (median of ${rounds})`);
-    }
+    if (backends.includes("local")) figures.push(...(await local(page, scratch)));
+    if (backends.includes("emulated")) figures.push(...(await emulated(page)));
   } finally {
     await browser.close();
     await rm(scratch, { recursive: true, force: true });
   }
-  const empty = figures.find((f) => f.repos === 0);
   // The page's own part (first byte to ready) apart from the server's (the health report).
   const pageMs = (f: Figure) => f.readyMs - f.firstByteMs;
-  const rows = figures.map((f) =>
-    goalRow(
-      `${f.repos} repositories (${(f.htmlBytes / 1024).toFixed(0)} KiB of HTML)`,
-      `page ${pageMs(f).toFixed(0)} ms` +
-        (empty && f !== empty ? ` (${(pageMs(f) / pageMs(empty)).toFixed(2)}x the empty page)` : "") +
-        `; server ${f.firstByteMs.toFixed(0)} ms; ready ${f.readyMs.toFixed(0)} ms` +
-        (empty && f !== empty ? ` (${(f.readyMs / empty.readyMs).toFixed(2)}x)` : ""),
-      f.repos >= 5000 ? "page < 1 s" : "",
-      f.repos >= 5000 ? pageMs(f) < 1000 : undefined,
-    ),
-  );
+  const rows = figures.map((f) => {
+    const empty = figures.find((e) => e.backend === f.backend && e.repos === 0);
+    const against = empty && f !== empty;
+    return goalRow(
+      `${f.backend}, ${f.repos} repositories (${(f.htmlBytes / 1024).toFixed(0)} KiB of HTML)`,
+      `server ${f.firstByteMs.toFixed(0)} ms` +
+        (against ? ` (${(f.firstByteMs / empty.firstByteMs).toFixed(2)}x empty)` : "") +
+        `; page ${pageMs(f).toFixed(0)} ms` +
+        (against ? ` (${(pageMs(f) / pageMs(empty)).toFixed(2)}x)` : "") +
+        `; ready ${f.readyMs.toFixed(0)} ms` +
+        (against ? ` (${(f.readyMs / empty.readyMs).toFixed(2)}x)` : "") +
+        `; first load's server ${f.firstLoadFirstByteMs.toFixed(0)} ms`,
+      f.repos >= 5000 ? "server < 1 s" : "",
+      f.repos >= 5000 ? f.firstByteMs < 1000 : undefined,
+    );
+  });
   console.log(
     goalTable(
       ["what", "figure", "goal", "met"],

@@ -84,14 +84,21 @@ export const DEAD_LETTER_COUNT_LIMIT = 100;
 
 type Verdict = { status: CheckStatus; reason: string; incidents?: CheckIncident[] };
 
-/** Runs every check the ports allow, at once, each under its time limit. */
+/**
+ * Runs every check the ports allow, at once, each under its time limit. `report` may still be in the
+ * making: the probes of the ports (storage, key, index, GitHub, dead letters) start at once, beside
+ * it, and the checks that read it (capacity, stale, verification) when it is there; their time limits
+ * start then.
+ */
 export async function runHealthChecks(
   ports: CheckPorts,
-  report: HealthReport,
+  reported: HealthReport | Promise<HealthReport>,
   options: CheckOptions = {},
 ): Promise<HealthCheck[]> {
   const timeoutMs = options.timeoutMs ?? CHECK_TIMEOUT_MS;
-  const checks: [CheckName, () => Promise<Verdict>][] = [];
+  const report = Promise.resolve(reported);
+  // A probe runs now; a check of the report once it is made.
+  const checks: [CheckName, () => Promise<Verdict>, "report"?][] = [];
   if (ports.store) {
     const store = ports.store;
     checks.push(["storage", () => (ports.storeReadOnly ? readOnlyStorageCheck(store) : storageCheck(store))]);
@@ -111,14 +118,22 @@ export async function runHealthChecks(
     ...options.capacity,
     ...(options.budgetBytes !== undefined ? { budgetBytes: options.budgetBytes } : {}),
   };
-  checks.push(["capacity", () => capacityCheck(report, rules, ports.diskSpace, ports.freedBytes)]);
+  checks.push([
+    "capacity",
+    async () => capacityCheck(await report, rules, ports.diskSpace, ports.freedBytes),
+    "report",
+  ]);
   if (ports.deadLetters) {
     const deadLetters = ports.deadLetters;
     checks.push(["dead-letters", () => deadLetterCheck(deadLetters)]);
   }
-  checks.push(["stale", () => Promise.resolve(staleCheck(report))]);
-  checks.push(["verification", () => Promise.resolve(verificationCheck(report))]);
-  return Promise.all(checks.map(([name, run]) => timed(name, run, timeoutMs)));
+  checks.push(["stale", async () => staleCheck(await report), "report"]);
+  checks.push(["verification", async () => verificationCheck(await report), "report"]);
+  return Promise.all(
+    checks.map(([name, run, after]) =>
+      after === undefined ? timed(name, run, timeoutMs) : report.then(() => timed(name, run, timeoutMs)),
+    ),
+  );
 }
 
 /** One check under its time limit; a throw or a timeout is `failed` with a scrubbed reason. */

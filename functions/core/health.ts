@@ -206,7 +206,7 @@ export async function healthReport(
   const running = new Map(leases.map((l) => [l.repo, l]));
   const known = [...options.expected, ...(await deps.index.repos()), ...Object.keys(attempts)];
   const repos = [...new Set(known)].sort();
-  const snapshots = await Promise.all(repos.map((repo) => deps.index.list(repo)));
+  const snapshots = await deps.index.listMany(repos);
   const registered = (repo: string) => {
     const found = resolveName(repo, registry);
     return found.via === "current" ? found.record : undefined;

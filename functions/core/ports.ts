@@ -131,6 +131,11 @@ export interface SnapshotIndex extends RepositoryRegistry {
   atOrBefore(repo: string, at: string): Promise<Snapshot | undefined>;
   /** All snapshots of the repo, newest first. */
   list(repo: string): Promise<Snapshot[]>;
+  /**
+   * list() of each of `repos`, in the order given ([] for a repo with none), in as few reads as the
+   * store allows: health asks for every repository at once.
+   */
+  listMany(repos: readonly string[]): Promise<Snapshot[][]>;
   /** Every repo that has at least one snapshot, sorted. */
   repos(): Promise<string[]>;
   /**

@@ -51,6 +51,7 @@ const INDEX_METHODS = [
   "latest",
   "atOrBefore",
   "list",
+  "listMany",
   "repos",
   "confirm",
   "recordVerification",

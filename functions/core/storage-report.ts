@@ -14,15 +14,9 @@ import {
 import type { Snapshot } from "./model.js";
 import { planRetention } from "./retention.js";
 import type { RetentionPolicy } from "./retention-policy.js";
-import {
-  chooseStorageClass,
-  MINIMUM_STORAGE_DAYS,
-  readersOf,
-  RECENT_READ_DAYS,
-  settledKeepUntil,
-} from "./storage-tiers.js";
+import { expectedClasses } from "./expected-classes.js";
 
-const DAY_MS = 86_400_000;
+export { expectedClasses, periodEnds, type ExpectedClass } from "./expected-classes.js";
 
 export const STORAGE_REPORT_BASIS =
   "index only: sizes from the snapshot records, tiers from the retention policy, and the expected " +
@@ -88,8 +82,7 @@ export function storageReport(input: StorageReportInput): StorageReport {
   const histories: ProjectedSnapshot[][] = [];
   for (const snapshots of input.repos) {
     const classes = expectedClasses(snapshots, policy, now, input.newObjectClass);
-    const plan = planRetention(snapshots, policy, now);
-    const tierOf = new Map<string, string>(plan.keep.map((k) => [k.snapshot.id, k.tier]));
+    const tierOf = tiersOf(snapshots, policy, now);
     const history: ProjectedSnapshot[] = [];
     for (const s of snapshots) {
       const { storageClass, since } = classes.get(s.id)!;
@@ -124,6 +117,35 @@ export function storageReport(input: StorageReportInput): StorageReport {
     ...(input.projectedRepos === 0 ? {} : { projection: projectFleet(histories, input) }),
   };
 }
+
+/**
+ * The tier each snapshot is kept for (planRetention's), absent for what the next prune removes. The
+ * plan depends on `now` only through which snapshots are dated after it: windows are measured from
+ * the newest snapshot, and the clock's lag past it moves every window's keepUntil alike, so the
+ * reason that decides a tier stays. So the tiers are remembered per repository, and planned again
+ * when a record (id, takenAt, parentId, hold), the policy or the future-dated ones differ.
+ */
+function tiersOf(snapshots: readonly Snapshot[], policy: RetentionPolicy, now: Date): Map<string, string> {
+  const first = snapshots[0];
+  if (first === undefined) return new Map();
+  const end = now.getTime();
+  const inputs = JSON.stringify([
+    policy,
+    snapshots.map((s) => [s.id, s.takenAt, s.parentId, s.hold === true, Date.parse(s.takenAt) > end]),
+  ]);
+  const repo = first.lineage ?? first.repo;
+  const known = TIERS.get(repo);
+  if (known?.inputs === inputs) return known.tiers;
+  const plan = planRetention(snapshots, policy, now);
+  const tiers = new Map<string, string>(plan.keep.map((k) => [k.snapshot.id, k.tier]));
+  TIERS.delete(repo);
+  if (TIERS.size >= MAX_TIERS) TIERS.delete(TIERS.keys().next().value!);
+  TIERS.set(repo, { inputs, tiers });
+  return tiers;
+}
+
+const TIERS = new Map<string, { inputs: string; tiers: Map<string, string> }>();
+const MAX_TIERS = 50_000;
 
 /**
  * projectYear for the `projectedRepos` repositories with the largest newest archives, scaled up to
@@ -170,82 +192,4 @@ function projectFleet(histories: ProjectedSnapshot[][], input: StorageReportInpu
     })),
     yearCost: roundMoney(year.yearCost * bytes),
   };
-}
-
-/** Where an archive is expected to be: its class, and since when (a class change writes it anew). */
-export interface ExpectedClass {
-  storageClass: string;
-  /** ISO-8601: takenAt, or the instant of the prune that moved it. */
-  since: string;
-}
-
-/**
- * The class each snapshot's archive is expected to be in at `now`, by replaying prune's class choice
- * (storage-tiers.ts) from `newObjectClass` at the instants where it can change: each time one of the
- * snapshots' days, ISO weeks, months or years ends (a period over settles who holds it), and at `now`.
- * Daily prunes in between choose nothing colder: the time left only shrinks. Snapshots pruned since
- * are not in the index and are not replayed, and a hold counts as if it had always been set.
- */
-export function expectedClasses(
-  snapshots: readonly Snapshot[],
-  policy: RetentionPolicy,
-  now: Date,
-  newObjectClass: string,
-): Map<string, ExpectedClass> {
-  const end = now.getTime();
-  const instants = new Set([end]);
-  // A day's end settles only the daily and within windows: unless one is longer than the warmest
-  // minimum, what it settles stays where it was written, and skipping those instants halves the work.
-  const days = [policy.daily, policy.within].some(
-    (w) => w !== undefined && (w.months > 0 || w.ms > MINIMUM_STORAGE_DAYS.NEARLINE * DAY_MS),
-  );
-  for (const s of snapshots) {
-    const takenAt = Date.parse(s.takenAt);
-    for (const t of periodEnds(takenAt).slice(days ? 0 : 1)) if (t < end) instants.add(t);
-    // When it stops being a recent snapshot, what it reads may go colder.
-    const notRecent = takenAt + RECENT_READ_DAYS * DAY_MS;
-    if (notRecent < end) instants.add(notRecent);
-  }
-  const expected = new Map<string, ExpectedClass>(
-    snapshots.map((s) => [s.id, { storageClass: newObjectClass, since: s.takenAt }]),
-  );
-  for (const t of [...instants].sort((a, b) => a - b)) {
-    const at = new Date(t);
-    const present = snapshots.filter((s) => Date.parse(s.takenAt) <= t);
-    if (present.length === 0) continue;
-    const settled = settledKeepUntil(present, policy, at);
-    // Every record still in the index was kept at every earlier instant, so `present` is what was
-    // kept then (the ones the next prune removes aside).
-    const newestFirst = [...present].sort((a, b) => Date.parse(b.takenAt) - Date.parse(a.takenAt));
-    const readBy = readersOf(newestFirst, newestFirst[0]!.takenAt);
-    for (const s of present) {
-      const current = expected.get(s.id)!;
-      const sure = settled.get(s.id);
-      const choice = chooseStorageClass({
-        current: current.storageClass,
-        createdAt: current.since,
-        // Not kept for sure: it may go with the next snapshot, so it is treated as leaving now.
-        settledUntil: sure === undefined ? at.toISOString() : sure,
-        now: at,
-        readBy: readBy.get(s.id),
-      });
-      if (choice.move && choice.storageClass !== undefined) {
-        expected.set(s.id, { storageClass: choice.storageClass, since: at.toISOString() });
-      }
-    }
-  }
-  return expected;
-}
-
-/** The starts of the UTC day, ISO week (Monday), month and year after the ones `at` falls in, in that order. */
-export function periodEnds(at: number): number[] {
-  const d = new Date(at);
-  const [year, month, day] = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()];
-  const mondayBased = (d.getUTCDay() + 6) % 7;
-  return [
-    Date.UTC(year, month, day + 1),
-    Date.UTC(year, month, day + 7 - mondayBased),
-    Date.UTC(year, month + 1, 1),
-    Date.UTC(year + 1, 0, 1),
-  ];
 }

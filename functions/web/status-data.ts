@@ -17,8 +17,12 @@ export async function statusData(
   extra: { projectedRepos?: number; checks?: CheckPorts } = {},
 ): Promise<{ report: HealthReport; view: StatusView }> {
   const { checks, ...options } = extra;
-  let report = await healthReport(app, healthOptions(app.settings, expected, options));
-  if (checks) report = withChecks(report, await runChecksOf(app.settings, checks, report, app.auditTrail));
+  // The checks' probes (a dead-letter count takes a second) run while the report is made.
+  const reported = healthReport(app, healthOptions(app.settings, expected, options));
+  const checked = checks && runChecksOf(app.settings, checks, reported, app.auditTrail);
+  checked?.catch(() => undefined); // when the report fails, its error is the one told
+  let report = await reported;
+  if (checked) report = withChecks(report, await checked);
   return { report, view: statusView(report, await restoresOf(app.auditTrail)) };
 }
 
@@ -29,14 +33,18 @@ export async function statusData(
 export function runChecksOf(
   settings: Settings,
   ports: CheckPorts,
-  report: HealthReport,
+  report: HealthReport | Promise<HealthReport>,
   trail?: AuditReader,
 ) {
   const capacity = settings.backup.capacity;
-  const since = new Date(Date.parse(report.at) - capacity.growthWindowDays * 86_400_000);
-  return runHealthChecks({ freedBytes: () => bytesFreedSince(trail, since), ...ports }, report, {
-    capacity,
-  });
+  const since = async () => new Date(Date.parse((await report).at) - capacity.growthWindowDays * 86_400_000);
+  return runHealthChecks(
+    { freedBytes: async () => bytesFreedSince(trail, await since()), ...ports },
+    report,
+    {
+      capacity,
+    },
+  );
 }
 
 /** restore.completed and drill entries of the trail, when the app keeps one it can read back. */

@@ -32,15 +32,28 @@ export function statusPlan(n: number): PlannedRepo[] {
 /** Archive sizes differ per repository so that sorting or summing mistakes show. */
 const sizeOf = (i: number) => 10_000 + ((i * 7919) % 5_000_000);
 
-/** Writes the plan's snapshots into `index`, times counted back from `now`. */
-export async function seedStatusIndex(index: SnapshotIndex, n: number, now: Date): Promise<PlannedRepo[]> {
+/**
+ * Writes the plan's snapshots into `index`, times counted back from `now`. `from`: only repositories
+ * from that one on (the first ones are in already: a larger plan starts with a smaller one's
+ * repositories); `lanes`: repositories written at once (a remote index: one round trip per commit).
+ */
+export async function seedStatusIndex(
+  index: SnapshotIndex,
+  n: number,
+  now: Date,
+  options: { from?: number; lanes?: number } = {},
+): Promise<PlannedRepo[]> {
   const plan = statusPlan(n);
   const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
   const id = (s: number, i: number) =>
     `${ago(s).replace(/[-:.]/g, "").slice(0, 18)}Z-${i.toString(16).padStart(8, "0")}`;
-  for (const [i, p] of plan.entries()) {
+  let next = options.from ?? 0;
+  const lane = async () => {
+    for (let i = next++; i < n; i = next++) await seedRepo(i, plan[i]!);
+  };
+  const seedRepo = async (i: number, p: PlannedRepo) => {
     const kind = i % 10;
-    if (kind === 9) continue;
+    if (kind === 9) return;
     const age = kind === 6 ? 3 * 86_400 : 3_600;
     const base = (at: number, n2: number): Snapshot =>
       snapshot({
@@ -71,6 +84,7 @@ export async function seedStatusIndex(index: SnapshotIndex, n: number, now: Date
     } else {
       await index.commit({ ...base(age, 1), ...(verification ? { verification } : {}) });
     }
-  }
+  };
+  await Promise.all(Array.from({ length: options.lanes ?? 1 }, lane));
   return plan;
 }

@@ -144,6 +144,30 @@ describe("runHealthChecks", () => {
     expect(checks.key!.status).toBe("ok");
   });
 
+  it("probes the ports while the report is still being made, and checks the report once it is", async () => {
+    await index.commit(verified("acme/app", 3 * 86_400, "ok"));
+    const probed: string[] = [];
+    const watched = new Proxy(index, {
+      get(target, key, receiver) {
+        if (key === "repos") probed.push("index");
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    let deliver!: (r: Awaited<ReturnType<typeof report>>) => void;
+    const pending = new Promise<Awaited<ReturnType<typeof report>>>((resolve) => (deliver = resolve));
+    const running = runHealthChecks({ index: watched, keys }, pending, { timeoutMs: 200 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    // The index was asked before the report came, and the wait did not count against the report's checks.
+    expect(probed).toEqual(["index"]);
+    deliver(await report());
+    const checks = byName(await running);
+    expect(checks.index!.status).toBe("ok");
+    expect(checks.key!.status).toBe("ok");
+    expect(checks.stale).toMatchObject({ status: "failed" });
+    expect(checks.verification!.status).toBe("ok");
+    expect(checks.capacity!.status).not.toBe("failed");
+  });
+
   it("a throwing check is failed with its reason scrubbed of credentials", async () => {
     const checks = byName(
       await runHealthChecks(

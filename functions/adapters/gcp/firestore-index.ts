@@ -7,6 +7,7 @@ import {
   type DocumentData,
   type Firestore,
   type Query,
+  type QueryDocumentSnapshot,
 } from "@google-cloud/firestore";
 import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
 import { namesOf } from "../../core/lineage/registry.js";
@@ -22,6 +23,9 @@ import {
 import { fromGrpc, grpcCode } from "./errors.js";
 import { acquireLease, leasesInForce, releaseLease } from "./firestore-lease.js";
 import { FirestorePaths } from "./firestore-paths.js";
+
+/** Queries listMany keeps in flight: enough to hide the round trips, few enough for one instance. */
+const LIST_MANY_READS = 32;
 
 /** Firestore refuses documents over 1 MiB; refuse a little earlier, with a message that says why. */
 const MAX_DOC_BYTES = 1_000_000;
@@ -92,6 +96,39 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
 
   async list(repo: string): Promise<Snapshot[]> {
     return this.query(`list the snapshots of ${repo}`, this.newestFirst(repo));
+  }
+
+  /**
+   * One collection-group query over every snapshot document (those of other roots are passed over),
+   * grouped and ordered as list() orders them. Should the database refuse it (FAILED_PRECONDITION:
+   * no index serves it), a query per repository with snapshots, LIST_MANY_READS at a time.
+   */
+  async listMany(repos: readonly string[]): Promise<Snapshot[][]> {
+    const slot = new Map(repos.map((repo) => [this.paths.repo(repo).path, [] as SnapshotDoc[]]));
+    let found: QueryDocumentSnapshot[];
+    try {
+      found = (await this.db.collectionGroup("snapshots").get()).docs;
+    } catch (err) {
+      if (grpcCode(err) !== "FAILED_PRECONDITION") throw fromGrpc(err, "could not list every snapshot");
+      return this.listEach(repos);
+    }
+    for (const doc of found) slot.get(doc.ref.parent.parent?.path ?? "")?.push(doc.data() as SnapshotDoc);
+    const newestFirst = (a: SnapshotDoc, b: SnapshotDoc) =>
+      b.takenAtTime.toMillis() - a.takenAtTime.toMillis() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
+    for (const docs of slot.values()) docs.sort(newestFirst);
+    return repos.map((repo) => slot.get(this.paths.repo(repo).path)!.map((doc) => fromDoc(doc)));
+  }
+
+  private async listEach(repos: readonly string[]): Promise<Snapshot[][]> {
+    const stored = new Set(await this.repos());
+    const lists: Snapshot[][] = repos.map(() => []);
+    let next = 0;
+    const reader = async () => {
+      for (let i = next++; i < repos.length; i = next++)
+        if (stored.has(repos[i]!)) lists[i] = await this.list(repos[i]!);
+    };
+    await Promise.all(Array.from({ length: LIST_MANY_READS }, reader));
+    return lists;
   }
 
   async repos(): Promise<string[]> {

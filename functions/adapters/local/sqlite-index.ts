@@ -240,6 +240,20 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
     );
   }
 
+  async listMany(repos: readonly string[]): Promise<Snapshot[][]> {
+    const byRepo = new Map<string, Snapshot[]>(repos.map((repo) => [repo, []]));
+    const rows = this.translate("listMany", () =>
+      this.db
+        .prepare<[string], { repo: string; record: string }>(
+          `SELECT repo, record FROM snapshots WHERE repo IN (SELECT value FROM json_each(?))
+           ORDER BY repo, taken_at DESC, id DESC`,
+        )
+        .all(JSON.stringify([...byRepo.keys()])),
+    );
+    for (const row of rows) byRepo.get(row.repo)!.push(JSON.parse(row.record) as Snapshot);
+    return repos.map((repo) => [...byRepo.get(repo)!]);
+  }
+
   async repos(): Promise<string[]> {
     return this.translate("repos", () =>
       this.db

@@ -3,7 +3,7 @@
 // filed under (the registry says which), and the names it hands back are current ones.
 import type { RepositoryRecord, Snapshot, Verification } from "../model.js";
 import type { BackupAttempt, Lease, SnapshotIndex } from "../ports.js";
-import { candidateKeys, resolveName, type Resolution } from "./registry.js";
+import { candidateKeys, namesOf, resolveName, type Resolution } from "./registry.js";
 
 export class LineageIndex implements SnapshotIndex {
   constructor(private readonly inner: SnapshotIndex) {}
@@ -33,6 +33,22 @@ export class LineageIndex implements SnapshotIndex {
 
   async list(repo: string): Promise<Snapshot[]> {
     return this.inner.list(await this.key(repo));
+  }
+
+  /** As list() for each name, the names resolved against one read of the registry. */
+  async listMany(repos: readonly string[]): Promise<Snapshot[][]> {
+    const named = new Map<string, RepositoryRecord[]>();
+    for (const record of await this.inner.repositories())
+      for (const name of namesOf(record)) named.set(name, [...(named.get(name) ?? []), record]);
+    // In repositoriesNamed()'s order: by id.
+    const keys = repos.map(
+      (name) =>
+        resolveName(
+          name,
+          (named.get(name) ?? []).sort((a, b) => a.id - b.id),
+        ).key,
+    );
+    return this.inner.listMany(keys);
   }
 
   /** One current name per lineage with snapshots, sorted. */

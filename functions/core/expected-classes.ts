@@ -1,0 +1,187 @@
+// The storage class each archive of a repository is expected to be in, from its index records alone:
+// prune's class choice (storage-tiers.ts) replayed at the instants where it can change. The status
+// page asks for every repository on every load, so a replay is resumed where the last one stopped
+// when nothing it read has changed since (see REPLAYS).
+import type { Snapshot } from "./model.js";
+import type { RetentionPolicy } from "./retention-policy.js";
+import {
+  chooseStorageClass,
+  classRank,
+  MINIMUM_STORAGE_DAYS,
+  readersOf,
+  RECENT_READ_DAYS,
+  settledKeepUntil,
+  STORAGE_CLASSES,
+} from "./storage-tiers.js";
+
+const DAY_MS = 86_400_000;
+const COLDEST = STORAGE_CLASSES.length - 1;
+
+/** Where an archive is expected to be: its class, and since when (a class change writes it anew). */
+export interface ExpectedClass {
+  storageClass: string;
+  /** ISO-8601: takenAt, or the instant of the prune that moved it. */
+  since: string;
+}
+
+/**
+ * The class each snapshot's archive is expected to be in at `now`, by replaying prune's class choice
+ * (storage-tiers.ts) from `newObjectClass` at the instants where it can change: each time one of the
+ * snapshots' days, ISO weeks, months or years ends (a period over settles who holds it), and at `now`.
+ * Daily prunes in between choose nothing colder: the time left only shrinks. Snapshots pruned since
+ * are not in the index and are not replayed, and a hold counts as if it had always been set.
+ */
+export function expectedClasses(
+  snapshots: readonly Snapshot[],
+  policy: RetentionPolicy,
+  now: Date,
+  newObjectClass: string,
+): Map<string, ExpectedClass> {
+  const end = now.getTime();
+  const inputs = fingerprints(snapshots);
+  const setting = JSON.stringify([policy, newObjectClass]);
+  const key = snapshots[0] === undefined ? undefined : (snapshots[0].lineage ?? snapshots[0].repo);
+  const known = key === undefined ? undefined : REPLAYS.get(key);
+  let replay: Replay;
+  if (known !== undefined && canResume(known, inputs, setting, end)) {
+    replayCounts.resumed++;
+    replay = { ...known, inputs, expected: new Map(known.expected) };
+    for (const s of snapshots)
+      if (!replay.expected.has(s.id))
+        replay.expected.set(s.id, { storageClass: newObjectClass, since: s.takenAt });
+  } else {
+    const expected = new Map<string, ExpectedClass>(
+      snapshots.map((s) => [s.id, { storageClass: newObjectClass, since: s.takenAt }]),
+    );
+    replayCounts.started++;
+    replay = { setting, inputs, upTo: -Infinity, expected };
+  }
+  for (const t of instants(snapshots, policy, replay.upTo, end))
+    applyAt(snapshots, policy, t, replay.expected);
+  replay.upTo = end;
+  if (key !== undefined) remember(key, replay);
+  const result = new Map(replay.expected);
+  applyAt(snapshots, policy, end, result);
+  return result;
+}
+
+/**
+ * A replay stopped just before an instant (`upTo`): the classes after every instant before it. It
+ * goes on from there for a later `now` when the policy and new class are the same, every snapshot
+ * it read is still there unchanged (takenAt, parentId, hold: what the replay reads), and every new
+ * one was taken at or after `upTo` (so it was in no instant replayed, and adds none before `upTo`).
+ * A prune, a hold set or lifted, or a snapshot committed late replays the repository from the start.
+ */
+interface Replay {
+  setting: string;
+  /** Per snapshot id, what the replay read of it, and its takenAt in ms. */
+  inputs: Map<string, { read: string; at: number }>;
+  upTo: number;
+  expected: Map<string, ExpectedClass>;
+}
+
+/** Replays started from the first instant, and resumed: how often the page's loads replay anew. */
+export const replayCounts = { started: 0, resumed: 0 };
+
+/** The last replay of each repository (by lineage key), oldest first; at most MAX_REPLAYS. */
+const REPLAYS = new Map<string, Replay>();
+const MAX_REPLAYS = 50_000;
+
+function remember(key: string, replay: Replay): void {
+  REPLAYS.delete(key);
+  if (REPLAYS.size >= MAX_REPLAYS) REPLAYS.delete(REPLAYS.keys().next().value!);
+  REPLAYS.set(key, replay);
+}
+
+function fingerprints(snapshots: readonly Snapshot[]): Replay["inputs"] {
+  return new Map(
+    snapshots.map((s) => [
+      s.id,
+      { read: JSON.stringify([s.takenAt, s.parentId, s.hold === true]), at: Date.parse(s.takenAt) },
+    ]),
+  );
+}
+
+function canResume(known: Replay, inputs: Replay["inputs"], setting: string, end: number): boolean {
+  if (known.setting !== setting || end < known.upTo) return false;
+  for (const [id, { read }] of known.inputs) if (inputs.get(id)?.read !== read) return false;
+  for (const [id, { at }] of inputs) if (!known.inputs.has(id) && !(at >= known.upTo)) return false;
+  return true;
+}
+
+/** The instants from `from` (inclusive) to `end` (exclusive) where a class may change, in order. */
+function instants(
+  snapshots: readonly Snapshot[],
+  policy: RetentionPolicy,
+  from: number,
+  end: number,
+): number[] {
+  const found = new Set<number>();
+  // A day's end settles only the daily and within windows: unless one is longer than the warmest
+  // minimum, what it settles stays where it was written, and skipping those instants halves the work.
+  const days = [policy.daily, policy.within].some(
+    (w) => w !== undefined && (w.months > 0 || w.ms > MINIMUM_STORAGE_DAYS.NEARLINE * DAY_MS),
+  );
+  const add = (t: number) => {
+    if (t >= from && t < end) found.add(t);
+  };
+  for (const s of snapshots) {
+    const takenAt = Date.parse(s.takenAt);
+    for (const t of periodEnds(takenAt).slice(days ? 0 : 1)) add(t);
+    // When it stops being a recent snapshot, what it reads may go colder.
+    add(takenAt + RECENT_READ_DAYS * DAY_MS);
+  }
+  return [...found].sort((a, b) => a - b);
+}
+
+/** One prune at `t`: each snapshot present then moves where chooseStorageClass says. */
+function applyAt(
+  snapshots: readonly Snapshot[],
+  policy: RetentionPolicy,
+  t: number,
+  expected: Map<string, ExpectedClass>,
+): void {
+  const at = new Date(t);
+  const present = snapshots.filter((s) => Date.parse(s.takenAt) <= t);
+  if (present.length === 0) return;
+  // Every record still in the index was kept at every earlier instant, so `present` is what was
+  // kept then (the ones the next prune removes aside).
+  const newestFirst = [...present].sort((a, b) => Date.parse(b.takenAt) - Date.parse(a.takenAt));
+  const readBy = readersOf(newestFirst, newestFirst[0]!.takenAt);
+  // The retention plan matters only to an archive no recent snapshot reads and that is not in the
+  // coldest class already (it can go nowhere colder): when there is none, it is not made.
+  const planned = present.some(
+    (s) => !readBy.has(s.id) && classRank(expected.get(s.id)!.storageClass) < COLDEST,
+  );
+  const settled = planned ? settledKeepUntil(present, policy, at) : new Map<string, string | null>();
+  for (const s of present) {
+    const current = expected.get(s.id)!;
+    const read = readBy.get(s.id);
+    if (read === undefined && !planned) continue;
+    const sure = settled.get(s.id);
+    const choice = chooseStorageClass({
+      current: current.storageClass,
+      createdAt: current.since,
+      // Not kept for sure: it may go with the next snapshot, so it is treated as leaving now.
+      settledUntil: sure === undefined ? at.toISOString() : sure,
+      now: at,
+      readBy: read,
+    });
+    if (choice.move && choice.storageClass !== undefined) {
+      expected.set(s.id, { storageClass: choice.storageClass, since: at.toISOString() });
+    }
+  }
+}
+
+/** The starts of the UTC day, ISO week (Monday), month and year after the ones `at` falls in, in that order. */
+export function periodEnds(at: number): number[] {
+  const d = new Date(at);
+  const [year, month, day] = [d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()];
+  const mondayBased = (d.getUTCDay() + 6) % 7;
+  return [
+    Date.UTC(year, month, day + 1),
+    Date.UTC(year, month, day + 7 - mondayBased),
+    Date.UTC(year, month + 1, 1),
+    Date.UTC(year + 1, 0, 1),
+  ];
+}
