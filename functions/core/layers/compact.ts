@@ -5,15 +5,19 @@
 // whole) and require them equal to the union. M3: T-merge at the generation read before the plan.
 // The inputs' archives go later, through layer garbage (garbage.ts), after the grace period. A
 // crash before M3 leaves an orphan layer for garbage to collect; after it, nothing to undo.
+import { createReadStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
+import type { ArchiveFile } from "../archive/writer.js";
 import type { Deps } from "../deps.js";
 import { ArchiveCorruptError, BackupError } from "../errors.js";
 import { startGit } from "../git/exec.js";
 import { indexPack, initBare } from "../git/local-repo.js";
 import { OID_BYTES, OidSet } from "../git/oid-set.js";
 import type { Layer } from "../model.js";
+import { lfsObjectPath, lfsOidOf, lfsStoreFile } from "../lfs/paths.js";
+import { storeLfsObject } from "../lfs/restore.js";
 import { makeScratch } from "../scratch.js";
 import { readLayerOids, readLayerPack } from "./archive-read.js";
 import { writeLayer } from "./archive.js";
@@ -82,8 +86,21 @@ export async function mergeLayers(
     const repo = join(scratch, "merge.git");
     await initBare(repo);
     const sets: OidSet[] = [];
+    // The inputs' LFS objects come along (a snapshot's LFS objects live in its layer), each once.
+    const lfs = new Set<string>();
     for (const input of inputs) {
-      await readLayerPack(deps, input, (pack) => indexPack(repo, pack));
+      await readLayerPack(
+        deps,
+        input,
+        (pack) => indexPack(repo, pack),
+        undefined,
+        async (path, body) => {
+          const oid = lfsOidOf(path);
+          if (!oid || lfs.has(oid)) return void body.resume();
+          await storeLfsObject(repo, oid, body, `layer ${input.id} of ${lineage}`);
+          lfs.add(oid);
+        },
+      );
       sets.push(await readLayerOids(deps, input));
     }
     const union = unionOf(sets);
@@ -91,6 +108,7 @@ export async function mergeLayers(
     const merged = await writeLayer(deps, lineage, pack.stream, levelOf(union.size), {
       actor: options.actor,
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(lfs.size ? { files: lfsFiles(repo, [...lfs].sort()) } : {}),
     });
     await pack.done;
     const what = `merge of ${inputs.map((layer) => layer.id).join(", ")} in ${lineage}`;
@@ -105,6 +123,12 @@ export async function mergeLayers(
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** The LFS objects gathered in the merge's scratch repository, as archive files. */
+async function* lfsFiles(repo: string, oids: readonly string[]): AsyncGenerator<ArchiveFile> {
+  for (const oid of oids)
+    yield { path: lfsObjectPath(oid), open: () => createReadStream(lfsStoreFile(repo, oid)) };
 }
 
 /** Sorted, distinct union of sorted sets: a merge of the inputs, 20 bytes an object. */

@@ -3,10 +3,11 @@
 // objects, git fsck clean) from the layers it resolves to, before and after layer garbage deletes
 // the inputs. A merge whose T-merge is refused leaves an orphan that garbage collects, the
 // snapshots untouched.
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ConflictError } from "../../../functions/core/errors.js";
 import { startGit } from "../../../functions/core/git/exec.js";
@@ -199,5 +200,45 @@ describe("compaction", () => {
     for await (const object of app.store.list(`repos/${LINEAGE}/layers/`)) stored.push(object.key);
     expect(stored.sort()).toEqual([live.objectKey, live.oidsKey].sort());
     for (const { snapshot, objects } of taken) await expectRestores(snapshot, objects);
+  });
+});
+
+describe("a merge of layers holding LFS objects", () => {
+  it("carries every input's LFS objects into the merged layer, each once and byte for byte", async () => {
+    const lineage = "acme/lfs";
+    const blobs = [randomBytes(5000), randomBytes(7000)];
+    const oidOf = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+    const refs = await readRefs(source);
+    const heads = Object.entries(refs).filter(([name]) => name.startsWith("refs/heads/"));
+    const [first, rest] = [Object.fromEntries(heads.slice(0, 1)), refs];
+    const lfsFile = (b: Buffer) => ({ path: `lfs/objects/${oidOf(b)}`, open: () => Readable.from([b]) });
+    async function* files(...bs: Buffer[]) {
+      for (const b of bs) yield lfsFile(b);
+    }
+    // Two layers; the second holds both objects (a copy held twice must come out once).
+    const a = await writeLayer(app, lineage, packOf(source, first, {}), 0, {
+      actor,
+      files: files(blobs[0]!),
+    });
+    const b = await writeLayer(app, lineage, packOf(source, rest, first), 0, {
+      actor,
+      files: files(blobs[0]!, blobs[1]!),
+    });
+    const merged = await mergeLayers(app, lineage, [a!, b!], { actor });
+    const found = new Map<string, Buffer>();
+    await readLayerPack(
+      app,
+      merged,
+      (pack) => new Promise((resolve) => pack.resume().on("end", resolve)),
+      undefined,
+      async (path, body) => {
+        const chunks: Buffer[] = [];
+        for await (const chunk of body) chunks.push(chunk as Buffer);
+        expect(found.has(path)).toBe(false);
+        found.set(path, Buffer.concat(chunks));
+      },
+    );
+    expect([...found.keys()].sort()).toEqual(blobs.map((x) => `lfs/objects/${oidOf(x)}`).sort());
+    for (const blob of blobs) expect(found.get(`lfs/objects/${oidOf(blob)}`)!.equals(blob)).toBe(true);
   });
 });
