@@ -7,6 +7,13 @@ import { orgOfRepo } from "./ids.js";
 import { describeError, UserInputError } from "./errors.js";
 import type { SnapshotIndex } from "./ports.js";
 
+/**
+ * How many repositories of an organization's restore run at once: restoreOrgRepo's max_instances
+ * (infra/functions.tf; test/infra checks they agree). Each paces at this share of GitHub's content
+ * limits, since they write with one App installation's token.
+ */
+export const ORG_RESTORES_AT_ONCE = 5;
+
 export interface OrgRestoreRequest {
   /** ISO-8601: the moment to restore every repository as of. */
   at: string;

@@ -23,7 +23,12 @@ import { readOutcome } from "../core/restore-github/outcome.js";
 import { restoreIdOf } from "../core/restore-github/restore-to-github.js";
 import { runRestore } from "../core/restore-github/run.js";
 import { logRestoreRun } from "../restore-log.js";
-import { orgRestoreStatus, restoreOrg, type OrgRestoreRequest } from "../core/restore-org.js";
+import {
+  ORG_RESTORES_AT_ONCE,
+  orgRestoreStatus,
+  restoreOrg,
+  type OrgRestoreRequest,
+} from "../core/restore-org.js";
 import { log } from "../log.js";
 import { requireRole } from "./authz.js";
 import { answer, requestInput } from "./http.js";
@@ -101,6 +106,7 @@ async function runQueuedRestore(app: CloudApp, message: GitHubRestoreMessage, me
     runSeconds: cloud.restoreDeadlineSeconds,
     continueOn: "restore-requests",
     pushBytesPerSecond: cloud.restorePushBytesPerSecond,
+    pacingShare: ORG_RESTORES_AT_ONCE,
   });
   logRestoreRun(message, result, messageId);
 }

@@ -12,6 +12,7 @@ import { reportDrills } from "../drill-log.js";
 import { log } from "../log.js";
 import { runRestore } from "../core/restore-github/run.js";
 import { logRestoreRun } from "../restore-log.js";
+import { ORG_RESTORES_AT_ONCE } from "../core/restore-org.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 
@@ -32,6 +33,8 @@ export async function runSnapshotJob(app: CloudApp, idleMs = 30_000): Promise<nu
         const result = await runRestore({ ...app, github: app.githubRestore }, request, {
           runSeconds: (DAY_MS - 30 * 60_000) / 1000,
           continueOn: "snapshot-large",
+          // One repository of an organization's restore (its moment `at` set) shares the pace.
+          ...(request.at ? { pacingShare: ORG_RESTORES_AT_ONCE } : {}),
         });
         logRestoreRun(request, result, messageId);
         return "ack";

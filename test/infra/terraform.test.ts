@@ -42,6 +42,7 @@ import {
   type TerraformDoc,
   type TfVars,
 } from "./terraform-model.js";
+import { ORG_RESTORES_AT_ONCE } from "../../functions/core/restore-org.js";
 
 const INFRA_DIR = fileURLToPath(new URL("../../infra", import.meta.url));
 const SCHEDULE_FILE = fileURLToPath(new URL("../../config/schedule.yaml", import.meta.url));
@@ -967,6 +968,10 @@ describe("functions and the snapshot job", () => {
       object: "${google_storage_bucket_object.function_source.name}",
       generation: "${google_storage_bucket_object.function_source.generation}",
     });
+  });
+
+  it("runs as many restoreOrgRepo instances as the organization restore's pace is shared between", () => {
+    expect(functions["restoreOrgRepo"]!["max_instances"]).toBe(ORG_RESTORES_AT_ONCE);
   });
 
   it("lets the Node.js buildpack run package.json's gcp-build (compiled JavaScript in production)", () => {

@@ -5,7 +5,9 @@ import { describe, expect, it } from "vitest";
 import { SourceError } from "../../functions/core/errors.js";
 import { WriteRateLimitError } from "../../functions/core/restore-github/errors.js";
 import type { IssueLine, PullLine } from "../../functions/core/restore-github/lines.js";
-import { ContentPacer } from "../../functions/core/restore-github/pacing.js";
+import { ContentPacer, GITHUB_CONTENT_LIMITS } from "../../functions/core/restore-github/pacing.js";
+import { sharedPacing } from "../../functions/core/restore-github/run.js";
+import { ORG_RESTORES_AT_ONCE } from "../../functions/core/restore-org.js";
 import {
   hasMarker,
   provenanceMarker,
@@ -229,5 +231,14 @@ describe("a pull request's branches", () => {
     expect(pullBranchPlan({}, pull(7, { state: "closed" }))).toEqual({
       why: "its head commit is not in the backup (no refs/pull/7/head)",
     });
+  });
+});
+
+describe("an organization restore's shared pace", () => {
+  it("splits GitHub's content limits between the restores that run at once, never below one write", () => {
+    expect(sharedPacing(1)).toEqual(GITHUB_CONTENT_LIMITS);
+    expect(sharedPacing(ORG_RESTORES_AT_ONCE)).toEqual({ perMinute: 16, perHour: 100 });
+    expect(sharedPacing(ORG_RESTORES_AT_ONCE).perMinute * ORG_RESTORES_AT_ONCE).toBeLessThanOrEqual(80);
+    expect(sharedPacing(1000)).toEqual({ perMinute: 1, perHour: 1 });
   });
 });

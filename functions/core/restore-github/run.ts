@@ -7,6 +7,7 @@ import type { Deps } from "../deps.js";
 import type { GitHubRestoreMessage } from "../messages.js";
 import type { Publisher } from "../ports.js";
 import { RestoreDeadlineError } from "./errors.js";
+import { GITHUB_CONTENT_LIMITS } from "./pacing.js";
 import { readOutcome, writeOutcome } from "./outcome.js";
 import {
   restoreIdOf,
@@ -29,6 +30,20 @@ export interface RestoreRunOptions {
   continueOn: "restore-requests" | "snapshot-large";
   /** How fast a code push goes, bytes a second: a longer one than the run has time for goes to the job. */
   pushBytesPerSecond?: number;
+  /**
+   * How many restores share the App's content limits at once (an organization's fan-out): each
+   * paces at this share of GitHub's 80 a minute and 500 an hour, so together they stay within.
+   */
+  pacingShare?: number;
+}
+
+/** GitHub's content limits split `share` ways (at least one write an hour each). */
+export function sharedPacing(share: number): { perMinute: number; perHour: number } {
+  const n = Math.max(1, Math.floor(share));
+  return {
+    perMinute: Math.max(1, Math.floor(GITHUB_CONTENT_LIMITS.perMinute / n)),
+    perHour: Math.max(1, Math.floor(GITHUB_CONTENT_LIMITS.perHour / n)),
+  };
 }
 
 export type RestoreRunResult =
@@ -58,6 +73,9 @@ export async function runRestore(
         ...(run.intoExistingEmpty ? { intoExistingEmpty: true } : {}),
         // private (the default): created and kept private; else the original's visibility.
         ...(run.private ? { settings: { visibility: "private" as const } } : {}),
+        ...(options.pacingShare && options.pacingShare > 1
+          ? { pacing: sharedPacing(options.pacingShare) }
+          : {}),
       },
       {
         actor: run.requestedBy,
