@@ -2,7 +2,7 @@
 // prune's class choice (storage-tiers.ts) replayed at the instants where it can change. The status
 // page asks for every repository on every load, so a replay is resumed where the last one stopped
 // when nothing it read has changed since (see REPLAYS).
-import type { Snapshot } from "./model.js";
+import type { SnapshotSummary } from "./model.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import {
   chooseStorageClass,
@@ -32,7 +32,7 @@ export interface ExpectedClass {
  * are not in the index and are not replayed, and a hold counts as if it had always been set.
  */
 export function expectedClasses(
-  snapshots: readonly Snapshot[],
+  snapshots: readonly SnapshotSummary[],
   policy: RetentionPolicy,
   now: Date,
   newObjectClass: string,
@@ -93,7 +93,7 @@ function remember(key: string, replay: Replay): void {
   REPLAYS.set(key, replay);
 }
 
-function fingerprints(snapshots: readonly Snapshot[]): Replay["inputs"] {
+function fingerprints(snapshots: readonly SnapshotSummary[]): Replay["inputs"] {
   return new Map(
     snapshots.map((s) => [
       s.id,
@@ -111,7 +111,7 @@ function canResume(known: Replay, inputs: Replay["inputs"], setting: string, end
 
 /** The instants from `from` (inclusive) to `end` (exclusive) where a class may change, in order. */
 function instants(
-  snapshots: readonly Snapshot[],
+  snapshots: readonly SnapshotSummary[],
   policy: RetentionPolicy,
   from: number,
   end: number,
@@ -136,7 +136,7 @@ function instants(
 
 /** One prune at `t`: each snapshot present then moves where chooseStorageClass says. */
 function applyAt(
-  snapshots: readonly Snapshot[],
+  snapshots: readonly SnapshotSummary[],
   policy: RetentionPolicy,
   t: number,
   expected: Map<string, ExpectedClass>,

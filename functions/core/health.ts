@@ -7,7 +7,7 @@ import { describeError } from "./errors.js";
 import { orgOfRepo } from "./ids.js";
 import type { PriceTable } from "./cost.js";
 import { isGone, resolveName } from "./lineage/registry.js";
-import type { RepositoryRecord, RepositoryState, Snapshot } from "./model.js";
+import type { RepositoryRecord, RepositoryState, SnapshotSummary } from "./model.js";
 import type { HealthCheck } from "./health-checks.js";
 import type { BackupAttempt, Lease } from "./ports.js";
 import type { RetentionPolicy } from "./retention-policy.js";
@@ -53,7 +53,7 @@ export interface RepoHealth {
   org?: string;
   snapshots: number;
   storedBytes: number;
-  latest?: Snapshot;
+  latest?: SnapshotSummary;
   /** Seconds since the source was last seen backed up (taken or confirmed unchanged). */
   freshnessSeconds?: number;
   verified: boolean;
@@ -125,7 +125,7 @@ function withLifecycle(h: RepoHealth, record: RepositoryRecord | undefined): Rep
 
 export function repoHealth(
   repo: string,
-  snapshots: Snapshot[],
+  snapshots: SnapshotSummary[],
   now: Date,
   lastAttempt?: BackupAttempt,
 ): RepoHealth {
@@ -187,7 +187,7 @@ export interface HealthReport {
   /** The storage summary, or why it could not be made (it never hides the freshness answer). */
   storage: (StorageReport & { pricingSource: string }) | { error: string };
   /** Each repository's snapshots, newest first, in the order of `repos`. */
-  snapshots: Snapshot[][];
+  snapshots: SnapshotSummary[][];
   /** The named checks the workload ran (core/health-checks.ts), when it ran them. */
   checks?: HealthCheck[];
 }

@@ -89,6 +89,46 @@ export interface Snapshot {
   layers?: string[];
 }
 
+/**
+ * A snapshot without its ref lists and checkpoint (what health, the status page and the storage
+ * report read, for every snapshot at once): SnapshotIndex.listMany's answer. Get or list a
+ * snapshot for the whole record.
+ */
+export type SnapshotSummary = Omit<
+  Snapshot,
+  "refs" | "peeled" | "nonCommits" | "wikiRefs" | "metadataCheckpoint"
+>;
+
+/** The fields a summary leaves out, for adapters that read only the others. */
+export const SUMMARY_LEFT_OUT = ["refs", "peeled", "nonCommits", "wikiRefs", "metadataCheckpoint"] as const;
+
+/** The fields a summary keeps, for stores that read named fields only (a Firestore field mask). */
+export const SUMMARY_FIELDS = [
+  "id",
+  "repo",
+  "lineage",
+  "takenAt",
+  "kind",
+  "parentId",
+  "head",
+  "objectKey",
+  "size",
+  "sha256",
+  "bundleBytes",
+  "keyRef",
+  "confirmedAt",
+  "wikiHead",
+  "metadata",
+  "lfs",
+  "verification",
+  "hold",
+  "layers",
+] as const satisfies readonly (keyof SnapshotSummary)[];
+
+// A field added to Snapshot must be named in one of the two lists above, or this fails to compile.
+type Unlisted = Exclude<keyof Snapshot, (typeof SUMMARY_FIELDS)[number] | (typeof SUMMARY_LEFT_OUT)[number]>;
+export const SUMMARY_LISTS_COMPLETE: [Unlisted] extends [never] ? true : Unlisted = true;
+
 /** What a snapshot's metadata collection found, small enough for the index. */
 export interface MetadataRecord {
   /** Items stored per kind (full or changed ones); a kind that was unchanged is absent. */

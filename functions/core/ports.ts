@@ -7,7 +7,15 @@
 import type { Readable } from "node:stream";
 import type { AuditEntry, StoredEntry } from "./audit-chain.js";
 import type { InventoryEvent } from "./lineage/events.js";
-import type { Layer, LayerState, RepositoryRecord, Snapshot, SourceRepo, Verification } from "./model.js";
+import type {
+  Layer,
+  LayerState,
+  RepositoryRecord,
+  Snapshot,
+  SnapshotSummary,
+  SourceRepo,
+  Verification,
+} from "./model.js";
 
 export interface BlobInfo {
   key: string;
@@ -132,10 +140,10 @@ export interface SnapshotIndex extends RepositoryRegistry {
   /** All snapshots of the repo, newest first. */
   list(repo: string): Promise<Snapshot[]>;
   /**
-   * list() of each of `repos`, in the order given ([] for a repo with none), in as few reads as the
-   * store allows: health asks for every repository at once.
+   * list() of each of `repos` as summaries (no ref lists, no checkpoint), in the order given ([] for
+   * a repo with none), in as few reads as the store allows: health asks for every repository at once.
    */
-  listMany(repos: readonly string[]): Promise<Snapshot[][]>;
+  listMany(repos: readonly string[]): Promise<SnapshotSummary[][]>;
   /** Every repo that has at least one snapshot, sorted. */
   repos(): Promise<string[]>;
   /**

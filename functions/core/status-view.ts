@@ -3,7 +3,7 @@
 // series over time. Pure; the page (functions/web/status-page.ts) only lays it out.
 import type { AuditEntry } from "./audit-chain.js";
 import { describeLifecycle, describeProblem, type HealthReport } from "./health.js";
-import type { Snapshot } from "./model.js";
+import type { SnapshotSummary } from "./model.js";
 
 /** The recovery time objective the restore chart is drawn against. */
 export const RTO_SECONDS = 3600;
@@ -162,7 +162,7 @@ export function statusView(report: HealthReport, audit: readonly AuditEntry[] = 
 }
 
 /** The newest snapshot's chain: it and its parents back to the full one. */
-function chainLength(snapshots: readonly Snapshot[]): number {
+function chainLength(snapshots: readonly SnapshotSummary[]): number {
   const byId = new Map(snapshots.map((s) => [s.id, s]));
   let length = 0;
   for (
@@ -174,7 +174,7 @@ function chainLength(snapshots: readonly Snapshot[]): number {
   return length;
 }
 
-function series(snapshots: readonly Snapshot[], now: Date): StatusView["series"] {
+function series(snapshots: readonly SnapshotSummary[], now: Date): StatusView["series"] {
   const day = (t: Date) => t.toISOString().slice(0, 10);
   const days: string[] = [];
   for (let i = SERIES_DAYS - 1; i >= 0; i--) days.push(day(new Date(now.getTime() - i * 86_400_000)));

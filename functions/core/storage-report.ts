@@ -11,7 +11,7 @@ import {
   type TierUsage,
   type YearProjection,
 } from "./cost.js";
-import type { Snapshot } from "./model.js";
+import type { SnapshotSummary } from "./model.js";
 import { planRetention } from "./retention.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import { expectedClasses } from "./expected-classes.js";
@@ -24,7 +24,7 @@ export const STORAGE_REPORT_BASIS =
 
 export interface StorageReportInput {
   /** Per repository, its snapshot records. */
-  repos: readonly (readonly Snapshot[])[];
+  repos: readonly (readonly SnapshotSummary[])[];
   policy: RetentionPolicy;
   prices: PriceTable;
   now: Date;
@@ -125,7 +125,7 @@ export function storageReport(input: StorageReportInput): StorageReport {
  * reason that decides a tier stays. So the tiers are remembered per repository, and planned again
  * when a record (id, takenAt, parentId, hold), the policy or the future-dated ones differ.
  */
-function tiersOf(snapshots: readonly Snapshot[], policy: RetentionPolicy, now: Date): Map<string, string> {
+function tiersOf(snapshots: readonly SnapshotSummary[], policy: RetentionPolicy, now: Date): Map<string, string> {
   const first = snapshots[0];
   if (first === undefined) return new Map();
   const end = now.getTime();

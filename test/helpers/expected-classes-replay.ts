@@ -2,7 +2,7 @@
 // as the oracle of test/unit/expected-classes.test.ts): the expected classes replayed from the first
 // instant with a retention plan at each, and a retention plan per repository for the tiers.
 import { summarizeStorage, type StoredObject } from "../../functions/core/cost.js";
-import type { Snapshot } from "../../functions/core/model.js";
+import type { SnapshotSummary } from "../../functions/core/model.js";
 import { planRetention } from "../../functions/core/retention.js";
 import {
   STORAGE_REPORT_BASIS,
@@ -22,7 +22,7 @@ import {
 const DAY_MS = 86_400_000;
 
 export function replayedClasses(
-  snapshots: readonly Snapshot[],
+  snapshots: readonly SnapshotSummary[],
   policy: RetentionPolicy,
   now: Date,
   newObjectClass: string,

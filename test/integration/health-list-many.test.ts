@@ -2,7 +2,7 @@
 // of a list() per repository: on the SQLite and the Firestore index (emulator), behind the lineage
 // wrapper as the app wires them, listMany answers exactly what list() answers for each name (a
 // renamed repository under its old and new name, a name with no snapshots, the order asked), and
-// the health report holds exactly those lists; another root's documents in the same database are
+// the health report holds exactly those lists (as summaries: no ref lists, no checkpoint); another root's documents in the same database are
 // not among them.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FirestoreSnapshotIndex } from "../../functions/adapters/gcp/firestore-index.js";
@@ -15,6 +15,7 @@ import { DEFAULT_RETENTION_POLICY } from "../../functions/core/retention-policy.
 import { ManualClock, snapshot } from "../contract/snapshot-index.js";
 import { firestoreClient, uniqueName } from "../helpers/emulators.js";
 import { seedStatusIndex } from "../helpers/status-fixture.js";
+import { SUMMARY_LEFT_OUT, type Snapshot, type SnapshotSummary } from "../../functions/core/model.js";
 
 const NOW = "2026-11-27T12:00:00.000Z";
 const firestore = firestoreClient();
@@ -46,6 +47,13 @@ beforeAll(async () => {
   await neighbour.commit(snapshot({ id: "20261126T000000000Z-00000099", repo: "umbrella/repo-00001" }));
 });
 
+/** A snapshot as listMany gives it: without the fields a summary leaves out. */
+function summary(snapshot: Snapshot): SnapshotSummary {
+  const copy: Record<string, unknown> = { ...snapshot };
+  for (const field of SUMMARY_LEFT_OUT) delete copy[field];
+  return copy as SnapshotSummary;
+}
+
 describe.each(backends)("listMany on the %s index", (_name, open) => {
   it("answers list() of each name, and the health report holds those lists", async () => {
     const clock = new ManualClock(NOW);
@@ -69,7 +77,12 @@ describe.each(backends)("listMany on the %s index", (_name, open) => {
     }));
     const names = ["acme/new", "acme/none", ...plan.map((p) => p.repo).reverse(), "acme/old"];
     const lists = await index.listMany(names);
-    expect(lists).toEqual(await Promise.all(names.map((name) => index.list(name))));
+    expect(lists).toEqual(
+      await Promise.all(names.map(async (name) => (await index.list(name)).map(summary))),
+    );
+    // Summaries: the ref lists and the checkpoint are not read.
+    expect(lists.flat().length).toBeGreaterThan(0);
+    for (const field of SUMMARY_LEFT_OUT) expect(lists.flat().some((s) => field in s)).toBe(false);
     expect(lists[0]!.map((s) => s.id)).toEqual([renamed.id]);
     expect(lists.at(-1)!.map((s) => s.id)).toEqual([renamed.id]);
     expect(lists[1]).toEqual([]);
@@ -90,6 +103,8 @@ describe.each(backends)("listMany on the %s index", (_name, open) => {
     );
     const repos = report.repos.map((h) => h.repo);
     expect(repos).toContain("acme/new");
-    expect(report.snapshots).toEqual(await Promise.all(repos.map((name) => index.list(name))));
+    expect(report.snapshots).toEqual(
+      await Promise.all(repos.map(async (name) => (await index.list(name)).map(summary))),
+    );
   });
 });

@@ -11,7 +11,13 @@ import {
 } from "@google-cloud/firestore";
 import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
 import { namesOf } from "../../core/lineage/registry.js";
-import type { RepositoryRecord, Snapshot, Verification } from "../../core/model.js";
+import {
+  SUMMARY_FIELDS,
+  type RepositoryRecord,
+  type Snapshot,
+  type SnapshotSummary,
+  type Verification,
+} from "../../core/model.js";
 import { sameCommit } from "../../core/snapshot-identity.js";
 import {
   systemClock,
@@ -103,11 +109,18 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
    * grouped and ordered as list() orders them. Should the database refuse it (FAILED_PRECONDITION:
    * no index serves it), a query per repository with snapshots, LIST_MANY_READS at a time.
    */
-  async listMany(repos: readonly string[]): Promise<Snapshot[][]> {
+  async listMany(repos: readonly string[]): Promise<SnapshotSummary[][]> {
     const slot = new Map(repos.map((repo) => [this.paths.repo(repo).path, [] as SnapshotDoc[]]));
     let found: QueryDocumentSnapshot[];
     try {
-      found = (await this.db.collectionGroup("snapshots").get()).docs;
+      // A field mask: the ref lists and the checkpoint, most of a document's bytes, stay behind.
+      const fields = [...SUMMARY_FIELDS, "takenAtTime"];
+      found = (
+        await this.db
+          .collectionGroup("snapshots")
+          .select(...fields)
+          .get()
+      ).docs;
     } catch (err) {
       if (grpcCode(err) !== "FAILED_PRECONDITION") throw fromGrpc(err, "could not list every snapshot");
       return this.listEach(repos);
@@ -116,10 +129,10 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
     const newestFirst = (a: SnapshotDoc, b: SnapshotDoc) =>
       b.takenAtTime.toMillis() - a.takenAtTime.toMillis() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
     for (const docs of slot.values()) docs.sort(newestFirst);
-    return repos.map((repo) => slot.get(this.paths.repo(repo).path)!.map((doc) => fromDoc(doc)));
+    return repos.map((repo) => slot.get(this.paths.repo(repo).path)!.map((doc) => fromSummaryDoc(doc)));
   }
 
-  private async listEach(repos: readonly string[]): Promise<Snapshot[][]> {
+  private async listEach(repos: readonly string[]): Promise<SnapshotSummary[][]> {
     const stored = new Set(await this.repos());
     const lists: Snapshot[][] = repos.map(() => []);
     let next = 0;
@@ -305,6 +318,12 @@ export function fromDoc(data: DocumentData): Snapshot {
     refs: JSON.parse(refs) as Snapshot["refs"],
     ...(peeled === undefined ? {} : { peeled: JSON.parse(peeled) as Snapshot["refs"] }),
   } as Snapshot;
+}
+
+/** A summary as the field mask reads it: no ref lists, no checkpoint. */
+function fromSummaryDoc(data: DocumentData): SnapshotSummary {
+  const { takenAtTime: _takenAtTime, ...fields } = data as SnapshotDoc;
+  return fields as SnapshotSummary;
 }
 
 function fromRegistryDoc(data: DocumentData): RepositoryRecord {

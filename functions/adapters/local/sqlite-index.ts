@@ -12,7 +12,13 @@ import {
   UserInputError,
   describeError,
 } from "../../core/errors.js";
-import type { RepositoryRecord, Snapshot, Verification } from "../../core/model.js";
+import {
+  SUMMARY_LEFT_OUT,
+  type RepositoryRecord,
+  type Snapshot,
+  type SnapshotSummary,
+  type Verification,
+} from "../../core/model.js";
 import { namesOf } from "../../core/lineage/registry.js";
 import { SqliteKeyRecords } from "./sqlite-key-records.js";
 import { SqliteLayerIndex } from "./sqlite-layers.js";
@@ -240,17 +246,20 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
     );
   }
 
-  async listMany(repos: readonly string[]): Promise<Snapshot[][]> {
-    const byRepo = new Map<string, Snapshot[]>(repos.map((repo) => [repo, []]));
+  async listMany(repos: readonly string[]): Promise<SnapshotSummary[][]> {
+    const byRepo = new Map<string, SnapshotSummary[]>(repos.map((repo) => [repo, []]));
+    // The summary leaves the ref lists and the checkpoint in the database: most of a record's bytes.
+    const dropped = SUMMARY_LEFT_OUT.map((field) => `'$.${field}'`).join(", ");
     const rows = this.translate("listMany", () =>
       this.db
         .prepare<[string], { repo: string; record: string }>(
-          `SELECT repo, record FROM snapshots WHERE repo IN (SELECT value FROM json_each(?))
+          `SELECT repo, json_remove(record, ${dropped}) AS record FROM snapshots
+           WHERE repo IN (SELECT value FROM json_each(?))
            ORDER BY repo, taken_at DESC, id DESC`,
         )
         .all(JSON.stringify([...byRepo.keys()])),
     );
-    for (const row of rows) byRepo.get(row.repo)!.push(JSON.parse(row.record) as Snapshot);
+    for (const row of rows) byRepo.get(row.repo)!.push(JSON.parse(row.record) as SnapshotSummary);
     return repos.map((repo) => [...byRepo.get(repo)!]);
   }
 

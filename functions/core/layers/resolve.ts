@@ -5,16 +5,16 @@
 // does not hold, a dead one, a retired one with no replacement, a cycle) means the index no longer
 // describes a readable snapshot: ArchiveCorruptError, naming the snapshot and the layer.
 import { ArchiveCorruptError } from "../errors.js";
-import type { Layer, Snapshot } from "../model.js";
+import type { Layer, SnapshotSummary } from "../model.js";
 
 /** Resolves snapshots against one read of a lineage's layer records (`LayerIndex.layers`). */
 export interface LayerResolver {
   /** The snapshot's live layers, each once, in the order its `layers` first reach them. */
-  resolve(snapshot: Snapshot): Layer[];
+  resolve(snapshot: SnapshotSummary): Layer[];
 }
 
 /** One snapshot's live layers, given every layer record of its lineage. */
-export function resolveLayers(snapshot: Snapshot, layers: Iterable<Layer>): Layer[] {
+export function resolveLayers(snapshot: SnapshotSummary, layers: Iterable<Layer>): Layer[] {
   return layerResolver(layers).resolve(snapshot);
 }
 
@@ -28,7 +28,7 @@ export function layerResolver(layers: Iterable<Layer>): LayerResolver {
   // Layer id -> the live layers it stands for (itself when live). Only filled for ids that resolve.
   const settled = new Map<string, Layer[]>();
 
-  function follow(snapshot: Snapshot, id: string, path: string[]): Layer[] {
+  function follow(snapshot: SnapshotSummary, id: string, path: string[]): Layer[] {
     const done = settled.get(id);
     if (done) return done;
     const where = path.length === 0 ? "" : ` (reached through ${path.join(" -> ")})`;
@@ -53,7 +53,7 @@ export function layerResolver(layers: Iterable<Layer>): LayerResolver {
   }
 
   return {
-    resolve(snapshot: Snapshot): Layer[] {
+    resolve(snapshot: SnapshotSummary): Layer[] {
       if (snapshot.kind === "layered" && snapshot.layers === undefined) {
         throw new ArchiveCorruptError(
           `snapshot ${snapshot.id} of ${snapshot.repo} is layered but its record names no layers`,
@@ -69,6 +69,6 @@ function dedupe(layers: Layer[]): Layer[] {
   return layers.filter((layer) => (seen.has(layer.id) ? false : (seen.add(layer.id), true)));
 }
 
-function corrupt(snapshot: Snapshot, layerId: string, what: string): ArchiveCorruptError {
+function corrupt(snapshot: SnapshotSummary, layerId: string, what: string): ArchiveCorruptError {
   return new ArchiveCorruptError(`snapshot ${snapshot.id} of ${snapshot.repo}: layer ${layerId} ${what}`);
 }

@@ -4,7 +4,7 @@
 // retention tier it is kept for, for the storage report and its monthly cost.
 import type { StoredObject } from "../cost.js";
 import { layerClassInputs } from "../layer-tiers.js";
-import type { Layer, Snapshot } from "../model.js";
+import type { Layer, SnapshotSummary } from "../model.js";
 import { planRetention } from "../retention.js";
 import type { RetentionPolicy } from "../retention-policy.js";
 import { periodEnds } from "../storage-report.js";
@@ -20,7 +20,7 @@ export const layerBytes = (layer: Layer): number => layer.size + layer.oidsSize;
  * The live layers `snapshots` resolve to, each once. A snapshot that does not resolve counts the
  * live layers its ids still reach (what prune keeps for it).
  */
-export function layersNeeded(snapshots: readonly Snapshot[], layers: readonly Layer[]): Map<string, Layer> {
+export function layersNeeded(snapshots: readonly SnapshotSummary[], layers: readonly Layer[]): Map<string, Layer> {
   const byId = new Map(layers.map((layer) => [layer.id, layer]));
   const resolver = layerResolver(layers);
   const needed = new Map<string, Layer>();
@@ -32,7 +32,7 @@ export function layersNeeded(snapshots: readonly Snapshot[], layers: readonly La
 }
 
 /** The bytes of the layers `snapshots` need, shared ones counted once. */
-export function neededLayerBytes(snapshots: readonly Snapshot[], layers: readonly Layer[]): number {
+export function neededLayerBytes(snapshots: readonly SnapshotSummary[], layers: readonly Layer[]): number {
   let bytes = 0;
   for (const layer of layersNeeded(snapshots, layers).values()) bytes += layerBytes(layer);
   return bytes;
@@ -46,7 +46,7 @@ export function neededLayerBytes(snapshots: readonly Snapshot[], layers: readonl
  * storage-report.ts expectedClasses does for archives; a layer counts from its createdAt.
  */
 export function layerArchives(
-  snapshots: readonly Snapshot[],
+  snapshots: readonly SnapshotSummary[],
   layers: readonly Layer[],
   policy: RetentionPolicy,
   now: Date,
@@ -107,7 +107,7 @@ export function layerArchives(
  * by no kept snapshot ("expired": layer garbage removes them).
  */
 export function layerTiers(
-  kept: readonly { snapshot: Snapshot; tier: string }[],
+  kept: readonly { snapshot: SnapshotSummary; tier: string }[],
   layers: readonly Layer[],
 ): Map<string, string> {
   const byId = new Map(layers.map((layer) => [layer.id, layer]));
@@ -120,7 +120,7 @@ export function layerTiers(
 }
 
 function layersOf(
-  snapshot: Snapshot,
+  snapshot: SnapshotSummary,
   resolver: ReturnType<typeof layerResolver>,
   byId: ReadonlyMap<string, Layer>,
 ): string[] {
@@ -133,7 +133,7 @@ function layersOf(
 }
 
 /** The live, stored layers a snapshot's ids reach through replacedBy, whatever else is broken. */
-function liveReach(snapshot: Snapshot, byId: ReadonlyMap<string, Layer>): string[] {
+function liveReach(snapshot: SnapshotSummary, byId: ReadonlyMap<string, Layer>): string[] {
   const seen = new Set<string>();
   const live: string[] = [];
   const queue = [...(snapshot.layers ?? [])];

@@ -1,7 +1,7 @@
 // The SnapshotIndex callers see: names in, lineage keys to the adapter. A repository renamed or
 // transferred keeps one history: its old and new names both lead to the key its snapshots are
 // filed under (the registry says which), and the names it hands back are current ones.
-import type { RepositoryRecord, Snapshot, Verification } from "../model.js";
+import type { RepositoryRecord, Snapshot, SnapshotSummary, Verification } from "../model.js";
 import type { BackupAttempt, Lease, SnapshotIndex } from "../ports.js";
 import { candidateKeys, namesOf, resolveName, type Resolution } from "./registry.js";
 
@@ -36,7 +36,7 @@ export class LineageIndex implements SnapshotIndex {
   }
 
   /** As list() for each name, the names resolved against one read of the registry. */
-  async listMany(repos: readonly string[]): Promise<Snapshot[][]> {
+  async listMany(repos: readonly string[]): Promise<SnapshotSummary[][]> {
     const named = new Map<string, RepositoryRecord[]>();
     for (const record of await this.inner.repositories())
       for (const name of namesOf(record)) named.set(name, [...(named.get(name) ?? []), record]);
