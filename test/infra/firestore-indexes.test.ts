@@ -89,6 +89,27 @@ const QUERIES: Query[] = [
     filters: [],
     orderBy: [],
   },
+  {
+    what: "listMany (firestore-index.ts): every snapshot of the database at once, as summaries (a field mask), for health",
+    collection: "snapshots",
+    scope: "COLLECTION_GROUP",
+    filters: [],
+    orderBy: [],
+  },
+  {
+    what: "forgetLayer (firestore-layers.ts): whether a snapshot still names the layer",
+    collection: "snapshots",
+    scope: "COLLECTION",
+    filters: [{ field: "layers", op: "array-contains" }],
+    orderBy: [],
+  },
+  {
+    what: "forgetLayer (firestore-layers.ts): whether another layer's replacedBy still names it",
+    collection: "layers",
+    scope: "COLLECTION",
+    filters: [{ field: "replacedBy", op: "array-contains" }],
+    orderBy: [],
+  },
 ];
 
 /**
@@ -330,6 +351,8 @@ describe("Firestore indexes match the queries the code makes", () => {
       "dataKeys",
       "deliveries",
       "entries",
+      "layerState",
+      "layers",
       "leases",
       "redactions",
       "repos",
