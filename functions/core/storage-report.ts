@@ -125,7 +125,11 @@ export function storageReport(input: StorageReportInput): StorageReport {
  * reason that decides a tier stays. So the tiers are remembered per repository, and planned again
  * when a record (id, takenAt, parentId, hold), the policy or the future-dated ones differ.
  */
-function tiersOf(snapshots: readonly SnapshotSummary[], policy: RetentionPolicy, now: Date): Map<string, string> {
+function tiersOf(
+  snapshots: readonly SnapshotSummary[],
+  policy: RetentionPolicy,
+  now: Date,
+): Map<string, string> {
   const first = snapshots[0];
   if (first === undefined) return new Map();
   const end = now.getTime();

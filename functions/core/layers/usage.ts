@@ -20,7 +20,10 @@ export const layerBytes = (layer: Layer): number => layer.size + layer.oidsSize;
  * The live layers `snapshots` resolve to, each once. A snapshot that does not resolve counts the
  * live layers its ids still reach (what prune keeps for it).
  */
-export function layersNeeded(snapshots: readonly SnapshotSummary[], layers: readonly Layer[]): Map<string, Layer> {
+export function layersNeeded(
+  snapshots: readonly SnapshotSummary[],
+  layers: readonly Layer[],
+): Map<string, Layer> {
   const byId = new Map(layers.map((layer) => [layer.id, layer]));
   const resolver = layerResolver(layers);
   const needed = new Map<string, Layer>();
