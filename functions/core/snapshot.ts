@@ -28,6 +28,7 @@ import { emptyLfsSummary, lfsArchiveFiles, type LfsSummary } from "./lfs/files.j
 import { LFS_UNAVAILABLE_LISTED, type Layer, type LfsRecord } from "./model.js";
 import { writeLayer } from "./layers/archive.js";
 import { planLayered, type LayeredPlan } from "./layers/snapshot-plan.js";
+import { drained } from "./drained.js";
 
 export interface SnapshotOutcome {
   repo: string;
@@ -455,19 +456,6 @@ async function* concatFiles(
   ...sources: (Iterable<ArchiveFile> | AsyncIterable<ArchiveFile>)[]
 ): AsyncGenerator<ArchiveFile> {
   for (const files of sources) yield* files;
-}
-
-/** Resolves once `stream` takes more, or is gone. */
-function drained(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.once("drain", done);
-    stream.once("close", done);
-  });
 }
 
 /** Whether the snapshot met any LFS pointer (only then do its manifest and record say so). */

@@ -19,6 +19,7 @@ import type { Layer } from "../model.js";
 import { layerKey, layerOidsKey } from "../object-keys.js";
 import { makeScratch } from "../scratch.js";
 import { withPackCount } from "./pack-count.js";
+import { drained } from "../drained.js";
 
 export type LayerDeps = Pick<Deps, "store" | "keys" | "keyRecords" | "clock" | "audit">;
 
@@ -238,18 +239,6 @@ async function* flatten(files: (ArchiveFile | AsyncIterable<ArchiveFile>)[]): As
     if (Symbol.asyncIterator in file) yield* file;
     else yield file;
   }
-}
-
-function drained(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.once("drain", done);
-    stream.once("close", done);
-  });
 }
 
 /** The oids of the one pack `git index-pack` wrote into `repo`. */

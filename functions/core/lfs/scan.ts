@@ -10,6 +10,7 @@ import { startGit } from "../git/exec.js";
 import { initBare } from "../git/local-repo.js";
 import { makeScratch } from "../scratch.js";
 import { MAX_POINTER_BYTES, parseLfsPointer } from "./pointer.js";
+import { drained } from "../drained.js";
 
 export class LfsScan {
   private constructor(
@@ -55,7 +56,7 @@ export class LfsScan {
           .filter(([type, size]) => type === "blob" && Number(size) > 0 && Number(size) < MAX_POINTER_BYTES)
           .map(([, , oid]) => `${oid}\n`)
           .join("");
-        if (wanted && !read.child.stdin!.write(wanted)) await drainedOrGone(read.child.stdin!);
+        if (wanted && !read.child.stdin!.write(wanted)) await drained(read.child.stdin!);
       }
       read.child.stdin!.end();
       await list.done;
@@ -158,7 +159,7 @@ class LazyPackInput extends Writable {
         const stdin = this.stdin;
         if (!index || !stdin || stdin.destroyed || stdin.writableEnded) return callback();
         if (stdin.write(chunk)) return callback();
-        drainedOrGone(stdin).then(() => callback(), callback);
+        drained(stdin).then(() => callback(), callback);
       },
       () => callback(),
     );
@@ -175,17 +176,4 @@ async function startIndex(input: LazyPackInput): Promise<PackIndex> {
   run.done.catch(() => undefined); // awaited by pointers()
   input.attach(run.child.stdin!);
   return { scratch, gitDir, done: run.done };
-}
-
-/** Resolves once `stream` takes more, or has closed (its process died: `done` says why). */
-function drainedOrGone(stream: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      stream.off("drain", done);
-      stream.off("close", done);
-      resolve();
-    };
-    stream.once("drain", done);
-    stream.once("close", done);
-  });
 }
