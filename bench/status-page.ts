@@ -23,6 +23,7 @@ import { startCloudStack } from "../test/helpers/cloud-stack.js";
 import { seedStatusIndex, statusPlan } from "../test/helpers/status-fixture.js";
 import { workspace } from "../test/helpers/local-app.js";
 import { startServices } from "./services.js";
+import { profileStatus } from "./status-profile.js";
 import { benchLog, goalRow, goalTable, machineLine } from "./summary.js";
 
 const BACKENDS = ["local", "emulated"] as const;
@@ -33,6 +34,7 @@ const { values } = parseArgs({
     sizes: { type: "string", default: "0,500,5000" },
     rounds: { type: "string", default: "5" },
     backends: { type: "string", default: BACKENDS.join(",") },
+    profile: { type: "boolean", default: false },
   },
 });
 // Ascending: the emulated deployment's index grows from one size to the next.
@@ -113,6 +115,7 @@ async function local(page: Page, scratch: string): Promise<Figure[]> {
     const server = await startStatusServer(app, { port: 0 });
     try {
       figures.push(await measure(page, server.url, "local", n, n));
+      if (values.profile) printProfile("local", n, await profileStatus(app));
     } finally {
       await server.close();
       await app.close();
@@ -143,6 +146,18 @@ async function emulated(page: Page): Promise<Figure[]> {
         say(`emulated: ${n} repositories seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         const shows = statusPlan(n).filter((p) => p.snapshots > 0).length;
         figures.push(await measure(page, stack.url("backupHealth"), "emulated", n, shows));
+        if (values.profile) {
+          const app = await stack.app("backupHealth");
+          const deadLetters = app.deadLetters;
+          printProfile(
+            "emulated",
+            n,
+            await profileStatus(
+              app,
+              deadLetters ? [["dead-letter count", () => deadLetters.count(100)]] : [],
+            ),
+          );
+        }
       }
     } finally {
       await stack.close();
@@ -152,6 +167,11 @@ async function emulated(page: Page): Promise<Figure[]> {
     await services.stop();
   }
   return figures;
+}
+
+/** --profile: each part of the server's answer timed alone (bench/status-profile.ts). */
+function printProfile(backend: Backend, n: number, parts: [string, number][]): void {
+  for (const [name, ms] of parts) say(`profile ${backend}, ${n} repositories: ${name} ${ms.toFixed(0)} ms`);
 }
 
 async function main(): Promise<void> {

@@ -5,9 +5,9 @@ import {
   FieldValue,
   Timestamp,
   type DocumentData,
+  type DocumentSnapshot,
   type Firestore,
   type Query,
-  type QueryDocumentSnapshot,
 } from "@google-cloud/firestore";
 import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
 import { namesOf } from "../../core/lineage/registry.js";
@@ -26,12 +26,26 @@ import {
   type Lease,
   type SnapshotIndex,
 } from "../../core/ports.js";
-import { fromGrpc, grpcCode } from "./errors.js";
+import { fromGrpc } from "./errors.js";
 import { acquireLease, leasesInForce, releaseLease } from "./firestore-lease.js";
 import { FirestorePaths } from "./firestore-paths.js";
+import {
+  MAX_SUMMARIES_BYTES,
+  newestFirst,
+  repoDocAfterCommit,
+  summariesAfterChange,
+  summariesField,
+  summariesOf,
+} from "./firestore-repo-summaries.js";
 
 /** Queries listMany keeps in flight: enough to hide the round trips, few enough for one instance. */
 const LIST_MANY_READS = 32;
+
+/**
+ * Repo documents without summaries one listMany gives them (a transaction each): an index written
+ * by an earlier version gets them over its first loads, each load still quick.
+ */
+export const REBUILDS_PER_READ = 100;
 
 /** Firestore refuses documents over 1 MiB; refuse a little earlier, with a message that says why. */
 const MAX_DOC_BYTES = 1_000_000;
@@ -53,8 +67,14 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   private readonly paths: FirestorePaths;
   private readonly clock: Clock;
 
-  /** `root`: a document path to keep every collection under (tests, or two deployments in one database). */
-  constructor(options: { firestore: Firestore; clock?: Clock; root?: string }) {
+  private readonly rebuildsPerRead: number;
+
+  /**
+   * `root`: a document path to keep every collection under (tests, or two deployments in one
+   * database). `rebuildsPerRead`: REBUILDS_PER_READ unless a test says fewer.
+   */
+  constructor(options: { firestore: Firestore; clock?: Clock; root?: string; rebuildsPerRead?: number }) {
+    this.rebuildsPerRead = options.rebuildsPerRead ?? REBUILDS_PER_READ;
     this.db = options.firestore;
     this.clock = options.clock ?? systemClock;
     this.paths = new FirestorePaths(this.db, options.root);
@@ -79,7 +99,7 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
           return; // the same record again: a retry, nothing to do
         }
         tx.create(ref, doc);
-        if (!repoDoc?.exists) tx.set(repoRef, { repo: filed });
+        tx.set(repoRef, repoDocAfterCommit(repoDoc, filed, snapshot), { merge: true });
       }),
     );
   }
@@ -105,43 +125,83 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   }
 
   /**
-   * One collection-group query over every snapshot document (those of other roots are passed over),
-   * grouped and ordered as list() orders them. Should the database refuse it (FAILED_PRECONDITION:
-   * no index serves it), a query per repository with snapshots, LIST_MANY_READS at a time.
+   * One read of every repo document, each carrying its snapshots' summaries (firestore-repo-
+   * summaries.ts), in list()'s order. A repo document without them (written before they existed,
+   * or too large to keep them) is read from its snapshot documents: up to REBUILDS_PER_READ of
+   * them in a transaction each that also gives the document its summaries (when they fit), the
+   * rest (an index written by an earlier version, on its first loads) by one collection-group
+   * query over every snapshot document, as before the summaries existed.
    */
   async listMany(repos: readonly string[]): Promise<SnapshotSummary[][]> {
-    const slot = new Map(repos.map((repo) => [this.paths.repo(repo).path, [] as SnapshotDoc[]]));
-    let found: QueryDocumentSnapshot[];
-    try {
-      // A field mask: the ref lists and the checkpoint, most of a document's bytes, stay behind.
-      const fields = [...SUMMARY_FIELDS, "takenAtTime"];
-      found = (
-        await this.db
-          .collectionGroup("snapshots")
-          .select(...fields)
-          .get()
-      ).docs;
-    } catch (err) {
-      if (grpcCode(err) !== "FAILED_PRECONDITION") throw fromGrpc(err, "could not list every snapshot");
-      return this.listEach(repos);
-    }
-    for (const doc of found) slot.get(doc.ref.parent.parent?.path ?? "")?.push(doc.data() as SnapshotDoc);
-    const newestFirst = (a: SnapshotDoc, b: SnapshotDoc) =>
-      b.takenAtTime.toMillis() - a.takenAtTime.toMillis() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0);
-    for (const docs of slot.values()) docs.sort(newestFirst);
-    return repos.map((repo) => slot.get(this.paths.repo(repo).path)!.map((doc) => fromSummaryDoc(doc)));
-  }
-
-  private async listEach(repos: readonly string[]): Promise<SnapshotSummary[][]> {
-    const stored = new Set(await this.repos());
-    const lists: Snapshot[][] = repos.map(() => []);
+    if (repos.length === 0) return [];
+    const docs = await this.read("list every repository's snapshot summaries", () =>
+      this.paths.repos().get(),
+    );
+    const byPath = new Map(docs.docs.map((d) => [d.ref.path, d]));
+    const lists: SnapshotSummary[][] = repos.map(() => []);
+    const missing: number[] = [];
+    repos.forEach((repo, i) => {
+      const doc = byPath.get(this.paths.repo(repo).path);
+      if (!doc) return;
+      const kept = summariesOf(doc);
+      if (kept) lists[i] = kept;
+      else missing.push(i);
+    });
+    const rebuild = missing.slice(0, this.rebuildsPerRead);
+    const rest = missing.slice(this.rebuildsPerRead);
+    const fromSnapshots = rest.length ? this.everySummary() : undefined;
     let next = 0;
     const reader = async () => {
-      for (let i = next++; i < repos.length; i = next++)
-        if (stored.has(repos[i]!)) lists[i] = await this.list(repos[i]!);
+      for (let k = next++; k < rebuild.length; k = next++)
+        lists[rebuild[k]!] = await this.rebuildSummaries(repos[rebuild[k]!]!);
     };
-    await Promise.all(Array.from({ length: LIST_MANY_READS }, reader));
+    await Promise.all(Array.from({ length: Math.min(LIST_MANY_READS, rebuild.length) }, reader));
+    if (fromSnapshots) {
+      const all = await fromSnapshots;
+      for (const i of rest) lists[i] = all.get(this.paths.repo(repos[i]!).path) ?? [];
+    }
     return lists;
+  }
+
+  /** Every snapshot document of this root as summaries (a field mask), by repo document path, newest first. */
+  private async everySummary(): Promise<Map<string, SnapshotSummary[]>> {
+    const fields = [...SUMMARY_FIELDS, "takenAtTime"];
+    const found = await this.read("list every snapshot", () =>
+      this.db
+        .collectionGroup("snapshots")
+        .select(...fields)
+        .get(),
+    );
+    const byRepo = new Map<string, SnapshotSummary[]>();
+    for (const doc of found.docs) {
+      const at = doc.ref.parent.parent?.path ?? "";
+      byRepo.set(at, [...(byRepo.get(at) ?? []), fromSummaryDoc(doc.data())]);
+    }
+    for (const list of byRepo.values()) list.sort(newestFirst);
+    return byRepo;
+  }
+
+  /**
+   * A repo's summaries from its snapshot documents, written onto its repo document in the same
+   * transaction (so a snapshot committed, changed or removed meanwhile makes it read again).
+   */
+  private async rebuildSummaries(repo: string): Promise<SnapshotSummary[]> {
+    const repoRef = this.paths.repo(repo);
+    const fields = [...SUMMARY_FIELDS, "takenAtTime"];
+    let summaries: SnapshotSummary[] = [];
+    await this.run(`rebuild the snapshot summaries of ${repo}`, async (tx) => {
+      const repoDoc = await tx.get(repoRef);
+      const found = await tx.get(this.paths.snapshots(repo).select(...fields));
+      summaries = found.docs.map((d) => fromSummaryDoc(d.data())).sort(newestFirst);
+      const kept = summariesOf(repoDoc);
+      if (!repoDoc.exists || kept) {
+        summaries = kept ?? [];
+        return;
+      }
+      if (JSON.stringify(summaries).length <= MAX_SUMMARIES_BYTES)
+        tx.update(repoRef, summariesField(summaries));
+    });
+    return summaries;
   }
 
   async repos(): Promise<string[]> {
@@ -154,20 +214,31 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   async confirm(repo: string, id: string, at: string): Promise<void> {
     const seen = instant(at, "at");
     const ref = this.paths.snapshot(repo, id);
+    const repoRef = this.paths.repo(repo);
     await this.run(`confirm snapshot ${id} of ${repo}`, async (tx) => {
-      const found = await tx.get(ref);
+      const [found, repoDoc] = (await tx.getAll(ref, repoRef)) as [DocumentSnapshot, DocumentSnapshot];
       if (!found.exists) throw missing(repo, id);
       // Forward only: a late, replayed confirmation must not make the snapshot look staler.
-      if (seen > Date.parse(String(found.get("confirmedAt")))) tx.update(ref, { confirmedAt: at });
+      if (!(seen > Date.parse(String(found.get("confirmedAt"))))) return;
+      tx.update(ref, { confirmedAt: at });
+      const summaries = summariesAfterChange(repoDoc, id, (s) => ({ ...s, confirmedAt: at }));
+      if (summaries) tx.update(repoRef, summaries);
     });
   }
 
   async recordVerification(repo: string, id: string, verification: Verification): Promise<void> {
-    await this.update(repo, id, "record the verification of", { verification: plain(verification) });
+    const recorded = plain(verification);
+    await this.update(repo, id, "record the verification of", { verification: recorded }, (s) => ({
+      ...s,
+      verification: recorded,
+    }));
   }
 
   async setHold(repo: string, id: string, hold: boolean): Promise<void> {
-    await this.update(repo, id, "set the hold on", { hold: hold ? true : FieldValue.delete() });
+    await this.update(repo, id, "set the hold on", { hold: hold ? true : FieldValue.delete() }, (s) => {
+      const { hold: _hold, ...rest } = s;
+      return hold ? { ...rest, hold: true } : rest;
+    });
   }
 
   async remove(repo: string, id: string): Promise<void> {
@@ -184,6 +255,10 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
       tx.delete(ref);
       // The repo document lists the repo in repos(); it goes with the repo's last snapshot.
       if (repoDoc?.exists && others.docs.every((d) => d.id === id)) tx.delete(repoRef);
+      else {
+        const summaries = summariesAfterChange(repoDoc, id, () => undefined);
+        if (summaries) tx.update(repoRef, summaries);
+      }
     });
   }
 
@@ -256,15 +331,26 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
     return this.paths.snapshots(repo).orderBy("takenAtTime", "desc").orderBy(FieldPath.documentId(), "desc");
   }
 
-  /** Updates fields of an existing snapshot; NotFoundError when there is none. */
-  private async update(repo: string, id: string, what: string, fields: DocumentData): Promise<void> {
+  /**
+   * Updates fields of an existing snapshot and its summary on the repo document, in one
+   * transaction; NotFoundError when there is none.
+   */
+  private async update(
+    repo: string,
+    id: string,
+    what: string,
+    fields: DocumentData,
+    change: (summary: SnapshotSummary) => SnapshotSummary,
+  ): Promise<void> {
     const ref = this.paths.snapshot(repo, id);
-    try {
-      await ref.update(fields); // update() fails with NOT_FOUND rather than creating
-    } catch (err) {
-      if (grpcCode(err) === "NOT_FOUND") throw missing(repo, id, err);
-      throw fromGrpc(err, `could not ${what} snapshot ${id} of ${repo}`);
-    }
+    const repoRef = this.paths.repo(repo);
+    await this.run(`${what} snapshot ${id} of ${repo}`, async (tx) => {
+      const [found, repoDoc] = (await tx.getAll(ref, repoRef)) as [DocumentSnapshot, DocumentSnapshot];
+      if (!found.exists) throw missing(repo, id);
+      tx.update(ref, fields);
+      const summaries = summariesAfterChange(repoDoc, id, change);
+      if (summaries) tx.update(repoRef, summaries);
+    });
   }
 
   private async query(what: string, query: Query): Promise<Snapshot[]> {

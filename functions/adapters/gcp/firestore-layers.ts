@@ -18,6 +18,7 @@ import type { LayerIndex } from "../../core/ports.js";
 import { fromGrpc } from "./errors.js";
 import { fromDoc, toDoc } from "./firestore-index.js";
 import { FirestorePaths } from "./firestore-paths.js";
+import { repoDocAfterCommit } from "./firestore-repo-summaries.js";
 
 export class FirestoreLayerIndex implements LayerIndex {
   private readonly db: Firestore;
@@ -83,7 +84,7 @@ export class FirestoreLayerIndex implements LayerIndex {
       if (decision === "already") return;
       if (layer) tx.create(this.paths.layer(lineage, layer.id), plain(layer));
       tx.create(ref, doc);
-      if (!repoDoc!.exists) tx.set(repoRef, { repo: lineage });
+      tx.set(repoRef, repoDocAfterCommit(repoDoc, lineage, snapshot), { merge: true });
       this.bump(tx, lineage, state!);
     });
   }
