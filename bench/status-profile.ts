@@ -43,6 +43,7 @@ export async function profileStatus(
     ["index.repositories", () => app.index.repositories()],
     ["index.repos", () => app.index.repos()],
     [`index.listMany (${repos.length} repositories)`, () => app.index.listMany(repos)],
+    ["index.listAll (repos and listMany in one)", () => app.index.listAll()],
     [
       "storageReport (CPU, over listMany's answer)",
       async () => storageReport({ ...options, repos: lists, now, projectedRepos: 0 }),

@@ -204,9 +204,16 @@ export async function healthReport(
     deps.index.repositories(),
   ]);
   const running = new Map(leases.map((l) => [l.repo, l]));
-  const known = [...options.expected, ...(await deps.index.repos()), ...Object.keys(attempts)];
+  // Every repository with a snapshot and its summaries in one read; the others named (expected,
+  // attempted) are read by name.
+  const stored = await deps.index.listAll();
+  const known = [...options.expected, ...stored.keys(), ...Object.keys(attempts)];
   const repos = [...new Set(known)].sort();
-  const snapshots = await deps.index.listMany(repos);
+  const others = repos.filter((repo) => !stored.has(repo));
+  const otherLists = new Map(
+    others.length ? (await deps.index.listMany(others)).map((list, i) => [others[i]!, list]) : [],
+  );
+  const snapshots = repos.map((repo) => stored.get(repo) ?? otherLists.get(repo)!);
   const registered = (repo: string) => {
     const found = resolveName(repo, registry);
     return found.via === "current" ? found.record : undefined;

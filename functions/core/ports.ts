@@ -147,6 +147,11 @@ export interface SnapshotIndex extends RepositoryRegistry {
   /** Every repo that has at least one snapshot, sorted. */
   repos(): Promise<string[]>;
   /**
+   * repos() with listMany()'s answer for each, in as few reads as the store allows (the status
+   * page's one read): repo -> its summaries, newest first, in repos()' order.
+   */
+  listAll(): Promise<Map<string, SnapshotSummary[]>>;
+  /**
    * Records that the source was seen unchanged at `at`: confirmedAt moves forward, never back.
    * Rejects with NotFoundError for an unknown snapshot.
    */

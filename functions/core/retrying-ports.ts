@@ -52,6 +52,7 @@ const INDEX_METHODS = [
   "atOrBefore",
   "list",
   "listMany",
+  "listAll",
   "repos",
   "confirm",
   "recordVerification",

@@ -64,13 +64,19 @@ function summary(s: Snapshot): SnapshotSummary {
   return copy as SnapshotSummary;
 }
 
-/** The same index, but listMany answers from every full record (list() of each repository). */
+/** The same index, but listMany and listAll answer from every full record (list() of each repository). */
 function fullRecords(index: SnapshotIndex): SnapshotIndex {
+  const listMany = async (repos: readonly string[]) =>
+    Promise.all(repos.map(async (repo) => (await index.list(repo)).map(summary)));
   return new Proxy(index, {
     get(target, name, receiver) {
-      if (name === "listMany")
-        return async (repos: readonly string[]) =>
-          Promise.all(repos.map(async (repo) => (await target.list(repo)).map(summary)));
+      if (name === "listMany") return listMany;
+      if (name === "listAll")
+        return async () => {
+          const repos = await target.repos();
+          const lists = await listMany(repos);
+          return new Map(repos.map((repo, i) => [repo, lists[i]!]));
+        };
       const value = Reflect.get(target, name, receiver) as unknown;
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
@@ -154,6 +160,9 @@ describe.each(backends)("snapshot summaries on the %s index", (_name, open) => {
     expect(lists).toEqual(
       await Promise.all(names.map(async (n) => (await backend.index.list(n)).map(summary))),
     );
+    const all = await backend.index.listAll();
+    expect([...all.keys()]).toEqual(await backend.index.repos());
+    for (const [repo, list] of all) expect(list).toEqual(lists[names.indexOf(repo)]);
     expect(lists.map((l) => l.length)).toEqual([3, 1, 0, 2, 0]);
     expect(lists[0]!.map((s) => [s.confirmedAt, s.hold ?? false, s.verification?.verdict])).toEqual([
       [at(1), false, "failed"],

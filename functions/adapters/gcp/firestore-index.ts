@@ -38,6 +38,9 @@ import {
   summariesOf,
 } from "./firestore-repo-summaries.js";
 
+/** Up to this many, listMany reads repository documents by path instead of the whole collection. */
+const FEW_REPOS = 300;
+
 /** Queries listMany keeps in flight: enough to hide the round trips, few enough for one instance. */
 const LIST_MANY_READS = 32;
 
@@ -134,10 +137,33 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
    */
   async listMany(repos: readonly string[]): Promise<SnapshotSummary[][]> {
     if (repos.length === 0) return [];
+    // A few repositories: their documents by path; many: the collection, in one read.
+    const docs =
+      repos.length <= FEW_REPOS
+        ? await this.read("read repository documents", () =>
+            this.db.getAll(...repos.map((repo) => this.paths.repo(repo))),
+          )
+        : (await this.read("list every repository's snapshot summaries", () => this.paths.repos().get()))
+            .docs;
+    return this.summariesIn(docs, repos);
+  }
+
+  /** Every repo document in one read: its name (repos()) and its summaries (listMany()). */
+  async listAll(): Promise<Map<string, SnapshotSummary[]>> {
     const docs = await this.read("list every repository's snapshot summaries", () =>
       this.paths.repos().get(),
     );
-    const byPath = new Map(docs.docs.map((d) => [d.ref.path, d]));
+    const repos = docs.docs.map((d) => String(d.get("repo"))).sort();
+    const lists = await this.summariesIn(docs.docs, repos);
+    return new Map(repos.map((repo, i) => [repo, lists[i]!]));
+  }
+
+  /** The summaries of `repos` from their repo documents `docs` (read or rebuilt where they lack them). */
+  private async summariesIn(
+    docs: DocumentSnapshot[],
+    repos: readonly string[],
+  ): Promise<SnapshotSummary[][]> {
+    const byPath = new Map(docs.filter((d) => d.exists).map((d) => [d.ref.path, d]));
     const lists: SnapshotSummary[][] = repos.map(() => []);
     const missing: number[] = [];
     repos.forEach((repo, i) => {

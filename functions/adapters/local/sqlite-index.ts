@@ -263,6 +263,12 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
     return repos.map((repo) => [...byRepo.get(repo)!]);
   }
 
+  async listAll(): Promise<Map<string, SnapshotSummary[]>> {
+    const repos = await this.repos();
+    const lists = await this.listMany(repos);
+    return new Map(repos.map((repo, i) => [repo, lists[i]!]));
+  }
+
   async repos(): Promise<string[]> {
     return this.translate("repos", () =>
       this.db

@@ -51,6 +51,25 @@ export class LineageIndex implements SnapshotIndex {
     return this.inner.listMany(keys);
   }
 
+  /** As repos() and listMany() of those names, from one listAll() and one read of the registry. */
+  async listAll(): Promise<Map<string, SnapshotSummary[]>> {
+    const [byKey, records] = await Promise.all([this.inner.listAll(), this.inner.repositories()]);
+    const named = new Map<string, RepositoryRecord[]>();
+    for (const record of records)
+      for (const name of namesOf(record)) named.set(name, [...(named.get(name) ?? []), record]);
+    const display = new Map(records.map((r) => [r.key, r.name]));
+    const names = [...new Set([...byKey.keys()].map((key) => display.get(key) ?? key))].sort();
+    return new Map(
+      names.map((name) => {
+        const { key } = resolveName(
+          name,
+          (named.get(name) ?? []).sort((a, b) => a.id - b.id),
+        );
+        return [name, byKey.get(key) ?? []];
+      }),
+    );
+  }
+
   /** One current name per lineage with snapshots, sorted. */
   async repos(): Promise<string[]> {
     const [keys, names] = await Promise.all([this.inner.repos(), this.displayNames()]);
