@@ -13,6 +13,14 @@ export const SERIES_DAYS = 60;
 
 export type RepoState = "healthy" | "stale" | "failing" | "unverified" | "gone";
 
+/** The audit actions the failures chart counts, by what failed. */
+export const FAILURE_ACTIONS = {
+  backup: "snapshot.failed",
+  verification: "verify.failed",
+  drill: "drill.failed",
+} as const;
+export type FailureKind = keyof typeof FAILURE_ACTIONS;
+
 export interface StatusRow {
   repo: string;
   state: RepoState;
@@ -46,6 +54,8 @@ export interface StatusView {
   };
   /** One point per day, oldest first: day (YYYY-MM-DD), snapshots taken, bytes written, bytes held now. */
   series: { day: string[]; snapshots: number[]; bytesWritten: number[]; bytesHeld: number[] };
+  /** Failures per day of `series.day`, from the audit trail: backups, verifications and drills. */
+  failures: Record<FailureKind, number[]>;
   /** Restores and drills with their measured time, oldest first. */
   restores: { at: string; repo: string; seconds: number; drill?: boolean }[];
   rtoSeconds: number;
@@ -155,6 +165,7 @@ export function statusView(report: HealthReport, audit: readonly AuditEntry[] = 
         }
       : {}),
     series: series(report.snapshots.flat(), new Date(report.at)),
+    failures: failures(audit, new Date(report.at)),
     restores,
     rtoSeconds: RTO_SECONDS,
     checks: (report.checks ?? []).map(({ name, status, reason }) => ({ name, status, reason })),
@@ -174,10 +185,36 @@ function chainLength(snapshots: readonly SnapshotSummary[]): number {
   return length;
 }
 
-function series(snapshots: readonly SnapshotSummary[], now: Date): StatusView["series"] {
-  const day = (t: Date) => t.toISOString().slice(0, 10);
+/** The series' days, oldest first, ending on `now`'s (UTC). */
+function seriesDays(now: Date): string[] {
   const days: string[] = [];
-  for (let i = SERIES_DAYS - 1; i >= 0; i--) days.push(day(new Date(now.getTime() - i * 86_400_000)));
+  for (let i = SERIES_DAYS - 1; i >= 0; i--)
+    days.push(new Date(now.getTime() - i * 86_400_000).toISOString().slice(0, 10));
+  return days;
+}
+
+/** Failed backups, verifications and drills per day of the series, counted from the audit trail. */
+function failures(audit: readonly AuditEntry[], now: Date): StatusView["failures"] {
+  const days = seriesDays(now);
+  const index = new Map(days.map((d, i) => [d, i]));
+  const counts = {
+    backup: days.map(() => 0),
+    verification: days.map(() => 0),
+    drill: days.map(() => 0),
+  };
+  const kindOf = new Map<string, FailureKind>(
+    Object.entries(FAILURE_ACTIONS).map(([kind, action]) => [action, kind as FailureKind]),
+  );
+  for (const entry of audit) {
+    const kind = kindOf.get(entry.action);
+    const i = typeof entry.at === "string" ? index.get(entry.at.slice(0, 10)) : undefined;
+    if (kind !== undefined && i !== undefined) counts[kind][i]! += 1;
+  }
+  return counts;
+}
+
+function series(snapshots: readonly SnapshotSummary[], now: Date): StatusView["series"] {
+  const days = seriesDays(now);
   const index = new Map(days.map((d, i) => [d, i]));
   const taken = days.map(() => 0);
   const written = days.map(() => 0);

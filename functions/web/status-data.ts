@@ -8,7 +8,7 @@ import { runHealthChecks, withChecks, type CheckPorts } from "../core/health-che
 import type { Deps } from "../core/deps.js";
 import { bytesFreedSince } from "../core/capacity.js";
 import type { AuditReader } from "../core/ports.js";
-import { statusView, type StatusView } from "../core/status-view.js";
+import { FAILURE_ACTIONS, statusView, type StatusView } from "../core/status-view.js";
 import type { Settings } from "../config/settings.js";
 
 export async function statusData(
@@ -47,7 +47,12 @@ export function runChecksOf(
   );
 }
 
-/** restore.completed and drill entries of the trail, when the app keeps one it can read back. */
+const FAILED = new Set<string>(Object.values(FAILURE_ACTIONS));
+
+/**
+ * restore.completed and drill entries of the trail (the restore-time chart, last drills) and the
+ * failures the failures chart counts, when the app keeps a trail it can read back.
+ */
 async function restoresOf(trail: AuditReader | undefined): Promise<AuditEntry[]> {
   if (!trail) return [];
   const restores: AuditEntry[] = [];
@@ -56,7 +61,7 @@ async function restoresOf(trail: AuditReader | undefined): Promise<AuditEntry[]>
     if (
       entry &&
       typeof entry === "object" &&
-      /^(restore\.completed|drill\.(passed|failed))$/.test(entry.action)
+      (/^(restore\.completed|drill\.(passed|failed))$/.test(entry.action) || FAILED.has(entry.action))
     )
       restores.push(entry);
   }

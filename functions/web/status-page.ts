@@ -54,6 +54,7 @@ ${PAGE_CSS}</style>
   <figure><figcaption>Snapshots per day</figcaption><div id="chart-snapshots" data-testid="chart-snapshots"></div></figure>
   <figure><figcaption>Bytes held, by the day they were written</figcaption><div id="chart-bytes" data-testid="chart-bytes"></div></figure>
   <figure><figcaption>Restore and drill times against the 1-hour RTO</figcaption><div id="chart-restores" data-testid="chart-restores"></div></figure>
+  <figure><figcaption>Failures per day: <span data-testid="failures-backup" id="failures-backup"></span> backups, <span data-testid="failures-verification" id="failures-verification"></span> verifications, <span data-testid="failures-drill" id="failures-drill"></span> drills in 60 days</figcaption><div id="chart-failures" data-testid="chart-failures"></div></figure>
   <figure><figcaption>Storage by class</figcaption><table id="classes" data-testid="classes"></table></figure>
 </section>
 <section>

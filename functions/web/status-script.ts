@@ -47,6 +47,11 @@ export const PAGE_JS = `
   const ry = rx.length ? [null, ...restores.map((r) => r.seconds), null] : [null, null];
   chart("chart-restores", { series: [{}, { label: "restore (s)", stroke: "#1a7f37", fill: "#1a7f37", points: { show: true, size: 8 }, paths: () => null }, { label: "RTO (s)", stroke: "#cf222e", dash: [6, 4], points: { show: false } }], scales: { y: { range: (u, min, max) => [0, Math.max(max ?? 0, view.rtoSeconds) * 1.1] } } },
     [span, ry, span.map(() => view.rtoSeconds)]);
+  // Failures per day, one bar series per kind, and each kind's sum over the days in the caption.
+  const failed = view.failures;
+  for (const kind of ["backup", "verification", "drill"]) $("failures-" + kind).textContent = String(failed[kind].reduce((a, b) => a + b, 0));
+  chart("chart-failures", { series: [{}, { label: "backups", stroke: "#cf222e", fill: "#cf222e55", paths: bars }, { label: "verifications", stroke: "#bf8700", fill: "#bf870055", paths: bars }, { label: "drills", stroke: "#8250df", fill: "#8250df55", paths: bars }], axes: [{}, {}] },
+    [days, failed.backup, failed.verification, failed.drill]);
   window.addEventListener("resize", () => { for (const [el, u] of charts) u.setSize({ width: width(el), height: 180 }); });
 
   // A packed row, unpacked into its cells (the order of status-rows.ts).

@@ -36,6 +36,10 @@ beforeAll(async () => {
   await cli("backup", ...config, "--repo", "acme/missing");
   await cli("restore", ...config, "--repo", "acme/app", "--to", join(scratch, "restored.git"));
   app = await ws.open();
+  // A failed verification and a failed drill, as verify and drill record them, for the failures chart.
+  await app.audit.record({ action: "verify.failed", repo: "acme/lib", actor: "test", outcome: "failure" });
+  await app.audit.record({ action: "drill.failed", repo: "acme/app", actor: "test", outcome: "failure" });
+  await app.audit.record({ action: "drill.failed", repo: "acme/lib", actor: "test", outcome: "failure" });
   server = await startStatusServer(app, { port: 0 });
   browser = await playwright.launch({
     executablePath: await chromium.executablePath(),
@@ -106,8 +110,37 @@ describe("the status page in Chromium", () => {
     await page.fill('[data-testid="search"]', "");
   });
 
+  it("counts the failures the audit trail records, per kind and per day", async () => {
+    const entries: { action: string; at: string }[] = [];
+    for await (const stored of app.auditTrail.stored())
+      entries.push(stored.value as { action: string; at: string });
+    const count = (action: string) => entries.filter((e) => e.action === action).length;
+    // acme/missing's backup failed (its source does not exist), the two drills and the verification above.
+    expect([count("snapshot.failed"), count("verify.failed"), count("drill.failed")]).toEqual([1, 1, 2]);
+    expect(await text('[data-testid="failures-backup"]')).toBe("1");
+    expect(await text('[data-testid="failures-verification"]')).toBe("1");
+    expect(await text('[data-testid="failures-drill"]')).toBe("2");
+    // Today's bars, as the chart holds them: the last point of each series.
+    const today = await page.evaluate(() => {
+      const view = JSON.parse(document.getElementById("status-data")!.textContent!) as {
+        failures: Record<string, number[]>;
+        series: { day: string[] };
+      };
+      return {
+        day: view.series.day.at(-1),
+        ...Object.fromEntries(Object.entries(view.failures).map(([k, v]) => [k, v.at(-1)])),
+      };
+    });
+    expect(today).toEqual({
+      day: new Date().toISOString().slice(0, 10),
+      backup: 1,
+      verification: 1,
+      drill: 2,
+    });
+  });
+
   it("draws the charts with the chart library bundled in the page, and keeps a screenshot", async () => {
-    for (const id of ["chart-snapshots", "chart-bytes", "chart-restores"])
+    for (const id of ["chart-snapshots", "chart-bytes", "chart-restores", "chart-failures"])
       expect(await page.locator(`#${id} canvas`).count(), id).toBe(1);
     const external = await page.evaluate(() =>
       performance
