@@ -1,6 +1,6 @@
 # The snapshot index (functions/adapters/gcp/firestore-*.ts). Layout:
 #
-#   repos/{repoKey}                        one document per repository
+#   repos/{repoKey}                        one document per repository, with its snapshots' summaries
 #   repos/{repoKey}/snapshots/{snapshotId} one document per snapshot
 #   leases/{repoKey}                       one running snapshot per repository
 #   attempts/{repoKey}                     how the latest backup attempt ended
