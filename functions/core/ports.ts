@@ -784,3 +784,42 @@ export interface RestoreJournal {
   /** Records `key` as done with `result`, replacing its intent (or a previous result). */
   complete(restoreId: string, key: string, result: Record<string, unknown>): Promise<void>;
 }
+
+/** What a restore drill checked (core/drill.ts), in the order it checks them. */
+export type DrillCheck =
+  "restore" | "refs" | "fsck" | "manifest" | "wiki" | "lfs" | "metadata" | "attachments";
+
+/** One drill of one repository as the index keeps it (core/drill.ts writes it). */
+export interface DrillRecord {
+  /** The repository as its snapshots are filed (the lineage key). */
+  repo: string;
+  snapshotId: string;
+  /** When the drill ended (ISO-8601 UTC). */
+  at: string;
+  verdict: "passed" | "failed";
+  /** The restore's own time, what the RTO is measured by (0 when the restore failed). */
+  seconds: number;
+  withinRto: boolean;
+  refs: number;
+  /** Archive bytes the restore read. */
+  bytes: number;
+  /** What differed, fit for a person (never a secret); absent on a pass. */
+  detail?: string;
+  /** The checks that ran, passed or not: a failed restore runs none after "restore". */
+  checks: DrillCheck[];
+}
+
+/**
+ * Restore drill results, kept in the index beside the snapshots. Prune never touches them;
+ * forgetting a repository (core/keys/forget.ts) removes its records.
+ */
+export interface DrillRecords {
+  /** Keeps `record`. The same record again (repo, snapshot and time) replaces it: idempotent. */
+  recordDrill(record: DrillRecord): Promise<void>;
+  /** The newest record of each repository that has one (by `at`), in no particular order. */
+  lastDrills(): Promise<DrillRecord[]>;
+  /** Every record with `at` at or after `since` (ISO-8601), oldest first. */
+  drillsSince(since: string): Promise<DrillRecord[]>;
+  /** Removes every record of `repo`; resolves with how many there were. Idempotent. */
+  forgetDrills(repo: string): Promise<number>;
+}

@@ -110,6 +110,27 @@ const QUERIES: Query[] = [
     filters: [{ field: "replacedBy", op: "array-contains" }],
     orderBy: [],
   },
+  {
+    what: "lastDrills (firestore-drills.ts): the newest drill of every repository, read whole",
+    collection: "lastDrills",
+    scope: "COLLECTION",
+    filters: [],
+    orderBy: [],
+  },
+  {
+    what: "drillsSince (firestore-drills.ts): the drills of a time window, for the status page's chart",
+    collection: "drills",
+    scope: "COLLECTION",
+    filters: [{ field: "at", op: ">=" }],
+    orderBy: [],
+  },
+  {
+    what: "forgetDrills (firestore-drills.ts): every drill of a forgotten repository",
+    collection: "drills",
+    scope: "COLLECTION",
+    filters: [{ field: "repo", op: "==" }],
+    orderBy: [],
+  },
 ];
 
 /**
@@ -350,7 +371,9 @@ describe("Firestore indexes match the queries the code makes", () => {
       "auditChains",
       "dataKeys",
       "deliveries",
+      "drills",
       "entries",
+      "lastDrills",
       "layerState",
       "layers",
       "leases",
