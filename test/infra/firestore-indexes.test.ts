@@ -110,6 +110,13 @@ const QUERIES: Query[] = [
     filters: [{ field: "replacedBy", op: "array-contains" }],
     orderBy: [],
   },
+  {
+    what: "commitFold (firestore-layers.ts): the lineage's snapshots that build on another (parentId)",
+    collection: "snapshots",
+    scope: "COLLECTION",
+    filters: [{ field: "parentId", op: ">" }],
+    orderBy: [],
+  },
 ];
 
 /**
