@@ -1,14 +1,16 @@
 // Compaction (docs/ARCHITECTURE.md, "Shared pack layers", Merge): folds old chains in when asked
-// (compact-fold.ts), then carries out plan.ts one merge at a time. M1: decrypt the inputs' packs
-// into a scratch bare repository (index-pack each) and write `git pack-objects` over the union of
-// their oids as a new layer (archive.ts: both archives put, nothing named yet). M2: read the new layer's oids back from the store (which checks the archive
-// whole) and require them equal to the union. M3: T-merge at the generation read before the plan.
-// The inputs' archives go later, through layer garbage (garbage.ts), after the grace period. A
-// crash before M3 leaves an orphan layer for garbage to collect; after it, nothing to undo.
+// (compact-fold.ts) and rewrites layers under half live (compact-rewrite.ts), then carries out
+// plan.ts one merge at a time. M1: decrypt the inputs' packs into a scratch bare repository
+// (index-pack each) and write `git pack-objects` over the union of their oids as a new layer
+// (archive.ts: both archives put, nothing named yet). M2: read the new layer's oids back from the
+// store (which checks the archive whole) and require them equal to the union. M3: T-merge at the
+// generation read before the plan. The inputs' archives go later, through layer garbage
+// (garbage.ts), after the grace period. A crash before M3 leaves an orphan layer for garbage to
+// collect; after it, nothing to undo.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Deps } from "../deps.js";
-import { ArchiveCorruptError, BackupError } from "../errors.js";
+import { ArchiveCorruptError, BackupError, ConflictError, describeError } from "../errors.js";
 import { indexPack, initBare } from "../git/local-repo.js";
 import type { OidSet } from "../git/oid-set.js";
 import type { Layer } from "../model.js";
@@ -18,6 +20,7 @@ import { makeScratch } from "../scratch.js";
 import { readLayerOids, readLayerPack } from "./archive-read.js";
 import { foldLegacy, type FoldReport } from "./compact-fold.js";
 import { lfsFiles, packObjects, unionOf } from "./compact-pack.js";
+import { intersectOf, planRewrite } from "./compact-rewrite.js";
 import { writeLayer } from "./archive.js";
 import { levelOf, planCompaction } from "./plan.js";
 
@@ -39,6 +42,8 @@ export interface CompactReport {
   merges: { merged: string; inputs: string[]; objects: number; level: number }[];
   /** Old chains folded in (with `repo`). */
   fold?: FoldReport;
+  /** The live-share rewrite (with `repo`): the merge that dropped objects no kept snapshot reaches, or why none ran. */
+  rewrite?: { merged?: string; inputs?: string[]; objects?: number; dropped?: number; reason?: string };
 }
 
 /**
@@ -54,7 +59,10 @@ export async function compactLineage(
   const layers = deps.layers;
   if (!layers) throw new BackupError(`compaction of ${lineage} needs a layer index`, { permanent: true });
   const report: CompactReport = { merges: [] };
-  if (options.repo) report.fold = await foldLegacy(deps, options.repo, lineage, options);
+  if (options.repo) {
+    report.fold = await foldLegacy(deps, options.repo, lineage, options);
+    report.rewrite = await rewriteLowShare(deps, options.repo, lineage, options);
+  }
   while (report.merges.length < (options.maxMerges ?? Infinity)) {
     const { generation } = await layers.layerState(lineage);
     const [merge] = planCompaction(await layers.layers(lineage));
@@ -80,14 +88,47 @@ export async function compactLineage(
 }
 
 /**
+ * The live-share rewrite (compact-rewrite.ts): the layers under half live merged into one that
+ * keeps only what kept snapshots reach, committed by T-merge at the generation read before the walk.
+ */
+async function rewriteLowShare(
+  deps: Deps,
+  repo: string,
+  lineage: string,
+  options: CompactOptions,
+): Promise<NonNullable<CompactReport["rewrite"]>> {
+  const { plan, reason } = await planRewrite(deps, repo, lineage);
+  if (!plan) return { reason: reason ?? "nothing to rewrite" };
+  const merged = await mergeLayers(deps, lineage, plan.inputs, options, plan.keep);
+  const inputs = plan.inputs.map((layer) => layer.id);
+  try {
+    await deps.layers!.commitMerge(lineage, merged, inputs, plan.generation);
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    return { reason: describeError(err) }; // the merged layer is an orphan; the next run walks again
+  }
+  const dropped = plan.inputs.reduce((sum, layer) => sum + layer.objects, 0) - merged.objects;
+  await deps.audit.record({
+    action: "compact.rewritten",
+    repo: lineage,
+    actor: options.actor,
+    outcome: "success",
+    details: { layerId: merged.id, inputs, objects: merged.objects, dropped },
+  });
+  return { merged: merged.id, inputs, objects: merged.objects, dropped };
+}
+
+/**
  * M1 and M2: writes one new live layer holding exactly the union of the inputs' objects (a copy
- * held twice comes out once) and resolves with its record, not yet committed.
+ * held twice comes out once), or only those of it `keep` holds (a live-share rewrite), and
+ * resolves with its record, not yet committed.
  */
 export async function mergeLayers(
   deps: Deps,
   lineage: string,
   inputs: readonly Layer[],
   options: Pick<CompactOptions, "actor" | "signal">,
+  keep?: OidSet,
 ): Promise<Layer> {
   const scratch = await makeScratch("compact");
   try {
@@ -111,7 +152,7 @@ export async function mergeLayers(
       );
       sets.push(await readLayerOids(deps, input));
     }
-    const union = unionOf(sets);
+    const union = keep ? intersectOf(unionOf(sets), keep) : unionOf(sets);
     const pack = packObjects(repo, union);
     const merged = await writeLayer(deps, lineage, pack.stream, levelOf(union.size), {
       actor: options.actor,
