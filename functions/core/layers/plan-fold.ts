@@ -11,8 +11,13 @@ export interface FoldChain {
   skip?: string;
 }
 
-/** The lineage's old chains, oldest full snapshot first. */
+/**
+ * The lineage's old chains, oldest full snapshot first. Only a repository that has turned layers on
+ * (it has a layered snapshot) folds: folding one whose backups still make chains would make each
+ * next backup a full snapshot (no incremental builds on a layered one).
+ */
 export function planFold(snapshots: readonly Snapshot[]): FoldChain[] {
+  const layersOn = snapshots.some((snapshot) => snapshot.kind === "layered");
   const byId = new Map(snapshots.map((snapshot) => [snapshot.id, snapshot]));
   const chains = new Map<string, { snapshots: { snapshot: Snapshot; depth: number }[]; skip?: string }>();
   for (const snapshot of snapshots) {
@@ -21,7 +26,9 @@ export function planFold(snapshots: readonly Snapshot[]): FoldChain[] {
     const chain = chains.get(root.id) ?? { snapshots: [] };
     chains.set(root.id, chain);
     chain.snapshots.push({ snapshot, depth: root.depth });
-    chain.skip ??= root.broken ?? skipReason(snapshot);
+    chain.skip ??= layersOn
+      ? (root.broken ?? skipReason(snapshot))
+      : "the repository has no layered snapshot yet (layers are off, or it has not changed since they were turned on)";
   }
   return [...chains.values()]
     .map((chain) => ({

@@ -18,7 +18,19 @@ const incr = (
   more: Partial<Snapshot> = {},
 ): Snapshot => snapshot({ id, takenAt: at(day, hour), kind: "incremental", parentId, ...more });
 
+const LAYERED = layeredSnapshot("L", ["X"], { takenAt: at(9) });
+
 describe("planFold", () => {
+  it("folds nothing in a repository with no layered snapshot (layers off)", () => {
+    const plan = planFold([full("a", 1), incr("a1", "a", 1, 1)]);
+    expect(plan).toEqual([
+      {
+        snapshots: [full("a", 1), incr("a1", "a", 1, 1)],
+        skip: expect.stringMatching(/no layered snapshot/),
+      },
+    ]);
+  });
+
   it("groups each chain under its full snapshot, parents first, oldest chain first, and leaves layered snapshots out", () => {
     const list = [
       layeredSnapshot("L", ["X"], { takenAt: at(5) }),
@@ -42,14 +54,19 @@ describe("planFold", () => {
     ],
     ["a held snapshot", { hold: true }, /legal hold/],
   ] as const)("leaves a chain whole when one of it is %s", (_what, more, reason) => {
-    const plan = planFold([full("a", 1), incr("a1", "a", 1, 1, more as Partial<Snapshot>), full("b", 2)]);
+    const plan = planFold([
+      full("a", 1),
+      incr("a1", "a", 1, 1, more as Partial<Snapshot>),
+      full("b", 2),
+      LAYERED,
+    ]);
     expect(plan[0]).toMatchObject({ skip: expect.stringMatching(reason) });
     expect(plan[0]!.snapshots.map((s) => s.id)).toEqual(["a", "a1"]);
     expect(plan[1]!.skip).toBeUndefined();
   });
 
   it("leaves a chain whose parent is not in the index, naming the link", () => {
-    const [chain] = planFold([incr("a2", "gone", 1, 2)]);
+    const [chain] = planFold([incr("a2", "gone", 1, 2), LAYERED]);
     expect(chain!.skip).toMatch(/a2's chain is broken \(parent gone/);
   });
 });
