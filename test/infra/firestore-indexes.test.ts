@@ -131,6 +131,13 @@ const QUERIES: Query[] = [
     filters: [{ field: "repo", op: "==" }],
     orderBy: [],
   },
+  {
+    what: "commitFold (firestore-layers.ts): the lineage's snapshots that build on another (parentId)",
+    collection: "snapshots",
+    scope: "COLLECTION",
+    filters: [{ field: "parentId", op: ">" }],
+    orderBy: [],
+  },
 ];
 
 /**
