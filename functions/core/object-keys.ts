@@ -32,6 +32,15 @@ export function restoreMappingKey(target: string, snapshotId: string): string {
   return `restores/github/${assertRepoName(target)}/${snapshotId}.mapping.json`;
 }
 
+/**
+ * The own archive of an old snapshot folded into layers, beside its old one:
+ * `…/<snapshotId>.folded-<foldId>.ibk` (a fold run's id, so a retry after a crash writes a new key).
+ */
+export function foldedArchiveKey(legacyKey: string, foldId: string): string {
+  if (!legacyKey.endsWith(".ibk")) throw new Error(`${legacyKey} is not an archive key`);
+  return `${legacyKey.slice(0, -".ibk".length)}.folded-${foldId}.ibk`;
+}
+
 /** A shared pack layer of a lineage: `repos/<lineage>/layers/<layerId>.ibk`. */
 export function layerKey(lineage: string, id: string): string {
   return `${repoPrefix(lineage)}layers/${id}.ibk`;

@@ -6,7 +6,7 @@
 // is left, record and object, and reported in `skipped`: never forced.
 import type { Deps } from "./deps.js";
 import type { CompactReport } from "./layers/compact.js";
-import type { LayerGarbageReport } from "./layers/garbage.js";
+import { keysNamedByLayers, type LayerGarbageReport } from "./layers/garbage.js";
 import { compactUnderLease, pruneLayers } from "./layers/prune-layers.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
@@ -90,8 +90,11 @@ export async function pruneRepo(
   // A repository on legal hold: every snapshot counts as held, so nothing of it is removed.
   const snapshots = (await deps.index.list(repo)).map((s) => (onHold ? { ...s, hold: true } : s));
   const objects = [];
-  // Layer archives are named by layer records, not snapshot records: layer garbage judges them.
-  for await (const object of deps.store.list(prefix)) if (!isLayerKey(object.key)) objects.push(object);
+  // Layer archives are named by layer records, not snapshot records: layer garbage judges them,
+  // and the old archives of folded snapshots too (legacy records, core/layers/compact-fold.ts).
+  const layerNamed = await keysNamedByLayers(deps, repo);
+  for await (const object of deps.store.list(prefix))
+    if (!isLayerKey(object.key) && !layerNamed.has(object.key)) objects.push(object);
   const plan = planPrune({
     repo,
     snapshots,

@@ -66,6 +66,7 @@ export async function compactUnderLease(
   try {
     return await compactLineage(deps, lineage, {
       actor: options.actor,
+      repo,
       signal: lease.signal,
       ...(options.maxMerges === undefined ? {} : { maxMerges: options.maxMerges }),
     });
