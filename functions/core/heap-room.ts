@@ -1,11 +1,12 @@
-// Room for V8's heap while git bytes stream through this process. V8 counts the buffers that
-// outlive a young collection against the old generation's limit, and starts marking the whole
-// heap once the room left under that limit is no more than its young generation (16 MiB once
-// grown). Under the process's heap policy (functions/heap-policy.ts: 1.25x the live heap, for the
-// metadata collection's garbage) a small heap (10 MiB: the CLI, a function) leaves almost no such
-// room, so a pack streaming through kept V8 collecting the whole heap without pause: 29 full
-// collections in one git/git restore, 4 with room, a third of node's CPU (bench/README.md).
-// While a git stream runs, the heap may grow as V8 would let it by itself; after, the policy is back.
+// Room for V8's heap while git or LFS bytes stream through this process. V8 counts the buffers
+// that outlive a young collection against the old generation's limit, and starts marking the
+// whole heap once the room left under that limit is no more than its young generation (16 MiB
+// once grown). Under the process's heap policy (functions/heap-policy.ts: 1.25x the live heap, for
+// the metadata collection's garbage) a small heap (10 MiB: the CLI, a bench worker) leaves almost
+// no such room, so a pack streaming through kept V8 collecting the whole heap without pause: 29
+// full collections in one git/git restore, 4 with room, and about a fifth less node CPU
+// (bench/README.md). While such a stream runs the heap may grow as V8 would let it by itself;
+// after, the policy is back.
 import v8 from "node:v8";
 
 /** Growth allowed while a git stream runs: V8's own largest factor (4x the live heap). */
