@@ -7,7 +7,13 @@ import { median, type HelpTimes } from "./measure.js";
 import type { RssSample } from "./worker.js";
 
 export type OpKey =
-  "snapshot" | "snapshotVsLocal" | "verifyQuick" | "verifyDeep" | "restore" | "restoreUnverified";
+  | "snapshot"
+  | "snapshotVsLocal"
+  | "verifyQuick"
+  | "verifyDeep"
+  | "restore"
+  | "restoreUnverified"
+  | "restoreUnverifiedVsLinks";
 
 /**
  * `baseline`: what a git-based backup does for the same result. `floor`: the least git itself
@@ -42,6 +48,13 @@ export const OPS: { key: OpKey; label: string; baseline?: string; floor?: string
     label: "restore, unverified",
     baseline: "git clone --mirror from the bundle",
     floor: "git index-pack --stdin of the same pack, into an empty repository",
+  },
+  {
+    // The same runs of ours, against index-pack doing the link check ours does without a deep
+    // verification on record: what proving connectivity costs git itself.
+    key: "restoreUnverifiedVsLinks",
+    label: "restore, unverified (vs link check)",
+    floor: "git index-pack --stdin --check-self-contained-and-connected of the same pack",
   },
 ];
 
@@ -174,7 +187,7 @@ export function summary(results: SizeResult[], help?: HelpTimes): string {
   lines.push("Memory of our process (boot: modules loaded and app open; peak: maxRSS):");
   for (const r of results) {
     for (const { key, label } of OPS) {
-      if (key === "snapshotVsLocal") continue;
+      if (key === "snapshotVsLocal" || key === "restoreUnverifiedVsLinks") continue;
       const op = r.ops[key];
       const peak = med(op.ours, (s) => s.rssKiB);
       if (peak === undefined) continue;
@@ -190,7 +203,7 @@ export function summary(results: SizeResult[], help?: HelpTimes): string {
       `Peak RSS of our process, ${small.label} -> ${large.label} (pack x${(large.packBytes / small.packBytes).toFixed(1)}):`,
     );
     for (const { key, label } of OPS) {
-      if (key === "snapshotVsLocal") continue;
+      if (key === "snapshotVsLocal" || key === "restoreUnverifiedVsLinks") continue;
       const a = med(small.ops[key].ours, (s) => s.rssKiB);
       const b = med(large.ops[key].ours, (s) => s.rssKiB);
       if (a && b)
@@ -201,7 +214,7 @@ export function summary(results: SizeResult[], help?: HelpTimes): string {
   }
   lines.push("Archive vs bundle (same content, same run):");
   for (const r of results) {
-    if (!r.bundleBytes) continue; // --only snapshot writes no baseline bundle
+    if (!r.bundleBytes) continue; // --only writes no baseline bundle
     const diff = ((r.archiveBytes / r.bundleBytes - 1) * 100).toFixed(2);
     lines.push(
       `  ${r.label.padEnd(10)} archive ${bytes(r.archiveBytes)}, git bundle ${bytes(r.bundleBytes)} (${diff}%)`,

@@ -38,7 +38,9 @@ const USAGE = `usage: npm run bench -- [--sizes 60,300] [--rounds 5] [--repo PAT
   --repo    bench an existing repository instead (repeatable); --sizes is then ignored
   --out     where to write the figures as JSON (default bench/results/latest.json)
   --only snapshot   time only the snapshot against its floor (\`git bundle create --all\`), a few
-            minutes on git/git: for a quiet moment on a shared machine`;
+            minutes on git/git: for a quiet moment on a shared machine
+  --only restore    time only the unverified restore against its floors (\`git index-pack --stdin\`
+            of the same pack, without and with the link check); one untimed snapshot first`;
 
 const t0 = performance.now();
 const loadBefore = loadavg()[0]!;
@@ -64,7 +66,8 @@ async function main(): Promise<number> {
   }
   const rounds = Number(values.rounds);
   const sizes = values.sizes.split(",").map(Number);
-  if (!(rounds >= 1) || sizes.some((s) => !(s > 0)) || (values.only && values.only !== "snapshot")) {
+  const only = values.only as "snapshot" | "restore" | undefined;
+  if (!(rounds >= 1) || sizes.some((s) => !(s > 0)) || (only && only !== "snapshot" && only !== "restore")) {
     console.error(USAGE);
     return 2;
   }
@@ -85,7 +88,7 @@ async function main(): Promise<number> {
     }
   }
   const results: SizeResult[] = [];
-  for (const repo of repos) results.push(await benchRepo(repo, rounds, values.only === "snapshot"));
+  for (const repo of repos) results.push(await benchRepo(repo, rounds, only));
   log("timing infinity-backup --help");
   const help = await helpTimes();
 
@@ -147,8 +150,9 @@ function steps(...runs: { seconds: number; treeMaxRssKiB?: number; treeCpuSecond
 async function benchRepo(
   repo: { label: string; path: string; packBytes: number },
   rounds: number,
-  snapshotOnly = false,
+  only?: "snapshot" | "restore",
 ): Promise<SizeResult> {
+  const snapshotOnly = only === "snapshot";
   const sourceRefs = await readRefs(repo.path);
   const name = `bench/${repo.label.replace(/[^A-Za-z0-9._-]+/g, "-").toLowerCase()}`;
   const result: SizeResult = {
@@ -175,17 +179,40 @@ async function benchRepo(
       `${repo.label}: ${key} ${side} ${sample.seconds.toFixed(2)} s${sample.rssKiB ? `, peak RSS ${(sample.rssKiB / 1024).toFixed(0)} MiB` : ""}`,
     );
   };
-  for (let round = 1; round <= rounds; round++) {
+  // --only restore: one snapshot (and the floor's pack) for every round, made untimed.
+  const shared = only === "restore" ? await mkdtemp(join(tmpdir(), "infinity-bench-shared-")) : undefined;
+  let sharedSnapshot: string | undefined;
+  try {
+    if (shared) {
+      log(`${repo.label}: --only restore: an untimed snapshot, and the floor's pack`);
+      await mkdir(join(shared, "ours"));
+      const run = await runWorker({
+        op: "snapshot",
+        dataDir: join(shared, "ours"),
+        repo: name,
+        source: repo.path,
+      });
+      sharedSnapshot = run.result.snapshotId!;
+      result.archiveBytes = run.result.archiveBytes!;
+      await packOf(repo.path, join(shared, "floor.pack"), join(shared, "floor.bundle"));
+    }
+    for (let round = 1; round <= rounds; round++) await benchRound(round);
+  } finally {
+    if (shared) await rm(shared, { recursive: true, force: true });
+  }
+  return result;
+
+  async function benchRound(round: number): Promise<void> {
     loads.push(loadavg()[0]!);
     log(`${repo.label}: round ${round}/${rounds} (load average ${loads.at(-1)!.toFixed(1)})`);
     const work = await mkdtemp(join(tmpdir(), "infinity-bench-run-"));
     try {
-      const dataDir = join(work, "ours");
-      await mkdir(dataDir);
+      const dataDir = shared ? join(shared, "ours") : join(work, "ours");
+      if (!shared) await mkdir(dataDir);
       const bundle = join(work, "out.bundle");
       const floorBundle = join(work, "floor.bundle");
-      const floorPack = join(work, "floor.pack");
-      let snapshotId = "";
+      const floorPack = shared ? join(shared, "floor.pack") : join(work, "floor.pack");
+      let snapshotId = sharedSnapshot ?? "";
       /** A git-based backup: mirror-clone the source, then write one bundle of every ref. */
       const gitBackup = async (key: OpKey, cloneFlag: string, out: string) => {
         const mirror = join(work, `mirror${cloneFlag}.git`);
@@ -203,13 +230,7 @@ async function benchRepo(
           "floor",
           steps(await timedGit(["-C", repo.path, "bundle", "create", "--quiet", floorBundle, "--all"])),
         );
-        // The same pack, bundle header stripped (untimed): what the restore floor indexes.
-        await pipeline(
-          createReadStream(floorBundle),
-          new BundleCheck("floor", false, false),
-          createWriteStream(floorPack),
-        );
-        await rm(floorBundle, { force: true });
+        await stripBundle(floorBundle, floorPack); // untimed: what the restore floor indexes
       };
       const baselineSnapshot = async () => {
         await floorSnapshot();
@@ -226,17 +247,25 @@ async function benchRepo(
         add("snapshot", "ours", ours(run), run);
         result.ops.snapshotVsLocal.ours.push(ours(run));
       };
-      for (const step of round % 2 ? [baselineSnapshot, oursSnapshot] : [oursSnapshot, baselineSnapshot])
-        await step();
-      if (snapshotOnly) continue;
-      result.bundleBytes = (await stat(bundle)).size;
+      if (!shared)
+        for (const step of round % 2 ? [baselineSnapshot, oursSnapshot] : [oursSnapshot, baselineSnapshot])
+          await step();
+      if (snapshotOnly) return;
 
-      /** The floor of a restore: index-pack of the same pack into an empty repository, nothing else. */
-      const floorRestore = async (...keys: OpKey[]) => {
+      /**
+       * The floor of a restore: index-pack of the same pack into an empty repository, nothing else
+       * (`checkLinks`: with the link check an unverified restore makes).
+       */
+      const floorRestore = async (checkLinks: boolean, ...keys: OpKey[]) => {
         const target = join(work, "floor.git");
         await initBare(target);
         await settle();
-        const run = steps(await timedGit(["index-pack", "--stdin"], { GIT_DIR: target }, floorPack));
+        const args = [
+          "index-pack",
+          "--stdin",
+          ...(checkLinks ? ["--check-self-contained-and-connected"] : []),
+        ];
+        const run = steps(await timedGit(args, { GIT_DIR: target }, floorPack));
         for (const key of keys) add(key, "floor", run);
         await rm(target, { recursive: true, force: true });
       };
@@ -252,13 +281,17 @@ async function benchRepo(
           target: unverifiedTarget,
         });
         add("restoreUnverified", "ours", ours(run), run);
+        add("restoreUnverifiedVsLinks", "ours", ours(run), run);
         await expectRefs("our restore (unverified)", sourceRefs, unverifiedTarget);
         await rm(unverifiedTarget, { recursive: true, force: true });
       };
-      for (const step of round % 2
-        ? [() => floorRestore("restoreUnverified"), oursUnverified]
-        : [oursUnverified, () => floorRestore("restoreUnverified")])
-        await step();
+      const floors = async () => {
+        await floorRestore(false, "restoreUnverified");
+        await floorRestore(true, "restoreUnverifiedVsLinks");
+      };
+      for (const step of round % 2 ? [floors, oursUnverified] : [oursUnverified, floors]) await step();
+      if (only === "restore") return;
+      result.bundleBytes = (await stat(bundle)).size;
 
       for (const level of ["quick", "deep"] as const) {
         await settle();
@@ -270,7 +303,7 @@ async function benchRepo(
       const baseTarget = join(work, "restored-git.git");
       const ourTarget = join(work, "restored-ours.git");
       const baselineRestore = async () => {
-        await floorRestore("restore");
+        await floorRestore(false, "restore");
         await settle();
         const clone = await timedGit(["clone", "--mirror", "--quiet", bundle, baseTarget]);
         add("restore", "baseline", steps(clone));
@@ -294,7 +327,18 @@ async function benchRepo(
       await rm(work, { recursive: true, force: true });
     }
   }
-  return result;
+}
+
+/** The pack of `git bundle create --all` on `repo`, bundle header stripped, written to `pack`. */
+async function packOf(repo: string, pack: string, scratchBundle: string): Promise<void> {
+  await git(["-C", repo, "bundle", "create", "--quiet", scratchBundle, "--all"]);
+  await stripBundle(scratchBundle, pack);
+}
+
+/** Writes the pack inside `bundle` to `pack` (header stripped, trailer checked), then removes the bundle. */
+async function stripBundle(bundle: string, pack: string): Promise<void> {
+  await pipeline(createReadStream(bundle), new BundleCheck("floor", false, false), createWriteStream(pack));
+  await rm(bundle, { force: true });
 }
 
 async function expectRefs(what: string, expected: Record<string, string>, repo: string): Promise<void> {

@@ -5,7 +5,7 @@
 // garbage: 66 MiB used at the peak for 20 MiB live at 5,000 issues (bench/README.md). Every use
 // case here streams and keeps little, so a lower factor costs a few more short collections and
 // keeps peak RSS from growing with the length of the run. Set by the wiring, like the TLS policy.
-import v8 from "node:v8";
+import { setHeapPolicyPercent } from "./core/heap-room.js";
 
 /** The old generation may grow to (1 + this/100) times the live heap before the next full collection. */
 export const HEAP_GROWING_PERCENT = 25;
@@ -15,5 +15,6 @@ let applied = false;
 export function applyHeapPolicy(): void {
   if (applied) return;
   applied = true;
-  v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+  // git byte streams get more room while they run (core/heap-room.ts).
+  setHeapPolicyPercent(HEAP_GROWING_PERCENT);
 }

@@ -13,7 +13,6 @@ import type { Snapshot } from "./model.js";
 import type { BlobStore, GitRemote } from "./ports.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
 import { snapshotChain, unpackChain } from "./chain.js";
-import { unpackLayered } from "./layers/read.js";
 import { displayUrl } from "./git/transport.js";
 import { shortRefName } from "./git/ref-names.js";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
@@ -27,7 +26,7 @@ import {
   type LfsSink,
   type LfsWritten,
 } from "./lfs/sinks.js";
-import { uploadLfsObjects, type LfsUploadOutcome } from "./lfs/upload.js";
+import type { LfsUploadOutcome } from "./lfs/upload.js";
 import { makeScratch, partialPath, sweepScratch } from "./scratch.js";
 
 export type RestoreTarget =
@@ -153,6 +152,8 @@ async function restoreInto(
   if (snapshot.kind === "layered") {
     // Layers come in any order, so links are checked once all are in: by a walk from the refs,
     // unless a deep or per-layer verification (connectivity by induction) is on record.
+    // Loaded here, as uploadLfsObjects below: a restore that needs neither does not pay for them.
+    const { unpackLayered } = await import("./layers/read.js");
     const bytes = await unpackLayered(deps, snapshot, dir, onBytes, onWiki);
     await finishRepository(dir, snapshot, "refs");
     const layerVerified = snapshot.verification?.verdict === "ok" && snapshot.verification.level === "layer";
@@ -362,6 +363,7 @@ export async function restoreRepo(
           // LFS objects go first: a pointer pushed without its object checks out as a pointer.
           const http = /^https?:\/\//i.test(target.remote.url);
           if (http) {
+            const { uploadLfsObjects } = await import("./lfs/upload.js");
             const uploaded = await uploadLfsObjects(join(scratch, "repo.git"), target.remote);
             if (uploaded.objects) lfs = uploaded;
           }

@@ -13,3 +13,11 @@ export const LAYER_PACK_PATH = "git/layer.pack";
 
 /** A layer's object ids: sorted, 20 bytes each, nothing between (core/git/oid-set.ts). */
 export const LAYER_OIDS_PATH = "git/layer.oids";
+
+/**
+ * Files of raw bytes (git data, LFS objects), as opposed to the metadata collection's JSON: while
+ * one streams, the heap gets room (core/heap-room.ts).
+ */
+export function isByteStreamPath(path: string): boolean {
+  return path.startsWith("git/") || path.startsWith("lfs/");
+}

@@ -9,6 +9,8 @@ import { decodeHeader, type ArchiveHeader } from "./header.js";
 import { MANIFEST_PATH, manifestSchema, type Manifest } from "./manifest.js";
 import { DecryptStream } from "./streaming-aead.js";
 import { parsePartName } from "./tar-parts.js";
+import { holdHeapRoom } from "../heap-room.js";
+import { isByteStreamPath } from "./paths.js";
 
 const MAX_MANIFEST = 16 * 1024 * 1024;
 
@@ -33,6 +35,8 @@ interface OpenFile {
   hash: Hash;
   body: PassThrough;
   done: Promise<void>;
+  /** Ends the heap's room for a file of raw bytes (core/heap-room.ts). */
+  release: () => void;
 }
 
 /** Splits the clear-text header off the front of the archive stream. */
@@ -84,6 +88,7 @@ export async function readArchive(source: Readable, options: ReadArchiveOptions)
   let manifest: Manifest | undefined;
   const closeCurrent = () => {
     current?.body.end();
+    current?.release();
     current = undefined;
   };
   try {
@@ -112,7 +117,8 @@ export async function readArchive(source: Readable, options: ReadArchiveOptions)
           ? options.onFile(part.path, body).then(() => void body.resume())
           : (body.resume(), Promise.resolve());
         done.catch(() => undefined); // awaited below; a failure also ends the read
-        current = { path: part.path, parts: [], size: 0, hash: createHash("sha256"), body, done };
+        const release = isByteStreamPath(part.path) ? holdHeapRoom() : () => undefined;
+        current = { path: part.path, parts: [], size: 0, hash: createHash("sha256"), body, done, release };
         files.push(current);
       }
       if (part.index !== current.parts.length) {
@@ -127,7 +133,10 @@ export async function readArchive(source: Readable, options: ReadArchiveOptions)
     }
     await piping;
   } catch (err) {
-    for (const file of files) file.body.destroy(err as Error);
+    for (const file of files) {
+      file.body.destroy(err as Error);
+      file.release();
+    }
     throw err;
   }
   closeCurrent();

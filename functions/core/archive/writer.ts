@@ -10,6 +10,8 @@ import { cryptoWorker } from "./crypto-worker.js";
 import { HashStream } from "./hash-stream.js";
 import { EncryptStream } from "./streaming-aead.js";
 import { addEntry, addFile } from "./tar-parts.js";
+import { holdHeapRoom } from "../heap-room.js";
+import { isByteStreamPath } from "./paths.js";
 
 export interface ArchiveFile {
   path: string;
@@ -77,7 +79,12 @@ export function writeArchive(input: ArchiveInput): WrittenArchive {
     const entries: ManifestEntry[] = [];
     for await (const file of input.files) {
       const body = await file.open();
-      entries.push(await addFile(pack, file.path, body, mtime, input.onBytes));
+      const release = isByteStreamPath(file.path) ? holdHeapRoom() : undefined;
+      try {
+        entries.push(await addFile(pack, file.path, body, mtime, input.onBytes));
+      } finally {
+        release?.();
+      }
     }
     const late = input.completeManifest ? await input.completeManifest() : {};
     const full = manifestSchema.parse({ ...input.manifest, ...late, entries });
