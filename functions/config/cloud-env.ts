@@ -130,7 +130,8 @@ export const WORKLOAD_PARTS = {
     "notify",
   ],
   verifySnapshot: ["project", "archives", "keys", "index", "notify"],
-  pruneSnapshots: ["project", "archives", "index", "retentionSetting"],
+  // Compaction of layers needs decryption: it hands that to the job (snapshot-large).
+  pruneSnapshots: ["project", "archives", "index", "retentionSetting", "publishLarge"],
   // A restore to GitHub past its deadline goes on in the job (snapshot-large).
   restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github", "callers", "publishLarge"],
   backupHealth: ["project", "index", "retentionSetting", "notify", "deadLetters"],

@@ -97,6 +97,19 @@ export const largeDrillRequestSchema = z.strictObject({
   requestedAt: isoTime,
 });
 
+/**
+ * Compaction of one repository's layers, handed to the Cloud Run job (snapshot-large): by the
+ * scheduled prune (which cannot decrypt), or by the job itself past its compaction deadline.
+ */
+export const largeCompactRequestSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal("compact"),
+  repo,
+  requestedAt: isoTime,
+  /** How many runs before this one stopped at their deadline and handed it on. */
+  handoffs: z.number().int().min(0).default(0),
+});
+
 export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 export type VerifyRequest = z.infer<typeof verifyRequestSchema>;
 export type PruneRequest = z.infer<typeof pruneRequestSchema>;
@@ -163,12 +176,17 @@ export const githubRestoreMessageSchema = z.strictObject({
  */
 export const largeRestoreRequestSchema = githubRestoreMessageSchema.extend({ kind: z.literal("restore") });
 
-/** What the snapshot job drains: snapshot requests, drills and restores to GitHub of large repositories. */
+/**
+ * What the snapshot job drains: snapshot requests, drills and restores to GitHub of large
+ * repositories, and compactions of layers.
+ */
 export const largeWorkSchema = z.union([
   snapshotRequestSchema,
   largeDrillRequestSchema,
   largeRestoreRequestSchema,
+  largeCompactRequestSchema,
 ]);
+export type LargeCompactRequest = z.infer<typeof largeCompactRequestSchema>;
 
 export type RestoreOrgRequestBody = z.infer<typeof restoreOrgRequestSchema>;
 export type GitHubRestoreMessage = z.infer<typeof githubRestoreMessageSchema>;

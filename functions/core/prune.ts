@@ -5,9 +5,9 @@
 // expiry and its hold follows the snapshot's; a removal whose object is still retained (or held)
 // is left, record and object, and reported in `skipped`: never forced.
 import type { Deps } from "./deps.js";
-import type { CompactReport } from "./layers/compact.js";
+import { compactUnderLease, type CompactRun } from "./layers/compact-run.js";
 import type { LayerGarbageReport } from "./layers/garbage.js";
-import { compactUnderLease, pruneLayers } from "./layers/prune-layers.js";
+import { pruneLayers } from "./layers/prune-layers.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
 import { ARCHIVES_PREFIX, isLayerKey, repoPrefix } from "./object-keys.js";
@@ -41,6 +41,8 @@ export interface PruneOptions {
    */
   compact?: boolean;
   maxMerges?: number;
+  /** With `compact`: no merge starts after this instant but a repository's first (compact-run.ts). */
+  compactDeadline?: Date;
 }
 
 export interface PruneReport extends RepoPrunePlan {
@@ -58,8 +60,11 @@ export interface PruneReport extends RepoPrunePlan {
   skipped: { snapshotId: string; reason: string }[];
   /** Shared pack layers (core/layers/garbage.ts): set dead, deleted, forgotten; absent without a layer index. */
   layers?: LayerGarbageReport;
-  /** Merges of full layer levels, with `compact`; `skipped` when another run held the repository. */
-  compaction?: CompactReport & { skipped?: string };
+  /**
+   * Merges of full layer levels, with `compact`; `skipped` when another run held the repository,
+   * `unfinished` when the deadline came with merges still planned.
+   */
+  compaction?: CompactRun;
 }
 
 export interface PruneRepoResult {
@@ -129,7 +134,13 @@ export async function pruneRepo(
     // After the records went: layers only removed snapshots needed become garbage.
     report.layers = await pruneLayers(deps, repo, context, { ...options, now });
     if (report.layers) report.bytesFreed += report.layers.bytesFreed;
-    if (options.compact && deps.layers) report.compaction = await compactUnderLease(deps, repo, options);
+    if (options.compact && deps.layers) {
+      report.compaction = await compactUnderLease(deps, repo, {
+        actor: options.actor,
+        ...(options.maxMerges === undefined ? {} : { maxMerges: options.maxMerges }),
+        ...(options.compactDeadline ? { deadline: options.compactDeadline } : {}),
+      });
+    }
     await audit({
       action: "prune.completed",
       outcome: "success",

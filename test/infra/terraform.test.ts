@@ -143,6 +143,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
 
   ["prune", "roles/storage.objectUser", ARCHIVE_BUCKET],
   ["prune", "roles/datastore.user", "project"],
+  ["prune", "roles/pubsub.publisher", topic("snapshot-large")],
 
   ["restore", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
   ["restore", "roles/storage.objectViewer", ARCHIVE_BUCKET],

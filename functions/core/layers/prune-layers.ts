@@ -1,9 +1,6 @@
-// Prune's layer part (core/prune.ts calls it): layer garbage, the storage class of each layer a
-// kept snapshot resolves to, and, when asked, compaction under the repository's lease.
-import { randomUUID } from "node:crypto";
+// Prune's layer part (core/prune.ts calls it): layer garbage and the storage class of each layer a
+// kept snapshot resolves to. Compaction under the repository's lease is compact-run.ts's.
 import type { Deps } from "../deps.js";
-import { describeError, LeaseHeldError } from "../errors.js";
-import { holdLease, leaseHolder } from "../lease.js";
 import { LineageIndex } from "../lineage/lineage-index.js";
 import type { Snapshot } from "../model.js";
 import { repoPrefix } from "../object-keys.js";
@@ -11,7 +8,6 @@ import type { PruneOptions } from "../prune.js";
 import type { RepoPrunePlan } from "../prune-plan.js";
 import type { RetentionPolicy } from "../retention-policy.js";
 import { applyLayerClasses, planLayerClasses } from "./classes.js";
-import { compactLineage, type CompactReport } from "./compact.js";
 import { collectLayerGarbage, type LayerGarbageReport } from "./garbage.js";
 
 /**
@@ -49,32 +45,7 @@ export async function pruneLayers(
   return { ...report, moves: await applyLayerClasses(deps, moves, options.dryRun) };
 }
 
-/** Compaction of the repository's layers, holding its lease as a snapshot does (invariant 7). */
-export async function compactUnderLease(
-  deps: Deps,
-  repo: string,
-  options: PruneOptions,
-): Promise<CompactReport & { skipped?: string }> {
-  const lineage = await lineageOf(deps, repo);
-  let lease;
-  try {
-    lease = await holdLease(deps.index, repo, leaseHolder(`compact-${randomUUID().slice(0, 8)}`));
-  } catch (err) {
-    if (err instanceof LeaseHeldError) return { merges: [], skipped: describeError(err) };
-    throw err;
-  }
-  try {
-    return await compactLineage(deps, lineage, {
-      actor: options.actor,
-      signal: lease.signal,
-      ...(options.maxMerges === undefined ? {} : { maxMerges: options.maxMerges }),
-    });
-  } finally {
-    await lease.release();
-  }
-}
-
 /** The lineage key `repo` is filed under (the registry's, through the lineage index). */
-async function lineageOf(deps: Deps, repo: string): Promise<string> {
+export async function lineageOf(deps: Deps, repo: string): Promise<string> {
   return deps.index instanceof LineageIndex ? (await deps.index.resolve(repo)).key : repo;
 }
