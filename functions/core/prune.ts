@@ -6,11 +6,10 @@
 // is left, record and object, and reported in `skipped`: never forced.
 import type { Deps } from "./deps.js";
 import { compactUnderLease, type CompactRun } from "./layers/compact-run.js";
-import type { LayerGarbageReport } from "./layers/garbage.js";
-import { pruneLayers } from "./layers/prune-layers.js";
+import { pruneLayers, type PruneLayersReport } from "./layers/prune-layers.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
-import { ARCHIVES_PREFIX, isLayerKey, repoPrefix } from "./object-keys.js";
+import { ARCHIVES_PREFIX, isLayerKey, LAYERS_PREFIX, repoPrefix } from "./object-keys.js";
 import type { AuditEvent, BlobInfo } from "./ports.js";
 import {
   describeRemoval,
@@ -59,7 +58,7 @@ export interface PruneReport extends RepoPrunePlan {
    */
   skipped: { snapshotId: string; reason: string }[];
   /** Shared pack layers (core/layers/garbage.ts): set dead, deleted, forgotten; absent without a layer index. */
-  layers?: LayerGarbageReport;
+  layers?: PruneLayersReport;
   /**
    * Merges of full layer levels, with `compact`; `skipped` when another run held the repository,
    * `unfinished` when the deadline came with merges still planned.
@@ -186,15 +185,17 @@ export async function pruneAll(
 }
 
 /**
- * Every repository with an index record or an object in the store: a repository whose records are all
- * gone may still hold orphans.
+ * Every repository with an index record or an object in the store (an archive, or a layer of its
+ * lineage): a repository whose records are all gone may still hold orphans.
  */
 export async function knownRepos(deps: Pick<Deps, "index" | "store">): Promise<string[]> {
   const names = new Set(await deps.index.repos());
-  for await (const object of deps.store.list(ARCHIVES_PREFIX)) {
-    const [, owner, name, ...rest] = object.key.split("/");
-    const repo = `${owner}/${name}`;
-    if (rest.length > 0 && !names.has(repo) && isRepoName(repo)) names.add(repo);
+  for (const prefix of [ARCHIVES_PREFIX, LAYERS_PREFIX]) {
+    for await (const object of deps.store.list(prefix)) {
+      const [, owner, name, ...rest] = object.key.split("/");
+      const repo = `${owner}/${name}`;
+      if (rest.length > 0 && !names.has(repo) && isRepoName(repo)) names.add(repo);
+    }
   }
   return [...names].sort();
 }
