@@ -1,13 +1,15 @@
 // Legal holds reach the layers: a held snapshot's layers are held in the store (no credential
 // deletes them) through prune and compaction, the held snapshot restores exactly past its expiry,
 // layers a merge replaced lose their hold and go after the grace period, and a release lifts the
-// hold from every layer only held snapshots kept held.
+// hold from every layer only held snapshots kept held. The hold command's part holds a snapshot's
+// layers at once.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RetainedError } from "../../functions/core/errors.js";
 import { LAYER_GRACE_MS } from "../../functions/core/layers/garbage-plan.js";
+import { holdLayersOf } from "../../functions/core/layers/holds.js";
 import { resolveLayers } from "../../functions/core/layers/resolve.js";
 import type { Layer } from "../../functions/core/model.js";
 import { pruneRepo } from "../../functions/core/prune.js";
@@ -119,5 +121,14 @@ describe("legal holds on layered snapshots", () => {
     const [newest] = await app.index.list(REPO);
     expect(resolveLayers(newest!, await app.layers!.layers(REPO)).map((l) => l.id)).toEqual([layer!.id]);
     await expectRestoresAsTaken(newest!.id);
+  });
+
+  it("the hold command's part holds a layered snapshot's layers at once, before any prune", async () => {
+    const [newest] = await app.index.list(REPO);
+    const [layer] = resolveLayers(newest!, await app.layers!.layers(REPO));
+    expect(await storeHeld(layer!)).toBe(false);
+    expect(await holdLayersOf(app, REPO, newest!)).toEqual([layer!.id]);
+    expect(await storeHeld(layer!)).toBe(true);
+    await expect(app.store.delete(layer!.oidsKey)).rejects.toBeInstanceOf(RetainedError);
   });
 });

@@ -6,6 +6,7 @@
 // it after the grace period like any other. The index side needs nothing new: a held snapshot is
 // never removed, so layer garbage counts it as kept and never drops what it resolves to.
 import type { Deps } from "../deps.js";
+import { lineageKeyOf } from "../keys/repository-keys.js";
 import type { Layer, Snapshot } from "../model.js";
 import type { BlobInfo } from "../ports.js";
 import { layerResolver } from "./resolve.js";
@@ -64,4 +65,24 @@ export async function applyLayerHolds(
     if (changed) (hold ? changes.held : changes.released).push(layer.id);
   }
   return changes;
+}
+
+/**
+ * The `hold` command's part for a layered snapshot: puts the archives of every layer it resolves to
+ * on hold in the store at once, as its own archive is. A release lifts nothing here: another held
+ * snapshot may share a layer, so the next prune lifts the holds no held snapshot needs.
+ */
+export async function holdLayersOf(
+  deps: Pick<Deps, "index" | "store" | "layers">,
+  repo: string,
+  snapshot: Snapshot,
+): Promise<string[]> {
+  if (!deps.layers || snapshot.layers === undefined) return [];
+  const layers = await deps.layers.layers(await lineageKeyOf(deps.index, repo));
+  const ids = layersToHold([{ ...snapshot, hold: true }], layers);
+  for (const layer of layers) {
+    if (!ids.has(layer.id) || layer.objectDeleted) continue;
+    for (const key of [layer.objectKey, layer.oidsKey]) await deps.store.setLifecycle(key, { hold: true });
+  }
+  return [...ids];
 }
