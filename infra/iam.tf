@@ -389,6 +389,13 @@ resource "google_pubsub_topic_iam_member" "restore_org_repo_publishes_snapshot_l
   member = "serviceAccount:${google_service_account.restore_org_repo.email}"
 }
 
+# A deep verification too big for verifySnapshot goes to the job.
+resource "google_pubsub_topic_iam_member" "verify_publishes_snapshot_large" {
+  topic  = google_pubsub_topic.topic["snapshot-large"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.verify.email}"
+}
+
 # The scheduled prune cannot decrypt: it hands compactions of layers to the job.
 resource "google_pubsub_topic_iam_member" "prune_publishes_snapshot_large" {
   topic  = google_pubsub_topic.topic["snapshot-large"].name

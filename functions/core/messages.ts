@@ -110,6 +110,16 @@ export const largeCompactRequestSchema = z.strictObject({
   handoffs: z.number().int().min(0).default(0),
 });
 
+/** A deep verification of a snapshot too big to restore in verifySnapshot, handed to the job. */
+export const largeVerifyRequestSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal("verify"),
+  repo,
+  snapshotId: z.string().min(1).max(200),
+  level: z.literal("deep"),
+  requestedAt: isoTime,
+});
+
 export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 export type VerifyRequest = z.infer<typeof verifyRequestSchema>;
 export type PruneRequest = z.infer<typeof pruneRequestSchema>;
@@ -178,15 +188,17 @@ export const largeRestoreRequestSchema = githubRestoreMessageSchema.extend({ kin
 
 /**
  * What the snapshot job drains: snapshot requests, drills and restores to GitHub of large
- * repositories, and compactions of layers.
+ * repositories, compactions of layers, and deep verifications of large snapshots.
  */
 export const largeWorkSchema = z.union([
   snapshotRequestSchema,
   largeDrillRequestSchema,
   largeRestoreRequestSchema,
   largeCompactRequestSchema,
+  largeVerifyRequestSchema,
 ]);
 export type LargeCompactRequest = z.infer<typeof largeCompactRequestSchema>;
+export type LargeVerifyRequest = z.infer<typeof largeVerifyRequestSchema>;
 
 export type RestoreOrgRequestBody = z.infer<typeof restoreOrgRequestSchema>;
 export type GitHubRestoreMessage = z.infer<typeof githubRestoreMessageSchema>;

@@ -141,6 +141,7 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["verify", "roles/storage.objectViewer", ARCHIVE_BUCKET],
   ["verify", "roles/datastore.user", "project"],
   ["verify", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
+  ["verify", "roles/pubsub.publisher", topic("snapshot-large")],
 
   ["prune", "roles/storage.objectUser", ARCHIVE_BUCKET],
   ["prune", "roles/datastore.user", "project"],

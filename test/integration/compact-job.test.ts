@@ -3,11 +3,13 @@
 // two levels (eight layers of over 2,048 objects, eight small ones). pruneSnapshots, which cannot
 // decrypt, hands the repository to the Cloud Run job on snapshot-large; the job merges one level,
 // finds its deadline passed and hands the rest on, then merges the other. Every snapshot still
-// restores exactly as it was taken, from the merged layers only.
+// restores exactly as it was taken, from the merged layers only. A deep verification of a snapshot
+// too big for verifySnapshot goes to the job the same way, which verifies it and records the verdict.
 import { mkdtemp, readFile, rm, writeFile, cp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { CloudEvent } from "@google-cloud/functions-framework";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupPolicy, type CloudApp } from "../../functions/app.js";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
@@ -16,6 +18,7 @@ import { planCompaction } from "../../functions/core/layers/plan.js";
 import { resolveLayers } from "../../functions/core/layers/resolve.js";
 import { restoreRepo } from "../../functions/core/restore.js";
 import { runSnapshotRequest } from "../../functions/core/snapshot-request.js";
+import { verifyHandler } from "../../functions/handlers/verify.js";
 import { runSnapshotJob } from "../../functions/jobs/snapshot-job.js";
 import { setLogWriter } from "../../functions/log.js";
 import { cloudApp } from "../../functions/wiring.js";
@@ -166,5 +169,35 @@ describe("compaction on the prune clock, in the Cloud Run job", () => {
       expect(await objectsOf(path), id).toBe(want.objects);
       await rm(path, { recursive: true, force: true });
     }
+  }, 300_000);
+
+  it("a deep verification too big for verifySnapshot is handed to the job, which verifies and records it", async () => {
+    // verifySnapshot with the hand-over threshold below this repository's restore.
+    const yaml = await readFile(configFile, "utf8");
+    const verifyConfig = join(scratch, "config", "backup-config-verify.yaml");
+    await writeFile(verifyConfig, yaml.replace(/largeRepoBytes: \d+/, "largeRepoBytes: 1000"));
+    const verifyApp = await cloudApp("verifySnapshot", stack.envOf("verifySnapshot"), {
+      ...stack.overrides,
+      configFile: verifyConfig,
+    });
+    const [newest] = await app.index.list(REPO);
+    const request = { v: 1, repo: REPO, snapshotId: newest!.id, level: "deep" };
+    await verifyHandler(async () => verifyApp)({
+      id: "verify-1",
+      data: { message: { data: Buffer.from(JSON.stringify(request)).toString("base64"), messageId: "m-1" } },
+    } as unknown as CloudEvent<unknown>);
+    const handed = logs.filter((l) => l.includes('"event":"verification_handed_over"'));
+    expect(handed).toHaveLength(1);
+    expect(JSON.parse(handed[0]!).bytes).toBeGreaterThan(1000);
+    expect((await app.index.get(REPO, newest!.id))!.verification?.level).not.toBe("deep");
+
+    expect(await runJob()).toBe(0);
+    const verified = (await app.index.get(REPO, newest!.id))!.verification;
+    expect(verified).toMatchObject({ verdict: "ok", level: "deep" });
+    const passed = logs.filter(
+      (l) =>
+        l.includes('"event":"verification_passed"') && l.includes(newest!.id) && l.includes('"level":"deep"'),
+    );
+    expect(passed).toHaveLength(1);
   }, 300_000);
 });
