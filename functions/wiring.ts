@@ -130,6 +130,8 @@ export async function openApp(
       redactions: opened.keyRecords(),
       // Layer records of layered snapshots, in the same SQLite file (sqlite-layers.ts).
       layers: opened.layerIndex(),
+      // Restore drill results, in the same SQLite file (sqlite-drills.ts).
+      drills: opened.drillRecords(),
       rotateKeyFile: () => keys.rotate(),
       // Archives are read-only files, written under the retention the policy promises.
       store: retryingStore(
@@ -277,6 +279,9 @@ export async function cloudApp(
     // Layer records of layered snapshots, beside the snapshot records (firestore-layers.ts).
     const { FirestoreLayerIndex } = await import("./adapters/gcp/firestore-layers.js");
     wired.layers = new FirestoreLayerIndex({ firestore });
+    // Restore drill results, beside the snapshot records (firestore-drills.ts).
+    const { FirestoreDrillRecords } = await import("./adapters/gcp/firestore-drills.js");
+    wired.drills = new FirestoreDrillRecords({ firestore });
   }
   if (parts.has("keys")) {
     const [{ KeyManagementServiceClient }, { KmsKeyWrapper }] = await Promise.all([

@@ -109,6 +109,8 @@ export async function chooseParent(
   policy: IncrementalPolicy | false,
 ): Promise<Snapshot | undefined> {
   if (!policy || !latest || latest.verification?.verdict === "failed") return undefined;
+  // A layered snapshot's archive holds no bundle: an incremental built on it would not restore.
+  if (latest.kind === "layered") return undefined;
   if (Object.keys(latest.refs).length === 0) return undefined;
   let chain: Snapshot[];
   try {

@@ -3,6 +3,7 @@ import type {
   AuditLog,
   BlobStore,
   Clock,
+  DrillRecords,
   KeyRecords,
   KeyWrapper,
   LayerIndex,
@@ -26,6 +27,8 @@ export interface Deps {
   clock: Clock;
   /** The layer records of layered snapshots; absent: a backend without layers (snapshots as chains). */
   layers?: LayerIndex;
+  /** Restore drill results (core/drill.ts); absent: drills are in the audit trail only. */
+  drills?: DrillRecords;
 }
 
 /** Progress of long work, for bars and log lines: bytes so far, and a total when known. */

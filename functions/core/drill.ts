@@ -1,8 +1,11 @@
 // Restore drills: proof that recovery works, without waiting for a disaster. A drill restores a
-// sample of repositories from their latest snapshot into scratch space, checks each against the
-// index (refs and HEAD equal the snapshot's, `git fsck --full` clean), measures the restore time
-// against the RTO, and records the result in the audit trail ("drill.passed" / "drill.failed").
-// The sample always holds the largest repository and the one whose last drill is oldest.
+// sample of repositories from their latest snapshot into scratch space, times the restore against
+// the RTO, and checks what came back against the index: refs and HEAD equal the snapshot's,
+// `git fsck --full` clean, and every archive read again for what git does not prove (metadata item
+// counts, attachments, LFS objects, wiki; verify.ts checkContents). The result is a drill record in
+// the index (DrillRecords) and an audit entry ("drill.passed" / "drill.failed"). The sample always
+// holds the largest repository and the one whose last drill is oldest; forgotten (shredded)
+// repositories are left out of it.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { AuditEntry } from "./audit-chain.js";
@@ -10,10 +13,11 @@ import type { Deps, ProgressListener } from "./deps.js";
 import { describeError } from "./errors.js";
 import { diffRefs, fsck, readRefs } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
-import type { AuditReader } from "./ports.js";
+import type { AuditReader, DrillCheck, DrillRecord } from "./ports.js";
 import { restoreRepo } from "./restore.js";
 import { makeScratch } from "./scratch.js";
 import { RTO_SECONDS } from "./status-view.js";
+import { checkContents } from "./verify.js";
 
 export interface DrillOptions {
   actor: string;
@@ -36,16 +40,9 @@ export interface DrillOptions {
   onResult?: (result: DrillResult, done: number, of: number) => void;
 }
 
-export interface DrillResult {
-  repo: string;
-  snapshotId: string;
+/** A drill record, with when the drilled snapshot was taken. */
+export interface DrillResult extends DrillRecord {
   takenAt: string;
-  verdict: "passed" | "failed";
-  seconds: number;
-  withinRto: boolean;
-  refs: number;
-  bytes: number;
-  detail?: string;
 }
 
 export async function runDrill(deps: Deps, options: DrillOptions): Promise<DrillResult[]> {
@@ -54,7 +51,12 @@ export async function runDrill(deps: Deps, options: DrillOptions): Promise<Drill
   ).filter((s): s is Snapshot => s !== undefined);
   const chosen = options.repos
     ? latest
-    : pick(latest, options.sample ?? 3, await lastDrills(options.trail), options.random);
+    : pick(
+        await notShredded(deps, latest),
+        options.sample ?? 3,
+        await lastDrills(deps, latest, options.trail),
+        options.random,
+      );
   const fits = (s: Snapshot) => options.maxBytes === undefined || s.size <= options.maxBytes;
   for (const s of chosen.filter((s) => !fits(s))) options.onSkipped?.(s.repo, s.size);
   const picked = chosen.filter(fits);
@@ -82,15 +84,31 @@ function pick(
   return [...chosen.values()];
 }
 
-/** repo -> when its last drill ran, from the audit trail. */
-async function lastDrills(trail: AuditReader | undefined): Promise<Map<string, string>> {
-  const last = new Map<string, string>();
-  if (!trail) return last;
+/**
+ * repo -> when its last drill ran: the index's drill records, and for a repository they hold none
+ * of, the audit trail (drills made before the records existed); the trail is read only then.
+ */
+async function lastDrills(
+  deps: Pick<Deps, "drills">,
+  latest: readonly Snapshot[],
+  trail: AuditReader | undefined,
+): Promise<Map<string, string>> {
+  const last = new Map((await deps.drills?.lastDrills())?.map((r) => [r.repo, r.at]) ?? []);
+  if (!trail || latest.every((s) => last.has(s.repo))) return last;
+  const fromTrail = new Map<string, string>();
   for await (const stored of trail.stored()) {
     const e = stored.value as AuditEntry | undefined;
-    if (e?.repo && typeof e.action === "string" && e.action.startsWith("drill.")) last.set(e.repo, e.at);
+    if (e?.repo && typeof e.action === "string" && e.action.startsWith("drill.")) fromTrail.set(e.repo, e.at);
   }
+  for (const [repo, at] of fromTrail) if (!last.has(repo)) last.set(repo, at);
   return last;
+}
+
+/** A forgotten repository's keys are destroyed: nothing of it can be restored, by design. */
+async function notShredded(deps: Pick<Deps, "keyRecords">, latest: Snapshot[]): Promise<Snapshot[]> {
+  if (!deps.keyRecords) return latest;
+  const shredded = new Set((await deps.keyRecords.keySets()).filter((k) => k.shredded).map((k) => k.repo));
+  return latest.filter((s) => !shredded.has(s.lineage ?? s.repo));
 }
 
 async function drillOne(
@@ -100,8 +118,18 @@ async function drillOne(
   onProgress: ProgressListener | undefined,
 ): Promise<DrillResult> {
   const scratch = await makeScratch("drill");
-  const base = { repo: snapshot.repo, snapshotId: snapshot.id, takenAt: snapshot.takenAt };
-  let result: DrillResult;
+  const checks: DrillCheck[] = ["restore"];
+  const problems: string[] = [];
+  /** Runs one check; a failure is a finding (its words kept), and the next check still runs. */
+  const run = async (names: DrillCheck[], check: () => Promise<DrillCheck[] | void>) => {
+    try {
+      checks.push(...((await check()) ?? names));
+    } catch (err) {
+      checks.push(...names);
+      problems.push(describeError(err));
+    }
+  };
+  let restored: { seconds: number; refs: number; bytes: number } | undefined;
   try {
     const target = join(scratch, "repo.git");
     const outcome = await restoreRepo(
@@ -109,36 +137,33 @@ async function drillOne(
       { repo: snapshot.repo, snapshotId: snapshot.id, target: { kind: "path", path: target } },
       { actor: `drill:${actor}`, ...(onProgress ? { onProgress } : {}) },
     );
-    const problems: string[] = [];
-    const refsDiffer = diffRefs(snapshot.refs, await readRefs(target));
-    if (refsDiffer) problems.push(`refs differ from the index: ${refsDiffer}`);
-    try {
-      await fsck(target, "full");
-    } catch (err) {
-      problems.push(describeError(err));
-    }
-    result = {
-      ...base,
-      verdict: problems.length ? "failed" : "passed",
-      seconds: outcome.seconds,
-      withinRto: outcome.seconds <= RTO_SECONDS,
-      refs: outcome.refs,
-      bytes: outcome.bytes,
-      ...(problems.length ? { detail: problems.join("; ") } : {}),
-    };
+    restored = { seconds: outcome.seconds, refs: outcome.refs, bytes: outcome.bytes };
+    await run(["refs"], async () => {
+      const differ = diffRefs(snapshot.refs, await readRefs(target));
+      if (differ) throw new Error(`refs differ from the index: ${differ}`);
+    });
+    await run(["fsck"], async () => void (await fsck(target, "full")));
+    await run(["manifest"], async () => (await checkContents(deps, snapshot)).checks);
   } catch (err) {
-    result = {
-      ...base,
-      verdict: "failed",
-      seconds: 0,
-      withinRto: false,
-      refs: 0,
-      bytes: 0,
-      detail: describeError(err),
-    };
+    problems.push(describeError(err)); // the restore itself failed: nothing else to check
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+  const result: DrillResult = {
+    repo: snapshot.repo,
+    snapshotId: snapshot.id,
+    takenAt: snapshot.takenAt,
+    at: deps.clock.now().toISOString(),
+    verdict: problems.length ? "failed" : "passed",
+    seconds: restored?.seconds ?? 0,
+    withinRto: restored !== undefined && restored.seconds <= RTO_SECONDS,
+    refs: restored?.refs ?? 0,
+    bytes: restored?.bytes ?? 0,
+    ...(problems.length ? { detail: problems.join("; ") } : {}),
+    checks,
+  };
+  const { takenAt: _, ...record } = result;
+  await deps.drills?.recordDrill(record);
   await deps.audit.record({
     action: `drill.${result.verdict}`,
     repo: snapshot.repo,
@@ -151,6 +176,7 @@ async function drillOne(
       rtoSeconds: RTO_SECONDS,
       refs: result.refs,
       bytes: result.bytes,
+      checks: result.checks,
       ...(result.detail ? { detail: result.detail } : {}),
     },
   });

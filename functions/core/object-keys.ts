@@ -33,6 +33,15 @@ export function restoreMappingKey(target: string, snapshotId: string): string {
 }
 
 /**
+ * The own archive of an old snapshot folded into layers, beside its old one:
+ * `…/<snapshotId>.folded-<foldId>.ibk` (a fold run's id, so a retry after a crash writes a new key).
+ */
+export function foldedArchiveKey(legacyKey: string, foldId: string): string {
+  if (!legacyKey.endsWith(".ibk")) throw new Error(`${legacyKey} is not an archive key`);
+  return `${legacyKey.slice(0, -".ibk".length)}.folded-${foldId}.ibk`;
+}
+
+/**
  * Shared pack layers, apart from the snapshot archives under ARCHIVES_PREFIX: the bucket's age rules
  * match `repos/` only (infra/storage.tf), so a layer changes class only by prune's choice.
  */

@@ -222,6 +222,38 @@ export interface LayerIndex {
   forgetLayer(lineage: string, id: string): Promise<void>;
   /** Records a verification verdict on the layer. NotFoundError for an unknown layer. */
   recordLayerVerification(lineage: string, id: string, verification: Verification): Promise<void>;
+  /**
+   * T-fold (docs/ARCHITECTURE.md, "Old archives folded in"): in one transaction, adds the fold's
+   * new live layer (if any) and one retired `legacy` record per old archive (which keeps the old
+   * archive named until layer garbage deletes it after the grace period), and turns each folded
+   * full or incremental snapshot record into a layered one, keeping every other field (hold,
+   * confirmedAt) as the index has it and dropping `parentId` and `verification`. ConflictError
+   * when the generation moved, a snapshot is gone or no longer reads the archive the fold was
+   * made from, a named layer is dead or missing, or a snapshot left out builds on a folded one.
+   * The same fold again after it landed is a no-op.
+   */
+  commitFold(lineage: string, fold: LegacyFold, expectGeneration: number): Promise<void>;
+}
+
+/** What T-fold writes (core/layers/compact-fold.ts makes it). */
+export interface LegacyFold {
+  /** The new live layer holding the chain's objects no live layer held; absent when none was new. */
+  layer?: Layer;
+  /** Retired records of level "legacy", one per old archive, each replacedBy the layers now holding its objects. */
+  legacy: Layer[];
+  snapshots: FoldedSnapshot[];
+}
+
+/** One snapshot record's change in T-fold: from its old archive to its own layered archive and layers. */
+export interface FoldedSnapshot {
+  id: string;
+  /** The archive the record names now (the fold was made from it). */
+  legacyKey: string;
+  objectKey: string;
+  size: number;
+  sha256: string;
+  bundleBytes: number;
+  layers: string[];
 }
 
 /** How one backup attempt of a repository ended (health shows the latest). */
@@ -783,4 +815,43 @@ export interface RestoreJournal {
   intend(restoreId: string, key: string): Promise<void>;
   /** Records `key` as done with `result`, replacing its intent (or a previous result). */
   complete(restoreId: string, key: string, result: Record<string, unknown>): Promise<void>;
+}
+
+/** What a restore drill checked (core/drill.ts), in the order it checks them. */
+export type DrillCheck =
+  "restore" | "refs" | "fsck" | "manifest" | "wiki" | "lfs" | "metadata" | "attachments";
+
+/** One drill of one repository as the index keeps it (core/drill.ts writes it). */
+export interface DrillRecord {
+  /** The repository as its snapshots are filed (the lineage key). */
+  repo: string;
+  snapshotId: string;
+  /** When the drill ended (ISO-8601 UTC). */
+  at: string;
+  verdict: "passed" | "failed";
+  /** The restore's own time, what the RTO is measured by (0 when the restore failed). */
+  seconds: number;
+  withinRto: boolean;
+  refs: number;
+  /** Archive bytes the restore read. */
+  bytes: number;
+  /** What differed, fit for a person (never a secret); absent on a pass. */
+  detail?: string;
+  /** The checks that ran, passed or not: a failed restore runs none after "restore". */
+  checks: DrillCheck[];
+}
+
+/**
+ * Restore drill results, kept in the index beside the snapshots. Prune never touches them;
+ * forgetting a repository (core/keys/forget.ts) removes its records.
+ */
+export interface DrillRecords {
+  /** Keeps `record`. The same record again (repo, snapshot and time) replaces it: idempotent. */
+  recordDrill(record: DrillRecord): Promise<void>;
+  /** The newest record of each repository that has one (by `at`), in no particular order. */
+  lastDrills(): Promise<DrillRecord[]>;
+  /** Every record with `at` at or after `since` (ISO-8601), oldest first. */
+  drillsSince(since: string): Promise<DrillRecord[]>;
+  /** Removes every record of `repo`; resolves with how many there were. Idempotent. */
+  forgetDrills(repo: string): Promise<number>;
 }

@@ -7,6 +7,7 @@
 import type { Deps } from "./deps.js";
 import { compactUnderLease, type CompactRun } from "./layers/compact-run.js";
 import { pruneLayers, type PruneLayersReport } from "./layers/prune-layers.js";
+import { keysNamedByLayers } from "./layers/garbage.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
 import { ARCHIVES_PREFIX, isLayerKey, LAYERS_PREFIX, repoPrefix } from "./object-keys.js";
@@ -94,8 +95,11 @@ export async function pruneRepo(
   // A repository on legal hold: every snapshot counts as held, so nothing of it is removed.
   const snapshots = (await deps.index.list(repo)).map((s) => (onHold ? { ...s, hold: true } : s));
   const objects = [];
-  // Layer archives are named by layer records, not snapshot records: layer garbage judges them.
-  for await (const object of deps.store.list(prefix)) if (!isLayerKey(object.key)) objects.push(object);
+  // Layer archives are named by layer records, not snapshot records: layer garbage judges them,
+  // and the old archives of folded snapshots too (legacy records, core/layers/compact-fold.ts).
+  const layerNamed = await keysNamedByLayers(deps, repo);
+  for await (const object of deps.store.list(prefix))
+    if (!isLayerKey(object.key) && !layerNamed.has(object.key)) objects.push(object);
   const plan = planPrune({
     repo,
     snapshots,

@@ -15,7 +15,7 @@ export async function readSnapshotArchive(
   snapshot: Snapshot,
   onFile: (path: string, body: Readable) => Promise<void>,
   onBytes?: (n: number) => void,
-): Promise<{ manifest: Manifest; bytes: number }> {
+): Promise<{ manifest: Manifest; bytes: number; header: ArchiveHeader }> {
   const source = await deps.store.get(snapshot.objectKey);
   const hashed = new HashStream(onBytes);
   source.on("error", (err) => hashed.destroy(err));
@@ -46,7 +46,7 @@ export async function readSnapshotArchive(
       `manifest takenAt ${manifest.takenAt} differs from the index (${snapshot.takenAt})`,
     );
   }
-  return { manifest, bytes: hashed.bytes };
+  return { manifest, bytes: hashed.bytes, header };
 }
 
 /**

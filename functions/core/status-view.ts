@@ -4,6 +4,7 @@
 import type { AuditEntry } from "./audit-chain.js";
 import { describeLifecycle, describeProblem, type HealthReport } from "./health.js";
 import type { SnapshotSummary } from "./model.js";
+import type { DrillRecord } from "./ports.js";
 
 /** The recovery time objective the restore chart is drawn against. */
 export const RTO_SECONDS = 3600;
@@ -194,4 +195,30 @@ function series(snapshots: readonly SnapshotSummary[], now: Date): StatusView["s
   let held = before;
   const heldNow = written.map((w) => (held += w));
   return { day: days, snapshots: taken, bytesWritten: written, bytesHeld: heldNow };
+}
+
+/**
+ * The view's drills from the index's drill records (core/drill.ts writes one per drill): each
+ * row's last drill from `last` (DrillRecords.lastDrills), and the chart's drill times from
+ * `recent` (DrillRecords.drillsSince, oldest first). The audit trail's drill entries that
+ * statusView read stay only where no record can stand for them: before the oldest of `recent`.
+ */
+export function withDrillRecords(
+  view: StatusView,
+  last: readonly DrillRecord[],
+  recent: readonly DrillRecord[],
+): StatusView {
+  const first = recent[0]?.at;
+  const restores = [
+    ...view.restores.filter((r) => !r.drill || first === undefined || r.at < first),
+    ...recent
+      .filter((d) => d.verdict === "passed")
+      .map((d) => ({ at: d.at, repo: d.repo, seconds: d.seconds, drill: true })),
+  ].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const lastOf = new Map(last.map((d) => [d.repo, d]));
+  const rows = view.rows.map((row) => {
+    const d = lastOf.get(row.repo);
+    return d ? { ...row, lastDrill: { at: d.at, verdict: d.verdict, seconds: d.seconds } } : row;
+  });
+  return { ...view, rows, restores };
 }

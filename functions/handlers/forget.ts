@@ -23,7 +23,13 @@ export function forgetHandler(getApp: AppProvider) {
       const request = requestInput(req, forgetRequestSchema, "forget request");
       if (!app.keyRecords) throw new UserInputError("forgetRepo needs the index (its key records)");
       const result = await forgetRepository(
-        { index: app.index, audit: app.audit, clock: app.clock, keyRecords: app.keyRecords },
+        {
+          index: app.index,
+          audit: app.audit,
+          clock: app.clock,
+          keyRecords: app.keyRecords,
+          ...(app.drills ? { drills: app.drills } : {}),
+        },
         { repo: request.repo, by: caller.actor, reason: request.reason, confirm: request.confirm },
       );
       return { body: result };

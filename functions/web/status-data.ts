@@ -8,11 +8,11 @@ import { runHealthChecks, withChecks, type CheckPorts } from "../core/health-che
 import type { Deps } from "../core/deps.js";
 import { bytesFreedSince } from "../core/capacity.js";
 import type { AuditReader } from "../core/ports.js";
-import { statusView, type StatusView } from "../core/status-view.js";
+import { SERIES_DAYS, statusView, withDrillRecords, type StatusView } from "../core/status-view.js";
 import type { Settings } from "../config/settings.js";
 
 export async function statusData(
-  app: Pick<Deps, "index" | "clock"> & { settings: Settings; auditTrail?: AuditReader },
+  app: Pick<Deps, "index" | "clock" | "drills"> & { settings: Settings; auditTrail?: AuditReader },
   expected: readonly string[],
   extra: { projectedRepos?: number; checks?: CheckPorts } = {},
 ): Promise<{ report: HealthReport; view: StatusView }> {
@@ -23,7 +23,12 @@ export async function statusData(
   checked?.catch(() => undefined); // when the report fails, its error is the one told
   let report = await reported;
   if (checked) report = withChecks(report, await checked);
-  return { report, view: statusView(report, await restoresOf(app.auditTrail)) };
+  const view = statusView(report, await restoresOf(app.auditTrail));
+  if (!app.drills) return { report, view };
+  // Drill results from the index's records (the trail's drill entries only for older drills).
+  const since = new Date(Date.parse(report.at) - SERIES_DAYS * 86_400_000).toISOString();
+  const [last, recent] = await Promise.all([app.drills.lastDrills(), app.drills.drillsSince(since)]);
+  return { report, view: withDrillRecords(view, last, recent) };
 }
 
 /**

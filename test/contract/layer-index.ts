@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ConflictError, NotFoundError } from "../../functions/core/errors.js";
 import { resolveLayers } from "../../functions/core/layers/resolve.js";
 import type { Layer, Snapshot } from "../../functions/core/model.js";
-import type { LayerIndex, SnapshotIndex } from "../../functions/core/ports.js";
+import type { FoldedSnapshot, LayerIndex, LegacyFold, SnapshotIndex } from "../../functions/core/ports.js";
+import { snapshot } from "./snapshot-index.js";
 import { layeredSnapshot, layerRecord } from "../helpers/layer-records.js";
 
 export interface LayerIndexFixture {
@@ -295,5 +296,94 @@ export function layerIndexContract(name: string, factory: () => Promise<LayerInd
       expect((await layers.getLayer(LINEAGE, winner))?.state).toBe(snapshotLanded ? "live" : "dead");
       expect(await layers.getLayer(LINEAGE, "L3")).toEqual(snapshotLanded ? layer("L3", 3) : undefined);
     });
+
+    describe("T-fold (old archives folded in)", () => {
+      const full = snapshot({ id: sid(1), takenAt: at(1), confirmedAt: at(1), hold: true });
+      const incr = snapshot({
+        id: sid(2),
+        takenAt: at(2),
+        confirmedAt: at(2),
+        kind: "incremental",
+        parentId: sid(1),
+        objectKey: `repos/${LINEAGE}/2026/11/02/${sid(2)}.ibk`,
+        verification: { at: at(2), verdict: "ok", level: "deep" },
+      });
+      const legacyOf = (s: Snapshot, id: string): Layer =>
+        layer(id, 3, {
+          level: "legacy",
+          objectKey: s.objectKey,
+          oidsKey: s.objectKey,
+          oidsSize: 0,
+          state: "retired",
+          replacedBy: ["F1"],
+        });
+      const change = (s: Snapshot, layers = ["F1"]): FoldedSnapshot => ({
+        id: s.id,
+        legacyKey: s.objectKey,
+        objectKey: s.objectKey.replace(/\.ibk$/, ".layered-x.ibk"),
+        size: 99,
+        sha256: "9".repeat(64),
+        bundleBytes: 0,
+        layers,
+      });
+      const fold = (changes = [change(full), change(incr)]): LegacyFold => ({
+        layer: layer("F1", 3),
+        legacy: [legacyOf(full, "G1"), legacyOf(incr, "G2")],
+        snapshots: changes,
+      });
+
+      beforeEach(async () => {
+        await index.commit(full);
+        await index.commit(incr);
+      });
+
+      it("turns the chain's records layered in one transaction, keeping the hold, and a retry is a no-op", async () => {
+        await layers.commitFold(LINEAGE, fold(), 0);
+        expect(await generation()).toBe(1);
+        const folded = await index.get(LINEAGE, incr.id);
+        const { parentId: _p, verification: _v, ...rest } = incr;
+        expect(folded).toEqual({ ...rest, ...omitId(change(incr)), kind: "layered" });
+        expect((await index.get(LINEAGE, full.id))?.hold).toBe(true);
+        const all = await layers.layers(LINEAGE);
+        expect(all.map((l) => [l.id, l.state, l.level])).toEqual([
+          ["F1", "live", 0],
+          ["G1", "retired", "legacy"],
+          ["G2", "retired", "legacy"],
+        ]);
+        expect(resolveLayers(folded!, all).map((l) => l.id)).toEqual(["F1"]);
+        await layers.commitFold(LINEAGE, fold(), 0);
+        expect(await generation()).toBe(1);
+      });
+
+      it("refuses a stale generation, a snapshot left out that builds on a folded one, and a moved archive, writing nothing", async () => {
+        await expect(layers.commitFold(LINEAGE, fold(), 5)).rejects.toThrow(ConflictError);
+        await expect(layers.commitFold(LINEAGE, fold([change(full)]), 0)).rejects.toThrow(
+          /builds on .* not folded with it/,
+        );
+        const moved = { ...change(incr), legacyKey: "repos/acme/widget/elsewhere.ibk" };
+        const movedFold = { ...fold([change(full), moved]) };
+        movedFold.legacy = [legacyOf(full, "G1"), { ...legacyOf(incr, "G2"), objectKey: moved.legacyKey }];
+        await expect(layers.commitFold(LINEAGE, movedFold, 0)).rejects.toThrow(ConflictError);
+        expect(await generation()).toBe(0);
+        expect(await layers.layers(LINEAGE)).toEqual([]);
+        expect((await index.get(LINEAGE, incr.id))?.kind).toBe("incremental");
+      });
+
+      it("refuses a folded snapshot whose old archive no legacy record keeps, and a dead named layer", async () => {
+        const unkept = { ...fold(), legacy: [legacyOf(full, "G1")] };
+        await expect(layers.commitFold(LINEAGE, unkept, 0)).rejects.toThrow(/has no legacy record/);
+        await layers.commitLayered(snap(4, ["L4"]), layer("L4", 4), [], 0);
+        await layers.markDead(LINEAGE, ["L4"], at(5), 1);
+        const naming = fold([change(full, ["F1", "L4"]), change(incr)]);
+        await expect(layers.commitFold(LINEAGE, naming, 2)).rejects.toThrow(/L4 is dead/);
+        expect(await generation()).toBe(2);
+        expect((await index.get(LINEAGE, full.id))?.kind).toBe("full");
+      });
+    });
   });
+}
+
+function omitId(change: FoldedSnapshot): Omit<FoldedSnapshot, "id" | "legacyKey"> {
+  const { id: _id, legacyKey: _key, ...rest } = change;
+  return rest;
 }

@@ -5,7 +5,7 @@
 // webhook. Every byte a person or a disk could see is searched: stdout, stderr, the audit log, the
 // index's SQLite bytes, every file under the data folder, and each archive decrypted.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHmac, generateKeyPairSync, randomBytes } from "node:crypto";
+import { createHmac, randomBytes } from "node:crypto";
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path, { join } from "node:path";
@@ -18,16 +18,13 @@ import { fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { freePort, stopGroup } from "../setup/process.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/infinity-backup.mjs");
 const FRAMEWORK = join(ROOT, "node_modules/@google-cloud/functions-framework/build/src/main.js");
 const APP_ID = 424242;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const mark = randomBytes(6).toString("hex");
 /** The secrets, by what they are. Each is searched whole and by a distinctive slice. */
 const SECRETS = {

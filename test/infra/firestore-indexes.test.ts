@@ -110,6 +110,34 @@ const QUERIES: Query[] = [
     filters: [{ field: "replacedBy", op: "array-contains" }],
     orderBy: [],
   },
+  {
+    what: "lastDrills (firestore-drills.ts): the newest drill of every repository, read whole",
+    collection: "lastDrills",
+    scope: "COLLECTION",
+    filters: [],
+    orderBy: [],
+  },
+  {
+    what: "drillsSince (firestore-drills.ts): the drills of a time window, for the status page's chart",
+    collection: "drills",
+    scope: "COLLECTION",
+    filters: [{ field: "at", op: ">=" }],
+    orderBy: [],
+  },
+  {
+    what: "forgetDrills (firestore-drills.ts): every drill of a forgotten repository",
+    collection: "drills",
+    scope: "COLLECTION",
+    filters: [{ field: "repo", op: "==" }],
+    orderBy: [],
+  },
+  {
+    what: "commitFold (firestore-layers.ts): the lineage's snapshots that build on another (parentId)",
+    collection: "snapshots",
+    scope: "COLLECTION",
+    filters: [{ field: "parentId", op: ">" }],
+    orderBy: [],
+  },
 ];
 
 /**
@@ -350,7 +378,9 @@ describe("Firestore indexes match the queries the code makes", () => {
       "auditChains",
       "dataKeys",
       "deliveries",
+      "drills",
       "entries",
+      "lastDrills",
       "layerState",
       "layers",
       "leases",

@@ -121,6 +121,10 @@ describe("drills of large repositories run in the snapshot job", () => {
     expect(large[0]!.actor).toMatch(/^job:/);
     expect(large[0]!.details).toMatchObject({ refs: Object.keys(latest.refs).length, withinRto: true });
     expect(large[0]!.details!.bytes as number).toBeGreaterThan(200_000);
+    // The index (Firestore) holds the job's drill record, with the checks it ran.
+    const record = (await (await stack.app()).drills!.lastDrills()).find((r) => r.repo === "acme/large");
+    expect(record).toMatchObject({ verdict: "passed", snapshotId: latest.id, withinRto: true });
+    expect(record!.checks).toEqual(expect.arrayContaining(["restore", "refs", "fsck", "manifest"]));
     // The status page shows it as the repository's last drill.
     const { view } = await statusData(await stack.app("backupHealth"), []);
     expect(view.rows.find((r) => r.repo === "acme/large")!.lastDrill?.verdict).toBe("passed");

@@ -3,7 +3,7 @@
 // header), checked against their oids, stored in the archive, verified, and restored into the
 // repository's lfs/objects. Driven through the real GitHubAppSource, the git HTTP server and the
 // GitHub stand-in's LFS side; a local path source reads its own lfs/objects store.
-import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -39,13 +39,10 @@ import { LfsStandin } from "../helpers/github-standin-lfs.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { commitFiles, lfsStoreListing, storeLocally } from "../helpers/lfs-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 616161;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const actor = "test";
 
 let root: string;

@@ -2,7 +2,6 @@
 // smart HTTP: a rename or a transfer continues the history (the next snapshot is incremental on the
 // old chain, restore by the new or the old name gives the whole history), and a deleted repository
 // keeps its backups, shows as deleted and no longer fails a sweep. Events arrive as signed webhooks.
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,14 +24,11 @@ import { StandinInventory, signedDelivery } from "../helpers/github-standin-inve
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { runCli } from "../helpers/cli-run.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 626262;
 const SECRET = "whsec-lineage-test";
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 
 let root: string;
 let git: GitHttpServer;

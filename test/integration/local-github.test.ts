@@ -1,7 +1,6 @@
 // The CLI backs up a GitHub organization too (no cloud account): a `github:` section in
 // backup-config.yaml, App credentials from the environment only, the same backup path and metadata
 // as the cloud. Driven through the real CLI, the real @octokit/app and the GitHub stand-in.
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,13 +13,10 @@ import { fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { runCli } from "../helpers/cli-run.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 515151;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 
 let root: string;
 let git: GitHttpServer;

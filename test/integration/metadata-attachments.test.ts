@@ -3,7 +3,7 @@
 // is stored once by content, byte for byte what the hosts served; a 404 is recorded, not a failure;
 // one over the cap is recorded with why; the token goes to GitHub's web host only, never to a storage
 // or image host, and never into a file, an error or a stored URL; a second collection reads none again.
-import { createHash, generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import { App } from "@octokit/app";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -18,13 +18,10 @@ import { fillAttachments, type AttachmentFixture } from "../helpers/github-attac
 import { fillDiscussions } from "../helpers/github-discussions-fixture.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 737373;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const REPO = "acme/app";
 const CAP = 512 * 1024;

@@ -3,7 +3,6 @@
 // answering: every discussion, comment and reply collected equals what the stand-in serves (by a
 // canonical projection), paged by cursor; an unchanged repository costs one slim query; what the
 // repository cannot provide is a kind "unavailable", never a failure.
-import { generateKeyPairSync } from "node:crypto";
 import { inspect } from "node:util";
 import { App } from "@octokit/app";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -19,13 +18,10 @@ import type { MetadataCollection, MetadataSummary } from "../../functions/core/m
 import { discussionComment, fillDiscussions } from "../helpers/github-discussions-fixture.js";
 import { at } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 626262;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const REPO = "acme/forum";
 

@@ -2,7 +2,6 @@
 // stand-in: every kind collected equals what the stand-in serves (by a canonical projection), an
 // unchanged repository costs only 304s, and each failure is either a kind "unavailable" or a typed
 // error that fails the whole collection.
-import { generateKeyPairSync } from "node:crypto";
 import { Readable } from "node:stream";
 import { inspect } from "node:util";
 import { App } from "@octokit/app";
@@ -27,13 +26,10 @@ import { fillDiscussions } from "../helpers/github-discussions-fixture.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 515151;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let github: GitHubStandin;

@@ -3,7 +3,6 @@
 // (GraphQL, paged by cursor), collected with the real @octokit clients from the GitHub stand-in and
 // read back from the archive: each kind equals what the stand-in serves, by a canonical projection.
 // What the App may not read (403, FORBIDDEN) is recorded unavailable with GitHub's reason.
-import { generateKeyPairSync } from "node:crypto";
 import { App } from "@octokit/app";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
@@ -21,15 +20,12 @@ import type { LocalApp } from "../../functions/wiring.js";
 import type { OrgMetadata } from "../helpers/github-standin-org.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 type O = Record<string, unknown>;
 
 const APP_ID = 636363;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const clock = manualClock("2026-11-30T00:00:00.000Z");
 

@@ -3,7 +3,6 @@
 // for how recently it changed defers it ("deferred: rate budget", no file, never a 403 from
 // GitHub), reads what changed recently, and a later collection reads the deferred kinds once the
 // budget allows, its lines equal to what the stand-in serves.
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,13 +20,10 @@ import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standi
 import { refsOf, richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace } from "../helpers/local-app.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 717171;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const DEFERRED = { state: "deferred", reason: "rate budget" };
 

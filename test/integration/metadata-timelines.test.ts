@@ -3,7 +3,6 @@
 // make (every event kind, both node-id encodings, a timeline longer than a page); GraphQL refused
 // (no permission, a query an older server does not know) falls back to REST; an issue deleted
 // between the listing and its timeline is skipped.
-import { generateKeyPairSync } from "node:crypto";
 import { App } from "@octokit/app";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
@@ -13,13 +12,10 @@ import { kindPath } from "../../functions/core/metadata/paths.js";
 import type { MetadataCollection, MetadataSummary } from "../../functions/core/metadata/source.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 616161;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const REPO = "acme/busy";
 const ISSUES = 30;

@@ -3,7 +3,6 @@
 // a verify request in the cloud), readable with `show --org`, shredded by `forget`. The CLI's
 // `backup` takes it when the org clock (schedule.yaml orgSnapshot) has fired since the latest, or
 // now with --org. Driven through the real CLI, @octokit/app and the GitHub stand-in.
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,13 +22,10 @@ import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-serv
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { runCli } from "../helpers/cli-run.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 727272;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const ENV = { GITHUB_APP_ID: String(APP_ID), GITHUB_APP_PRIVATE_KEY: privateKey };
 /** Once a year: two backups in a test never straddle a firing. */
 const YEARLY = "0 0 1 1 *";

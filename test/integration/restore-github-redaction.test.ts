@@ -3,7 +3,6 @@
 // come back with "[redacted]" in the provenance header and their text hidden, mentions of them are
 // "@[redacted]", their assignment is "[redacted]"; every request body the GitHub stand-in received
 // and everything the restored repository holds are searched for the login, in any case.
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,13 +19,10 @@ import { startGitHubStandin, type ExtraRoute, type GitHubStandin } from "../help
 import { serveSettingsWrites } from "../helpers/github-standin-settings.js";
 import { serveItemWrites } from "../helpers/github-standin-writes.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 717171;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 /** The person on the list; "Mallory" in places, since logins match without regard to case. */
 const LOGIN = "mallory";
 

@@ -2,7 +2,7 @@
 // LFS objects uploaded through the batch API before the refs are pushed, and the settings applied
 // and read back by a second backup (a round trip compared by a canonical projection). Driven on the
 // GitHub stand-in with the real @octokit/app clients and a real git server.
-import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
@@ -41,14 +41,11 @@ import {
 } from "../helpers/github-standin.js";
 import { commitFiles } from "../helpers/lfs-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 626262;
 const actor = "test:restore-settings";
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
 let root: string;

@@ -4,7 +4,7 @@
 // header, states, labels, milestones, comment order with reviews and review comments, releases and
 // their assets' SHA-256s); numbers equal. A restore whose answers are lost halfway continues on the
 // next run and creates nothing twice; a secondary limit mid-restore slows it down and loses nothing.
-import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,13 +30,10 @@ import type { RestoreJournal } from "../../functions/core/ports.js";
 import { serveItemWrites, type ItemWritesOptions } from "../helpers/github-standin-writes.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { projection } from "../helpers/restore-projection.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 616161;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 type O = Record<string, unknown>;
 
 let root: string;

@@ -2,7 +2,6 @@
 // @octokit/app clients and the GitHub stand-in. The dry run lists each repository's snapshot at or
 // before T (and creates nothing); the real run restores each into the target org with the refs it
 // had at T, not the newer ones, and flags the repository that did not exist yet at T.
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,13 +17,10 @@ import { serveItemWrites } from "../helpers/github-standin-writes.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import { commitFiles } from "../helpers/lfs-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 737373;
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 
 let root: string;
 let git: GitHttpServer;

@@ -2,7 +2,6 @@
 // archive chain without restoring anything. Snapshots are taken through the local pipeline with the
 // real metadata collection (the real @octokit clients against the GitHub stand-in); what `show`
 // prints must equal what the stand-in served when each snapshot was taken.
-import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,16 +19,13 @@ import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standi
 import { richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { runCli } from "../helpers/cli-run.js";
+import { appKeys } from "../helpers/app-keys.js";
 
 type O = Record<string, unknown>;
 
 const APP_ID = 616161;
 const REPO = "acme/app";
-const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-  modulusLength: 2048,
-  publicKeyEncoding: { type: "spki", format: "pem" },
-  privateKeyEncoding: { type: "pkcs1", format: "pem" },
-});
+const { publicKey, privateKey } = appKeys();
 const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const policy: IncrementalPolicy = { maxChain: 10, fullEveryMs: 20 * 3600 * 1000 };
 const clock = manualClock("2026-11-27T00:00:00.000Z");

@@ -8,13 +8,14 @@ import type { DocumentSnapshot, Firestore, Transaction } from "@google-cloud/fir
 import { NotFoundError, UserInputError } from "../../core/errors.js";
 import {
   decideDrop,
+  decideFold,
   decideForget,
   decideMerge,
   decideObjectDeleted,
   decideSnap,
 } from "../../core/layers/index-rules.js";
 import type { Layer, LayerState, Snapshot, Verification } from "../../core/model.js";
-import type { LayerIndex } from "../../core/ports.js";
+import type { LayerIndex, LegacyFold } from "../../core/ports.js";
 import { fromGrpc } from "./errors.js";
 import { fromDoc, toDoc } from "./firestore-index.js";
 import { FirestorePaths } from "./firestore-paths.js";
@@ -159,6 +160,38 @@ export class FirestoreLayerIndex implements LayerIndex {
       const doc = await tx.get(ref);
       if (!doc.exists) throw new NotFoundError(`layer ${id} of ${lineage} is not in the index`);
       tx.update(ref, { verification: plain(verification) });
+    });
+  }
+
+  async commitFold(lineage: string, fold: LegacyFold, expectGeneration: number): Promise<void> {
+    const snapshotRefs = fold.snapshots.map((change) => this.paths.snapshot(lineage, change.id));
+    const ids = [
+      ...new Set([
+        ...(fold.layer ? [fold.layer.id] : []),
+        ...fold.legacy.flatMap((layer) => [layer.id, ...(layer.replacedBy ?? [])]),
+        ...fold.snapshots.flatMap((change) => change.layers),
+      ]),
+    ];
+    const layerRefs = ids.map((id) => this.paths.layer(lineage, id));
+    // Snapshots that build on another: one read of the lineage's parentId fields.
+    const withParent = this.paths.snapshots(lineage).where("parentId", ">", "").select("parentId");
+    await this.run(`fold old archives of ${lineage}`, async (tx) => {
+      const [state, ...docs] = await tx.getAll(this.paths.layerState(lineage), ...snapshotRefs, ...layerRefs);
+      const children = await tx.get(withParent);
+      const snapshots = new Map<string, Snapshot>();
+      for (const doc of docs.slice(0, snapshotRefs.length))
+        if (doc?.exists) snapshots.set(doc.id, fromDoc(doc.data()!));
+      const decision = decideFold(lineage, fold, expectGeneration, {
+        generation: generationOf(state!),
+        snapshots,
+        children: children.docs.map((doc) => ({ id: doc.id, parentId: String(doc.get("parentId")) })),
+        layers: found(docs.slice(snapshotRefs.length)),
+      });
+      if (decision === "already") return;
+      for (const layer of decision.create) tx.create(this.paths.layer(lineage, layer.id), plain(layer));
+      for (const snapshot of decision.snapshots)
+        tx.set(this.paths.snapshot(lineage, snapshot.id), toDoc(snapshot));
+      this.bump(tx, lineage, state!);
     });
   }
 

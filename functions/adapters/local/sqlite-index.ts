@@ -22,6 +22,7 @@ import {
 import { namesOf } from "../../core/lineage/registry.js";
 import { SqliteKeyRecords } from "./sqlite-key-records.js";
 import { SqliteLayerIndex } from "./sqlite-layers.js";
+import { SqliteDrillRecords } from "./sqlite-drills.js";
 import { findSnapshot, insertSnapshot, instant } from "./sqlite-snapshot-rows.js";
 import { sameCommit } from "../../core/snapshot-identity.js";
 import {
@@ -92,6 +93,15 @@ const MIGRATIONS: readonly string[] = [
      repo TEXT PRIMARY KEY,  -- the lineage key
      generation INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // Restore drill results (sqlite-drills.ts): one row per drill of a repository.
+  `CREATE TABLE drills (
+     repo TEXT NOT NULL,     -- the lineage key
+     at TEXT NOT NULL,       -- when the drill ended, normalized (toISOString)
+     snapshot_id TEXT NOT NULL,
+     record TEXT NOT NULL,   -- the DrillRecord as JSON
+     PRIMARY KEY (repo, at, snapshot_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX drills_by_time ON drills (at);`,
 ];
 
 /** Brings the file up to the newest schema; refuses a file written by a newer version. */
@@ -196,6 +206,11 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
   /** The layer records of layered snapshots, in the same file (sqlite-layers.ts). */
   layerIndex(): SqliteLayerIndex {
     return new SqliteLayerIndex(this.db, this.path);
+  }
+
+  /** Restore drill results in the same file (sqlite-drills.ts). */
+  drillRecords(): SqliteDrillRecords {
+    return new SqliteDrillRecords(this.db, this.path);
   }
 
   async commit(snapshot: Snapshot): Promise<void> {

@@ -5,6 +5,7 @@
 import type Database from "better-sqlite3";
 import {
   decideDrop,
+  decideFold,
   decideForget,
   decideMerge,
   decideObjectDeleted,
@@ -12,7 +13,7 @@ import {
 } from "../../core/layers/index-rules.js";
 import { NotFoundError, UserInputError } from "../../core/errors.js";
 import type { Layer, LayerState, Snapshot, Verification } from "../../core/model.js";
-import type { LayerIndex } from "../../core/ports.js";
+import type { LayerIndex, LegacyFold } from "../../core/ports.js";
 import { sqliteCall, sqliteWrite } from "./sqlite-calls.js";
 import { findSnapshot, insertSnapshot, instant } from "./sqlite-snapshot-rows.js";
 
@@ -132,6 +133,41 @@ export class SqliteLayerIndex implements LayerIndex {
       const layer = this.find(lineage, id);
       if (!layer) throw new NotFoundError(`layer ${id} of ${lineage} is not in the index`);
       this.replace({ ...layer, verification: { ...verification } });
+    });
+  }
+
+  async commitFold(lineage: string, fold: LegacyFold, expectGeneration: number): Promise<void> {
+    this.run(`fold old archives of ${lineage}`, () => {
+      const snapshots = new Map<string, Snapshot>();
+      for (const change of fold.snapshots) {
+        const found = findSnapshot(this.db, lineage, change.id);
+        if (found) snapshots.set(change.id, found);
+      }
+      const children = this.db
+        .prepare<[string], { id: string; parentId: string }>(
+          `SELECT id, json_extract(record, '$.parentId') AS parentId FROM snapshots
+           WHERE repo = ? AND json_extract(record, '$.parentId') IS NOT NULL`,
+        )
+        .all(lineage);
+      const ids = [
+        ...(fold.layer ? [fold.layer.id] : []),
+        ...fold.legacy.flatMap((layer) => [layer.id, ...(layer.replacedBy ?? [])]),
+        ...fold.snapshots.flatMap((change) => change.layers),
+      ];
+      const decision = decideFold(lineage, fold, expectGeneration, {
+        generation: this.generation(lineage),
+        snapshots,
+        children,
+        layers: this.read(lineage, [...new Set(ids)]),
+      });
+      if (decision === "already") return;
+      for (const layer of decision.create) this.insert(layer);
+      for (const snapshot of decision.snapshots) {
+        this.db
+          .prepare("UPDATE snapshots SET record = ? WHERE repo = ? AND id = ?")
+          .run(JSON.stringify(snapshot), lineage, snapshot.id);
+      }
+      this.bump(lineage);
     });
   }
 

@@ -15,7 +15,13 @@ export async function forgetCommand(ctx: Context): Promise<number> {
   if (!app.keyRecords) throw new UserInputError("this data folder has no key records to forget from");
   const confirm = options.confirm ?? (await typedBack(repo));
   const result = await forgetRepository(
-    { index: app.index, audit: app.audit, clock: app.clock, keyRecords: app.keyRecords },
+    {
+      index: app.index,
+      audit: app.audit,
+      clock: app.clock,
+      keyRecords: app.keyRecords,
+      ...(app.drills ? { drills: app.drills } : {}),
+    },
     { repo, by: ctx.actor, reason: options.reason, confirm },
   );
   if (options.json) {

@@ -1,12 +1,13 @@
 // Forgetting a repository (crypto-shredding): its repository keys are destroyed in the index, so
 // the data keys of all its format 2 archives, wherever copies of them live, can never be unwrapped
 // again. The snapshot records stay, marked shredded through the key set, until prune removes them
-// when retention and holds allow; nothing is deleted early.
+// when retention and holds allow; nothing is deleted early. Its restore drill records go (they name
+// the repository and are no proof of anything once nothing of it can be restored).
 import { REPOSITORY_KEY_REF } from "../archive/header.js";
 import type { Deps } from "../deps.js";
 import { UserInputError } from "../errors.js";
 import { holdLease, leaseHolder } from "../lease.js";
-import type { KeyRecords, Shredding } from "../ports.js";
+import type { DrillRecords, KeyRecords, Shredding } from "../ports.js";
 import { lineageKeyOf } from "./repository-keys.js";
 
 export interface ForgetRequest {
@@ -34,10 +35,12 @@ export interface ForgetResult {
    * them from now on; their bytes go when prune removes them.
    */
   legacy: number;
+  /** Restore drill records of the repository removed from the index. */
+  drills: number;
 }
 
 export async function forgetRepository(
-  deps: Pick<Deps, "index" | "audit" | "clock"> & { keyRecords: KeyRecords },
+  deps: Pick<Deps, "index" | "audit" | "clock"> & { keyRecords: KeyRecords; drills?: DrillRecords },
   request: ForgetRequest,
 ): Promise<ForgetResult> {
   const { repo, by } = request;
@@ -70,6 +73,10 @@ export async function forgetRepository(
       };
     });
     const legacy = snapshots.filter((s) => s.keyRef !== REPOSITORY_KEY_REF).length;
+    // Filed by the name each snapshot was taken under, and by the lineage key.
+    const names = new Set([repo, lineage, ...snapshots.map((s) => s.repo)]);
+    let drills = 0;
+    for (const name of names) drills += (await deps.drills?.forgetDrills(name)) ?? 0;
     result = {
       repo,
       lineage,
@@ -77,6 +84,7 @@ export async function forgetRepository(
       already,
       shredded: snapshots.length - legacy,
       legacy,
+      drills,
     };
   } catch (err) {
     await deps.audit.record({
@@ -101,6 +109,7 @@ export async function forgetRepository(
       keyIds: result.shredding.keyIds,
       snapshots: result.shredded,
       legacySnapshots: result.legacy,
+      drillRecords: result.drills,
       already: result.already,
     },
   });

@@ -53,13 +53,19 @@ export async function compactUnderLease(
         if (await compactionDue(deps, lineage)) run.unfinished = true;
         break;
       }
-      const { merges } = await compactLineage(deps, lineage, {
+      // The first round also folds old chains in and rewrites layers under half live (given the
+      // repository); the walk that needs costs a restore, so later rounds only merge.
+      const first = run.merges.length === 0;
+      const round = await compactLineage(deps, lineage, {
         actor: options.actor,
         signal: lease.signal,
         maxMerges: 1,
+        ...(first ? { repo } : {}),
       });
-      if (merges.length === 0) break;
-      run.merges.push(...merges);
+      if (round.fold) run.fold = round.fold;
+      if (round.rewrite) run.rewrite = round.rewrite;
+      if (round.merges.length === 0) break;
+      run.merges.push(...round.merges);
     }
     return run;
   } finally {

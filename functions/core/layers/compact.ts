@@ -1,30 +1,38 @@
-// Compaction (docs/ARCHITECTURE.md, "Shared pack layers", Merge): carries out plan.ts one merge at a
-// time. M1: decrypt the inputs' packs into a scratch bare repository (index-pack each) and write
-// `git pack-objects` over the union of their oids as a new layer (archive.ts: both archives put,
-// nothing named yet). M2: read the new layer's oids back from the store (which checks the archive
-// whole) and require them equal to the union. M3: T-merge at the generation read before the plan.
-// The inputs' archives go later, through layer garbage (garbage.ts), after the grace period. A
-// crash before M3 leaves an orphan layer for garbage to collect; after it, nothing to undo.
-import { createReadStream } from "node:fs";
+// Compaction (docs/ARCHITECTURE.md, "Shared pack layers", Merge): folds old chains in when asked
+// (compact-fold.ts) and rewrites layers under half live (compact-rewrite.ts), then carries out
+// plan.ts one merge at a time. M1: decrypt the inputs' packs into a scratch bare repository
+// (index-pack each) and write `git pack-objects` over the union of their oids as a new layer
+// (archive.ts: both archives put, nothing named yet). M2: read the new layer's oids back from the
+// store (which checks the archive whole) and require them equal to the union. M3: T-merge at the
+// generation read before the plan. The inputs' archives go later, through layer garbage
+// (garbage.ts), after the grace period. A crash before M3 leaves an orphan layer for garbage to
+// collect; after it, nothing to undo.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
-import type { ArchiveFile } from "../archive/writer.js";
 import type { Deps } from "../deps.js";
-import { ArchiveCorruptError, BackupError } from "../errors.js";
-import { startGit } from "../git/exec.js";
+import { ArchiveCorruptError, BackupError, ConflictError, describeError } from "../errors.js";
 import { indexPack, initBare } from "../git/local-repo.js";
-import { OID_BYTES, OidSet } from "../git/oid-set.js";
+import type { OidSet } from "../git/oid-set.js";
 import type { Layer } from "../model.js";
-import { lfsObjectPath, lfsOidOf, lfsStoreFile } from "../lfs/paths.js";
+import { lfsOidOf } from "../lfs/paths.js";
 import { storeLfsObject } from "../lfs/restore.js";
 import { makeScratch } from "../scratch.js";
 import { readLayerOids, readLayerPack } from "./archive-read.js";
+import { foldLegacy, type FoldReport } from "./compact-fold.js";
+import { lfsFiles, packObjects, unionOf } from "./compact-pack.js";
+import { intersectOf, planRewrite } from "./compact-rewrite.js";
 import { writeLayer } from "./archive.js";
 import { levelOf, planCompaction } from "./plan.js";
 
+export { unionOf } from "./compact-pack.js";
+
 export interface CompactOptions {
   actor: string;
+  /**
+   * The name the index lists the lineage's snapshots under: given, old full and incremental
+   * snapshots are folded into layers first (compact-fold.ts).
+   */
+  repo?: string;
   signal?: AbortSignal;
   /** Stop after this many merges (a run's time budget); default: until no level is full. */
   maxMerges?: number;
@@ -32,6 +40,10 @@ export interface CompactOptions {
 
 export interface CompactReport {
   merges: { merged: string; inputs: string[]; objects: number; level: number }[];
+  /** Old chains folded in (with `repo`). */
+  fold?: FoldReport;
+  /** The live-share rewrite (with `repo`): the merge that dropped objects no kept snapshot reaches, or why none ran. */
+  rewrite?: { merged?: string; inputs?: string[]; objects?: number; dropped?: number; reason?: string };
 }
 
 /**
@@ -47,6 +59,10 @@ export async function compactLineage(
   const layers = deps.layers;
   if (!layers) throw new BackupError(`compaction of ${lineage} needs a layer index`, { permanent: true });
   const report: CompactReport = { merges: [] };
+  if (options.repo) {
+    report.fold = await foldLegacy(deps, options.repo, lineage, options);
+    report.rewrite = await rewriteLowShare(deps, options.repo, lineage, options);
+  }
   while (report.merges.length < (options.maxMerges ?? Infinity)) {
     const { generation } = await layers.layerState(lineage);
     const [merge] = planCompaction(await layers.layers(lineage));
@@ -72,14 +88,47 @@ export async function compactLineage(
 }
 
 /**
+ * The live-share rewrite (compact-rewrite.ts): the layers under half live merged into one that
+ * keeps only what kept snapshots reach, committed by T-merge at the generation read before the walk.
+ */
+async function rewriteLowShare(
+  deps: Deps,
+  repo: string,
+  lineage: string,
+  options: CompactOptions,
+): Promise<NonNullable<CompactReport["rewrite"]>> {
+  const { plan, reason } = await planRewrite(deps, repo, lineage);
+  if (!plan) return { reason: reason ?? "nothing to rewrite" };
+  const merged = await mergeLayers(deps, lineage, plan.inputs, options, plan.keep);
+  const inputs = plan.inputs.map((layer) => layer.id);
+  try {
+    await deps.layers!.commitMerge(lineage, merged, inputs, plan.generation);
+  } catch (err) {
+    if (!(err instanceof ConflictError)) throw err;
+    return { reason: describeError(err) }; // the merged layer is an orphan; the next run walks again
+  }
+  const dropped = plan.inputs.reduce((sum, layer) => sum + layer.objects, 0) - merged.objects;
+  await deps.audit.record({
+    action: "compact.rewritten",
+    repo: lineage,
+    actor: options.actor,
+    outcome: "success",
+    details: { layerId: merged.id, inputs, objects: merged.objects, dropped },
+  });
+  return { merged: merged.id, inputs, objects: merged.objects, dropped };
+}
+
+/**
  * M1 and M2: writes one new live layer holding exactly the union of the inputs' objects (a copy
- * held twice comes out once) and resolves with its record, not yet committed.
+ * held twice comes out once), or only those of it `keep` holds (a live-share rewrite), and
+ * resolves with its record, not yet committed.
  */
 export async function mergeLayers(
   deps: Deps,
   lineage: string,
   inputs: readonly Layer[],
   options: Pick<CompactOptions, "actor" | "signal">,
+  keep?: OidSet,
 ): Promise<Layer> {
   const scratch = await makeScratch("compact");
   try {
@@ -103,7 +152,7 @@ export async function mergeLayers(
       );
       sets.push(await readLayerOids(deps, input));
     }
-    const union = unionOf(sets);
+    const union = keep ? intersectOf(unionOf(sets), keep) : unionOf(sets);
     const pack = packObjects(repo, union);
     const merged = await writeLayer(deps, lineage, pack.stream, levelOf(union.size), {
       actor: options.actor,
@@ -123,62 +172,4 @@ export async function mergeLayers(
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-/** The LFS objects gathered in the merge's scratch repository, as archive files. */
-async function* lfsFiles(repo: string, oids: readonly string[]): AsyncGenerator<ArchiveFile> {
-  for (const oid of oids)
-    yield { path: lfsObjectPath(oid), open: () => createReadStream(lfsStoreFile(repo, oid)) };
-}
-
-/** Sorted, distinct union of sorted sets: a merge of the inputs, 20 bytes an object. */
-export function unionOf(sets: readonly OidSet[]): OidSet {
-  let out = Buffer.alloc(sets.reduce((sum, set) => sum + set.bytes.length, 0));
-  let used = 0;
-  const at = sets.map(() => 0);
-  for (;;) {
-    let pick = -1;
-    for (const [i, set] of sets.entries()) {
-      if (at[i]! >= set.bytes.length) continue;
-      if (
-        pick < 0 ||
-        set.bytes.compare(sets[pick]!.bytes, at[pick]!, at[pick]! + OID_BYTES, at[i]!, at[i]! + OID_BYTES) < 0
-      ) {
-        pick = i;
-      }
-    }
-    if (pick < 0) break;
-    const start = at[pick]!;
-    const oid = sets[pick]!.bytes.subarray(start, start + OID_BYTES);
-    if (used === 0 || oid.compare(out, used - OID_BYTES, used) !== 0) {
-      oid.copy(out, used);
-      used += OID_BYTES;
-    }
-    at[pick] = start + OID_BYTES;
-  }
-  out = out.subarray(0, used);
-  return OidSet.fromBytes(out, "union of layer oids");
-}
-
-/** `git pack-objects --stdout` over exactly `oids` (a whole pack: deltas only against its own objects). */
-function packObjects(repo: string, oids: OidSet): { stream: Readable; done: Promise<void> } {
-  const run = startGit(["pack-objects", "--stdout", "--quiet", "--delta-base-offset"], {
-    env: { GIT_DIR: repo },
-    stdin: "pipe",
-  });
-  const stdin = run.child.stdin!;
-  stdin.on("error", () => undefined); // git's own exit says what went wrong
-  void (async () => {
-    const lines: string[] = [];
-    for (let i = 0; i < oids.size; i++) {
-      lines.push(oids.at(i));
-      if (lines.length === 4096 || i === oids.size - 1) {
-        if (!stdin.write(`${lines.join("\n")}\n`)) await new Promise((r) => stdin.once("drain", r));
-        lines.length = 0;
-      }
-    }
-    stdin.end();
-  })();
-  run.done.catch(() => undefined);
-  return { stream: run.child.stdout!, done: run.done };
 }

@@ -9,6 +9,7 @@
 // The generation is read before the snapshot list: a T-snap committed after the list moves it, so
 // a T-drop planned without that snapshot fails instead of taking a layer it needs.
 import type { Deps } from "../deps.js";
+import { LineageIndex } from "../lineage/lineage-index.js";
 import { ConflictError, describeError, RetainedError } from "../errors.js";
 import type { Layer, Snapshot } from "../model.js";
 import { layerPrefixes } from "../object-keys.js";
@@ -168,6 +169,17 @@ export async function collectLayerGarbage(
   );
   for (const id of orphanIds) if (!stored.has(id)) await deps.keyRecords?.removeDataKey(lineage, id);
   return report;
+}
+
+/**
+ * Archive keys outside `layers/` that layer records name: the old archives of folded snapshots
+ * (legacy records), which prune's orphan collection must leave to layer garbage.
+ */
+export async function keysNamedByLayers(deps: Deps, repo: string): Promise<Set<string>> {
+  if (!deps.layers) return new Set();
+  const lineage = deps.index instanceof LineageIndex ? (await deps.index.resolve(repo)).key : repo;
+  const layers = await deps.layers.layers(lineage);
+  return new Set(layers.filter((layer) => !layer.objectDeleted).flatMap((l) => [l.objectKey, l.oidsKey]));
 }
 
 /** The lineage's layer archives, under each prefix layers were ever written to. */

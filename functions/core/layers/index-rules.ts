@@ -5,6 +5,7 @@
 // caller asked for something no index state allows.
 import { ConflictError, NotFoundError, UserInputError } from "../errors.js";
 import type { Layer, Snapshot } from "../model.js";
+import type { LegacyFold } from "../ports.js";
 import { sameCommit } from "../snapshot-identity.js";
 
 /** What T-snap found in the index, read inside its transaction. */
@@ -163,4 +164,121 @@ function checkGeneration(lineage: string, expected: number, found: number): void
       `the layers of ${lineage} changed since the plan was made (generation ${found}, expected ${expected}); plan again`,
     );
   }
+}
+
+/** What T-fold found in the index, read inside its transaction. */
+export interface FoldRead {
+  generation: number;
+  /** The records of the folded snapshot ids, as the index holds them now. */
+  snapshots: ReadonlyMap<string, Snapshot>;
+  /** Snapshots of the lineage that are not folded and name one of the folded ones as parent. */
+  children: readonly Pick<Snapshot, "id" | "parentId">[];
+  /** The lineage's layer records with the new ids or named by the folded snapshots. */
+  layers: ReadonlyMap<string, Layer>;
+}
+
+/**
+ * T-fold: the layer records to create and the snapshot records as they are to be written, or
+ * "already" when every folded snapshot reads its layered archive already (a retry). Refuses a
+ * fold whose parts do not fit together (UserInputError) and one the index moved under
+ * (ConflictError): a stale generation, a snapshot gone or reading another archive, a named layer
+ * missing or dead, an id taken, a snapshot left out that builds on a folded one.
+ */
+export function decideFold(
+  lineage: string,
+  fold: LegacyFold,
+  expectGeneration: number,
+  read: FoldRead,
+): "already" | { create: Layer[]; snapshots: Snapshot[] } {
+  const what = `fold of old archives of ${lineage}`;
+  checkFoldShape(lineage, fold, what);
+  const done = fold.snapshots.every((change) => {
+    const found = read.snapshots.get(change.id);
+    return found?.kind === "layered" && found.objectKey === change.objectKey;
+  });
+  if (done) return "already";
+  checkGeneration(lineage, expectGeneration, read.generation);
+  const create = [...(fold.layer ? [fold.layer] : []), ...fold.legacy];
+  for (const layer of create)
+    if (read.layers.has(layer.id)) throw new ConflictError(`${what}: layer id ${layer.id} is already taken`);
+  const newIds = new Set(create.map((layer) => layer.id));
+  const named = new Set([
+    ...fold.snapshots.flatMap((change) => change.layers),
+    ...fold.legacy.flatMap((layer) => layer.replacedBy ?? []),
+  ]);
+  for (const id of named) {
+    if (newIds.has(id)) continue;
+    const layer = read.layers.get(id);
+    if (!layer) throw new ConflictError(`${what}: layer ${id} is not in the index`);
+    if (layer.state === "dead") throw new ConflictError(`${what}: layer ${id} is dead`);
+  }
+  const folded = new Set(fold.snapshots.map((change) => change.id));
+  const orphaned = read.children.find((child) => !folded.has(child.id) && folded.has(child.parentId ?? ""));
+  if (orphaned) {
+    throw new ConflictError(
+      `${what}: snapshot ${orphaned.id} builds on ${orphaned.parentId} and is not folded with it`,
+    );
+  }
+  const snapshots = fold.snapshots.map((change) => {
+    const found = read.snapshots.get(change.id);
+    if (!found) throw new ConflictError(`${what}: snapshot ${change.id} is no longer in the index`);
+    if (found.kind === "layered" || found.objectKey !== change.legacyKey) {
+      throw new ConflictError(
+        `${what}: snapshot ${change.id} reads ${found.objectKey} now, not the archive it was folded from`,
+      );
+    }
+    const { parentId: _parent, verification: _verdict, ...kept } = found;
+    return {
+      ...kept,
+      kind: "layered" as const,
+      objectKey: change.objectKey,
+      size: change.size,
+      sha256: change.sha256,
+      bundleBytes: change.bundleBytes,
+      layers: [...change.layers],
+    };
+  });
+  return { create, snapshots };
+}
+
+/** The fold's own consistency, before anything is read: what no index state could make right. */
+function checkFoldShape(lineage: string, fold: LegacyFold, what: string): void {
+  if (fold.snapshots.length === 0) throw new UserInputError(`${what}: no snapshots`);
+  const layer = fold.layer;
+  if (
+    layer &&
+    (layer.lineage !== lineage || layer.state !== "live" || layer.objectDeleted || layer.replacedBy)
+  ) {
+    throw new UserInputError(`${what}: its new layer ${layer.id} must be a live, stored layer of ${lineage}`);
+  }
+  const legacyKeys = new Set<string>();
+  for (const legacy of fold.legacy) {
+    if (
+      legacy.lineage !== lineage ||
+      legacy.level !== "legacy" ||
+      legacy.state !== "retired" ||
+      legacy.objectDeleted ||
+      !legacy.replacedBy?.length
+    ) {
+      throw new UserInputError(
+        `${what}: record ${legacy.id} must be a retired legacy record of ${lineage} naming its replacement`,
+      );
+    }
+    legacyKeys.add(legacy.objectKey);
+  }
+  const ids = [...(layer ? [layer.id] : []), ...fold.legacy.map((l) => l.id)];
+  if (new Set(ids).size !== ids.length) throw new UserInputError(`${what}: two new records share an id`);
+  for (const change of fold.snapshots) {
+    if (change.layers.length === 0)
+      throw new UserInputError(`${what}: snapshot ${change.id} names no layers`);
+    // Every old archive stays named by a record until layer garbage deletes it (invariant 4).
+    if (!legacyKeys.has(change.legacyKey)) {
+      throw new UserInputError(`${what}: the old archive of snapshot ${change.id} has no legacy record`);
+    }
+    if (change.objectKey === change.legacyKey) {
+      throw new UserInputError(`${what}: snapshot ${change.id} must get a new archive`);
+    }
+  }
+  if (new Set(fold.snapshots.map((c) => c.id)).size !== fold.snapshots.length)
+    throw new UserInputError(`${what}: a snapshot is folded twice`);
 }

@@ -34,7 +34,7 @@ export function levelOf(objects: number): number {
 /**
  * The merges of the lineage's live layers, lowest level first; none when each level holds at most
  * 7. Retired and dead layers are never inputs. (Rewriting a layer whose live share fell under half
- * needs the walk over kept snapshots' objects, which is not built: see ARCHITECTURE.md.)
+ * needs the walk over kept snapshots' objects: compact-rewrite.ts.)
  */
 export function planCompaction(layers: readonly Layer[]): PlannedMerge[] {
   const byLevel = new Map<number, Layer[]>();

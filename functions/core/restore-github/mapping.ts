@@ -1,6 +1,8 @@
 // The mapping of a restore to GitHub: old numbers and ids to new, built from the journal (so a
 // resumed restore's mapping is whole) and written beside the restore as JSON.
+import { Readable } from "node:stream";
 import { restoreMappingKey } from "../object-keys.js";
+import type { BlobStore } from "../ports.js";
 import type { RestoreSteps } from "./steps.js";
 
 export interface RestoreMapping {
@@ -49,4 +51,12 @@ export function restoreMapping(
     releases: numbers("release:", "id"),
     assets: numbers("asset:", "id"),
   };
+}
+
+/** Writes the mapping; a resumed or repeated restore replaces its own earlier one. */
+export async function writeMapping(store: BlobStore, key: string, mapping: RestoreMapping): Promise<void> {
+  if (await store.stat(key)) await store.delete(key);
+  await store.put(key, Readable.from([Buffer.from(JSON.stringify(mapping, null, 2) + "\n", "utf8")]), {
+    metadata: { kind: "github-restore-mapping" },
+  });
 }

@@ -5,45 +5,26 @@
 // is journaled (steps.ts), so running the same restore again continues where it stopped and
 // creates nothing twice. The old-to-new mapping is written beside the restore and returned.
 import { randomUUID } from "node:crypto";
-import { Readable } from "node:stream";
 import type { Deps } from "../deps.js";
 import { holdLease, leaseHolder } from "../lease.js";
 import { ConflictError, describeError, UserInputError } from "../errors.js";
-import { readMetadata, type KindState } from "../metadata/read.js";
+import type { KindState } from "../metadata/read.js";
 import type { MetadataKind } from "../metadata/kinds.js";
 import type { Snapshot } from "../model.js";
 import type { BlobStore, GitHubItemWriter, GitHubWriter, GitRemote, RestoreJournal } from "../ports.js";
-import { readSnapshotArchive } from "../read-snapshot.js";
 import { chooseSnapshot, restoreRepo } from "../restore.js";
 import { snapshotChain } from "../chain.js";
 import type { ItemContext } from "./context.js";
 import { restoreSlots, type SlotsReport } from "./issues.js";
 import { restoreLabels, restoreMilestones } from "./labels-milestones.js";
-import {
-  RESTORED_KINDS,
-  restoredFields,
-  type CommentLine,
-  type IssueLine,
-  type LabelLine,
-  type MilestoneLine,
-  type PullLine,
-  type ReleaseLine,
-  type ReviewCommentLine,
-  type ReviewLine,
-} from "./lines.js";
-import { restoreMapping, mappingKey, type RestoreMapping } from "./mapping.js";
+import { restoreMapping, mappingKey, writeMapping, type RestoreMapping } from "./mapping.js";
+import { emptyLines, readAssetFiles, readItems, withAttachmentLinks } from "./snapshot-items.js";
 import { ContentPacer, GITHUB_CONTENT_LIMITS, type PacingOptions, type PacingReport } from "./pacing.js";
 import { carriedPacing, pacingSaver } from "./pacing-journal.js";
 import { restoreReleases, type ReleasesReport } from "./releases.js";
 import { applySettings, type SettingsOptions, type SettingsReport } from "./settings.js";
-import {
-  copyAttachments,
-  readAttachments,
-  rewriteAttachmentLinks,
-  type AttachmentsReport,
-} from "./attachments.js";
-import { RestoreDeadlineError } from "./errors.js";
-import { writeOutcome } from "./outcome.js";
+import { copyAttachments, readAttachments, type AttachmentsReport } from "./attachments.js";
+import { recordRestored, recordStopped, writeOutcome } from "./outcome.js";
 import { preflight } from "./preflight.js";
 import { pushPullHeads } from "./pull-heads.js";
 import { planSlots } from "./slots.js";
@@ -349,65 +330,22 @@ async function restoreHeld(
       pacing: pacer.stats(),
       seconds: (deps.clock.now().getTime() - started) / 1000,
     };
-    await deps.audit.record({
-      action: "restore.completed",
-      repo: snapshot.repo,
-      snapshotId: snapshot.id,
+    await recordRestored(deps, github.journal, {
+      restoreId,
       actor: options.actor,
-      outcome: "success",
-      details: {
-        target: `github:${target}`,
-        resumed,
-        issues: items.issues,
-        pulls: items.pulls,
-        pullsAsIssues: items.pullsAsIssues.length,
-        placeholders: items.placeholders,
-        comments: items.comments,
-        releases: releases.releases,
-        assets: releases.assets,
-        numbersKept: outcome.numbersKept,
-        writes: outcome.pacing.writes,
-        mapping: key,
-      },
-    });
-    await writeOutcome(github.journal, restoreId, {
-      state: "restored",
+      outcome,
       at: ended(),
-      note:
-        `${outcome.code.refs} refs, ${items.issues} issues, ${items.pulls} pull requests, ` +
-        `${releases.releases} releases${resumed ? " (continued)" : ""}`,
-      ...steps.progress,
+      progress: steps.progress,
     });
     return outcome;
   } catch (err) {
-    if (err instanceof RestoreDeadlineError) {
-      // Not a failure: every step so far is journaled; whoever called hands the rest on.
-      err.snapshotId = snapshot.id;
-      err.progress = steps.progress;
-      await writeOutcome(github.journal, restoreId, {
-        state: "continuing",
-        at: ended(),
-        note: err.message,
-        ...steps.progress,
-      });
-      throw err;
-    }
-    await deps.audit.record({
-      action: "restore.failed",
-      repo: snapshot.repo,
-      snapshotId: snapshot.id,
+    await recordStopped(deps, github.journal, err, {
+      restoreId,
       actor: options.actor,
-      outcome: "failure",
-      details: {
-        target: `github:${target}`,
-        error: (err as Error).message,
-        hint: "run the same restore again to continue where it stopped",
-      },
-    });
-    await writeOutcome(github.journal, restoreId, {
-      state: "failed",
+      snapshot,
+      target,
       at: ended(),
-      error: describeError(err),
+      progress: steps.progress,
     });
     throw err;
   }
@@ -447,106 +385,4 @@ async function targetRepository(
     false,
   );
   return remote ?? github.remoteOf(target);
-}
-
-interface ItemLines {
-  labels: LabelLine[];
-  milestones: MilestoneLine[];
-  issues: IssueLine[];
-  comments: CommentLine[];
-  pulls: PullLine[];
-  reviews: ReviewLine[];
-  reviewComments: ReviewCommentLine[];
-  releases: ReleaseLine[];
-  discussions: { number: number }[];
-}
-
-/** Every body that links a stored attachment, linking its copy instead. */
-function withAttachmentLinks(lines: ItemLines, links: ReadonlyMap<string, string>): ItemLines {
-  if (!links.size) return lines;
-  const bodies = <T extends { body?: string | null }>(items: T[]): T[] =>
-    items.map((item) => (item.body ? { ...item, body: rewriteAttachmentLinks(item.body, links) } : item));
-  return {
-    ...lines,
-    issues: bodies(lines.issues),
-    comments: bodies(lines.comments),
-    reviews: bodies(lines.reviews),
-    reviewComments: bodies(lines.reviewComments),
-    releases: bodies(lines.releases),
-  };
-}
-
-function emptyLines(): ItemLines {
-  return {
-    labels: [],
-    milestones: [],
-    issues: [],
-    comments: [],
-    pulls: [],
-    reviews: [],
-    reviewComments: [],
-    releases: [],
-    discussions: [],
-  };
-}
-
-async function readItems(
-  deps: Deps,
-  snapshot: Snapshot,
-  actor: string,
-): Promise<{ lines: ItemLines; chain: Snapshot[]; missing: GitHubRestoreOutcome["missing"] }> {
-  const read = await readMetadata<unknown>(
-    deps,
-    snapshot,
-    { kinds: RESTORED_KINDS, project: restoredFields },
-    { actor, purpose: "restore to GitHub" },
-  );
-  const of = <T>(kind: (typeof RESTORED_KINDS)[number]) => (read.lines[kind] ?? []) as T[];
-  const missing: GitHubRestoreOutcome["missing"] = [];
-  for (const kind of RESTORED_KINDS) {
-    const state = read.kinds[kind];
-    if (state.state !== "present")
-      missing.push({ kind, state: state.state, ...("reason" in state ? { reason: state.reason } : {}) });
-  }
-  return {
-    chain: read.chain,
-    missing,
-    lines: {
-      labels: of("labels"),
-      milestones: of("milestones"),
-      issues: of("issues"),
-      comments: of("issue-comments"),
-      pulls: of("pulls"),
-      reviews: of("pull-reviews"),
-      reviewComments: of("pull-review-comments"),
-      releases: of("releases"),
-      discussions: of("discussions"),
-    },
-  };
-}
-
-/** Streams the chain's files named by `paths`, archive by archive, only the archives needed. */
-async function readAssetFiles(
-  deps: Deps,
-  chain: readonly Snapshot[],
-  paths: ReadonlySet<string>,
-  onFile: (path: string, body: Readable) => Promise<void>,
-): Promise<void> {
-  let left = paths.size;
-  for (const link of [...chain].reverse()) {
-    if (!left) return;
-    await readSnapshotArchive(deps, link, async (path, body) => {
-      if (!paths.has(path)) return void body.resume();
-      left--;
-      await onFile(path, body);
-    });
-  }
-}
-
-/** Writes the mapping; a resumed or repeated restore replaces its own earlier one. */
-async function writeMapping(store: BlobStore, key: string, mapping: RestoreMapping): Promise<void> {
-  if (await store.stat(key)) await store.delete(key);
-  await store.put(key, Readable.from([Buffer.from(JSON.stringify(mapping, null, 2) + "\n", "utf8")]), {
-    metadata: { kind: "github-restore-mapping" },
-  });
 }
