@@ -94,8 +94,8 @@ locals {
   workload_parts = {
     sweep          = ["project", "index", "publishSnapshots", "publishVerify", "github", "verifySetting", "retentionSetting"]
     snapshotRepo   = ["project", "archives", "keys", "index", "publishVerify", "publishLarge", "github", "verifySetting", "notify"]
-    verifySnapshot = ["project", "archives", "keys", "index", "notify"]
-    pruneSnapshots = ["project", "archives", "index", "retentionSetting"]
+    verifySnapshot = ["project", "archives", "keys", "index", "notify", "publishLarge"]
+    pruneSnapshots = ["project", "archives", "index", "retentionSetting", "publishLarge"]
     restoreRepo    = ["project", "archives", "restoreBucket", "keys", "index", "github", "callers", "publishLarge"]
     backupHealth   = ["project", "index", "retentionSetting", "notify", "deadLetters"]
     restoreDrill   = ["project", "archives", "keys", "index", "publishLarge", "notify"]

@@ -7,7 +7,8 @@
 # The separations that matter:
 #   - snapshot writes new archives (objectCreator) and wraps keys (encrypt):
 #     it can neither delete an archive nor read one back in plaintext;
-#   - prune deletes and rewrites archives (objectUser) but cannot decrypt;
+#   - prune deletes and rewrites archives (objectUser) but cannot decrypt
+#     (compaction of layers, which must, it hands to the job);
 #   - verify and restore decrypt and read, and cannot delete;
 #   - nobody holds Owner, Editor or storage.admin.
 # test/infra/terraform.test.ts holds the exact table of these grants.
@@ -386,6 +387,20 @@ resource "google_pubsub_topic_iam_member" "restore_org_repo_publishes_snapshot_l
   topic  = google_pubsub_topic.topic["snapshot-large"].name
   role   = "roles/pubsub.publisher"
   member = "serviceAccount:${google_service_account.restore_org_repo.email}"
+}
+
+# A deep verification too big for verifySnapshot goes to the job.
+resource "google_pubsub_topic_iam_member" "verify_publishes_snapshot_large" {
+  topic  = google_pubsub_topic.topic["snapshot-large"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.verify.email}"
+}
+
+# The scheduled prune cannot decrypt: it hands compactions of layers to the job.
+resource "google_pubsub_topic_iam_member" "prune_publishes_snapshot_large" {
+  topic  = google_pubsub_topic.topic["snapshot-large"].name
+  role   = "roles/pubsub.publisher"
+  member = "serviceAccount:${google_service_account.prune.email}"
 }
 
 resource "google_pubsub_topic_iam_member" "snapshot_job_publishes_snapshot_large" {

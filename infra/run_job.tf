@@ -9,7 +9,9 @@
 # snapshot-large-to-snapshot-job (LARGE_SNAPSHOT_SUBSCRIPTION), snapshots each
 # repository under the same per-repo lease, acknowledges, and exits when the
 # subscription is empty. A request that keeps failing is dead-lettered like
-# every other.
+# every other. The same queue carries drills (restoreDrill), restores to
+# GitHub (restoreRepo, restoreOrgRepo), compactions of layers (pruneSnapshots,
+# which cannot decrypt) and deep verifications too big for verifySnapshot.
 
 resource "google_cloud_run_v2_job" "snapshot_job" {
   name     = "snapshot-job"

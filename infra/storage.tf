@@ -53,10 +53,16 @@ resource "google_storage_bucket" "archive" {
   # Storage class by age. The ages equal each class's minimum storage
   # duration, and lifecycle class changes keep the object's creation time, so
   # an archive deleted soon after a move costs no early-deletion charge.
+  # Only snapshot archives (repos/) age: shared pack layers live under layers/
+  # (core/object-keys.ts) and change class only by prune's choice, which keeps
+  # a layer the newest snapshot reads in STANDARD. Age would move it to
+  # NEARLINE after 30 days and prune would bring it back, a rewrite a month.
+  # (A condition can only match a prefix, not leave one out: hence the prefix.)
   lifecycle_rule {
     condition {
       age                   = var.nearline_after_days
       matches_storage_class = ["STANDARD"]
+      matches_prefix        = ["repos/"]
     }
     action {
       type          = "SetStorageClass"
@@ -68,6 +74,7 @@ resource "google_storage_bucket" "archive" {
     condition {
       age                   = var.coldline_after_days
       matches_storage_class = ["STANDARD", "NEARLINE"]
+      matches_prefix        = ["repos/"]
     }
     action {
       type          = "SetStorageClass"
@@ -79,6 +86,7 @@ resource "google_storage_bucket" "archive" {
     condition {
       age                   = var.archive_after_days
       matches_storage_class = ["STANDARD", "NEARLINE", "COLDLINE"]
+      matches_prefix        = ["repos/"]
     }
     action {
       type          = "SetStorageClass"

@@ -183,6 +183,12 @@ export const backupConfigSchema = z.strictObject({
        */
       restoreDeadlineSeconds: z.number().positive().max(3600).default(360),
       /**
+       * A compaction of one repository's layers in the Cloud Run job (handed over by the scheduled
+       * prune) starts no merge after this long, and hands the rest on to the job's next run, so a
+       * big repository's merges do not hold the queue's snapshots for hours. One merge always runs.
+       */
+      compactDeadlineSeconds: z.number().positive().max(86_400).default(3600),
+      /**
        * How fast a restore's code push is taken to go (bytes of archive a second: decrypt,
        * index-pack, push to GitHub), to send a push longer than a function's deadline straight to
        * the Cloud Run job. 20 MiB/s is a cautious guess; the bench measures it (bench/README.md).

@@ -129,8 +129,10 @@ export const WORKLOAD_PARTS = {
     "verifySetting",
     "notify",
   ],
-  verifySnapshot: ["project", "archives", "keys", "index", "notify"],
-  pruneSnapshots: ["project", "archives", "index", "retentionSetting"],
+  // A deep verification too big for it goes to the job (snapshot-large).
+  verifySnapshot: ["project", "archives", "keys", "index", "notify", "publishLarge"],
+  // Compaction of layers needs decryption: it hands that to the job (snapshot-large).
+  pruneSnapshots: ["project", "archives", "index", "retentionSetting", "publishLarge"],
   // A restore to GitHub past its deadline goes on in the job (snapshot-large).
   restoreRepo: ["project", "archives", "restoreBucket", "keys", "index", "github", "callers", "publishLarge"],
   backupHealth: ["project", "index", "retentionSetting", "notify", "deadLetters"],

@@ -97,6 +97,29 @@ export const largeDrillRequestSchema = z.strictObject({
   requestedAt: isoTime,
 });
 
+/**
+ * Compaction of one repository's layers, handed to the Cloud Run job (snapshot-large): by the
+ * scheduled prune (which cannot decrypt), or by the job itself past its compaction deadline.
+ */
+export const largeCompactRequestSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal("compact"),
+  repo,
+  requestedAt: isoTime,
+  /** How many runs before this one stopped at their deadline and handed it on. */
+  handoffs: z.number().int().min(0).default(0),
+});
+
+/** A deep verification of a snapshot too big to restore in verifySnapshot, handed to the job. */
+export const largeVerifyRequestSchema = z.strictObject({
+  v: z.literal(1),
+  kind: z.literal("verify"),
+  repo,
+  snapshotId: z.string().min(1).max(200),
+  level: z.literal("deep"),
+  requestedAt: isoTime,
+});
+
 export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 export type VerifyRequest = z.infer<typeof verifyRequestSchema>;
 export type PruneRequest = z.infer<typeof pruneRequestSchema>;
@@ -163,12 +186,19 @@ export const githubRestoreMessageSchema = z.strictObject({
  */
 export const largeRestoreRequestSchema = githubRestoreMessageSchema.extend({ kind: z.literal("restore") });
 
-/** What the snapshot job drains: snapshot requests, drills and restores to GitHub of large repositories. */
+/**
+ * What the snapshot job drains: snapshot requests, drills and restores to GitHub of large
+ * repositories, compactions of layers, and deep verifications of large snapshots.
+ */
 export const largeWorkSchema = z.union([
   snapshotRequestSchema,
   largeDrillRequestSchema,
   largeRestoreRequestSchema,
+  largeCompactRequestSchema,
+  largeVerifyRequestSchema,
 ]);
+export type LargeCompactRequest = z.infer<typeof largeCompactRequestSchema>;
+export type LargeVerifyRequest = z.infer<typeof largeVerifyRequestSchema>;
 
 export type RestoreOrgRequestBody = z.infer<typeof restoreOrgRequestSchema>;
 export type GitHubRestoreMessage = z.infer<typeof githubRestoreMessageSchema>;

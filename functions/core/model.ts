@@ -217,7 +217,7 @@ export interface Layer {
   lineage: string;
   /** Compaction level (0: one snapshot's new objects); "legacy": an old full or incremental archive folded in. */
   level: number | "legacy";
-  /** Key of the layer archive in the BlobStore (`repos/<lineage>/layers/<id>.ibk`). */
+  /** Key of the layer archive in the BlobStore (`layers/<lineage>/<id>.ibk`; older: `repos/<lineage>/layers/<id>.ibk`). */
   objectKey: string;
   /** Size in bytes of the archive object (ciphertext, header included). */
   size: number;

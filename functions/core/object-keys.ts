@@ -1,5 +1,5 @@
 // Where things live in a BlobStore, in one module: archives under repos/<owner>/<repo>/<date>/,
-// restore bundles under restores/. Prune lists by these prefixes; nothing else builds a key.
+// shared pack layers under layers/<owner>/<repo>/, restore bundles under restores/. Prune lists by these prefixes; nothing else builds a key.
 import { assertRepoName } from "./ids.js";
 
 /**
@@ -41,17 +41,37 @@ export function foldedArchiveKey(legacyKey: string, foldId: string): string {
   return `${legacyKey.slice(0, -".ibk".length)}.folded-${foldId}.ibk`;
 }
 
-/** A shared pack layer of a lineage: `repos/<lineage>/layers/<layerId>.ibk`. */
+/**
+ * Shared pack layers, apart from the snapshot archives under ARCHIVES_PREFIX: the bucket's age rules
+ * match `repos/` only (infra/storage.tf), so a layer changes class only by prune's choice.
+ */
+export const LAYERS_PREFIX = "layers/";
+
+/** A shared pack layer of a lineage: `layers/<lineage>/<layerId>.ibk`. */
 export function layerKey(lineage: string, id: string): string {
-  return `${repoPrefix(lineage)}layers/${id}.ibk`;
+  return `${layerPrefix(lineage)}${id}.ibk`;
 }
 
-/** The layer's object ids, stored apart: `repos/<lineage>/layers/<layerId>.oids.ibk`. */
+/** The layer's object ids, stored apart: `layers/<lineage>/<layerId>.oids.ibk`. */
 export function layerOidsKey(lineage: string, id: string): string {
-  return `${repoPrefix(lineage)}layers/${id}.oids.ibk`;
+  return `${layerPrefix(lineage)}${id}.oids.ibk`;
+}
+
+/** Where a lineage's new layers go: `layers/<lineage>/`. */
+function layerPrefix(lineage: string): string {
+  return `${LAYERS_PREFIX}${assertRepoName(lineage)}/`;
+}
+
+/**
+ * Every prefix a lineage's layer archives may be under: `layers/<lineage>/`, and
+ * `repos/<lineage>/layers/` where layers were written before they had their own prefix (their
+ * records hold those keys, so they stay readable where they are).
+ */
+export function layerPrefixes(lineage: string): string[] {
+  return [layerPrefix(lineage), `${repoPrefix(lineage)}layers/`];
 }
 
 /** Whether `key` is a layer's archive or its oids (prune's orphan collection leaves them to layer garbage). */
 export function isLayerKey(key: string): boolean {
-  return /^repos\/[^/]+\/[^/]+\/layers\/[^/]+\.ibk$/.test(key);
+  return /^(?:layers\/[^/]+\/[^/]+|repos\/[^/]+\/[^/]+\/layers)\/[^/]+\.ibk$/.test(key);
 }

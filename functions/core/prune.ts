@@ -5,12 +5,12 @@
 // expiry and its hold follows the snapshot's; a removal whose object is still retained (or held)
 // is left, record and object, and reported in `skipped`: never forced.
 import type { Deps } from "./deps.js";
-import type { CompactReport } from "./layers/compact.js";
-import { keysNamedByLayers, type LayerGarbageReport } from "./layers/garbage.js";
-import { compactUnderLease, pruneLayers } from "./layers/prune-layers.js";
+import { compactUnderLease, type CompactRun } from "./layers/compact-run.js";
+import { pruneLayers, type PruneLayersReport } from "./layers/prune-layers.js";
+import { keysNamedByLayers } from "./layers/garbage.js";
 import { ConflictError, describeError, RetainedError } from "./errors.js";
 import { isRepoName } from "./ids.js";
-import { ARCHIVES_PREFIX, isLayerKey, repoPrefix } from "./object-keys.js";
+import { ARCHIVES_PREFIX, isLayerKey, LAYERS_PREFIX, repoPrefix } from "./object-keys.js";
 import type { AuditEvent, BlobInfo } from "./ports.js";
 import {
   describeRemoval,
@@ -41,6 +41,8 @@ export interface PruneOptions {
    */
   compact?: boolean;
   maxMerges?: number;
+  /** With `compact`: no merge starts after this instant but a repository's first (compact-run.ts). */
+  compactDeadline?: Date;
 }
 
 export interface PruneReport extends RepoPrunePlan {
@@ -57,9 +59,12 @@ export interface PruneReport extends RepoPrunePlan {
    */
   skipped: { snapshotId: string; reason: string }[];
   /** Shared pack layers (core/layers/garbage.ts): set dead, deleted, forgotten; absent without a layer index. */
-  layers?: LayerGarbageReport;
-  /** Merges of full layer levels, with `compact`; `skipped` when another run held the repository. */
-  compaction?: CompactReport & { skipped?: string };
+  layers?: PruneLayersReport;
+  /**
+   * Merges of full layer levels, with `compact`; `skipped` when another run held the repository,
+   * `unfinished` when the deadline came with merges still planned.
+   */
+  compaction?: CompactRun;
 }
 
 export interface PruneRepoResult {
@@ -132,7 +137,13 @@ export async function pruneRepo(
     // After the records went: layers only removed snapshots needed become garbage.
     report.layers = await pruneLayers(deps, repo, context, { ...options, now });
     if (report.layers) report.bytesFreed += report.layers.bytesFreed;
-    if (options.compact && deps.layers) report.compaction = await compactUnderLease(deps, repo, options);
+    if (options.compact && deps.layers) {
+      report.compaction = await compactUnderLease(deps, repo, {
+        actor: options.actor,
+        ...(options.maxMerges === undefined ? {} : { maxMerges: options.maxMerges }),
+        ...(options.compactDeadline ? { deadline: options.compactDeadline } : {}),
+      });
+    }
     await audit({
       action: "prune.completed",
       outcome: "success",
@@ -178,15 +189,17 @@ export async function pruneAll(
 }
 
 /**
- * Every repository with an index record or an object in the store: a repository whose records are all
- * gone may still hold orphans.
+ * Every repository with an index record or an object in the store (an archive, or a layer of its
+ * lineage): a repository whose records are all gone may still hold orphans.
  */
 export async function knownRepos(deps: Pick<Deps, "index" | "store">): Promise<string[]> {
   const names = new Set(await deps.index.repos());
-  for await (const object of deps.store.list(ARCHIVES_PREFIX)) {
-    const [, owner, name, ...rest] = object.key.split("/");
-    const repo = `${owner}/${name}`;
-    if (rest.length > 0 && !names.has(repo) && isRepoName(repo)) names.add(repo);
+  for (const prefix of [ARCHIVES_PREFIX, LAYERS_PREFIX]) {
+    for await (const object of deps.store.list(prefix)) {
+      const [, owner, name, ...rest] = object.key.split("/");
+      const repo = `${owner}/${name}`;
+      if (rest.length > 0 && !names.has(repo) && isRepoName(repo)) names.add(repo);
+    }
   }
   return [...names].sort();
 }

@@ -3,7 +3,7 @@
 // it at least that long after it was taken). Prune later moves the retention forward to the plan's
 // keep-until, never back; so neither a stolen credential nor a mistake removes a backup early.
 import type { Clock, BlobStore, PutOptions } from "./ports.js";
-import { ARCHIVES_PREFIX } from "./object-keys.js";
+import { ARCHIVES_PREFIX, LAYERS_PREFIX } from "./object-keys.js";
 import { addDuration } from "./retention-duration.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 
@@ -15,7 +15,7 @@ export function retentionOnWrite(policy: RetentionPolicy): ((writtenAt: number) 
 }
 
 /**
- * `store`, with every archive (keys under ARCHIVES_PREFIX) put with a retain-until from `until`,
+ * `store`, with every archive (keys under ARCHIVES_PREFIX or LAYERS_PREFIX) put with a retain-until from `until`,
  * unless the caller gave one. Everything else passes through unchanged.
  */
 export function retainingStore(
@@ -31,7 +31,8 @@ export function retainingStore(
         target.put(
           key,
           body,
-          key.startsWith(ARCHIVES_PREFIX) && options.retainUntil === undefined
+          (key.startsWith(ARCHIVES_PREFIX) || key.startsWith(LAYERS_PREFIX)) &&
+            options.retainUntil === undefined
             ? { ...options, retainUntil: new Date(until(clock.now().getTime())).toISOString() }
             : options,
         );

@@ -3,6 +3,7 @@
 // request per repository's latest snapshot (the verification sweep).
 import type { Deps } from "./deps.js";
 import { organizationsOf, orgRepoName } from "./ids.js";
+import { sweepVerifyLevel } from "./layers/deep-schedule.js";
 import { observeListing } from "./lineage/inventory.js";
 import type { SnapshotRequest, SweepRequest, VerifyRequest } from "./messages.js";
 import type { Publisher, SourceHost } from "./ports.js";
@@ -21,11 +22,13 @@ export async function sweep(
     const latest = (await Promise.all(repos.map((repo) => deps.index.latest(repo)))).filter(
       (s) => s !== undefined,
     );
+    // Layered snapshots: a full restore once a week on the lineage's weekday, `layer` otherwise.
+    const now = deps.clock.now();
     const requests: VerifyRequest[] = latest.map((s) => ({
       v: 1,
       repo: s.repo,
       snapshotId: s.id,
-      level: "deep",
+      level: sweepVerifyLevel(s, now),
     }));
     await deps.publisher.publish("verify-requests", requests);
     return { topic: "verify-requests", published: requests.length };

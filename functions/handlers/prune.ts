@@ -1,8 +1,12 @@
 // pruneSnapshots (Pub/Sub, from Cloud Scheduler): apply the retention policy to one repository
 // or all. Expiry moves forward on what is kept; what is removed loses its index record first.
+// Compaction of layers needs decryption, which this function's account lacks: each repository
+// whose layers have a full level is handed to the Cloud Run job (core/layers/compact-run.ts).
 import type { CloudEvent } from "@google-cloud/functions-framework";
 import { parseMessage, pruneRequestSchema } from "../core/messages.js";
+import { handCompactionsToJob } from "../core/layers/compact-run.js";
 import { pruneAll } from "../core/prune.js";
+import { logCompactionHandOff } from "../compact-log.js";
 import { log } from "../log.js";
 import type { AppProvider } from "../app.js";
 import { consume } from "./pubsub.js";
@@ -30,6 +34,10 @@ export function pruneHandler(getApp: AppProvider) {
               dryRun: request.dryRun,
             },
           );
+      }
+      if (!request.dryRun) {
+        const pruned = results.filter((r) => !r.error).map((r) => r.repo);
+        logCompactionHandOff(await handCompactionsToJob(app, pruned));
       }
       if (results.some((r) => r.error))
         throw new Error(`prune failed for ${results.filter((r) => r.error).length} repositories`);

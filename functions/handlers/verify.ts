@@ -1,11 +1,13 @@
 // verifySnapshot (Pub/Sub): re-read one snapshot end to end and record the verdict. A failed
 // verification is logged at ERROR with event "verification_failed", which an alert watches, and
-// is sent to the config's notification webhooks.
+// is sent to the config's notification webhooks. A deep verification of a snapshot whose restore
+// reads at least cloud.largeRepoBytes is handed to the Cloud Run job (core/layers/deep-handoff.ts).
 import type { CloudEvent } from "@google-cloud/functions-framework";
-import { verifyAlerts, verifyChecked } from "../core/alerts.js";
+import { handDeepVerifyToJob } from "../core/layers/deep-handoff.js";
 import { parseMessage, verifyRequestSchema } from "../core/messages.js";
 import { verifySnapshot } from "../core/verify.js";
 import { log } from "../log.js";
+import { reportVerification } from "../verify-log.js";
 import type { AppProvider } from "../app.js";
 import { consume } from "./pubsub.js";
 
@@ -14,24 +16,20 @@ export function verifyHandler(getApp: AppProvider) {
     consume("verifySnapshot", event as CloudEvent<never>, async ({ data, messageId }) => {
       const request = parseMessage(verifyRequestSchema, data, "verify request");
       const app = await getApp();
+      const handed = await handDeepVerifyToJob(app, request, app.settings.backup.cloud.largeRepoBytes);
+      if (handed !== undefined) {
+        log("INFO", `deep verification of ${request.repo} ${request.snapshotId} handed to the snapshot job`, {
+          event: "verification_handed_over",
+          repo: request.repo,
+          snapshotId: request.snapshotId,
+          bytes: handed,
+        });
+        return;
+      }
       const outcome = await verifySnapshot(app, request.repo, request.snapshotId, {
         level: request.level,
         actor: `pubsub:${messageId}`,
       });
-      const v = outcome.verification;
-      log(
-        v.verdict === "ok" ? "INFO" : "ERROR",
-        `verification ${v.verdict}: ${request.repo} ${request.snapshotId}${v.detail ? `: ${v.detail}` : ""}`,
-        {
-          event: v.verdict === "ok" ? "verification_passed" : "verification_failed",
-          repo: request.repo,
-          snapshotId: request.snapshotId,
-          level: v.level,
-          seconds: outcome.seconds,
-        },
-      );
-      // A failed verdict opens an incident (email, webhooks); an ok one clears the repository's.
-      const when = app.clock.now().toISOString();
-      await app.notifier.report(verifyAlerts([outcome], when), verifyChecked([outcome]), when);
+      await reportVerification(app, request, outcome);
     });
 }

@@ -1,12 +1,18 @@
 // The Cloud Run snapshot job: the same backup path as snapshotRepo, for repositories too big for a
 // function's time and memory limits, and the same drill as restoreDrill for those repositories'
-// drills (core/drill.ts, recorded in the audit trail), and restores to GitHub that functions handed on
-// (core/restore-github/run.ts). It drains the snapshot-large queue and exits.
+// drills (core/drill.ts, recorded in the audit trail), restores to GitHub that functions handed on
+// (core/restore-github/run.ts), and compactions of layers the scheduled prune handed over
+// (core/layers/compact-run.ts), and deep verifications too big for verifySnapshot. It drains the
+// snapshot-large queue and exits.
 import { backupPolicy, type CloudApp } from "../app.js";
 import { BackupError, describeError } from "../core/errors.js";
 import { runDrill } from "../core/drill.js";
 import { largeWorkSchema, parseMessage } from "../core/messages.js";
 import { runSnapshotRequest } from "../core/snapshot-request.js";
+import { runCompactRequest } from "../core/layers/compact-run.js";
+import { logCompaction } from "../compact-log.js";
+import { verifySnapshot } from "../core/verify.js";
+import { reportVerification } from "../verify-log.js";
 import { logBackup } from "../backup-log.js";
 import { reportDrills } from "../drill-log.js";
 import { log } from "../log.js";
@@ -37,6 +43,24 @@ export async function runSnapshotJob(app: CloudApp, idleMs = 30_000): Promise<nu
           ...(request.at ? { pacingShare: ORG_RESTORES_AT_ONCE } : {}),
         });
         logRestoreRun(request, result, messageId);
+        return "ack";
+      }
+      if ("kind" in request && request.kind === "verify") {
+        // A deep verification too big for verifySnapshot: the same check, here.
+        const outcome = await verifySnapshot(app, request.repo, request.snapshotId, {
+          level: request.level,
+          actor: `job:${messageId}`,
+        });
+        await reportVerification(app, request, outcome);
+        return "ack"; // a failed verdict is a finding, recorded and notified: not to be retried
+      }
+      if ("kind" in request && request.kind === "compact") {
+        // Handed over by the scheduled prune, or by an earlier run past its deadline.
+        const run = await runCompactRequest(app, request, {
+          actor: `job:${messageId}`,
+          runSeconds: app.settings.backup.cloud.compactDeadlineSeconds,
+        });
+        logCompaction(request.repo, run);
         return "ack";
       }
       if ("kind" in request) {

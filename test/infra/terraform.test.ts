@@ -43,6 +43,7 @@ import {
   type TfVars,
 } from "./terraform-model.js";
 import { ORG_RESTORES_AT_ONCE } from "../../functions/core/restore-org.js";
+import { ARCHIVES_PREFIX, archiveKey, layerKey, layerOidsKey } from "../../functions/core/object-keys.js";
 
 const INFRA_DIR = fileURLToPath(new URL("../../infra", import.meta.url));
 const SCHEDULE_FILE = fileURLToPath(new URL("../../config/schedule.yaml", import.meta.url));
@@ -140,9 +141,11 @@ const EXPECTED_GRANTS: [string, string, string][] = [
   ["verify", "roles/storage.objectViewer", ARCHIVE_BUCKET],
   ["verify", "roles/datastore.user", "project"],
   ["verify", "roles/secretmanager.secretAccessor", SMTP_PASSWORD],
+  ["verify", "roles/pubsub.publisher", topic("snapshot-large")],
 
   ["prune", "roles/storage.objectUser", ARCHIVE_BUCKET],
   ["prune", "roles/datastore.user", "project"],
+  ["prune", "roles/pubsub.publisher", topic("snapshot-large")],
 
   ["restore", "roles/cloudkms.cryptoKeyDecrypter", ARCHIVE_KEY],
   ["restore", "roles/storage.objectViewer", ARCHIVE_BUCKET],
@@ -875,6 +878,23 @@ describe("keys and storage", () => {
         .map((r) => [block(r, "action")["storage_class"], resolve(infra.doc, block(r, "condition")["age"])]),
     );
     expect(transitions).toEqual({ NEARLINE: 30, COLDLINE: 90, ARCHIVE: 365 });
+  });
+
+  it("age moves snapshot archives only: no class rule matches a layer's key", () => {
+    const rules = blocks(archive, "lifecycle_rule").filter(
+      (r) => block(r, "action")["type"] === "SetStorageClass",
+    );
+    expect(rules).toHaveLength(3);
+    const archiveObject = archiveKey("acme/app", new Date("2026-12-01T00:00:00Z"), "s1");
+    for (const rule of rules) {
+      const prefixes = block(rule, "condition")["matches_prefix"] as string[] | undefined;
+      // Without a prefix a rule matches every object, layers included.
+      expect(prefixes).toEqual([ARCHIVES_PREFIX]);
+      const matches = (key: string) => prefixes!.some((prefix) => key.startsWith(prefix));
+      expect(matches(archiveObject)).toBe(true);
+      expect(matches(layerKey("acme/app", "l1"))).toBe(false);
+      expect(matches(layerOidsKey("acme/app", "l1"))).toBe(false);
+    }
   });
 
   it("incomplete multipart uploads are aborted", () => {

@@ -10,7 +10,7 @@ import { healthOptions } from "../../functions/app.js";
 import { monthlyCostOf, roundMoney } from "../../functions/core/cost.js";
 import { healthReport } from "../../functions/core/health.js";
 import type { Layer, Snapshot } from "../../functions/core/model.js";
-import { repoPrefix } from "../../functions/core/object-keys.js";
+import { layerPrefixes, repoPrefix } from "../../functions/core/object-keys.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
 import type { LocalApp as App } from "../../functions/wiring.js";
 import { cli } from "../helpers/cli-run.js";
@@ -40,7 +40,9 @@ beforeAll(async () => {
   snapshots = await app.index.list(REPO);
   layers = await app.layers!.layers(REPO);
   storeBytes = 0;
-  for await (const object of app.store.list(repoPrefix(REPO))) storeBytes += object.size;
+  // Its archives, and its layers under their own prefix.
+  for (const prefix of [repoPrefix(REPO), ...layerPrefixes(REPO)])
+    for await (const object of app.store.list(prefix)) storeBytes += object.size;
 }, 120_000);
 
 afterAll(async () => {

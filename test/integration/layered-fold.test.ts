@@ -55,7 +55,9 @@ async function expectEveryRestoreAsTaken(): Promise<void> {
 
 async function stored(): Promise<Map<string, number>> {
   const objects = new Map<string, number>();
-  for await (const object of app.store.list(`repos/${REPO}/`)) objects.set(object.key, object.size);
+  // The repository's archives and its layers, under their own prefix.
+  for (const prefix of [`repos/${REPO}/`, `layers/${REPO}/`])
+    for await (const object of app.store.list(prefix)) objects.set(object.key, object.size);
   return objects;
 }
 

@@ -83,7 +83,7 @@ describe("layered snapshots through prune --compact and layer garbage", () => {
       kept.flatMap((s) => resolveLayers(s, layers)).flatMap((l) => [l.objectKey, l.oidsKey]),
     );
     const stored: string[] = [];
-    for await (const object of app.store.list(`repos/${REPO}/layers/`)) stored.push(object.key);
+    for await (const object of app.store.list(`layers/${REPO}/`)) stored.push(object.key);
     expect(stored.sort()).toEqual([...needed].sort());
     for (const snapshot of kept) await expectRestoresAsTaken(snapshot.id);
   });

@@ -121,7 +121,7 @@ describe("live-share rewriting", () => {
     const report = await pruneRepo(app, REPO, parseRetentionPolicy({ last: 2 }), { dryRun: false, actor });
     expect(report.layers?.deleted).toContain(branchLayer);
     const stored = new Set<string>();
-    for await (const object of app.store.list(`repos/${REPO}/layers/`)) stored.add(object.key);
+    for await (const object of app.store.list(`layers/${REPO}/`)) stored.add(object.key);
     expect(stored.has(old.objectKey)).toBe(false);
     expect(stored.has(old.oidsKey)).toBe(false);
     await expectKeptRestoreAsTaken();

@@ -15,7 +15,7 @@ import {
   type RepoReads,
 } from "../../core/read-cost.js";
 import { DEFAULT_ORPHAN_GRACE_MS, knownRepos } from "../../core/prune.js";
-import { isLayerKey, repoPrefix } from "../../core/object-keys.js";
+import { isLayerKey, layerPrefixes, repoPrefix } from "../../core/object-keys.js";
 import { lineageKeyOf } from "../../core/keys/repository-keys.js";
 import { layersNeeded, layerTiers } from "../../core/layers/usage.js";
 import { layerIdOfKey } from "../../core/layers/garbage-plan.js";
@@ -251,8 +251,11 @@ async function layersOfRepo(
   const { app } = ctx;
   if (!app.layers || !snapshots.some((s) => s.layers !== undefined)) return [];
   const lineage = await lineageKeyOf(app.index, repo);
-  if (lineage !== repo) {
-    for await (const object of app.store.list(`${repoPrefix(lineage)}layers/`)) objects.push(object);
+  // Layer archives: under layers/<lineage>/, and repos/<lineage>/layers/ of older ones (listed
+  // with the repository's archives when the lineage is the repository's own name).
+  for (const prefix of layerPrefixes(lineage)) {
+    if (lineage === repo && prefix.startsWith(repoPrefix(repo))) continue;
+    for await (const object of app.store.list(prefix)) objects.push(object);
   }
   return app.layers.layers(lineage);
 }

@@ -3,6 +3,7 @@
 // One snapshot with --snapshot; otherwise every snapshot the repository has now. To hold the
 // snapshots a repository will have too, list it under holdRepos in retention-policy.yaml.
 import { NotFoundError, UserInputError } from "../../core/errors.js";
+import { holdLayersOf } from "../../core/layers/holds.js";
 import { EXIT, type Context } from "../context.js";
 
 export async function holdCommand(ctx: Context): Promise<number> {
@@ -20,8 +21,10 @@ export async function holdCommand(ctx: Context): Promise<number> {
   }
   for (const snapshot of targets) {
     await app.index.setHold(repo, snapshot.id, hold);
-    // The archive is held by the store too, so no credential deletes it while the hold lasts.
+    // The archive is held by the store too, so no credential deletes it while the hold lasts; so
+    // are the layers a layered snapshot resolves to (a release of those waits for the next prune).
     await app.store.setLifecycle(snapshot.objectKey, { hold });
+    if (hold) await holdLayersOf(app, repo, snapshot);
     await app.audit.record({
       action: hold ? "hold.set" : "hold.released",
       repo,

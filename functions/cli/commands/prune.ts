@@ -153,6 +153,12 @@ function printLayers(ctx: Context, report: PruneReport): void {
   if (layers?.dead.length)
     ctx.print(`  layers ${would}set dead (no kept snapshot needs them): ${layers.dead.join(", ")}`);
   if (layers?.deleted.length) ctx.print(`  layers ${would}deleted: ${layers.deleted.join(", ")}`);
+  if (layers?.holds?.held.length)
+    ctx.print(
+      `  layers ${would}held in the store (a held snapshot needs them): ${layers.holds.held.join(", ")}`,
+    );
+  if (layers?.holds?.released.length)
+    ctx.print(`  layers ${would}released from hold: ${layers.holds.released.join(", ")}`);
   for (const problem of layers?.unresolvable ?? [])
     ctx.print(`  snapshot ${problem.snapshotId}: ${problem.error}`);
   for (const skip of layers?.skipped ?? []) ctx.print(`  layer ${skip.layerId ?? ""} left: ${skip.reason}`);

@@ -12,7 +12,7 @@ import type { Deps } from "../deps.js";
 import { LineageIndex } from "../lineage/lineage-index.js";
 import { ConflictError, describeError, RetainedError } from "../errors.js";
 import type { Layer, Snapshot } from "../model.js";
-import { repoPrefix } from "../object-keys.js";
+import { layerPrefixes } from "../object-keys.js";
 import type { AuditEvent, BlobInfo } from "../ports.js";
 import { LAYER_GRACE_MS, layerIdOfKey, layerOrphans, planLayerGarbage } from "./garbage-plan.js";
 
@@ -182,10 +182,11 @@ export async function keysNamedByLayers(deps: Deps, repo: string): Promise<Set<s
   return new Set(layers.filter((layer) => !layer.objectDeleted).flatMap((l) => [l.objectKey, l.oidsKey]));
 }
 
-/** The lineage prefix's layer archives (`repos/<lineage>/layers/`). */
+/** The lineage's layer archives, under each prefix layers were ever written to. */
 async function listLayerObjects(deps: Deps, lineage: string): Promise<BlobInfo[]> {
   const objects: BlobInfo[] = [];
-  for await (const object of deps.store.list(`${repoPrefix(lineage)}layers/`)) objects.push(object);
+  for (const prefix of layerPrefixes(lineage))
+    for await (const object of deps.store.list(prefix)) objects.push(object);
   return objects;
 }
 

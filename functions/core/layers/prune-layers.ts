@@ -1,42 +1,56 @@
-// Prune's layer part (core/prune.ts calls it): layer garbage, the storage class of each layer a
-// kept snapshot resolves to, and, when asked, compaction under the repository's lease.
-import { randomUUID } from "node:crypto";
+// Prune's layer part (core/prune.ts calls it): store holds of layers, layer garbage and the storage
+// class of each layer a kept snapshot resolves to. Compaction under the lease is compact-run.ts's.
 import type { Deps } from "../deps.js";
-import { describeError, LeaseHeldError } from "../errors.js";
-import { holdLease, leaseHolder } from "../lease.js";
 import { LineageIndex } from "../lineage/lineage-index.js";
 import type { Snapshot } from "../model.js";
-import { repoPrefix } from "../object-keys.js";
+import type { BlobInfo } from "../ports.js";
+import { layerPrefixes } from "../object-keys.js";
 import type { PruneOptions } from "../prune.js";
 import type { RepoPrunePlan } from "../prune-plan.js";
 import type { RetentionPolicy } from "../retention-policy.js";
 import { applyLayerClasses, planLayerClasses } from "./classes.js";
-import { compactLineage, type CompactReport } from "./compact.js";
 import { collectLayerGarbage, type LayerGarbageReport } from "./garbage.js";
+import { applyLayerHolds, type LayerHoldChanges } from "./holds.js";
+
+/** Prune's layer part: layer garbage, with the store holds it set or lifted on layers. */
+export interface PruneLayersReport extends LayerGarbageReport {
+  /** Layers whose archives' store hold was set or lifted (absent when none). */
+  holds?: LayerHoldChanges;
+}
 
 /**
- * The repository's layer part, when the index keeps layers (filed under its lineage key): layer
- * garbage, then the storage class of each layer a kept snapshot resolves to (core/layers/).
+ * The repository's layer part, when the index keeps layers (filed under its lineage key): the store
+ * holds of layers held snapshots need (holds.ts), layer garbage, then the storage class of each
+ * layer a kept snapshot resolves to (core/layers/).
  */
 export async function pruneLayers(
   deps: Deps,
   repo: string,
   context: { plan: RepoPrunePlan; snapshots: readonly Snapshot[]; policy: RetentionPolicy },
   options: PruneOptions & { now: Date; removing?: ReadonlySet<string> },
-): Promise<LayerGarbageReport | undefined> {
+): Promise<PruneLayersReport | undefined> {
   if (!deps.layers) return undefined;
   const lineage = await lineageOf(deps, repo);
-  const report = await collectLayerGarbage(deps, repo, lineage, {
+  // Holds first: a layer a held snapshot resolves to is held in the store before garbage runs, and
+  // one no held snapshot needs any more is released, so garbage may delete it in this same run.
+  const holds = await applyLayerHolds(
+    deps,
+    context.snapshots,
+    await deps.layers.layers(lineage),
+    await storedLayerObjects(deps, lineage),
+    options.dryRun,
+  );
+  const garbage = await collectLayerGarbage(deps, repo, lineage, {
     now: options.now,
     dryRun: options.dryRun,
     actor: options.actor,
     ...(options.layerGraceMs === undefined ? {} : { graceMs: options.layerGraceMs }),
     ...(options.removing ? { removing: options.removing } : {}),
   });
+  const report = holds.held.length || holds.released.length ? { ...garbage, holds } : garbage;
   const layers = await deps.layers.layers(lineage);
   if (layers.length === 0) return report;
-  const objects = [];
-  for await (const object of deps.store.list(`${repoPrefix(lineage)}layers/`)) objects.push(object);
+  const objects = await storedLayerObjects(deps, lineage);
   const moves = planLayerClasses({
     kept: context.plan.keep.map((kept) => kept.snapshot),
     snapshots: context.snapshots,
@@ -49,33 +63,15 @@ export async function pruneLayers(
   return { ...report, moves: await applyLayerClasses(deps, moves, options.dryRun) };
 }
 
-/** Compaction of the repository's layers, holding its lease as a snapshot does (invariant 7). */
-export async function compactUnderLease(
-  deps: Deps,
-  repo: string,
-  options: PruneOptions,
-): Promise<CompactReport & { skipped?: string }> {
-  const lineage = await lineageOf(deps, repo);
-  let lease;
-  try {
-    lease = await holdLease(deps.index, repo, leaseHolder(`compact-${randomUUID().slice(0, 8)}`));
-  } catch (err) {
-    if (err instanceof LeaseHeldError) return { merges: [], skipped: describeError(err) };
-    throw err;
-  }
-  try {
-    return await compactLineage(deps, lineage, {
-      actor: options.actor,
-      repo,
-      signal: lease.signal,
-      ...(options.maxMerges === undefined ? {} : { maxMerges: options.maxMerges }),
-    });
-  } finally {
-    await lease.release();
-  }
+/** The lineage's stored layer archives, under each prefix layers were ever written to. */
+async function storedLayerObjects(deps: Deps, lineage: string): Promise<BlobInfo[]> {
+  const objects: BlobInfo[] = [];
+  for (const prefix of layerPrefixes(lineage))
+    for await (const object of deps.store.list(prefix)) objects.push(object);
+  return objects;
 }
 
 /** The lineage key `repo` is filed under (the registry's, through the lineage index). */
-async function lineageOf(deps: Deps, repo: string): Promise<string> {
+export async function lineageOf(deps: Deps, repo: string): Promise<string> {
   return deps.index instanceof LineageIndex ? (await deps.index.resolve(repo)).key : repo;
 }

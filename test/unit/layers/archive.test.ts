@@ -54,8 +54,8 @@ describe("writeLayer and its readers", () => {
     expect(layer).toMatchObject({
       lineage: "acme/app",
       level: 0,
-      objectKey: `repos/acme/app/layers/${layer.id}.ibk`,
-      oidsKey: `repos/acme/app/layers/${layer.id}.oids.ibk`,
+      objectKey: `layers/acme/app/${layer.id}.ibk`,
+      oidsKey: `layers/acme/app/${layer.id}.oids.ibk`,
       objects: expected.length,
       state: "live",
     });
@@ -84,7 +84,7 @@ describe("writeLayer and its readers", () => {
     const empty = packOf(source, `${head}\n^${head}`);
     expect(await writeLayer(app, "acme/app", empty, 0, { actor })).toBeUndefined();
     const keys: string[] = [];
-    for await (const info of app.store.list("repos/acme/app/layers/")) keys.push(info.key);
+    for await (const info of app.store.list("layers/acme/app/")) keys.push(info.key);
     expect(keys).toEqual([layer.objectKey, layer.oidsKey].sort());
   });
 

@@ -197,7 +197,7 @@ describe("compaction", () => {
     expect(left.filter((l) => l.state === "live")).toHaveLength(1);
     const live = left.find((l) => l.state === "live")!;
     const stored: string[] = [];
-    for await (const object of app.store.list(`repos/${LINEAGE}/layers/`)) stored.push(object.key);
+    for await (const object of app.store.list(`layers/${LINEAGE}/`)) stored.push(object.key);
     expect(stored.sort()).toEqual([live.objectKey, live.oidsKey].sort());
     for (const { snapshot, objects } of taken) await expectRestores(snapshot, objects);
   });
