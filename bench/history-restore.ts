@@ -1,6 +1,7 @@
 // The history bench's restore figure: a kept snapshot restored through restoreRepo, its refs checked
 // against the source's at that time, and `git clone --mirror` of a bundle of the same state timed.
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import type { LocalApp } from "../functions/app.js";
 import { snapshotChain } from "../functions/core/chain.js";
@@ -9,7 +10,9 @@ import { git } from "../functions/core/git/exec.js";
 import { diffRefs, readRefs } from "../functions/core/git/local-repo.js";
 import type { RefMap, Snapshot } from "../functions/core/model.js";
 import { restoreRepo } from "../functions/core/restore.js";
+import { openApp } from "../functions/wiring.js";
 import { timedGit } from "./measure.js";
+import { writeResult } from "./summary.js";
 
 export interface RestoreFigures {
   id: string;
@@ -62,5 +65,58 @@ export async function timeRestore(
     };
   } finally {
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+const DAY = 86_400_000;
+
+/** The kept snapshot nearest one year before the newest (`kept` oldest first). */
+export function yearBeforeNewest(kept: Snapshot[]): Snapshot {
+  const yearBefore = Date.parse(kept.at(-1)!.takenAt) - 365 * DAY;
+  return kept.reduce((best, s) =>
+    Math.abs(Date.parse(s.takenAt) - yearBefore) < Math.abs(Date.parse(best.takenAt) - yearBefore) ? s : best,
+  );
+}
+
+/** What `--restore` needs of a kept run: the repository's name and the source's refs at each snapshot. */
+export async function keepRun(
+  work: string,
+  repo: string,
+  taken: Map<string, { refs: RefMap }>,
+): Promise<void> {
+  const refs = Object.fromEntries([...taken].map(([id, t]) => [id, t.refs]));
+  await writeFile(join(work, KEPT_FILE), JSON.stringify({ repo, refs }));
+}
+
+const KEPT_FILE = "taken.json";
+
+/**
+ * `--history --restore DIR`: the oldest, the year-old and the newest kept snapshot of a run kept
+ * with `--keep`, restored again with the code as it is now, each checked against the source's refs
+ * at the time it was taken and timed against `git clone --mirror` of a bundle of its state.
+ */
+export async function retimeRestores(work: string, out: string): Promise<number> {
+  const { repo, refs } = JSON.parse(await readFile(join(work, KEPT_FILE), "utf8")) as {
+    repo: string;
+    refs: Record<string, RefMap>;
+  };
+  const app = await openApp(join(work, "config", "backup-config.yaml"), { env: {} });
+  try {
+    const kept = (await app.index.list(repo)).sort((a, b) => a.takenAt.localeCompare(b.takenAt));
+    const restores: Record<string, RestoreFigures> = {};
+    const chosen = { oldest: kept[0]!, year: yearBeforeNewest(kept), newest: kept.at(-1)! };
+    for (const [which, snapshot] of Object.entries(chosen)) {
+      const expected = refs[snapshot.id];
+      if (!expected) throw new Error(`kept snapshot ${snapshot.id} is not one the kept run took`);
+      const figures = await timeRestore(app, work, snapshot, expected);
+      restores[which] = figures;
+      console.log(
+        `${which} (${figures.takenAt.slice(0, 10)}, ${figures.archivesRead} archives): ${figures.ourSeconds.toFixed(2)} s vs ${figures.cloneSeconds.toFixed(2)} s for git clone --mirror of a bundle: ${(figures.ourSeconds / figures.cloneSeconds).toFixed(2)}x (load ${loadavg()[0]!.toFixed(1)})`,
+      );
+    }
+    await writeResult(out, { work, restores });
+    return 0;
+  } finally {
+    await app.close();
   }
 }
