@@ -43,6 +43,7 @@ export async function checkLayered(
     if (level === "deep") {
       const repoDir = join(scratch, "repo.git");
       const warnings: string[] = [];
+      // fsck --full below checks everything again, links included, whatever index-pack proved.
       await unpackLayered(deps, snapshot, repoDir, onBytes, async (wiki) => {
         warnings.push(...(await unpackWiki(join(scratch, "wiki.git"), wiki, snapshot, "full")).warnings);
       });
