@@ -36,8 +36,11 @@ export async function checkLayered(
   onProgress?: ProgressListener,
 ): Promise<LayeredCheck> {
   let bytes = 0;
-  const onBytes = (n: number) =>
-    onProgress?.({ repo: snapshot.repo, phase: "verifying", bytes: (bytes += n) });
+  // Counted whether or not anyone listens: the outcome reports the bytes read.
+  const onBytes = (n: number) => {
+    bytes += n;
+    onProgress?.({ repo: snapshot.repo, phase: "verifying", bytes });
+  };
   const scratch = await makeScratch("verify");
   try {
     if (level === "deep") {
