@@ -1,5 +1,6 @@
 // The history bench's restore figure: a kept snapshot restored through restoreRepo, its refs checked
 // against the source's at that time, and `git clone --mirror` of a bundle of the same state timed.
+import { readFileSync } from "node:fs";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { join } from "node:path";
@@ -21,6 +22,9 @@ export interface RestoreFigures {
   archivesRead: number;
   ourSeconds: number;
   cloneSeconds: number;
+  /** CPU seconds (user + system) of this process and the git processes it ran, and of the clone. */
+  ourCpuSeconds?: number;
+  cloneCpuSeconds?: number;
   bundleBytes: number;
 }
 
@@ -37,6 +41,7 @@ export async function timeRestore(
   const clone = join(dir, "clone.git");
   await mkdir(dir);
   try {
+    const cpuBefore = cpuSeconds();
     const started = performance.now();
     await restoreRepo(
       app,
@@ -44,6 +49,7 @@ export async function timeRestore(
       { actor: "bench" },
     );
     const ourSeconds = (performance.now() - started) / 1000;
+    const cpuAfter = cpuSeconds();
     const diff = diffRefs(expected, await readRefs(ours));
     if (diff) throw new Error(`restore of ${kept.id}: refs differ from the source's then: ${diff}`);
     await git(["bundle", "create", "--quiet", bundle, "--all"], { env: { GIT_DIR: ours } });
@@ -61,6 +67,8 @@ export async function timeRestore(
           : (await snapshotChain(app.index, kept)).length,
       ourSeconds,
       cloneSeconds: cloned.seconds,
+      ...(cpuBefore !== undefined && cpuAfter !== undefined ? { ourCpuSeconds: cpuAfter - cpuBefore } : {}),
+      ...(cloned.treeCpuSeconds !== undefined ? { cloneCpuSeconds: cloned.treeCpuSeconds } : {}),
       bundleBytes: (await stat(bundle)).size,
     };
   } finally {
@@ -69,6 +77,33 @@ export async function timeRestore(
 }
 
 const DAY = 86_400_000;
+
+/** "1.23x (0.40 s / 0.33 s; CPU 1.10x)": wall time against the clone's, then CPU time. */
+export function restoreFigure(r: RestoreFigures): string {
+  const cpu =
+    r.ourCpuSeconds !== undefined && r.cloneCpuSeconds
+      ? `; CPU ${(r.ourCpuSeconds / r.cloneCpuSeconds).toFixed(2)}x, ${r.ourCpuSeconds.toFixed(2)} s / ${r.cloneCpuSeconds.toFixed(2)} s`
+      : "";
+  return `${(r.ourSeconds / r.cloneSeconds).toFixed(2)}x (${r.ourSeconds.toFixed(2)} s / ${r.cloneSeconds.toFixed(2)} s${cpu})`;
+}
+
+/**
+ * CPU seconds so far of this process (every thread) and of the children it has reaped (Linux's
+ * /proc/self/stat cutime and cstime, in clock ticks of 1/100 s); undefined elsewhere.
+ */
+function cpuSeconds(): number | undefined {
+  const stat = (() => {
+    try {
+      return readFileSync("/proc/self/stat", "utf8");
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!stat) return undefined;
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const own = process.cpuUsage();
+  return (own.user + own.system) / 1e6 + (Number(fields[13]) + Number(fields[14])) / 100;
+}
 
 /** The kept snapshot nearest one year before the newest (`kept` oldest first). */
 export function yearBeforeNewest(kept: Snapshot[]): Snapshot {
@@ -111,7 +146,7 @@ export async function retimeRestores(work: string, out: string): Promise<number>
       const figures = await timeRestore(app, work, snapshot, expected);
       restores[which] = figures;
       console.log(
-        `${which} (${figures.takenAt.slice(0, 10)}, ${figures.archivesRead} archives): ${figures.ourSeconds.toFixed(2)} s vs ${figures.cloneSeconds.toFixed(2)} s for git clone --mirror of a bundle: ${(figures.ourSeconds / figures.cloneSeconds).toFixed(2)}x (load ${loadavg()[0]!.toFixed(1)})`,
+        `${which} (${figures.takenAt.slice(0, 10)}, ${figures.archivesRead} archives) / git clone --mirror of a bundle: ${restoreFigure(figures)} (load ${loadavg()[0]!.toFixed(1)})`,
       );
     }
     await writeResult(out, { work, restores });

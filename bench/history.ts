@@ -20,6 +20,7 @@ import { openApp } from "../functions/wiring.js";
 import { generateHistory, type Push } from "./history-repo.js";
 import {
   keepRun,
+  restoreFigure,
   retimeRestores,
   timeRestore,
   yearBeforeNewest,
@@ -260,19 +261,19 @@ async function report(
     ),
     goalRow(
       `restore of the oldest kept (${oldest.takenAt.slice(0, 10)}, ${oldest.archivesRead} archives) / git clone --mirror of a bundle`,
-      `${restoreRatio(oldest).toFixed(2)}x (${oldest.ourSeconds.toFixed(2)} s / ${oldest.cloneSeconds.toFixed(2)} s)`,
+      restoreFigure(oldest),
       "<= 1.5x",
       restoreRatio(oldest) <= 1.5,
     ),
     goalRow(
       `restore of a kept one a year older (${year.takenAt.slice(0, 10)}, ${year.archivesRead} archives) / git clone --mirror of a bundle`,
-      `${restoreRatio(year).toFixed(2)}x (${year.ourSeconds.toFixed(2)} s / ${year.cloneSeconds.toFixed(2)} s)`,
+      restoreFigure(year),
       "<= 1.5x",
       restoreRatio(year) <= 1.5,
     ),
     goalRow(
       `restore of the newest kept (${newest.archivesRead} archives) / git clone --mirror of a bundle`,
-      `${restoreRatio(newest).toFixed(2)}x (${newest.ourSeconds.toFixed(2)} s / ${newest.cloneSeconds.toFixed(2)} s)`,
+      restoreFigure(newest),
       "<= 1.5x",
       restoreRatio(newest) <= 1.5,
     ),
