@@ -41,8 +41,7 @@ export async function unpackLayered(
   onBytes?: (n: number) => void,
   onWiki?: (body: Readable) => Promise<void>,
 ): Promise<{ bytes: number; linked: boolean }> {
-  const layers = await layersOfSnapshot(deps, snapshot);
-  await initBare(dir);
+  const [layers] = await Promise.all([layersOfSnapshot(deps, snapshot), initBare(dir)]);
   // Both run to their end before either's error is thrown, so nothing writes into `dir` after.
   const [joined, own] = await Promise.allSettled([
     indexLayers(deps, layers, dir, onBytes, async (layer, path, body) => {
