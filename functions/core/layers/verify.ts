@@ -64,7 +64,7 @@ export async function checkLayered(
       return { bytes, warnings: [] };
     }
     const known = await Promise.all(layers.map((layer) => readLayerOids(deps, layer)));
-    const has = (oid: string) => known.some((oids) => oids.has(oid));
+    const has = (oid: string | Buffer) => known.some((oids) => oids.has(oid));
     for (const [i, layer] of layers.entries()) {
       if (layer.verification?.verdict === "ok") continue;
       await checkLayer(deps, snapshot, layer, known[i]!, has, join(scratch, `${layer.id}.git`), onBytes);
@@ -101,7 +101,7 @@ async function checkLayer(
   snapshot: Snapshot,
   layer: Layer,
   oids: OidSet,
-  has: (oid: string) => boolean,
+  has: (oid: string | Buffer) => boolean,
   dir: string,
   onBytes: (n: number) => void,
 ): Promise<void> {
@@ -115,10 +115,12 @@ async function checkLayer(
       `layer ${layer.id}: its pack holds ${indexed.size} objects, its oids list ${oids.size}, and they differ`,
     );
   }
-  for await (const link of objectLinks(dir)) {
-    if (!has(link.to)) {
+  for await (const links of objectLinks(dir)) {
+    for (const link of links) {
+      if (has(link.to)) continue;
+      const to = typeof link.to === "string" ? link.to : link.to.toString("hex");
       throw new ArchiveCorruptError(
-        `snapshot ${snapshot.id} needs object ${link.to} (named by ${link.fromType} ${link.from} in layer ${layer.id}), which is in none of its layers`,
+        `snapshot ${snapshot.id} needs object ${to} (named by ${link.fromType} ${link.from} in layer ${layer.id}), which is in none of its layers`,
       );
     }
   }
