@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
       console.log(
         [
           "",
-          `infinity-backup bench layer-verify: ${machineLine()} at the end`,
+          `infinity-backup bench layer-verify: ${machineLine()}`,
           `${values.repo}: full layered snapshot ${full.seconds.toFixed(2)} s (${full.snapshot.layers!.length} layer, ${layers.find((l) => l.id === full.snapshot.layers![0])?.objects} objects); one push: a layer of ${newLayer?.objects ?? 0} objects, ${kib(newLayer?.size ?? 0)}`,
           `peak RSS of this process ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`,
           "",
