@@ -18,12 +18,23 @@ import { incrementalPolicy } from "../functions/config/settings.js";
 import type { LocalApp } from "../functions/app.js";
 import { openApp } from "../functions/wiring.js";
 import { generateHistory, type Push } from "./history-repo.js";
-import { timeRestore, type RestoreFigures } from "./history-restore.js";
+import {
+  keepRun,
+  restoreFigure,
+  retimeRestores,
+  timeRestore,
+  yearBeforeNewest,
+  type RestoreFigures,
+} from "./history-restore.js";
 import { median, ROOT } from "./measure.js";
 import { benchLog, goalRow, goalTable, machineLine, writeResult } from "./summary.js";
 
-const USAGE = `usage: npm run bench -- --history [--layers] [--years 3] [--pushes 1] [--files 150] [--out FILE]
+const USAGE = `usage: npm run bench -- --history [--layers] [--years 3] [--pushes 1] [--files 150] [--keep DIR] [--out FILE]
+       npm run bench -- --history --restore DIR [--out FILE]
   --layers  layered snapshots (snapshots.layers: true), compaction after each prune
+  --keep    run in DIR (a new folder) and keep it: the store, the index and each snapshot's refs
+  --restore time the restores of a run kept with --keep again (oldest, a year old, newest), with
+            the code as it is now; nothing is simulated
   --years   years of history (365 days each; at least 3 for the issue's goal)
   --pushes  mean pushes per weekday (weekends: one push on about one day in six)
   --files   text files at the start (about 4 KiB each; about one more every 8 commits)
@@ -64,6 +75,8 @@ export async function main(argv: string[]): Promise<number> {
       files: { type: "string", default: "150" },
       out: { type: "string" },
       layers: { type: "boolean", default: false },
+      keep: { type: "string" },
+      restore: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -72,7 +85,10 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
-  const work = await mkdtemp(join(tmpdir(), "infinity-bench-history-"));
+  if (values.restore)
+    return retimeRestores(values.restore, values.out ?? "bench/results/history-restore.json");
+  const work = values.keep ?? (await mkdtemp(join(tmpdir(), "infinity-bench-history-")));
+  if (values.keep) await mkdir(work);
   try {
     const source = join(work, "source.git");
     await git(["init", "--bare", "--quiet", source]);
@@ -101,6 +117,7 @@ export async function main(argv: string[]): Promise<number> {
     const app = await openApp(configFile, { clock, env: {} });
     try {
       const taken = await simulate(app, (at) => (now = at), source, history.pushes, days);
+      if (values.keep) await keepRun(work, REPO, taken);
       return await report(app, work, source, taken, {
         years,
         days,
@@ -115,7 +132,7 @@ export async function main(argv: string[]): Promise<number> {
       await app.close();
     }
   } finally {
-    await rm(work, { recursive: true, force: true });
+    if (!values.keep) await rm(work, { recursive: true, force: true });
   }
 }
 
@@ -225,10 +242,7 @@ async function report(
   const oldest = await timeRestore(app, work, kept[0]!, expected(kept[0]!));
   const newest = await timeRestore(app, work, kept.at(-1)!, expected(kept.at(-1)!));
   // The kept snapshot nearest one year before the newest.
-  const yearBefore = Date.parse(kept.at(-1)!.takenAt) - 365 * DAY;
-  const yearOld = kept.reduce((best, s) =>
-    Math.abs(Date.parse(s.takenAt) - yearBefore) < Math.abs(Date.parse(best.takenAt) - yearBefore) ? s : best,
-  );
+  const yearOld = yearBeforeNewest(kept);
   log("restoring the kept snapshot of about a year before the newest");
   const year = await timeRestore(app, work, yearOld, expected(yearOld));
   const last = taken.get(kept.at(-1)!.id)!;
@@ -247,19 +261,19 @@ async function report(
     ),
     goalRow(
       `restore of the oldest kept (${oldest.takenAt.slice(0, 10)}, ${oldest.archivesRead} archives) / git clone --mirror of a bundle`,
-      `${restoreRatio(oldest).toFixed(2)}x (${oldest.ourSeconds.toFixed(2)} s / ${oldest.cloneSeconds.toFixed(2)} s)`,
+      restoreFigure(oldest),
       "<= 1.5x",
       restoreRatio(oldest) <= 1.5,
     ),
     goalRow(
       `restore of a kept one a year older (${year.takenAt.slice(0, 10)}, ${year.archivesRead} archives) / git clone --mirror of a bundle`,
-      `${restoreRatio(year).toFixed(2)}x (${year.ourSeconds.toFixed(2)} s / ${year.cloneSeconds.toFixed(2)} s)`,
+      restoreFigure(year),
       "<= 1.5x",
       restoreRatio(year) <= 1.5,
     ),
     goalRow(
       `restore of the newest kept (${newest.archivesRead} archives) / git clone --mirror of a bundle`,
-      `${restoreRatio(newest).toFixed(2)}x (${newest.ourSeconds.toFixed(2)} s / ${newest.cloneSeconds.toFixed(2)} s)`,
+      restoreFigure(newest),
       "<= 1.5x",
       restoreRatio(newest) <= 1.5,
     ),

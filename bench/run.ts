@@ -365,6 +365,7 @@ const NAMED: Record<string, () => Promise<{ main(argv: string[]): Promise<number
   rpo: () => import("./rpo.js"),
   history: () => import("./history.js"),
   "--history": () => import("./history.js"),
+  "layer-verify": () => import("./history-layer-verify.js"),
 };
 const named = NAMED[process.argv[2] ?? ""];
 

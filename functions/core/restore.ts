@@ -150,14 +150,16 @@ async function restoreInto(
   // against the index); without one, index-pack follows every link as it indexes.
   const verified = snapshot.verification?.verdict === "ok" && snapshot.verification.level === "deep";
   if (snapshot.kind === "layered") {
-    // Layers come in any order, so links are checked once all are in: by a walk from the refs,
-    // unless a deep or per-layer verification (connectivity by induction) is on record.
+    // The layers' joined pack is index-packed with its links checked (every object any object
+    // names is in it) and setRefs proves each tip is in it: together the refs' whole history.
+    // Layers holding an object twice are indexed unchecked, so then links are walked from the
+    // refs, unless a deep or per-layer verification (connectivity by induction) is on record.
     // Loaded here, as uploadLfsObjects below: a restore that needs neither does not pay for them.
     const { unpackLayered } = await import("./layers/read.js");
-    const bytes = await unpackLayered(deps, snapshot, dir, onBytes, onWiki);
+    const { bytes, linked } = await unpackLayered(deps, snapshot, dir, onBytes, onWiki);
     await finishRepository(dir, snapshot, "refs");
     const layerVerified = snapshot.verification?.verdict === "ok" && snapshot.verification.level === "layer";
-    if (!verified && !layerVerified) await fsck(dir, "connectivity");
+    if (!linked && !verified && !layerVerified) await fsck(dir, "connectivity");
     return bytes;
   }
   const chain = await snapshotChain(deps.index, snapshot);

@@ -12,14 +12,17 @@ export interface ObjectLink {
   /** The object that links (hex). */
   from: string;
   fromType: "commit" | "tree" | "tag";
-  /** The object it names (hex). */
-  to: string;
+  /**
+   * The object it names: hex from a commit or tag, the 20 raw bytes from a tree (a view into the
+   * tree's body, valid until the next object; hex them to keep or print them).
+   */
+  to: string | Buffer;
 }
 
 const LINKING = new Set(["commit", "tree", "tag"]);
 
-/** Every link of every commit, tree and tag in `repo` (a bare repository). */
-export async function* objectLinks(repo: string): AsyncGenerator<ObjectLink> {
+/** Every link of every commit, tree and tag in `repo` (a bare repository), one object's at a time. */
+export async function* objectLinks(repo: string): AsyncGenerator<ObjectLink[]> {
   const env = { GIT_DIR: repo };
   const list = startGit(
     ["cat-file", "--batch-all-objects", "--unordered", "--batch-check=%(objecttype) %(objectname)"],
@@ -44,8 +47,10 @@ export async function* objectLinks(repo: string): AsyncGenerator<ObjectLink> {
   list.done.catch(() => undefined);
   read.done.catch(() => undefined);
   try {
+    // One object at a time: its links go out as one array, not one awaited step each (a tree of
+    // git/git names hundreds of objects, and its whole history names tens of millions).
     for await (const object of batchObjects(read.child.stdout! as AsyncIterable<Buffer>)) {
-      yield* linksOf(object.oid, object.type as ObjectLink["fromType"], object.body);
+      yield [...linksOf(object.oid, object.type as ObjectLink["fromType"], object.body)];
     }
     await Promise.all([list.done, feeding, read.done]);
   } finally {
@@ -88,7 +93,7 @@ function* linksOf(from: string, fromType: ObjectLink["fromType"], body: Buffer):
       const nul = body.indexOf(0, at);
       if (nul < 0 || nul + 21 > body.length) throw new ArchiveCorruptError(`tree ${from} is truncated`);
       const mode = body.toString("latin1", at, body.indexOf(32, at));
-      if (mode !== "160000") yield { from, fromType, to: body.toString("hex", nul + 1, nul + 21) };
+      if (mode !== "160000") yield { from, fromType, to: body.subarray(nul + 1, nul + 21) };
       at = nul + 21;
     }
     return;

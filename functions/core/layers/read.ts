@@ -1,17 +1,18 @@
-// Reads a layered snapshot back (docs/ARCHITECTURE.md, "Restore from layers with plain git"): each
-// live layer it resolves to is decrypted into one bare repository (git index-pack of each pack,
-// its LFS objects into the repository's lfs store), then the snapshot's own archive gives the wiki
-// and is checked against the record. The caller sets the refs (unpack.ts finishRepository).
+// Reads a layered snapshot back (docs/ARCHITECTURE.md, "Restore from layers with plain git"): the
+// live layers it resolves to are decrypted into one bare repository (one git index-pack of their
+// packs joined, their LFS objects into the repository's lfs store), while the snapshot's own
+// archive gives the wiki and is checked against the record. The caller sets the refs
+// (unpack.ts finishRepository).
 import type { Readable } from "node:stream";
 import { BUNDLE_PATH, WIKI_PATH } from "../archive/paths.js";
 import type { Deps } from "../deps.js";
 import { ArchiveCorruptError, UserInputError } from "../errors.js";
-import { indexPack, initBare } from "../git/local-repo.js";
+import { initBare } from "../git/local-repo.js";
 import { lfsOidOf } from "../lfs/paths.js";
 import { storeLfsObject } from "../lfs/restore.js";
 import type { Layer, Snapshot } from "../model.js";
 import { readSnapshotArchive } from "../read-snapshot.js";
-import { readLayerPack } from "./archive-read.js";
+import { indexLayers } from "./read-pack.js";
 import { resolveLayers } from "./resolve.js";
 
 export type LayeredReadDeps = Pick<Deps, "store" | "keys" | "keyRecords" | "layers">;
@@ -27,10 +28,11 @@ export async function layersOfSnapshot(deps: Pick<Deps, "layers">, snapshot: Sna
 }
 
 /**
- * Decrypts every layer of `snapshot` into a new bare repository at `dir` (refs not yet set), then
- * reads its own archive (wiki to `onWiki`). Each archive is checked on the way against its record.
- * Connectivity is the caller's (layers come in any order, so no pack's links are checked alone).
- * Resolves with the archive bytes read.
+ * Decrypts every layer of `snapshot` into a new bare repository at `dir` (refs not yet set), as one
+ * joined pack for one `git index-pack` (read-pack.ts), while its own archive is read beside it
+ * (wiki to `onWiki`). Each archive is checked on the way against its record. `linked`: index-pack
+ * proved every link resolves within the layers (they hold no object twice); otherwise proving
+ * connectivity is the caller's. Resolves with the archive bytes read.
  */
 export async function unpackLayered(
   deps: LayeredReadDeps,
@@ -38,24 +40,29 @@ export async function unpackLayered(
   dir: string,
   onBytes?: (n: number) => void,
   onWiki?: (body: Readable) => Promise<void>,
+): Promise<{ bytes: number; linked: boolean }> {
+  const [layers] = await Promise.all([layersOfSnapshot(deps, snapshot), initBare(dir)]);
+  // Both run to their end before either's error is thrown, so nothing writes into `dir` after.
+  const [joined, own] = await Promise.allSettled([
+    indexLayers(deps, layers, dir, onBytes, async (layer, path, body) => {
+      const oid = lfsOidOf(path);
+      if (oid) return storeLfsObject(dir, oid, body, `layer ${layer.id}`);
+      body.resume();
+    }),
+    readOwnArchive(deps, snapshot, onBytes, onWiki),
+  ]);
+  if (joined.status === "rejected") throw joined.reason;
+  if (own.status === "rejected") throw own.reason;
+  return { bytes: joined.value.bytes + own.value, linked: joined.value.linked };
+}
+
+/** The snapshot's own archive (refs, wiki, no git objects), checked to list the record's layers. */
+async function readOwnArchive(
+  deps: LayeredReadDeps,
+  snapshot: Snapshot,
+  onBytes?: (n: number) => void,
+  onWiki?: (body: Readable) => Promise<void>,
 ): Promise<number> {
-  const layers = await layersOfSnapshot(deps, snapshot);
-  await initBare(dir);
-  let total = 0;
-  for (const layer of layers) {
-    const where = `layer ${layer.id}`;
-    total += await readLayerPack(
-      deps,
-      layer,
-      (pack) => indexPack(dir, pack),
-      onBytes,
-      async (path, body) => {
-        const oid = lfsOidOf(path);
-        if (oid) return storeLfsObject(dir, oid, body, where);
-        body.resume();
-      },
-    );
-  }
   const { manifest, bytes } = await readSnapshotArchive(
     deps,
     snapshot,
@@ -73,5 +80,5 @@ export async function unpackLayered(
       `the archive of ${snapshot.id} lists layers [${listed}], its record [${(snapshot.layers ?? []).join()}]`,
     );
   }
-  return total + bytes;
+  return bytes;
 }

@@ -36,13 +36,17 @@ export async function checkLayered(
   onProgress?: ProgressListener,
 ): Promise<LayeredCheck> {
   let bytes = 0;
-  const onBytes = (n: number) =>
-    onProgress?.({ repo: snapshot.repo, phase: "verifying", bytes: (bytes += n) });
+  // Counted whether or not anyone listens: the outcome reports the bytes read.
+  const onBytes = (n: number) => {
+    bytes += n;
+    onProgress?.({ repo: snapshot.repo, phase: "verifying", bytes });
+  };
   const scratch = await makeScratch("verify");
   try {
     if (level === "deep") {
       const repoDir = join(scratch, "repo.git");
       const warnings: string[] = [];
+      // fsck --full below checks everything again, links included, whatever index-pack proved.
       await unpackLayered(deps, snapshot, repoDir, onBytes, async (wiki) => {
         warnings.push(...(await unpackWiki(join(scratch, "wiki.git"), wiki, snapshot, "full")).warnings);
       });
@@ -60,7 +64,7 @@ export async function checkLayered(
       return { bytes, warnings: [] };
     }
     const known = await Promise.all(layers.map((layer) => readLayerOids(deps, layer)));
-    const has = (oid: string) => known.some((oids) => oids.has(oid));
+    const has = (oid: string | Buffer) => known.some((oids) => oids.has(oid));
     for (const [i, layer] of layers.entries()) {
       if (layer.verification?.verdict === "ok") continue;
       await checkLayer(deps, snapshot, layer, known[i]!, has, join(scratch, `${layer.id}.git`), onBytes);
@@ -97,7 +101,7 @@ async function checkLayer(
   snapshot: Snapshot,
   layer: Layer,
   oids: OidSet,
-  has: (oid: string) => boolean,
+  has: (oid: string | Buffer) => boolean,
   dir: string,
   onBytes: (n: number) => void,
 ): Promise<void> {
@@ -111,10 +115,12 @@ async function checkLayer(
       `layer ${layer.id}: its pack holds ${indexed.size} objects, its oids list ${oids.size}, and they differ`,
     );
   }
-  for await (const link of objectLinks(dir)) {
-    if (!has(link.to)) {
+  for await (const links of objectLinks(dir)) {
+    for (const link of links) {
+      if (has(link.to)) continue;
+      const to = typeof link.to === "string" ? link.to : link.to.toString("hex");
       throw new ArchiveCorruptError(
-        `snapshot ${snapshot.id} needs object ${link.to} (named by ${link.fromType} ${link.from} in layer ${layer.id}), which is in none of its layers`,
+        `snapshot ${snapshot.id} needs object ${to} (named by ${link.fromType} ${link.from} in layer ${layer.id}), which is in none of its layers`,
       );
     }
   }
