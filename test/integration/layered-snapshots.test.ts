@@ -3,67 +3,35 @@
 // folder and as a bundle, and passes `git fsck --full`; each push stores about its new objects
 // (a layer of them), not another copy of the repository; a pack with nothing new makes no layer.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { git } from "../../functions/core/git/exec.js";
-import { fsck } from "../../functions/core/git/local-repo.js";
-import type { Layer, Snapshot } from "../../functions/core/model.js";
+import type { Layer } from "../../functions/core/model.js";
 import { restoreRepo } from "../../functions/core/restore.js";
 import { checkLayered } from "../../functions/core/layers/verify.js";
-import { snapshotRepo } from "../../functions/core/snapshot.js";
 import { verifySnapshot } from "../../functions/core/verify.js";
-import type { LocalApp as App } from "../../functions/wiring.js";
-import { headOf, objectsOf, pushCommit, refsOf, richRepo } from "../helpers/git-repos.js";
-import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { objectsOf, refsOf } from "../helpers/git-repos.js";
+import { actor, layeredWorld, REPO, type Taken } from "../helpers/layered-world.js";
 
-const actor = "test";
-const clock = manualClock("2026-11-27T00:00:00.000Z");
-let ws: TestWorkspace;
-let app: App;
-let scratch: string;
-let source: string;
-
-interface Taken {
-  snapshot: Snapshot;
-  refs: string;
-  objects: string;
-  head: string;
-}
+const world = layeredWorld({ name: "layered" });
 const taken: Taken[] = [];
-
-async function snap(): Promise<Taken> {
-  clock.advance(60 * 60_000);
-  const outcome = await snapshotRepo(app, "acme/app", { url: source }, { actor, layers: true });
-  expect(outcome.outcome).toBe("created");
-  expect(outcome.snapshot.kind).toBe("layered");
-  const t = {
-    snapshot: outcome.snapshot,
-    refs: await refsOf(source),
-    objects: await objectsOf(source),
-    head: await headOf(source),
-  };
-  taken.push(t);
-  return t;
+async function snap(): Promise<void> {
+  taken.push(await world.snap());
 }
 
-const src = (...args: string[]) => git(args, { env: { GIT_DIR: source } });
-const layerOf = async (id: string): Promise<Layer> => (await app.layers!.getLayer("acme/app", id))!;
+const src = (...args: string[]) => git(args, { env: { GIT_DIR: world.source } });
+const layerOf = async (id: string): Promise<Layer> => (await world.app.layers!.getLayer(REPO, id))!;
 
 beforeAll(async () => {
-  scratch = await mkdtemp(join(tmpdir(), "infinity-layered-"));
-  source = await richRepo(scratch);
+  await world.open();
   // Incompressible content, so a copy of the repository would show in the stored bytes.
-  await pushCommit(source, "main", "noise.b64", randomBytes(256 * 1024).toString("base64"));
-  ws = await workspace({ "acme/app": source });
-  app = await ws.open(clock);
+  await world.push("main", "noise.b64", randomBytes(256 * 1024).toString("base64"));
   await snap(); // the first: one full layer
-  await pushCommit(source, "main", "a.txt", "one push\n");
+  await world.push("main", "a.txt", "one push\n");
   await snap();
   // A force push: main back one commit, then a different commit on top.
   await src("update-ref", "refs/heads/main", "refs/heads/main~1");
-  await pushCommit(source, "main", "b.txt", "after the force push\n");
+  await world.push("main", "b.txt", "after the force push\n");
   await snap();
   // A deleted branch: nothing new to fetch.
   const branch = (await src("for-each-ref", "--format=%(refname)", "refs/heads/"))
@@ -75,19 +43,13 @@ beforeAll(async () => {
   // A new annotated tag.
   await git(["tag", "-a", "-m", "release", "v9.9"], {
     env: {
-      GIT_DIR: source,
+      GIT_DIR: world.source,
       GIT_COMMITTER_NAME: "T",
       GIT_COMMITTER_EMAIL: "t@example.invalid",
     },
   });
   await snap();
 }, 180_000);
-
-afterAll(async () => {
-  await app?.close();
-  await ws?.cleanup();
-  await rm(scratch, { recursive: true, force: true });
-});
 
 describe("layered snapshots", () => {
   it("each snapshot names its new layer first and the layers of those before it", async () => {
@@ -98,7 +60,7 @@ describe("layered snapshots", () => {
     // Deleting a branch brings no object: no new layer, the same layers as before.
     expect(new Set(deleted!.layers)).toEqual(new Set(force!.layers));
     expect(tag!.layers).toHaveLength(4);
-    const layers = await app.layers!.layers("acme/app");
+    const layers = await world.app.layers!.layers(REPO);
     expect(layers.map((l) => l.state)).toEqual(["live", "live", "live", "live"]);
   });
 
@@ -110,7 +72,7 @@ describe("layered snapshots", () => {
       expect(layer.objects).toBeLessThanOrEqual(4); // a commit, a tree, a blob (or the tag)
       expect(layer.packBytes).toBeLessThan(full.packBytes / 20);
     }
-    const layers = await app.layers!.layers("acme/app");
+    const layers = await world.app.layers!.layers(REPO);
     const stored =
       layers.reduce((sum, l) => sum + l.size + l.oidsSize, 0) +
       taken.reduce((sum, t) => sum + t.snapshot.size, 0);
@@ -120,28 +82,20 @@ describe("layered snapshots", () => {
 
   it("every layered snapshot restores exactly its refs and objects and passes git fsck", async () => {
     for (const t of taken) {
-      const path = join(scratch, `r-${t.snapshot.id}.git`);
-      await restoreRepo(
-        app,
-        { repo: "acme/app", snapshotId: t.snapshot.id, target: { kind: "path", path } },
-        { actor },
-      );
-      expect(await refsOf(path)).toBe(t.refs);
-      expect(await objectsOf(path)).toBe(t.objects);
-      expect(await headOf(path)).toBe(t.head);
-      await fsck(path, "full");
+      const path = await world.restore(t.snapshot.id);
+      await world.expectAsTaken(path, t.snapshot.id, { fsck: true });
     }
   });
 
   it("a layered snapshot restores as a plain bundle too", async () => {
     const t = taken[2]!;
-    const path = join(scratch, `b-${t.snapshot.id}.bundle`);
+    const path = join(world.scratch, `b-${t.snapshot.id}.bundle`);
     await restoreRepo(
-      app,
-      { repo: "acme/app", snapshotId: t.snapshot.id, target: { kind: "bundle-file", path } },
+      world.app,
+      { repo: REPO, snapshotId: t.snapshot.id, target: { kind: "bundle-file", path } },
       { actor },
     );
-    const cloned = join(scratch, `b-${t.snapshot.id}.git`);
+    const cloned = join(world.scratch, `b-${t.snapshot.id}.git`);
     await git(["clone", "--quiet", "--mirror", path, cloned]);
     expect(await refsOf(cloned)).toBe(t.refs);
     expect(await objectsOf(cloned)).toBe(t.objects);
@@ -151,11 +105,11 @@ describe("layered snapshots", () => {
 describe("per-layer verification", () => {
   it("checks only the new layer of a push, and records the verdict on the layer", async () => {
     const [first, push] = taken.map((t) => t.snapshot);
-    const base = await verifySnapshot(app, "acme/app", first!.id, { level: "layer", actor });
+    const base = await verifySnapshot(world.app, REPO, first!.id, { level: "layer", actor });
     expect(base.verification).toMatchObject({ verdict: "ok", level: "layer" });
     expect((await layerOf(first!.layers![0]!)).verification).toMatchObject({ verdict: "ok", level: "layer" });
     const full = await layerOf(first!.layers![0]!);
-    const outcome = await verifySnapshot(app, "acme/app", push!.id, { level: "layer", actor });
+    const outcome = await verifySnapshot(world.app, REPO, push!.id, { level: "layer", actor });
     expect(outcome.verification).toMatchObject({ verdict: "ok", level: "layer" });
     // Its own small archive, its new layer and the oids of the first: not the first layer's pack.
     expect(outcome.bytes).toBeLessThan(full.size / 5);
@@ -165,11 +119,11 @@ describe("per-layer verification", () => {
   it("a layer whose objects link to one none of the snapshot's layers holds fails, naming it", async () => {
     const force = taken[2]!.snapshot;
     const parent = (
-      await git(["rev-parse", `${force.refs["refs/heads/main"]}^`], { env: { GIT_DIR: source } })
+      await git(["rev-parse", `${force.refs["refs/heads/main"]}^`], { env: { GIT_DIR: world.source } })
     ).trim();
     // The force push's layer alone: its commit's parent is only in the first layer.
     const alone = { ...force, layers: [force.layers![0]!] };
-    await expect(checkLayered(app, alone, "layer")).rejects.toThrow(
+    await expect(checkLayered(world.app, alone, "layer")).rejects.toThrow(
       new RegExp(
         `needs object ${parent} \\(named by commit ${force.refs["refs/heads/main"]} in layer ${force.layers![0]}\\)`,
       ),
@@ -177,7 +131,7 @@ describe("per-layer verification", () => {
   });
 
   it("a deep verification of a layered snapshot restores it whole and runs fsck", async () => {
-    const outcome = await verifySnapshot(app, "acme/app", taken[4]!.snapshot.id, { level: "deep", actor });
+    const outcome = await verifySnapshot(world.app, REPO, taken[4]!.snapshot.id, { level: "deep", actor });
     expect(outcome.verification).toMatchObject({ verdict: "ok", level: "deep" });
   });
 });
@@ -186,23 +140,20 @@ describe("quick verification of a layered snapshot", () => {
   it("reads every layer it resolves to: a flipped byte in its oldest layer fails it, naming the layer", async () => {
     const newest = taken[4]!.snapshot;
     expect(
-      (await verifySnapshot(app, "acme/app", newest.id, { level: "quick", actor })).verification,
+      (await verifySnapshot(world.app, REPO, newest.id, { level: "quick", actor })).verification,
     ).toMatchObject({
       verdict: "ok",
       level: "quick",
     });
     const oldest = await layerOf(taken[0]!.snapshot.layers![0]!);
-    const file = join(ws.dir, "data", "archives", oldest.objectKey);
-    const original = await readFile(file);
-    const damaged = Buffer.from(original);
-    damaged.writeUInt8(damaged.readUInt8(damaged.length - 100) ^ 0x01, damaged.length - 100);
-    await writeFile(file, damaged);
-    try {
-      const outcome = await verifySnapshot(app, "acme/app", newest.id, { level: "quick", actor });
-      expect(outcome.verification.verdict).toBe("failed");
-      expect(outcome.verification.detail).toMatch(new RegExp(`layer ${oldest.id}`));
-    } finally {
-      await writeFile(file, original);
-    }
+    await world.withFlippedByte(
+      oldest.objectKey,
+      (length) => length - 100,
+      async () => {
+        const outcome = await verifySnapshot(world.app, REPO, newest.id, { level: "quick", actor });
+        expect(outcome.verification.verdict).toBe("failed");
+        expect(outcome.verification.detail).toMatch(new RegExp(`layer ${oldest.id}`));
+      },
+    );
   });
 });
