@@ -16,7 +16,6 @@ import { log } from "../log.js";
 import { statusData } from "../web/status-data.js";
 import { renderStatusPage } from "../web/status-page.js";
 import { answer } from "./http.js";
-import { outsideDomain } from "./outside-domain.js";
 
 /** A browser asks for HTML first; curl, scripts and the monitoring check ask for JSON or anything. */
 function wantsHtml(req: Request): boolean {
@@ -76,12 +75,10 @@ export function healthHandler(getApp: AppProvider) {
       // The page shows no projection: the year is replayed for it only when a capacity rule looks
       // ahead; the JSON carries it.
       const page = wantsHtml(req) && !capacityNeedsProjection(app.settings.backup.capacity);
-      const { report, view } = await outsideDomain(() =>
-        statusData(app, [], {
-          ...(page ? { projectedRepos: 0 } : {}),
-          checks: { index: app.index, ...(app.deadLetters ? { deadLetters: app.deadLetters } : {}) },
-        }),
-      );
+      const { report, view } = await statusData(app, [], {
+        ...(page ? { projectedRepos: 0 } : {}),
+        checks: { index: app.index, ...(app.deadLetters ? { deadLetters: app.deadLetters } : {}) },
+      });
       for (const h of report.repos.filter((h) => h.problems.some(isStale))) {
         log("WARNING", `stale repository ${h.repo}: ${h.problems.map(describeProblem).join("; ")}`, {
           event: "stale_repo",

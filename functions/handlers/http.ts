@@ -12,6 +12,7 @@ import {
 } from "../core/errors.js";
 import { parseMessage } from "../core/messages.js";
 import { log, redact } from "../log.js";
+import { outsideDomain } from "./outside-domain.js";
 import { queryAsBody } from "./query.js";
 
 export function statusFor(err: unknown): number {
@@ -23,13 +24,18 @@ export function statusFor(err: unknown): number {
   return err instanceof BackupError && err.permanent ? 422 : 500;
 }
 
+/**
+ * Runs an HTTP function's `work` and sends what it returns, or its error as a status and a safe
+ * message. The work runs outside the request's Node domain (outside-domain.ts): what it throws or
+ * rejects with still comes back here, and the answer is sent from within the request's domain.
+ */
 export async function answer(
   name: string,
   res: Response,
   work: () => Promise<{ status?: number; body?: unknown; html?: string }>,
 ): Promise<void> {
   try {
-    const { status = 200, body, html } = await work();
+    const { status = 200, body, html } = await outsideDomain(work);
     if (html !== undefined) res.status(status).type("html").set("Cache-Control", "no-store").send(html);
     else res.status(status).json(body);
   } catch (err) {
