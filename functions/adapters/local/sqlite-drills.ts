@@ -1,4 +1,4 @@
-// DrillRecords in the local index's SQLite file (table drills; schema in sqlite-index.ts): one row
+// DrillRecords in the local index's SQLite file (table drills; schema in sqlite-schema.ts): one row
 // per drill, the record as JSON, keyed by repository, time and snapshot.
 import type Database from "better-sqlite3";
 import { drillInstant, storedDrillRecord } from "../../core/drill-record.js";

@@ -1,5 +1,5 @@
 // KeyRecords and the RedactionList in the local index's SQLite file (tables repository_keys,
-// data_keys, redactions; schema in sqlite-index.ts). Wrapped keys only: nothing here opens an
+// data_keys, redactions; schema in sqlite-schema.ts). Wrapped keys only: nothing here opens an
 // archive without the key file.
 import { sqliteCall, sqliteWrite } from "./sqlite-calls.js";
 import type Database from "better-sqlite3";

@@ -1,5 +1,5 @@
 // LayerIndex in the local index's SQLite file (tables layers and layer_state, schema in
-// sqlite-index.ts). Each write is one BEGIN IMMEDIATE transaction that reads the lineage's
+// sqlite-schema.ts). Each write is one BEGIN IMMEDIATE transaction that reads the lineage's
 // generation, asks the rule in core/layers/index-rules.ts, writes what it returns and bumps the
 // generation; a throw inside rolls everything back.
 import type Database from "better-sqlite3";

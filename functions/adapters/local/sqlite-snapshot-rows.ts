@@ -1,4 +1,4 @@
-// Snapshot rows of the local index (table snapshots, schema in sqlite-index.ts), shared by
+// Snapshot rows of the local index (table snapshots, schema in sqlite-schema.ts), shared by
 // SnapshotIndex.commit and the layer index's T-snap, so both store a snapshot the same way.
 import type Database from "better-sqlite3";
 import { UserInputError } from "../../core/errors.js";
