@@ -26,23 +26,66 @@ locals {
     # The sample size is drill.sample of config/backup-config.yaml.
     restore_drill = { v = 1 }
   }
+
+  # The jobs that publish their message of scheduled_messages to a topic, by name (the job is
+  # "infinity-backup-<name with dashes>"). Each ran as a resource of its own before; the moved
+  # blocks below carry an existing deployment's jobs over, without destroy and create.
+  published_jobs = {
+    daily_sweep = {
+      description = "Daily backup of every repository (the 00:00 UTC promise)."
+      schedule    = local.daily_schedule
+      topic       = "snapshot-sweep"
+      retries     = 3
+    }
+    rpo_sweep = {
+      description = "Frequent sweep that snapshots only repositories whose refs changed (RPO)."
+      schedule    = local.schedule.rpoSweep
+      topic       = "snapshot-sweep"
+      retries     = 1
+    }
+    verify_sweep = {
+      description = "Daily re-verification of stored snapshots."
+      schedule    = local.schedule.verifySweep
+      topic       = "snapshot-sweep"
+      retries     = 3
+    }
+    prune = {
+      description = "Daily prune: retention policy, expiries, orphans."
+      schedule    = local.schedule.prune
+      topic       = "prune-requests"
+      retries     = 3
+    }
+    org_snapshot = {
+      description = "Daily snapshot of each organization's own metadata: settings, members, teams, rulesets, projects."
+      schedule    = local.schedule.orgSnapshot
+      topic       = "snapshot-sweep"
+      retries     = 3
+    }
+    metadata_reconcile = {
+      description = "Weekly full snapshot of every repository, metadata read whole (incremental reads miss some changes)."
+      schedule    = local.schedule.metadataReconcile
+      topic       = "snapshot-sweep"
+      retries     = 3
+    }
+  }
 }
 
-resource "google_cloud_scheduler_job" "daily_sweep" {
-  name        = "infinity-backup-daily-sweep"
-  description = "Daily backup of every repository (the 00:00 UTC promise)."
+resource "google_cloud_scheduler_job" "published" {
+  for_each    = local.published_jobs
+  name        = "infinity-backup-${replace(each.key, "_", "-")}"
+  description = each.value.description
   region      = var.region
-  schedule    = local.daily_schedule
+  schedule    = each.value.schedule
   time_zone   = "Etc/UTC"
 
   retry_config {
-    retry_count          = 3
+    retry_count          = each.value.retries
     min_backoff_duration = "30s"
   }
 
   pubsub_target {
-    topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
-    data       = base64encode(jsonencode(local.scheduled_messages.daily_sweep))
+    topic_name = google_pubsub_topic.topic[each.value.topic].id
+    data       = base64encode(jsonencode(local.scheduled_messages[each.key]))
   }
 
   lifecycle {
@@ -54,58 +97,34 @@ resource "google_cloud_scheduler_job" "daily_sweep" {
   }
 }
 
-resource "google_cloud_scheduler_job" "rpo_sweep" {
-  name        = "infinity-backup-rpo-sweep"
-  description = "Frequent sweep that snapshots only repositories whose refs changed (RPO)."
-  region      = var.region
-  schedule    = local.schedule.rpoSweep
-  time_zone   = "Etc/UTC"
-
-  retry_config {
-    retry_count          = 1
-    min_backoff_duration = "30s"
-  }
-
-  pubsub_target {
-    topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
-    data       = base64encode(jsonencode(local.scheduled_messages.rpo_sweep))
-  }
+moved {
+  from = google_cloud_scheduler_job.daily_sweep
+  to   = google_cloud_scheduler_job.published["daily_sweep"]
 }
 
-resource "google_cloud_scheduler_job" "verify_sweep" {
-  name        = "infinity-backup-verify-sweep"
-  description = "Daily re-verification of stored snapshots."
-  region      = var.region
-  schedule    = local.schedule.verifySweep
-  time_zone   = "Etc/UTC"
-
-  retry_config {
-    retry_count          = 3
-    min_backoff_duration = "30s"
-  }
-
-  pubsub_target {
-    topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
-    data       = base64encode(jsonencode(local.scheduled_messages.verify_sweep))
-  }
+moved {
+  from = google_cloud_scheduler_job.rpo_sweep
+  to   = google_cloud_scheduler_job.published["rpo_sweep"]
 }
 
-resource "google_cloud_scheduler_job" "prune" {
-  name        = "infinity-backup-prune"
-  description = "Daily prune: retention policy, expiries, orphans."
-  region      = var.region
-  schedule    = local.schedule.prune
-  time_zone   = "Etc/UTC"
+moved {
+  from = google_cloud_scheduler_job.verify_sweep
+  to   = google_cloud_scheduler_job.published["verify_sweep"]
+}
 
-  retry_config {
-    retry_count          = 3
-    min_backoff_duration = "30s"
-  }
+moved {
+  from = google_cloud_scheduler_job.prune
+  to   = google_cloud_scheduler_job.published["prune"]
+}
 
-  pubsub_target {
-    topic_name = google_pubsub_topic.topic["prune-requests"].id
-    data       = base64encode(jsonencode(local.scheduled_messages.prune))
-  }
+moved {
+  from = google_cloud_scheduler_job.org_snapshot
+  to   = google_cloud_scheduler_job.published["org_snapshot"]
+}
+
+moved {
+  from = google_cloud_scheduler_job.metadata_reconcile
+  to   = google_cloud_scheduler_job.published["metadata_reconcile"]
 }
 
 # backupHealth logs one stale_repo entry per repository older than the RPO;
@@ -173,38 +192,3 @@ resource "google_cloud_scheduler_job" "snapshot_job" {
   }
 }
 
-resource "google_cloud_scheduler_job" "org_snapshot" {
-  name        = "infinity-backup-org-snapshot"
-  description = "Daily snapshot of each organization's own metadata: settings, members, teams, rulesets, projects."
-  region      = var.region
-  schedule    = local.schedule.orgSnapshot
-  time_zone   = "Etc/UTC"
-
-  retry_config {
-    retry_count          = 3
-    min_backoff_duration = "30s"
-  }
-
-  pubsub_target {
-    topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
-    data       = base64encode(jsonencode(local.scheduled_messages.org_snapshot))
-  }
-}
-
-resource "google_cloud_scheduler_job" "metadata_reconcile" {
-  name        = "infinity-backup-metadata-reconcile"
-  description = "Weekly full snapshot of every repository, metadata read whole (incremental reads miss some changes)."
-  region      = var.region
-  schedule    = local.schedule.metadataReconcile
-  time_zone   = "Etc/UTC"
-
-  retry_config {
-    retry_count          = 3
-    min_backoff_duration = "30s"
-  }
-
-  pubsub_target {
-    topic_name = google_pubsub_topic.topic["snapshot-sweep"].id
-    data       = base64encode(jsonencode(local.scheduled_messages.metadata_reconcile))
-  }
-}

@@ -18,6 +18,8 @@ export interface TerraformDoc {
   locals: Body[];
   terraform: Body[];
   provider: Named;
+  /** `moved` blocks: from and to as "${address}". */
+  moved: Body[];
 }
 
 export interface Infra {
@@ -37,6 +39,7 @@ export async function loadInfra(dir: string): Promise<Infra> {
     locals: [],
     terraform: [],
     provider: {},
+    moved: [],
   };
   const sources: Record<string, string> = {};
   const resourcesByFile: Record<string, string[]> = {};
@@ -59,6 +62,7 @@ export async function loadInfra(dir: string): Promise<Infra> {
     mergeNamed(doc.provider, parsed.provider ?? {}, "provider");
     doc.locals.push(...(parsed.locals ?? []));
     doc.terraform.push(...(parsed.terraform ?? []));
+    doc.moved.push(...(parsed.moved ?? []));
   }
   return { doc, sources, resourcesByFile };
 }
@@ -76,6 +80,37 @@ export function resourcesOf(doc: TerraformDoc, type: string): { name: string; bo
     name,
     body: only(bodies, `${type}.${name}`),
   }));
+}
+
+/**
+ * Every instance of a resource type by address: "name" for a single resource, `name["key"]` for
+ * each entry of a `for_each` over a literal local map, with `each.key` and `each.value.FIELD` put
+ * in as Terraform would (a whole "${each.value.FIELD}" becomes the field's value). Any other
+ * `for_each` is refused, so that a changed expression fails loudly instead of being misread.
+ */
+export function instancesOf(doc: TerraformDoc, type: string): Record<string, Body> {
+  const instances: Record<string, Body> = {};
+  for (const { name, body } of resourcesOf(doc, type)) {
+    const { for_each: forEach, ...rest } = body;
+    if (forEach === undefined) {
+      instances[name] = body;
+      continue;
+    }
+    const local = /^\$\{local\.([a-z0-9_]+)\}$/.exec(String(forEach))?.[1];
+    const map = local === undefined ? undefined : localValue(doc, local);
+    if (!map || typeof map !== "object")
+      throw new Error(`${type}.${name}: for_each ${JSON.stringify(forEach)} is not a literal local map`);
+    for (const [key, value] of Object.entries(map as Record<string, Record<string, unknown>>)) {
+      // Inside an expression a value stands as an HCL string literal, escaped as JSON text holds it.
+      const literal = (v: unknown) => JSON.stringify(JSON.stringify(v)).slice(1, -1);
+      const text = JSON.stringify(rest)
+        .replace(/"\$\{each\.value\.([a-z0-9_]+)\}"/g, (_, field: string) => JSON.stringify(value[field]))
+        .replace(/each\.value\.([a-z0-9_]+)/g, (_, field: string) => literal(value[field]))
+        .replace(/each\.key/g, literal(key));
+      instances[`${name}[${JSON.stringify(key)}]`] = JSON.parse(text) as Body;
+    }
+  }
+  return instances;
 }
 
 export function resourceBody(doc: TerraformDoc, type: string, name: string): Body {

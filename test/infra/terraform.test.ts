@@ -29,6 +29,7 @@ import {
   collectGrants,
   deployedEnv,
   dynamicContents,
+  instancesOf,
   loadInfra,
   localValue,
   references,
@@ -399,14 +400,15 @@ const rules = {
     const clocks = Object.keys(SCHEDULE).filter((k) => k !== "version");
     const planned = SCHEDULER_JOBS.map(([, clock]) => clock);
     problems.push(...clocks.filter((c) => !planned.includes(c)).map((c) => `no Scheduler job runs on ${c}`));
-    const declared = Object.keys(doc.resource["google_cloud_scheduler_job"] ?? {});
+    const jobs = instancesOf(doc, "google_cloud_scheduler_job");
+    const declared = Object.keys(jobs);
     problems.push(
       ...declared
         .filter((job) => !SCHEDULER_JOBS.some(([j]) => j === job))
         .map((job) => `google_cloud_scheduler_job.${job} runs on no clock of the file`),
     );
     for (const [job, clock, target] of SCHEDULER_JOBS) {
-      const body = doc.resource["google_cloud_scheduler_job"]?.[job]?.[0];
+      const body = jobs[job];
       if (!body) {
         problems.push(`google_cloud_scheduler_job.${job} is missing`);
         continue;
@@ -520,13 +522,18 @@ const rules = {
 type RuleName = keyof typeof rules;
 
 // [Scheduler job, its clock in config/schedule.yaml, what it reaches]
+/** A job of the for_each over local.published_jobs, by its key (its address before the for_each). */
+const published = (key: string): string => `published["${key}"]`;
+/** local.published_jobs of a document (a clone, in the breakage table). */
+const publishedJobs = (doc: TerraformDoc) => localValue(doc, "published_jobs") as Record<string, Body>;
+/** Each Scheduler job (its instance address under google_cloud_scheduler_job), clock and target. */
 const SCHEDULER_JOBS: [string, string, string][] = [
-  ["daily_sweep", "daily", topic("snapshot-sweep")],
-  ["rpo_sweep", "rpoSweep", topic("snapshot-sweep")],
-  ["verify_sweep", "verifySweep", topic("snapshot-sweep")],
-  ["metadata_reconcile", "metadataReconcile", topic("snapshot-sweep")],
-  ["org_snapshot", "orgSnapshot", topic("snapshot-sweep")],
-  ["prune", "prune", topic("prune-requests")],
+  [published("daily_sweep"), "daily", topic("snapshot-sweep")],
+  [published("rpo_sweep"), "rpoSweep", topic("snapshot-sweep")],
+  [published("verify_sweep"), "verifySweep", topic("snapshot-sweep")],
+  [published("metadata_reconcile"), "metadataReconcile", topic("snapshot-sweep")],
+  [published("org_snapshot"), "orgSnapshot", topic("snapshot-sweep")],
+  [published("prune"), "prune", topic("prune-requests")],
   ["health_check", "healthCheck", fn("backupHealth")],
   ["restore_drill", "restoreDrill", fn("restoreDrill")],
   ["snapshot_job", "snapshotJob", "google_cloud_run_v2_job.snapshot_job"],
@@ -635,24 +642,22 @@ const BREAKAGES: { name: string; rule: RuleName; breakIt: (doc: TerraformDoc) =>
   {
     name: "no prune Scheduler job",
     rule: "every clock of config/schedule.yaml has its Cloud Scheduler job",
-    breakIt: (doc) => delete doc.resource["google_cloud_scheduler_job"]!["prune"],
+    breakIt: (doc) => delete publishedJobs(doc)["prune"],
   },
   {
     name: "no RPO sweep",
     rule: "every clock of config/schedule.yaml has its Cloud Scheduler job",
-    breakIt: (doc) => delete doc.resource["google_cloud_scheduler_job"]!["rpo_sweep"],
+    breakIt: (doc) => delete publishedJobs(doc)["rpo_sweep"],
   },
   {
     name: "a schedule written in Terraform instead of read from the file",
     rule: "every clock of config/schedule.yaml has its Cloud Scheduler job",
-    breakIt: (doc) => (resourceBody(doc, "google_cloud_scheduler_job", "prune")["schedule"] = "0 3 * * *"),
+    breakIt: (doc) => (publishedJobs(doc)["prune"]!["schedule"] = "0 3 * * *"),
   },
   {
     name: "var.backup_schedule no longer overriding the daily clock",
     rule: "every clock of config/schedule.yaml has its Cloud Scheduler job",
-    breakIt: (doc) =>
-      (resourceBody(doc, "google_cloud_scheduler_job", "daily_sweep")["schedule"] =
-        "${local.schedule.daily}"),
+    breakIt: (doc) => (publishedJobs(doc)["daily_sweep"]!["schedule"] = "${local.schedule.daily}"),
   },
   {
     name: "the builder reading every bucket of the project",
@@ -768,7 +773,10 @@ describe("layout and consistency", () => {
       ...Object.keys(infra.doc.variable).map((v) => `var.${v}`),
       ...infra.doc.locals.flatMap((l) => Object.keys(l).map((k) => `local.${k}`)),
     ]);
-    expect([...references(infra.doc)].filter((r) => !declared.has(r))).toEqual([]);
+    // A moved block's `from` names an address that is gone by design; its `to` must be declared.
+    const { moved, ...rest } = infra.doc;
+    const named = [...references(rest), ...references(moved.map((m) => m["to"]))];
+    expect(named.filter((r) => !declared.has(r))).toEqual([]);
   });
 
   it("pins each provider to one major version (the lock file pins the exact one)", () => {
@@ -1161,7 +1169,7 @@ describe("functions and the snapshot job", () => {
 describe("the clocks: config/schedule.yaml", () => {
   /** The cron a Scheduler job runs on, as Terraform would evaluate it. */
   const scheduleOf = (job: string, vars: TfVars = {}): unknown => {
-    const expression = resourceBody(infra.doc, "google_cloud_scheduler_job", job)["schedule"];
+    const expression = instancesOf(infra.doc, "google_cloud_scheduler_job")[job]!["schedule"];
     const clock = /^\$\{local\.schedule\.([A-Za-z]+)\}$/.exec(String(expression))?.[1];
     if (clock) return SCHEDULE[clock];
     expect(expression).toBe("${local.daily_schedule}");
@@ -1182,9 +1190,38 @@ describe("the clocks: config/schedule.yaml", () => {
     const fromJobs = Object.fromEntries(SCHEDULER_JOBS.map(([job, clock]) => [clock, scheduleOf(job)]));
     const { version: _version, ...clocks } = SCHEDULE;
     expect(fromJobs).toEqual(clocks);
-    expect(Object.keys(infra.doc.resource["google_cloud_scheduler_job"]!).sort()).toEqual(
+    expect(Object.keys(instancesOf(infra.doc, "google_cloud_scheduler_job")).sort()).toEqual(
       SCHEDULER_JOBS.map(([job]) => job).sort(),
     );
+  });
+
+  it("the published jobs keep their names and move from their old addresses, not replaced", () => {
+    // Each was a resource of its own, named by its key; an existing deployment's state moves.
+    const keys = Object.keys(publishedJobs(infra.doc)).sort();
+    expect(keys).toEqual(
+      ["daily_sweep", "metadata_reconcile", "org_snapshot", "prune", "rpo_sweep", "verify_sweep"].sort(),
+    );
+    const moved = infra.doc.moved.map((m) => [m["from"], m["to"]]);
+    for (const key of keys)
+      expect(moved, key).toContainEqual([
+        `\${google_cloud_scheduler_job.${key}}`,
+        `\${google_cloud_scheduler_job.${published(key)}}`,
+      ]);
+    // The job's name, as Terraform evaluates it: the key with dashes, as each was named before.
+    const jobs = instancesOf(infra.doc, "google_cloud_scheduler_job");
+    for (const key of keys) {
+      expect(jobs[published(key)]!["name"]).toBe(`infinity-backup-\${replace("${key}", "_", "-")}`);
+    }
+    const names = keys.map((key) => `infinity-backup-${key.replaceAll("_", "-")}`);
+    expect(names).toContain("infinity-backup-daily-sweep");
+    // Each publishes its own message of local.scheduled_messages, with the old retry counts.
+    for (const key of keys) {
+      const job = jobs[published(key)]!;
+      expect(block(job, "pubsub_target")["data"]).toBe(
+        `\${base64encode(jsonencode(local.scheduled_messages["${key}"]))}`,
+      );
+      expect(block(job, "retry_config")["retry_count"]).toBe(key === "rpo_sweep" ? 1 : 3);
+    }
   });
 
   it("var.backup_schedule (BACKUP_SCHEDULE) overrides the daily sweep, and only it", () => {
