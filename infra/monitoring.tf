@@ -47,10 +47,39 @@ resource "google_monitoring_notification_channel" "email" {
 
 # --- Log-based metrics -------------------------------------------------------
 
-resource "google_logging_metric" "snapshot_failures" {
-  name        = "infinity-backup/snapshot-failures"
-  description = "Failed snapshots (snapshotRepo and snapshot-job), by repository."
-  filter      = "((${local.function_logs.snapshotRepo}) OR (${local.snapshot_job_logs})) AND (severity>=ERROR OR ${local.log_event.snapshot_failed})"
+locals {
+  # The log-based metrics, each a count of matching entries by repository (label `repo`), by key.
+  # Each was a resource of its own before; the moved blocks below carry an existing deployment's
+  # metrics over, without destroy and create.
+  repo_metrics = {
+    snapshot_failures = {
+      name        = "infinity-backup/snapshot-failures"
+      description = "Failed snapshots (snapshotRepo and snapshot-job), by repository."
+      filter      = "((${local.function_logs.snapshotRepo}) OR (${local.snapshot_job_logs})) AND (severity>=ERROR OR ${local.log_event.snapshot_failed})"
+    }
+    verification_failures = {
+      name        = "infinity-backup/verification-failures"
+      description = "Snapshots whose verification failed (or could not run), by repository."
+      filter      = "(${local.function_logs.verifySnapshot}) AND (severity>=ERROR OR ${local.log_event.verification_failed})"
+    }
+    stale_repos = {
+      name        = "infinity-backup/stale-repos"
+      description = "stale_repo entries logged by backupHealth: a repository whose newest snapshot is older than the RPO."
+      filter      = "(${local.function_logs.backupHealth}) AND ${local.log_event.stale_repo}"
+    }
+    drill_failures = {
+      name        = "infinity-backup/drill-failures"
+      description = "Restore drills that failed (restoreDrill, and snapshot-job for large repositories), by repository."
+      filter      = "((${local.function_logs.restoreDrill}) OR (${local.snapshot_job_logs})) AND ${local.log_event.drill_failed}"
+    }
+  }
+}
+
+resource "google_logging_metric" "by_repo" {
+  for_each    = local.repo_metrics
+  name        = each.value.name
+  description = each.value.description
+  filter      = each.value.filter
 
   metric_descriptor {
     metric_kind = "DELTA"
@@ -69,70 +98,24 @@ resource "google_logging_metric" "snapshot_failures" {
   }
 }
 
-resource "google_logging_metric" "verification_failures" {
-  name        = "infinity-backup/verification-failures"
-  description = "Snapshots whose verification failed (or could not run), by repository."
-  filter      = "(${local.function_logs.verifySnapshot}) AND (severity>=ERROR OR ${local.log_event.verification_failed})"
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-
-    labels {
-      key         = "repo"
-      value_type  = "STRING"
-      description = "owner/name of the repository"
-    }
-  }
-
-  label_extractors = {
-    repo = "EXTRACT(jsonPayload.repo)"
-  }
+moved {
+  from = google_logging_metric.snapshot_failures
+  to   = google_logging_metric.by_repo["snapshot_failures"]
 }
 
-resource "google_logging_metric" "stale_repos" {
-  name        = "infinity-backup/stale-repos"
-  description = "stale_repo entries logged by backupHealth: a repository whose newest snapshot is older than the RPO."
-  filter      = "(${local.function_logs.backupHealth}) AND ${local.log_event.stale_repo}"
-
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-
-    labels {
-      key         = "repo"
-      value_type  = "STRING"
-      description = "owner/name of the repository"
-    }
-  }
-
-  label_extractors = {
-    repo = "EXTRACT(jsonPayload.repo)"
-  }
+moved {
+  from = google_logging_metric.verification_failures
+  to   = google_logging_metric.by_repo["verification_failures"]
 }
 
-resource "google_logging_metric" "drill_failures" {
-  name        = "infinity-backup/drill-failures"
-  description = "Restore drills that failed (restoreDrill, and snapshot-job for large repositories), by repository."
-  filter      = "((${local.function_logs.restoreDrill}) OR (${local.snapshot_job_logs})) AND ${local.log_event.drill_failed}"
+moved {
+  from = google_logging_metric.stale_repos
+  to   = google_logging_metric.by_repo["stale_repos"]
+}
 
-  metric_descriptor {
-    metric_kind = "DELTA"
-    value_type  = "INT64"
-    unit        = "1"
-
-    labels {
-      key         = "repo"
-      value_type  = "STRING"
-      description = "owner/name of the repository"
-    }
-  }
-
-  label_extractors = {
-    repo = "EXTRACT(jsonPayload.repo)"
-  }
+moved {
+  from = google_logging_metric.drill_failures
+  to   = google_logging_metric.by_repo["drill_failures"]
 }
 
 # A new log-based metric is not usable in an alert policy at once: the API answers
@@ -145,10 +128,10 @@ resource "time_sleep" "log_metrics" {
 
   triggers = {
     metrics = join(",", [
-      google_logging_metric.snapshot_failures.name,
-      google_logging_metric.verification_failures.name,
-      google_logging_metric.stale_repos.name,
-      google_logging_metric.drill_failures.name,
+      google_logging_metric.by_repo["snapshot_failures"].name,
+      google_logging_metric.by_repo["verification_failures"].name,
+      google_logging_metric.by_repo["stale_repos"].name,
+      google_logging_metric.by_repo["drill_failures"].name,
     ])
   }
 }
@@ -164,7 +147,7 @@ resource "google_monitoring_alert_policy" "snapshot_failed" {
   conditions {
     display_name = "snapshotRepo logged a failure"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.snapshot_failures.name}\" AND resource.type=\"cloud_run_revision\""
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.by_repo["snapshot_failures"].name}\" AND resource.type=\"cloud_run_revision\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -180,7 +163,7 @@ resource "google_monitoring_alert_policy" "snapshot_failed" {
   conditions {
     display_name = "snapshot-job logged a failure"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.snapshot_failures.name}\" AND resource.type=\"cloud_run_job\""
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.by_repo["snapshot_failures"].name}\" AND resource.type=\"cloud_run_job\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -214,7 +197,7 @@ resource "google_monitoring_alert_policy" "verification_failed" {
   conditions {
     display_name = "verifySnapshot reported a failed verification"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.verification_failures.name}\" AND resource.type=\"cloud_run_revision\""
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.by_repo["verification_failures"].name}\" AND resource.type=\"cloud_run_revision\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -248,7 +231,7 @@ resource "google_monitoring_alert_policy" "stale_repo" {
   conditions {
     display_name = "backupHealth logged stale_repo"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.stale_repos.name}\" AND resource.type=\"cloud_run_revision\""
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.by_repo["stale_repos"].name}\" AND resource.type=\"cloud_run_revision\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -282,7 +265,7 @@ resource "google_monitoring_alert_policy" "drill_failed" {
   conditions {
     display_name = "restoreDrill logged drill_failed"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.drill_failures.name}\" AND resource.type=\"cloud_run_revision\""
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.by_repo["drill_failures"].name}\" AND resource.type=\"cloud_run_revision\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"
@@ -298,7 +281,7 @@ resource "google_monitoring_alert_policy" "drill_failed" {
   conditions {
     display_name = "snapshot-job logged drill_failed (a large repository's drill)"
     condition_threshold {
-      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.drill_failures.name}\" AND resource.type=\"cloud_run_job\""
+      filter          = "metric.type=\"logging.googleapis.com/user/${google_logging_metric.by_repo["drill_failures"].name}\" AND resource.type=\"cloud_run_job\""
       comparison      = "COMPARISON_GT"
       threshold_value = 0
       duration        = "0s"

@@ -1290,9 +1290,12 @@ describe("a first apply that succeeds", () => {
   it("alert policies on log-based metrics wait for the metrics to be usable", () => {
     const sleep = resourceBody(infra.doc, "time_sleep", "log_metrics");
     expect(sleep["create_duration"]).toBe("600s");
-    const metrics = resourcesOf(infra.doc, "google_logging_metric").map((m) => m.name);
+    const metrics = Object.keys(instancesOf(infra.doc, "google_logging_metric"));
+    expect(metrics).toHaveLength(4);
     for (const metric of metrics)
-      expect(JSON.stringify(sleep["triggers"])).toContain(`google_logging_metric.${metric}.name`);
+      expect(String((sleep["triggers"] as Body)["metrics"])).toContain(
+        `google_logging_metric.${metric}.name`,
+      );
     const usingMetrics = resourcesOf(infra.doc, "google_monitoring_alert_policy").filter((p) =>
       JSON.stringify(p.body).includes("google_logging_metric."),
     );
@@ -1309,6 +1312,34 @@ describe("a first apply that succeeds", () => {
 
 describe("monitoring", () => {
   const policies = resourcesOf(infra.doc, "google_monitoring_alert_policy");
+  /** A log-based metric of the for_each over local.repo_metrics, by key, as Terraform evaluates it. */
+  const logMetric = (key: string): Body =>
+    instancesOf(infra.doc, "google_logging_metric")[`by_repo["${key}"]`]!;
+  const metricName = (key: string) => `google_logging_metric.by_repo["${key}"].name`;
+  /** Whether `text` stands anywhere in `body` (in an expression of any attribute or block). */
+  const mentions = (body: Body, text: string) =>
+    JSON.stringify(body).includes(JSON.stringify(text).slice(1, -1));
+
+  it("the log-based metrics keep their names and move from their old addresses, not replaced", () => {
+    const names = {
+      snapshot_failures: "infinity-backup/snapshot-failures",
+      verification_failures: "infinity-backup/verification-failures",
+      stale_repos: "infinity-backup/stale-repos",
+      drill_failures: "infinity-backup/drill-failures",
+    };
+    const moved = infra.doc.moved.map((m) => [m["from"], m["to"]]);
+    expect(Object.keys(localValue(infra.doc, "repo_metrics") as Body).sort()).toEqual(
+      Object.keys(names).sort(),
+    );
+    for (const [key, name] of Object.entries(names)) {
+      expect(logMetric(key)["name"]).toBe(name);
+      expect(logMetric(key)["label_extractors"]).toEqual({ repo: "EXTRACT(jsonPayload.repo)" });
+      expect(moved, key).toContainEqual([
+        `\${google_logging_metric.${key}}`,
+        `\${google_logging_metric.by_repo["${key}"]}`,
+      ]);
+    }
+  });
 
   it.each([
     ["snapshot_failures", "snapshot_failed", "snapshot_failed"],
@@ -1316,12 +1347,10 @@ describe("monitoring", () => {
     ["stale_repos", "stale_repo", "stale_repo"],
   ])("log metric %s counts %s and alerts through %s", (metric, event, policy) => {
     expect(JSON.stringify(localValue(infra.doc, "log_event"))).toContain(event);
-    expect(resourceBody(infra.doc, "google_logging_metric", metric)["filter"]).toContain(
-      `local.log_event.${event}`,
-    );
-    expect(JSON.stringify(resourceBody(infra.doc, "google_monitoring_alert_policy", policy))).toContain(
-      `google_logging_metric.${metric}.name`,
-    );
+    expect(logMetric(metric)["filter"]).toContain(`local.log_event.${event}`);
+    expect(
+      mentions(resourceBody(infra.doc, "google_monitoring_alert_policy", policy), metricName(metric)),
+    ).toBe(true);
   });
 
   it("alerts when a dead-letter subscription holds a message", () => {
@@ -1369,11 +1398,9 @@ describe("monitoring", () => {
   });
 
   it("alerts when a restore drill fails", () => {
-    const policy = JSON.stringify(resourceBody(infra.doc, "google_monitoring_alert_policy", "drill_failed"));
-    expect(policy).toContain("google_logging_metric.drill_failures.name");
-    expect(resourceBody(infra.doc, "google_logging_metric", "drill_failures")["filter"]).toContain(
-      "local.function_logs.restoreDrill",
-    );
+    const policy = resourceBody(infra.doc, "google_monitoring_alert_policy", "drill_failed");
+    expect(mentions(policy, metricName("drill_failures"))).toBe(true);
+    expect(logMetric("drill_failures")["filter"]).toContain("local.function_logs.restoreDrill");
   });
 });
 
