@@ -319,94 +319,109 @@ resource "google_project_iam_member" "firestore_user" {
 
 # --- Pub/Sub: who may publish where ----------------------------------------
 
-resource "google_pubsub_topic_iam_member" "sweep_publishes_snapshot_requests" {
-  topic  = google_pubsub_topic.topic["snapshot-requests"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.sweep.email}"
+locals {
+  # Who may publish to which topic, by grant name (a resource of its own each before; the moved
+  # blocks below carry an existing deployment's grants over, without destroy and create).
+  topic_publishers = {
+    sweep_publishes_snapshot_requests   = { topic = "snapshot-requests", member = "serviceAccount:${google_service_account.sweep.email}" }
+    sweep_publishes_verify_requests     = { topic = "verify-requests", member = "serviceAccount:${google_service_account.sweep.email}" }
+    webhook_publishes_snapshot_requests = { topic = "snapshot-requests", member = "serviceAccount:${google_service_account.webhook.email}" }
+    snapshot_publishes_verify_requests  = { topic = "verify-requests", member = "serviceAccount:${google_service_account.snapshot.email}" }
+    snapshot_publishes_large            = { topic = "snapshot-large", member = "serviceAccount:${google_service_account.snapshot.email}" }
+    # restoreDrill hands the drills of large repositories to snapshot-job.
+    drill_publishes_large                  = { topic = "snapshot-large", member = "serviceAccount:${google_service_account.drill.email}" }
+    snapshot_job_publishes_verify_requests = { topic = "verify-requests", member = "serviceAccount:${google_service_account.snapshot_job.email}" }
+    restore_org_publishes_restore_requests = { topic = "restore-requests", member = "serviceAccount:${google_service_account.restore_org.email}" }
+    # A restore past its deadline hands the rest on to a new run of itself.
+    restore_org_repo_publishes_restore_requests = { topic = "restore-requests", member = "serviceAccount:${google_service_account.restore_org_repo.email}" }
+    # A restore to GitHub past its deadline (restoreRepo), or whose code push is too long for a
+    # function (restoreOrgRepo), goes on in snapshot-job; the job hands its own on near its limit.
+    restore_publishes_snapshot_large          = { topic = "snapshot-large", member = "serviceAccount:${google_service_account.restore.email}" }
+    restore_org_repo_publishes_snapshot_large = { topic = "snapshot-large", member = "serviceAccount:${google_service_account.restore_org_repo.email}" }
+    # A deep verification too big for verifySnapshot goes to the job.
+    verify_publishes_snapshot_large = { topic = "snapshot-large", member = "serviceAccount:${google_service_account.verify.email}" }
+    # The scheduled prune cannot decrypt: it hands compactions of layers to the job.
+    prune_publishes_snapshot_large        = { topic = "snapshot-large", member = "serviceAccount:${google_service_account.prune.email}" }
+    snapshot_job_publishes_snapshot_large = { topic = "snapshot-large", member = "serviceAccount:${google_service_account.snapshot_job.email}" }
+  }
 }
 
-resource "google_pubsub_topic_iam_member" "sweep_publishes_verify_requests" {
-  topic  = google_pubsub_topic.topic["verify-requests"].name
+resource "google_pubsub_topic_iam_member" "publishes" {
+  for_each = local.topic_publishers
+
+  topic  = google_pubsub_topic.topic[each.value.topic].name
   role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.sweep.email}"
+  member = each.value.member
 }
 
-resource "google_pubsub_topic_iam_member" "webhook_publishes_snapshot_requests" {
-  topic  = google_pubsub_topic.topic["snapshot-requests"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.webhook.email}"
+moved {
+  from = google_pubsub_topic_iam_member.sweep_publishes_snapshot_requests
+  to   = google_pubsub_topic_iam_member.publishes["sweep_publishes_snapshot_requests"]
 }
 
-resource "google_pubsub_topic_iam_member" "snapshot_publishes_verify_requests" {
-  topic  = google_pubsub_topic.topic["verify-requests"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.snapshot.email}"
+moved {
+  from = google_pubsub_topic_iam_member.sweep_publishes_verify_requests
+  to   = google_pubsub_topic_iam_member.publishes["sweep_publishes_verify_requests"]
 }
 
-resource "google_pubsub_topic_iam_member" "snapshot_publishes_large" {
-  topic  = google_pubsub_topic.topic["snapshot-large"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.snapshot.email}"
+moved {
+  from = google_pubsub_topic_iam_member.webhook_publishes_snapshot_requests
+  to   = google_pubsub_topic_iam_member.publishes["webhook_publishes_snapshot_requests"]
 }
 
-# restoreDrill hands the drills of large repositories to snapshot-job.
-resource "google_pubsub_topic_iam_member" "drill_publishes_large" {
-  topic  = google_pubsub_topic.topic["snapshot-large"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.drill.email}"
+moved {
+  from = google_pubsub_topic_iam_member.snapshot_publishes_verify_requests
+  to   = google_pubsub_topic_iam_member.publishes["snapshot_publishes_verify_requests"]
 }
 
-resource "google_pubsub_topic_iam_member" "snapshot_job_publishes_verify_requests" {
-  topic  = google_pubsub_topic.topic["verify-requests"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.snapshot_job.email}"
+moved {
+  from = google_pubsub_topic_iam_member.snapshot_publishes_large
+  to   = google_pubsub_topic_iam_member.publishes["snapshot_publishes_large"]
 }
 
-resource "google_pubsub_topic_iam_member" "restore_org_publishes_restore_requests" {
-  topic  = google_pubsub_topic.topic["restore-requests"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.restore_org.email}"
+moved {
+  from = google_pubsub_topic_iam_member.drill_publishes_large
+  to   = google_pubsub_topic_iam_member.publishes["drill_publishes_large"]
 }
 
-# A restore past its deadline hands the rest on to a new run of itself.
-resource "google_pubsub_topic_iam_member" "restore_org_repo_publishes_restore_requests" {
-  topic  = google_pubsub_topic.topic["restore-requests"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.restore_org_repo.email}"
+moved {
+  from = google_pubsub_topic_iam_member.snapshot_job_publishes_verify_requests
+  to   = google_pubsub_topic_iam_member.publishes["snapshot_job_publishes_verify_requests"]
 }
 
-# A restore to GitHub past its deadline (restoreRepo), or whose code push is too long for a
-# function (restoreOrgRepo), goes on in snapshot-job; the job hands its own on near its limit.
-resource "google_pubsub_topic_iam_member" "restore_publishes_snapshot_large" {
-  topic  = google_pubsub_topic.topic["snapshot-large"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.restore.email}"
+moved {
+  from = google_pubsub_topic_iam_member.restore_org_publishes_restore_requests
+  to   = google_pubsub_topic_iam_member.publishes["restore_org_publishes_restore_requests"]
 }
 
-resource "google_pubsub_topic_iam_member" "restore_org_repo_publishes_snapshot_large" {
-  topic  = google_pubsub_topic.topic["snapshot-large"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.restore_org_repo.email}"
+moved {
+  from = google_pubsub_topic_iam_member.restore_org_repo_publishes_restore_requests
+  to   = google_pubsub_topic_iam_member.publishes["restore_org_repo_publishes_restore_requests"]
 }
 
-# A deep verification too big for verifySnapshot goes to the job.
-resource "google_pubsub_topic_iam_member" "verify_publishes_snapshot_large" {
-  topic  = google_pubsub_topic.topic["snapshot-large"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.verify.email}"
+moved {
+  from = google_pubsub_topic_iam_member.restore_publishes_snapshot_large
+  to   = google_pubsub_topic_iam_member.publishes["restore_publishes_snapshot_large"]
 }
 
-# The scheduled prune cannot decrypt: it hands compactions of layers to the job.
-resource "google_pubsub_topic_iam_member" "prune_publishes_snapshot_large" {
-  topic  = google_pubsub_topic.topic["snapshot-large"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.prune.email}"
+moved {
+  from = google_pubsub_topic_iam_member.restore_org_repo_publishes_snapshot_large
+  to   = google_pubsub_topic_iam_member.publishes["restore_org_repo_publishes_snapshot_large"]
 }
 
-resource "google_pubsub_topic_iam_member" "snapshot_job_publishes_snapshot_large" {
-  topic  = google_pubsub_topic.topic["snapshot-large"].name
-  role   = "roles/pubsub.publisher"
-  member = "serviceAccount:${google_service_account.snapshot_job.email}"
+moved {
+  from = google_pubsub_topic_iam_member.verify_publishes_snapshot_large
+  to   = google_pubsub_topic_iam_member.publishes["verify_publishes_snapshot_large"]
+}
+
+moved {
+  from = google_pubsub_topic_iam_member.prune_publishes_snapshot_large
+  to   = google_pubsub_topic_iam_member.publishes["prune_publishes_snapshot_large"]
+}
+
+moved {
+  from = google_pubsub_topic_iam_member.snapshot_job_publishes_snapshot_large
+  to   = google_pubsub_topic_iam_member.publishes["snapshot_job_publishes_snapshot_large"]
 }
 
 resource "google_pubsub_subscription_iam_member" "snapshot_job_pulls_large" {

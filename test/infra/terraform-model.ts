@@ -82,6 +82,25 @@ export function resourcesOf(doc: TerraformDoc, type: string): { name: string; bo
   }));
 }
 
+/** The entries a `for_each` of exactly "${local.x}" runs over, when local.x is a literal map. */
+export function localMapOf(doc: TerraformDoc, forEach: unknown): Record<string, Body> | undefined {
+  const local = /^\$\{local\.([a-z0-9_]+)\}$/.exec(String(forEach))?.[1];
+  const map = local === undefined ? undefined : localValue(doc, local);
+  return map && typeof map === "object" && !Array.isArray(map) ? (map as Record<string, Body>) : undefined;
+}
+
+/** `body` (without its for_each) as the instance for `key`: each.key and each.value.FIELD put in. */
+export function instanceBody(body: Body, key: string, value: Body): Body {
+  const { for_each: _forEach, ...rest } = body;
+  // Inside an expression a value stands as an HCL string literal, escaped as JSON text holds it.
+  const literal = (v: unknown) => JSON.stringify(JSON.stringify(v)).slice(1, -1);
+  const text = JSON.stringify(rest)
+    .replace(/"\$\{each\.value\.([a-z0-9_]+)\}"/g, (_, field: string) => JSON.stringify(value[field]))
+    .replace(/each\.value\.([a-z0-9_]+)/g, (_, field: string) => literal(value[field]))
+    .replace(/each\.key/g, literal(key));
+  return JSON.parse(text) as Body;
+}
+
 /**
  * Every instance of a resource type by address: "name" for a single resource, `name["key"]` for
  * each entry of a `for_each` over a literal local map, with `each.key` and `each.value.FIELD` put
@@ -91,24 +110,17 @@ export function resourcesOf(doc: TerraformDoc, type: string): { name: string; bo
 export function instancesOf(doc: TerraformDoc, type: string): Record<string, Body> {
   const instances: Record<string, Body> = {};
   for (const { name, body } of resourcesOf(doc, type)) {
-    const { for_each: forEach, ...rest } = body;
-    if (forEach === undefined) {
+    if (body["for_each"] === undefined) {
       instances[name] = body;
       continue;
     }
-    const local = /^\$\{local\.([a-z0-9_]+)\}$/.exec(String(forEach))?.[1];
-    const map = local === undefined ? undefined : localValue(doc, local);
-    if (!map || typeof map !== "object")
-      throw new Error(`${type}.${name}: for_each ${JSON.stringify(forEach)} is not a literal local map`);
-    for (const [key, value] of Object.entries(map as Record<string, Record<string, unknown>>)) {
-      // Inside an expression a value stands as an HCL string literal, escaped as JSON text holds it.
-      const literal = (v: unknown) => JSON.stringify(JSON.stringify(v)).slice(1, -1);
-      const text = JSON.stringify(rest)
-        .replace(/"\$\{each\.value\.([a-z0-9_]+)\}"/g, (_, field: string) => JSON.stringify(value[field]))
-        .replace(/each\.value\.([a-z0-9_]+)/g, (_, field: string) => literal(value[field]))
-        .replace(/each\.key/g, literal(key));
-      instances[`${name}[${JSON.stringify(key)}]`] = JSON.parse(text) as Body;
-    }
+    const map = localMapOf(doc, body["for_each"]);
+    if (!map)
+      throw new Error(
+        `${type}.${name}: for_each ${JSON.stringify(body["for_each"])} is not a literal local map`,
+      );
+    for (const [key, value] of Object.entries(map))
+      instances[`${name}[${JSON.stringify(key)}]`] = instanceBody(body, key, value);
   }
   return instances;
 }
@@ -214,24 +226,33 @@ export function collectGrants(doc: TerraformDoc): Grant[] {
   for (const type of Object.keys(doc.resource).filter(isIamResourceType)) {
     const targetKey = IAM_TARGETS[type];
     if (!targetKey) throw new Error(`no rule to read grants of ${type}; add it to IAM_TARGETS`);
-    for (const { name, body } of resourcesOf(doc, type)) {
-      const forEach = body["for_each"];
-      const instances: [string, string][] =
-        forEach && typeof forEach === "object"
-          ? Object.entries(forEach as Record<string, string>)
-          : [["", ""]];
-      for (const [key, value] of instances) {
-        const expand = (s: string): string =>
-          key ? s.replaceAll("${each.value}", value).replaceAll("each.key", JSON.stringify(key)) : s;
-        const member = expand(String(body["member"]));
-        const target = expand(String(body[targetKey]));
-        grants.push({
-          address: `${type}.${name}`,
-          role: String(body["role"]),
-          principal: principalOf(member, forEach),
-          target: type === "google_project_iam_member" ? "project" : targetOf(target),
-          conditioned: blocks(body, "condition").length > 0,
-        });
+    for (const { name, body: declared } of resourcesOf(doc, type)) {
+      // A for_each over a literal local map whose entries say who or where (each.value.FIELD): one
+      // grant per entry, as Terraform evaluates it. One that reads each.key only is one grant, read
+      // as written (dead-letter grants over local.topics).
+      const perEntry = JSON.stringify(declared).includes("each.value.");
+      const map = perEntry ? localMapOf(doc, declared["for_each"]) : undefined;
+      for (const body of map
+        ? Object.entries(map).map(([k, v]) => instanceBody(declared, k, v))
+        : [declared]) {
+        const forEach = body["for_each"];
+        const instances: [string, string][] =
+          forEach && typeof forEach === "object"
+            ? Object.entries(forEach as Record<string, string>)
+            : [["", ""]];
+        for (const [key, value] of instances) {
+          const expand = (s: string): string =>
+            key ? s.replaceAll("${each.value}", value).replaceAll("each.key", JSON.stringify(key)) : s;
+          const member = expand(String(body["member"]));
+          const target = expand(String(body[targetKey]));
+          grants.push({
+            address: `${type}.${name}`,
+            role: String(body["role"]),
+            principal: principalOf(member, forEach),
+            target: type === "google_project_iam_member" ? "project" : targetOf(target),
+            conditioned: blocks(body, "condition").length > 0,
+          });
+        }
       }
     }
   }

@@ -29,6 +29,7 @@ import {
   collectGrants,
   deployedEnv,
   dynamicContents,
+  instanceBody,
   instancesOf,
   loadInfra,
   localValue,
@@ -1401,6 +1402,32 @@ describe("monitoring", () => {
     const policy = resourceBody(infra.doc, "google_monitoring_alert_policy", "drill_failed");
     expect(mentions(policy, metricName("drill_failures"))).toBe(true);
     expect(logMetric("drill_failures")["filter"]).toContain("local.function_logs.restoreDrill");
+  });
+});
+
+describe("IAM grants declared as one for_each", () => {
+  it("the topic publishers move from their old addresses, each granting what its name says", () => {
+    const publishers = localValue(infra.doc, "topic_publishers") as Record<string, Body>;
+    expect(Object.keys(publishers)).toHaveLength(14);
+    const declared = resourceBody(infra.doc, "google_pubsub_topic_iam_member", "publishes");
+    const moved = infra.doc.moved.map((m) => [m["from"], m["to"]]);
+    for (const key of Object.keys(publishers)) {
+      const address = `publishes["${key}"]`;
+      expect(moved, key).toContainEqual([
+        `\${google_pubsub_topic_iam_member.${key}}`,
+        `\${google_pubsub_topic_iam_member.${address}}`,
+      ]);
+      // "<account>_publishes_<what>": the member is that account, the role the publisher's.
+      const account = key.split("_publishes_")[0]!;
+      expect(instanceBody(declared, key, publishers[key]!), key).toMatchObject({
+        role: "roles/pubsub.publisher",
+        member: `serviceAccount:\${google_service_account.${account}.email}`,
+      });
+    }
+    const grants = collectGrants(infra.doc).filter(
+      (g) => g.address === "google_pubsub_topic_iam_member.publishes",
+    );
+    expect(grants).toHaveLength(14);
   });
 });
 
