@@ -122,63 +122,78 @@ resource "google_service_account" "builder" {
 
 # --- KMS: wrap with one key, unwrap with another role ---------------------
 
-resource "google_kms_crypto_key_iam_member" "snapshot_encrypts" {
-  crypto_key_id = google_kms_crypto_key.archive.id
-  role          = "roles/cloudkms.cryptoKeyEncrypter"
-  member        = "serviceAccount:${google_service_account.snapshot.email}"
+locals {
+  # Who may use the archive key, and how, by grant name (a resource of its own each before; the
+  # moved blocks below carry an existing deployment's grants over, without destroy and create).
+  archive_key_grants = {
+    snapshot_encrypts = { role = "roles/cloudkms.cryptoKeyEncrypter", member = "serviceAccount:${google_service_account.snapshot.email}" }
+    # Per-repository keys (docs/SECURITY-KEYS.md): a snapshot wraps its data key with its repository's
+    # key, which it must first unwrap with the archive key; only a repository's first snapshot makes
+    # (wraps) a new one. Without Decrypt every snapshot after the first would fail.
+    snapshot_unwraps_repository_keys = { role = "roles/cloudkms.cryptoKeyDecrypter", member = "serviceAccount:${google_service_account.snapshot.email}" }
+    snapshot_job_encrypts            = { role = "roles/cloudkms.cryptoKeyEncrypter", member = "serviceAccount:${google_service_account.snapshot_job.email}" }
+    # The job also drills the repositories too large for restoreDrill (it restores them).
+    snapshot_job_decrypts_for_drills = { role = "roles/cloudkms.cryptoKeyDecrypter", member = "serviceAccount:${google_service_account.snapshot_job.email}" }
+    verify_decrypts                  = { role = "roles/cloudkms.cryptoKeyDecrypter", member = "serviceAccount:${google_service_account.verify.email}" }
+    drill_decrypts                   = { role = "roles/cloudkms.cryptoKeyDecrypter", member = "serviceAccount:${google_service_account.drill.email}" }
+    restore_decrypts                 = { role = "roles/cloudkms.cryptoKeyDecrypter", member = "serviceAccount:${google_service_account.restore.email}" }
+    restore_org_repo_decrypts        = { role = "roles/cloudkms.cryptoKeyDecrypter", member = "serviceAccount:${google_service_account.restore_org_repo.email}" }
+    # rotateKeys unwraps each repository key and wraps it again under the primary version.
+    keys_rewraps = { role = "roles/cloudkms.cryptoKeyEncrypterDecrypter", member = "serviceAccount:${google_service_account.keys.email}" }
+  }
 }
 
-# Per-repository keys (docs/SECURITY-KEYS.md): a snapshot wraps its data key with its repository's
-# key, which it must first unwrap with the archive key; only a repository's first snapshot makes
-# (wraps) a new one. Without Decrypt every snapshot after the first would fail.
-resource "google_kms_crypto_key_iam_member" "snapshot_unwraps_repository_keys" {
+resource "google_kms_crypto_key_iam_member" "archive_key" {
+  for_each = local.archive_key_grants
+
   crypto_key_id = google_kms_crypto_key.archive.id
-  role          = "roles/cloudkms.cryptoKeyDecrypter"
-  member        = "serviceAccount:${google_service_account.snapshot.email}"
+  role          = each.value.role
+  member        = each.value.member
 }
 
-resource "google_kms_crypto_key_iam_member" "snapshot_job_encrypts" {
-  crypto_key_id = google_kms_crypto_key.archive.id
-  role          = "roles/cloudkms.cryptoKeyEncrypter"
-  member        = "serviceAccount:${google_service_account.snapshot_job.email}"
+moved {
+  from = google_kms_crypto_key_iam_member.snapshot_encrypts
+  to   = google_kms_crypto_key_iam_member.archive_key["snapshot_encrypts"]
 }
 
-# The job also drills the repositories too large for restoreDrill (it restores them).
-resource "google_kms_crypto_key_iam_member" "snapshot_job_decrypts_for_drills" {
-  crypto_key_id = google_kms_crypto_key.archive.id
-  role          = "roles/cloudkms.cryptoKeyDecrypter"
-  member        = "serviceAccount:${google_service_account.snapshot_job.email}"
+moved {
+  from = google_kms_crypto_key_iam_member.snapshot_unwraps_repository_keys
+  to   = google_kms_crypto_key_iam_member.archive_key["snapshot_unwraps_repository_keys"]
 }
 
-resource "google_kms_crypto_key_iam_member" "verify_decrypts" {
-  crypto_key_id = google_kms_crypto_key.archive.id
-  role          = "roles/cloudkms.cryptoKeyDecrypter"
-  member        = "serviceAccount:${google_service_account.verify.email}"
+moved {
+  from = google_kms_crypto_key_iam_member.snapshot_job_encrypts
+  to   = google_kms_crypto_key_iam_member.archive_key["snapshot_job_encrypts"]
 }
 
-resource "google_kms_crypto_key_iam_member" "drill_decrypts" {
-  crypto_key_id = google_kms_crypto_key.archive.id
-  role          = "roles/cloudkms.cryptoKeyDecrypter"
-  member        = "serviceAccount:${google_service_account.drill.email}"
+moved {
+  from = google_kms_crypto_key_iam_member.snapshot_job_decrypts_for_drills
+  to   = google_kms_crypto_key_iam_member.archive_key["snapshot_job_decrypts_for_drills"]
 }
 
-resource "google_kms_crypto_key_iam_member" "restore_decrypts" {
-  crypto_key_id = google_kms_crypto_key.archive.id
-  role          = "roles/cloudkms.cryptoKeyDecrypter"
-  member        = "serviceAccount:${google_service_account.restore.email}"
+moved {
+  from = google_kms_crypto_key_iam_member.verify_decrypts
+  to   = google_kms_crypto_key_iam_member.archive_key["verify_decrypts"]
 }
 
-resource "google_kms_crypto_key_iam_member" "restore_org_repo_decrypts" {
-  crypto_key_id = google_kms_crypto_key.archive.id
-  role          = "roles/cloudkms.cryptoKeyDecrypter"
-  member        = "serviceAccount:${google_service_account.restore_org_repo.email}"
+moved {
+  from = google_kms_crypto_key_iam_member.drill_decrypts
+  to   = google_kms_crypto_key_iam_member.archive_key["drill_decrypts"]
 }
 
-# rotateKeys unwraps each repository key and wraps it again under the primary version.
-resource "google_kms_crypto_key_iam_member" "keys_rewraps" {
-  crypto_key_id = google_kms_crypto_key.archive.id
-  role          = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
-  member        = "serviceAccount:${google_service_account.keys.email}"
+moved {
+  from = google_kms_crypto_key_iam_member.restore_decrypts
+  to   = google_kms_crypto_key_iam_member.archive_key["restore_decrypts"]
+}
+
+moved {
+  from = google_kms_crypto_key_iam_member.restore_org_repo_decrypts
+  to   = google_kms_crypto_key_iam_member.archive_key["restore_org_repo_decrypts"]
+}
+
+moved {
+  from = google_kms_crypto_key_iam_member.keys_rewraps
+  to   = google_kms_crypto_key_iam_member.archive_key["keys_rewraps"]
 }
 
 # --- Cloud Storage ----------------------------------------------------------
@@ -207,74 +222,89 @@ resource "google_storage_bucket_iam_member" "archive_retention" {
   member = "serviceAccount:${each.value}"
 }
 
-resource "google_storage_bucket_iam_member" "snapshot_creates_archives" {
-  bucket = google_storage_bucket.archive.name
-  role   = "roles/storage.objectCreator"
-  member = "serviceAccount:${google_service_account.snapshot.email}"
+locals {
+  # Who may do what in the archive and restore buckets, by grant name (a resource of its own each
+  # before; the moved blocks below carry an existing deployment's grants over).
+  bucket_grants = {
+    snapshot_creates_archives     = { bucket = google_storage_bucket.archive.name, role = "roles/storage.objectCreator", member = "serviceAccount:${google_service_account.snapshot.email}" }
+    snapshot_job_creates_archives = { bucket = google_storage_bucket.archive.name, role = "roles/storage.objectCreator", member = "serviceAccount:${google_service_account.snapshot_job.email}" }
+    verify_reads_archives         = { bucket = google_storage_bucket.archive.name, role = "roles/storage.objectViewer", member = "serviceAccount:${google_service_account.verify.email}" }
+    # objectUser: list, read, delete, update metadata (customTime) and rewrite
+    # (storage class). The retention floor still protects young archives.
+    prune_manages_archives                 = { bucket = google_storage_bucket.archive.name, role = "roles/storage.objectUser", member = "serviceAccount:${google_service_account.prune.email}" }
+    drill_reads_archives                   = { bucket = google_storage_bucket.archive.name, role = "roles/storage.objectViewer", member = "serviceAccount:${google_service_account.drill.email}" }
+    snapshot_job_reads_archives_for_drills = { bucket = google_storage_bucket.archive.name, role = "roles/storage.objectViewer", member = "serviceAccount:${google_service_account.snapshot_job.email}" }
+    restore_reads_archives                 = { bucket = google_storage_bucket.archive.name, role = "roles/storage.objectViewer", member = "serviceAccount:${google_service_account.restore.email}" }
+    restore_writes_bundles                 = { bucket = google_storage_bucket.restore.name, role = "roles/storage.objectUser", member = "serviceAccount:${google_service_account.restore.email}" }
+    restore_org_repo_reads_archives        = { bucket = google_storage_bucket.archive.name, role = "roles/storage.objectViewer", member = "serviceAccount:${google_service_account.restore_org_repo.email}" }
+    # The mapping of old to new numbers is written beside the restore, in the restore bucket.
+    restore_org_repo_writes_mappings = { bucket = google_storage_bucket.restore.name, role = "roles/storage.objectUser", member = "serviceAccount:${google_service_account.restore_org_repo.email}" }
+    # Restores to GitHub handed on to the job write their mapping and attachments there too.
+    snapshot_job_writes_restore_mappings = { bucket = google_storage_bucket.restore.name, role = "roles/storage.objectUser", member = "serviceAccount:${google_service_account.snapshot_job.email}" }
+  }
 }
 
-resource "google_storage_bucket_iam_member" "snapshot_job_creates_archives" {
-  bucket = google_storage_bucket.archive.name
-  role   = "roles/storage.objectCreator"
-  member = "serviceAccount:${google_service_account.snapshot_job.email}"
+resource "google_storage_bucket_iam_member" "bucket_access" {
+  for_each = local.bucket_grants
+
+  bucket = each.value.bucket
+  role   = each.value.role
+  member = each.value.member
 }
 
-resource "google_storage_bucket_iam_member" "verify_reads_archives" {
-  bucket = google_storage_bucket.archive.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.verify.email}"
+moved {
+  from = google_storage_bucket_iam_member.snapshot_creates_archives
+  to   = google_storage_bucket_iam_member.bucket_access["snapshot_creates_archives"]
 }
 
-# objectUser: list, read, delete, update metadata (customTime) and rewrite
-# (storage class). The retention floor still protects young archives.
-resource "google_storage_bucket_iam_member" "prune_manages_archives" {
-  bucket = google_storage_bucket.archive.name
-  role   = "roles/storage.objectUser"
-  member = "serviceAccount:${google_service_account.prune.email}"
+moved {
+  from = google_storage_bucket_iam_member.snapshot_job_creates_archives
+  to   = google_storage_bucket_iam_member.bucket_access["snapshot_job_creates_archives"]
 }
 
-resource "google_storage_bucket_iam_member" "drill_reads_archives" {
-  bucket = google_storage_bucket.archive.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.drill.email}"
+moved {
+  from = google_storage_bucket_iam_member.verify_reads_archives
+  to   = google_storage_bucket_iam_member.bucket_access["verify_reads_archives"]
 }
 
-resource "google_storage_bucket_iam_member" "snapshot_job_reads_archives_for_drills" {
-  bucket = google_storage_bucket.archive.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.snapshot_job.email}"
+moved {
+  from = google_storage_bucket_iam_member.prune_manages_archives
+  to   = google_storage_bucket_iam_member.bucket_access["prune_manages_archives"]
 }
 
-resource "google_storage_bucket_iam_member" "restore_reads_archives" {
-  bucket = google_storage_bucket.archive.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.restore.email}"
+moved {
+  from = google_storage_bucket_iam_member.drill_reads_archives
+  to   = google_storage_bucket_iam_member.bucket_access["drill_reads_archives"]
 }
 
-resource "google_storage_bucket_iam_member" "restore_writes_bundles" {
-  bucket = google_storage_bucket.restore.name
-  role   = "roles/storage.objectUser"
-  member = "serviceAccount:${google_service_account.restore.email}"
+moved {
+  from = google_storage_bucket_iam_member.snapshot_job_reads_archives_for_drills
+  to   = google_storage_bucket_iam_member.bucket_access["snapshot_job_reads_archives_for_drills"]
 }
 
-resource "google_storage_bucket_iam_member" "restore_org_repo_reads_archives" {
-  bucket = google_storage_bucket.archive.name
-  role   = "roles/storage.objectViewer"
-  member = "serviceAccount:${google_service_account.restore_org_repo.email}"
+moved {
+  from = google_storage_bucket_iam_member.restore_reads_archives
+  to   = google_storage_bucket_iam_member.bucket_access["restore_reads_archives"]
 }
 
-# The mapping of old to new numbers is written beside the restore, in the restore bucket.
-resource "google_storage_bucket_iam_member" "restore_org_repo_writes_mappings" {
-  bucket = google_storage_bucket.restore.name
-  role   = "roles/storage.objectUser"
-  member = "serviceAccount:${google_service_account.restore_org_repo.email}"
+moved {
+  from = google_storage_bucket_iam_member.restore_writes_bundles
+  to   = google_storage_bucket_iam_member.bucket_access["restore_writes_bundles"]
 }
 
-# Restores to GitHub handed on to the job write their mapping and attachments there too.
-resource "google_storage_bucket_iam_member" "snapshot_job_writes_restore_mappings" {
-  bucket = google_storage_bucket.restore.name
-  role   = "roles/storage.objectUser"
-  member = "serviceAccount:${google_service_account.snapshot_job.email}"
+moved {
+  from = google_storage_bucket_iam_member.restore_org_repo_reads_archives
+  to   = google_storage_bucket_iam_member.bucket_access["restore_org_repo_reads_archives"]
+}
+
+moved {
+  from = google_storage_bucket_iam_member.restore_org_repo_writes_mappings
+  to   = google_storage_bucket_iam_member.bucket_access["restore_org_repo_writes_mappings"]
+}
+
+moved {
+  from = google_storage_bucket_iam_member.snapshot_job_writes_restore_mappings
+  to   = google_storage_bucket_iam_member.bucket_access["snapshot_job_writes_restore_mappings"]
 }
 
 # --- Firestore (the index) --------------------------------------------------

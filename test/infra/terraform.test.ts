@@ -592,7 +592,7 @@ const BREAKAGES: { name: string; rule: RuleName; breakIt: (doc: TerraformDoc) =>
     name: "objectAdmin instead of objectCreator for snapshot",
     rule: "no principal holds a forbidden role",
     breakIt: (doc) =>
-      (resourceBody(doc, "google_storage_bucket_iam_member", "snapshot_creates_archives")["role"] =
+      ((localValue(doc, "bucket_grants") as Record<string, Body>)["snapshot_creates_archives"]!["role"] =
         "roles/storage.objectAdmin"),
   },
   {
@@ -1406,29 +1406,40 @@ describe("monitoring", () => {
 });
 
 describe("IAM grants declared as one for_each", () => {
-  it("the topic publishers move from their old addresses, each granting what its name says", () => {
-    const publishers = localValue(infra.doc, "topic_publishers") as Record<string, Body>;
-    expect(Object.keys(publishers)).toHaveLength(14);
-    const declared = resourceBody(infra.doc, "google_pubsub_topic_iam_member", "publishes");
-    const moved = infra.doc.moved.map((m) => [m["from"], m["to"]]);
-    for (const key of Object.keys(publishers)) {
-      const address = `publishes["${key}"]`;
-      expect(moved, key).toContainEqual([
-        `\${google_pubsub_topic_iam_member.${key}}`,
-        `\${google_pubsub_topic_iam_member.${address}}`,
-      ]);
-      // "<account>_publishes_<what>": the member is that account, the role the publisher's.
-      const account = key.split("_publishes_")[0]!;
-      expect(instanceBody(declared, key, publishers[key]!), key).toMatchObject({
-        role: "roles/pubsub.publisher",
-        member: `serviceAccount:\${google_service_account.${account}.email}`,
-      });
-    }
-    const grants = collectGrants(infra.doc).filter(
-      (g) => g.address === "google_pubsub_topic_iam_member.publishes",
-    );
-    expect(grants).toHaveLength(14);
-  });
+  it.each([
+    ["topic_publishers", "google_pubsub_topic_iam_member", "publishes", 14, /^(\w+?)_publishes_/],
+    [
+      "archive_key_grants",
+      "google_kms_crypto_key_iam_member",
+      "archive_key",
+      9,
+      /^(\w+?)_(?:encrypts|unwraps|decrypts|rewraps)/,
+    ],
+    [
+      "bucket_grants",
+      "google_storage_bucket_iam_member",
+      "bucket_access",
+      11,
+      /^(\w+?)_(?:creates|reads|manages|writes)_/,
+    ],
+  ] as const)(
+    "local.%s: each grant moved from its old address, granting to the account its name says",
+    (local, type, name, count, account) => {
+      const entries = localValue(infra.doc, local) as Record<string, Body>;
+      expect(Object.keys(entries)).toHaveLength(count);
+      const declared = resourceBody(infra.doc, type, name);
+      const moved = infra.doc.moved.map((m) => [m["from"], m["to"]]);
+      for (const [key, entry] of Object.entries(entries)) {
+        expect(moved, key).toContainEqual([`\${${type}.${key}}`, `\${${type}.${name}["${key}"]}`]);
+        const sa = account.exec(key)?.[1];
+        expect(sa, key).toBeDefined();
+        expect(instanceBody(declared, key, entry)["member"], key).toBe(
+          `serviceAccount:\${google_service_account.${sa}.email}`,
+        );
+      }
+      expect(collectGrants(infra.doc).filter((g) => g.address === `${type}.${name}`)).toHaveLength(count);
+    },
+  );
 });
 
 // validate and plan need the google provider, which cannot be downloaded without network;
