@@ -124,7 +124,7 @@ resource "google_service_account" "builder" {
 
 locals {
   # Who may use the archive key, and how, by grant name (a resource of its own each before; the
-  # moved blocks below carry an existing deployment's grants over, without destroy and create).
+  # moved blocks in moved.tf carry an existing deployment's grants over, without destroy and create).
   archive_key_grants = {
     snapshot_encrypts = { role = "roles/cloudkms.cryptoKeyEncrypter", member = "serviceAccount:${google_service_account.snapshot.email}" }
     # Per-repository keys (docs/SECURITY-KEYS.md): a snapshot wraps its data key with its repository's
@@ -149,51 +149,6 @@ resource "google_kms_crypto_key_iam_member" "archive_key" {
   crypto_key_id = google_kms_crypto_key.archive.id
   role          = each.value.role
   member        = each.value.member
-}
-
-moved {
-  from = google_kms_crypto_key_iam_member.snapshot_encrypts
-  to   = google_kms_crypto_key_iam_member.archive_key["snapshot_encrypts"]
-}
-
-moved {
-  from = google_kms_crypto_key_iam_member.snapshot_unwraps_repository_keys
-  to   = google_kms_crypto_key_iam_member.archive_key["snapshot_unwraps_repository_keys"]
-}
-
-moved {
-  from = google_kms_crypto_key_iam_member.snapshot_job_encrypts
-  to   = google_kms_crypto_key_iam_member.archive_key["snapshot_job_encrypts"]
-}
-
-moved {
-  from = google_kms_crypto_key_iam_member.snapshot_job_decrypts_for_drills
-  to   = google_kms_crypto_key_iam_member.archive_key["snapshot_job_decrypts_for_drills"]
-}
-
-moved {
-  from = google_kms_crypto_key_iam_member.verify_decrypts
-  to   = google_kms_crypto_key_iam_member.archive_key["verify_decrypts"]
-}
-
-moved {
-  from = google_kms_crypto_key_iam_member.drill_decrypts
-  to   = google_kms_crypto_key_iam_member.archive_key["drill_decrypts"]
-}
-
-moved {
-  from = google_kms_crypto_key_iam_member.restore_decrypts
-  to   = google_kms_crypto_key_iam_member.archive_key["restore_decrypts"]
-}
-
-moved {
-  from = google_kms_crypto_key_iam_member.restore_org_repo_decrypts
-  to   = google_kms_crypto_key_iam_member.archive_key["restore_org_repo_decrypts"]
-}
-
-moved {
-  from = google_kms_crypto_key_iam_member.keys_rewraps
-  to   = google_kms_crypto_key_iam_member.archive_key["keys_rewraps"]
 }
 
 # --- Cloud Storage ----------------------------------------------------------
@@ -224,7 +179,7 @@ resource "google_storage_bucket_iam_member" "archive_retention" {
 
 locals {
   # Who may do what in the archive and restore buckets, by grant name (a resource of its own each
-  # before; the moved blocks below carry an existing deployment's grants over).
+  # before; their moved blocks in moved.tf carry an existing deployment's grants over).
   bucket_grants = {
     snapshot_creates_archives     = { bucket = google_storage_bucket.archive.name, role = "roles/storage.objectCreator", member = "serviceAccount:${google_service_account.snapshot.email}" }
     snapshot_job_creates_archives = { bucket = google_storage_bucket.archive.name, role = "roles/storage.objectCreator", member = "serviceAccount:${google_service_account.snapshot_job.email}" }
@@ -250,61 +205,6 @@ resource "google_storage_bucket_iam_member" "bucket_access" {
   bucket = each.value.bucket
   role   = each.value.role
   member = each.value.member
-}
-
-moved {
-  from = google_storage_bucket_iam_member.snapshot_creates_archives
-  to   = google_storage_bucket_iam_member.bucket_access["snapshot_creates_archives"]
-}
-
-moved {
-  from = google_storage_bucket_iam_member.snapshot_job_creates_archives
-  to   = google_storage_bucket_iam_member.bucket_access["snapshot_job_creates_archives"]
-}
-
-moved {
-  from = google_storage_bucket_iam_member.verify_reads_archives
-  to   = google_storage_bucket_iam_member.bucket_access["verify_reads_archives"]
-}
-
-moved {
-  from = google_storage_bucket_iam_member.prune_manages_archives
-  to   = google_storage_bucket_iam_member.bucket_access["prune_manages_archives"]
-}
-
-moved {
-  from = google_storage_bucket_iam_member.drill_reads_archives
-  to   = google_storage_bucket_iam_member.bucket_access["drill_reads_archives"]
-}
-
-moved {
-  from = google_storage_bucket_iam_member.snapshot_job_reads_archives_for_drills
-  to   = google_storage_bucket_iam_member.bucket_access["snapshot_job_reads_archives_for_drills"]
-}
-
-moved {
-  from = google_storage_bucket_iam_member.restore_reads_archives
-  to   = google_storage_bucket_iam_member.bucket_access["restore_reads_archives"]
-}
-
-moved {
-  from = google_storage_bucket_iam_member.restore_writes_bundles
-  to   = google_storage_bucket_iam_member.bucket_access["restore_writes_bundles"]
-}
-
-moved {
-  from = google_storage_bucket_iam_member.restore_org_repo_reads_archives
-  to   = google_storage_bucket_iam_member.bucket_access["restore_org_repo_reads_archives"]
-}
-
-moved {
-  from = google_storage_bucket_iam_member.restore_org_repo_writes_mappings
-  to   = google_storage_bucket_iam_member.bucket_access["restore_org_repo_writes_mappings"]
-}
-
-moved {
-  from = google_storage_bucket_iam_member.snapshot_job_writes_restore_mappings
-  to   = google_storage_bucket_iam_member.bucket_access["snapshot_job_writes_restore_mappings"]
 }
 
 # --- Firestore (the index) --------------------------------------------------
@@ -350,8 +250,8 @@ resource "google_project_iam_member" "firestore_user" {
 # --- Pub/Sub: who may publish where ----------------------------------------
 
 locals {
-  # Who may publish to which topic, by grant name (a resource of its own each before; the moved
-  # blocks below carry an existing deployment's grants over, without destroy and create).
+  # Who may publish to which topic, by grant name (a resource of its own each before; their moved
+  # blocks in moved.tf carry an existing deployment's grants over, without destroy and create).
   topic_publishers = {
     sweep_publishes_snapshot_requests   = { topic = "snapshot-requests", member = "serviceAccount:${google_service_account.sweep.email}" }
     sweep_publishes_verify_requests     = { topic = "verify-requests", member = "serviceAccount:${google_service_account.sweep.email}" }
@@ -382,76 +282,6 @@ resource "google_pubsub_topic_iam_member" "publishes" {
   topic  = google_pubsub_topic.topic[each.value.topic].name
   role   = "roles/pubsub.publisher"
   member = each.value.member
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.sweep_publishes_snapshot_requests
-  to   = google_pubsub_topic_iam_member.publishes["sweep_publishes_snapshot_requests"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.sweep_publishes_verify_requests
-  to   = google_pubsub_topic_iam_member.publishes["sweep_publishes_verify_requests"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.webhook_publishes_snapshot_requests
-  to   = google_pubsub_topic_iam_member.publishes["webhook_publishes_snapshot_requests"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.snapshot_publishes_verify_requests
-  to   = google_pubsub_topic_iam_member.publishes["snapshot_publishes_verify_requests"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.snapshot_publishes_large
-  to   = google_pubsub_topic_iam_member.publishes["snapshot_publishes_large"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.drill_publishes_large
-  to   = google_pubsub_topic_iam_member.publishes["drill_publishes_large"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.snapshot_job_publishes_verify_requests
-  to   = google_pubsub_topic_iam_member.publishes["snapshot_job_publishes_verify_requests"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.restore_org_publishes_restore_requests
-  to   = google_pubsub_topic_iam_member.publishes["restore_org_publishes_restore_requests"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.restore_org_repo_publishes_restore_requests
-  to   = google_pubsub_topic_iam_member.publishes["restore_org_repo_publishes_restore_requests"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.restore_publishes_snapshot_large
-  to   = google_pubsub_topic_iam_member.publishes["restore_publishes_snapshot_large"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.restore_org_repo_publishes_snapshot_large
-  to   = google_pubsub_topic_iam_member.publishes["restore_org_repo_publishes_snapshot_large"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.verify_publishes_snapshot_large
-  to   = google_pubsub_topic_iam_member.publishes["verify_publishes_snapshot_large"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.prune_publishes_snapshot_large
-  to   = google_pubsub_topic_iam_member.publishes["prune_publishes_snapshot_large"]
-}
-
-moved {
-  from = google_pubsub_topic_iam_member.snapshot_job_publishes_snapshot_large
-  to   = google_pubsub_topic_iam_member.publishes["snapshot_job_publishes_snapshot_large"]
 }
 
 resource "google_pubsub_subscription_iam_member" "snapshot_job_pulls_large" {

@@ -49,7 +49,7 @@ resource "google_monitoring_notification_channel" "email" {
 
 locals {
   # The log-based metrics, each a count of matching entries by repository (label `repo`), by key.
-  # Each was a resource of its own before; the moved blocks below carry an existing deployment's
+  # Each was a resource of its own before; their moved blocks in moved.tf carry an existing deployment's
   # metrics over, without destroy and create.
   repo_metrics = {
     snapshot_failures = {
@@ -96,26 +96,6 @@ resource "google_logging_metric" "by_repo" {
   label_extractors = {
     repo = "EXTRACT(jsonPayload.repo)"
   }
-}
-
-moved {
-  from = google_logging_metric.snapshot_failures
-  to   = google_logging_metric.by_repo["snapshot_failures"]
-}
-
-moved {
-  from = google_logging_metric.verification_failures
-  to   = google_logging_metric.by_repo["verification_failures"]
-}
-
-moved {
-  from = google_logging_metric.stale_repos
-  to   = google_logging_metric.by_repo["stale_repos"]
-}
-
-moved {
-  from = google_logging_metric.drill_failures
-  to   = google_logging_metric.by_repo["drill_failures"]
 }
 
 # A new log-based metric is not usable in an alert policy at once: the API answers

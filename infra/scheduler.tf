@@ -28,8 +28,8 @@ locals {
   }
 
   # The jobs that publish their message of scheduled_messages to a topic, by name (the job is
-  # "infinity-backup-<name with dashes>"). Each ran as a resource of its own before; the moved
-  # blocks below carry an existing deployment's jobs over, without destroy and create.
+  # "infinity-backup-<name with dashes>"). Each ran as a resource of its own before; their moved
+  # blocks in moved.tf carry an existing deployment's jobs over, without destroy and create.
   published_jobs = {
     daily_sweep = {
       description = "Daily backup of every repository (the 00:00 UTC promise)."
@@ -97,36 +97,6 @@ resource "google_cloud_scheduler_job" "published" {
   }
 }
 
-moved {
-  from = google_cloud_scheduler_job.daily_sweep
-  to   = google_cloud_scheduler_job.published["daily_sweep"]
-}
-
-moved {
-  from = google_cloud_scheduler_job.rpo_sweep
-  to   = google_cloud_scheduler_job.published["rpo_sweep"]
-}
-
-moved {
-  from = google_cloud_scheduler_job.verify_sweep
-  to   = google_cloud_scheduler_job.published["verify_sweep"]
-}
-
-moved {
-  from = google_cloud_scheduler_job.prune
-  to   = google_cloud_scheduler_job.published["prune"]
-}
-
-moved {
-  from = google_cloud_scheduler_job.org_snapshot
-  to   = google_cloud_scheduler_job.published["org_snapshot"]
-}
-
-moved {
-  from = google_cloud_scheduler_job.metadata_reconcile
-  to   = google_cloud_scheduler_job.published["metadata_reconcile"]
-}
-
 # backupHealth logs one stale_repo entry per repository older than the RPO;
 # calling it on a clock is what turns staleness into an alert.
 resource "google_cloud_scheduler_job" "health_check" {
@@ -191,4 +161,3 @@ resource "google_cloud_scheduler_job" "snapshot_job" {
     }
   }
 }
-
