@@ -5,13 +5,13 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import chromium from "@sparticuz/chromium";
-import { chromium as playwright, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalApp } from "../../functions/app.js";
 import { startStatusServer, type StatusServer } from "../../functions/web/status-server.js";
 import { seedStatusIndex, statusPlan, type PlannedRepo } from "../helpers/status-fixture.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { openStatusPage } from "../helpers/status-browser.js";
 
 const N = 5000;
 /** The page's size bound: 1.8 MB when every row was a JSON object. */
@@ -33,19 +33,9 @@ beforeAll(async () => {
   app = await ws.open();
   await seedStatusIndex(app.index, N, new Date());
   server = await startStatusServer(app, { port: 0 });
-  browser = await playwright.launch({
-    executablePath: await chromium.executablePath(),
-    args: chromium.args,
-    headless: true,
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, locale: "en-US" });
-  const errors: string[] = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  const response = await page.goto(server.url);
-  htmlBytes = (await response!.body()).length;
-  await page.waitForSelector("body[data-ready=true]", { timeout: 60_000 }).catch((err: Error) => {
-    throw new Error(`the page did not get ready: ${errors.join("; ") || err.message}`);
-  });
+  const opened = await openStatusPage(server.url, { readyMs: 60_000 });
+  ({ browser, page } = opened);
+  htmlBytes = (await opened.response.body()).length;
 }, 300_000);
 
 afterAll(async () => {

@@ -5,14 +5,14 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import chromium from "@sparticuz/chromium";
-import { chromium as playwright, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LocalApp } from "../../functions/app.js";
 import { main } from "../../functions/cli/main.js";
 import { startStatusServer, type StatusServer } from "../../functions/web/status-server.js";
 import { richRepo } from "../helpers/git-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
+import { openStatusPage } from "../helpers/status-browser.js";
 
 const quiet = { write: () => true, isTTY: false } as unknown as NodeJS.WriteStream;
 const cli = (...argv: string[]) => main(argv, { stdout: quiet, stderr: quiet });
@@ -41,19 +41,7 @@ beforeAll(async () => {
   await app.audit.record({ action: "drill.failed", repo: "acme/app", actor: "test", outcome: "failure" });
   await app.audit.record({ action: "drill.failed", repo: "acme/lib", actor: "test", outcome: "failure" });
   server = await startStatusServer(app, { port: 0 });
-  browser = await playwright.launch({
-    executablePath: await chromium.executablePath(),
-    args: chromium.args,
-    headless: true,
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, locale: "en-US" });
-  const errors: string[] = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-  await page.goto(server.url);
-  await page.waitForSelector("body[data-ready=true]", { timeout: 20_000 }).catch((err: Error) => {
-    throw new Error(`the page did not get ready: ${errors.join("; ") || err.message}`);
-  });
+  ({ browser, page } = await openStatusPage(server.url, { readyMs: 20_000, consoleErrors: true }));
 }, 180_000);
 
 afterAll(async () => {

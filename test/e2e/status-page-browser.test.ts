@@ -7,13 +7,13 @@
 // from the suite's global setup.)
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import chromium from "@sparticuz/chromium";
-import { chromium as playwright, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
 import { setLogWriter } from "../../functions/log.js";
 import { startCloudStack, type CloudStack } from "../helpers/cloud-stack.js";
 import { pushCommit } from "../helpers/git-repos.js";
+import { openStatusPage } from "../helpers/status-browser.js";
 
 const REPOS = ["acme/api", "acme/docs", "acme/web"];
 let stack: CloudStack;
@@ -42,20 +42,10 @@ beforeAll(async () => {
   const ghost = { v: 1, repo: "acme/ghost", reason: "schedule", requestedAt: new Date().toISOString() };
   expect((await stack.push("snapshotRepo", ghost)).status).toBe(204);
 
-  browser = await playwright.launch({
-    executablePath: await chromium.executablePath(),
-    args: chromium.args,
-    headless: true,
-  });
-  page = await browser.newPage({ viewport: { width: 1400, height: 1000 }, locale: "en-US" });
-  const errors: string[] = [];
-  page.on("pageerror", (err) => errors.push(err.message));
-  const response = await page.goto(stack.url("backupHealth"));
-  status = response!.status();
-  expect(response!.headers()["content-type"]).toMatch(/^text\/html/);
-  await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 }).catch((err: Error) => {
-    throw new Error(`the page did not get ready: ${errors.join("; ") || err.message}`);
-  });
+  const opened = await openStatusPage(stack.url("backupHealth"), { readyMs: 30_000 });
+  ({ browser, page } = opened);
+  status = opened.response.status();
+  expect(opened.response.headers()["content-type"]).toMatch(/^text\/html/);
 }, 240_000);
 
 afterAll(async () => {
