@@ -28,6 +28,8 @@ export interface CommandOptions {
   dryRun: boolean;
   /** prune: also merge full layer levels (core/layers/compact.ts). */
   compact?: boolean;
+  /** prune --compact --full: rewrite every live layer into one of only reached objects. */
+  fullCompaction?: boolean;
   /** hold: lift the hold. */
   release: boolean;
   /** audit: entries at or after this time (ISO-8601 UTC). */

@@ -77,6 +77,8 @@ Options:
   --all             verify: every snapshot, not only the latest
   --dry-run         prune: print the plan with its reasons; change nothing
   --compact         prune: also merge full levels of shared pack layers (layered snapshots)
+  --full            prune --compact: rewrite every live layer into one holding only objects kept
+                    snapshots reach (frees all unneeded space; costs a rewrite of the repository)
   --release         hold: lift the hold instead of setting it
   --since TIME      audit: entries at or after TIME (ISO-8601)
   --action ACTION   audit: one action (restore.completed) or family (restore)
@@ -119,6 +121,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       all: { type: "boolean", default: false },
       "dry-run": { type: "boolean", default: false },
       compact: { type: "boolean", default: false },
+      full: { type: "boolean", default: false },
       release: { type: "boolean", default: false },
       to: { type: "string" },
       push: { type: "string" },
@@ -180,6 +183,7 @@ function parseOptions(argv: string[]): { command?: string; options: CommandOptio
       all: values.all,
       dryRun: values["dry-run"],
       compact: values.compact,
+      fullCompaction: values.full,
       release: values.release,
     },
   };

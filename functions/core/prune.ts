@@ -38,6 +38,8 @@ export interface PruneOptions {
   maxMerges?: number;
   /** With `compact`: no merge starts after this instant but a repository's first (compact-run.ts). */
   compactDeadline?: Date;
+  /** With `compact`: rewrite every live layer into one holding only what kept snapshots reach. */
+  fullCompaction?: boolean;
 }
 
 export interface PruneReport extends RepoPrunePlan {
@@ -134,6 +136,7 @@ export async function pruneRepo(
         actor: options.actor,
         ...(options.maxMerges === undefined ? {} : { maxMerges: options.maxMerges }),
         ...(options.compactDeadline ? { deadline: options.compactDeadline } : {}),
+        ...(options.fullCompaction ? { full: true } : {}),
       });
     }
     await audit({

@@ -86,6 +86,8 @@ export async function pruneCommand(ctx: Context): Promise<number> {
   const source = retentionSource(app.settings);
   // Refused up front, not at the first write: a prune that would change nothing today still must
   // not report success on a folder it could never change (a restored disk mounted read-only).
+  if (options.fullCompaction && !options.compact)
+    throw new UserInputError("--full goes with --compact: prune --compact --full rewrites every live layer");
   if (app.readOnly && !dryRun)
     throw new UserInputError(
       `the data folder ${app.dataDir} is read-only: prune needs a writable copy (prune --dry-run works read-only)`,
@@ -93,6 +95,7 @@ export async function pruneCommand(ctx: Context): Promise<number> {
   const results = await pruneAll(app, app.settings.retention, {
     dryRun,
     compact: options.compact === true,
+    fullCompaction: options.fullCompaction === true,
     actor: ctx.actor,
     only: options.repo,
     onRepoDone: (r, i, total) =>
@@ -165,6 +168,11 @@ function printLayers(ctx: Context, report: PruneReport): void {
   for (const merge of report.compaction?.merges ?? []) {
     ctx.print(`  layers ${merge.inputs.join(", ")} merged into ${merge.merged} (${merge.objects} objects)`);
   }
+  const rewrite = report.compaction?.rewrite;
+  if (rewrite?.merged)
+    ctx.print(
+      `  layers ${rewrite.inputs!.join(", ")} rewritten into ${rewrite.merged} (${rewrite.objects} objects kept, ${rewrite.dropped} no kept snapshot reaches dropped)`,
+    );
   if (report.compaction?.skipped) ctx.print(`  compaction skipped: ${report.compaction.skipped}`);
 }
 

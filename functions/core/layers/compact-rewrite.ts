@@ -3,7 +3,9 @@
 // layer whose reached objects are under half of its objects (a force-pushed-away branch, a deleted
 // tag of an expired snapshot) is rewritten by a merge whose output keeps only reached objects
 // (compact.ts mergeLayers with `keep`), under the same T-merge at the generation read before the
-// walk, so no snapshot committed meanwhile can lose an object.
+// walk, so no snapshot committed meanwhile can lose an object. A full rewrite (`full`) merges every
+// live layer into one holding exactly the reached objects: after it and layer garbage, the store
+// holds no git object that no kept snapshot needs, at the price of rewriting the repository.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -41,6 +43,7 @@ export async function planRewrite(
   deps: Deps,
   repo: string,
   lineage: string,
+  options: { full?: boolean } = {},
 ): Promise<{ plan?: RewritePlan; reason?: string }> {
   const index = deps.layers!;
   const { generation } = await index.layerState(lineage);
@@ -75,6 +78,7 @@ export async function planRewrite(
       live: countIn(oids[i]!, keep),
       objects: layer.objects,
     }));
+    if (options.full) return { ...planFull(live, shares, generation, keep) };
     const low = live.filter((_, i) => shares[i]!.live < shares[i]!.objects * LIVE_SHARE_MIN);
     if (low.length === 0) return { reason: "every live layer is at least half live" };
     const inputs = [...low];
@@ -88,6 +92,21 @@ export async function planRewrite(
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * A full rewrite (`prune --compact --full`): every live layer into one that holds exactly what the
+ * kept snapshots reach, each object once. Nothing to do when that is already the case.
+ */
+function planFull(
+  live: Layer[],
+  shares: RewritePlan["shares"],
+  generation: number,
+  keep: OidSet,
+): { plan?: RewritePlan; reason?: string } {
+  if (live.length === 1 && shares[0]!.live === shares[0]!.objects)
+    return { reason: "one live layer already, holding only objects kept snapshots reach" };
+  return { plan: { generation, inputs: [...live], keep, shares } };
 }
 
 /** Every object reachable from the repository's refs (`git rev-list --objects --all`), as a set. */

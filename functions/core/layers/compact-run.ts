@@ -29,6 +29,8 @@ export interface CompactRunOptions {
    * starts late still moves on. A merge under way is never cut: it is atomic by T-merge.
    */
   deadline?: Date;
+  /** The first round rewrites every live layer into one of only reached objects (compact.ts). */
+  full?: boolean;
 }
 
 /** Compaction of the repository's layers, holding its lease as a snapshot does (invariant 7). */
@@ -60,7 +62,7 @@ export async function compactUnderLease(
         actor: options.actor,
         signal: lease.signal,
         maxMerges: 1,
-        ...(first ? { repo } : {}),
+        ...(first ? { repo, full: options.full === true } : {}),
       });
       if (round.fold) run.fold = round.fold;
       if (round.rewrite) run.rewrite = round.rewrite;

@@ -36,6 +36,11 @@ export interface CompactOptions {
   signal?: AbortSignal;
   /** Stop after this many merges (a run's time budget); default: until no level is full. */
   maxMerges?: number;
+  /**
+   * With `repo`: rewrite every live layer into one holding only what kept snapshots reach
+   * (compact-rewrite.ts planFull) instead of only the layers under half live.
+   */
+  full?: boolean;
 }
 
 export interface CompactReport {
@@ -97,7 +102,7 @@ async function rewriteLowShare(
   lineage: string,
   options: CompactOptions,
 ): Promise<NonNullable<CompactReport["rewrite"]>> {
-  const { plan, reason } = await planRewrite(deps, repo, lineage);
+  const { plan, reason } = await planRewrite(deps, repo, lineage, { full: options.full === true });
   if (!plan) return { reason: reason ?? "nothing to rewrite" };
   const merged = await mergeLayers(deps, lineage, plan.inputs, options, plan.keep);
   const inputs = plan.inputs.map((layer) => layer.id);
@@ -113,7 +118,7 @@ async function rewriteLowShare(
     repo: lineage,
     actor: options.actor,
     outcome: "success",
-    details: { layerId: merged.id, inputs, objects: merged.objects, dropped },
+    details: { layerId: merged.id, inputs, objects: merged.objects, dropped, full: options.full === true },
   });
   return { merged: merged.id, inputs, objects: merged.objects, dropped };
 }
