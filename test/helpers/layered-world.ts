@@ -139,7 +139,7 @@ export class LayeredWorld {
   /** Prunes the repository by `policy`, for real (`compact`: merging layers too), through `deps`. */
   prune(
     policy: RetentionPolicyInput,
-    options: { compact?: boolean } = {},
+    options: { compact?: boolean; fullCompaction?: boolean } = {},
     deps: Deps = this.app,
   ): Promise<PruneReport> {
     return pruneRepo(deps, REPO, parseRetentionPolicy(policy), { dryRun: false, actor, ...options });
