@@ -107,14 +107,14 @@ const QUERIES: Query[] = [
     orderBy: [],
   },
   {
-    what: "listMany (firestore-index.ts): while repository documents lack summaries (an index from an earlier version), every snapshot of the database at once, as summaries (a field mask)",
+    what: "RepoSummaries.read (firestore-repo-summaries.ts): while repository documents lack summaries (an index from an earlier version), every snapshot of the database at once, as summaries (a field mask)",
     collection: "snapshots",
     scope: "COLLECTION_GROUP",
     filters: [],
     orderBy: [],
   },
   {
-    what: "listMany's rebuild (firestore-index.ts): one repository's snapshots, as summaries (a field mask), for a repository document that has none yet",
+    what: "RepoSummaries.rebuild (firestore-repo-summaries.ts): one repository's snapshots, as summaries (a field mask), for a repository document that has none yet",
     collection: "snapshots",
     scope: "COLLECTION",
     filters: [],
