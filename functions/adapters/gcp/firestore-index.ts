@@ -62,8 +62,8 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   private readonly clock: Clock;
 
   private readonly summaries: RepoSummaries;
-  /** The read of the attempts collection in flight: attempts() and listAll() made together share it. */
-  private attemptsRead: Promise<QuerySnapshot> | undefined;
+  /** Reads of a whole collection in flight: calls made together share one (attempts, below). */
+  private readonly inFlight = new Map<string, Promise<QuerySnapshot>>();
 
   /**
    * `root`: a document path to keep every collection under (tests, or two deployments in one
@@ -241,17 +241,28 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
     );
   }
 
-  /** One read of the attempts collection, joined by callers while it is in flight. */
   private attemptDocs(): Promise<QuerySnapshot> {
-    this.attemptsRead ??= this.read("list the backup attempts", () => this.paths.attempts().get()).finally(
-      () => (this.attemptsRead = undefined),
-    );
-    return this.attemptsRead;
+    return this.shared("list the backup attempts", this.paths.attempts());
   }
 
   async repositories(): Promise<RepositoryRecord[]> {
     const found = await this.read("list the repository registry", () => this.paths.repositories().get());
     return found.docs.map((d) => fromRegistryDoc(d.data()));
+  }
+
+  /**
+   * One read of a whole collection, joined by the callers that ask while it is in flight: a caller
+   * may get a read that started a moment before it asked. Only for reads that report (health's
+   * attempts, which listAll also checks summaries against), never one a write decides on.
+   */
+  private shared(what: string, collection: Query): Promise<QuerySnapshot> {
+    const key = what;
+    let read = this.inFlight.get(key);
+    if (!read) {
+      read = this.read(what, () => collection.get()).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, read);
+    }
+    return read;
   }
 
   async repositoriesNamed(name: string): Promise<RepositoryRecord[]> {
