@@ -6,7 +6,7 @@ import { healthReport, repoHealth } from "../functions/core/health.js";
 import { storageReport } from "../functions/core/storage-report.js";
 import type { Deps } from "../functions/core/deps.js";
 import type { AuditReader } from "../functions/core/ports.js";
-import { statusView } from "../functions/core/status-view.js";
+import { auditWindowStart, statusView, VIEW_ACTIONS } from "../functions/core/status-view.js";
 import type { Settings } from "../functions/config/settings.js";
 import { statusData } from "../functions/web/status-data.js";
 import { renderStatusPage } from "../functions/web/status-page.js";
@@ -50,7 +50,11 @@ export async function profileStatus(
     ],
     ["repoHealth of each (CPU)", async () => repos.map((r, i) => repoHealth(r, lists[i]!, now))],
     ["healthReport (all of the above)", () => healthReport(app, options)],
-    ["audit trail read whole", () => readAll(app.auditTrail)],
+    ["audit trail read whole (before the window read)", () => readAll(app.auditTrail)],
+    [
+      "audit trail's window (entriesSince)",
+      async () => app.auditTrail?.entriesSince(VIEW_ACTIONS, auditWindowStart(now.toISOString())),
+    ],
     ["statusView", async () => statusView(report)],
     ["renderStatusPage", async () => renderStatusPage(view)],
     ["statusData (report, audit, view)", () => statusData(app, [], { projectedRepos: 0 })],

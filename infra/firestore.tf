@@ -6,11 +6,12 @@
 #   attempts/{repoKey}                     how the latest backup attempt ended
 #   deliveries/{deliveryId}                webhook deliveries already published (TTL)
 #
-# Indexes: every query the code makes is served by Firestore's automatic
+# Indexes: every query the code makes but one is served by Firestore's automatic
 # single-field indexes (one repository's snapshots ordered by takenAtTime, newest
 # first, optionally up to a time; the repos and attempts collections read whole;
-# document reads),
-# so no composite index and no field override is declared. The emulator the tests
+# document reads), so no field override is declared. The one composite index,
+# audit_recent below, serves the status page's read of a recent window of the
+# audit trail. The emulator the tests
 # use enforces no index at all, so test/infra/firestore-indexes.test.ts reads the
 # queries from the code and fails when one needs an index this file does not
 # declare, or when this file declares one that no query needs.
@@ -47,4 +48,25 @@ resource "google_firestore_field" "delivery_expiry" {
   field      = "expiresAt"
 
   ttl_config {}
+}
+
+# auditChains/{chain}/entries/{seq}: the status page (and the capacity growth
+# rule) read the entries of a few actions since a moment, across every chain
+# (functions/adapters/gcp/firestore-audit-log.ts entriesSince): a collection-
+# group query on action (in) and at (>=), so the read grows with the window,
+# not with the trail.
+resource "google_firestore_index" "audit_recent" {
+  project     = var.project_id
+  database    = google_firestore_database.index.name
+  collection  = "entries"
+  query_scope = "COLLECTION_GROUP"
+
+  fields {
+    field_path = "action"
+    order      = "ASCENDING"
+  }
+  fields {
+    field_path = "at"
+    order      = "ASCENDING"
+  }
 }

@@ -227,3 +227,13 @@ export async function selectAudit(
   }
   return { entries, damaged, truncated };
 }
+
+/**
+ * Whether a stored value (parsed, not yet trusted) is an entry of one of `actions` recorded at or
+ * after `since`: what AuditReader.entriesSince answers, on every backend.
+ */
+export function inWindow(value: unknown, actions: ReadonlySet<string>, since: string): value is AuditEntry {
+  if (typeof value !== "object" || value === null) return false;
+  const { action, at } = value as Partial<AuditEntry>;
+  return typeof action === "string" && actions.has(action) && typeof at === "string" && at >= since;
+}

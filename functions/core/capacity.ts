@@ -3,7 +3,6 @@
 // year projection (cost.ts projectYear) passes it within `warnDays`; and the net growth of stored
 // bytes per day over the last `growthWindowDays`: bytes of the archives written in the window and
 // still held, less the bytes prunes freed in it (their audit entries), divided by its days.
-import type { AuditEntry } from "./audit-chain.js";
 import type { HealthReport } from "./health.js";
 import type { AuditReader } from "./ports.js";
 
@@ -124,9 +123,8 @@ export function crossingDay(now: number, points: [number, number][], limit: numb
 export async function bytesFreedSince(trail: AuditReader | undefined, since: Date): Promise<number> {
   if (!trail) return 0;
   let freed = 0;
-  for await (const stored of trail.stored()) {
-    const e = stored.value as AuditEntry | undefined;
-    if (e?.action !== "prune.completed" || !(Date.parse(e.at) > since.getTime())) continue;
+  for (const e of await trail.entriesSince(["prune.completed"], since.toISOString())) {
+    if (!(Date.parse(e.at) > since.getTime())) continue;
     const bytes = (e.details as { bytesFreed?: unknown } | undefined)?.bytesFreed;
     if (typeof bytes === "number" && Number.isFinite(bytes)) freed += bytes;
   }

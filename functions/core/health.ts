@@ -198,15 +198,15 @@ export async function healthReport(
 ): Promise<HealthReport> {
   const now = deps.clock.now();
   // Repositories with an attempt but no snapshot are listed too: a first backup that keeps failing.
-  const [attempts, leases, registry] = await Promise.all([
+  // Every repository with a snapshot and its summaries in one read, made with the others (an index
+  // may share a read they both need); the others named (expected, attempted) are read by name.
+  const [attempts, leases, registry, stored] = await Promise.all([
     deps.index.attempts(),
     deps.index.leases(),
     deps.index.repositories(),
+    deps.index.listAll(),
   ]);
   const running = new Map(leases.map((l) => [l.repo, l]));
-  // Every repository with a snapshot and its summaries in one read; the others named (expected,
-  // attempted) are read by name.
-  const stored = await deps.index.listAll();
   const known = [...options.expected, ...stored.keys(), ...Object.keys(attempts)];
   const repos = [...new Set(known)].sort();
   const others = repos.filter((repo) => !stored.has(repo));

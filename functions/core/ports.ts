@@ -473,6 +473,14 @@ export interface ConfigTrail {
 /** The audit trail read back: every stored entry, oldest first, not yet trusted (see core/audit-chain.ts). */
 export interface AuditReader {
   stored(): AsyncIterable<StoredEntry>;
+  /**
+   * The entries of `actions` recorded at or after `since` (ISO-8601 UTC), in no particular order:
+   * views of a recent window (the status page's charts, the capacity growth rule). Read through an
+   * index on action and time, so the cost grows with the window, not with the trail. Not
+   * chain-verified: each entry is taken as stored, and one that is not an entry (a damaged line or
+   * document) is left out; `verifyChain(stored())` is what proves the trail.
+   */
+  entriesSince(actions: readonly string[], since: string): Promise<AuditEntry[]>;
 }
 
 export interface Clock {

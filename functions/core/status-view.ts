@@ -14,6 +14,14 @@ export const SERIES_DAYS = 60;
 
 export type RepoState = "healthy" | "stale" | "failing" | "unverified" | "gone";
 
+/**
+ * Where the view's window of the audit trail starts: midnight (UTC) of the series' first day. The
+ * restore and failures charts and each row's last restore read the trail from there on only.
+ */
+export function auditWindowStart(at: string): string {
+  return `${seriesDays(new Date(at))[0]}T00:00:00.000Z`;
+}
+
 /** The audit actions the failures chart counts, by what failed. */
 export const FAILURE_ACTIONS = {
   backup: "snapshot.failed",
@@ -21,6 +29,13 @@ export const FAILURE_ACTIONS = {
   drill: "drill.failed",
 } as const;
 export type FailureKind = keyof typeof FAILURE_ACTIONS;
+
+/** Every audit action the view reads: restores and drills (timed), and the failures. */
+export const VIEW_ACTIONS: readonly string[] = [
+  "restore.completed",
+  "drill.passed",
+  ...Object.values(FAILURE_ACTIONS),
+];
 
 export interface StatusRow {
   repo: string;
@@ -59,13 +74,25 @@ export interface StatusView {
   failures: Record<FailureKind, number[]>;
   /** Restores and drills with their measured time, oldest first. */
   restores: { at: string; repo: string; seconds: number; drill?: boolean }[];
+  /**
+   * The window of the audit trail the restores, failures and last restores were read from: from
+   * `since` on, each entry as stored, the hash chain not verified (`infinity-backup audit verify`
+   * proves the whole trail).
+   */
+  audit: { since: string; chainVerified: false };
   rtoSeconds: number;
   /** The named health checks the workload ran (core/health-checks.ts): the page's badges. */
   checks: { name: string; status: "ok" | "warning" | "failed"; reason: string }[];
 }
 
+/**
+ * `audit`: the trail's entries of VIEW_ACTIONS from auditWindowStart(report.at) on (older ones are
+ * left out here too), oldest first.
+ */
 export function statusView(report: HealthReport, audit: readonly AuditEntry[] = []): StatusView {
-  const timed = audit.filter((e) => typeof e.details?.seconds === "number");
+  const since = auditWindowStart(report.at);
+  const windowed = audit.filter((e) => typeof e.at === "string" && e.at >= since);
+  const timed = windowed.filter((e) => typeof e.details?.seconds === "number");
   // A drill's own restore is audited too (actor "drill:…"): counted once, as the drill.
   const restores = timed
     .filter(
@@ -166,8 +193,9 @@ export function statusView(report: HealthReport, audit: readonly AuditEntry[] = 
         }
       : {}),
     series: series(report.snapshots.flat(), new Date(report.at)),
-    failures: failures(audit, new Date(report.at)),
+    failures: failures(windowed, new Date(report.at)),
     restores,
+    audit: { since, chainVerified: false },
     rtoSeconds: RTO_SECONDS,
     checks: (report.checks ?? []).map(({ name, status, reason }) => ({ name, status, reason })),
   };

@@ -1,5 +1,5 @@
 // The status page's data, the same for backupHealth and `infinity-backup serve`: the health
-// report, and the restores the audit trail records (for the restore-time chart); with check ports,
+// report, and the restores and failures of the audit trail's recent window (the charts); with check ports,
 // the named health checks those ports allow (core/health-checks.ts).
 import { healthOptions } from "../app.js";
 import type { AuditEntry } from "../core/audit-chain.js";
@@ -9,9 +9,9 @@ import type { Deps } from "../core/deps.js";
 import { bytesFreedSince } from "../core/capacity.js";
 import type { AuditReader } from "../core/ports.js";
 import {
-  FAILURE_ACTIONS,
-  SERIES_DAYS,
+  auditWindowStart,
   statusView,
+  VIEW_ACTIONS,
   withDrillRecords,
   type StatusView,
 } from "../core/status-view.js";
@@ -23,18 +23,28 @@ export async function statusData(
   extra: { projectedRepos?: number; checks?: CheckPorts } = {},
 ): Promise<{ report: HealthReport; view: StatusView }> {
   const { checks, ...options } = extra;
-  // The checks' probes (a dead-letter count takes a second) run while the report is made.
+  // The checks' probes (a dead-letter count takes a second), the audit trail's window and the
+  // drill records are read while the report is made. The window starts from the clock before the
+  // report's time, so it holds the report's window (statusView keeps only that).
+  const since = auditWindowStart(app.clock.now().toISOString());
   const reported = healthReport(app, healthOptions(app.settings, expected, options));
   const checked = checks && runChecksOf(app.settings, checks, reported, app.auditTrail);
-  checked?.catch(() => undefined); // when the report fails, its error is the one told
+  const audit = app.auditTrail ? app.auditTrail.entriesSince(VIEW_ACTIONS, since) : Promise.resolve([]);
+  const drills = app.drills && Promise.all([app.drills.lastDrills(), app.drills.drillsSince(since)]);
+  // When the report fails, its error is the one told.
+  for (const side of [checked, audit, drills]) side?.catch(() => undefined);
   let report = await reported;
   if (checked) report = withChecks(report, await checked);
-  const view = statusView(report, await restoresOf(app.auditTrail));
-  if (!app.drills) return { report, view };
+  const view = statusView(report, oldestFirst(await audit));
+  if (!drills) return { report, view };
   // Drill results from the index's records (the trail's drill entries only for older drills).
-  const since = new Date(Date.parse(report.at) - SERIES_DAYS * 86_400_000).toISOString();
-  const [last, recent] = await Promise.all([app.drills.lastDrills(), app.drills.drillsSince(since)]);
+  const [last, recent] = await drills;
   return { report, view: withDrillRecords(view, last, recent) };
+}
+
+/** By time, in the order read among equals (a chain's entries are in order). */
+function oldestFirst(entries: AuditEntry[]): AuditEntry[] {
+  return entries.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }
 
 /**
@@ -56,25 +66,4 @@ export function runChecksOf(
       capacity,
     },
   );
-}
-
-const FAILED = new Set<string>(Object.values(FAILURE_ACTIONS));
-
-/**
- * restore.completed and drill entries of the trail (the restore-time chart, last drills) and the
- * failures the failures chart counts, when the app keeps a trail it can read back.
- */
-async function restoresOf(trail: AuditReader | undefined): Promise<AuditEntry[]> {
-  if (!trail) return [];
-  const restores: AuditEntry[] = [];
-  for await (const stored of trail.stored()) {
-    const entry = stored.value as AuditEntry | undefined;
-    if (
-      entry &&
-      typeof entry === "object" &&
-      (/^(restore\.completed|drill\.(passed|failed))$/.test(entry.action) || FAILED.has(entry.action))
-    )
-      restores.push(entry);
-  }
-  return restores;
 }

@@ -57,6 +57,7 @@ ${PAGE_CSS}</style>
   <figure><figcaption>Failures per day: <span data-testid="failures-backup" id="failures-backup"></span> backups, <span data-testid="failures-verification" id="failures-verification"></span> verifications, <span data-testid="failures-drill" id="failures-drill"></span> drills in 60 days</figcaption><div id="chart-failures" data-testid="chart-failures"></div></figure>
   <figure><figcaption>Storage by class</figcaption><table id="classes" data-testid="classes"></table></figure>
 </section>
+<p class="muted" data-testid="audit-window">Restores, drills and failures: the audit trail from ${view.audit.since.slice(0, 10)} on, as stored; its hash chain is not verified here (<code>infinity-backup audit verify</code> proves it).</p>
 <section>
   <div class="controls">
     <input id="search" data-testid="search" type="search" placeholder="Search repositories" aria-label="Search repositories">

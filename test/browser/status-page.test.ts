@@ -7,9 +7,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { JsonlAuditLog } from "../../functions/adapters/local/jsonl-audit-log.js";
 import type { LocalApp } from "../../functions/app.js";
+import type { AuditEntry } from "../../functions/core/audit-chain.js";
+import type { AuditReader } from "../../functions/core/ports.js";
 import { main } from "../../functions/cli/main.js";
 import { startStatusServer, type StatusServer } from "../../functions/web/status-server.js";
+import { ManualClock } from "../contract/snapshot-index.js";
 import { richRepo } from "../helpers/git-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { openStatusPage } from "../helpers/status-browser.js";
@@ -23,6 +27,23 @@ let app: LocalApp;
 let server: StatusServer;
 let browser: Browser;
 let page: Page;
+/** What the page asked of the audit trail: whole reads, and window reads with what they answered. */
+const asked = { stored: 0, windows: [] as { since: string; entries: AuditEntry[] }[] };
+
+/** The app's trail, counting what the status page reads of it. */
+function counting(trail: AuditReader): AuditReader {
+  return {
+    stored: () => {
+      asked.stored += 1;
+      return trail.stored();
+    },
+    entriesSince: async (actions, since) => {
+      const entries = await trail.entriesSince(actions, since);
+      asked.windows.push({ since, entries });
+      return entries;
+    },
+  };
+}
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "infinity-status-page-"));
@@ -30,6 +51,21 @@ beforeAll(async () => {
   const lib = await richRepo(join(scratch, "b"));
   ws = await workspace({ "acme/app": app1, "acme/lib": lib, "acme/missing": join(scratch, "nowhere.git") });
   const config = ["--config", ws.configFile];
+  // Entries older than the page's 60 days: failures and a restore 90 days ago, which the page
+  // must neither show nor read.
+  const old = new JsonlAuditLog({
+    path: join(ws.dir, "data", "audit.jsonl"),
+    clock: new ManualClock(new Date(Date.now() - 90 * 86_400_000)),
+  });
+  for (const action of ["snapshot.failed", "verify.failed", "drill.failed"])
+    await old.record({ action, repo: "acme/lib", actor: "test", outcome: "failure" });
+  await old.record({
+    action: "restore.completed",
+    repo: "acme/lib",
+    actor: "cli:test",
+    outcome: "success",
+    details: { seconds: 7 },
+  });
   await cli("backup", ...config, "--repo", "acme/app");
   await cli("backup", ...config, "--repo", "acme/app"); // unchanged: a confirmation, no new snapshot
   await cli("backup", ...config, "--repo", "acme/lib", "--no-verify");
@@ -40,7 +76,7 @@ beforeAll(async () => {
   await app.audit.record({ action: "verify.failed", repo: "acme/lib", actor: "test", outcome: "failure" });
   await app.audit.record({ action: "drill.failed", repo: "acme/app", actor: "test", outcome: "failure" });
   await app.audit.record({ action: "drill.failed", repo: "acme/lib", actor: "test", outcome: "failure" });
-  server = await startStatusServer(app, { port: 0 });
+  server = await startStatusServer({ ...app, auditTrail: counting(app.auditTrail) }, { port: 0 });
   ({ browser, page } = await openStatusPage(server.url, { readyMs: 20_000, consoleErrors: true }));
 }, 180_000);
 
@@ -99,12 +135,44 @@ describe("the status page in Chromium", () => {
   });
 
   it("counts the failures the audit trail records, per kind and per day", async () => {
-    const entries: { action: string; at: string }[] = [];
-    for await (const stored of app.auditTrail.stored())
-      entries.push(stored.value as { action: string; at: string });
-    const count = (action: string) => entries.filter((e) => e.action === action).length;
+    const entries: AuditEntry[] = [];
+    for await (const stored of app.auditTrail.stored()) entries.push(stored.value as AuditEntry);
+    const view = await page.evaluate(
+      () => JSON.parse(document.getElementById("status-data")!.textContent!) as unknown,
+    );
+    const { audit, failures, series, restores } = view as {
+      audit: { since: string; chainVerified: boolean };
+      failures: Record<string, number[]>;
+      series: { day: string[] };
+      restores: { at: string; repo: string; seconds: number; drill?: boolean }[];
+    };
+    expect(audit).toEqual({ since: `${series.day[0]}T00:00:00.000Z`, chainVerified: false });
+    expect(await text('[data-testid="audit-window"]')).toContain(`from ${series.day[0]} on`);
+    const windowed = entries.filter((e) => e.at >= audit.since);
+    const count = (action: string) => windowed.filter((e) => e.action === action).length;
     // acme/missing's backup failed (its source does not exist), the two drills and the verification above.
     expect([count("snapshot.failed"), count("verify.failed"), count("drill.failed")]).toEqual([1, 1, 2]);
+    // The old calculation, over the whole trail: failures per day of the series, and the timed restores.
+    const perDay = (action: string) =>
+      series.day.map((day) => entries.filter((e) => e.action === action && e.at.startsWith(day)).length);
+    expect(failures).toEqual({
+      backup: perDay("snapshot.failed"),
+      verification: perDay("verify.failed"),
+      drill: perDay("drill.failed"),
+    });
+    const timedRestores = entries.filter((e) => e.action === "restore.completed" && e.at >= audit.since);
+    expect(restores.map((r) => [r.repo, r.at])).toEqual(timedRestores.map((e) => [e.repo, e.at]));
+    // What the page read: one window, from its first day on; nothing before it, and never the whole trail.
+    const older = entries.filter((e) => e.at < audit.since);
+    expect(older.map((e) => e.action).sort()).toEqual(
+      ["drill.failed", "restore.completed", "snapshot.failed", "verify.failed"].sort(),
+    );
+    expect(asked.stored).toBe(0);
+    expect(asked.windows.length).toBeGreaterThan(0);
+    for (const w of asked.windows) {
+      expect(w.since >= audit.since.slice(0, 10)).toBe(true);
+      expect(w.entries.filter((e) => e.at < audit.since)).toEqual([]);
+    }
     expect(await text('[data-testid="failures-backup"]')).toBe("1");
     expect(await text('[data-testid="failures-verification"]')).toBe("1");
     expect(await text('[data-testid="failures-drill"]')).toBe("2");

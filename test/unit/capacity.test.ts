@@ -1,6 +1,7 @@
 // core/capacity.ts: the quota and the cost budget against now and the cost report's projection,
 // the growth rule net of prunes (read from the audit trail), and where a projection crosses a limit.
 import { describe, expect, it } from "vitest";
+import { inWindow } from "../../functions/core/audit-chain.js";
 import { bytesFreedSince, capacityFindings, crossingDay } from "../../functions/core/capacity.js";
 import type { HealthReport } from "../../functions/core/health.js";
 import { size } from "../../functions/core/health-checks.js";
@@ -110,18 +111,25 @@ describe("capacity findings", () => {
     expect(capacityFindings(report(points), rules(GIB / 2), 6 * GIB, size)[0]!.status).toBe("ok");
   });
 
-  it("reads the bytes prunes freed after a time from the audit trail", async () => {
+  it("reads the bytes prunes freed after a time from the audit trail's window", async () => {
     const entry = (action: string, when: string, details: Record<string, unknown>) => ({
-      value: { action, at: when, details },
+      action,
+      at: when,
+      details,
     });
+    const entries = [
+      entry("prune.completed", daysAgo(10), { bytesFreed: 1000 }),
+      entry("prune.completed", daysAgo(2), { bytesFreed: 300 }),
+      entry("prune.completed", daysAgo(1), { bytesFreed: 200 }),
+      entry("prune.deleted", daysAgo(1), { bytes: 5000 }),
+      entry("prune.completed", daysAgo(1), { bytesFreed: "lots" }),
+    ];
     const trail = {
-      async *stored() {
-        yield entry("prune.completed", daysAgo(10), { bytesFreed: 1000 });
-        yield entry("prune.completed", daysAgo(2), { bytesFreed: 300 });
-        yield entry("prune.completed", daysAgo(1), { bytesFreed: 200 });
-        yield entry("prune.deleted", daysAgo(1), { bytes: 5000 });
-        yield entry("prune.completed", daysAgo(1), { bytesFreed: "lots" });
+      stored() {
+        throw new Error("the whole trail is not read");
       },
+      entriesSince: async (actions: readonly string[], since: string) =>
+        entries.filter((e) => inWindow(e, new Set(actions), since)),
     } as unknown as AuditReader;
     expect(await bytesFreedSince(trail, new Date(daysAgo(7)))).toBe(500);
     expect(await bytesFreedSince(undefined, new Date(daysAgo(7)))).toBe(0);

@@ -35,6 +35,7 @@ const record = (repo: string, at: string, verdict: "passed" | "failed", seconds:
 const fromTrail: StatusView = {
   at: "2026-12-01T12:00:00.000Z",
   ok: true,
+  audit: { since: "2026-10-03T00:00:00.000Z", chainVerified: false },
   totals: {
     repos: 2,
     healthy: 2,

@@ -8,11 +8,11 @@ import {
   type DocumentSnapshot,
   type Firestore,
   type Query,
+  type QuerySnapshot,
 } from "@google-cloud/firestore";
 import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
 import { namesOf } from "../../core/lineage/registry.js";
 import {
-  SUMMARY_FIELDS,
   type RepositoryRecord,
   type Snapshot,
   type SnapshotSummary,
@@ -30,25 +30,16 @@ import { fromGrpc } from "./errors.js";
 import { acquireLease, leasesInForce, releaseLease } from "./firestore-lease.js";
 import { FirestorePaths } from "./firestore-paths.js";
 import {
-  MAX_SUMMARIES_BYTES,
-  newestFirst,
+  RepoSummaries,
   repoDocAfterCommit,
   summariesAfterChange,
-  summariesField,
-  summariesOf,
+  type StoredAttempt,
 } from "./firestore-repo-summaries.js";
+
+export { REBUILDS_PER_READ } from "./firestore-repo-summaries.js";
 
 /** Up to this many, listMany reads repository documents by path instead of the whole collection. */
 const FEW_REPOS = 300;
-
-/** Queries listMany keeps in flight: enough to hide the round trips, few enough for one instance. */
-const LIST_MANY_READS = 32;
-
-/**
- * Repo documents without summaries one listMany gives them (a transaction each): an index written
- * by an earlier version gets them over its first loads, each load still quick.
- */
-export const REBUILDS_PER_READ = 100;
 
 /** Firestore refuses documents over 1 MiB; refuse a little earlier, with a message that says why. */
 const MAX_DOC_BYTES = 1_000_000;
@@ -70,17 +61,19 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   private readonly paths: FirestorePaths;
   private readonly clock: Clock;
 
-  private readonly rebuildsPerRead: number;
+  private readonly summaries: RepoSummaries;
+  /** Reads of a whole collection in flight: calls made together share one (attempts, below). */
+  private readonly inFlight = new Map<string, Promise<QuerySnapshot>>();
 
   /**
    * `root`: a document path to keep every collection under (tests, or two deployments in one
    * database). `rebuildsPerRead`: REBUILDS_PER_READ unless a test says fewer.
    */
   constructor(options: { firestore: Firestore; clock?: Clock; root?: string; rebuildsPerRead?: number }) {
-    this.rebuildsPerRead = options.rebuildsPerRead ?? REBUILDS_PER_READ;
     this.db = options.firestore;
     this.clock = options.clock ?? systemClock;
     this.paths = new FirestorePaths(this.db, options.root);
+    this.summaries = new RepoSummaries(this.db, this.paths, options.rebuildsPerRead);
   }
 
   async commit(snapshot: Snapshot): Promise<void> {
@@ -128,12 +121,8 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   }
 
   /**
-   * One read of every repo document, each carrying its snapshots' summaries (firestore-repo-
-   * summaries.ts), in list()'s order. A repo document without them (written before they existed,
-   * or too large to keep them) is read from its snapshot documents: up to REBUILDS_PER_READ of
-   * them in a transaction each that also gives the document its summaries (when they fit), the
-   * rest (an index written by an earlier version, on its first loads) by one collection-group
-   * query over every snapshot document, as before the summaries existed.
+   * One read of every repo document, each carrying its snapshots' summaries, in list()'s order;
+   * one without them is read from its snapshot documents (RepoSummaries.read).
    */
   async listMany(repos: readonly string[]): Promise<SnapshotSummary[][]> {
     if (repos.length === 0) return [];
@@ -145,89 +134,23 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
           )
         : (await this.read("list every repository's snapshot summaries", () => this.paths.repos().get()))
             .docs;
-    return this.summariesIn(docs, repos);
-  }
-
-  /** Every repo document in one read: its name (repos()) and its summaries (listMany()). */
-  async listAll(): Promise<Map<string, SnapshotSummary[]>> {
-    const docs = await this.read("list every repository's snapshot summaries", () =>
-      this.paths.repos().get(),
-    );
-    const repos = docs.docs.map((d) => String(d.get("repo"))).sort();
-    const lists = await this.summariesIn(docs.docs, repos);
-    return new Map(repos.map((repo, i) => [repo, lists[i]!]));
-  }
-
-  /** The summaries of `repos` from their repo documents `docs` (read or rebuilt where they lack them). */
-  private async summariesIn(
-    docs: DocumentSnapshot[],
-    repos: readonly string[],
-  ): Promise<SnapshotSummary[][]> {
-    const byPath = new Map(docs.filter((d) => d.exists).map((d) => [d.ref.path, d]));
-    const lists: SnapshotSummary[][] = repos.map(() => []);
-    const missing: number[] = [];
-    repos.forEach((repo, i) => {
-      const doc = byPath.get(this.paths.repo(repo).path);
-      if (!doc) return;
-      const kept = summariesOf(doc);
-      if (kept) lists[i] = kept;
-      else missing.push(i);
-    });
-    const rebuild = missing.slice(0, this.rebuildsPerRead);
-    const rest = missing.slice(this.rebuildsPerRead);
-    const fromSnapshots = rest.length ? this.everySummary() : undefined;
-    let next = 0;
-    const reader = async () => {
-      for (let k = next++; k < rebuild.length; k = next++)
-        lists[rebuild[k]!] = await this.rebuildSummaries(repos[rebuild[k]!]!);
-    };
-    await Promise.all(Array.from({ length: Math.min(LIST_MANY_READS, rebuild.length) }, reader));
-    if (fromSnapshots) {
-      const all = await fromSnapshots;
-      for (const i of rest) lists[i] = all.get(this.paths.repo(repos[i]!).path) ?? [];
-    }
-    return lists;
-  }
-
-  /** Every snapshot document of this root as summaries (a field mask), by repo document path, newest first. */
-  private async everySummary(): Promise<Map<string, SnapshotSummary[]>> {
-    const fields = [...SUMMARY_FIELDS, "takenAtTime"];
-    const found = await this.read("list every snapshot", () =>
-      this.db
-        .collectionGroup("snapshots")
-        .select(...fields)
-        .get(),
-    );
-    const byRepo = new Map<string, SnapshotSummary[]>();
-    for (const doc of found.docs) {
-      const at = doc.ref.parent.parent?.path ?? "";
-      byRepo.set(at, [...(byRepo.get(at) ?? []), fromSummaryDoc(doc.data())]);
-    }
-    for (const list of byRepo.values()) list.sort(newestFirst);
-    return byRepo;
+    return this.summaries.read(docs, repos);
   }
 
   /**
-   * A repo's summaries from its snapshot documents, written onto its repo document in the same
-   * transaction (so a snapshot committed, changed or removed meanwhile makes it read again).
+   * Every repo document in one read: its name (repos()) and its summaries (listMany()), with the
+   * backup attempts (shared with an attempts() call in flight), against which summaries an older
+   * version left behind are found and rebuilt (firestore-repo-summaries.ts).
    */
-  private async rebuildSummaries(repo: string): Promise<SnapshotSummary[]> {
-    const repoRef = this.paths.repo(repo);
-    const fields = [...SUMMARY_FIELDS, "takenAtTime"];
-    let summaries: SnapshotSummary[] = [];
-    await this.run(`rebuild the snapshot summaries of ${repo}`, async (tx) => {
-      const repoDoc = await tx.get(repoRef);
-      const found = await tx.get(this.paths.snapshots(repo).select(...fields));
-      summaries = found.docs.map((d) => fromSummaryDoc(d.data())).sort(newestFirst);
-      const kept = summariesOf(repoDoc);
-      if (!repoDoc.exists || kept) {
-        summaries = kept ?? [];
-        return;
-      }
-      if (JSON.stringify(summaries).length <= MAX_SUMMARIES_BYTES)
-        tx.update(repoRef, summariesField(summaries));
-    });
-    return summaries;
+  async listAll(): Promise<Map<string, SnapshotSummary[]>> {
+    const [docs, attempts] = await Promise.all([
+      this.read("list every repository's snapshot summaries", () => this.paths.repos().get()),
+      this.attemptDocs(),
+    ]);
+    const repos = docs.docs.map((d) => String(d.get("repo"))).sort();
+    const byId = new Map(attempts.docs.map((d) => [d.id, d.data() as StoredAttempt]));
+    const lists = await this.summaries.read(docs.docs, repos, byId);
+    return new Map(repos.map((repo, i) => [repo, lists[i]!]));
   }
 
   async repos(): Promise<string[]> {
@@ -312,15 +235,34 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   }
 
   async attempts(): Promise<Record<string, BackupAttempt>> {
-    const found = await this.read("list the backup attempts", () => this.paths.attempts().get());
+    const found = await this.attemptDocs();
     return Object.fromEntries(
       found.docs.map((d) => [String(d.get("repo")), d.get("attempt") as BackupAttempt]),
     );
   }
 
+  private attemptDocs(): Promise<QuerySnapshot> {
+    return this.shared("list the backup attempts", this.paths.attempts());
+  }
+
   async repositories(): Promise<RepositoryRecord[]> {
     const found = await this.read("list the repository registry", () => this.paths.repositories().get());
     return found.docs.map((d) => fromRegistryDoc(d.data()));
+  }
+
+  /**
+   * One read of a whole collection, joined by the callers that ask while it is in flight: a caller
+   * may get a read that started a moment before it asked. Only for reads that report (health's
+   * attempts, which listAll also checks summaries against), never one a write decides on.
+   */
+  private shared(what: string, collection: Query): Promise<QuerySnapshot> {
+    const key = what;
+    let read = this.inFlight.get(key);
+    if (!read) {
+      read = this.read(what, () => collection.get()).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, read);
+    }
+    return read;
   }
 
   async repositoriesNamed(name: string): Promise<RepositoryRecord[]> {
@@ -430,12 +372,6 @@ export function fromDoc(data: DocumentData): Snapshot {
     refs: JSON.parse(refs) as Snapshot["refs"],
     ...(peeled === undefined ? {} : { peeled: JSON.parse(peeled) as Snapshot["refs"] }),
   } as Snapshot;
-}
-
-/** A summary as the field mask reads it: no ref lists, no checkpoint. */
-function fromSummaryDoc(data: DocumentData): SnapshotSummary {
-  const { takenAtTime: _takenAtTime, ...fields } = data as SnapshotDoc;
-  return fields as SnapshotSummary;
 }
 
 function fromRegistryDoc(data: DocumentData): RepositoryRecord {

@@ -23,6 +23,7 @@ import {
   type Clock,
   type ConfigTrail,
 } from "../../core/ports.js";
+import { entriesSince, newlineAt } from "./jsonl-audit-days.js";
 
 export type { AuditEntry } from "../../core/audit-chain.js";
 
@@ -143,6 +144,11 @@ export class JsonlAuditLog implements AuditLog, AuditReader, ConfigTrail {
       }
       yield { position: `line ${number}`, value, text };
     }
+  }
+
+  /** Through the day index beside the log (jsonl-audit-days.ts), in the log's order. */
+  async entriesSince(actions: readonly string[], since: string): Promise<AuditEntry[]> {
+    return entriesSince(this.path, actions, since);
   }
 
   /** Every entry, oldest first. A missing file is an empty log. */
@@ -330,23 +336,6 @@ async function endsWithNewline(file: string): Promise<boolean> {
     const last = Buffer.alloc(1);
     await handle.read(last, 0, 1, size - 1);
     return last[0] === 0x0a;
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Whether the byte at `position` of `file` is a newline (false past its end, or no file). */
-async function newlineAt(file: string, position: number): Promise<boolean> {
-  let handle: fs.FileHandle;
-  try {
-    handle = await fs.open(file, "r");
-  } catch {
-    return false;
-  }
-  try {
-    const byte = Buffer.alloc(1);
-    const { bytesRead } = await handle.read(byte, 0, 1, position);
-    return bytesRead === 1 && byte[0] === 0x0a;
   } finally {
     await handle.close();
   }
