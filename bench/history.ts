@@ -18,6 +18,7 @@ import { snapshotRepo } from "../functions/core/snapshot.js";
 import { incrementalPolicy } from "../functions/config/settings.js";
 import type { LocalApp } from "../functions/app.js";
 import { openApp } from "../functions/wiring.js";
+import { costFigure, monthlyCostByClass } from "./history-cost.js";
 import { generateHistory, type History, type Push } from "./history-repo.js";
 import { replayHistory } from "./history-real.js";
 import {
@@ -343,6 +344,14 @@ async function report(
       last.seconds <= 2,
     ),
   ];
+  const cost = await monthlyCostByClass(app, REPO, app.clock.now());
+  goals.push(
+    goalRow(
+      "cost per month in a bucket (classes daily prunes set; reads: verifications, drills)",
+      costFigure(cost),
+      "",
+    ),
+  );
   const byKind = (kind: string) => kept.filter((s) => s.kind === kind).length;
   const layerRecords = (await app.layers?.layers(REPO)) ?? [];
   const liveLayers = layerRecords.filter((l) => l.state === "live");
@@ -386,6 +395,7 @@ async function report(
     storedObjects,
     bundleBytes,
     restore: { oldest, year, newest },
+    cost,
     layers: { live: liveLayers.length, records: layerRecords.length },
     layeredMedianSeconds: layeredTaken.length ? median(layeredTaken.map((t) => t.seconds)) : undefined,
     lastPush: {

@@ -154,3 +154,26 @@ export function verificationsAhead(input: {
     }
   return { verifications, perLayer };
 }
+
+/**
+ * What reading a repository's newest snapshot back costs a month, as a RepoReads: `own` is its
+ * archive (a chain's: every archive it builds on, newest first), `layers` the layers it resolves to.
+ * A restore, a drill or a deep verification reads all of them; a per-layer one its own archive and
+ * the layers' oids.
+ */
+export function newestSnapshotReads(input: {
+  own: readonly ArchiveRead[];
+  layers: readonly { pack: ArchiveRead; oids: ArchiveRead }[];
+  deepVerify: boolean;
+  verifications: { verifications: number; perLayer: number };
+  drills: number;
+  restores: number;
+}): RepoReads {
+  const { own, layers, verifications } = input;
+  return {
+    chain: [...own, ...layers.flatMap((layer) => [layer.pack, layer.oids])],
+    deepVerify: input.deepVerify,
+    layerVerify: { times: verifications.perLayer, reads: [...own, ...layers.map((layer) => layer.oids)] },
+    reads: { verifications: verifications.verifications, drills: input.drills, restores: input.restores },
+  };
+}

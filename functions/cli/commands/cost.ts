@@ -10,6 +10,7 @@ import type { Snapshot } from "../../core/model.js";
 import {
   monthlyReadCost,
   readsInTrail,
+  newestSnapshotReads,
   scheduledDrills,
   verificationsAhead,
   type ArchiveRead,
@@ -99,19 +100,17 @@ export async function costCommand(ctx: Context): Promise<number> {
       level,
       sweepDays,
     });
-    const own = newestChain(plan, (key) => byKey.get(key)?.size);
-    const newest = newestLayers(plan, layers, byKey);
-    repoReads.push({
-      chain: [...own, ...newest.flatMap((layer) => [layer.pack, layer.oids])],
-      deepVerify: level === "deep",
-      layerVerify: { times: verifications.perLayer, reads: [...own, ...newest.map((layer) => layer.oids)] },
-      reads: {
-        verifications: verifications.verifications,
+    repoReads.push(
+      newestSnapshotReads({
+        own: newestChain(plan, (key) => byKey.get(key)?.size),
+        layers: newestLayers(plan, layers, byKey),
+        deepVerify: level === "deep",
+        verifications,
         // The trail's drills are mostly the schedule's own runs: the larger count, not the sum.
         drills: Math.max(trail.drills, snapshots.length ? (drills.get(repo) ?? 0) : 0),
         restores: trail.restores,
-      },
-    });
+      }),
+    );
     for (const object of objects) {
       stored.push({
         bytes: object.size,
