@@ -19,8 +19,8 @@ import { incrementalPolicy } from "../functions/config/settings.js";
 import type { LocalApp } from "../functions/app.js";
 import { openApp } from "../functions/wiring.js";
 import { costFigure, monthlyCostByClass } from "./history-cost.js";
-import { generateHistory, type History, type Push } from "./history-repo.js";
-import { replayHistory } from "./history-real.js";
+import type { Push } from "./history-repo.js";
+import { generatedSource, realSource } from "./history-source.js";
 import {
   keepRun,
   restoreFigure,
@@ -52,7 +52,6 @@ const log = benchLog("history");
 const REPO = "acme/history";
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const START = Date.parse("2023-01-02T00:00:00.000Z");
 const MiB = 2 ** 20;
 
 /** Wall seconds spent in each kind of step of the simulation, and how many ran. */
@@ -130,7 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     const app = await openApp(configFile, { clock, env: {} });
     try {
       const taken = await simulate(app, (at) => (now = at), source, history.pushes, { start, days });
-      if (values.keep) await keepRun(work, REPO, taken);
+      if (values.keep) await keepRun(work, REPO, taken, app.clock.now());
       return await report(app, work, source, taken, {
         years,
         days,
@@ -150,42 +149,6 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     if (!values.keep) await rm(work, { recursive: true, force: true });
   }
-}
-
-/** The generated repository (bench/history-repo.ts), from 2 January 2023. */
-async function generatedSource(
-  source: string,
-  run: { days: number; years: number; pushesPerDay: number; files: number },
-): Promise<{ history: History; start: number }> {
-  await git(["init", "--bare", "--quiet", source]);
-  await git(["symbolic-ref", "HEAD", "refs/heads/main"], { env: { GIT_DIR: source } });
-  const history = await generateHistory(source, {
-    start: new Date(START),
-    days: run.days,
-    pushesPerDay: run.pushesPerDay,
-    files: run.files,
-    seed: `infinity-history-${run.years}-${run.pushesPerDay}-${run.files}`,
-  });
-  log(`generated ${history.commits} commits and ${history.pushes.length} pushes over ${run.days} days`);
-  return { history, start: START };
-}
-
-/** A copy of a real repository, and the pushes that replay its history (bench/history-real.ts). */
-async function realSource(
-  repo: string,
-  source: string,
-  run: { from: number | undefined; days: number; perDay: number },
-): Promise<{ history: History; start: number }> {
-  await git(["clone", "--mirror", "--quiet", repo, source]);
-  const newest = Number(
-    (await git(["log", "--all", "-1", "--format=%ct"], { env: { GIT_DIR: source } })).trim(),
-  );
-  const start = run.from ?? (Math.floor((newest * 1000) / DAY) + 1) * DAY - run.days * DAY;
-  const history = await replayHistory(source, { start, days: run.days, maxPerDay: run.perDay });
-  log(
-    `${repo}: ${history.pushes.length} pushes over ${run.days} days from ${new Date(start).toISOString().slice(0, 10)}, ${history.commits} commits in the last state; never present: ${history.absent.join(", ") || "none"}`,
-  );
-  return { history, start };
 }
 
 /** Replays the pushes with the sweep and prune on their clocks; returns every snapshot taken. */
