@@ -289,7 +289,7 @@ async function report(
       restoreRatio(oldest) <= 1.5,
     ),
     goalRow(
-      `restore of a kept one a year older (${year.takenAt.slice(0, 10)}, ${year.archivesRead} archives) / git clone --mirror of a bundle`,
+      `restore of the kept one nearest a year before the newest (${year.takenAt.slice(0, 10)}, ${year.archivesRead} archives) / git clone --mirror of a bundle`,
       restoreFigure(year),
       "<= 1.5x",
       restoreRatio(year) <= 1.5,
