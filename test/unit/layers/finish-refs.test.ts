@@ -61,7 +61,9 @@ describe("finishLayeredRefs on a repository createBare wrote", () => {
     const repo = await restored();
     const finish = finishLayeredRefs(repo, snapshot({ id: "s3", kind: "layered", refs }));
     await expect(finish).rejects.toThrow(ArchiveCorruptError);
-    await expect(finish).rejects.toThrow(/ref refs\/heads\/lost points to 1{40}, which is not in the restored objects/);
+    await expect(finish).rejects.toThrow(
+      /ref refs\/heads\/lost points to 1{40}, which is not in the restored objects/,
+    );
   });
 
   it("leaves a snapshot with no refs with none", async () => {
