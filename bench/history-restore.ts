@@ -12,6 +12,7 @@ import { diffRefs, readRefs } from "../functions/core/git/local-repo.js";
 import type { RefMap, Snapshot } from "../functions/core/model.js";
 import { restoreRepo } from "../functions/core/restore.js";
 import { openApp } from "../functions/wiring.js";
+import { costFigure, monthlyCostByClass } from "./history-cost.js";
 import { timedGit } from "./measure.js";
 import { writeResult } from "./summary.js";
 
@@ -113,14 +114,18 @@ export function yearBeforeNewest(kept: Snapshot[]): Snapshot {
   );
 }
 
-/** What `--restore` needs of a kept run: the repository's name and the source's refs at each snapshot. */
+/**
+ * What `--restore` needs of a kept run: the repository's name, the source's refs at each snapshot,
+ * and when the simulation's clock stopped.
+ */
 export async function keepRun(
   work: string,
   repo: string,
   taken: Map<string, { refs: RefMap }>,
+  ended: Date,
 ): Promise<void> {
   const refs = Object.fromEntries([...taken].map(([id, t]) => [id, t.refs]));
-  await writeFile(join(work, KEPT_FILE), JSON.stringify({ repo, refs }));
+  await writeFile(join(work, KEPT_FILE), JSON.stringify({ repo, refs, ended: ended.getTime() }));
 }
 
 const KEPT_FILE = "taken.json";
@@ -131,9 +136,10 @@ const KEPT_FILE = "taken.json";
  * at the time it was taken and timed against `git clone --mirror` of a bundle of its state.
  */
 export async function retimeRestores(work: string, out: string): Promise<number> {
-  const { repo, refs } = JSON.parse(await readFile(join(work, KEPT_FILE), "utf8")) as {
+  const { repo, refs, ended } = JSON.parse(await readFile(join(work, KEPT_FILE), "utf8")) as {
     repo: string;
     refs: Record<string, RefMap>;
+    ended?: number;
   };
   const app = await openApp(join(work, "config", "backup-config.yaml"), { env: {} });
   try {
@@ -149,7 +155,11 @@ export async function retimeRestores(work: string, out: string): Promise<number>
         `${which} (${figures.takenAt.slice(0, 10)}, ${figures.archivesRead} archives) / git clone --mirror of a bundle: ${restoreFigure(figures)} (load ${loadavg()[0]!.toFixed(1)})`,
       );
     }
-    await writeResult(out, { work, restores });
+    // The cost per month as the run left it: at its clock's end (older kept runs: the newest snapshot's).
+    const end = ended ?? Date.parse(kept.at(-1)!.takenAt);
+    const cost = await monthlyCostByClass(app, repo, new Date(end));
+    console.log(`cost per month in a bucket at ${new Date(end).toISOString()}: ${costFigure(cost)}`);
+    await writeResult(out, { work, restores, cost });
     return 0;
   } finally {
     await app.close();

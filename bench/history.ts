@@ -10,14 +10,17 @@ import { parseArgs } from "node:util";
 import { git } from "../functions/core/git/exec.js";
 import { readRefs } from "../functions/core/git/local-repo.js";
 import type { RefMap, Snapshot } from "../functions/core/model.js";
-import { repoPrefix } from "../functions/core/object-keys.js";
+import { layerPrefixes, repoPrefix } from "../functions/core/object-keys.js";
+import { lineageKeyOf } from "../functions/core/keys/repository-keys.js";
 import { pruneRepo } from "../functions/core/prune.js";
 import { compactLineage } from "../functions/core/layers/compact.js";
 import { snapshotRepo } from "../functions/core/snapshot.js";
 import { incrementalPolicy } from "../functions/config/settings.js";
 import type { LocalApp } from "../functions/app.js";
 import { openApp } from "../functions/wiring.js";
-import { generateHistory, type Push } from "./history-repo.js";
+import { costFigure, monthlyCostByClass } from "./history-cost.js";
+import type { Push } from "./history-repo.js";
+import { generatedSource, realSource } from "./history-source.js";
 import {
   keepRun,
   restoreFigure,
@@ -30,8 +33,13 @@ import { median, ROOT } from "./measure.js";
 import { benchLog, goalRow, goalTable, machineLine, writeResult } from "./summary.js";
 
 const USAGE = `usage: npm run bench -- --history [--layers] [--years 3] [--pushes 1] [--files 150] [--keep DIR] [--out FILE]
+       npm run bench -- --history --repo PATH [--from YYYY-MM-DD] [--per-day 4] [--layers] [--years 3] ...
        npm run bench -- --history --restore DIR [--out FILE]
   --layers  layered snapshots (snapshots.layers: true), compaction after each prune
+  --repo    replay a real repository's history (a bare one, complete: not a partial clone) from its
+            commit dates instead of generating one (bench/history-real.ts says how)
+  --from    the window's first day (default: --years before the day of its newest commit)
+  --per-day most pushes replayed on one day (one per hour that has commits)
   --keep    run in DIR (a new folder) and keep it: the store, the index and each snapshot's refs
   --restore time the restores of a run kept with --keep again (oldest, a year old, newest), with
             the code as it is now; nothing is simulated
@@ -44,7 +52,6 @@ const log = benchLog("history");
 const REPO = "acme/history";
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
-const START = Date.parse("2023-01-02T00:00:00.000Z");
 const MiB = 2 ** 20;
 
 /** Wall seconds spent in each kind of step of the simulation, and how many ran. */
@@ -77,11 +84,23 @@ export async function main(argv: string[]): Promise<number> {
       layers: { type: "boolean", default: false },
       keep: { type: "string" },
       restore: { type: "string" },
+      repo: { type: "string" },
+      from: { type: "string" },
+      "per-day": { type: "string", default: "4" },
       help: { type: "boolean", short: "h" },
     },
   });
   const [years, pushesPerDay, files] = [Number(values.years), Number(values.pushes), Number(values.files)];
-  if (values.help || !(years > 0) || !(pushesPerDay > 0) || !(files >= 1)) {
+  const perDay = Number(values["per-day"]);
+  const from = values.from === undefined ? undefined : Date.parse(`${values.from}T00:00:00.000Z`);
+  if (
+    values.help ||
+    !(years > 0) ||
+    !(pushesPerDay > 0) ||
+    !(files >= 1) ||
+    !(perDay >= 1) ||
+    Number.isNaN(from)
+  ) {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
@@ -91,17 +110,10 @@ export async function main(argv: string[]): Promise<number> {
   if (values.keep) await mkdir(work);
   try {
     const source = join(work, "source.git");
-    await git(["init", "--bare", "--quiet", source]);
-    await git(["symbolic-ref", "HEAD", "refs/heads/main"], { env: { GIT_DIR: source } });
     const days = Math.round(years * 365);
-    const history = await generateHistory(source, {
-      start: new Date(START),
-      days,
-      pushesPerDay,
-      files,
-      seed: `infinity-history-${years}-${pushesPerDay}-${files}`,
-    });
-    log(`generated ${history.commits} commits and ${history.pushes.length} pushes over ${days} days`);
+    const { history, start } = values.repo
+      ? await realSource(values.repo, source, { from, days, perDay })
+      : await generatedSource(source, { days, years, pushesPerDay, files });
     const configDir = join(work, "config");
     await mkdir(configDir);
     const configFile = join(configDir, "backup-config.yaml");
@@ -112,18 +124,21 @@ export async function main(argv: string[]): Promise<number> {
       `version: 1\nbackend: local\nlocal:\n  dataDir: ${join(work, "data")}\n${sources}${layered}`,
     );
     await copyFile(join(ROOT, "config", "retention-policy.yaml"), join(configDir, "retention-policy.yaml"));
-    let now = START;
+    let now = start;
     const clock = { now: () => new Date(now) };
     const app = await openApp(configFile, { clock, env: {} });
     try {
-      const taken = await simulate(app, (at) => (now = at), source, history.pushes, days);
-      if (values.keep) await keepRun(work, REPO, taken);
+      const taken = await simulate(app, (at) => (now = at), source, history.pushes, { start, days });
+      if (values.keep) await keepRun(work, REPO, taken, app.clock.now());
       return await report(app, work, source, taken, {
         years,
         days,
         pushesPerDay,
         files,
         commits: history.commits,
+        ...(values.repo
+          ? { repo: values.repo, from: new Date(start).toISOString().slice(0, 10), perDay }
+          : {}),
         layers: values.layers,
         out:
           values.out ?? (values.layers ? "bench/results/history-layers.json" : "bench/results/history.json"),
@@ -142,7 +157,7 @@ async function simulate(
   setClock: (at: number) => void,
   source: string,
   pushes: Push[],
-  days: number,
+  { start, days }: { start: number; days: number },
 ): Promise<Map<string, Taken>> {
   const incremental = incrementalPolicy(app.settings);
   const layers = app.settings.backup.snapshots.layers;
@@ -165,7 +180,7 @@ async function simulate(
     })),
   ];
   for (let day = 1; day <= days; day++) {
-    const midnight = START + day * DAY;
+    const midnight = start + day * DAY;
     events.push({ at: midnight, run: () => timeStep("sweep", () => snapshot(midnight, refs)) });
     const pruneAt = midnight + 3 * HOUR;
     events.push({ at: pruneAt, run: () => timeStep("prune", () => prune(app, setClock, pruneAt)) });
@@ -175,7 +190,7 @@ async function simulate(
   let lastDay = 0;
   for (const event of events) {
     await event.run();
-    const day = Math.floor((event.at - START) / DAY);
+    const day = Math.floor((event.at - start) / DAY);
     if (day - lastDay >= 90) {
       lastDay = day;
       const kept = await app.index.list(REPO);
@@ -219,6 +234,9 @@ async function report(
     pushesPerDay: number;
     files: number;
     commits: number;
+    repo?: string;
+    from?: string;
+    perDay?: number;
     layers: boolean;
     out: string;
   },
@@ -226,10 +244,15 @@ async function report(
   const kept = (await app.index.list(REPO)).sort((a, b) => a.takenAt.localeCompare(b.takenAt));
   let storedBytes = 0;
   let storedObjects = 0;
-  for await (const object of app.store.list(repoPrefix(REPO))) {
-    storedBytes += object.size;
-    storedObjects++;
-  }
+  // The repository's archives and its lineage's layers (under layers/<lineage>/ since caec033).
+  const listed = new Set<string>();
+  for (const prefix of [repoPrefix(REPO), ...layerPrefixes(await lineageKeyOf(app.index, REPO))])
+    for await (const object of app.store.list(prefix)) {
+      if (listed.has(object.key)) continue; // repos/<lineage>/layers/ is under both prefixes
+      listed.add(object.key);
+      storedBytes += object.size;
+      storedObjects++;
+    }
   const newestBundle = join(work, "newest.bundle");
   await git(["bundle", "create", "--quiet", newestBundle, "--all"], { env: { GIT_DIR: source } });
   const bundleBytes = (await stat(newestBundle)).size;
@@ -266,7 +289,7 @@ async function report(
       restoreRatio(oldest) <= 1.5,
     ),
     goalRow(
-      `restore of a kept one a year older (${year.takenAt.slice(0, 10)}, ${year.archivesRead} archives) / git clone --mirror of a bundle`,
+      `restore of the kept one nearest a year before the newest (${year.takenAt.slice(0, 10)}, ${year.archivesRead} archives) / git clone --mirror of a bundle`,
       restoreFigure(year),
       "<= 1.5x",
       restoreRatio(year) <= 1.5,
@@ -284,6 +307,14 @@ async function report(
       last.seconds <= 2,
     ),
   ];
+  const cost = await monthlyCostByClass(app, REPO, app.clock.now());
+  goals.push(
+    goalRow(
+      "cost per month in a bucket (classes daily prunes set; reads: verifications, drills)",
+      costFigure(cost),
+      "",
+    ),
+  );
   const byKind = (kind: string) => kept.filter((s) => s.kind === kind).length;
   const layerRecords = (await app.layers?.layers(REPO)) ?? [];
   const liveLayers = layerRecords.filter((l) => l.state === "live");
@@ -327,6 +358,7 @@ async function report(
     storedObjects,
     bundleBytes,
     restore: { oldest, year, newest },
+    cost,
     layers: { live: liveLayers.length, records: layerRecords.length },
     layeredMedianSeconds: layeredTaken.length ? median(layeredTaken.map((t) => t.seconds)) : undefined,
     lastPush: {

@@ -6,14 +6,24 @@
  * or anything else it cannot read gives undefined.
  */
 export function runsIn30Days(cron: string, from: Date): number | undefined {
+  return runDaysIn30Days(cron, from)?.reduce((sum, { runs }) => sum + runs, 0);
+}
+
+/**
+ * The days (00:00 UTC) in the 30 from `from` on which a five-field cron fires, and how often on
+ * each: what the cost report needs when the day decides what a run does (a layered repository's
+ * weekly full-restore verification). Undefined when it cannot read the cron, as runsIn30Days.
+ */
+export function runDaysIn30Days(cron: string, from: Date): { day: Date; runs: number }[] | undefined {
   const sets = cronSets(cron);
   if (!sets) return undefined;
-  let runs = 0;
+  const days: { day: Date; runs: number }[] = [];
   const start = Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate());
   for (let day = 0; day < 30; day++) {
-    if (firesOn(sets, new Date(start + day * 86_400_000))) runs += sets.minutes.size * sets.hours.size;
+    const date = new Date(start + day * 86_400_000);
+    if (firesOn(sets, date)) days.push({ day: date, runs: sets.minutes.size * sets.hours.size });
   }
-  return runs;
+  return days;
 }
 
 /**

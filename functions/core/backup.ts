@@ -2,6 +2,7 @@
 // snapshotRepo function, the Cloud Run job): snapshot it, or confirm its unchanged refs, then see
 // that the snapshot gets verified, here or through a verify request.
 import type { IncrementalPolicy } from "./chain.js";
+import { afterBackupLevel } from "./layers/deep-schedule.js";
 import { observeRepository } from "./lineage/inventory.js";
 import type { Deps, ProgressListener } from "./deps.js";
 import { describeError, LeaseHeldError, UserInputError } from "./errors.js";
@@ -134,10 +135,7 @@ async function verifyAsPolicySays(
   if (!policy.verify || !due) return result;
   const { id } = snapshot.snapshot;
   const repo = result.repo;
-  // A layered snapshot's deep check after backup is per layer (its new objects and their links);
-  // a full-restore deep verification of it stays a `verify --level deep` away.
-  const level =
-    snapshot.snapshot.kind === "layered" && policy.verify.level === "deep" ? "layer" : policy.verify.level;
+  const level = afterBackupLevel(snapshot.snapshot.kind, policy.verify.level);
   if (policy.verify.where === "queue") {
     if (!deps.publisher) throw new Error("verification is queued but no publisher is wired");
     await deps.publisher.publish("verify-requests", [{ v: 1, repo, snapshotId: id, level }]);

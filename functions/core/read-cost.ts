@@ -4,6 +4,8 @@
 // classes prune leaves each archive in.
 import type { AuditEntry } from "./audit-chain.js";
 import { GIB, pricedClass, roundMoney, type PriceTable, type PricedClass } from "./cost.js";
+import { afterBackupLevel, sweepVerifyLevel } from "./layers/deep-schedule.js";
+import type { SnapshotSummary, VerifyLevel } from "./model.js";
 
 /** How often a month something reads a repository's newest snapshot back. */
 export interface ReadsPerMonth {
@@ -33,6 +35,13 @@ export interface RepoReads {
   /** A deep verification restores the whole chain; a quick one reads the newest archive only. */
   deepVerify: boolean;
   reads: ReadsPerMonth;
+  /**
+   * Layered repositories: how many of `reads.verifications` are per layer (level `layer`: six sweeps
+   * in seven and every verify-after-backup), and what one reads: the newest snapshot's own archive
+   * and the oids of the layers it resolves to. A verification after backup also reads its new layer
+   * whole, just written in the new-object class (no retrieval fee), which is left out.
+   */
+  layerVerify?: { times: number; reads: readonly ArchiveRead[] };
 }
 
 export interface ReadCost {
@@ -50,15 +59,23 @@ export function monthlyReadCost(repos: readonly RepoReads[], prices: PriceTable)
   const costByKind: Record<ReadKind, number> = { verifications: 0, drills: 0, restores: 0 };
   const bytesByClass: Partial<Record<PricedClass, number>> = {};
   for (const repo of repos) {
-    for (const kind of READ_KINDS) {
-      const times = repo.reads[kind];
-      reads[kind] += times;
-      const archives = kind === "verifications" && !repo.deepVerify ? repo.chain.slice(0, 1) : repo.chain;
+    const read = (kind: ReadKind, archives: readonly ArchiveRead[], times: number) => {
       for (const archive of archives) {
         const storageClass = pricedClass(archive.storageClass);
         bytesByClass[storageClass] = (bytesByClass[storageClass] ?? 0) + archive.bytes * times;
         costByKind[kind] += ((archive.bytes * times) / GIB) * prices.retrieval[storageClass];
       }
+    };
+    for (const kind of READ_KINDS) {
+      const times = repo.reads[kind];
+      reads[kind] += times;
+      if (kind !== "verifications") {
+        read(kind, repo.chain, times);
+        continue;
+      }
+      const perLayer = Math.min(repo.layerVerify?.times ?? 0, times);
+      read(kind, repo.layerVerify?.reads ?? [], perLayer);
+      read(kind, repo.deepVerify ? repo.chain : repo.chain.slice(0, 1), times - perLayer);
     }
   }
   for (const kind of READ_KINDS) costByKind[kind] = roundMoney(costByKind[kind]);
@@ -107,4 +124,56 @@ export function scheduledDrills(
   const share = others === 0 ? 0 : Math.min(sample - 1, others) / others;
   for (const { repo } of repos) drills.set(repo, repo === largest.repo ? runs : runs * share);
   return drills;
+}
+
+/**
+ * A repository's verifications in the month ahead and how many of them are per layer: one after
+ * each backup (`fresh`: the snapshots of the last 30 days, at the level backup verifies that kind
+ * at) when verify.afterBackup is on, and the verification sweep's runs (`sweepDays`) of its newest
+ * snapshot, at the level the sweep asks for that day (a layered one: a full restore on its
+ * lineage's weekday, per layer on the other six).
+ */
+export function verificationsAhead(input: {
+  newest: Pick<SnapshotSummary, "kind" | "repo" | "lineage"> | undefined;
+  fresh: readonly Pick<SnapshotSummary, "kind">[];
+  afterBackup: boolean;
+  level: VerifyLevel;
+  sweepDays: readonly { day: Date; runs: number }[];
+}): { verifications: number; perLayer: number } {
+  let verifications = 0;
+  let perLayer = 0;
+  if (input.afterBackup)
+    for (const snapshot of input.fresh) {
+      verifications += 1;
+      if (afterBackupLevel(snapshot.kind, input.level) === "layer") perLayer += 1;
+    }
+  if (input.newest !== undefined)
+    for (const { day, runs } of input.sweepDays) {
+      verifications += runs;
+      if (sweepVerifyLevel(input.newest, day) === "layer") perLayer += runs;
+    }
+  return { verifications, perLayer };
+}
+
+/**
+ * What reading a repository's newest snapshot back costs a month, as a RepoReads: `own` is its
+ * archive (a chain's: every archive it builds on, newest first), `layers` the layers it resolves to.
+ * A restore, a drill or a deep verification reads all of them; a per-layer one its own archive and
+ * the layers' oids.
+ */
+export function newestSnapshotReads(input: {
+  own: readonly ArchiveRead[];
+  layers: readonly { pack: ArchiveRead; oids: ArchiveRead }[];
+  deepVerify: boolean;
+  verifications: { verifications: number; perLayer: number };
+  drills: number;
+  restores: number;
+}): RepoReads {
+  const { own, layers, verifications } = input;
+  return {
+    chain: [...own, ...layers.flatMap((layer) => [layer.pack, layer.oids])],
+    deepVerify: input.deepVerify,
+    layerVerify: { times: verifications.perLayer, reads: [...own, ...layers.map((layer) => layer.oids)] },
+    reads: { verifications: verifications.verifications, drills: input.drills, restores: input.restores },
+  };
 }

@@ -155,9 +155,9 @@ async function restoreInto(
     // Layers holding an object twice are indexed unchecked, so then links are walked from the
     // refs, unless a deep or per-layer verification (connectivity by induction) is on record.
     // Loaded here, as uploadLfsObjects below: a restore that needs neither does not pay for them.
-    const { unpackLayered } = await import("./layers/read.js");
+    const { finishLayeredRefs, unpackLayered } = await import("./layers/read.js");
     const { bytes, linked } = await unpackLayered(deps, snapshot, dir, onBytes, onWiki);
-    await finishRepository(dir, snapshot, "refs");
+    await finishLayeredRefs(dir, snapshot);
     const layerVerified = snapshot.verification?.verdict === "ok" && snapshot.verification.level === "layer";
     if (!linked && !verified && !layerVerified) await fsck(dir, "connectivity");
     return bytes;

@@ -7,7 +7,7 @@ import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { costCommand } from "../../functions/cli/commands/cost.js";
 import type { Context } from "../../functions/cli/context.js";
-import { runsIn30Days } from "../../functions/config/cron-runs.js";
+import { runDaysIn30Days, runsIn30Days } from "../../functions/config/cron-runs.js";
 import { DEFAULT_PRICING } from "../../functions/config/pricing.js";
 import type { AuditEntry } from "../../functions/core/audit-chain.js";
 import { GIB } from "../../functions/core/cost.js";
@@ -19,6 +19,7 @@ import {
   readsInTrail,
   scheduledDrills,
   type ReadCost,
+  verificationsAhead,
   type RepoReads,
 } from "../../functions/core/read-cost.js";
 import { DEFAULT_RETENTION_POLICY } from "../../functions/core/retention-policy.js";
@@ -211,5 +212,70 @@ describe("drills the schedule plans", () => {
       await app.close();
       await ws.cleanup();
     }
+  });
+});
+
+describe("a layered repository's verifications", () => {
+  // acme/widget's lineage hashes to Monday (deep-schedule.ts); from Thursday 2026-01-01 the daily
+  // sweep runs 30 times, on 4 Mondays (5, 12, 19, 26 January): 4 full restores, 26 per layer.
+  const sweepDays = runDaysIn30Days("0 4 * * *", new Date("2026-01-01T00:00:00.000Z"))!;
+  const layered = { kind: "layered" as const, repo: "acme/widget", lineage: "acme/widget" };
+  const fresh = Array.from({ length: 5 }, () => ({ kind: "layered" as const }));
+
+  it("counts the sweep's weekly full restore as deep and the other sweeps and after-backups per layer", () => {
+    expect(sweepDays).toHaveLength(30);
+    expect(
+      verificationsAhead({ newest: layered, fresh, afterBackup: true, level: "deep", sweepDays }),
+    ).toEqual({
+      verifications: 35,
+      perLayer: 31,
+    });
+    // Quick after backup stays quick; the sweep's levels do not follow the configured one.
+    expect(
+      verificationsAhead({ newest: layered, fresh, afterBackup: true, level: "quick", sweepDays }),
+    ).toEqual({
+      verifications: 35,
+      perLayer: 26,
+    });
+    expect(
+      verificationsAhead({ newest: layered, fresh, afterBackup: false, level: "deep", sweepDays }),
+    ).toEqual({
+      verifications: 30,
+      perLayer: 26,
+    });
+    // A chain's verifications are all full restores; a repository with no snapshot is not swept.
+    const chain = { kind: "full" as const, repo: "acme/widget" };
+    expect(
+      verificationsAhead({
+        newest: chain,
+        fresh: [{ kind: "full" }],
+        afterBackup: true,
+        level: "deep",
+        sweepDays,
+      }),
+    ).toEqual({ verifications: 31, perLayer: 0 });
+    expect(
+      verificationsAhead({ newest: undefined, fresh: [], afterBackup: true, level: "deep", sweepDays }),
+    ).toEqual({ verifications: 0, perLayer: 0 });
+  });
+
+  it("prices a per-layer verification as its own archive and the layers' oids, not a restore", () => {
+    // Own archive 1 GiB in STANDARD; one layer of 10 GiB with 1 GiB of oids, both in COLDLINE (0.02 a GiB).
+    const own = { bytes: GIB, storageClass: "STANDARD" };
+    const oids = { bytes: GIB, storageClass: "COLDLINE" };
+    const repo: RepoReads = {
+      chain: [own, { bytes: 10 * GIB, storageClass: "COLDLINE" }, oids],
+      deepVerify: true,
+      reads: { verifications: 30, drills: 0, restores: 0 },
+      layerVerify: { times: 26, reads: [own, oids] },
+    };
+    const cost = monthlyReadCost([repo], DEFAULT_PRICING);
+    // 26 x 1 GiB of oids + 4 x 11 GiB of layer, at 0.02: 0.52 + 0.88.
+    expect(cost.costByKind.verifications).toBe(1.4);
+    expect(cost.bytesByClass).toEqual({ STANDARD: 30 * GIB, COLDLINE: 70 * GIB });
+    expect(cost.reads.verifications).toBe(30);
+    // Priced as if every sweep restored the snapshot, as the report did: 30 x 11 GiB.
+    const { layerVerify: _, ...allDeep } = repo;
+    expect(monthlyReadCost([allDeep], DEFAULT_PRICING).costByKind.verifications).toBe(6.6);
   });
 });

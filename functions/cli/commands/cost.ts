@@ -1,6 +1,6 @@
 // `infinity-backup cost`: what is stored per storage class and retention tier, what it costs a month at
 // the price table's list prices, and how storage and cost develop over a year under the policy.
-import { runsIn30Days } from "../../config/cron-runs.js";
+import { runDaysIn30Days, runsIn30Days } from "../../config/cron-runs.js";
 import { retentionSource } from "../../config/settings.js";
 import type { AuditEntry } from "../../core/audit-chain.js";
 import { projectYear, summarizeStorage, type ProjectedSnapshot, type StoredObject } from "../../core/cost.js";
@@ -10,7 +10,9 @@ import type { Snapshot } from "../../core/model.js";
 import {
   monthlyReadCost,
   readsInTrail,
+  newestSnapshotReads,
   scheduledDrills,
+  verificationsAhead,
   type ArchiveRead,
   type RepoReads,
 } from "../../core/read-cost.js";
@@ -41,7 +43,10 @@ export async function costCommand(ctx: Context): Promise<number> {
   const histories: ProjectedSnapshot[][] = [];
   const month = new Date(now.getTime() - 30 * DAY_MS).toISOString();
   const trailReads = readsInTrail(await trailEntries(app.auditTrail, month), month);
-  const sweeps = runsIn30Days(app.settings.schedule.verifySweep, now) ?? 30;
+  // A cron it cannot read: one sweep a day, as the default schedule runs it.
+  const sweepDays =
+    runDaysIn30Days(app.settings.schedule.verifySweep, now) ??
+    Array.from({ length: 30 }, (_, k) => ({ day: new Date(now.getTime() + k * DAY_MS), runs: 1 }));
   const { afterBackup, level } = app.settings.backup.verify;
   const repoReads: RepoReads[] = [];
   const repos = options.repo.length ? options.repo : await knownRepos(app);
@@ -88,17 +93,24 @@ export async function costCommand(ctx: Context): Promise<number> {
       tierOf.set(object.key, layerIds.has(id) ? (layerTier.get(id) ?? "expired") : "orphan");
     }
     const trail = trailReads.get(repo) ?? { drills: 0, restores: 0 };
-    const fresh = snapshots.filter((s) => s.takenAt >= month && s.takenAt <= now.toISOString()).length;
-    repoReads.push({
-      chain: [...newestChain(plan, (key) => byKey.get(key)?.size), ...newestLayers(plan, layers, byKey)],
-      deepVerify: level === "deep",
-      reads: {
-        verifications: (afterBackup ? fresh : 0) + (snapshots.length ? sweeps : 0),
+    const verifications = verificationsAhead({
+      newest: plan.keep.find((k) => k.snapshot.takenAt <= plan.reference)?.snapshot,
+      fresh: snapshots.filter((s) => s.takenAt >= month && s.takenAt <= now.toISOString()),
+      afterBackup,
+      level,
+      sweepDays,
+    });
+    repoReads.push(
+      newestSnapshotReads({
+        own: newestChain(plan, (key) => byKey.get(key)?.size),
+        layers: newestLayers(plan, layers, byKey),
+        deepVerify: level === "deep",
+        verifications,
         // The trail's drills are mostly the schedule's own runs: the larger count, not the sum.
         drills: Math.max(trail.drills, snapshots.length ? (drills.get(repo) ?? 0) : 0),
         restores: trail.restores,
-      },
-    });
+      }),
+    );
     for (const object of objects) {
       stored.push({
         bytes: object.size,
@@ -205,7 +217,8 @@ const DAY_MS = 86_400_000;
 
 export const READS_ASSUMPTION =
   "each reads the newest snapshot's chain in the classes prune leaves it; verifications: one per " +
-  "snapshot of the last 30 days when verify.afterBackup is on, plus schedule.verifySweep; drills: " +
+  "snapshot of the last 30 days when verify.afterBackup is on, plus schedule.verifySweep (a layered " +
+  "repository's are per layer, reading its layers' oids, except the weekly full restore); drills: " +
   "schedule.restoreDrill's runs of drill.sample repositories (the largest each time, the others in " +
   "turn), or the audit trail's last 30 days if it shows more; restores: as many as the audit trail " +
   "shows in the last 30 days";
@@ -260,21 +273,26 @@ async function layersOfRepo(
   return app.layers.layers(lineage);
 }
 
-/** The layer archives a restore of the newest kept snapshot reads (its resolved layers: packs and oids). */
+/**
+ * The layer archives of the newest kept snapshot's resolved layers: a restore reads their packs and
+ * oids, a per-layer verification only the oids of the layers verified before.
+ */
 function newestLayers(
   plan: RepoPrunePlan,
   layers: readonly Layer[],
   byKey: ReadonlyMap<string, BlobInfo>,
-): ArchiveRead[] {
+): { pack: ArchiveRead; oids: ArchiveRead }[] {
   const reference = Date.parse(plan.reference);
   const newest = plan.keep.find((kept) => Date.parse(kept.snapshot.takenAt) <= reference);
   if (newest === undefined || layers.length === 0) return [];
-  return [...layersNeeded([newest.snapshot], layers).values()].flatMap((layer) =>
-    [layer.objectKey, layer.oidsKey].map((key) => ({
-      bytes: byKey.get(key)?.size ?? 0,
-      storageClass: byKey.get(key)?.storageClass,
-    })),
-  );
+  const read = (key: string): ArchiveRead => ({
+    bytes: byKey.get(key)?.size ?? 0,
+    storageClass: byKey.get(key)?.storageClass,
+  });
+  return [...layersNeeded([newest.snapshot], layers).values()].map((layer) => ({
+    pack: read(layer.objectKey),
+    oids: read(layer.oidsKey),
+  }));
 }
 
 /** The trail's drills and restores since `since`, when the app keeps a trail it can read back. */

@@ -1,6 +1,6 @@
 // Operations on a bare repository on local disk: filling it from a pack, setting exact refs,
 // and checking it. Used by deep verification and by restore.
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { PassThrough, type Readable } from "node:stream";
@@ -12,6 +12,22 @@ import { shortRefName } from "./ref-names.js";
 
 export async function initBare(path: string): Promise<void> {
   await git(["-c", "init.defaultBranch=main", "init", "--bare", "--quiet", path]);
+}
+
+/**
+ * A new, empty bare repository written as files, without starting `git init` (a restore starts one
+ * process fewer): what git needs to open one, HEAD (at `head`), the config, objects/ and refs/. A
+ * head that is not plainly a ref name is left to `git symbolic-ref`, which checks it.
+ */
+export async function createBare(path: string, head = "refs/heads/main"): Promise<void> {
+  for (const dir of ["objects/info", "objects/pack", "refs/heads", "refs/tags"])
+    await mkdir(join(path, dir), { recursive: true });
+  const plain = /^refs\/(?:[\w.-]+\/)*[\w-][\w.-]*$/.test(head) && !/\.\.|\.lock(?:\/|$)|\/\.|\.$/.test(head);
+  await writeFile(join(path, "HEAD"), `ref: ${plain ? head : "refs/heads/main"}\n`, { flag: "wx" });
+  await writeFile(join(path, "config"), "[core]\n\trepositoryformatversion = 0\n\tbare = true\n", {
+    flag: "wx",
+  });
+  if (!plain) await git(["symbolic-ref", "HEAD", head], { env: { GIT_DIR: path } });
 }
 
 /**
@@ -56,13 +72,18 @@ export async function setRefs(repo: string, refs: RefMap, head?: string): Promis
       throw new ArchiveCorruptError(
         `ref ${shortRefName(broken)} points to ${refs[broken]}, which is not in the restored objects`,
       );
-    const sorted = names.map((name) => Buffer.from(name, "utf8")).sort(Buffer.compare);
-    const lines = sorted.map((name) => `${refs[name.toString("utf8")]} ${name.toString("utf8")}\n`);
-    await writeFile(join(repo, "packed-refs"), "# pack-refs with: sorted \n" + lines.join(""), {
-      flag: "wx",
-    });
+    await writePackedRefs(repo, refs);
   }
   if (head) await git(["symbolic-ref", "HEAD", head], { env: { GIT_DIR: repo } });
+}
+
+/** Writes a new repository's `packed-refs` (sorted by bytes, as git reads it); unchecked. */
+export async function writePackedRefs(repo: string, refs: RefMap): Promise<void> {
+  const sorted = Object.keys(refs)
+    .map((name) => Buffer.from(name, "utf8"))
+    .sort(Buffer.compare);
+  const lines = sorted.map((name) => `${refs[name.toString("utf8")]} ${name.toString("utf8")}\n`);
+  await writeFile(join(repo, "packed-refs"), "# pack-refs with: sorted \n" + lines.join(""), { flag: "wx" });
 }
 
 /** Which of `oids` the repository does not have (`git cat-file --batch-check`). */

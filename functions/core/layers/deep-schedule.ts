@@ -5,7 +5,7 @@
 // the lineage key spreads the repositories' full restores evenly over the seven days, and a
 // repository keeps its weekday whatever else is added or removed.
 import { createHash } from "node:crypto";
-import type { SnapshotSummary } from "../model.js";
+import type { SnapshotSummary, VerifyLevel } from "../model.js";
 
 /** The UTC weekday (0 Sunday … 6 Saturday) of the lineage's weekly full deep verification. */
 export function deepVerifyWeekday(lineage: string): number {
@@ -22,4 +22,12 @@ export function sweepVerifyLevel(
 ): "deep" | "layer" {
   if (snapshot.kind !== "layered") return "deep";
   return now.getUTCDay() === deepVerifyWeekday(snapshot.lineage ?? snapshot.repo) ? "deep" : "layer";
+}
+
+/**
+ * The level verify-after-backup checks a new snapshot at: a layered snapshot's `deep` is per layer
+ * (its new objects and their links); its full-restore deep verification is the sweep's weekly one.
+ */
+export function afterBackupLevel(kind: SnapshotSummary["kind"], configured: VerifyLevel): VerifyLevel {
+  return kind === "layered" && configured === "deep" ? "layer" : configured;
 }

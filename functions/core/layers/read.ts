@@ -2,15 +2,19 @@
 // live layers it resolves to are decrypted into one bare repository (one git index-pack of their
 // packs joined, their LFS objects into the repository's lfs store), while the snapshot's own
 // archive gives the wiki and is checked against the record. The caller sets the refs
-// (unpack.ts finishRepository).
+// (finishLayeredRefs below, or unpack.ts finishRepository). Three git processes in all where `git
+// clone` of a bundle starts one: the repository is written as files, index-pack, and one
+// for-each-ref that checks the refs.
 import type { Readable } from "node:stream";
 import { BUNDLE_PATH, WIKI_PATH } from "../archive/paths.js";
 import type { Deps } from "../deps.js";
-import { ArchiveCorruptError, UserInputError } from "../errors.js";
-import { initBare } from "../git/local-repo.js";
+import { ArchiveCorruptError, GitError, UserInputError } from "../errors.js";
+import { git } from "../git/exec.js";
+import { createBare, diffRefs, writePackedRefs } from "../git/local-repo.js";
+import { shortRefName } from "../git/ref-names.js";
 import { lfsOidOf } from "../lfs/paths.js";
 import { storeLfsObject } from "../lfs/restore.js";
-import type { Layer, Snapshot } from "../model.js";
+import type { Layer, RefMap, Snapshot } from "../model.js";
 import { readSnapshotArchive } from "../read-snapshot.js";
 import { indexLayers } from "./read-pack.js";
 import { resolveLayers } from "./resolve.js";
@@ -41,7 +45,7 @@ export async function unpackLayered(
   onBytes?: (n: number) => void,
   onWiki?: (body: Readable) => Promise<void>,
 ): Promise<{ bytes: number; linked: boolean }> {
-  const [layers] = await Promise.all([layersOfSnapshot(deps, snapshot), initBare(dir)]);
+  const [layers] = await Promise.all([layersOfSnapshot(deps, snapshot), createBare(dir, snapshot.head)]);
   // Both run to their end before either's error is thrown, so nothing writes into `dir` after.
   const [joined, own] = await Promise.allSettled([
     indexLayers(deps, layers, dir, onBytes, async (layer, path, body) => {
@@ -81,4 +85,35 @@ async function readOwnArchive(
     );
   }
   return bytes;
+}
+
+/**
+ * Gives the repository unpackLayered wrote exactly the snapshot's refs (HEAD it already has) and
+ * checks them in one git process: the refs are written as a packed-refs file, then one `git
+ * for-each-ref` reads each back with its object's type, which stops at a ref whose object the
+ * layers do not hold. ArchiveCorruptError names that ref, or the refs that differ.
+ */
+export async function finishLayeredRefs(dir: string, snapshot: Snapshot): Promise<void> {
+  if (Object.keys(snapshot.refs).length === 0) return;
+  await writePackedRefs(dir, snapshot.refs);
+  let listed: string;
+  try {
+    listed = await git(["for-each-ref", "--format=%(objectname) %(objecttype) %(refname)"], {
+      env: { GIT_DIR: dir },
+    });
+  } catch (err) {
+    const missing = err instanceof GitError && /missing object ([0-9a-f]+) for (\S+)/.exec(err.message);
+    if (!missing) throw err;
+    throw new ArchiveCorruptError(
+      `ref ${shortRefName(missing[2]!)} points to ${missing[1]}, which is not in the restored objects`,
+      { cause: err },
+    );
+  }
+  const restored: RefMap = {};
+  for (const line of listed.split("\n").filter(Boolean)) {
+    const [oid, , name] = line.split(" ");
+    restored[name!] = oid!;
+  }
+  const diff = diffRefs(snapshot.refs, restored);
+  if (diff) throw new ArchiveCorruptError(`restored refs differ from the snapshot's: ${diff}`);
 }

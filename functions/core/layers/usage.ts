@@ -41,6 +41,9 @@ export function neededLayerBytes(snapshots: readonly SnapshotSummary[], layers: 
   return bytes;
 }
 
+/** A layer's pack archive or its oids in the storage report, named by its layer. */
+export type LayerArchive = StoredObject & { layerId: string; part: "pack" | "oids" };
+
 /**
  * Each stored layer archive (records whose archives are not deleted) of one lineage: its bytes,
  * the class it is expected in at `now` and the tier it is kept for (its youngest reader's; "expired"
@@ -54,7 +57,7 @@ export function layerArchives(
   policy: RetentionPolicy,
   now: Date,
   newObjectClass: string,
-): StoredObject[] {
+): LayerArchive[] {
   const stored = layers.filter((layer) => !layer.objectDeleted);
   if (stored.length === 0) return [];
   const byId = new Map(layers.map((layer) => [layer.id, layer]));
@@ -96,10 +99,17 @@ export function layerArchives(
     if (t === end) tierOf = layerTiers(plan.keep, layers);
   }
   return stored.flatMap((layer) =>
-    [layer.size, layer.oidsSize].map((bytes) => ({
+    (
+      [
+        ["pack", layer.size],
+        ["oids", layer.oidsSize],
+      ] as const
+    ).map(([part, bytes]) => ({
       bytes,
       storageClass: expected.get(layer.id)!.storageClass,
       tier: tierOf.get(layer.id) ?? "expired",
+      layerId: layer.id,
+      part,
     })),
   );
 }

@@ -2,7 +2,11 @@
 // layered repository is restored whole on exactly one weekday, the same every week, and the
 // repositories spread over the seven days; chains keep their daily deep verification.
 import { describe, expect, it } from "vitest";
-import { deepVerifyWeekday, sweepVerifyLevel } from "../../../functions/core/layers/deep-schedule.js";
+import {
+  afterBackupLevel,
+  deepVerifyWeekday,
+  sweepVerifyLevel,
+} from "../../../functions/core/layers/deep-schedule.js";
 
 const DAY_MS = 24 * 3600 * 1000;
 /** Monday 2026-11-30, 05:00 UTC (the verifySweep clock), and the days after it. */
@@ -44,6 +48,17 @@ describe("sweepVerifyLevel", () => {
     for (const count of perDay) {
       expect(count).toBeGreaterThan(60);
       expect(count).toBeLessThan(140);
+    }
+  });
+});
+
+describe("afterBackupLevel", () => {
+  it("verifies a new layered snapshot per layer where a chain's is deep; other levels as configured", () => {
+    expect(afterBackupLevel("layered", "deep")).toBe("layer");
+    expect(afterBackupLevel("layered", "quick")).toBe("quick");
+    for (const kind of ["full", "incremental"] as const) {
+      expect(afterBackupLevel(kind, "deep")).toBe("deep");
+      expect(afterBackupLevel(kind, "quick")).toBe("quick");
     }
   });
 });
