@@ -3,11 +3,12 @@
 // into one scratch repository (archive-legacy.ts) and its connectivity from every tip is checked.
 // F2: the chain's objects no live layer holds are written as a new layer (with the chain's LFS
 // objects), read back and required equal to that set. F3: each snapshot gets its own archive of
-// the layered kind, naming the new layer and the live layers holding the rest. F4: T-fold at the
+// the layered kind, naming the new layer and the live layers holding the rest, its GitHub metadata
+// whole (the chain replayed up to it, fold-metadata.ts). F4: T-fold at the
 // generation read before F1. The old archives stay, named by retired legacy records, until layer
 // garbage deletes them after the grace period (invariant 4). A crash before F4 leaves orphans
 // (prune collects them), after it nothing to undo.
-import { readdir, rm } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Deps } from "../deps.js";
 import { ArchiveCorruptError, ConflictError, describeError } from "../errors.js";
@@ -19,6 +20,7 @@ import { makeScratch } from "../scratch.js";
 import { readLegacyChain, writeFoldedArchive } from "./archive-legacy.js";
 import { readLayerOids } from "./archive-read.js";
 import { writeLayer } from "./archive.js";
+import { MetadataReplay } from "./fold-metadata.js";
 import { lfsFiles, packObjects, unionOf } from "./compact-pack.js";
 import { levelOf } from "./plan.js";
 import { planFold } from "./plan-fold.js";
@@ -121,8 +123,14 @@ async function foldChain(
     // F3: each snapshot's own archive, then F4.
     const now = deps.clock.now();
     const foldId = newSnapshotId(now);
+    // Each snapshot's metadata whole: its chain replayed up to it, written before the next is replayed.
+    const replay = new MetadataReplay(join(scratch, "metadata"));
+    await mkdir(join(scratch, "metadata"));
     const snapshots = [];
-    for (const member of members) snapshots.push(await writeFoldedArchive(deps, member, layers, foldId));
+    for (const member of members) {
+      const metadata = await replay.next(member);
+      snapshots.push(await writeFoldedArchive(deps, member, metadata, layers, foldId));
+    }
     const legacy = chain.map((snapshot): Layer => ({
       id: newSnapshotId(now),
       lineage,

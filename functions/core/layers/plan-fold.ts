@@ -42,10 +42,10 @@ export function planFold(snapshots: readonly Snapshot[]): FoldChain[] {
 
 /** Why this one snapshot cannot fold (which keeps its whole chain as it is). */
 function skipReason(snapshot: Snapshot): string | undefined {
-  if (snapshot.kind === "incremental" && snapshot.metadata) {
-    return `snapshot ${snapshot.id} holds GitHub metadata as a delta over its chain; folding such chains is not built`;
-  }
-  if (snapshot.hold) return `snapshot ${snapshot.id} is on legal hold: its archive stays as it is`;
+  // A held snapshot's archive is kept exactly as it was taken until the hold is released
+  // (docs/ARCHITECTURE.md, "Old archives folded in"); its chain folds at the first compaction after.
+  if (snapshot.hold)
+    return `snapshot ${snapshot.id} is on legal hold: its chain stays as taken until the hold is released`;
   return undefined;
 }
 
