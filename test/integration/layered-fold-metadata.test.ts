@@ -263,9 +263,14 @@ describe("old chains holding GitHub metadata deltas folded into layers", () => {
     expect(report.compaction?.fold?.skipped).toEqual([]);
     expect(report.compaction?.fold?.folded.map((f) => f.snapshots)).toEqual([[legacy[3]!.id, legacy[4]!.id]]);
     expect(await kindsOf()).toEqual(["layered", "layered", "layered", "layered", "layered"]);
+    const records = await app.layers!.layers(REPO);
     for (const old of legacy) {
       const now = (await app.index.get(REPO, old.id))!;
       expect(now.parentId).toBeUndefined();
+      // Verified right after the fold, at level "layer", with every layer it names.
+      expect(now.verification, old.id).toMatchObject({ verdict: "ok", level: "layer" });
+      for (const id of now.layers!)
+        expect(records.find((l) => l.id === id)?.verification, id).toMatchObject({ verdict: "ok" });
       // Whole: the index counts every item the snapshot holds, not the delta it was taken with.
       const lines = taken.get(old.id)!.metadata.lines;
       for (const [kind, items] of Object.entries(now.metadata!.items))
