@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
 import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
 import type { IncrementalPolicy } from "../../functions/core/chain.js";
+import { handCompactionsToJob } from "../../functions/core/layers/compact-run.js";
 import { LAYER_GRACE_MS } from "../../functions/core/layers/garbage-plan.js";
 import { ALL_KINDS } from "../../functions/core/metadata/kinds.js";
 import { readMetadata } from "../../functions/core/metadata/read.js";
@@ -118,6 +119,20 @@ async function expectEverySnapshotAsTaken(): Promise<void> {
   }
 }
 
+/** The repositories the scheduled prune would hand to the job (no layer level is full here: only folds). */
+async function handedOver(): Promise<string[]> {
+  const published: unknown[] = [];
+  const publisher = {
+    publish: (_topic: string, messages: readonly unknown[]) => (
+      published.push(...messages),
+      Promise.resolve([])
+    ),
+  };
+  const repos = await handCompactionsToJob({ ...app, publisher }, [REPO]);
+  expect(published).toEqual(repos.map((repo) => expect.objectContaining({ kind: "compact", repo })));
+  return repos;
+}
+
 const kindsOf = async () => Promise.all(legacy.map(async (old) => (await app.index.get(REPO, old.id))?.kind));
 
 beforeAll(async () => {
@@ -210,6 +225,10 @@ describe("old chains holding GitHub metadata deltas folded into layers", () => {
     expect(taken.get(second!.id)!.metadata.kinds.issues).toMatchObject({ state: "unavailable" });
   });
 
+  it("the cloud's prune hands the repository to the job for the fold alone (no layer level is full)", async () => {
+    expect(await handedOver()).toEqual([REPO]);
+  });
+
   it("a crash mid-write (a folded archive's put fails) leaves every snapshot as it was", async () => {
     let puts = 0;
     const store: BlobStore = Object.assign(Object.create(app.store) as BlobStore, {
@@ -255,10 +274,13 @@ describe("old chains holding GitHub metadata deltas folded into layers", () => {
       { snapshots: [legacy[3]!.id, legacy[4]!.id], reason: expect.stringMatching(/legal hold/) },
     ]);
     expect(await kindsOf()).toEqual(["layered", "layered", "layered", "full", "incremental"]);
+    // The held chain is not handed over again every day.
+    expect(await handedOver()).toEqual([]);
   }, 180_000);
 
   it("released, the chain folds: each folded snapshot holds its metadata whole, reads item for item as taken, and verifies deep", async () => {
     await app.index.setHold(REPO, legacy[3]!.id, false);
+    expect(await handedOver()).toEqual([REPO]);
     const report = await pruneRepo(app, REPO, KEEP_ALL, { dryRun: false, actor, compact: true });
     expect(report.compaction?.fold?.skipped).toEqual([]);
     expect(report.compaction?.fold?.folded.map((f) => f.snapshots)).toEqual([[legacy[3]!.id, legacy[4]!.id]]);
@@ -279,6 +301,7 @@ describe("old chains holding GitHub metadata deltas folded into layers", () => {
       expect(verified.verification, old.id).toMatchObject({ verdict: "ok", level: "deep" });
     }
     await expectEverySnapshotAsTaken();
+    expect(await handedOver()).toEqual([]);
   }, 240_000);
 
   it("after the grace period the old archives go, and every snapshot still reads as taken", async () => {

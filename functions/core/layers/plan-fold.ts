@@ -30,6 +30,9 @@ export function planFold(snapshots: readonly Snapshot[]): FoldChain[] {
       ? (root.broken ?? skipReason(snapshot))
       : "the repository has no layered snapshot yet (layers are off, or it has not changed since they were turned on)";
   }
+  for (const chain of chains.values())
+    if (chain.snapshots.every(({ snapshot }) => Object.keys(snapshot.refs).length === 0))
+      chain.skip ??= "the chain holds no git objects";
   return [...chains.values()]
     .map((chain) => ({
       snapshots: chain.snapshots

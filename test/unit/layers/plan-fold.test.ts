@@ -59,6 +59,11 @@ describe("planFold", () => {
     expect(plan[1]!.skip).toBeUndefined();
   });
 
+  it("leaves a chain with no refs at all (no git objects to fold), so the cloud does not hand it over daily", () => {
+    const plan = planFold([full("a", 1, { refs: {} }), incr("a1", "a", 1, 1, { refs: {} }), LAYERED]);
+    expect(plan[0]!.skip).toMatch(/holds no git objects/);
+  });
+
   it("leaves a chain whose parent is not in the index, naming the link", () => {
     const [chain] = planFold([incr("a2", "gone", 1, 2), LAYERED]);
     expect(chain!.skip).toMatch(/a2's chain is broken \(parent gone/);
