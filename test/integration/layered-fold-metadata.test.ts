@@ -14,9 +14,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { App } from "@octokit/app";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { healthOptions } from "../../functions/app.js";
 import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
 import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
 import type { IncrementalPolicy } from "../../functions/core/chain.js";
+import { healthReport } from "../../functions/core/health.js";
 import { handCompactionsToJob } from "../../functions/core/layers/compact-run.js";
 import { LAYER_GRACE_MS } from "../../functions/core/layers/garbage-plan.js";
 import { ALL_KINDS } from "../../functions/core/metadata/kinds.js";
@@ -31,6 +33,7 @@ import { snapshotRepo } from "../../functions/core/snapshot.js";
 import { verifySnapshot } from "../../functions/core/verify.js";
 import type { LocalApp } from "../../functions/wiring.js";
 import { appKeys } from "../helpers/app-keys.js";
+import { cli } from "../helpers/cli-run.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
@@ -131,6 +134,17 @@ async function handedOver(): Promise<string[]> {
   const repos = await handCompactionsToJob({ ...app, publisher }, [REPO]);
   expect(published).toEqual(repos.map((repo) => expect.objectContaining({ kind: "compact", repo })));
   return repos;
+}
+
+/** The storage report's bytes and objects by tier. */
+async function byTier(): Promise<Record<string, { objects: number; bytes: number }>> {
+  const options = {
+    ...healthOptions(app.settings, [REPO], { projectedRepos: 0 }),
+    newObjectClass: "STANDARD",
+  };
+  const { storage } = await healthReport(app, options);
+  if ("error" in storage) throw new Error(storage.error);
+  return Object.fromEntries(storage.byTier.map((t) => [t.tier, { objects: t.objects, bytes: t.bytes }]));
 }
 
 const kindsOf = async () => Promise.all(legacy.map(async (old) => (await app.index.get(REPO, old.id))?.kind));
@@ -302,6 +316,21 @@ describe("old chains holding GitHub metadata deltas folded into layers", () => {
     }
     await expectEverySnapshotAsTaken();
     expect(await handedOver()).toEqual([]);
+    // Until layer garbage deletes them, the old archives count as retired, not as expired.
+    const tiers = await byTier();
+    expect(tiers.retired).toEqual({ objects: legacy.length, bytes: legacy.reduce((n, s) => n + s.size, 0) });
+    expect(tiers.expired).toBeUndefined();
+    // And so does the cost command, which files objects by their keys.
+    const { code, stdout } = await cli("cost", "--config", ws.configFile, "--json");
+    expect(code).toBe(0);
+    const cost = JSON.parse(stdout) as {
+      summary: { byTier: { tier: string; objects: number; bytes: number }[] };
+    };
+    expect(cost.summary.byTier.find((t) => t.tier === "retired")).toEqual({
+      tier: "retired",
+      objects: legacy.length,
+      bytes: legacy.reduce((n, s) => n + s.size, 0),
+    });
   }, 240_000);
 
   it("after the grace period the old archives go, and every snapshot still reads as taken", async () => {
@@ -309,6 +338,7 @@ describe("old chains holding GitHub metadata deltas folded into layers", () => {
     const report = await pruneRepo(app, REPO, KEEP_ALL, { dryRun: false, actor });
     expect(report.layers?.deleted).toHaveLength(legacy.length);
     for (const old of legacy) expect(await app.store.stat(old.objectKey), old.objectKey).toBeUndefined();
+    expect((await byTier()).retired).toBeUndefined();
     await expectEverySnapshotAsTaken();
   }, 240_000);
 });
