@@ -16,7 +16,7 @@ import { ArchiveCorruptError } from "../errors.js";
 import { textLines } from "../metadata/jsonl.js";
 import { ALL_KINDS, KIND_KEY, type MetadataKind } from "../metadata/kinds.js";
 import { compareLines, lineKey } from "../metadata/order.js";
-import type { KindOutcome } from "../metadata/outcome.js";
+import { recordedOutcomes, type KindOutcome } from "../metadata/outcome.js";
 import { isMetadataPath, kindPath } from "../metadata/paths.js";
 import { stepKind, type KindState } from "../metadata/replay.js";
 import type { MetadataRecord, Snapshot } from "../model.js";
@@ -186,24 +186,9 @@ async function* jsonLines(file: string): AsyncGenerator<Record<string, unknown>>
 
 /**
  * The index record of whole metadata: the counts of the whole files, the kinds unavailable and
- * still deferred after the chain (as a collection records them, snapshot.ts metadataFields), and
- * the requests the snapshot's own collection made.
+ * still deferred after the chain (as a collection records them), and the requests the snapshot's
+ * own collection made.
  */
 function recordOf(kinds: ManifestMetadata["kinds"], was: MetadataRecord | undefined): MetadataRecord {
-  const items: Record<string, number> = {};
-  const unavailable: Record<string, string> = {};
-  const deferred: Record<string, string> = {};
-  for (const [kind, outcome] of Object.entries(kinds)) {
-    if (outcome.state === "full" || outcome.state === "delta") items[kind] = outcome.items;
-    if (outcome.state === "unavailable")
-      unavailable[kind] = outcome.status ? `${outcome.status}: ${outcome.reason}` : outcome.reason;
-    if (outcome.state === "deferred") deferred[kind] = outcome.reason;
-  }
-  return {
-    items,
-    unavailable,
-    ...(Object.keys(deferred).length ? { deferred } : {}),
-    requests: was?.requests ?? 0,
-    notModified: was?.notModified ?? 0,
-  };
+  return { ...recordedOutcomes(kinds), requests: was?.requests ?? 0, notModified: was?.notModified ?? 0 };
 }
