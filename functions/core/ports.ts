@@ -10,6 +10,7 @@ import type { InventoryEvent } from "./lineage/events.js";
 import type {
   Layer,
   LayerState,
+  MetadataRecord,
   RepositoryRecord,
   Snapshot,
   SnapshotSummary,
@@ -259,6 +260,8 @@ export interface FoldedSnapshot {
   sha256: string;
   bundleBytes: number;
   layers: string[];
+  /** Its metadata's record, whole (an incremental's was a delta over its chain); absent: unchanged. */
+  metadata?: MetadataRecord;
 }
 
 /** How one backup attempt of a repository ended (health shows the latest). */

@@ -5,6 +5,7 @@ import { randomBytes } from "node:crypto";
 import { Readable, type Writable } from "node:stream";
 import { writeArchive, type ArchiveFile } from "./archive/writer.js";
 import { metadataCheckpointSchema, type MetadataCheckpoint } from "./metadata/checkpoint.js";
+import { recordedOutcomes } from "./metadata/outcome.js";
 import type { CollectedSummary, SnapshotMetadataSource } from "./metadata/source.js";
 import type { Deps, ProgressListener } from "./deps.js";
 import { BackupError, ConflictError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
@@ -511,22 +512,10 @@ export const MAX_INDEXED_CHECKPOINT_BYTES = 256 * 1024;
 
 /** The index fields of a collection: counts, unavailable kinds, and the checkpoint if it fits. */
 function metadataFields(summary: CollectedSummary): Pick<Snapshot, "metadata" | "metadataCheckpoint"> {
-  const items: Record<string, number> = {};
-  const unavailable: Record<string, string> = {};
-  const deferred: Record<string, string> = {};
-  for (const [kind, outcome] of Object.entries(summary.kinds)) {
-    if (!outcome) continue;
-    if (outcome.state === "full" || outcome.state === "delta") items[kind] = outcome.items;
-    if (outcome.state === "unavailable")
-      unavailable[kind] = outcome.status ? `${outcome.status}: ${outcome.reason}` : outcome.reason;
-    if (outcome.state === "deferred") deferred[kind] = outcome.reason;
-  }
   const checkpoint = summary.checkpoint ? JSON.stringify(summary.checkpoint) : undefined;
   return {
     metadata: {
-      items,
-      unavailable,
-      ...(Object.keys(deferred).length ? { deferred } : {}),
+      ...recordedOutcomes(summary.kinds),
       requests: summary.requests.total,
       notModified: summary.requests.notModified,
     },

@@ -355,6 +355,20 @@ export function layerIndexContract(name: string, factory: () => Promise<LayerInd
         expect(await generation()).toBe(1);
       });
 
+      it("writes a folded snapshot's whole metadata record, and the summaries every reader lists follow", async () => {
+        const whole = { items: { issues: 7, labels: 2 }, unavailable: {}, requests: 3, notModified: 1 };
+        await layers.commitFold(LINEAGE, fold([change(full), { ...change(incr), metadata: whole }]), 0);
+        expect((await index.get(LINEAGE, incr.id))?.metadata).toEqual(whole);
+        const [listed] = await index.listMany([LINEAGE]);
+        const all = (await index.listAll()).get(LINEAGE);
+        for (const summaries of [listed, all]) {
+          const summary = summaries?.find((s) => s.id === incr.id);
+          expect(summary).toMatchObject({ kind: "layered", metadata: whole, layers: ["F1"] });
+          expect(summary?.parentId).toBeUndefined();
+          expect(summaries?.find((s) => s.id === full.id)).toMatchObject({ kind: "layered", hold: true });
+        }
+      });
+
       it("refuses a stale generation, a snapshot left out that builds on a folded one, and a moved archive, writing nothing", async () => {
         await expect(layers.commitFold(LINEAGE, fold(), 5)).rejects.toThrow(ConflictError);
         await expect(layers.commitFold(LINEAGE, fold([change(full)]), 0)).rejects.toThrow(

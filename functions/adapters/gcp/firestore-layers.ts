@@ -19,7 +19,7 @@ import type { LayerIndex, LegacyFold } from "../../core/ports.js";
 import { fromGrpc } from "./errors.js";
 import { fromDoc, toDoc } from "./firestore-index.js";
 import { FirestorePaths } from "./firestore-paths.js";
-import { repoDocAfterCommit } from "./firestore-repo-summaries.js";
+import { repoDocAfterCommit, summariesField, summariesOf, toSummary } from "./firestore-repo-summaries.js";
 
 export class FirestoreLayerIndex implements LayerIndex {
   private readonly db: Firestore;
@@ -177,7 +177,12 @@ export class FirestoreLayerIndex implements LayerIndex {
     // Snapshots that build on another: one read of the lineage's parentId fields.
     const withParent = this.paths.snapshots(lineage).where("parentId", ">", "").select("parentId");
     await this.run(`fold old archives of ${lineage}`, async (tx) => {
-      const [state, ...docs] = await tx.getAll(this.paths.layerState(lineage), ...snapshotRefs, ...layerRefs);
+      const [state, repoDoc, ...docs] = await tx.getAll(
+        this.paths.layerState(lineage),
+        this.paths.repo(lineage),
+        ...snapshotRefs,
+        ...layerRefs,
+      );
       const children = await tx.get(withParent);
       const snapshots = new Map<string, Snapshot>();
       for (const doc of docs.slice(0, snapshotRefs.length))
@@ -192,6 +197,13 @@ export class FirestoreLayerIndex implements LayerIndex {
       for (const layer of decision.create) tx.create(this.paths.layer(lineage, layer.id), plain(layer));
       for (const snapshot of decision.snapshots)
         tx.set(this.paths.snapshot(lineage, snapshot.id), toDoc(snapshot));
+      // The repo document's summaries follow the records, in the same transaction.
+      const folded = new Map(decision.snapshots.map((snapshot) => [snapshot.id, toSummary(snapshot)]));
+      const summaries = summariesOf(repoDoc);
+      if (summaries)
+        tx.set(this.paths.repo(lineage), summariesField(summaries.map((s) => folded.get(s.id) ?? s)), {
+          merge: true,
+        });
       this.bump(tx, lineage, state!);
     });
   }

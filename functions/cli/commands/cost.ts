@@ -19,8 +19,7 @@ import {
 import { DEFAULT_ORPHAN_GRACE_MS, knownRepos } from "../../core/prune.js";
 import { isLayerKey, layerPrefixes, repoPrefix } from "../../core/object-keys.js";
 import { lineageKeyOf } from "../../core/keys/repository-keys.js";
-import { layersNeeded, layerTiers } from "../../core/layers/usage.js";
-import { layerIdOfKey } from "../../core/layers/garbage-plan.js";
+import { layersNeeded, layerTiers, unneededTier } from "../../core/layers/usage.js";
 import type { BlobInfo } from "../../core/ports.js";
 import type { Layer } from "../../core/model.js";
 import { bar, bytes, sparkline, table } from "../format.js";
@@ -85,12 +84,18 @@ export async function costCommand(ctx: Context): Promise<number> {
     for (const r of plan.remove) tierOf.set(r.snapshot.objectKey, "expired");
     for (const o of plan.youngOrphans) tierOf.set(o.key, "not yet indexed");
     const layerTier = layerTiers(plan.keep, layers);
-    const layerIds = new Set(layers.filter((layer) => !layer.objectDeleted).map((layer) => layer.id));
+    // Keys layer records name: layer archives, and the old archives of folded snapshots (legacy records).
+    const recorded = new Map(
+      layers
+        .filter((layer) => !layer.objectDeleted)
+        .flatMap((layer) => [layer.objectKey, layer.oidsKey].map((key) => [key, layer] as const)),
+    );
     for (const object of objects) {
-      if (!isLayerKey(object.key)) continue;
-      const id = layerIdOfKey(object.key);
-      // A layer archive no record names is an orphan, as any other; one no kept snapshot needs expires.
-      tierOf.set(object.key, layerIds.has(id) ? (layerTier.get(id) ?? "expired") : "orphan");
+      const layer = recorded.get(object.key);
+      // A layer archive no record names is an orphan, as any other; one no kept snapshot needs is
+      // retired (replaced, awaiting deletion) or expires.
+      if (layer) tierOf.set(object.key, layerTier.get(layer.id) ?? unneededTier(layer));
+      else if (isLayerKey(object.key)) tierOf.set(object.key, "orphan");
     }
     const trail = trailReads.get(repo) ?? { drills: 0, restores: 0 };
     const verifications = verificationsAhead({

@@ -3,7 +3,7 @@
 // through `git index-pack --fix-thin` (an incremental's pack may be thin against the archives before
 // it, which are already indexed there); and a folded snapshot gets its own archive of the layered
 // kind, holding everything its old archive held except the git objects and the LFS objects (those
-// go into layers). The own archive reuses the old archive's data key and header, so no key record
+// go into layers), with its GitHub metadata whole (fold-metadata.ts), not as a delta over a chain. The own archive reuses the old archive's data key and header, so no key record
 // changes and the key that opened the old archive opens the new one.
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -19,10 +19,12 @@ import { BundleCheck } from "../git/bundle.js";
 import { diffRefs, indexPack } from "../git/local-repo.js";
 import { lfsOidOf } from "../lfs/paths.js";
 import { storeLfsObject } from "../lfs/restore.js";
+import { isMetadataPath } from "../metadata/paths.js";
 import type { Snapshot } from "../model.js";
 import { foldedArchiveKey } from "../object-keys.js";
 import type { FoldedSnapshot } from "../ports.js";
 import { archiveDataKey, readSnapshotArchive } from "../read-snapshot.js";
+import type { WholeMetadata } from "./fold-metadata.js";
 
 export type LegacyReadDeps = Pick<Deps, "store" | "keys" | "keyRecords">;
 
@@ -73,16 +75,13 @@ export async function readLegacyChain(
         lfs.add(oid);
         return;
       }
+      // Named before the first await: the reader may open the next file while this one is written.
       const file = join(saved, String(files.length));
-      await pipeline(body, createWriteStream(file, { flags: "wx" }));
       files.push({ path, file });
+      await pipeline(body, createWriteStream(file, { flags: "wx" }));
     });
     if (!sawBundle && Object.keys(snapshot.refs).length > 0 && snapshot.kind === "full")
       throw new ArchiveCorruptError(`${where} has no ${BUNDLE_PATH}`);
-    // An incremental's metadata are a delta over its chain: folding it alone would lose the rest.
-    if (read.manifest.kind === "incremental" && read.manifest.metadata) {
-      throw new ArchiveCorruptError(`${where} holds GitHub metadata its record does not name`);
-    }
     members.push({ snapshot, header: read.header, manifest: read.manifest, files });
   }
   return { members, lfs: [...lfs].sort() };
@@ -91,24 +90,33 @@ export async function readLegacyChain(
 /**
  * Writes `member`'s own archive of the layered kind, naming `layers`, under a key of its own
  * (`foldId` makes it new: keys are written once), then reads it back whole against what was put.
+ * Its metadata are `metadata`, whole (fold-metadata.ts), in place of the old archive's meta/ files.
  * Resolves with the change T-fold makes to the snapshot's record.
  */
 export async function writeFoldedArchive(
   deps: LegacyReadDeps,
   member: LegacyMember,
+  metadata: WholeMetadata,
   layers: string[],
   foldId: string,
 ): Promise<FoldedSnapshot> {
   const { snapshot, header } = member;
-  const { entries: _entries, parentId: _parent, lfs: _lfs, ...kept } = member.manifest;
+  const { entries: _entries, parentId: _parent, lfs: _lfs, metadata: _metadata, ...kept } = member.manifest;
+  const files = [...member.files.filter(({ path }) => !isMetadataPath(path)), ...metadata.files];
   const dataKey = await archiveDataKey(deps, snapshot, header);
   const objectKey = foldedArchiveKey(snapshot.objectKey, foldId);
   try {
     const archive = writeArchive({
       header,
       dataKey,
-      manifest: { ...kept, kind: "layered", layers, prerequisites: [] },
-      files: member.files.map(({ path, file }) => ({ path, open: () => createReadStream(file) })),
+      manifest: {
+        ...kept,
+        kind: "layered",
+        layers,
+        prerequisites: [],
+        ...(metadata.metadata ? { metadata: metadata.metadata } : {}),
+      },
+      files: files.map(({ path, file }) => ({ path, open: () => createReadStream(file) })),
     });
     const [manifest, stored] = await Promise.all([
       archive.manifest,
@@ -124,6 +132,7 @@ export async function writeFoldedArchive(
       sha256: await archive.sha256,
       bundleBytes: manifest.entries.filter((e) => e.path.startsWith("git/")).reduce((n, e) => n + e.size, 0),
       layers,
+      ...(metadata.record ? { metadata: metadata.record } : {}),
     };
     // Put, then checked whole (invariant 3), before any record names it.
     await readSnapshotArchive(deps, { ...snapshot, ...change, kind: "layered" }, async (_path, body) => {

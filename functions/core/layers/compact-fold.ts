@@ -3,11 +3,13 @@
 // into one scratch repository (archive-legacy.ts) and its connectivity from every tip is checked.
 // F2: the chain's objects no live layer holds are written as a new layer (with the chain's LFS
 // objects), read back and required equal to that set. F3: each snapshot gets its own archive of
-// the layered kind, naming the new layer and the live layers holding the rest. F4: T-fold at the
+// the layered kind, naming the new layer and the live layers holding the rest, its GitHub metadata
+// whole (the chain replayed up to it, fold-metadata.ts). F4: T-fold at the
 // generation read before F1. The old archives stay, named by retired legacy records, until layer
 // garbage deletes them after the grace period (invariant 4). A crash before F4 leaves orphans
-// (prune collects them), after it nothing to undo.
-import { readdir, rm } from "node:fs/promises";
+// (prune collects them), after it nothing to undo. Then each folded snapshot is verified at level
+// "layer" and the verdicts recorded.
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Deps } from "../deps.js";
 import { ArchiveCorruptError, ConflictError, describeError } from "../errors.js";
@@ -16,9 +18,11 @@ import { OID_BYTES, OidSet, packOidSet } from "../git/oid-set.js";
 import { newSnapshotId } from "../ids.js";
 import type { Layer, Snapshot } from "../model.js";
 import { makeScratch } from "../scratch.js";
+import { verifySnapshot } from "../verify.js";
 import { readLegacyChain, writeFoldedArchive } from "./archive-legacy.js";
 import { readLayerOids } from "./archive-read.js";
 import { writeLayer } from "./archive.js";
+import { MetadataReplay } from "./fold-metadata.js";
 import { lfsFiles, packObjects, unionOf } from "./compact-pack.js";
 import { levelOf } from "./plan.js";
 import { planFold } from "./plan-fold.js";
@@ -29,8 +33,17 @@ export interface FoldOptions {
 }
 
 export interface FoldReport {
-  /** Chains folded: the new layer (if any objects were new), the snapshots, the objects it holds. */
-  folded: { layerId?: string; snapshots: string[]; objects: number }[];
+  /**
+   * Chains folded: the new layer (if any objects were new), the snapshots, the objects it holds,
+   * and the snapshots the verification right after the fold did not pass (a failed verdict, or a
+   * check that could not run), when any.
+   */
+  folded: {
+    layerId?: string;
+    snapshots: string[];
+    objects: number;
+    unverified?: { id: string; detail: string }[];
+  }[];
   /** Chains left as they are, and why. */
   skipped: { snapshots: string[]; reason: string }[];
 }
@@ -59,7 +72,8 @@ export async function foldLegacy(
         report.skipped.push({ snapshots: ids, reason: "the chain holds no git objects" });
         continue;
       }
-      report.folded.push(folded);
+      const unverified = await verifyFolded(deps, repo, ids, options.actor);
+      report.folded.push({ ...folded, ...(unverified.length ? { unverified } : {}) });
       await deps.audit.record({
         action: "compact.folded",
         repo,
@@ -69,6 +83,7 @@ export async function foldLegacy(
           ...(folded.layerId ? { layerId: folded.layerId } : {}),
           snapshots: ids,
           objects: folded.objects,
+          ...(unverified.length ? { unverified: unverified.map((u) => u.id) } : {}),
         },
       });
     } catch (err) {
@@ -78,6 +93,31 @@ export async function foldLegacy(
     }
   }
   return report;
+}
+
+/**
+ * Right after T-fold: each folded snapshot verified at level "layer" (the fold's new layer read
+ * whole and its links checked once, its own archive's contents against its record), the verdicts
+ * recorded on the snapshots and the layer, so a snapshot whose bytes were just checked is never
+ * shown unverified. Resolves with those that did not pass; a check that could not run leaves its
+ * snapshot unverified, as the fold left it, for the next verification.
+ */
+async function verifyFolded(
+  deps: Deps,
+  repo: string,
+  ids: readonly string[],
+  actor: string,
+): Promise<{ id: string; detail: string }[]> {
+  const unverified = [];
+  for (const id of ids) {
+    try {
+      const { verification } = await verifySnapshot(deps, repo, id, { level: "layer", actor });
+      if (verification.verdict !== "ok") unverified.push({ id, detail: verification.detail ?? "failed" });
+    } catch (err) {
+      unverified.push({ id, detail: describeError(err) });
+    }
+  }
+  return unverified;
 }
 
 /** F1-F4 for one chain; undefined when the chain has no object at all (nothing to fold into). */
@@ -121,8 +161,14 @@ async function foldChain(
     // F3: each snapshot's own archive, then F4.
     const now = deps.clock.now();
     const foldId = newSnapshotId(now);
+    // Each snapshot's metadata whole: its chain replayed up to it, written before the next is replayed.
+    const replay = new MetadataReplay(join(scratch, "metadata"));
+    await mkdir(join(scratch, "metadata"));
     const snapshots = [];
-    for (const member of members) snapshots.push(await writeFoldedArchive(deps, member, layers, foldId));
+    for (const member of members) {
+      const metadata = await replay.next(member);
+      snapshots.push(await writeFoldedArchive(deps, member, metadata, layers, foldId));
+    }
     const legacy = chain.map((snapshot): Layer => ({
       id: newSnapshotId(now),
       lineage,

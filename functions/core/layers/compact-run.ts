@@ -1,7 +1,7 @@
 // Compaction as operations run it (docs/ARCHITECTURE.md, "Compaction in levels"): under the
 // repository's lease, one merge at a time (each atomic by its T-merge), stopping at a deadline
 // between merges. The scheduled prune cannot decrypt, so it hands each repository with a full level
-// to the Cloud Run job (snapshot-large); the job merges until its own deadline and hands the rest
+// or an old chain to fold to the Cloud Run job (snapshot-large); the job merges until its own deadline and hands the rest
 // on to its next run, as restores to GitHub do.
 import { randomUUID } from "node:crypto";
 import type { Deps } from "../deps.js";
@@ -11,6 +11,7 @@ import type { LargeCompactRequest } from "../messages.js";
 import type { Publisher } from "../ports.js";
 import { compactLineage, type CompactReport } from "./compact.js";
 import { planCompaction } from "./plan.js";
+import { planFold } from "./plan-fold.js";
 import { lineageOf } from "./prune-layers.js";
 
 export interface CompactRun extends CompactReport {
@@ -82,8 +83,19 @@ async function compactionDue(deps: Deps, lineage: string): Promise<boolean> {
 }
 
 /**
+ * Whether the repository has an old chain the job's first round would fold: one planFold does not
+ * leave (layers turned on, no held snapshot, not broken, some git objects). Reads the index only;
+ * a chain left as it is (held, broken) is not handed over again every day.
+ */
+async function foldDue(deps: Deps, repo: string): Promise<boolean> {
+  return planFold(await deps.index.list(repo)).some((chain) => !chain.skip);
+}
+
+/**
  * The scheduled prune's hand-off: one compaction request for each of `repos` whose layers have a
- * full level, published to snapshot-large. Resolves with the repositories handed over.
+ * full level or that has an old chain to fold, published to snapshot-large. Resolves with the
+ * repositories handed over. (A live-share rewrite alone cannot be known without decrypting the
+ * layers; the job's first round checks it whenever a repository is handed over.)
  */
 export async function handCompactionsToJob(
   deps: Deps & { publisher: Publisher },
@@ -91,7 +103,9 @@ export async function handCompactionsToJob(
 ): Promise<string[]> {
   if (!deps.layers) return [];
   const due: string[] = [];
-  for (const repo of repos) if (await compactionDue(deps, await lineageOf(deps, repo))) due.push(repo);
+  for (const repo of repos)
+    if ((await compactionDue(deps, await lineageOf(deps, repo))) || (await foldDue(deps, repo)))
+      due.push(repo);
   if (due.length === 0) return [];
   const requestedAt = deps.clock.now().toISOString();
   const requests: LargeCompactRequest[] = due.map((repo) => ({

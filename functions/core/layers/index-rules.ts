@@ -236,6 +236,7 @@ export function decideFold(
       sha256: change.sha256,
       bundleBytes: change.bundleBytes,
       layers: [...change.layers],
+      ...(change.metadata ? { metadata: change.metadata } : {}),
     };
   });
   return { create, snapshots };

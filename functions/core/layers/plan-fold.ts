@@ -30,6 +30,9 @@ export function planFold(snapshots: readonly Snapshot[]): FoldChain[] {
       ? (root.broken ?? skipReason(snapshot))
       : "the repository has no layered snapshot yet (layers are off, or it has not changed since they were turned on)";
   }
+  for (const chain of chains.values())
+    if (chain.snapshots.every(({ snapshot }) => Object.keys(snapshot.refs).length === 0))
+      chain.skip ??= "the chain holds no git objects";
   return [...chains.values()]
     .map((chain) => ({
       snapshots: chain.snapshots
@@ -42,10 +45,10 @@ export function planFold(snapshots: readonly Snapshot[]): FoldChain[] {
 
 /** Why this one snapshot cannot fold (which keeps its whole chain as it is). */
 function skipReason(snapshot: Snapshot): string | undefined {
-  if (snapshot.kind === "incremental" && snapshot.metadata) {
-    return `snapshot ${snapshot.id} holds GitHub metadata as a delta over its chain; folding such chains is not built`;
-  }
-  if (snapshot.hold) return `snapshot ${snapshot.id} is on legal hold: its archive stays as it is`;
+  // A held snapshot's archive is kept exactly as it was taken until the hold is released
+  // (docs/ARCHITECTURE.md, "Old archives folded in"); its chain folds at the first compaction after.
+  if (snapshot.hold)
+    return `snapshot ${snapshot.id} is on legal hold: its chain stays as taken until the hold is released`;
   return undefined;
 }
 

@@ -46,8 +46,8 @@ export type LayerArchive = StoredObject & { layerId: string; part: "pack" | "oid
 
 /**
  * Each stored layer archive (records whose archives are not deleted) of one lineage: its bytes,
- * the class it is expected in at `now` and the tier it is kept for (its youngest reader's; "expired"
- * when no kept snapshot needs it: layer garbage removes it). The class replays prune's choice
+ * the class it is expected in at `now` and the tier it is kept for (its youngest reader's; when no
+ * kept snapshot needs it, "retired" or "expired" as unneededTier says: layer garbage removes it). The class replays prune's choice
  * (core/layers/classes.ts) from `newObjectClass` at the instants it can change, as
  * storage-report.ts expectedClasses does for archives; a layer counts from its createdAt.
  */
@@ -98,20 +98,31 @@ export function layerArchives(
     }
     if (t === end) tierOf = layerTiers(plan.keep, layers);
   }
+  // A legacy record (a folded snapshot's old archive) names one object twice: it has no oids archive.
   return stored.flatMap((layer) =>
-    (
-      [
-        ["pack", layer.size],
-        ["oids", layer.oidsSize],
-      ] as const
+    (layer.oidsKey === layer.objectKey
+      ? ([["pack", layer.size]] as const)
+      : ([
+          ["pack", layer.size],
+          ["oids", layer.oidsSize],
+        ] as const)
     ).map(([part, bytes]) => ({
       bytes,
       storageClass: expected.get(layer.id)!.storageClass,
-      tier: tierOf.get(layer.id) ?? "expired",
+      tier: tierOf.get(layer.id) ?? unneededTier(layer),
       layerId: layer.id,
       part,
     })),
   );
+}
+
+/**
+ * The tier of a stored layer archive no kept snapshot needs: "retired" when a merge or a fold
+ * replaced it (its readers resolve to the replacement; layer garbage deletes it after the grace
+ * period), "expired" otherwise (dead: layer garbage removes it).
+ */
+export function unneededTier(layer: Pick<Layer, "state">): "retired" | "expired" {
+  return layer.state === "retired" ? "retired" : "expired";
 }
 
 /**

@@ -25,3 +25,25 @@ export const kindOutcomeSchema = z.discriminatedUnion("state", [
 ]);
 
 export type KindOutcome = z.infer<typeof kindOutcomeSchema>;
+
+/**
+ * The index record's part of a collection's outcomes (model.ts MetadataRecord): items per kind with a
+ * file, the unavailable kinds with why ("403: …"), the deferred ones with why (absent when none).
+ */
+export function recordedOutcomes(kinds: Partial<Record<string, KindOutcome>>): {
+  items: Record<string, number>;
+  unavailable: Record<string, string>;
+  deferred?: Record<string, string>;
+} {
+  const items: Record<string, number> = {};
+  const unavailable: Record<string, string> = {};
+  const deferred: Record<string, string> = {};
+  for (const [kind, outcome] of Object.entries(kinds)) {
+    if (!outcome) continue;
+    if (outcome.state === "full" || outcome.state === "delta") items[kind] = outcome.items;
+    if (outcome.state === "unavailable")
+      unavailable[kind] = outcome.status ? `${outcome.status}: ${outcome.reason}` : outcome.reason;
+    if (outcome.state === "deferred") deferred[kind] = outcome.reason;
+  }
+  return { items, unavailable, ...(Object.keys(deferred).length ? { deferred } : {}) };
+}

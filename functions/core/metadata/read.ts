@@ -8,22 +8,16 @@ import type { Deps } from "../deps.js";
 import { ArchiveCorruptError, NotFoundError } from "../errors.js";
 import type { Snapshot } from "../model.js";
 import { readSnapshotArchive } from "../read-snapshot.js";
+import { textLines } from "./jsonl.js";
 import { ALL_KINDS, KIND_KEY, type MetadataKind } from "./kinds.js";
 import { compareLines, lineKey } from "./order.js";
 import { kindPath } from "./paths.js";
 import { redactMetadataItem, redactedLogins } from "./redaction.js";
+import { stepKind, type KindState } from "./replay.js";
+
+export type { KindState } from "./replay.js";
 
 export type MetadataLine = Record<string, unknown>;
-
-/** A kind at a snapshot, after its chain. */
-export type KindState =
-  | { state: "present" }
-  /** The repository could not provide it when the snapshot was taken; `status` is GitHub's answer. */
-  | { state: "unavailable"; reason: string; status?: number }
-  /** No collection in the chain says anything of it (an archive older than the kind). */
-  | { state: "not-collected" }
-  /** Not read yet to stay within the rate budget, and no earlier collection of the chain has it. */
-  | { state: "deferred"; reason: string };
 
 export interface MetadataQuery<T> {
   /** The kinds whose lines to build; the files of the others are drained unread. */
@@ -118,32 +112,19 @@ export async function readMetadata<T = MetadataLine>(
     lastHadMetadata = manifest.metadata !== undefined;
     for (const kind of ALL_KINDS) {
       const outcome = manifest.metadata?.kinds[kind];
+      const step = stepKind(state.get(kind)!, outcome);
+      state.set(kind, step.state);
+      if (step.lines === "drop") held.delete(kind);
+      if (step.lines !== "replace" && step.lines !== "overlay") continue;
       const file = read.get(kind);
-      if (!outcome) {
-        state.set(kind, { state: "not-collected" });
-        held.delete(kind);
-      } else if (outcome.state === "unavailable") {
-        const { reason, status } = outcome;
-        state.set(kind, { state: "unavailable", reason, ...(status === undefined ? {} : { status }) });
-        held.delete(kind);
-      } else if (outcome.state === "deferred") {
-        // What the chain had stands; with nothing before it, the kind is still to be read.
-        if (state.get(kind)?.state !== "present") {
-          state.set(kind, { state: "deferred", reason: outcome.reason });
-          held.delete(kind);
-        }
-      } else if (outcome.state === "full" || outcome.state === "delta") {
-        if (wanted.has(kind) && !file)
-          throw new ArchiveCorruptError(
-            `archive of ${link.id} lists ${kind} as ${outcome.state} but has no ${kindPath(kind)}`,
-          );
-        state.set(kind, { state: "present" });
-        if (!file) continue;
-        const base = outcome.state === "delta" ? held.get(kind) : undefined;
-        if (base) for (const [key, line] of file) base.set(key, line);
-        else held.set(kind, file);
-      }
-      // "unchanged": what the chain had stands.
+      if (wanted.has(kind) && !file)
+        throw new ArchiveCorruptError(
+          `archive of ${link.id} lists ${kind} as ${outcome!.state} but has no ${kindPath(kind)}`,
+        );
+      if (!file) continue;
+      const base = step.lines === "overlay" ? held.get(kind) : undefined;
+      if (base) for (const [key, line] of file) base.set(key, line);
+      else held.set(kind, file);
     }
   }
   if (!lastHadMetadata) throw noMetadata(snapshot);
@@ -200,31 +181,4 @@ async function holdLines<T>(
     held.set(id, { key, value: query.project ? query.project(kind, line) : (line as T) });
   }
   return held;
-}
-
-/** The longest line accepted: far above any GitHub object, a guard against a runaway read. */
-const MAX_LINE_BYTES = 64 * 1024 * 1024;
-
-/** The "\n"-terminated UTF-8 lines of a stream, as they arrive ("\n" never occurs inside a character). */
-async function* textLines(body: Readable): AsyncGenerator<string> {
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    let start = 0;
-    for (let end = chunk.indexOf(10); end !== -1; end = chunk.indexOf(10, start)) {
-      const piece = chunk.subarray(start, end);
-      const line = pending.length ? Buffer.concat([...pending, piece]) : piece;
-      pending = [];
-      pendingBytes = 0;
-      start = end + 1;
-      if (line.length) yield line.toString("utf8");
-    }
-    if (start < chunk.length) {
-      pending.push(chunk.subarray(start));
-      pendingBytes += chunk.length - start;
-      if (pendingBytes > MAX_LINE_BYTES)
-        throw new ArchiveCorruptError(`a metadata line is longer than ${MAX_LINE_BYTES} bytes`);
-    }
-  }
-  if (pendingBytes) yield Buffer.concat(pending).toString("utf8");
 }
