@@ -55,7 +55,8 @@ export function crashingDeps<D extends Deps>(deps: D, point: CrashPoint): { deps
             if (hit) log.crashedAt = `${what} (before it landed)`;
             const crash = new InjectedCrash(log.crashedAt ?? what);
             // A put refused at once never reads its body: end it, as an adapter's pipeline would.
-            for (const arg of args) if (arg instanceof Readable) arg.on("error", () => undefined).destroy(crash);
+            for (const arg of args)
+              if (arg instanceof Readable) arg.on("error", () => undefined).destroy(crash);
             throw crash;
           }
           const result = await method.apply(obj, args);

@@ -53,7 +53,12 @@ export class BareHistory {
    * parent's with `files` written; `mergeFrom` adds a second parent (a merge: its tree is the first
    * parent's plus the files). Resolves with the commit id.
    */
-  commit(branch: string, files: Record<string, string>, mergeFrom?: string, from = "refs/heads/main"): string {
+  commit(
+    branch: string,
+    files: Record<string, string>,
+    mergeFrom?: string,
+    from = "refs/heads/main",
+  ): string {
     this.serial++;
     const ref = `refs/heads/${branch}`;
     const parent = this.refs(ref).get(ref) ?? this.git(["rev-parse", from]).trim();

@@ -41,7 +41,12 @@ const refMap = (text: string): Record<string, string> =>
  * they were, and reads stored archives only: a layered one resolves to live layers whose pack and
  * oids are stored, an old one has its archive and its parent.
  */
-export async function checkIndex(app: App, repo: string, taken: Map<string, Taken>, where: string): Promise<void> {
+export async function checkIndex(
+  app: App,
+  repo: string,
+  taken: Map<string, Taken>,
+  where: string,
+): Promise<void> {
   const kept = await app.index.list(repo);
   const layers = await app.layers!.layers(repo);
   const ids = new Set(kept.map((s) => s.id));
@@ -68,7 +73,8 @@ export async function checkIndex(app: App, repo: string, taken: Map<string, Take
       continue;
     }
     for (const layer of resolved) {
-      if (layer.state !== "live") problems.push(`${snapshot.id} resolves to ${layer.state} layer ${layer.id}`);
+      if (layer.state !== "live")
+        problems.push(`${snapshot.id} resolves to ${layer.state} layer ${layer.id}`);
       await stored(layer.objectKey, `pack of layer ${layer.id} (${snapshot.id})`);
       await stored(layer.oidsKey, `oids of layer ${layer.id} (${snapshot.id})`);
     }
@@ -139,7 +145,8 @@ export async function checkStoreAfterFullCompaction(
     ).toEqual([]);
   const layers = await app.layers!.layers(repo);
   const read = new Map<string, Layer>();
-  for (const snapshot of kept.filter((s) => s.kind === "layered")) for (const layer of resolveLayers(snapshot, layers)) read.set(layer.id, layer);
+  for (const snapshot of kept.filter((s) => s.kind === "layered"))
+    for (const layer of resolveLayers(snapshot, layers)) read.set(layer.id, layer);
   const expected = new Set([
     ...kept.map((s) => s.objectKey),
     ...[...read.values()].flatMap((l) => [l.objectKey, l.oidsKey]),
@@ -147,13 +154,19 @@ export async function checkStoreAfterFullCompaction(
   const keys: string[] = [];
   for (const prefix of [`repos/${repo}/`, `layers/${repo}/`])
     for await (const object of app.store.list(prefix)) keys.push(object.key);
-  expect(keys.sort(), `${where}: the store holds exactly what kept snapshots read`).toEqual([...expected].sort());
+  expect(keys.sort(), `${where}: the store holds exactly what kept snapshots read`).toEqual(
+    [...expected].sort(),
+  );
   expect(
     layers.filter((l) => l.state === "live" && !read.has(l.id)).map((l) => l.id),
     `${where}: live layers no kept snapshot reads`,
   ).toEqual([]);
 
-  const needed = new Set(kept.filter((s) => s.kind === "layered").flatMap((s) => taken.get(s.id)!.objects.split("\n").filter(Boolean)));
+  const needed = new Set(
+    kept
+      .filter((s) => s.kind === "layered")
+      .flatMap((s) => taken.get(s.id)!.objects.split("\n").filter(Boolean)),
+  );
   const seen = new Map<string, number>();
   const shares: string[] = [];
   let unneeded = 0;
@@ -166,7 +179,8 @@ export async function checkStoreAfterFullCompaction(
       if (needed.has(oid)) live++;
     }
     unneeded += oids.size - live;
-    if (live < oids.size * LIVE_SHARE_MIN) shares.push(`layer ${layer.id}: ${live} of ${oids.size} objects needed`);
+    if (live < oids.size * LIVE_SHARE_MIN)
+      shares.push(`layer ${layer.id}: ${live} of ${oids.size} objects needed`);
   }
   const missing = [...needed].filter((oid) => !seen.has(oid));
   expect(missing, `${where}: objects kept snapshots need that no stored layer holds`).toEqual([]);

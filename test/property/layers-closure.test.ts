@@ -6,7 +6,7 @@
 // passes `git fsck --full`, and after a full compaction the store holds only what kept snapshots
 // read (layers-checks.ts says exactly what that allows). The local app (SQLite index, folder store)
 // on a manual clock. A failure names its seed: PROPERTY_SEED=<seed> replays that case alone,
-// PROPERTY_CASES=<n> runs more.
+// PROPERTY_CASES=<n> runs more, PROPERTY_TRACE=1 prints each step (and the writes of a crashed one).
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -81,18 +81,25 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
       const state = await sourceNow(source);
       try {
         if (step.kind === "snapshot") {
-          await snapshotRepo(deps, REPO, { url: source }, {
-            actor,
-            layers: step.layers,
-            ...(step.layers ? {} : { incremental: c.incremental }),
-          });
+          await snapshotRepo(
+            deps,
+            REPO,
+            { url: source },
+            {
+              actor,
+              layers: step.layers,
+              ...(step.layers ? {} : { incremental: c.incremental }),
+            },
+          );
         } else count(await prune(deps, step.compact));
       } catch (err) {
         if (!crash?.log.crashedAt) throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
       }
       // A snapshot the index lists now was taken from the source as it is (even one whose run crashed after T-snap).
-      for (const snapshot of await app.index.list(REPO)) if (!taken.has(snapshot.id)) taken.set(snapshot.id, state);
+      for (const snapshot of await app.index.list(REPO))
+        if (!taken.has(snapshot.id)) taken.set(snapshot.id, state);
       const label = crashed(where, crash?.log);
+      if (process.env.PROPERTY_TRACE) console.log(label, crash?.log.writes.join(" ") ?? "");
       await checkIndex(app, REPO, taken, label);
       if (crash?.log.crashedAt || (step.kind === "prune" && step.compact)) {
         result.crashes += crash?.log.crashedAt ? 1 : 0;
@@ -110,7 +117,8 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
       const report = await prune(app, true);
       count(report);
       const compaction = report.compaction;
-      if (!compaction?.merges.length && !compaction?.rewrite?.merged && !compaction?.fold?.folded.length) break;
+      if (!compaction?.merges.length && !compaction?.rewrite?.merged && !compaction?.fold?.folded.length)
+        break;
       expect(run, "compaction reaches a run that does nothing").toBeLessThan(5);
     }
     for (let round = 0; round < 2; round++) {
@@ -131,7 +139,10 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
 
 function stepName(step: Step): string {
   if (step.kind === "push" || step.kind === "wait") return step.kind;
-  const what = step.kind === "snapshot" ? `snapshot (layers ${step.layers ? "on" : "off"})` : `prune${step.compact ? " --compact" : ""}`;
+  const what =
+    step.kind === "snapshot"
+      ? `snapshot (layers ${step.layers ? "on" : "off"})`
+      : `prune${step.compact ? " --compact" : ""}`;
   return step.crash ? `${what}, crash at write ${step.crash.nth} ${step.crash.when} it lands` : what;
 }
 

@@ -49,7 +49,7 @@ const maybeCrash = (rnd: Random): Crash | undefined =>
 
 /**
  * A case: sometimes one to three snapshots with layers off first (each after a push), then 14 to
- * 27 steps with layers on. The clock moves between steps by minutes to hours, and now and then by
+ * 27 steps with layers on (a push and its snapshot, now and then a burst of them, counting one). The clock moves between steps by minutes to hours, and now and then by
  * days (past the layer grace period and the store's retention of new archives).
  */
 export function layersCase(seed: number): LayersCase {
@@ -62,9 +62,12 @@ export function layersCase(seed: number): LayersCase {
   for (let n = 14 + rnd.int(14); n > 0; n--) {
     const roll = rnd.next();
     if (roll < 0.5) {
-      steps.push({ kind: "push", seed: rnd.int(2 ** 31) });
-      const crash = maybeCrash(rnd);
-      steps.push({ kind: "snapshot", layers: true, ...(crash ? { crash } : {}) });
+      // A push and its snapshot, or a busy hour of them (so levels fill and merge).
+      for (let burst = rnd.chance(0.25) ? 4 + rnd.int(6) : 1; burst > 0; burst--) {
+        steps.push({ kind: "push", seed: rnd.int(2 ** 31) });
+        const crash = maybeCrash(rnd);
+        steps.push({ kind: "snapshot", layers: true, ...(crash ? { crash } : {}) });
+      }
     } else if (roll < 0.58) {
       steps.push({ kind: "snapshot", layers: true }); // often unchanged
     } else if (roll < 0.8) {
@@ -127,7 +130,12 @@ export function applyPush(repo: BareHistory, seed: number, written: string[]): s
       // A force push: the branch back one to three commits (as far as it goes), then a new commit.
       const branch = rnd.pick(heads);
       const back = 1 + rnd.int(3);
-      const base = repo.git(["rev-list", "--first-parent", `--max-count=${back + 1}`, `refs/heads/${branch}`]);
+      const base = repo.git([
+        "rev-list",
+        "--first-parent",
+        `--max-count=${back + 1}`,
+        `refs/heads/${branch}`,
+      ]);
       repo.setRef(`refs/heads/${branch}`, base.split("\n").filter(Boolean).at(-1)!);
       repo.commit(branch, { [file()]: content() });
       done.push(`force push ${branch} back ${back}`);
