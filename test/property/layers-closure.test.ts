@@ -1,9 +1,10 @@
 // Property (issue 13, "Proof"): whatever the history (new commits, merges, force pushes, branch
 // and tag deletions, re-created refs, tags), with layered snapshots at random times (sometimes
 // after old-style chains, which compaction folds in), prune and compaction interleaved at random
-// and crashes injected into a step (layers-world.ts): after every step the index is consistent,
-// at checkpoints every kept snapshot restores exactly as the source was when it was taken and
-// passes `git fsck --full`, and after a full compaction the store holds only what kept snapshots
+// and crashes injected into a step (layers-world.ts): after every step the index is consistent
+// and every kept snapshot restores exactly as the source was when it was taken and passes
+// `git fsck --full` (one whose archive and layers did not change since it last did is not
+// restored again; after the full compaction, every one is), and after a full compaction the store holds only what kept snapshots
 // read (layers-checks.ts says exactly what that allows). The local app (SQLite index, folder store)
 // on a manual clock. A failure names its seed: PROPERTY_SEED=<seed> replays that case alone,
 // PROPERTY_CASES=<n> runs more, PROPERTY_TRACE=1 prints each step (and the writes of a crashed one).
@@ -56,6 +57,8 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
   const ws = await workspace({ [REPO]: source });
   const app = await ws.open(clock);
   const taken = new Map<string, Taken>();
+  /** What each snapshot restored from last time: restored again only once that changed. */
+  const restored = new Map<string, string>();
   const result = { steps: 0, crashes: 0, restores: 0, merges: 0, rewrites: 0, folds: 0 };
   const count = (report: PruneReport | undefined) => {
     result.merges += report?.compaction?.merges.length ?? 0;
@@ -101,10 +104,8 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
       const label = crashed(where, crash?.log);
       if (process.env.PROPERTY_TRACE) console.log(label, crash?.log.writes.join(" ") ?? "");
       await checkIndex(app, REPO, taken, label);
-      if (crash?.log.crashedAt || (step.kind === "prune" && step.compact)) {
-        result.crashes += crash?.log.crashedAt ? 1 : 0;
-        result.restores += await checkRestores(app, REPO, taken, scratch, label);
-      }
+      result.crashes += crash?.log.crashedAt ? 1 : 0;
+      result.restores += await checkRestores(app, REPO, taken, scratch, label, restored);
       result.steps++;
     }
     // A full compaction: prune by the policy (past the store's retention, so its removals are not
