@@ -61,6 +61,10 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
   const restored = new Map<string, string>();
   const result = { steps: 0, crashes: 0, restores: 0, merges: 0, rewrites: 0, folds: 0 };
   const count = (report: PruneReport | undefined) => {
+    if (process.env.PROPERTY_TRACE)
+      console.log(
+        `prune at ${clock.now().toISOString()}: removed ${report?.remove.map((r) => r.snapshot.id).join(" ")}; layers ${JSON.stringify(report?.layers)}; compaction ${JSON.stringify(report?.compaction)}`,
+      );
     result.merges += report?.compaction?.merges.length ?? 0;
     result.rewrites += report?.compaction?.rewrite?.merged ? 1 : 0;
     result.folds += report?.compaction?.fold?.folded.length ?? 0;
