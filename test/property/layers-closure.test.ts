@@ -134,7 +134,7 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
     expect((await app.index.list(REPO)).map((s) => s.id).sort(), `${where}: kept snapshots`).toEqual(kept);
     await checkIndex(app, REPO, taken, where);
     result.restores += await checkRestores(app, REPO, taken, scratch, where);
-    const final = await checkStoreAfterFullCompaction(app, REPO, taken, where);
+    const final = await checkStoreAfterFullCompaction(app, REPO, taken, scratch, where);
     return { ...result, final };
   } finally {
     await app.close();
