@@ -39,7 +39,8 @@ const CASES = process.env.PROPERTY_SEED ? 1 : Number(process.env.PROPERTY_CASES 
 const PAST_GRACE = Math.max(LAYER_GRACE_MS, 2 * DAY) + 3_600_000;
 
 interface CaseResult {
-  steps: number;
+  /** Snapshot and prune steps run and checked (pushes and waits are not counted). */
+  checked: number;
   crashes: number;
   restores: number;
   merges: number;
@@ -59,7 +60,7 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
   const taken = new Map<string, Taken>();
   /** What each snapshot restored from last time: restored again only once that changed. */
   const restored = new Map<string, string>();
-  const result = { steps: 0, crashes: 0, restores: 0, merges: 0, rewrites: 0, folds: 0 };
+  const result = { checked: 0, crashes: 0, restores: 0, merges: 0, rewrites: 0, folds: 0 };
   const count = (report: PruneReport | undefined) => {
     if (process.env.PROPERTY_TRACE)
       console.log(
@@ -73,8 +74,8 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
     pruneRepo(deps, REPO, c.policy, { dryRun: false, actor, ...(compact ? { compact: true } : {}) });
   try {
     for (const [n, step] of c.steps.entries()) {
-      const where = `step ${n} ${stepName(step)} at ${clock.now().toISOString()}`;
       clock.advance(60_000 + (n % 7) * 600_000);
+      const where = `step ${n} ${stepName(step)} at ${clock.now().toISOString()}`;
       if (step.kind === "push") {
         applyPush(history, step.seed, written);
         continue;
@@ -110,7 +111,7 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
       await checkIndex(app, REPO, taken, label);
       result.crashes += crash?.log.crashedAt ? 1 : 0;
       result.restores += await checkRestores(app, REPO, taken, scratch, label, restored);
-      result.steps++;
+      result.checked++;
     }
     // A full compaction: prune by the policy (past the store's retention, so its removals are not
     // skipped), compaction until a run does nothing, then layer garbage past the grace period
