@@ -1,9 +1,9 @@
 // Live-share rewriting (docs/ARCHITECTURE.md, "Garbage and live-share rewriting"): the walk over
 // the objects the kept snapshots reach, and the choice of layers to rewrite without the others. A
 // layer whose reached objects are under half of its objects (a force-pushed-away branch, a deleted
-// tag of an expired snapshot) is rewritten by a merge whose output keeps only reached objects
-// (compact.ts mergeLayers with `keep`), under the same T-merge at the generation read before the
-// walk, so no snapshot committed meanwhile can lose an object.
+// tag of an expired snapshot) is rewritten by a merge whose output keeps only reached objects and
+// what the layers that stay name (compact.ts mergeLayers with `keep`), under the same T-merge at
+// the generation read before the walk, so no snapshot committed meanwhile can lose an object.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
