@@ -1,15 +1,18 @@
 // Live-share rewriting (docs/ARCHITECTURE.md, "Garbage and live-share rewriting"): the walk over
 // the objects the kept snapshots reach, and the choice of layers to rewrite without the others. A
 // layer whose reached objects are under half of its objects (a force-pushed-away branch, a deleted
-// tag of an expired snapshot) is rewritten by a merge whose output keeps only reached objects
-// (compact.ts mergeLayers with `keep`), under the same T-merge at the generation read before the
-// walk, so no snapshot committed meanwhile can lose an object. A full rewrite (`full`) merges every
-// live layer into one holding exactly the reached objects: after it and layer garbage, the store
-// holds no git object that no kept snapshot needs, at the price of rewriting the repository.
+// tag of an expired snapshot) is rewritten by a merge whose output keeps only reached objects and
+// what the layers that stay name (compact.ts mergeLayers with `keep`), under the same T-merge at
+// the generation read before the walk, so no snapshot committed meanwhile can lose an object. A
+// full rewrite (`full`) merges every live layer into one holding exactly the reached objects (no
+// layer stays, so nothing else is named): after it and layer garbage, the store holds no git
+// object that no kept snapshot needs, at the price of rewriting the repository.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import type { Writable } from "node:stream";
 import type { Deps } from "../deps.js";
+import { drained } from "../drained.js";
 import { describeError } from "../errors.js";
 import { startGit } from "../git/exec.js";
 import { indexPack, initBare, setRefs } from "../git/local-repo.js";
@@ -17,6 +20,7 @@ import { OID_BYTES, OidSet } from "../git/oid-set.js";
 import type { Layer } from "../model.js";
 import { makeScratch } from "../scratch.js";
 import { readLayerOids, readLayerPack } from "./archive-read.js";
+import { unionOf } from "./compact-pack.js";
 import { layerResolver } from "./resolve.js";
 
 /** A layer is rewritten when fewer than this share of its objects are reached by kept snapshots. */
@@ -27,7 +31,10 @@ export interface RewritePlan {
   generation: number;
   /** The layers to merge into one (those under the share, plus a healthy one when they hold nothing reached). */
   inputs: Layer[];
-  /** Every object a kept snapshot reaches: the merge keeps only these. */
+  /**
+   * What the merge keeps: every object a kept snapshot reaches, and every object the layers that
+   * stay name (directly or through others), so no layer is left naming an object none holds.
+   */
   keep: OidSet;
   /** Each live layer's reached and total objects. */
   shares: { layerId: string; live: number; objects: number }[];
@@ -72,13 +79,13 @@ export async function planRewrite(
     }
     const tips = [...new Set(snapshots.flatMap((snapshot) => Object.values(snapshot.refs)))];
     await setRefs(dir, Object.fromEntries(tips.map((oid, i) => [`refs/kept/${i}`, oid])));
-    const keep = await reachedObjects(dir);
+    const reached = await reachedObjects(dir);
     const shares = live.map((layer, i) => ({
       layerId: layer.id,
-      live: countIn(oids[i]!, keep),
+      live: countIn(oids[i]!, reached),
       objects: layer.objects,
     }));
-    if (options.full) return { ...planFull(live, shares, generation, keep) };
+    if (options.full) return planFull(live, shares, generation, reached);
     const low = live.filter((_, i) => shares[i]!.live < shares[i]!.objects * LIVE_SHARE_MIN);
     if (low.length === 0) return { reason: "every live layer is at least half live" };
     const inputs = [...low];
@@ -88,6 +95,17 @@ export async function planRewrite(
       if (!healthy) return { reason: "no live layer holds an object a kept snapshot reaches" };
       inputs.push(healthy);
     }
+    // A layer that stays may hold objects nobody reaches that name objects of the rewritten ones
+    // (a force-pushed-away commit whose parent or blob came in an earlier layer). Those are kept
+    // too, so every layer stays closed over the live layers' union (invariant 6): otherwise a
+    // restore or per-layer verification of a kept snapshot finds a link to an object no layer holds.
+    const staying = oids.filter((_, i) => !inputs.includes(live[i]!));
+    const keep = staying.length ? await reachedObjects(dir, staying) : reached;
+    // Nothing to drop (what nobody reaches is all named by staying layers): a rewrite would only
+    // write the same objects again, on every run.
+    const held = unionOf(oids.filter((_, i) => inputs.includes(live[i]!)));
+    if (intersectOf(held, keep).size === held.size)
+      return { reason: "the layers under half live hold only objects that layers staying name" };
     return { plan: { generation, inputs, keep, shares } };
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -109,9 +127,17 @@ function planFull(
   return { plan: { generation, inputs: [...live], keep, shares } };
 }
 
-/** Every object reachable from the repository's refs (`git rev-list --objects --all`), as a set. */
-async function reachedObjects(dir: string): Promise<OidSet> {
-  const run = startGit(["rev-list", "--objects", "--all"], { env: { GIT_DIR: dir } });
+/**
+ * Every object reachable from the repository's refs (`git rev-list --objects --all`), and from
+ * every object of `from` when given, as a set.
+ */
+async function reachedObjects(dir: string, from?: readonly OidSet[]): Promise<OidSet> {
+  const run = startGit(["rev-list", "--objects", "--all", ...(from ? ["--stdin"] : [])], {
+    env: { GIT_DIR: dir },
+    stdin: from ? "pipe" : "ignore",
+  });
+  const fed = from ? feedOids(run.child.stdin!, from) : Promise.resolve();
+  fed.catch(() => undefined); // a dead rev-list reports through `done`
   let found = Buffer.alloc(64 * OID_BYTES);
   let used = 0;
   for await (const line of createInterface({ input: run.child.stdout!, crlfDelay: Infinity })) {
@@ -124,8 +150,17 @@ async function reachedObjects(dir: string): Promise<OidSet> {
     found.write(line.slice(0, 40), used, "hex");
     used += OID_BYTES;
   }
-  await run.done;
+  await Promise.all([run.done, fed]);
   return sortedSet(found.subarray(0, used));
+}
+
+/** Writes every id of `sets` to `stdin`, one a line, then ends it. */
+async function feedOids(stdin: Writable, sets: readonly OidSet[]): Promise<void> {
+  stdin.on("error", () => undefined);
+  for (const set of sets) {
+    for (let i = 0; i < set.size; i++) if (!stdin.write(`${set.at(i)}\n`)) await drained(stdin);
+  }
+  stdin.end();
 }
 
 /** The 20-byte ids in `bytes`, sorted and deduplicated, as an OidSet. */

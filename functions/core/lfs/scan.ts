@@ -107,6 +107,13 @@ const PACK_HEADER_BYTES = 12;
  * (the rest is swallowed; `index().done` says why), never the writer: the archive gets the bytes.
  */
 class LazyPackInput extends Writable {
+  constructor() {
+    super();
+    // A writer whose pack fails (a store refusing the archive) destroys its tee sides with the
+    // error, and the writer reports it: unheard here, it would be an uncaught exception.
+    this.on("error", () => undefined);
+  }
+
   private head: Buffer[] = [];
   private headBytes = 0;
   private started?: Promise<PackIndex | undefined>;
