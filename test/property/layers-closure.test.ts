@@ -46,6 +46,9 @@ interface CaseResult {
   merges: number;
   rewrites: number;
   folds: number;
+  /** After compaction ran until it did nothing (what ordinary compaction leaves). */
+  settled: StoredObjects;
+  /** After `prune --compact --full`: nothing unneeded, nothing twice. */
   final: StoredObjects;
 }
 
@@ -135,8 +138,33 @@ async function runCase(c: LayersCase, scratch: string): Promise<CaseResult> {
     expect((await app.index.list(REPO)).map((s) => s.id).sort(), `${where}: kept snapshots`).toEqual(kept);
     await checkIndex(app, REPO, taken, where);
     result.restores += await checkRestores(app, REPO, taken, scratch, where);
-    const final = await checkStoreAfterFullCompaction(app, REPO, taken, scratch, where);
-    return { ...result, final };
+    const settled = await checkStoreAfterFullCompaction(app, REPO, taken, scratch, where);
+    // Then `prune --compact --full` and layer garbage past the grace period: one live layer holding
+    // exactly what the kept snapshots reach, so no stored object is one no kept snapshot needs.
+    const full = await pruneRepo(app, REPO, c.policy, {
+      dryRun: false,
+      actor,
+      compact: true,
+      fullCompaction: true,
+    });
+    count(full);
+    for (let round = 0; round < 2; round++) {
+      clock.advance(PAST_GRACE);
+      count(await prune(app, false));
+    }
+    const afterFull = `after prune --compact --full at ${clock.now().toISOString()}`;
+    expect((await app.index.list(REPO)).map((s) => s.id).sort(), `${afterFull}: kept snapshots`).toEqual(
+      kept,
+    );
+    await checkIndex(app, REPO, taken, afterFull);
+    result.restores += await checkRestores(app, REPO, taken, scratch, afterFull);
+    const final = await checkStoreAfterFullCompaction(app, REPO, taken, scratch, afterFull);
+    expect(
+      { unneeded: final.unneeded, duplicated: final.duplicated },
+      `${afterFull}: stored objects no kept snapshot needs, and objects stored twice`,
+    ).toEqual({ unneeded: 0, duplicated: 0 });
+    expect(final.liveLayers, `${afterFull}: live layers`).toBeLessThanOrEqual(1);
+    return { ...result, settled, final };
   } finally {
     await app.close();
     await ws.cleanup();
@@ -161,7 +189,7 @@ describe("layered snapshots, prune and compaction (property)", () => {
     for (const dir of dirs) await rm(dir, { recursive: true, force: true });
   });
 
-  it(`${CASES} random histories over the local app: every kept snapshot restores exactly; after a full compaction the store holds only what they read`, async () => {
+  it(`${CASES} random histories over the local app: every kept snapshot restores exactly; after compaction the store holds only what they read, and after a full compaction nothing they do not need`, async () => {
     const totals: CaseResult[] = [];
     for (let i = 0; i < CASES; i++) {
       const c = layersCase(BASE_SEED + i);
