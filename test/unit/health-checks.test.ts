@@ -88,7 +88,7 @@ describe("runHealthChecks", () => {
       ["capacity", "index", "key", "stale", "storage", "verification"].sort(),
     );
     for (const c of Object.values(checks)) expect([c.name, c.status]).toEqual([c.name, "ok"]);
-    expect(checks.index!.reason).toMatch(/^answered in \d+ ms \(1 repositories/);
+    expect(checks.index!.reason).toMatch(/^answered a one-record read in \d+ ms$/);
     expect(await listAll()).toEqual([]);
   });
 
@@ -136,7 +136,7 @@ describe("runHealthChecks", () => {
   });
 
   it("a slow index times out without holding up the others", async () => {
-    const slow = faultyIndex(index, delay("repos", 2000));
+    const slow = faultyIndex(index, delay("get", 2000));
     const started = Date.now();
     const checks = byName(await runHealthChecks({ index: slow, keys }, await report(), { timeoutMs: 200 }));
     expect(Date.now() - started).toBeLessThan(1500);
@@ -149,7 +149,7 @@ describe("runHealthChecks", () => {
     const probed: string[] = [];
     const watched = new Proxy(index, {
       get(target, key, receiver) {
-        if (key === "repos") probed.push("index");
+        if (key === "get") probed.push("index");
         return Reflect.get(target, key, receiver) as unknown;
       },
     });
