@@ -49,6 +49,11 @@ export interface EncryptOptions {
   /** The salt and nonce prefix; random unless given (tests compare two encryptions). */
   salt?: Buffer;
   noncePrefix?: Buffer;
+  /**
+   * Without `worker`: called with each chunk written once its bytes are copied out of it, so its
+   * buffer may be written again (archive/part-buffers.ts).
+   */
+  onTaken?: (chunk: Buffer) => void;
 }
 
 /** Segments handed to the worker and not yet pushed on: enough to keep it busy, little memory. */
@@ -69,8 +74,11 @@ export class EncryptStream extends Transform {
   /** The callback of a write held back while SEALS_IN_FLIGHT segments are on the worker. */
   private heldWrite: TransformCallback | undefined;
   private flushed: TransformCallback | undefined;
-  /** Where a segment's pieces are gathered for its one cipher update (see seal). */
+  /** Without a worker: where each segment's plaintext is copied as it arrives, for one update. */
   private gather: Buffer | undefined;
+  /** Bytes of `gather` filled. */
+  private filled = 0;
+  private readonly onTaken: ((chunk: Buffer) => void) | undefined;
 
   constructor(dataKey: Buffer, associatedData: Buffer, options: EncryptOptions = {}) {
     super();
@@ -82,6 +90,7 @@ export class EncryptStream extends Transform {
     this.key = hkdfSha256(dataKey, salt, associatedData);
     this.worker = options.worker;
     this.outputHash = options.worker ? options.outputHash : undefined;
+    this.onTaken = options.worker ? undefined : options.onTaken;
     const streamHeader = Buffer.concat([Buffer.from([STREAM_HEADER_SIZE]), salt, this.prefix]);
     this.outputHash?.update(streamHeader);
     this.push(streamHeader);
@@ -91,44 +100,49 @@ export class EncryptStream extends Transform {
     return this.index === 0 ? FIRST_SEGMENT_PLAINTEXT : SEGMENT_PLAINTEXT;
   }
 
-  /**
-   * Encrypts one segment's plaintext, given as the queued pieces it spans, and pushes it as its
-   * ciphertext and tag: a segment's worth of small pieces would cost a write (a system call) each
-   * downstream.
-   */
-  private seal(plaintext: Buffer[], last: boolean): void {
+  private nextNonce(last: boolean): Buffer {
     if (this.index > 0xffffffff) throw new RangeError("archive exceeds 2^32 segments");
-    const nonce = segmentNonce(this.prefix, this.index, last);
-    this.index++;
-    if (this.worker) {
-      const entry: { out?: Buffer[] } = {};
-      this.sealing.push(entry);
-      this.worker.seal(this.key, nonce, this.joined(plaintext), this.outputHash).then(
-        (sealed) => {
-          entry.out = [sealed.body, sealed.tag];
-          if (this.spare.length < SEALS_IN_FLIGHT) this.spare.push(new Uint8Array(sealed.plaintext.buffer));
-          this.release();
-        },
-        (err: Error) => this.fail(err),
-      );
-      return;
+    return segmentNonce(this.prefix, this.index++, last);
+  }
+
+  /** Hands one segment's plaintext, given as the queued pieces it spans, to the worker to seal. */
+  private sealOnWorker(plaintext: Buffer[], last: boolean): void {
+    const nonce = this.nextNonce(last);
+    const entry: { out?: Buffer[] } = {};
+    this.sealing.push(entry);
+    this.worker!.seal(this.key, nonce, this.joined(plaintext), this.outputHash).then(
+      (sealed) => {
+        entry.out = [sealed.body, sealed.tag];
+        if (this.spare.length < SEALS_IN_FLIGHT) this.spare.push(new Uint8Array(sealed.plaintext.buffer));
+        this.release();
+      },
+      (err: Error) => this.fail(err),
+    );
+  }
+
+  /**
+   * Copies `chunk` into the segment being gathered, sealing each full one once a byte beyond it
+   * exists (only the last segment is sealed as last). One copy as the bytes arrive, and one
+   * cipher update per segment (node allocates each update's output), pushed as its ciphertext and
+   * tag: a segment's worth of small pieces would cost a write (a system call) each downstream.
+   */
+  private gatherAndSeal(chunk: Buffer): void {
+    const gather = (this.gather ??= Buffer.allocUnsafe(SEGMENT_PLAINTEXT));
+    for (let at = 0; at < chunk.length;) {
+      if (this.filled === this.plaintextBudget()) this.sealGathered(false);
+      const end = Math.min(chunk.length, at + this.plaintextBudget() - this.filled);
+      this.filled += chunk.copy(gather, this.filled, at, end);
+      at = end;
     }
-    // One update over the segment's plaintext gathered in a reused buffer: node allocates
-    // cipher.update's output, so an update per piece (and a copy of each into one segment) cost
-    // twice the allocations, which the garbage collector paid for.
-    const cipher = createCipheriv("aes-256-gcm", this.key, nonce);
-    const body = cipher.update(plaintext.length === 1 ? plaintext[0]! : this.gathered(plaintext));
+  }
+
+  private sealGathered(last: boolean): void {
+    const cipher = createCipheriv("aes-256-gcm", this.key, this.nextNonce(last));
+    const body = cipher.update(this.gather ? this.gather.subarray(0, this.filled) : Buffer.alloc(0));
+    this.filled = 0;
     cipher.final();
     this.push(body);
     this.push(cipher.getAuthTag());
-  }
-
-  /** The pieces copied into this stream's own plaintext buffer, valid until the next call. */
-  private gathered(pieces: Buffer[]): Buffer {
-    this.gather ??= Buffer.allocUnsafe(SEGMENT_PLAINTEXT);
-    let at = 0;
-    for (const piece of pieces) at += piece.copy(this.gather, at);
-    return this.gather.subarray(0, at);
   }
 
   /** The pieces copied into one buffer of its own (the worker takes it whole). */
@@ -168,11 +182,16 @@ export class EncryptStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.queue.push(chunk);
     try {
+      if (!this.worker) {
+        this.gatherAndSeal(chunk);
+        this.onTaken?.(chunk);
+        return done();
+      }
+      this.queue.push(chunk);
       // A segment is sealed as "not last" only once a byte beyond it exists.
       while (this.queue.length > this.plaintextBudget())
-        this.seal(this.queue.takeChunks(this.plaintextBudget()), false);
+        this.sealOnWorker(this.queue.takeChunks(this.plaintextBudget()), false);
     } catch (err) {
       return done(err as Error);
     }
@@ -182,7 +201,8 @@ export class EncryptStream extends Transform {
 
   override _flush(done: TransformCallback): void {
     try {
-      this.seal(this.queue.takeChunks(this.queue.length), true);
+      if (!this.worker) return (this.sealGathered(true), done());
+      this.sealOnWorker(this.queue.takeChunks(this.queue.length), true);
     } catch (err) {
       return done(err as Error);
     }

@@ -6,6 +6,7 @@ import type { Readable } from "node:stream";
 import type { Pack } from "tar-stream";
 import { ByteQueue } from "./byte-queue.js";
 import type { ManifestEntry } from "./manifest.js";
+import type { PartBuffers } from "./part-buffers.js";
 
 export const PART_SIZE = 8 * 1024 * 1024;
 const PART_PATTERN = /^(.+)\.part-(\d{6})$/;
@@ -44,10 +45,72 @@ function addEntryPieces(
   });
 }
 
+/** What a part is held in until tar takes it. */
+interface PartHolder {
+  length: number;
+  /** Gets ready for a new part's bytes; `writing` settles once the part before is written. */
+  ready(writing: Promise<void>): Promise<void>;
+  /** Takes bytes of `chunk` from `from` on, up to a whole part; returns how many. */
+  add(chunk: Buffer, from: number): number;
+  /** The held bytes as pieces for tar; the holder is empty after. */
+  takePieces(): Buffer[];
+}
+
+/** The pieces as they arrived (views, never joined): metadata and other small files. */
+function queuedPart(): PartHolder {
+  const queue = new ByteQueue();
+  return {
+    get length() {
+      return queue.length;
+    },
+    ready: () => Promise.resolve(),
+    add(chunk, from) {
+      const n = Math.min(chunk.length - from, PART_SIZE - queue.length);
+      queue.push(from === 0 && n === chunk.length ? chunk : chunk.subarray(from, from + n));
+      return n;
+    },
+    takePieces: () => queue.takeChunks(queue.length),
+  };
+}
+
+/** Tar takes a reused part buffer in pieces this size: about a segment of the encryption each. */
+const PIECE_SIZE = 1024 * 1024;
+
+/** Copied into a reused buffer (part-buffers.ts): git and LFS files. */
+function filledPart(buffers: PartBuffers): PartHolder {
+  let buffer: Buffer | undefined;
+  let length = 0;
+  return {
+    get length() {
+      return length;
+    },
+    async ready(writing) {
+      buffer ??= await buffers.take(writing);
+    },
+    add(chunk, from) {
+      if (!buffer) throw new Error("part buffer used before ready()");
+      const n = chunk.copy(buffer, length, from, Math.min(chunk.length, from + PART_SIZE - length));
+      length += n;
+      return n;
+    },
+    takePieces() {
+      const pieces: Buffer[] = [];
+      if (buffer) {
+        for (let at = 0; at < length; at += PIECE_SIZE)
+          pieces.push(buffer.subarray(at, Math.min(length, at + PIECE_SIZE)));
+        buffers.handOver(buffer, length);
+      }
+      buffer = undefined;
+      length = 0;
+      return pieces;
+    },
+  };
+}
+
 /**
- * Streams `body` into `pack` as parts and returns the manifest entry that describes it. A part is
- * handed to tar as the pieces it arrived in (no copy), and tar takes them as the archive behind it
- * moves on, so memory holds the part being filled and what is left of the one being written.
+ * Streams `body` into `pack` as parts and returns the manifest entry that describes it. Memory
+ * holds the part being filled and what is left of the one being written: with `buffers`, copies
+ * in reused buffers; without, the pieces as they arrived, handed to tar without a copy.
  */
 export async function addFile(
   pack: Pack,
@@ -55,27 +118,32 @@ export async function addFile(
   body: Readable,
   mtime: Date,
   onBytes?: (n: number) => void,
+  buffers?: PartBuffers,
 ): Promise<ManifestEntry> {
   const hash = createHash("sha256");
-  const queue = new ByteQueue();
+  const part = buffers ? filledPart(buffers) : queuedPart();
   const parts: string[] = [];
   let size = 0;
   let writing: Promise<void> = Promise.resolve();
-  const flush = async (n: number): Promise<void> => {
+  const flush = async (): Promise<void> => {
     await writing; // one part in flight: the next one fills while it is written
     const name = partName(path, parts.length);
     parts.push(name);
-    writing = addEntryPieces(pack, name, queue.takeChunks(n), n, mtime);
+    const n = part.length;
+    writing = addEntryPieces(pack, name, part.takePieces(), n, mtime);
     writing.catch(() => undefined); // awaited by the next flush, or below
   };
   for await (const chunk of body as AsyncIterable<Buffer>) {
     hash.update(chunk);
     size += chunk.length;
     onBytes?.(chunk.length);
-    queue.push(chunk);
-    while (queue.length >= PART_SIZE) await flush(PART_SIZE);
+    for (let at = 0; at < chunk.length;) {
+      if (part.length === 0) await part.ready(writing);
+      at += part.add(chunk, at);
+      if (part.length === PART_SIZE) await flush();
+    }
   }
-  if (queue.length > 0 || parts.length === 0) await flush(queue.length);
+  if (part.length > 0 || parts.length === 0) await flush();
   await writing;
   return { path, size, sha256: hash.digest("hex"), parts };
 }

@@ -10,6 +10,7 @@ import { cryptoWorker } from "./crypto-worker.js";
 import { HashStream } from "./hash-stream.js";
 import { EncryptStream } from "./streaming-aead.js";
 import { addEntry, addFile } from "./tar-parts.js";
+import { PartBuffers } from "./part-buffers.js";
 import { holdHeapRoom } from "../heap-room.js";
 import { isByteStreamPath } from "./paths.js";
 
@@ -53,6 +54,9 @@ export function writeArchive(input: ArchiveInput): WrittenArchive {
   const pack = tar.pack();
   const out = new PassThrough();
   let sha256: Promise<string>;
+  // Parts of git and LFS files are copied into buffers used again once encrypted; the worker's
+  // encryption reports no chunks taken, so there they stay the pieces as they came.
+  const buffers = input.cryptoWorker ? undefined : new PartBuffers();
   if (input.cryptoWorker) {
     out.write(headerBytes);
     const worker = cryptoWorker();
@@ -68,7 +72,12 @@ export function writeArchive(input: ArchiveInput): WrittenArchive {
   } else {
     const hashed = new HashStream();
     hashed.write(headerBytes);
-    const written = pipeline(pack, new EncryptStream(input.dataKey, headerBytes), hashed, out);
+    const written = pipeline(
+      pack,
+      new EncryptStream(input.dataKey, headerBytes, { onTaken: (chunk) => buffers!.taken(chunk) }),
+      hashed,
+      out,
+    );
     written.catch((err) => out.destroy(err));
     sha256 = written.then(() => hashed.digest());
   }
@@ -79,9 +88,12 @@ export function writeArchive(input: ArchiveInput): WrittenArchive {
     const entries: ManifestEntry[] = [];
     for await (const file of input.files) {
       const body = await file.open();
-      const release = isByteStreamPath(file.path) ? holdHeapRoom() : undefined;
+      const byteStream = isByteStreamPath(file.path);
+      const release = byteStream ? holdHeapRoom() : undefined;
       try {
-        entries.push(await addFile(pack, file.path, body, mtime, input.onBytes));
+        entries.push(
+          await addFile(pack, file.path, body, mtime, input.onBytes, byteStream ? buffers : undefined),
+        );
       } finally {
         release?.();
       }
