@@ -4,11 +4,13 @@
 #   repos/{repoKey}/snapshots/{snapshotId} one document per snapshot
 #   leases/{repoKey}                       one running snapshot per repository
 #   attempts/{repoKey}                     how the latest backup attempt ended
+#   repoRemovals/{repoKey}                 when a repo document was last deleted (warm reads)
 #   deliveries/{deliveryId}                webhook deliveries already published (TTL)
 #
 # Indexes: every query the code makes but one is served by Firestore's automatic
 # single-field indexes (one repository's snapshots ordered by takenAtTime, newest
-# first, optionally up to a time; the repos and attempts collections read whole;
+# first, optionally up to a time; the repos and attempts collections read whole,
+# then by changedAt > the last read time, as are repoRemovals;
 # document reads), so no field override is declared. The one composite index,
 # audit_recent below, serves the status page's read of a recent window of the
 # audit trail. The emulator the tests

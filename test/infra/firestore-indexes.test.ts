@@ -61,6 +61,13 @@ const QUERIES: Query[] = [
     filters: [],
     orderBy: [],
   },
+  ...["repos", "attempts", "repoRemovals"].map((collection): Query => ({
+    what: `listAll and attempts' warm read (firestore-warm-read.ts): the ${collection} documents changed since the last read`,
+    collection,
+    scope: "COLLECTION",
+    filters: [{ field: "changedAt", op: ">" }],
+    orderBy: [],
+  })),
   {
     what: "repositoriesNamed (firestore-index.ts): the registry records that answer to a name",
     collection: "repositories",
@@ -409,6 +416,7 @@ describe("Firestore indexes match the queries the code makes", () => {
       "layers",
       "leases",
       "redactions",
+      "repoRemovals",
       "repos",
       "repositories",
       "repositoryKeys",

@@ -8,7 +8,7 @@ import {
   type DocumentSnapshot,
   type Firestore,
   type Query,
-  type QuerySnapshot,
+  type QueryDocumentSnapshot,
 } from "@google-cloud/firestore";
 import { BackupError, ConflictError, NotFoundError, UserInputError } from "../../core/errors.js";
 import { namesOf } from "../../core/lineage/registry.js";
@@ -29,6 +29,7 @@ import {
 import { fromGrpc } from "./errors.js";
 import { acquireLease, leasesInForce, releaseLease } from "./firestore-lease.js";
 import { FirestorePaths } from "./firestore-paths.js";
+import { stamped, WarmCollection } from "./firestore-warm-read.js";
 import {
   RepoSummaries,
   repoDocAfterCommit,
@@ -62,8 +63,9 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   private readonly clock: Clock;
 
   private readonly summaries: RepoSummaries;
-  /** Reads of a whole collection in flight: calls made together share one (attempts, below). */
-  private readonly inFlight = new Map<string, Promise<QuerySnapshot>>();
+  /** The repo and attempt documents as health last read them, kept current by their stamps. */
+  private readonly warmRepos: WarmCollection;
+  private readonly warmAttempts: WarmCollection;
 
   /**
    * `root`: a document path to keep every collection under (tests, or two deployments in one
@@ -74,6 +76,8 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
     this.clock = options.clock ?? systemClock;
     this.paths = new FirestorePaths(this.db, options.root);
     this.summaries = new RepoSummaries(this.db, this.paths, options.rebuildsPerRead);
+    this.warmRepos = new WarmCollection(this.paths.repos(), this.paths.repoRemovals(), this.clock);
+    this.warmAttempts = new WarmCollection(this.paths.attempts(), undefined, this.clock);
   }
 
   async commit(snapshot: Snapshot): Promise<void> {
@@ -138,18 +142,19 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
   }
 
   /**
-   * Every repo document in one read: its name (repos()) and its summaries (listMany()), with the
-   * backup attempts (shared with an attempts() call in flight), against which summaries an older
-   * version left behind are found and rebuilt (firestore-repo-summaries.ts).
+   * Every repo document: its name (repos()) and its summaries (listMany()), with the backup
+   * attempts, against which summaries an older version left behind are found and rebuilt
+   * (firestore-repo-summaries.ts). Both are warm reads (firestore-warm-read.ts): after the first,
+   * only the documents changed since are read. Health's read, never one a write decides on.
    */
   async listAll(): Promise<Map<string, SnapshotSummary[]>> {
     const [docs, attempts] = await Promise.all([
-      this.read("list every repository's snapshot summaries", () => this.paths.repos().get()),
+      this.read("list every repository's snapshot summaries", () => this.warmRepos.read()),
       this.attemptDocs(),
     ]);
-    const repos = docs.docs.map((d) => String(d.get("repo"))).sort();
-    const byId = new Map(attempts.docs.map((d) => [d.id, d.data() as StoredAttempt]));
-    const lists = await this.summaries.read(docs.docs, repos, byId);
+    const repos = docs.map((d) => String(d.get("repo"))).sort();
+    const byId = new Map(attempts.map((d) => [d.id, d.data() as StoredAttempt]));
+    const lists = await this.summaries.read(docs, repos, byId);
     return new Map(repos.map((repo, i) => [repo, lists[i]!]));
   }
 
@@ -203,8 +208,10 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
       const others = await tx.get(this.paths.snapshots(repo).select().limit(2));
       tx.delete(ref);
       // The repo document lists the repo in repos(); it goes with the repo's last snapshot.
-      if (repoDoc?.exists && others.docs.every((d) => d.id === id)) tx.delete(repoRef);
-      else {
+      if (repoDoc?.exists && others.docs.every((d) => d.id === id)) {
+        tx.delete(repoRef);
+        tx.set(this.paths.repoRemovals().doc(repoRef.id), stamped({ repo: repoDoc.get("repo") as string }));
+      } else {
         const summaries = summariesAfterChange(repoDoc, id, () => undefined);
         if (summaries) tx.update(repoRef, summaries);
       }
@@ -230,39 +237,23 @@ export class FirestoreSnapshotIndex implements SnapshotIndex {
       const found = await tx.get(ref);
       // Deliveries arrive out of order: an older attempt never replaces a newer one.
       if (found.exists && Number(found.get("atMs")) > at) return;
-      tx.set(ref, { repo, atMs: at, attempt: plain(attempt) });
+      tx.set(ref, stamped({ repo, atMs: at, attempt: plain(attempt) }));
     });
   }
 
   async attempts(): Promise<Record<string, BackupAttempt>> {
     const found = await this.attemptDocs();
-    return Object.fromEntries(
-      found.docs.map((d) => [String(d.get("repo")), d.get("attempt") as BackupAttempt]),
-    );
+    return Object.fromEntries(found.map((d) => [String(d.get("repo")), d.get("attempt") as BackupAttempt]));
   }
 
-  private attemptDocs(): Promise<QuerySnapshot> {
-    return this.shared("list the backup attempts", this.paths.attempts());
+  /** Reports only (health): warm, and shared with a read in flight (firestore-warm-read.ts). */
+  private attemptDocs(): Promise<QueryDocumentSnapshot[]> {
+    return this.read("list the backup attempts", () => this.warmAttempts.read());
   }
 
   async repositories(): Promise<RepositoryRecord[]> {
     const found = await this.read("list the repository registry", () => this.paths.repositories().get());
     return found.docs.map((d) => fromRegistryDoc(d.data()));
-  }
-
-  /**
-   * One read of a whole collection, joined by the callers that ask while it is in flight: a caller
-   * may get a read that started a moment before it asked. Only for reads that report (health's
-   * attempts, which listAll also checks summaries against), never one a write decides on.
-   */
-  private shared(what: string, collection: Query): Promise<QuerySnapshot> {
-    const key = what;
-    let read = this.inFlight.get(key);
-    if (!read) {
-      read = this.read(what, () => collection.get()).finally(() => this.inFlight.delete(key));
-      this.inFlight.set(key, read);
-    }
-    return read;
   }
 
   async repositoriesNamed(name: string): Promise<RepositoryRecord[]> {

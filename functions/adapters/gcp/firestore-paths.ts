@@ -34,6 +34,14 @@ export class FirestorePaths {
     return this.repos().doc(repoKey(repo));
   }
 
+  /**
+   * repoRemovals/{repoKey}: when a repo document was last deleted (its last snapshot removed), so
+   * a warm read learns of it (firestore-warm-read.ts).
+   */
+  repoRemovals(): CollectionReference {
+    return this.base.collection("repoRemovals");
+  }
+
   snapshots(repo: string): CollectionReference {
     return this.repo(repo).collection("snapshots");
   }

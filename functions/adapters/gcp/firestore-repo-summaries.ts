@@ -17,6 +17,7 @@ import { SUMMARY_FIELDS, SUMMARY_LEFT_OUT, type Snapshot, type SnapshotSummary }
 import type { BackupAttempt } from "../../core/ports.js";
 import { fromGrpc } from "./errors.js";
 import type { FirestorePaths } from "./firestore-paths.js";
+import { stamped } from "./firestore-warm-read.js";
 
 /** The repo document's field that holds the summaries. */
 export const SUMMARIES_FIELD = "summaries";
@@ -80,13 +81,13 @@ export function repoDocAfterCommit(
   repoKey: string,
   snapshot: Snapshot,
 ): DocumentData {
-  if (!repoDoc?.exists) return { repo: repoKey, ...summariesField([toSummary(snapshot)]) };
+  if (!repoDoc?.exists) return stamped({ repo: repoKey, ...summariesField([toSummary(snapshot)]) });
   const kept = summariesOf(repoDoc);
-  if (!kept) return { repo: repoKey };
-  return {
+  if (!kept) return stamped({ repo: repoKey });
+  return stamped({
     repo: repoKey,
     ...summariesField([...kept.filter((s) => s.id !== snapshot.id), toSummary(snapshot)]),
-  };
+  });
 }
 
 /**
@@ -101,7 +102,7 @@ export function summariesAfterChange(
   const kept = summariesOf(repoDoc);
   if (!kept) return undefined;
   const next = kept.flatMap((s) => (s.id === id ? (change(s) ?? []) : [s]));
-  return summariesField(next);
+  return stamped(summariesField(next));
 }
 
 /** An attempt as attempts/{repoKey} holds it. */
@@ -228,7 +229,8 @@ export class RepoSummaries {
       }
       const checked = againstMs === undefined ? {} : { [CHECKED_FIELD]: againstMs };
       const fits = JSON.stringify(summaries).length <= MAX_SUMMARIES_BYTES;
-      if (fits || againstMs !== undefined) tx.update(repoRef, { ...summariesField(summaries), ...checked });
+      if (fits || againstMs !== undefined)
+        tx.update(repoRef, stamped({ ...summariesField(summaries), ...checked }));
     };
     try {
       await this.db.runTransaction(work);
