@@ -41,7 +41,7 @@ export interface IncidentChannel {
   id: string;
 }
 
-/** Claims (and releases) of one channel in flight at once: a page load waits for the slowest few. */
+/** Claims (or releases) of one channel in flight at once: round trips overlap, the database is not crowded. */
 const LEDGER_CALLS_IN_FLIGHT = 8;
 
 /**
@@ -86,7 +86,8 @@ async function reportTo(
   const open = await ledger.openIncidents(prefix);
   const current = byIncident(alerts);
   // Sent within the window: the claim would be refused. The claim still decides every other one,
-  // so two instances that both read an incident as new send it once between them.
+  // so two instances that both read an incident as new send it once between them. One closed by
+  // another instance after this read (its recovery sent) is opened again by the next run.
   const due = [...current].filter(([tail]) => {
     const lastSent = open.get(prefix + tail);
     return lastSent === undefined || lastSent < resendBefore;
