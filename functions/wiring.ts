@@ -506,10 +506,11 @@ export async function buildNotifier(
       o.ledger.record(key, at).catch((err: unknown) => {
         told("memory write", err);
       }),
-    openKeys: (prefix) =>
-      o.ledger.openKeys(prefix).catch((err: unknown) => {
+    // Unread, nothing is known open: every alert goes to its claim, which decides as before.
+    openIncidents: (prefix) =>
+      o.ledger.openIncidents(prefix).catch((err: unknown) => {
         told("memory read", err);
-        return [];
+        return new Map<string, string>();
       }),
   };
   const windowMs = n!.repeatAfterHours * 3600 * 1000;

@@ -6,12 +6,14 @@
 #   attempts/{repoKey}                     how the latest backup attempt ended
 #   repoRemovals/{repoKey}                 when a repo document was last deleted (warm reads)
 #   deliveries/{deliveryId}                webhook deliveries already published (TTL)
+#   alertIncidents/{sha256 of key}         open notification incidents, per channel
 #
 # Indexes: every query the code makes but one is served by Firestore's automatic
 # single-field indexes (one repository's snapshots ordered by takenAtTime, newest
 # first, optionally up to a time; the repos and attempts collections read whole,
-# then by changedAt > the last read time, as are repoRemovals;
-# document reads), so no field override is declared. The one composite index,
+# then by changedAt > the last read time, as are repoRemovals; one notification
+# channel's open incidents, a range of keys; document reads), so no field
+# override is declared. The one composite index,
 # audit_recent below, serves the status page's read of a recent window of the
 # audit trail. The emulator the tests
 # use enforces no index at all, so test/infra/firestore-indexes.test.ts reads the

@@ -41,11 +41,17 @@ export interface IncidentChannel {
   id: string;
 }
 
+/** Claims (or releases) of one channel in flight at once: round trips overlap, the database is not crowded. */
+const LEDGER_CALLS_IN_FLIGHT = 8;
+
 /**
  * The Notifier over `channels`: for each channel, an alert whose incident it has not sent (or sent
  * before the window) is claimed and sent; an open incident that the run checked and no longer sees
  * is released and its recovery sent. A failed send is handed to `onFailure` and undone in the
  * ledger (a new incident forgotten, a recovery put back), so the next run tries that channel again.
+ * Each channel's open incidents are read once per run: an incident open and sent within the window
+ * costs no claim (on Firestore a transaction), so a status page load with hundreds of stale
+ * repositories already sent makes no write.
  */
 export function incidentNotifier(
   channels: readonly IncidentChannel[],
@@ -75,33 +81,64 @@ async function reportTo(
 ): Promise<void> {
   const prefix = `${id}\n`;
   const now = clock.now();
-  const seen = new Set<string>();
-  for (const alert of alerts) {
-    const tail = incidentKey(alert);
-    if (seen.has(tail)) continue; // one message per incident, also within one run
-    seen.add(tail);
+  const at = now.toISOString();
+  const resendBefore = new Date(now.getTime() - windowMs).toISOString();
+  const open = await ledger.openIncidents(prefix);
+  const current = byIncident(alerts);
+  // Sent within the window: the claim would be refused. The claim still decides every other one,
+  // so two instances that both read an incident as new send it once between them. One closed by
+  // another instance after this read (its recovery sent) is opened again by the next run.
+  const due = [...current].filter(([tail]) => {
+    const lastSent = open.get(prefix + tail);
+    return lastSent === undefined || lastSent < resendBefore;
+  });
+  await eachAtMost(due, LEDGER_CALLS_IN_FLIGHT, async ([tail, alert]) => {
     const key = prefix + tail;
-    if (!(await ledger.claim(key, now.toISOString(), new Date(now.getTime() - windowMs).toISOString())))
-      continue;
+    if (!(await ledger.claim(key, at, resendBefore))) return;
     try {
       await channel.send(alert);
     } catch (err) {
       await ledger.release(key);
       onFailure(channel.name, err);
     }
-  }
-  for (const key of await ledger.openKeys(prefix)) {
-    const incident = parseIncidentKey(key.slice(prefix.length));
-    if (!incident || seen.has(key.slice(prefix.length)) || !checked(incident)) continue;
+  });
+  // Open when read, not raised by this run, and checked by it: cleared. An incident another
+  // instance opens meanwhile is seen by the next run.
+  const cleared = [...open.keys()].flatMap((key) => {
+    const tail = key.slice(prefix.length);
+    const incident = parseIncidentKey(tail);
+    return incident && !current.has(tail) && checked(incident) ? [{ key, incident }] : [];
+  });
+  await eachAtMost(cleared, LEDGER_CALLS_IN_FLIGHT, async ({ key, incident }) => {
     const lastSent = await ledger.release(key);
-    if (lastSent === undefined) continue; // another instance closed it
+    if (lastSent === undefined) return; // another instance closed it
     try {
       await channel.send(recoveryAlert(incident, when));
     } catch (err) {
       await ledger.record(key, lastSent);
       onFailure(channel.name, err);
     }
-  }
+  });
+}
+
+/** The run's alerts by incident (key tail), the first of each: one message per incident, also within one run. */
+function byIncident(alerts: readonly Alert[]): Map<string, Alert> {
+  const first = new Map<string, Alert>();
+  for (const alert of alerts) if (!first.has(incidentKey(alert))) first.set(incidentKey(alert), alert);
+  return first;
+}
+
+/** Runs `step` on every item, at most `width` at a time: ledger calls overlap without flooding it. */
+async function eachAtMost<T>(
+  items: readonly T[],
+  width: number,
+  step: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await step(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
 /** A notifier that sends nothing (no notifications section). */

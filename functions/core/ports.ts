@@ -632,8 +632,12 @@ export interface AlertLedger {
   release(key: string): Promise<string | undefined>;
   /** Sets `key` open with last send `at` (puts back an incident whose recovery could not be sent). */
   record(key: string, at: string): Promise<void>;
-  /** The open keys that start with `prefix`. */
-  openKeys(prefix: string): Promise<string[]>;
+  /**
+   * The open keys that start with `prefix`, each with its last send, in one read (not atomic with
+   * later calls). A caller may skip a claim this answer says would be refused; claim stays the
+   * arbiter of who sends.
+   */
+  openIncidents(prefix: string): Promise<Map<string, string>>;
 }
 
 /** A repository on GitHub as a restore sees it before writing into it. */

@@ -1,6 +1,7 @@
 // The AlertLedger contract, run against every adapter (local.test.ts, gcp.test.ts): a claim opens an
 // incident once and renews it only after the window; of concurrent claims or releases exactly one
-// wins; release answers the last send and closes; record puts one back; openKeys lists by prefix.
+// wins; release answers the last send and closes; record puts one back; openIncidents lists by
+// prefix, each with its last send.
 import { afterEach, describe, expect, it } from "vitest";
 import type { AlertLedger } from "../../functions/core/ports.js";
 
@@ -41,7 +42,7 @@ export function alertLedgerContract(name: string, open: () => Promise<AlertLedge
       await l.claim(KEY, t0, at(-6));
       expect(await l.release(KEY)).toBe(t0);
       expect(await l.release(KEY)).toBeUndefined();
-      expect(await l.openKeys("0:")).toEqual([]);
+      expect(await l.openIncidents("0:")).toEqual(new Map());
       // Closed: the next failure opens a new incident at once.
       expect(await l.claim(KEY, at(1), at(-5))).toBe(true);
     });
@@ -53,13 +54,23 @@ export function alertLedgerContract(name: string, open: () => Promise<AlertLedge
       expect(await l.release(KEY)).toBe(at(2));
     });
 
-    it("lists the open keys of a prefix only", async () => {
+    it("lists the open incidents of a prefix only, each with its last send", async () => {
       const l = await ledger();
       const keys = [KEY, KEY.replace("acme/app", "acme/ünïcode name"), KEY.replace("0:", "1:")];
       for (const k of keys) await l.claim(k, t0, at(-6));
-      expect((await l.openKeys("0:webhook hooks.example.com\n")).sort()).toEqual(keys.slice(0, 2).sort());
-      expect(await l.openKeys("1:")).toEqual([keys[2]]);
-      expect(await l.openKeys("2:")).toEqual([]);
+      await l.claim(keys[1]!, at(7), at(1)); // renewed
+      // A key that only shares the start of the channel's name belongs to another channel.
+      await l.claim("0:webhook hooks.example.com.evil\nbackup-failed\nacme/app", t0, at(-6));
+      expect(await l.openIncidents("0:webhook hooks.example.com\n")).toEqual(
+        new Map([
+          [keys[0], t0],
+          [keys[1], at(7)],
+        ]),
+      );
+      expect(await l.openIncidents("1:")).toEqual(new Map([[keys[2], t0]]));
+      expect(await l.openIncidents("2:")).toEqual(new Map());
+      await l.release(keys[0]!);
+      expect([...(await l.openIncidents("0:webhook hooks.example.com\n")).keys()]).toEqual([keys[1]]);
     });
 
     it("of twenty concurrent claims exactly one wins, and of twenty releases exactly one", async () => {

@@ -69,6 +69,16 @@ const QUERIES: Query[] = [
     orderBy: [],
   })),
   {
+    what: "openIncidents (firestore-alert-ledger.ts): one channel's open incidents, a range of keys by prefix",
+    collection: "alertIncidents",
+    scope: "COLLECTION",
+    filters: [
+      { field: "key", op: ">=" },
+      { field: "key", op: "<" },
+    ],
+    orderBy: [],
+  },
+  {
     what: "repositoriesNamed (firestore-index.ts): the registry records that answer to a name",
     collection: "repositories",
     scope: "COLLECTION",

@@ -190,13 +190,13 @@ describe("one message per incident", () => {
     );
     const all = () => true;
     await n.report([failed("x")], all, when);
-    expect(await ledger.openKeys("")).toEqual([]);
+    expect(await ledger.openIncidents("")).toEqual(new Map());
     up = true;
     await n.report([failed("x")], all, when);
     await n.report([failed("x")], all, when);
     up = false;
     await n.report([], all, when);
-    expect(await ledger.openKeys("")).toHaveLength(1); // put back
+    expect((await ledger.openIncidents("")).size).toBe(1); // put back
     up = true;
     await n.report([], all, when);
     await n.report([], all, when);

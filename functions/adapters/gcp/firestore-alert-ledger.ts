@@ -49,11 +49,34 @@ export class FirestoreAlertLedger implements AlertLedger {
     await this.doc(key).set({ key, lastSent: at });
   }
 
-  /** Only open incidents are kept, so the collection is read whole (no query, no index). */
-  async openKeys(prefix: string): Promise<string[]> {
-    const all = await this.incidents.get();
-    return all.docs
-      .map((d) => d.get("key") as unknown)
-      .filter((k): k is string => typeof k === "string" && k.startsWith(prefix));
+  /**
+   * One range query on `key` (Firestore's automatic single-field index): the keys that start with
+   * `prefix` sort between it and `prefixEnd`, so a channel reads its own open incidents only, not
+   * every channel's.
+   */
+  async openIncidents(prefix: string): Promise<Map<string, string>> {
+    const end = prefixEnd(prefix);
+    let query = this.incidents.where("key", ">=", prefix);
+    if (end !== undefined) query = query.where("key", "<", end);
+    const open = new Map<string, string>();
+    for (const d of (await query.get()).docs) {
+      const key = d.get("key") as unknown;
+      const last = d.get("lastSent") as unknown;
+      if (typeof key === "string" && key.startsWith(prefix) && typeof last === "string") open.set(key, last);
+    }
+    return open;
   }
+}
+
+/**
+ * The least string above every string that starts with `prefix`: its last character plus one
+ * (Firestore orders strings by their UTF-8 bytes, which is code point order). Undefined (no upper
+ * bound; the caller filters) for an empty prefix, or when that would not be a whole character: the
+ * prefix ends in a high surrogate, just below the surrogates, or at the end of a plane.
+ */
+function prefixEnd(prefix: string): string | undefined {
+  if (!prefix) return undefined;
+  const last = prefix.charCodeAt(prefix.length - 1);
+  if ((last >= 0xd7ff && last <= 0xdbff) || last === 0xdfff || last === 0xffff) return undefined;
+  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
 }

@@ -70,11 +70,12 @@ export class JsonAlertLedger implements AlertLedger {
     });
   }
 
-  openKeys(prefix: string): Promise<string[]> {
-    return this.inTurn(async () =>
-      Object.entries(await this.read())
-        .filter(([k, v]) => k.startsWith(prefix) && typeof v === "string")
-        .map(([k]) => k),
+  openIncidents(prefix: string): Promise<Map<string, string>> {
+    return this.inTurn(
+      async () =>
+        new Map(
+          Object.entries(await this.read()).filter(([k, v]) => k.startsWith(prefix) && typeof v === "string"),
+        ),
     );
   }
 }

@@ -21,7 +21,7 @@ export class MemoryAlertLedger implements AlertLedger {
     this.open.set(key, at);
   }
 
-  async openKeys(prefix: string): Promise<string[]> {
-    return [...this.open.keys()].filter((k) => k.startsWith(prefix));
+  async openIncidents(prefix: string): Promise<Map<string, string>> {
+    return new Map([...this.open].filter(([k]) => k.startsWith(prefix)));
   }
 }
