@@ -36,8 +36,8 @@ export async function checkRestoredPointers(
   }
   if (lacking.length)
     throw new ArchiveCorruptError(
-      `${lacking.length} LFS pointer${lacking.length > 1 ? "s" : ""} reachable from the restored refs ` +
-        `name an object neither restored nor recorded unavailable: ${lacking.slice(0, NAMED).join("; ")}` +
+      `LFS pointers reachable from the restored refs whose object is neither restored nor recorded ` +
+        `unavailable (${lacking.length}): ${lacking.slice(0, NAMED).join("; ")}` +
         (lacking.length > NAMED ? `; and ${lacking.length - NAMED} more` : ""),
     );
   return named.size;
