@@ -1,8 +1,8 @@
 // A drill reads each archive once: its restore hands the content checks what they need, counted at
 // the BlobStore for a chain of a full snapshot and two incrementals and for a layered snapshot.
 // Every LFS pointer the restored refs reach must have its object restored or recorded unavailable:
-// a pointer whose object the source could not give passes while its manifest says so, and fails
-// naming its path and oid once that record is gone. A difference in the middle archive of a chain
+// a pointer whose object the source could not give passes while its manifest (for a layered
+// snapshot, its index record) says so, and fails naming its path and oid once that record is gone. A difference in the middle archive of a chain
 // is still found and named.
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -119,9 +119,14 @@ beforeAll(async () => {
   chain = [full, first, second];
   expect(chain.map((s) => s.kind)).toEqual(["full", "incremental", "incremental"]);
   expect(second.lfs).toMatchObject({ objects: 1, unavailableCount: 1 });
-  await commitFiles(other, "main", { "a.bin": stored[0]!.pointer, "b.bin": stored[1]!.pointer });
+  await commitFiles(other, "main", {
+    "a.bin": stored[0]!.pointer,
+    "b.bin": stored[1]!.pointer,
+    "gone.bin": absent.pointer,
+  });
   layered = await snap("acme/layered", other, { layers: true });
   expect(layered.kind).toBe("layered");
+  expect(layered.lfs).toMatchObject({ objects: 2, unavailableCount: 1 });
 }, 120_000);
 
 afterEach(async () => {
@@ -144,7 +149,7 @@ describe("a drill reads each archive once", () => {
     expect(gets.sort()).toEqual(chain.map((s) => s.objectKey).sort());
   });
 
-  it("a layered snapshot: its own archive got once, its layers once each", async () => {
+  it("a layered snapshot: its own archive got once, its layers once each; its unavailable object is known from its record", async () => {
     const gets: string[] = [];
     const result = await drill("acme/layered", gets);
     expect(result.verdict).toBe("passed");
