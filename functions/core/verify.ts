@@ -108,13 +108,14 @@ async function checkArchive(
 }
 
 /**
- * Every archive a restore of `snapshot` reads, read again for what the restore does not check
+ * Every archive a restore of `snapshot` reads, read for what the restore does not check
  * (content-check.ts): metadata item counts, attachments, LFS objects (each against its oid, then
  * counted and weighed), wiki and bundle presence, manifest refs, all against the manifests and
  * the index. A chain's archives each against their own record; a layered snapshot's own archive
- * (its layers were checked against their records by the restore). Git data is drained: the
- * restore indexed it, and the drill's fsck proves it. Rejects with ArchiveCorruptError naming the
- * difference; resolves with the checks made and the bytes read.
+ * (its layers are checked against their records as they are read). Git data is drained. A drill
+ * makes the same checks from its restore's read instead (ContentsWatch as the restore's
+ * observer). Rejects with ArchiveCorruptError naming each archive's difference; resolves with the
+ * checks made and the bytes read.
  */
 export async function checkContents(
   deps: Deps,
