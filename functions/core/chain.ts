@@ -5,7 +5,7 @@ import { ArchiveCorruptError } from "./errors.js";
 import { initBare } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
 import type { SnapshotIndex } from "./ports.js";
-import { readSnapshotArchive } from "./read-snapshot.js";
+import { readSnapshotArchive, type ArchiveObserver } from "./read-snapshot.js";
 import type { Readable } from "node:stream";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import { unpackBundle } from "./unpack.js";
@@ -48,35 +48,41 @@ export async function chainTips(index: Pick<SnapshotIndex, "get">, parent: Snaps
   return [...new Set(chain.flatMap((snapshot) => Object.values(snapshot.refs)))].sort();
 }
 
+export interface UnpackChainOptions {
+  onBytes?: (n: number) => void;
+  /** Receives the wiki bundle of the chain's last snapshot (the one being read), if it has one. */
+  onWiki?: (body: Readable) => Promise<void>;
+  /** index-pack proves each pack's links too (see indexPack). */
+  checkLinks?: boolean;
+  /** Sees every archive's other files and its manifest (a drill's content check). */
+  observer?: ArchiveObserver;
+}
+
 /**
  * Decrypts every archive of the chain into a new bare repository at `dir` (refs not yet set), its
  * LFS objects into the repository's git-lfs store (lfs/objects/<aa>/<bb>/<oid>), each checked.
  * Each archive is checked on the way (segments, manifest, bundle refs); with `checkLinks`, each
- * pack's links too (see indexPack), oldest first, so the finished repository is connected.
- * Returns bytes read.
+ * pack's links too, oldest first, so the finished repository is connected. Returns bytes read.
  */
 export async function unpackChain(
   deps: Pick<Deps, "store" | "keys">,
   chain: Snapshot[],
   dir: string,
-  onBytes?: (n: number) => void,
-  /** Receives the wiki bundle of the chain's last snapshot (the one being read), if it has one. */
-  onWiki?: (body: Readable) => Promise<void>,
-  checkLinks = false,
+  { onBytes, onWiki, checkLinks = false, observer }: UnpackChainOptions = {},
 ): Promise<number> {
   let total = 0;
   await initBare(dir);
   for (const snapshot of chain) {
     const last = snapshot === chain.at(-1);
     let sawBundle = false;
-    const { bytes } = await readSnapshotArchive(
+    const { bytes, manifest } = await readSnapshotArchive(
       deps,
       snapshot,
       async (path, body) => {
         if (path === WIKI_PATH && last && onWiki) return onWiki(body);
         const oid = lfsOidOf(path);
         if (oid) return storeLfsObject(dir, oid, body, `the archive of ${snapshot.id}`);
-        if (path !== BUNDLE_PATH) return void body.resume();
+        if (path !== BUNDLE_PATH) return observer ? observer.file(snapshot, path, body) : void body.resume();
         sawBundle = true;
         await unpackBundle(dir, body, snapshot, checkLinks);
       },
@@ -85,6 +91,7 @@ export async function unpackChain(
     if (!sawBundle && Object.keys(snapshot.refs).length && snapshot.kind === "full") {
       throw new ArchiveCorruptError(`archive of ${snapshot.id} has no ${BUNDLE_PATH}`);
     }
+    observer?.archive(snapshot, manifest);
     total += bytes;
   }
   return total;

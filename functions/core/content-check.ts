@@ -2,19 +2,24 @@
 // metadata file's line count (one item a line) against the manifest's count for its kind and the
 // index's, attachments against the SHA-256 they are named by, LFS objects counted and weighed
 // against the manifest and the index, the wiki and the bundle present exactly when the record says.
-// Deep verification (verify.ts) and restore drills (drill.ts) both read archives through it. The
-// bytes themselves against the manifest's SHA-256s are the archive reader's (archive/reader.ts).
+// Deep verification (verify.ts) reads archives through it; a restore drill (drill.ts) hands it the
+// files its restore reads (ContentsWatch), so no archive is read twice. The bytes themselves
+// against the manifest's SHA-256s are the archive reader's (archive/reader.ts).
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { BUNDLE_PATH, WIKI_PATH } from "./archive/paths.js";
 import type { Manifest } from "./archive/manifest.js";
 import { ArchiveCorruptError } from "./errors.js";
+import { snapshotChain } from "./chain.js";
+import type { Deps } from "./deps.js";
 import { diffRefs } from "./git/local-repo.js";
 import { lfsOidOf } from "./lfs/paths.js";
+import { checkLfsObject } from "./lfs/restore.js";
 import { ALL_KINDS, type MetadataKind } from "./metadata/kinds.js";
 import { attachmentPath, kindPath } from "./metadata/paths.js";
 import type { Snapshot } from "./model.js";
 import type { DrillCheck } from "./ports.js";
+import type { ArchiveObserver } from "./read-snapshot.js";
 
 const KIND_OF_PATH = new Map<string, MetadataKind>(ALL_KINDS.map((kind) => [kindPath(kind), kind]));
 const ATTACHMENT = new RegExp(`^${attachmentPath("([0-9a-f]{64})")}$`);
@@ -131,6 +136,80 @@ export class ArchiveContents {
         `the index counts metadata kinds the archive has no file for: ${unknown.join(", ")}`,
       );
     return manifest.metadata !== undefined;
+  }
+}
+
+/**
+ * The archives whose contents a read of `snapshot` covers: its chain, oldest first; a layered
+ * snapshot's own archive (its layers hold git and LFS objects, checked against their records as
+ * they are read).
+ */
+export async function contentArchives(deps: Pick<Deps, "index">, snapshot: Snapshot): Promise<Snapshot[]> {
+  return snapshot.kind === "layered" ? [snapshot] : snapshotChain(deps.index, snapshot);
+}
+
+/**
+ * ArchiveContents for every archive one read passes, as an ArchiveObserver: a restore's (a drill)
+ * or checkContents' own. A difference is kept, not thrown, so a drill's timed restore still ends
+ * and its other checks still run; `verdict` throws what was kept. LFS objects the reader leaves
+ * here are checked against their oid; those a restore unpacks it checks itself, the same way.
+ */
+export class ContentsWatch implements ArchiveObserver {
+  private readonly reading = new Map<string, ArchiveContents>();
+  private readonly read = new Set<string>();
+  private readonly checks = new Set<DrillCheck>();
+  /** The first difference found in each archive, by snapshot id. */
+  private readonly findings = new Map<string, string>();
+  /** Every LFS object the manifests read record as unavailable (the source could not give it). */
+  readonly unavailableLfs = new Set<string>();
+
+  async file(snapshot: Snapshot, path: string, body: Readable): Promise<void> {
+    try {
+      const oid = lfsOidOf(path);
+      if (oid) return await checkLfsObject(oid, body, `the archive of ${snapshot.id}`);
+      if (!(await this.contentsOf(snapshot).take(path, body))) body.resume();
+    } catch (err) {
+      if (!(err instanceof ArchiveCorruptError)) throw err;
+      this.keep(snapshot, err);
+      body.resume(); // the rest of a refused file is drained, the read goes on
+    }
+  }
+
+  archive(snapshot: Snapshot, manifest: Manifest): void {
+    try {
+      if (!this.findings.has(snapshot.id))
+        this.contentsOf(snapshot)
+          .check(manifest)
+          .forEach((c) => this.checks.add(c));
+    } catch (err) {
+      if (!(err instanceof ArchiveCorruptError)) throw err;
+      this.keep(snapshot, err);
+    }
+    for (const missing of manifest.lfs?.unavailable ?? []) this.unavailableLfs.add(missing.oid);
+    this.reading.delete(snapshot.id);
+    this.read.add(snapshot.id);
+  }
+
+  /**
+   * The checks made over `archives` (contentArchives of the snapshot read). Rejects with
+   * ArchiveCorruptError naming each archive's difference, or an archive the read never finished.
+   */
+  verdict(archives: readonly Snapshot[]): DrillCheck[] {
+    const unread = archives.filter((a) => !this.read.has(a.id)).map((a) => a.id);
+    const found = [...this.findings.values()];
+    if (unread.length) found.push(`the contents of ${unread.join(", ")} were not read`);
+    if (found.length) throw new ArchiveCorruptError(found.join("; "));
+    return [...this.checks];
+  }
+
+  private contentsOf(snapshot: Snapshot): ArchiveContents {
+    let contents = this.reading.get(snapshot.id);
+    if (!contents) this.reading.set(snapshot.id, (contents = new ArchiveContents(snapshot)));
+    return contents;
+  }
+
+  private keep(snapshot: Snapshot, err: ArchiveCorruptError): void {
+    if (!this.findings.has(snapshot.id)) this.findings.set(snapshot.id, err.message);
   }
 }
 

@@ -1,9 +1,10 @@
 // Restore drills: proof that recovery works, without waiting for a disaster. A drill restores a
 // sample of repositories from their latest snapshot into scratch space, times the restore against
 // the RTO, and checks what came back against the index: refs and HEAD equal the snapshot's,
-// `git fsck --full` clean, and every archive read again for what git does not prove (metadata item
-// counts, attachments, LFS objects, wiki; verify.ts checkContents). The result is a drill record in
-// the index (DrillRecords) and an audit entry ("drill.passed" / "drill.failed"). The sample always
+// `git fsck --full` clean, what git does not prove (metadata item counts, attachments, LFS
+// objects, wiki; content-check.ts) from the files the restore read, each archive read once, and
+// every LFS pointer the refs reach restored with its object. The result is a drill record in the
+// index (DrillRecords) and an audit entry ("drill.passed" / "drill.failed"). The sample always
 // holds the largest repository and the one whose last drill is oldest; forgotten (shredded)
 // repositories are left out of it.
 import { rm } from "node:fs/promises";
@@ -14,10 +15,11 @@ import { describeError } from "./errors.js";
 import { diffRefs, fsck, readRefs } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
 import type { AuditReader, DrillCheck, DrillRecord } from "./ports.js";
+import { ContentsWatch, contentArchives } from "./content-check.js";
+import { checkRestoredPointers } from "./lfs/pointer-check.js";
 import { restoreRepo } from "./restore.js";
 import { makeScratch } from "./scratch.js";
 import { RTO_SECONDS } from "./status-view.js";
-import { checkContents } from "./verify.js";
 
 export interface DrillOptions {
   actor: string;
@@ -111,6 +113,22 @@ async function notShredded(deps: Pick<Deps, "keyRecords">, latest: Snapshot[]): 
   return latest.filter((s) => !shredded.has(s.lineage ?? s.repo));
 }
 
+/**
+ * The LFS objects recorded as unavailable for what `snapshot` restores: its chain's manifests name
+ * them all. A layered snapshot's own manifest names none (its objects are in its layers), so for
+ * it they are those the index records of the repository's snapshots list (at most
+ * LFS_UNAVAILABLE_LISTED each; a pruned snapshot's are gone with its record).
+ */
+async function recordedUnavailable(
+  deps: Pick<Deps, "index">,
+  snapshot: Snapshot,
+  fromManifests: ReadonlySet<string>,
+): Promise<ReadonlySet<string>> {
+  if (snapshot.kind !== "layered") return fromManifests;
+  const records = await deps.index.list(snapshot.repo);
+  return new Set([...fromManifests, ...records.flatMap((s) => Object.keys(s.lfs?.unavailable ?? {}))]);
+}
+
 async function drillOne(
   deps: Deps,
   snapshot: Snapshot,
@@ -132,10 +150,11 @@ async function drillOne(
   let restored: { seconds: number; refs: number; bytes: number } | undefined;
   try {
     const target = join(scratch, "repo.git");
+    const watch = new ContentsWatch();
     const outcome = await restoreRepo(
       deps,
       { repo: snapshot.repo, snapshotId: snapshot.id, target: { kind: "path", path: target } },
-      { actor: `drill:${actor}`, ...(onProgress ? { onProgress } : {}) },
+      { actor: `drill:${actor}`, observer: watch, ...(onProgress ? { onProgress } : {}) },
     );
     restored = { seconds: outcome.seconds, refs: outcome.refs, bytes: outcome.bytes };
     await run(["refs"], async () => {
@@ -143,7 +162,11 @@ async function drillOne(
       if (differ) throw new Error(`refs differ from the index: ${differ}`);
     });
     await run(["fsck"], async () => void (await fsck(target, "full")));
-    await run(["manifest"], async () => (await checkContents(deps, snapshot)).checks);
+    await run(["manifest"], async () => watch.verdict(await contentArchives(deps, snapshot)));
+    await run(["lfs-pointers"], async () => {
+      const missing = await recordedUnavailable(deps, snapshot, watch.unavailableLfs);
+      return (await checkRestoredPointers(target, missing)) ? ["lfs-pointers"] : [];
+    });
   } catch (err) {
     problems.push(describeError(err)); // the restore itself failed: nothing else to check
   } finally {

@@ -839,7 +839,16 @@ export interface RestoreJournal {
 
 /** What a restore drill checked (core/drill.ts), in the order it checks them. */
 export type DrillCheck =
-  "restore" | "refs" | "fsck" | "manifest" | "wiki" | "lfs" | "metadata" | "attachments";
+  | "restore"
+  | "refs"
+  | "fsck"
+  | "manifest"
+  | "wiki"
+  | "lfs"
+  | "metadata"
+  | "attachments"
+  /** Every LFS pointer the restored refs reach has its object restored, or recorded unavailable. */
+  | "lfs-pointers";
 
 /** One drill of one repository as the index keeps it (core/drill.ts writes it). */
 export interface DrillRecord {

@@ -10,6 +10,17 @@ import { ArchiveCorruptError } from "./errors.js";
 import { openArchiveKey, shreddedError } from "./keys/repository-keys.js";
 import type { Snapshot } from "./model.js";
 
+/**
+ * Sees the archives a read of a snapshot passes (a restore's), so a check of what they hold needs
+ * no second read: `file` gets each file the reader does not consume itself (not the bundle, nor
+ * the LFS objects and wiki it unpacks) and must read its body to the end or leave it (the reader
+ * drains the rest); `archive` follows once that archive was read whole and matched `manifest`.
+ */
+export interface ArchiveObserver {
+  file(snapshot: Snapshot, path: string, body: Readable): Promise<void>;
+  archive(snapshot: Snapshot, manifest: Manifest): void;
+}
+
 export async function readSnapshotArchive(
   deps: Pick<Deps, "store" | "keys" | "keyRecords">,
   snapshot: Snapshot,

@@ -11,7 +11,7 @@ import { ArchiveCorruptError, ConflictError, NotFoundError, UserInputError } fro
 import { bundleOf, fsck, pushableRefs, pushRefs } from "./git/local-repo.js";
 import type { Snapshot } from "./model.js";
 import type { BlobStore, GitRemote } from "./ports.js";
-import { readSnapshotArchive } from "./read-snapshot.js";
+import { readSnapshotArchive, type ArchiveObserver } from "./read-snapshot.js";
 import { snapshotChain, unpackChain } from "./chain.js";
 import { displayUrl } from "./git/transport.js";
 import { shortRefName } from "./git/ref-names.js";
@@ -144,6 +144,7 @@ async function restoreInto(
   dir: string,
   onBytes: (n: number) => void,
   onWiki?: (body: Readable) => Promise<void>,
+  observer?: ArchiveObserver,
 ): Promise<number> {
   // Connectivity is proven once, never by a second pass over the objects: a deep verification on
   // record ran `git fsck --full` on exactly these bytes (reading checks each archive's SHA-256
@@ -156,14 +157,14 @@ async function restoreInto(
     // refs, unless a deep or per-layer verification (connectivity by induction) is on record.
     // Loaded here, as uploadLfsObjects below: a restore that needs neither does not pay for them.
     const { finishLayeredRefs, unpackLayered } = await import("./layers/read.js");
-    const { bytes, linked } = await unpackLayered(deps, snapshot, dir, onBytes, onWiki);
+    const { bytes, linked } = await unpackLayered(deps, snapshot, dir, onBytes, onWiki, observer);
     await finishLayeredRefs(dir, snapshot);
     const layerVerified = snapshot.verification?.verdict === "ok" && snapshot.verification.level === "layer";
     if (!linked && !verified && !layerVerified) await fsck(dir, "connectivity");
     return bytes;
   }
   const chain = await snapshotChain(deps.index, snapshot);
-  const bytes = await unpackChain(deps, chain, dir, onBytes, onWiki, !verified);
+  const bytes = await unpackChain(deps, chain, dir, { onBytes, onWiki, checkLinks: !verified, observer });
   await finishRepository(dir, snapshot, "refs");
   return bytes;
 }
@@ -181,17 +182,18 @@ async function withBundle(
   consume: (bundle: Readable) => Promise<unknown>,
   consumeWiki: (bundle: Readable) => Promise<unknown>,
   lfs?: LfsSink,
+  observer?: ArchiveObserver,
 ): Promise<number> {
   if (snapshot.kind === "full") {
     let consumed = false;
-    const { bytes } = await readSnapshotArchive(
+    const { bytes, manifest } = await readSnapshotArchive(
       deps,
       snapshot,
       async (name, body) => {
         if (name === WIKI_PATH) return void (await consumeWiki(body));
         const oid = lfsOidOf(name);
         if (oid && lfs) return lfs.put(oid, body, `the archive of ${snapshot.id}`);
-        if (name !== BUNDLE_PATH) return void body.resume();
+        if (name !== BUNDLE_PATH) return observer ? observer.file(snapshot, name, body) : void body.resume();
         consumed = true;
         await consume(body);
       },
@@ -199,13 +201,19 @@ async function withBundle(
     );
     if (!consumed)
       throw new ArchiveCorruptError(`archive has no ${BUNDLE_PATH} (the repository had no refs)`);
+    observer?.archive(snapshot, manifest);
     return bytes;
   }
   const scratch = await makeScratch("bundle");
   try {
-    const bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes, async (wiki) => {
-      await consumeWiki(wiki);
-    });
+    const bytes = await restoreInto(
+      deps,
+      snapshot,
+      join(scratch, "repo.git"),
+      onBytes,
+      async (wiki) => void (await consumeWiki(wiki)),
+      observer,
+    );
     await consume(bundleOf(join(scratch, "repo.git")));
     if (lfs) await copyLfsStore(join(scratch, "repo.git"), lfs);
     return bytes;
@@ -219,6 +227,7 @@ async function writeBundleFile(
   snapshot: Snapshot,
   path: string,
   onBytes: (n: number) => void,
+  observer?: ArchiveObserver,
 ): Promise<{ bytes: number; lfs: LfsWritten }> {
   // Partial names are this run's own: a concurrent restore never removes them, a killed run's are
   // swept here by the next one (their pid is gone).
@@ -239,6 +248,7 @@ async function writeBundleFile(
       (body) => pipeline(body, createWriteStream(partial, { flags: "wx" })),
       (wiki) => ((wrote = true), pipeline(wiki, createWriteStream(wikiPartial, { flags: "wx" }))),
       lfs,
+      observer,
     );
     if (await stat(lfsPartial).catch(() => undefined)) {
       await assertFree(lfsPath);
@@ -281,6 +291,7 @@ async function writeBundleToStore(
   store: BlobStore,
   key: string,
   onBytes: (n: number) => void,
+  observer?: ArchiveObserver,
 ): Promise<{ bytes: number; lfs: LfsWritten }> {
   const lfsPrefix = lfsFolderName(key);
   if (await store.stat(key))
@@ -299,6 +310,7 @@ async function writeBundleToStore(
       (wiki) =>
         store.put(wikiBundleName(key), wiki, { metadata }).then(() => written.push(wikiBundleName(key))),
       lfs,
+      observer,
     );
     return { bytes, lfs: lfs.written };
   } catch (err) {
@@ -307,10 +319,20 @@ async function writeBundleToStore(
   }
 }
 
+export interface RestoreOptions {
+  actor: string;
+  onProgress?: ProgressListener;
+  /**
+   * Sees each archive the restore reads, as it reads it (its files the restore does not use, then
+   * its manifest): a drill checks their contents without reading any archive a second time.
+   */
+  observer?: ArchiveObserver;
+}
+
 export async function restoreRepo(
   deps: Deps,
   request: RestoreRequest,
-  options: { actor: string; onProgress?: ProgressListener },
+  options: RestoreOptions,
 ): Promise<RestoreOutcome> {
   const started = deps.clock.now();
   const snapshot = await chooseSnapshot(deps, request);
@@ -339,11 +361,12 @@ export async function restoreRepo(
         target.store,
         target.key,
         onBytes,
+        options.observer,
       ));
     } else if (target.kind === "bundle-file") {
       where = resolve(target.path);
       await assertFree(where);
-      ({ bytes, lfs: lfsObjects } = await writeBundleFile(deps, snapshot, where, onBytes));
+      ({ bytes, lfs: lfsObjects } = await writeBundleFile(deps, snapshot, where, onBytes, options.observer));
     } else {
       const finalPath = target.kind === "path" ? resolve(target.path) : undefined;
       const hasWiki = Object.keys(snapshot.wikiRefs ?? {}).length > 0;
@@ -358,9 +381,14 @@ export async function restoreRepo(
         : await makeScratch("restore");
       try {
         const wikiDir = join(scratch, "wiki.git");
-        bytes = await restoreInto(deps, snapshot, join(scratch, "repo.git"), onBytes, async (body) => {
-          await unpackWiki(wikiDir, body, snapshot, "connectivity");
-        });
+        bytes = await restoreInto(
+          deps,
+          snapshot,
+          join(scratch, "repo.git"),
+          onBytes,
+          async (body) => void (await unpackWiki(wikiDir, body, snapshot, "connectivity")),
+          options.observer,
+        );
         if (target.kind === "push") {
           // LFS objects go first: a pointer pushed without its object checks out as a pointer.
           const http = /^https?:\/\//i.test(target.remote.url);

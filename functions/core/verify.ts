@@ -9,7 +9,7 @@ import type { Deps, ProgressListener } from "./deps.js";
 import { ArchiveCorruptError, KeyError, NotFoundError } from "./errors.js";
 import { BundleCheck } from "./git/bundle.js";
 import { diffRefs } from "./git/local-repo.js";
-import { ArchiveContents } from "./content-check.js";
+import { ArchiveContents, ContentsWatch, contentArchives } from "./content-check.js";
 import type { DrillCheck } from "./ports.js";
 import type { RefMap, Snapshot, Verification, VerifyLevel } from "./model.js";
 import { readSnapshotArchive } from "./read-snapshot.js";
@@ -108,33 +108,28 @@ async function checkArchive(
 }
 
 /**
- * Every archive a restore of `snapshot` reads, read again for what the restore does not check
+ * Every archive a restore of `snapshot` reads, read for what the restore does not check
  * (content-check.ts): metadata item counts, attachments, LFS objects (each against its oid, then
  * counted and weighed), wiki and bundle presence, manifest refs, all against the manifests and
  * the index. A chain's archives each against their own record; a layered snapshot's own archive
- * (its layers were checked against their records by the restore). Git data is drained: the
- * restore indexed it, and the drill's fsck proves it. Rejects with ArchiveCorruptError naming the
- * difference; resolves with the checks made and the bytes read.
+ * (its layers are checked against their records as they are read). Git data is drained. A drill
+ * makes the same checks from its restore's read instead (ContentsWatch as the restore's
+ * observer). Rejects with ArchiveCorruptError naming each archive's difference; resolves with the
+ * checks made and the bytes read.
  */
 export async function checkContents(
   deps: Deps,
   snapshot: Snapshot,
 ): Promise<{ checks: DrillCheck[]; bytes: number }> {
-  const archives = snapshot.kind === "layered" ? [snapshot] : await snapshotChain(deps.index, snapshot);
-  const checks = new Set<DrillCheck>();
+  const archives = await contentArchives(deps, snapshot);
+  const watch = new ContentsWatch();
   let bytes = 0;
   for (const archive of archives) {
-    const contents = new ArchiveContents(archive);
-    const where = `the archive of ${archive.id}`;
-    const read = await readSnapshotArchive(deps, archive, async (path, body) => {
-      const oid = lfsOidOf(path);
-      if (oid) return checkLfsObject(oid, body, where);
-      if (!(await contents.take(path, body))) body.resume();
-    });
-    contents.check(read.manifest).forEach((c) => checks.add(c));
+    const read = await readSnapshotArchive(deps, archive, (path, body) => watch.file(archive, path, body));
+    watch.archive(archive, read.manifest);
     bytes += read.bytes;
   }
-  return { checks: [...checks], bytes };
+  return { checks: watch.verdict(archives), bytes };
 }
 
 export async function verifySnapshot(

@@ -1,10 +1,10 @@
 // Restore drills deep-verify against the index and record what they found there: a repository
 // with metadata (labels, issues, an attachment), LFS objects and a wiki-less history drills clean
 // with every check named; an archive rewritten under its own key (a flipped byte in a metadata
-// file, an LFS object gone) or an index count that differs fails and says what differs; a layered
-// snapshot's own archive is checked the same way. The records are in the index: prune keeps them,
-// forget removes them, the sample reads them. A failed drill notifies once; the next clean one
-// sends the recovery.
+// file, an LFS object gone: its pointer is named too) or an index count that differs fails and says
+// what differs; a layered snapshot's own archive is checked the same way. The records are in the
+// index: prune keeps them, forget removes them, the sample reads them. A failed drill notifies
+// once; the next clean one sends the recovery.
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -156,7 +156,16 @@ describe("deep restore drills", () => {
       withinRto: true,
     });
     expect(result.detail).toBeUndefined();
-    expect(result.checks).toEqual(["restore", "refs", "fsck", "manifest", "lfs", "metadata", "attachments"]);
+    expect(result.checks).toEqual([
+      "restore",
+      "refs",
+      "fsck",
+      "manifest",
+      "lfs",
+      "metadata",
+      "attachments",
+      "lfs-pointers",
+    ]);
     const { takenAt: _, ...record } = result;
     expect((await app.drills!.lastDrills()).find((r) => r.repo === "acme/meta")).toEqual(record);
     const entries: AuditEntry[] = [];
@@ -186,7 +195,7 @@ describe("deep restore drills", () => {
     });
   });
 
-  it("an LFS object gone from the archive (and from its manifest's entries) fails the drill, counted", async () => {
+  it("an LFS object gone from the archive (and from its manifest's entries) fails the drill, counted and its pointer named", async () => {
     const gone = `lfs/objects/${pointers[1]!.oid}`;
     await damage(meta, () =>
       rewriteArchive(app, join(ws.dir, "data"), meta, (entries) =>
@@ -205,8 +214,9 @@ describe("deep restore drills", () => {
     expect(result.detail).toContain(
       `the archive of ${meta.id} holds 1 LFS objects (5000 bytes); its manifest says 2 (12000 bytes), the index 2 (12000 bytes)`,
     );
-    // The restore itself went through: it is the deep check that saw it.
-    expect(result.checks).toEqual(["restore", "refs", "fsck", "manifest"]);
+    // The restore itself went through: it is the deep checks that saw it, the pointer check too.
+    expect(result.detail).toContain(`b.bin (oid ${pointers[1]!.oid}, 7000 bytes): no object`);
+    expect(result.checks).toEqual(["restore", "refs", "fsck", "manifest", "lfs-pointers"]);
   });
 
   it("an item count in the index that differs from the archive fails the drill and names the kind", async () => {

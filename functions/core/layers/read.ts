@@ -15,7 +15,7 @@ import { shortRefName } from "../git/ref-names.js";
 import { lfsOidOf } from "../lfs/paths.js";
 import { storeLfsObject } from "../lfs/restore.js";
 import type { Layer, RefMap, Snapshot } from "../model.js";
-import { readSnapshotArchive } from "../read-snapshot.js";
+import { readSnapshotArchive, type ArchiveObserver } from "../read-snapshot.js";
 import { indexLayers } from "./read-pack.js";
 import { resolveLayers } from "./resolve.js";
 
@@ -34,7 +34,8 @@ export async function layersOfSnapshot(deps: Pick<Deps, "layers">, snapshot: Sna
 /**
  * Decrypts every layer of `snapshot` into a new bare repository at `dir` (refs not yet set), as one
  * joined pack for one `git index-pack` (read-pack.ts), while its own archive is read beside it
- * (wiki to `onWiki`). Each archive is checked on the way against its record. `linked`: index-pack
+ * (wiki to `onWiki`, its other files and manifest to `observer`: the layers hold git objects and
+ * LFS objects only). Each archive is checked on the way against its record. `linked`: index-pack
  * proved every link resolves within the layers (they hold no object twice); otherwise proving
  * connectivity is the caller's. Resolves with the archive bytes read.
  */
@@ -44,6 +45,7 @@ export async function unpackLayered(
   dir: string,
   onBytes?: (n: number) => void,
   onWiki?: (body: Readable) => Promise<void>,
+  observer?: ArchiveObserver,
 ): Promise<{ bytes: number; linked: boolean }> {
   const [layers] = await Promise.all([layersOfSnapshot(deps, snapshot), createBare(dir, snapshot.head)]);
   // Both run to their end before either's error is thrown, so nothing writes into `dir` after.
@@ -53,7 +55,7 @@ export async function unpackLayered(
       if (oid) return storeLfsObject(dir, oid, body, `layer ${layer.id}`);
       body.resume();
     }),
-    readOwnArchive(deps, snapshot, onBytes, onWiki),
+    readOwnArchive(deps, snapshot, onBytes, onWiki, observer),
   ]);
   if (joined.status === "rejected") throw joined.reason;
   if (own.status === "rejected") throw own.reason;
@@ -66,6 +68,7 @@ async function readOwnArchive(
   snapshot: Snapshot,
   onBytes?: (n: number) => void,
   onWiki?: (body: Readable) => Promise<void>,
+  observer?: ArchiveObserver,
 ): Promise<number> {
   const { manifest, bytes } = await readSnapshotArchive(
     deps,
@@ -74,6 +77,7 @@ async function readOwnArchive(
       if (path === WIKI_PATH && onWiki) return onWiki(body);
       if (path === BUNDLE_PATH)
         throw new ArchiveCorruptError(`layered snapshot ${snapshot.id} holds a ${BUNDLE_PATH}`);
+      if (observer) return observer.file(snapshot, path, body);
       body.resume();
     },
     onBytes,
@@ -84,6 +88,7 @@ async function readOwnArchive(
       `the archive of ${snapshot.id} lists layers [${listed}], its record [${(snapshot.layers ?? []).join()}]`,
     );
   }
+  observer?.archive(snapshot, manifest);
   return bytes;
 }
 

@@ -1,15 +1,14 @@
 // Finds the LFS pointers among the blobs a snapshot's pack carries. The pack is indexed into a
-// scratch bare repository as it streams past (the archive gets the same bytes), then git lists its
-// small blobs and hands over their contents, one stream into the next: only the pointers' oids are
-// kept, never a list of blobs or their bytes. An incremental's pack holds only the objects new to
-// its chain, so only new pointers are found.
+// scratch bare repository as it streams past (the archive gets the same bytes), then every object
+// of it is a candidate for pointer-blobs.ts: only the pointers' oids are kept. An incremental's
+// pack holds only the objects new to its chain, so only new pointers are found.
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { startGit } from "../git/exec.js";
 import { initBare } from "../git/local-repo.js";
 import { makeScratch } from "../scratch.js";
-import { MAX_POINTER_BYTES, parseLfsPointer } from "./pointer.js";
+import { CANDIDATE_FORMAT, readPointers } from "./pointer-blobs.js";
 import { drained } from "../drained.js";
 
 export class LfsScan {
@@ -35,50 +34,8 @@ export class LfsScan {
     if (!index) return found;
     await index.done;
     const env = { GIT_DIR: index.gitDir };
-    const list = startGit(
-      [
-        "cat-file",
-        "--batch-all-objects",
-        "--unordered",
-        "--batch-check=%(objecttype) %(objectsize) %(objectname)",
-      ],
-      { env },
-    );
-    const read = startGit(["cat-file", "--batch"], { env, stdin: "pipe" });
-    read.child.stdin!.on("error", () => undefined); // a dead reader reports through `done`
-    const feed = (async () => {
-      let rest = "";
-      for await (const chunk of list.child.stdout! as AsyncIterable<Buffer>) {
-        const lines = (rest + chunk.toString("latin1")).split("\n");
-        rest = lines.pop()!;
-        const wanted = lines
-          .map((line) => line.split(" "))
-          .filter(([type, size]) => type === "blob" && Number(size) > 0 && Number(size) < MAX_POINTER_BYTES)
-          .map(([, , oid]) => `${oid}\n`)
-          .join("");
-        if (wanted && !read.child.stdin!.write(wanted)) await drained(read.child.stdin!);
-      }
-      read.child.stdin!.end();
-      await list.done;
-    })();
-    const parse = (async () => {
-      // "<oid> blob <size>\n<bytes>\n" per blob; every blob asked for is under 1 KiB.
-      let buffer: Buffer = Buffer.alloc(0);
-      for await (const chunk of read.child.stdout! as AsyncIterable<Buffer>) {
-        buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
-        for (;;) {
-          const eol = buffer.indexOf(0x0a);
-          if (eol < 0) break;
-          const size = Number(buffer.subarray(0, eol).toString("latin1").split(" ")[2]);
-          if (buffer.length < eol + 1 + size + 1) break;
-          const pointer = parseLfsPointer(buffer.subarray(eol + 1, eol + 1 + size));
-          if (pointer) found.set(pointer.oid, pointer.size);
-          buffer = buffer.subarray(eol + 1 + size + 1);
-        }
-      }
-      await read.done;
-    })();
-    await Promise.all([feed, parse]);
+    const listing = startGit(["cat-file", "--batch-all-objects", "--unordered", CANDIDATE_FORMAT], { env });
+    await readPointers(index.gitDir, listing, (pointer) => found.set(pointer.oid, pointer.size));
     return found;
   }
 
