@@ -12,8 +12,8 @@
 # single-field indexes (one repository's snapshots ordered by takenAtTime, newest
 # first, optionally up to a time; the repos and attempts collections read whole,
 # then by changedAt > the last read time, as are repoRemovals; one notification
-# channel's open incidents, a range of keys; document reads), so no field
-# override is declared. The one composite index,
+# channel's open incidents, a range of keys; document reads), so
+# no field override is declared. The one composite index,
 # audit_recent below, serves the status page's read of a recent window of the
 # audit trail. The emulator the tests
 # use enforces no index at all, so test/infra/firestore-indexes.test.ts reads the
