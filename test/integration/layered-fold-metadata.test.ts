@@ -33,7 +33,7 @@ import type { LocalApp } from "../../functions/wiring.js";
 import { cli } from "../helpers/cli-run.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import type { GitHubStandin } from "../helpers/github-standin.js";
-import { startMetadataStandin, type MetadataStandin } from "../helpers/metadata-standin.js";
+import { startMetadataStandin, type MetadataStandin } from "../helpers/github-world.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
 import { objectsOf, pushCommit, refsOf, richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";

@@ -19,7 +19,7 @@ import {
   startMetadataStandin,
   type Drained,
   type MetadataStandin,
-} from "../helpers/metadata-standin.js";
+} from "../helpers/github-world.js";
 
 const APP_ID = 737373;
 const REPO = "acme/app";

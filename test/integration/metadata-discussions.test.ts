@@ -20,7 +20,7 @@ import {
   startMetadataStandin,
   type Drained,
   type MetadataStandin,
-} from "../helpers/metadata-standin.js";
+} from "../helpers/github-world.js";
 
 const APP_ID = 626262;
 const REPO = "acme/forum";

@@ -27,7 +27,7 @@ import {
   startMetadataStandin,
   type Drained,
   type MetadataStandin,
-} from "../helpers/metadata-standin.js";
+} from "../helpers/github-world.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
 
 const APP_ID = 515151;

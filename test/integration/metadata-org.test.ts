@@ -17,7 +17,7 @@ import type { Snapshot } from "../../functions/core/model.js";
 import type { LocalApp } from "../../functions/wiring.js";
 import type { OrgMetadata } from "../helpers/github-standin-org.js";
 import type { GitHubStandin } from "../helpers/github-standin.js";
-import { startMetadataStandin, type MetadataStandin } from "../helpers/metadata-standin.js";
+import { startMetadataStandin, type MetadataStandin } from "../helpers/github-world.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
 
 type O = Record<string, unknown>;

@@ -13,7 +13,7 @@ import { readMetadata } from "../../functions/core/metadata/read.js";
 import { kindPath } from "../../functions/core/metadata/paths.js";
 import { fillMetadata } from "../helpers/github-metadata-fixture.js";
 import type { GitHubStandin } from "../helpers/github-standin.js";
-import { drain, startMetadataStandin, type MetadataStandin } from "../helpers/metadata-standin.js";
+import { drain, startMetadataStandin, type MetadataStandin } from "../helpers/github-world.js";
 import { refsOf, richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace } from "../helpers/local-app.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";

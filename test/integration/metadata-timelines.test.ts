@@ -8,7 +8,7 @@ import { parseJsonl } from "../../functions/core/metadata/jsonl.js";
 import { kindPath } from "../../functions/core/metadata/paths.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import type { GitHubStandin } from "../helpers/github-standin.js";
-import { drain, startMetadataStandin, type MetadataStandin } from "../helpers/metadata-standin.js";
+import { drain, startMetadataStandin, type MetadataStandin } from "../helpers/github-world.js";
 
 const APP_ID = 616161;
 const REPO = "acme/busy";

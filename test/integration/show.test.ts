@@ -14,7 +14,7 @@ import { snapshotRepo } from "../../functions/core/snapshot.js";
 import type { LocalApp } from "../../functions/wiring.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import type { GitHubStandin } from "../helpers/github-standin.js";
-import { startMetadataStandin, type MetadataStandin } from "../helpers/metadata-standin.js";
+import { startMetadataStandin, type MetadataStandin } from "../helpers/github-world.js";
 import { richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { runCli } from "../helpers/cli-run.js";

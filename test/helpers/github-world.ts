@@ -1,6 +1,11 @@
-// The GitHub stand-in as the metadata tests use it: an App installed on the owners named, no git
-// server behind it (metadata only), and the real @octokit clients signing in with the tests' App
-// key. Retry-after, backoff and GraphQL spacing seconds become 5 ms: the waits are real, only shorter.
+// The GitHub stand-in worlds tests share, each with the App installed on the owners named:
+// - startGitHubWorld: the stand-in with a git smart-HTTP server behind it, in a temp folder;
+// - startMetadataStandin: no git server (metadata only), and the real @octokit clients signing in
+//   with the tests' App key; retry-after, backoff and GraphQL spacing seconds become 5 ms (the
+//   waits are real, only shorter).
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { App } from "@octokit/app";
 import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
 import {
@@ -9,7 +14,48 @@ import {
 } from "../../functions/adapters/github/metadata-source.js";
 import type { MetadataCollection, MetadataSummary } from "../../functions/core/metadata/source.js";
 import { appKeys } from "./app-keys.js";
+import { startGitHttpServer, type GitHttpServer } from "./git-http-server.js";
 import { startGitHubStandin, type GitHubStandin } from "./github-standin.js";
+
+export interface GitHubWorld {
+  /** The git server's folder: each repository is "<root>/<owner>/<name>.git". */
+  root: string;
+  git: GitHttpServer;
+  github: GitHubStandin;
+  /** Stops the stand-in and the git server, and removes the folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * The stand-in and a git server in a new temp folder named from `prefix`: clone URLs point at the
+ * server, which lets in a token the stand-in issued for that repository, as GitHub's does.
+ */
+export async function startGitHubWorld(
+  appId: number,
+  prefix: string,
+  owners: string[],
+): Promise<GitHubWorld> {
+  const root = await mkdtemp(join(tmpdir(), prefix));
+  // The git server asks the stand-in, which needs the server's URL: the one started first looks the other up late.
+  const world = { root } as GitHubWorld;
+  world.git = await startGitHttpServer({
+    root,
+    checkPassword: (password, repo) => world.github.canRead(password, repo),
+  });
+  world.github = await startGitHubStandin({
+    appId,
+    publicKey: appKeys().publicKey,
+    gitUrl: world.git.url,
+    gitRoot: root,
+  });
+  for (const owner of owners) world.github.install(owner);
+  world.close = async () => {
+    await world.github.close();
+    await world.git.close();
+    await rm(root, { recursive: true, force: true });
+  };
+  return world;
+}
 
 /** A logger that says nothing: the clients' retries are expected here. */
 export const quietLog = {
