@@ -11,7 +11,7 @@ import type { Deps, ProgressListener } from "./deps.js";
 import { BackupError, ConflictError, DeadlineError, RepositoryNotFoundError } from "./errors.js";
 import { REPOSITORY_KEY_REF } from "./archive/header.js";
 import { lineageKeyOf, sealArchiveKey, shreddedError } from "./keys/repository-keys.js";
-import { attachCleanupError } from "./first-error.js";
+import { attachCleanupError, writtenAndStored } from "./first-error.js";
 import { holdLease, leaseHolder } from "./lease.js";
 import { bundleHeader, BundleCheck } from "./git/bundle.js";
 import { fetchPack, lsRefs, type FetchedPack, type RemoteRefs } from "./git/upload-pack.js";
@@ -361,12 +361,12 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
     };
     if (options.signal?.aborted) abort();
     options.signal?.addEventListener("abort", abort, { once: true });
-    const [manifest, stored] = await Promise.all([
+    const [manifest, stored] = await writtenAndStored(
       archive.manifest,
       deps.store.put(objectKey, archive.stream, {
         metadata: { repo, snapshotId: id, keyRef },
       }),
-    ]).finally(() => options.signal?.removeEventListener("abort", abort));
+    ).finally(() => options.signal?.removeEventListener("abort", abort));
     const snapshot: Snapshot = {
       id,
       repo,

@@ -6,16 +6,16 @@
 // index's SQLite bytes, every file under the data folder, and each archive decrypted.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import path, { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
 import { readSnapshotArchive } from "../../functions/core/read-snapshot.js";
 import { openApp } from "../../functions/wiring.js";
-import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
+import type { GitHttpServer } from "../helpers/git-http-server.js";
 import { fillMetadata } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { startGitHubWorld, type GitHubWorld } from "../helpers/github-world.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { freePort, stopGroup } from "../setup/process.js";
 import { appKeys } from "../helpers/app-keys.js";
@@ -24,7 +24,7 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const BIN = join(ROOT, "bin/infinity-backup.mjs");
 const FRAMEWORK = join(ROOT, "node_modules/@google-cloud/functions-framework/build/src/main.js");
 const APP_ID = 424242;
-const { publicKey, privateKey } = appKeys();
+const { privateKey } = appKeys();
 const mark = randomBytes(6).toString("hex");
 /** The secrets, by what they are. Each is searched whole and by a distinctive slice. */
 const SECRETS = {
@@ -36,6 +36,7 @@ const SECRETS = {
   appKey: privateKey.split("\n").slice(5, 6).join(""),
 };
 
+let world: GitHubWorld;
 let root: string;
 let git: GitHttpServer;
 let github: GitHubStandin;
@@ -89,10 +90,8 @@ async function filesUnder(dir: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "infinity-secrets-"));
-  git = await startGitHttpServer({ root, checkPassword: (password, repo) => github.canRead(password, repo) });
-  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: git.url, gitRoot: root });
-  github.install("acme");
+  world = await startGitHubWorld(APP_ID, "infinity-secrets-", ["acme"]);
+  ({ root, git, github } = world);
   github.addRepo("acme/app");
   await createDemoRepo(join(root, "acme/app.git"));
   fillMetadata(github.metadata("acme/app"), { repo: "acme/app", issues: 8, comments: 12 });
@@ -113,9 +112,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ws?.cleanup();
-  await github?.close();
-  await git?.close();
-  await rm(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 describe("no secret leaves", () => {

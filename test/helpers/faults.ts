@@ -51,7 +51,7 @@ export function enospc(what = "write"): Error {
     errno: -28,
     syscall: what,
   });
-  return new BackupError(`could not store blob: ENOSPC`, { cause });
+  return new BackupError(`could not store blob in the folder: no space left on device (ENOSPC)`, { cause });
 }
 
 // Rule builders, so a test reads as the fault it injects.

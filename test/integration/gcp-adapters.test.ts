@@ -2,7 +2,7 @@
 // KMS stand-in: failures of the key service, uploads that die, races, a missing topic. Where a service here
 // cannot show a production behaviour, the test name says so.
 import { createHash, randomBytes } from "node:crypto";
-import { Readable } from "node:stream";
+import { PassThrough, Readable } from "node:stream";
 import * as grpc from "@grpc/grpc-js";
 import { KeyManagementServiceClient } from "@google-cloud/kms";
 import type { Message, Subscription } from "@google-cloud/pubsub";
@@ -248,6 +248,22 @@ describe("GcsBlobStore on fake-gcs-server", () => {
     expect(await collect(store().list("broken/"))).toEqual([]);
     const [files] = await storage.bucket(bucket).getFiles({ prefix: "broken/" });
     expect(files).toEqual([]);
+  });
+
+  it("a store that fails while the body still flows: its own error, translated, names the bucket", async () => {
+    // The upload fails (no such bucket) while the body has bytes left. The body is a PassThrough,
+    // as an archive's stream is: the pipeline destroys it with the upload's error, which is still
+    // the store's own and must not pass as the caller's, raw.
+    const missing = uniqueName("no-such-bucket");
+    const body = new PassThrough();
+    Readable.from(generated(4 * MiB)).pipe(body);
+    const put = new GcsBlobStore({ storage, bucket: missing, chunkBytes: 256 * 1024 }).put(
+      "full/x.ibk",
+      body,
+    );
+    const err = await settled(put);
+    expect(err).toBeInstanceOf(BackupError);
+    expect((err as Error).message).toContain(`could not store blob full/x.ibk in gs://${missing}`);
   });
 
   it("refuses a second put of a key (412 -> ConflictError) and keeps the first bytes", async () => {

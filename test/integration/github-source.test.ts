@@ -1,8 +1,7 @@
 // GitHubAppSource with the real @octokit/app against the GitHub stand-in, and git data read through
 // the real git HTTP server with the installation token in a header: listing, tokens, refusals.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
-import { mkdtemp, rm, stat } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { inspect } from "node:util";
 import { App } from "@octokit/app";
@@ -14,8 +13,10 @@ import { ConflictError, SourceError } from "../../functions/core/errors.js";
 import { git as gitCli } from "../../functions/core/git/exec.js";
 import { readRefs } from "../../functions/core/git/local-repo.js";
 import { fetchPack, lsRefs } from "../../functions/core/git/upload-pack.js";
-import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHttpServer } from "../helpers/git-http-server.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { startGitHubWorld, type GitHubWorld } from "../helpers/github-world.js";
+import { appKeys } from "../helpers/app-keys.js";
 import { serveSettingsWrites } from "../helpers/github-standin-settings.js";
 
 const APP_ID = 424242;
@@ -25,8 +26,10 @@ const keyPair = () =>
     publicKeyEncoding: { type: "spki", format: "pem" },
     privateKeyEncoding: { type: "pkcs1", format: "pem" }, // the format GitHub hands out
   });
-const { publicKey, privateKey } = keyPair();
+/** The key the stand-in knows (app-keys.ts); keyPair() makes keys it does not. */
+const { privateKey } = appKeys();
 
+let world: GitHubWorld;
 let root: string;
 let git: GitHttpServer;
 let github: GitHubStandin;
@@ -67,11 +70,8 @@ async function rejection<E extends Error = Error>(work: Promise<unknown>): Promi
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "infinity-github-"));
-  git = await startGitHttpServer({ root, checkPassword: (password, repo) => github.canRead(password, repo) });
-  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: git.url, gitRoot: root });
-  github.install("acme");
-  github.install("other");
+  world = await startGitHubWorld(APP_ID, "infinity-github-", ["acme", "other"]);
+  ({ root, git, github } = world);
   for (let i = 0; i < 150; i++) github.addRepo(`acme/repo-${String(i).padStart(3, "0")}`);
   github.addRepo("acme/old-site", { archived: true });
   github.addRepo("acme/upstream-fork", { fork: true });
@@ -82,9 +82,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await github?.close();
-  await git?.close();
-  await rm(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 describe("GitHubAppSource", () => {

@@ -12,10 +12,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App } from "@octokit/app";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { healthOptions } from "../../functions/app.js";
-import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
 import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
 import type { IncrementalPolicy } from "../../functions/core/chain.js";
 import { healthReport } from "../../functions/core/health.js";
@@ -32,10 +30,10 @@ import { parseRetentionPolicy } from "../../functions/core/retention-policy.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
 import { verifySnapshot } from "../../functions/core/verify.js";
 import type { LocalApp } from "../../functions/wiring.js";
-import { appKeys } from "../helpers/app-keys.js";
 import { cli } from "../helpers/cli-run.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { startMetadataStandin, type MetadataStandin } from "../helpers/github-world.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
 import { objectsOf, pushCommit, refsOf, richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
@@ -46,12 +44,11 @@ const APP_ID = 727272;
 const REPO = "acme/app";
 const actor = "test";
 const DAY = 86_400_000;
-const { publicKey, privateKey } = appKeys();
-const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const INCREMENTAL: IncrementalPolicy = { maxChain: 48, fullEveryMs: DAY };
 const KEEP_ALL = parseRetentionPolicy({ last: 100 });
 const clock = manualClock("2026-11-20T09:00:00.000Z");
 
+let standin: MetadataStandin;
 let github: GitHubStandin;
 let metadata: GitHubMetadataSource;
 let served: RepoMetadata;
@@ -152,19 +149,11 @@ const kindsOf = async () => Promise.all(legacy.map(async (old) => (await app.ind
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "infinity-layered-fold-meta-"));
   source = await richRepo(scratch);
-  github = await startGitHubStandin({
-    appId: APP_ID,
-    publicKey,
-    gitUrl: "http://127.0.0.1:9",
-    gitRoot: "/nonexistent",
-  });
-  github.install("acme");
+  standin = await startMetadataStandin(APP_ID);
+  github = standin.github;
   fillMetadata(github.addRepo(REPO), { repo: REPO, issues: 30, comments: 40 });
   served = github.metadata(REPO);
-  const Octokit = resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5 });
-  metadata = new GitHubMetadataSource({
-    octokitFor: installationClients(new App({ appId: APP_ID, privateKey, log, Octokit })),
-  });
+  metadata = standin.source();
   ws = await workspace({ [REPO]: source });
   app = await ws.open(clock);
 

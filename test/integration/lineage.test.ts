@@ -2,8 +2,7 @@
 // smart HTTP: a rename or a transfer continues the history (the next snapshot is incremental on the
 // old chain, restore by the new or the old name gives the whole history), and a deleted repository
 // keeps its backups, shows as deleted and no longer fails a sweep. Events arrive as signed webhooks.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
@@ -18,18 +17,20 @@ import { systemClock, type Publisher } from "../../functions/core/ports.js";
 import { runSnapshotRequest } from "../../functions/core/snapshot-request.js";
 import { sweep } from "../../functions/core/sweep.js";
 import { openApp } from "../../functions/wiring.js";
-import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
+import type { GitHttpServer } from "../helpers/git-http-server.js";
 import { objectsOf, pushCommit } from "../helpers/git-repos.js";
 import { StandinInventory, signedDelivery } from "../helpers/github-standin-inventory.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { startGitHubWorld, type GitHubWorld } from "../helpers/github-world.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { runCli } from "../helpers/cli-run.js";
 import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 626262;
 const SECRET = "whsec-lineage-test";
-const { publicKey, privateKey } = appKeys();
+const { privateKey } = appKeys();
 
+let world: GitHubWorld;
 let root: string;
 let git: GitHttpServer;
 let github: GitHubStandin;
@@ -76,9 +77,8 @@ async function deliver(event: string, payload: unknown) {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "infinity-lineage-"));
-  git = await startGitHttpServer({ root, checkPassword: (password, repo) => github.canRead(password, repo) });
-  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: git.url, gitRoot: root });
+  world = await startGitHubWorld(APP_ID, "infinity-lineage-", []);
+  ({ root, git, github } = world);
   inventory = new StandinInventory(github, root);
   github.install("acme");
   github.install("beta");
@@ -99,9 +99,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ws?.cleanup();
-  await github?.close();
-  await git?.close();
-  await rm(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 describe("repository lineage on GitHub", () => {

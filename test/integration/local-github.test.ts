@@ -1,23 +1,24 @@
 // The CLI backs up a GitHub organization too (no cloud account): a `github:` section in
 // backup-config.yaml, App credentials from the environment only, the same backup path and metadata
 // as the cloud. Driven through the real CLI, the real @octokit/app and the GitHub stand-in.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SqliteSnapshotIndex } from "../../functions/adapters/local/sqlite-index.js";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
 import { readRefs } from "../../functions/core/git/local-repo.js";
-import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
+import type { GitHttpServer } from "../helpers/git-http-server.js";
 import { fillMetadata } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { startGitHubWorld, type GitHubWorld } from "../helpers/github-world.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { runCli } from "../helpers/cli-run.js";
 import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 515151;
-const { publicKey, privateKey } = appKeys();
+const { privateKey } = appKeys();
 
+let world: GitHubWorld;
 let root: string;
 let git: GitHttpServer;
 let github: GitHubStandin;
@@ -29,11 +30,8 @@ async function cli(env: Record<string, string>, ...argv: string[]) {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "infinity-local-github-"));
-  git = await startGitHttpServer({ root, checkPassword: (password, repo) => github.canRead(password, repo) });
-  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: git.url, gitRoot: root });
-  github.install("acme");
-  github.install("other");
+  world = await startGitHubWorld(APP_ID, "infinity-local-github-", ["acme", "other"]);
+  ({ root, git, github } = world);
   for (const name of ["acme/app", "acme/tools", "other/elsewhere"]) {
     github.addRepo(name);
     await createDemoRepo(join(root, `${name}.git`));
@@ -48,9 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ws?.cleanup();
-  await github?.close();
-  await git?.close();
-  await rm(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 describe("the CLI backs up a GitHub organization", () => {

@@ -5,52 +5,35 @@
 // or image host, and never into a file, an error or a stored URL; a second collection reads none again.
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { inspect } from "node:util";
-import { App } from "@octokit/app";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
-import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
 import { writeArchive } from "../../functions/core/archive/writer.js";
 import { SourceError } from "../../functions/core/errors.js";
 import { parseJsonl } from "../../functions/core/metadata/jsonl.js";
 import { attachmentPath, kindPath } from "../../functions/core/metadata/paths.js";
-import type { MetadataCollection, MetadataSummary } from "../../functions/core/metadata/source.js";
 import { fillAttachments, type AttachmentFixture } from "../helpers/github-attachments-fixture.js";
 import { fillDiscussions } from "../helpers/github-discussions-fixture.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
-import { appKeys } from "../helpers/app-keys.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import {
+  drain,
+  startMetadataStandin,
+  type Drained,
+  type MetadataStandin,
+} from "../helpers/github-world.js";
 
 const APP_ID = 737373;
-const { publicKey, privateKey } = appKeys();
-const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const REPO = "acme/app";
 const CAP = 512 * 1024;
 
+let standin: MetadataStandin;
 let github: GitHubStandin;
 let fixture: AttachmentFixture;
 
-function source(): GitHubMetadataSource {
-  const Octokit = resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5 });
-  const app = new App({ appId: APP_ID, privateKey, log, Octokit });
+/** The stand-in's user-content hosts stand for GitHub's; attachments over CAP are not stored. */
+const source = () => {
   const { web, images, privateImages } = github.userContent.origins;
-  return new GitHubMetadataSource({
-    octokitFor: installationClients(app),
-    userContent: { web, images: [images, privateImages] },
-    attachmentMaxBytes: CAP,
-  });
-}
-
-interface Drained {
-  files: Map<string, Buffer>;
-  summary: MetadataSummary;
-}
-
-async function drain(collection: MetadataCollection): Promise<Drained> {
-  const files = new Map<string, Buffer>();
-  for await (const file of collection.files)
-    files.set(file.path, Buffer.concat(await (await file.open()).toArray()));
-  return { files, summary: await collection.summary };
-}
+  return standin.source({ userContent: { web, images: [images, privateImages] }, attachmentMaxBytes: CAP });
+};
 
 const index = (d: Drained) => parseJsonl(d.files.get(kindPath("attachments"))!.toString("utf8"));
 const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
@@ -67,13 +50,8 @@ let full: Drained;
 let discussionLinks: string[];
 
 beforeAll(async () => {
-  github = await startGitHubStandin({
-    appId: APP_ID,
-    publicKey,
-    gitUrl: "http://127.0.0.1:9",
-    gitRoot: "/nonexistent",
-  });
-  github.install("acme");
+  standin = await startMetadataStandin(APP_ID);
+  github = standin.github;
   const meta = github.addRepo(REPO);
   fillMetadata(meta, { repo: REPO, issues: 12, comments: 20 });
   fixture = fillAttachments(meta, REPO, github.userContent.origins, { bigBytes: CAP });

@@ -4,50 +4,29 @@
 // canonical projection), paged by cursor; an unchanged repository costs one slim query; what the
 // repository cannot provide is a kind "unavailable", never a failure.
 import { inspect } from "node:util";
-import { App } from "@octokit/app";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { graphql } from "../../functions/adapters/github/metadata-graphql.js";
 import { RepoApi, type OctokitLike } from "../../functions/adapters/github/metadata-http.js";
-import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
-import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
+import { installationClients } from "../../functions/adapters/github/metadata-octokit.js";
 import { MetadataFormatError, RateLimitedError } from "../../functions/core/metadata/errors.js";
 import { parseJsonl } from "../../functions/core/metadata/jsonl.js";
 import type { MetadataKind } from "../../functions/core/metadata/kinds.js";
 import { kindPath } from "../../functions/core/metadata/paths.js";
-import type { MetadataCollection, MetadataSummary } from "../../functions/core/metadata/source.js";
 import { discussionComment, fillDiscussions } from "../helpers/github-discussions-fixture.js";
 import { at } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
-import { appKeys } from "../helpers/app-keys.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import {
+  drain,
+  startMetadataStandin,
+  type Drained,
+  type MetadataStandin,
+} from "../helpers/github-world.js";
 
 const APP_ID = 626262;
-const { publicKey, privateKey } = appKeys();
-const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const REPO = "acme/forum";
 
+let standin: MetadataStandin;
 let github: GitHubStandin;
-
-function octokitClass(options: { maxWaitSeconds?: number } = {}) {
-  // Seconds become 5 ms: retry-after, backoff and the spacing between GraphQL queries.
-  return resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5, ...options });
-}
-
-function source(options: { maxWaitSeconds?: number } = {}): GitHubMetadataSource {
-  const app = new App({ appId: APP_ID, privateKey, log, Octokit: octokitClass(options) });
-  return new GitHubMetadataSource({ octokitFor: installationClients(app) });
-}
-
-interface Drained {
-  files: Map<string, Buffer>;
-  summary: MetadataSummary;
-}
-
-async function drain(collection: MetadataCollection): Promise<Drained> {
-  const files = new Map<string, Buffer>();
-  for await (const file of collection.files)
-    files.set(file.path, Buffer.concat(await (await file.open()).toArray()));
-  return { files, summary: await collection.summary };
-}
 
 function lines(drained: Drained, kind: MetadataKind): Record<string, unknown>[] {
   const bytes = drained.files.get(kindPath(kind));
@@ -101,18 +80,13 @@ let full: Drained;
 let fullQueries: number;
 
 beforeAll(async () => {
-  github = await startGitHubStandin({
-    appId: APP_ID,
-    publicKey,
-    gitUrl: "http://127.0.0.1:9",
-    gitRoot: "/nonexistent",
-  });
-  github.install("acme");
+  standin = await startMetadataStandin(APP_ID);
+  github = standin.github;
   fillDiscussions(github.addRepo(REPO));
   github.addRepo("acme/quiet").settings.has_discussions = false;
   fillDiscussions(github.addRepo("acme/small"), { discussions: 3 });
   const before = github.graphqlQueries.length;
-  full = await drain(source().collect(REPO));
+  full = await drain(standin.source().collect(REPO));
   fullQueries = github.graphqlQueries.length - before;
 });
 
@@ -211,8 +185,8 @@ describe("discussions: a full collection", () => {
 describe("discussions: incremental collections", () => {
   it("costs one slim query when nothing changed, in collect and in changedSince", async () => {
     const before = github.graphqlQueries.length;
-    expect(await source().changedSince(REPO, full.summary.checkpoint)).toBe(false);
-    const quiet = await drain(source().collect(REPO, { checkpoint: full.summary.checkpoint }));
+    expect(await standin.source().changedSince(REPO, full.summary.checkpoint)).toBe(false);
+    const quiet = await drain(standin.source().collect(REPO, { checkpoint: full.summary.checkpoint }));
     expect(quiet.summary.kinds.discussions).toEqual({ state: "unchanged" });
     expect(quiet.summary.kinds["discussion-comments"]).toEqual({ state: "unchanged" });
     expect(quiet.files.has(kindPath("discussions"))).toBe(false);
@@ -242,8 +216,8 @@ describe("discussions: incremental collections", () => {
       createdAt: at(900_020),
       updatedAt: at(900_020),
     });
-    expect(await source().changedSince(REPO, full.summary.checkpoint)).toBe(true);
-    const delta = await drain(source().collect(REPO, { checkpoint: full.summary.checkpoint }));
+    expect(await standin.source().changedSince(REPO, full.summary.checkpoint)).toBe(true);
+    const delta = await drain(standin.source().collect(REPO, { checkpoint: full.summary.checkpoint }));
     // From the mark on, inclusive: the newest discussion of last time comes again.
     expect(lines(delta, "discussions").map((d) => d.number)).toEqual([7, 130, 131]);
     expect(delta.summary.kinds.discussions).toEqual({ state: "delta", items: 3 });
@@ -255,7 +229,7 @@ describe("discussions: incremental collections", () => {
     ).toEqual(servedComments([7, 130, 131]));
     expect(delta.summary.kinds["discussion-comments"]).toMatchObject({ state: "delta" });
     expect(lines(delta, "discussion-comments").at(-1)).toMatchObject({ id: 4_000_001, user: "erin" });
-    const after = await drain(source().collect(REPO, { checkpoint: delta.summary.checkpoint }));
+    const after = await drain(standin.source().collect(REPO, { checkpoint: delta.summary.checkpoint }));
     expect(after.summary.kinds.discussions).toEqual({ state: "unchanged" });
   });
 });
@@ -263,14 +237,16 @@ describe("discussions: incremental collections", () => {
 describe("discussions: what the repository cannot provide, and failures", () => {
   it("holds no discussion when they are off, without a GraphQL query and without reporting a gap", async () => {
     const before = github.graphqlQueries.length;
-    const drained = await drain(source().collect("acme/quiet"));
+    const drained = await drain(standin.source().collect("acme/quiet"));
     expect(drained.summary.kinds.discussions).toEqual({ state: "full", items: 0 });
     expect(drained.summary.kinds["discussion-comments"]).toEqual({ state: "full", items: 0 });
     expect(lines(drained, "discussions")).toEqual([]);
     expect(lines(drained, "repository")[0]).toMatchObject({ has_discussions: false });
     expect(github.graphqlQueries.length).toBe(before);
     // The repository unchanged since: its discussions' state stands, still without a query.
-    const again = await drain(source().collect("acme/quiet", { checkpoint: drained.summary.checkpoint }));
+    const again = await drain(
+      standin.source().collect("acme/quiet", { checkpoint: drained.summary.checkpoint }),
+    );
     expect(again.summary.kinds.discussions).toEqual({ state: "unchanged" });
     expect(github.graphqlQueries.length).toBe(before);
   });
@@ -291,7 +267,7 @@ describe("discussions: what the repository cannot provide, and failures", () => 
         ],
       },
     });
-    const drained = await drain(source().collect("acme/small"));
+    const drained = await drain(standin.source().collect("acme/small"));
     expect(drained.summary.kinds.discussions).toEqual({
       state: "unavailable",
       status: 403,
@@ -316,7 +292,7 @@ describe("discussions: what the repository cannot provide, and failures", () => 
       status: 502,
       json: { message: "Bad gateway" },
     });
-    const drained = await drain(source().collect("acme/small"));
+    const drained = await drain(standin.source().collect("acme/small"));
     expect(drained.summary.kinds.discussions).toEqual({ state: "full", items: 3 });
     expect(lines(drained, "discussion-comments").length).toBeGreaterThan(0);
 
@@ -330,7 +306,7 @@ describe("discussions: what the repository cannot provide, and failures", () => 
         "x-ratelimit-reset": String(Math.ceil(Date.now() / 1000) + 3600),
       },
     });
-    const err = await drain(source({ maxWaitSeconds: 60 }).collect("acme/small")).then(
+    const err = await drain(standin.source({ maxWaitSeconds: 60 }).collect("acme/small")).then(
       () => expect.unreachable(),
       (e: unknown) => e as Error,
     );
@@ -341,7 +317,7 @@ describe("discussions: what the repository cannot provide, and failures", () => 
 
   it("fails whole on a GraphQL answer it cannot read, naming the kind and quoting nothing", async () => {
     github.injectGraphql({ query: /query Discussions\(/, times: 1, status: 200, raw: "<html>proxy</html>" });
-    const err = await drain(source().collect("acme/small")).then(
+    const err = await drain(standin.source().collect("acme/small")).then(
       () => expect.unreachable(),
       (e: unknown) => e as Error,
     );
@@ -353,7 +329,7 @@ describe("discussions: what the repository cannot provide, and failures", () => 
 
 describe("the stand-in's GraphQL endpoint", () => {
   async function api(): Promise<RepoApi> {
-    const app = new App({ appId: APP_ID, privateKey, log, Octokit: octokitClass() });
+    const app = standin.app();
     return new RepoApi((await installationClients(app)("acme/small")) as OctokitLike, "acme/small");
   }
 
@@ -422,7 +398,7 @@ describe("the stand-in's GraphQL endpoint", () => {
   });
 
   it("sends GraphQL's rate-limit headers, and no repository of another installation", async () => {
-    const app = new App({ appId: APP_ID, privateKey, log, Octokit: octokitClass() });
+    const app = standin.app();
     const octokit = (await installationClients(app)("acme/small")) as OctokitLike;
     const answer = await octokit.request({
       method: "POST",

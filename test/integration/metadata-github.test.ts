@@ -4,10 +4,7 @@
 // error that fails the whole collection.
 import { Readable } from "node:stream";
 import { inspect } from "node:util";
-import { App } from "@octokit/app";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
-import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
 import { readArchive } from "../../functions/core/archive/reader.js";
 import { manifestSchema } from "../../functions/core/archive/manifest.js";
 import { writeArchive } from "../../functions/core/archive/writer.js";
@@ -21,41 +18,23 @@ import {
 import { parseJsonl } from "../../functions/core/metadata/jsonl.js";
 import { METADATA_KINDS, type MetadataKind } from "../../functions/core/metadata/kinds.js";
 import { assetPath, kindPath } from "../../functions/core/metadata/paths.js";
-import type { MetadataCollection, MetadataSummary } from "../../functions/core/metadata/source.js";
+import type { MetadataCollection } from "../../functions/core/metadata/source.js";
 import { fillDiscussions } from "../helpers/github-discussions-fixture.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import {
+  drain,
+  startMetadataStandin,
+  type Drained,
+  type MetadataStandin,
+} from "../helpers/github-world.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
-import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 515151;
-const { publicKey, privateKey } = appKeys();
-const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
+let standin: MetadataStandin;
 let github: GitHubStandin;
 let digests: Map<number, string>;
-
-function source(options: { maxWaitSeconds?: number } = {}): GitHubMetadataSource {
-  // Retry-after and backoff seconds become milliseconds: the waits are real, only shorter.
-  const Octokit = resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5, ...options });
-  const app = new App({ appId: APP_ID, privateKey, log, Octokit });
-  return new GitHubMetadataSource({ octokitFor: installationClients(app) });
-}
-
-interface Drained {
-  files: Map<string, Buffer>;
-  summary: MetadataSummary;
-}
-
-/** Reads a collection as the archive writer does: each file to its end, in order. */
-async function drain(collection: MetadataCollection): Promise<Drained> {
-  const files = new Map<string, Buffer>();
-  for await (const file of collection.files) {
-    expect(files.has(file.path)).toBe(false);
-    files.set(file.path, Buffer.concat(await (await file.open()).toArray()));
-  }
-  return { files, summary: await collection.summary };
-}
 
 function lines(drained: Drained, kind: MetadataKind): Record<string, unknown>[] {
   const bytes = drained.files.get(kindPath(kind));
@@ -168,20 +147,15 @@ const REPO = "acme/app";
 let full: Drained;
 
 beforeAll(async () => {
-  github = await startGitHubStandin({
-    appId: APP_ID,
-    publicKey,
-    gitUrl: "http://127.0.0.1:9",
-    gitRoot: "/nonexistent",
-  });
-  github.install("acme");
+  standin = await startMetadataStandin(APP_ID);
+  github = standin.github;
   digests = fillMetadata(github.addRepo(REPO), { repo: REPO });
   fillDiscussions(github.metadata(REPO), { discussions: 5 });
   fillMetadata(github.addRepo("acme/no-issues"), { repo: "acme/no-issues", issues: 5, comments: 0 });
   github.metadata("acme/no-issues").settings.has_issues = false;
   github.addRepo("acme/locked-out", { forbidden: true });
   const before = github.requests.length;
-  full = await drain(source().collect(REPO));
+  full = await drain(standin.source().collect(REPO));
   expect(github.requests.length).toBeGreaterThan(before);
 });
 
@@ -382,7 +356,7 @@ describe("GitHubMetadataSource: a full collection", () => {
   });
 
   it("writes into an archive whose manifest covers every file and can carry each kind's outcome", async () => {
-    const collection = source().collect(REPO);
+    const collection = standin.source().collect(REPO);
     const dataKey = Buffer.alloc(32, 7);
     const header = {
       aead: "AES256_GCM_HKDF_1MB" as const,
@@ -429,13 +403,13 @@ describe("GitHubMetadataSource: a full collection", () => {
 describe("GitHubMetadataSource: incremental collections", () => {
   it("costs only 304s when nothing changed: changedSince is false and collect has no file", async () => {
     const before = github.requests.length;
-    expect(await source().changedSince(REPO, full.summary.checkpoint)).toBe(false);
+    expect(await standin.source().changedSince(REPO, full.summary.checkpoint)).toBe(false);
     const checks = repoRequests(REPO, before);
     expect(checks.length).toBeGreaterThan(0);
     expect(checks.every((r) => r.conditional && r.status === 304)).toBe(true);
 
     const from = github.requests.length;
-    const quiet = await drain(source().collect(REPO, { checkpoint: full.summary.checkpoint }));
+    const quiet = await drain(standin.source().collect(REPO, { checkpoint: full.summary.checkpoint }));
     expect(quiet.files.size).toBe(0);
     for (const kind of METADATA_KINDS)
       expect(quiet.summary.kinds[kind], kind).toEqual({ state: "unchanged" });
@@ -479,10 +453,10 @@ describe("GitHubMetadataSource: incremental collections", () => {
       updated_at: at(900_002),
       uploader: { login: "alice" },
     });
-    expect(await source().changedSince(REPO, full.summary.checkpoint)).toBe(true);
+    expect(await standin.source().changedSince(REPO, full.summary.checkpoint)).toBe(true);
 
     const assetsBefore = github.assetRequests.length;
-    const delta = await drain(source().collect(REPO, { checkpoint: full.summary.checkpoint }));
+    const delta = await drain(standin.source().collect(REPO, { checkpoint: full.summary.checkpoint }));
     const kinds = delta.summary.kinds;
     // A delta reads from the mark on, inclusive: the newest issue of last time comes again.
     const newest = Math.max(...served.issues.filter((i) => i.number !== 5).map((i) => Number(i.number)));
@@ -518,7 +492,7 @@ describe("GitHubMetadataSource: incremental collections", () => {
     // Cheap: a changed list costs its probe (and the pages of the change), the rest are 304s.
     expect(delta.summary.requests.total - delta.summary.requests.notModified).toBeLessThanOrEqual(12);
 
-    const after = await drain(source().collect(REPO, { checkpoint: delta.summary.checkpoint }));
+    const after = await drain(standin.source().collect(REPO, { checkpoint: delta.summary.checkpoint }));
     expect(after.files.size).toBe(0);
   });
 
@@ -529,14 +503,14 @@ describe("GitHubMetadataSource: incremental collections", () => {
       repoId: 1,
       kinds: { ...full.summary.checkpoint.kinds, repository: { requests: [{ path, etag: 'W/"another"' }] } },
     };
-    const drained = await drain(source().collect(REPO, { checkpoint: foreign }));
+    const drained = await drain(standin.source().collect(REPO, { checkpoint: foreign }));
     expect(drained.summary.kinds.issues).toMatchObject({ state: "full" });
   });
 });
 
 describe("GitHubMetadataSource: what the repository cannot provide, and failures", () => {
   it("records issues as unavailable when they are disabled, and collects the rest", async () => {
-    const drained = await drain(source().collect("acme/no-issues"));
+    const drained = await drain(standin.source().collect("acme/no-issues"));
     const gone = { state: "unavailable", status: 410, reason: "disabled on this repository" };
     expect(drained.summary.kinds.issues).toEqual(gone);
     expect(drained.summary.kinds["issue-comments"]).toEqual(gone);
@@ -554,7 +528,7 @@ describe("GitHubMetadataSource: what the repository cannot provide, and failures
       status: 403,
       json: { message: "Resource not accessible by integration" },
     });
-    const drained = await drain(source().collect(REPO));
+    const drained = await drain(standin.source().collect(REPO));
     expect(drained.summary.kinds.hooks).toEqual({
       state: "unavailable",
       status: 403,
@@ -564,18 +538,18 @@ describe("GitHubMetadataSource: what the repository cannot provide, and failures
   });
 
   it("fails whole, permanently, when the App cannot read the repository or it does not exist", async () => {
-    const locked = await failure(source().collect("acme/locked-out"));
+    const locked = await failure(standin.source().collect("acme/locked-out"));
     expect(locked).toBeInstanceOf(SourceError);
     expect((locked as SourceError).permanent).toBe(true);
     expect(locked.message).toMatch(/acme\/locked-out.*cannot read/);
-    const missing = await failure(source().collect("acme/nowhere"));
+    const missing = await failure(standin.source().collect("acme/nowhere"));
     expect(missing).toBeInstanceOf(RepositoryNotFoundError);
   });
 
   it("retries a 502 twice then succeeds; fails transiently when 5xx persists", async () => {
     const before = github.requests.length;
     github.inject({ repo: REPO, path: /^\/labels\?per_page=100$/, times: 2, status: 502 });
-    const drained = await drain(source().collect(REPO));
+    const drained = await drain(standin.source().collect(REPO));
     expect(drained.summary.kinds.labels).toEqual({ state: "full", items: 120 });
     const labelFirstPages = repoRequests(REPO, before).filter(
       (r) => r.url === `/repos/${REPO}/labels?per_page=100`,
@@ -583,7 +557,7 @@ describe("GitHubMetadataSource: what the repository cannot provide, and failures
     expect(labelFirstPages.map((r) => r.status)).toEqual([502, 502, 200]);
 
     github.inject({ repo: REPO, path: /^\/milestones/, times: 50, status: 503 });
-    const err = await failure(source().collect(REPO));
+    const err = await failure(standin.source().collect(REPO));
     expect(err).toBeInstanceOf(SourceError);
     expect((err as SourceError).permanent).toBe(false);
     expect(err.message).toMatch(/milestones of acme\/app: GitHub answered HTTP 503/);
@@ -597,7 +571,7 @@ describe("GitHubMetadataSource: what the repository cannot provide, and failures
       status: 200,
       raw: "<html>proxy error</html>",
     });
-    const err = await failure(source().collect(REPO));
+    const err = await failure(standin.source().collect(REPO));
     expect(err).toBeInstanceOf(MetadataFormatError);
     expect((err as MetadataFormatError).permanent).toBe(false);
     expect(err.message).toMatch(/issue-comments of acme\/app: GitHub's answer is not the JSON expected/);
@@ -608,14 +582,14 @@ describe("GitHubMetadataSource: what the repository cannot provide, and failures
     const before = github.requests.length;
     github.primaryRateLimit(REPO, /^\/labels/, 1, 1);
     github.secondaryRateLimit(REPO, /^\/pulls\?/, 2, 1);
-    const drained = await drain(source().collect(REPO));
+    const drained = await drain(standin.source().collect(REPO));
     expect(drained.summary.kinds.labels).toMatchObject({ state: "full" });
     expect(drained.summary.kinds.pulls).toMatchObject({ state: "full" });
     const limited = repoRequests(REPO, before).filter((r) => r.status === 403);
     expect(limited).toHaveLength(3);
 
     github.primaryRateLimit(REPO, /^\/autolinks/, 1, 3600);
-    const err = await failure(source({ maxWaitSeconds: 60 }).collect(REPO));
+    const err = await failure(standin.source({ maxWaitSeconds: 60 }).collect(REPO));
     expect(err).toBeInstanceOf(RateLimitedError);
     expect((err as RateLimitedError).retryAt).toMatch(/^\d{4}-/);
   });
@@ -626,7 +600,7 @@ describe("GitHubMetadataSource: what the repository cannot provide, and failures
     const digest = asset.digest;
     asset.digest = `sha256:${"0".repeat(64)}`;
     try {
-      const err = await failure(source().collect(REPO));
+      const err = await failure(standin.source().collect(REPO));
       expect(err).toBeInstanceOf(AssetMismatchError);
       expect(err.message).toMatch(/release asset 202 of v1\.0/);
       expect(err.message).not.toMatch(/sig=|http/);
@@ -637,7 +611,7 @@ describe("GitHubMetadataSource: what the repository cannot provide, and failures
 
   it("stops when its signal is aborted, with a DeadlineError", async () => {
     const controller = new AbortController();
-    const collection = source().collect(REPO, { signal: controller.signal });
+    const collection = standin.source().collect(REPO, { signal: controller.signal });
     let files = 0;
     const err = await (async () => {
       for await (const file of collection.files) {

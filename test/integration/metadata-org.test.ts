@@ -3,9 +3,7 @@
 // (GraphQL, paged by cursor), collected with the real @octokit clients from the GitHub stand-in and
 // read back from the archive: each kind equals what the stand-in serves, by a canonical projection.
 // What the App may not read (403, FORBIDDEN) is recorded unavailable with GitHub's reason.
-import { App } from "@octokit/app";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
 import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
 import { ORG_KINDS } from "../../functions/core/metadata/kinds.js";
 import { readMetadata } from "../../functions/core/metadata/read.js";
@@ -18,17 +16,16 @@ import { sweep } from "../../functions/core/sweep.js";
 import type { Snapshot } from "../../functions/core/model.js";
 import type { LocalApp } from "../../functions/wiring.js";
 import type { OrgMetadata } from "../helpers/github-standin-org.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { startMetadataStandin, type MetadataStandin } from "../helpers/github-world.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
-import { appKeys } from "../helpers/app-keys.js";
 
 type O = Record<string, unknown>;
 
 const APP_ID = 636363;
-const { publicKey, privateKey } = appKeys();
-const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const clock = manualClock("2026-11-30T00:00:00.000Z");
 
+let standin: MetadataStandin;
 let github: GitHubStandin;
 let metadata: GitHubMetadataSource;
 let ws: TestWorkspace;
@@ -273,20 +270,12 @@ async function read(snapshot: Snapshot) {
 }
 
 beforeAll(async () => {
-  github = await startGitHubStandin({
-    appId: APP_ID,
-    publicKey,
-    gitUrl: "http://127.0.0.1:9",
-    gitRoot: "/nonexistent",
-  });
-  github.install("acme");
+  standin = await startMetadataStandin(APP_ID);
+  github = standin.github;
   github.install("globex");
   fill(github.orgMetadata("acme"));
   fill(github.orgMetadata("globex"));
-  const Octokit = resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5 });
-  metadata = new GitHubMetadataSource({
-    octokitFor: installationClients(new App({ appId: APP_ID, privateKey, log, Octokit })),
-  });
+  metadata = standin.source();
   ws = await workspace({});
   app = await ws.open(clock);
 }, 60_000);

@@ -6,41 +6,23 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App } from "@octokit/app";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
-import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
 import { repoHealth } from "../../functions/core/health.js";
 import { parseJsonl } from "../../functions/core/metadata/jsonl.js";
 import { readMetadata } from "../../functions/core/metadata/read.js";
 import { kindPath } from "../../functions/core/metadata/paths.js";
-import type { MetadataCollection, MetadataSummary } from "../../functions/core/metadata/source.js";
 import { fillMetadata } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { drain, startMetadataStandin, type MetadataStandin } from "../helpers/github-world.js";
 import { refsOf, richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace } from "../helpers/local-app.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
-import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 717171;
-const { publicKey, privateKey } = appKeys();
-const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const DEFERRED = { state: "deferred", reason: "rate budget" };
 
+let standin: MetadataStandin;
 let github: GitHubStandin;
-
-function metadataSource(): GitHubMetadataSource {
-  const Octokit = resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5 });
-  const app = new App({ appId: APP_ID, privateKey, log, Octokit });
-  return new GitHubMetadataSource({ octokitFor: installationClients(app) });
-}
-
-async function drain(collection: MetadataCollection) {
-  const files = new Map<string, Buffer>();
-  for await (const file of collection.files)
-    files.set(file.path, Buffer.concat(await (await file.open()).toArray()));
-  return { files, summary: (await collection.summary) as MetadataSummary };
-}
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
@@ -50,13 +32,8 @@ function budget(remaining: number): void {
 }
 
 beforeAll(async () => {
-  github = await startGitHubStandin({
-    appId: APP_ID,
-    publicKey,
-    gitUrl: "http://127.0.0.1:9",
-    gitRoot: "/x",
-  });
-  github.install("acme");
+  standin = await startMetadataStandin(APP_ID);
+  github = standin.github;
   // Both hold 230 issues (3 pages) and 250 comments, last changed in January; "fresh" was pushed
   // to two hours ago and has an issue and a comment changed an hour ago.
   fillMetadata(github.addRepo("acme/stale"), { repo: "acme/stale" });
@@ -79,7 +56,7 @@ describe("pacing within the rate budget", () => {
   it("defers the costly kinds of a long-unchanged repository when the budget is low, and never meets the limit", async () => {
     budget(200); // 20% left: below a long-unchanged kind's floor (25%), above a fresh one's (2%)
     const from = github.requests.length;
-    const { files, summary } = await drain(metadataSource().collect("acme/stale"));
+    const { files, summary } = await drain(standin.source().collect("acme/stale"));
     for (const kind of [
       "issues",
       "issue-events",
@@ -109,10 +86,10 @@ describe("pacing within the rate budget", () => {
 
     // Still low: the deferred kinds are not due; refilled: they are, and read whole.
     budget(200);
-    expect(await metadataSource().changedSince("acme/stale", summary.checkpoint)).toBe(false);
+    expect(await standin.source().changedSince("acme/stale", summary.checkpoint)).toBe(false);
     budget(1000);
-    expect(await metadataSource().changedSince("acme/stale", summary.checkpoint)).toBe(true);
-    const later = await drain(metadataSource().collect("acme/stale", { checkpoint: summary.checkpoint }));
+    expect(await standin.source().changedSince("acme/stale", summary.checkpoint)).toBe(true);
+    const later = await drain(standin.source().collect("acme/stale", { checkpoint: summary.checkpoint }));
     expect(later.summary.kinds.issues).toEqual({ state: "full", items: 230 });
     expect(later.summary.kinds["issue-events"]).toMatchObject({ state: "full" });
     expect(later.summary.kinds["issue-comments"]).toEqual({ state: "full", items: 250 });
@@ -128,7 +105,7 @@ describe("pacing within the rate budget", () => {
 
   it("reads what changed within the day on the same budget, and defers the rest", async () => {
     budget(200);
-    const { summary } = await drain(metadataSource().collect("acme/fresh"));
+    const { summary } = await drain(standin.source().collect("acme/fresh"));
     expect(summary.kinds.issues).toEqual({ state: "full", items: 230 });
     expect(summary.kinds["issue-events"]).toMatchObject({ state: "full" });
     expect(summary.kinds["issue-comments"]).toEqual({ state: "full", items: 250 });
@@ -139,22 +116,22 @@ describe("pacing within the rate budget", () => {
   });
 
   it("keeps the place of a kind deferred in an incremental collection: the next one reads from the old mark", async () => {
-    const full = await drain(metadataSource().collect("acme/fresh"));
+    const full = await drain(standin.source().collect("acme/fresh"));
     const meta = github.metadata("acme/fresh");
     meta.issues.find((i) => i.number === 12)!.updated_at = hoursAgo(0.5);
     budget(15); // 1.5%: below even a fresh kind's floor
     const deferred = await drain(
-      metadataSource().collect("acme/fresh", { checkpoint: full.summary.checkpoint }),
+      standin.source().collect("acme/fresh", { checkpoint: full.summary.checkpoint }),
     );
     expect(deferred.summary.kinds.issues).toEqual(DEFERRED);
     expect(deferred.summary.checkpoint.kinds.issues).toEqual(full.summary.checkpoint.kinds.issues);
     // Issue 12's change is no reason for another snapshot while the budget is still low.
     budget(15);
-    expect(await metadataSource().changedSince("acme/fresh", deferred.summary.checkpoint)).toBe(false);
+    expect(await standin.source().changedSince("acme/fresh", deferred.summary.checkpoint)).toBe(false);
     budget(1000);
-    expect(await metadataSource().changedSince("acme/fresh", deferred.summary.checkpoint)).toBe(true);
+    expect(await standin.source().changedSince("acme/fresh", deferred.summary.checkpoint)).toBe(true);
     const next = await drain(
-      metadataSource().collect("acme/fresh", { checkpoint: deferred.summary.checkpoint }),
+      standin.source().collect("acme/fresh", { checkpoint: deferred.summary.checkpoint }),
     );
     expect(next.summary.kinds.issues).toMatchObject({ state: "delta" });
     const numbers = parseJsonl(next.files.get(kindPath("issues"))!.toString("utf8")).map((l) => l.number);
@@ -172,7 +149,7 @@ describe("pacing within the rate budget", () => {
         app,
         "acme/stale",
         { url: source },
-        { actor: "test", metadata: metadataSource() },
+        { actor: "test", metadata: standin.source() },
       );
       // The git part is never deferred: the snapshot has every ref of the source, and the bundle.
       const refs = Object.fromEntries(

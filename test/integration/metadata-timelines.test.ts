@@ -3,46 +3,19 @@
 // make (every event kind, both node-id encodings, a timeline longer than a page); GraphQL refused
 // (no permission, a query an older server does not know) falls back to REST; an issue deleted
 // between the listing and its timeline is skipped.
-import { App } from "@octokit/app";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
-import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
 import { parseJsonl } from "../../functions/core/metadata/jsonl.js";
 import { kindPath } from "../../functions/core/metadata/paths.js";
-import type { MetadataCollection, MetadataSummary } from "../../functions/core/metadata/source.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
-import { appKeys } from "../helpers/app-keys.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { drain, startMetadataStandin, type MetadataStandin } from "../helpers/github-world.js";
 
 const APP_ID = 616161;
-const { publicKey, privateKey } = appKeys();
-const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const REPO = "acme/busy";
 const ISSUES = 30;
 
+let standin: MetadataStandin;
 let github: GitHubStandin;
-
-function source(timelineBatch?: number): GitHubMetadataSource {
-  const Octokit = resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5 });
-  const app = new App({ appId: APP_ID, privateKey, log, Octokit });
-  return new GitHubMetadataSource({
-    octokitFor: installationClients(app),
-    ...(timelineBatch ? { timelineBatch } : {}),
-  });
-}
-
-/** Reads a collection to its end; `after` runs once a file was read (to change GitHub meanwhile). */
-async function drain(
-  collection: MetadataCollection,
-  after: (path: string) => void = () => undefined,
-): Promise<{ files: Map<string, Buffer>; summary: MetadataSummary }> {
-  const files = new Map<string, Buffer>();
-  for await (const file of collection.files) {
-    files.set(file.path, Buffer.concat(await (await file.open()).toArray()));
-    after(file.path);
-  }
-  return { files, summary: await collection.summary };
-}
 
 const events = (files: Map<string, Buffer>) => files.get(kindPath("issue-events"))!;
 const timelineRequests = (from: number) =>
@@ -59,7 +32,7 @@ async function restRead(): Promise<Buffer> {
     json: { errors: [{ type: "FORBIDDEN", message: "Resource not accessible by integration" }] },
   });
   const from = github.requests.length;
-  const drained = await drain(source().collect(REPO));
+  const drained = await drain(standin.source().collect(REPO));
   github.clearFaults();
   // One list per issue, and issue 5's 250 events take two more pages.
   expect(timelineRequests(from)).toHaveLength(ISSUES + 2);
@@ -69,13 +42,8 @@ async function restRead(): Promise<Buffer> {
 const user = (login: string) => ({ login, id: 1, type: "User" });
 
 beforeAll(async () => {
-  github = await startGitHubStandin({
-    appId: APP_ID,
-    publicKey,
-    gitUrl: "http://127.0.0.1:9",
-    gitRoot: "/x",
-  });
-  github.install("acme");
+  standin = await startMetadataStandin(APP_ID);
+  github = standin.github;
   fillMetadata(github.addRepo(REPO), { repo: REPO, issues: ISSUES, comments: 20 });
   const meta = github.metadata(REPO);
   // A timeline longer than two pages, ids odd and even (both node-id encodings).
@@ -167,12 +135,12 @@ describe("reviews through GraphQL", () => {
       json: { errors: [{ type: "FORBIDDEN", message: "Resource not accessible by integration" }] },
     });
     let from = github.requests.length;
-    const rest = await drain(source().collect(REPO));
+    const rest = await drain(standin.source().collect(REPO));
     github.clearFaults();
     expect(reviewRequests(from)).toHaveLength(3 + 1); // one list per pull request, pull 4's two pages
     from = github.requests.length;
     const queries = github.graphqlQueries.length;
-    const graphql = await drain(source().collect(REPO));
+    const graphql = await drain(standin.source().collect(REPO));
     const file = (d: typeof rest) => d.files.get(kindPath("pull-reviews"))!.toString("utf8");
     expect(file(graphql)).toBe(file(rest));
     expect(reviewRequests(from)).toEqual([]);
@@ -202,7 +170,7 @@ describe("timelines through GraphQL", () => {
   it("makes the same issue-events file as REST's per-issue timelines, in a few queries and no REST timeline", async () => {
     const rest = await restRead();
     const [requests, queries] = [github.requests.length, github.graphqlQueries.length];
-    const drained = await drain(source(8).collect(REPO));
+    const drained = await drain(standin.source({ timelineBatch: 8 }).collect(REPO));
     expect(events(drained.files).toString("utf8")).toBe(rest.toString("utf8"));
     expect(timelineRequests(requests)).toEqual([]);
     // 30 issues, 8 a query: 4 queries; issue 5's 250 events take two more pages, read before the
@@ -269,7 +237,7 @@ describe("timelines through GraphQL", () => {
       },
     });
     const from = github.requests.length;
-    const drained = await drain(source().collect(REPO));
+    const drained = await drain(standin.source().collect(REPO));
     expect(events(drained.files).equals(rest)).toBe(true);
     expect(timelineRequests(from)).toHaveLength(ISSUES + 2);
     expect(drained.summary.kinds["issue-events"]).toEqual({
@@ -282,7 +250,7 @@ describe("timelines through GraphQL", () => {
     const meta = github.metadata(REPO);
     const index = meta.issues.findIndex((i) => i.number === 6);
     const removed = meta.issues[index]!;
-    const drained = await drain(source().collect(REPO), (path) => {
+    const drained = await drain(standin.source().collect(REPO), (path) => {
       if (path === kindPath("issues")) meta.issues.splice(index, 1);
     });
     meta.issues.splice(index, 0, removed);
@@ -295,7 +263,7 @@ describe("timelines through GraphQL", () => {
   it("fails on a GraphQL error that is not a refusal, and never falls back to REST then", async () => {
     github.injectGraphql({ query: /^query Timelines/, times: 1, status: 200, raw: "{not json" });
     const from = github.requests.length;
-    await expect(drain(source().collect(REPO))).rejects.toThrow(/issue-events/);
+    await expect(drain(standin.source().collect(REPO))).rejects.toThrow(/issue-events/);
     expect(timelineRequests(from)).toEqual([]);
   });
 });

@@ -3,8 +3,7 @@
 // a verify request in the cloud), readable with `show --org`, shredded by `forget`. The CLI's
 // `backup` takes it when the org clock (schedule.yaml orgSnapshot) has fired since the latest, or
 // now with --org. Driven through the real CLI, @octokit/app and the GitHub stand-in.
-import { mkdtemp, open, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { open, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDemoRepo } from "../../functions/cli/demo-repo.js";
@@ -18,18 +17,20 @@ import type { Publisher } from "../../functions/core/ports.js";
 import { runSnapshotRequest } from "../../functions/core/snapshot-request.js";
 import { verifySnapshot } from "../../functions/core/verify.js";
 import { openApp, type LocalApp } from "../../functions/wiring.js";
-import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHttpServer } from "../helpers/git-http-server.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { startGitHubWorld, type GitHubWorld } from "../helpers/github-world.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { runCli } from "../helpers/cli-run.js";
 import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 727272;
-const { publicKey, privateKey } = appKeys();
+const { privateKey } = appKeys();
 const ENV = { GITHUB_APP_ID: String(APP_ID), GITHUB_APP_PRIVATE_KEY: privateKey };
 /** Once a year: two backups in a test never straddle a firing. */
 const YEARLY = "0 0 1 1 *";
 
+let world: GitHubWorld;
 let root: string;
 let git: GitHttpServer;
 let github: GitHubStandin;
@@ -72,10 +73,8 @@ async function headerOf(app: LocalApp, objectKey: string) {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "infinity-org-snapshot-"));
-  git = await startGitHttpServer({ root, checkPassword: (password, repo) => github.canRead(password, repo) });
-  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: git.url, gitRoot: root });
-  github.install("acme");
+  world = await startGitHubWorld(APP_ID, "infinity-org-snapshot-", ["acme"]);
+  ({ root, git, github } = world);
   github.addRepo("acme/app");
   await createDemoRepo(join(root, "acme", "app.git"));
   const org = github.orgMetadata("acme");
@@ -92,9 +91,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ws?.cleanup();
-  await github?.close();
-  await git?.close();
-  await rm(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 describe("an organization's own snapshot on the one snapshot path", () => {

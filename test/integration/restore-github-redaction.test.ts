@@ -3,8 +3,7 @@
 // come back with "[redacted]" in the provenance header and their text hidden, mentions of them are
 // "@[redacted]", their assignment is "[redacted]"; every request body the GitHub stand-in received
 // and everything the restored repository holds are searched for the login, in any case.
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { git } from "../../functions/core/git/exec.js";
@@ -12,20 +11,22 @@ import { initBare } from "../../functions/core/git/local-repo.js";
 import { restoreToGitHub } from "../../functions/core/restore-github/restore-to-github.js";
 import { openApp } from "../../functions/wiring.js";
 import { cli } from "../helpers/cli-run.js";
-import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
+import type { GitHttpServer } from "../helpers/git-http-server.js";
 import { pushCommit } from "../helpers/git-repos.js";
 import { at } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type ExtraRoute, type GitHubStandin } from "../helpers/github-standin.js";
+import { type ExtraRoute, type GitHubStandin } from "../helpers/github-standin.js";
+import { startGitHubWorld, type GitHubWorld } from "../helpers/github-world.js";
 import { serveSettingsWrites } from "../helpers/github-standin-settings.js";
 import { serveItemWrites } from "../helpers/github-standin-writes.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 717171;
-const { publicKey, privateKey } = appKeys();
+const { privateKey } = appKeys();
 /** The person on the list; "Mallory" in places, since logins match without regard to case. */
 const LOGIN = "mallory";
 
+let world: GitHubWorld;
 let root: string;
 let gitServer: GitHttpServer;
 let github: GitHubStandin;
@@ -116,13 +117,8 @@ function sourceMetadata(repo: string, head: string) {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "infinity-restore-redaction-"));
-  gitServer = await startGitHttpServer({
-    root,
-    checkPassword: (password, repo) => github.canRead(password, repo),
-  });
-  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: gitServer.url, gitRoot: root });
-  github.install("acme");
+  world = await startGitHubWorld(APP_ID, "infinity-restore-redaction-", ["acme"]);
+  ({ root, git: gitServer, github } = world);
   serveSettingsWrites(github);
   github.addRepo("acme/people");
   const bare = join(root, "acme", "people.git");
@@ -143,9 +139,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ws?.cleanup();
-  await github?.close();
-  await gitServer?.close();
-  await rm(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 describe("restore to GitHub with a person on the redaction list", () => {

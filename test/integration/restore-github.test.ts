@@ -5,8 +5,7 @@
 // their assets' SHA-256s); numbers equal. A restore whose answers are lost halfway continues on the
 // next run and creates nothing twice; a secondary limit mid-restore slows it down and loses nothing.
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { git } from "../../functions/core/git/exec.js";
@@ -20,10 +19,11 @@ import {
 } from "../../functions/core/restore-github/restore-to-github.js";
 import { openApp } from "../../functions/wiring.js";
 import { cli } from "../helpers/cli-run.js";
-import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
+import type { GitHttpServer } from "../helpers/git-http-server.js";
 import { refsOf, pushCommit } from "../helpers/git-repos.js";
 import { at } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { startGitHubWorld, type GitHubWorld } from "../helpers/github-world.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
 import { serveSettingsWrites, type SettingsWrite } from "../helpers/github-standin-settings.js";
 import type { RestoreJournal } from "../../functions/core/ports.js";
@@ -33,9 +33,10 @@ import { projection } from "../helpers/restore-projection.js";
 import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 616161;
-const { publicKey, privateKey } = appKeys();
+const { privateKey } = appKeys();
 type O = Record<string, unknown>;
 
+let world: GitHubWorld;
 let root: string;
 let gitServer: GitHttpServer;
 let github: GitHubStandin;
@@ -294,13 +295,8 @@ function restoredProjection(meta: RepoMetadata) {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "infinity-restore-github-"));
-  gitServer = await startGitHttpServer({
-    root,
-    checkPassword: (password, repo) => github.canRead(password, repo),
-  });
-  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: gitServer.url, gitRoot: root });
-  github.install("acme");
+  world = await startGitHubWorld(APP_ID, "infinity-restore-github-", ["acme"]);
+  ({ root, git: gitServer, github } = world);
   github.orgMetadata("acme"); // the backup also snapshots the organization (acme/@org)
   settingsWrites = serveSettingsWrites(github);
   github.addRepo("acme/app");
@@ -324,9 +320,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await ws?.cleanup();
-  await github?.close();
-  await gitServer?.close();
-  await rm(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 async function withEnv<T>(run: () => Promise<T>): Promise<T> {

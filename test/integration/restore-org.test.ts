@@ -2,8 +2,6 @@
 // @octokit/app clients and the GitHub stand-in. The dry run lists each repository's snapshot at or
 // before T (and creates nothing); the real run restores each into the target org with the refs it
 // had at T, not the newer ones, and flags the repository that did not exist yet at T.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,17 +9,19 @@ import { createDemoRepo } from "../../functions/cli/demo-repo.js";
 import { readRefs } from "../../functions/core/git/local-repo.js";
 import type { OrgRestoreReport } from "../../functions/core/restore-org.js";
 import { cli } from "../helpers/cli-run.js";
-import { startGitHttpServer, type GitHttpServer } from "../helpers/git-http-server.js";
+import type { GitHttpServer } from "../helpers/git-http-server.js";
 import { serveSettingsWrites } from "../helpers/github-standin-settings.js";
 import { serveItemWrites } from "../helpers/github-standin-writes.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { startGitHubWorld, type GitHubWorld } from "../helpers/github-world.js";
 import { commitFiles } from "../helpers/lfs-repos.js";
 import { workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { appKeys } from "../helpers/app-keys.js";
 
 const APP_ID = 737373;
-const { publicKey, privateKey } = appKeys();
+const { privateKey } = appKeys();
 
+let world: GitHubWorld;
 let root: string;
 let git: GitHttpServer;
 let github: GitHubStandin;
@@ -48,9 +48,8 @@ beforeAll(async () => {
   process.env.GITHUB_APP_ID = String(APP_ID);
   process.env.GITHUB_APP_PRIVATE_KEY = privateKey;
   delete process.env.GITHUB_APP_PRIVATE_KEY_FILE;
-  root = await mkdtemp(join(tmpdir(), "infinity-restore-org-"));
-  git = await startGitHttpServer({ root, checkPassword: (password, repo) => github.canRead(password, repo) });
-  github = await startGitHubStandin({ appId: APP_ID, publicKey, gitUrl: git.url, gitRoot: root });
+  world = await startGitHubWorld(APP_ID, "infinity-restore-org-", []);
+  ({ root, git, github } = world);
   serveSettingsWrites(github);
   serveItemWrites(github);
   github.install("acme");
@@ -92,9 +91,7 @@ afterAll(async () => {
     else process.env[name] = value;
   }
   await ws?.cleanup();
-  await github?.close();
-  await git?.close();
-  await rm(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 describe("restore --all --at T", () => {

@@ -5,9 +5,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { App } from "@octokit/app";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installationClients, resilientOctokit } from "../../functions/adapters/github/metadata-octokit.js";
 import { GitHubMetadataSource } from "../../functions/adapters/github/metadata-source.js";
 import { bytes } from "../../functions/cli/format.js";
 import type { IncrementalPolicy } from "../../functions/core/chain.js";
@@ -15,21 +13,20 @@ import type { Snapshot } from "../../functions/core/model.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
 import type { LocalApp } from "../../functions/wiring.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
-import { startGitHubStandin, type GitHubStandin } from "../helpers/github-standin.js";
+import type { GitHubStandin } from "../helpers/github-standin.js";
+import { startMetadataStandin, type MetadataStandin } from "../helpers/github-world.js";
 import { richRepo } from "../helpers/git-repos.js";
 import { manualClock, workspace, type TestWorkspace } from "../helpers/local-app.js";
 import { runCli } from "../helpers/cli-run.js";
-import { appKeys } from "../helpers/app-keys.js";
 
 type O = Record<string, unknown>;
 
 const APP_ID = 616161;
 const REPO = "acme/app";
-const { publicKey, privateKey } = appKeys();
-const log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 const policy: IncrementalPolicy = { maxChain: 10, fullEveryMs: 20 * 3600 * 1000 };
 const clock = manualClock("2026-11-27T00:00:00.000Z");
 
+let standin: MetadataStandin;
 let github: GitHubStandin;
 let metadata: GitHubMetadataSource;
 let ws: TestWorkspace;
@@ -90,20 +87,12 @@ const commentsOf = (comments: O[], n: number) =>
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), "infinity-show-"));
   source = await richRepo(scratch);
-  github = await startGitHubStandin({
-    appId: APP_ID,
-    publicKey,
-    gitUrl: "http://127.0.0.1:9",
-    gitRoot: "/nonexistent",
-  });
-  github.install("acme");
+  standin = await startMetadataStandin(APP_ID);
+  github = standin.github;
   fillMetadata(github.addRepo(REPO), { repo: REPO });
   fillMetadata(github.addRepo("acme/no-issues"), { repo: "acme/no-issues", issues: 5, comments: 0 });
   github.metadata("acme/no-issues").settings.has_issues = false;
-  const Octokit = resilientOctokit({ baseUrl: github.url, log, msPerSecond: 5 });
-  metadata = new GitHubMetadataSource({
-    octokitFor: installationClients(new App({ appId: APP_ID, privateKey, log, Octokit })),
-  });
+  metadata = standin.source();
   ws = await workspace({ [REPO]: source, "acme/no-issues": source, "acme/plain": source });
   app = await ws.open(clock);
 

@@ -12,6 +12,7 @@ import {
   RetainedError,
   UserInputError,
 } from "../../core/errors.js";
+import { firstToFail } from "../../core/first-error.js";
 import type { BlobInfo, BlobStore, Clock, LifecycleChange, PutOptions } from "../../core/ports.js";
 import { detailOf, errorReason, fromHttp, httpStatus } from "./errors.js";
 
@@ -84,29 +85,27 @@ export class GcsBlobStore implements BlobStore {
     }
     const retainUntil = isoTime(options.retainUntil, "retainUntil");
     const file = this.file(key);
-    let bodyError: unknown;
-    body.once("error", (err) => (bodyError ??= err));
+    // ifGenerationMatch 0: the object is created only if no live object has the name, checked
+    // by the service when the upload is finalized. The upload is finalized only when the body
+    // ends; a body that fails leaves an unfinished session, never an object.
+    const upload = file.createWriteStream({
+      resumable: true,
+      chunkSize: this.chunkBytes,
+      validation: "crc32c",
+      preconditionOpts: { ifGenerationMatch: 0 },
+      // Retention from the first byte: the object is never deletable before retainUntil.
+      metadata: {
+        contentType: "application/octet-stream",
+        metadata,
+        ...retentionFields(retainUntil, this.retentionMode),
+      },
+    });
+    // The pipeline hands a failed upload's error to the body too: whose it is, the first to fail says.
+    const failedFirst = firstToFail({ body, upload });
     try {
-      // ifGenerationMatch 0: the object is created only if no live object has the name, checked
-      // by the service when the upload is finalized. The upload is finalized only when the body
-      // ends; a body that fails leaves an unfinished session, never an object.
-      await pipeline(
-        body,
-        file.createWriteStream({
-          resumable: true,
-          chunkSize: this.chunkBytes,
-          validation: "crc32c",
-          preconditionOpts: { ifGenerationMatch: 0 },
-          // Retention from the first byte: the object is never deletable before retainUntil.
-          metadata: {
-            contentType: "application/octet-stream",
-            metadata,
-            ...retentionFields(retainUntil, this.retentionMode),
-          },
-        }),
-      );
+      await pipeline(body, upload);
     } catch (err) {
-      if (bodyError !== undefined && err === bodyError) throw err; // the caller's own failure
+      if (failedFirst() === "body") throw err; // the caller's own failure
       throw this.uploadError(key, err);
     }
     // The finished upload leaves the object's resource on the File: no second request.

@@ -11,7 +11,8 @@ import type {
   MetadataSummary,
 } from "../../core/metadata/source.js";
 import { userContentHostsFor, type UserContentHosts } from "./attachment-urls.js";
-import { Collection, type AttachmentOptions } from "./metadata-collection.js";
+import { Collection } from "./metadata-collection.js";
+import type { AttachmentOptions } from "./metadata-collection-state.js";
 import { probeDiscussions } from "./metadata-discussions.js";
 import { RepoApi, Unavailable, type Answer, type OctokitLike } from "./metadata-http.js";
 import { anyChanged } from "./metadata-prefetch.js";

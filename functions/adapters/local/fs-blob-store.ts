@@ -17,6 +17,7 @@ import {
   RetainedError,
   UserInputError,
 } from "../../core/errors.js";
+import { firstToFail } from "../../core/first-error.js";
 import { processAlive } from "../../core/scratch.js";
 import {
   systemClock,
@@ -87,11 +88,10 @@ export class FsBlobStore implements BlobStore {
     const retainUntil = isoTime(options.retainUntil, "retainUntil");
     await this.open();
     const tmp = this.tmpPath();
+    const what = `could not store blob ${key} in ${this.root}`;
     try {
-      return await translate(`could not store blob ${key}`, async () => {
-        // flush: fsync before close, so that a resolved put survives a power cut.
-        const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, flush: true });
-        await pipeline(body, syncingAsWritten(out), out);
+      await writeBody(tmp, body, what);
+      return await translate(what, async () => {
         // Read-only before it is visible: an archive is never written again in place.
         await fs.chmod(tmp, 0o444);
         return this.serialized(() => this.publish(key, tmp, metadata, retainUntil));
@@ -329,6 +329,19 @@ export class FsBlobStore implements BlobStore {
   }
 }
 
+/**
+ * Writes `body` into the new file `tmp`. The body's own failure is the caller's and passes on as it
+ * is; a failure of the file (a full disk) is translated, naming the folder and the problem.
+ */
+async function writeBody(tmp: string, body: Readable, what: string): Promise<void> {
+  // flush: fsync before close, so that a resolved put survives a power cut.
+  const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, flush: true });
+  const failedFirst = firstToFail({ body, out });
+  await pipeline(body, syncingAsWritten(out), out).catch((err: unknown) => {
+    throw failedFirst() === "body" ? err : translated(err, what);
+  });
+}
+
 async function makeParent(key: string, file: string): Promise<void> {
   await fs.mkdir(path.dirname(file), PRIVATE_DIR).catch((err) => {
     // A folder cannot hold both "a" and "a/b" (Cloud Storage can): the first one wins.
@@ -383,11 +396,18 @@ async function translate<T>(what: string, work: () => Promise<T>): Promise<T> {
   return work().catch((err: unknown) => Promise.reject(translated(err, what)));
 }
 
+/** What a person reads for a file system error that means the disk, not the program. */
+const DISK_PROBLEMS: Record<string, string> = {
+  ENOSPC: "no space left on device (ENOSPC)",
+  EDQUOT: "disk quota exceeded (EDQUOT)",
+};
+
 /** Our own errors and the body's own errors pass through; file system errors get our type. */
 function translated(err: unknown, what: string): unknown {
   if (err instanceof BackupError || typeof err !== "object" || err === null || !("syscall" in err))
     return err;
-  return new BackupError(`${what}: ${code(err) ?? "I/O error"}`, { cause: err });
+  const problem = DISK_PROBLEMS[code(err) ?? ""] ?? code(err) ?? "I/O error";
+  return new BackupError(`${what}: ${problem}`, { cause: err });
 }
 
 /**

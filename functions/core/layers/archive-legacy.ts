@@ -15,6 +15,7 @@ import { BUNDLE_PATH } from "../archive/paths.js";
 import { writeArchive } from "../archive/writer.js";
 import type { Deps } from "../deps.js";
 import { ArchiveCorruptError } from "../errors.js";
+import { writtenAndStored } from "../first-error.js";
 import { BundleCheck } from "../git/bundle.js";
 import { diffRefs, indexPack } from "../git/local-repo.js";
 import { lfsOidOf } from "../lfs/paths.js";
@@ -118,12 +119,12 @@ export async function writeFoldedArchive(
       },
       files: files.map(({ path, file }) => ({ path, open: () => createReadStream(file) })),
     });
-    const [manifest, stored] = await Promise.all([
+    const [manifest, stored] = await writtenAndStored(
       archive.manifest,
       deps.store.put(objectKey, archive.stream, {
         metadata: { repo: snapshot.repo, snapshotId: snapshot.id, keyRef: header.keyRef },
       }),
-    ]);
+    );
     const change: FoldedSnapshot = {
       id: snapshot.id,
       legacyKey: snapshot.objectKey,

@@ -11,6 +11,7 @@ import { LAYER_OIDS_PATH, LAYER_PACK_PATH } from "../archive/paths.js";
 import { writeArchive, type ArchiveFile } from "../archive/writer.js";
 import type { Deps } from "../deps.js";
 import { ArchiveCorruptError, DeadlineError, GitError } from "../errors.js";
+import { writtenAndStored } from "../first-error.js";
 import { indexPack, initBare } from "../git/local-repo.js";
 import { packOidSet, type OidSet } from "../git/oid-set.js";
 import { newSnapshotId } from "../ids.js";
@@ -199,12 +200,12 @@ async function putArchive(
   if (base.signal?.aborted) abort();
   base.signal?.addEventListener("abort", abort, { once: true });
   try {
-    const [, stored] = await Promise.all([
+    const [, stored] = await writtenAndStored(
       archive.manifest,
       deps.store.put(key, archive.stream, {
         metadata: { repo: base.lineage, snapshotId: base.id, keyRef: base.header.keyRef },
       }),
-    ]);
+    );
     return { key, size: stored.size, sha256: await archive.sha256 };
   } catch (err) {
     archive.stream.destroy(err as Error);
