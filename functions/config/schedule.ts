@@ -22,7 +22,7 @@ export const scheduleSchema = z.strictObject({
   /** Retention: expiries, storage classes, deletions, orphans. */
   prune: cron.default("0 3 * * *"),
   /** backupHealth is called on this clock, so stale repositories reach the alert. */
-  healthCheck: cron.default("*/30 * * * *"),
+  healthCheck: cron.default("*/5 * * * *"),
   /** A full snapshot of every repository, metadata read whole (incremental reads miss some changes). */
   metadataReconcile: cron.default("0 2 * * 0"),
   /** Each organization's own snapshot: settings, members, teams, rulesets, Projects (v2). */
