@@ -14,12 +14,7 @@ import { fillAttachments, type AttachmentFixture } from "../helpers/github-attac
 import { fillDiscussions } from "../helpers/github-discussions-fixture.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import type { GitHubStandin } from "../helpers/github-standin.js";
-import {
-  drain,
-  startMetadataStandin,
-  type Drained,
-  type MetadataStandin,
-} from "../helpers/github-world.js";
+import { drain, startMetadataStandin, type Drained, type MetadataStandin } from "../helpers/github-world.js";
 
 const APP_ID = 737373;
 const REPO = "acme/app";

@@ -15,12 +15,7 @@ import { kindPath } from "../../functions/core/metadata/paths.js";
 import { discussionComment, fillDiscussions } from "../helpers/github-discussions-fixture.js";
 import { at } from "../helpers/github-metadata-fixture.js";
 import type { GitHubStandin } from "../helpers/github-standin.js";
-import {
-  drain,
-  startMetadataStandin,
-  type Drained,
-  type MetadataStandin,
-} from "../helpers/github-world.js";
+import { drain, startMetadataStandin, type Drained, type MetadataStandin } from "../helpers/github-world.js";
 
 const APP_ID = 626262;
 const REPO = "acme/forum";

@@ -22,12 +22,7 @@ import type { MetadataCollection } from "../../functions/core/metadata/source.js
 import { fillDiscussions } from "../helpers/github-discussions-fixture.js";
 import { at, fillMetadata } from "../helpers/github-metadata-fixture.js";
 import type { GitHubStandin } from "../helpers/github-standin.js";
-import {
-  drain,
-  startMetadataStandin,
-  type Drained,
-  type MetadataStandin,
-} from "../helpers/github-world.js";
+import { drain, startMetadataStandin, type Drained, type MetadataStandin } from "../helpers/github-world.js";
 import type { RepoMetadata } from "../helpers/github-standin-metadata.js";
 
 const APP_ID = 515151;
