@@ -74,6 +74,21 @@ export async function readPointers(
 }
 
 /**
+ * Every pointer among all the blobs the repository at `gitDir` holds, reachable or not, without
+ * paths: one listing of the object store, with no walk of the history (git/git: about 1.4 s
+ * against 10 s for reachablePointers' walk).
+ */
+export async function storedPointers(
+  gitDir: string,
+  onPointer: (pointer: FoundPointer) => void,
+): Promise<void> {
+  const listing = startGit(["cat-file", "--batch-all-objects", "--unordered", CANDIDATE_FORMAT], {
+    env: { GIT_DIR: gitDir },
+  });
+  await readPointers(gitDir, listing, onPointer);
+}
+
+/**
  * Every pointer among the blobs reachable from the refs (and HEAD) of the repository at `gitDir`,
  * with a path it is at. `rev-list --filter` leaves blobs too big to be a pointer out of the walk.
  */

@@ -5,7 +5,7 @@
 import { stat } from "node:fs/promises";
 import { ArchiveCorruptError } from "../errors.js";
 import { lfsStoreFile } from "./paths.js";
-import { reachablePointers, type FoundPointer } from "./pointer-blobs.js";
+import { reachablePointers, storedPointers, type FoundPointer } from "./pointer-blobs.js";
 
 /** How many unmatched pointers a finding names; the rest are counted. */
 const NAMED = 5;
@@ -20,18 +20,21 @@ export async function checkRestoredPointers(
   gitDir: string,
   unavailable: ReadonlySet<string>,
 ): Promise<number> {
-  const named = new Map<string, FoundPointer>();
-  await reachablePointers(gitDir, (pointer) => {
-    if (!named.has(pointer.oid)) named.set(pointer.oid, pointer);
-  });
+  // Every pointer the repository stores first (a listing, no walk); only when one lacks its object
+  // is the history walked, to keep those the refs reach and name their paths.
+  const stored = await pointersByOid(gitDir, storedPointers);
+  const suspects = new Set<string>();
+  for (const pointer of stored.values())
+    if (!(await matched(gitDir, pointer, unavailable))) suspects.add(pointer.oid);
+  if (suspects.size === 0) return stored.size;
+  const reached = await pointersByOid(gitDir, reachablePointers);
   const lacking: string[] = [];
-  for (const pointer of named.values()) {
-    if (unavailable.has(pointer.oid)) continue;
-    const stored = await stat(lfsStoreFile(gitDir, pointer.oid)).catch(() => undefined);
-    if (stored?.size === pointer.size) continue;
-    const found = stored ? `an object of ${stored.size} bytes` : "no object";
+  for (const pointer of reached.values()) {
+    if (!suspects.has(pointer.oid)) continue;
+    const found = await stat(lfsStoreFile(gitDir, pointer.oid)).catch(() => undefined);
+    const what = found ? `an object of ${found.size} bytes` : "no object";
     lacking.push(
-      `${pointer.path ?? `blob ${pointer.blob}`} (oid ${pointer.oid}, ${pointer.size} bytes): ${found}`,
+      `${pointer.path ?? `blob ${pointer.blob}`} (oid ${pointer.oid}, ${pointer.size} bytes): ${what}`,
     );
   }
   if (lacking.length)
@@ -40,5 +43,28 @@ export async function checkRestoredPointers(
         `unavailable (${lacking.length}): ${lacking.slice(0, NAMED).join("; ")}` +
         (lacking.length > NAMED ? `; and ${lacking.length - NAMED} more` : ""),
     );
-  return named.size;
+  return reached.size;
+}
+
+/** The pointers `find` hands over, the first of each object. */
+async function pointersByOid(
+  gitDir: string,
+  find: (gitDir: string, onPointer: (pointer: FoundPointer) => void) => Promise<void>,
+): Promise<Map<string, FoundPointer>> {
+  const byOid = new Map<string, FoundPointer>();
+  await find(gitDir, (pointer) => {
+    if (!byOid.has(pointer.oid)) byOid.set(pointer.oid, pointer);
+  });
+  return byOid;
+}
+
+/** Whether `pointer`'s object is restored with its size, or recorded unavailable. */
+async function matched(
+  gitDir: string,
+  pointer: FoundPointer,
+  unavailable: ReadonlySet<string>,
+): Promise<boolean> {
+  if (unavailable.has(pointer.oid)) return true;
+  const stored = await stat(lfsStoreFile(gitDir, pointer.oid)).catch(() => undefined);
+  return stored?.size === pointer.size;
 }
