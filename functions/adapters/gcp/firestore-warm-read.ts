@@ -68,7 +68,7 @@ export class WarmCollection {
     if (this.readAt === undefined || now - this.fullReadMs >= this.fullReadEveryMs) {
       await this.readWhole(now);
     } else {
-      await this.readChanges(this.readAt, this.removalsReadAt);
+      await this.readChanges(this.readAt);
     }
     return [...this.docs.values()];
   }
@@ -81,7 +81,9 @@ export class WarmCollection {
     this.fullReadMs = now;
   }
 
-  private async readChanges(since: Timestamp, removalsSince: Timestamp | undefined): Promise<void> {
+  /** The documents (and removals) committed after the last reads of each. */
+  private async readChanges(since: Timestamp): Promise<void> {
+    const removalsSince = this.removalsReadAt;
     // "changedAt" is CHANGED_FIELD, spelled out for test/infra/firestore-indexes.test.ts.
     const [changed, removed] = await Promise.all([
       this.collection.where("changedAt", ">", since).get(),

@@ -17,6 +17,7 @@ import {
   type EncryptOptions,
 } from "../../../functions/core/archive/streaming-aead.js";
 import { BackupError } from "../../../functions/core/errors.js";
+import { emptyFullManifest } from "../../helpers/archive-header.js";
 
 const key = randomBytes(32);
 const ad = Buffer.from("header bytes");
@@ -163,15 +164,7 @@ describe("sealing on the crypto worker", () => {
       const written = writeArchive({
         header,
         dataKey: key,
-        manifest: {
-          format: 1,
-          snapshotId: header.snapshotId,
-          repo: "o/r",
-          takenAt: header.createdAt,
-          kind: "full",
-          refs: {},
-          prerequisites: [],
-        },
+        manifest: emptyFullManifest(header),
         files: [{ path: "git/repo.bundle", open: () => chunked(body) }],
         cryptoWorker: onWorker,
       });

@@ -12,15 +12,10 @@ import {
   setHeapPolicyPercent,
   STREAMING_GROWING_PERCENT,
 } from "../../../functions/core/heap-room.js";
+import { emptyFullManifest, TEST_HEADER } from "../../helpers/archive-header.js";
 
 const key = randomBytes(32);
-const header = {
-  aead: "AES256_GCM_HKDF_1MB" as const,
-  keyRef: "repository-key" as const,
-  snapshotId: "20261202T000000000Z-00000001",
-  repo: "o/r",
-  createdAt: "2026-12-02T00:00:00.000Z",
-};
+const header = TEST_HEADER;
 
 /** A file whose bytes record the heap's percent at the moment the archive reads them. */
 function observed(seen: (number | undefined)[], bytes: number): Readable {
@@ -41,15 +36,7 @@ async function archiveOf(
   const written = writeArchive({
     header,
     dataKey: key,
-    manifest: {
-      format: 1,
-      snapshotId: header.snapshotId,
-      repo: header.repo,
-      takenAt: header.createdAt,
-      kind: "full",
-      refs: {},
-      prerequisites: [],
-    },
+    manifest: emptyFullManifest(header),
     files: files.map((f) => ({ path: f.path, open: () => observed(f.seen, size) })),
   });
   const chunks: Buffer[] = [];

@@ -11,15 +11,10 @@ import { readArchive } from "../../../functions/core/archive/reader.js";
 import { EncryptStream } from "../../../functions/core/archive/streaming-aead.js";
 import { addFile, PART_SIZE } from "../../../functions/core/archive/tar-parts.js";
 import { writeArchive } from "../../../functions/core/archive/writer.js";
+import { emptyFullManifest, TEST_HEADER } from "../../helpers/archive-header.js";
 
 const key = randomBytes(32);
-const header = {
-  aead: "AES256_GCM_HKDF_1MB" as const,
-  keyRef: "repository-key" as const,
-  snapshotId: "20261202T000000000Z-00000001",
-  repo: "o/r",
-  createdAt: "2026-12-02T00:00:00.000Z",
-};
+const header = TEST_HEADER;
 
 /** `bytes` of random data in pipe-sized reads of uneven length, and their SHA-256. */
 function source(bytes: number): { body: () => Readable; sha256: string } {
@@ -40,15 +35,7 @@ async function archive(files: { path: string; body: () => Readable }[]): Promise
   const written = writeArchive({
     header,
     dataKey: key,
-    manifest: {
-      format: 1,
-      snapshotId: header.snapshotId,
-      repo: header.repo,
-      takenAt: header.createdAt,
-      kind: "full",
-      refs: {},
-      prerequisites: [],
-    },
+    manifest: emptyFullManifest(header),
     files: files.map((f) => ({ path: f.path, open: f.body })),
   });
   const chunks: Buffer[] = [];
