@@ -37,6 +37,7 @@ const { values } = parseArgs({
     backends: { type: "string", default: BACKENDS.join(",") },
     profile: { type: "boolean", default: false },
     "skip-sweep": { type: "boolean", default: false },
+    history: { type: "string", default: "0" },
   },
 });
 // Ascending: the emulated deployment's index grows from one size to the next.
@@ -45,6 +46,8 @@ const sizes = values.sizes
   .map(Number)
   .sort((a, b) => a - b);
 const rounds = Number(values.rounds);
+/** Older snapshots per backed-up repository (test/helpers/status-fixture.ts historyAges). */
+const history = Number(values.history);
 const backends = values.backends.split(",").map((b) => {
   if (!BACKENDS.includes(b as Backend))
     throw new Error(`--backends: ${b} is not one of ${BACKENDS.join(", ")}`);
@@ -162,7 +165,7 @@ async function local(page: Page, scratch: string): Promise<Figure[]> {
     const ws = await workspace(Object.fromEntries(statusPlan(n).map((p) => [p.repo, join(scratch, "none")])));
     const app = await ws.open();
     const t0 = performance.now();
-    await seedStatusIndex(app.index, n, new Date());
+    await seedStatusIndex(app.index, n, new Date(), { history });
     say(`local: ${n} repositories seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const server = await startStatusServer(app, { port: 0 });
     try {
@@ -193,7 +196,7 @@ async function emulated(page: Page): Promise<Figure[]> {
       let seeded = 0;
       for (const n of sizes) {
         const t0 = performance.now();
-        await seedStatusIndex(index, n, new Date(), { from: seeded, lanes: 16 });
+        await seedStatusIndex(index, n, new Date(), { from: seeded, lanes: 16, history });
         seeded = n;
         say(`emulated: ${n} repositories seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         const shows = statusPlan(n).filter((p) => p.snapshots > 0).length;

@@ -8,6 +8,7 @@ import {
   chooseStorageClass,
   classRank,
   MINIMUM_STORAGE_DAYS,
+  minimumDays,
   readersOf,
   RECENT_READ_DAYS,
   settledKeepUntil,
@@ -45,6 +46,16 @@ export function expectedClasses(
   let replay: Replay;
   if (known !== undefined && canResume(known, inputs, setting, end)) {
     replayCounts.resumed++;
+    // Nothing new since a last prune at `now` that moved nothing, and no instant or minimum served
+    // since: a prune now moves nothing either (see Replay.quietUntil).
+    if (
+      sameSnapshots(known.inputs, inputs) &&
+      end < known.quietUntil &&
+      !instantBetween(known, snapshots, policy, end)
+    ) {
+      replayCounts.quiet++;
+      return new Map(known.expected);
+    }
     replay = { ...known, inputs, expected: new Map(known.expected) };
     for (const s of snapshots)
       if (!replay.expected.has(s.id))
@@ -54,15 +65,31 @@ export function expectedClasses(
       snapshots.map((s) => [s.id, { storageClass: newObjectClass, since: s.takenAt }]),
     );
     replayCounts.started++;
-    replay = { setting, inputs, upTo: -Infinity, expected };
+    replay = { setting, inputs, upTo: -Infinity, expected, quietUntil: -Infinity };
   }
   for (const t of instants(snapshots, policy, replay.upTo, end))
     applyAt(snapshots, policy, t, replay.expected);
   replay.upTo = end;
-  if (key !== undefined) remember(key, replay);
   const result = new Map(replay.expected);
-  applyAt(snapshots, policy, end, result);
+  const { moved, minimumServedAt } = applyAt(snapshots, policy, end, result);
+  replay.quietUntil = moved ? -Infinity : minimumServedAt;
+  if (key !== undefined) remember(key, replay);
   return result;
+}
+
+/** The same snapshot ids, read the same (canResume compared what each read). */
+function sameSnapshots(known: Replay["inputs"], inputs: Replay["inputs"]): boolean {
+  return known.size === inputs.size && [...inputs.keys()].every((id) => known.has(id));
+}
+
+/** Whether an instant lies from the last replay's end (inclusive) to `end` (exclusive). */
+function instantBetween(
+  known: Replay,
+  snapshots: readonly SnapshotSummary[],
+  policy: RetentionPolicy,
+  end: number,
+): boolean {
+  return instants(snapshots, policy, known.upTo, end).length > 0;
 }
 
 /**
@@ -78,10 +105,19 @@ interface Replay {
   inputs: Map<string, { read: string; at: number }>;
   upTo: number;
   expected: Map<string, ExpectedClass>;
+  /**
+   * The prune at `upTo` (the last `now`) moved nothing: until this instant, where an archive first
+   * serves its class's minimum, a prune moves nothing either unless an instant comes first or a
+   * snapshot is added. Between instants the time left only shrinks (a colder target never appears),
+   * the readers and what is held for good are fixed, so only a minimum served can turn a stay into
+   * a move. -Infinity: it moved something (each load then applies `now` again, as a fresh replay
+   * would, with `now` as the move's since).
+   */
+  quietUntil: number;
 }
 
 /** Replays started from the first instant, and resumed: how often the page's loads replay anew. */
-export const replayCounts = { started: 0, resumed: 0 };
+export const replayCounts = { started: 0, resumed: 0, quiet: 0 };
 
 /** The last replay of each repository (by lineage key), oldest first; at most MAX_REPLAYS. */
 const REPLAYS = new Map<string, Replay>();
@@ -134,16 +170,22 @@ function instants(
   return [...found].sort((a, b) => a - b);
 }
 
-/** One prune at `t`: each snapshot present then moves where chooseStorageClass says. */
+/**
+ * One prune at `t`: each snapshot present then moves where chooseStorageClass says. Returns whether
+ * one moved, and the first instant after `t` when an archive it looked at serves its class's
+ * minimum (Infinity: none).
+ */
 function applyAt(
   snapshots: readonly SnapshotSummary[],
   policy: RetentionPolicy,
   t: number,
   expected: Map<string, ExpectedClass>,
-): void {
+): { moved: boolean; minimumServedAt: number } {
   const at = new Date(t);
+  let moved = false;
+  let minimumServedAt = Infinity;
   const present = snapshots.filter((s) => Date.parse(s.takenAt) <= t);
-  if (present.length === 0) return;
+  if (present.length === 0) return { moved, minimumServedAt };
   // Every record still in the index was kept at every earlier instant, so `present` is what was
   // kept then (the ones the next prune removes aside).
   const newestFirst = [...present].sort((a, b) => Date.parse(b.takenAt) - Date.parse(a.takenAt));
@@ -158,6 +200,8 @@ function applyAt(
     const current = expected.get(s.id)!;
     const read = readBy.get(s.id);
     if (read === undefined && !planned) continue;
+    const served = Date.parse(current.since) + minimumDays(current.storageClass) * DAY_MS;
+    if (served > t) minimumServedAt = Math.min(minimumServedAt, served);
     const sure = settled.get(s.id);
     const choice = chooseStorageClass({
       current: current.storageClass,
@@ -169,8 +213,10 @@ function applyAt(
     });
     if (choice.move && choice.storageClass !== undefined) {
       expected.set(s.id, { storageClass: choice.storageClass, since: at.toISOString() });
+      moved = true;
     }
   }
+  return { moved, minimumServedAt };
 }
 
 /** The starts of the UTC day, ISO week (Monday), month and year after the ones `at` falls in, in that order. */

@@ -19,12 +19,28 @@ export interface PlannedRepo {
 export const scaleRepoName = (i: number) =>
   `${i % 2 ? "umbrella" : "acme"}/repo-${String(i).padStart(5, "0")}`;
 
-export function statusPlan(n: number): PlannedRepo[] {
+/**
+ * Ages in days of the older snapshots a repository keeps under the default retention (daily for 30
+ * days, weekly to 90, monthly to a year, yearly to 7), the `history` newest of them: the bench's
+ * realistic depth (about 55 in all), where the tests keep the plan's one or two.
+ */
+export function historyAges(history: number): number[] {
+  const ages = [
+    ...Array.from({ length: 29 }, (_, d) => d + 2),
+    ...Array.from({ length: 9 }, (_, w) => 35 + w * 7),
+    ...Array.from({ length: 9 }, (_, m) => 120 + m * 30),
+    ...Array.from({ length: 6 }, (_, y) => 365 * (y + 1) + 30),
+  ];
+  return ages.slice(0, history);
+}
+
+export function statusPlan(n: number, history = 0): PlannedRepo[] {
+  const older = historyAges(history).length;
   return Array.from({ length: n }, (_, i) => {
     const kind = i % 10;
     const state: RepoState =
       kind <= 5 ? "healthy" : kind === 7 ? "failing" : kind === 8 ? "unverified" : "stale";
-    const snapshots = kind <= 5 ? 2 : kind === 9 ? 0 : 1;
+    const snapshots = kind <= 5 ? 2 + older : kind === 9 ? 0 : 1 + older;
     return { repo: scaleRepoName(i), state, snapshots, storedBytes: snapshots ? sizeOf(i) * snapshots : 0 };
   });
 }
@@ -41,9 +57,10 @@ export async function seedStatusIndex(
   index: SnapshotIndex,
   n: number,
   now: Date,
-  options: { from?: number; lanes?: number } = {},
+  options: { from?: number; lanes?: number; history?: number } = {},
 ): Promise<PlannedRepo[]> {
-  const plan = statusPlan(n);
+  const plan = statusPlan(n, options.history);
+  const older = historyAges(options.history ?? 0);
   const ago = (s: number) => new Date(now.getTime() - s * 1000).toISOString();
   const id = (s: number, i: number) =>
     `${ago(s).replace(/[-:.]/g, "").slice(0, 18)}Z-${i.toString(16).padStart(8, "0")}`;
@@ -72,6 +89,15 @@ export async function seedStatusIndex(
             level: "deep" as const,
             at: ago(age - 60),
           };
+    // The older history first (oldest first, each verified when it was taken), as a repository
+    // keeps it under the retention policy.
+    for (const [k, days] of [...older].reverse().entries()) {
+      const at = (days + 3) * 86_400;
+      await index.commit({
+        ...base(at, 2 * n + k),
+        verification: { verdict: "ok", level: "quick", at: ago(at - 600) },
+      });
+    }
     if (kind <= 5) {
       const full = base(age + 86_400, 0);
       await index.commit({ ...full, verification: { verdict: "ok", level: "deep", at: ago(age + 86_000) } });

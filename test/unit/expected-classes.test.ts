@@ -158,6 +158,30 @@ describe("expectedClasses equals the full replay", () => {
     },
   );
 
+  it.each([
+    ["the default policy", DEFAULT_RETENTION_POLICY, 5],
+    [
+      "daily windows longer than NEARLINE's minimum",
+      parseRetentionPolicy({ within: "40d", daily: "60d", yearly: "3y" }),
+      6,
+    ],
+  ])(
+    "when nothing is added for months under %s, loaded every 17 hours: a load that moves nothing is reused until a minimum is served",
+    (_name, policy, seed) => {
+      const { snapshots } = live(seed, policy, 60, `acme/quiet-${seed}`);
+      const newest = Date.parse(snapshots[0]!.takenAt);
+      const quiet = replayCounts.quiet;
+      const seen = new Set<string>();
+      // Backups stopped (an archived repository): the same records, loaded again and again, while
+      // archives wait out their class's minimum between the week and month ends.
+      for (let at = newest + 3_600_000; at < newest + 100 * DAY_MS; at += 17 * 3_600_000)
+        for (const c of sameAsReplay([snapshots], policy, new Date(at))[0]!.values())
+          seen.add(c.storageClass);
+      expect(replayCounts.quiet - quiet).toBeGreaterThan(50);
+      expect(seen.has("COLDLINE") || seen.has("ARCHIVE")).toBe(true);
+    },
+  );
+
   it("replays anew when a snapshot lands before the last load, or the policy or clock goes back", () => {
     const { snapshots } = live(4, DEFAULT_RETENTION_POLICY, 60, "acme/late");
     const newest = Date.parse(snapshots[0]!.takenAt);
