@@ -129,12 +129,19 @@ function remember(key: string, replay: Replay): void {
   REPLAYS.set(key, replay);
 }
 
+/** What the replay reads of a summary, once per summary object (an index may hand the same ones back). */
+const FINGERPRINTS = new WeakMap<SnapshotSummary, { read: string; at: number }>();
+
 function fingerprints(snapshots: readonly SnapshotSummary[]): Replay["inputs"] {
   return new Map(
-    snapshots.map((s) => [
-      s.id,
-      { read: JSON.stringify([s.takenAt, s.parentId, s.hold === true]), at: Date.parse(s.takenAt) },
-    ]),
+    snapshots.map((s) => {
+      let print = FINGERPRINTS.get(s);
+      if (print === undefined) {
+        print = { read: JSON.stringify([s.takenAt, s.parentId, s.hold === true]), at: Date.parse(s.takenAt) };
+        FINGERPRINTS.set(s, print);
+      }
+      return [s.id, print];
+    }),
   );
 }
 

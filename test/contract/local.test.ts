@@ -346,6 +346,30 @@ describe("SqliteSnapshotIndex, file specifics", () => {
     expect((error as Error).cause).toBeDefined();
   });
 
+  it("answers listAll from memory only while the file is unchanged, by this handle or another", async () => {
+    const file = path.join(dir, "index.sqlite");
+    const a = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
+    const b = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
+    const first = snapshot({ id: "20261127T000000000Z-00000001" });
+    await a.commit(first);
+    const confirmedAt = (index: SqliteSnapshotIndex) =>
+      index.listAll().then((all) => all.get(first.repo)?.[0]?.confirmedAt);
+    expect(await confirmedAt(a)).toBe(first.confirmedAt);
+    // Another handle (another process: a backup beside `serve`) confirms, then commits.
+    await b.confirm(first.repo, first.id, "2026-11-28T00:00:00.000Z");
+    expect(await confirmedAt(a)).toBe("2026-11-28T00:00:00.000Z");
+    await b.commit(snapshot({ id: "20261128T000000000Z-00000002", repo: "acme/other" }));
+    expect([...(await a.listAll()).keys()]).toEqual(["acme/other", "acme/widget"]);
+    // This handle's own write.
+    await a.confirm(first.repo, first.id, "2026-11-29T00:00:00.000Z");
+    expect(await confirmedAt(a)).toBe("2026-11-29T00:00:00.000Z");
+    // A caller changing its answer changes no later one.
+    (await a.listAll()).get(first.repo)!.length = 0;
+    expect((await a.listAll()).get(first.repo)).toHaveLength(1);
+    a.close();
+    b.close();
+  });
+
   it("shares leases between two handles on one file", async () => {
     const file = path.join(dir, "index.sqlite");
     const clock = new ManualClock();

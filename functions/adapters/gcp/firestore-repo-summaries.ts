@@ -139,6 +139,8 @@ function fromSummaryDoc(data: DocumentData): SnapshotSummary {
 
 /** Reads summaries from repo documents, and rebuilds those missing or left behind. */
 export class RepoSummaries {
+  private readonly parsedDocs = new WeakMap<DocumentSnapshot, SnapshotSummary[] | undefined>();
+
   constructor(
     private readonly db: Firestore,
     private readonly paths: FirestorePaths,
@@ -164,7 +166,7 @@ export class RepoSummaries {
     repos.forEach((repo, i) => {
       const doc = byPath.get(this.paths.repo(repo).path);
       if (!doc) return;
-      const kept = summariesOf(doc);
+      const kept = this.parsed(doc);
       if (!kept) return void missing.push(i);
       lists[i] = kept;
       if (behindAttempt(kept, attempts.get(doc.id), doc.get(CHECKED_FIELD))) behind.push(i);
@@ -186,6 +188,21 @@ export class RepoSummaries {
       for (const i of rest) lists[i] = all.get(this.paths.repo(repos[i]!).path) ?? [];
     }
     return lists;
+  }
+
+  /**
+   * A document's summaries, parsed once per document read: a warm read (firestore-warm-read.ts)
+   * hands back the same snapshot of every document unchanged since, and with a realistic history
+   * (tens of summaries a repository) parsing them all again was most of a load's CPU. The list is
+   * a copy; the summaries are shared, as every reader of them only reads.
+   */
+  private parsed(doc: DocumentSnapshot): SnapshotSummary[] | undefined {
+    let kept = this.parsedDocs.get(doc);
+    if (kept === undefined && !this.parsedDocs.has(doc)) {
+      kept = summariesOf(doc);
+      this.parsedDocs.set(doc, kept);
+    }
+    return kept && [...kept];
   }
 
   /** Every snapshot document of this root as summaries (a field mask), by repo document path, newest first. */

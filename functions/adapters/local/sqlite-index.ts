@@ -36,6 +36,8 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
   private readonly copy: string | undefined;
   private readonly leaseTable: SqliteLeases;
   private readonly registry: SqliteRegistry;
+  /** listAll's last answer, and the file's version it was read at (data_version, total_changes). */
+  private lastListAll: { version: string; lists: Map<string, SnapshotSummary[]> } | undefined;
 
   /**
    * `readOnly`: open an existing file for reading only (a read-only copy of the data folder); it
@@ -133,10 +135,23 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
     return repos.map((repo) => [...byRepo.get(repo)!]);
   }
 
+  /**
+   * Health's read of every repository. Kept while the file is unchanged (by this connection or by
+   * another process): `serve` reloads its page with tens of thousands of records, and reading and
+   * parsing them again was most of a load. The lists are copies; the summaries are shared, as
+   * every reader of them only reads.
+   */
   async listAll(): Promise<Map<string, SnapshotSummary[]>> {
-    const repos = await this.repos();
-    const lists = await this.listMany(repos);
-    return new Map(repos.map((repo, i) => [repo, lists[i]!]));
+    const version = this.translate("listAll", () => {
+      const changes = this.db.prepare<[], { n: number }>("SELECT total_changes() AS n").get()!.n;
+      return `${String(this.db.pragma("data_version", { simple: true }))}:${changes}`;
+    });
+    if (this.lastListAll?.version !== version) {
+      const repos = await this.repos();
+      const lists = await this.listMany(repos);
+      this.lastListAll = { version, lists: new Map(repos.map((repo, i) => [repo, lists[i]!])) };
+    }
+    return new Map([...this.lastListAll.lists].map(([repo, list]) => [repo, [...list]]));
   }
 
   async repos(): Promise<string[]> {
