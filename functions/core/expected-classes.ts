@@ -48,11 +48,7 @@ export function expectedClasses(
     replayCounts.resumed++;
     // Nothing new since a last prune at `now` that moved nothing, and no instant or minimum served
     // since: a prune now moves nothing either (see Replay.quietUntil).
-    if (
-      sameSnapshots(known.inputs, inputs) &&
-      end < known.quietUntil &&
-      !instantBetween(known, snapshots, policy, end)
-    ) {
+    if (sameSnapshots(known.inputs, inputs) && end < known.quietUntil) {
       replayCounts.quiet++;
       return new Map(known.expected);
     }
@@ -72,7 +68,9 @@ export function expectedClasses(
   replay.upTo = end;
   const result = new Map(replay.expected);
   const { moved, minimumServedAt } = applyAt(snapshots, policy, end, result);
-  replay.quietUntil = moved ? -Infinity : minimumServedAt;
+  // The next instant bounds the quiet stretch too (same snapshots, so the same instants).
+  const next = moved ? undefined : instants(snapshots, policy, end, Infinity)[0];
+  replay.quietUntil = moved ? -Infinity : Math.min(minimumServedAt, next ?? Infinity);
   if (key !== undefined) remember(key, replay);
   return result;
 }
@@ -80,16 +78,6 @@ export function expectedClasses(
 /** The same snapshot ids, read the same (canResume compared what each read). */
 function sameSnapshots(known: Replay["inputs"], inputs: Replay["inputs"]): boolean {
   return known.size === inputs.size && [...inputs.keys()].every((id) => known.has(id));
-}
-
-/** Whether an instant lies from the last replay's end (inclusive) to `end` (exclusive). */
-function instantBetween(
-  known: Replay,
-  snapshots: readonly SnapshotSummary[],
-  policy: RetentionPolicy,
-  end: number,
-): boolean {
-  return instants(snapshots, policy, known.upTo, end).length > 0;
 }
 
 /**
@@ -106,8 +94,8 @@ interface Replay {
   upTo: number;
   expected: Map<string, ExpectedClass>;
   /**
-   * The prune at `upTo` (the last `now`) moved nothing: until this instant, where an archive first
-   * serves its class's minimum, a prune moves nothing either unless an instant comes first or a
+   * The prune at `upTo` (the last `now`) moved nothing: until this instant, the next where a period
+   * ends or an archive first serves its class's minimum, a prune moves nothing either unless a
    * snapshot is added. Between instants the time left only shrinks (a colder target never appears),
    * the readers and what is held for good are fixed, so only a minimum served can turn a stay into
    * a move. -Infinity: it moved something (each load then applies `now` again, as a fresh replay
