@@ -165,6 +165,11 @@ describe("expectedClasses equals the full replay", () => {
       parseRetentionPolicy({ within: "40d", daily: "60d", yearly: "3y" }),
       6,
     ],
+    [
+      "count rules and last",
+      parseRetentionPolicy({ within: "48h", last: 5, keepDaily: 7, keepWeekly: 8, keepMonthly: 14 }),
+      7,
+    ],
   ])(
     "when nothing is added for months under %s, loaded every 17 hours: a load that moves nothing is reused until a minimum is served",
     (_name, policy, seed) => {
