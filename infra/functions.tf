@@ -18,6 +18,7 @@ locals {
       cpu             = "1"
       timeout_seconds = 540
       max_instances   = 2
+      min_instances   = 0
       concurrency     = 1
     }
     snapshotRepo = {
@@ -28,6 +29,7 @@ locals {
       cpu             = "2"
       timeout_seconds = 540
       max_instances   = var.snapshot_max_instances
+      min_instances   = 0
       concurrency     = 1
     }
     verifySnapshot = {
@@ -38,6 +40,7 @@ locals {
       cpu             = "1"
       timeout_seconds = 540
       max_instances   = 10
+      min_instances   = 0
       concurrency     = 1
     }
     pruneSnapshots = {
@@ -48,6 +51,7 @@ locals {
       cpu             = "1"
       timeout_seconds = 540
       max_instances   = 1
+      min_instances   = 0
       concurrency     = 1
     }
     restoreRepo = {
@@ -58,6 +62,7 @@ locals {
       cpu             = "2"
       timeout_seconds = 3600 # the RTO
       max_instances   = 5
+      min_instances   = 0
       concurrency     = 1
     }
     backupHealth = {
@@ -70,6 +75,7 @@ locals {
       cpu             = "1"
       timeout_seconds = 300
       max_instances   = 2
+      min_instances   = 1 # stays warm: its storage-class replays take minutes to rebuild (bench/README.md)
       concurrency     = 4
     }
     restoreDrill = {
@@ -80,6 +86,7 @@ locals {
       cpu             = "2"
       timeout_seconds = 1800 # Cloud Scheduler waits at most 30 minutes for an HTTP target
       max_instances   = 1
+      min_instances   = 0
       concurrency     = 1
     }
     forgetRepo = {
@@ -90,6 +97,7 @@ locals {
       cpu             = "1"
       timeout_seconds = 300
       max_instances   = 1
+      min_instances   = 0
       concurrency     = 1
     }
     restoreOrg = {
@@ -100,6 +108,7 @@ locals {
       cpu             = "1"
       timeout_seconds = 300
       max_instances   = 2
+      min_instances   = 0
       concurrency     = 1
     }
     restoreOrgRepo = {
@@ -110,6 +119,7 @@ locals {
       cpu             = "2"
       timeout_seconds = 540 # the event-driven limit; cloud.restoreDeadlineSeconds stops it before
       max_instances   = 5
+      min_instances   = 0
       concurrency     = 1
     }
     rotateKeys = {
@@ -120,6 +130,7 @@ locals {
       cpu             = "1"
       timeout_seconds = 540
       max_instances   = 1
+      min_instances   = 0
       concurrency     = 1
     }
     githubWebhook = {
@@ -130,6 +141,7 @@ locals {
       cpu             = "1"
       timeout_seconds = 30
       max_instances   = 20
+      min_instances   = 0
       concurrency     = 20
     }
   }
@@ -169,6 +181,7 @@ resource "google_cloudfunctions2_function" "fn" {
     available_cpu                    = each.value.cpu
     timeout_seconds                  = each.value.timeout_seconds
     max_instance_count               = each.value.max_instances
+    min_instance_count               = each.value.min_instances
     max_instance_request_concurrency = each.value.concurrency
     all_traffic_on_latest_revision   = true
     # Exactly what this function's code reads (environment.tf).

@@ -1003,6 +1003,15 @@ describe("functions and the snapshot job", () => {
     expect(functions["restoreOrgRepo"]!["max_instances"]).toBe(ORG_RESTORES_AT_ONCE);
   });
 
+  it("keeps one backupHealth instance warm, with the memory for what it keeps, and no other function", () => {
+    // A fresh instance replays every repository's storage classes before its first page (bench/README.md).
+    expect(block(resource, "service_config")["min_instance_count"]).toBe("${each.value.min_instances}");
+    expect(functions["backupHealth"]!["min_instances"]).toBe(1);
+    expect(functions["backupHealth"]!["memory"]).toBe("1Gi");
+    for (const [name, fn] of Object.entries(functions))
+      if (name !== "backupHealth") expect(fn["min_instances"], name).toBe(0);
+  });
+
   it("lets the Node.js buildpack run package.json's gcp-build (compiled JavaScript in production)", () => {
     // GOOGLE_NODE_RUN_SCRIPTS="" would skip gcp-build, and the functions would have no dist/.
     expect(block(resource, "build_config")["environment_variables"]).toBeUndefined();
