@@ -90,7 +90,8 @@ export async function seedStatusIndex(
             at: ago(age - 60),
           };
     // The older history first (oldest first, each verified when it was taken), as a repository
-    // keeps it under the retention policy.
+    // keeps it under the retention policy; 3 days further back, behind the plan's own snapshots
+    // (a stale repository's is 3 days old), so no state of the plan changes.
     for (const [k, days] of [...older].reverse().entries()) {
       const at = (days + 3) * 86_400;
       await index.commit({
