@@ -1,11 +1,9 @@
 // Restore use case: choose the snapshot (latest, by id, or newest at or before a time), decrypt
 // and unbundle into a fresh bare repository with exactly its refs, then leave it at a path, push
 // it to a git remote, or write the plain bundle out. Nothing half-made is left on failure.
-import { createWriteStream } from "node:fs";
 import { link, mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { Deps, ProgressListener } from "./deps.js";
 import { ArchiveCorruptError, ConflictError, NotFoundError, UserInputError } from "./errors.js";
 import { bundleOf, fsck, pushableRefs, pushRefs } from "./git/local-repo.js";
@@ -28,6 +26,7 @@ import {
 } from "./lfs/sinks.js";
 import type { LfsUploadOutcome } from "./lfs/upload.js";
 import { makeScratch, partialPath, sweepScratch } from "./scratch.js";
+import { writeNewFile } from "./new-file.js";
 
 export type RestoreTarget =
   | { kind: "path"; path: string }
@@ -245,8 +244,8 @@ async function writeBundleFile(
       deps,
       snapshot,
       onBytes,
-      (body) => pipeline(body, createWriteStream(partial, { flags: "wx" })),
-      (wiki) => ((wrote = true), pipeline(wiki, createWriteStream(wikiPartial, { flags: "wx" }))),
+      (body) => writeNewFile(partial, body),
+      (wiki) => ((wrote = true), writeNewFile(wikiPartial, wiki)),
       lfs,
       observer,
     );

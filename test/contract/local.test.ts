@@ -21,6 +21,7 @@ import { JsonAlertLedger } from "../../functions/adapters/local/json-alert-ledge
 import { MemoryAlertLedger } from "../../functions/adapters/notify/memory-alert-ledger.js";
 import { alertLedgerContract } from "./alert-ledger.js";
 import { blobStoreContract } from "./blob-store.js";
+import { failingAtOnce, settled, withSlowOpen } from "../helpers/slow-open.js";
 import { deliveryLogContract } from "./delivery-log.js";
 import { keyWrapperContract } from "./key-wrapper.js";
 import { keyRecordsContract } from "./key-records.js";
@@ -151,6 +152,16 @@ describe("FsBlobStore, folder specifics", () => {
       })(),
     );
     await expect(store.put("a/b", failing)).rejects.toThrow("boom");
+    expect(await readdir(path.join(dir, ".tmp"))).toEqual([]);
+  });
+
+  it("leaves no temp file when the body fails while the file is still being opened", async () => {
+    // A file stream destroyed while its open is pending still creates the file, then closes it;
+    // put must not remove its temp file, and reject, before that.
+    await withSlowOpen(100, () =>
+      expect(store.put("early", failingAtOnce("gone at once"))).rejects.toThrow("gone at once"),
+    );
+    await settled(100);
     expect(await readdir(path.join(dir, ".tmp"))).toEqual([]);
   });
 

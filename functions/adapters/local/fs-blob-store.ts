@@ -8,6 +8,7 @@ import { hostname } from "node:os";
 import * as path from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { fileClosed } from "../../core/new-file.js";
 import { z } from "zod";
 import { assertValidBlobKey } from "../../core/blob-key.js";
 import {
@@ -337,7 +338,9 @@ async function writeBody(tmp: string, body: Readable, what: string): Promise<voi
   // flush: fsync before close, so that a resolved put survives a power cut.
   const out = createWriteStream(tmp, { flags: "wx", mode: 0o600, flush: true });
   const failedFirst = firstToFail({ body, out });
-  await pipeline(body, syncingAsWritten(out), out).catch((err: unknown) => {
+  await pipeline(body, syncingAsWritten(out), out).catch(async (err: unknown) => {
+    // Rejecting before `out` has closed would let a pending open create the file after put removed it.
+    await fileClosed(out);
     throw failedFirst() === "body" ? err : translated(err, what);
   });
 }

@@ -5,10 +5,9 @@
 // kind, holding everything its old archive held except the git objects and the LFS objects (those
 // go into layers), with its GitHub metadata whole (fold-metadata.ts), not as a delta over a chain. The own archive reuses the old archive's data key and header, so no key record
 // changes and the key that opened the old archive opens the new one.
-import { createReadStream, createWriteStream } from "node:fs";
+import { createReadStream } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
 import type { ArchiveHeader } from "../archive/header.js";
 import type { Manifest } from "../archive/manifest.js";
 import { BUNDLE_PATH } from "../archive/paths.js";
@@ -22,6 +21,7 @@ import { lfsOidOf } from "../lfs/paths.js";
 import { storeLfsObject } from "../lfs/restore.js";
 import { isMetadataPath } from "../metadata/paths.js";
 import type { Snapshot } from "../model.js";
+import { writeNewFile } from "../new-file.js";
 import { foldedArchiveKey } from "../object-keys.js";
 import type { FoldedSnapshot } from "../ports.js";
 import { archiveDataKey, readSnapshotArchive } from "../read-snapshot.js";
@@ -79,7 +79,7 @@ export async function readLegacyChain(
       // Named before the first await: the reader may open the next file while this one is written.
       const file = join(saved, String(files.length));
       files.push({ path, file });
-      await pipeline(body, createWriteStream(file, { flags: "wx" }));
+      await writeNewFile(file, body);
     });
     if (!sawBundle && Object.keys(snapshot.refs).length > 0 && snapshot.kind === "full")
       throw new ArchiveCorruptError(`${where} has no ${BUNDLE_PATH}`);

@@ -2,16 +2,15 @@
 // streams for a caller that sends them elsewhere (a restore to GitHub). Every object is checked
 // against its oid as it is read; an archive whose bytes differ is corrupt.
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 import { PassThrough, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { snapshotChain } from "../chain.js";
 import type { Deps } from "../deps.js";
 import { ArchiveCorruptError } from "../errors.js";
 import type { Snapshot } from "../model.js";
 import type { SnapshotIndex } from "../ports.js";
+import { writeNewFile } from "../new-file.js";
 import { readSnapshotArchive } from "../read-snapshot.js";
 import { LfsObjectCheck } from "./check.js";
 import { lfsObjectFile, lfsObjectsDir, lfsOidOf } from "./paths.js";
@@ -48,7 +47,7 @@ export async function writeLfsObject(
   await mkdir(dirname(file), { recursive: true });
   const partial = `${file}.${randomBytes(4).toString("hex")}.partial`;
   try {
-    await pipeline(checkedFromArchive(oid, body, where), createWriteStream(partial, { flags: "wx" }));
+    await writeNewFile(partial, checkedFromArchive(oid, body, where));
     await rename(partial, file);
   } catch (err) {
     await rm(partial, { force: true });
