@@ -98,9 +98,14 @@ export function healthOptions(
     policy: settings.retention,
     prices: settings.pricing,
     pricingSource: settings.pricingSource,
-    newObjectClass: settings.backup.backend === "local" ? "LOCAL" : "STANDARD",
+    newObjectClass: newObjectClass(settings),
     ...extra,
   };
+}
+
+/** The class new archives are written in: "STANDARD" in a bucket, "LOCAL" in a folder. */
+export function newObjectClass(settings: Settings): string {
+  return settings.backup.backend === "local" ? "LOCAL" : "STANDARD";
 }
 
 export type { Deps };

@@ -132,6 +132,8 @@ export async function openApp(
       layers: opened.layerIndex(),
       // Restore drill results, in the same SQLite file (sqlite-drills.ts).
       drills: opened.drillRecords(),
+      // Storage-class replays kept for the status page, in the same file (core/class-checkpoints.ts).
+      classCheckpoints: opened.classCheckpoints(),
       rotateKeyFile: () => keys.rotate(),
       // Archives are read-only files, written under the retention the policy promises.
       store: retryingStore(
@@ -282,6 +284,9 @@ export async function cloudApp(
     // Restore drill results, beside the snapshot records (firestore-drills.ts).
     const { FirestoreDrillRecords } = await import("./adapters/gcp/firestore-drills.js");
     wired.drills = new FirestoreDrillRecords({ firestore });
+    // Storage-class replays kept for the status page (core/class-checkpoints.ts).
+    const { FirestoreClassCheckpoints } = await import("./adapters/gcp/firestore-class-checkpoints.js");
+    wired.classCheckpoints = new FirestoreClassCheckpoints({ firestore });
   }
   if (parts.has("keys")) {
     const [{ KeyManagementServiceClient }, { KmsKeyWrapper }] = await Promise.all([

@@ -3,6 +3,7 @@ import type {
   AuditLog,
   BlobStore,
   Clock,
+  ClassCheckpoints,
   DrillRecords,
   KeyRecords,
   KeyWrapper,
@@ -29,6 +30,8 @@ export interface Deps {
   layers?: LayerIndex;
   /** Restore drill results (core/drill.ts); absent: drills are in the audit trail only. */
   drills?: DrillRecords;
+  /** Storage-class replays kept between processes (core/class-checkpoints.ts); absent: none kept. */
+  classCheckpoints?: ClassCheckpoints;
 }
 
 /** Progress of long work, for bars and log lines: bytes so far, and a total when known. */

@@ -2,6 +2,7 @@
 // prune's class choice (storage-tiers.ts) replayed at the instants where it can change. The status
 // page asks for every repository on every load, so a replay is resumed where the last one stopped
 // when nothing it read has changed since (see REPLAYS).
+import { z } from "zod";
 import type { SnapshotSummary } from "./model.js";
 import type { RetentionPolicy } from "./retention-policy.js";
 import {
@@ -40,8 +41,8 @@ export function expectedClasses(
 ): Map<string, ExpectedClass> {
   const end = now.getTime();
   const inputs = fingerprints(snapshots);
-  const setting = JSON.stringify([policy, newObjectClass]);
-  const key = snapshots[0] === undefined ? undefined : (snapshots[0].lineage ?? snapshots[0].repo);
+  const setting = settingOf(policy, newObjectClass);
+  const key = replayKey(snapshots);
   const known = key === undefined ? undefined : REPLAYS.get(key);
   let replay: Replay;
   if (known !== undefined && canResume(known, inputs, setting, end)) {
@@ -73,6 +74,112 @@ export function expectedClasses(
   replay.quietUntil = moved ? -Infinity : Math.min(minimumServedAt, next ?? Infinity);
   if (key !== undefined) remember(key, replay);
   return result;
+}
+
+/** The key a repository's replay is remembered by: its lineage key (undefined: no snapshot). */
+export function replayKey(snapshots: readonly SnapshotSummary[]): string | undefined {
+  return snapshots[0] === undefined ? undefined : (snapshots[0].lineage ?? snapshots[0].repo);
+}
+
+function settingOf(policy: RetentionPolicy, newObjectClass: string): string {
+  return JSON.stringify([policy, newObjectClass]);
+}
+
+/**
+ * Whether expectedClasses goes on from a remembered replay for these arguments (else it replays
+ * from the repository's first snapshot). A repository without snapshots needs no replay.
+ */
+export function replayResumes(
+  snapshots: readonly SnapshotSummary[],
+  policy: RetentionPolicy,
+  now: Date,
+  newObjectClass: string,
+): boolean {
+  const key = replayKey(snapshots);
+  const known = key === undefined ? undefined : REPLAYS.get(key);
+  if (key === undefined) return true;
+  return (
+    known !== undefined &&
+    canResume(known, fingerprints(snapshots), settingOf(policy, newObjectClass), now.getTime())
+  );
+}
+
+/**
+ * The replay remembered for `key` as text, to keep beside the index (ClassCheckpoints) so that
+ * another process resumes it (adoptReplay) instead of replaying years of history; undefined when
+ * this process has none.
+ */
+export function replayCheckpoint(key: string): string | undefined {
+  const replay = REPLAYS.get(key);
+  if (replay === undefined || !Number.isFinite(replay.upTo)) return undefined;
+  const checkpoint: Checkpoint = {
+    format: CHECKPOINT_FORMAT,
+    setting: replay.setting,
+    upTo: replay.upTo,
+    // A quiet stretch is only ever shortened: a bound that JSON cannot hold becomes "not quiet".
+    quietUntil: Number.isFinite(replay.quietUntil) ? replay.quietUntil : null,
+    inputs: [...replay.inputs].map(([id, { read, at }]) => [id, read, at]),
+    expected: [...replay.expected].map(([id, { storageClass, since }]) => [id, storageClass, since]),
+  };
+  return JSON.stringify(checkpoint);
+}
+
+/**
+ * Remembers the replay in `text` (from replayCheckpoint) for `key`, in place of this process's own
+ * unless that one resumes for the same arguments. Text that is not a checkpoint, or one for another
+ * policy, is left aside: the next call replays from the start, as with no checkpoint at all.
+ */
+export function adoptReplay(
+  key: string,
+  text: string,
+  snapshots: readonly SnapshotSummary[],
+  policy: RetentionPolicy,
+  now: Date,
+  newObjectClass: string,
+): boolean {
+  if (replayResumes(snapshots, policy, now, newObjectClass)) return false;
+  const parsed = CheckpointSchema.safeParse(safeJson(text));
+  if (!parsed.success) return false;
+  const c = parsed.data;
+  const replay: Replay = {
+    setting: c.setting,
+    upTo: c.upTo,
+    quietUntil: c.quietUntil ?? -Infinity,
+    inputs: new Map(c.inputs.map(([id, read, at]) => [id, { read, at }])),
+    expected: new Map(c.expected.map(([id, storageClass, since]) => [id, { storageClass, since }])),
+  };
+  // Every snapshot it read has its class; one without would break the replay's own invariant.
+  if ([...replay.inputs.keys()].some((id) => !replay.expected.has(id))) return false;
+  if (!canResume(replay, fingerprints(snapshots), settingOf(policy, newObjectClass), now.getTime()))
+    return false;
+  remember(key, replay);
+  return true;
+}
+
+/** Forgets every remembered replay: the state of a process just started (tests, benches). */
+export function forgetReplays(): void {
+  REPLAYS.clear();
+}
+
+const CHECKPOINT_FORMAT = 1;
+
+const CheckpointSchema = z.object({
+  format: z.literal(CHECKPOINT_FORMAT),
+  setting: z.string(),
+  upTo: z.number().finite(),
+  quietUntil: z.number().finite().nullable(),
+  inputs: z.array(z.tuple([z.string(), z.string(), z.number()])),
+  expected: z.array(z.tuple([z.string(), z.string(), z.string()])),
+});
+
+type Checkpoint = z.infer<typeof CheckpointSchema>;
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The same snapshot ids, read the same (canResume compared what each read). */

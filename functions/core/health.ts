@@ -2,6 +2,7 @@
 // repository freshness against the RPO, the latest verification verdict and stored bytes, and the
 // storage summary (expected classes and cost, from the index alone). Problems are typed values;
 // the edges render them.
+import { adoptKeptReplays, keepReplays } from "./class-checkpoints.js";
 import type { Deps } from "./deps.js";
 import { describeError } from "./errors.js";
 import { orgOfRepo } from "./ids.js";
@@ -193,7 +194,7 @@ export interface HealthReport {
 }
 
 export async function healthReport(
-  deps: Pick<Deps, "index" | "clock"> & Partial<Pick<Deps, "layers">>,
+  deps: Pick<Deps, "index" | "clock"> & Partial<Pick<Deps, "layers" | "classCheckpoints">>,
   options: HealthOptions,
 ): Promise<HealthReport> {
   const now = deps.clock.now();
@@ -238,6 +239,9 @@ export async function healthReport(
     const layerStored: StoredObject[] = layers.flatMap((records, i) =>
       records ? layerArchives(snapshots[i]!, records, options.policy, now, options.newObjectClass) : [],
     );
+    // A process just started resumes the replays prune (or an earlier report) kept.
+    const setting = { policy: options.policy, now, newObjectClass: options.newObjectClass };
+    const replayedAnew = await adoptKeptReplays(deps.classCheckpoints, snapshots, setting);
     const report = storageReport({
       layerArchives: layerStored,
       repos: snapshots,
@@ -248,6 +252,7 @@ export async function healthReport(
       ...(options.projectedRepos === undefined ? {} : { projectedRepos: options.projectedRepos }),
     });
     storage = { ...report, pricingSource: options.pricingSource };
+    await keepReplays(deps.classCheckpoints, replayedAnew);
   } catch (err) {
     storage = { error: describeError(err) };
   }

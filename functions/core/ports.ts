@@ -874,6 +874,20 @@ export interface DrillRecord {
  * Restore drill results, kept in the index beside the snapshots. Prune never touches them;
  * forgetting a repository (core/keys/forget.ts) removes its records.
  */
+/**
+ * Each repository's storage-class replay (core/expected-classes.ts) as prune or the status page
+ * left it, so a process just started resumes it instead of replaying years of history. The text
+ * is opaque here; a lost or damaged one costs a replay, never a wrong class.
+ */
+export interface ClassCheckpoints {
+  /** Keeps each entry's text under its key (a lineage key), replacing the one before. */
+  saveClassCheckpoints(entries: ReadonlyMap<string, string>): Promise<void>;
+  /** The texts kept for those of `keys` that have one. */
+  classCheckpoints(keys: readonly string[]): Promise<Map<string, string>>;
+  /** Removes `key`'s text, if any. Idempotent. */
+  forgetClassCheckpoint(key: string): Promise<void>;
+}
+
 export interface DrillRecords {
   /** Keeps `record`. The same record again (repo, snapshot and time) replaces it: idempotent. */
   recordDrill(record: DrillRecord): Promise<void>;

@@ -5,6 +5,7 @@
 // expiry and its hold follows the snapshot's; a removal whose object is still retained (or held)
 // is left, record and object, and reported in `skipped`: never forced. The steps that touch the
 // store and the index are in prune-apply.ts; the plan is prune-plan.ts's.
+import { keepRepoReplay } from "./class-checkpoints.js";
 import type { Deps } from "./deps.js";
 import { compactUnderLease, type CompactRun } from "./layers/compact-run.js";
 import { pruneLayers, type PruneLayersReport } from "./layers/prune-layers.js";
@@ -40,6 +41,11 @@ export interface PruneOptions {
   compactDeadline?: Date;
   /** With `compact`: rewrite every live layer into one holding only what kept snapshots reach. */
   fullCompaction?: boolean;
+  /**
+   * The class new archives are written in. Given (and not a dry run), each pruned repository's
+   * storage-class replay is kept for the status page (core/class-checkpoints.ts).
+   */
+  newObjectClass?: string;
 }
 
 export interface PruneReport extends RepoPrunePlan {
@@ -174,6 +180,10 @@ export async function pruneAll(
     let result: PruneRepoResult;
     try {
       result = { repo, report: await pruneRepo(deps, repo, policy, { ...options, now }) };
+      if (!options.dryRun && options.newObjectClass !== undefined)
+        await keepRepoReplay(deps, repo, { policy, now, newObjectClass: options.newObjectClass }).catch(
+          () => false, // a checkpoint not kept costs the status page a replay, not the prune its result
+        );
     } catch (err) {
       result = { repo, error: describeError(err) };
     }

@@ -8,7 +8,7 @@ import { handCompactionsToJob } from "../core/layers/compact-run.js";
 import { pruneAll } from "../core/prune.js";
 import { logCompactionHandOff } from "../compact-log.js";
 import { log } from "../log.js";
-import type { AppProvider } from "../app.js";
+import { newObjectClass, type AppProvider } from "../app.js";
 import { consume } from "./pubsub.js";
 
 export function pruneHandler(getApp: AppProvider) {
@@ -19,6 +19,7 @@ export function pruneHandler(getApp: AppProvider) {
       const results = await pruneAll(app, app.settings.retention, {
         dryRun: request.dryRun,
         actor: `pubsub:${messageId}`,
+        newObjectClass: newObjectClass(app.settings),
         ...(request.repo ? { only: [request.repo] } : {}),
       });
       for (const r of results) {

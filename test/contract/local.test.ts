@@ -275,7 +275,7 @@ describe("SqliteSnapshotIndex, file specifics", () => {
     first.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-    expect(db.pragma("user_version", { simple: true })).toBe(6); // v6: drill records
+    expect(db.pragma("user_version", { simple: true })).toBe(7); // v7: storage-class replays
     db.close();
     const second = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
     expect(await second.get(s.repo, s.id)).toEqual(s);
@@ -315,7 +315,7 @@ describe("SqliteSnapshotIndex, file specifics", () => {
     old.close();
     const adapter = new SqliteSnapshotIndex({ path: file, clock: new ManualClock() });
     const db = new Database(file, { readonly: true });
-    expect(db.pragma("user_version", { simple: true })).toBe(6); // v6: drill records
+    expect(db.pragma("user_version", { simple: true })).toBe(7); // v7: storage-class replays
     db.close();
     const index = new LineageIndex(adapter);
     expect(await index.get(s.repo, s.id)).toEqual(s);

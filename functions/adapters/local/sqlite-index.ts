@@ -21,6 +21,7 @@ import {
   type SnapshotIndex,
 } from "../../core/ports.js";
 import { sqliteCall, sqliteWrite } from "./sqlite-calls.js";
+import { SqliteClassCheckpoints } from "./sqlite-class-checkpoints.js";
 import { SqliteDrillRecords } from "./sqlite-drills.js";
 import { SqliteKeyRecords } from "./sqlite-key-records.js";
 import { SqliteLayerIndex } from "./sqlite-layers.js";
@@ -68,6 +69,11 @@ export class SqliteSnapshotIndex implements SnapshotIndex {
   /** Restore drill results in the same file (sqlite-drills.ts). */
   drillRecords(): SqliteDrillRecords {
     return new SqliteDrillRecords(this.db, this.path);
+  }
+
+  /** Storage-class replays kept for the status page, in the same file (sqlite-class-checkpoints.ts). */
+  classCheckpoints(): SqliteClassCheckpoints {
+    return new SqliteClassCheckpoints(this.db, this.path);
   }
 
   async commit(snapshot: Snapshot): Promise<void> {

@@ -75,6 +75,11 @@ const MIGRATIONS: readonly string[] = [
      PRIMARY KEY (repo, at, snapshot_id)
    ) WITHOUT ROWID;
    CREATE INDEX drills_by_time ON drills (at);`,
+  // Storage-class replays kept for the status page (sqlite-class-checkpoints.ts).
+  `CREATE TABLE class_checkpoints (
+     repo TEXT PRIMARY KEY,  -- the lineage key
+     checkpoint TEXT NOT NULL -- core/expected-classes.ts replayCheckpoint
+   ) WITHOUT ROWID;`,
 ];
 
 /** The file's schema version; one newer than this program knows is refused, permanently. */

@@ -1,6 +1,7 @@
 // `infinity-backup cost`: what is stored per storage class and retention tier, what it costs a month at
 // the price table's list prices, and how storage and cost develop over a year under the policy.
 import { runDaysIn30Days, runsIn30Days } from "../../config/cron-runs.js";
+import { newObjectClass } from "../../app.js";
 import { retentionSource } from "../../config/settings.js";
 import type { AuditEntry } from "../../core/audit-chain.js";
 import { projectYear, summarizeStorage, type ProjectedSnapshot, type StoredObject } from "../../core/cost.js";
@@ -140,8 +141,13 @@ export async function costCommand(ctx: Context): Promise<number> {
     );
   }
   const summary = summarizeStorage(stored, pricing);
-  const newObjectClass = app.settings.backup.backend === "local" ? "LOCAL" : "STANDARD";
-  const projection = projectYear({ repos: histories, policy, prices: pricing, now, newObjectClass });
+  const projection = projectYear({
+    repos: histories,
+    policy,
+    prices: pricing,
+    now,
+    newObjectClass: newObjectClass(app.settings),
+  });
   const reads = monthlyReadCost(repoReads, pricing);
 
   if (options.json) {

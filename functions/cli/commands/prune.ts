@@ -1,5 +1,6 @@
 // `infinity-backup prune`: apply the retention policy to every repository (or --repo ones): a table per
 // repository of what is kept and why, what is removed and why; --dry-run prints it and changes nothing.
+import { newObjectClass } from "../../app.js";
 import { retentionSource } from "../../config/settings.js";
 import { describeRemoval } from "../../core/prune-plan.js";
 import { UserInputError } from "../../core/errors.js";
@@ -97,6 +98,7 @@ export async function pruneCommand(ctx: Context): Promise<number> {
     compact: options.compact === true,
     fullCompaction: options.fullCompaction === true,
     actor: ctx.actor,
+    newObjectClass: newObjectClass(app.settings),
     only: options.repo,
     onRepoDone: (r, i, total) =>
       progress.log(`[${i + 1}/${total}] ${r.repo}: ${r.error ? `FAILED: ${r.error}` : "done"}`),
