@@ -17,6 +17,10 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import chromium from "@sparticuz/chromium";
 import { chromium as playwright, type Page } from "playwright-core";
+import { newObjectClass, type Deps } from "../functions/app.js";
+import type { Settings } from "../functions/config/settings.js";
+import { keepRepoReplay } from "../functions/core/class-checkpoints.js";
+import { forgetReplays } from "../functions/core/expected-classes.js";
 import type { SnapshotIndex } from "../functions/core/ports.js";
 import { setLogWriter } from "../functions/log.js";
 import { startStatusServer } from "../functions/web/status-server.js";
@@ -38,6 +42,9 @@ const { values } = parseArgs({
     profile: { type: "boolean", default: false },
     "skip-sweep": { type: "boolean", default: false },
     history: { type: "string", default: "0" },
+    // Leave out the nightly prune's kept storage-class replays: each first load replays every
+    // repository from its first snapshot, as before core/class-checkpoints.ts.
+    "no-kept-replays": { type: "boolean", default: false },
   },
 });
 // Ascending: the emulated deployment's index grows from one size to the next.
@@ -167,6 +174,7 @@ async function local(page: Page, scratch: string): Promise<Figure[]> {
     const t0 = performance.now();
     await seedStatusIndex(app.index, n, new Date(), { history });
     say(`local: ${n} repositories seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await asAfterPrune("local", app, app.settings);
     const server = await startStatusServer(app, { port: 0 });
     try {
       figures.push(await measure(page, server.url, "local", n, n));
@@ -199,6 +207,8 @@ async function emulated(page: Page): Promise<Figure[]> {
         await seedStatusIndex(index, n, new Date(), { from: seeded, lanes: 16, history });
         seeded = n;
         say(`emulated: ${n} repositories seeded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        const app = await stack.app("pruneSnapshots");
+        await asAfterPrune("emulated", app, app.settings);
         const shows = statusPlan(n).filter((p) => p.snapshots > 0).length;
         figures.push(await measure(page, stack.url("backupHealth"), "emulated", n, shows));
         // backupHealth keeps its last read and reads only what changed since (the index's warm
@@ -233,6 +243,27 @@ async function emulated(page: Page): Promise<Figure[]> {
     await services.stop();
   }
   return figures;
+}
+
+/**
+ * What the nightly prune leaves beside the index: each repository's storage-class replay, kept
+ * (core/class-checkpoints.ts), unless --no-kept-replays. Then every replay this process remembers
+ * is forgotten, so the first load is a process just started (serve, a new backupHealth instance).
+ */
+async function asAfterPrune(backend: Backend, deps: Deps, settings: Settings): Promise<void> {
+  if (!values["no-kept-replays"]) {
+    const t0 = performance.now();
+    const setting = { policy: settings.retention, now: new Date(), newObjectClass: newObjectClass(settings) };
+    const repos = await deps.index.repos();
+    let next = 0;
+    const lane = async () => {
+      for (let i = next++; i < repos.length; i = next++) await keepRepoReplay(deps, repos[i]!, setting);
+    };
+    await Promise.all(Array.from({ length: 8 }, lane));
+    const s = (performance.now() - t0) / 1000;
+    say(`${backend}: ${repos.length} storage-class replays kept, as prune keeps them, in ${s.toFixed(1)} s`);
+  }
+  forgetReplays();
 }
 
 /** What a sweep writes for every repository with nothing new: a confirmation and an attempt. */
