@@ -10,6 +10,8 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { AuditEntry } from "./audit-chain.js";
+import { unavailableLfsOf } from "./layers/lfs-unavailable.js";
+import { resolveLayers } from "./layers/resolve.js";
 import type { Deps, ProgressListener } from "./deps.js";
 import { describeError } from "./errors.js";
 import { diffRefs, fsck, readRefs } from "./git/local-repo.js";
@@ -116,17 +118,25 @@ async function notShredded(deps: Pick<Deps, "keyRecords">, latest: Snapshot[]): 
 /**
  * The LFS objects recorded as unavailable for what `snapshot` restores: its chain's manifests name
  * them all. A layered snapshot's own manifest names none (its objects are in its layers), so for
- * it they are those the index records of the repository's snapshots list (at most
- * LFS_UNAVAILABLE_LISTED each; a pruned snapshot's are gone with its record).
+ * it they are those its layers record (core/layers/lfs-unavailable.ts), and those the index
+ * records of the repository's snapshots list (at most LFS_UNAVAILABLE_LISTED each; layers written
+ * before layers recorded them have only these).
  */
 async function recordedUnavailable(
-  deps: Pick<Deps, "index">,
+  deps: Pick<Deps, "index" | "layers">,
   snapshot: Snapshot,
   fromManifests: ReadonlySet<string>,
 ): Promise<ReadonlySet<string>> {
   if (snapshot.kind !== "layered") return fromManifests;
   const records = await deps.index.list(snapshot.repo);
-  return new Set([...fromManifests, ...records.flatMap((s) => Object.keys(s.lfs?.unavailable ?? {}))]);
+  const layers = deps.layers
+    ? resolveLayers(snapshot, await deps.layers.layers(snapshot.lineage ?? snapshot.repo))
+    : [];
+  return new Set([
+    ...fromManifests,
+    ...unavailableLfsOf(layers),
+    ...records.flatMap((s) => Object.keys(s.lfs?.unavailable ?? {})),
+  ]);
 }
 
 async function drillOne(

@@ -247,6 +247,12 @@ export interface Layer {
   /** Set once the layer's archives are deleted from the store (retired or dead layers only). */
   objectDeleted?: true;
   verification?: Verification;
+  /**
+   * LFS objects (oids, sorted) that pointers of this layer's pack name and that the source could
+   * not give when it was written (core/layers/lfs-unavailable.ts). A drill knows them from here
+   * after the snapshot that recorded them is pruned; merges and folds carry them on.
+   */
+  lfsUnavailable?: string[];
 }
 
 /** A repository's layer bookkeeping: moved by every layer transaction (optimistic concurrency). */

@@ -22,6 +22,7 @@ import type { RefMap, Snapshot } from "./model.js";
 import type { GitRemote } from "./ports.js";
 import { chainTips, chooseParent, type IncrementalPolicy } from "./chain.js";
 import { peelingOf, prerequisitesOf } from "./prerequisites.js";
+import { withUnavailableLfs } from "./layers/lfs-unavailable.js";
 import { LfsScan } from "./lfs/scan.js";
 import { lfsSourceFor, type LfsObjectSource } from "./lfs/source.js";
 import type { RetryPolicy } from "./lfs/batch.js";
@@ -265,6 +266,12 @@ async function writeSnapshot(deps: Deps, input: SnapshotInput, options: Snapshot
             }
           : {}),
       });
+      // Complete now: the layer's archive ends with the LFS objects, the summary filled as they came.
+      if (layer)
+        layer = withUnavailableLfs(
+          layer,
+          lfs.unavailable.map((u) => u.oid),
+        );
     }
     // With key records: the data key goes to the index, wrapped by the repository's key (format
     // 2). Without: wrapped by the KMS key or key file into the header (format 1).

@@ -19,6 +19,7 @@ import type { SnapshotMetadataSource } from "../../functions/core/metadata/sourc
 import type { Snapshot } from "../../functions/core/model.js";
 import type { BlobStore } from "../../functions/core/ports.js";
 import { snapshotRepo } from "../../functions/core/snapshot.js";
+import { compactLineage } from "../../functions/core/layers/compact.js";
 import { rewriteArchive, updateRecord } from "../helpers/archive-rewrite.js";
 import { pushCommit, richRepo } from "../helpers/git-repos.js";
 import { commitFiles, storeLocally } from "../helpers/lfs-repos.js";
@@ -176,6 +177,18 @@ describe("a drill reads each archive once", () => {
 });
 
 describe("LFS pointers against what was restored", () => {
+  it("a layered snapshot whose record no longer lists its unavailable object (pruned, or past the 20 listed): its layer still does", async () => {
+    const [layer] = await app.layers!.layers("acme/layered");
+    expect(layer?.lfsUnavailable).toEqual([absent.pointer.oid]);
+    await damage(layered, async () =>
+      updateRecord(join(ws.dir, "data"), { ...layered, lfs: { ...layered.lfs!, unavailable: {} } }),
+    );
+    const result = await drill("acme/layered");
+    expect(result.detail).toBeUndefined();
+    expect(result.verdict).toBe("passed");
+    expect(result.checks).toContain("lfs-pointers");
+  });
+
   it("a pointer whose object is neither restored nor recorded unavailable fails, named by path and oid", async () => {
     const last = chain[2]!;
     await damage(last, () =>
@@ -195,5 +208,47 @@ describe("LFS pointers against what was restored", () => {
         `unavailable (1): gone.bin (oid ${absent.pointer.oid}, 3000 bytes): no object`,
     );
     expect(result.checks).toEqual(["restore", "refs", "fsck", "manifest", "lfs", "metadata", "lfs-pointers"]);
+  });
+});
+
+describe("compaction carries what the source could not give", () => {
+  it("a chain folded into a layer, and a layered lineage rewritten whole: the new live layers record it, drills pass", async () => {
+    const liveUnavailable = async (lineage: string) =>
+      (await app.layers!.layers(lineage))
+        .filter((layer) => layer.state === "live")
+        .flatMap((layer) => layer.lfsUnavailable ?? []);
+    // The chain's repository goes layered (a fold needs a layered snapshot after the chain).
+    clock.advance(3600_000);
+    const source = join(scratch, "chain", "source.git");
+    await pushCommit(source, "main", "later.txt", "after layers were turned on\n");
+    const taken = await snapshotRepo(
+      app,
+      "acme/chain",
+      { url: source },
+      { actor, metadata: labels(), incremental: policy, layers: true },
+    );
+    expect(taken.snapshot.kind).toBe("layered");
+    const folded = await compactLineage(app, "acme/chain", { actor, repo: "acme/chain", full: true });
+    expect(folded.fold?.skipped).toEqual([]);
+    expect(folded.fold?.folded.length).toBeGreaterThan(0);
+    // The fold's own layer (the LFS objects of the chain's archives) records it from their manifests.
+    const foldLayer = folded.fold!.folded[0]!.layerId;
+    const foldRecord = (await app.layers!.layers("acme/chain")).find((layer) => layer.id === foldLayer);
+    expect(foldRecord?.lfsUnavailable).toEqual([absent.pointer.oid]);
+    expect(await liveUnavailable("acme/chain")).toContain(absent.pointer.oid);
+    // A second layer for the layered lineage, so the whole rewrite merges two into one.
+    clock.advance(3600_000);
+    const other = join(scratch, "layered", "source.git");
+    await pushCommit(other, "main", "later.txt", "a second layer\n");
+    await snapshotRepo(app, "acme/layered", { url: other }, { actor, metadata: labels(), layers: true });
+    const rewritten = await compactLineage(app, "acme/layered", { actor, repo: "acme/layered", full: true });
+    expect(rewritten.rewrite?.reason).toBeUndefined();
+    expect(rewritten.rewrite?.merged).toBeDefined();
+    expect(await liveUnavailable("acme/layered")).toEqual([absent.pointer.oid]);
+    for (const repo of ["acme/chain", "acme/layered"]) {
+      const result = await drill(repo);
+      expect(result.detail, repo).toBeUndefined();
+      expect(result.checks, repo).toContain("lfs-pointers");
+    }
   });
 });

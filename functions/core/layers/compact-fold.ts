@@ -24,6 +24,7 @@ import { readLayerOids } from "./archive-read.js";
 import { writeLayer } from "./archive.js";
 import { MetadataReplay } from "./fold-metadata.js";
 import { lfsFiles, packObjects, unionOf } from "./compact-pack.js";
+import { withUnavailableLfs } from "./lfs-unavailable.js";
 import { levelOf } from "./plan.js";
 import { planFold } from "./plan-fold.js";
 
@@ -155,7 +156,14 @@ async function foldChain(
     let fresh = differenceOf(objects, held);
     // LFS objects live in a layer: a chain whose objects are all held still gets one, for them.
     if (fresh.size === 0 && lfs.length > 0) fresh = objects;
-    const layer = fresh.size > 0 ? await writeFoldLayer(deps, lineage, repo, fresh, lfs, options) : undefined;
+    // What the chain's archives and records say the source could not give, kept on the new layer.
+    const unavailable = members.flatMap(({ snapshot, manifest }) => [
+      ...(manifest.lfs?.unavailable ?? []).map((u) => u.oid),
+      ...Object.keys(snapshot.lfs?.unavailable ?? {}),
+    ]);
+    const written =
+      fresh.size > 0 ? await writeFoldLayer(deps, lineage, repo, fresh, lfs, options) : undefined;
+    const layer = written && withUnavailableLfs(written, unavailable, lfs);
     const layers = [...(layer ? [layer.id] : []), ...named.map((l) => l.id)];
 
     // F3: each snapshot's own archive, then F4.

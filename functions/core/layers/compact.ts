@@ -20,6 +20,7 @@ import { makeScratch } from "../scratch.js";
 import { readLayerOids, readLayerPack } from "./archive-read.js";
 import { foldLegacy, type FoldReport } from "./compact-fold.js";
 import { lfsFiles, packObjects, unionOf } from "./compact-pack.js";
+import { withUnavailableLfs } from "./lfs-unavailable.js";
 import { intersectOf, planRewrite } from "./compact-rewrite.js";
 import { writeLayer } from "./archive.js";
 import { levelOf, planCompaction } from "./plan.js";
@@ -173,7 +174,11 @@ export async function mergeLayers(
         `${what}: layer ${merged.id} holds ${written.size} objects, not the ${union.size} of the inputs`,
       );
     }
-    return merged;
+    return withUnavailableLfs(
+      merged,
+      inputs.flatMap((input) => input.lfsUnavailable ?? []),
+      lfs,
+    );
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
