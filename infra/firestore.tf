@@ -7,6 +7,7 @@
 #   repoRemovals/{repoKey}                 when a repo document was last deleted (warm reads)
 #   deliveries/{deliveryId}                webhook deliveries already published (TTL)
 #   alertIncidents/{sha256 of key}         open notification incidents, per channel
+#   classCheckpoints/{repoKey}             storage-class replays prune keeps for the status page
 #
 # Indexes: every query the code makes but one is served by Firestore's automatic
 # single-field indexes (one repository's snapshots ordered by takenAtTime, newest

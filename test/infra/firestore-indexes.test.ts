@@ -417,6 +417,7 @@ describe("Firestore indexes match the queries the code makes", () => {
       "alertIncidents",
       "attempts",
       "auditChains",
+      "classCheckpoints",
       "dataKeys",
       "deliveries",
       "drills",
