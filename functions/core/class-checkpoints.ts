@@ -13,6 +13,7 @@ import {
   replayKey,
   replayResumes,
 } from "./expected-classes.js";
+import { lineageKeyOf } from "./keys/repository-keys.js";
 import type { SnapshotSummary } from "./model.js";
 import type { ClassCheckpoints } from "./ports.js";
 import type { RetentionPolicy } from "./retention-policy.js";
@@ -86,7 +87,9 @@ export async function keepRepoReplay(
   const snapshots = await deps.index.list(repo);
   const key = replayKey(snapshots);
   if (key === undefined) {
-    await deps.classCheckpoints.forgetClassCheckpoint(repo).catch(() => undefined);
+    // No snapshot left to say its lineage: the index resolves the name, as a record would.
+    const lineage = await lineageKeyOf(deps.index, repo);
+    await deps.classCheckpoints.forgetClassCheckpoint(lineage).catch(() => undefined);
     return false;
   }
   expectedClasses(snapshots, setting.policy, setting.now, setting.newObjectClass);

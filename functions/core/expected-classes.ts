@@ -125,9 +125,10 @@ export function replayCheckpoint(key: string): string | undefined {
 }
 
 /**
- * Remembers the replay in `text` (from replayCheckpoint) for `key`, in place of this process's own
- * unless that one resumes for the same arguments. Text that is not a checkpoint, or one for another
- * policy, is left aside: the next call replays from the start, as with no checkpoint at all.
+ * Remembers the replay in `text` (from replayCheckpoint) for `key`, in place of this process's own:
+ * for a repository whose own does not resume (replayResumes, asked first by the caller). Text that
+ * is not a checkpoint, or one that does not resume either, is left aside: the next call replays
+ * from the start, as with no checkpoint at all.
  */
 export function adoptReplay(
   key: string,
@@ -137,7 +138,6 @@ export function adoptReplay(
   now: Date,
   newObjectClass: string,
 ): boolean {
-  if (replayResumes(snapshots, policy, now, newObjectClass)) return false;
   const parsed = CheckpointSchema.safeParse(safeJson(text));
   if (!parsed.success) return false;
   const c = parsed.data;
